@@ -1,0 +1,39 @@
+"""dicom_annot_widget: a DICOM viewer and label editor inside Jupyter notebooks."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    DicomAnnotError,
+    DicomAnnotWarning,
+    DicomLoadError,
+    DicomLoadWarning,
+    LabelError,
+    MissingDecoderError,
+    ProtocolError,
+)
+from .io import Series, Study, open_series, open_study
+from .io.phantom import default_demo_series, write_phantom_series
+from .widget import DicomAnnotator
+
+try:
+    __version__ = version("dicom_annot_widget")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "DicomAnnotError",
+    "DicomAnnotWarning",
+    "DicomAnnotator",
+    "DicomLoadError",
+    "DicomLoadWarning",
+    "LabelError",
+    "MissingDecoderError",
+    "ProtocolError",
+    "Series",
+    "Study",
+    "__version__",
+    "default_demo_series",
+    "open_series",
+    "open_study",
+    "write_phantom_series",
+]

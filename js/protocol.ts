@@ -1,0 +1,140 @@
+/**
+ * Messages between the page and the kernel. Names mirror `dicom_annot_widget/widget/protocol.py`.
+ *
+ * Pixels never travel in synced state: the page asks for slices with `get_slices` and the kernel
+ * answers one `slice` message per slice, each carrying one binary buffer.
+ */
+
+export type DType =
+  | "uint8"
+  | "int8"
+  | "uint16"
+  | "int16"
+  | "uint32"
+  | "int32"
+  | "float32"
+  | "float64";
+
+export type TypedArray =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array;
+
+export interface WindowPreset {
+  name: string;
+  center: number;
+  width: number;
+  source: string;
+}
+
+/** Small, PHI-free description of the series shown (synced trait `series_info`). */
+export interface SeriesInfo {
+  id: string;
+  /** [slices, rows, columns] */
+  shape: [number, number, number];
+  /** [slice, row, column] in millimetres */
+  spacing: [number, number, number];
+  spacing_known: boolean;
+  dtype: DType;
+  samples_per_pixel: number;
+  units: string;
+  value_range: [number, number];
+  windows: WindowPreset[];
+  plane: string;
+}
+
+export interface GetSlicesMsg {
+  type: "get_slices";
+  series: string;
+  slices: number[];
+}
+
+export interface SliceMsg {
+  type: "slice";
+  series: string;
+  index: number;
+  dtype: DType;
+  /** [rows, columns] or [rows, columns, samples] */
+  shape: number[];
+  slope: number;
+  intercept: number;
+}
+
+export interface ErrorMsg {
+  type: "error";
+  message: string;
+}
+
+export type KernelMsg = SliceMsg | ErrorMsg;
+export type PageMsg = GetSlicesMsg;
+
+const CTORS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+export function isDType(value: unknown): value is DType {
+  return typeof value === "string" && Object.prototype.hasOwnProperty.call(CTORS, value);
+}
+
+/**
+ * View a received buffer as a typed array of `dtype`, honouring the view's byteOffset and
+ * byteLength (buffers arrive as DataViews into a larger ArrayBuffer). Copies only when the
+ * offset is not aligned to the element size.
+ */
+export function typedArrayFrom(dtype: DType, view: DataView | ArrayBuffer | ArrayBufferView): TypedArray {
+  const Ctor = CTORS[dtype];
+  let buffer: ArrayBufferLike;
+  let offset = 0;
+  let length: number;
+  if (view instanceof ArrayBuffer) {
+    buffer = view;
+    length = view.byteLength;
+  } else {
+    buffer = view.buffer;
+    offset = view.byteOffset;
+    length = view.byteLength;
+  }
+  const size = Ctor.BYTES_PER_ELEMENT;
+  if (length % size !== 0) {
+    throw new Error(`buffer of ${length} bytes is not a whole number of ${dtype} values`);
+  }
+  if (offset % size !== 0) {
+    const copy = new Uint8Array(length);
+    copy.set(new Uint8Array(buffer, offset, length));
+    return new Ctor(copy.buffer, 0, length / size);
+  }
+  return new Ctor(buffer as ArrayBuffer, offset, length / size);
+}
+
+/** Narrow an unknown kernel message to a known one, or return null. */
+export function parseKernelMsg(msg: unknown): KernelMsg | null {
+  if (typeof msg !== "object" || msg === null) return null;
+  const m = msg as Record<string, unknown>;
+  if (m.type === "error" && typeof m.message === "string") {
+    return { type: "error", message: m.message };
+  }
+  if (
+    m.type === "slice" &&
+    typeof m.series === "string" &&
+    Number.isInteger(m.index) &&
+    isDType(m.dtype) &&
+    Array.isArray(m.shape) &&
+    typeof m.slope === "number" &&
+    typeof m.intercept === "number"
+  ) {
+    return m as unknown as SliceMsg;
+  }
+  return null;
+}

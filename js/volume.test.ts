@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import type { SeriesInfo, SliceMsg } from "./protocol";
+import { parseKernelMsg, typedArrayFrom } from "./protocol";
+import { Volume, nextRequests } from "./volume";
+
+const info: SeriesInfo = {
+  id: "s0",
+  shape: [3, 2, 2],
+  spacing: [2, 1, 1],
+  spacing_known: true,
+  dtype: "int16",
+  samples_per_pixel: 1,
+  units: "HU",
+  value_range: [-1024, 3071],
+  windows: [],
+  plane: "axial",
+};
+
+function msg(index: number): SliceMsg {
+  return { type: "slice", series: "s0", index, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 };
+}
+
+describe("nextRequests", () => {
+  it("orders slices by distance from the current one, after-first on ties", () => {
+    expect(nextRequests(7, 3, new Uint8Array(7), 7)).toEqual([3, 4, 2, 5, 1, 6, 0]);
+  });
+  it("skips what was already requested and stops at count", () => {
+    const req = new Uint8Array(7);
+    req[3] = 1;
+    req[4] = 1;
+    expect(nextRequests(7, 3, req, 3)).toEqual([2, 5, 1]);
+  });
+  it("clamps the current slice and copes with an empty series", () => {
+    expect(nextRequests(3, 99, new Uint8Array(3), 5)).toEqual([2, 1, 0]);
+    expect(nextRequests(0, 0, new Uint8Array(0), 5)).toEqual([]);
+  });
+});
+
+describe("typedArrayFrom", () => {
+  it("respects byteOffset and byteLength of a DataView", () => {
+    const backing = new ArrayBuffer(16);
+    new Int16Array(backing).set([9, 9, 1, -2, 3, 9, 9, 9]);
+    const arr = typedArrayFrom("int16", new DataView(backing, 4, 6));
+    expect(Array.from(arr)).toEqual([1, -2, 3]);
+  });
+  it("copies when the offset is unaligned", () => {
+    const bytes = new Uint8Array([0, 1, 0, 2, 0]);
+    const arr = typedArrayFrom("uint16", new DataView(bytes.buffer, 1, 4));
+    expect(Array.from(arr)).toEqual([1, 2]);
+  });
+  it("refuses a length that is not a whole number of values", () => {
+    expect(() => typedArrayFrom("int16", new DataView(new ArrayBuffer(3)))).toThrow();
+  });
+});
+
+describe("Volume", () => {
+  it("stores slices and reads modality values", () => {
+    const v = new Volume(info);
+    v.put(msg(1), new DataView(new Int16Array([1024, 1000, 0, 2048]).buffer));
+    expect(v.loadedCount).toBe(1);
+    expect(v.valueAt(1, 0, 0)).toBe(0);
+    expect(v.valueAt(1, 1, 1)).toBe(1024);
+    expect(v.valueAt(0, 0, 0)).toBeNull();
+    expect(v.valueAt(1, 2, 0)).toBeNull();
+  });
+  it("refuses slices that do not fit", () => {
+    const v = new Volume(info);
+    expect(() => v.put(msg(3), new DataView(new Int16Array(4).buffer))).toThrow(/out of range/);
+    expect(() => v.put(msg(0), new DataView(new Int16Array(3).buffer))).toThrow(/expected 4/);
+    expect(() => v.put({ ...msg(0), dtype: "uint8" }, new DataView(new Uint8Array(4).buffer))).toThrow(/dtype/);
+    expect(v.loadedCount).toBe(0);
+  });
+});
+
+describe("parseKernelMsg", () => {
+  it("accepts known messages and rejects malformed ones", () => {
+    expect(parseKernelMsg({ type: "error", message: "x" })).toEqual({ type: "error", message: "x" });
+    expect(parseKernelMsg(msg(0))?.type).toBe("slice");
+    expect(parseKernelMsg({ ...msg(0), dtype: "complex64" })).toBeNull();
+    expect(parseKernelMsg({ ...msg(0), index: 1.5 })).toBeNull();
+    expect(parseKernelMsg(null)).toBeNull();
+    expect(parseKernelMsg("slice")).toBeNull();
+  });
+});

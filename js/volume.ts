@@ -1,0 +1,98 @@
+/**
+ * The page's copy of a series: one typed array for the whole volume, filled slice by slice
+ * as `slice` messages arrive, plus the per-slice rescale and an arrival bitmap.
+ */
+import type { DType, SeriesInfo, SliceMsg, TypedArray } from "./protocol";
+import { typedArrayFrom } from "./protocol";
+
+const CTORS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+export class Volume {
+  readonly info: SeriesInfo;
+  readonly slices: number;
+  readonly rows: number;
+  readonly columns: number;
+  readonly samples: number;
+  readonly sliceLength: number;
+  readonly data: TypedArray;
+  readonly slope: Float64Array;
+  readonly intercept: Float64Array;
+  readonly loaded: Uint8Array;
+  loadedCount = 0;
+
+  constructor(info: SeriesInfo) {
+    this.info = info;
+    [this.slices, this.rows, this.columns] = info.shape;
+    this.samples = info.samples_per_pixel;
+    this.sliceLength = this.rows * this.columns * this.samples;
+    this.data = new CTORS[info.dtype](this.slices * this.sliceLength);
+    this.slope = new Float64Array(this.slices).fill(1);
+    this.intercept = new Float64Array(this.slices);
+    this.loaded = new Uint8Array(this.slices);
+  }
+
+  /** Store one arrived slice. Throws with a reason if it does not fit this series. */
+  put(msg: SliceMsg, buffer: DataView): void {
+    if (msg.series !== this.info.id) throw new Error(`slice for unknown series ${msg.series}`);
+    if (msg.index < 0 || msg.index >= this.slices) throw new Error(`slice ${msg.index} out of range`);
+    if (msg.dtype !== this.info.dtype) {
+      throw new Error(`slice dtype ${msg.dtype} differs from series dtype ${this.info.dtype}`);
+    }
+    const values = typedArrayFrom(msg.dtype as DType, buffer);
+    if (values.length !== this.sliceLength) {
+      throw new Error(`slice ${msg.index} has ${values.length} values, expected ${this.sliceLength}`);
+    }
+    this.data.set(values, msg.index * this.sliceLength);
+    this.slope[msg.index] = msg.slope;
+    this.intercept[msg.index] = msg.intercept;
+    if (!this.loaded[msg.index]) {
+      this.loaded[msg.index] = 1;
+      this.loadedCount += 1;
+    }
+  }
+
+  /** Stored values of slice k (a view, no copy). */
+  slice(k: number): TypedArray {
+    return this.data.subarray(k * this.sliceLength, (k + 1) * this.sliceLength);
+  }
+
+  /** Modality value (HU for CT) at column x, row y of slice k, or null if not loaded. */
+  valueAt(k: number, x: number, y: number): number | null {
+    if (!this.loaded[k] || x < 0 || y < 0 || x >= this.columns || y >= this.rows) return null;
+    const stored = this.data[(k * this.rows + y) * this.columns * this.samples + x * this.samples];
+    return (stored as number) * (this.slope[k] as number) + (this.intercept[k] as number);
+  }
+}
+
+/**
+ * Which slices to ask for next: the not-yet-requested slices ordered by distance from the
+ * current one (ties: the slice after the current one first). Pure, so it is unit-tested.
+ */
+export function nextRequests(
+  slices: number,
+  current: number,
+  requested: Uint8Array,
+  count: number,
+): number[] {
+  const out: number[] = [];
+  if (slices <= 0 || count <= 0) return out;
+  const c = Math.min(Math.max(0, Math.round(current)), slices - 1);
+  for (let d = 0; d < slices && out.length < count; d++) {
+    for (const k of d === 0 ? [c] : [c + d, c - d]) {
+      if (k >= 0 && k < slices && !requested[k]) {
+        out.push(k);
+        if (out.length >= count) break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+"""The viewer in a real JupyterLab, driven in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+from playwright.sync_api import expect
+
+from .conftest import ARTIFACTS, SHARED_DATA, notebook, open_notebook, run_probe
+
+CT_DICOM = SHARED_DATA / "ct_abdomen" / "dicom"
+
+# The canvas' red channel (grey), base64 so 512x512 values cross cheaply.
+CANVAS_GREY = """(c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const g = new Uint8Array(d.length / 4);
+  for (let i = 0; i < g.length; i++) g[i] = d[4 * i];
+  let s = '';
+  for (let i = 0; i < g.length; i += 8192) s += String.fromCharCode(...g.subarray(i, i + 8192));
+  return [c.width, c.height, btoa(s)];
+}"""
+
+
+def test_ct_middle_slice_matches_numpy(lab, page):
+    """The real JPEG 2000 CT opens on its middle slice; every canvas pixel equals NumPy's
+    windowing of the HU values of that slice."""
+    nb = notebook(
+        "import dicom_annot_widget as daw\n"
+        f"w = daw.DicomAnnotator({str(CT_DICOM)!r})\n"
+        "w"
+    )
+    open_notebook(page, lab, "ct.ipynb", nb)
+    canvas = page.get_by_test_id("daw-canvas")
+    expect(canvas).to_have_attribute("data-slice", "10", timeout=90_000)
+
+    width, height, b64 = canvas.evaluate(CANVAS_GREY)
+    shown = np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width)
+
+    out = run_probe(
+        page,
+        "import json\n"
+        "from dicom_annot_widget.kernels.windowing import apply_window\n"
+        "hu = w.series.get_slice(w.slice)\n"
+        "g = apply_window(hu, *w.window)\n"
+        "print(json.dumps({'slice': w.slice, 'window': list(w.window), 'shape': list(g.shape),"
+        " 'grey': g.tobytes().hex()}))",
+    )
+    expected = json.loads(out)
+    assert expected["slice"] == 10
+    assert expected["shape"] == [512, 512] == [height, width]
+    grey = np.frombuffer(bytes.fromhex(expected["grey"]), np.uint8).reshape(512, 512)
+    diff = np.abs(shown.astype(int) - grey.astype(int))
+    assert diff.max() == 0, f"{(diff > 0).sum()} pixels differ, max by {diff.max()}"
+    # The image is not trivially flat: a real CT slice spans dark air and bright bone.
+    assert shown.min() == 0 and shown.max() == 255 and len(np.unique(shown)) > 100
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("daw-root").screenshot(path=str(ARTIFACTS / "ct-middle-slice.png"))

@@ -1,0 +1,114 @@
+"""The widget's Python side: synced state and the page -> kernel message handler, driven
+directly with the JSON the front end sends."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+import traitlets
+
+from dicom_annot_widget import DicomAnnotator, open_series
+from dicom_annot_widget.widget.protocol import parse_page_message
+from dicom_annot_widget.errors import ProtocolError
+
+
+@pytest.fixture
+def volume() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(-1000, 2000, size=(6, 16, 20), dtype=np.int16)
+
+
+@pytest.fixture
+def widget(volume: np.ndarray) -> tuple[DicomAnnotator, list[tuple[Any, list[Any]]]]:
+    w = DicomAnnotator(open_series(volume, spacing=(2.0, 0.5, 0.7)))
+    sent: list[tuple[Any, list[Any]]] = []
+    w.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    return w, sent
+
+
+def test_defaults_middle_slice_and_series_window(volume: np.ndarray) -> None:
+    w = DicomAnnotator(open_series(volume, spacing=(2.0, 0.5, 0.7)))
+    assert w.slice == 3
+    assert w.series_info["shape"] == [6, 16, 20]
+    assert w.series_info["spacing"] == [2.0, 0.5, 0.7]
+    assert w.series_info["dtype"] == "int16"
+    assert w.window == (w.series.default_window.center, w.series.default_window.width)
+
+
+def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np.ndarray) -> None:
+    w, sent = widget
+    w._on_page_message(w, {"type": "get_slices", "series": "s0", "slices": [5, 0]}, [])
+    assert [m["index"] for m, _ in sent] == [5, 0]
+    for msg, buffers in sent:
+        assert msg["type"] == "slice" and msg["series"] == "s0"
+        assert len(buffers) == 1
+        stored = np.frombuffer(bytes(buffers[0]), dtype=msg["dtype"]).reshape(msg["shape"])
+        hu = stored * msg["slope"] + msg["intercept"]
+        np.testing.assert_array_equal(hu, volume[msg["index"]])
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ({"type": "get_slices", "series": "nope", "slices": [0]}, "unknown series"),
+        ({"type": "get_slices", "series": "s0", "slices": [-1]}, "out of range"),
+        ({"type": "get_slices", "series": "s0", "slices": [6]}, "out of range"),
+        ({"type": "get_slices", "series": "s0", "slices": [float("nan")]}, "integer"),
+        ({"type": "get_slices", "series": "s0", "slices": [1.5]}, "integer"),
+        ({"type": "get_slices", "series": "s0", "slices": ["1"]}, "integer"),
+        ({"type": "get_slices", "series": "s0", "slices": []}, "non-empty"),
+        ({"type": "get_slices", "series": "s0", "slices": list(range(65))}, "at most"),
+        ({"type": "explode"}, "unknown message type"),
+        (["get_slices"], "JSON object"),
+    ],
+)
+def test_malformed_messages_are_refused_with_a_reason(
+    widget: Any, content: Any, reason: str
+) -> None:
+    w, sent = widget
+    before = (w.slice, w.window, dict(w.series_info))
+    w._on_page_message(w, content, [])
+    assert len(sent) == 1
+    msg, buffers = sent[0]
+    assert msg["type"] == "error" and reason in msg["message"] and buffers == []
+    assert (w.slice, w.window, dict(w.series_info)) == before
+
+
+def test_parse_page_message_raises_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="out of range"):
+        parse_page_message({"type": "get_slices", "series": "s0", "slices": [3]},
+                           series_id="s0", n_slices=3)
+
+
+def test_python_api_validates_view_state(widget: Any) -> None:
+    w, _ = widget
+    w.slice = 5
+    assert w.slice == 5
+    with pytest.raises(traitlets.TraitError, match="slice must be in"):
+        w.slice = 6
+    with pytest.raises(traitlets.TraitError, match="positive width"):
+        w.window = (40.0, 0.0)
+    with pytest.raises(traitlets.TraitError, match="finite"):
+        w.window = (float("nan"), 400.0)
+    assert w.slice == 5
+
+
+def test_unknown_keyword_arguments_are_rejected(volume: np.ndarray) -> None:
+    with pytest.raises(TypeError, match="slcie"):
+        DicomAnnotator(open_series(volume, spacing=(1, 1, 1)), slcie=3)
+
+
+def test_synced_state_is_small_and_holds_no_pixels_or_phi(tmp_path: Any) -> None:
+    from dicom_annot_widget import write_phantom_series
+
+    write_phantom_series(tmp_path, n_slices=8, rows=64, columns=64,
+                         patient_name="<img src=x onerror=alert(1)>")
+    w = DicomAnnotator(tmp_path)
+    state = {k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}
+    text = json.dumps(state, default=str)
+    assert len(text) < 5_000
+    assert "onerror" not in text and "PHANTOM" not in text
+    assert not any(isinstance(v, (bytes, memoryview)) for v in state.values())
