@@ -1,11 +1,13 @@
 /**
  * Per-model loading: keeps the page's copy of the series (a `Volume`), asks the kernel for
- * slices nearest to the current one first, stores what arrives and tells the views.
+ * every slice in priority order (current slice, coarse pass, then nearest first), stores what
+ * arrives and tells the views. When the user moves to a slice that has not arrived, the
+ * remaining order is sent again around the new position (the kernel replaces its queue).
  */
 import type { AnyModel } from "@anywidget/types";
 import type { SeriesInfo, SliceMsg } from "./protocol";
 import { parseKernelMsg } from "./protocol";
-import { Volume, nextRequests } from "./volume";
+import { Volume, priorityOrder } from "./volume";
 
 export interface WidgetState {
   series_info: SeriesInfo | null;
@@ -15,22 +17,23 @@ export interface WidgetState {
 
 export type Model = AnyModel<WidgetState>;
 
-/** Slices asked for per request, and at most this many unanswered at once. */
-const BATCH = 4;
-const MAX_IN_FLIGHT = 16;
+/** A coarse pass asks for about this many evenly spread slices first. */
+const COARSE_SLICES = 16;
+/** Re-prioritisation waits this long after the last jump (scrubbing sends one request). */
+const REPRIORITISE_MS = 30;
 
-/** Per-model state: the volume, what has been requested, and the views to repaint. */
 export class Controller {
   volume: Volume | null = null;
-  requested = new Uint8Array(0);
-  inFlight = 0;
   error = "";
+  /** Slice the kernel's current order was built around. */
+  private orderedAround = -1;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly views = new Set<() => void>();
 
   constructor(private readonly model: Model) {
     model.on("msg:custom", this.onMessage);
     model.on("change:series_info", this.onSeriesInfo);
-    model.on("change:slice", this.pump);
+    model.on("change:slice", this.onSlice);
     this.onSeriesInfo();
   }
 
@@ -46,23 +49,32 @@ export class Controller {
   private readonly onSeriesInfo = (): void => {
     const info = this.model.get("series_info");
     this.volume = info ? new Volume(info) : null;
-    this.requested = new Uint8Array(info ? info.shape[0] : 0);
-    this.inFlight = 0;
-    this.pump();
+    this.error = "";
+    this.orderedAround = -1;
+    this.requestAround(this.model.get("slice"));
     this.notify();
   };
 
-  /** Ask for the slices nearest to the current one while few requests are outstanding. */
-  readonly pump = (): void => {
+  private requestAround(current: number): void {
     const volume = this.volume;
-    if (!volume) return;
-    while (this.inFlight < MAX_IN_FLIGHT) {
-      const next = nextRequests(volume.slices, this.model.get("slice"), this.requested, BATCH);
-      if (next.length === 0) return;
-      for (const k of next) this.requested[k] = 1;
-      this.inFlight += next.length;
-      this.model.send({ type: "get_slices", series: volume.info.id, slices: next });
-    }
+    if (!volume || volume.loadedCount === volume.slices) return;
+    const step = Math.max(1, Math.floor(volume.slices / COARSE_SLICES));
+    const order = priorityOrder(volume.slices, current, volume.loaded, step);
+    if (order.length === 0) return;
+    this.orderedAround = current;
+    this.model.send({ type: "get_slices", series: volume.info.id, slices: order });
+  }
+
+  private readonly onSlice = (): void => {
+    const volume = this.volume;
+    const k = this.model.get("slice");
+    if (!volume || volume.loaded[k] || k === this.orderedAround) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const now = this.model.get("slice");
+      if (this.volume === volume && !volume.loaded[now]) this.requestAround(now);
+    }, REPRIORITISE_MS);
   };
 
   private readonly onMessage = (raw: unknown, buffers: DataView[]): void => {
@@ -80,22 +92,20 @@ export class Controller {
     const volume = this.volume;
     const buffer = buffers[0];
     if (!volume || msg.series !== volume.info.id) return; // stale answer for a replaced series
-    this.inFlight = Math.max(0, this.inFlight - 1);
     try {
       if (!buffer) throw new Error(`slice ${msg.index} arrived without pixel data`);
       volume.put(msg, buffer);
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
-    this.pump();
     this.notify();
   }
 
   dispose(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:series_info", this.onSeriesInfo);
-    this.model.off("change:slice", this.pump);
+    this.model.off("change:slice", this.onSlice);
     this.views.clear();
   }
 }
-

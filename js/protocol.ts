@@ -46,6 +46,15 @@ export interface SeriesInfo {
   value_range: [number, number];
   windows: WindowPreset[];
   plane: string;
+  /** DICOM Modality ("CT", "MR", ...; "" when unknown); keys the saved window presets */
+  modality?: string;
+  /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
+  affine?: number[][];
+  /** hash of the SeriesInstanceUID (never the UID or names): the series in view links */
+  uid_hash?: string;
+  /** position of this series in the widget's list of series, and how many there are */
+  series_index?: number;
+  series_count?: number;
 }
 
 export interface GetSlicesMsg {
@@ -65,13 +74,28 @@ export interface SliceMsg {
   intercept: number;
 }
 
+/** The page asks for the DICOM elements of one slice (for the metadata viewer). */
+export interface GetMetadataMsg {
+  type: "get_metadata";
+  series: string;
+  slice: number;
+}
+
+/** The kernel's answer: a JSON tree of elements (tag, keyword, VR, value, items). */
+export interface MetadataMsg {
+  type: "metadata";
+  series: string;
+  slice: number;
+  elements: unknown[];
+}
+
 export interface ErrorMsg {
   type: "error";
   message: string;
 }
 
 export type KernelMsg = SliceMsg | ErrorMsg;
-export type PageMsg = GetSlicesMsg;
+export type PageMsg = GetSlicesMsg | GetMetadataMsg;
 
 const CTORS = {
   uint8: Uint8Array,
@@ -135,6 +159,22 @@ export function parseKernelMsg(msg: unknown): KernelMsg | null {
     typeof m.intercept === "number"
   ) {
     return m as unknown as SliceMsg;
+  }
+  return null;
+}
+
+/** Narrow a kernel message to a metadata answer, or return null (kept apart from
+ * `parseKernelMsg`, whose callers expect only slices and errors). */
+export function parseMetadataMsg(msg: unknown): MetadataMsg | null {
+  if (typeof msg !== "object" || msg === null) return null;
+  const m = msg as Record<string, unknown>;
+  if (
+    m.type === "metadata" &&
+    typeof m.series === "string" &&
+    Number.isInteger(m.slice) &&
+    Array.isArray(m.elements)
+  ) {
+    return m as unknown as MetadataMsg;
   }
   return null;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SeriesInfo, SliceMsg } from "./protocol";
 import { parseKernelMsg, typedArrayFrom } from "./protocol";
-import { Volume, nextRequests } from "./volume";
+import { Volume, priorityOrder } from "./volume";
 
 const info: SeriesInfo = {
   id: "s0",
@@ -20,19 +20,18 @@ function msg(index: number): SliceMsg {
   return { type: "slice", series: "s0", index, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 };
 }
 
-describe("nextRequests", () => {
+describe("priorityOrder", () => {
   it("orders slices by distance from the current one, after-first on ties", () => {
-    expect(nextRequests(7, 3, new Uint8Array(7), 7)).toEqual([3, 4, 2, 5, 1, 6, 0]);
+    expect(priorityOrder(7, 3, new Uint8Array(7), 1)).toEqual([3, 4, 2, 5, 1, 6, 0]);
   });
-  it("skips what was already requested and stops at count", () => {
-    const req = new Uint8Array(7);
-    req[3] = 1;
-    req[4] = 1;
-    expect(nextRequests(7, 3, req, 3)).toEqual([2, 5, 1]);
+  it("puts a coarse pass first, nearest first, after the current slice", () => {
+    expect(priorityOrder(10, 4, new Uint8Array(10), 3)).toEqual([4, 3, 6, 0, 9, 5, 2, 7, 1, 8]);
   });
-  it("clamps the current slice and copes with an empty series", () => {
-    expect(nextRequests(3, 99, new Uint8Array(3), 5)).toEqual([2, 1, 0]);
-    expect(nextRequests(0, 0, new Uint8Array(0), 5)).toEqual([]);
+  it("skips loaded slices and clamps the current one", () => {
+    const loaded = new Uint8Array(4);
+    loaded[3] = 1;
+    expect(priorityOrder(4, 99, loaded, 1)).toEqual([2, 1, 0]);
+    expect(priorityOrder(0, 0, new Uint8Array(0), 1)).toEqual([]);
   });
 });
 

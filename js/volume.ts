@@ -74,24 +74,35 @@ export class Volume {
 }
 
 /**
- * Which slices to ask for next: the not-yet-requested slices ordered by distance from the
- * current one (ties: the slice after the current one first). Pure, so it is unit-tested.
+ * The order in which to ask for the slices not loaded yet: the current slice, then a coarse
+ * pass (every `coarseStep`-th slice, nearest first) so that scrubbing shows the whole extent
+ * early, then all the others nearest first (ties: the slice after the current one first).
+ * Pure, so it is unit-tested.
  */
-export function nextRequests(
+export function priorityOrder(
   slices: number,
   current: number,
-  requested: Uint8Array,
-  count: number,
+  loaded: Uint8Array,
+  coarseStep: number,
 ): number[] {
-  const out: number[] = [];
-  if (slices <= 0 || count <= 0) return out;
+  if (slices <= 0) return [];
   const c = Math.min(Math.max(0, Math.round(current)), slices - 1);
-  for (let d = 0; d < slices && out.length < count; d++) {
-    for (const k of d === 0 ? [c] : [c + d, c - d]) {
-      if (k >= 0 && k < slices && !requested[k]) {
-        out.push(k);
-        if (out.length >= count) break;
-      }
+  const near: number[] = [];
+  for (let d = 0; d < slices; d++) {
+    if (d === 0) near.push(c);
+    else {
+      if (c + d < slices) near.push(c + d);
+      if (c - d >= 0) near.push(c - d);
+    }
+  }
+  const step = Math.max(1, Math.floor(coarseStep));
+  const first = near.filter((k) => k === c || (step > 1 && k % step === 0));
+  const taken = new Uint8Array(slices);
+  const out: number[] = [];
+  for (const k of [...first, ...near]) {
+    if (!taken[k] && !loaded[k]) {
+      taken[k] = 1;
+      out.push(k);
     }
   }
   return out;

@@ -1,17 +1,57 @@
 /**
  * Entry point of the front end (anywidget). `initialize` owns messaging and the volume cache
  * of one model; `render` builds one view of it and returns its cleanup.
+ *
+ * Each view keeps its own UI state (mode, hover, panels) and its own DOM listeners under one
+ * AbortController; the synced view state (slice, window, zoom, pan, rotation, flip,
+ * frameskip, series_index) lives in the model, so Python sees every change and can make any.
  */
-import type { Initialize, Render } from "@anywidget/types";
+import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { version } from "../package.json";
-import { Controller, type Model, type WidgetState } from "./loader";
-import { renderGrey, renderRGB } from "./render/window";
+import { encodeLink } from "./link";
+import { Controller, type Model } from "./loader";
+import { type SeriesInfo, parseMetadataMsg } from "./protocol";
+import {
+  type Geometry,
+  type ViewParams,
+  backingSize,
+  fit,
+  imageToScreen,
+  normaliseRotation,
+  panBy,
+  rotateBy,
+  viewScale,
+  voxelUnder,
+  zoomAbout,
+} from "./render/transform";
+import { GreyRenderer, dragSensitivity, dragWindow, renderRGB, windowBounds } from "./render/window";
+import {
+  type CustomPreset,
+  FRAMESKIP_PRESETS,
+  type ViewState,
+  browserStore,
+  clampSlice,
+  deletePreset,
+  initialUiState,
+  loadPresets,
+  parseFrameskip,
+  savePreset,
+  snapSlice,
+  stepSlice,
+} from "./state";
+import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
+import { button, el, setPressed } from "./ui/dom";
+import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
+import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
+import { SliceBar } from "./ui/slicebar";
 import "./widget.css";
 
-const controllers = new WeakMap<Model, Controller>();
+type ViewModel = AnyModel<ViewState>;
 
-const initialize: Initialize<WidgetState> = ({ model }) => {
-  const controller = new Controller(model);
+const controllers = new WeakMap<object, Controller>();
+
+const initialize: Initialize<ViewState> = ({ model }) => {
+  const controller = new Controller(model as unknown as Model);
   controllers.set(model, controller);
   return () => {
     controller.dispose();
@@ -19,129 +59,1063 @@ const initialize: Initialize<WidgetState> = ({ model }) => {
   };
 };
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  parent?: HTMLElement,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  parent?.append(node);
-  return node;
+/** Keys handled by the widget (shown in tooltips). */
+const SHORTCUTS = {
+  prev: "← / ↑",
+  next: "→ / ↓",
+  zoom: "Shift+↑ / Shift+↓, Shift+wheel",
+  window: "Alt+W; right-drag works any time",
+  fit: "F",
+  overlay: "I",
+  maximise: "Esc leaves",
+};
+
+const SAVE_INTERVAL_MS = 100;
+
+function isTextInput(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  const tag = target.tagName;
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
 }
 
-const render: Render<WidgetState> = ({ model, el: host }) => {
-  const controller = controllers.get(model) ?? new Controller(model);
-  const ac = new AbortController();
-  const on = { signal: ac.signal };
+function num(v: unknown, fallback: number): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : fallback;
+}
 
+const render: Render<ViewState> = ({ model: anyModel, el: host }) => {
+  const model = anyModel as ViewModel;
+  const controller = controllers.get(anyModel) ?? new Controller(anyModel as unknown as Model);
+  const ownController = !controllers.has(anyModel);
+  const ac = new AbortController();
+  const signal = ac.signal;
+  const on = { signal };
+  const ui = initialUiState();
+  const store = browserStore();
+  const renderer = new GreyRenderer();
+  const wheel = new WheelAccumulator();
+  let localError = "";
+  let dismissedError = "";
+
+  // ---- DOM ------------------------------------------------------------------------------
   const root = el("div", "daw-root", host);
   root.tabIndex = 0;
   root.dataset.version = version;
   root.dataset.testid = "daw-root";
   // Lumino skips its keyboard shortcuts for events from inside such an element.
   root.setAttribute("data-lm-suppress-shortcuts", "true");
-  const viewport = el("div", "daw-viewport", root);
-  const canvas = el("canvas", "daw-canvas", viewport);
-  canvas.dataset.testid = "daw-canvas";
+  root.setAttribute("aria-label", "DICOM viewer");
+
+  const toolbar = el("div", "daw-toolbar", root);
+  toolbar.setAttribute("role", "toolbar");
+
+  const caseGroup = el("div", "daw-group daw-cases", toolbar);
+  const casePrev = button(caseGroup, { icon: "casePrev", title: "Previous series", testid: "daw-series-prev" });
+  const caseLabel = el("span", "daw-label daw-case-label", caseGroup);
+  caseLabel.dataset.testid = "daw-series-label";
+  const caseNext = button(caseGroup, { icon: "caseNext", title: "Next series", testid: "daw-series-next" });
+
+  const navGroup = el("div", "daw-group", toolbar);
+  const prevBtn = button(navGroup, { icon: "prev", title: `Previous slice (${SHORTCUTS.prev}, wheel)`, testid: "daw-prev" });
+  const sliceLabel = el("span", "daw-label daw-slice-label", navGroup);
+  sliceLabel.dataset.testid = "daw-slice-label";
+  const nextBtn = button(navGroup, { icon: "next", title: `Next slice (${SHORTCUTS.next}, wheel)`, testid: "daw-next" });
+  const skipSelect = el("select", "daw-select daw-skip", navGroup);
+  skipSelect.title = "Frameskip: slices per step (arrows, buttons, wheel and slice bar)";
+  skipSelect.dataset.testid = "daw-frameskip";
+  for (const p of FRAMESKIP_PRESETS) {
+    const o = el("option", "", skipSelect, `×${p}`);
+    o.value = String(p);
+  }
+  const customOpt = el("option", "", skipSelect, "custom…");
+  customOpt.value = "custom";
+  const skipInput = el("input", "daw-num daw-skip-custom", navGroup);
+  skipInput.type = "number";
+  skipInput.min = "1";
+  skipInput.step = "1";
+  skipInput.title = "Custom frameskip";
+  skipInput.dataset.testid = "daw-frameskip-custom";
+
+  const winGroup = el("div", "daw-group", toolbar);
+  const presetSelect = el("select", "daw-select daw-presets", winGroup);
+  presetSelect.title = "Window presets (DICOM header, modality presets, saved)";
+  presetSelect.dataset.testid = "daw-presets";
+  const wlBtn = button(winGroup, {
+    icon: "contrast",
+    title: `Window drag mode (${SHORTCUTS.window}): up/down level, left/right width`,
+    testid: "daw-wl-mode",
+    toggle: true,
+  });
+
+  const viewGroup = el("div", "daw-group", toolbar);
+  const fitBtn = button(viewGroup, { icon: "fit", title: `Center and fit (${SHORTCUTS.fit}); Shift+drag or middle-drag pans`, testid: "daw-fit" });
+  const rotLeftBtn = button(viewGroup, { icon: "rotateLeft", title: "Rotate 90° counter-clockwise", testid: "daw-rot-left" });
+  const rotRightBtn = button(viewGroup, { icon: "rotateRight", title: "Rotate 90° clockwise", testid: "daw-rot-right" });
+  const rotSlider = el("input", "daw-range daw-rot", viewGroup);
+  rotSlider.type = "range";
+  rotSlider.min = "0";
+  rotSlider.max = "359";
+  rotSlider.step = "1";
+  rotSlider.title = "Rotation (degrees)";
+  rotSlider.dataset.testid = "daw-rotation";
+  const rotLabel = el("span", "daw-label daw-rot-label", viewGroup);
+  const flipHBtn = button(viewGroup, { icon: "flipH", title: "Flip horizontally", testid: "daw-flip-h", toggle: true });
+  const flipVBtn = button(viewGroup, { icon: "flipV", title: "Flip vertically", testid: "daw-flip-v", toggle: true });
+
+  const miscGroup = el("div", "daw-group daw-group-end", toolbar);
+  const overlayBtn = button(miscGroup, { icon: "info", title: `Data overlay (${SHORTCUTS.overlay})`, testid: "daw-overlay-toggle", toggle: true });
+  const metaBtn = button(miscGroup, { icon: "tags", title: "DICOM tags of this slice", testid: "daw-meta-toggle", toggle: true });
+  const linkBtn = button(miscGroup, { icon: "link", title: "Copy a link to this view (no patient data)", testid: "daw-copy-link" });
+  const maxBtn = button(miscGroup, { icon: "maximise", title: `Fullscreen / maximise (${SHORTCUTS.maximise})`, testid: "daw-maximise", toggle: true });
+
+  const main = el("div", "daw-main", root);
+  const viewport = el("div", "daw-viewport", main);
+  viewport.dataset.testid = "daw-viewport";
+  // JupyterLab leaves right-clicks inside such an element alone (right-drag windows).
+  viewport.setAttribute("data-jp-suppress-context-menu", "true");
+  const canvas = el("canvas", "daw-view", viewport);
+  canvas.dataset.testid = "daw-view";
+  const overlay = el("div", "daw-overlay", viewport);
+  overlay.dataset.testid = "daw-overlay";
+  const topLeft = el("div", "daw-overlay-tl", viewport);
+  const warning = el("div", "daw-warning", viewport);
+  warning.dataset.testid = "daw-spacing-warning";
+  warning.textContent = "Pixel spacing unknown: shown at 1 mm per pixel; distances and areas would be wrong.";
   const loading = el("div", "daw-loading", viewport);
-  loading.textContent = "Loading…";
-  const status = el("div", "daw-status", root);
+  loading.dataset.testid = "daw-loading";
+  const spinner = el("div", "daw-spinner", loading);
+  spinner.setAttribute("aria-hidden", "true");
+  const loadingText = el("span", "", loading, "Loading…");
+  const toast = el("div", "daw-toast", viewport);
+  toast.setAttribute("role", "status");
+  toast.hidden = true;
+
+  // The windowed slice at its native size; drawn onto the view canvas with the view
+  // transform. Kept in the DOM (hidden) so tests can read exact pixels.
+  const imageHolder = el("div", "daw-image-holder", root);
+  imageHolder.hidden = true;
+  const imageCanvas = el("canvas", "daw-image", imageHolder);
+  imageCanvas.dataset.testid = "daw-canvas";
+
+  // metadata panel (a drawer over the right side of the viewport)
+  const metaPanel = el("aside", "daw-meta", main);
+  metaPanel.dataset.testid = "daw-meta";
+  metaPanel.hidden = true;
+  const metaHead = el("div", "daw-meta-head", metaPanel);
+  const metaTitle = el("span", "daw-meta-title", metaHead, "DICOM tags");
+  const metaClose = button(metaHead, { icon: "close", title: "Close", testid: "daw-meta-close" });
+  const metaSearch = el("input", "daw-input daw-meta-search", metaPanel);
+  metaSearch.type = "search";
+  metaSearch.placeholder = "Search keyword, tag or value";
+  metaSearch.dataset.testid = "daw-meta-search";
+  const metaCount = el("div", "daw-meta-count", metaPanel);
+  metaCount.dataset.testid = "daw-meta-count";
+  const metaList = el("div", "daw-meta-list", metaPanel);
+  metaList.dataset.testid = "daw-meta-list";
+
+  const sliceBar = new SliceBar(
+    root,
+    signal,
+    (k, phase) => {
+      if (phase === "start") scrubAnchor = model.get("slice");
+      const n = controller.volume?.slices ?? 0;
+      setSlice(snapSlice(scrubAnchor, k, frameskip(), n));
+    },
+    () => controller.volume?.slices ?? 0,
+  );
+  let scrubAnchor = 0;
+  /** the user chose "custom…" in the frameskip menu (keep showing the number field) */
+  let customSkip = false;
+
+  const winRow = el("div", "daw-winrow", root);
+  const wLabel = el("label", "daw-wl", winRow);
+  el("span", "daw-label", wLabel, "W");
+  const widthSlider = el("input", "daw-range", wLabel);
+  widthSlider.type = "range";
+  widthSlider.title = "Window width";
+  widthSlider.dataset.testid = "daw-width-slider";
+  const widthInput = el("input", "daw-num", wLabel);
+  widthInput.type = "number";
+  widthInput.title = "Window width";
+  widthInput.dataset.testid = "daw-width";
+  const lLabel = el("label", "daw-wl", winRow);
+  el("span", "daw-label", lLabel, "L");
+  const centerSlider = el("input", "daw-range", lLabel);
+  centerSlider.type = "range";
+  centerSlider.title = "Window level (centre)";
+  centerSlider.dataset.testid = "daw-center-slider";
+  const centerInput = el("input", "daw-num", lLabel);
+  centerInput.type = "number";
+  centerInput.title = "Window level (centre)";
+  centerInput.dataset.testid = "daw-center";
+  const presetGroup = el("div", "daw-preset-group", winRow);
+  const presetName = el("input", "daw-input daw-preset-name", presetGroup);
+  presetName.type = "text";
+  presetName.placeholder = "preset name";
+  presetName.maxLength = 60;
+  presetName.dataset.testid = "daw-preset-name";
+  const savePresetBtn = button(presetGroup, { icon: "save", title: "Save this window as a preset (kept in this browser)", testid: "daw-preset-save" });
+  const deletePresetBtn = button(presetGroup, { icon: "trash", title: "Delete the selected saved preset", testid: "daw-preset-delete" });
+
+  const statusBar = el("div", "daw-status", root);
+  const readout = el("span", "daw-readout", statusBar);
+  readout.dataset.testid = "daw-readout";
+  const status = el("span", "daw-status-right", statusBar);
   status.dataset.testid = "daw-status";
+
   const errorBox = el("div", "daw-error", root);
   errorBox.dataset.testid = "daw-error";
   errorBox.setAttribute("role", "alert");
+  const errorText = el("span", "", errorBox);
+  const errorClose = button(errorBox, { icon: "close", title: "Dismiss", testid: "daw-error-close" });
 
   const ctx = canvas.getContext("2d");
-  let image: ImageData | null = null;
+  const imageCtx = imageCanvas.getContext("2d");
+  let imageData: ImageData | null = null;
+  let imageKey = "";
+  let cssSize: [number, number] = [0, 0];
 
-  const draw = (): void => {
-    const volume = controller.volume;
-    errorBox.textContent = controller.error;
-    errorBox.hidden = controller.error === "";
-    if (!volume || !ctx) {
-      loading.hidden = false;
-      return;
-    }
-    if (canvas.width !== volume.columns || canvas.height !== volume.rows) {
-      canvas.width = volume.columns;
-      canvas.height = volume.rows;
-      image = null;
-      const [, rowSpacing, columnSpacing] = volume.info.spacing;
-      canvas.style.aspectRatio = `${volume.columns * columnSpacing} / ${volume.rows * rowSpacing}`;
-    }
-    const k = model.get("slice");
-    const [center, width] = model.get("window");
-    status.textContent = `${k + 1} / ${volume.slices} · W ${Math.round(width)} L ${Math.round(center)} · loaded ${volume.loadedCount}/${volume.slices}`;
-    root.dataset.loaded = String(volume.loadedCount);
-    if (!volume.loaded[k]) {
-      loading.hidden = false;
-      return;
-    }
-    image ??= ctx.createImageData(volume.columns, volume.rows);
-    if (volume.samples === 3) renderRGB(volume.slice(k), image.data);
-    else {
-      renderGrey(
-        volume.slice(k),
-        volume.slope[k] as number,
-        volume.intercept[k] as number,
-        center,
-        width,
-        image.data,
-      );
-    }
-    ctx.putImageData(image, 0, 0);
-    loading.hidden = true;
-    canvas.dataset.slice = String(k);
-    canvas.dataset.window = `${center},${width}`;
+  // ---- model access -----------------------------------------------------------------------
+  const info = (): SeriesInfo | null => model.get("series_info");
+  const frameskip = (): number => Math.max(1, Math.round(num(model.get("frameskip"), 1)));
+  const currentWindow = (): [number, number] => {
+    const w = model.get("window");
+    return [num(w?.[0], 40), num(w?.[1], 400)];
+  };
+  const view = (): ViewParams => {
+    const pan = model.get("pan");
+    const flip = model.get("flip");
+    return {
+      zoom: num(model.get("zoom"), 1),
+      pan: [num(pan?.[0], 0), num(pan?.[1], 0)],
+      rotation: num(model.get("rotation"), 0),
+      flipH: Boolean(flip?.[0]),
+      flipV: Boolean(flip?.[1]),
+    };
+  };
+  const geometry = (): Geometry | null => {
+    const i = info();
+    if (!i) return null;
+    return {
+      columns: i.shape[2],
+      rows: i.shape[1],
+      columnSpacing: i.spacing[2],
+      rowSpacing: i.spacing[1],
+      width: cssSize[0],
+      height: cssSize[1],
+    };
+  };
+
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  const saveNow = (): void => {
+    if (saveTimer !== null) clearTimeout(saveTimer);
+    saveTimer = null;
+    model.save_changes();
+  };
+  const saveSoon = (): void => {
+    if (saveTimer === null) saveTimer = setTimeout(saveNow, SAVE_INTERVAL_MS);
+  };
+
+  const setIfChanged = <K extends keyof ViewState>(key: K, value: ViewState[K]): boolean => {
+    const old = model.get(key);
+    if (JSON.stringify(old) === JSON.stringify(value)) return false;
+    model.set(key, value);
+    return true;
   };
 
   const setSlice = (k: number): void => {
-    const volume = controller.volume;
-    if (!volume) return;
-    const clamped = Math.min(Math.max(0, Math.round(k)), volume.slices - 1);
-    if (clamped === model.get("slice")) return;
-    model.set("slice", clamped);
-    model.save_changes();
+    const n = controller.volume?.slices ?? info()?.shape[0] ?? 0;
+    if (n <= 0) return;
+    if (setIfChanged("slice", clampSlice(k, n))) saveNow();
+  };
+  const setWindow = (center: number, width: number, now: boolean): void => {
+    if (!Number.isFinite(center) || !Number.isFinite(width) || width <= 0) return;
+    if (setIfChanged("window", [center, width])) (now ? saveNow : saveSoon)();
+  };
+  const setView = (v: ViewParams, now: boolean): void => {
+    let changed = setIfChanged("zoom", v.zoom);
+    changed = setIfChanged("pan", [v.pan[0], v.pan[1]]) || changed;
+    changed = setIfChanged("rotation", normaliseRotation(v.rotation)) || changed;
+    changed = setIfChanged("flip", [v.flipH, v.flipV]) || changed;
+    if (changed) (now ? saveNow : saveSoon)();
+  };
+  const setFrameskip = (s: number): void => {
+    const n = controller.volume?.slices ?? info()?.shape[0] ?? 2;
+    const v = Math.min(Math.max(1, Math.round(s)), Math.max(1, n - 1));
+    if (setIfChanged("frameskip", v)) saveNow();
+    else schedule(); // show the clamped value
+  };
+  const step = (steps: number): void => {
+    const n = controller.volume?.slices ?? 0;
+    setSlice(stepSlice(model.get("slice"), steps, frameskip(), n));
   };
 
+  // ---- metadata ---------------------------------------------------------------------------
+  const metaCache = new Map<string, MetaElement[]>();
+  const metaPending = new Set<string>();
+  let metaTimer: ReturnType<typeof setTimeout> | null = null;
+  const metaKey = (series: string, k: number): string => `${series}|${k}`;
+  const requestMetadata = (k: number): void => {
+    const i = info();
+    if (!i) return;
+    const key = metaKey(i.id, k);
+    if (metaCache.has(key) || metaPending.has(key)) return;
+    metaPending.add(key);
+    model.send({ type: "get_metadata", series: i.id, slice: k });
+  };
+  const seriesMeta = (): MetaElement[] | null => {
+    const i = info();
+    if (!i) return null;
+    return metaCache.get(metaKey(i.id, model.get("slice"))) ?? [...metaCache.entries()].find(([key]) => key.startsWith(`${i.id}|`))?.[1] ?? null;
+  };
+  const findValue = (elements: MetaElement[] | null, keyword: string): string => elements?.find((e) => e.keyword === keyword)?.value ?? "";
+  const onCustom = (raw: unknown): void => {
+    const msg = parseMetadataMsg(raw);
+    if (!msg) return;
+    const key = metaKey(msg.series, msg.slice);
+    metaPending.delete(key);
+    metaCache.set(key, normaliseElements(msg.elements));
+    if (metaCache.size > 64) metaCache.delete(metaCache.keys().next().value as string);
+    renderedMetaKey = "";
+    schedule();
+  };
+  let renderedMetaKey = "";
+  const updateMetaPanel = (): void => {
+    metaPanel.hidden = !ui.metadataOpen;
+    setPressed(metaBtn, ui.metadataOpen);
+    if (!ui.metadataOpen) return;
+    const i = info();
+    const k = model.get("slice");
+    if (!i) return;
+    const key = metaKey(i.id, k);
+    const elements = metaCache.get(key);
+    if (!elements) {
+      if (metaTimer !== null) clearTimeout(metaTimer);
+      metaTimer = setTimeout(() => requestMetadata(model.get("slice")), 120);
+    }
+    const query = metaSearch.value;
+    const rk = `${key}|${query}|${elements ? "y" : "n"}`;
+    if (rk === renderedMetaKey) return;
+    renderedMetaKey = rk;
+    metaTitle.textContent = `DICOM tags · slice ${k + 1}`;
+    metaList.replaceChildren();
+    if (!elements) {
+      metaCount.textContent = "Loading…";
+      return;
+    }
+    if (elements.length === 0) {
+      metaCount.textContent = "No DICOM header for this slice (the series was not read from DICOM files).";
+      return;
+    }
+    const shown = filterElements(elements, query);
+    metaCount.textContent = query.trim()
+      ? `${countElements(shown)} of ${countElements(elements)} elements match`
+      : `${countElements(elements)} elements`;
+    renderElements(shown, metaList, query.trim() !== "");
+  };
+
+  // ---- presets ----------------------------------------------------------------------------
+  let customPresets: CustomPreset[] = [];
+  let presetsFor = "";
+  const rebuildPresets = (): void => {
+    const i = info();
+    const modality = i?.modality ?? "";
+    customPresets = loadPresets(store, modality);
+    presetsFor = `${i?.id ?? ""}|${modality}`;
+    presetSelect.replaceChildren();
+    const head = el("option", "", presetSelect, "Window…");
+    head.value = "";
+    const groups = new Map<string, HTMLOptGroupElement>();
+    const groupName = (source: string): string => {
+      const s = source.toLowerCase();
+      if (s.includes("dicom") || s.includes("header")) return "DICOM header";
+      if (s.includes("auto")) return "Automatic";
+      if (s.includes("modality") || s.includes("preset")) return "Modality presets";
+      return source || "Presets";
+    };
+    (i?.windows ?? []).forEach((w, idx) => {
+      const g = groupName(w.source);
+      let group = groups.get(g);
+      if (!group) {
+        group = el("optgroup", "", presetSelect);
+        group.label = g;
+        groups.set(g, group);
+      }
+      const o = el("option", "", group, w.name);
+      o.title = `W ${formatValue(w.width)} / L ${formatValue(w.center)}`;
+      o.value = `s:${idx}`;
+    });
+    if (customPresets.length) {
+      const group = el("optgroup", "", presetSelect);
+      group.label = "Saved";
+      customPresets.forEach((p, idx) => {
+        const o = el("option", "", group, p.name);
+        o.title = `W ${formatValue(p.width)} / L ${formatValue(p.center)}`;
+        o.value = `c:${idx}`;
+      });
+    }
+    syncPresetSelection();
+  };
+  const syncPresetSelection = (): void => {
+    const [c, w] = currentWindow();
+    const i = info();
+    let value = "";
+    (i?.windows ?? []).forEach((p, idx) => {
+      if (!value && p.center === c && p.width === w) value = `s:${idx}`;
+    });
+    customPresets.forEach((p, idx) => {
+      if (!value && p.center === c && p.width === w) value = `c:${idx}`;
+    });
+    if (presetSelect.value !== value) presetSelect.value = value;
+    deletePresetBtn.disabled = !value.startsWith("c:");
+  };
+
+  // ---- drawing ----------------------------------------------------------------------------
+  let frame = 0;
+  const schedule = (): void => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      update();
+    });
+  };
+
+  const renderImage = (): boolean => {
+    const volume = controller.volume;
+    if (!volume || !imageCtx) return false;
+    const k = model.get("slice");
+    if (k < 0 || k >= volume.slices || !volume.loaded[k]) return false;
+    const [center, width] = currentWindow();
+    const key = `${volume.info.id}|${k}|${center}|${width}|${volume.slope[k]}|${volume.intercept[k]}`;
+    if (key === imageKey && imageData) return true;
+    if (imageCanvas.width !== volume.columns || imageCanvas.height !== volume.rows || !imageData) {
+      imageCanvas.width = volume.columns;
+      imageCanvas.height = volume.rows;
+      imageData = imageCtx.createImageData(volume.columns, volume.rows);
+    }
+    if (volume.samples === 3) renderRGB(volume.slice(k), imageData.data);
+    else {
+      const out = new Uint32Array(imageData.data.buffer, imageData.data.byteOffset, imageData.data.length / 4);
+      renderer.render(volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, center, width, out);
+    }
+    imageCtx.putImageData(imageData, 0, 0);
+    imageKey = key;
+    imageCanvas.dataset.slice = String(k);
+    imageCanvas.dataset.window = `${center},${width}`;
+    return true;
+  };
+
+  const drawView = (ready: boolean): void => {
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
+    if (canvas.width !== bw || canvas.height !== bh) {
+      canvas.width = bw;
+      canvas.height = bh;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, bw, bh);
+    const g = geometry();
+    if (!ready || !g || cssSize[0] <= 0 || cssSize[1] <= 0) return;
+    const v = view();
+    const m = imageToScreen(g, v);
+    ctx.setTransform(m[0] * dpr, m[1] * dpr, m[2] * dpr, m[3] * dpr, m[4] * dpr, m[5] * dpr);
+    // Smooth when minified or slightly magnified; crisp pixels when zoomed in.
+    const devicePxPerPixel = viewScale(g, v) * Math.min(g.columnSpacing || 1, g.rowSpacing || 1) * dpr;
+    ctx.imageSmoothingEnabled = devicePxPerPixel < 6;
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(imageCanvas, 0, 0);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    canvas.dataset.slice = String(model.get("slice"));
+  };
+
+  const updateReadout = (): void => {
+    const volume = controller.volume;
+    const i = info();
+    const h = ui.hover;
+    if (!volume || !i || !h) {
+      readout.textContent = "";
+      delete readout.dataset.value;
+      return;
+    }
+    const k = model.get("slice");
+    const [col, row] = h;
+    const parts = [`x ${col}  y ${row}  z ${k}`];
+    let value = "";
+    if (volume.loaded[k]) {
+      if (volume.samples === 3) {
+        const base = ((k * volume.rows + row) * volume.columns + col) * 3;
+        value = `RGB ${volume.data[base]}, ${volume.data[base + 1]}, ${volume.data[base + 2]}`;
+      } else {
+        const v = volume.valueAt(k, col, row);
+        if (v !== null) {
+          value = `${formatValue(v)}${i.units ? ` ${i.units}` : ""}`;
+          readout.dataset.value = String(v);
+        }
+      }
+    }
+    if (value) parts.push(value);
+    const p = patientPosition(i.affine, col, row, k);
+    if (p) parts.push(`(${p.map(formatMm).join(", ")}) mm`);
+    readout.textContent = parts.join("  ·  ");
+    readout.dataset.voxel = `${col},${row},${k}`;
+  };
+
+  const updateOverlay = (): void => {
+    const i = info();
+    const volume = controller.volume;
+    overlay.hidden = !ui.overlay || !i;
+    topLeft.hidden = overlay.hidden;
+    setPressed(overlayBtn, ui.overlay);
+    if (!ui.overlay || !i) return;
+    const k = model.get("slice");
+    const n = i.shape[0];
+    const meta = seriesMeta();
+    if (!meta) requestMetadata(k);
+    const description = findValue(meta, "SeriesDescription");
+    const thickness = findValue(meta, "SliceThickness");
+    const [c, w] = currentWindow();
+    const g = geometry();
+    const mag = g ? viewScale(g, view()) * (g.columnSpacing || 1) : 0;
+    const loc = sliceLocation(i.affine, k);
+    const lines = [
+      `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
+      `Slice ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
+      `${thickness ? `Thick ${formatMm(Number(thickness))} mm  ·  ` : ""}Spacing ${formatMm(i.spacing[0])} mm${i.spacing_known ? "" : " (unknown)"}`,
+      `W ${formatValue(Math.round(w * 100) / 100)}  L ${formatValue(Math.round(c * 100) / 100)}  ·  Zoom ${mag.toFixed(2)}×`,
+    ];
+    const text = lines.join("\n");
+    if (overlay.textContent !== text) overlay.textContent = text;
+    const rot = normaliseRotation(view().rotation);
+    const flip = model.get("flip");
+    const tl = `${i.shape[2]}×${i.shape[1]}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
+    if (topLeft.textContent !== tl) topLeft.textContent = tl;
+  };
+
+  const setInput = (input: HTMLInputElement, value: string): void => {
+    // never overwrite what the user is typing; sliders always follow the model
+    const typing = input.type !== "range" && document.activeElement === input;
+    if (!typing && input.value !== value) input.value = value;
+  };
+
+  const updateControls = (): void => {
+    const i = info();
+    const volume = controller.volume;
+    const n = i?.shape[0] ?? 0;
+    const k = model.get("slice");
+    sliceLabel.textContent = n ? `${k + 1} / ${n}` : "–";
+    prevBtn.disabled = !n || k <= 0;
+    nextBtn.disabled = !n || k >= n - 1;
+
+    const count = num(i?.series_count, 1);
+    const idx = num(model.get("series_index"), num(i?.series_index, 0));
+    caseGroup.hidden = count <= 1;
+    caseLabel.textContent = `Series ${idx + 1}/${count}`;
+    casePrev.disabled = idx <= 0;
+    caseNext.disabled = idx >= count - 1;
+
+    const skip = frameskip();
+    const isPreset = (FRAMESKIP_PRESETS as readonly number[]).includes(skip);
+    const wanted = customSkip || !isPreset ? "custom" : String(skip);
+    if (skipSelect.value !== wanted) skipSelect.value = wanted;
+    skipInput.hidden = wanted !== "custom";
+    setInput(skipInput, String(skip));
+
+    if (i && `${i.id}|${i.modality ?? ""}` !== presetsFor) rebuildPresets();
+    syncPresetSelection();
+    const [c, w] = currentWindow();
+    const integer = i ? !i.dtype.startsWith("float") : true;
+    const [lo, hi, wmax, stepSize] = windowBounds(i?.value_range ?? [0, 1], integer);
+    for (const s of [centerSlider, centerInput]) {
+      s.min = String(lo);
+      s.max = String(hi);
+      s.step = String(stepSize);
+    }
+    for (const s of [widthSlider, widthInput]) {
+      s.min = String(integer ? 1 : stepSize);
+      s.max = String(wmax);
+      s.step = String(stepSize);
+    }
+    setInput(centerSlider, String(c));
+    setInput(centerInput, String(Math.round(c * 1000) / 1000));
+    setInput(widthSlider, String(w));
+    setInput(widthInput, String(Math.round(w * 1000) / 1000));
+    const colour = volume?.samples === 3;
+    for (const c2 of [centerSlider, centerInput, widthSlider, widthInput, presetSelect, wlBtn]) c2.disabled = colour;
+    setPressed(wlBtn, ui.mode === "window");
+    viewport.classList.toggle("daw-mode-window", ui.mode === "window");
+
+    const v = view();
+    setInput(rotSlider, String(Math.round(v.rotation)));
+    rotLabel.textContent = `${Math.round(v.rotation)}°`;
+    setPressed(flipHBtn, v.flipH);
+    setPressed(flipVBtn, v.flipV);
+    setPressed(maxBtn, ui.maximised);
+    warning.hidden = !i || i.spacing_known !== false;
+  };
+
+  const update = (): void => {
+    const volume = controller.volume;
+    const err = localError || controller.error;
+    errorText.textContent = err;
+    errorBox.hidden = err === "" || err === dismissedError;
+    updateControls();
+    const ready = renderImage();
+    drawView(ready);
+    const k = model.get("slice");
+    if (!volume) {
+      loading.hidden = false;
+      loadingText.textContent = "Loading…";
+    } else {
+      loading.hidden = ready;
+      loadingText.textContent = `Loading slice ${k + 1}…`;
+    }
+    root.dataset.loaded = String(volume?.loadedCount ?? 0);
+    root.dataset.ready = ready ? "true" : "false";
+    canvas.dataset.zoom = String(view().zoom);
+    sliceBar.update(volume?.slices ?? 0, k, volume?.loaded ?? null, volume?.loadedCount ?? 0);
+    const [center, width] = currentWindow();
+    status.textContent = volume
+      ? `${volume.loadedCount < volume.slices ? `loaded ${volume.loadedCount}/${volume.slices} · ` : ""}W ${formatValue(Math.round(width * 100) / 100)} L ${formatValue(Math.round(center * 100) / 100)}`
+      : "";
+    updateReadout();
+    updateOverlay();
+    updateMetaPanel();
+  };
+
+  // ---- interaction -------------------------------------------------------------------------
+  const showToast = (text: string): void => {
+    toast.textContent = text;
+    toast.hidden = false;
+    setTimeout(() => {
+      if (!signal.aborted) toast.hidden = true;
+    }, 1600);
+  };
+
+  const copyText = async (text: string): Promise<void> => {
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error("no clipboard API");
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const ta = el("textarea", "daw-offscreen", root);
+      ta.value = text;
+      ta.select();
+      try {
+        document.execCommand("copy");
+      } finally {
+        ta.remove();
+        root.focus({ preventScroll: true });
+      }
+    }
+  };
+
+  const viewLink = (): string | null => {
+    const i = info();
+    if (!i || !i.uid_hash) return null;
+    const v = view();
+    return encodeLink({
+      series: i.uid_hash,
+      plane: i.plane,
+      slice: model.get("slice"),
+      window: currentWindow(),
+      zoom: v.zoom,
+      pan: v.pan,
+      rotation: v.rotation,
+      flip: [v.flipH, v.flipV],
+    });
+  };
+
+  const toggleMaximise = (): void => {
+    const fs = document.fullscreenElement === root;
+    if (fs) {
+      void document.exitFullscreen?.();
+      return;
+    }
+    if (ui.maximised) {
+      ui.maximised = false;
+      root.classList.remove("daw-maximised");
+      schedule();
+      return;
+    }
+    const fallback = (): void => {
+      ui.maximised = true;
+      root.classList.add("daw-maximised");
+      schedule();
+    };
+    if (root.requestFullscreen && document.fullscreenEnabled) {
+      root.requestFullscreen().then(
+        () => {
+          ui.maximised = true;
+          schedule();
+        },
+        fallback,
+      );
+    } else fallback();
+  };
+  document.addEventListener(
+    "fullscreenchange",
+    () => {
+      const fs = document.fullscreenElement === root;
+      root.classList.toggle("daw-fullscreen", fs);
+      if (!fs && !root.classList.contains("daw-maximised")) ui.maximised = false;
+      schedule();
+    },
+    on,
+  );
+
+  const setMode = (mode: "none" | "window"): void => {
+    ui.mode = mode;
+    schedule();
+  };
+
+  const zoomBy = (factor: number, at?: [number, number]): void => {
+    const g = geometry();
+    if (!g) return;
+    const [x, y] = at ?? [g.width / 2, g.height / 2];
+    setView(zoomAbout(g, view(), factor, x, y), false);
+  };
+
+  // Keys typed in the widget belong to the widget: never to the notebook.
   root.addEventListener(
     "keydown",
     (e: KeyboardEvent) => {
-      // Keys typed in the widget belong to the widget: never to the notebook.
       e.stopPropagation();
-      if (e.key === "ArrowRight" || e.key === "ArrowDown") {
-        setSlice(model.get("slice") + 1);
-        e.preventDefault();
-      } else if (e.key === "ArrowLeft" || e.key === "ArrowUp") {
-        setSlice(model.get("slice") - 1);
-        e.preventDefault();
+      if (isTextInput(e.target)) {
+        if (e.key === "Escape") root.focus({ preventScroll: true });
+        return;
       }
+      let handled = true;
+      const n = controller.volume?.slices ?? 0;
+      if (e.altKey && e.code === "KeyW") setMode(ui.mode === "window" ? "none" : "window");
+      else if (e.shiftKey && e.key === "ArrowUp") zoomBy(1.2);
+      else if (e.shiftKey && e.key === "ArrowDown") zoomBy(1 / 1.2);
+      else if (e.key === "ArrowRight" || e.key === "ArrowDown") step(1);
+      else if (e.key === "ArrowLeft" || e.key === "ArrowUp") step(-1);
+      else if (e.key === "PageDown") step(10);
+      else if (e.key === "PageUp") step(-10);
+      else if (e.key === "Home") setSlice(0);
+      else if (e.key === "End") setSlice(n - 1);
+      else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "f" || e.key === "F")) setView(fit(view()), true);
+      else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "i" || e.key === "I")) {
+        ui.overlay = !ui.overlay;
+        schedule();
+      } else if (e.key === "Escape") {
+        if (ui.mode !== "none") setMode("none");
+        else if (ui.maximised && document.fullscreenElement !== root) toggleMaximise();
+        else handled = false;
+      } else handled = false;
+      if (handled) e.preventDefault();
     },
     on,
   );
   root.addEventListener("keyup", (e) => e.stopPropagation(), on);
   root.addEventListener("keypress", (e) => e.stopPropagation(), on);
+  // Clicks inside the widget keep the focus in the widget (and never reach the notebook,
+  // which would otherwise take the focus back to select the cell).
+  for (const type of ["mousedown", "pointerdown", "click", "dblclick"] as const) {
+    root.addEventListener(type, (e) => e.stopPropagation(), on);
+  }
+  root.addEventListener(
+    "pointerdown",
+    (e) => {
+      if (!isTextInput(e.target) && !(e.target instanceof HTMLButtonElement) && !(e.target as Element).closest?.("button, summary")) {
+        root.focus({ preventScroll: true });
+      }
+    },
+    on,
+  );
+
+  // viewport: wheel, drags, hover
   viewport.addEventListener(
     "wheel",
     (e: WheelEvent) => {
       e.preventDefault();
-      if (e.deltaY !== 0) setSlice(model.get("slice") + Math.sign(e.deltaY));
+      e.stopPropagation();
+      const r = viewport.getBoundingClientRect();
+      if (e.shiftKey || e.ctrlKey) {
+        const d = wheelPixels(e.deltaY || e.deltaX, e.deltaMode, r.height);
+        zoomBy(Math.exp(-d * 0.002), [e.clientX - r.left, e.clientY - r.top]);
+        return;
+      }
+      const steps = wheel.push(wheelPixels(e.deltaY, e.deltaMode, r.height));
+      if (steps !== 0) step(steps);
     },
-    { signal: ac.signal, passive: false },
+    { signal, passive: false },
   );
-  viewport.addEventListener("pointerdown", () => root.focus({ preventScroll: true }), on);
 
-  const unsubscribe = controller.subscribe(draw);
-  model.on("change:slice", draw);
-  model.on("change:window", draw);
-  draw();
+  interface Drag {
+    action: "pan" | "window";
+    id: number;
+    x: number;
+    y: number;
+    view: ViewParams;
+    window: [number, number];
+  }
+  let drag: Drag | null = null;
+  const hoverAt = (e: PointerEvent): void => {
+    const g = geometry();
+    const r = viewport.getBoundingClientRect();
+    const before = ui.hover;
+    ui.hover = g ? voxelUnder(g, view(), e.clientX - r.left, e.clientY - r.top) : null;
+    if (before?.[0] !== ui.hover?.[0] || before?.[1] !== ui.hover?.[1]) updateReadout();
+  };
+  viewport.addEventListener(
+    "pointerdown",
+    (e: PointerEvent) => {
+      root.focus({ preventScroll: true });
+      const action = dragAction(e.button, e.shiftKey, ui.mode);
+      if (action === "none") return;
+      e.preventDefault();
+      viewport.setPointerCapture?.(e.pointerId);
+      drag = { action, id: e.pointerId, x: e.clientX, y: e.clientY, view: view(), window: currentWindow() };
+      viewport.classList.add(action === "pan" ? "daw-panning" : "daw-windowing");
+    },
+    on,
+  );
+  viewport.addEventListener(
+    "pointermove",
+    (e: PointerEvent) => {
+      hoverAt(e);
+      if (!drag || e.pointerId !== drag.id) return;
+      const dx = e.clientX - drag.x;
+      const dy = e.clientY - drag.y;
+      const g = geometry();
+      if (drag.action === "pan" && g) setView(panBy(g, drag.view, dx, dy), false);
+      else if (drag.action === "window") {
+        const i = info();
+        const integer = i ? !i.dtype.startsWith("float") : true;
+        const range = i?.value_range ?? [0, 1];
+        const [c, w] = dragWindow(drag.window, dx, dy, dragSensitivity(range), integer ? 1 : dragSensitivity(range));
+        setWindow(integer ? Math.round(c) : c, integer ? Math.round(w) : w, false);
+      }
+    },
+    on,
+  );
+  const endDrag = (e: PointerEvent): void => {
+    if (!drag || e.pointerId !== drag.id) return;
+    drag = null;
+    viewport.classList.remove("daw-panning", "daw-windowing");
+    saveNow();
+  };
+  viewport.addEventListener("pointerup", endDrag, on);
+  viewport.addEventListener("pointercancel", endDrag, on);
+  viewport.addEventListener(
+    "pointerleave",
+    () => {
+      if (drag) return;
+      ui.hover = null;
+      updateReadout();
+    },
+    on,
+  );
+  viewport.addEventListener("contextmenu", (e) => e.preventDefault(), on);
+
+  // toolbar
+  const click = (b: HTMLElement, f: () => void): void => b.addEventListener("click", f, on);
+  click(prevBtn, () => step(-1));
+  click(nextBtn, () => step(1));
+  const switchSeries = (delta: number): void => {
+    const count = num(info()?.series_count, 1);
+    const idx = num(model.get("series_index"), 0) + delta;
+    if (idx < 0 || idx >= count) return;
+    if (setIfChanged("series_index", idx)) saveNow();
+  };
+  click(casePrev, () => switchSeries(-1));
+  click(caseNext, () => switchSeries(1));
+  skipSelect.addEventListener(
+    "change",
+    () => {
+      if (skipSelect.value === "custom") {
+        customSkip = true;
+        skipInput.hidden = false;
+        skipInput.focus();
+        skipInput.select();
+        return;
+      }
+      customSkip = false;
+      setFrameskip(Number(skipSelect.value));
+    },
+    on,
+  );
+  skipInput.addEventListener(
+    "change",
+    () => {
+      const v = parseFrameskip(skipInput.value, controller.volume?.slices ?? 2);
+      if (v === null) {
+        localError = `frameskip must be a whole number of slices, 1 or more (got ${JSON.stringify(skipInput.value)})`;
+        schedule();
+        return;
+      }
+      localError = "";
+      setFrameskip(v);
+    },
+    on,
+  );
+  presetSelect.addEventListener(
+    "change",
+    () => {
+      const v = presetSelect.value;
+      const i = info();
+      if (v.startsWith("s:")) {
+        const p = i?.windows[Number(v.slice(2))];
+        if (p) setWindow(p.center, p.width, true);
+      } else if (v.startsWith("c:")) {
+        const p = customPresets[Number(v.slice(2))];
+        if (p) setWindow(p.center, p.width, true);
+      }
+      root.focus({ preventScroll: true });
+    },
+    on,
+  );
+  click(wlBtn, () => setMode(ui.mode === "window" ? "none" : "window"));
+  click(fitBtn, () => setView(fit(view()), true));
+  click(rotLeftBtn, () => setView(rotateBy(view(), -90), true));
+  click(rotRightBtn, () => setView(rotateBy(view(), 90), true));
+  rotSlider.addEventListener("input", () => setView({ ...view(), rotation: Number(rotSlider.value) }, false), on);
+  rotSlider.addEventListener("change", saveNow, on);
+  click(flipHBtn, () => setView({ ...view(), flipH: !view().flipH }, true));
+  click(flipVBtn, () => setView({ ...view(), flipV: !view().flipV }, true));
+  click(overlayBtn, () => {
+    ui.overlay = !ui.overlay;
+    schedule();
+  });
+  click(metaBtn, () => {
+    ui.metadataOpen = !ui.metadataOpen;
+    renderedMetaKey = "";
+    schedule();
+  });
+  click(metaClose, () => {
+    ui.metadataOpen = false;
+    schedule();
+  });
+  metaSearch.addEventListener("input", schedule, on);
+  click(linkBtn, () => {
+    const link = viewLink();
+    if (!link) {
+      localError = "this series has no identity to link to";
+      schedule();
+      return;
+    }
+    root.dataset.link = link;
+    void copyText(link).then(() => showToast("View link copied"));
+  });
+  click(maxBtn, toggleMaximise);
+  click(errorClose, () => {
+    dismissedError = localError || controller.error;
+    localError = "";
+    schedule();
+  });
+
+  // window controls: each control changes its own half of the window
+  const fromControl = (which: "center" | "width", text: string, now: boolean): void => {
+    const v = Number(text);
+    const [c, w] = currentWindow();
+    if (text.trim() === "" || !Number.isFinite(v) || (which === "width" && v <= 0)) {
+      localError =
+        which === "width"
+          ? `window width must be a positive number, got ${JSON.stringify(text)}`
+          : `window level must be a number, got ${JSON.stringify(text)}`;
+      schedule();
+      return;
+    }
+    localError = "";
+    if (which === "center") setWindow(v, w, now);
+    else setWindow(c, v, now);
+  };
+  centerSlider.addEventListener("input", () => fromControl("center", centerSlider.value, false), on);
+  centerSlider.addEventListener("change", () => fromControl("center", centerSlider.value, true), on);
+  widthSlider.addEventListener("input", () => fromControl("width", widthSlider.value, false), on);
+  widthSlider.addEventListener("change", () => fromControl("width", widthSlider.value, true), on);
+  centerInput.addEventListener("change", () => fromControl("center", centerInput.value, true), on);
+  widthInput.addEventListener("change", () => fromControl("width", widthInput.value, true), on);
+  click(savePresetBtn, () => {
+    const [c, w] = currentWindow();
+    try {
+      customPresets = savePreset(store, info()?.modality ?? "", { name: presetName.value, center: c, width: w });
+      presetName.value = "";
+      localError = "";
+      presetsFor = "";
+      showToast("Preset saved");
+    } catch (e) {
+      localError = e instanceof Error ? e.message : String(e);
+    }
+    schedule();
+  });
+  presetName.addEventListener(
+    "keydown",
+    (e) => {
+      if (e.key === "Enter") savePresetBtn.click();
+    },
+    on,
+  );
+  click(deletePresetBtn, () => {
+    const v = presetSelect.value;
+    if (!v.startsWith("c:")) return;
+    const p = customPresets[Number(v.slice(2))];
+    if (p) customPresets = deletePreset(store, info()?.modality ?? "", p.name);
+    presetsFor = "";
+    schedule();
+  });
+
+  // size
+  const resize = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const r = entry.contentRect;
+      cssSize = [r.width, r.height];
+    }
+    schedule();
+  });
+  resize.observe(viewport);
+  // a devicePixelRatio change (browser zoom, another screen) comes with a resize event
+  window.addEventListener("resize", schedule, on);
+  cssSize = [viewport.clientWidth, viewport.clientHeight];
+
+  const onSeriesInfo = (): void => {
+    const i = info();
+    imageKey = "";
+    sliceBar.reset();
+    wheel.reset();
+    renderedMetaKey = "";
+    if (i) {
+      const mmW = i.shape[2] * (i.spacing[2] > 0 ? i.spacing[2] : 1);
+      const mmH = i.shape[1] * (i.spacing[1] > 0 ? i.spacing[1] : 1);
+      viewport.style.aspectRatio = `${mmW} / ${mmH}`;
+    }
+    schedule();
+  };
+
+  const events = [
+    "change:slice",
+    "change:window",
+    "change:zoom",
+    "change:pan",
+    "change:rotation",
+    "change:flip",
+    "change:frameskip",
+    "change:series_index",
+  ] as const;
+  const unsubscribe = controller.subscribe(schedule);
+  for (const ev of events) model.on(ev, schedule);
+  model.on("change:series_info", onSeriesInfo);
+  model.on("msg:custom", onCustom);
+  onSeriesInfo();
+  update();
 
   return () => {
     ac.abort();
+    resize.disconnect();
     unsubscribe();
-    model.off("change:slice", draw);
-    model.off("change:window", draw);
+    for (const ev of events) model.off(ev, schedule);
+    model.off("change:series_info", onSeriesInfo);
+    model.off("msg:custom", onCustom);
+    if (frame) cancelAnimationFrame(frame);
+    if (saveTimer !== null) {
+      clearTimeout(saveTimer);
+      model.save_changes();
+    }
+    if (metaTimer !== null) clearTimeout(metaTimer);
+    if (document.fullscreenElement === root) void document.exitFullscreen?.();
+    if (ownController) controller.dispose();
     root.remove();
   };
 };

@@ -6,24 +6,25 @@ import json
 from pathlib import Path
 
 import dicom_annot_widget as daw
-from dicom_annot_widget.widget.annotator import DicomAnnotator
 
 ROOT = Path(__file__).resolve().parents[1]
+STATIC = Path(daw.__file__).parent / "static"
 
 
 def test_python_and_js_share_one_version() -> None:
     package_json = json.loads((ROOT / "package.json").read_text())
     assert daw.__version__ == package_json["version"]
     # the bundle carries the same version (read by the page and set as data-version)
-    bundle = Path(str(DicomAnnotator._esm)).read_text()
+    bundle = (STATIC / "widget.js").read_text()
     assert f'"{package_json["version"]}"' in bundle
 
 
 def test_built_front_end_is_in_the_package() -> None:
-    esm = Path(str(DicomAnnotator._esm))
-    css = Path(str(DicomAnnotator._css))
-    assert esm.name == "widget.js" and esm.stat().st_size > 1000
-    assert css.name == "widget.css" and ".daw-root" in css.read_text()
+    esm, css = STATIC / "widget.js", STATIC / "widget.css"
+    assert esm.stat().st_size > 1000 and "export" in esm.read_text()
+    assert ".daw-root" in css.read_text()
+    # the widget class serves exactly these files
+    assert str(daw.DicomAnnotator._esm) == esm.read_text()
 
 
 def test_public_api_and_one_exception_hierarchy() -> None:

@@ -11,8 +11,8 @@ import pytest
 import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.widget.protocol import parse_page_message
 from dicom_annot_widget.errors import ProtocolError
+from dicom_annot_widget.widget.protocol import parse_page_message
 
 
 @pytest.fixture
@@ -41,6 +41,7 @@ def test_defaults_middle_slice_and_series_window(volume: np.ndarray) -> None:
 def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np.ndarray) -> None:
     w, sent = widget
     w._on_page_message(w, {"type": "get_slices", "series": "s0", "slices": [5, 0]}, [])
+    assert w._streamer.wait_idle()
     assert [m["index"] for m, _ in sent] == [5, 0]
     for msg, buffers in sent:
         assert msg["type"] == "slice" and msg["series"] == "s0"
@@ -79,8 +80,9 @@ def test_malformed_messages_are_refused_with_a_reason(
 
 def test_parse_page_message_raises_protocol_error() -> None:
     with pytest.raises(ProtocolError, match="out of range"):
-        parse_page_message({"type": "get_slices", "series": "s0", "slices": [3]},
-                           series_id="s0", n_slices=3)
+        parse_page_message(
+            {"type": "get_slices", "series": "s0", "slices": [3]}, series_id="s0", n_slices=3
+        )
 
 
 def test_python_api_validates_view_state(widget: Any) -> None:
@@ -104,8 +106,9 @@ def test_unknown_keyword_arguments_are_rejected(volume: np.ndarray) -> None:
 def test_synced_state_is_small_and_holds_no_pixels_or_phi(tmp_path: Any) -> None:
     from dicom_annot_widget import write_phantom_series
 
-    write_phantom_series(tmp_path, n_slices=8, rows=64, columns=64,
-                         patient_name="<img src=x onerror=alert(1)>")
+    write_phantom_series(
+        tmp_path, n_slices=8, rows=64, columns=64, patient_name="<img src=x onerror=alert(1)>"
+    )
     w = DicomAnnotator(tmp_path)
     state = {k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}
     text = json.dumps(state, default=str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
@@ -14,7 +15,9 @@ import traitlets
 
 from ..errors import ProtocolError
 from ..io import Series, open_series
-from .protocol import GetSlices, parse_page_message
+from .links import ViewLink, decode_view_link, encode_view_link, series_identity
+from .protocol import GetMetadata, GetSlices, parse_page_message
+from .streaming import SliceStreamer
 
 __all__ = ["DicomAnnotator"]
 
@@ -22,15 +25,50 @@ log = logging.getLogger(__name__)
 
 _STATIC = files("dicom_annot_widget") / "static"
 
+#: Zoom limits (1 = the whole image fits the view); the page uses the same.
+MIN_ZOOM = 0.05
+MAX_ZOOM = 64.0
+#: Pan limit in millimetres (screen-aligned shift of the image centre).
+MAX_PAN_MM = 100_000.0
+#: Window values beyond this are refused (no modality has them; keeps links exact).
+MAX_WINDOW_VALUE = 1e9
+
+
 def _units(series: Series) -> str:
     return "HU" if series.modality == "CT" else ""
 
 
-def series_info(series: Series, series_id: str) -> dict[str, Any]:
-    """The small, PHI-free description of a series that is synced to the page."""
+def _affine(series: Series) -> list[list[float]] | None:
+    """The 4x4 voxel (column, row, slice) -> patient LPS (mm) matrix, or None if unusable."""
+    try:
+        a = np.asarray(series.affine, dtype=float)
+    except Exception:
+        return None
+    if a.shape != (4, 4) or not np.all(np.isfinite(a)):
+        return None
+    return [[float(v) for v in row] for row in a]
+
+
+def series_info(
+    series: Series,
+    series_id: str,
+    *,
+    index: int = 0,
+    count: int = 1,
+    uid_hash: str | None = None,
+) -> dict[str, Any]:
+    """The small, PHI-free description of a series that is synced to the page.
+
+    Geometry (shape, spacing, affine) and display defaults only: no names, dates or UIDs (the
+    series is named by a hash, ``uid_hash``, for view links).
+    """
     shape = series.shape
     samples = int(shape[3]) if len(shape) == 4 else 1
-    lo, hi = series.value_range
+    value_range = series.value_range
+    if value_range is None:  # floating-point pixel data: the default window's extent
+        d = series.default_window
+        value_range = (d.center - d.width / 2, d.center + d.width / 2)
+    lo, hi = value_range
     return {
         "id": series_id,
         "shape": [int(shape[0]), int(shape[1]), int(shape[2])],
@@ -45,27 +83,106 @@ def series_info(series: Series, series_id: str) -> dict[str, Any]:
             for w in series.windows
         ],
         "plane": series.plane,
+        "modality": str(series.modality or ""),
+        "affine": _affine(series),
+        "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
+        "series_index": int(index),
+        "series_count": int(count),
     }
 
 
-class DicomAnnotator(anywidget.AnyWidget):  # type: ignore[misc]
+def _is_separate_source(item: Any) -> bool:
+    """Whether a list element is a series of its own (rather than one file of one series)."""
+    if isinstance(item, (Series, np.ndarray, list, tuple)):
+        return True
+    return isinstance(item, (str, os.PathLike)) and os.path.isdir(item)
+
+
+def _split_sources(source: Any) -> list[Any]:
+    """One source, or a list of series / arrays / folders shown one after the other."""
+    if (
+        isinstance(source, (list, tuple))
+        and len(source) > 0
+        and all(_is_separate_source(s) for s in source)
+    ):
+        return list(source)
+    return [source]
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """A copy of a metadata tree that any JSON encoder accepts (NaN and bytes as text)."""
+    if depth > 64:
+        return None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, depth + 1) for v in value]
+    if isinstance(value, np.generic):
+        return _json_safe(value.item(), depth + 1)
+    return str(value)
+
+
+def _metadata_elements(tree: Any) -> list[Any]:
+    """The elements shown for one slice: file meta, dataset, and (multi-frame) this frame's
+    functional groups as one sequence item. File paths are left out (they may hold names)."""
+    if isinstance(tree, list):
+        return tree
+    if not isinstance(tree, dict):
+        return []
+    out: list[Any] = []
+    for key in ("file_meta", "elements"):
+        part = tree.get(key)
+        if isinstance(part, list):
+            out.extend(part)
+    groups = tree.get("frame_functional_groups")
+    if isinstance(groups, list) and groups:
+        out.append(
+            {
+                "tag": "(5200,9230)",
+                "keyword": "PerFrameFunctionalGroupsSequence",
+                "name": "Per-frame Functional Groups (this frame)",
+                "vr": "SQ",
+                "value": [groups],
+            }
+        )
+    return out
+
+
+class DicomAnnotator(anywidget.AnyWidget):
     """View a DICOM series (or a NIfTI / NumPy volume) inside a notebook.
+
+    Every control of the viewer has a trait that stays in sync both ways and can be observed:
+    ``slice``, ``window``, ``zoom``, ``pan``, ``rotation``, ``flip``, ``frameskip`` and
+    ``series_index``. Values set from Python are validated (a :class:`traitlets.TraitError`
+    names the value and the allowed range); values from the page that fail validation are
+    refused, the page is told why and shows the previous state again.
 
     Parameters
     ----------
     source
         Anything :func:`dicom_annot_widget.open_series` accepts (a folder, files, datasets, a
-        NIfTI file, an array), or an already opened :class:`~dicom_annot_widget.Series`.
+        NIfTI file, an array), or an already opened :class:`~dicom_annot_widget.Series`. A list
+        of series, arrays or folders shows them one at a time, with previous/next buttons
+        (``series_index``); each is opened when first shown.
     slice
         Slice to show first; defaults to the middle slice.
     window
         ``(center, width)`` in modality units (HU for CT); defaults to the series' default
         window.
+    view
+        A view link (see :attr:`view_link`) to restore instead of the defaults.
+    frameskip
+        Slices per step of the arrow keys, buttons, wheel and slice bar (default 1).
 
     Notes
     -----
     Only small, PHI-free state is synced (shape, spacing, view state). Pixels travel as binary
-    messages on request of the page, one slice per message.
+    messages on request of the page, one slice per message; DICOM metadata only as an answer
+    to the page's ``get_metadata`` message, never in synced state.
     """
 
     _esm = _STATIC / "widget.js"
@@ -76,13 +193,31 @@ class DicomAnnotator(anywidget.AnyWidget):  # type: ignore[misc]
     window = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(40.0, 400.0)).tag(
         sync=True
     )
+    #: 1 = the whole image fits the view; 2 = twice as large.
+    zoom = traitlets.Float(1.0).tag(sync=True)
+    #: Screen-aligned shift of the image centre, in millimetres (x right, y down).
+    pan = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 0.0)).tag(
+        sync=True
+    )
+    #: Degrees clockwise on screen, in [0, 360).
+    rotation = traitlets.Float(0.0).tag(sync=True)
+    #: (horizontal, vertical) mirroring of the screen image.
+    flip = traitlets.Tuple(traitlets.Bool(), traitlets.Bool(), default_value=(False, False)).tag(
+        sync=True
+    )
+    #: Slices per navigation step.
+    frameskip = traitlets.Int(1).tag(sync=True)
+    #: Which of the widget's series is shown.
+    series_index = traitlets.Int(0).tag(sync=True)
 
     def __init__(
         self,
         source: Any,
         *,
-        slice: int | None = None,  # noqa: A002 - the public name of the trait
+        slice: int | None = None,
         window: Sequence[float] | None = None,
+        view: str | None = None,
+        frameskip: int = 1,
         **kwargs: Any,
     ) -> None:
         allowed = {"layout"}
@@ -91,7 +226,10 @@ class DicomAnnotator(anywidget.AnyWidget):  # type: ignore[misc]
             raise TypeError(
                 f"DicomAnnotator() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
             )
-        series = source if isinstance(source, Series) else open_series(source)
+        self._sources = _split_sources(source)
+        self._opened: dict[int, Series] = {}
+        self._identities: dict[int, str] = {}
+        series = self._open(0)
         self._series = series
         self._series_id = "s0"
         n = series.shape[0]
@@ -99,17 +237,103 @@ class DicomAnnotator(anywidget.AnyWidget):  # type: ignore[misc]
         default = series.default_window
         win = (default.center, default.width) if window is None else tuple(window)
         super().__init__(
-            series_info=series_info(series, self._series_id),
+            series_info=series_info(
+                series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
+            ),
             slice=start,
             window=win,
+            frameskip=frameskip,
             **kwargs,
         )
+        self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
         self.on_msg(self._on_page_message)
+        if view is not None:
+            self.goto(view)
+
+    def _send_to_page(self, content: dict[str, Any], buffers: list[memoryview]) -> None:
+        self.send(content, buffers=buffers)
+
+    # -- series ------------------------------------------------------------------------------
+
+    def _open(self, index: int) -> Series:
+        """The series at ``index``, opened on first use."""
+        if index not in self._opened:
+            src = self._sources[index]
+            self._opened[index] = src if isinstance(src, Series) else open_series(src)
+        return self._opened[index]
+
+    def _identity(self, index: int) -> str:
+        """The hash naming series ``index`` in view links (computed once)."""
+        if index not in self._identities:
+            self._identities[index] = series_identity(self._open(index))
+        return self._identities[index]
 
     @property
     def series(self) -> Series:
-        """The series shown."""
+        """The series shown. Assign an index or one of :attr:`series_list` to switch."""
         return self._series
+
+    @series.setter
+    def series(self, value: int | Series) -> None:
+        if isinstance(value, Series):
+            for i, src in enumerate(self._sources):
+                if src is value or self._opened.get(i) is value:
+                    self.series_index = i
+                    return
+            raise ValueError("this series is not one of the widget's series (see series_list)")
+        self.series_index = value
+
+    @property
+    def series_count(self) -> int:
+        """How many series the widget can show."""
+        return len(self._sources)
+
+    @property
+    def series_list(self) -> list[Series]:
+        """All the widget's series (opens those not opened yet)."""
+        return [self._open(i) for i in range(len(self._sources))]
+
+    @traitlets.validate("series_index")
+    def _validate_series_index(self, proposal: dict[str, Any]) -> int:
+        i = proposal["value"]
+        n = len(self._sources)
+        if not 0 <= i < n:
+            raise traitlets.TraitError(f"series_index must be in [0, {n - 1}], got {i}")
+        try:
+            self._open(i)
+        except Exception as exc:  # a source that cannot be opened leaves the view as it was
+            raise traitlets.TraitError(f"series {i} could not be opened: {exc}") from exc
+        return int(i)
+
+    @traitlets.observe("series_index")
+    def _on_series_index(self, change: dict[str, Any]) -> None:
+        i = int(change["new"])
+        series = self._open(i)
+        if series is self._series and self.series_info and self.series_info["id"] == f"s{i}":
+            return
+        old_streamer = getattr(self, "_streamer", None)
+        if old_streamer is not None:
+            old_streamer.close()
+        self._series = series
+        self._series_id = f"s{i}"
+        n = series.shape[0]
+        default = series.default_window
+        with self.hold_sync(), self.hold_trait_notifications():
+            self.series_info = series_info(
+                series,
+                self._series_id,
+                index=i,
+                count=len(self._sources),
+                uid_hash=self._identity(i),
+            )
+            self.slice = n // 2
+            self.window = (default.center, default.width)
+            self.frameskip = min(self.frameskip, max(1, n - 1))
+            self.zoom = 1.0
+            self.pan = (0.0, 0.0)
+        self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
+
+    # -- view state validation ---------------------------------------------------------------
 
     @traitlets.validate("slice")
     def _validate_slice(self, proposal: dict[str, Any]) -> int:
@@ -129,11 +353,153 @@ class DicomAnnotator(anywidget.AnyWidget):  # type: ignore[misc]
             raise traitlets.TraitError(
                 f"window must be a finite center and a positive width, got {value!r}"
             )
+        if abs(center) > MAX_WINDOW_VALUE or width > MAX_WINDOW_VALUE:
+            raise traitlets.TraitError(
+                f"window values must be within ±{MAX_WINDOW_VALUE:g}, got {value!r}"
+            )
         return (center, width)
+
+    @traitlets.validate("zoom")
+    def _validate_zoom(self, proposal: dict[str, Any]) -> float:
+        z = float(proposal["value"])
+        if not (math.isfinite(z) and MIN_ZOOM <= z <= MAX_ZOOM):
+            raise traitlets.TraitError(
+                f"zoom must be in [{MIN_ZOOM}, {MAX_ZOOM:g}] (1 = fit to the view), got {z!r}"
+            )
+        return z
+
+    @traitlets.validate("pan")
+    def _validate_pan(self, proposal: dict[str, Any]) -> tuple[float, float]:
+        value = proposal["value"]
+        if len(value) != 2:
+            raise traitlets.TraitError(f"pan must be (x, y) in millimetres, got {value!r}")
+        x, y = (float(v) for v in value)
+        if not all(math.isfinite(v) and abs(v) <= MAX_PAN_MM for v in (x, y)):
+            raise traitlets.TraitError(
+                f"pan must be finite millimetres within ±{MAX_PAN_MM:g}, got {value!r}"
+            )
+        return (x, y)
+
+    @traitlets.validate("rotation")
+    def _validate_rotation(self, proposal: dict[str, Any]) -> float:
+        r = float(proposal["value"])
+        if not math.isfinite(r):
+            raise traitlets.TraitError(f"rotation must be a finite number of degrees, got {r!r}")
+        r = r % 360.0
+        return 0.0 if r == 360.0 else r
+
+    @traitlets.validate("flip")
+    def _validate_flip(self, proposal: dict[str, Any]) -> tuple[bool, bool]:
+        value = proposal["value"]
+        if len(value) != 2:
+            raise traitlets.TraitError(f"flip must be (horizontal, vertical), got {value!r}")
+        return (bool(value[0]), bool(value[1]))
+
+    @traitlets.validate("frameskip")
+    def _validate_frameskip(self, proposal: dict[str, Any]) -> int:
+        s = int(proposal["value"])
+        top = max(1, self._series.shape[0] - 1)
+        if not 1 <= s <= top:
+            raise traitlets.TraitError(
+                f"frameskip must be a whole number of slices in [1, {top}], got {s}"
+            )
+        return s
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply state from the page; refuse it whole (and say why) if any value is invalid."""
+        try:
+            super().set_state(sync_data)
+        except (traitlets.TraitError, TypeError, ValueError) as exc:
+            log.warning("refused a state change from the page: %s", exc)
+            self.send({"type": "error", "message": f"refused a change from the page: {exc}"})
+            # The page has already shown the value: send it the state that stayed.
+            keys = [k for k in sync_data if k in self.keys]
+            if keys:
+                self.send_state(keys)
+
+    # -- view links ---------------------------------------------------------------------------
+
+    @property
+    def view_link(self) -> str:
+        """A compact, PHI-free link to this view (series hash, plane, slice, window, zoom, pan,
+        rotation, flip); give it to :meth:`goto` or ``DicomAnnotator(..., view=link)``."""
+        info = self.series_info or {}
+        return encode_view_link(
+            ViewLink(
+                series=str(info.get("uid_hash", "")),
+                plane=str(info.get("plane", "")),
+                slice=self.slice,
+                window=self.window,
+                zoom=self.zoom,
+                pan=self.pan,
+                rotation=self.rotation,
+                flip=self.flip,
+            )
+        )
+
+    def goto(self, link: str) -> None:
+        """Restore the view of a link from :attr:`view_link` (or the page's "copy link").
+
+        Switches to the linked series if it is one of the widget's series.
+
+        Raises
+        ------
+        ValueError
+            If the link is malformed, or for a series or plane this widget does not show.
+        traitlets.TraitError
+            If a value of the link is out of range for the series (nothing is changed then).
+        """
+        target = decode_view_link(link)
+        index = self._find_series(target.series)
+        if index is None:
+            raise ValueError(
+                "this view link is for a series this widget does not show "
+                f"(series hash {target.series})"
+            )
+        plane = str(self._open(index).plane)
+        if target.plane != plane:
+            raise ValueError(
+                f"this view link is for the {target.plane} plane; the series is {plane}"
+            )
+        n = self._open(index).shape[0]
+        if not 0 <= target.slice < n:
+            raise traitlets.TraitError(
+                f"the link's slice {target.slice} is out of range (the series has {n} slices)"
+            )
+        if index != self.series_index:
+            self.series_index = index
+        with self.hold_sync(), self.hold_trait_notifications():
+            self.slice = target.slice
+            self.window = target.window
+            self.zoom = target.zoom
+            self.pan = target.pan
+            self.rotation = target.rotation
+            self.flip = target.flip
+
+    def _find_series(self, uid_hash: str) -> int | None:
+        current = self.series_info.get("uid_hash") if self.series_info else None
+        if current == uid_hash:
+            return int(self.series_index)
+        for i in range(len(self._sources)):
+            try:
+                if self._identity(i) == uid_hash:
+                    return i
+            except Exception:  # a source that cannot be opened is not the linked one
+                continue
+        return None
 
     # -- messages from the page -------------------------------------------------------------
 
     def _on_page_message(self, _widget: Any, content: Any, buffers: list[bytes]) -> None:
+        if (
+            isinstance(content, dict)
+            and content.get("series") != self._series_id
+            and isinstance(content.get("series"), str)
+            and content["series"] in {f"s{i}" for i in range(len(self._sources))}
+        ):
+            # a request for a series shown before a switch: stale, not an error
+            log.debug("ignored a %s request for series %s", content.get("type"), content["series"])
+            return
         try:
             request = parse_page_message(
                 content, series_id=self._series_id, n_slices=self._series.shape[0]
@@ -142,28 +508,35 @@ class DicomAnnotator(anywidget.AnyWidget):  # type: ignore[misc]
             log.warning("refused a message from the page: %s", exc)
             self.send({"type": "error", "message": str(exc)})
             return
-        self._send_slices(request)
+        if isinstance(request, GetMetadata):
+            self._send_metadata(request)
+        else:
+            self._send_slices(request)
+
+    def _send_metadata(self, request: GetMetadata) -> None:
+        k = request.slice
+        try:
+            tree = self._series.slice_metadata(k)
+        except Exception as exc:  # unreadable metadata must not break the widget
+            message = f"metadata of slice {k} could not be read: {exc}"
+            self.send({"type": "error", "message": message})
+            return
+        elements = _metadata_elements(tree)
+        self.send(
+            {
+                "type": "metadata",
+                "series": self._series_id,
+                "slice": k,
+                "elements": _json_safe(elements),
+            }
+        )
 
     def _send_slices(self, request: GetSlices) -> None:
-        series = self._series
-        series.prefetch(list(request.slices))
-        for k in request.slices:
-            try:
-                stored = series.get_stored_slice(k)
-                stored = np.ascontiguousarray(stored, dtype=stored.dtype.newbyteorder("="))
-                slope, intercept = series.rescale(k)
-            except Exception as exc:  # a broken slice must not break the widget
-                self.send({"type": "error", "message": f"slice {k} could not be decoded: {exc}"})
-                continue
-            self.send(
-                {
-                    "type": "slice",
-                    "series": self._series_id,
-                    "index": k,
-                    "dtype": stored.dtype.name,
-                    "shape": list(stored.shape),
-                    "slope": float(slope),
-                    "intercept": float(intercept),
-                },
-                buffers=[memoryview(stored).cast("B")],
-            )
+        self._streamer.request(request.slices)
+
+    def close(self) -> None:
+        """Close the widget and stop streaming (the series stays open for the caller)."""
+        streamer = getattr(self, "_streamer", None)  # absent if __init__ failed early
+        if streamer is not None:
+            streamer.close()
+        super().close()

@@ -13,10 +13,10 @@ from typing import Any
 
 from ..errors import ProtocolError
 
-__all__ = ["GetSlices", "parse_page_message"]
+__all__ = ["GetMetadata", "GetSlices", "parse_page_message"]
 
-#: Largest number of slices one request may ask for.
-MAX_SLICES_PER_REQUEST = 64
+#: A request may always list this many slices (more if the series has more slices).
+MIN_REQUEST_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,18 @@ class GetSlices:
     slices: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class GetMetadata:
+    """The page asks for the DICOM elements of one slice (for the metadata viewer).
+
+    Answered by one ``{"type": "metadata", "series", "slice", "elements": [...]}`` message:
+    never synced state, so no header value ends up in a saved notebook.
+    """
+
+    series: str
+    slice: int
+
+
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f"{what} must be an integer, got {value!r}")
@@ -35,7 +47,7 @@ def _int(value: Any, what: str) -> int:
     return int(value)
 
 
-def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSlices:
+def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSlices | GetMetadata:
     """Validate one message from the page.
 
     Parameters
@@ -56,6 +68,8 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSli
     if not isinstance(content, dict):
         raise ProtocolError(f"message must be a JSON object, got {type(content).__name__}")
     kind = content.get("type")
+    if kind == "get_metadata":
+        return _parse_get_metadata(content, series_id=series_id, n_slices=n_slices)
     if kind != "get_slices":
         raise ProtocolError(f"unknown message type {kind!r}")
     series = content.get("series")
@@ -64,10 +78,9 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSli
     raw = content.get("slices")
     if not isinstance(raw, list) or not raw:
         raise ProtocolError("get_slices: 'slices' must be a non-empty list of slice indices")
-    if len(raw) > MAX_SLICES_PER_REQUEST:
-        raise ProtocolError(
-            f"get_slices: at most {MAX_SLICES_PER_REQUEST} slices per request, got {len(raw)}"
-        )
+    limit = max(MIN_REQUEST_LIMIT, n_slices)
+    if len(raw) > limit:
+        raise ProtocolError(f"get_slices: at most {limit} slices per request, got {len(raw)}")
     slices = tuple(_int(v, "get_slices: slice index") for v in raw)
     for k in slices:
         if not 0 <= k < n_slices:
@@ -75,3 +88,17 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSli
                 f"get_slices: slice {k} is out of range (the series has {n_slices} slices)"
             )
     return GetSlices(series=series, slices=slices)
+
+
+def _parse_get_metadata(content: dict[str, Any], *, series_id: str, n_slices: int) -> GetMetadata:
+    series = content.get("series")
+    if series != series_id:
+        raise ProtocolError(f"get_metadata: unknown series {series!r}")
+    if "slice" not in content:
+        raise ProtocolError("get_metadata: 'slice' (a slice index) is missing")
+    k = _int(content["slice"], "get_metadata: slice")
+    if not 0 <= k < n_slices:
+        raise ProtocolError(
+            f"get_metadata: slice {k} is out of range (the series has {n_slices} slices)"
+        )
+    return GetMetadata(series=series, slice=k)

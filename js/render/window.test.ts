@@ -56,3 +56,66 @@ describe("renderRGB", () => {
     expect(Array.from(out)).toEqual([1, 2, 3, 255, 4, 5, 6, 255]);
   });
 });
+
+import { GreyRenderer, dragSensitivity, dragWindow, packGrey, windowBounds } from "./window";
+
+describe("GreyRenderer (cached LUT)", () => {
+  it("matches windowValue and reuses its table when only the slice changes", () => {
+    const r = new GreyRenderer();
+    const a = new Int16Array(65536);
+    for (let i = 0; i < a.length; i++) a[i] = i - 32768;
+    const b = a.slice().reverse();
+    const out = new Uint32Array(a.length);
+    r.render(a, 1, -1024, 40, 400, out);
+    for (let i = 0; i < a.length; i += 101) expect(out[i]).toBe(packGrey(windowValue((a[i] as number) - 1024, 40, 400)));
+    r.render(b, 1, -1024, 40, 400, out);
+    expect(r.builds).toBe(1);
+    expect(out[0]).toBe(packGrey(windowValue(32767 - 1024, 40, 400)));
+    r.render(b, 1, -1024, 60, 400, out);
+    expect(r.builds).toBe(2);
+  });
+  it("handles 16-bit unsigned data over the full range", () => {
+    const r = new GreyRenderer();
+    const a = new Uint16Array([0, 20000, 40000, 65535]);
+    const out = new Uint32Array(4);
+    r.render(a, 1, 0, 32768, 65536, out);
+    const greys = Array.from(out, (p) => p & 0xff);
+    expect(greys[0]).toBe(0);
+    expect(greys[3]).toBe(255);
+    expect(greys[1]! < greys[2]!).toBe(true);
+  });
+  it("computes float data directly", () => {
+    const r = new GreyRenderer();
+    const out = new Uint32Array(2);
+    r.render(new Float32Array([0, 100]), 1, 0, 50, 100, out);
+    expect(r.builds).toBe(0);
+    expect(out[1]! & 0xff).toBe(255);
+  });
+  it("packs opaque grey pixels", () => {
+    const px = new Uint8ClampedArray(new Uint32Array([packGrey(7)]).buffer);
+    expect(Array.from(px)).toEqual([7, 7, 7, 255]);
+  });
+});
+
+describe("window drag", () => {
+  it("up raises the level, down lowers it, right widens, left narrows", () => {
+    expect(dragWindow([40, 400], 0, -10, 2)).toEqual([60, 400]);
+    expect(dragWindow([40, 400], 0, 10, 2)).toEqual([20, 400]);
+    expect(dragWindow([40, 400], 10, 0, 2)).toEqual([40, 420]);
+    expect(dragWindow([40, 400], -10, 0, 2)).toEqual([40, 380]);
+  });
+  it("never goes below the minimum width", () => {
+    expect(dragWindow([40, 400], -1000, 0, 2)[1]).toBe(1);
+    expect(dragWindow([0.5, 0.2], -1000, 0, 0.01, 0.001)[1]).toBe(0.001);
+  });
+  it("scales with the value range", () => {
+    expect(dragSensitivity([-1024, 3071])).toBeCloseTo(4095 / 512);
+    expect(dragSensitivity([0, 0])).toBe(1);
+    expect(dragSensitivity([0, 1])).toBeCloseTo(1 / 512);
+  });
+  it("bounds the sliders by the series value range", () => {
+    expect(windowBounds([-1024, 3071], true)).toEqual([-1024, 3071, 8190, 1]);
+    expect(windowBounds([0, 65535], true)[2]).toBe(131070);
+    expect(windowBounds([5, 5], true)).toEqual([5, 6, 2, 1]);
+  });
+});

@@ -69,3 +69,94 @@ export function renderRGB(stored: TypedArray, out: Uint8ClampedArray): void {
     out[j + 3] = 255;
   }
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** One opaque grey pixel packed as the 32-bit word of an RGBA ImageData. */
+export function packGrey(g: number): number {
+  return LITTLE_ENDIAN ? (0xff000000 | (g << 16) | (g << 8) | g) >>> 0 : ((g << 24) | (g << 16) | (g << 8) | 0xff) >>> 0;
+}
+
+function integerRange(stored: TypedArray): [number, number] | null {
+  if (stored instanceof Uint8Array) return [0, 255];
+  if (stored instanceof Int8Array) return [-128, 127];
+  if (stored instanceof Uint16Array) return [0, 65535];
+  if (stored instanceof Int16Array) return [-32768, 32767];
+  return null;
+}
+
+/**
+ * Windowing with a cached lookup table: stored value -> packed RGBA grey. The table depends
+ * only on (stored type, slope, intercept, center, width), so paging through slices that share
+ * a rescale reuses it; a new table is built only when the window or the rescale changes.
+ * `builds` counts the tables built (tests use it).
+ */
+export class GreyRenderer {
+  builds = 0;
+  private key = "";
+  private lut: Uint32Array | null = null;
+  private min = 0;
+
+  private table(stored: TypedArray, range: [number, number], slope: number, intercept: number, center: number, width: number): Uint32Array {
+    const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}`;
+    if (this.lut && key === this.key) return this.lut;
+    const [min, max] = range;
+    const lut = this.lut && this.lut.length === max - min + 1 ? this.lut : new Uint32Array(max - min + 1);
+    for (let v = min; v <= max; v++) lut[v - min] = packGrey(windowValue(v * slope + intercept, center, width));
+    this.lut = lut;
+    this.key = key;
+    this.min = min;
+    this.builds += 1;
+    return lut;
+  }
+
+  /** Paint `stored` into `out` (the Uint32 view of an RGBA ImageData of the same size). */
+  render(stored: TypedArray, slope: number, intercept: number, center: number, width: number, out: Uint32Array): void {
+    const n = stored.length;
+    if (out.length < n) throw new Error("output buffer too small");
+    const range = integerRange(stored);
+    if (range) {
+      const lut = this.table(stored, range, slope, intercept, center, width);
+      const min = this.min;
+      for (let i = 0; i < n; i++) out[i] = lut[(stored[i] as number) - min] as number;
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      out[i] = packGrey(windowValue((stored[i] as number) * slope + intercept, center, width));
+    }
+  }
+}
+
+/** Window change per pixel of mouse movement in drag mode, from the series' value range. */
+export function dragSensitivity(valueRange: [number, number]): number {
+  const span = Math.abs(valueRange[1] - valueRange[0]);
+  return Number.isFinite(span) && span > 0 ? Math.max(span / 512, 1e-4) : 1;
+}
+
+/**
+ * Window drag: moving up raises the level (centre), down lowers it; moving right widens the
+ * window, left narrows it. (dx, dy) in screen pixels from where the drag started, y down.
+ */
+export function dragWindow(
+  start: [number, number],
+  dx: number,
+  dy: number,
+  sensitivity: number,
+  minWidth = 1,
+): [number, number] {
+  const center = start[0] - dy * sensitivity;
+  const width = Math.max(minWidth, start[1] + dx * sensitivity);
+  return [center, width];
+}
+
+/** Slider bounds for the window controls: [centerMin, centerMax, widthMax, step]. */
+export function windowBounds(valueRange: [number, number], integer: boolean): [number, number, number, number] {
+  let [lo, hi] = valueRange;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi <= lo) {
+    lo = Number.isFinite(lo) ? lo : 0;
+    hi = lo + 1;
+  }
+  const span = hi - lo;
+  const step = integer ? 1 : span / 1000;
+  return [lo, hi, Math.max(2 * span, integer ? 2 : step), step];
+}

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ._lab import Lab, running_lab
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -46,23 +42,25 @@ def notebook(*sources: str) -> dict[str, Any]:
     """An nbformat-4 notebook with one code cell per source."""
     return {
         "cells": [
-            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-             "source": s}
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": s,
+            }
             for s in sources
         ],
         "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                           "language": "python"}
+            "kernelspec": {
+                "name": "python3",
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+            }
         },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -99,74 +97,11 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     ctx.close()
 
 
-@dataclass
-class Lab:
-    url: str
-    token: str
-    root: Path
-    log: Path
-
-    def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
-
-
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """A JupyterLab server on 127.0.0.1 with its own config, data and runtime dirs."""
-    port, token = _free_port(), secrets.token_hex(16)
-    for d in ("config", "data", "runtime", "root", "ipython"):
-        (tmp_path / d).mkdir()
-    settings = tmp_path / "config/lab/user-settings/@jupyterlab/apputils-extension"
-    settings.mkdir(parents=True)
-    # Without this a "get notified about Jupyter news?" toast covers the page.
-    (settings / "notification.jupyterlab-settings").write_text(
-        '{"fetchNews": "false", "checkForUpdates": false}'
-    )
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-        JUPYTER_DATA_DIR=str(tmp_path / "data"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-        IPYTHONDIR=str(tmp_path / "ipython"),
-        JUPYTER_PLATFORM_DIRS="1",
-    )
-    argv = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path / 'root'}",
-        "--ServerApp.allow_root=True", "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.workspaces_dir={tmp_path / 'ws'}",
-    ]
-    log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(argv, cwd=tmp_path / "root", env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"jupyter lab exited: {log_path.read_text()[-3000:]}")
-                try:
-                    url = f"http://127.0.0.1:{port}/api/status?token={token}"
-                    with urllib.request.urlopen(url, timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(log_path.read_text()[-3000:])
-                time.sleep(0.1)
-            yield Lab(url=f"http://127.0.0.1:{port}", token=token, root=tmp_path / "root",
-                      log=log_path)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with running_lab(tmp_path) as server:
+        yield server
 
 
 # Runs `src` in a cell appended at the end of the current notebook (re-used on later calls)

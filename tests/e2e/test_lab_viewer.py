@@ -26,11 +26,7 @@ CANVAS_GREY = """(c) => {
 def test_ct_middle_slice_matches_numpy(lab, page):
     """The real JPEG 2000 CT opens on its middle slice; every canvas pixel equals NumPy's
     windowing of the HU values of that slice."""
-    nb = notebook(
-        "import dicom_annot_widget as daw\n"
-        f"w = daw.DicomAnnotator({str(CT_DICOM)!r})\n"
-        "w"
-    )
+    nb = notebook(f"import dicom_annot_widget as daw\nw = daw.DicomAnnotator({str(CT_DICOM)!r})\nw")
     open_notebook(page, lab, "ct.ipynb", nb)
     canvas = page.get_by_test_id("daw-canvas")
     expect(canvas).to_have_attribute("data-slice", "10", timeout=90_000)

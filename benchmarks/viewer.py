@@ -1,0 +1,265 @@
+"""Time the viewer in real Chromium inside JupyterLab, with ipyniivue as the baseline.
+
+Prints JSON. The series is the synthetic CT phantom (``write_phantom_series``), 300 slices of
+512 x 512 int16 by default (157 MB), written once into a cache folder; the baseline shows the
+same volume saved as NIfTI. Chromium is driven through the raw DevTools protocol (no network
+monitoring, which would copy every websocket frame), so the figures are those of a user's tab.
+
+Measured for each run, from the moment the cell that creates the widget is executed (the
+package is imported in an earlier cell, as in a real session):
+
+- ``first_paint_s``: until the canvas shows the first slice;
+- ``full_volume_s``: until every slice has arrived in the page;
+- ``page_heap_mb``: JavaScript heap + array buffers of the page after loading, minus before;
+- ``scroll_ms``: time to handle one ArrowRight key (model update + render), median and p95;
+
+Usage: ``python benchmarks/viewer.py [--slices 300] [--size 512] [--repeat 3] [--no-baseline]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._cdp import Chromium  # noqa: E402
+from tests.e2e._lab import Lab, running_lab  # noqa: E402
+
+KERNEL_IDLE = (
+    "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
+)
+
+RUN_CELL = """(async (i) => {
+  const app = window.jupyterapp;
+  const nb = app.shell.currentWidget.content;
+  nb.activeCellIndex = i;
+  window.__t0 = performance.now();
+  await app.commands.execute('notebook:run-cell');
+  return true;
+})(%d)"""
+
+WATCH = """(() => {
+  window.__marks = {};
+  const n = %d;
+  const obs = new MutationObserver(() => {
+    const c = document.querySelector('[data-testid="daw-canvas"][data-slice]');
+    if (c && !window.__marks.first) window.__marks.first = performance.now();
+    const r = document.querySelector('[data-testid="daw-root"]');
+    if (r && Number(r.dataset.loaded) === n && !window.__marks.full) {
+      window.__marks.full = performance.now();
+    }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                              attributeFilter: ['data-slice', 'data-loaded']});
+  return true;
+})()"""
+
+SCROLL = """(async (n) => {
+  const root = document.querySelector('[data-testid="daw-root"]');
+  root.focus();
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const key = i < n / 2 ? 'ArrowRight' : 'ArrowLeft';
+    const t = performance.now();
+    root.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
+    times.push(performance.now() - t);
+    await new Promise(r => requestAnimationFrame(r));
+  }
+  return times;
+})(%d)"""
+
+
+def notebook(*sources: str) -> dict[str, Any]:
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": s,
+            }
+            for s in sources
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def heap_mb(cdp: Chromium) -> float:
+    cdp.call("HeapProfiler.collectGarbage")
+    usage = cdp.call("Runtime.getHeapUsage")
+    used = usage.get("usedSize", 0) + usage.get("backingStorageSize", 0)
+    return float(used) / 1e6
+
+
+def open_and_wait(cdp: Chromium, lab: Lab, name: str, nb: dict[str, Any]) -> None:
+    (lab.root / name).write_text(json.dumps(nb))
+    cdp.goto(lab.notebook_url(name))
+    cdp.wait_for(KERNEL_IDLE, timeout=120, interval=0.1)
+    cdp.evaluate(RUN_CELL % 0)
+    cdp.wait_for(KERNEL_IDLE, timeout=120, interval=0.05)
+
+
+def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str, float]:
+    nb = notebook(
+        "import dicom_annot_widget as daw",
+        f"w = daw.DicomAnnotator({str(folder)!r})\nw",
+    )
+    open_and_wait(cdp, lab, f"ours{i}.ipynb", nb)
+    before = heap_mb(cdp)
+    cdp.evaluate(WATCH % n)
+    cdp.evaluate(RUN_CELL % 1)
+    cdp.wait_for("window.__marks.full", timeout=300, interval=0.01)
+    marks = cdp.evaluate("[window.__t0, window.__marks.first, window.__marks.full]")
+    after = heap_mb(cdp)
+    scroll = cdp.evaluate(SCROLL % 100)
+    return {
+        "first_paint_s": (marks[1] - marks[0]) / 1000,
+        "full_volume_s": (marks[2] - marks[0]) / 1000,
+        "page_heap_mb": after - before,
+        "scroll_ms_median": statistics.median(scroll),
+        "scroll_ms_p95": float(np.percentile(scroll, 95)),
+    }
+
+
+def canvas_painted(cdp: Chromium) -> bool:
+    """True once the niivue canvas shows more than a few non-black pixels."""
+    from skimage import io as skio
+
+    rect = cdp.evaluate(
+        "(() => { const c = document.querySelector('.jp-OutputArea-output canvas');"
+        " if (!c) return null; const r = c.getBoundingClientRect();"
+        " return r.width > 10 ? [r.x, r.y, r.width, r.height] : null; })()"
+    )
+    if not rect:
+        return False
+    shot = cdp.call(
+        "Page.captureScreenshot",
+        format="png",
+        clip={"x": rect[0], "y": rect[1], "width": rect[2], "height": rect[3], "scale": 1},
+    )
+    img = skio.imread(io.BytesIO(base64.b64decode(shot["data"])))
+    grey = np.asarray(img)[..., :3].max(axis=-1)
+    return bool((grey > 40).mean() > 0.05)
+
+
+def run_ipyniivue(cdp: Chromium, lab: Lab, nifti: Path, i: int) -> dict[str, float]:
+    nb = notebook(
+        "from ipyniivue import NiiVue",
+        f"nv = NiiVue()\nnv.load_volumes([{{'path': {str(nifti)!r}}}])\nnv",
+    )
+    open_and_wait(cdp, lab, f"niivue{i}.ipynb", nb)
+    before = heap_mb(cdp)
+    cdp.evaluate(RUN_CELL % 1)
+    t0 = time.monotonic()
+    while not canvas_painted(cdp):
+        if time.monotonic() - t0 > 300:
+            raise TimeoutError("ipyniivue never painted")
+        time.sleep(0.05)
+    painted = time.monotonic() - t0
+    return {
+        "first_paint_s": painted,
+        "full_volume_s": painted,
+        "page_heap_mb": heap_mb(cdp) - before,
+    }
+
+
+def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
+    keys = runs[0].keys()
+    return {
+        k: {
+            "median": round(statistics.median(r[k] for r in runs), 4),
+            "min": round(min(r[k] for r in runs), 4),
+        }
+        for k in keys
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+
+    from dicom_annot_widget import open_series, write_phantom_series
+
+    cache = Path(tempfile.gettempdir()) / f"daw-bench-phantom-{args.slices}x{args.size}"
+    if not (cache / "done").exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        write_phantom_series(
+            cache / "dicom", n_slices=args.slices, rows=args.size, columns=args.size
+        )
+        (cache / "done").write_text("ok")
+    folder = cache / "dicom"
+    series = open_series(folder)
+    raw_mb = series.array.nbytes / 1e6
+    nifti = cache / "phantom.nii.gz"
+    if not args.no_baseline and not nifti.exists():
+        import nibabel as nib
+
+        ras = np.diag([-1.0, -1.0, 1.0, 1.0]) @ series.affine
+        vol = np.transpose(series.array, (2, 1, 0))  # (column, row, slice) = (i, j, k)
+        nib.save(nib.Nifti1Image(vol.astype(np.int16), ras), nifti)
+
+    result: dict[str, Any] = {
+        "benchmark": "viewer",
+        "series": f"synthetic CT phantom, {args.slices} x {args.size} x {args.size} "
+        f"{series.stored_dtype}, {raw_mb:.0f} MB raw",
+        "repeat": args.repeat,
+        "targets": {
+            "first_paint_s": 0.3,
+            "full_volume_s": 1.0,
+            "scroll_ms_median": 4.0,
+            "page_heap_ratio": 1.2,
+        },
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="daw-bench-lab-") as tmp,
+        running_lab(Path(tmp)) as lab,
+    ):
+        cdp = Chromium(args.chromium)
+        try:
+            ours = [run_ours(cdp, lab, folder, args.slices, i) for i in range(args.repeat)]
+            result["ours"] = summarise(ours)
+            result["ours"]["page_heap_ratio"] = round(
+                statistics.median(r["page_heap_mb"] for r in ours) / raw_mb, 3
+            )
+            if not args.no_baseline:
+                try:
+                    import ipyniivue  # noqa: F401
+                except ImportError:
+                    result["ipyniivue"] = "not installed (pip install ipyniivue)"
+                else:
+                    base = [run_ipyniivue(cdp, lab, nifti, i) for i in range(args.repeat)]
+                    result["ipyniivue"] = summarise(base)
+                    result["ratio_first_paint"] = round(
+                        result["ours"]["first_paint_s"]["median"]
+                        / result["ipyniivue"]["first_paint_s"]["median"],
+                        4,
+                    )
+        finally:
+            cdp.close()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Slice streaming: sends the slices of a series to the page from a background thread, in the
+order the page asked for, and re-prioritises when the page asks again.
+
+ipykernel's IOPub socket is thread-safe, so comm messages may be sent from this thread while the
+kernel's main thread keeps handling messages from the page (which is how a new priority order
+arrives while an earlier one is still being sent).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..io import Series
+
+__all__ = ["SliceStreamer"]
+
+log = logging.getLogger(__name__)
+
+SendFn = Callable[[dict[str, Any], list[memoryview]], None]
+
+
+class SliceStreamer:
+    """Send slices of one series, one binary message per slice, in a replaceable order.
+
+    Parameters
+    ----------
+    series
+        The series to stream.
+    series_id
+        The identifier the page knows the series by.
+    send
+        ``send(content, buffers)``: sends one message to the page.
+    """
+
+    def __init__(self, series: Series, series_id: str, send: SendFn) -> None:
+        self._series = series
+        self._series_id = series_id
+        self._send = send
+        self._pending: list[int] = []
+        self._busy = False
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def request(self, slices: Sequence[int]) -> None:
+        """Replace the queue with ``slices`` (highest priority first; duplicates keep their
+        first position). Decoding is started in the same order."""
+        order = list(dict.fromkeys(int(k) for k in slices))
+        with self._cond:
+            self._pending = order
+            self._cond.notify_all()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"daw-stream-{self._series_id}", daemon=True
+                )
+                self._thread.start()
+        self._series.prefetch(order)
+
+    def close(self) -> None:
+        """Stop the sending thread (pending slices are dropped)."""
+        with self._cond:
+            self._closed = True
+            self._pending = []
+            self._cond.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until every requested slice has been sent; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._closed or (not self._pending and not self._busy), timeout
+            )
+
+    def _next(self) -> int | None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+            while not self._pending and not self._closed:
+                self._cond.wait()
+            if self._closed:
+                return None
+            self._busy = True
+            return self._pending.pop(0)
+
+    def _run(self) -> None:
+        while (k := self._next()) is not None:
+            try:
+                self._send_one(k)
+            except Exception as exc:  # keep streaming the other slices
+                log.warning("could not send slice %d: %s", k, exc)
+                self._send({"type": "error", "message": f"slice {k} could not be sent: {exc}"}, [])
+
+    def _send_one(self, k: int) -> None:
+        stored = self._series.get_stored_slice(k)
+        stored = np.ascontiguousarray(stored, dtype=stored.dtype.newbyteorder("="))
+        slope, intercept = self._series.rescale(k)
+        self._send(
+            {
+                "type": "slice",
+                "series": self._series_id,
+                "index": k,
+                "dtype": stored.dtype.name,
+                "shape": list(stored.shape),
+                "slope": float(slope),
+                "intercept": float(intercept),
+            },
+            [stored.data.cast("B")],
+        )

@@ -1,0 +1,143 @@
+/**
+ * UI-only state and the pure rules of navigation. Nothing here is synced to Python: the
+ * synced view state lives in the model (`slice`, `window`, `zoom`, `pan`, `rotation`, `flip`,
+ * `frameskip`, `series_index`).
+ */
+import type { WidgetState } from "./loader";
+
+/** Synced traits this front end reads and writes (the loader's plus the view state). */
+export interface ViewState extends WidgetState {
+  zoom: number;
+  pan: [number, number];
+  rotation: number;
+  flip: [boolean, boolean];
+  frameskip: number;
+  series_index: number;
+  series_count: number;
+}
+
+export type Mode = "none" | "window";
+
+/** Per-view UI state (hover, mode, panels): never synced, never global. */
+export interface UiState {
+  mode: Mode;
+  overlay: boolean;
+  metadataOpen: boolean;
+  maximised: boolean;
+  /** voxel under the pointer, or null */
+  hover: [number, number] | null;
+}
+
+export function initialUiState(): UiState {
+  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, hover: null };
+}
+
+export function clampSlice(k: number, n: number): number {
+  if (n <= 0 || !Number.isFinite(k)) return 0;
+  return Math.min(n - 1, Math.max(0, Math.round(k)));
+}
+
+/** One step of `steps` frameskip intervals from slice `current` (clamped to the series). */
+export function stepSlice(current: number, steps: number, frameskip: number, n: number): number {
+  const skip = Math.max(1, Math.round(frameskip) || 1);
+  return clampSlice(current + steps * skip, n);
+}
+
+/**
+ * Scrubbing with a frameskip: the slice nearest `target` on the grid of every `frameskip`-th
+ * slice through `anchor` (the slice where the scrub began), clamped to the series.
+ */
+export function snapSlice(anchor: number, target: number, frameskip: number, n: number): number {
+  const skip = Math.max(1, Math.round(frameskip) || 1);
+  const k = anchor + Math.round((target - anchor) / skip) * skip;
+  if (k > n - 1) return clampSlice(k - skip * Math.ceil((k - (n - 1)) / skip), n);
+  if (k < 0) return clampSlice(k + skip * Math.ceil(-k / skip), n);
+  return clampSlice(k, n);
+}
+
+/** Frameskip presets offered in the menu; any positive integer is allowed. */
+export const FRAMESKIP_PRESETS = [1, 2, 5, 10] as const;
+
+export function parseFrameskip(text: string, n: number): number | null {
+  const v = Number(text.trim());
+  if (!Number.isInteger(v) || v < 1) return null;
+  return Math.min(v, Math.max(1, n - 1));
+}
+
+// -- custom window presets (localStorage, per modality) --------------------------------------
+
+export interface CustomPreset {
+  name: string;
+  center: number;
+  width: number;
+}
+
+/** Minimal storage interface (localStorage, or a stand-in in tests). */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export function presetKey(modality: string): string {
+  return `dicom_annot_widget:window-presets:${modality || "OT"}`;
+}
+
+export function loadPresets(store: KeyValueStore | null, modality: string): CustomPreset[] {
+  if (!store) return [];
+  try {
+    const raw: unknown = JSON.parse(store.getItem(presetKey(modality)) ?? "[]");
+    if (!Array.isArray(raw)) return [];
+    return raw.filter(
+      (p): p is CustomPreset =>
+        typeof p === "object" &&
+        p !== null &&
+        typeof p.name === "string" &&
+        Number.isFinite(p.center) &&
+        Number.isFinite(p.width) &&
+        p.width > 0,
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Save (or replace, by name) a preset; returns the new list. */
+export function savePreset(
+  store: KeyValueStore | null,
+  modality: string,
+  preset: CustomPreset,
+): CustomPreset[] {
+  const name = preset.name.trim().slice(0, 60);
+  if (!name) throw new Error("a preset needs a name");
+  if (!Number.isFinite(preset.center) || !Number.isFinite(preset.width) || preset.width <= 0) {
+    throw new Error("a preset needs a finite centre and a positive width");
+  }
+  const list = loadPresets(store, modality).filter((p) => p.name !== name);
+  list.push({ name, center: preset.center, width: preset.width });
+  try {
+    store?.setItem(presetKey(modality), JSON.stringify(list));
+  } catch {
+    // storage full or blocked: keep the preset for this session only
+  }
+  return list;
+}
+
+export function deletePreset(store: KeyValueStore | null, modality: string, name: string): CustomPreset[] {
+  const list = loadPresets(store, modality).filter((p) => p.name !== name);
+  try {
+    store?.setItem(presetKey(modality), JSON.stringify(list));
+  } catch {
+    // ignore
+  }
+  return list;
+}
+
+/** localStorage when the page allows it (sandboxed frames may throw on access). */
+export function browserStore(): KeyValueStore | null {
+  try {
+    const s = globalThis.localStorage;
+    return s ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,83 @@
+/** Small DOM helpers: elements, SVG icons and buttons. Text always goes in via textContent. */
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  parent?: HTMLElement,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  parent?.append(node);
+  return node;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Icon paths on a 24x24 grid, stroked with currentColor (`fill: ` prefix: filled path). */
+export const ICONS = {
+  prev: ["M15 6l-6 6 6 6"],
+  next: ["M9 6l6 6-6 6"],
+  casePrev: ["M12 6l-6 6 6 6", "M19 6l-6 6 6 6"],
+  caseNext: ["M5 6l6 6-6 6", "M12 6l6 6-6 6"],
+  contrast: ["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "fill:M12 3v18a9 9 0 0 1 0-18z"],
+  fit: ["M12 2v4", "M12 18v4", "M2 12h4", "M18 12h4", "M12 7a5 5 0 1 0 0 10a5 5 0 1 0 0-10z"],
+  rotateLeft: ["M3 4v6h6", "M3.5 10A8.5 8.5 0 1 1 6 16.5"],
+  rotateRight: ["M21 4v6h-6", "M20.5 10A8.5 8.5 0 1 0 18 16.5"],
+  flipH: ["M12 3v18", "M8 8l-4 4 4 4", "M16 8l4 4-4 4"],
+  flipV: ["M3 12h18", "M8 8l4-4 4 4", "M8 16l4 4 4-4"],
+  info: ["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 11v6", "M12 7v1"],
+  tags: ["M9 6h11", "M9 12h11", "M9 18h11", "M4 6h1", "M4 12h1", "M4 18h1"],
+  link: [
+    "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1",
+    "M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
+  ],
+  maximise: ["M4 9V4h5", "M15 4h5v5", "M20 15v5h-5", "M9 20H4v-5"],
+  save: ["M5 4h11l3 3v13H5z", "M8 4v5h7V4", "M8 20v-6h8v6"],
+  close: ["M6 6l12 12", "M18 6L6 18"],
+  trash: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"],
+} as const;
+
+export type IconName = keyof typeof ICONS;
+
+export function icon(name: IconName): SVGSVGElement {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "16");
+  svg.setAttribute("height", "16");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "daw-icon");
+  for (const spec of ICONS[name]) {
+    const path = document.createElementNS(SVG, "path");
+    if (spec.startsWith("fill:")) {
+      path.setAttribute("d", spec.slice(5));
+      path.setAttribute("fill", "currentColor");
+      path.setAttribute("stroke", "none");
+    } else {
+      path.setAttribute("d", spec);
+    }
+    svg.append(path);
+  }
+  return svg;
+}
+
+/** A toolbar button: icon and/or short label, tooltip with the shortcut hint. */
+export function button(
+  parent: HTMLElement,
+  opts: { icon?: IconName; label?: string; title: string; testid: string; toggle?: boolean },
+): HTMLButtonElement {
+  const b = el("button", "daw-btn", parent);
+  b.type = "button";
+  b.title = opts.title;
+  b.setAttribute("aria-label", opts.title);
+  b.dataset.testid = opts.testid;
+  if (opts.icon) b.append(icon(opts.icon));
+  if (opts.label) el("span", "daw-btn-label", b, opts.label);
+  if (opts.toggle) b.setAttribute("aria-pressed", "false");
+  return b;
+}
+
+export function setPressed(b: HTMLButtonElement, on: boolean): void {
+  b.setAttribute("aria-pressed", on ? "true" : "false");
+}

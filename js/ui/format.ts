@@ -1,0 +1,41 @@
+/** Text formatting of numbers for the readout and the overlay (pure). */
+
+export function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(4);
+}
+
+export function formatMm(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(1) : "?";
+}
+
+/** Patient position (LPS mm) of voxel (column, row, slice) through a 4x4 affine, or null. */
+export function patientPosition(
+  affine: number[][] | null | undefined,
+  column: number,
+  row: number,
+  slice: number,
+): [number, number, number] | null {
+  if (!affine || affine.length < 3) return null;
+  const out: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = affine[i];
+    if (!r || r.length < 4) return null;
+    out.push((r[0] as number) * column + (r[1] as number) * row + (r[2] as number) * slice + (r[3] as number));
+  }
+  return out.every(Number.isFinite) ? (out as [number, number, number]) : null;
+}
+
+/** Slice location: the position of slice k's origin along the unit slice normal, in mm. */
+export function sliceLocation(affine: number[][] | null | undefined, slice: number): number | null {
+  const p = patientPosition(affine, 0, 0, slice);
+  if (!p || !affine) return null;
+  const n = [0, 1, 2].map((i) => (affine[i]?.[2] as number) ?? 0);
+  const len = Math.hypot(n[0]!, n[1]!, n[2]!);
+  if (!(len > 0)) return null;
+  return (p[0] * n[0]! + p[1] * n[1]! + p[2] * n[2]!) / len;
+}

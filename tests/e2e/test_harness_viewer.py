@@ -1,0 +1,596 @@
+"""The viewer's front end in Chromium with a fake model (no Jupyter): the built ESM is loaded
+into `harness.html`, whose model answers `get_slices` from the NumPy data given here."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import ARTIFACTS, ROOT
+
+HERE = Path(__file__).parent
+STATIC = ROOT / "dicom_annot_widget" / "static"
+ORIGIN = "http://harness.test"  # never resolved: page.route answers every request
+FILES = {
+    "/harness.html": HERE / "harness.html",
+    "/static/widget.js": STATIC / "widget.js",
+    "/static/widget.css": STATIC / "widget.css",
+}
+TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+METADATA = [
+    {"tag": "00080060", "keyword": "Modality", "VR": "CS", "value": "CT"},
+    {"tag": "0008103E", "keyword": "SeriesDescription", "VR": "LO", "value": "Harness abdomen"},
+    {"tag": "00100010", "keyword": "PatientName", "VR": "PN", "value": XSS_NAME},
+    {"tag": "00180050", "keyword": "SliceThickness", "VR": "DS", "value": 2.5},
+    {"tag": "00280030", "keyword": "PixelSpacing", "VR": "DS", "value": [0.7, 0.7]},
+    {
+        "tag": "00081140",
+        "keyword": "ReferencedImageSequence",
+        "VR": "SQ",
+        "items": [
+            [
+                {
+                    "tag": "00081155",
+                    "keyword": "ReferencedSOPInstanceUID",
+                    "VR": "UI",
+                    "value": "1.2.3.4",
+                }
+            ]
+        ],
+    },
+]
+
+
+def ct_volume(n: int = 12, rows: int = 48, columns: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    vol = rng.integers(-1000, 1500, size=(n, rows, columns), dtype=np.int16)
+    vol[:, :4, :4] = np.arange(n, dtype=np.int16)[:, None, None]  # slice index in a corner
+    return vol
+
+
+def phantom(n: int = 40, size: int = 160) -> np.ndarray:
+    """A CT-like picture for screenshots: body, fat rim, organs, lungs and a spine, in HU."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+    vol = np.full((n, size, size), -1000, np.int16)
+    for k in range(n):
+        t = k / max(1, n - 1)
+        body = (x / 0.46) ** 2 + (y / 0.36) ** 2 < 1
+        inner = (x / 0.42) ** 2 + (y / 0.32) ** 2 < 1
+        s = vol[k]
+        s[body] = -90
+        s[inner] = 40
+        lung_r = 0.12 + 0.05 * (1 - t)
+        for cx in (-0.2, 0.2):
+            s[((x - cx) / lung_r) ** 2 + ((y + 0.02) / (lung_r * 1.3)) ** 2 < 1] = -820
+        s[((x + 0.05) / 0.1) ** 2 + ((y - 0.05) / 0.08) ** 2 < 1] = 60 + int(30 * t)
+        s[(x / 0.05) ** 2 + ((y - 0.24) / 0.05) ** 2 < 1] = 700
+        s[(x / 0.025) ** 2 + ((y - 0.24) / 0.025) ** 2 < 1] = 250
+        s[((x - 0.08) / 0.03) ** 2 + ((y + 0.12) / 0.03) ** 2 < 1] = 180  # vessel
+    rng = np.random.default_rng(0)
+    return (vol + rng.normal(0, 12, vol.shape)).astype(np.int16)
+
+
+def series(
+    vol: np.ndarray,
+    *,
+    sid: str = "s0",
+    spacing: tuple[float, float, float] = (2.0, 0.7, 0.7),
+    spacing_known: bool = True,
+    intercept: float = 0.0,
+    metadata: list[dict[str, Any]] | None = None,
+    index: int = 0,
+    count: int = 1,
+) -> dict[str, Any]:
+    n, rows, columns = vol.shape
+    affine = [
+        [spacing[2], 0, 0, -100.0],
+        [0, spacing[1], 0, -80.0],
+        [0, 0, spacing[0], 40.0],
+        [0, 0, 0, 1],
+    ]
+    return {
+        "info": {
+            "id": sid,
+            "shape": [n, rows, columns],
+            "spacing": list(spacing),
+            "spacing_known": spacing_known,
+            "dtype": vol.dtype.name,
+            "samples_per_pixel": 1,
+            "units": "HU",
+            "value_range": [float(vol.min()) + intercept, float(vol.max()) + intercept],
+            "windows": [
+                {"name": "Soft tissue", "center": 40, "width": 400, "source": "modality"},
+                {"name": "Lung", "center": -600, "width": 1500, "source": "modality"},
+                {"name": "Header", "center": 50, "width": 350, "source": "dicom"},
+            ],
+            "plane": "axial",
+            "modality": "CT",
+            "affine": affine,
+            "uid_hash": f"hash{sid}",
+            "series_index": index,
+            "series_count": count,
+        },
+        "data_b64": base64.b64encode(np.ascontiguousarray(vol).tobytes()).decode(),
+        "slope": 1.0,
+        "intercept": intercept,
+        "window": [40.0, 400.0],
+        "metadata": metadata if metadata is not None else METADATA,
+    }
+
+
+@pytest.fixture
+def harness(page: Any) -> Any:
+    def serve(route: Any) -> None:
+        path = route.request.url[len(ORIGIN) :].split("?")[0]
+        f = FILES.get(path)
+        if f is None or not f.exists():
+            route.fulfill(status=404, body="not found")
+            return
+        route.fulfill(status=200, body=f.read_bytes(), content_type=TYPES[f.suffix])
+
+    if not (STATIC / "widget.js").exists():
+        pytest.fail("dicom_annot_widget/static/widget.js is missing: run `npm run build`")
+    page.route(f"{ORIGIN}/**", serve)
+    page.goto(f"{ORIGIN}/harness.html")
+    page.wait_for_function("window.harnessReady === true")
+    return page
+
+
+def mount(page: Any, *items: dict[str, Any], **opts: Any) -> Any:
+    """Mount one widget; returns a locator of its root (scoped to its own cell)."""
+    wid = page.evaluate("(o) => window.mount(o)", {"series": list(items), **opts})
+    root = page.locator(".cell").nth(wid).get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true")
+    return wid, root
+
+
+def model_get(page: Any, wid: int, key: str) -> Any:
+    return page.evaluate("([i, k]) => window.widgets[i].model.get(k)", [wid, key])
+
+
+def wait_model(page: Any, wid: int, key: str, expected: Any) -> None:
+    page.wait_for_function(
+        "([i, k, v]) => JSON.stringify(window.widgets[i].model.get(k)) === JSON.stringify(v)",
+        arg=[wid, key, expected],
+    )
+
+
+def test_wheel_and_arrows_move_the_slice(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    assert model_get(page, wid, "slice") == 6
+    view = root.get_by_test_id("daw-viewport")
+    view.hover()
+    page.mouse.wheel(0, 100)
+    wait_model(page, wid, "slice", 7)
+    page.mouse.wheel(0, -100)
+    page.mouse.wheel(0, -100)
+    wait_model(page, wid, "slice", 5)
+    # trackpad: small deltas accumulate into one step
+    for _ in range(10):
+        page.mouse.wheel(0, 4)
+    wait_model(page, wid, "slice", 6)
+
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    wait_model(page, wid, "slice", 7)
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    wait_model(page, wid, "slice", 5)
+    saved = page.evaluate("window.widgets[0].calls.saved.map(s => s.slice)")
+    assert saved[-1] == 5 and 7 in saved
+    # the image canvas shows the slice the model says
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "5")
+    expect(root.get_by_test_id("daw-slice-label")).to_have_text("6 / 12")
+
+    # frameskip applies to keys, buttons and wheel
+    root.get_by_test_id("daw-frameskip").select_option("5")
+    wait_model(page, wid, "frameskip", 5)
+    root.get_by_test_id("daw-next").click()
+    wait_model(page, wid, "slice", 10)
+    root.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_model(page, wid, "slice", 5)
+    view.hover()
+    page.mouse.wheel(0, 100)
+    wait_model(page, wid, "slice", 10)
+    page.mouse.wheel(0, 100)
+    wait_model(page, wid, "slice", 11)  # clamped at the last slice
+    # a custom interval
+    root.get_by_test_id("daw-frameskip").select_option("custom")
+    custom = root.get_by_test_id("daw-frameskip-custom")
+    expect(custom).to_be_visible()
+    custom.fill("3")
+    custom.press("Enter")
+    wait_model(page, wid, "frameskip", 3)
+    root.get_by_test_id("daw-prev").click()
+    wait_model(page, wid, "slice", 8)
+
+
+def test_keys_never_reach_the_notebook(harness: Any) -> None:
+    page = harness
+    _, root = mount(page, series(ct_volume()))
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+    root.get_by_test_id("daw-viewport").click()  # clicking the image keeps focus in the widget
+    assert page.evaluate("document.activeElement.dataset.testid") == "daw-root"
+    for key in ["d", "a", "b", "x", "m", "ArrowRight", "Enter"]:
+        page.keyboard.press(key)
+    assert page.evaluate("window.leaked") == []
+    assert root.get_attribute("data-lm-suppress-shortcuts") == "true"
+
+
+def test_window_drag_changes_the_model_window(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    box = root.get_by_test_id("daw-viewport").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    root.get_by_test_id("daw-wl-mode").click()
+    expect(root.get_by_test_id("daw-wl-mode")).to_have_attribute("aria-pressed", "true")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx, cy - 50, steps=5)  # up raises the level
+    page.mouse.up()
+    page.wait_for_function("window.widgets[0].model.get('window')[0] > 40")
+    c1, w1 = model_get(page, wid, "window")
+    assert c1 > 40 and w1 == 400
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 40, cy, steps=4)  # left narrows the width
+    page.mouse.up()
+    page.wait_for_function("window.widgets[0].model.get('window')[1] < 400")
+    c2, w2 = model_get(page, wid, "window")
+    assert c2 == c1 and w2 < 400
+    # saved to the model (Python), and the image re-windowed
+    saved = page.evaluate("window.widgets[0].calls.saved.at(-1).window")
+    assert saved == [c2, w2]
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-window", f"{c2},{w2}")
+
+    # alt+w toggles the mode off; right-drag still windows without it
+    root.focus()
+    page.keyboard.press("Alt+w")
+    expect(root.get_by_test_id("daw-wl-mode")).to_have_attribute("aria-pressed", "false")
+    page.mouse.move(cx, cy)
+    page.mouse.down(button="right")
+    page.mouse.move(cx + 60, cy, steps=4)  # right widens
+    page.mouse.up(button="right")
+    page.wait_for_function(f"window.widgets[0].model.get('window')[1] > {w2}")
+
+    # presets and numeric inputs
+    root.get_by_test_id("daw-presets").select_option(label="Lung")
+    wait_model(page, wid, "window", [-600, 1500])
+    root.get_by_test_id("daw-width").fill("321")
+    root.get_by_test_id("daw-width").press("Enter")
+    wait_model(page, wid, "window", [-600, 321])
+
+
+def test_custom_presets_survive_a_reload(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    root.get_by_test_id("daw-center").fill("77")
+    root.get_by_test_id("daw-center").press("Enter")
+    wait_model(page, wid, "window", [77, 400])
+    root.get_by_test_id("daw-preset-name").fill("my liver")
+    root.get_by_test_id("daw-preset-save").click()
+    page.reload()
+    page.wait_for_function("window.harnessReady === true")
+    wid, root = mount(page, series(ct_volume()))
+    root.get_by_test_id("daw-presets").select_option(label="my liver")
+    wait_model(page, wid, "window", [77, 400])
+
+
+def test_hu_readout_equals_numpy(harness: Any) -> None:
+    page = harness
+    vol = ct_volume()
+    _, root = mount(page, series(vol, intercept=-1024.0))
+    canvas = root.get_by_test_id("daw-view")
+    box = canvas.bounding_box()
+    # default view: the whole image fits, centred; find where pixel (col, row) is drawn
+    _, rows, cols = vol.shape
+    scale = min(box["width"] / cols, box["height"] / rows)  # square pixels (0.7 x 0.7 mm)
+    x0 = box["x"] + (box["width"] - cols * scale) / 2
+    y0 = box["y"] + (box["height"] - rows * scale) / 2
+    readout = root.get_by_test_id("daw-readout")
+    for col, row in [(10, 20), (63, 0), (31, 47)]:
+        page.mouse.move(x0 + (col + 0.5) * scale, y0 + (row + 0.5) * scale)
+        expect(readout).to_contain_text(f"x {col}  y {row}  z 6")
+        hu = int(vol[6, row, col]) - 1024
+        expect(readout).to_contain_text(f"{hu} HU")
+        text = readout.text_content() or ""
+        # patient position through the affine: (-100 + 0.7 col, -80 + 0.7 row, 40 + 2 k)
+        expect(readout).to_contain_text(f"({-100 + 0.7 * col:.1f}, {-80 + 0.7 * row:.1f}, 52.0) mm")
+        assert "HU" in text
+    # the readout follows the slice under a still pointer
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    expect(readout).to_contain_text(f"{int(vol[7, 47, 31]) - 1024} HU")
+
+
+def test_metadata_search_and_html_is_text(harness: Any) -> None:
+    page = harness
+    page.evaluate("() => { window.alerted = 0; window.alert = () => { window.alerted += 1; }; }")
+    _, root = mount(page, series(ct_volume()))
+    root.get_by_test_id("daw-meta-toggle").click()
+    panel = root.get_by_test_id("daw-meta")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text(XSS_NAME)  # shown literally
+    assert root.locator("img").count() == 0
+    assert page.evaluate("window.alerted") == 0
+    sent = page.evaluate("window.widgets[0].calls.sent.filter(m => m.type === 'get_metadata')")
+    assert sent and sent[0]["slice"] == 6 and sent[0]["series"] == "s0"
+
+    search = root.get_by_test_id("daw-meta-search")
+    search.fill("pixelspacing")
+    rows = root.get_by_test_id("daw-meta-list").locator(".daw-meta-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("PixelSpacing")
+    expect(rows.first).to_contain_text("(0028,0030)")
+    search.fill("0028,0030")
+    expect(rows).to_have_count(1)
+    search.fill("1.2.3.4")  # inside a sequence: the sequence and its matching item show
+    expect(root.get_by_test_id("daw-meta-list")).to_contain_text("ReferencedImageSequence")
+    expect(root.get_by_test_id("daw-meta-list")).to_contain_text("ReferencedSOPInstanceUID")
+    # the overlay shows the series description, as text
+    expect(root.get_by_test_id("daw-overlay")).to_contain_text("Harness abdomen")
+
+
+def test_spacing_warning(harness: Any) -> None:
+    page = harness
+    _, root = mount(page, series(ct_volume(), spacing_known=False))
+    expect(root.get_by_test_id("daw-spacing-warning")).to_be_visible()
+    _, root2 = mount(page, series(ct_volume(), sid="s9"))
+    expect(root2.get_by_test_id("daw-spacing-warning")).to_be_hidden()
+
+
+def test_two_widgets_scroll_independently(harness: Any) -> None:
+    page = harness
+    a, root_a = mount(page, series(ct_volume(seed=1)))
+    b, root_b = mount(page, series(ct_volume(seed=2)))
+    root_b.get_by_test_id("daw-viewport").hover()
+    page.mouse.wheel(0, 100)
+    wait_model(page, b, "slice", 7)
+    root_a.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_model(page, a, "slice", 5)
+    assert model_get(page, b, "slice") == 7
+    expect(root_a.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "5")
+    expect(root_b.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "7")
+
+
+def test_cleanup_removes_listeners(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    view = root.get_by_test_id("daw-viewport")
+    box = view.bounding_box()
+    before = page.evaluate(
+        "() => ['change:slice', 'change:window', 'change:series_info', 'msg:custom']"
+        ".map(e => window.widgets[0].model.listenerCount(e))"
+    )
+    # keep the DOM around (detached cleanup removes it) to prove its listeners are gone
+    page.evaluate(
+        "() => { const w = window.widgets[0]; window.keep = w.el.querySelector('.daw-root');"
+        " w.cleanup(); w.el.append(window.keep); }"
+    )
+    after = page.evaluate(
+        "() => ['change:slice', 'change:window', 'change:series_info', 'msg:custom']"
+        ".map(e => window.widgets[0].model.listenerCount(e))"
+    )
+    # only the per-model controller (initialize) still listens; the view's listeners are gone
+    assert all(a < b for a, b in zip(after, before, strict=True)), (before, after)
+    saves = page.evaluate("window.widgets[0].calls.save_changes")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 100)
+    page.keyboard.press("ArrowRight")
+    page.evaluate(
+        "() => window.keep.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight'}))"
+    )
+    # a round trip through the event loop, then nothing may have changed
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
+    assert model_get(page, wid, "slice") == 6
+    assert page.evaluate("window.widgets[0].calls.save_changes") == saves
+
+
+def test_view_controls_and_copy_link(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    root.get_by_test_id("daw-rot-right").click()
+    wait_model(page, wid, "rotation", 90)
+    root.get_by_test_id("daw-flip-h").click()
+    wait_model(page, wid, "flip", [True, False])
+    root.focus()
+    page.keyboard.press("Shift+ArrowUp")
+    page.wait_for_function("window.widgets[0].model.get('zoom') > 1.1")
+    # shift+drag pans
+    box = root.get_by_test_id("daw-viewport").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.keyboard.down("Shift")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 30, cy + 10, steps=3)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_function("window.widgets[0].model.get('pan')[0] > 0")
+    # a change made in Python shows on the page
+    page.evaluate("(i) => window.widgets[i].model._push('zoom', 3)", wid)
+    expect(root.get_by_test_id("daw-view")).to_have_attribute("data-zoom", "3")
+    root.get_by_test_id("daw-fit").click()
+    wait_model(page, wid, "zoom", 1)
+    wait_model(page, wid, "pan", [0, 0])
+    assert model_get(page, wid, "rotation") == 90  # fit keeps rotation
+
+    # this origin is not a secure context: no navigator.clipboard, the textarea fallback copies
+    page.evaluate(
+        "() => document.addEventListener('copy', (e) => { window.copied = e.target.value; })"
+    )
+    root.get_by_test_id("daw-copy-link").click()
+    expect(root).to_have_attribute("data-link", re.compile(r"^daw:[A-Za-z0-9_-]+$"))
+    link = root.get_attribute("data-link")
+    page.wait_for_function("typeof window.copied === 'string'")
+    assert page.evaluate("window.copied") == link
+    # with the Clipboard API, the same string goes there
+    page.evaluate(
+        "() => Object.defineProperty(navigator, 'clipboard', {configurable: true,"
+        " value: {writeText: async (t) => { window.clipped = t; }}})"
+    )
+    root.get_by_test_id("daw-copy-link").click()
+    page.wait_for_function("typeof window.clipped === 'string'")
+    assert page.evaluate("window.clipped") == link
+    body = json.loads(base64.urlsafe_b64decode(link[4:] + "=" * (-len(link[4:]) % 4)))
+    assert body == {
+        "v": 1,
+        "s": "hashs0",
+        "p": "axial",
+        "k": 6,
+        "w": [40, 400],
+        "z": 1,
+        "c": [0, 0],
+        "r": 90,
+        "f": [1, 0],
+    }
+    assert "onerror" not in json.dumps(body)
+
+
+def test_previous_next_series(harness: Any) -> None:
+    page = harness
+    a = series(ct_volume(n=12), sid="s0", index=0, count=2)
+    b = series(ct_volume(n=8, rows=32, columns=40, seed=3), sid="s1", index=1, count=2)
+    b["info"]["series_index"] = 1
+    wid, root = mount(page, a, b)
+    expect(root.get_by_test_id("daw-series-label")).to_have_text("Series 1/2")
+    expect(root.get_by_test_id("daw-series-prev")).to_be_disabled()
+    root.get_by_test_id("daw-series-next").click()
+    wait_model(page, wid, "series_index", 1)
+    expect(root.get_by_test_id("daw-slice-label")).to_have_text("5 / 8")
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "4")
+    assert root.get_by_test_id("daw-canvas").evaluate("c => [c.width, c.height]") == [40, 32]
+
+
+def test_slice_bar_and_maximise(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume(n=20)))
+    bar = root.get_by_test_id("daw-slicebar")
+    expect(bar).to_have_attribute("data-loaded", "20")  # the band: every slice arrived
+    box = bar.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.125, box["y"] + box["height"] / 2)
+    wait_model(page, wid, "slice", 2)
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2, steps=4)
+    page.mouse.up()
+    wait_model(page, wid, "slice", 18)
+
+    button = root.get_by_test_id("daw-maximise")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(
+        "() => document.fullscreenElement?.classList.contains('daw-root')"
+        " || document.querySelector('.daw-root').classList.contains('daw-maximised')"
+    )
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+
+
+def test_slices_arrive_progressively(harness: Any) -> None:
+    page = harness
+    page.evaluate("() => { const m = window.mount; window.mount = (o) => m({...o, hold: true}); }")
+    wid = page.evaluate("(o) => window.mount(o)", {"series": [series(ct_volume())]})
+    root = page.locator(".cell").nth(wid).get_by_test_id("daw-root")
+    expect(root.get_by_test_id("daw-loading")).to_be_visible()
+    expect(root).to_have_attribute("data-ready", "false")
+    # navigation works before any pixel has arrived
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    wait_model(page, wid, "slice", 7)
+    page.evaluate("(i) => window.widgets[i].model.release()", wid)
+    expect(root).to_have_attribute("data-ready", "true")
+    expect(root.get_by_test_id("daw-loading")).to_be_hidden()
+
+
+def test_page_shows_kernel_errors(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    page.evaluate(
+        "(i) => window.widgets[i].model._message({type: 'error',"
+        " message: 'refused a change from the page: <b>zoom</b> must be in [0.05, 64]'})",
+        wid,
+    )
+    alert = root.get_by_role("alert")
+    expect(alert).to_contain_text("<b>zoom</b> must be in")  # as text
+    assert root.locator("b").count() == 0
+    root.get_by_test_id("daw-error-close").click()
+    expect(alert).to_be_hidden()
+
+
+def test_screenshots(harness: Any) -> None:
+    """Not a comparison: pictures of the harness page for people to look at."""
+    page = harness
+    page.set_viewport_size({"width": 900, "height": 900})
+    _, root = mount(page, series(phantom()), width=760)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    root.get_by_test_id("daw-viewport").hover()
+    root.screenshot(path=str(ARTIFACTS / "harness-viewer-light.png"))
+    root.get_by_test_id("daw-meta-toggle").click()
+    expect(root.get_by_test_id("daw-meta-count")).to_contain_text("elements")
+    page.evaluate("document.body.classList.add('dark')")
+    root.screenshot(path=str(ARTIFACTS / "harness-viewer-dark.png"))
+    _, narrow = mount(page, series(phantom(), sid="s2"), width=600)
+    narrow.screenshot(path=str(ARTIFACTS / "harness-viewer-600px.png"))
+
+
+def test_real_metadata_tree_renders_as_text(harness: Any, tmp_path: Path) -> None:
+    """The element tree the kernel really sends (io's JSON: lower-case vr, sequences as lists
+    of items) shows in the panel, searchable, with the HTML name as text."""
+    from dicom_annot_widget import DicomAnnotator, write_phantom_series
+
+    write_phantom_series(tmp_path, n_slices=4, rows=32, columns=32, patient_name=XSS_NAME)
+    w = DicomAnnotator(tmp_path)
+    sent: list[Any] = []
+    w.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    w._on_page_message(w, {"type": "get_metadata", "series": "s0", "slice": 2}, [])
+    w.close()
+    elements = sent[0]["elements"]
+    page = harness
+    page.evaluate("() => { window.alerted = 0; window.alert = () => { window.alerted += 1; }; }")
+    vol = ct_volume(n=4, rows=32, columns=32)
+    _, root = mount(page, series(vol, metadata=elements))
+    root.get_by_test_id("daw-meta-toggle").click()
+    panel = root.get_by_test_id("daw-meta")
+    expect(panel).to_contain_text(XSS_NAME)
+    assert root.locator("img").count() == 0 and page.evaluate("window.alerted") == 0
+    root.get_by_test_id("daw-meta-search").fill("PixelSpacing")
+    expect(root.get_by_test_id("daw-meta-list").locator(".daw-meta-row").first).to_contain_text(
+        "(0028,0030)"
+    )
+    root.get_by_test_id("daw-meta-search").fill("")
+    count = root.get_by_test_id("daw-meta-count")
+    expect(count).to_have_text(re.compile(r"^\d+ elements$"))
+    assert int((count.text_content() or "").split()[0]) > 40  # a real CT header, all of it
+
+
+def test_colour_images_show_in_colour(harness: Any) -> None:
+    page = harness
+    rgb = np.zeros((3, 8, 10, 3), np.uint8)
+    rgb[..., 0] = 200  # red
+    rgb[:, 4:, :, 1] = 150  # green in the lower half
+    item = series(np.zeros((3, 8, 10), np.uint8))
+    item["info"].update(samples_per_pixel=3, units="", modality="US", value_range=[0, 255])
+    item["data_b64"] = base64.b64encode(rgb.tobytes()).decode()
+    _, root = mount(page, item)
+    px = root.get_by_test_id("daw-canvas").evaluate(
+        "(c) => [c.getContext('2d').getImageData(1, 1, 1, 1).data,"
+        " c.getContext('2d').getImageData(1, 6, 1, 1).data].map(d => Array.from(d))"
+    )
+    assert px == [[200, 0, 0, 255], [200, 150, 0, 255]]
+    expect(root.get_by_test_id("daw-center")).to_be_disabled()  # no windowing of colour

@@ -1,0 +1,91 @@
+"""The background slice streamer: order, re-prioritisation, errors, shutdown."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from dicom_annot_widget.widget.streaming import SliceStreamer
+
+
+class FakeSeries:
+    """Duck-typed series whose decoding can be held back by a gate."""
+
+    def __init__(self, n: int = 10, gate: threading.Event | None = None) -> None:
+        self.n = n
+        self.gate = gate
+        self.prefetched: list[list[int]] = []
+        self.entered = threading.Event()
+
+    def prefetch(self, order: list[int]) -> None:
+        self.prefetched.append(list(order))
+
+    def get_stored_slice(self, k: int) -> np.ndarray:
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(10)
+        if k == 7:
+            raise ValueError("corrupt JPEG 2000 codestream")
+        return np.full((2, 3), k, dtype=">i2")  # big-endian: must arrive as native int16
+
+    def rescale(self, k: int) -> tuple[float, float]:
+        return 1.0, -1024.0
+
+
+def collect() -> tuple[list[tuple[dict[str, Any], list[memoryview]]], Any]:
+    sent: list[tuple[dict[str, Any], list[memoryview]]] = []
+    return sent, lambda content, buffers: sent.append((content, buffers))
+
+
+def test_sends_in_requested_order_as_native_binary() -> None:
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(), "s0", send)  # type: ignore[arg-type]
+    s.request([3, 4, 2, 3])
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [3, 4, 2]
+    msg, (buf,) = sent[0]
+    assert msg["dtype"] == "int16" and msg["shape"] == [2, 3] and msg["intercept"] == -1024.0
+    np.testing.assert_array_equal(np.frombuffer(bytes(buf), "<i2"), np.full(6, 3))
+    s.close()
+
+
+def test_a_new_request_replaces_the_pending_order() -> None:
+    gate = threading.Event()
+    sent, send = collect()
+    series = FakeSeries(gate=gate)
+    s = SliceStreamer(series, "s0", send)  # type: ignore[arg-type]
+    s.request([0, 1, 2, 3, 4, 5])
+    assert series.entered.wait(10)  # the thread is now decoding slice 0...
+    # ...when the user jumps to slice 9
+    s.request([9, 8])
+    gate.set()
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [0, 9, 8]
+    assert series.prefetched == [[0, 1, 2, 3, 4, 5], [9, 8]]
+    s.close()
+
+
+def test_a_broken_slice_is_reported_and_streaming_goes_on() -> None:
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(), "s0", send)  # type: ignore[arg-type]
+    s.request([6, 7, 8])
+    assert s.wait_idle()
+    kinds = [(m["type"], m.get("index")) for m, _ in sent]
+    assert kinds == [("slice", 6), ("error", None), ("slice", 8)]
+    assert "slice 7" in sent[1][0]["message"] and "corrupt" in sent[1][0]["message"]
+    s.close()
+
+
+def test_close_stops_the_thread() -> None:
+    gate = threading.Event()
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(gate=gate), "s0", send)  # type: ignore[arg-type]
+    s.request([1, 2, 3])
+    closer = threading.Thread(target=s.close)
+    closer.start()
+    gate.set()
+    closer.join(10)
+    assert not closer.is_alive()
+    assert len(sent) <= 1

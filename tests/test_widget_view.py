@@ -1,0 +1,311 @@
+"""The view-state API of the widget: traits mirroring every control, their validation (from
+Python and from the page), view links, metadata requests and switching between series."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+import traitlets
+
+from dicom_annot_widget import DicomAnnotator, open_series
+from dicom_annot_widget.errors import ProtocolError
+from dicom_annot_widget.widget.links import (
+    ViewLink,
+    decode_view_link,
+    encode_view_link,
+    series_identity,
+)
+from dicom_annot_widget.widget.protocol import GetMetadata, parse_page_message
+
+Sent = list[tuple[Any, list[Any]]]
+
+
+def _volume(n: int = 10, rows: int = 16, columns: int = 20, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(-1000, 2000, size=(n, rows, columns), dtype=np.int16)
+
+
+def _capture(w: DicomAnnotator) -> Sent:
+    sent: Sent = []
+    w.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    return sent
+
+
+@pytest.fixture
+def widget() -> tuple[DicomAnnotator, Sent]:
+    w = DicomAnnotator(open_series(_volume(), spacing=(2.0, 0.5, 0.7)))
+    return w, _capture(w)
+
+
+def test_every_control_has_a_trait_with_defaults(widget: Any) -> None:
+    w, _ = widget
+    assert (w.slice, w.zoom, w.pan, w.rotation, w.flip, w.frameskip, w.series_index) == (
+        5,
+        1.0,
+        (0.0, 0.0),
+        0.0,
+        (False, False),
+        1,
+        0,
+    )
+    synced = {name for name in w.keys if not name.startswith("_")}
+    assert {"slice", "window", "zoom", "pan", "rotation", "flip", "frameskip"} <= synced
+    assert "series_index" in synced
+
+
+def test_traits_are_observable(widget: Any) -> None:
+    w, _ = widget
+    seen: list[tuple[str, Any]] = []
+    w.observe(lambda ch: seen.append((ch["name"], ch["new"])), names=["zoom", "rotation", "flip"])
+    w.zoom = 2.0
+    w.rotation = 450
+    w.flip = (True, False)
+    assert seen == [("zoom", 2.0), ("rotation", 90.0), ("flip", (True, False))]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("zoom", 0.0, r"zoom must be in \[0.05, 64\].*got 0.0"),
+        ("zoom", 100.0, r"zoom must be in .*got 100.0"),
+        ("zoom", float("nan"), "zoom must be in"),
+        ("pan", (float("inf"), 0.0), "pan must be finite"),
+        ("pan", (1e9, 0.0), "pan must be finite millimetres within"),
+        ("rotation", float("nan"), "rotation must be a finite number"),
+        ("frameskip", 0, r"frameskip must be a whole number of slices in \[1, 9\], got 0"),
+        ("frameskip", 10, r"in \[1, 9\], got 10"),
+        ("series_index", 1, r"series_index must be in \[0, 0\], got 1"),
+        ("slice", 10, r"slice must be in \[0, 9\], got 10"),
+        ("window", (40.0, -1.0), "positive width"),
+        ("window", (1e12, 10.0), "window values must be within"),
+    ],
+)
+def test_invalid_values_are_refused_with_value_and_range(
+    widget: Any, name: str, value: Any, message: str
+) -> None:
+    w, _ = widget
+    before = getattr(w, name)
+    with pytest.raises(traitlets.TraitError, match=message):
+        setattr(w, name, value)
+    assert getattr(w, name) == before
+
+
+def test_rotation_is_normalised(widget: Any) -> None:
+    w, _ = widget
+    w.rotation = -90
+    assert w.rotation == 270.0
+    w.rotation = 720
+    assert w.rotation == 0.0
+
+
+def test_page_changes_apply_and_bad_ones_are_refused_whole(widget: Any) -> None:
+    w, sent = widget
+    w.set_state({"slice": 7, "zoom": 2.5, "pan": [1.5, -2.0], "flip": [True, False]})
+    assert (w.slice, w.zoom, w.pan, w.flip) == (7, 2.5, (1.5, -2.0), (True, False))
+    sent.clear()
+    resent: list[list[str]] = []
+    w.send_state = lambda key=None: resent.append(list(key or []))  # type: ignore[method-assign]
+    # one bad value: nothing of the message is applied, the page is told why and resynced
+    w.set_state({"slice": 3, "zoom": -1})
+    assert (w.slice, w.zoom) == (7, 2.5)
+    errors = [m for m, _ in sent if m.get("type") == "error"]
+    assert len(errors) == 1 and "zoom must be in" in errors[0]["message"]
+    assert resent == [["slice", "zoom"]]
+    sent.clear()
+    w.set_state({"window": ["a", 3]})
+    assert w.window == (w.series.default_window.center, w.series.default_window.width)
+    assert any(m.get("type") == "error" for m, _ in sent)
+
+
+def test_view_link_round_trip(widget: Any) -> None:
+    w, _ = widget
+    w.slice, w.window, w.zoom, w.pan = 8, (-600.0, 1500.0), 2.25, (3.5, -1.0)
+    w.rotation, w.flip = 90, (False, True)
+    link = w.view_link
+    assert link.startswith("daw:")
+    other = DicomAnnotator(open_series(_volume(), spacing=(2.0, 0.5, 0.7)))
+    assert other.slice == 5
+    other.goto(link)
+    state = ("slice", "window", "zoom", "pan", "rotation", "flip")
+    assert [getattr(other, k) for k in state] == [getattr(w, k) for k in state]
+    third = DicomAnnotator(open_series(_volume(), spacing=(2.0, 0.5, 0.7)), view=link)
+    assert third.view_link == link
+
+
+def test_view_link_is_compact_and_matches_the_page_format(widget: Any) -> None:
+    w, _ = widget
+    w.window = (40.0, 400.0)
+    w.rotation = 90
+    w.flip = (True, False)
+    payload = w.view_link[4:]
+    body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    # the very JSON js/link.ts writes (tested there with the same expected text)
+    uid_hash, plane = w.series_info["uid_hash"], w.series.plane
+    assert body == (
+        f'{{"v":1,"s":"{uid_hash}","p":"{plane}","k":5,"w":[40,400],"z":1,"c":[0,0],'
+        '"r":90,"f":[1,0]}'
+    )
+    assert len(w.view_link) < 200
+    link = ViewLink("3f2a9c0d1e2b4a5f", "axial", 12, (40, 400), 2.5, (-3.25, 10), 90, (True, False))
+    assert encode_view_link(link) == (
+        "daw:eyJ2IjoxLCJzIjoiM2YyYTljMGQxZTJiNGE1ZiIsInAiOiJheGlhbCIsImsiOjEyLCJ3IjpbNDAsNDAwXSwie"
+        "iI6Mi41LCJjIjpbLTMuMjUsMTBdLCJyIjo5MCwiZiI6WzEsMF19"
+    )
+    assert decode_view_link(encode_view_link(link)) == link
+
+
+def test_view_links_hold_no_phi(tmp_path: Any) -> None:
+    from dicom_annot_widget import write_phantom_series
+
+    write_phantom_series(
+        tmp_path, n_slices=6, rows=32, columns=32, patient_name="<img src=x onerror=alert(1)>"
+    )
+    w = DicomAnnotator(tmp_path)
+    payload = w.view_link[4:]
+    body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert "onerror" not in body and "PHANTOM" not in body.upper()
+    assert "1.2." not in body  # no UID, only its hash
+    assert json.loads(body)["s"] == series_identity(w.series)
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        ("http://example.org", "starts with 'daw:'"),
+        ("daw:!!!!", "not valid"),
+        ("daw:" + base64.urlsafe_b64encode(b'{"v":9}').decode(), "version 9"),
+        (
+            "daw:"
+            + base64.urlsafe_b64encode(
+                b'{"v":1,"s":"x","p":"axial","k":"3","w":[1,2],"z":1,"c":[0,0],"r":0,"f":[0,0]}'
+            ).decode(),
+            "slice must be a non-negative integer",
+        ),
+    ],
+)
+def test_malformed_links_are_refused(widget: Any, link: str, message: str) -> None:
+    w, _ = widget
+    before = w.view_link
+    with pytest.raises(ValueError, match=message):
+        w.goto(link)
+    assert w.view_link == before
+
+
+def test_links_for_another_series_or_out_of_range_change_nothing(widget: Any) -> None:
+    w, _ = widget
+    before = w.view_link
+    foreign = DicomAnnotator(open_series(_volume(seed=5, rows=8), spacing=(1.0, 1.0, 1.0)))
+    with pytest.raises(ValueError, match="series this widget does not show"):
+        w.goto(foreign.view_link)
+    good = decode_view_link(w.view_link)
+    too_far = encode_view_link(
+        ViewLink(good.series, good.plane, 99, good.window, 1, (0, 0), 0, (False, False))
+    )
+    with pytest.raises(traitlets.TraitError, match="out of range"):
+        w.goto(too_far)
+    bad_zoom = encode_view_link(
+        ViewLink(good.series, good.plane, 2, good.window, 500, (0, 0), 0, (False, False))
+    )
+    with pytest.raises(traitlets.TraitError, match="zoom"):
+        w.goto(bad_zoom)
+    assert w.view_link == before
+
+
+def test_several_series_switch_without_rerunning(widget: Any) -> None:
+    a = open_series(_volume(n=10), spacing=(2.0, 0.5, 0.7))
+    b = open_series(_volume(n=4, rows=8, columns=6, seed=1), spacing=(3.0, 1.0, 1.0))
+    w = DicomAnnotator([a, b], frameskip=5)
+    sent = _capture(w)
+    assert w.series_count == 2 and w.series is a
+    assert w.series_info["series_count"] == 2 and w.series_info["series_index"] == 0
+    w.zoom = 3.0
+    link_b = None
+    w.series_index = 1
+    assert w.series is b
+    assert w.series_info["id"] == "s1" and w.series_info["shape"] == [4, 8, 6]
+    assert w.series_info["series_index"] == 1
+    assert w.slice == 2 and w.zoom == 1.0 and w.frameskip == 3  # clamped to the new series
+    link_b = w.view_link
+    w.series = 0
+    assert w.series is a and w.series_info["id"] == "s0"
+    w.goto(link_b)  # a link to the other series switches to it
+    assert w.series is b
+    # the page switches too, and a late request for the old series is not an error
+    w.set_state({"series_index": 0})
+    assert w.series is a
+    w._on_page_message(w, {"type": "get_metadata", "series": "s1", "slice": 0}, [])
+    assert not [m for m, _ in sent if m.get("type") == "error"]
+    with pytest.raises(traitlets.TraitError, match=r"series_index must be in \[0, 1\]"):
+        w.series_index = 2
+
+
+def test_a_list_of_arrays_is_several_series() -> None:
+    w = DicomAnnotator([_volume(n=3), _volume(n=5)])
+    assert w.series_count == 2
+    w.series_index = 1
+    assert w.series.shape[0] == 5
+
+
+def test_series_info_has_geometry_but_no_header_values(widget: Any) -> None:
+    w, _ = widget
+    info = w.series_info
+    affine = np.asarray(info["affine"])
+    assert affine.shape == (4, 4)
+    assert np.allclose(affine, np.asarray(w.series.affine))
+    assert isinstance(info["uid_hash"], str) and len(info["uid_hash"]) == 16
+    assert info["modality"] == str(w.series.modality or "")
+
+
+def test_get_metadata_answers_with_the_slice_elements(tmp_path: Any) -> None:
+    from dicom_annot_widget import write_phantom_series
+
+    write_phantom_series(
+        tmp_path, n_slices=6, rows=32, columns=32, patient_name="<img src=x onerror=alert(1)>"
+    )
+    w = DicomAnnotator(tmp_path)
+    sent = _capture(w)
+    w._on_page_message(w, {"type": "get_metadata", "series": "s0", "slice": 2}, [])
+    assert len(sent) == 1
+    msg, buffers = sent[0]
+    assert msg["type"] == "metadata" and msg["slice"] == 2 and msg["series"] == "s0"
+    assert buffers == []
+    text = json.dumps(msg["elements"], allow_nan=False)
+    assert "PixelSpacing" in text and "onerror" in text  # shown (as text) by the page
+    # never in synced state
+    state = {k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}
+    assert "onerror" not in json.dumps(state, default=str)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ({"type": "get_metadata", "series": "s0"}, "'slice' (a slice index) is missing"),
+        ({"type": "get_metadata", "series": "s0", "slice": 10}, "out of range"),
+        ({"type": "get_metadata", "series": "s0", "slice": -1}, "out of range"),
+        ({"type": "get_metadata", "series": "s0", "slice": "2"}, "must be an integer"),
+        ({"type": "get_metadata", "series": "s0", "slice": 1.5}, "must be an integer"),
+        ({"type": "get_metadata", "series": "zz", "slice": 1}, "unknown series"),
+    ],
+)
+def test_malformed_metadata_requests_are_refused(widget: Any, content: Any, reason: str) -> None:
+    w, sent = widget
+    before = dict(w.get_state())
+    w._on_page_message(w, content, [])
+    assert len(sent) == 1 and sent[0][0]["type"] == "error" and reason in sent[0][0]["message"]
+    assert dict(w.get_state()) == before
+
+
+def test_parse_get_metadata() -> None:
+    msg = {"type": "get_metadata", "series": "s0", "slice": 3}
+    assert parse_page_message(msg, series_id="s0", n_slices=4) == GetMetadata("s0", 3)
+    with pytest.raises(ProtocolError, match="out of range"):
+        parse_page_message({**msg, "slice": 4}, series_id="s0", n_slices=4)
+
+
+def test_constructor_rejects_unknown_arguments() -> None:
+    with pytest.raises(TypeError, match="zooom"):
+        DicomAnnotator(_volume(), zooom=2)
