@@ -11,7 +11,9 @@ package is imported in an earlier cell, as in a real session):
 - ``first_paint_s``: until the canvas shows the first slice;
 - ``full_volume_s``: until every slice has arrived in the page;
 - ``page_heap_mb``: JavaScript heap + array buffers of the page after loading, minus before;
-- ``scroll_ms``: time to handle one ArrowRight key (model update + render), median and p95;
+- ``scroll_ms``: one ArrowRight/Left key: its handler plus the frame it schedules (windowing,
+  drawing, controls), median and p95;
+- ``window_drag_ms``: the same for one pointer move of a right-button window drag.
 
 Usage: ``python benchmarks/viewer.py [--slices 300] [--size 512] [--repeat 3] [--no-baseline]``
 """
@@ -66,6 +68,9 @@ WATCH = """(() => {
   return true;
 })()"""
 
+# One step = the key handler (model update, message to the kernel) plus the frame it
+# schedules (windowing the new slice, drawing it, updating the controls).
+FRAME = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 SCROLL = """(async (n) => {
   const root = document.querySelector('[data-testid="daw-root"]');
   root.focus();
@@ -74,11 +79,33 @@ SCROLL = """(async (n) => {
     const key = i < n / 2 ? 'ArrowRight' : 'ArrowLeft';
     const t = performance.now();
     root.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
-    times.push(performance.now() - t);
-    await new Promise(r => requestAnimationFrame(r));
+    const handler = performance.now() - t;
+    await __FRAME__;
+    times.push(handler + Number(root.dataset.frameMs));
   }
   return times;
-})(%d)"""
+})"""
+
+# Window drag: pointer events in drag mode on the viewport, each move re-windows the slice.
+DRAG = """(async (n) => {
+  const root = document.querySelector('[data-testid="daw-root"]');
+  const vp = root.querySelector('.daw-viewport');
+  const r = vp.getBoundingClientRect();
+  const x0 = r.left + r.width / 2, y0 = r.top + r.height / 2;
+  const opts = (x, y, buttons) => ({clientX: x, clientY: y, button: 2, buttons, pointerId: 7,
+                                    bubbles: true, cancelable: true});
+  vp.dispatchEvent(new PointerEvent('pointerdown', opts(x0, y0, 2)));
+  const times = [];
+  for (let i = 1; i <= n; i++) {
+    const t = performance.now();
+    vp.dispatchEvent(new PointerEvent('pointermove', opts(x0 + i, y0 + (i % 7), 2)));
+    const handler = performance.now() - t;
+    await __FRAME__;
+    times.push(handler + Number(root.dataset.frameMs));
+  }
+  vp.dispatchEvent(new PointerEvent('pointerup', opts(x0 + n, y0, 0)));
+  return times;
+})"""
 
 
 def notebook(*sources: str) -> dict[str, Any]:
@@ -125,16 +152,26 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
     before = heap_mb(cdp)
     cdp.evaluate(WATCH % n)
     cdp.evaluate(RUN_CELL % 1)
-    cdp.wait_for("window.__marks.full", timeout=300, interval=0.01)
+    try:
+        cdp.wait_for("window.__marks.full", timeout=120, interval=0.01)
+    except TimeoutError:
+        state = cdp.evaluate(
+            "JSON.stringify([window.__marks, document.querySelector('[data-testid=\"daw-root\"]')"
+            "?.dataset])"
+        )
+        raise TimeoutError(f"the volume did not arrive: {state}") from None
     marks = cdp.evaluate("[window.__t0, window.__marks.first, window.__marks.full]")
     after = heap_mb(cdp)
-    scroll = cdp.evaluate(SCROLL % 100)
+    scroll = cdp.evaluate(f"{SCROLL.replace('__FRAME__', FRAME)}(100)")
+    drag = cdp.evaluate(f"{DRAG.replace('__FRAME__', FRAME)}(100)")
     return {
         "first_paint_s": (marks[1] - marks[0]) / 1000,
         "full_volume_s": (marks[2] - marks[0]) / 1000,
         "page_heap_mb": after - before,
         "scroll_ms_median": statistics.median(scroll),
         "scroll_ms_p95": float(np.percentile(scroll, 95)),
+        "window_drag_ms_median": statistics.median(drag),
+        "window_drag_ms_p95": float(np.percentile(drag, 95)),
     }
 
 
@@ -206,7 +243,7 @@ def main() -> None:
     if not (cache / "done").exists():
         cache.mkdir(parents=True, exist_ok=True)
         write_phantom_series(
-            cache / "dicom", n_slices=args.slices, rows=args.size, columns=args.size
+            cache / "dicom", overwrite=True, n_slices=args.slices, rows=args.size, columns=args.size
         )
         (cache / "done").write_text("ok")
     folder = cache / "dicom"
@@ -229,6 +266,7 @@ def main() -> None:
             "first_paint_s": 0.3,
             "full_volume_s": 1.0,
             "scroll_ms_median": 4.0,
+            "window_drag_ms_median": 4.0,
             "page_heap_ratio": 1.2,
         },
     }

@@ -13,6 +13,7 @@ from .errors import (
 )
 from .io import Series, Study, open_series, open_study
 from .io.phantom import default_demo_series, write_phantom_series
+from .labels import Labels, Ontology
 from .widget import DicomAnnotator
 
 try:
@@ -27,7 +28,9 @@ __all__ = [
     "DicomLoadError",
     "DicomLoadWarning",
     "LabelError",
+    "Labels",
     "MissingDecoderError",
+    "Ontology",
     "ProtocolError",
     "Series",
     "Study",

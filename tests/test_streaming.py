@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -81,11 +82,16 @@ def test_a_broken_slice_is_reported_and_streaming_goes_on() -> None:
 def test_close_stops_the_thread() -> None:
     gate = threading.Event()
     sent, send = collect()
-    s = SliceStreamer(FakeSeries(gate=gate), "s0", send)  # type: ignore[arg-type]
+    series = FakeSeries(gate=gate)
+    s = SliceStreamer(series, "s0", send)  # type: ignore[arg-type]
     s.request([1, 2, 3])
+    assert series.entered.wait(10)  # the thread is decoding slice 1 when close() is called
     closer = threading.Thread(target=s.close)
     closer.start()
-    gate.set()
+    deadline = time.monotonic() + 10
+    while not s._closed and time.monotonic() < deadline:  # close() has taken effect...
+        time.sleep(0.001)
+    gate.set()  # ...before the decode of slice 1 finishes
     closer.join(10)
     assert not closer.is_alive()
     assert len(sent) <= 1

@@ -1,0 +1,234 @@
+"""Turn a :class:`~._scan.StackGroup` (headers of one stack) into a :class:`Series`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydicom.dataset import Dataset
+
+from ._decode import raise_missing_decoder
+from ._geometry import compute_geometry, plane_from_affine
+from ._scan import (
+    T_GANTRY_TILT,
+    T_PATIENT_ORIENTATION,
+    T_SPACING_BETWEEN,
+    StackGroup,
+    fg_value,
+    text_of,
+)
+from ._values import float_values, str_values
+from .series import Series, _DicomBackend, _SeriesSpec
+from .windows import Window, dicom_windows
+
+__all__ = ["check_spacing_affine", "override_geometry", "series_from_stack"]
+
+T_WINDOW_CENTER = 0x00281050
+T_WINDOW_WIDTH = 0x00281051
+T_WINDOW_EXPLANATION = 0x00281055
+
+
+def _header_windows(ds: Dataset, fg_item: Dataset | None) -> list[Window]:
+    source: Dataset | None = ds
+    if fg_item is not None or "SharedFunctionalGroupsSequence" in ds:
+        shared_seq = ds.get("SharedFunctionalGroupsSequence")
+        shared = shared_seq[0] if shared_seq else None
+        voi = fg_value(fg_item, shared, "FrameVOILUTSequence", T_WINDOW_CENTER)
+        if voi is not None:
+            source = voi
+    if source is None:
+        return []
+    return dicom_windows(
+        float_values(source, T_WINDOW_CENTER),
+        float_values(source, T_WINDOW_WIDTH),
+        str_values(source, T_WINDOW_EXPLANATION),
+    )
+
+
+def _stored_range(group: StackGroup) -> tuple[float, float] | None:
+    lo, hi = np.inf, -np.inf
+    for lay in {id(fr.file.layout): fr.file.layout for fr in group.frames}.values():
+        if lay.float_kind:
+            return None
+        if lay.photometric == "PALETTE COLOR":
+            top = float(np.iinfo(lay.stored_dtype).max)
+            rng = (0.0, top)
+        elif lay.bits_allocated == 1:
+            rng = (0.0, 1.0)
+        elif lay.samples > 1:
+            rng = (0.0, float(2**lay.bits_stored - 1))
+        elif lay.signed:
+            rng = (-float(2 ** (lay.bits_stored - 1)), float(2 ** (lay.bits_stored - 1) - 1))
+        else:
+            rng = (0.0, float(2**lay.bits_stored - 1))
+        lo, hi = min(lo, rng[0]), max(hi, rng[1])
+    return (float(lo), float(hi))
+
+
+def check_spacing_affine(
+    spacing: Sequence[float] | None, affine: Any | None
+) -> tuple[tuple[float, float, float] | None, NDArray[np.float64] | None]:
+    """Validate the ``spacing=`` / ``affine=`` arguments (ValueError/TypeError if bad)."""
+    sp: tuple[float, float, float] | None = None
+    aff: NDArray[np.float64] | None = None
+    if spacing is not None:
+        try:
+            values = [float(v) for v in spacing]
+        except TypeError as exc:
+            raise TypeError(
+                "spacing must be a sequence of 3 numbers (slice, row, column) in mm"
+            ) from exc
+        if len(values) != 3 or not all(np.isfinite(v) and v > 0 for v in values):
+            raise ValueError(
+                f"spacing must be 3 positive finite numbers (slice, row, column) in mm, got "
+                f"{spacing!r}"
+            )
+        sp = (values[0], values[1], values[2])
+    if affine is not None:
+        try:
+            aff = np.array(affine, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("affine must be a 4x4 array of numbers") from exc
+        if aff.shape != (4, 4) or not np.all(np.isfinite(aff)):
+            raise ValueError(f"affine must be a finite 4x4 matrix, got shape {aff.shape}")
+        if not np.allclose(aff[3], [0, 0, 0, 1]):
+            raise ValueError("affine's last row must be [0, 0, 0, 1]")
+        if abs(np.linalg.det(aff[:3, :3])) < 1e-12:
+            raise ValueError("affine is singular (its 3x3 part has determinant 0)")
+    if sp is not None and aff is not None:
+        norms = np.linalg.norm(aff[:3, :3], axis=0)  # column, row, slice
+        if not np.allclose(norms[::-1], sp, rtol=1e-4, atol=1e-6):
+            raise ValueError(
+                f"spacing {sp} does not match the affine's column lengths "
+                f"(slice, row, column) = {tuple(float(v) for v in norms[::-1])}"
+            )
+    return sp, aff
+
+
+def override_geometry(
+    affine: NDArray[np.float64],
+    spacing: tuple[float, float, float],
+    new_spacing: tuple[float, float, float] | None,
+    new_affine: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], tuple[float, float, float], str]:
+    """Apply user ``spacing=`` / ``affine=`` to a geometry: (affine, spacing, plane)."""
+    if new_affine is not None:
+        norms = np.linalg.norm(new_affine[:3, :3], axis=0)
+        sp = (float(norms[2]), float(norms[1]), float(norms[0]))
+        return new_affine.copy(), sp, plane_from_affine(new_affine)
+    assert new_spacing is not None
+    out = affine.copy()
+    for axis, new in zip((2, 1, 0), new_spacing, strict=True):
+        col = out[:3, axis]
+        norm = float(np.linalg.norm(col))
+        out[:3, axis] = col / norm * new if norm > 0 else 0.0
+    return out, new_spacing, plane_from_affine(out)
+
+
+def series_from_stack(
+    group: StackGroup,
+    *,
+    spacing: tuple[float, float, float] | None = None,
+    affine: NDArray[np.float64] | None = None,
+    modality: str | None = None,
+    source: str = "",
+    extra_warnings: Sequence[str] = (),
+) -> Series:
+    """Build a lazy :class:`Series` from the headers of one stack (no pixel decoding).
+
+    Raises
+    ------
+    MissingDecoderError
+        If a file of the stack uses a transfer syntax without an installed decoder.
+    """
+    for fr in group.frames:
+        problem = fr.file.decode_problem
+        if problem:
+            raise_missing_decoder(fr.file.path, fr.file.layout.transfer_syntax, problem)
+
+    frames = group.frames
+    first_ds = frames[0].file.ds
+    label = group.label
+    warnings: list[str] = [f"{label}: {note}" for note in group.notes]
+    seen_notes: set[str] = set()
+    for fr in frames:
+        for note in fr.file.notes:
+            if note not in seen_notes:
+                seen_notes.add(note)
+                warnings.append(note)
+
+    spacings = {fr.pixel_spacing for fr in frames}
+    pixel_spacing = frames[0].pixel_spacing
+    if len(spacings) > 1:
+        warnings.append(
+            f"{label}: pixel spacing differs between slices "
+            f"({', '.join(str(s) for s in sorted(spacings, key=str)[:4])}); the first slice's "
+            "is used."
+        )
+    orientation = next((fr.orientation for fr in frames if fr.orientation is not None), None)
+    hint = float_values(first_ds, T_SPACING_BETWEEN, 1)
+    tilt = float_values(first_ds, T_GANTRY_TILT, 1)
+    geo = compute_geometry(
+        positions=[fr.position for fr in frames],
+        orientation=orientation,
+        fallback_keys=[fr.sort_key() for fr in frames],
+        pixel_spacing=pixel_spacing,
+        slice_spacing_hint=abs(hint[0]) if hint else None,
+        gantry_tilt=tilt[0] if tilt else None,
+        patient_orientation=str_values(first_ds, T_PATIENT_ORIENTATION),
+        label=label,
+    )
+    warnings.extend(geo.warnings)
+    ordered = [frames[i] for i in geo.order]
+
+    aff, sp, plane, known = geo.affine, geo.spacing, geo.plane, geo.spacing_known
+    if spacing is not None or affine is not None:
+        aff, sp, plane = override_geometry(aff, sp, spacing, affine)
+        known = True
+
+    layouts = [fr.file.layout for fr in ordered]
+    backend = _DicomBackend(layouts, [fr.frame for fr in ordered])
+    dtypes = {lay.stored_dtype for lay in layouts}
+    if len(dtypes) > 1:
+        backend.stored_dtype = np.result_type(*dtypes)
+        warnings.append(
+            f"{label}: slices are stored with different pixel types "
+            f"({', '.join(sorted(str(d) for d in dtypes))}); {backend.stored_dtype} is used."
+        )
+    first = ordered[0]
+    photometric = first.file.layout.photometric
+    if first.file.layout.is_color:
+        photometric = "RGB"
+    multi = any(fr.file.layout.n_frames > 1 for fr in ordered)
+
+    spec = _SeriesSpec(
+        backend=backend,
+        slopes=np.array([fr.slope for fr in ordered], dtype=np.float64),
+        intercepts=np.array([fr.intercept for fr in ordered], dtype=np.float64),
+        affine=aff,
+        spacing=sp,
+        spacing_known=known,
+        orientation_known=geo.orientation_known or affine is not None,
+        plane=plane,
+        modality=(modality if modality is not None else first.file.modality) or "",
+        photometric_interpretation=photometric,
+        series_instance_uid=group.series_uid,
+        study_instance_uid=group.study_uid,
+        frame_of_reference_uid=first.file.for_uid,
+        description=text_of(first_ds, "SeriesDescription"),
+        series_number=first.file.series_number,
+        sop_class_uid=first.file.sop_class_uid,
+        sop_instance_uids=[fr.file.sop_uid for fr in ordered],
+        slice_files=[fr.file.path for fr in ordered],
+        slice_frames=[fr.frame if multi else None for fr in ordered],
+        warnings=warnings + list(extra_warnings),
+        uid_substitutions=list(group.substitutions),
+        header_windows=_header_windows(first.file.ds, first.fg_item),
+        stored_range=_stored_range(group),
+        slice_datasets=[fr.file.ds for fr in ordered],
+        slice_fg_items=[fr.fg_item for fr in ordered],
+        source=source,
+    )
+    return Series(spec)

@@ -1,0 +1,1102 @@
+"""Header pass: read every file's header fast, describe its frames, group frames into stacks.
+
+No pixel data is decoded here. Each file is parsed once with
+``dcmread(fp, stop_before_pixels=True, defer_size=...)``; the pixel data element's header is
+read at the position where pydicom stopped, which gives the byte offset used later by the
+native decoder. Files that are not usable images are returned with a reason instead of a
+record, so a folder with one bad file still loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import math
+import os
+import struct
+import time
+import warnings
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydicom import dcmread
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.utils import as_pixel_options
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    MediaStorageDirectoryStorage,
+    generate_uid,
+)
+
+from ._decode import FileLayout, check_decoder
+from ._values import float_values, int_value, raw_key, str_value
+
+__all__ = [
+    "FileRecord",
+    "FrameRecord",
+    "ScanResult",
+    "StackGroup",
+    "UidSubstitution",
+    "collect_paths",
+    "group_records",
+    "read_headers",
+    "record_from_dataset",
+]
+
+# Elements larger than this are not read during the header pass (read on demand later).
+_DEFER = 4096
+# Bytes read and parsed from memory per file; longer headers are parsed from the file.
+_HEAD = 65536
+# I/O threads read file heads ahead of the parser, _CHUNK files per task.
+_CHUNK = 16
+_CHUNKS_AHEAD = 4
+# Reading a file head slower than this (s) means slow storage: read ahead in threads.
+_SLOW_IO_SECONDS = 0.005
+_PIXEL_TAGS = {0x7FE00010: 0, 0x7FE00008: 4, 0x7FE00009: 8}
+_FAST_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR", "YBR_FULL"}
+_ORIENTATION_TOL = 1e-3
+
+# tags used in the hot path
+T_SOP_CLASS = 0x00080016
+T_SOP_INSTANCE = 0x00080018
+T_STUDY_DATE = 0x00080020
+T_STUDY_TIME = 0x00080030
+T_ACCESSION = 0x00080050
+T_MODALITY = 0x00080060
+T_STUDY_DESC = 0x00081030
+T_SERIES_DESC = 0x0008103E
+T_PATIENT_ID = 0x00100020
+T_SLICE_THICKNESS = 0x00180050
+T_SPACING_BETWEEN = 0x00180088
+T_GANTRY_TILT = 0x00181120
+T_IMAGER_SPACING = 0x00181164
+T_MAG_FACTOR = 0x00181114
+T_STUDY_UID = 0x0020000D
+T_SERIES_UID = 0x0020000E
+T_STUDY_ID = 0x00200010
+T_SERIES_NUMBER = 0x00200011
+T_INSTANCE_NUMBER = 0x00200013
+T_PATIENT_ORIENTATION = 0x00200020
+T_IPP = 0x00200032
+T_IOP = 0x00200037
+T_FOR_UID = 0x00200052
+T_SAMPLES = 0x00280002
+T_PHOTOMETRIC = 0x00280004
+T_FRAMES = 0x00280008
+T_ROWS = 0x00280010
+T_COLUMNS = 0x00280011
+T_PIXEL_SPACING = 0x00280030
+T_PLANAR = 0x00280006
+T_BITS_ALLOCATED = 0x00280100
+T_BITS_STORED = 0x00280101
+T_PIXEL_REPR = 0x00280103
+T_INTERCEPT = 0x00281052
+T_SLOPE = 0x00281053
+T_GRID_OFFSETS = 0x3004000C
+T_DOSE_SCALING = 0x3004000E
+T_MEDIA_SOP_INSTANCE = 0x00020003
+T_US_REGIONS = 0x00186011
+T_SHARED_FG = 0x52009229
+T_PER_FRAME_FG = 0x52009230
+T_EXT_OFFSETS = 0x7FE00001
+T_EXT_LENGTHS = 0x7FE00002
+
+
+class Unusable(Exception):
+    """A file that is not a usable image; ``reason`` says why in words."""
+
+    def __init__(self, reason: str, kind: str = "bad") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind  # 'not_dicom' | 'no_pixels' | 'dicomdir' | 'bad'
+
+
+@dataclass(frozen=True)
+class UidSubstitution:
+    """A UID the loader had to make up or borrow, and why.
+
+    Attributes
+    ----------
+    keyword
+        The attribute substituted (``"StudyInstanceUID"``, ``"SeriesInstanceUID"``,
+        ``"SOPInstanceUID"``).
+    substitute
+        The UID used instead (for SOPInstanceUID: ``"(per file)"``).
+    reason
+        A sentence saying what was wrong and where the substitute comes from.
+    count
+        Number of files affected.
+    """
+
+    keyword: str
+    substitute: str
+    reason: str
+    count: int
+
+    def to_dict(self) -> dict[str, str | int]:
+        """JSON-safe form."""
+        return {
+            "keyword": self.keyword,
+            "substitute": self.substitute,
+            "reason": self.reason,
+            "count": self.count,
+        }
+
+
+@dataclass
+class FrameRecord:
+    """One frame (slice) of one file."""
+
+    file: FileRecord
+    frame: int
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, ...] | None
+    pixel_spacing: tuple[float, float] | None
+    spacing_source: str
+    slope: float
+    intercept: float
+    fg_item: Dataset | None = None  # per-frame functional group item (enhanced multi-frame)
+
+    def sort_key(self) -> tuple[float, float, float]:
+        inst = self.file.instance_number
+        return (
+            math.inf if inst is None else float(inst),
+            float(self.file.index),
+            float(self.frame),
+        )
+
+
+@dataclass
+class FileRecord:
+    """Header facts of one file (or in-memory dataset)."""
+
+    index: int
+    path: str | None
+    ds: Dataset
+    layout: FileLayout
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    media_sop_uid: str
+    sop_class_uid: str
+    for_uid: str
+    modality: str
+    series_number: int | None
+    instance_number: int | None
+    frames: list[FrameRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    decode_problem: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"'{self.path}'" if self.path else f"dataset #{self.index}"
+
+
+@dataclass
+class StackGroup:
+    """Frames that form one displayable stack (one series, one orientation, one matrix)."""
+
+    study_uid: str
+    series_uid: str
+    frames: list[FrameRecord]
+    stack: int = 0
+    n_stacks: int = 1
+    substitutions: list[UidSubstitution] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def first(self) -> FileRecord:
+        return self.frames[0].file
+
+    @property
+    def n_slices(self) -> int:
+        return len(self.frames)
+
+    @property
+    def rows(self) -> int:
+        return self.first.layout.rows
+
+    @property
+    def columns(self) -> int:
+        return self.first.layout.columns
+
+    @property
+    def modality(self) -> str:
+        return self.first.modality
+
+    @property
+    def description(self) -> str:
+        return text_of(self.first.ds, "SeriesDescription")
+
+    @property
+    def series_number(self) -> int | None:
+        return self.first.series_number
+
+    @property
+    def files(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for fr in self.frames:
+            if fr.file.path:
+                seen.setdefault(fr.file.path, None)
+        return list(seen)
+
+    @property
+    def label(self) -> str:
+        desc = self.description
+        num = self.series_number
+        parts = []
+        if num is not None:
+            parts.append(f"#{num}")
+        if desc:
+            parts.append(f"'{desc}'")
+        if not parts:
+            parts.append(self.first.label)
+        if self.n_stacks > 1:
+            parts.append(f"stack {self.stack + 1}/{self.n_stacks}")
+        return "series " + " ".join(parts)
+
+
+@dataclass
+class ScanResult:
+    """All stacks found, plus files skipped and why."""
+
+    stacks: list[StackGroup]
+    skipped: list[tuple[str, str]]
+    non_image: list[tuple[str, str]]
+
+
+def text_of(ds: Dataset, keyword: str) -> str:
+    try:
+        value = ds.get(keyword)
+    except Exception:
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def collect_paths(folder: str) -> list[str]:
+    """All regular files under ``folder`` (recursive, sorted, hidden files/dirs skipped)."""
+    out: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            out.append(os.path.join(root, name))
+    return out
+
+
+# --------------------------------------------------------------------------- one file
+
+
+def _infer_ts(ds: Dataset) -> UID:
+    enc = getattr(ds, "original_encoding", None)
+    implicit, little = enc if enc and None not in enc else (True, True)
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+
+
+def _pixel_element_header(head: bytes, ts: UID) -> tuple[int, str | None, int, int] | None:
+    """Parse the pixel data element header at the stop position: (tag, VR, length, size)."""
+    if len(head) < 8:
+        return None
+    endian = "<" if ts.is_little_endian else ">"
+    group, elem = struct.unpack(endian + "HH", head[:4])
+    tag = group << 16 | elem
+    if tag not in _PIXEL_TAGS:
+        return None
+    if ts.is_implicit_VR:
+        (length,) = struct.unpack(endian + "L", head[4:8])
+        return tag, None, length, 8
+    vr = head[4:6].decode("latin-1")
+    if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN", "UT", "SQ", "UC", "UR"):
+        if len(head) < 12:
+            return None
+        (length,) = struct.unpack(endian + "L", head[8:12])
+        return tag, vr, length, 12
+    (length,) = struct.unpack(endian + "H", head[6:8])
+    return tag, vr, length, 8
+
+
+_ARCHIVES = (
+    (b"\x1f\x8b", "is gzip-compressed, not a DICOM file (decompress it first)"),
+    (b"PK\x03\x04", "is a ZIP archive, not a DICOM file (extract it first)"),
+)
+
+
+def _not_dicom(fp: Any) -> Unusable:
+    fp.seek(0)
+    start = fp.read(4)
+    for magic, reason in _ARCHIVES:
+        if start.startswith(magic):
+            return Unusable(reason, "not_dicom")
+    return Unusable("is not a DICOM file", "not_dicom")
+
+
+def _parse(fp: Any) -> tuple[Dataset, int]:
+    """dcmread up to the pixel data; returns the dataset and the stop position."""
+    try:
+        ds = dcmread(fp, stop_before_pixels=True, defer_size=_DEFER)
+    except InvalidDicomError:
+        fp.seek(0)
+        try:
+            ds = dcmread(fp, stop_before_pixels=True, defer_size=_DEFER, force=True)
+        except Exception as exc:
+            raise _not_dicom(fp) from exc
+        if not _looks_like_image_dataset(ds):
+            raise _not_dicom(fp) from None
+    return ds, fp.tell()
+
+
+def read_head(path: str) -> tuple[bytes, int] | OSError:
+    """The first ``_HEAD`` bytes of a file and its size (pure I/O: run it in threads)."""
+    try:
+        with open(path, "rb") as fp:
+            return fp.read(_HEAD), os.fstat(fp.fileno()).st_size
+    except OSError as exc:
+        return exc
+
+
+def _read_dataset(
+    path: str, head_and_size: tuple[bytes, int] | OSError | None = None
+) -> tuple[Dataset, int, bytes, int]:
+    """Parse the header of ``path``.
+
+    Returns
+    -------
+    tuple
+        (dataset, offset of the pixel data element, 16 bytes from there, file size).
+        The first ``_HEAD`` bytes are parsed from memory (much faster than a buffered file);
+        a header that does not fit is parsed again from the file.
+    """
+    try:
+        if head_and_size is None:
+            head_and_size = read_head(path)
+        if isinstance(head_and_size, OSError):
+            raise head_and_size
+        head, size = head_and_size
+        ds: Dataset | None = None
+        pos = 0
+        probe = b""
+        try:
+            ds, pos = _parse(io.BytesIO(head))
+            probe = head[pos : pos + 16]
+        except Exception:
+            if size <= len(head):
+                raise
+        if size > len(head) and (ds is None or not _at_pixel_tag(probe)):
+            with open(path, "rb") as fp:
+                ds, pos = _parse(fp)
+                probe = fp.read(16)
+    except Unusable:
+        raise
+    except IsADirectoryError as exc:
+        raise Unusable("is a folder, not a file", "not_dicom") from exc
+    except OSError as exc:
+        raise Unusable(f"cannot be read ({exc.strerror or exc})", "bad") from exc
+    except Exception as exc:  # pydicom parse failure deep inside a header
+        raise Unusable(
+            f"has a corrupt or truncated header ({type(exc).__name__}: {exc})", "bad"
+        ) from exc
+    assert ds is not None
+    ds.filename = path  # deferred values are read from the file on demand
+    return ds, pos, probe, size
+
+
+def _at_pixel_tag(probe: bytes) -> bool:
+    if len(probe) < 8:
+        return False
+    for endian in "<>":
+        group, elem = struct.unpack(endian + "HH", probe[:4])
+        if (group << 16 | elem) in _PIXEL_TAGS:
+            return True
+    return False
+
+
+def _looks_like_image_dataset(ds: Dataset) -> bool:
+    """A forced (no preamble / no meta) read is accepted only if it parsed real attributes."""
+    try:
+        if len(ds) < 3:
+            return False
+        has_ids = bool(str_value(ds, T_SOP_CLASS)) or bool(str_value(ds, T_MODALITY))
+        has_pixels = int_value(ds, T_ROWS) is not None and int_value(ds, T_COLUMNS) is not None
+        return has_ids or has_pixels
+    except Exception:
+        return False
+
+
+def _sop_class_name(uid: str) -> str:
+    if not uid:
+        return ""
+    name = UID(uid).name
+    return name if name != uid else ""
+
+
+def read_file(
+    path: str, index: int, head_and_size: tuple[bytes, int] | OSError | None = None
+) -> FileRecord:
+    """Read one file's header and describe its frames.
+
+    Parameters
+    ----------
+    path
+        The file.
+    index
+        Its position in the scan (a stable tie-breaker for sorting).
+    head_and_size
+        The result of :func:`read_head` if already read (by an I/O thread).
+
+    Raises
+    ------
+    Unusable
+        If the file is not a DICOM image this loader can show; ``reason`` says why.
+    """
+    ds, pos, head, size = _read_dataset(path, head_and_size)
+    meta = getattr(ds, "file_meta", None)
+    ts_raw = str_value(meta, 0x00020010) if meta is not None else ""
+    notes: list[str] = []
+    sop_class = str_value(ds, T_SOP_CLASS) or (
+        str_value(meta, 0x00020002) if meta is not None else ""
+    )
+    if sop_class == MediaStorageDirectoryStorage:
+        raise Unusable(
+            "is a DICOMDIR (an index of other files, no image); open its folder instead",
+            "dicomdir",
+        )
+    if ts_raw:
+        ts = UID(ts_raw)
+    else:
+        ts = _infer_ts(ds)
+        notes.append(f"{path}: no TransferSyntaxUID in the file meta; assumed {ts.name}.")
+
+    route: str
+    offset = 0
+    pixel_tag = 0x7FE00010
+    elem_length: int | None = None
+    full_ds: Dataset | None = None
+    if ts == DeflatedExplicitVRLittleEndian or not ts_raw:
+        # positions in a deflated stream are not file offsets; small files: keep in memory
+        try:
+            full_ds = dcmread(path, force=True)
+        except Exception as exc:
+            raise Unusable(f"has corrupt pixel data ({type(exc).__name__}: {exc})", "bad") from exc
+        if "TransferSyntaxUID" not in full_ds.file_meta:
+            full_ds.file_meta.TransferSyntaxUID = ts
+        found = [t for t in _PIXEL_TAGS if t in full_ds]
+        if not found:
+            raise _no_pixels(ds, sop_class)
+        pixel_tag = found[0]
+        route = "dataset"
+    else:
+        parsed = _pixel_element_header(head, ts)
+        if parsed is None:
+            raise _no_pixels(ds, sop_class)
+        pixel_tag, _vr, length, hsize = parsed
+        offset = pos + hsize
+        elem_length = None if length == 0xFFFFFFFF else length
+        route = "encapsulated" if ts.is_encapsulated else "native"
+        if route == "encapsulated":
+            item = head[hsize : hsize + 4]
+            endian = "<" if ts.is_little_endian else ">"
+            if len(item) < 4:
+                raise Unusable(
+                    "is truncated: the file ends where the compressed pixel data should start",
+                    "bad",
+                )
+            if struct.unpack(endian + "HH", item) != (0xFFFE, 0xE000):
+                raise Unusable(
+                    f"has pixel data that is not encapsulated although its transfer syntax "
+                    f"({ts.name}) is a compressed one",
+                    "bad",
+                )
+
+    rows = int_value(ds, T_ROWS)
+    cols = int_value(ds, T_COLUMNS)
+    bits_allocated = int_value(ds, T_BITS_ALLOCATED)
+    float_kind = _PIXEL_TAGS[pixel_tag]
+    if float_kind:
+        bits_allocated = 32 if float_kind == 4 else 64
+    missing = [
+        name
+        for name, value in (("Rows", rows), ("Columns", cols), ("BitsAllocated", bits_allocated))
+        if not value
+    ]
+    if missing:
+        raise Unusable(
+            f"has pixel data but no usable {', '.join(missing)} (Image Pixel module incomplete)",
+            "bad",
+        )
+    assert rows and cols and bits_allocated
+    samples = int_value(ds, T_SAMPLES) or 1
+    photometric = str_value(ds, T_PHOTOMETRIC).upper() or ("MONOCHROME2" if samples == 1 else "RGB")
+    bits_stored = int_value(ds, T_BITS_STORED) or bits_allocated
+    bits_stored = min(bits_stored, bits_allocated)
+    signed = int_value(ds, T_PIXEL_REPR) == 1
+    planar = int_value(ds, T_PLANAR) or 0
+    if samples not in (1, 3):
+        raise Unusable(
+            f"has {samples} samples per pixel; only 1 (grey) or 3 (colour) are supported"
+        )
+    if bits_allocated not in (1, 8, 16, 32, 64) or (bits_allocated == 64 and not float_kind):
+        raise Unusable(f"has BitsAllocated {bits_allocated}, which cannot be decoded")
+
+    n_frames_raw = str_value(ds, T_FRAMES)
+    n_frames = int_value(ds, T_FRAMES) if n_frames_raw else 1
+    if n_frames is None or n_frames < 1:
+        n_frames = 1
+        notes.append(f"{path}: invalid NumberOfFrames {n_frames_raw!r}; one frame assumed.")
+
+    layout = FileLayout(
+        route=route,
+        path=path,
+        transfer_syntax=ts,
+        rows=rows,
+        columns=cols,
+        samples=samples,
+        photometric=photometric,
+        bits_allocated=bits_allocated,
+        bits_stored=bits_stored,
+        signed=signed,
+        planar=planar,
+        n_frames=n_frames,
+        offset=offset,
+        float_kind=float_kind,
+        dataset=full_ds,
+        header=ds,
+    )
+
+    if route == "native":
+        fast = (
+            bits_allocated in (8, 16, 32, 64)
+            and photometric in _FAST_PHOTOMETRIC
+            and not (not ts.is_little_endian and bits_allocated == 8)
+        )
+        frame_bytes = layout.frame_bytes
+        if photometric == "YBR_FULL_422":  # chroma subsampled: 2 samples per pixel
+            frame_bytes = rows * cols * 2 * bits_allocated // 8
+        if bits_allocated == 1:
+            needed = math.ceil(rows * cols * samples * n_frames / 8)
+        else:
+            needed = frame_bytes * n_frames
+        available = size - offset
+        if elem_length is not None:
+            available = min(available, elem_length)
+        if available < needed:
+            if bits_allocated != 1 and frame_bytes and available >= frame_bytes:
+                whole = available // frame_bytes
+                notes.append(
+                    f"{path}: pixel data holds {whole} of {n_frames} frames "
+                    f"({available} of {needed} bytes); the missing frames are left out."
+                )
+                layout.n_frames = n_frames = whole
+            else:
+                raise Unusable(
+                    f"has truncated pixel data: Rows x Columns x frames need {needed} bytes, "
+                    f"the file holds {max(available, 0)}",
+                    "bad",
+                )
+        layout.route = "native" if fast else "pydicom_file"
+    elif route == "encapsulated":
+        opts = as_pixel_options(ds)
+        opts.pop("extended_offsets", None)
+        opts["number_of_frames"] = n_frames
+        opts["transfer_syntax_uid"] = ts
+        opts["pixel_keyword"] = "PixelData"
+        layout.options = opts
+        if T_EXT_OFFSETS in ds and T_EXT_LENGTHS in ds:
+            layout.extended_offsets = (ds[T_EXT_OFFSETS].value, ds[T_EXT_LENGTHS].value)
+
+    rec = FileRecord(
+        index=index,
+        path=path,
+        ds=ds,
+        layout=layout,
+        study_uid=str_value(ds, T_STUDY_UID),
+        series_uid=str_value(ds, T_SERIES_UID),
+        sop_uid=str_value(ds, T_SOP_INSTANCE),
+        media_sop_uid=str_value(meta, T_MEDIA_SOP_INSTANCE) if meta is not None else "",
+        sop_class_uid=sop_class,
+        for_uid=str_value(ds, T_FOR_UID),
+        modality=str_value(ds, T_MODALITY).upper(),
+        series_number=int_value(ds, T_SERIES_NUMBER),
+        instance_number=int_value(ds, T_INSTANCE_NUMBER),
+        notes=notes,
+    )
+    if route != "native":
+        rec.decode_problem = check_decoder(ts)
+    rec.frames = _frames(rec)
+    return rec
+
+
+def _no_pixels(ds: Dataset, sop_class: str) -> Unusable:
+    name = _sop_class_name(sop_class)
+    what = f" (it is a {name} object)" if name else ""
+    return Unusable(f"holds no pixel data{what}, so there is no image to show", "no_pixels")
+
+
+def record_from_dataset(ds: Dataset, index: int) -> FileRecord:
+    """Describe an in-memory :class:`~pydicom.dataset.Dataset` (decoded with pydicom)."""
+    found = [t for t in _PIXEL_TAGS if t in ds]
+    sop_class = str_value(ds, T_SOP_CLASS)
+    if not found:
+        raise _no_pixels(ds, sop_class)
+    meta = getattr(ds, "file_meta", None)
+    ts_raw = str_value(meta, 0x00020010) if meta is not None else ""
+    notes: list[str] = []
+    if not ts_raw:
+        # datasets built in memory: native little endian unless the pixel data is encapsulated
+        ts = _infer_ts(ds) if getattr(ds, "original_encoding", None) else ExplicitVRLittleEndian
+        ds = ds.copy()
+        new_meta = FileMetaDataset()
+        if meta is not None:
+            new_meta.update(meta)
+        new_meta.TransferSyntaxUID = ts
+        ds.file_meta = new_meta
+        notes.append(f"dataset #{index}: no TransferSyntaxUID; assumed {ts.name}.")
+    else:
+        ts = UID(ts_raw)
+    pixel_tag = found[0]
+    rows = int_value(ds, T_ROWS)
+    cols = int_value(ds, T_COLUMNS)
+    bits_allocated = int_value(ds, T_BITS_ALLOCATED)
+    float_kind = _PIXEL_TAGS[pixel_tag]
+    if float_kind:
+        bits_allocated = 32 if float_kind == 4 else 64
+    if not rows or not cols or not bits_allocated:
+        raise Unusable("has pixel data but no usable Rows/Columns/BitsAllocated", "bad")
+    samples = int_value(ds, T_SAMPLES) or 1
+    if samples not in (1, 3):
+        raise Unusable(f"has {samples} samples per pixel; only 1 or 3 are supported")
+    n_frames = int_value(ds, T_FRAMES) or 1
+    layout = FileLayout(
+        route="dataset",
+        path=None,
+        transfer_syntax=ts,
+        rows=rows,
+        columns=cols,
+        samples=samples,
+        photometric=str_value(ds, T_PHOTOMETRIC).upper()
+        or ("MONOCHROME2" if samples == 1 else "RGB"),
+        bits_allocated=bits_allocated,
+        bits_stored=min(int_value(ds, T_BITS_STORED) or bits_allocated, bits_allocated),
+        signed=int_value(ds, T_PIXEL_REPR) == 1,
+        planar=int_value(ds, T_PLANAR) or 0,
+        n_frames=max(n_frames, 1),
+        float_kind=float_kind,
+        dataset=ds,
+        header=ds,
+    )
+    rec = FileRecord(
+        index=index,
+        path=None,
+        ds=ds,
+        layout=layout,
+        study_uid=str_value(ds, T_STUDY_UID),
+        series_uid=str_value(ds, T_SERIES_UID),
+        sop_uid=str_value(ds, T_SOP_INSTANCE),
+        media_sop_uid=str_value(meta, T_MEDIA_SOP_INSTANCE) if meta is not None else "",
+        sop_class_uid=sop_class,
+        for_uid=str_value(ds, T_FOR_UID),
+        modality=str_value(ds, T_MODALITY).upper(),
+        series_number=int_value(ds, T_SERIES_NUMBER),
+        instance_number=int_value(ds, T_INSTANCE_NUMBER),
+        notes=notes,
+    )
+    rec.decode_problem = check_decoder(ts)
+    rec.frames = _frames(rec)
+    return rec
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def _calibration(
+    ds: Dataset, fg_spacing: tuple[float, float] | None = None
+) -> tuple[tuple[float, float] | None, str]:
+    """(row, column) pixel spacing in mm and where it came from."""
+    ps = fg_spacing or float_values(ds, T_PIXEL_SPACING, 2)
+    if ps and ps[0] > 0 and ps[1] > 0:
+        return (ps[0], ps[1]), "PixelSpacing"
+    ips = float_values(ds, T_IMAGER_SPACING, 2)
+    if ips and ips[0] > 0 and ips[1] > 0:
+        mag = float_values(ds, T_MAG_FACTOR, 1)
+        if mag and mag[0] > 0:
+            return (
+                (ips[0] / mag[0], ips[1] / mag[0]),
+                "ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor",
+            )
+        return (ips[0], ips[1]), "ImagerPixelSpacing"
+    regions = ds[T_US_REGIONS].value if T_US_REGIONS in ds else None
+    if regions:
+        for region in regions:
+            try:
+                ux = int(region.get("PhysicalUnitsXDirection", 0))
+                uy = int(region.get("PhysicalUnitsYDirection", 0))
+                dx = float(region.get("PhysicalDeltaX", 0))
+                dy = float(region.get("PhysicalDeltaY", 0))
+            except (TypeError, ValueError):
+                continue
+            if ux == 3 and uy == 3 and dx > 0 and dy > 0:  # 3 = cm
+                return (dy * 10.0, dx * 10.0), "SequenceOfUltrasoundRegions"
+    return None, ""
+
+
+def fg_value(item: Dataset | None, shared: Dataset | None, seq: str, attr: int) -> Dataset | None:
+    """The functional group sequence item holding ``attr`` (per-frame first, then shared)."""
+    for group in (item, shared):
+        if group is None or seq not in group:
+            continue
+        try:
+            sub = group[seq].value
+        except Exception:
+            continue
+        if sub and attr in sub[0]:
+            return sub[0]
+    return None
+
+
+def _rescale(ds: Dataset) -> tuple[float, float]:
+    slope = float_values(ds, T_SLOPE, 1)
+    intercept = float_values(ds, T_INTERCEPT, 1)
+    s = slope[0] if slope else None
+    if s is None:
+        dose = float_values(ds, T_DOSE_SCALING, 1)
+        s = dose[0] if dose else 1.0
+    if s == 0:
+        s = 1.0
+    return s, intercept[0] if intercept else 0.0
+
+
+def _pos3(values: tuple[float, ...] | None) -> tuple[float, float, float] | None:
+    if values is None:
+        return None
+    return (values[0], values[1], values[2])
+
+
+def _frames(rec: FileRecord) -> list[FrameRecord]:
+    ds = rec.ds
+    n = rec.layout.n_frames
+    shared_seq = ds[T_SHARED_FG].value if T_SHARED_FG in ds else None
+    per_seq = ds[T_PER_FRAME_FG].value if T_PER_FRAME_FG in ds else None
+    base_spacing, base_source = _calibration(ds)
+    slope, intercept = _rescale(ds)
+    if shared_seq or per_seq:
+        shared = shared_seq[0] if shared_seq else None
+        frames = []
+        for i in range(n):
+            item = per_seq[i] if per_seq is not None and i < len(per_seq) else None
+            pos_item = fg_value(item, shared, "PlanePositionSequence", T_IPP)
+            ori_item = fg_value(item, shared, "PlaneOrientationSequence", T_IOP)
+            pm_item = fg_value(item, shared, "PixelMeasuresSequence", T_PIXEL_SPACING)
+            rs_item = fg_value(item, shared, "PixelValueTransformationSequence", T_SLOPE)
+            position = _pos3(float_values(pos_item, T_IPP, 3)) if pos_item is not None else None
+            if position is None and n == 1:
+                position = _pos3(float_values(ds, T_IPP, 3))
+            orientation = (
+                float_values(ori_item, T_IOP, 6)
+                if ori_item is not None
+                else float_values(ds, T_IOP, 6)
+            )
+            fg_spacing = float_values(pm_item, T_PIXEL_SPACING, 2) if pm_item is not None else None
+            spacing, source = (
+                _calibration(ds, (fg_spacing[0], fg_spacing[1]))
+                if fg_spacing is not None
+                else (base_spacing, base_source)
+            )
+            fs, fi = _rescale(rs_item) if rs_item is not None else (slope, intercept)
+            frames.append(FrameRecord(rec, i, position, orientation, spacing, source, fs, fi, item))
+        return frames
+
+    position = _pos3(float_values(ds, T_IPP, 3))
+    orientation = float_values(ds, T_IOP, 6)
+    if n == 1:
+        return [
+            FrameRecord(rec, 0, position, orientation, base_spacing, base_source, slope, intercept)
+        ]
+    # classic multi-frame: RT dose grids give per-frame offsets along the normal
+    offsets = float_values(ds, T_GRID_OFFSETS)
+    positions: list[tuple[float, float, float] | None] = [position] + [None] * (n - 1)
+    if offsets and len(offsets) == n and position is not None and orientation is not None:
+        normal = np.cross(np.asarray(orientation[:3]), np.asarray(orientation[3:]))
+        base = np.asarray(position)
+        positions = [
+            _pos3(tuple(float(v) for v in base + (off - offsets[0]) * normal)) for off in offsets
+        ]
+    return [
+        FrameRecord(rec, i, positions[i], orientation, base_spacing, base_source, slope, intercept)
+        for i in range(n)
+    ]
+
+
+# --------------------------------------------------------------------------- many files
+
+
+def read_headers(
+    paths: Sequence[str], threads: int = 4
+) -> tuple[list[FileRecord], list[tuple[str, str, str]]]:
+    """Read the headers of many files.
+
+    This thread parses (parsing holds the GIL, so parsing in threads would only contend).
+    If reading the first files shows slow storage (network drive, cold cache), threads read
+    the next files' heads ahead of the parser; on fast storage they would only cost time.
+
+    Returns
+    -------
+    tuple
+        (records, [(path, kind, reason) for each unusable file]).
+    """
+    records: list[FileRecord] = []
+    failed: list[tuple[str, str, str]] = []
+    chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    ahead: deque[Future[list[tuple[bytes, int] | OSError]]] = deque()
+    executor: ThreadPoolExecutor | None = None
+    submitted = 1
+    index = 0
+    try:
+        with warnings.catch_warnings(), gc_paused():
+            # pydicom's own warnings about odd values may quote values (PHI); ours replace them
+            warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+            for c, chunk in enumerate(chunks):
+                if c == 0:
+                    t0 = time.perf_counter()
+                    heads = _read_heads(chunk)
+                    slow = (time.perf_counter() - t0) / len(chunk) > _SLOW_IO_SECONDS
+                    if slow and threads > 1 and len(chunks) > 1:
+                        executor = ThreadPoolExecutor(max_workers=threads)
+                elif executor is not None:
+                    # a bounded number of chunks in flight: memory stays small
+                    while submitted < len(chunks) and submitted <= c + _CHUNKS_AHEAD:
+                        ahead.append(executor.submit(_read_heads, chunks[submitted]))
+                        submitted += 1
+                    heads = ahead.popleft().result()
+                else:
+                    heads = _read_heads(chunk)
+                for path, head in zip(chunk, heads, strict=True):
+                    try:
+                        records.append(read_file(path, index, head))
+                    except Unusable as exc:
+                        failed.append((path, exc.kind, exc.reason))
+                    index += 1
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+    return records, failed
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small objects are created.
+
+    Parsing hundreds of headers allocates ~700 container objects per file; every few hundred
+    allocations CPython runs a collection, and the full ones walk the whole heap (which grows
+    with every open series). Pausing it makes the header pass about a third faster. The
+    previous state is restored afterwards; anything collectable is collected then.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_heads(paths: Sequence[str]) -> list[tuple[bytes, int] | OSError]:
+    return [read_head(p) for p in paths]
+
+
+def _orientation_key(o: tuple[float, ...] | None) -> str:
+    if o is None:
+        return "none"
+    return ",".join(f"{v:.3f}" for v in o)
+
+
+def _cluster_orientations(frames: Iterable[FrameRecord]) -> dict[int, int]:
+    """Map id(frame) -> orientation cluster (orientations equal within 1e-3)."""
+    centers: list[np.ndarray] = []
+    out: dict[int, int] = {}
+    for fr in frames:
+        if fr.orientation is None:
+            out[id(fr)] = -1
+            continue
+        o = np.asarray(fr.orientation)
+        for ci, c in enumerate(centers):
+            if float(np.max(np.abs(o - c))) < _ORIENTATION_TOL:
+                out[id(fr)] = ci
+                break
+        else:
+            centers.append(o)
+            out[id(fr)] = len(centers) - 1
+    return out
+
+
+def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
+    """Group frames into series by UIDs (substituting empty ones) and split into stacks."""
+    study_sub: dict[str, list[FileRecord]] = defaultdict(list)
+    series_sub: dict[str, list[FileRecord]] = defaultdict(list)
+    sop_from_meta: list[FileRecord] = []
+    sop_generated: list[FileRecord] = []
+    by_series: dict[tuple[str, str], list[FrameRecord]] = defaultdict(list)
+    series_order: list[tuple[str, str]] = []
+
+    for rec in records:
+        ds = rec.ds
+        study = rec.study_uid
+        if not study:
+            study = generate_uid(
+                entropy_srcs=[
+                    "study",
+                    str(raw_key(ds, T_STUDY_DATE)),
+                    str(raw_key(ds, T_STUDY_TIME)),
+                    str(raw_key(ds, T_STUDY_ID)),
+                    str(raw_key(ds, T_ACCESSION)),
+                    str(raw_key(ds, T_PATIENT_ID)),
+                ]
+            )
+            study_sub[study].append(rec)
+        if not rec.sop_uid:
+            if rec.media_sop_uid:
+                rec.sop_uid = rec.media_sop_uid
+                sop_from_meta.append(rec)
+            else:
+                rec.sop_uid = generate_uid(
+                    entropy_srcs=["sop", rec.path or f"dataset-{rec.index}", study]
+                )
+                sop_generated.append(rec)
+        for fr in rec.frames:
+            series = rec.series_uid
+            if not series:
+                series = generate_uid(
+                    entropy_srcs=[
+                        "series",
+                        study,
+                        rec.for_uid,
+                        str(rec.series_number),
+                        str(raw_key(ds, T_SERIES_DESC)),
+                        _orientation_key(fr.orientation),
+                        str(rec.layout.rows),
+                        str(rec.layout.columns),
+                    ]
+                )
+                series_sub[series].append(rec)
+            key = (study, series)
+            if key not in by_series:
+                series_order.append(key)
+            by_series[key].append(fr)
+
+    def subs_for(frames: list[FrameRecord], study: str, series: str) -> list[UidSubstitution]:
+        files = {id(fr.file): fr.file for fr in frames}
+        out: list[UidSubstitution] = []
+        n_study = len({id(r) for r in study_sub.get(study, [])} & set(files))
+        if n_study:
+            out.append(
+                UidSubstitution(
+                    "StudyInstanceUID",
+                    study,
+                    f"StudyInstanceUID is empty or missing in {n_study} file(s); a deterministic "
+                    "UID was generated from StudyDate, StudyTime, StudyID, AccessionNumber and "
+                    "PatientID.",
+                    n_study,
+                )
+            )
+        n_series = len({id(r) for r in series_sub.get(series, [])} & set(files))
+        if n_series:
+            out.append(
+                UidSubstitution(
+                    "SeriesInstanceUID",
+                    series,
+                    f"SeriesInstanceUID is empty or missing in {n_series} file(s); files were "
+                    "grouped by FrameOfReferenceUID, SeriesNumber, SeriesDescription, "
+                    "orientation and matrix size, and a deterministic UID was generated from "
+                    "those.",
+                    n_series,
+                )
+            )
+        n_meta = len({id(r) for r in sop_from_meta} & set(files))
+        if n_meta:
+            out.append(
+                UidSubstitution(
+                    "SOPInstanceUID",
+                    "(per file)",
+                    f"SOPInstanceUID is empty or missing in {n_meta} file(s); the file meta "
+                    "MediaStorageSOPInstanceUID was used instead.",
+                    n_meta,
+                )
+            )
+        n_gen = len({id(r) for r in sop_generated} & set(files))
+        if n_gen:
+            out.append(
+                UidSubstitution(
+                    "SOPInstanceUID",
+                    "(per file)",
+                    f"SOPInstanceUID is empty or missing in {n_gen} file(s) and there is no "
+                    "MediaStorageSOPInstanceUID; deterministic UIDs were generated from the "
+                    "file paths.",
+                    n_gen,
+                )
+            )
+        return out
+
+    stacks: list[StackGroup] = []
+    for key in series_order:
+        study, series = key
+        frames = by_series[key]
+        clusters = _cluster_orientations(frames)
+        split: dict[tuple[Any, ...], list[FrameRecord]] = defaultdict(list)
+        split_order: list[tuple[Any, ...]] = []
+        for fr in frames:
+            lay = fr.file.layout
+            positionless_mf = lay.n_frames > 1 and fr.position is None
+            skey = (
+                clusters[id(fr)],
+                lay.rows,
+                lay.columns,
+                lay.frame_shape,
+                fr.file.index if positionless_mf else -1,
+            )
+            if skey not in split:
+                split_order.append(skey)
+            split[skey].append(fr)
+        parts = sorted((split[k] for k in split_order), key=lambda fs: -len(fs))
+        subs = subs_for(frames, study, series)
+        notes: list[str] = []
+        if len(parts) > 1:
+            sizes = ", ".join(
+                f"{len(p)} x {p[0].file.layout.rows}x{p[0].file.layout.columns}"
+                + (" (no orientation)" if p[0].orientation is None else "")
+                for p in parts
+            )
+            notes.append(
+                f"this series mixes orientations, matrix sizes or separate multi-frame images "
+                f"(localizers?); it was split into {len(parts)} stacks: {sizes}."
+            )
+        for i, part in enumerate(parts):
+            stacks.append(
+                StackGroup(
+                    study_uid=study,
+                    series_uid=series,
+                    frames=part,
+                    stack=i,
+                    n_stacks=len(parts),
+                    substitutions=list(subs),
+                    notes=list(notes),
+                )
+            )
+    return stacks

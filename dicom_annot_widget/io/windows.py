@@ -1,0 +1,128 @@
+"""Display windows (VOI: center/width in modality values).
+
+A :class:`Window` comes from one of three places, named by its ``source``:
+
+``"dicom"``
+    WindowCenter / WindowWidth of the first slice (possibly several, named by
+    WindowCenterWidthExplanation), or the FrameVOILUTSequence of an enhanced multi-frame image.
+``"preset"``
+    Standard CT presets (soft tissue, lung, bone, brain, liver, mediastinum).
+``"auto"``
+    A robust window from the 0.5th and 99.5th percentiles of a few decoded slices (non-CT),
+    or the full range of colour images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["CT_PRESETS", "Window", "auto_window"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A display window in modality values (HU for CT).
+
+    Attributes
+    ----------
+    center
+        Window center (DICOM WindowCenter).
+    width
+        Window width (DICOM WindowWidth), always > 0.
+    name
+        Human-readable name ("WINDOW1", "Lung", "Auto (0.5-99.5 %)"...). DICOM text: display it
+        as text, never as HTML.
+    source
+        ``"dicom"``, ``"preset"`` or ``"auto"``.
+    """
+
+    center: float
+    width: float
+    name: str
+    source: str
+
+    @property
+    def lower(self) -> float:
+        """Lowest value shown (black for MONOCHROME2)."""
+        return self.center - self.width / 2.0
+
+    @property
+    def upper(self) -> float:
+        """Highest value shown (white for MONOCHROME2)."""
+        return self.center + self.width / 2.0
+
+    def to_dict(self) -> dict[str, float | str]:
+        """JSON-safe form, e.g. for the widget's synced state."""
+        return {
+            "center": self.center,
+            "width": self.width,
+            "name": self.name,
+            "source": self.source,
+        }
+
+
+#: CT presets (center, width), values as commonly taught (Radiopaedia "windowing (CT)").
+CT_PRESETS: tuple[Window, ...] = (
+    Window(40.0, 400.0, "Soft tissue", "preset"),
+    Window(-600.0, 1500.0, "Lung", "preset"),
+    Window(400.0, 1800.0, "Bone", "preset"),
+    Window(40.0, 80.0, "Brain", "preset"),
+    Window(30.0, 150.0, "Liver", "preset"),
+    Window(50.0, 350.0, "Mediastinum", "preset"),
+)
+
+
+def dicom_windows(
+    centers: Sequence[float] | None,
+    widths: Sequence[float] | None,
+    explanations: Sequence[str] | None,
+) -> list[Window]:
+    """Windows from (possibly multi-valued) WindowCenter / WindowWidth / explanation values.
+
+    Pairs with a non-positive width are dropped; when the multiplicities differ only the
+    complete pairs are used.
+    """
+    if not centers or not widths:
+        return []
+    names = list(explanations or [])
+    out: list[Window] = []
+    for i, (center, width) in enumerate(zip(centers, widths, strict=False)):
+        if not (np.isfinite(center) and np.isfinite(width)) or width <= 0:
+            continue
+        name = names[i].strip() if i < len(names) and names[i].strip() else f"DICOM window {i + 1}"
+        out.append(Window(float(center), float(width), name, "dicom"))
+    return out
+
+
+def auto_window(samples: Sequence[NDArray[np.generic]]) -> Window | None:
+    """A window spanning the 0.5th to 99.5th percentile of the given slices.
+
+    Parameters
+    ----------
+    samples
+        A few decoded slices in modality values (any shape; they are subsampled).
+
+    Returns
+    -------
+    Window or None
+        ``None`` if there are no finite values.
+    """
+    parts = [np.asarray(s)[::2, ::2].ravel() if np.ndim(s) >= 2 else np.ravel(s) for s in samples]
+    if not parts:
+        return None
+    values = np.concatenate(parts)
+    if values.dtype.kind == "f":
+        values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    lo, hi = np.percentile(values, [0.5, 99.5])
+    lo, hi = float(lo), float(hi)
+    if hi <= lo:
+        lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    return Window((lo + hi) / 2.0, hi - lo, "Auto (0.5-99.5 %)", "auto")

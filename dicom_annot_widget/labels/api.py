@@ -1,0 +1,1138 @@
+"""The Python face of the label model: :class:`Labels` (what the widget exposes as
+``w.labels``).
+
+Every method that changes labels is one :class:`~dicom_annot_widget.labels.operations.
+Operation`: validated, applied, recorded for undo, made durable (when the labels are backed by
+a file), then announced to observers with the new revision. A refused edit raises
+:class:`~dicom_annot_widget.errors.LabelError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import LabelError
+from ._check import check_int, describe, fail, now_timestamp
+from .document import (
+    MEASUREMENT_KINDS,
+    FrameClassification,
+    LabelDocument,
+    LabelObject,
+    Measurement,
+    SeriesInfo,
+    check_plane,
+    check_slice,
+)
+from .geometry import Mask, geometry_from_value
+from .history import History, HistoryEntry
+from .ontology import Answer, ObjectClass, Ontology, OntologyBuilder
+from .operations import (
+    AddMeasurement,
+    Batch,
+    CreateObject,
+    DeleteKeyframe,
+    DeleteMeasurement,
+    DeleteObject,
+    Operation,
+    ReplaceDocument,
+    SetDynamic,
+    SetFrameClassification,
+    SetKeyframe,
+    SetStatic,
+    StampContext,
+    UpdateObject,
+    operation_from_dict,
+)
+from .predictions import prediction_ops
+from .store import LabelFileError, LabelStore, atomic_write, default_label_path
+from .table import Affine, check_affine, object_records, records_to_dataframe
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+__all__ = ["Labels", "ReadOnlyError"]
+
+Observer = Callable[[Operation, int], Any]
+
+
+class ReadOnlyError(LabelError):
+    """An edit was attempted while the labels are in read-only review mode."""
+
+
+def _coerce_ontology(value: Any) -> Ontology:
+    if isinstance(value, Ontology):
+        return value
+    if isinstance(value, OntologyBuilder):
+        return value.build()
+    if isinstance(value, Mapping):
+        return Ontology.from_dict(value)
+    if isinstance(value, (str, bytes)):
+        return Ontology.from_json(value)
+    raise LabelError(
+        f"ontology: expected an Ontology, a dict, JSON text or a builder, got {describe(value)}"
+    )
+
+
+class Labels:
+    """The labels of one series: objects, keyframes, classifications, measurements.
+
+    Parameters
+    ----------
+    series
+        A :class:`~dicom_annot_widget.labels.SeriesInfo`, its dict form, or an opened series
+        (anything with ``series_instance_uid`` and ``shape`` = ``(slices, rows, columns)``).
+    ontology
+        An :class:`~dicom_annot_widget.labels.Ontology`, its dict/JSON form or a builder.
+    author
+        Recorded as the author of new objects.
+    affine
+        Default 4x4 matrix mapping ``(column, row, slice, 1)`` to patient LPS mm, used by
+        :meth:`to_dataframe`.
+    read_only
+        Start in review mode (see :attr:`read_only`).
+    history_limit
+        How many edits can be undone.
+
+    Notes
+    -----
+    These labels live in memory only; use :meth:`open` for labels kept in a file, durable
+    edit by edit. Geometry is in plane coordinates (voxels, pixel centres at integers); see
+    ``docs/labels.md``.
+
+    Examples
+    --------
+    >>> labels = Labels({"series_instance_uid": "1.2.3", "shape": [40, 64, 64]},
+    ...                 Ontology.builder().object("Lesion", "bounding_box").build())
+    >>> u = labels.add_box("Lesion", 12, (10, 10, 20, 24))
+    >>> labels.add_box("Lesion", 13, (11, 10, 21, 24), uuid=u) == u  # same track
+    True
+    >>> [o.object_id for o in labels.objects_on_slice(13)]
+    [1]
+    """
+
+    def __init__(
+        self,
+        series: Any,
+        ontology: Any,
+        *,
+        author: str | None = None,
+        affine: Any = None,
+        read_only: bool = False,
+        history_limit: int = 1000,
+    ) -> None:
+        self._init(
+            LabelDocument(SeriesInfo.coerce(series), _coerce_ontology(ontology)),
+            author=author,
+            affine=affine,
+            read_only=read_only,
+            history_limit=history_limit,
+        )
+
+    def _init(
+        self,
+        doc: LabelDocument,
+        *,
+        author: str | None,
+        affine: Any,
+        read_only: bool,
+        history_limit: int = 1000,
+    ) -> None:
+        self._doc = doc
+        self._history = History(history_limit)
+        self._observers: list[Observer] = []
+        self._lock = threading.RLock()
+        self._store: LabelStore | None = None
+        self._read_only = bool(read_only)
+        self._affine: Affine | None = check_affine(affine)
+        self.author = author
+
+    @classmethod
+    def _from_document(
+        cls,
+        doc: LabelDocument,
+        *,
+        author: str | None = None,
+        affine: Any = None,
+        read_only: bool = False,
+    ) -> Labels:
+        labels = cls.__new__(cls)
+        labels._init(doc, author=author, affine=affine, read_only=read_only)
+        return labels
+
+    @classmethod
+    def open(
+        cls,
+        series: Any,
+        ontology: Any = None,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        author: str | None = None,
+        affine: Any = None,
+        read_only: bool = False,
+        compact_every: int = 500,
+        idle_snapshot: float | None = 2.0,
+    ) -> Labels:
+        """Open (or create) the label file of a series; every edit is then durable.
+
+        Parameters
+        ----------
+        series
+            As for :class:`Labels`.
+        ontology
+            Needed when the file does not exist yet. If the file exists and this differs from
+            its stored ontology, the stored labels are checked against it and it is adopted.
+            ``None`` keeps the stored one.
+        path
+            The label file; default :func:`~dicom_annot_widget.labels.default_label_path`
+            of the series instance UID, so opening the same series again restores its labels.
+        compact_every, idle_snapshot
+            See :class:`~dicom_annot_widget.labels.LabelStore`.
+
+        Raises
+        ------
+        LabelError
+            If the file is malformed (with the reason; the file is left as it is), belongs
+            to another series, or is open elsewhere.
+
+        Notes
+        -----
+        Call :meth:`close` (or use ``with``) when done; it writes a final snapshot and
+        releases the file. If the process dies instead, nothing acknowledged is lost: the
+        journal beside the file is replayed on the next open.
+        """
+        info = SeriesInfo.coerce(series)
+        onto = None if ontology is None else _coerce_ontology(ontology)
+        target = Path(path) if path is not None else default_label_path(info.series_instance_uid)
+        store = LabelStore(target, compact_every=compact_every, idle_snapshot=idle_snapshot)
+        doc, _existed = store.open(info, onto)
+        labels = cls._from_document(doc, author=author, affine=affine, read_only=read_only)
+        labels._store = store
+        store.attach(lambda: labels._doc, labels._lock)
+        return labels
+
+    @classmethod
+    def from_json(
+        cls,
+        text: str | bytes,
+        *,
+        ontology: Any = None,
+        author: str | None = None,
+        affine: Any = None,
+        read_only: bool = False,
+    ) -> Labels:
+        """In-memory labels from a ``dicom-annot/1`` document (see :meth:`to_json`).
+
+        ``ontology``, when given, replaces the stored one after the labels are checked
+        against it.
+
+        Raises
+        ------
+        LabelError
+            If the document is malformed; the message names the field.
+        """
+        onto = None if ontology is None else _coerce_ontology(ontology)
+        doc = LabelDocument.from_json(text, ontology=onto)
+        return cls._from_document(doc, author=author, affine=affine, read_only=read_only)
+
+    def close(self) -> None:
+        """Write a final snapshot and release the label file (no-op for in-memory labels)."""
+        with self._lock:
+            store = self._store
+        if store is not None:
+            store.close()
+
+    def flush(self) -> None:
+        """Fold the journal into the label file now, so the ``.json`` alone is up to date."""
+        if self._store is not None:
+            self._store.flush()
+
+    def __enter__(self) -> Labels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = f", path={str(self._store.path)!r}" if self._store is not None else ""
+        return (
+            f"Labels(series={self._doc.series.series_instance_uid!r}, "
+            f"objects={len(self._doc.objects)}, keyframes={self._doc.keyframe_count}, "
+            f"revision={self._doc.revision}{where}{', read_only' if self._read_only else ''})"
+        )
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def document(self) -> LabelDocument:
+        """The underlying document. Read it freely; change it only through this class."""
+        return self._doc
+
+    @property
+    def ontology(self) -> Ontology:
+        """The ontology the labels follow."""
+        return self._doc.ontology
+
+    @property
+    def series(self) -> SeriesInfo:
+        """The series the labels belong to."""
+        return self._doc.series
+
+    @property
+    def path(self) -> Path | None:
+        """The label file, or ``None`` for in-memory labels."""
+        return self._store.path if self._store is not None else None
+
+    @property
+    def revision(self) -> int:
+        """Increases by one with every applied edit, undo and redo (and survives reopening)."""
+        return self._doc.revision
+
+    @property
+    def read_only(self) -> bool:
+        """Review mode: while True, every edit (undo and redo included) raises
+        :class:`ReadOnlyError` and nothing changes."""
+        return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = bool(value)
+
+    @property
+    def affine(self) -> Affine | None:
+        """Default affine for :meth:`to_dataframe` (``(column, row, slice, 1)`` -> LPS mm)."""
+        return self._affine
+
+    @affine.setter
+    def affine(self, value: Any) -> None:
+        self._affine = check_affine(value)
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether :meth:`undo` has something to undo."""
+        return self._history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        """Whether :meth:`redo` has something to redo."""
+        return self._history.can_redo
+
+    # ------------------------------------------------------------------ observers
+
+    def observe(self, callback: Observer) -> Observer:
+        """Call ``callback(operation, revision)`` after every applied edit, undo and redo.
+
+        The operation is the stamped one that was applied (for an undo, the inverse), in
+        the same JSON form the journal stores (``operation.to_dict()``). Returns
+        ``callback``, so this works as a decorator. Exceptions raised by a callback are
+        turned into warnings: the edit itself has already been made.
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {describe(callback)}")
+        self._observers.append(callback)
+        return callback
+
+    def unobserve(self, callback: Observer) -> None:
+        """Stop calling ``callback``."""
+        try:
+            self._observers.remove(callback)
+        except ValueError:
+            raise LabelError(f"{describe(callback)} is not observing these labels") from None
+
+    def _notify(self, op: Operation, revision: int) -> None:
+        for callback in list(self._observers):
+            try:
+                callback(op, revision)
+            except Exception as exc:  # the edit is made and durable; don't pretend it failed
+                warnings.warn(
+                    f"labels observer {describe(callback)} raised {exc!r}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+
+    # ------------------------------------------------------------------ applying
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError(
+                "the labels are in read-only review mode; set labels.read_only = False to edit"
+            )
+        if self._store is not None and self._store.closed:
+            raise LabelFileError(f"label file {self._store.path} is closed")
+
+    def _commit(self, op: Operation, inverse: Operation) -> int:
+        """Persist an applied op (rolling it back if that fails) and bump the revision."""
+        revision = self._doc.revision + 1
+        if self._store is not None:
+            try:
+                self._store.append(revision, op)
+            except LabelError:
+                inverse.apply(self._doc)
+                raise
+        self._doc.revision = revision
+        if self._store is not None and self._store.needs_compaction:
+            try:
+                self._store.compact(self._doc)
+            except LabelError as exc:  # the journal still has every edit
+                warnings.warn(str(exc), RuntimeWarning, stacklevel=3)
+        return revision
+
+    def apply(self, op: Operation | Mapping[str, Any]) -> int:
+        """Validate and apply one edit; returns the new revision.
+
+        Parameters
+        ----------
+        op
+            An :class:`~dicom_annot_widget.labels.operations.Operation` or its JSON form
+            (``{"op": "set_keyframe", ...}``), as the page sends it.
+
+        Raises
+        ------
+        LabelError
+            If the edit is invalid (nothing changes), or :class:`ReadOnlyError` in review mode.
+        """
+        if not isinstance(op, Operation):
+            op = operation_from_dict(op)
+        with self._lock:
+            self._check_writable()
+            ctx = StampContext(
+                time=now_timestamp(), author=self.author, next_object_id=self._doc.next_object_id()
+            )
+            stamped = op.stamp(self._doc, ctx)
+            inverse = stamped.apply(self._doc)
+            revision = self._commit(stamped, inverse)
+            self._history.record(stamped, inverse)
+            self._notify(stamped, revision)
+            return revision
+
+    def undo(self) -> int | None:
+        """Undo the last edit; returns the new revision, or ``None`` if there is nothing to
+        undo."""
+        with self._lock:
+            self._check_writable()
+            entry = self._history.pop_undo()
+            if entry is None:
+                return None
+            try:
+                again = entry.inverse.apply(self._doc)
+                revision = self._commit(entry.inverse, again)
+            except LabelError:
+                self._history.push_undo(entry)
+                raise
+            self._history.push_redo(HistoryEntry(entry.inverse, again))
+            self._notify(entry.inverse, revision)
+            return revision
+
+    def redo(self) -> int | None:
+        """Redo the last undone edit; returns the new revision, or ``None``."""
+        with self._lock:
+            self._check_writable()
+            entry = self._history.pop_redo()
+            if entry is None:
+                return None
+            try:
+                again = entry.inverse.apply(self._doc)
+                revision = self._commit(entry.inverse, again)
+            except LabelError:
+                self._history.push_redo(entry)
+                raise
+            self._history.push_undo(HistoryEntry(entry.inverse, again))
+            self._notify(entry.inverse, revision)
+            return revision
+
+    # ------------------------------------------------------------------ reading objects
+
+    def __len__(self) -> int:
+        return len(self._doc.objects)
+
+    def __iter__(self) -> Iterator[LabelObject]:
+        return iter(list(self._doc.objects.values()))
+
+    def __contains__(self, uuid: object) -> bool:
+        return uuid in self._doc.objects
+
+    def __getitem__(self, uuid: str) -> LabelObject:
+        return self.get(uuid)
+
+    def get(self, uuid: str) -> LabelObject:
+        """The object with this uuid.
+
+        Raises
+        ------
+        LabelError
+            If there is none.
+        """
+        obj = self._doc.objects.get(uuid) if isinstance(uuid, str) else None
+        if obj is None:
+            raise LabelError(f"unknown object {describe(uuid)}")
+        return obj
+
+    def by_object_id(self, object_id: int) -> LabelObject:
+        """The object shown as number ``object_id``."""
+        for obj in self._doc.objects.values():
+            if obj.object_id == object_id:
+                return obj
+        raise LabelError(f"no object has object_id {describe(object_id)}")
+
+    def objects(
+        self,
+        feature: str | None = None,
+        *,
+        slice: int | None = None,
+        plane: str | None = None,
+        source: str | None = None,
+        pending: bool | None = None,
+    ) -> list[LabelObject]:
+        """Objects in object_id order, filtered.
+
+        Parameters
+        ----------
+        feature
+            Object class id, name or hotkey.
+        slice
+            Only objects with a keyframe on this slice (of ``plane``, default axial).
+        plane
+            Only objects drawn in this plane.
+        source
+            ``"manual"``, ``"interpolation"`` or a model name.
+        pending
+            True: only predictions awaiting review; False: everything else.
+        """
+        feature_id = self.ontology.feature(feature).id if feature is not None else None
+        if slice is not None and plane is None:
+            plane = "axial"
+        if plane is not None:
+            check_plane(plane, "plane")
+        out = []
+        for obj in self._doc.objects.values():
+            if feature_id is not None and obj.feature != feature_id:
+                continue
+            if plane is not None and obj.plane != plane:
+                continue
+            if slice is not None and slice not in obj.keyframes:
+                continue
+            if source is not None and obj.source != source:
+                continue
+            if pending is not None and obj.pending != pending:
+                continue
+            out.append(obj)
+        return out
+
+    def objects_on_slice(self, slice: int, plane: str = "axial") -> list[LabelObject]:
+        """Objects with a keyframe on ``slice`` of ``plane``."""
+        return self.objects(slice=slice, plane=plane)
+
+    # ------------------------------------------------------------------ adding objects
+
+    def _feature(self, feature: Any, shape: str | None = None) -> ObjectClass:
+        cls = self.ontology.feature(feature)
+        if shape is not None and cls.shape != shape:
+            raise LabelError(
+                f"{cls.name!r} is a {cls.shape} class, not a {shape} class; "
+                f"use add_{_ADDER[cls.shape]}() or add()"
+            )
+        return cls
+
+    def add(
+        self,
+        feature: str,
+        slice: int,
+        geometry: Any,
+        *,
+        plane: str | None = None,
+        uuid: str | None = None,
+        manual: bool = True,
+        static: Mapping[str, Any] | None = None,
+        source: str | None = None,
+        confidence: float | None = None,
+    ) -> str:
+        """Draw ``geometry`` of class ``feature`` on ``slice``; returns the object's uuid.
+
+        Parameters
+        ----------
+        feature
+            Object class id, name or hotkey; the geometry must suit its shape.
+        slice
+            Slice index in ``plane``.
+        geometry
+            See :func:`~dicom_annot_widget.labels.geometry.geometry_from_value`.
+        plane
+            Plane a new object is drawn in (default ``"axial"``); an existing object keeps
+            its own.
+        uuid
+            *Instantiate existing*: continue this existing object on ``slice`` (it keeps its
+            uuid and object_id) instead of creating a new one.
+        manual
+            False for interpolated keyframes.
+        static
+            Static classification answers of a new object (``{classification: answer}``).
+        source, confidence
+            For a new object; a ``source`` other than ``"manual"``/``"interpolation"`` makes it a
+            pending prediction.
+        """
+        cls = self._feature(feature)
+        if uuid is not None:
+            obj = self.get(uuid)
+            if obj.feature != cls.id:
+                raise LabelError(
+                    f"object {obj.object_id} is a {obj.feature!r}, not a {cls.id!r}; "
+                    "an object keeps its class across slices"
+                )
+            extra = {
+                k: v
+                for k, v in (("static", static), ("source", source), ("confidence", confidence))
+                if v is not None
+            }
+            if extra:
+                raise LabelError(
+                    f"{', '.join(extra)} can only be given for a new object; "
+                    "use update_object/set_static for an existing one"
+                )
+            if plane is not None and plane != obj.plane:
+                raise LabelError(
+                    f"object {obj.object_id} is drawn in the {obj.plane} plane, not {plane}"
+                )
+            self.set_keyframe(uuid, slice, geometry, manual=manual)
+            return uuid
+        plane = check_plane("axial" if plane is None else plane, "plane")
+        width, height, n = self._doc.plane_size(plane)
+        k = check_slice(slice, n, "slice")
+        geom = geometry_from_value(cls, geometry, width, height, _ADDER[cls.shape])
+        data: dict[str, Any] = {
+            "feature": cls.id,
+            "plane": plane,
+            "keyframes": {str(k): {"manual": bool(manual), **geom.to_json()}},
+        }
+        if static:
+            data["static"] = dict(static)
+        if source is not None:
+            data["source"] = source
+        if confidence is not None:
+            data["confidence"] = confidence
+        return self._create(data)
+
+    def _create(self, data: Mapping[str, Any]) -> str:
+        with self._lock:
+            self.apply(CreateObject(object=data))
+            last = self._history_last()
+            assert isinstance(last, CreateObject)
+            return str(last.object["uuid"])
+
+    def _history_last(self) -> Operation:
+        entry = self._history.last
+        assert entry is not None
+        return entry.op
+
+    def add_box(self, feature: str, slice: int, box: Any, **kwargs: Any) -> str:
+        """Add a bounding box ``(x0, y0, x1, y1)``; see :meth:`add` for the keywords."""
+        self._feature(feature, "bounding_box")
+        return self.add(feature, slice, box, **kwargs)
+
+    def add_polygon(self, feature: str, slice: int, points: Any, **kwargs: Any) -> str:
+        """Add a polygon ``[(x, y), ...]`` (closed; at least 3 distinct vertices)."""
+        self._feature(feature, "polygon")
+        return self.add(feature, slice, points, **kwargs)
+
+    def add_polyline(self, feature: str, slice: int, points: Any, **kwargs: Any) -> str:
+        """Add a polyline ``[(x, y), ...]`` (at least 2 distinct vertices)."""
+        self._feature(feature, "polyline")
+        return self.add(feature, slice, points, **kwargs)
+
+    def add_point(self, feature: str, slice: int, point: Any, **kwargs: Any) -> str:
+        """Add a keypoint ``(x, y)``."""
+        self._feature(feature, "point")
+        return self.add(feature, slice, point, **kwargs)
+
+    def add_primitive(
+        self,
+        feature: str,
+        slice: int,
+        nodes: Any,
+        *,
+        edges: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Add a primitive: ``nodes`` maps every template node id to ``(x, y)`` (or lists the
+        positions in template order); ``edges`` gives each template edge's state
+        (``visible``/``occluded``/``invisible``; default all visible)."""
+        cls = self._feature(feature, "primitive")
+        if not isinstance(nodes, Mapping):
+            nodes = (
+                dict(zip(cls.node_ids, list(nodes), strict=True))
+                if len(nodes) == len(cls.nodes)
+                else nodes
+            )
+        geometry: dict[str, Any] = {"nodes": nodes}
+        if edges is not None:
+            geometry["edges"] = list(edges)
+        return self.add(feature, slice, geometry, **kwargs)
+
+    def add_mask(
+        self,
+        feature: str,
+        mask: Any,
+        *,
+        slice: int | None = None,
+        plane: str = "axial",
+        source: str | None = None,
+        confidence: float | None = None,
+        static: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Add a bitmask object; returns its uuid.
+
+        Parameters
+        ----------
+        mask
+            A 3D array shaped like the volume, ``(slices, rows, columns)`` (non-zero =
+            inside): every non-empty slice of ``plane`` becomes a keyframe. Or a 2D plane
+            image together with ``slice``.
+        """
+        cls = self._feature(feature, "bitmask")
+        check_plane(plane, "plane")
+        width, height, n = self._doc.plane_size(plane)
+        array = np.asarray(mask)
+        keyframes: dict[str, Any] = {}
+        if slice is not None or array.ndim == 2:
+            if slice is None:
+                raise LabelError("add_mask: a 2D mask needs slice=...")
+            k = check_slice(slice, n, "slice")
+            geom = geometry_from_value(cls, array, width, height, "add_mask(mask)")
+            keyframes[str(k)] = {"manual": True, **geom.to_json()}
+        else:
+            if array.shape != self.series.shape:
+                raise LabelError(
+                    f"add_mask(mask): shape {array.shape} is not the volume's "
+                    f"(slices, rows, columns) = {self.series.shape}"
+                )
+            for k in range(n):
+                plane_image = _plane_image(array, plane, k)
+                if not plane_image.any():
+                    continue
+                keyframes[str(k)] = {"manual": True, **Mask.from_array(plane_image).to_json()}
+            if not keyframes:
+                raise LabelError("add_mask(mask): the mask is empty")
+        data: dict[str, Any] = {"feature": cls.id, "plane": plane, "keyframes": keyframes}
+        if static:
+            data["static"] = dict(static)
+        if source is not None:
+            data["source"] = source
+        if confidence is not None:
+            data["confidence"] = confidence
+        return self._create(data)
+
+    def set_mask_slice(self, uuid: str, slice: int, mask: Any) -> int:
+        """Replace a bitmask object's mask on ``slice`` (a 2D plane image); an empty mask
+        removes the keyframe. Returns the revision."""
+        obj = self.get(uuid)
+        if obj.shape != "bitmask":
+            raise LabelError(f"object {obj.object_id} is a {obj.shape}, not a bitmask")
+        if not np.asarray(mask).any():
+            if slice in obj.keyframes:
+                return self.delete_keyframe(uuid, slice)
+            return self.revision
+        return self.set_keyframe(uuid, slice, mask)
+
+    def get_mask(self, uuid: str) -> npt.NDArray[np.bool_]:
+        """A bitmask object as a boolean volume of shape ``(slices, rows, columns)``."""
+        obj = self.get(uuid)
+        if obj.shape != "bitmask":
+            raise LabelError(f"object {obj.object_id} is a {obj.shape}, not a bitmask")
+        volume = np.zeros(self.series.shape, dtype=np.bool_)
+        for k, kf in obj.keyframes.items():
+            assert isinstance(kf.geometry, Mask)
+            _plane_image(volume, obj.plane, k)[...] = kf.geometry.to_array()
+        return volume
+
+    # ------------------------------------------------------------------ editing objects
+
+    def set_keyframe(self, uuid: str, slice: int, geometry: Any, *, manual: bool = True) -> int:
+        """Set an object's geometry on ``slice`` of its plane (adding or replacing the
+        keyframe; the object keeps its identity). Returns the revision."""
+        obj = self.get(uuid)
+        cls = self.ontology.feature(obj.feature)
+        width, height, n = self._doc.plane_size(obj.plane)
+        k = check_slice(slice, n, "slice")
+        geom = geometry_from_value(cls, geometry, width, height, "geometry")
+        return self.apply(SetKeyframe(uuid, k, geom.to_json(), bool(manual)))
+
+    def delete_keyframe(self, uuid: str, slice: int) -> int:
+        """Remove an object's keyframe on ``slice`` (the object stays, even with no keyframe
+        left; use :meth:`delete_object` to remove it)."""
+        return self.apply(DeleteKeyframe(uuid, check_int(slice, "slice")))
+
+    def copy_keyframe(
+        self, uuid: str, from_slice: int, to_slice: int, *, overwrite: bool = False
+    ) -> int:
+        """Copy/paste: put an object's geometry from ``from_slice`` on ``to_slice`` too (same
+        track, manual keyframe). Refuses to overwrite an existing keyframe unless
+        ``overwrite``."""
+        obj = self.get(uuid)
+        source = obj.keyframes.get(from_slice)
+        if source is None:
+            raise LabelError(f"object {obj.object_id} has no keyframe on slice {from_slice}")
+        if to_slice in obj.keyframes and not overwrite:
+            raise LabelError(
+                f"object {obj.object_id} already has a keyframe on slice {to_slice}; "
+                "pass overwrite=True to replace it"
+            )
+        return self.apply(SetKeyframe(uuid, to_slice, source.geometry.to_json(), True))
+
+    def update_object(self, uuid: str, **changes: Any) -> int:
+        """Change an object's ``feature`` (to a class of the same shape), ``confidence``,
+        ``author`` or ``source``. Answers that do not belong to a new class are dropped."""
+        allowed = {"feature", "confidence", "author", "source"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise TypeError(
+                f"update_object() got unknown keyword {', '.join(sorted(unknown))} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+        if not changes:
+            raise LabelError("update_object: nothing to change")
+        self.get(uuid)
+        if "source" in changes:
+            obj = self.get(uuid)
+            src = changes["source"]
+            is_pred = src not in ("manual", "interpolation")
+            if is_pred and not obj.is_prediction:
+                changes["review"] = "pending"
+            elif not is_pred:
+                changes["review"] = None
+        return self.apply(UpdateObject(uuid, changes))
+
+    def delete_object(self, uuid: str) -> int:
+        """Delete an object with all its keyframes."""
+        return self.apply(DeleteObject(uuid))
+
+    def delete_objects(self, uuids: Iterable[str]) -> int:
+        """Delete several objects as one edit (one undo step)."""
+        ops = [DeleteObject(u) for u in uuids]
+        if not ops:
+            raise LabelError("delete_objects: no objects given")
+        return self.apply(Batch(tuple(ops), label="delete objects"))
+
+    # ------------------------------------------------------------------ classifications
+
+    def set_static(self, uuid: str, classification: str, answer: Any) -> int:
+        """Answer a static classification of an object (by id, or by name within its class).
+
+        ``answer``: an option id/name (radio), a list of them (checklist) or a string (text).
+        ``None`` (or an empty checklist/text) clears it. Nested classifications need their
+        parent option chosen; changing the parent clears the nested answers that no longer
+        apply.
+        """
+        if _empty(answer):
+            return self.clear_static(uuid, classification)
+        return self.apply(SetStatic(uuid, classification, answer))
+
+    def clear_static(self, uuid: str, classification: str) -> int:
+        """Remove the answer to a static classification (and its nested answers)."""
+        return self.apply(SetStatic(uuid, classification, None))
+
+    def static(self, uuid: str) -> dict[str, Answer]:
+        """An object's static answers."""
+        return dict(self.get(uuid).static)
+
+    def set_dynamic(
+        self, uuid: str, classification: str, answer: Any, start: int, end: int | None = None
+    ) -> int:
+        """Answer a dynamic classification on slices ``start..end`` (inclusive; default just
+        ``start``) of the object's plane, replacing earlier answers there."""
+        if _empty(answer):
+            answer = None
+        return self.apply(
+            SetDynamic(uuid, classification, answer, start, start if end is None else end)
+        )
+
+    def clear_dynamic(
+        self, uuid: str, classification: str, start: int | None = None, end: int | None = None
+    ) -> int:
+        """Remove a dynamic classification's answers on ``start..end`` (default: everywhere)."""
+        obj = self.get(uuid)
+        n = self._doc.plane_size(obj.plane)[2]
+        lo = 0 if start is None else start
+        hi = (n - 1 if start is None else start) if end is None else end
+        return self.apply(SetDynamic(uuid, classification, None, lo, hi))
+
+    def dynamic(self, uuid: str, classification: str, slice: int) -> Answer | None:
+        """The answer to a dynamic classification of an object on ``slice``, or None."""
+        obj = self.get(uuid)
+        cid = self.ontology.resolve_classification(classification, obj.feature, "classification")
+        return obj.dynamic_answer(cid, slice)
+
+    def set_frame_classification(
+        self,
+        classification: str,
+        answer: Any,
+        start: int,
+        end: int | None = None,
+        *,
+        nested: Mapping[str, Any] | None = None,
+        plane: str = "axial",
+    ) -> str:
+        """Answer a frame classification on slices ``start..end`` (inclusive; default just
+        ``start``), replacing earlier answers there. Returns the uuid of the instance holding
+        the range (an instance with the same answers is extended).
+
+        Parameters
+        ----------
+        classification
+            Id or name of a frame-level classification.
+        answer
+            Its answer (option id/name, list of them, or text).
+        nested
+            Answers to its nested classifications, ``{id or name: answer}``.
+        """
+        cid = self.ontology.resolve_classification(classification, None, "classification")
+        answers: dict[str, Any] = {cid: answer}
+        if nested:
+            answers.update(nested)
+        stop = start if end is None else end
+        self.apply(SetFrameClassification(cid, answers, start, stop, plane=plane))
+        for fc in self._doc.frame_classifications.values():
+            if fc.classification == cid and fc.plane == plane and fc.covers(start):
+                return fc.uuid
+        raise AssertionError("the frame classification just set is missing")  # pragma: no cover
+
+    def clear_frame_classification(
+        self,
+        classification: str,
+        start: int | None = None,
+        end: int | None = None,
+        *,
+        plane: str = "axial",
+    ) -> int:
+        """Remove a frame classification's answers on ``start..end`` (default: everywhere)."""
+        check_plane(plane, "plane")
+        n = self._doc.plane_size(plane)[2]
+        lo = 0 if start is None else start
+        hi = (n - 1 if start is None else start) if end is None else end
+        return self.apply(SetFrameClassification(classification, None, lo, hi, plane=plane))
+
+    @property
+    def frame_classifications(self) -> list[FrameClassification]:
+        """All frame classification instances."""
+        return list(self._doc.frame_classifications.values())
+
+    def frame_classifications_on_slice(self, slice: int, plane: str = "axial") -> dict[str, Answer]:
+        """Every frame classification answer (nested ones included) in force on ``slice``."""
+        out: dict[str, Answer] = {}
+        for fc in self._doc.frame_classifications.values():
+            if fc.plane == plane and fc.covers(slice):
+                out.update(fc.answers)
+        return out
+
+    # ------------------------------------------------------------------ measurements
+
+    def add_measurement(
+        self,
+        kind: str,
+        slice: int,
+        points: Any,
+        *,
+        plane: str = "axial",
+        label: str = "",
+    ) -> str:
+        """Add a ``distance`` (2 points), ``angle`` (3, vertex in the middle) or ``area``
+        (polygon) measurement; returns its uuid."""
+        if kind not in MEASUREMENT_KINDS:
+            raise LabelError(f"kind: {describe(kind)} is not one of {', '.join(MEASUREMENT_KINDS)}")
+        pts = points.tolist() if hasattr(points, "tolist") else [list(p) for p in points]
+        with self._lock:
+            self.apply(
+                AddMeasurement(
+                    {"kind": kind, "plane": plane, "slice": slice, "points": pts, "label": label}
+                )
+            )
+            last = self._history_last()
+            assert isinstance(last, AddMeasurement)
+            return str(last.measurement["uuid"])
+
+    def delete_measurement(self, uuid: str) -> int:
+        """Delete a measurement; returns the revision."""
+        return self.apply(DeleteMeasurement(uuid))
+
+    @property
+    def measurements(self) -> list[Measurement]:
+        """All measurements."""
+        return list(self._doc.measurements.values())
+
+    # ------------------------------------------------------------------ predictions
+
+    def import_predictions(
+        self,
+        predictions: Any,
+        *,
+        source: str | None = None,
+        confidence: float | None = None,
+        plane: str = "axial",
+    ) -> list[str]:
+        """Import model predictions as pending objects (one edit, one undo step).
+
+        Parameters
+        ----------
+        predictions
+            A pandas DataFrame, a list of dicts, JSON text or a :class:`pathlib.Path`; see
+            :mod:`dicom_annot_widget.labels.predictions` for the record fields.
+        source
+            Model name for records without a ``source``.
+        confidence
+            Confidence for records without one.
+        plane
+            Plane for records without one.
+
+        Returns
+        -------
+        list of str
+            Uuids of the created objects.
+
+        Raises
+        ------
+        LabelError
+            If any record is invalid (``predictions[7].box: ...``); nothing is imported.
+        """
+        ops = prediction_ops(
+            self._doc, predictions, source=source, confidence=confidence, plane=plane
+        )
+        if not ops:
+            return []
+        with self._lock:
+            self.apply(Batch(tuple(ops), label="import predictions"))
+            last = self._history_last()
+            assert isinstance(last, Batch)
+            return [str(op.object["uuid"]) for op in last.ops if isinstance(op, CreateObject)]
+
+    def _pending(
+        self, uuids: str | Iterable[str] | None, feature: str | None, source: str | None
+    ) -> list[LabelObject]:
+        if uuids is not None:
+            chosen = [self.get(u) for u in ([uuids] if isinstance(uuids, str) else uuids)]
+            for obj in chosen:
+                if not obj.pending:
+                    fail("uuids", f"object {obj.object_id} is not a pending prediction")
+            if feature is not None or source is not None:
+                fail("uuids", "give either uuids or feature/source filters, not both")
+            return chosen
+        return self.objects(feature, source=source, pending=True)
+
+    def accept(
+        self,
+        uuids: str | Iterable[str] | None = None,
+        *,
+        feature: str | None = None,
+        source: str | None = None,
+    ) -> int:
+        """Accept pending predictions: the given ones, those of a class / model, or all.
+
+        Accepted objects keep their ``source`` (the model) and get ``review="accepted"``.
+        One edit (one undo step). Returns how many were accepted.
+        """
+        chosen = self._pending(uuids, feature, source)
+        if not chosen:
+            return 0
+        ops = tuple(UpdateObject(o.uuid, {"review": "accepted"}) for o in chosen)
+        self.apply(Batch(ops, label="accept predictions"))
+        return len(chosen)
+
+    def reject(
+        self,
+        uuids: str | Iterable[str] | None = None,
+        *,
+        feature: str | None = None,
+        source: str | None = None,
+    ) -> int:
+        """Reject (delete) pending predictions: the given ones, those of a class / model, or
+        all. One edit (one undo step). Returns how many were rejected."""
+        chosen = self._pending(uuids, feature, source)
+        if not chosen:
+            return 0
+        self.apply(Batch(tuple(DeleteObject(o.uuid) for o in chosen), label="reject predictions"))
+        return len(chosen)
+
+    # ------------------------------------------------------------------ export
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The labels as a ``dicom-annot/1`` document (see ``docs/labels.md``)."""
+        with self._lock:
+            return self._doc.to_json(indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document as a dict (the parsed form of :meth:`to_json`)."""
+        with self._lock:
+            return self._doc.to_dict()
+
+    def load_json(self, text: str | bytes) -> int:
+        """Replace all labels by those of a ``dicom-annot/1`` document of the same series
+        (one edit, so it can be undone). Returns the revision."""
+        doc = LabelDocument.from_json(text)
+        return self.apply(ReplaceDocument(doc.to_dict()))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_json` to ``path`` atomically (an export; edits keep going to the
+        label file, if any). Returns the path."""
+        target = Path(path)
+        atomic_write(target, self.to_json().encode("utf-8"))
+        return target
+
+    def to_records(self, affine: Any = None) -> list[dict[str, Any]]:
+        """One dict per object per keyframe; see :meth:`to_dataframe`."""
+        matrix = check_affine(affine) if affine is not None else self._affine
+        with self._lock:
+            return object_records(self._doc, matrix)
+
+    def to_dataframe(self, affine: Any = None) -> pandas.DataFrame:
+        """One row per object per keyframe, in voxel and (with an affine) patient mm
+        coordinates.
+
+        Parameters
+        ----------
+        affine
+            4x4 matrix mapping ``(column, row, slice, 1)`` to patient LPS mm; default
+            :attr:`affine`. Without one, the mm columns are ``None``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`~dicom_annot_widget.labels.table.COLUMNS`: ids, class, plane,
+            slice, manual, source, review, confidence, author, times, ``geometry`` (JSON
+            form), ``points_voxel`` / ``points_mm`` (``(column, row, slice)`` / ``(x, y, z)``
+            LPS), ``area_px`` / ``area_mm2``, ``length_px`` / ``length_mm`` and ``answers``
+            (static + dynamic in force on that slice).
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (use :meth:`to_records` instead).
+        """
+        return records_to_dataframe(self.to_records(affine))
+
+
+def _empty(answer: Any) -> bool:
+    """None, an empty string or an empty list of options: 'no answer'."""
+    return answer is None or (isinstance(answer, (str, list, tuple, set, frozenset)) and not answer)
+
+
+_ADDER = {
+    "bounding_box": "box",
+    "polygon": "polygon",
+    "polyline": "polyline",
+    "point": "point",
+    "primitive": "primitive",
+    "bitmask": "mask",
+}
+
+
+def _plane_image(volume: npt.NDArray[Any], plane: str, k: int) -> npt.NDArray[Any]:
+    """The plane image ``k`` of a ``(slices, rows, columns)`` volume (a view)."""
+    if plane == "axial":
+        return volume[k]
+    if plane == "coronal":
+        return volume[:, k, :]
+    return volume[:, :, k]

@@ -1,0 +1,978 @@
+"""The label document (schema ``dicom-annot/1``): the interchange and persistence format.
+
+A :class:`LabelDocument` holds the series it belongs to (:class:`SeriesInfo`), the
+:class:`~dicom_annot_widget.labels.ontology.Ontology`, the objects (:class:`LabelObject`, each a
+track of keyframes on the slices of one plane), the frame classifications
+(:class:`FrameClassification`) and the measurements (:class:`Measurement`).
+
+All of these are immutable; a document changes only through
+:mod:`~dicom_annot_widget.labels.operations`, which swap whole objects in and out, so a reader
+never sees half an edit and keeping an old version costs nothing.
+
+:meth:`LabelDocument.to_json` and :meth:`LabelDocument.from_json` round-trip exactly. Loading
+refuses a malformed document with a :class:`~dicom_annot_widget.errors.LabelError` naming the
+bad field, e.g. ``objects[3].keyframes["12"].points: a polygon needs at least 3 distinct
+vertices, got 2``. The schema is documented in ``docs/labels.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from ..errors import LabelError
+from ._check import (
+    check_bool,
+    check_float,
+    check_int,
+    check_keys,
+    check_mapping,
+    check_opt_str,
+    check_sequence,
+    check_str,
+    check_timestamp,
+    describe,
+    fail,
+    merge_ranges,
+)
+from .geometry import PLANES, Geometry, _coords, parse_geometry
+from .ontology import Answer, ObjectClass, Ontology
+
+__all__ = [
+    "MEASUREMENT_KINDS",
+    "SCHEMA",
+    "DynamicAnswer",
+    "FrameClassification",
+    "Keyframe",
+    "LabelDocument",
+    "LabelObject",
+    "Measurement",
+    "SeriesInfo",
+]
+
+SCHEMA = "dicom-annot/1"
+"""The schema identifier written to and required in every label document."""
+
+MANUAL = "manual"
+INTERPOLATION = "interpolation"
+REVIEW_STATES: tuple[str | None, ...] = (None, "pending", "accepted")
+MEASUREMENT_KINDS: dict[str, tuple[int, int | None]] = {
+    "distance": (2, 2),
+    "angle": (3, 3),
+    "area": (3, None),
+}
+"""Measurement kind -> (minimum, maximum) number of points."""
+
+_UUID_CHARS = frozenset("0123456789abcdef-")
+_MAX_OBJECT_ID = 2**31 - 1
+
+
+def check_uuid(value: Any, path: str) -> str:
+    """A lower-case hyphenated UUID string (as ``str(uuid.uuid4())`` gives)."""
+    if (
+        not isinstance(value, str)
+        or len(value) != 36
+        or not _UUID_CHARS.issuperset(value)
+        or [len(p) for p in value.split("-")] != [8, 4, 4, 4, 12]
+    ):
+        fail(
+            path, f"{describe(value)} is not a UUID such as '1b4e28ba-2fa1-11d2-883f-0016d3cca427'"
+        )
+    return value
+
+
+def check_plane(value: Any, path: str) -> str:
+    if value not in PLANES:
+        fail(path, f"{describe(value)} is not a plane (one of {', '.join(PLANES)})")
+    return str(value)
+
+
+def check_source(value: Any, path: str) -> str:
+    """``"manual"``, ``"interpolation"`` or the name of the model that predicted the object."""
+    return check_str(value, path, max_len=200)
+
+
+# ---------------------------------------------------------------------------- series
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """What a label document needs to know about its series.
+
+    Parameters
+    ----------
+    series_instance_uid
+        The series the labels belong to (for NIfTI / NumPy volumes, whatever uid the reader
+        assigned).
+    shape
+        ``(slices, rows, columns)`` of the volume.
+    study_instance_uid, frame_of_reference_uid
+        Optional, recorded for exports.
+    """
+
+    series_instance_uid: str
+    shape: tuple[int, int, int]
+    study_instance_uid: str | None = None
+    frame_of_reference_uid: str | None = None
+
+    def __post_init__(self) -> None:
+        check_str(self.series_instance_uid, "series.series_instance_uid", max_len=256)
+        check_opt_str(self.study_instance_uid, "series.study_instance_uid", max_len=256)
+        check_opt_str(self.frame_of_reference_uid, "series.frame_of_reference_uid", max_len=256)
+        shape = check_sequence(self.shape, "series.shape")
+        if len(shape) != 3:
+            fail("series.shape", f"expected (slices, rows, columns), got {describe(self.shape)}")
+        dims = tuple(check_int(n, f"series.shape[{i}]", 1, 1_000_000) for i, n in enumerate(shape))
+        object.__setattr__(self, "shape", dims)
+
+    @classmethod
+    def coerce(cls, value: Any) -> SeriesInfo:
+        """A :class:`SeriesInfo` from itself, its dict form, or any object with attributes
+        ``series_instance_uid`` and ``shape`` (such as an opened series)."""
+        if isinstance(value, SeriesInfo):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_dict(value)
+        uid = getattr(value, "series_instance_uid", None)
+        shape = getattr(value, "shape", None)
+        if uid is None or shape is None:
+            raise LabelError(
+                f"series: expected a SeriesInfo, a dict or a series with 'series_instance_uid' "
+                f"and 'shape', got {type(value).__name__}"
+            )
+        return cls(
+            series_instance_uid=str(uid),
+            shape=tuple(int(n) for n in tuple(shape)[:3]),  # type: ignore[arg-type]
+            study_instance_uid=_opt_attr(value, "study_instance_uid"),
+            frame_of_reference_uid=_opt_attr(value, "frame_of_reference_uid"),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "series") -> SeriesInfo:
+        entry = check_mapping(data, path)
+        check_keys(
+            entry,
+            path,
+            required=("series_instance_uid", "shape"),
+            optional=("study_instance_uid", "frame_of_reference_uid"),
+        )
+        shape = entry["shape"]
+        if isinstance(shape, Mapping):
+            check_keys(shape, f"{path}.shape", required=("slices", "rows", "columns"))
+            dims = tuple(
+                check_int(shape[k], f"{path}.shape.{k}", 1, 1_000_000)
+                for k in ("slices", "rows", "columns")
+            )
+        else:
+            dims = tuple(check_sequence(shape, f"{path}.shape"))
+        try:
+            return cls(
+                series_instance_uid=entry["series_instance_uid"],
+                shape=dims,  # type: ignore[arg-type]
+                study_instance_uid=entry.get("study_instance_uid"),
+                frame_of_reference_uid=entry.get("frame_of_reference_uid"),
+            )
+        except LabelError as exc:
+            msg = str(exc)
+            raise LabelError(msg.replace("series.", f"{path}.", 1)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        slices, rows, columns = self.shape
+        return {
+            "series_instance_uid": self.series_instance_uid,
+            "study_instance_uid": self.study_instance_uid,
+            "frame_of_reference_uid": self.frame_of_reference_uid,
+            "shape": {"slices": slices, "rows": rows, "columns": columns},
+        }
+
+    def plane_size(self, plane: str) -> tuple[int, int, int]:
+        """``(width, height, number of slices)`` of the plane images."""
+        slices, rows, columns = self.shape
+        if plane == "axial":
+            return (columns, rows, slices)
+        if plane == "coronal":
+            return (columns, slices, rows)
+        if plane == "sagittal":
+            return (rows, slices, columns)
+        raise LabelError(f"{describe(plane)} is not a plane (one of {', '.join(PLANES)})")
+
+
+def _opt_attr(value: Any, name: str) -> str | None:
+    attr = getattr(value, name, None)
+    return None if attr is None else str(attr)
+
+
+# ---------------------------------------------------------------------------- objects
+
+
+@dataclass(frozen=True, slots=True)
+class Keyframe:
+    """The geometry of an object on one slice; ``manual`` is False for interpolated ones."""
+
+    geometry: Geometry
+    manual: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"manual": self.manual}
+        out.update(self.geometry.to_json())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicAnswer:
+    """An answer to a dynamic classification on the inclusive slice range ``[start, end]``."""
+
+    classification: str
+    answer: Answer
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        answer = list(self.answer) if isinstance(self.answer, tuple) else self.answer
+        return {
+            "classification": self.classification,
+            "answer": answer,
+            "range": [self.start, self.end],
+        }
+
+
+def _answer_json(answer: Answer) -> Any:
+    return list(answer) if isinstance(answer, tuple) else answer
+
+
+@dataclass(frozen=True)
+class LabelObject:
+    """One annotated object: a track of keyframes on slices of one plane, with its answers.
+
+    Immutable; change it through :class:`~dicom_annot_widget.labels.Labels`.
+    """
+
+    uuid: str
+    object_id: int
+    feature: str
+    shape: str
+    plane: str
+    keyframes: Mapping[int, Keyframe]
+    static: Mapping[str, Answer] = field(default_factory=lambda: types.MappingProxyType({}))
+    dynamic: tuple[DynamicAnswer, ...] = ()
+    source: str = MANUAL
+    review: str | None = None
+    confidence: float | None = None
+    author: str | None = None
+    created: str = ""
+    modified: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.keyframes, types.MappingProxyType):
+            ordered = dict(sorted(self.keyframes.items()))
+            object.__setattr__(self, "keyframes", types.MappingProxyType(ordered))
+        if not isinstance(self.static, types.MappingProxyType):
+            object.__setattr__(self, "static", types.MappingProxyType(dict(self.static)))
+
+    def __hash__(self) -> int:
+        return hash((self.uuid, self.modified))
+
+    def __repr__(self) -> str:
+        slices = self.slices
+        span = f"{slices[0]}..{slices[-1]}" if slices else "none"
+        return (
+            f"LabelObject(object_id={self.object_id}, feature={self.feature!r}, "
+            f"plane={self.plane!r}, keyframes={len(slices)}, slices={span}, "
+            f"source={self.source!r}, uuid={self.uuid!r})"
+        )
+
+    @property
+    def slices(self) -> tuple[int, ...]:
+        """Slices with a keyframe, ascending."""
+        return tuple(self.keyframes)
+
+    @property
+    def is_prediction(self) -> bool:
+        """Whether the object came from a model (its source is neither manual nor interpolation)."""
+        return self.source not in (MANUAL, INTERPOLATION)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the object is a prediction that has not been accepted yet."""
+        return self.review == "pending"
+
+    def dynamic_answer(self, classification: str, slice: int) -> Answer | None:
+        """The answer to dynamic classification ``classification`` on ``slice``, or None."""
+        for entry in self.dynamic:
+            if entry.classification == classification and entry.start <= slice <= entry.end:
+                return entry.answer
+        return None
+
+    def answers_at(self, slice: int) -> dict[str, Answer]:
+        """Static answers plus the dynamic answers in force on ``slice``."""
+        out = dict(self.static)
+        for entry in self.dynamic:
+            if entry.start <= slice <= entry.end:
+                out[entry.classification] = entry.answer
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (a fresh dict; safe to modify)."""
+        return json.loads(self._json_text)
+
+    @cached_property
+    def _json_text(self) -> str:
+        return json.dumps(self._to_json_dict(), separators=(",", ":"), ensure_ascii=False)
+
+    def _to_json_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "object_id": self.object_id,
+            "feature": self.feature,
+            "shape": self.shape,
+            "plane": self.plane,
+            "source": self.source,
+            "review": self.review,
+            "confidence": self.confidence,
+            "author": self.author,
+            "created": self.created,
+            "modified": self.modified,
+            "static": {k: _answer_json(v) for k, v in self.static.items()},
+            "dynamic": [d.to_json() for d in self.dynamic],
+            "keyframes": {str(k): kf.to_json() for k, kf in self.keyframes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class FrameClassification:
+    """An answer to a frame classification on one or more slice ranges of a plane."""
+
+    uuid: str
+    classification: str
+    plane: str
+    answers: Mapping[str, Answer]
+    """Classification id -> answer: the top-level one and any nested ones."""
+    ranges: tuple[tuple[int, int], ...]
+    """Inclusive ``(start, end)`` slice ranges, sorted, neither overlapping nor touching."""
+    author: str | None = None
+    created: str = ""
+    modified: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.answers, types.MappingProxyType):
+            object.__setattr__(self, "answers", types.MappingProxyType(dict(self.answers)))
+
+    def __hash__(self) -> int:
+        return hash((self.uuid, self.modified))
+
+    @property
+    def answer(self) -> Answer:
+        """The answer to the top-level classification."""
+        return self.answers[self.classification]
+
+    def covers(self, slice: int) -> bool:
+        return any(a <= slice <= b for a, b in self.ranges)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "classification": self.classification,
+            "plane": self.plane,
+            "answers": {k: _answer_json(v) for k, v in self.answers.items()},
+            "ranges": [[a, b] for a, b in self.ranges],
+            "author": self.author,
+            "created": self.created,
+            "modified": self.modified,
+        }
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measurement drawn on one slice: ``distance`` (2 points), ``angle`` (3, vertex in the
+    middle) or ``area`` (a polygon of 3 or more)."""
+
+    uuid: str
+    kind: str
+    plane: str
+    slice: int
+    points: tuple[tuple[float, float], ...]
+    label: str = ""
+    author: str | None = None
+    created: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "kind": self.kind,
+            "plane": self.plane,
+            "slice": self.slice,
+            "points": [[x, y] for x, y in self.points],
+            "label": self.label,
+            "author": self.author,
+            "created": self.created,
+        }
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def slice_key(key: Any, n: int, path: str) -> int:
+    """A keyframe key: a slice index as a canonical decimal string (``"12"``) or an int."""
+    if isinstance(key, str):
+        if not key.isdigit() or (len(key) > 1 and key[0] == "0"):
+            fail(path, f"keyframe key {key!r} is not a slice number")
+        value = int(key)
+    else:
+        value = check_int(key, path)
+    if not 0 <= value < n:
+        fail(path, f"slice {value} is out of range (the plane has slices 0..{n - 1})")
+    return value
+
+
+def check_slice(value: Any, n: int, path: str) -> int:
+    result = check_int(value, path)
+    if not 0 <= result < n:
+        fail(path, f"slice {result} is out of range (the plane has slices 0..{n - 1})")
+    return result
+
+
+def check_range(value: Any, n: int, path: str) -> tuple[int, int]:
+    pair = check_sequence(value, path)
+    if len(pair) != 2:
+        fail(path, f"a slice range is [start, end], got {describe(value)}")
+    start = check_slice(pair[0], n, f"{path}[0]")
+    end = check_slice(pair[1], n, f"{path}[1]")
+    if start > end:
+        fail(path, f"range start {start} is after its end {end}")
+    return (start, end)
+
+
+def check_static_answers(
+    ontology: Ontology, feature: str, raw: Any, path: str, *, by_name: bool = False
+) -> dict[str, Answer]:
+    """Validate static answers of an object of class ``feature`` (nesting included)."""
+    answers = check_mapping(raw, path)
+    out: dict[str, Answer] = {}
+    for cid, value in answers.items():
+        where = f"{path}[{cid!r}]"
+        if by_name:
+            cid = ontology.resolve_classification(cid, feature, where)
+        else:
+            _check_owned(ontology, cid, feature, where)
+        if ontology.is_dynamic(cid):
+            fail(where, f"classification {cid!r} is dynamic; give it in 'dynamic' with a range")
+        out[cid] = ontology.normalize_answer(cid, value, where, by_name=by_name)
+    for cid in out:
+        parent = ontology.classification_parent(cid)
+        if parent is not None:
+            pcid, option = parent
+            if pcid not in out or not ontology.answer_selects(pcid, out[pcid], option):
+                fail(
+                    f"{path}[{cid!r}]",
+                    f"nested classification {cid!r} is answered but its parent {pcid!r} "
+                    f"does not have option {option!r} chosen",
+                )
+    return out
+
+
+def _check_owned(ontology: Ontology, cid: Any, owner: str | None, path: str) -> None:
+    if not isinstance(cid, str):
+        fail(path, f"unknown classification {describe(cid)}")
+    try:
+        actual = ontology.classification_owner(cid)
+    except KeyError:
+        fail(path, f"unknown classification {cid!r}")
+    if actual != owner:
+        where = f"object class {owner!r}" if owner else "frame classifications"
+        fail(path, f"classification {cid!r} does not belong to {where}")
+
+
+def prune_static(ontology: Ontology, answers: Mapping[str, Answer]) -> dict[str, Answer]:
+    """Drop nested answers whose parent option is no longer chosen (recursively)."""
+    out = dict(answers)
+    changed = True
+    while changed:
+        changed = False
+        for cid in list(out):
+            parent = ontology.classification_parent(cid)
+            if parent is not None:
+                pcid, option = parent
+                if pcid not in out or not ontology.answer_selects(pcid, out[pcid], option):
+                    del out[cid]
+                    changed = True
+    return out
+
+
+def _allowed_ranges(
+    ontology: Ontology, entries: Iterable[DynamicAnswer], parent: str, option: str
+) -> list[tuple[int, int]]:
+    return merge_ranges(
+        (e.start, e.end)
+        for e in entries
+        if e.classification == parent and ontology.answer_selects(parent, e.answer, option)
+    )
+
+
+def check_dynamic_answers(
+    ontology: Ontology, feature: str, raw: Any, n: int, path: str
+) -> tuple[DynamicAnswer, ...]:
+    """Validate dynamic answers of an object of class ``feature`` on a plane of ``n`` slices."""
+    items = check_sequence(raw, path)
+    entries: list[DynamicAnswer] = []
+    for i, item in enumerate(items):
+        where = f"{path}[{i}]"
+        entry = check_mapping(item, where)
+        check_keys(entry, where, required=("classification", "answer", "range"))
+        cid = entry["classification"]
+        _check_owned(ontology, cid, feature, f"{where}.classification")
+        if not ontology.is_dynamic(cid):
+            fail(f"{where}.classification", f"classification {cid!r} is static, not dynamic")
+        answer = ontology.normalize_answer(cid, entry["answer"], f"{where}.answer", by_name=False)
+        start, end = check_range(entry["range"], n, f"{where}.range")
+        entries.append(DynamicAnswer(cid, answer, start, end))
+    return validate_dynamic(ontology, entries, path)
+
+
+def validate_dynamic(
+    ontology: Ontology, entries: Sequence[DynamicAnswer], path: str
+) -> tuple[DynamicAnswer, ...]:
+    """Check overlaps and nesting of dynamic answers; returns them sorted."""
+    ordered = sorted(entries, key=lambda e: (e.classification, e.start))
+    for prev, cur in itertools.pairwise(ordered):
+        if prev.classification == cur.classification and cur.start <= prev.end:
+            fail(
+                path,
+                f"answers to {cur.classification!r} overlap on slices {cur.start}..{prev.end}",
+            )
+    for entry in ordered:
+        parent = ontology.classification_parent(entry.classification)
+        if parent is None:
+            continue
+        pcid, option = parent
+        allowed = _allowed_ranges(ontology, ordered, pcid, option)
+        if not any(a <= entry.start and entry.end <= b for a, b in allowed):
+            fail(
+                path,
+                f"nested classification {entry.classification!r} is answered on slices "
+                f"{entry.start}..{entry.end}, where its parent {pcid!r} does not have option "
+                f"{option!r} chosen",
+            )
+    return tuple(ordered)
+
+
+def prune_dynamic(ontology: Ontology, entries: Sequence[DynamicAnswer]) -> list[DynamicAnswer]:
+    """Clip nested dynamic answers to the slices where their parent option is chosen."""
+    current = list(entries)
+    changed = True
+    while changed:
+        changed = False
+        out: list[DynamicAnswer] = []
+        for entry in current:
+            parent = ontology.classification_parent(entry.classification)
+            if parent is None:
+                out.append(entry)
+                continue
+            allowed = _allowed_ranges(ontology, current, *parent)
+            pieces = [
+                (max(a, entry.start), min(b, entry.end))
+                for a, b in allowed
+                if a <= entry.end and b >= entry.start
+            ]
+            if pieces != [(entry.start, entry.end)]:
+                changed = True
+            out.extend(DynamicAnswer(entry.classification, entry.answer, a, b) for a, b in pieces)
+        current = out
+    return current
+
+
+def check_frame_answers(
+    ontology: Ontology, classification: str, raw: Any, path: str, *, by_name: bool = False
+) -> dict[str, Answer]:
+    """Validate the answers of a frame classification instance of top-level ``classification``."""
+    answers = check_mapping(raw, path)
+    out: dict[str, Answer] = {}
+    for cid, value in answers.items():
+        where = f"{path}[{cid!r}]"
+        if by_name:
+            cid = ontology.resolve_classification(cid, None, where)
+        else:
+            _check_owned(ontology, cid, None, where)
+        if ontology.classification_root(cid) != classification:
+            fail(where, f"classification {cid!r} is not part of {classification!r}")
+        out[cid] = ontology.normalize_answer(cid, value, where, by_name=by_name)
+    if classification not in out:
+        fail(path, f"the answer to {classification!r} itself is missing")
+    for cid in out:
+        parent = ontology.classification_parent(cid)
+        if parent is not None:
+            pcid, option = parent
+            if pcid not in out or not ontology.answer_selects(pcid, out[pcid], option):
+                fail(
+                    f"{path}[{cid!r}]",
+                    f"nested classification {cid!r} is answered but its parent {pcid!r} "
+                    f"does not have option {option!r} chosen",
+                )
+    return out
+
+
+def _parse_keyframes(
+    cls: ObjectClass, raw: Any, width: int, height: int, n: int, path: str
+) -> dict[int, Keyframe]:
+    frames = check_mapping(raw, path)
+    out: dict[int, Keyframe] = {}
+    for key, value in frames.items():
+        where = f'{path}["{key}"]'
+        k = slice_key(key, n, where)
+        if k in out:
+            fail(where, f"slice {k} appears twice")
+        entry = check_mapping(value, where)
+        if "manual" not in entry:
+            fail(where, "missing required field 'manual'")
+        manual = check_bool(entry["manual"], f"{where}.manual")
+        out[k] = Keyframe(parse_geometry(cls, entry, width, height, where), manual)
+    return out
+
+
+_OBJECT_KEYS = (
+    "uuid",
+    "object_id",
+    "feature",
+    "shape",
+    "plane",
+    "source",
+    "review",
+    "confidence",
+    "author",
+    "created",
+    "modified",
+    "static",
+    "dynamic",
+    "keyframes",
+)
+
+
+def parse_object(ontology: Ontology, series: SeriesInfo, raw: Any, path: str) -> LabelObject:
+    """Validate the JSON form of one object (every field required)."""
+    entry = check_mapping(raw, path)
+    check_keys(entry, path, required=_OBJECT_KEYS)
+    uid = check_uuid(entry["uuid"], f"{path}.uuid")
+    object_id = check_int(entry["object_id"], f"{path}.object_id", 1, _MAX_OBJECT_ID)
+    feature = entry["feature"]
+    if not isinstance(feature, str) or not ontology.has_feature_id(feature):
+        known = ", ".join(repr(c.id) for c in ontology.objects) or "none"
+        fail(f"{path}.feature", f"unknown object class {describe(feature)} (known: {known})")
+    cls = ontology.feature(feature)
+    if entry["shape"] != cls.shape:
+        fail(
+            f"{path}.shape",
+            f"{describe(entry['shape'])} does not match the shape of {feature!r} ({cls.shape})",
+        )
+    plane = check_plane(entry["plane"], f"{path}.plane")
+    width, height, n = series.plane_size(plane)
+    source = check_source(entry["source"], f"{path}.source")
+    review = entry["review"]
+    if review not in REVIEW_STATES:
+        fail(f"{path}.review", f"{describe(review)} is not null, 'pending' or 'accepted'")
+    if review is not None and source in (MANUAL, INTERPOLATION):
+        fail(f"{path}.review", f"only predictions have a review state, not {source!r} objects")
+    confidence = entry["confidence"]
+    if confidence is not None:
+        confidence = check_float(confidence, f"{path}.confidence")
+        if not 0.0 <= confidence <= 1.0:
+            fail(f"{path}.confidence", f"{confidence} is not between 0 and 1")
+    author = check_opt_str(entry["author"], f"{path}.author", max_len=200)
+    created = check_timestamp(entry["created"], f"{path}.created")
+    modified = check_timestamp(entry["modified"], f"{path}.modified")
+    static = check_static_answers(ontology, feature, entry["static"], f"{path}.static")
+    dynamic = check_dynamic_answers(ontology, feature, entry["dynamic"], n, f"{path}.dynamic")
+    keyframes = _parse_keyframes(cls, entry["keyframes"], width, height, n, f"{path}.keyframes")
+    return LabelObject(
+        uuid=uid,
+        object_id=object_id,
+        feature=feature,
+        shape=cls.shape,
+        plane=plane,
+        keyframes=keyframes,
+        static=static,
+        dynamic=dynamic,
+        source=source,
+        review=review,
+        confidence=confidence,
+        author=author,
+        created=created,
+        modified=modified,
+    )
+
+
+def parse_frame_classification(
+    ontology: Ontology, series: SeriesInfo, raw: Any, path: str
+) -> FrameClassification:
+    entry = check_mapping(raw, path)
+    check_keys(
+        entry,
+        path,
+        required=(
+            "uuid",
+            "classification",
+            "plane",
+            "answers",
+            "ranges",
+            "author",
+            "created",
+            "modified",
+        ),
+    )
+    uid = check_uuid(entry["uuid"], f"{path}.uuid")
+    cid = entry["classification"]
+    _check_owned(ontology, cid, None, f"{path}.classification")
+    if ontology.classification_parent(cid) is not None:
+        fail(f"{path}.classification", f"{cid!r} is nested; give its top-level classification")
+    plane = check_plane(entry["plane"], f"{path}.plane")
+    n = series.plane_size(plane)[2]
+    answers = check_frame_answers(ontology, cid, entry["answers"], f"{path}.answers")
+    raw_ranges = check_sequence(entry["ranges"], f"{path}.ranges")
+    if not raw_ranges:
+        fail(f"{path}.ranges", "needs at least one slice range")
+    ranges = [check_range(r, n, f"{path}.ranges[{i}]") for i, r in enumerate(raw_ranges)]
+    return FrameClassification(
+        uuid=uid,
+        classification=cid,
+        plane=plane,
+        answers=answers,
+        ranges=tuple(merge_ranges(ranges)),
+        author=check_opt_str(entry["author"], f"{path}.author", max_len=200),
+        created=check_timestamp(entry["created"], f"{path}.created"),
+        modified=check_timestamp(entry["modified"], f"{path}.modified"),
+    )
+
+
+def parse_measurement(series: SeriesInfo, raw: Any, path: str) -> Measurement:
+    entry = check_mapping(raw, path)
+    check_keys(
+        entry,
+        path,
+        required=("uuid", "kind", "plane", "slice", "points", "label", "author", "created"),
+    )
+    uid = check_uuid(entry["uuid"], f"{path}.uuid")
+    kind = entry["kind"]
+    if kind not in MEASUREMENT_KINDS:
+        fail(f"{path}.kind", f"{describe(kind)} is not one of {', '.join(MEASUREMENT_KINDS)}")
+    plane = check_plane(entry["plane"], f"{path}.plane")
+    width, height, n = series.plane_size(plane)
+    k = check_slice(entry["slice"], n, f"{path}.slice")
+    points = _coords(entry["points"], f"{path}.points", width, height)
+    lo, hi = MEASUREMENT_KINDS[kind]
+    if len(points) < lo or (hi is not None and len(points) > hi):
+        count = str(lo) if hi == lo else f"at least {lo}"
+        article = "an" if kind[0] in "aeiou" else "a"
+        fail(
+            f"{path}.points",
+            f"{article} {kind} measurement needs {count} points, got {len(points)}",
+        )
+    if len(set(points)) < min(len(points), 2 if kind != "area" else 3):
+        fail(f"{path}.points", f"the points of the {kind} measurement coincide")
+    return Measurement(
+        uuid=uid,
+        kind=kind,
+        plane=plane,
+        slice=k,
+        points=tuple(points),
+        label=check_str(entry["label"], f"{path}.label", max_len=1000, allow_empty=True),
+        author=check_opt_str(entry["author"], f"{path}.author", max_len=200),
+        created=check_timestamp(entry["created"], f"{path}.created"),
+    )
+
+
+def check_frame_overlaps(frames: Iterable[FrameClassification], path: str) -> None:
+    """Two instances of one frame classification must not cover the same slice of a plane."""
+    seen: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for fc in frames:
+        seen.setdefault((fc.classification, fc.plane), []).extend(
+            (a, b, fc.uuid) for a, b in fc.ranges
+        )
+    for (cid, plane), spans in seen.items():
+        spans.sort()
+        for (_a0, b0, u0), (a1, _b1, u1) in itertools.pairwise(spans):
+            if a1 <= b0:
+                fail(
+                    path,
+                    f"frame classification {cid!r} has two answers on {plane} slice {a1} "
+                    f"(instances {u0} and {u1})",
+                )
+
+
+# ---------------------------------------------------------------------------- document
+
+
+class LabelDocument:
+    """All labels of one series: objects, frame classifications and measurements.
+
+    Parameters
+    ----------
+    series
+        The series the labels belong to.
+    ontology
+        The ontology the labels follow.
+    """
+
+    def __init__(self, series: SeriesInfo, ontology: Ontology) -> None:
+        self.series = series
+        self.ontology = ontology
+        self.objects: dict[str, LabelObject] = {}
+        self.frame_classifications: dict[str, FrameClassification] = {}
+        self.measurements: dict[str, Measurement] = {}
+        self.revision = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"LabelDocument(series={self.series.series_instance_uid!r}, "
+            f"objects={len(self.objects)}, keyframes={self.keyframe_count}, "
+            f"frame_classifications={len(self.frame_classifications)}, "
+            f"measurements={len(self.measurements)}, revision={self.revision})"
+        )
+
+    @property
+    def keyframe_count(self) -> int:
+        return sum(len(o.keyframes) for o in self.objects.values())
+
+    def copy(self) -> LabelDocument:
+        """A copy sharing the (immutable) objects."""
+        doc = LabelDocument(self.series, self.ontology)
+        doc.objects = dict(self.objects)
+        doc.frame_classifications = dict(self.frame_classifications)
+        doc.measurements = dict(self.measurements)
+        doc.revision = self.revision
+        return doc
+
+    def plane_size(self, plane: str) -> tuple[int, int, int]:
+        """``(width, height, number of slices)`` of the plane images of the series."""
+        return self.series.plane_size(plane)
+
+    def next_object_id(self) -> int:
+        return max((o.object_id for o in self.objects.values()), default=0) + 1
+
+    def same_content(self, other: LabelDocument) -> bool:
+        """Whether both documents hold the same labels (revision ignored)."""
+        return (
+            self.series == other.series
+            and self.ontology == other.ontology
+            and self.objects == other.objects
+            and self.frame_classifications == other.frame_classifications
+            and self.measurements == other.measurements
+        )
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-compatible dict form (schema ``dicom-annot/1``)."""
+        return json.loads(self.to_json())
+
+    def to_json(self, indent: int | None = None) -> str:
+        """Serialise to JSON text. Objects cache their text, so this is cheap after an edit."""
+        if indent is not None:
+            return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        head = json.dumps(
+            {
+                "schema": SCHEMA,
+                "revision": self.revision,
+                "series": self.series.to_dict(),
+                "ontology": self.ontology.to_dict(),
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        objects = ",".join(o._json_text for o in self.objects.values())
+        tail = json.dumps(
+            {
+                "frame_classifications": [
+                    f.to_json()
+                    for f in sorted(
+                        self.frame_classifications.values(),
+                        key=lambda f: (f.plane, f.classification, f.ranges[0], f.uuid),
+                    )
+                ],
+                "measurements": [
+                    m.to_json()
+                    for m in sorted(self.measurements.values(), key=lambda m: (m.created, m.uuid))
+                ],
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return f'{head[:-1]},"objects":[{objects}],{tail[1:]}'
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, ontology: Ontology | None = None) -> LabelDocument:
+        """Parse and validate a label document.
+
+        Parameters
+        ----------
+        text
+            JSON text in schema ``dicom-annot/1``.
+        ontology
+            Validate the labels against this ontology instead of the one stored in the
+            document (for example a newer version of the project's ontology); the result then
+            carries this ontology.
+
+        Raises
+        ------
+        LabelError
+            If the text is not JSON, not this schema, or any field is invalid; the message
+            names the field (``objects[3].keyframes["12"].points[1]: ...``).
+        """
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise LabelError(f"not a label document: invalid JSON ({exc})") from None
+        return cls.from_dict(data, ontology=ontology)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, ontology: Ontology | None = None) -> LabelDocument:
+        """Validate the dict form; see :meth:`from_json`."""
+        root = check_mapping(data, "document")
+        schema = root.get("schema")
+        if schema != SCHEMA:
+            if isinstance(schema, str) and schema.startswith("dicom-annot/"):
+                fail("schema", f"{schema!r} is not supported by this version (it reads {SCHEMA})")
+            fail(
+                "schema", f"{describe(schema)} is not a label document schema (expected {SCHEMA!r})"
+            )
+        check_keys(
+            root,
+            "document",
+            required=("schema", "series", "ontology", "objects"),
+            optional=("revision", "frame_classifications", "measurements"),
+        )
+        series = SeriesInfo.from_dict(root["series"], "series")
+        stored = Ontology.from_dict(root["ontology"])
+        doc = cls(series, ontology if ontology is not None else stored)
+        doc.revision = check_int(root.get("revision", 0), "revision", 0)
+        ids: dict[int, int] = {}
+        for i, raw in enumerate(check_sequence(root["objects"], "objects")):
+            obj = parse_object(doc.ontology, series, raw, f"objects[{i}]")
+            if obj.uuid in doc.objects:
+                fail(f"objects[{i}].uuid", f"duplicate uuid {obj.uuid}")
+            if obj.object_id in ids:
+                fail(
+                    f"objects[{i}].object_id",
+                    f"object_id {obj.object_id} is also used by objects[{ids[obj.object_id]}]",
+                )
+            ids[obj.object_id] = i
+            doc.objects[obj.uuid] = obj
+        if list(ids) != sorted(ids):  # keep objects ordered by object_id
+            doc.objects = dict(sorted(doc.objects.items(), key=lambda kv: kv[1].object_id))
+        frames = check_sequence(root.get("frame_classifications", []), "frame_classifications")
+        for i, raw in enumerate(frames):
+            fc = parse_frame_classification(
+                doc.ontology, series, raw, f"frame_classifications[{i}]"
+            )
+            if fc.uuid in doc.frame_classifications:
+                fail(f"frame_classifications[{i}].uuid", f"duplicate uuid {fc.uuid}")
+            doc.frame_classifications[fc.uuid] = fc
+        check_frame_overlaps(doc.frame_classifications.values(), "frame_classifications")
+        for i, raw in enumerate(check_sequence(root.get("measurements", []), "measurements")):
+            m = parse_measurement(series, raw, f"measurements[{i}]")
+            if m.uuid in doc.measurements:
+                fail(f"measurements[{i}].uuid", f"duplicate uuid {m.uuid}")
+            doc.measurements[m.uuid] = m
+        return doc

@@ -1,0 +1,578 @@
+"""Keyframe geometry: boxes, polygons, polylines, points, primitives and mask slices.
+
+Coordinates are *plane* coordinates ``(u, v)`` in voxels of the series, pixel centres at
+integers, so a plane image of ``width x height`` pixels covers ``[-0.5, width - 0.5] x
+[-0.5, height - 0.5]``. How ``(u, v, slice)`` maps to the volume's ``(column, row, slice)``
+depends on the plane (see :func:`plane_to_voxel`).
+
+All geometry classes are immutable. Validation is strict: finite coordinates inside the image,
+polygons with at least 3 distinct vertices and a non-zero area, boxes with a non-zero area,
+polylines with at least 2 distinct vertices, primitives with every template node, non-empty
+masks of the plane's size.
+
+Masks are stored as run lengths: ``uint32`` little-endian counts, alternating background and
+foreground runs starting with background (the first count may be 0), over the plane image in
+row-major order (``v`` then ``u``), base64-encoded. The counts add up to ``width * height``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import math
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ._check import check_float, check_keys, check_mapping, check_sequence, describe, fail
+from .ontology import EDGE_VISIBILITY, ObjectClass
+
+__all__ = [
+    "PLANES",
+    "Box",
+    "Geometry",
+    "Mask",
+    "Point",
+    "Polygon",
+    "Polyline",
+    "Primitive",
+    "decode_mask",
+    "encode_mask",
+    "geometry_from_value",
+    "parse_geometry",
+    "plane_to_voxel",
+]
+
+PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
+"""The planes an object can be drawn in."""
+
+_AREA_EPS = 1e-9
+
+DECIMALS = 3
+"""New coordinates are rounded to this many decimals (1/1000 voxel): plenty for annotation,
+and it keeps label files small and fast to read and write."""
+
+Coord = tuple[float, float]
+_PAIR_TYPES = frozenset({list, tuple})
+_NUMBER_TYPES = frozenset({float, int})
+
+
+def plane_to_voxel(plane: str, u: float, v: float, s: float) -> tuple[float, float, float]:
+    """Map plane coordinates ``(u, v)`` on slice ``s`` to volume ``(column, row, slice)``.
+
+    ========  ==========  ===========  ===========
+    plane     u           v            slice index
+    ========  ==========  ===========  ===========
+    axial     column      row          slice
+    coronal   column      slice        row
+    sagittal  row         slice        column
+    ========  ==========  ===========  ===========
+
+    So a coronal plane image is ``volume[:, row, :]`` (shape ``(slices, columns)``) and a
+    sagittal one ``volume[:, :, column]`` (shape ``(slices, rows)``), as NumPy slices them.
+    """
+    if plane == "axial":
+        return (u, v, s)
+    if plane == "coronal":
+        return (u, s, v)
+    return (s, u, v)
+
+
+def _shoelace(points: Sequence[Coord]) -> float:
+    return _area_xy([p[0] for p in points], [p[1] for p in points])
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Axis-aligned bounding box ``[x0, x1] x [y0, y1]`` with ``x0 < x1``, ``y0 < y1``."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    shape: ClassVar[str] = "bounding_box"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"box": [self.x0, self.y0, self.x1, self.y1]}
+
+    @property
+    def vertices(self) -> tuple[Coord, ...]:
+        """The two defining corners ``(x0, y0)``, ``(x1, y1)``."""
+        return ((self.x0, self.y0), (self.x1, self.y1))
+
+    @property
+    def corners(self) -> tuple[Coord, ...]:
+        """The four corners, clockwise on screen from the top left."""
+        return ((self.x0, self.y0), (self.x1, self.y0), (self.x1, self.y1), (self.x0, self.y1))
+
+    @property
+    def area(self) -> float:
+        """Area in square pixels."""
+        return (self.x1 - self.x0) * (self.y1 - self.y0)
+
+
+@dataclass(frozen=True, slots=True)
+class Polygon:
+    """Closed polygon (the last vertex connects to the first; not repeated)."""
+
+    points: tuple[Coord, ...]
+    shape: ClassVar[str] = "polygon"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"points": [[x, y] for x, y in self.points]}
+
+    @property
+    def vertices(self) -> tuple[Coord, ...]:
+        return self.points
+
+    @property
+    def area(self) -> float:
+        """Area in square pixels (shoelace formula)."""
+        return _shoelace(self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class Polyline:
+    """Open polyline."""
+
+    points: tuple[Coord, ...]
+    shape: ClassVar[str] = "polyline"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"points": [[x, y] for x, y in self.points]}
+
+    @property
+    def vertices(self) -> tuple[Coord, ...]:
+        return self.points
+
+    @property
+    def length(self) -> float:
+        """Length in pixels."""
+        return sum(math.dist(a, b) for a, b in itertools.pairwise(self.points))
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A keypoint."""
+
+    x: float
+    y: float
+    shape: ClassVar[str] = "point"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"point": [self.x, self.y]}
+
+    @property
+    def vertices(self) -> tuple[Coord, ...]:
+        return ((self.x, self.y),)
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """A placed skeleton template: one position per template node, one state per edge."""
+
+    node_ids: tuple[str, ...]
+    positions: tuple[Coord, ...]
+    edges: tuple[str, ...]
+    """Per template edge: ``"visible"``, ``"occluded"`` or ``"invisible"``."""
+    shape: ClassVar[str] = "primitive"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "nodes": {
+                nid: [x, y] for nid, (x, y) in zip(self.node_ids, self.positions, strict=True)
+            },
+            "edges": list(self.edges),
+        }
+
+    @property
+    def vertices(self) -> tuple[Coord, ...]:
+        return self.positions
+
+    @property
+    def nodes(self) -> dict[str, Coord]:
+        """Node id -> position."""
+        return dict(zip(self.node_ids, self.positions, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Mask:
+    """One slice of a bitmask object, run-length encoded (see the module docstring)."""
+
+    rle: str
+    width: int
+    height: int
+    area: int = field(compare=False)
+    """Number of foreground pixels."""
+    shape: ClassVar[str] = "bitmask"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mask": self.rle}
+
+    @property
+    def vertices(self) -> tuple[Coord, ...]:
+        return ()
+
+    def to_array(self) -> npt.NDArray[np.bool_]:
+        """The slice as a boolean array of shape ``(height, width)``."""
+        return decode_mask(self.rle, self.height, self.width)
+
+    @classmethod
+    def from_array(cls, mask: Any, path: str = "mask") -> Mask:
+        """Encode a 2D array (non-zero = foreground) of shape ``(height, width)``."""
+        array = np.asarray(mask)
+        if array.ndim != 2:
+            fail(path, f"expected a 2D array, got shape {array.shape}")
+        if array.dtype != np.bool_:
+            if not (np.issubdtype(array.dtype, np.integer) or array.dtype.kind == "f"):
+                fail(path, f"expected a boolean or numeric array, got dtype {array.dtype}")
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                fail(path, "the mask contains NaN or infinite values")
+            array = array != 0
+        height, width = array.shape
+        rle, area = encode_mask(array)
+        return cls(rle=rle, width=int(width), height=int(height), area=area)
+
+
+Geometry = Box | Polygon | Polyline | Point | Primitive | Mask
+"""Any keyframe geometry."""
+
+GEOMETRY_TYPES: dict[str, type] = {
+    "bounding_box": Box,
+    "polygon": Polygon,
+    "polyline": Polyline,
+    "point": Point,
+    "primitive": Primitive,
+    "bitmask": Mask,
+}
+
+GEOMETRY_KEYS: dict[str, tuple[str, ...]] = {
+    "bounding_box": ("box",),
+    "polygon": ("points",),
+    "polyline": ("points",),
+    "point": ("point",),
+    "primitive": ("nodes", "edges"),
+    "bitmask": ("mask",),
+}
+
+
+# ---------------------------------------------------------------------------- masks
+
+
+def encode_mask(mask: npt.NDArray[np.bool_]) -> tuple[str, int]:
+    """Run-length encode a boolean 2D array; returns ``(base64 text, foreground count)``."""
+    flat = np.ascontiguousarray(mask, dtype=np.bool_).ravel()
+    if flat.size == 0:
+        return "", 0
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    bounds = np.concatenate(([0], change, [flat.size]))
+    runs = np.diff(bounds)
+    if flat[0]:
+        runs = np.concatenate(([0], runs))
+    area = int(runs[1::2].sum())
+    return base64.b64encode(runs.astype("<u4").tobytes()).decode("ascii"), area
+
+
+def _mask_runs(rle: Any, height: int, width: int, path: str) -> npt.NDArray[np.uint32]:
+    if not isinstance(rle, str):
+        fail(path, f"expected a base64 string of run lengths, got {describe(rle)}")
+    try:
+        raw = base64.b64decode(rle, validate=True)
+    except (binascii.Error, ValueError):
+        fail(path, "is not valid base64")
+    if len(raw) % 4:
+        fail(path, f"decodes to {len(raw)} bytes, not a whole number of uint32 run lengths")
+    runs = np.frombuffer(raw, dtype="<u4")
+    total = int(runs.sum(dtype=np.uint64))
+    if total != height * width:
+        fail(
+            path,
+            f"run lengths add up to {total} pixels, but the plane image has "
+            f"{height} x {width} = {height * width}",
+        )
+    return runs
+
+
+def decode_mask(rle: str, height: int, width: int) -> npt.NDArray[np.bool_]:
+    """Decode :func:`encode_mask` output to a boolean array of shape ``(height, width)``."""
+    runs = _mask_runs(rle, height, width, "mask")
+    values = (np.arange(runs.size) % 2).astype(np.bool_)
+    return np.repeat(values, runs.astype(np.intp)).reshape(height, width)
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _slow_coord(p: Any, path: str, width: int, height: int) -> Coord:
+    pair = check_sequence(p, path)
+    if len(pair) != 2:
+        fail(path, f"expected [x, y], got {describe(p)}")
+    x = check_float(pair[0], f"{path}[0]")
+    y = check_float(pair[1], f"{path}[1]")
+    _check_inside(x, y, path, width, height)
+    return (x, y)
+
+
+def _check_inside(x: float, y: float, path: str, width: int, height: int) -> None:
+    if not (-0.5 <= x <= width - 0.5 and -0.5 <= y <= height - 0.5):
+        fail(
+            path,
+            f"({x}, {y}) lies outside the image [-0.5, {width - 0.5}] x [-0.5, {height - 0.5}]",
+        )
+
+
+def _fast_xy(seq: Sequence[Any], width: int, height: int) -> tuple[list[float], list[float]]:
+    """``(xs, ys)`` of a list of ``[x, y]`` number pairs inside the image, or ``([], [])`` if
+    anything is off (then the slow path finds and names the culprit)."""
+    if not seq or not set(map(type, seq)) <= _PAIR_TYPES:
+        return [], []
+    flat = list(itertools.chain.from_iterable(seq))
+    if len(flat) != 2 * len(seq):
+        return [], []
+    types = set(map(type, flat))
+    if not types <= _NUMBER_TYPES:  # strings, None, bools...
+        return [], []
+    if int in types:
+        flat = [float(v) for v in flat]
+    if not math.isfinite(sum(flat)):  # NaN or inf somewhere
+        return [], []
+    xs = flat[0::2]
+    ys = flat[1::2]
+    if min(xs) < -0.5 or max(xs) > width - 0.5 or min(ys) < -0.5 or max(ys) > height - 0.5:
+        return [], []
+    return xs, ys
+
+
+def _coords_xy(
+    raw: Any, path: str, width: int, height: int, quantize: bool = False
+) -> tuple[list[float], list[float]]:
+    seq = check_sequence(raw, path)
+    xs, ys = _fast_xy(seq, width, height)
+    if not xs:  # find the culprit and say what is wrong with it
+        pairs = [_slow_coord(p, f"{path}[{i}]", width, height) for i, p in enumerate(seq)]
+        xs = [p[0] for p in pairs]
+        ys = [p[1] for p in pairs]
+    if quantize:
+        xs = [round(v, DECIMALS) for v in xs]
+        ys = [round(v, DECIMALS) for v in ys]
+    return xs, ys
+
+
+def _coords(raw: Any, path: str, width: int, height: int, quantize: bool = False) -> list[Coord]:
+    """Validate a list of ``[x, y]`` pairs inside the image; optionally round to
+    :data:`DECIMALS` decimals (new input is rounded, stored documents are read as they are)."""
+    xs, ys = _coords_xy(raw, path, width, height, quantize)
+    return list(zip(xs, ys, strict=True))
+
+
+def _area_xy(xs: list[float], ys: list[float]) -> float:
+    total = sum(map(operator.mul, xs, ys[1:] + ys[:1])) - sum(
+        map(operator.mul, xs[1:] + xs[:1], ys)
+    )
+    return abs(total) / 2.0
+
+
+def _dedupe(points: list[Coord], closed: bool) -> tuple[Coord, ...]:
+    if any(map(operator.eq, points, points[1:])):
+        points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+    if closed:
+        while len(points) > 1 and points[-1] == points[0]:
+            points = points[:-1]
+    return tuple(points)
+
+
+def _polygon(raw: Any, path: str, width: int, height: int, q: bool = False) -> Polygon:
+    xs, ys = _coords_xy(raw, path, width, height, q)
+    # repeated vertices change neither the area nor the shape; fewer than 3 distinct give 0
+    if _area_xy(xs, ys) <= _AREA_EPS:
+        distinct = len(set(zip(xs, ys, strict=True)))
+        if distinct < 3:
+            fail(path, f"a polygon needs at least 3 distinct vertices, got {distinct}")
+        fail(path, "the polygon has zero area (its vertices are collinear)")
+    return Polygon(_dedupe(list(zip(xs, ys, strict=True)), closed=True))
+
+
+def _polyline(raw: Any, path: str, width: int, height: int, q: bool = False) -> Polyline:
+    points = _dedupe(_coords(raw, path, width, height, q), closed=False)
+    distinct = len(set(points))
+    if distinct < 2:
+        fail(path, f"a polyline needs at least 2 distinct vertices, got {distinct}")
+    return Polyline(points)
+
+
+def _box(raw: Any, path: str, width: int, height: int, q: bool = False) -> Box:
+    values = check_sequence(raw, path)
+    if (
+        len(values) == 4
+        and set(map(type, values)) <= _NUMBER_TYPES
+        and math.isfinite(sum(values))
+        and min(values[0], values[2]) >= -0.5
+        and max(values[0], values[2]) <= width - 0.5
+        and min(values[1], values[3]) >= -0.5
+        and max(values[1], values[3]) <= height - 0.5
+    ):  # fast path: four plain finite numbers inside the image
+        x0, y0, x1, y1 = (float(v) for v in values)
+    elif len(values) == 2 and all(isinstance(v, (list, tuple)) for v in values):
+        (a, b) = _coords(values, path, width, height, q)
+        x0, y0, x1, y1 = a[0], a[1], b[0], b[1]
+    else:
+        if len(values) != 4:
+            fail(path, f"a box is [x0, y0, x1, y1], got {describe(raw)}")
+        x0, y0, x1, y1 = (check_float(v, f"{path}[{i}]") for i, v in enumerate(values))
+        _check_inside(x0, y0, path, width, height)
+        _check_inside(x1, y1, path, width, height)
+    if q:
+        x0, y0, x1, y1 = (round(v, DECIMALS) for v in (x0, y0, x1, y1))
+    x0, x1 = min(x0, x1), max(x0, x1)
+    y0, y1 = min(y0, y1), max(y0, y1)
+    if (x1 - x0) * (y1 - y0) <= _AREA_EPS:
+        fail(path, f"the box [{x0}, {y0}, {x1}, {y1}] has zero area")
+    return Box(x0, y0, x1, y1)
+
+
+def _primitive(
+    cls: ObjectClass, nodes: Any, edges: Any, path: str, width: int, height: int, q: bool = False
+) -> Primitive:
+    ids = cls.node_ids
+    if isinstance(nodes, Mapping):
+        missing = [n for n in ids if n not in nodes]
+        if missing:
+            fail(f"{path}.nodes", f"missing node {', '.join(map(repr, missing))} of {cls.id!r}")
+        unknown = [n for n in nodes if n not in ids]
+        if unknown:
+            fail(
+                f"{path}.nodes",
+                f"unknown node {', '.join(map(repr, unknown))} (template: {', '.join(ids)})",
+            )
+        ordered = [nodes[n] for n in ids]
+    else:
+        ordered = list(check_sequence(nodes, f"{path}.nodes"))
+        if len(ordered) != len(ids):
+            fail(
+                f"{path}.nodes",
+                f"expected {len(ids)} node positions ({', '.join(ids)}), got {len(ordered)}",
+            )
+    positions = tuple(
+        _slow_coord(p, f"{path}.nodes[{n!r}]", width, height)
+        for n, p in zip(ids, ordered, strict=True)
+    )
+    if q:
+        positions = tuple((round(x, DECIMALS), round(y, DECIMALS)) for x, y in positions)
+    if edges is None:
+        states = tuple("visible" for _ in cls.edges)
+    else:
+        raw_states = check_sequence(edges, f"{path}.edges")
+        if len(raw_states) != len(cls.edges):
+            fail(
+                f"{path}.edges",
+                f"expected one state per template edge ({len(cls.edges)}), got {len(raw_states)}",
+            )
+        for i, state in enumerate(raw_states):
+            if state not in EDGE_VISIBILITY:
+                fail(
+                    f"{path}.edges[{i}]",
+                    f"{describe(state)} is not an edge state ({', '.join(EDGE_VISIBILITY)})",
+                )
+        states = tuple(raw_states)
+    return Primitive(node_ids=ids, positions=positions, edges=states)
+
+
+def _point(raw: Any, path: str, width: int, height: int, q: bool = False) -> Point:
+    x, y = _slow_coord(raw, path, width, height)
+    if q:
+        x, y = round(x, DECIMALS), round(y, DECIMALS)
+    return Point(x, y)
+
+
+def _mask(raw: Any, path: str, width: int, height: int) -> Mask:
+    runs = _mask_runs(raw, height, width, path)
+    area = int(runs[1::2].sum(dtype=np.uint64))
+    if area == 0:
+        fail(path, "the mask slice is empty (delete the keyframe instead)")
+    return Mask(rle=raw, width=width, height=height, area=area)
+
+
+def parse_geometry(
+    cls: ObjectClass,
+    data: Mapping[str, Any],
+    width: int,
+    height: int,
+    path: str,
+    quantize: bool = False,
+) -> Geometry:
+    """Validate the JSON form of a geometry (``{"box": ...}``, ``{"points": ...}``...).
+
+    ``data`` may also hold ``"manual"`` (ignored here); any other key is refused. With
+    ``quantize``, coordinates are rounded to :data:`DECIMALS` decimals (done for new input,
+    not when reading a stored document).
+    """
+    data = check_mapping(data, path)
+    shape = cls.shape
+    keys = GEOMETRY_KEYS[shape]
+    if shape == "primitive":
+        check_keys(data, path, required=("nodes",), optional=("edges", "manual"))
+    else:
+        check_keys(data, path, required=keys, optional=("manual",))
+    if shape == "polygon":
+        return _polygon(data["points"], f"{path}.points", width, height, quantize)
+    if shape == "bounding_box":
+        return _box(data["box"], f"{path}.box", width, height, quantize)
+    if shape == "polyline":
+        return _polyline(data["points"], f"{path}.points", width, height, quantize)
+    if shape == "point":
+        return _point(data["point"], f"{path}.point", width, height, quantize)
+    if shape == "primitive":
+        return _primitive(cls, data["nodes"], data.get("edges"), path, width, height, quantize)
+    return _mask(data["mask"], f"{path}.mask", width, height)
+
+
+def geometry_from_value(
+    cls: ObjectClass, value: Any, width: int, height: int, path: str, quantize: bool = True
+) -> Geometry:
+    """Accept the friendly Python forms of a geometry for class ``cls`` and validate them.
+
+    - any :data:`Geometry` instance of the right shape, or its JSON form (a dict);
+    - ``bounding_box``: ``(x0, y0, x1, y1)`` or ``((x0, y0), (x1, y1))``;
+    - ``polygon`` / ``polyline``: a sequence of ``(x, y)`` or an ``(N, 2)`` array;
+    - ``point``: ``(x, y)``;
+    - ``primitive``: ``{node_id: (x, y)}`` or positions in template order;
+    - ``bitmask``: a 2D array of shape ``(height, width)``, non-zero = inside.
+
+    Coordinates are rounded to :data:`DECIMALS` decimals unless ``quantize`` is False.
+    """
+    shape = cls.shape
+    if isinstance(value, (Box, Polygon, Polyline, Point, Primitive, Mask)):
+        if value.shape != shape:
+            fail(path, f"a {value.shape} geometry cannot be used for {cls.id!r}, a {shape} class")
+        return parse_geometry(cls, value.to_json(), width, height, path, quantize)
+    if isinstance(value, Mapping) and (
+        shape != "primitive" or ("nodes" in value and set(value) <= {"nodes", "edges", "manual"})
+    ):
+        return parse_geometry(cls, value, width, height, path, quantize)
+    if shape == "bounding_box":
+        return _box(value, path, width, height, quantize)
+    if shape == "polygon":
+        return _polygon(value, path, width, height, quantize)
+    if shape == "polyline":
+        return _polyline(value, path, width, height, quantize)
+    if shape == "point":
+        return _point(value, path, width, height, quantize)
+    if shape == "primitive":
+        return _primitive(cls, value, None, path, width, height, quantize)
+    if isinstance(value, str):
+        return _mask(value, path, width, height)
+    mask = Mask.from_array(value, path)
+    if (mask.height, mask.width) != (height, width):
+        fail(
+            path,
+            f"mask slice has shape ({mask.height}, {mask.width}), the plane image is "
+            f"({height}, {width})",
+        )
+    if mask.area == 0:
+        fail(path, "the mask slice is empty (delete the keyframe instead)")
+    return mask

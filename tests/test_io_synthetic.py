@@ -1,0 +1,651 @@
+"""io layer on small synthetic series written with pydicom (fast, one behaviour per test)."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    CTImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    SecondaryCaptureImageStorage,
+    generate_uid,
+)
+
+from dicom_annot_widget.errors import DicomLoadError, DicomLoadWarning, MissingDecoderError
+from dicom_annot_widget.io import Series, open_series, open_study
+from dicom_annot_widget.io import _decode as decode_module
+from dicom_annot_widget.io import series as series_module
+
+ROWS, COLS = 12, 10
+
+
+def make_slice(
+    path: Path,
+    *,
+    pixels: np.ndarray,
+    position: Sequence[float] | None = (0.0, 0.0, 0.0),
+    orientation: Sequence[float] | None = (1, 0, 0, 0, 1, 0),
+    instance: int = 1,
+    series_uid: str = "1.2.3.4.5",
+    study_uid: str = "1.2.3.4",
+    description: str = "synthetic",
+    pixel_spacing: Sequence[float] | None = (0.5, 0.7),
+    slope: float = 1.0,
+    intercept: float = -1024.0,
+    bits_stored: int | None = None,
+    signed: bool = False,
+    transfer_syntax: str = ExplicitVRLittleEndian,
+    modality: str = "CT",
+    sop_class: str = CTImageStorage,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write one uncompressed single-frame image; ``pixels`` are the stored values."""
+    pixels = np.asarray(pixels)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = transfer_syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = study_uid
+    ds.SeriesInstanceUID = series_uid
+    ds.FrameOfReferenceUID = "1.2.3.4.9"
+    ds.Modality = modality
+    ds.SeriesDescription = description
+    ds.SeriesNumber = 3
+    ds.InstanceNumber = instance
+    ds.PatientName = "Doe^John"
+    ds.PatientID = "SECRET-ID-42"
+    if position is not None:
+        ds.ImagePositionPatient = [float(v) for v in position]
+    if orientation is not None:
+        ds.ImageOrientationPatient = [float(v) for v in orientation]
+    if pixel_spacing is not None:
+        ds.PixelSpacing = [float(v) for v in pixel_spacing]
+    ds.RescaleSlope = slope
+    ds.RescaleIntercept = intercept
+    color = pixels.ndim == 3
+    ds.SamplesPerPixel = 3 if color else 1
+    ds.PhotometricInterpretation = "RGB" if color else "MONOCHROME2"
+    if color:
+        ds.PlanarConfiguration = 0
+    ds.Rows, ds.Columns = pixels.shape[:2]
+    ds.BitsAllocated = pixels.dtype.itemsize * 8
+    ds.BitsStored = bits_stored or (12 if pixels.dtype.itemsize == 2 else pixels.dtype.itemsize * 8)
+    ds.HighBit = ds.BitsStored - 1
+    ds.PixelRepresentation = 1 if signed else 0
+    for key, value in (extra or {}).items():
+        setattr(ds, key, value)
+    big = transfer_syntax == ExplicitVRBigEndian
+    data = pixels.astype(pixels.dtype.newbyteorder(">" if big else "<"))
+    ds.PixelData = data.tobytes()
+    ds["PixelData"].VR = "OB" if pixels.dtype.itemsize == 1 else "OW"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def stored(k: int, dtype: Any = np.uint16) -> np.ndarray:
+    """Slice k of a synthetic series: a constant 100*k plus a small gradient."""
+    base = np.arange(ROWS * COLS, dtype=np.int64).reshape(ROWS, COLS) % 7
+    return (base + 100 * k + 1000).astype(dtype)
+
+
+def make_series(
+    folder: Path,
+    n: int = 6,
+    *,
+    spacing: float = 2.5,
+    z0: float = -40.0,
+    shuffle: bool = False,
+    skip: Sequence[int] = (),
+    shift_per_slice: Sequence[float] = (0.0, 0.0, 0.0),
+    **kw: Any,
+) -> list[Path]:
+    """An axial stack; slice k at z = z0 + k * spacing (+ shift * k), pixels = stored(k)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ks = [k for k in range(n) if k not in skip]
+    order = list(ks)
+    if shuffle:
+        np.random.default_rng(1).shuffle(order)
+    paths = []
+    for i, k in enumerate(order):
+        pos = (
+            -10.0 + shift_per_slice[0] * k,
+            -20.0 + shift_per_slice[1] * k,
+            z0 + spacing * k + shift_per_slice[2] * k,
+        )
+        name = f"img{i:03d}.dcm" if shuffle else f"img{k:03d}.dcm"
+        paths.append(
+            make_slice(folder / name, pixels=stored(k), position=pos, instance=n - k, **kw)
+        )
+    return paths
+
+
+def open_quiet(source: Any, **kw: Any) -> Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DicomLoadWarning)
+        return open_series(source, **kw)
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_series_decodes_modality_values(tmp_path: Path) -> None:
+    make_series(tmp_path, 4)
+    with open_series(tmp_path) as s:
+        assert s.shape == (4, ROWS, COLS) and len(s) == 4
+        assert s.dtype == np.int16 and s.stored_dtype == np.uint16
+        for k in range(4):
+            np.testing.assert_array_equal(s.get_slice(k), stored(k).astype(np.int32) - 1024)
+            np.testing.assert_array_equal(s.get_stored_slice(k), stored(k))
+        expected = np.stack([stored(k) for k in range(4)]).astype(np.int32) - 1024
+        np.testing.assert_array_equal(s.array, expected)
+        # stored values are recomputed exactly once only the HU volume is kept
+        np.testing.assert_array_equal(s.get_stored_slice(2), stored(2))
+        assert s.spacing == (2.5, 0.5, 0.7)
+        assert s.plane == "axial" and s.warnings == [] and s.uid_substitutions == []
+
+
+def test_constructing_a_series_decodes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_series(tmp_path, 5)
+    calls: list[int] = []
+    real = series_module.decode_local
+
+    def counting(layout: Any, frame: int) -> np.ndarray:
+        calls.append(frame)
+        return real(layout, frame)
+
+    monkeypatch.setattr(series_module, "decode_local", counting)
+    s = open_series(tmp_path)
+    with s:
+        _ = (s.shape, s.affine, s.spacing, s.metadata, s.value_range, s.dtype)
+        assert calls == [] and not s.decoded.any()
+        s.get_slice(3)
+        assert len(calls) == 1 and s.is_decoded(3) and not s.is_decoded(2)
+
+
+def test_non_integral_rescale_gives_float32(tmp_path: Path) -> None:
+    make_series(tmp_path, 3, slope=0.5, intercept=-3.25)
+    with open_series(tmp_path) as s:
+        assert s.dtype == np.float32 and s.array.dtype == np.float32
+        np.testing.assert_allclose(s.array[1], stored(1) * 0.5 - 3.25)
+        assert s.rescale(1) == (0.5, -3.25)
+
+
+def test_identity_rescale_keeps_stored_dtype(tmp_path: Path) -> None:
+    make_series(tmp_path, 3, intercept=0.0, modality="MR", sop_class=CTImageStorage)
+    with open_series(tmp_path) as s:
+        assert s.dtype == np.uint16
+        np.testing.assert_array_equal(s.array[2], stored(2))
+        # non-CT: DICOM has no window here, so an automatic one from percentiles
+        (auto,) = s.windows
+        assert auto.source == "auto" and auto.lower >= 1000 and auto.upper <= 1306
+
+
+def test_unused_high_bits_are_masked_and_sign_extended(tmp_path: Path) -> None:
+    values = np.array([[0, 5, 4095, 2048]], dtype=np.uint16)
+    garbage = values | np.uint16(0xF000)  # junk above BitsStored 12
+    make_slice(tmp_path / "u.dcm", pixels=garbage, bits_stored=12, intercept=0.0)
+    with open_series(tmp_path / "u.dcm") as s:
+        np.testing.assert_array_equal(s.get_stored_slice(0), values)
+    signed12 = np.array([[-2048, -1, 0, 2047]], dtype=np.int16)
+    raw = (signed12.view(np.uint16) & 0x0FFF).astype(np.uint16)  # two's complement in 12 bits
+    make_slice(tmp_path / "s.dcm", pixels=raw, bits_stored=12, signed=True, intercept=0.0)
+    with open_series(tmp_path / "s.dcm") as s:
+        assert s.stored_dtype == np.int16
+        np.testing.assert_array_equal(s.get_stored_slice(0), signed12)
+
+
+def test_big_endian_native(tmp_path: Path) -> None:
+    make_series(tmp_path, 3, transfer_syntax=ExplicitVRBigEndian)
+    with open_series(tmp_path) as s:
+        np.testing.assert_array_equal(s.get_stored_slice(1), stored(1))
+
+
+def test_rgb_planar_configuration_1(tmp_path: Path) -> None:
+    rgb = np.random.default_rng(0).integers(0, 255, size=(ROWS, COLS, 3), dtype=np.uint8)
+    path = make_slice(tmp_path / "rgb.dcm", pixels=rgb, sop_class=SecondaryCaptureImageStorage)
+    ds = pydicom.dcmread(path)
+    ds.PlanarConfiguration = 1
+    ds.PixelData = np.ascontiguousarray(rgb.transpose(2, 0, 1)).tobytes()
+    ds.save_as(path)
+    with open_series(path) as s:
+        assert s.is_color and s.shape == (1, ROWS, COLS, 3)
+        np.testing.assert_array_equal(s.get_slice(0), rgb)
+
+
+def test_pydicom_datasets_and_numpy_arrays(tmp_path: Path) -> None:
+    paths = make_series(tmp_path, 3)
+    datasets = [pydicom.dcmread(p) for p in reversed(paths)]
+    with open_series(datasets) as s:
+        np.testing.assert_array_equal(s.get_stored_slice(0), stored(0))
+        assert s.slice_files == [None, None, None]
+    vol = np.arange(2 * 3 * 4, dtype=np.float64).reshape(2, 3, 4)
+    with open_series(vol, spacing=(3.0, 2.0, 1.0), modality="CT") as s:
+        assert s.dtype == np.float32 and s.spacing_known
+        np.testing.assert_array_equal(s.array, vol.astype(np.float32))
+        np.testing.assert_allclose(s.affine, np.diag([1.0, 2.0, 3.0, 1.0]))
+        assert s.value_range == (0.0, 23.0)
+        assert "Lung" in [w.name for w in s.windows]
+    with open_series(np.zeros((5, 6), dtype=bool)) as s:
+        assert s.shape == (1, 5, 6) and not s.spacing_known and s.dtype == np.uint8
+    aff = np.array([[1.0, 0, 0, 5], [0, 0, 2.0, 6], [0, -1.5, 0, 7], [0, 0, 0, 1]])
+    with open_series(np.zeros((2, 3, 4), np.int16), affine=aff) as s:
+        assert s.spacing == (2.0, 1.5, 1.0) and s.plane == "coronal"
+    sag = np.array([[0, 0, 2.0, 5], [1.0, 0, 0, 6], [0, -1.5, 0, 7], [0, 0, 0, 1]])
+    with open_series(np.zeros((2, 3, 4), np.int16), affine=sag) as s:
+        assert s.plane == "sagittal"
+    with pytest.raises(ValueError, match="does not match"):
+        open_series(vol, spacing=(1, 1, 1), affine=np.diag([2.0, 2.0, 2.0, 1.0]))
+
+
+def test_unknown_keyword_and_bad_arguments_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        open_series(tmp_path, spacng=(1, 1, 1))  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="spacing"):
+        open_series(np.zeros((2, 2, 2)), spacing=(1, -1, 1))
+    with pytest.raises(TypeError):
+        open_series(42)
+    with pytest.raises(DicomLoadError, match="does not exist"):
+        open_series(tmp_path / "nope")
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_shuffled_files_are_sorted_by_position(tmp_path: Path) -> None:
+    make_series(tmp_path, 7, shuffle=True)
+    with open_series(tmp_path) as s:
+        for k in range(7):
+            np.testing.assert_array_equal(s.get_stored_slice(k), stored(k))
+            np.testing.assert_allclose(s.affine @ [0, 0, k, 1], [-10.0, -20.0, -40.0 + 2.5 * k, 1])
+
+
+def test_sort_follows_the_slice_normal_not_z(tmp_path: Path) -> None:
+    # sagittal: normal = row x col = (0,1,0) x (0,0,-1) = (-1,0,0): ascending along -x
+    for k in range(4):
+        make_slice(
+            tmp_path / f"s{k}.dcm",
+            pixels=stored(k),
+            position=(10.0 * k, 0.0, 0.0),
+            orientation=(0, 1, 0, 0, 0, -1),
+            instance=k + 1,
+        )
+    with open_series(tmp_path) as s:
+        assert s.plane == "sagittal"
+        np.testing.assert_array_equal(s.get_stored_slice(0), stored(3))
+        np.testing.assert_allclose(s.affine[:3, 2], [-10.0, 0, 0])
+        assert np.linalg.det(s.affine[:3, :3]) > 0
+
+
+def test_missing_slice_warns(tmp_path: Path) -> None:
+    make_series(tmp_path, 8, skip=[4])
+    with pytest.warns(DicomLoadWarning, match="missing") as record:
+        s = open_series(tmp_path)
+    with s:
+        assert len(s) == 7 and s.spacing[0] == pytest.approx(2.5)
+        assert any("missing" in w for w in s.warnings)
+    assert "Doe" not in str(record[0].message)
+
+
+def test_non_uniform_spacing_warns(tmp_path: Path) -> None:
+    for k, z in enumerate([0.0, 2.0, 4.0, 6.5, 8.5, 10.5]):
+        make_slice(tmp_path / f"{k}.dcm", pixels=stored(k), position=(0, 0, z), instance=k)
+    with pytest.warns(DicomLoadWarning, match="not uniform"):
+        open_series(tmp_path).close()
+
+
+def test_duplicate_positions_warn(tmp_path: Path) -> None:
+    make_series(tmp_path / "a", 3)
+    make_series(tmp_path / "a2", 3, description="synthetic")  # same UIDs and positions
+    with pytest.warns(DicomLoadWarning, match="duplicate"):
+        s = open_series(tmp_path)
+    with s:
+        assert len(s) == 6
+
+
+def test_gantry_tilt_warns_and_affine_keeps_the_shear(tmp_path: Path) -> None:
+    make_series(tmp_path, 5, shift_per_slice=(0.0, 0.8, 0.0), extra={"GantryDetectorTilt": 17.7})
+    with pytest.warns(DicomLoadWarning, match="sheared") as record:
+        s = open_series(tmp_path)
+    assert "GantryDetectorTilt 17.7" in str(record[0].message)
+    with s:
+        for k in range(5):
+            np.testing.assert_allclose(
+                s.affine @ [0, 0, k, 1], [-10.0, -20.0 + 0.8 * k, -40.0 + 2.5 * k, 1]
+            )
+        assert s.spacing[0] == pytest.approx(2.5)
+
+
+def test_imager_pixel_spacing_and_magnification(tmp_path: Path) -> None:
+    path = make_slice(
+        tmp_path / "mg.dcm",
+        pixels=stored(0),
+        position=None,
+        orientation=None,
+        pixel_spacing=None,
+        modality="MG",
+        sop_class=DigitalXRayImageStorageForPresentation,
+        extra={
+            "ImagerPixelSpacing": [0.1, 0.1],
+            "EstimatedRadiographicMagnificationFactor": 1.25,
+            "PatientOrientation": ["A", "F"],
+        },
+    )
+    with open_series(path) as s:
+        assert s.spacing_known and not s.orientation_known
+        assert s.spacing[1:] == pytest.approx((0.08, 0.08))
+        assert s.plane == "sagittal"  # from PatientOrientation A/F
+
+
+def test_no_spacing_means_spacing_unknown(tmp_path: Path) -> None:
+    path = make_slice(
+        tmp_path / "sc.dcm",
+        pixels=stored(0),
+        position=None,
+        orientation=None,
+        pixel_spacing=None,
+        sop_class=SecondaryCaptureImageStorage,
+        modality="OT",
+    )
+    with open_series(path) as s:
+        assert not s.spacing_known and s.spacing == (1.0, 1.0, 1.0)
+        assert "spacing unknown" in repr(s)
+
+
+def test_enhanced_multiframe_uses_per_frame_groups(tmp_path: Path) -> None:
+    n = 4
+    frames = np.stack([stored(k) for k in range(n)])
+    path = make_slice(tmp_path / "mf.dcm", pixels=frames[0], position=None, orientation=None)
+    ds = pydicom.dcmread(path)
+    ds.NumberOfFrames = n
+    ds.PixelData = frames[::-1].astype("<u2").tobytes()  # stored in reverse order
+    del ds.RescaleSlope, ds.RescaleIntercept, ds.PixelSpacing
+    shared = Dataset()
+    po, pm = Dataset(), Dataset()
+    po.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    pm.PixelSpacing = [0.4, 0.6]
+    pm.SliceThickness = 9.0
+    shared.PlaneOrientationSequence = [po]
+    shared.PixelMeasuresSequence = [pm]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per = []
+    for i in range(n):
+        k = n - 1 - i  # frame i holds slice k
+        item, pp, pv = Dataset(), Dataset(), Dataset()
+        pp.ImagePositionPatient = [0.0, 0.0, 3.0 * k]
+        pv.RescaleSlope, pv.RescaleIntercept, pv.RescaleType = 1, -1000 + k, "HU"
+        item.PlanePositionSequence = [pp]
+        item.PixelValueTransformationSequence = [pv]
+        per.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per
+    ds.save_as(path)
+    with open_series(path) as s:
+        assert len(s) == n and s.spacing == (3.0, 0.4, 0.6)
+        assert s.slice_frames == [3, 2, 1, 0]
+        for k in range(n):
+            assert s.rescale(k) == (1.0, -1000.0 + k)
+            np.testing.assert_array_equal(s.get_slice(k), stored(k).astype(np.int32) - 1000 + k)
+        meta = s.slice_metadata(1)
+        assert "frame_functional_groups" in meta
+        assert any("ImagePositionPatient" in v for v in meta["varying"])
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def test_mixed_matrix_sizes_are_split_into_stacks(tmp_path: Path) -> None:
+    make_series(tmp_path, 5)
+    make_slice(
+        tmp_path / "localizer.dcm",
+        pixels=np.zeros((20, 20), np.uint16),
+        position=(0, 0, 0),
+        orientation=(1, 0, 0, 0, 0, -1),
+    )
+    with pytest.warns(DicomLoadWarning) as record:
+        s = open_series(tmp_path)
+    messages = " ".join(str(w.message) for w in record)
+    assert "split into 2 stacks" in messages and "Others:" in messages and "20x20" in messages
+    with s:
+        assert s.shape == (5, ROWS, COLS)
+    with open_study(tmp_path) as study:
+        infos = study.series_info
+        assert [(i.n_slices, i.stack, i.n_stacks) for i in infos] == [(5, 0, 2), (1, 1, 2)]
+        assert infos[0].series_instance_uid == infos[1].series_instance_uid
+        with pytest.warns(DicomLoadWarning, match="split"):
+            assert study.series[1].shape == (1, 20, 20)
+        assert "stack 2/2" in repr(study)
+
+
+def test_several_series_open_the_largest_or_the_named_one(tmp_path: Path) -> None:
+    make_series(tmp_path / "a", 3, series_uid="1.2.3.1", description="small")
+    make_series(tmp_path / "b", 5, series_uid="1.2.3.2", description="big")
+    with pytest.warns(DicomLoadWarning, match="'small'"):
+        s = open_series(tmp_path)
+    assert s.description == "big" and len(s) == 5
+    s.close()
+    with open_series(tmp_path, series_instance_uid="1.2.3.1") as s:
+        assert s.description == "small"
+    with pytest.raises(DicomLoadError, match="No series"):
+        open_series(tmp_path, series_instance_uid="9.9")
+    with open_study(tmp_path) as study:
+        assert [st.study_instance_uid for st in study.studies] == ["1.2.3.4"]
+        assert {i.description for i in study.series_info} == {"small", "big"}
+        assert study.open("1.2.3.1").description == "small"
+
+
+def test_empty_uids_are_substituted_deterministically(tmp_path: Path) -> None:
+    make_series(tmp_path / "a", 3, series_uid="", study_uid="")
+    make_series(tmp_path / "b", 2, series_uid="", study_uid="", description="other")
+    with open_study(tmp_path) as study:
+        infos = study.series_info
+        assert len(infos) == 2 and all(i.uids_substituted for i in infos)
+        assert infos[0].series_instance_uid != infos[1].series_instance_uid
+        assert infos[0].study_instance_uid == infos[1].study_instance_uid
+    with open_quiet(tmp_path / "a") as s1, open_quiet(tmp_path / "a") as s2:
+        assert s1.series_instance_uid == s2.series_instance_uid
+        assert {u.keyword for u in s1.uid_substitutions} == {
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+        }
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_garbage_file_in_a_folder_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    make_series(tmp_path, 4)
+    junk = tmp_path / "notes.dcm"
+    junk.write_bytes(b"\x00garbage" * 300)
+    with pytest.warns(DicomLoadWarning, match="notes.dcm") as record:
+        s = open_series(tmp_path)
+    with s:
+        assert len(s) == 4
+        assert any("notes.dcm" in w and "not a DICOM file" in w for w in s.warnings)
+    for w in record:  # no patient data in warnings: files are named by path
+        assert "Doe" not in str(w.message) and "SECRET" not in str(w.message)
+
+
+def test_truncated_pixel_data(tmp_path: Path) -> None:
+    paths = make_series(tmp_path / "series", 4)
+    data = paths[2].read_bytes()
+    paths[2].write_bytes(data[:-50])
+    with pytest.raises(DicomLoadError, match="truncated") as info:
+        open_series(paths[2])
+    assert str(paths[2]) in str(info.value)
+    with pytest.warns(DicomLoadWarning) as record:
+        s = open_series(tmp_path / "series")
+    with s:
+        assert len(s) == 3 and s.spacing[0] == 2.5
+    messages = [str(w.message) for w in record]
+    assert any("truncated" in m and "img002.dcm" in m for m in messages)
+    assert any("missing" in m for m in messages)
+
+
+def test_truncated_compressed_pixel_data(tmp_path: Path, ct_abdomen_dir: Path) -> None:
+    src = sorted(ct_abdomen_dir.glob("*.dcm"))[0]
+    data = src.read_bytes()
+    # cut inside the compressed frame (fails at decode) and before it (fails at open)
+    for cut in (len(data) - 20000, 4830):
+        bad = tmp_path / f"cut{cut}.dcm"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(DicomLoadError, match="truncat") as info, open_quiet(bad) as s:
+            s.get_slice(0)
+        assert str(bad) in str(info.value)
+
+
+def test_no_pixel_data_and_not_dicom_are_clear_errors(tmp_path: Path) -> None:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
+    ds.SOPInstanceUID = generate_uid()
+    ds.save_as(tmp_path / "sr.dcm", enforce_file_format=True)
+    with pytest.raises(DicomLoadError, match=r"no pixel data.*Basic Text SR"):
+        open_series(tmp_path / "sr.dcm")
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(DicomLoadError, match="not a DICOM file"):
+        open_series(tmp_path / "x.txt")
+    with pytest.raises(DicomLoadError, match="No DICOM image found"):
+        open_series(tmp_path)
+
+
+def test_inconsistent_matrix_size_in_header_is_explained(tmp_path: Path) -> None:
+    path = make_slice(tmp_path / "m.dcm", pixels=stored(0))
+    ds = pydicom.dcmread(path)
+    ds.Rows = ROWS * 4  # header claims more pixels than the file holds
+    ds.save_as(path)
+    with pytest.raises(DicomLoadError, match=r"truncated pixel data.*need"):
+        open_series(path)
+
+
+def test_missing_decoder_names_the_syntax_and_package(
+    ct_abdomen_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoPlugins:
+        is_available = False
+        missing_dependencies = ("pylibjpeg - requires pylibjpeg>=2.0 and pylibjpeg-openjpeg>=2.0",)
+
+    monkeypatch.setattr(decode_module, "get_decoder", lambda uid: NoPlugins())
+    monkeypatch.setattr(decode_module, "_decoder_problem_cache", {})
+    with pytest.raises(MissingDecoderError) as info:
+        open_series(sorted(ct_abdomen_dir.glob("*.dcm"))[0])
+    message = str(info.value)
+    assert "JPEG 2000" in message and JPEG2000Lossless in message
+    assert "pip install pylibjpeg pylibjpeg-openjpeg" in message
+    assert "IM0267.dcm" in message
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def test_prefetch_decodes_in_the_requested_order(tmp_path: Path) -> None:
+    make_series(tmp_path, 30)
+    with open_series(tmp_path) as s:
+        seen: list[int] = []
+        done = threading.Event()
+
+        def on_decoded(k: int) -> None:
+            seen.append(k)
+            if len(seen) == 30:
+                done.set()
+
+        s.add_decoded_callback(on_decoded)
+        order = [15]
+        for d in range(1, 16):
+            order += [k for k in (15 + d, 15 - d) if 0 <= k < 30]
+        s.prefetch(order)
+        assert done.wait(60), seen
+        assert seen[0] == 15
+        assert seen == order
+        assert s.decoded.all()
+
+
+def test_prefetch_reprioritises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_series(tmp_path, 12)
+    gate = threading.Event()
+    started = threading.Event()
+    real = series_module.decode_local
+
+    def gated(layout: Any, frame: int) -> np.ndarray:
+        started.set()
+        gate.wait(30)
+        return real(layout, frame)
+
+    monkeypatch.setattr(series_module, "decode_local", gated)
+    with open_series(tmp_path) as s:
+        seen: list[int] = []
+        s.add_decoded_callback(seen.append)
+        s.prefetch(list(range(12)))
+        assert started.wait(30)  # the worker is busy with slice 0
+        three = threading.Event()
+        s.add_decoded_callback(lambda k: three.set() if {9, 10, 11} <= set(seen) else None)
+        s.prefetch([11, 10, 9])  # the user jumped to the end
+        gate.set()
+        assert three.wait(30), seen
+        s.close()
+        assert seen[0] == 0
+        assert seen[1:4] == [11, 10, 9]
+        assert not s.is_decoded(5)
+
+
+def test_get_slice_while_prefetching_and_from_threads(tmp_path: Path) -> None:
+    make_series(tmp_path, 20)
+    with open_series(tmp_path) as s:
+        s.prefetch(list(range(20)))
+        results: dict[int, np.ndarray] = {}
+        errors: list[BaseException] = []
+
+        def read(k: int) -> None:
+            try:
+                results[k] = s.get_slice(k)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(19, -1, -1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors
+        for k in range(20):
+            np.testing.assert_array_equal(results[k], stored(k).astype(np.int32) - 1024)
+        np.testing.assert_array_equal(s.array[7], results[7])
+
+
+def test_index_errors(tmp_path: Path) -> None:
+    make_series(tmp_path, 3)
+    with open_series(tmp_path) as s:
+        with pytest.raises(IndexError):
+            s.get_slice(3)
+        with pytest.raises(TypeError):
+            s.get_slice(1.0)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(s.get_slice(-1), s.get_slice(2))
+
+
+def test_long_header_and_large_private_values(tmp_path: Path) -> None:
+    blob = bytes(range(256)) * 400  # 100 kB: longer than the bytes parsed from memory
+    path = make_slice(tmp_path / "big.dcm", pixels=stored(2))
+    ds = pydicom.dcmread(path)
+    ds.private_block(0x0011, "ACME", create=True).add_new(0x01, "OB", blob)
+    ds.save_as(path)
+    with open_series(path) as s:
+        np.testing.assert_array_equal(s.get_stored_slice(0), stored(2))
+        by_tag = {e["tag"]: e for e in s.metadata["elements"]}
+        assert by_tag["(0011,1001)"]["value"] == "<OB, 102400 bytes>"
+        assert by_tag["(0011,1001)"]["private"] is True

@@ -1,0 +1,71 @@
+"""Compressed slices decoded in worker processes equal in-process decoding; failures fall back."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dicom_annot_widget.io import _pool, open_series, shutdown_workers
+from dicom_annot_widget.io import series as series_module
+
+
+def test_worker_task_is_picklable_and_exact(ct_abdomen_dir: Path) -> None:
+    with open_series(ct_abdomen_dir) as s:
+        backend = s._backend
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
+            for k in (0, 11):
+                task = backend.pool_task(k)
+                assert task is not None
+                fn, args, kwargs = task
+                remote = backend.finish(k, ex.submit(fn, *args, **kwargs).result(timeout=120))
+                np.testing.assert_array_equal(remote, backend.decode(k))
+                np.testing.assert_array_equal(remote, s.get_stored_slice(k))
+
+
+class _BrokenExecutor:
+    def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        fut.set_exception(BrokenProcessPool("a worker died"))
+        return fut
+
+
+def test_a_broken_pool_falls_back_to_in_process_decoding(
+    ct_abdomen_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pool, "acquire", lambda *a, **k: _BrokenExecutor())
+    monkeypatch.setattr(_pool, "_broken", False)
+    monkeypatch.setattr(series_module, "_MIN_POOL_SLICES", 1)
+    files = sorted(ct_abdomen_dir.glob("*.dcm"))[:4]
+    with open_series(files) as s:
+        arr = s.array
+        assert _pool.is_broken()
+        assert s.decoded.all()
+        np.testing.assert_array_equal(arr[2], s.get_stored_slice(2).astype(np.int32) - 1024)
+
+
+def test_closing_releases_the_shared_workers(
+    ct_abdomen_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _pool.worker_count() == 0 or _pool.is_broken():
+        pytest.skip("worker processes disabled")
+    shutdown_workers()
+    users = _pool._users  # other open series may hold the pool too
+    monkeypatch.setattr(series_module, "_MIN_POOL_SLICES", 1)
+    s = open_series(sorted(ct_abdomen_dir.glob("*.dcm"))[:4])
+    s.prefetch(list(range(len(s))))
+    s.get_slice(0)  # the first slice decodes in-process; then the workers start
+    s.array  # noqa: B018
+    assert _pool._executor is not None and _pool._users == users + 1
+    s.close()
+    assert _pool._users == users
+    if users == 0:
+        assert _pool._timer is not None  # idle shutdown scheduled
+    shutdown_workers()
+    assert _pool._executor is None
