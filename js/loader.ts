@@ -21,6 +21,8 @@ export type Model = AnyModel<WidgetState>;
 const COARSE_SLICES = 16;
 /** Re-prioritisation waits this long after the last jump (scrubbing sends one request). */
 const REPRIORITISE_MS = 30;
+/** Acknowledge received slices in groups of this many (the kernel sends a window ahead). */
+const ACK_EVERY = 4;
 
 export class Controller {
   volume: Volume | null = null;
@@ -28,6 +30,8 @@ export class Controller {
   /** Slice the kernel's current order was built around. */
   private orderedAround = -1;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Slice answers received and not yet acknowledged to the kernel. */
+  private unacked = 0;
   private readonly views = new Set<() => void>();
 
   constructor(private readonly model: Model) {
@@ -51,6 +55,7 @@ export class Controller {
     this.volume = info ? new Volume(info) : null;
     this.error = "";
     this.orderedAround = -1;
+    this.unacked = 0;
     this.requestAround(this.model.get("slice"));
     this.notify();
   };
@@ -82,11 +87,24 @@ export class Controller {
     if (msg === null) return; // not ours (or malformed): ignore, never throw in a listener
     if (msg.type === "error") {
       this.error = msg.message;
+      if (msg.index !== undefined) this.received();
       this.notify();
       return;
     }
     this.receiveSlice(msg, buffers);
   };
+
+  /** Count one slice answer; acknowledge a group of them so the kernel sends more. */
+  private received(): void {
+    const volume = this.volume;
+    if (!volume) return;
+    this.unacked += 1;
+    const complete = volume.loadedCount === volume.slices;
+    if (this.unacked >= ACK_EVERY || complete) {
+      this.model.send({ type: "ack", series: volume.info.id, count: this.unacked });
+      this.unacked = 0;
+    }
+  }
 
   private receiveSlice(msg: SliceMsg, buffers: DataView[]): void {
     const volume = this.volume;
@@ -98,6 +116,7 @@ export class Controller {
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
+    this.received();
     this.notify();
   }
 

@@ -92,10 +92,19 @@ export interface MetadataMsg {
 export interface ErrorMsg {
   type: "error";
   message: string;
+  /** Set when the error replaces the answer for this slice (it counts as received). */
+  index?: number;
+}
+
+/** Flow control: the page has received `count` more slice answers of `series`. */
+export interface AckMsg {
+  type: "ack";
+  series: string;
+  count: number;
 }
 
 export type KernelMsg = SliceMsg | ErrorMsg;
-export type PageMsg = GetSlicesMsg | GetMetadataMsg;
+export type PageMsg = GetSlicesMsg | GetMetadataMsg | AckMsg;
 
 const CTORS = {
   uint8: Uint8Array,
@@ -147,7 +156,9 @@ export function parseKernelMsg(msg: unknown): KernelMsg | null {
   if (typeof msg !== "object" || msg === null) return null;
   const m = msg as Record<string, unknown>;
   if (m.type === "error" && typeof m.message === "string") {
-    return { type: "error", message: m.message };
+    return Number.isInteger(m.index)
+      ? { type: "error", message: m.message, index: m.index as number }
+      : { type: "error", message: m.message };
   }
   if (
     m.type === "slice" &&

@@ -48,17 +48,6 @@ import "./widget.css";
 
 type ViewModel = AnyModel<ViewState>;
 
-const controllers = new WeakMap<object, Controller>();
-
-const initialize: Initialize<ViewState> = ({ model }) => {
-  const controller = new Controller(model as unknown as Model);
-  controllers.set(model, controller);
-  return () => {
-    controller.dispose();
-    controllers.delete(model);
-  };
-};
-
 /** Keys handled by the widget (shown in tooltips). */
 const SHORTCUTS = {
   prev: "← / ↑",
@@ -82,10 +71,13 @@ function num(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
 }
 
-const render: Render<ViewState> = ({ model: anyModel, el: host }) => {
+function renderView(
+  { model: anyModel, el: host }: Parameters<Render<ViewState>>[0],
+  shared: Controller | null,
+): () => void {
   const model = anyModel as ViewModel;
-  const controller = controllers.get(anyModel) ?? new Controller(anyModel as unknown as Model);
-  const ownController = !controllers.has(anyModel);
+  const controller = shared ?? new Controller(anyModel as unknown as Model);
+  const ownController = shared === null;
   const ac = new AbortController();
   const signal = ac.signal;
   const on = { signal };
@@ -655,6 +647,7 @@ const render: Render<ViewState> = ({ model: anyModel, el: host }) => {
   };
 
   const update = (): void => {
+    const started = performance.now();
     const volume = controller.volume;
     const err = localError || controller.error;
     errorText.textContent = err;
@@ -681,6 +674,8 @@ const render: Render<ViewState> = ({ model: anyModel, el: host }) => {
     updateReadout();
     updateOverlay();
     updateMetaPanel();
+    // Cost of this frame's update (render + controls), read by benchmarks/viewer.py.
+    root.dataset.frameMs = (performance.now() - started).toFixed(3);
   };
 
   // ---- interaction -------------------------------------------------------------------------
@@ -1118,6 +1113,25 @@ const render: Render<ViewState> = ({ model: anyModel, el: host }) => {
     if (ownController) controller.dispose();
     root.remove();
   };
-};
+}
 
-export default { initialize, render };
+/**
+ * anywidget calls this factory once per model, so each widget has its own loader (the volume
+ * and its requests), shared by all views of that widget and by no other widget. `initialize`
+ * and `render` receive different proxies of the model, so the loader is kept here rather than
+ * looked up by model.
+ */
+export default function widget(): { initialize: Initialize<ViewState>; render: Render<ViewState> } {
+  let controller: Controller | null = null;
+  return {
+    initialize: ({ model }) => {
+      const own = new Controller(model as unknown as Model);
+      controller = own;
+      return () => {
+        own.dispose();
+        if (controller === own) controller = null;
+      };
+    },
+    render: (props) => renderView(props, controller),
+  };
+}

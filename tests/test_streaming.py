@@ -14,8 +14,11 @@ from dicom_annot_widget.widget.streaming import SliceStreamer
 class FakeSeries:
     """Duck-typed series whose decoding can be held back by a gate."""
 
+    stored_dtype = np.dtype(">i2")
+
     def __init__(self, n: int = 10, gate: threading.Event | None = None) -> None:
         self.n = n
+        self.shape = (n, 2, 3)
         self.gate = gate
         self.prefetched: list[list[int]] = []
         self.entered = threading.Event()
@@ -74,7 +77,7 @@ def test_a_broken_slice_is_reported_and_streaming_goes_on() -> None:
     s.request([6, 7, 8])
     assert s.wait_idle()
     kinds = [(m["type"], m.get("index")) for m, _ in sent]
-    assert kinds == [("slice", 6), ("error", None), ("slice", 8)]
+    assert kinds == [("slice", 6), ("error", 7), ("slice", 8)]
     assert "slice 7" in sent[1][0]["message"] and "corrupt" in sent[1][0]["message"]
     s.close()
 
@@ -95,3 +98,28 @@ def test_close_stops_the_thread() -> None:
     closer.join(10)
     assert not closer.is_alive()
     assert len(sent) <= 1
+
+
+def test_flow_control_keeps_a_window_of_unacknowledged_slices() -> None:
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(n=20), "s0", send, window_bytes=1)  # type: ignore[arg-type]
+    assert s.window == 4  # the minimum window
+    s.request(list(range(20)))
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [0, 1, 2, 3]  # the page has acknowledged nothing
+    s.ack(2)
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [0, 1, 2, 3, 4, 5]
+    # the user jumps: the new order goes out next, with a fresh window
+    s.request([19, 18, 17, 16, 15, 14])
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent][6:] == [19, 18, 17, 16]
+    s.ack(100)
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent][6:] == [19, 18, 17, 16, 15, 14]
+    s.close()
+
+
+def test_window_is_sized_in_bytes() -> None:
+    s = SliceStreamer(FakeSeries(), "s0", lambda c, b: None, window_bytes=12 * 100)  # type: ignore[arg-type]
+    assert s.window == 100  # 2 x 3 int16 = 12 bytes per slice

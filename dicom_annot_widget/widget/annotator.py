@@ -16,7 +16,7 @@ import traitlets
 from ..errors import ProtocolError
 from ..io import Series, open_series
 from .links import ViewLink, decode_view_link, encode_view_link, series_identity
-from .protocol import GetMetadata, GetSlices, parse_page_message
+from .protocol import Ack, GetMetadata, GetSlices, parse_page_message
 from .streaming import SliceStreamer
 
 __all__ = ["DicomAnnotator"]
@@ -510,6 +510,8 @@ class DicomAnnotator(anywidget.AnyWidget):
             return
         if isinstance(request, GetMetadata):
             self._send_metadata(request)
+        elif isinstance(request, Ack):
+            self._streamer.ack(request.count)
         else:
             self._send_slices(request)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ProtocolError
 
-__all__ = ["GetMetadata", "GetSlices", "parse_page_message"]
+__all__ = ["Ack", "GetMetadata", "GetSlices", "parse_page_message"]
 
 #: A request may always list this many slices (more if the series has more slices).
 MIN_REQUEST_LIMIT = 64
@@ -39,6 +39,20 @@ class GetMetadata:
     slice: int
 
 
+@dataclass(frozen=True)
+class Ack:
+    """The page has received ``count`` more slice messages of one series (flow control: the
+    kernel keeps only a window of unacknowledged slices in flight, so that a new priority
+    order from the page takes effect at once instead of queueing behind the whole volume)."""
+
+    series: str
+    count: int
+
+
+#: Largest ``count`` one acknowledgement may carry.
+MAX_ACK = 100_000
+
+
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f"{what} must be an integer, got {value!r}")
@@ -47,7 +61,9 @@ def _int(value: Any, what: str) -> int:
     return int(value)
 
 
-def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSlices | GetMetadata:
+def parse_page_message(
+    content: Any, *, series_id: str, n_slices: int
+) -> GetSlices | GetMetadata | Ack:
     """Validate one message from the page.
 
     Parameters
@@ -70,6 +86,13 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> GetSli
     kind = content.get("type")
     if kind == "get_metadata":
         return _parse_get_metadata(content, series_id=series_id, n_slices=n_slices)
+    if kind == "ack":
+        if content.get("series") != series_id:
+            raise ProtocolError(f"ack: unknown series {content.get('series')!r}")
+        count = _int(content.get("count"), "ack: count")
+        if not 1 <= count <= MAX_ACK:
+            raise ProtocolError(f"ack: count must be in [1, {MAX_ACK}], got {count}")
+        return Ack(series=series_id, count=count)
     if kind != "get_slices":
         raise ProtocolError(f"unknown message type {kind!r}")
     series = content.get("series")

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SliceStreamer"]
 
+#: Bytes of slices that may be sent ahead of the page's acknowledgements.
+WINDOW_BYTES = 16 * 1024 * 1024
+#: ... but always at least this many slices.
+MIN_WINDOW = 4
+
 log = logging.getLogger(__name__)
 
 SendFn = Callable[[dict[str, Any], list[memoryview]], None]
@@ -38,22 +43,34 @@ class SliceStreamer:
         ``send(content, buffers)``: sends one message to the page.
     """
 
-    def __init__(self, series: Series, series_id: str, send: SendFn) -> None:
+    def __init__(
+        self, series: Series, series_id: str, send: SendFn, *, window_bytes: int = WINDOW_BYTES
+    ) -> None:
         self._series = series
         self._series_id = series_id
         self._send = send
         self._pending: list[int] = []
         self._busy = False
+        shape = series.shape
+        slice_bytes = int(np.prod(shape[1:])) * np.dtype(series.stored_dtype).itemsize
+        #: Slices that may be unacknowledged at once.
+        self.window = max(MIN_WINDOW, window_bytes // max(1, slice_bytes))
+        self._unacked = 0
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
 
     def request(self, slices: Sequence[int]) -> None:
         """Replace the queue with ``slices`` (highest priority first; duplicates keep their
-        first position). Decoding is started in the same order."""
+        first position). Decoding is started in the same order.
+
+        A request also restarts flow control: the page that asks is alive and will acknowledge
+        what it receives from now on (a reloaded page never acknowledges the old one's slices).
+        """
         order = list(dict.fromkeys(int(k) for k in slices))
         with self._cond:
             self._pending = order
+            self._unacked = 0
             self._cond.notify_all()
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -72,22 +89,34 @@ class SliceStreamer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
 
+    def ack(self, count: int) -> None:
+        """The page has received ``count`` more slices: let that many more go out."""
+        with self._cond:
+            self._unacked = max(0, self._unacked - int(count))
+            self._cond.notify_all()
+
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until every requested slice has been sent; False on timeout."""
+        """Block until nothing more can be sent now (the queue is empty, or the window of
+        unacknowledged slices is full); False on timeout."""
         with self._cond:
             return self._cond.wait_for(
-                lambda: self._closed or (not self._pending and not self._busy), timeout
+                lambda: (
+                    self._closed
+                    or (not self._busy and (not self._pending or self._unacked >= self.window))
+                ),
+                timeout,
             )
 
     def _next(self) -> int | None:
         with self._cond:
             self._busy = False
             self._cond.notify_all()
-            while not self._pending and not self._closed:
+            while not self._closed and (not self._pending or self._unacked >= self.window):
                 self._cond.wait()
             if self._closed:
                 return None
             self._busy = True
+            self._unacked += 1
             return self._pending.pop(0)
 
     def _run(self) -> None:
@@ -96,7 +125,8 @@ class SliceStreamer:
                 self._send_one(k)
             except Exception as exc:  # keep streaming the other slices
                 log.warning("could not send slice %d: %s", k, exc)
-                self._send({"type": "error", "message": f"slice {k} could not be sent: {exc}"}, [])
+                message = f"slice {k} could not be sent: {exc}"
+                self._send({"type": "error", "message": message, "index": k}, [])
 
     def _send_one(self, k: int) -> None:
         stored = self._series.get_stored_slice(k)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,48 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """One JupyterLab server for all tests of a module (starting one costs seconds of CPU).
+
+    Use it through ``lab_each``: every test then opens its own notebook file in its own
+    workspace, and its kernels are shut down when it ends. Widget state is saved into
+    notebooks on save (``saveState``), as a user who wants widgets restored would set it."""
+    with running_lab(tmp_path_factory.mktemp("lab")) as server:
+        settings = (
+            server.root.parent / "config/lab/user-settings/@jupyter-widgets/jupyterlab-manager"
+        )
+        settings.mkdir(parents=True)
+        (settings / "plugin.jupyterlab-settings").write_text('{"saveState": true}')
+        yield server
+
+
+def _api(lab: Lab, path: str, method: str = "GET") -> Any:
+    req = urllib.request.Request(f"{lab.url}/api/{path}?token={lab.token}", method=method)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        body = r.read()
+    return json.loads(body) if body else None
+
+
+def shutdown_kernels(lab: Lab) -> None:
+    """End every session and kernel of the server (each test starts from none)."""
+    for kind in ("sessions", "kernels"):
+        for item in _api(lab, kind):
+            try:
+                _api(lab, f"{kind}/{item['id']}", "DELETE")
+            except urllib.error.HTTPError as exc:  # gone meanwhile (a session ends its kernel)
+                if exc.code != 404:
+                    raise
+
+
+@pytest.fixture
+def lab_each(shared_lab: Lab) -> Iterator[Lab]:
+    """The module's JupyterLab; the test's kernels are shut down after it. Request it before
+    ``page`` so the page (and its failure screenshot) is closed first."""
+    yield shared_lab
+    shutdown_kernels(shared_lab)
+
+
 # Runs `src` in a cell appended at the end of the current notebook (re-used on later calls)
 # and returns its text output.
 RUN_PROBE = """async (src) => {
@@ -122,15 +166,34 @@ RUN_PROBE = """async (src) => {
 }"""
 
 
-def open_notebook(page: Any, lab: Lab, name: str, nb: dict[str, Any]) -> None:
-    """Write `nb` into the server root, open it, wait for an idle kernel and run all cells."""
+def open_notebook(
+    page: Any,
+    lab: Lab,
+    name: str,
+    nb: dict[str, Any],
+    *,
+    workspace: str | None = None,
+    run: bool = True,
+) -> None:
+    """Write `nb` into the server root, open it, wait for an idle kernel and run all cells.
+
+    `workspace`: open it in this (new) Lab workspace, so notebooks other tests opened on the
+    same server are not restored with it. `run=False` leaves the cells unrun."""
     (lab.root / name).write_text(json.dumps(nb))
-    page.goto(lab.notebook_url(name))
+    if workspace is None:
+        page.goto(lab.notebook_url(name))
+    else:
+        page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{name}?token={lab.token}")
     page.wait_for_function(
         "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
         "?.status === 'idle'",
         timeout=90_000,
     )
+    if run:
+        run_all_cells(page)
+
+
+def run_all_cells(page: Any) -> None:
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 

@@ -1,0 +1,493 @@
+"""Interpolation of keyframed geometry across slices, for every object shape.
+
+Geometry per shape kind (voxel coordinates of the object's plane, x = column, y = row):
+
+================  =================================================================
+``"bbox"``        array-like (4,) ``[x0, y0, x1, y1]`` (two opposite corners)
+``"point"``       array-like (2,) ``[x, y]``
+``"primitive"``   mapping node name -> (2,) ``[x, y]`` (skeletons, named nodes)
+``"polygon"``     (N, 2) ring, or a list of (N, 2) rings (parts of a multi-polygon)
+``"polyline"``    (N, 2) open curve, N >= 2
+``"bitmask"``     boolean (rows, cols) mask
+================  =================================================================
+
+Boxes, points and primitives are linear per coordinate / node. Polygons and polylines get a
+vertex correspondence first (see :func:`interpolate_polygons`, :func:`interpolate_polylines`),
+then move linearly. Bitmasks use :func:`~.mask_interpolation.interpolate_masks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import linear_sum_assignment
+
+from dicom_annot_widget.errors import LabelError
+from dicom_annot_widget.kernels._checks import as_points
+from dicom_annot_widget.kernels.contours import (
+    mask_to_polygons,
+    polygon_area,
+    polygons_to_mask,
+    resample_closed,
+    resample_open,
+)
+from dicom_annot_widget.kernels.mask_interpolation import _check_keys, interpolate_masks
+
+__all__ = [
+    "SHAPE_KINDS",
+    "interpolate_boxes",
+    "interpolate_points",
+    "interpolate_polygons",
+    "interpolate_polylines",
+    "interpolate_primitives",
+    "interpolate_track",
+    "match_polygon_rings",
+]
+
+SHAPE_KINDS = ("bbox", "point", "primitive", "polygon", "polyline", "bitmask")
+_ALIGN_SAMPLES = 256
+
+
+def _check_t(t: float) -> float:
+    tf = float(t)
+    if not 0.0 <= tf <= 1.0:
+        raise LabelError(f"t must be between 0 and 1 (fraction of the gap); got {t!r}.")
+    return tf
+
+
+def interpolate_points(p0: ArrayLike, p1: ArrayLike, t: float) -> NDArray[np.float64]:
+    """Linear interpolation of a point (2,) or of corresponding points (N, 2): float64."""
+    a = np.asarray(p0, dtype=np.float64)
+    b = np.asarray(p1, dtype=np.float64)
+    if a.shape != b.shape or a.shape[-1:] != (2,) or a.ndim > 2:
+        raise LabelError(
+            f"points must both have shape (2,) or the same shape (N, 2); got {a.shape} and "
+            f"{b.shape}."
+        )
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise LabelError("points contain NaN or infinite coordinates.")
+    tf = _check_t(t)
+    return (1.0 - tf) * a + tf * b
+
+
+def interpolate_boxes(b0: ArrayLike, b1: ArrayLike, t: float) -> NDArray[np.float64]:
+    """Linear interpolation of boxes ``[x0, y0, x1, y1]`` (4,); corners are sorted first."""
+    out = []
+    for name, box in (("b0", b0), ("b1", b1)):
+        arr = np.asarray(box, dtype=np.float64).reshape(-1)
+        if arr.shape != (4,) or not np.all(np.isfinite(arr)):
+            raise LabelError(f"{name} must be 4 finite numbers [x0, y0, x1, y1]; got {box!r}.")
+        out.append(
+            np.array(
+                [min(arr[0], arr[2]), min(arr[1], arr[3]), max(arr[0], arr[2]), max(arr[1], arr[3])]
+            )
+        )
+    tf = _check_t(t)
+    return np.asarray((1.0 - tf) * out[0] + tf * out[1])
+
+
+def interpolate_primitives(
+    n0: Mapping[str, ArrayLike], n1: Mapping[str, ArrayLike], t: float
+) -> dict[str, NDArray[np.float64]]:
+    """Linear interpolation of named nodes; nodes missing from either keyframe are left out."""
+    for name, nodes in (("n0", n0), ("n1", n1)):
+        if not isinstance(nodes, Mapping):
+            raise LabelError(
+                f"{name} must be a mapping of node name -> [x, y]; got {type(nodes).__name__}."
+            )
+    tf = _check_t(t)
+    out = {}
+    for key in n0:
+        if key in n1:
+            out[str(key)] = interpolate_points(n0[key], n1[key], tf)
+    return out
+
+
+# --------------------------------------------------------------------------- polygons
+
+
+def _clean_ring(ring: ArrayLike, name: str) -> NDArray[np.float64]:
+    p = as_points(ring, name, min_points=3)
+    if np.array_equal(p[0], p[-1]):
+        p = p[:-1]
+    keep = np.any(p != np.roll(p, 1, axis=0), axis=1)
+    p = p[keep] if keep.any() else p[:1]
+    if len(p) < 3:
+        raise LabelError(f"{name} needs at least 3 distinct vertices; got {len(p)}.")
+    return p
+
+
+def _oriented(ring: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The ring with positive signed area (the exterior orientation of mask_to_polygons)."""
+    return ring[::-1].copy() if polygon_area(ring) < 0 else ring
+
+
+def _arc_params(ring: NDArray[np.float64]) -> NDArray[np.float64]:
+    closed = np.vstack([ring, ring[:1]])
+    seg = np.hypot(*np.diff(closed, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = s[-1]
+    return s[:-1] / total if total > 0 else np.zeros(len(ring))
+
+
+def _sample_at(ring: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Points at arc-length fractions ``u`` (0..1, any order) along a closed ring."""
+    closed = np.vstack([ring, ring[:1]])
+    seg = np.hypot(*np.diff(closed, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = s[-1]
+    if total <= 0:
+        return np.repeat(ring[:1], len(u), axis=0)
+    w = (u % 1.0) * total
+    return np.column_stack([np.interp(w, s, closed[:, 0]), np.interp(w, s, closed[:, 1])])
+
+
+def _best_shift(a: NDArray[np.float64], b: NDArray[np.float64]) -> int:
+    """Cyclic shift k minimising sum |a_i - b_{i+k}|^2 for equally sampled rings (FFT)."""
+    fa = np.fft.rfft(a, axis=0)
+    fb = np.fft.rfft(b, axis=0)
+    corr = np.fft.irfft(np.conj(fa) * fb, n=len(a), axis=0).sum(axis=1)
+    return int(np.argmax(corr))
+
+
+def match_polygon_rings(
+    ring0: ArrayLike, ring1: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Corresponding vertex lists for two closed rings, ready for linear interpolation.
+
+    Both rings are oriented alike (positive area), sampled at ``256`` points evenly spaced by
+    arc length to find the cyclic shift of ``ring1``'s start that best matches ``ring0``
+    (least squares, FFT). Each ring is then sampled at the union of both rings' vertex
+    parameters (arc-length fractions, ``ring1``'s shifted), so every original vertex of both
+    rings is kept: the result reproduces ``ring0`` at t = 0 and ``ring1`` at t = 1.
+
+    Returns
+    -------
+    (a, b)
+        Two float64 arrays of the same shape (M, 2), M <= len(ring0) + len(ring1).
+    """
+    a = _oriented(_clean_ring(ring0, "ring0"))
+    b = _oriented(_clean_ring(ring1, "ring1"))
+    n = _ALIGN_SAMPLES
+    sa = resample_closed(a, n)
+    sb = resample_closed(b, n)
+    shift = _best_shift(sa, sb) / n  # b's arc fraction that corresponds to a's start
+    ua = _arc_params(a)
+    ub = (_arc_params(b) - shift) % 1.0  # b's vertices in a's parameterisation
+    u = np.unique(np.concatenate([ua, ub]))
+    # Merge parameters closer than 1e-9 (duplicates from coinciding vertices).
+    u = u[np.concatenate([[True], np.diff(u) > 1e-9])]
+    return _sample_at(a, u), _sample_at(b, u + shift)
+
+
+def _ring_stats(ring: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
+    """Area centroid and absolute area of a ring (vertex mean when degenerate)."""
+    x, y = ring[:, 0], ring[:, 1]
+    xn, yn = np.roll(x, -1), np.roll(y, -1)
+    cross = x * yn - xn * y
+    area = 0.5 * cross.sum()
+    if abs(area) < 1e-12:
+        return ring.mean(axis=0), 0.0
+    cx = ((x + xn) * cross).sum() / (6 * area)
+    cy = ((y + yn) * cross).sum() / (6 * area)
+    return np.array([cx, cy]), abs(float(area))
+
+
+def _as_parts(geom: Any, name: str) -> tuple[list[NDArray[np.float64]], bool]:
+    """Polygon geometry -> list of cleaned rings, and whether it was a single array."""
+    if isinstance(geom, np.ndarray) and geom.ndim == 2:
+        return [_clean_ring(geom, name)], True
+    if isinstance(geom, Sequence) and len(geom) > 0 and np.ndim(geom[0]) == 1:
+        return [_clean_ring(geom, name)], True
+    if isinstance(geom, Sequence):
+        return [_clean_ring(g, f"{name} part {i}") for i, g in enumerate(geom)], False
+    raise LabelError(
+        f"{name} must be an (N, 2) ring or a list of (N, 2) rings; got {type(geom).__name__}."
+    )
+
+
+def _rings_overlap(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
+    """Whether two rings overlap, tested on a raster of their common box (>= 64 px across)."""
+    lo = np.minimum(a.min(axis=0), b.min(axis=0))
+    hi = np.maximum(a.max(axis=0), b.max(axis=0))
+    inter_lo = np.maximum(a.min(axis=0), b.min(axis=0))
+    inter_hi = np.minimum(a.max(axis=0), b.max(axis=0))
+    if np.any(inter_hi <= inter_lo):
+        return False
+    scale = 64.0 / max(float(np.max(hi - lo)), 1e-9)
+    scale = max(scale, 1.0)
+    shape = (int(np.ceil((hi - lo)[1] * scale)) + 2, int(np.ceil((hi - lo)[0] * scale)) + 2)
+    ma = polygons_to_mask((a - lo) * scale, shape)
+    mb = polygons_to_mask((b - lo) * scale, shape)
+    return bool((ma & mb).any())
+
+
+def interpolate_polygons(g0: Any, g1: Any, t: float) -> NDArray[np.float64] | list[NDArray]:
+    """Interpolate a (multi-)polygon between two keyframes.
+
+    Parameters
+    ----------
+    g0, g1
+        Polygon geometry at the two keyframes: an (N, 2) ring or a list of rings (parts).
+        Vertex counts, start vertices and winding may differ.
+    t
+        Fraction of the way from ``g0`` (0) to ``g1`` (1).
+
+    Returns
+    -------
+    ndarray (M, 2) or list of ndarray
+        A single ring when both inputs are single rings (and no part splits), else a list of
+        rings. Parts are matched by overlap, then by centroid distance (Hungarian); matched
+        pairs use :func:`match_polygon_rings`; an unmatched part shrinks to (grows from) its
+        centroid; parts that split or merge (one part overlapping several) are interpolated as
+        masks on a local raster and traced back.
+    """
+    tf = _check_t(t)
+    parts0, single0 = _as_parts(g0, "g0")
+    parts1, single1 = _as_parts(g1, "g1")
+    out = _interpolate_parts(parts0, parts1, [tf])[0]
+    if single0 and single1 and len(out) == 1:
+        return out[0]
+    return out
+
+
+def _interpolate_parts(
+    parts0: list[NDArray[np.float64]], parts1: list[NDArray[np.float64]], ts: Sequence[float]
+) -> list[list[NDArray[np.float64]]]:
+    """Interpolated rings for each t in ``ts`` (see :func:`interpolate_polygons`)."""
+    n0, n1 = len(parts0), len(parts1)
+    results: list[list[NDArray[np.float64]]] = [[] for _ in ts]
+    # Overlap graph; connected groups with more than one part on a side split or merge.
+    edges = [(i, j) for i in range(n0) for j in range(n1) if _rings_overlap(parts0[i], parts1[j])]
+    parent = list(range(n0 + n1))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in edges:
+        parent[find(i)] = find(n0 + j)
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for i in range(n0):
+        groups.setdefault(find(i), ([], []))[0].append(i)
+    for j in range(n1):
+        groups.setdefault(find(n0 + j), ([], []))[1].append(j)
+    pairs: list[tuple[int, int]] = []
+    left0: list[int] = []
+    left1: list[int] = []
+    for ga, gb in groups.values():
+        if len(ga) == 1 and len(gb) == 1:
+            pairs.append((ga[0], gb[0]))
+        elif ga and gb:
+            for k, rings in enumerate(
+                _mask_route([parts0[i] for i in ga], [parts1[j] for j in gb], ts)
+            ):
+                results[k].extend(rings)
+        else:
+            left0.extend(ga)
+            left1.extend(gb)
+    # Non-overlapping leftovers: match by centroid distance relative to size.
+    if left0 and left1:
+        s0 = [_ring_stats(parts0[i]) for i in left0]
+        s1 = [_ring_stats(parts1[j]) for j in left1]
+        cost = np.array(
+            [
+                [
+                    np.hypot(*(c0 - c1)) / (np.sqrt(a0 / np.pi) + np.sqrt(a1 / np.pi) + 1e-9)
+                    for c1, a1 in s1
+                ]
+                for c0, a0 in s0
+            ]
+        )
+        rows, cols = linear_sum_assignment(cost)
+        used0, used1 = set(), set()
+        for r, c in zip(rows, cols, strict=True):
+            if cost[r, c] < 3.0:
+                pairs.append((left0[r], left1[c]))
+                used0.add(left0[r])
+                used1.add(left1[c])
+        left0 = [i for i in left0 if i not in used0]
+        left1 = [j for j in left1 if j not in used1]
+    for i, j in pairs:
+        a, b = match_polygon_rings(parts0[i], parts1[j])
+        for k, tk in enumerate(ts):
+            results[k].append((1.0 - tk) * a + tk * b)
+    for i in left0:
+        ring = _oriented(parts0[i])
+        c, _ = _ring_stats(ring)
+        for k, tk in enumerate(ts):
+            if tk < 1.0:
+                results[k].append(c + (1.0 - tk) * (ring - c))
+    for j in left1:
+        ring = _oriented(parts1[j])
+        c, _ = _ring_stats(ring)
+        for k, tk in enumerate(ts):
+            if tk > 0.0:
+                results[k].append(c + tk * (ring - c))
+    return results
+
+
+def _mask_route(
+    rings0: list[NDArray[np.float64]], rings1: list[NDArray[np.float64]], ts: Sequence[float]
+) -> list[list[NDArray[np.float64]]]:
+    """Interpolate split/merge groups as masks on a local raster and trace them back."""
+    allp = np.vstack(rings0 + rings1)
+    lo = allp.min(axis=0)
+    hi = allp.max(axis=0)
+    extent = float(np.max(hi - lo))
+    scale = max(1.0, 128.0 / max(extent, 1e-9))  # at least 128 px across the group
+    pad = 3
+    origin = lo - pad / scale
+    shape = (
+        int(np.ceil((hi - lo)[1] * scale)) + 2 * pad + 1,
+        int(np.ceil((hi - lo)[0] * scale)) + 2 * pad + 1,
+    )
+    m0 = polygons_to_mask([(r - origin) * scale for r in rings0], shape)
+    m1 = polygons_to_mask([(r - origin) * scale for r in rings1], shape)
+    out: list[list[NDArray[np.float64]]] = []
+    for tk in ts:
+        if tk == 0.0:
+            out.append([_oriented(r) for r in rings0])
+            continue
+        if tk == 1.0:
+            out.append([_oriented(r) for r in rings1])
+            continue
+        # Place the two masks 1000 slices apart so that t maps onto an integer slice.
+        z = round(tk * 1000)
+        m = interpolate_masks({0: m0, 1000: m1}, [z], method="linear", preserve_area=False)[z]
+        polys = mask_to_polygons(m, tolerance=0.25)
+        out.append([p.exterior / scale + origin for p in polys])
+    return out
+
+
+# --------------------------------------------------------------------------- polylines
+
+
+def interpolate_polylines(l0: ArrayLike, l1: ArrayLike, t: float) -> NDArray[np.float64]:
+    """Interpolate an open polyline between two keyframes.
+
+    ``l1`` is reversed when that brings its vertices closer to ``l0`` (least squares over 256
+    arc-length samples). Both curves are then sampled at the union of their vertices'
+    arc-length fractions, so both keyframes are reproduced exactly at t = 0 and 1.
+
+    Returns
+    -------
+    ndarray (M, 2) float64
+    """
+    a = as_points(l0, "l0", min_points=2)
+    b = as_points(l1, "l1", min_points=2)
+    tf = _check_t(t)
+    n = _ALIGN_SAMPLES
+    sa = resample_open(a, n)
+    sb = resample_open(b, n)
+    if np.sum((sa - sb[::-1]) ** 2) < np.sum((sa - sb) ** 2):
+        b = b[::-1]
+    ua = _open_params(a)
+    ub = _open_params(b)
+    u = np.unique(np.concatenate([ua, ub]))
+    u = u[np.concatenate([[True], np.diff(u) > 1e-9])]
+    pa = _sample_open(a, u)
+    pb = _sample_open(b, u)
+    return (1.0 - tf) * pa + tf * pb
+
+
+def _open_params(line: NDArray[np.float64]) -> NDArray[np.float64]:
+    seg = np.hypot(*np.diff(line, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    return s / s[-1] if s[-1] > 0 else np.linspace(0.0, 1.0, len(line))
+
+
+def _sample_open(line: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.float64]:
+    s = _open_params(line)
+    return np.column_stack([np.interp(u, s, line[:, 0]), np.interp(u, s, line[:, 1])])
+
+
+# --------------------------------------------------------------------------- tracks
+
+_TRACK_OPTIONS: dict[str, set[str]] = {
+    "bbox": set(),
+    "point": set(),
+    "primitive": set(),
+    "polygon": set(),
+    "polyline": set(),
+    "bitmask": {"spacing", "method", "match_components", "preserve_area"},
+}
+
+
+def interpolate_track(
+    keyframes: Mapping[int, Any],
+    shape_kind: str,
+    slices: Iterable[int] | None = None,
+    **options: Any,
+) -> dict[int, Any]:
+    """Derived keyframes of a track for the slices between its manual keyframes.
+
+    Parameters
+    ----------
+    keyframes
+        Manual keyframes: slice index -> geometry of ``shape_kind`` (see the module docstring).
+        At least two.
+    shape_kind
+        One of ``"bbox"``, ``"point"``, ``"primitive"``, ``"polygon"``, ``"polyline"``,
+        ``"bitmask"``.
+    slices
+        Slices wanted; only those strictly between the first and last manual keyframe and not
+        manual themselves are returned (no extrapolation). Default: all of them.
+    **options
+        For ``"bitmask"``: ``spacing``, ``method``, ``match_components``, ``preserve_area`` of
+        :func:`~.mask_interpolation.interpolate_masks`. Other kinds take none.
+
+    Returns
+    -------
+    dict
+        Slice index -> interpolated geometry, in the same form as the inputs.
+
+    Raises
+    ------
+    LabelError
+        Fewer than two keyframes, an unknown ``shape_kind`` or option, or invalid geometry.
+    """
+    if shape_kind not in SHAPE_KINDS:
+        raise LabelError(f"shape_kind must be one of {', '.join(SHAPE_KINDS)}; got {shape_kind!r}.")
+    unknown = set(options) - _TRACK_OPTIONS[shape_kind]
+    if unknown:
+        allowed = sorted(_TRACK_OPTIONS[shape_kind]) or ["none"]
+        raise LabelError(
+            f"unknown option(s) {sorted(unknown)} for shape_kind {shape_kind!r}; allowed: "
+            f"{', '.join(allowed)}."
+        )
+    zs = _check_keys(keyframes)
+    if shape_kind == "bitmask":
+        return dict(interpolate_masks(dict(keyframes), slices, **options))
+    keyset = set(zs)
+    wanted = range(zs[0] + 1, zs[-1]) if slices is None else slices
+    targets = sorted({int(s) for s in wanted if zs[0] < int(s) < zs[-1] and int(s) not in keyset})
+    out: dict[int, Any] = {}
+    for gi in range(len(zs) - 1):
+        z0, z1 = zs[gi], zs[gi + 1]
+        gap = [s for s in targets if z0 < s < z1]
+        if not gap:
+            continue
+        ts = [(s - z0) / (z1 - z0) for s in gap]
+        g0, g1 = keyframes[z0], keyframes[z1]
+        if shape_kind == "polygon":
+            parts0, single0 = _as_parts(g0, f"keyframe {z0}")
+            parts1, single1 = _as_parts(g1, f"keyframe {z1}")
+            for s, rings in zip(gap, _interpolate_parts(parts0, parts1, ts), strict=True):
+                out[s] = rings[0] if single0 and single1 and len(rings) == 1 else rings
+            continue
+        for s, tk in zip(gap, ts, strict=True):
+            if shape_kind == "bbox":
+                out[s] = interpolate_boxes(g0, g1, tk)
+            elif shape_kind == "point":
+                out[s] = interpolate_points(g0, g1, tk)
+            elif shape_kind == "primitive":
+                out[s] = interpolate_primitives(g0, g1, tk)
+            else:
+                out[s] = interpolate_polylines(g0, g1, tk)
+    return out
