@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._cdp import Chromium  # noqa: E402
 from tests.e2e._lab import Lab, running_lab  # noqa: E402
+from tests.e2e.conftest import shutdown_kernels  # noqa: E402
 
 KERNEL_IDLE = (
     "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
@@ -136,8 +137,12 @@ def heap_mb(cdp: Chromium) -> float:
 
 
 def open_and_wait(cdp: Chromium, lab: Lab, name: str, nb: dict[str, Any]) -> None:
+    """Open `nb` alone (a workspace of its own, no other kernel running) and run its first
+    cell."""
+    shutdown_kernels(lab)
     (lab.root / name).write_text(json.dumps(nb))
-    cdp.goto(lab.notebook_url(name))
+    workspace = name.removesuffix(".ipynb")
+    cdp.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{name}?token={lab.token}")
     cdp.wait_for(KERNEL_IDLE, timeout=120, interval=0.1)
     cdp.evaluate(RUN_CELL % 0)
     cdp.wait_for(KERNEL_IDLE, timeout=120, interval=0.05)
@@ -157,7 +162,8 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
     except TimeoutError:
         state = cdp.evaluate(
             "JSON.stringify([window.__marks, document.querySelector('[data-testid=\"daw-root\"]')"
-            "?.dataset])"
+            "?.dataset, [...document.querySelectorAll('.jp-OutputArea-output')]"
+            ".map(e => e.innerText.slice(0, 500))])"
         )
         raise TimeoutError(f"the volume did not arrive: {state}") from None
     marks = cdp.evaluate("[window.__t0, window.__marks.first, window.__marks.full]")

@@ -22,7 +22,7 @@ const COARSE_SLICES = 16;
 /** Re-prioritisation waits this long after the last jump (scrubbing sends one request). */
 const REPRIORITISE_MS = 30;
 /** Acknowledge received slices in groups of this many (the kernel sends a window ahead). */
-const ACK_EVERY = 4;
+const ACK_EVERY = 8;
 
 export class Controller {
   volume: Volume | null = null;

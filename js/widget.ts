@@ -496,10 +496,17 @@ function renderView(
     return true;
   };
 
+  /** What the view canvas shows now: redrawing it is skipped while that does not change
+   * (slices arriving during loading repaint only the slice bar and the status). */
+  let drawnKey = "";
   const drawView = (ready: boolean): void => {
     if (!ctx) return;
     const dpr = window.devicePixelRatio || 1;
     const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
+    const v0 = view();
+    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}`;
+    if (key === drawnKey && canvas.width === bw && canvas.height === bh) return;
+    drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {
       canvas.width = bw;
       canvas.height = bh;

@@ -449,6 +449,46 @@ def _sop_class_name(uid: str) -> str:
     return name if name != uid else ""
 
 
+def _pixel_size(ds: Dataset, pixel_tag: int) -> tuple[int | None, int | None, int | None, int]:
+    """Rows, Columns, BitsAllocated (32 or 64 for float pixel data) and the float kind."""
+    rows = int_value(ds, T_ROWS)
+    cols = int_value(ds, T_COLUMNS)
+    bits_allocated = int_value(ds, T_BITS_ALLOCATED)
+    float_kind = _PIXEL_TAGS[pixel_tag]
+    if float_kind:
+        bits_allocated = 32 if float_kind == 4 else 64
+    return rows, cols, bits_allocated, float_kind
+
+
+def _file_record(
+    index: int,
+    path: str | None,
+    ds: Dataset,
+    meta: Dataset | None,
+    layout: FileLayout,
+    sop_class: str,
+    notes: list[str],
+) -> FileRecord:
+    """The record of one file or dataset, its identifying attributes read from ``ds`` (the
+    caller fills in ``frames`` and ``decode_problem``)."""
+    return FileRecord(
+        index=index,
+        path=path,
+        ds=ds,
+        layout=layout,
+        study_uid=str_value(ds, T_STUDY_UID),
+        series_uid=str_value(ds, T_SERIES_UID),
+        sop_uid=str_value(ds, T_SOP_INSTANCE),
+        media_sop_uid=str_value(meta, T_MEDIA_SOP_INSTANCE) if meta is not None else "",
+        sop_class_uid=sop_class,
+        for_uid=str_value(ds, T_FOR_UID),
+        modality=str_value(ds, T_MODALITY).upper(),
+        series_number=int_value(ds, T_SERIES_NUMBER),
+        instance_number=int_value(ds, T_INSTANCE_NUMBER),
+        notes=notes,
+    )
+
+
 def read_file(
     path: str, index: int, head_and_size: tuple[bytes, int] | OSError | None = None
 ) -> FileRecord:
@@ -527,12 +567,7 @@ def read_file(
                     "bad",
                 )
 
-    rows = int_value(ds, T_ROWS)
-    cols = int_value(ds, T_COLUMNS)
-    bits_allocated = int_value(ds, T_BITS_ALLOCATED)
-    float_kind = _PIXEL_TAGS[pixel_tag]
-    if float_kind:
-        bits_allocated = 32 if float_kind == 4 else 64
+    rows, cols, bits_allocated, float_kind = _pixel_size(ds, pixel_tag)
     missing = [
         name
         for name, value in (("Rows", rows), ("Columns", cols), ("BitsAllocated", bits_allocated))
@@ -623,22 +658,7 @@ def read_file(
         if T_EXT_OFFSETS in ds and T_EXT_LENGTHS in ds:
             layout.extended_offsets = (ds[T_EXT_OFFSETS].value, ds[T_EXT_LENGTHS].value)
 
-    rec = FileRecord(
-        index=index,
-        path=path,
-        ds=ds,
-        layout=layout,
-        study_uid=str_value(ds, T_STUDY_UID),
-        series_uid=str_value(ds, T_SERIES_UID),
-        sop_uid=str_value(ds, T_SOP_INSTANCE),
-        media_sop_uid=str_value(meta, T_MEDIA_SOP_INSTANCE) if meta is not None else "",
-        sop_class_uid=sop_class,
-        for_uid=str_value(ds, T_FOR_UID),
-        modality=str_value(ds, T_MODALITY).upper(),
-        series_number=int_value(ds, T_SERIES_NUMBER),
-        instance_number=int_value(ds, T_INSTANCE_NUMBER),
-        notes=notes,
-    )
+    rec = _file_record(index, path, ds, meta, layout, sop_class, notes)
     if route != "native":
         rec.decode_problem = check_decoder(ts)
     rec.frames = _frames(rec)
@@ -673,12 +693,7 @@ def record_from_dataset(ds: Dataset, index: int) -> FileRecord:
     else:
         ts = UID(ts_raw)
     pixel_tag = found[0]
-    rows = int_value(ds, T_ROWS)
-    cols = int_value(ds, T_COLUMNS)
-    bits_allocated = int_value(ds, T_BITS_ALLOCATED)
-    float_kind = _PIXEL_TAGS[pixel_tag]
-    if float_kind:
-        bits_allocated = 32 if float_kind == 4 else 64
+    rows, cols, bits_allocated, float_kind = _pixel_size(ds, pixel_tag)
     if not rows or not cols or not bits_allocated:
         raise Unusable("has pixel data but no usable Rows/Columns/BitsAllocated", "bad")
     samples = int_value(ds, T_SAMPLES) or 1
@@ -703,22 +718,7 @@ def record_from_dataset(ds: Dataset, index: int) -> FileRecord:
         dataset=ds,
         header=ds,
     )
-    rec = FileRecord(
-        index=index,
-        path=None,
-        ds=ds,
-        layout=layout,
-        study_uid=str_value(ds, T_STUDY_UID),
-        series_uid=str_value(ds, T_SERIES_UID),
-        sop_uid=str_value(ds, T_SOP_INSTANCE),
-        media_sop_uid=str_value(meta, T_MEDIA_SOP_INSTANCE) if meta is not None else "",
-        sop_class_uid=sop_class,
-        for_uid=str_value(ds, T_FOR_UID),
-        modality=str_value(ds, T_MODALITY).upper(),
-        series_number=int_value(ds, T_SERIES_NUMBER),
-        instance_number=int_value(ds, T_INSTANCE_NUMBER),
-        notes=notes,
-    )
+    rec = _file_record(index, None, ds, meta, layout, sop_class, notes)
     rec.decode_problem = check_decoder(ts)
     rec.frames = _frames(rec)
     return rec

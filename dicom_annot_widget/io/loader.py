@@ -96,6 +96,27 @@ def _pick(
     return best, notes
 
 
+def _open_picked(
+    scan: ScanResult,
+    where: str,
+    source: str,
+    series_instance_uid: str | None,
+    spacing: tuple[float, float, float] | None,
+    affine: Any,
+    modality: str | None,
+) -> Series:
+    """Open the stack :func:`_pick` chooses from ``scan``, its notes attached as warnings."""
+    group, notes = _pick(scan, where, series_instance_uid)
+    return series_from_stack(
+        group,
+        spacing=spacing,
+        affine=affine,
+        modality=modality,
+        source=source,
+        extra_warnings=notes,
+    )
+
+
 def open_series(
     source: Any,
     *,
@@ -171,15 +192,8 @@ def open_series(
                     + ", ".join(f"'{p}'" for p in missing[:_MAX_LISTED])
                 )
             scan = _scan_paths(paths)
-            group, notes = _pick(scan, f"the {len(paths)} given files", series_instance_uid)
-            return series_from_stack(
-                group,
-                spacing=sp,
-                affine=aff,
-                modality=modality,
-                source="file list",
-                extra_warnings=notes,
-            )
+            where = f"the {len(paths)} given files"
+            return _open_picked(scan, where, "file list", series_instance_uid, sp, aff, modality)
         raise TypeError(
             "a list source must hold only paths or only pydicom Datasets, got "
             + ", ".join(sorted({type(s).__name__ for s in source}))
@@ -193,10 +207,7 @@ def open_series(
     path = os.fspath(source)
     if os.path.isdir(path):
         scan = _scan_paths(collect_paths(path))
-        group, notes = _pick(scan, f"folder '{path}'", series_instance_uid)
-        return series_from_stack(
-            group, spacing=sp, affine=aff, modality=modality, source=path, extra_warnings=notes
-        )
+        return _open_picked(scan, f"folder '{path}'", path, series_instance_uid, sp, aff, modality)
     if not os.path.exists(path):
         raise DicomLoadError(f"'{path}' does not exist.")
     if is_nifti_path(path):
@@ -207,12 +218,8 @@ def open_series(
         record = read_file(path, 0)
     except Unusable as exc:
         raise DicomLoadError(f"Cannot open '{path}': it {exc.reason}.") from exc
-    group, notes = _pick(
-        ScanResult(group_records([record]), [], []), f"'{path}'", series_instance_uid
-    )
-    return series_from_stack(
-        group, spacing=sp, affine=aff, modality=modality, source=path, extra_warnings=notes
-    )
+    scan = ScanResult(group_records([record]), [], [])
+    return _open_picked(scan, f"'{path}'", path, series_instance_uid, sp, aff, modality)
 
 
 def _open_datasets(
@@ -232,14 +239,9 @@ def _open_datasets(
                 raise DicomLoadError(f"Cannot open the dataset: it {exc.reason}.") from exc
             failed.append((f"dataset #{i}", exc.reason))
     scan = ScanResult(group_records(records), failed, [])
-    group, notes = _pick(scan, f"the {len(datasets)} given dataset(s)", series_instance_uid)
-    return series_from_stack(
-        group,
-        spacing=spacing,
-        affine=affine,
-        modality=modality,
-        source="pydicom datasets",
-        extra_warnings=notes,
+    where = f"the {len(datasets)} given dataset(s)"
+    return _open_picked(
+        scan, where, "pydicom datasets", series_instance_uid, spacing, affine, modality
     )
 
 

@@ -415,35 +415,34 @@ class Labels:
     def undo(self) -> int | None:
         """Undo the last edit; returns the new revision, or ``None`` if there is nothing to
         undo."""
-        with self._lock:
-            self._check_writable()
-            entry = self._history.pop_undo()
-            if entry is None:
-                return None
-            try:
-                again = entry.inverse.apply(self._doc)
-                revision = self._commit(entry.inverse, again)
-            except LabelError:
-                self._history.push_undo(entry)
-                raise
-            self._history.push_redo(HistoryEntry(entry.inverse, again))
-            self._notify(entry.inverse, revision)
-            return revision
+        history = self._history
+        return self._revert(history.pop_undo, history.push_undo, history.push_redo)
 
     def redo(self) -> int | None:
         """Redo the last undone edit; returns the new revision, or ``None``."""
+        history = self._history
+        return self._revert(history.pop_redo, history.push_redo, history.push_undo)
+
+    def _revert(
+        self,
+        pop: Callable[[], HistoryEntry | None],
+        put_back: Callable[[HistoryEntry], None],
+        push_other: Callable[[HistoryEntry], None],
+    ) -> int | None:
+        """Apply the inverse of the entry ``pop`` takes from one stack and move the reversed
+        pair to the other stack (``push_other``); a refused inverse goes back (``put_back``)."""
         with self._lock:
             self._check_writable()
-            entry = self._history.pop_redo()
+            entry = pop()
             if entry is None:
                 return None
             try:
                 again = entry.inverse.apply(self._doc)
                 revision = self._commit(entry.inverse, again)
             except LabelError:
-                self._history.push_redo(entry)
+                put_back(entry)
                 raise
-            self._history.push_undo(HistoryEntry(entry.inverse, again))
+            push_other(HistoryEntry(entry.inverse, again))
             self._notify(entry.inverse, revision)
             return revision
 
@@ -610,15 +609,23 @@ class Labels:
             "plane": plane,
             "keyframes": {str(k): {"manual": bool(manual), **geom.to_json()}},
         }
+        return self._create(data, static, source, confidence)
+
+    def _create(
+        self,
+        data: dict[str, Any],
+        static: Mapping[str, Any] | None,
+        source: str | None,
+        confidence: float | None,
+    ) -> str:
+        """Create the object ``data`` with the optional ``static`` answers, ``source`` and
+        ``confidence`` added; returns its uuid."""
         if static:
             data["static"] = dict(static)
         if source is not None:
             data["source"] = source
         if confidence is not None:
             data["confidence"] = confidence
-        return self._create(data)
-
-    def _create(self, data: Mapping[str, Any]) -> str:
         with self._lock:
             self.apply(CreateObject(object=data))
             last = self._history_last()
@@ -719,13 +726,7 @@ class Labels:
             if not keyframes:
                 raise LabelError("add_mask(mask): the mask is empty")
         data: dict[str, Any] = {"feature": cls.id, "plane": plane, "keyframes": keyframes}
-        if static:
-            data["static"] = dict(static)
-        if source is not None:
-            data["source"] = source
-        if confidence is not None:
-            data["confidence"] = confidence
-        return self._create(data)
+        return self._create(data, static, source, confidence)
 
     def set_mask_slice(self, uuid: str, slice: int, mask: Any) -> int:
         """Replace a bitmask object's mask on ``slice`` (a 2D plane image); an empty mask

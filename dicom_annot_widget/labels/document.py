@@ -455,24 +455,35 @@ def check_static_answers(
     out: dict[str, Answer] = {}
     for cid, value in answers.items():
         where = f"{path}[{cid!r}]"
-        if by_name:
-            cid = ontology.resolve_classification(cid, feature, where)
-        else:
-            _check_owned(ontology, cid, feature, where)
+        cid = _answer_id(ontology, cid, feature, where, by_name)
         if ontology.is_dynamic(cid):
             fail(where, f"classification {cid!r} is dynamic; give it in 'dynamic' with a range")
         out[cid] = ontology.normalize_answer(cid, value, where, by_name=by_name)
-    for cid in out:
+    _check_nesting(ontology, out, path)
+    return out
+
+
+def _check_nesting(ontology: Ontology, answers: Mapping[str, Answer], path: str) -> None:
+    """Refuse a nested answer whose parent classification does not have its option chosen."""
+    for cid in answers:
         parent = ontology.classification_parent(cid)
         if parent is not None:
             pcid, option = parent
-            if pcid not in out or not ontology.answer_selects(pcid, out[pcid], option):
+            if pcid not in answers or not ontology.answer_selects(pcid, answers[pcid], option):
                 fail(
                     f"{path}[{cid!r}]",
                     f"nested classification {cid!r} is answered but its parent {pcid!r} "
                     f"does not have option {option!r} chosen",
                 )
-    return out
+
+
+def _answer_id(ontology: Ontology, cid: Any, owner: str | None, path: str, by_name: bool) -> str:
+    """The classification id an answer is keyed by: with ``by_name`` resolved from an id, name
+    or hotkey, otherwise required to be the id of a classification of ``owner``."""
+    if by_name:
+        return ontology.resolve_classification(cid, owner, path)
+    _check_owned(ontology, cid, owner, path)
+    return cid
 
 
 def _check_owned(ontology: Ontology, cid: Any, owner: str | None, path: str) -> None:
@@ -593,25 +604,13 @@ def check_frame_answers(
     out: dict[str, Answer] = {}
     for cid, value in answers.items():
         where = f"{path}[{cid!r}]"
-        if by_name:
-            cid = ontology.resolve_classification(cid, None, where)
-        else:
-            _check_owned(ontology, cid, None, where)
+        cid = _answer_id(ontology, cid, None, where, by_name)
         if ontology.classification_root(cid) != classification:
             fail(where, f"classification {cid!r} is not part of {classification!r}")
         out[cid] = ontology.normalize_answer(cid, value, where, by_name=by_name)
     if classification not in out:
         fail(path, f"the answer to {classification!r} itself is missing")
-    for cid in out:
-        parent = ontology.classification_parent(cid)
-        if parent is not None:
-            pcid, option = parent
-            if pcid not in out or not ontology.answer_selects(pcid, out[pcid], option):
-                fail(
-                    f"{path}[{cid!r}]",
-                    f"nested classification {cid!r} is answered but its parent {pcid!r} "
-                    f"does not have option {option!r} chosen",
-                )
+    _check_nesting(ontology, out, path)
     return out
 
 

@@ -66,7 +66,7 @@ from .document import (
     validate_dynamic,
 )
 from .geometry import _coords, parse_geometry
-from .ontology import Answer
+from .ontology import Answer, Ontology
 
 __all__ = [
     "AddMeasurement",
@@ -174,6 +174,40 @@ def _put_object(doc: LabelDocument, obj: LabelObject) -> None:
     objects[obj.uuid] = obj
     if last is not None and last.object_id > obj.object_id:
         doc.objects = dict(sorted(objects.items(), key=lambda kv: kv[1].object_id))
+
+
+def _restore_keyframe(obj: LabelObject, k: int, previous: Keyframe) -> Operation:
+    """The inverse that puts ``previous`` back as ``obj``'s keyframe on slice ``k``."""
+    return SetKeyframe(
+        uuid=obj.uuid,
+        slice=k,
+        geometry=previous.geometry.to_json(),
+        manual=previous.manual,
+        time=obj.modified,
+    )
+
+
+def _stamp_answer(
+    doc: LabelDocument, uuid: Any, classification: Any, answer: Any, path: str
+) -> tuple[str, Any]:
+    """Resolve the classification (id, name or hotkey) of object ``uuid`` to its id and the
+    answer (``None`` = clear) to its JSON form with option ids, for ``path`` (the op kind)."""
+    obj = _get_object(doc, uuid, f"{path}.uuid")
+    cid = doc.ontology.resolve_classification(classification, obj.feature, f"{path}.classification")
+    if answer is None:
+        return cid, None
+    return cid, _json_answer(doc.ontology.normalize_answer(cid, answer, f"{path}.answer"))
+
+
+def _check_classification(onto: Ontology, cid: Any, owner: str | None, path: str) -> str:
+    """``cid`` if it is exactly the id of a classification of ``owner`` (an object class id,
+    ``None`` for frame classifications); refuses it otherwise, naming ``path.classification``."""
+    if (
+        not isinstance(cid, str)
+        or onto.resolve_classification(cid, owner, f"{path}.classification") != cid
+    ):
+        fail(f"{path}.classification", f"unknown classification {describe(cid)}")
+    return cid
 
 
 # ---------------------------------------------------------------------------- objects
@@ -429,13 +463,7 @@ class SetKeyframe(Operation):
         _put_object(doc, dataclasses.replace(obj, keyframes=frames, modified=time))
         if previous is None:
             return DeleteKeyframe(uuid=obj.uuid, slice=k, time=obj.modified)
-        return SetKeyframe(
-            uuid=obj.uuid,
-            slice=k,
-            geometry=previous.geometry.to_json(),
-            manual=previous.manual,
-            time=obj.modified,
-        )
+        return _restore_keyframe(obj, k, previous)
 
 
 @dataclass(frozen=True)
@@ -459,13 +487,7 @@ class DeleteKeyframe(Operation):
         frames = dict(obj.keyframes)
         previous = frames.pop(k)
         _put_object(doc, dataclasses.replace(obj, keyframes=frames, modified=time))
-        return SetKeyframe(
-            uuid=obj.uuid,
-            slice=k,
-            geometry=previous.geometry.to_json(),
-            manual=previous.manual,
-            time=obj.modified,
-        )
+        return _restore_keyframe(obj, k, previous)
 
 
 @dataclass(frozen=True)
@@ -484,27 +506,14 @@ class SetStatic(Operation):
     _required: ClassVar[tuple[str, ...]] = ("uuid", "classification", "answer")
 
     def stamp(self, doc: LabelDocument, ctx: StampContext) -> Operation:
-        obj = _get_object(doc, self.uuid, "set_static.uuid")
-        cid = doc.ontology.resolve_classification(
-            self.classification, obj.feature, "set_static.classification"
-        )
-        answer = None
-        if self.answer is not None:
-            answer = _json_answer(
-                doc.ontology.normalize_answer(cid, self.answer, "set_static.answer")
-            )
+        cid, answer = _stamp_answer(doc, self.uuid, self.classification, self.answer, "set_static")
         return SetStatic(self.uuid, cid, answer, self.time or ctx.time)
 
     def apply(self, doc: LabelDocument) -> Operation:
         path = "set_static"
         obj = _get_object(doc, self.uuid, f"{path}.uuid")
         onto = doc.ontology
-        cid = self.classification
-        if (
-            not isinstance(cid, str)
-            or onto.resolve_classification(cid, obj.feature, f"{path}.classification") != cid
-        ):
-            fail(f"{path}.classification", f"unknown classification {describe(cid)}")
+        cid = _check_classification(onto, self.classification, obj.feature, path)
         if onto.is_dynamic(cid):
             fail(f"{path}.classification", f"{cid!r} is dynamic; use set_dynamic with a range")
         static = dict(obj.static)
@@ -555,15 +564,7 @@ class SetDynamic(Operation):
     _required: ClassVar[tuple[str, ...]] = ("uuid", "classification", "answer", "start", "end")
 
     def stamp(self, doc: LabelDocument, ctx: StampContext) -> Operation:
-        obj = _get_object(doc, self.uuid, "set_dynamic.uuid")
-        cid = doc.ontology.resolve_classification(
-            self.classification, obj.feature, "set_dynamic.classification"
-        )
-        answer = None
-        if self.answer is not None:
-            answer = _json_answer(
-                doc.ontology.normalize_answer(cid, self.answer, "set_dynamic.answer")
-            )
+        cid, answer = _stamp_answer(doc, self.uuid, self.classification, self.answer, "set_dynamic")
         return dataclasses.replace(
             self, classification=cid, answer=answer, time=self.time or ctx.time
         )
@@ -572,12 +573,7 @@ class SetDynamic(Operation):
         path = "set_dynamic"
         obj = _get_object(doc, self.uuid, f"{path}.uuid")
         onto = doc.ontology
-        cid = self.classification
-        if (
-            not isinstance(cid, str)
-            or onto.resolve_classification(cid, obj.feature, f"{path}.classification") != cid
-        ):
-            fail(f"{path}.classification", f"unknown classification {describe(cid)}")
+        cid = _check_classification(onto, self.classification, obj.feature, path)
         if not onto.is_dynamic(cid):
             fail(f"{path}.classification", f"{cid!r} is static; use set_static")
         n = doc.plane_size(obj.plane)[2]
@@ -708,12 +704,7 @@ class SetFrameClassification(Operation):
     def apply(self, doc: LabelDocument) -> Operation:
         path = "set_frame_classification"
         onto = doc.ontology
-        cid = self.classification
-        if (
-            not isinstance(cid, str)
-            or onto.resolve_classification(cid, None, f"{path}.classification") != cid
-        ):
-            fail(f"{path}.classification", f"unknown classification {describe(cid)}")
+        cid = _check_classification(onto, self.classification, None, path)
         if onto.classification_parent(cid) is not None:
             fail(f"{path}.classification", f"{cid!r} is nested; give its top-level classification")
         plane = check_plane(self.plane, f"{path}.plane")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["SliceStreamer"]
 
 #: Bytes of slices that may be sent ahead of the page's acknowledgements.
-WINDOW_BYTES = 16 * 1024 * 1024
+WINDOW_BYTES = 32 * 1024 * 1024
 #: ... but always at least this many slices.
 MIN_WINDOW = 4
 
