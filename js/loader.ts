@@ -6,7 +6,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import type { SeriesInfo, SliceMsg } from "./protocol";
-import { parseKernelMsg } from "./protocol";
+import { parseKernelMsg, parseSlicesMsg } from "./protocol";
 import { Volume, priorityOrder } from "./volume";
 
 export interface WidgetState {
@@ -83,6 +83,18 @@ export class Controller {
   };
 
   private readonly onMessage = (raw: unknown, buffers: DataView[]): void => {
+    const batch = parseSlicesMsg(raw);
+    if (batch !== null) {
+      const volume = this.volume;
+      if (!volume || (raw as { series: string }).series !== volume.info.id) return; // stale
+      batch.forEach((item, i) => {
+        if (item === null) {
+          this.error = `a slice answer (item ${i}) was malformed`;
+          this.received();
+        } else this.receiveSlice(item, [buffers[i] as DataView]);
+      });
+      return;
+    }
     const msg = parseKernelMsg(raw);
     if (msg === null) return; // not ours (or malformed): ignore, never throw in a listener
     if (msg.type === "error") {

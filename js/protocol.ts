@@ -174,6 +174,23 @@ export function parseKernelMsg(msg: unknown): KernelMsg | null {
   return null;
 }
 
+/**
+ * Split a `slices` message (several slices, buffer i for item i) into slice messages. Items
+ * that are malformed come back as null, so that they still count as answered. Returns null
+ * when the message is not a `slices` message at all.
+ */
+export function parseSlicesMsg(msg: unknown): (SliceMsg | null)[] | null {
+  if (typeof msg !== "object" || msg === null) return null;
+  const m = msg as Record<string, unknown>;
+  if (m.type !== "slices" || typeof m.series !== "string" || !Array.isArray(m.items)) return null;
+  const series = m.series;
+  return m.items.map((item: unknown) =>
+    typeof item === "object" && item !== null
+      ? (parseKernelMsg({ ...(item as object), type: "slice", series }) as SliceMsg | null)
+      : null,
+  );
+}
+
 /** Narrow a kernel message to a metadata answer, or return null (kept apart from
  * `parseKernelMsg`, whose callers expect only slices and errors). */
 export function parseMetadataMsg(msg: unknown): MetadataMsg | null {

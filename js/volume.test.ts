@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SeriesInfo, SliceMsg } from "./protocol";
-import { parseKernelMsg, typedArrayFrom } from "./protocol";
+import { parseKernelMsg, parseSlicesMsg, typedArrayFrom } from "./protocol";
 import { Volume, priorityOrder } from "./volume";
 
 const info: SeriesInfo = {
@@ -79,5 +79,22 @@ describe("parseKernelMsg", () => {
     expect(parseKernelMsg({ ...msg(0), index: 1.5 })).toBeNull();
     expect(parseKernelMsg(null)).toBeNull();
     expect(parseKernelMsg("slice")).toBeNull();
+  });
+});
+
+describe("parseSlicesMsg", () => {
+  it("splits a batch into slice messages of its series and keeps malformed items as null", () => {
+    const items = [
+      { index: 1, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 },
+      { index: 2, dtype: "complex64", shape: [2, 2], slope: 1, intercept: 0 },
+      7,
+    ];
+    const out = parseSlicesMsg({ type: "slices", series: "s0", items });
+    expect(out).toHaveLength(3);
+    expect(out?.[0]).toEqual({ type: "slice", series: "s0", ...(items[0] as object) });
+    expect(out?.[1]).toBeNull();
+    expect(out?.[2]).toBeNull();
+    expect(parseSlicesMsg({ type: "slice", series: "s0", items })).toBeNull();
+    expect(parseSlicesMsg({ type: "slices", series: "s0" })).toBeNull();
   });
 });

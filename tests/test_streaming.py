@@ -38,9 +38,37 @@ class FakeSeries:
         return 1.0, -1024.0
 
 
-def collect() -> tuple[list[tuple[dict[str, Any], list[memoryview]]], Any]:
-    sent: list[tuple[dict[str, Any], list[memoryview]]] = []
-    return sent, lambda content, buffers: sent.append((content, buffers))
+Sent = list[tuple[dict[str, Any], list[memoryview]]]
+
+
+def flatten(messages: Sent) -> Sent:
+    """One (slice item, [buffer]) per slice of each ``slices`` message; errors as they are."""
+    out: Sent = []
+    for content, buffers in messages:
+        if content["type"] == "slices":
+            assert len(content["items"]) == len(buffers)
+            for item, buffer in zip(content["items"], buffers, strict=True):
+                out.append(({"type": "slice", "series": content["series"], **item}, [buffer]))
+        else:
+            out.append((content, buffers))
+    return out
+
+
+class Collector(list):  # type: ignore[type-arg]
+    """The messages a streamer sent, flattened to one entry per slice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: Sent = []
+
+    def __call__(self, content: dict[str, Any], buffers: list[memoryview]) -> None:
+        self.raw.append((content, buffers))
+        self[:] = flatten(self.raw)
+
+
+def collect() -> tuple[Collector, Collector]:
+    sent = Collector()
+    return sent, sent
 
 
 def test_sends_in_requested_order_as_native_binary() -> None:
@@ -123,3 +151,18 @@ def test_flow_control_keeps_a_window_of_unacknowledged_slices() -> None:
 def test_window_is_sized_in_bytes() -> None:
     s = SliceStreamer(FakeSeries(), "s0", lambda c, b: None, window_bytes=12 * 100)  # type: ignore[arg-type]
     assert s.window == 100  # 2 x 3 int16 = 12 bytes per slice
+
+
+def test_first_slice_of_a_request_goes_alone_then_several_per_message() -> None:
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(n=20), "s0", send)  # type: ignore[arg-type]
+    s.batch = 3
+    s.request([0, 1, 2, 3, 4, 5, 6, 8])  # (slice 7 of the fake series cannot be decoded)
+    assert s.wait_idle()
+    sizes = [len(c["items"]) for c, _ in sent.raw]
+    assert sizes == [1, 3, 3, 1]
+    assert [m["index"] for m, _ in sent] == [0, 1, 2, 3, 4, 5, 6, 8]
+    s.request([15, 14, 13, 12])  # a jump: the slice the user looks at is again sent alone
+    assert s.wait_idle()
+    assert [len(c["items"]) for c, _ in sent.raw][4:] == [1, 3]
+    s.close()

@@ -14,6 +14,8 @@ from dicom_annot_widget import DicomAnnotator, open_series
 from dicom_annot_widget.errors import ProtocolError
 from dicom_annot_widget.widget.protocol import parse_page_message
 
+from .test_streaming import flatten
+
 
 @pytest.fixture
 def volume() -> np.ndarray:
@@ -42,8 +44,9 @@ def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np
     w, sent = widget
     w._on_page_message(w, {"type": "get_slices", "series": "s0", "slices": [5, 0]}, [])
     assert w._streamer.wait_idle()
-    assert [m["index"] for m, _ in sent] == [5, 0]
-    for msg, buffers in sent:
+    slices = flatten(sent)
+    assert [m["index"] for m, _ in slices] == [5, 0]
+    for msg, buffers in slices:
         assert msg["type"] == "slice" and msg["series"] == "s0"
         assert len(buffers) == 1
         stored = np.frombuffer(bytes(buffers[0]), dtype=msg["dtype"]).reshape(msg["shape"])

@@ -203,8 +203,9 @@ class SeriesInfo:
 
 
 def _opt_attr(value: Any, name: str) -> str | None:
+    """An optional uid attribute; an empty one (a series without that uid) counts as absent."""
     attr = getattr(value, name, None)
-    return None if attr is None else str(attr)
+    return None if attr is None or attr == "" else str(attr)
 
 
 # ---------------------------------------------------------------------------- objects

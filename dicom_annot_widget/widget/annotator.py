@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -13,10 +14,21 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..errors import ProtocolError
+from ..errors import LabelError, ProtocolError
 from ..io import Series, open_series
+from ..labels import Labels, Mask, Ontology
+from ..labels.document import LabelObject
 from .links import ViewLink, decode_view_link, encode_view_link, series_identity
-from .protocol import Ack, GetMetadata, GetSlices, parse_page_message
+from .protocol import (
+    Ack,
+    Edit,
+    GetMetadata,
+    GetSlices,
+    Redo,
+    Undo,
+    parse_page_message,
+    request_number,
+)
 from .streaming import SliceStreamer
 
 __all__ = ["DicomAnnotator"]
@@ -152,6 +164,54 @@ def _metadata_elements(tree: Any) -> list[Any]:
     return out
 
 
+def _object_state(obj: LabelObject) -> dict[str, Any]:
+    """An object as in the ``dicom-annot/1`` document, except that bitmask keyframes carry
+    ``mask_area`` (foreground pixels of that slice) instead of the run-length ``mask``."""
+    data = obj.to_json()
+    keyframes: dict[str, Any] = {}
+    for k, kf in obj.keyframes.items():
+        if isinstance(kf.geometry, Mask):
+            keyframes[str(k)] = {"manual": kf.manual, "mask_area": int(kf.geometry.area)}
+        else:
+            keyframes[str(k)] = data["keyframes"][str(k)]
+    data["keyframes"] = keyframes
+    return data
+
+
+def compact_labels_state(labels: Labels) -> dict[str, Any]:
+    """The compact form of a label document synced to the page as ``labels_state``:
+    ``{"revision", "ontology" (None when it has no classes or classifications), "objects",
+    "read_only"}``. No pixel data (masks are summarised) and no DICOM text."""
+    with labels._lock:  # one consistent snapshot even if another thread edits
+        onto = labels.ontology
+        empty = not onto.objects and not onto.classifications
+        return {
+            "revision": int(labels.revision),
+            "ontology": None if empty else onto.to_dict(),
+            "objects": [_object_state(o) for o in labels.document.objects.values()],
+            "read_only": bool(labels.read_only),
+        }
+
+
+def _coerce_ontology(value: Any) -> Ontology:
+    if value is None:
+        return Ontology.from_dict({"objects": []})
+    if isinstance(value, Ontology):
+        return value
+    if isinstance(value, dict):
+        return Ontology.from_dict(value)
+    raise TypeError(f"ontology must be an Ontology or a dict, got {type(value).__name__}")
+
+
+def _check_labels_fit(labels: Labels, series: Series) -> None:
+    shape = tuple(int(n) for n in series.shape[:3])
+    if tuple(labels.series.shape) != shape:
+        raise LabelError(
+            f"labels: these labels are for a series of shape {tuple(labels.series.shape)} "
+            f"(slices, rows, columns); the series shown has shape {shape}"
+        )
+
+
 class DicomAnnotator(anywidget.AnyWidget):
     """View a DICOM series (or a NIfTI / NumPy volume) inside a notebook.
 
@@ -177,6 +237,17 @@ class DicomAnnotator(anywidget.AnyWidget):
         A view link (see :attr:`view_link`) to restore instead of the defaults.
     frameskip
         Slices per step of the arrow keys, buttons, wheel and slice bar (default 1).
+    ontology
+        The :class:`~dicom_annot_widget.labels.Ontology` (or its dict form) to annotate with.
+        Without one (and without ``labels``) the widget is a viewer with empty labels.
+    labels
+        Existing :class:`~dicom_annot_widget.labels.Labels` to show and edit (single series
+        only; their shape must match the series). The widget does not close them.
+    label_path
+        A label file: the labels are opened with
+        :meth:`Labels.open(series, ontology, label_path) <dicom_annot_widget.labels.Labels.open>`
+        and every edit is durable; :meth:`close` closes the file. Without it (and without
+        ``labels``) the labels live in memory (see :attr:`labels`).
 
     Notes
     -----
@@ -209,6 +280,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     frameskip = traitlets.Int(1).tag(sync=True)
     #: Which of the widget's series is shown.
     series_index = traitlets.Int(0).tag(sync=True)
+    #: Compact labels of the series shown (see :func:`compact_labels_state`); kernel -> page only.
+    labels_state = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -218,6 +291,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         window: Sequence[float] | None = None,
         view: str | None = None,
         frameskip: int = 1,
+        ontology: Ontology | dict[str, Any] | None = None,
+        labels: Labels | None = None,
+        label_path: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         allowed = {"layout"}
@@ -226,25 +302,50 @@ class DicomAnnotator(anywidget.AnyWidget):
             raise TypeError(
                 f"DicomAnnotator() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
             )
+        if labels is not None and not isinstance(labels, Labels):
+            raise TypeError(f"labels must be a Labels object, got {type(labels).__name__}")
+        if labels is not None and (ontology is not None or label_path is not None):
+            raise TypeError(
+                "give either labels= or ontology=/label_path=: the labels bring their ontology"
+            )
         self._sources = _split_sources(source)
+        if (labels is not None or label_path is not None) and len(self._sources) > 1:
+            raise ValueError("labels= and label_path= need a single series")
         self._opened: dict[int, Series] = {}
         self._identities: dict[int, str] = {}
+        self._ontology_given = ontology is not None
+        self._ontology = _coerce_ontology(ontology) if labels is None else labels.ontology
+        self._label_path = label_path
+        self._labels_by_index: dict[int, Labels] = {}
+        self._owned_labels: list[Labels] = []
+        self._observed: Labels | None = None
         series = self._open(0)
+        if labels is not None:
+            _check_labels_fit(labels, series)
+            self._labels_by_index[0] = labels
+        current_labels = self._labels_for(0)
         self._series = series
         self._series_id = "s0"
         n = series.shape[0]
         start = n // 2 if slice is None else slice
         default = series.default_window
         win = (default.center, default.width) if window is None else tuple(window)
-        super().__init__(
-            series_info=series_info(
-                series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
-            ),
-            slice=start,
-            window=win,
-            frameskip=frameskip,
-            **kwargs,
-        )
+        try:
+            super().__init__(
+                series_info=series_info(
+                    series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
+                ),
+                slice=start,
+                window=win,
+                frameskip=frameskip,
+                labels_state=compact_labels_state(current_labels),
+                **kwargs,
+            )
+        except BaseException:  # e.g. a slice out of range: release a label file opened above
+            for owned in self._owned_labels:
+                owned.close()
+            raise
+        self._watch_labels(current_labels)
         self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
         self.on_msg(self._on_page_message)
         if view is not None:
@@ -331,7 +432,58 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.frameskip = min(self.frameskip, max(1, n - 1))
             self.zoom = 1.0
             self.pan = (0.0, 0.0)
+            self._watch_labels(self._labels_for(i))
+            self._sync_labels_state()
         self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
+
+    # -- labels ------------------------------------------------------------------------------
+
+    def _labels_for(self, index: int) -> Labels:
+        """The labels of series ``index``, created on first use."""
+        if index not in self._labels_by_index:
+            series = self._open(index)
+            if self._label_path is not None:
+                # without an ontology, an existing file keeps the one it stores
+                keep = not self._ontology_given and os.path.exists(self._label_path)
+                made = Labels.open(series, None if keep else self._ontology, self._label_path)
+            else:
+                made = Labels(series, self._ontology)
+            self._owned_labels.append(made)
+            self._labels_by_index[index] = made
+        return self._labels_by_index[index]
+
+    def _watch_labels(self, labels: Labels) -> None:
+        """Echo every edit of ``labels`` (page, script, undo, redo) to ``labels_state``."""
+        if self._observed is labels:
+            return
+        if self._observed is not None:
+            self._observed.unobserve(self._on_labels_change)
+        labels.observe(self._on_labels_change)
+        self._observed = labels
+
+    def _on_labels_change(self, _op: Any, _revision: int) -> None:
+        self._sync_labels_state()
+
+    def _sync_labels_state(self) -> None:
+        if self._observed is not None:
+            self.labels_state = compact_labels_state(self._observed)
+
+    @property
+    def labels(self) -> Labels:
+        """The labels of the series shown (the source of truth; edits made here, such as
+        ``w.labels.add_box(...)``, show up in the page). In memory unless the widget was given
+        ``label_path`` or ``labels`` backed by a file."""
+        return self._labels_for(int(self.series_index))
+
+    @property
+    def read_only(self) -> bool:
+        """Review mode of :attr:`labels`: while True the page (and scripts) cannot edit."""
+        return self.labels.read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self.labels.read_only = bool(value)
+        self._sync_labels_state()
 
     # -- view state validation ---------------------------------------------------------------
 
@@ -406,7 +558,15 @@ class DicomAnnotator(anywidget.AnyWidget):
         return s
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Apply state from the page; refuse it whole (and say why) if any value is invalid."""
+        """Apply state from the page; refuse it whole (and say why) if any value is invalid.
+
+        ``labels_state`` is never taken from the page (labels change only through edits)."""
+        if "labels_state" in sync_data:
+            sync_data = {k: v for k, v in sync_data.items() if k != "labels_state"}
+            log.warning("ignored labels_state sent by the page (labels change through edits)")
+            self.send_state(["labels_state"])
+            if not sync_data:
+                return
         try:
             super().set_state(sync_data)
         except (traitlets.TraitError, TypeError, ValueError) as exc:
@@ -493,6 +653,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _on_page_message(self, _widget: Any, content: Any, buffers: list[bytes]) -> None:
         if (
             isinstance(content, dict)
+            and content.get("type") not in ("edit", "undo", "redo")  # those are answered
             and content.get("series") != self._series_id
             and isinstance(content.get("series"), str)
             and content["series"] in {f"s{i}" for i in range(len(self._sources))}
@@ -506,14 +667,62 @@ class DicomAnnotator(anywidget.AnyWidget):
             )
         except ProtocolError as exc:
             log.warning("refused a message from the page: %s", exc)
-            self.send({"type": "error", "message": str(exc)})
+            error: dict[str, Any] = {"type": "error", "message": str(exc)}
+            if isinstance(content, dict) and content.get("type") in ("edit", "undo", "redo"):
+                n = request_number(content)
+                if n is not None or content.get("type") == "edit":
+                    error["request"] = n
+            self.send(error)
             return
-        if isinstance(request, GetMetadata):
+        if isinstance(request, Edit):
+            self._apply_edit(request)
+        elif isinstance(request, (Undo, Redo)):
+            self._undo_redo(request)
+        elif isinstance(request, GetMetadata):
             self._send_metadata(request)
         elif isinstance(request, Ack):
             self._streamer.ack(request.count)
         else:
             self._send_slices(request)
+
+    def _refuse_edit(self, message: str, request: int | None) -> None:
+        log.warning("refused a label edit from the page: %s", message)
+        error: dict[str, Any] = {"type": "error", "message": message}
+        if request is not None:
+            error["request"] = request
+        self.send(error)
+        # the page may have shown the edit optimistically: send Python's state again (also
+        # when unchanged, which assigning the trait alone would not)
+        before = self.labels_state
+        self._sync_labels_state()
+        if self.labels_state == before:
+            self.send_state("labels_state")
+
+    def _apply_edit(self, request: Edit) -> None:
+        try:
+            revision = self.labels.apply(request.op)
+        except LabelError as exc:
+            self._refuse_edit(f"edit refused: {exc}", request.request)
+            return
+        except Exception as exc:  # a malformed op the checks missed: refuse, keep the labels
+            log.exception("label edit %r failed", request.op)
+            self._refuse_edit(f"edit refused: {type(exc).__name__}: {exc}", request.request)
+            return
+        self.send({"type": "edit_ack", "request": request.request, "revision": revision})
+
+    def _undo_redo(self, request: Undo | Redo) -> None:
+        kind = "undo" if isinstance(request, Undo) else "redo"
+        labels = self.labels
+        try:
+            revision = labels.undo() if kind == "undo" else labels.redo()
+        except LabelError as exc:
+            self._refuse_edit(f"{kind} refused: {exc}", request.request)
+            return
+        if revision is None:
+            self._refuse_edit(f"{kind}: nothing to {kind}", request.request)
+            return
+        if request.request is not None:
+            self.send({"type": "edit_ack", "request": request.request, "revision": revision})
 
     def _send_metadata(self, request: GetMetadata) -> None:
         k = request.slice
@@ -537,8 +746,18 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._streamer.request(request.slices)
 
     def close(self) -> None:
-        """Close the widget and stop streaming (the series stays open for the caller)."""
+        """Close the widget and stop streaming (the series stays open for the caller).
+
+        Labels the widget opened from ``label_path`` are closed (a final snapshot is written);
+        labels given as ``labels=`` stay open for the caller."""
         streamer = getattr(self, "_streamer", None)  # absent if __init__ failed early
         if streamer is not None:
             streamer.close()
+        observed = getattr(self, "_observed", None)
+        if observed is not None:
+            with contextlib.suppress(LabelError):
+                observed.unobserve(self._on_labels_change)
+            self._observed = None
+        for owned in getattr(self, "_owned_labels", []):
+            owned.close()
         super().close()

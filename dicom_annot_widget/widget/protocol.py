@@ -3,6 +3,12 @@
 Pixels never travel in synced traitlets: the page sends ``get_slices`` and the kernel answers
 one ``slice`` message per slice with one binary buffer, well below the 10 MB message limit.
 Everything from the page is validated here before anything acts on it.
+
+Label edits: the page sends ``{"type": "edit", "series", "request", "op"}`` (``op`` in the JSON
+form :meth:`~dicom_annot_widget.labels.Labels.apply` accepts) and ``{"type": "undo" | "redo",
+"series"}``; the kernel answers ``{"type": "edit_ack", "request", "revision"}`` or
+``{"type": "error", "message", "request"}``, and the new labels reach the page through the
+synced ``labels_state`` trait.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 
 from ..errors import ProtocolError
 
-__all__ = ["Ack", "GetMetadata", "GetSlices", "parse_page_message"]
+__all__ = ["Ack", "Edit", "GetMetadata", "GetSlices", "Redo", "Undo", "parse_page_message"]
 
 #: A request may always list this many slices (more if the series has more slices).
 MIN_REQUEST_LIMIT = 64
@@ -53,6 +59,52 @@ class Ack:
 MAX_ACK = 100_000
 
 
+@dataclass(frozen=True)
+class Edit:
+    """The page asks to apply one label edit (an operation in the JSON form that
+    :meth:`~dicom_annot_widget.labels.Labels.apply` accepts, e.g. ``{"op": "create_object",
+    ...}``). Answered by ``{"type": "edit_ack", "request", "revision"}``, or by
+    ``{"type": "error", "message", "request"}`` if the labels refuse it."""
+
+    series: str
+    request: int
+    op: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Undo:
+    """The page asks to undo the last label edit (``request`` is optional: when given, it is
+    acknowledged like an edit)."""
+
+    series: str
+    request: int | None = None
+
+
+@dataclass(frozen=True)
+class Redo:
+    """The page asks to redo the last undone label edit (``request`` as for :class:`Undo`)."""
+
+    series: str
+    request: int | None = None
+
+
+#: Request numbers are JavaScript-safe non-negative integers.
+MAX_REQUEST = 2**53 - 1
+
+PageMessage = GetSlices | GetMetadata | Ack | Edit | Undo | Redo
+
+
+def request_number(content: Any) -> int | None:
+    """The ``request`` number of a message, if it has a valid one (to answer errors with)."""
+    if not isinstance(content, dict):
+        return None
+    try:
+        n = _int(content.get("request"), "request")
+    except ProtocolError:
+        return None
+    return n if 0 <= n <= MAX_REQUEST else None
+
+
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f"{what} must be an integer, got {value!r}")
@@ -61,9 +113,7 @@ def _int(value: Any, what: str) -> int:
     return int(value)
 
 
-def parse_page_message(
-    content: Any, *, series_id: str, n_slices: int
-) -> GetSlices | GetMetadata | Ack:
+def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMessage:
     """Validate one message from the page.
 
     Parameters
@@ -86,6 +136,10 @@ def parse_page_message(
     kind = content.get("type")
     if kind == "get_metadata":
         return _parse_get_metadata(content, series_id=series_id, n_slices=n_slices)
+    if kind == "edit":
+        return _parse_edit(content, series_id=series_id)
+    if kind in ("undo", "redo"):
+        return _parse_undo_redo(content, kind, series_id=series_id)
     if kind == "ack":
         if content.get("series") != series_id:
             raise ProtocolError(f"ack: unknown series {content.get('series')!r}")
@@ -125,3 +179,45 @@ def _parse_get_metadata(content: dict[str, Any], *, series_id: str, n_slices: in
             f"get_metadata: slice {k} is out of range (the series has {n_slices} slices)"
         )
     return GetMetadata(series=series, slice=k)
+
+
+def _check_series(content: dict[str, Any], kind: str, series_id: str) -> str:
+    series = content.get("series")
+    if series != series_id:
+        raise ProtocolError(
+            f"{kind}: series {series!r} is not the series shown ({series_id!r}); "
+            "the labels were not changed"
+        )
+    return series_id
+
+
+def _parse_request(value: Any, kind: str) -> int:
+    n = _int(value, f"{kind}: request")
+    if not 0 <= n <= MAX_REQUEST:
+        raise ProtocolError(f"{kind}: request must be in [0, {MAX_REQUEST}], got {n}")
+    return n
+
+
+def _parse_edit(content: dict[str, Any], *, series_id: str) -> Edit:
+    if "request" not in content:
+        raise ProtocolError("edit: 'request' (an integer the answer will carry) is missing")
+    request = _parse_request(content["request"], "edit")
+    series = _check_series(content, "edit", series_id)
+    op = content.get("op")
+    if not isinstance(op, dict):
+        raise ProtocolError(
+            "edit: 'op' must be an operation object (e.g. op 'create_object' with an 'object'), "
+            f"got {type(op).__name__}"
+        )
+    if not isinstance(op.get("op"), str):
+        raise ProtocolError("edit: op.op (the operation kind, e.g. 'set_keyframe') is missing")
+    return Edit(series=series, request=request, op=op)
+
+
+def _parse_undo_redo(content: dict[str, Any], kind: str, *, series_id: str) -> Undo | Redo:
+    request = None
+    if content.get("request") is not None:
+        request = _parse_request(content["request"], kind)
+    series = _check_series(content, kind, series_id)
+    cls = Undo if kind == "undo" else Redo
+    return cls(series=series, request=request)

@@ -1,0 +1,352 @@
+"""The widget as a label editor (Python side): the synced ``labels_state`` and the page's
+``edit`` / ``undo`` / ``redo`` messages, driven directly with the JSON the page sends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dicom_annot_widget import DicomAnnotator, open_series
+from dicom_annot_widget.errors import LabelError, ProtocolError
+from dicom_annot_widget.labels import Labels, Mask, Ontology
+from dicom_annot_widget.widget.protocol import Edit, Redo, Undo, parse_page_message
+
+Sent = list[tuple[Any, list[Any]]]
+
+SHAPE = (6, 16, 20)  # slices, rows, columns
+
+
+def _ontology() -> Ontology:
+    return (
+        Ontology.builder()
+        .object("Lesion", "bounding_box")
+        .object("Liver", "polygon")
+        .object("Tumour", "bitmask")
+        .build()
+    )
+
+
+def _series() -> Any:
+    rng = np.random.default_rng(0)
+    volume = rng.integers(-1000, 2000, size=SHAPE, dtype=np.int16)
+    return open_series(volume, spacing=(2.0, 0.5, 0.7))
+
+
+def _capture(w: DicomAnnotator) -> Sent:
+    sent: Sent = []
+    w.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    return sent
+
+
+@pytest.fixture
+def widget() -> tuple[DicomAnnotator, Sent]:
+    w = DicomAnnotator(_series(), ontology=_ontology())
+    return w, _capture(w)
+
+
+def _box_edit(request: int, box: list[Any], feature: str = "lesion", k: int = 2) -> dict[str, Any]:
+    return {
+        "type": "edit",
+        "series": "s0",
+        "request": request,
+        "op": {
+            "op": "create_object",
+            "object": {"feature": feature, "keyframes": {str(k): {"box": box}}},
+        },
+    }
+
+
+def _messages(sent: Sent) -> list[dict[str, Any]]:
+    return [m for m, _ in sent]
+
+
+def test_without_ontology_the_widget_is_a_viewer_with_empty_labels() -> None:
+    w = DicomAnnotator(_series())
+    assert w.labels_state == {"revision": 0, "ontology": None, "objects": [], "read_only": False}
+    assert isinstance(w.labels, Labels) and w.labels.path is None
+
+
+def test_ontology_is_synced_in_labels_state(widget: Any) -> None:
+    w, _ = widget
+    state = w.labels_state
+    assert set(state) == {"revision", "ontology", "objects", "read_only"}
+    assert [c["id"] for c in state["ontology"]["objects"]] == ["lesion", "liver", "tumour"]
+    assert state["ontology"] == _ontology().to_dict()
+    # an ontology given as a dict works the same
+    w2 = DicomAnnotator(_series(), ontology=_ontology().to_dict())
+    assert w2.labels_state["ontology"] == state["ontology"]
+
+
+def test_edit_creates_a_box_and_is_acknowledged(widget: Any) -> None:
+    w, sent = widget
+    w._on_page_message(w, _box_edit(7, [3, 4, 12.5, 9]), [])
+    assert _messages(sent) == [{"type": "edit_ack", "request": 7, "revision": 1}]
+    state = w.labels_state
+    assert state["revision"] == 1
+    [obj] = state["objects"]
+    assert obj["feature"] == "lesion" and obj["shape"] == "bounding_box"
+    assert obj["keyframes"] == {"2": {"manual": True, "box": [3.0, 4.0, 12.5, 9.0]}}
+    # exactly the object of the dicom-annot/1 document
+    assert obj == w.labels.to_dict()["objects"][0]
+    assert json.loads(json.dumps(state)) == state
+
+
+@pytest.mark.parametrize(
+    ("op", "reason"),
+    [
+        (
+            {
+                "op": "create_object",
+                "object": {
+                    "feature": "lesion",
+                    "keyframes": {"2": {"box": [float("nan"), 1, 5, 5]}},
+                },
+            },
+            "nan is not a finite number",
+        ),
+        (  # JSON.stringify turns NaN into null
+            {
+                "op": "set_keyframe",
+                "uuid": "UUID",
+                "slice": 3,
+                "geometry": {"box": [None, 1, 5, 5]},
+                "manual": True,
+            },
+            "box[0]",
+        ),
+        (
+            {
+                "op": "create_object",
+                "object": {"feature": "kidney", "keyframes": {"2": {"box": [1, 1, 5, 5]}}},
+            },
+            "kidney",
+        ),
+        (
+            {
+                "op": "create_object",
+                "object": {"feature": "liver", "keyframes": {"2": {"points": [[1, 1], [5, 5]]}}},
+            },
+            "at least 3 distinct vertices, got 2",
+        ),
+        ({"op": "delete_object", "uuid": "3f1c1d6e-0000-4000-8000-000000000000"}, "unknown object"),
+        ({"op": "explode"}, "unknown operation 'explode'"),
+        ({"op": "delete_object"}, "uuid"),
+    ],
+)
+def test_refused_edits_answer_an_error_and_change_nothing(
+    widget: Any, op: dict[str, Any], reason: str
+) -> None:
+    w, sent = widget
+    w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
+    before = json.dumps(w.labels_state, sort_keys=True)
+    doc_before = w.labels.to_json()
+    sent.clear()
+    if op.get("uuid") == "UUID":
+        op = {**op, "uuid": w.labels_state["objects"][0]["uuid"]}
+    resent: list[Any] = []
+    w.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    w._on_page_message(w, {"type": "edit", "series": "s0", "request": 2, "op": op}, [])
+    assert resent == ["labels_state"]  # for a page that showed the edit optimistically
+    [msg] = _messages(sent)
+    assert msg["type"] == "error" and msg["request"] == 2
+    assert reason in msg["message"], msg["message"]
+    assert json.dumps(w.labels_state, sort_keys=True) == before
+    assert w.labels.to_json() == doc_before
+
+
+@pytest.mark.parametrize(
+    ("content", "reason", "answer_request"),
+    [
+        ({"type": "edit", "series": "s0", "op": {"op": "delete_object"}}, "'request'", None),
+        ({"type": "edit", "series": "s0", "request": 1.5, "op": {}}, "request must be", None),
+        ({"type": "edit", "series": "s0", "request": -1, "op": {}}, "request must be in", None),
+        ({"type": "edit", "series": "s0", "request": 3, "op": [1]}, "'op' must be", 3),
+        ({"type": "edit", "series": "s0", "request": 3, "op": {"uuid": "x"}}, "op.op", 3),
+        ({"type": "edit", "series": "s9", "request": 4, "op": {"op": "x"}}, "'s9'", 4),
+        ({"type": "undo", "series": "nope"}, "undo: series 'nope'", None),
+    ],
+)
+def test_malformed_label_messages_are_refused(
+    widget: Any, content: dict[str, Any], reason: str, answer_request: int | None
+) -> None:
+    w, sent = widget
+    before = dict(w.labels_state)
+    w._on_page_message(w, content, [])
+    [msg] = _messages(sent)
+    assert msg["type"] == "error" and reason in msg["message"], msg
+    assert msg.get("request") == answer_request
+    if content["type"] == "edit":
+        assert "request" in msg  # the page can always match an edit's error to it
+    assert w.labels_state == before and w.labels.revision == 0
+
+
+def test_parse_edit_undo_redo() -> None:
+    op = {"op": "delete_object", "uuid": "u"}
+    assert parse_page_message(
+        {"type": "edit", "series": "s0", "request": 5, "op": op}, series_id="s0", n_slices=3
+    ) == Edit(series="s0", request=5, op=op)
+    assert parse_page_message({"type": "undo", "series": "s0"}, series_id="s0", n_slices=3) == Undo(
+        "s0"
+    )
+    assert parse_page_message(
+        {"type": "redo", "series": "s0", "request": 2}, series_id="s0", n_slices=3
+    ) == Redo("s0", 2)
+    with pytest.raises(ProtocolError, match="request"):
+        parse_page_message({"type": "edit", "series": "s0", "op": op}, series_id="s0", n_slices=3)
+
+
+def test_undo_and_redo_through_messages(widget: Any) -> None:
+    w, sent = widget
+    w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
+    assert _messages(sent) == [{"type": "error", "message": "undo: nothing to undo"}]
+    sent.clear()
+    w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
+    created = w.labels_state["objects"]
+    assert len(created) == 1
+    w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
+    assert w.labels_state["objects"] == [] and w.labels_state["revision"] == 2
+    w._on_page_message(w, {"type": "redo", "series": "s0", "request": 9}, [])
+    assert w.labels_state["objects"] == created and w.labels_state["revision"] == 3
+    assert _messages(sent)[-1] == {"type": "edit_ack", "request": 9, "revision": 3}
+    sent.clear()
+    w._on_page_message(w, {"type": "redo", "series": "s0", "request": 10}, [])
+    assert _messages(sent) == [{"type": "error", "message": "redo: nothing to redo", "request": 10}]
+    assert w.labels_state["revision"] == 3
+
+
+def test_scripted_edits_show_up_in_labels_state(widget: Any) -> None:
+    w, sent = widget
+    seen: list[int] = []
+    w.observe(lambda ch: seen.append(ch["new"]["revision"]), names=["labels_state"])
+    u = w.labels.add_box("Lesion", 4, (2, 3, 8, 9))
+    assert [o["uuid"] for o in w.labels_state["objects"]] == [u]
+    assert w.labels_state["revision"] == 1 and seen == [1]
+    w.labels.undo()
+    assert w.labels_state["objects"] == [] and seen == [1, 2]
+    assert sent == []  # the state trait is the echo; no extra messages
+
+
+def test_masks_are_summarised_not_synced(widget: Any) -> None:
+    w, _ = widget
+    mask = np.zeros(SHAPE, dtype=bool)
+    mask[2, 3:8, 4:10] = True
+    u = w.labels.add_mask("Tumour", mask)
+    [obj] = w.labels_state["objects"]
+    assert obj["uuid"] == u
+    assert obj["keyframes"] == {"2": {"manual": True, "mask_area": 30}}
+    rle = w.labels[u].keyframes[2].geometry
+    assert isinstance(rle, Mask)
+    assert rle.rle not in json.dumps(w.labels_state)
+    assert w.labels.to_dict()["objects"][0]["keyframes"]["2"]["mask"] == rle.rle
+
+
+def test_read_only_labels_refuse_page_edits(widget: Any) -> None:
+    w, sent = widget
+    w.read_only = True
+    assert w.labels.read_only and w.labels_state["read_only"] is True
+    w._on_page_message(w, _box_edit(3, [1, 1, 5, 5]), [])
+    [msg] = _messages(sent)
+    assert msg["type"] == "error" and msg["request"] == 3 and "read-only" in msg["message"]
+    assert w.labels_state["objects"] == [] and w.labels.revision == 0
+    sent.clear()
+    w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
+    assert "read-only" in _messages(sent)[0]["message"]
+    # set on the labels directly: the next refusal tells the page too
+    w.read_only = False
+    w.labels.read_only = True
+    w._on_page_message(w, _box_edit(4, [1, 1, 5, 5]), [])
+    assert w.labels_state["read_only"] is True
+
+
+def test_two_widgets_do_not_share_labels() -> None:
+    series = _series()
+    a = DicomAnnotator(series, ontology=_ontology())
+    b = DicomAnnotator(series, ontology=_ontology())
+    _capture(a)
+    _capture(b)
+    assert a.labels is not b.labels
+    a._on_page_message(a, _box_edit(1, [1, 1, 5, 5]), [])
+    assert len(a.labels_state["objects"]) == 1
+    assert b.labels_state["objects"] == [] and len(b.labels) == 0
+
+
+def test_existing_labels_are_shown_and_edited(widget: Any) -> None:
+    series = _series()
+    labels = Labels(series, _ontology())
+    u = labels.add_box("Lesion", 1, (1, 1, 4, 4))
+    w = DicomAnnotator(series, labels=labels)
+    sent = _capture(w)
+    assert w.labels is labels
+    assert [o["uuid"] for o in w.labels_state["objects"]] == [u]
+    w._on_page_message(
+        w,
+        {"type": "edit", "series": "s0", "request": 1, "op": {"op": "delete_object", "uuid": u}},
+        [],
+    )
+    assert _messages(sent) == [{"type": "edit_ack", "request": 1, "revision": 2}]
+    assert len(labels) == 0 and w.labels_state["objects"] == []
+    w.close()
+    labels.add_box("Lesion", 1, (1, 1, 4, 4))  # the caller's labels stay open
+    assert w.labels_state["objects"] == []  # and the closed widget no longer listens
+    assert labels._observers == []
+
+
+def test_bad_arguments_are_refused() -> None:
+    series = _series()
+    wrong = Labels({"series_instance_uid": "1.2.3", "shape": [6, 16, 21]}, _ontology())
+    with pytest.raises(LabelError, match="shape"):
+        DicomAnnotator(series, labels=wrong)
+    with pytest.raises(TypeError, match="either labels"):
+        DicomAnnotator(series, labels=Labels(series, _ontology()), ontology=_ontology())
+    with pytest.raises(TypeError, match="Labels object"):
+        DicomAnnotator(series, labels={"objects": []})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="ontology must be"):
+        DicomAnnotator(series, ontology=42)  # type: ignore[arg-type]
+
+
+def test_label_path_makes_edits_durable(tmp_path: Path) -> None:
+    series = _series()
+    path = tmp_path / "labels.json"
+    w = DicomAnnotator(series, ontology=_ontology(), label_path=path)
+    _capture(w)
+    assert w.labels.path == path
+    w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
+    uid = w.labels_state["objects"][0]["uuid"]
+    w.close()  # closes the label file it opened
+    with pytest.raises(Exception, match="slice must be in"):
+        DicomAnnotator(series, label_path=path, slice=99)  # releases the file it opened
+    again = DicomAnnotator(series, label_path=path)
+    assert [o["uuid"] for o in again.labels_state["objects"]] == [uid]
+    assert again.labels_state["ontology"] == _ontology().to_dict()
+    again.close()
+
+
+def test_page_cannot_overwrite_labels_state(widget: Any) -> None:
+    w, _sent = widget
+    w.labels.add_box("Lesion", 4, (2, 3, 8, 9))
+    before = dict(w.labels_state)
+    w.set_state({"labels_state": {"revision": 99, "objects": [], "ontology": None}})
+    assert w.labels_state == before
+
+
+def test_each_series_has_its_own_labels() -> None:
+    w = DicomAnnotator([_series(), _series()], ontology=_ontology())
+    sent = _capture(w)
+    w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
+    first = w.labels
+    w.series_index = 1
+    assert w.labels is not first and w.labels_state["objects"] == []
+    w._on_page_message(w, _box_edit(2, [1, 1, 5, 5], k=0).copy() | {"series": "s0"}, [])
+    assert _messages(sent)[-1]["type"] == "error"  # not silently dropped
+    assert len(first) == 1
+    w.series_index = 0
+    assert len(w.labels_state["objects"]) == 1
+    first.add_box("Lesion", 3, (1, 1, 4, 4))
+    assert len(w.labels_state["objects"]) == 2  # scripted edits of the series shown
+    w.series_index = 1
+    first.add_box("Lesion", 4, (1, 1, 4, 4))  # labels of a series not shown: no echo
+    assert w.labels_state["objects"] == []
