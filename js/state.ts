@@ -14,7 +14,12 @@ export interface ViewState extends WidgetState {
   frameskip: number;
   series_index: number;
   series_count: number;
+  /** the label document in compact form (see js/labels.ts); absent before Python sets it */
+  labels_state?: unknown;
 }
+
+/** Annotation tools: select (click an object) or draw a shape of the active class. */
+export type Tool = "select" | "box" | "polygon";
 
 export type Mode = "none" | "window";
 
@@ -26,10 +31,15 @@ export interface UiState {
   maximised: boolean;
   /** voxel under the pointer, or null */
   hover: [number, number] | null;
+  tool: Tool;
+  /** ontology class id new objects get */
+  activeClass: string | null;
+  /** uuid of the selected object */
+  selected: string | null;
 }
 
 export function initialUiState(): UiState {
-  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, hover: null };
+  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, hover: null, tool: "select", activeClass: null, selected: null };
 }
 
 export function clampSlice(k: number, n: number): number {

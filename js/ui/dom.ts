@@ -37,6 +37,9 @@ export const ICONS = {
   save: ["M5 4h11l3 3v13H5z", "M8 4v5h7V4", "M8 20v-6h8v6"],
   close: ["M6 6l12 12", "M18 6L6 18"],
   trash: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"],
+  pointer: ["M6 3l12 9-5.5 1.2L15 19l-2.2 1-2.6-5.9L6 18z"],
+  box: ["M5 5h14v14H5z", "fill:M3.5 3.5h3v3h-3z", "fill:M17.5 17.5h3v3h-3z"],
+  polygon: ["M12 3l8 6-3 11H7L4 9z", "fill:M10.5 1.5h3v3h-3z"],
 } as const;
 
 export type IconName = keyof typeof ICONS;

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import {
+  type SliceItem,
+  classColor,
+  classHotkey,
+  clampPoint,
+  createObjectOp,
+  deleteObjectOp,
+  hitTest,
+  parseEditAnswer,
+  parseLabelsState,
+  uuid4,
+} from "./labels";
+
+describe("labels state and messages", () => {
+  it("reads the synced trait defensively", () => {
+    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false });
+    const s = parseLabelsState({ revision: 3, ontology: { objects: [] }, objects: [{ uuid: "a", shape: "point", keyframes: {} }, { bad: 1 }], read_only: true });
+    expect(s.revision).toBe(3);
+    expect(s.objects).toHaveLength(1);
+    expect(s.read_only).toBe(true);
+  });
+
+  it("parses edit answers", () => {
+    expect(parseEditAnswer({ type: "edit_ack", request: 2, revision: 7 })).toEqual({ type: "edit_ack", request: 2, revision: 7 });
+    expect(parseEditAnswer({ type: "error", message: "no", request: 2 })).toEqual({ type: "error", message: "no", request: 2 });
+    expect(parseEditAnswer({ type: "error", message: "no" })).toBeNull(); // not about an edit
+    expect(parseEditAnswer({ type: "slice" })).toBeNull();
+  });
+
+  it("builds create and delete operations in the form Labels.apply takes", () => {
+    expect(createObjectOp("u", "lesion", "axial", 4, { box: [1, 2, 3, 4] })).toEqual({
+      op: "create_object",
+      object: { uuid: "u", feature: "lesion", plane: "axial", keyframes: { "4": { manual: true, box: [1, 2, 3, 4] } } },
+    });
+    expect(deleteObjectOp("u")).toEqual({ op: "delete_object", uuid: "u" });
+  });
+
+  it("makes version-4 uuids", () => {
+    const u = uuid4();
+    expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(uuid4()).not.toBe(u);
+  });
+
+  it("clamps points into the image and rounds them", () => {
+    expect(clampPoint([-3, 10.12345], 64, 48)).toEqual([-0.5, 10.123]);
+    expect(clampPoint([70, 50], 64, 48)).toEqual([63.5, 47.5]);
+  });
+
+  it("colours and hotkeys of classes", () => {
+    const o = { objects: [{ id: "a", name: "A", shape: "polygon" as const, color: "#123456", hotkey: "3" }, { id: "b", name: "B", shape: "polygon" as const }] };
+    expect(classColor(o, "a")).toBe("#123456");
+    expect(classColor(o, "b")).toMatch(/^#[0-9a-f]{6}$/);
+    expect(classHotkey(o.objects[0]!, 0)).toBe("3");
+    expect(classHotkey(o.objects[1]!, 1)).toBe("2");
+    expect(classHotkey({ ...o.objects[1]!, hotkey: null }, 1)).toBeNull();
+  });
+
+  it("hit-tests the smallest object under a point", () => {
+    const items: SliceItem[] = [
+      { object: { uuid: "big", object_id: 1, feature: "x", shape: "bounding_box", keyframes: {} }, keyframe: { box: [0, 0, 50, 50] } },
+      { object: { uuid: "tri", object_id: 2, feature: "x", shape: "polygon", keyframes: {} }, keyframe: { points: [[10, 10], [20, 10], [10, 20]] } },
+      { object: { uuid: "line", object_id: 3, feature: "x", shape: "polyline", keyframes: {} }, keyframe: { points: [[60, 0], [60, 40]] } },
+    ];
+    expect(hitTest(items, [12, 12], 1)).toBe("tri");
+    expect(hitTest(items, [40, 40], 1)).toBe("big");
+    expect(hitTest(items, [60.5, 20], 1)).toBe("line");
+    expect(hitTest(items, [70, 70], 1)).toBeNull();
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * The page's read-only view of the label document (synced trait `labels_state`) and the
+ * messages that change it. Python is the source of truth: the page sends edits and shows what
+ * comes back. Pure functions, no DOM.
+ */
+
+export type Point = [number, number];
+
+export type Shape = "bounding_box" | "polygon" | "polyline" | "point" | "primitive" | "bitmask";
+
+export interface OntologyClass {
+  id: string;
+  name: string;
+  shape: Shape;
+  color?: string;
+  hotkey?: string | null;
+  nodes?: { id: string; name?: string; position?: Point }[];
+  edges?: [string, string][];
+}
+
+export interface Ontology {
+  objects: OntologyClass[];
+}
+
+export interface Keyframe {
+  manual?: boolean;
+  box?: [number, number, number, number];
+  points?: Point[];
+  point?: Point;
+  nodes?: Record<string, Point>;
+  edges?: string[];
+  mask?: string;
+}
+
+export interface LabelObject {
+  uuid: string;
+  object_id: number;
+  feature: string;
+  shape: Shape;
+  plane?: string;
+  keyframes: Record<string, Keyframe>;
+}
+
+/** Synced trait `labels_state`. */
+export interface LabelsState {
+  revision: number;
+  ontology: Ontology | null;
+  objects: LabelObject[];
+  read_only: boolean;
+}
+
+/** Page -> kernel. */
+export type LabelsPageMsg =
+  | { type: "edit"; series: string; request: number; op: Record<string, unknown> }
+  | { type: "undo"; series: string }
+  | { type: "redo"; series: string };
+
+/** Kernel -> page answers to an edit. */
+export type EditAnswer =
+  | { type: "edit_ack"; request: number; revision: number }
+  | { type: "error"; message: string; request: number };
+
+export function parseEditAnswer(msg: unknown): EditAnswer | null {
+  if (typeof msg !== "object" || msg === null) return null;
+  const m = msg as Record<string, unknown>;
+  if (m.type === "edit_ack" && Number.isInteger(m.request) && Number.isInteger(m.revision)) {
+    return { type: "edit_ack", request: m.request as number, revision: m.revision as number };
+  }
+  if (m.type === "error" && typeof m.message === "string" && Number.isInteger(m.request)) {
+    return { type: "error", message: m.message, request: m.request as number };
+  }
+  return null;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Narrow the synced trait; anything malformed reads as "no labels" (never throws). */
+export function parseLabelsState(raw: unknown): LabelsState {
+  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false };
+  const ontology = isObj(raw.ontology) && Array.isArray(raw.ontology.objects) ? (raw.ontology as unknown as Ontology) : null;
+  const objects = Array.isArray(raw.objects)
+    ? (raw.objects.filter(
+        (o) => isObj(o) && typeof o.uuid === "string" && isObj(o.keyframes) && typeof o.shape === "string",
+      ) as unknown as LabelObject[])
+    : [];
+  return {
+    revision: typeof raw.revision === "number" ? raw.revision : -1,
+    ontology,
+    objects,
+    read_only: raw.read_only === true,
+  };
+}
+
+/** Palette for classes without a colour (and unknown features). */
+const PALETTE = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6"];
+
+export function classColor(ontology: Ontology | null, feature: string): string {
+  const list = ontology?.objects ?? [];
+  const i = list.findIndex((c) => c.id === feature);
+  const c = list[i]?.color;
+  if (typeof c === "string" && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(c)) return c;
+  let h = 0;
+  for (const ch of feature) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return PALETTE[(i >= 0 ? i : h) % PALETTE.length] as string;
+}
+
+/** Hotkey of the class at `index`: its own ("1".."9"), none when null, else its position. */
+export function classHotkey(c: OntologyClass, index: number): string | null {
+  if (c.hotkey === null) return null;
+  if (typeof c.hotkey === "string") return c.hotkey;
+  return index < 9 ? String(index + 1) : null;
+}
+
+/** One object's keyframe on one slice. */
+export interface SliceItem {
+  object: LabelObject;
+  keyframe: Keyframe;
+}
+
+/** Objects by slice key of one plane, in object_id order (built once per labels_state). */
+export function indexBySlice(objects: readonly LabelObject[], plane: string): Map<string, SliceItem[]> {
+  const out = new Map<string, SliceItem[]>();
+  const sorted = [...objects].sort((a, b) => a.object_id - b.object_id);
+  for (const object of sorted) {
+    if ((object.plane ?? "axial") !== plane) continue;
+    for (const [key, keyframe] of Object.entries(object.keyframes)) {
+      if (!isObj(keyframe)) continue;
+      const k = String(Number(key));
+      let list = out.get(k);
+      if (!list) out.set(k, (list = []));
+      list.push({ object, keyframe });
+    }
+  }
+  return out;
+}
+
+/** New coordinates are rounded to 1/1000 voxel (as Python does). */
+export function round3(v: number): number {
+  return Math.round(v * 1000) / 1000 + 0;
+}
+
+/** A point clamped into the plane image ([-0.5, size - 0.5]) and rounded. */
+export function clampPoint(p: Point, columns: number, rows: number): Point {
+  const c = (v: number, n: number): number => round3(Math.min(n - 0.5, Math.max(-0.5, v)));
+  return [c(p[0], columns), c(p[1], rows)];
+}
+
+/** A random (version 4) UUID; crypto.randomUUID needs a secure context, this does not. */
+export function uuid4(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+  const b = random(new Uint8Array(16));
+  b[6] = ((b[6] as number) & 0x0f) | 0x40;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The `create_object` operation (labels/operations.py) for one keyframe on `slice`. */
+export function createObjectOp(
+  uuid: string,
+  feature: string,
+  plane: string,
+  slice: number,
+  geometry: Keyframe,
+): Record<string, unknown> {
+  return {
+    op: "create_object",
+    object: { uuid, feature, plane, keyframes: { [String(slice)]: { manual: true, ...geometry } } },
+  };
+}
+
+export function deleteObjectOp(uuid: string): Record<string, unknown> {
+  return { op: "delete_object", uuid };
+}
+
+function distToSegment(p: Point, a: Point, b: Point): number {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const len2 = dx * dx + dy * dy;
+  const t = len2 > 0 ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2)) : 0;
+  return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));
+}
+
+export function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
+  let inside = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i] as Point;
+    const [xj, yj] = poly[j] as Point;
+    if (yi > p[1] !== yj > p[1] && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export function polygonArea(poly: readonly Point[]): number {
+  let a = 0;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i] as Point;
+    const [xj, yj] = poly[j] as Point;
+    a += xj * yi - xi * yj;
+  }
+  return Math.abs(a) / 2;
+}
+
+/**
+ * The object under voxel point `p` on one slice: inside a box or polygon, or within `tol`
+ * voxels of an outline, polyline or point. Among several, the smallest (so nested objects stay
+ * selectable), then the one drawn last.
+ */
+export function hitTest(items: readonly SliceItem[], p: Point, tol: number): string | null {
+  let best: string | null = null;
+  let bestSize = Number.POSITIVE_INFINITY;
+  for (const { object, keyframe: kf } of items) {
+    let hit = false;
+    let size = 0;
+    if (kf.box) {
+      const [x0, y0, x1, y1] = kf.box;
+      hit = p[0] >= x0 - tol && p[0] <= x1 + tol && p[1] >= y0 - tol && p[1] <= y1 + tol;
+      size = (x1 - x0) * (y1 - y0);
+    } else if (kf.points && object.shape === "polygon") {
+      const near = kf.points.some((a, i) => distToSegment(p, a, kf.points![(i + 1) % kf.points!.length] as Point) <= tol);
+      hit = near || pointInPolygon(p, kf.points);
+      size = polygonArea(kf.points);
+    } else if (kf.points) {
+      hit = kf.points.some((a, i) => i > 0 && distToSegment(p, kf.points![i - 1] as Point, a) <= tol);
+    } else if (kf.point) {
+      hit = Math.hypot(p[0] - kf.point[0], p[1] - kf.point[1]) <= tol;
+    } else if (kf.nodes) {
+      hit = Object.values(kf.nodes).some((q) => Math.hypot(p[0] - q[0], p[1] - q[1]) <= tol);
+    }
+    if (hit && size <= bestSize) {
+      best = object.uuid;
+      bestSize = size;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { type LabelObject, type Ontology, indexBySlice } from "../labels";
+import { LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, drawOverlay, screenShape, voxelMatrix } from "./overlay";
+import { type Geometry, IDENTITY_VIEW, imageToScreen, voxelToScreen } from "./transform";
+
+/** Records every call and property write, in order. */
+function recorder(): { ctx: OverlayContext; log: unknown[][]; strokes: { style: unknown; width: unknown; dash: number[]; pts: number[][] }[] } {
+  const log: unknown[][] = [];
+  const strokes: { style: unknown; width: unknown; dash: number[]; pts: number[][] }[] = [];
+  const state: Record<string, unknown> = {};
+  let pts: number[][] = [];
+  let dash: number[] = [];
+  const target = {
+    beginPath: () => {
+      pts = [];
+    },
+    moveTo: (x: number, y: number) => pts.push([x, y]),
+    lineTo: (x: number, y: number) => pts.push([x, y]),
+    closePath: () => {},
+    arc: () => {},
+    stroke: () => strokes.push({ style: state.strokeStyle, width: state.lineWidth, dash, pts: [...pts] }),
+    fill: () => {},
+    fillText: (t: string, x: number, y: number) => log.push(["fillText", t, x, y, state.fillStyle]),
+    strokeText: () => {},
+    setLineDash: (d: number[]) => {
+      dash = d;
+    },
+  };
+  const ctx = new Proxy(target, {
+    set(_t, k, v) {
+      state[k as string] = v;
+      return true;
+    },
+    get(t, k) {
+      if (k in t) return (t as Record<string | symbol, unknown>)[k];
+      return state[k as string];
+    },
+  }) as unknown as OverlayContext;
+  return { ctx, log, strokes };
+}
+
+const ontology: Ontology = {
+  objects: [
+    { id: "liver", name: "Liver", shape: "polygon", color: "#e6194b" },
+    { id: "lesion", name: "Lesion", shape: "bounding_box", color: "#3cb44b" },
+  ],
+};
+const objects: LabelObject[] = [
+  {
+    uuid: "a",
+    object_id: 1,
+    feature: "liver",
+    shape: "polygon",
+    plane: "axial",
+    keyframes: {
+      "4": { manual: true, points: [[10, 10], [20, 10], [20, 20]] },
+      "5": { manual: false, points: [[11, 10], [21, 10], [21, 20]] },
+    },
+  },
+  { uuid: "b", object_id: 2, feature: "lesion", shape: "bounding_box", plane: "axial", keyframes: { "4": { manual: true, box: [1, 2, 5, 8] } } },
+  { uuid: "c", object_id: 3, feature: "lesion", shape: "bounding_box", plane: "coronal", keyframes: { "4": { manual: true, box: [1, 2, 5, 8] } } },
+];
+const g: Geometry = { columns: 64, rows: 48, columnSpacing: 0.7, rowSpacing: 0.7, width: 640, height: 480 };
+
+describe("overlay", () => {
+  const index = indexBySlice(objects, "axial");
+
+  it("indexes the plane's keyframes by slice", () => {
+    expect(index.get("4")?.map((i) => i.object.uuid)).toEqual(["a", "b"]);
+    expect(index.get("5")?.map((i) => i.object.uuid)).toEqual(["a"]);
+    expect(index.get("6")).toBeUndefined();
+  });
+
+  it("maps voxel geometry to screen points like the view transform", () => {
+    for (const v of [IDENTITY_VIEW, { ...IDENTITY_VIEW, zoom: 3, rotation: 30, pan: [4, -2] as [number, number], flipH: true }]) {
+      const m = voxelMatrix(imageToScreen(g, v));
+      const { pts, closed } = screenShape(m, { box: [1, 2, 5, 8] }, "bounding_box");
+      expect(closed).toBe(true);
+      const want = [voxelToScreen(g, v, 1, 2), voxelToScreen(g, v, 5, 2), voxelToScreen(g, v, 5, 8), voxelToScreen(g, v, 1, 8)];
+      pts.forEach((p, i) => {
+        expect(p[0]).toBeCloseTo(want[i]![0], 9);
+        expect(p[1]).toBeCloseTo(want[i]![1], 9);
+      });
+    }
+  });
+
+  it("draws each object in its class colour with its id, in screen space at any zoom", () => {
+    for (const zoom of [1, 8]) {
+      const { ctx, log, strokes } = recorder();
+      const m = voxelMatrix(imageToScreen(g, { ...IDENTITY_VIEW, zoom }));
+      drawOverlay(ctx, index.get("4")!, m, { ontology, selected: null });
+      expect(strokes.map((s) => s.style)).toEqual(["#e6194b", "#3cb44b"]);
+      expect(strokes.every((s) => s.width === LINE_WIDTH && s.dash.length === 0)).toBe(true);
+      expect(log.filter((c) => c[0] === "fillText").map((c) => c[1])).toEqual(["1", "2"]);
+      // the polygon's vertices are where the transform puts them
+      const [x, y] = voxelToScreen(g, { ...IDENTITY_VIEW, zoom }, 20, 20);
+      expect(strokes[0]!.pts[2]![0]).toBeCloseTo(x, 9);
+      expect(strokes[0]!.pts[2]![1]).toBeCloseTo(y, 9);
+    }
+  });
+
+  it("dashes interpolated keyframes, highlights the selection, hides deleted objects", () => {
+    const m = voxelMatrix(imageToScreen(g, IDENTITY_VIEW));
+    const five = recorder();
+    drawOverlay(five.ctx, index.get("5")!, m, { ontology, selected: null });
+    expect(five.strokes[0]!.dash.length).toBeGreaterThan(0);
+
+    const sel = recorder();
+    drawOverlay(sel.ctx, index.get("4")!, m, { ontology, selected: "b" });
+    const wide = sel.strokes.filter((s) => s.width === SELECTED_WIDTH);
+    expect(wide.map((s) => s.style)).toEqual(["#3cb44b"]);
+
+    const hidden = recorder();
+    drawOverlay(hidden.ctx, index.get("4")!, m, { ontology, selected: null, hidden: new Set(["a"]) });
+    expect(hidden.strokes.map((s) => s.style)).toEqual(["#3cb44b"]);
+  });
+
+  it("skips objects entirely off screen", () => {
+    const zoomed = { ...IDENTITY_VIEW, zoom: 8 }; // shows voxels ~28..36 x ~21..27
+    const m = voxelMatrix(imageToScreen(g, zoomed));
+    const off = recorder();
+    drawOverlay(off.ctx, index.get("4")!, m, { ontology, selected: null, viewport: [640, 480] });
+    expect(off.strokes).toHaveLength(0);
+    const all = recorder();
+    drawOverlay(all.ctx, index.get("4")!, m, { ontology, selected: null });
+    expect(all.strokes).toHaveLength(2);
+    const near = recorder();
+    drawOverlay(near.ctx, index.get("4")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null, viewport: [640, 480] });
+    expect(near.strokes).toHaveLength(2);
+  });
+
+  it("draws the draft: a box from its two corners, a polygon with the rubber band", () => {
+    const m = voxelMatrix(imageToScreen(g, IDENTITY_VIEW));
+    const box = recorder();
+    drawOverlay(box.ctx, [], m, { ontology, selected: null, draft: { shape: "bounding_box", color: "#fff", points: [[1, 1], [3, 4]] } });
+    expect(box.strokes).toHaveLength(1);
+    expect(box.strokes[0]!.pts).toHaveLength(4);
+    const poly = recorder();
+    drawOverlay(poly.ctx, [], m, { ontology, selected: null, draft: { shape: "polygon", color: "#fff", points: [[1, 1], [3, 1]], cursor: [3, 3] } });
+    expect(poly.strokes[0]!.pts).toHaveLength(3);
+    expect(poly.strokes[1]!.dash.length).toBeGreaterThan(0); // the closing edge
+  });
+
+  it("draws 500 objects in one path per colour", () => {
+    const many: LabelObject[] = Array.from({ length: 500 }, (_, i) => ({
+      uuid: `u${i}`,
+      object_id: i + 1,
+      feature: i % 2 ? "liver" : "lesion",
+      shape: i % 2 ? "polygon" : "bounding_box",
+      keyframes: { "0": i % 2 ? { points: Array.from({ length: 24 }, (_, j) => [30 + 10 * Math.cos(j / 4), 20 + 10 * Math.sin(j / 4)] as [number, number]) } : { box: [1, 1, 9, 9] } },
+    }));
+    const { ctx, strokes, log } = recorder();
+    drawOverlay(ctx, indexBySlice(many, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
+    // one stroke per colour, with every outline in it
+    expect(strokes).toHaveLength(2);
+    expect(strokes.reduce((n, s) => n + s.pts.length, 0)).toBe(250 * 24 + 250 * 4);
+    expect(log.filter((c) => c[0] === "fillText")).toHaveLength(500);
+  });
+});

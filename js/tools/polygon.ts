@@ -1,0 +1,70 @@
+/**
+ * Polygon tool: each click places a vertex; a double-click, or a click on the first vertex,
+ * closes it; Escape cancels; Backspace removes the last vertex. Points are voxel
+ * (column, row), clamped by the caller; `tol` is the click tolerance in voxels.
+ */
+import { type Point, polygonArea, round3 } from "../labels";
+
+export type PolygonResult = { points: Point[] } | { error: string };
+
+export class PolygonTool {
+  points: Point[] = [];
+  cursor: Point | null = null;
+
+  get active(): boolean {
+    return this.points.length > 0;
+  }
+
+  /** A click at `p`: adds a vertex, or closes the polygon (returns the result). */
+  click(p: Point, tol: number): PolygonResult | null {
+    const q: Point = [round3(p[0]), round3(p[1])];
+    const first = this.points[0];
+    if (first && this.points.length >= 3 && near(first, q, tol)) return this.finish();
+    const last = this.points[this.points.length - 1];
+    // the second click of a double-click lands on the vertex just placed: not a new one
+    if (last && near(last, q, tol)) return null;
+    this.points.push(q);
+    return null;
+  }
+
+  move(p: Point): void {
+    this.cursor = this.active ? [round3(p[0]), round3(p[1])] : null;
+  }
+
+  /** Close the polygon: its vertices, or why it cannot be one. The tool is reset either way. */
+  finish(): PolygonResult {
+    const pts = this.points;
+    this.cancel();
+    return polygonFrom(pts);
+  }
+
+  undoVertex(): void {
+    this.points.pop();
+    if (!this.active) this.cursor = null;
+  }
+
+  cancel(): void {
+    this.points = [];
+    this.cursor = null;
+  }
+}
+
+function near(a: Point, b: Point, tol: number): boolean {
+  return Math.hypot(a[0] - b[0], a[1] - b[1]) <= tol;
+}
+
+export function polygonFrom(points: readonly Point[]): PolygonResult {
+  // drop repeated consecutive vertices (and a last one equal to the first)
+  const out: Point[] = [];
+  for (const p of points) {
+    const last = out[out.length - 1];
+    if (!last || last[0] !== p[0] || last[1] !== p[1]) out.push([p[0], p[1]]);
+  }
+  const first = out[0];
+  const last = out[out.length - 1];
+  if (out.length > 1 && first && last && first[0] === last[0] && first[1] === last[1]) out.pop();
+  const distinct = new Set(out.map((p) => `${p[0]},${p[1]}`)).size;
+  if (distinct < 3) return { error: `a polygon needs at least 3 distinct vertices, got ${distinct}` };
+  if (polygonArea(out) <= 0) return { error: "a polygon needs a non-zero area (its vertices are on one line)" };
+  return { points: out };
+}

@@ -1,0 +1,412 @@
+"""The annotation front end in Chromium with the harness's fake model (no Jupyter): drawing
+boxes and polygons sends `edit` messages with voxel coordinates, objects in `labels_state` are
+drawn on the overlay canvas, and Delete / undo / redo send their messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
+
+ONTOLOGY = {
+    "objects": [
+        {"id": "liver", "name": "Liver", "shape": "polygon", "color": "#e6194b", "hotkey": "1"},
+        {
+            "id": "lesion",
+            "name": "Lesion",
+            "shape": "bounding_box",
+            "color": "#3cb44b",
+            "hotkey": "2",
+        },
+        {"id": "spot", "name": "Spot", "shape": "point", "color": "#4363d8", "hotkey": "3"},
+    ]
+}
+LESION_RGB = (0x3C, 0xB4, 0x4B)
+BOX_UUID = "76dcfa9a-70bb-457c-9867-5de8a07c8bb7"
+
+
+@pytest.fixture
+def lpage(harness: Any) -> Any:  # noqa: F811
+    """The harness page (see test_harness_viewer)."""
+    return harness
+
+
+def apply_in_python(*ops: dict[str, Any]) -> Any:
+    """Apply the page's ops to a real `Labels` of the harness series (12 x 48 x 64): what the
+    page sends must be exactly what `Labels.apply` accepts."""
+    from dicom_annot_widget.labels import Labels, Ontology
+
+    labels = Labels(
+        {"series_instance_uid": "1.2.3", "shape": [12, 48, 64]}, Ontology.from_dict(ONTOLOGY)
+    )
+    for op in ops:
+        labels.apply(op)
+    return labels
+
+
+def labels_state(objects: list[dict[str, Any]] | None = None, **kw: Any) -> dict[str, Any]:
+    return {
+        "revision": kw.get("revision", 0),
+        "ontology": ONTOLOGY,
+        "objects": objects or [],
+        "read_only": kw.get("read_only", False),
+    }
+
+
+def box_object(box: list[float], slice_: int = 6, manual: bool = True) -> dict[str, Any]:
+    return {
+        "uuid": BOX_UUID,
+        "object_id": 2,
+        "feature": "lesion",
+        "shape": "bounding_box",
+        "plane": "axial",
+        "keyframes": {str(slice_): {"manual": manual, "box": box}},
+    }
+
+
+class Screen:
+    """Where voxels land in the default (fitted, centred) view, computed from the canvas box
+    as the readout test does: square 0.7 mm pixels, the image centred in the viewport."""
+
+    def __init__(self, root: Any, columns: int = 64, rows: int = 48) -> None:
+        box = root.get_by_test_id("daw-view").bounding_box()
+        self.box = box
+        self.scale = min(box["width"] / columns, box["height"] / rows)
+        self.x0 = box["x"] + (box["width"] - columns * self.scale) / 2
+        self.y0 = box["y"] + (box["height"] - rows * self.scale) / 2
+
+    def at(self, col: float, row: float) -> tuple[float, float]:
+        """Page coordinates of voxel point (col, row) (pixel centres at integers)."""
+        return self.x0 + (col + 0.5) * self.scale, self.y0 + (row + 0.5) * self.scale
+
+    def voxel(self, x: float, y: float) -> tuple[float, float]:
+        return (x - self.x0) / self.scale - 0.5, (y - self.y0) / self.scale - 0.5
+
+    def canvas_px(self, col: float, row: float) -> tuple[float, float]:
+        """Coordinates in the overlay canvas's own CSS pixels."""
+        x, y = self.at(col, row)
+        return x - self.box["x"], y - self.box["y"]
+
+
+def edits(page: Any, wid: int) -> list[dict[str, Any]]:
+    return page.evaluate("(i) => window.widgets[i].model._edits()", wid)
+
+
+def wait_edits(page: Any, wid: int, n: int) -> list[dict[str, Any]]:
+    page.wait_for_function("([i, n]) => window.widgets[i].model._edits().length >= n", arg=[wid, n])
+    return edits(page, wid)
+
+
+def push_labels(page: Any, wid: int, state: dict[str, Any]) -> None:
+    page.evaluate("([i, s]) => window.widgets[i].model._push('labels_state', s)", [wid, state])
+
+
+def overlay_pixels(root: Any, x: float, y: float, r: int = 2) -> list[list[int]]:
+    """RGBA of the overlay canvas pixels within `r` (device px) of CSS point (x, y)."""
+    return root.get_by_test_id("daw-labels").evaluate(
+        """(c, [x, y, r]) => {
+          const dpr = c.width / c.getBoundingClientRect().width;
+          const cx = Math.round(x * dpr), cy = Math.round(y * dpr);
+          const d = c.getContext('2d').getImageData(cx - r, cy - r, 2 * r + 1, 2 * r + 1).data;
+          const out = [];
+          for (let i = 0; i < d.length; i += 4) out.push([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+          return out;
+        }""",
+        [x, y, r],
+    )
+
+
+def strongest(pixels: list[list[int]]) -> list[int]:
+    return max(pixels, key=lambda p: p[3])
+
+
+def close_colour(px: list[int], rgb: tuple[int, int, int], tol: int = 40) -> bool:
+    return px[3] > 200 and all(abs(a - b) <= tol for a, b in zip(px[:3], rgb, strict=True))
+
+
+def has_colour(pixels: list[list[int]], rgb: tuple[int, int, int]) -> bool:
+    """Some pixel of the neighbourhood is (nearly) opaque `rgb`."""
+    return any(close_colour(p, rgb) for p in pixels)
+
+
+def mount_labels(page: Any, state: dict[str, Any] | None = None, **opts: Any) -> tuple[int, Any]:
+    wid, root = mount(
+        page, series(ct_volume()), state={"labels_state": state or labels_state()}, **opts
+    )
+    return wid, root
+
+
+def test_box_drawn_with_the_mouse_sends_voxel_coordinates(lpage: Any) -> None:
+    page = lpage
+    wid, root = mount_labels(page)
+    # the tool bar shows the ontology's classes; key 2 picks Lesion (a box class)
+    expect(root.get_by_test_id("daw-class-lesion")).to_contain_text("Lesion")
+    root.focus()
+    page.keyboard.press("2")
+    expect(root).to_have_attribute("data-tool", "box")
+    expect(root.get_by_test_id("daw-class-lesion")).to_have_attribute("aria-pressed", "true")
+
+    s = Screen(root)
+    ax, ay = s.at(10.3, 5.7)
+    bx, by = s.at(40.2, 30.6)
+    page.mouse.move(ax, ay)
+    page.mouse.down()
+    page.mouse.move(bx, by, steps=6)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["type"] == "edit" and msg["series"] == "s0" and isinstance(msg["request"], int)
+    op = msg["op"]
+    assert op["op"] == "create_object"
+    obj = op["object"]
+    assert obj["feature"] == "lesion" and obj["plane"] == "axial"
+    assert list(obj["keyframes"]) == ["6"]
+    kf = obj["keyframes"]["6"]
+    assert kf["manual"] is True
+    # the pointer positions as the page really had them (mouse coordinates are whole pixels)
+    ex0, ey0 = s.voxel(ax, ay)
+    ex1, ey1 = s.voxel(bx, by)
+    for got, want in zip(kf["box"], [ex0, ey0, ex1, ey1], strict=True):
+        assert abs(got - want) <= 0.5, (kf["box"], [ex0, ey0, ex1, ey1])
+        assert round(got, 3) == got
+    stored = apply_in_python(op).document.objects[obj["uuid"]]
+    assert stored.object_id == 1 and list(stored.keyframes) == [6]
+    # the preview is drawn at once, before any echo
+    labels = root.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-count", "1")
+    x, y = s.canvas_px(10.3, 18)
+    assert has_colour(overlay_pixels(root, x, y), LESION_RGB)
+
+
+def test_box_echo_replaces_the_preview_and_degenerate_box_is_refused(lpage: Any) -> None:
+    page = lpage
+    wid, root = mount_labels(page, echo=True)
+    root.get_by_test_id("daw-tool-box").click()
+    expect(root).to_have_attribute("data-tool", "box")
+    s = Screen(root)
+    page.mouse.move(*s.at(5, 5))
+    page.mouse.down()
+    page.mouse.move(*s.at(20, 15), steps=4)
+    page.mouse.up()
+    labels = root.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-revision", "1")  # the echo arrived
+    expect(labels).to_have_attribute("data-count", "1")  # one object, not preview + echo
+    state = page.evaluate("(i) => window.widgets[i].model.get('labels_state')", wid)
+    assert [o["object_id"] for o in state["objects"]] == [1]
+    # a box without height: refused on the page, nothing sent
+    page.mouse.move(*s.at(30, 20))
+    page.mouse.down()
+    page.mouse.move(*s.at(45, 20), steps=4)
+    page.mouse.up()
+    expect(root.get_by_test_id("daw-error")).to_contain_text("non-zero width and height")
+    assert len(edits(page, wid)) == 1
+
+
+def test_polygon_double_click_first_vertex_and_escape(lpage: Any) -> None:
+    page = lpage
+    wid, root = mount_labels(page)
+    root.focus()
+    page.keyboard.press("1")
+    expect(root).to_have_attribute("data-tool", "polygon")
+    s = Screen(root)
+    verts = [(10.0, 10.0), (30.0, 12.0), (20.0, 30.0)]
+    pts = [s.at(*v) for v in verts]
+    page.mouse.click(*pts[0])
+    page.mouse.click(*pts[1])
+    page.mouse.dblclick(*pts[2])  # double-click closes
+    (msg,) = wait_edits(page, wid, 1)
+    kf = msg["op"]["object"]["keyframes"]["6"]
+    assert msg["op"]["object"]["feature"] == "liver"
+    assert len(kf["points"]) == 3
+    for got, (x, y) in zip(kf["points"], pts, strict=True):
+        want = s.voxel(x, y)
+        assert abs(got[0] - want[0]) <= 0.5 and abs(got[1] - want[1]) <= 0.5, (got, want)
+
+    # Escape cancels a polygon in progress: nothing sent, and the next one starts afresh
+    page.mouse.click(*s.at(40, 5))
+    page.mouse.click(*s.at(50, 5))
+    page.keyboard.press("Escape")
+    verts2 = [(40.0, 20.0), (55.0, 22.0), (50.0, 40.0)]
+    for v in verts2:
+        page.mouse.click(*s.at(*v))
+    page.mouse.click(*s.at(40.3, 20.2))  # a click on the first vertex closes
+    msgs = wait_edits(page, wid, 2)
+    assert len(msgs) == 2
+    got = msgs[1]["op"]["object"]["keyframes"]["6"]["points"]
+    assert len(got) == 3
+    for (gx, gy), (vx, vy) in zip(got, verts2, strict=True):
+        assert abs(gx - vx) <= 0.5 and abs(gy - vy) <= 0.5
+
+    assert len(apply_in_python(*(m["op"] for m in msgs)).document.objects) == 2
+
+    # fewer than 3 distinct vertices: refused with a message
+    page.mouse.click(*s.at(5, 40))
+    page.mouse.dblclick(*s.at(15, 40))
+    expect(root.get_by_test_id("daw-error")).to_contain_text("at least 3 distinct vertices")
+    assert len(edits(page, wid)) == 2
+
+
+def test_pushed_labels_are_drawn(lpage: Any) -> None:
+    page = lpage
+    wid, root = mount_labels(page)
+    labels = root.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-count", "0")
+    s = Screen(root)
+    x0, y0, x1, y1 = 12.0, 8.0, 40.0, 30.0
+    interp = dict(box_object([x0, y0, x1, y1]))
+    interp["keyframes"] = {
+        "6": {"manual": True, "box": [x0, y0, x1, y1]},
+        "7": {"manual": False, "box": [x0, y0, x1, y1]},
+    }
+    polygon = {
+        "uuid": "356e3932-2e59-4990-8b32-8ca6f1e61ec1",
+        "object_id": 1,
+        "feature": "liver",
+        "shape": "polygon",
+        "plane": "axial",
+        "keyframes": {"8": {"manual": True, "points": [[44, 5], [60, 5], [52, 25]]}},
+    }
+    push_labels(page, wid, labels_state([polygon, interp], revision=4))
+    expect(labels).to_have_attribute("data-revision", "4")
+    expect(labels).to_have_attribute("data-count", "1")
+    # the box's left edge is drawn in the class colour; its inside and the outside are clear
+    left = s.canvas_px(x0, (y0 + y1) / 2)
+    assert has_colour(overlay_pixels(root, *left), LESION_RGB)
+    assert strongest(overlay_pixels(root, *s.canvas_px(26, 19)))[3] == 0
+    assert strongest(overlay_pixels(root, *s.canvas_px(55, 40)))[3] == 0
+    # slice 7: the interpolated keyframe (dashed) is drawn; slice 8 shows only the polygon
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    expect(labels).to_have_attribute("data-slice", "7")
+    expect(labels).to_have_attribute("data-count", "1")
+    on = [
+        has_colour(overlay_pixels(root, *s.canvas_px(x0, r), r=1), LESION_RGB) for r in range(9, 29)
+    ]
+    assert any(on) and not all(on), on  # dashed
+    page.keyboard.press("ArrowRight")
+    expect(labels).to_have_attribute("data-slice", "8")
+    assert strongest(overlay_pixels(root, *left))[3] == 0
+    mid_top = s.canvas_px(50, 5)
+    assert has_colour(overlay_pixels(root, *mid_top), (0xE6, 0x19, 0x4B))
+    # zoomed in, the outline stays thin (drawn in screen space, not scaled with the image)
+    centred = dict(box_object([28, 20, 36, 28]))
+    push_labels(page, wid, labels_state([centred], revision=5))
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    expect(labels).to_have_attribute("data-slice", "6")
+    page.evaluate("(i) => window.widgets[i].model._push('zoom', 4)", wid)
+    expect(root.get_by_test_id("daw-view")).to_have_attribute("data-zoom", "4")
+    n, dpr = labels.evaluate(
+        """(c) => { const dpr = c.width / c.getBoundingClientRect().width;
+          const d = c.getContext('2d').getImageData(0, Math.round(c.height / 2), c.width, 1).data;
+          let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 128) n++;
+          return [n, dpr]; }"""
+    )
+    # a row through the middle crosses the box's two vertical edges (a voxel is ~47 px here)
+    assert 2 <= n <= 8 * dpr, (n, dpr)
+
+
+def test_select_delete_undo_redo(lpage: Any) -> None:
+    page = lpage
+    wid, root = mount_labels(page, labels_state([box_object([12, 8, 40, 30])], revision=1))
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+    s = Screen(root)
+    labels = root.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-count", "1")
+    expect(root).to_have_attribute("data-tool", "select")
+    page.mouse.click(*s.at(25, 20))  # inside the box
+    expect(labels).to_have_attribute("data-selected", BOX_UUID)
+    page.keyboard.press("Delete")
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["type"] == "edit" and msg["series"] == "s0"
+    assert msg["op"] == {"op": "delete_object", "uuid": BOX_UUID}
+    create = {"op": "create_object", "object": box_object([12, 8, 40, 30])}
+    assert apply_in_python(create, msg["op"]).document.objects == {}
+    # hidden at once (optimistic); nothing selected
+    expect(labels).to_have_attribute("data-count", "0")
+    assert strongest(overlay_pixels(root, *s.canvas_px(12, 19)))[3] == 0
+    expect(labels).not_to_have_attribute("data-selected", BOX_UUID)
+
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+Shift+z")
+    page.keyboard.press("Control+y")
+    page.keyboard.press("Meta+z")
+    msgs = wait_edits(page, wid, 5)
+    assert msgs[1:] == [
+        {"type": "undo", "series": "s0"},
+        {"type": "redo", "series": "s0"},
+        {"type": "redo", "series": "s0"},
+        {"type": "undo", "series": "s0"},
+    ]
+    assert page.evaluate("window.leaked") == []
+
+    # the kernel refuses the delete: its message shows, the object comes back
+    page.evaluate(
+        "([i, r]) => window.widgets[i].model._message({type: 'error', request: r,"
+        " message: 'delete_object.uuid: no object <b>x</b>'})",
+        [wid, msg["request"]],
+    )
+    expect(root.get_by_role("alert")).to_contain_text("no object <b>x</b>")
+    expect(labels).to_have_attribute("data-count", "1")
+    assert has_colour(overlay_pixels(root, *s.canvas_px(12, 19)), LESION_RGB)
+
+
+def test_read_only_disables_tools(lpage: Any) -> None:
+    page = lpage
+    wid, root = mount_labels(page, labels_state([box_object([12, 8, 40, 30])], read_only=True))
+    expect(root).to_have_attribute("data-read-only", "true")
+    expect(root.get_by_test_id("daw-tool-box")).to_be_disabled()
+    expect(root.get_by_test_id("daw-class-lesion")).to_be_disabled()
+    root.focus()
+    page.keyboard.press("2")
+    expect(root).to_have_attribute("data-tool", "select")
+    s = Screen(root)
+    page.mouse.click(*s.at(25, 20))
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", BOX_UUID)
+    page.keyboard.press("Delete")
+    page.keyboard.press("Control+z")
+    expect(root.get_by_test_id("daw-error")).to_contain_text("read-only")
+    assert edits(page, wid) == []
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_box_coordinates_follow_the_view_transform(lpage: Any, rotation: int) -> None:
+    """Zoomed and rotated, the voxel coordinates sent are those under the pointer (the readout
+    says which voxel that is)."""
+    page = lpage
+    wid, root = mount_labels(page)
+    page.evaluate(
+        "([i, r]) => { const m = window.widgets[i].model; m._push('zoom', 2);"
+        " m._push('rotation', r); }",
+        [wid, rotation],
+    )
+    expect(root.get_by_test_id("daw-view")).to_have_attribute("data-zoom", "2")
+    root.get_by_test_id("daw-tool-box").click()
+    box = root.get_by_test_id("daw-view").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    readout = root.get_by_test_id("daw-readout")
+    corners = []
+    last = ""
+    for x, y in [(cx - 60, cy - 40), (cx + 50, cy + 30)]:
+        page.mouse.move(x, y)
+        page.wait_for_function(
+            "(last) => { const v = document.querySelector('[data-testid=daw-readout]')"
+            ".dataset.voxel; return v && v !== last; }",
+            arg=last,
+        )
+        last = readout.get_attribute("data-voxel") or ""
+        corners.append([int(v) for v in last.split(",")])
+    page.mouse.move(cx - 60, cy - 40)
+    page.mouse.down()
+    page.mouse.move(cx + 50, cy + 30, steps=5)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    x0, y0, x1, y1 = msg["op"]["object"]["keyframes"]["6"]["box"]
+    (ac, ar, _), (bc, br, _) = corners
+    assert abs(x0 - min(ac, bc)) <= 0.5 and abs(x1 - max(ac, bc)) <= 0.5
+    assert abs(y0 - min(ar, br)) <= 0.5 and abs(y1 - max(ar, br)) <= 0.5
