@@ -17,16 +17,7 @@ from typing import Any
 
 import websocket  # websocket-client, installed with jupyter_server
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.e2e.conftest import CHROMIUM_ARGS
 
 
 class Chromium:

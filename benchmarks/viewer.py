@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._cdp import Chromium  # noqa: E402
 from tests.e2e._lab import Lab, running_lab  # noqa: E402
-from tests.e2e.conftest import shutdown_kernels  # noqa: E402
+from tests.e2e.conftest import notebook, shutdown_kernels  # noqa: E402
 
 KERNEL_IDLE = (
     "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
@@ -107,26 +107,6 @@ DRAG = """(async (n) => {
   vp.dispatchEvent(new PointerEvent('pointerup', opts(x0 + n, y0, 0)));
   return times;
 })"""
-
-
-def notebook(*sources: str) -> dict[str, Any]:
-    return {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": s,
-            }
-            for s in sources
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
 
 
 def heap_mb(cdp: Chromium) -> float:
