@@ -1,0 +1,88 @@
+"""Drawing labels in a real JupyterLab: the page's edit goes through the kernel's Labels and
+back, and scripted edits appear in the page."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from dicom_annot_widget import write_phantom_series
+
+from .conftest import kernel_eventually, notebook, open_notebook
+
+COLUMNS, ROWS = 64, 48
+
+
+def hovered_voxel(page: Any, x: float, y: float) -> tuple[int, int]:
+    """The voxel (column, row) the readout names with the pointer at page point (x, y)."""
+    page.mouse.move(x, y)
+    readout = page.get_by_test_id("daw-readout")
+    expect(readout).to_have_attribute("data-voxel", re.compile(r"^\d+,\d+,\d+$"))
+    col, row, _ = (int(v) for v in readout.get_attribute("data-voxel").split(","))
+    return col, row
+
+
+def test_box_drawn_in_the_page_reaches_python_and_python_edits_reach_the_page(
+    lab_each: Any, page: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "phantom"
+    write_phantom_series(folder, n_slices=12, rows=ROWS, columns=COLUMNS)
+    nb = notebook(
+        "import json\n"
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "onto = (Ontology.builder().object('Lesion', shape='bounding_box', hotkey=1)\n"
+        "        .object('Liver', shape='polygon', hotkey=2).build())\n"
+        f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
+        "w"
+    )
+    open_notebook(page, lab_each, "labels.ipynb", nb, workspace="labels")
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+
+    # draw a box with the mouse on the middle slice (6)
+    root.focus()
+    page.keyboard.press("1")
+    expect(root).to_have_attribute("data-tool", "box")
+    view = page.get_by_test_id("daw-view").bounding_box()
+    ax, ay = view["x"] + view["width"] * 0.35, view["y"] + view["height"] * 0.40
+    bx, by = view["x"] + view["width"] * 0.60, view["y"] + view["height"] * 0.70
+    corner_a = hovered_voxel(page, ax, ay)
+    corner_b = hovered_voxel(page, bx, by)
+    page.mouse.move(ax, ay)
+    page.mouse.down()
+    page.mouse.move(bx, by, steps=6)
+    page.mouse.up()
+
+    probe = (
+        "d = json.loads(w.labels.to_json())\n"
+        "print(json.dumps([[o['feature'], sorted(o['keyframes'])] for o in d['objects']]))"
+    )
+    assert kernel_eventually(page, probe, '[["lesion", ["6"]]]') == '[["lesion", ["6"]]]'
+    out = kernel_eventually(
+        page,
+        "print(json.dumps(json.loads(w.labels.to_json())['objects'][0]['keyframes']['6']['box']))",
+        "never",
+        timeout=0,
+    )
+    box = json.loads(out)
+    # the corners are where the pointer was: within half a voxel of the voxels the readout named
+    want = [*corner_a, *corner_b]
+    assert all(abs(g - e) <= 0.5 for g, e in zip(box, want, strict=True)), (box, want)
+
+    # a scripted polygon shows up on the canvas; undo in the page removes it in Python
+    kernel_eventually(
+        page,
+        "w.labels.add_polygon('liver', 6, [[5, 5], [20, 6], [12, 18]]); print(len(list(w.labels)))",
+        "2",
+        timeout=0,
+    )
+    labels = page.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-count", "2", timeout=30_000)
+    root.focus()
+    page.keyboard.press("Control+z")
+    assert kernel_eventually(page, probe, '[["lesion", ["6"]]]') == '[["lesion", ["6"]]]'
+    expect(labels).to_have_attribute("data-count", "1", timeout=30_000)
