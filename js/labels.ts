@@ -8,6 +8,25 @@ export type Point = [number, number];
 
 export type Shape = "bounding_box" | "polygon" | "polyline" | "point" | "primitive" | "bitmask";
 
+/** An option of a radio or checklist classification (nested questions asked when chosen). */
+export interface ClassificationOption {
+  id: string;
+  name: string;
+  hotkey?: string | null;
+  classifications?: Classification[];
+}
+
+/** A question: radio (one option), checklist (several) or free text. */
+export interface Classification {
+  id: string;
+  name: string;
+  type: "radio" | "checklist" | "text";
+  /** attached to an object class: answers change across slices (with ranges) */
+  dynamic?: boolean;
+  required?: boolean;
+  options?: ClassificationOption[];
+}
+
 export interface OntologyClass {
   id: string;
   name: string;
@@ -16,10 +35,32 @@ export interface OntologyClass {
   hotkey?: string | null;
   nodes?: { id: string; name?: string; position?: Point }[];
   edges?: [string, string][];
+  classifications?: Classification[];
 }
 
 export interface Ontology {
   objects: OntologyClass[];
+  /** frame-level classifications (questions about a slice as a whole) */
+  classifications?: Classification[];
+}
+
+/** An answer: option id (radio), option ids (checklist), text, or null (cleared). */
+export type AnswerValue = string | string[] | null;
+
+/** A dynamic answer of an object on the inclusive slice range. */
+export interface DynamicAnswer {
+  classification: string;
+  answer: AnswerValue;
+  range: [number, number];
+}
+
+/** A frame classification instance: answers on slice ranges of a plane. */
+export interface FrameClassification {
+  uuid: string;
+  classification: string;
+  plane: string;
+  answers: Record<string, AnswerValue>;
+  ranges: [number, number][];
 }
 
 export interface Keyframe {
@@ -30,6 +71,8 @@ export interface Keyframe {
   nodes?: Record<string, Point>;
   edges?: string[];
   mask?: string;
+  /** bitmask keyframes in labels_state: foreground pixels of that slice (no pixels synced) */
+  mask_area?: number;
 }
 
 export interface LabelObject {
@@ -39,6 +82,12 @@ export interface LabelObject {
   shape: Shape;
   plane?: string;
   keyframes: Record<string, Keyframe>;
+  /** "manual", "interpolation" or the name of the model that predicted it */
+  source?: string;
+  review?: string | null;
+  confidence?: number | null;
+  static?: Record<string, AnswerValue>;
+  dynamic?: DynamicAnswer[];
 }
 
 /** Synced trait `labels_state`. */
@@ -47,6 +96,7 @@ export interface LabelsState {
   ontology: Ontology | null;
   objects: LabelObject[];
   read_only: boolean;
+  frame_classifications: FrameClassification[];
 }
 
 /** Page -> kernel. */
@@ -76,7 +126,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object
 
 /** Narrow the synced trait; anything malformed reads as "no labels" (never throws). */
 export function parseLabelsState(raw: unknown): LabelsState {
-  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false };
+  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [] };
   const ontology = isObj(raw.ontology) && Array.isArray(raw.ontology.objects) ? (raw.ontology as unknown as Ontology) : null;
   const objects = Array.isArray(raw.objects)
     ? (raw.objects.filter(
@@ -88,6 +138,11 @@ export function parseLabelsState(raw: unknown): LabelsState {
     ontology,
     objects,
     read_only: raw.read_only === true,
+    frame_classifications: Array.isArray(raw.frame_classifications)
+      ? (raw.frame_classifications.filter(
+          (f) => isObj(f) && typeof f.uuid === "string" && typeof f.classification === "string" && Array.isArray(f.ranges),
+        ) as unknown as FrameClassification[])
+      : [],
   };
 }
 

@@ -19,7 +19,17 @@ export interface ViewState extends WidgetState {
 }
 
 /** Annotation tools: select (click an object) or draw a shape of the active class. */
-export type Tool = "select" | "box" | "polygon";
+export type Tool =
+  | "select"
+  | "box"
+  | "polygon"
+  | "polyline"
+  | "point"
+  | "primitive"
+  | "brush"
+  | "eraser"
+  | "threshold"
+  | "scissors";
 
 export type Mode = "none" | "window";
 

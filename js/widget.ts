@@ -8,23 +8,6 @@
  */
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { version } from "../package.json";
-import {
-  type LabelObject,
-  type LabelsState,
-  type OntologyClass,
-  type Point,
-  type SliceItem,
-  classColor,
-  classHotkey,
-  clampPoint,
-  createObjectOp,
-  deleteObjectOp,
-  hitTest,
-  indexBySlice,
-  parseEditAnswer,
-  parseLabelsState,
-  uuid4,
-} from "./labels";
 import { encodeLink } from "./link";
 import { Controller, type Model } from "./loader";
 import { type SeriesInfo, parseMetadataMsg } from "./protocol";
@@ -38,16 +21,13 @@ import {
   panBy,
   rotateBy,
   viewScale,
-  screenToVoxel,
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type Draft, drawOverlay, voxelMatrix } from "./render/overlay";
 import { GreyRenderer, dragSensitivity, dragWindow, renderRGB, windowBounds } from "./render/window";
 import {
   type CustomPreset,
   FRAMESKIP_PRESETS,
-  type Tool,
   type ViewState,
   browserStore,
   clampSlice,
@@ -59,9 +39,8 @@ import {
   snapSlice,
   stepSlice,
 } from "./state";
-import { BoxTool } from "./tools/box";
+import { LabelEditor } from "./editor";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { PolygonTool } from "./tools/polygon";
 import { button, el, setPressed } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
@@ -84,9 +63,6 @@ const SHORTCUTS = {
   delete: "Delete / Backspace",
 };
 
-/** Screen distance (CSS px) under which a press-release is a click, and the pick radius. */
-const CLICK_PX = 3;
-const PICK_PX = 6;
 
 const SAVE_INTERVAL_MS = 100;
 
@@ -182,23 +158,6 @@ function renderView(
   const flipHBtn = button(viewGroup, { icon: "flipH", title: "Flip horizontally", testid: "daw-flip-h", toggle: true });
   const flipVBtn = button(viewGroup, { icon: "flipV", title: "Flip vertically", testid: "daw-flip-v", toggle: true });
 
-  const toolGroup = el("div", "daw-group daw-tools", toolbar);
-  toolGroup.dataset.testid = "daw-tools";
-  const toolButtons: Record<Tool, HTMLButtonElement> = {
-    select: button(toolGroup, { icon: "pointer", title: `Select: click an object (${SHORTCUTS.delete} deletes it)`, testid: "daw-tool-select", toggle: true }),
-    box: button(toolGroup, { icon: "box", title: "Bounding box: drag to draw", testid: "daw-tool-box", toggle: true }),
-    polygon: button(toolGroup, {
-      icon: "polygon",
-      title: "Polygon: click vertices; double-click or click the first vertex closes; Esc cancels",
-      testid: "daw-tool-polygon",
-      toggle: true,
-    }),
-  };
-  const classGroup = el("div", "daw-group daw-classes", toolbar);
-  classGroup.dataset.testid = "daw-classes";
-  classGroup.setAttribute("role", "radiogroup");
-  classGroup.setAttribute("aria-label", "Object class");
-
   const miscGroup = el("div", "daw-group daw-group-end", toolbar);
   const overlayBtn = button(miscGroup, { icon: "info", title: `Data overlay (${SHORTCUTS.overlay})`, testid: "daw-overlay-toggle", toggle: true });
   const metaBtn = button(miscGroup, { icon: "tags", title: "DICOM tags of this slice", testid: "daw-meta-toggle", toggle: true });
@@ -238,6 +197,9 @@ function renderView(
   imageCanvas.dataset.testid = "daw-canvas";
 
   // metadata panel (a drawer over the right side of the viewport)
+  // panels of the label editor (instances, classifications, ...) stack here
+  const side = el("aside", "daw-side", main);
+  side.dataset.testid = "daw-side";
   const metaPanel = el("aside", "daw-meta", main);
   metaPanel.dataset.testid = "daw-meta";
   metaPanel.hidden = true;
@@ -264,6 +226,9 @@ function renderView(
     () => controller.volume?.slices ?? 0,
   );
   let scrubAnchor = 0;
+  // slice-range displays of the label editor (dynamic and frame classifications)
+  const rangeRow = el("div", "daw-range-row", root);
+  rangeRow.dataset.testid = "daw-range-row";
   /** the user chose "custom…" in the frameskip menu (keep showing the number field) */
   let customSkip = false;
 
@@ -310,7 +275,6 @@ function renderView(
   const errorClose = button(errorBox, { icon: "close", title: "Dismiss", testid: "daw-error-close" });
 
   const ctx = canvas.getContext("2d");
-  const labelsCtx = labelsCanvas.getContext("2d");
   const imageCtx = imageCanvas.getContext("2d");
   let imageData: ImageData | null = null;
   let imageKey = "";
@@ -410,8 +374,8 @@ function renderView(
     return metaCache.get(metaKey(i.id, model.get("slice"))) ?? [...metaCache.entries()].find(([key]) => key.startsWith(`${i.id}|`))?.[1] ?? null;
   };
   const findValue = (elements: MetaElement[] | null, keyword: string): string => elements?.find((e) => e.keyword === keyword)?.value ?? "";
-  const onCustom = (raw: unknown): void => {
-    if (onEditAnswer(raw)) return;
+  const onCustom = (raw: unknown, buffers?: readonly DataView[]): void => {
+    if (editor.onCustom(raw, buffers ?? [])) return;
     const msg = parseMetadataMsg(raw);
     if (!msg) return;
     const key = metaKey(msg.series, msg.slice);
@@ -512,273 +476,31 @@ function renderView(
     deletePresetBtn.disabled = !value.startsWith("c:");
   };
 
-  // ---- labels -----------------------------------------------------------------------------
-  // Python owns the labels: `labels_state` is what it has accepted. Edits made here show at
-  // once (optimistic) and are dropped when the echo (or an error) arrives.
-  let labels: LabelsState = parseLabelsState(undefined);
-  let bySlice = new Map<string, SliceItem[]>();
-  /** bumped whenever what the overlay shows may have changed (labels, selection, draft) */
-  let labelsGen = 0;
-  let requestSeq = 0;
-  interface Pending {
-    kind: "create" | "delete";
-    uuid: string;
-    slice: number;
-    item?: SliceItem;
-    /** revision the kernel acknowledged the edit with */
-    revision?: number;
-  }
-  const pending = new Map<number, Pending>();
-  const boxTool = new BoxTool();
-  const polygonTool = new PolygonTool();
-  let boxFrom: [number, number] | null = null;
-
-  const plane = (): string => info()?.plane || "axial";
-  const classes = (): OntologyClass[] => labels.ontology?.objects ?? [];
-  const activeClass = (): OntologyClass | null => classes().find((c) => c.id === ui.activeClass) ?? null;
-  const toolFor = (c: OntologyClass): Tool | null =>
-    c.shape === "bounding_box" ? "box" : c.shape === "polygon" ? "polygon" : null;
-  const labelsChanged = (): void => {
-    labelsGen += 1;
-    schedule();
-  };
-  const reconcile = (): void => {
-    const present = new Set(labels.objects.map((o) => o.uuid));
-    for (const [request, p] of pending) {
-      const echoed = p.kind === "create" ? present.has(p.uuid) : !present.has(p.uuid);
-      if (echoed || (p.revision !== undefined && labels.revision >= p.revision)) pending.delete(request);
-    }
-    const creating = [...pending.values()].some((p) => p.kind === "create" && p.uuid === ui.selected);
-    if (ui.selected !== null && !present.has(ui.selected) && !creating) ui.selected = null;
-  };
-  const onLabels = (): void => {
-    labels = parseLabelsState(model.get("labels_state"));
-    bySlice = indexBySlice(labels.objects, plane());
-    reconcile();
-    if (labels.read_only) cancelDraft();
-    if (ui.activeClass !== null && !activeClass()) ui.activeClass = null;
-    labelsChanged();
-  };
-  const onEditAnswer = (raw: unknown): boolean => {
-    const msg = parseEditAnswer(raw);
-    if (!msg) return false;
-    const p = pending.get(msg.request);
-    if (msg.type === "edit_ack") {
-      if (p) p.revision = msg.revision;
-      reconcile();
-      labelsChanged();
-      return true;
-    }
-    // an error: the loader's controller shows its message in the banner; drop the preview
-    pending.delete(msg.request);
-    if (p?.kind === "create" && ui.selected === p.uuid) ui.selected = null;
-    labelsChanged();
-    return false;
-  };
-  const hiddenUuids = (): Set<string> => {
-    const out = new Set<string>();
-    for (const p of pending.values()) if (p.kind === "delete") out.add(p.uuid);
-    return out;
-  };
-  const sliceItems = (k: number): SliceItem[] => {
-    const items = bySlice.get(String(k)) ?? [];
-    const previews = [...pending.values()].filter((p) => p.kind === "create" && p.slice === k && p.item);
-    return previews.length ? [...items, ...previews.map((p) => p.item as SliceItem)] : items;
-  };
-  const refuse = (message: string): void => {
-    localError = message;
-    schedule();
-  };
-  const sendEdit = (op: Record<string, unknown>, p: Omit<Pending, "revision">): boolean => {
-    const i = info();
-    if (!i) return false;
-    if (labels.read_only) {
-      refuse("the labels are read-only (review mode): edits are off");
-      return false;
-    }
-    requestSeq += 1;
-    pending.set(requestSeq, p);
-    if (localError) localError = "";
-    model.send({ type: "edit", series: i.id, request: requestSeq, op });
-    labelsChanged();
-    return true;
-  };
-  const sendHistory = (type: "undo" | "redo"): void => {
-    const i = info();
-    if (!i) return;
-    if (labels.read_only) return refuse("the labels are read-only (review mode): undo and redo are off");
-    model.send({ type, series: i.id });
-  };
-  const createObject = (geometry: { box: [number, number, number, number] } | { points: Point[] }): void => {
-    const c = activeClass();
-    if (!c) return refuse("choose an object class first");
-    const k = model.get("slice");
-    const uuid = uuid4();
-    const keyframe = { manual: true, ...geometry };
-    const object: LabelObject = { uuid, object_id: 0, feature: c.id, shape: c.shape, plane: plane(), keyframes: { [String(k)]: keyframe } };
-    if (sendEdit(createObjectOp(uuid, c.id, plane(), k, geometry), { kind: "create", uuid, slice: k, item: { object, keyframe } })) {
-      ui.selected = uuid;
-    }
-  };
-  const deleteSelected = (): void => {
-    const uuid = ui.selected;
-    if (!uuid || uuid.length === 0) return;
-    if (!labels.objects.some((o) => o.uuid === uuid)) return; // a preview: wait for its echo
-    if (sendEdit(deleteObjectOp(uuid), { kind: "delete", uuid, slice: model.get("slice") })) ui.selected = null;
-  };
-  const cancelDraft = (): void => {
-    boxTool.cancel();
-    polygonTool.cancel();
-    boxFrom = null;
-  };
-  const drafting = (): boolean => boxTool.active || polygonTool.active;
-  const setTool = (tool: Tool): void => {
-    if (tool !== "select") {
-      if (labels.read_only) return;
-      const c = activeClass();
-      if (!c || toolFor(c) !== tool) {
-        const first = classes().find((x) => toolFor(x) === tool);
-        if (!first) return;
-        ui.activeClass = first.id;
-      }
-    }
-    if (ui.tool !== tool) cancelDraft();
-    ui.tool = tool;
-    labelsChanged();
-  };
-  const setClass = (c: OntologyClass): void => {
-    const tool = toolFor(c);
-    if (!tool) {
-      showToast(`Drawing ${c.shape.replace("_", " ")} objects is not available yet`);
-      return;
-    }
-    if (labels.read_only) return;
-    if (ui.activeClass !== c.id) cancelDraft();
-    ui.activeClass = c.id;
-    ui.tool = tool;
-    labelsChanged();
-  };
-  /** voxel point under a pointer event, clamped into the image */
-  const voxelAt = (e: { clientX: number; clientY: number }): Point | null => {
-    const g = geometry();
-    if (!g) return null;
-    const r = viewport.getBoundingClientRect();
-    const [x, y] = screenToVoxel(g, view(), e.clientX - r.left, e.clientY - r.top);
-    return clampPoint([x, y], g.columns, g.rows);
-  };
-  /** `px` CSS pixels in voxels at the current zoom */
-  const pxToVoxels = (px: number): number => {
-    const g = geometry();
-    if (!g) return 1;
-    const s = viewScale(g, view()) * (((g.columnSpacing || 1) + (g.rowSpacing || 1)) / 2);
-    return s > 0 ? px / s : 1;
-  };
-  const selectAt = (e: { clientX: number; clientY: number }): void => {
-    const p = voxelAt(e);
-    const hidden = hiddenUuids();
-    const items = sliceItems(model.get("slice")).filter((it) => !hidden.has(it.object.uuid));
-    const hit = p ? hitTest(items, p, pxToVoxels(PICK_PX)) : null;
-    if (hit !== ui.selected) {
-      ui.selected = hit;
-      labelsChanged();
-    }
-  };
-  const draft = (): Draft | null => {
-    const c = activeClass();
-    const color = c ? classColor(labels.ontology, c.id) : "#fff";
-    if (boxTool.start && boxTool.end) return { shape: "bounding_box", color, points: [boxTool.start, boxTool.end] };
-    if (polygonTool.active) return { shape: "polygon", color, points: polygonTool.points, cursor: polygonTool.cursor };
-    return null;
-  };
-  const finishPolygon = (result: ReturnType<PolygonTool["finish"]> | null): void => {
-    if (!result) return;
-    if ("error" in result) refuse(result.error);
-    else createObject({ points: result.points });
-    labelsChanged();
-  };
-
-  let classKey = "";
-  const classButtons = new Map<string, HTMLButtonElement>();
-  const updateLabelTools = (): void => {
-    const list = classes();
-    const key = JSON.stringify(list.map((c, i) => [c.id, c.name, c.shape, classColor(labels.ontology, c.id), classHotkey(c, i)]));
-    if (key !== classKey) {
-      classKey = key;
-      classButtons.clear();
-      classGroup.replaceChildren();
-      list.forEach((c, i) => {
-        const hk = classHotkey(c, i);
-        const tool = toolFor(c);
-        const b = button(classGroup, {
-          label: c.name,
-          title: `${c.name} (${c.shape.replace("_", " ")})${hk ? ` · key ${hk}` : ""}${tool ? "" : " · drawing not available yet"}`,
-          testid: `daw-class-${c.id}`,
-          toggle: true,
-        });
-        b.classList.add("daw-class");
-        const swatch = el("span", "daw-swatch");
-        swatch.style.background = classColor(labels.ontology, c.id);
-        b.prepend(swatch);
-        if (hk) el("span", "daw-hotkey", b, hk);
-        b.addEventListener("click", () => setClass(c), on);
-        classButtons.set(c.id, b);
-      });
-    }
-    const ro = labels.read_only;
-    classGroup.hidden = list.length === 0;
-    toolGroup.hidden = list.length === 0;
-    for (const [id, b] of classButtons) {
-      const c = list.find((x) => x.id === id);
-      b.disabled = ro || !c || !toolFor(c);
-      setPressed(b, id === ui.activeClass && ui.tool !== "select");
-    }
-    for (const [t, b] of Object.entries(toolButtons) as [Tool, HTMLButtonElement][]) {
-      b.disabled = t !== "select" && (ro || !list.some((c) => toolFor(c) === t));
-      setPressed(b, ui.tool === t);
-    }
-    if (ro && ui.tool !== "select") ui.tool = "select";
-    root.dataset.tool = ui.tool;
-    root.dataset.readOnly = String(ro);
-    viewport.classList.toggle("daw-drawing", ui.tool !== "select");
-  };
-
-  let labelsDrawnKey = "";
-  const drawLabels = (): void => {
-    if (!labelsCtx) return;
-    const dpr = window.devicePixelRatio || 1;
-    const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
-    const v = view();
-    const k = model.get("slice");
-    const key = `${labelsGen}|${k}|${bw}x${bh}|${cssSize}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${info()?.id}`;
-    if (key === labelsDrawnKey && labelsCanvas.width === bw && labelsCanvas.height === bh) return;
-    labelsDrawnKey = key;
-    if (labelsCanvas.width !== bw || labelsCanvas.height !== bh) {
-      labelsCanvas.width = bw;
-      labelsCanvas.height = bh;
-    }
-    labelsCtx.setTransform(1, 0, 0, 1, 0, 0);
-    labelsCtx.clearRect(0, 0, bw, bh);
-    const g = geometry();
-    if (!g || cssSize[0] <= 0 || cssSize[1] <= 0) return;
-    const started = performance.now();
-    const hidden = hiddenUuids();
-    const items = sliceItems(k).filter((it) => !hidden.has(it.object.uuid));
-    labelsCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawOverlay(labelsCtx, items, voxelMatrix(imageToScreen(g, v)), {
-      ontology: labels.ontology,
-      selected: ui.selected,
-      draft: draft(),
-      viewport: [cssSize[0], cssSize[1]],
-    });
-    labelsCtx.setTransform(1, 0, 0, 1, 0, 0);
-    labelsCanvas.dataset.slice = String(k);
-    labelsCanvas.dataset.count = String(items.length);
-    labelsCanvas.dataset.revision = String(labels.revision);
-    // cost of drawing the overlay (ms), for benchmarks
-    labelsCanvas.dataset.drawMs = (performance.now() - started).toFixed(3);
-    if (ui.selected) labelsCanvas.dataset.selected = ui.selected;
-    else delete labelsCanvas.dataset.selected;
-  };
+  // ---- labels ---------------------------------------------------------------------------
+  const editor = new LabelEditor({
+    model,
+    signal,
+    ui,
+    root,
+    viewport,
+    side,
+    toolbar,
+    rangeRow,
+    labelsCanvas,
+    info,
+    volume: () => controller.volume,
+    geometry,
+    view,
+    setSlice,
+    schedule: () => schedule(),
+    refuse: (message) => {
+      localError = message;
+      schedule();
+    },
+    toast: (text) => showToast(text),
+  });
+  toolbar.insertBefore(editor.toolGroup, miscGroup);
+  toolbar.insertBefore(editor.classGroup, miscGroup);
 
   // ---- drawing ----------------------------------------------------------------------------
   let frame = 0;
@@ -981,8 +703,8 @@ function renderView(
     updateControls();
     const ready = renderImage();
     drawView(ready);
-    updateLabelTools();
-    drawLabels();
+    editor.updateControls();
+    editor.draw(cssSize);
     const k = model.get("slice");
     if (!volume) {
       loading.hidden = false;
@@ -1109,31 +831,11 @@ function renderView(
       }
       let handled = true;
       const n = controller.volume?.slices ?? 0;
-      const mod = e.ctrlKey || e.metaKey;
-      const plain = !mod && !e.altKey;
-      const key = e.key.toLowerCase();
-      const hotkeyClass = plain ? classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
-      if (mod && !e.altKey && ((key === "z" && e.shiftKey) || (key === "y" && !e.shiftKey))) sendHistory("redo");
-      else if (mod && !e.altKey && key === "z") {
-        if (polygonTool.active) {
-          polygonTool.undoVertex();
-          labelsChanged();
-        } else sendHistory("undo");
-      } else if (plain && (e.key === "Delete" || e.key === "Backspace")) {
-        if (polygonTool.active) {
-          polygonTool.undoVertex();
-          labelsChanged();
-        } else if (ui.selected) deleteSelected();
-        else handled = false;
-      } else if (plain && e.key === "Enter" && polygonTool.active) finishPolygon(polygonTool.finish());
-      else if (hotkeyClass) setClass(hotkeyClass);
-      else if (e.key === "Escape" && drafting()) {
-        cancelDraft();
-        labelsChanged();
-      } else if (e.key === "Escape" && ui.selected) {
-        ui.selected = null;
-        labelsChanged();
-      } else if (e.altKey && e.code === "KeyW") setMode(ui.mode === "window" ? "none" : "window");
+      if (editor.key(e)) {
+        e.preventDefault();
+        return;
+      }
+      if (e.altKey && e.code === "KeyW") setMode(ui.mode === "window" ? "none" : "window");
       else if (e.shiftKey && e.key === "ArrowUp") zoomBy(1.2);
       else if (e.shiftKey && e.key === "ArrowDown") zoomBy(1 / 1.2);
       else if (e.key === "ArrowRight" || e.key === "ArrowDown") step(1);
@@ -1212,18 +914,7 @@ function renderView(
       root.focus({ preventScroll: true });
       const action = dragAction(e.button, e.shiftKey, ui.mode);
       if (action === "none" && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.altKey) {
-        const p = voxelAt(e);
-        if (!p) return;
-        e.preventDefault();
-        if (ui.tool === "box" && !labels.read_only) {
-          viewport.setPointerCapture?.(e.pointerId);
-          boxTool.down(p);
-          boxFrom = [e.clientX, e.clientY];
-        } else if (ui.tool === "polygon" && !labels.read_only) {
-          finishPolygon(polygonTool.click(p, pxToVoxels(PICK_PX)));
-          polygonTool.move(p);
-        } else selectAt(e);
-        labelsChanged();
+        if (editor.pointerDown(e)) e.preventDefault();
         return;
       }
       if (action === "none") return;
@@ -1238,14 +929,7 @@ function renderView(
     "pointermove",
     (e: PointerEvent) => {
       hoverAt(e);
-      if (boxTool.active || polygonTool.active) {
-        const p = voxelAt(e);
-        if (p) {
-          boxTool.move(p);
-          polygonTool.move(p);
-          labelsChanged();
-        }
-      }
+      editor.pointerMove(e);
       if (!drag || e.pointerId !== drag.id) return;
       const dx = e.clientX - drag.x;
       const dy = e.clientY - drag.y;
@@ -1262,20 +946,7 @@ function renderView(
     on,
   );
   const endDrag = (e: PointerEvent): void => {
-    if (boxTool.active && boxFrom) {
-      const p = voxelAt(e);
-      const click = Math.hypot(e.clientX - boxFrom[0], e.clientY - boxFrom[1]) < CLICK_PX;
-      boxFrom = null;
-      if (click || !p || e.type === "pointercancel") {
-        boxTool.cancel();
-        if (click) selectAt(e);
-      } else {
-        const result = boxTool.up(p);
-        if (result && "error" in result) refuse(result.error);
-        else if (result) createObject({ box: result.box });
-      }
-      labelsChanged();
-    }
+    if (!drag) editor.pointerUp(e);
     if (!drag || e.pointerId !== drag.id) return;
     drag = null;
     viewport.classList.remove("daw-panning", "daw-windowing");
@@ -1296,16 +967,10 @@ function renderView(
   viewport.addEventListener(
     "dblclick",
     (e) => {
-      if (ui.tool !== "polygon" || !polygonTool.active) return;
-      e.preventDefault();
-      finishPolygon(polygonTool.finish());
+      if (editor.dblclick(e)) e.preventDefault();
     },
     on,
   );
-  for (const [t, b] of Object.entries(toolButtons) as [Tool, HTMLButtonElement][]) {
-    b.addEventListener("click", () => setTool(t), on);
-  }
-
   // toolbar
   const click = (b: HTMLElement, f: () => void): void => b.addEventListener("click", f, on);
   click(prevBtn, () => step(-1));
@@ -1472,11 +1137,7 @@ function renderView(
     sliceBar.reset();
     wheel.reset();
     renderedMetaKey = "";
-    cancelDraft();
-    pending.clear();
-    ui.selected = null;
-    bySlice = indexBySlice(labels.objects, plane());
-    labelsGen += 1;
+    editor.onSeries();
     if (i) {
       const mmW = i.shape[2] * (i.spacing[2] > 0 ? i.spacing[2] : 1);
       const mmH = i.shape[1] * (i.spacing[1] > 0 ? i.spacing[1] : 1);
@@ -1499,6 +1160,7 @@ function renderView(
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
   model.on("msg:custom", onCustom);
+  const onLabels = (): void => editor.onLabelsState();
   model.on("change:labels_state", onLabels);
   onLabels();
   onSeriesInfo();
@@ -1519,6 +1181,7 @@ function renderView(
     }
     if (metaTimer !== null) clearTimeout(metaTimer);
     if (document.fullscreenElement === root) void document.exitFullscreen?.();
+    editor.dispose();
     if (ownController) controller.dispose();
     root.remove();
   };

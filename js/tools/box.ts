@@ -3,7 +3,9 @@
  * into the image by the caller; the result is sorted, rounded to 1/1000 voxel and refused when
  * it has no area.
  */
-import { type Point, round3 } from "../labels";
+import { type Point, classColor, hitTest, round3 } from "../labels";
+import type { Draft } from "../render/overlay";
+import type { EditorApi, PointerAt, ToolHandler } from "./types";
 
 export type BoxResult = { box: [number, number, number, number] } | { error: string };
 
@@ -47,4 +49,62 @@ export function boxFrom(a: Point, b: Point): BoxResult {
     return { error: `a bounding box needs a non-zero width and height (got ${x1 - x0} × ${y1 - y0} voxels)` };
   }
   return { box: [x0, y0, x1, y1] };
+}
+
+/** Screen distance (CSS px) under which a press-release is a click, not a box. */
+const CLICK_PX = 3;
+
+/** The box tool in the editor: drag to draw; a click selects instead. */
+export class BoxHandler implements ToolHandler {
+  readonly id = "box" as const;
+  readonly shapes = ["bounding_box"] as const;
+  readonly button = { icon: "box" as const, title: "Bounding box: drag to draw" };
+  private readonly tool = new BoxTool();
+  private from: [number, number] | null = null;
+
+  constructor(private readonly api: EditorApi) {}
+
+  active(): boolean {
+    return this.tool.active;
+  }
+  down(at: PointerAt): void {
+    this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+    this.tool.down(at.p);
+    this.from = [at.e.clientX, at.e.clientY];
+  }
+  move(at: PointerAt): void {
+    if (!this.tool.active) return;
+    this.tool.move(at.p);
+    this.api.changed();
+  }
+  up(at: PointerAt): void {
+    if (!this.tool.active || !this.from) return;
+    const click = Math.hypot(at.e.clientX - this.from[0], at.e.clientY - this.from[1]) < CLICK_PX;
+    this.from = null;
+    if (click || at.e.type === "pointercancel") {
+      this.tool.cancel();
+      if (click) this.api.select(pickAt(this.api, at.p));
+      return;
+    }
+    const result = this.tool.up(at.p);
+    if (result && "error" in result) this.api.refuse(result.error);
+    else if (result) this.api.createObject({ box: result.box });
+  }
+  cancel(): void {
+    this.tool.cancel();
+    this.from = null;
+  }
+  draft(): Draft | null {
+    if (!this.tool.start || !this.tool.end) return null;
+    const c = this.api.activeClass();
+    return { shape: "bounding_box", color: c ? classColor(this.api.ontology(), c.id) : "#fff", points: [this.tool.start, this.tool.end] };
+  }
+  cursor(): string {
+    return "crosshair";
+  }
+}
+
+/** The object under voxel point `p` on the current slice (pick radius 6 CSS px). */
+export function pickAt(api: EditorApi, p: Point): string | null {
+  return hitTest(api.items(api.slice()), p, api.pxToVoxels(6));
 }

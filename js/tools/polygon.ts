@@ -3,7 +3,10 @@
  * closes it; Escape cancels; Backspace removes the last vertex. Points are voxel
  * (column, row), clamped by the caller; `tol` is the click tolerance in voxels.
  */
-import { type Point, polygonArea, round3 } from "../labels";
+import { type Point, classColor, polygonArea, round3 } from "../labels";
+import type { Draft } from "../render/overlay";
+import { pickAt } from "./box";
+import type { EditorApi, PointerAt, ToolHandler } from "./types";
 
 export type PolygonResult = { points: Point[] } | { error: string };
 
@@ -68,3 +71,73 @@ export function polygonFrom(points: readonly Point[]): PolygonResult {
   if (polygonArea(out) <= 0) return { error: "a polygon needs a non-zero area (its vertices are on one line)" };
   return { points: out };
 }
+
+/** The polygon tool in the editor. */
+export class PolygonHandler implements ToolHandler {
+  readonly id = "polygon" as const;
+  readonly shapes = ["polygon"] as const;
+  readonly button = {
+    icon: "polygon" as const,
+    title: "Polygon: click vertices; double-click, Enter or a click on the first vertex closes; Backspace removes the last vertex; Esc cancels",
+  };
+  readonly tool = new PolygonTool();
+
+  constructor(protected readonly api: EditorApi) {}
+
+  active(): boolean {
+    return this.tool.active;
+  }
+  down(at: PointerAt): void {
+    this.finish(this.tool.click(at.p, this.api.pxToVoxels(6)));
+    this.tool.move(at.p);
+  }
+  move(at: PointerAt): void {
+    if (!this.tool.active) return;
+    this.tool.move(at.p);
+    this.api.changed();
+  }
+  up(_at: PointerAt): void {}
+  dblclick(_at: PointerAt): boolean {
+    if (!this.tool.active) return false;
+    this.finish(this.tool.finish());
+    return true;
+  }
+  key(e: KeyboardEvent): boolean {
+    if (!this.tool.active) return false;
+    const mod = e.ctrlKey || e.metaKey;
+    if ((e.key === "Backspace" || e.key === "Delete") && !mod) {
+      this.tool.undoVertex();
+      this.api.changed();
+      return true;
+    }
+    if (mod && e.key.toLowerCase() === "z" && !e.shiftKey) {
+      this.tool.undoVertex();
+      this.api.changed();
+      return true;
+    }
+    if (e.key === "Enter" && !mod) {
+      this.finish(this.tool.finish());
+      return true;
+    }
+    return false;
+  }
+  cancel(): void {
+    this.tool.cancel();
+  }
+  draft(): Draft | null {
+    if (!this.tool.active) return null;
+    const c = this.api.activeClass();
+    const color = c ? classColor(this.api.ontology(), c.id) : "#fff";
+    return { shape: "polygon", color, points: this.tool.points, cursor: this.tool.cursor };
+  }
+  cursor(): string {
+    return "crosshair";
+  }
+  protected finish(result: PolygonResult | null): void {
+    if (!result) return;
+    if ("error" in result) this.api.refuse(result.error);
+    else this.api.createObject({ points: result.points });
+    this.api.changed();
+  }
+}
+

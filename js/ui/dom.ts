@@ -44,14 +44,15 @@ export const ICONS = {
 
 export type IconName = keyof typeof ICONS;
 
-export function icon(name: IconName): SVGSVGElement {
+/** An icon by name, or by its own path specs (same syntax as ICONS). */
+export function icon(name: IconName | readonly string[]): SVGSVGElement {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("width", "16");
   svg.setAttribute("height", "16");
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("class", "daw-icon");
-  for (const spec of ICONS[name]) {
+  for (const spec of typeof name === "string" ? ICONS[name] : name) {
     const path = document.createElementNS(SVG, "path");
     if (spec.startsWith("fill:")) {
       path.setAttribute("d", spec.slice(5));
@@ -68,7 +69,7 @@ export function icon(name: IconName): SVGSVGElement {
 /** A toolbar button: icon and/or short label, tooltip with the shortcut hint. */
 export function button(
   parent: HTMLElement,
-  opts: { icon?: IconName; label?: string; title: string; testid: string; toggle?: boolean },
+  opts: { icon?: IconName | readonly string[]; label?: string; title: string; testid: string; toggle?: boolean },
 ): HTMLButtonElement {
   const b = el("button", "daw-btn", parent);
   b.type = "button";

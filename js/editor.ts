@@ -1,0 +1,686 @@
+/**
+ * The label editor of one view: the page's copy of Python's labels (`labels_state`), optimistic
+ * previews of edits in flight, the selection, the class bar and tool buttons, and the dispatch
+ * of pointer and key events to the chosen tool (js/tools/) and to the panels (js/ui/).
+ *
+ * Python owns the labels: `labels_state` is what it has accepted. Edits made here show at
+ * once and are dropped when the echo (or an error) arrives.
+ */
+import type { AnyModel } from "@anywidget/types";
+import {
+  type Keyframe,
+  type LabelObject,
+  type LabelsState,
+  type OntologyClass,
+  type Point,
+  type SliceItem,
+  classColor,
+  classHotkey,
+  clampPoint,
+  createObjectOp,
+  deleteObjectOp,
+  hitTest,
+  indexBySlice,
+  parseEditAnswer,
+  parseLabelsState,
+  round3,
+  uuid4,
+} from "./labels";
+import type { SeriesInfo } from "./protocol";
+import { drawOverlay, voxelMatrix } from "./render/overlay";
+import {
+  type Geometry,
+  type Matrix,
+  type ViewParams,
+  backingSize,
+  imageToScreen,
+  screenToVoxel,
+  viewScale,
+} from "./render/transform";
+import type { Tool, UiState, ViewState } from "./state";
+import { MASK_TOOLS } from "./tools/bitmask";
+import { VECTOR_TOOLS } from "./tools/index";
+import type { Answer, EditorApi, Layer, Panel, PanelFactory, PointerAt, Preview, ToolFactory, ToolHandler } from "./tools/types";
+import { AUTOMATION_PANELS } from "./ui/automation";
+import { MASK_PANELS } from "./ui/bitmask";
+import { CLASSIFICATION_PANELS } from "./ui/classifications";
+import { INSTANCE_PANELS } from "./ui/instances";
+import { REVIEW_PANELS } from "./ui/review";
+import { button, el, setPressed } from "./ui/dom";
+import type { Volume } from "./volume";
+
+/** Screen distance (CSS px) of the pick radius. */
+export const PICK_PX = 6;
+
+/** What the widget gives the editor. */
+export interface EditorHost {
+  model: AnyModel<ViewState>;
+  signal: AbortSignal;
+  ui: UiState;
+  root: HTMLElement;
+  viewport: HTMLElement;
+  side: HTMLElement;
+  toolbar: HTMLElement;
+  rangeRow: HTMLElement;
+  labelsCanvas: HTMLCanvasElement;
+  info(): SeriesInfo | null;
+  volume(): Volume | null;
+  geometry(): Geometry | null;
+  view(): ViewParams;
+  setSlice(k: number): void;
+  schedule(): void;
+  refuse(message: string): void;
+  toast(text: string): void;
+}
+
+interface Pending extends Preview {
+  /** revision the kernel acknowledged the edit with */
+  revision?: number;
+  onAnswer?: (a: Answer) => void;
+}
+
+/** The tools and panels each view gets, in toolbar / panel order (each module lists its own). */
+const TOOL_FACTORIES: ToolFactory[] = [...VECTOR_TOOLS, ...MASK_TOOLS];
+const PANEL_FACTORIES: PanelFactory[] = [...INSTANCE_PANELS, ...CLASSIFICATION_PANELS, ...REVIEW_PANELS, ...MASK_PANELS, ...AUTOMATION_PANELS];
+
+export class LabelEditor implements EditorApi {
+  readonly model: AnyModel<ViewState>;
+  readonly signal: AbortSignal;
+  readonly ui: UiState;
+  readonly root: HTMLElement;
+  readonly viewport: HTMLElement;
+  readonly side: HTMLElement;
+  readonly toolGroup: HTMLElement;
+  readonly classGroup: HTMLElement;
+  readonly rangeRow: HTMLElement;
+  readonly tools: ToolHandler[] = [];
+  readonly panels: Panel[] = [];
+  readonly layers: Layer[] = [];
+
+  private state: LabelsState = parseLabelsState(undefined);
+  private bySlice = new Map<string, SliceItem[]>();
+  /** bumped whenever what the overlay shows may have changed */
+  private gen = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly hiddenSet = new Set<string>();
+  private readonly messageHandlers = new Set<(msg: unknown, buffers: readonly DataView[]) => void>();
+  private readonly labelsHandlers = new Set<() => void>();
+  private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
+  private readonly classButtons = new Map<string, HTMLButtonElement>();
+  private classKey = "";
+  private drawnKey = "";
+  private continuingUuid: string | null = null;
+
+  constructor(private readonly host: EditorHost) {
+    this.model = host.model;
+    this.signal = host.signal;
+    this.ui = host.ui;
+    this.root = host.root;
+    this.viewport = host.viewport;
+    this.side = host.side;
+    this.rangeRow = host.rangeRow;
+    this.toolGroup = el("div", "daw-group daw-tools", host.toolbar);
+    this.toolGroup.dataset.testid = "daw-tools";
+    this.classGroup = el("div", "daw-group daw-classes", host.toolbar);
+    this.classGroup.dataset.testid = "daw-classes";
+    this.classGroup.setAttribute("role", "radiogroup");
+    this.classGroup.setAttribute("aria-label", "Object class");
+    for (const make of TOOL_FACTORIES) {
+      const tool = make(this);
+      this.tools.push(tool);
+      const b = button(this.toolGroup, { ...tool.button, testid: `daw-tool-${tool.id}`, toggle: true });
+      b.addEventListener("click", () => this.setTool(tool.id), { signal: this.signal });
+      this.toolButtons.set(tool.id, b);
+    }
+    for (const make of PANEL_FACTORIES) this.panels.push(make(this));
+  }
+
+  // ---- EditorApi: reading ---------------------------------------------------------------
+  labels(): LabelsState {
+    return this.state;
+  }
+  ontology(): LabelsState["ontology"] {
+    return this.state.ontology;
+  }
+  classes(): OntologyClass[] {
+    return this.state.ontology?.objects ?? [];
+  }
+  activeClass(): OntologyClass | null {
+    return this.classes().find((c) => c.id === this.ui.activeClass) ?? null;
+  }
+  plane(): string {
+    return this.host.info()?.plane || "axial";
+  }
+  info(): SeriesInfo | null {
+    return this.host.info();
+  }
+  volume(): Volume | null {
+    return this.host.volume();
+  }
+  geometry(): Geometry | null {
+    return this.host.geometry();
+  }
+  view(): ViewParams {
+    return this.host.view();
+  }
+  voxelToScreen(): Matrix | null {
+    const g = this.geometry();
+    return g ? voxelMatrix(imageToScreen(g, this.view())) : null;
+  }
+  slice(): number {
+    return this.model.get("slice");
+  }
+  setSlice(k: number): void {
+    this.host.setSlice(k);
+  }
+  sliceCount(): number {
+    return this.host.volume()?.slices ?? this.host.info()?.shape[0] ?? 0;
+  }
+  readOnly(): boolean {
+    return this.state.read_only;
+  }
+  object(uuid: string): LabelObject | undefined {
+    return this.state.objects.find((o) => o.uuid === uuid);
+  }
+  selected(): string | null {
+    return this.ui.selected;
+  }
+  hidden(): ReadonlySet<string> {
+    return this.hiddenSet;
+  }
+  /** uuids not drawn: hidden by the user or deleted optimistically */
+  private invisible(): Set<string> {
+    const out = new Set(this.hiddenSet);
+    for (const p of this.pending.values()) if (p.kind === "delete") out.add(p.uuid);
+    return out;
+  }
+  items(k: number): SliceItem[] {
+    const hide = this.invisible();
+    const updates = new Map<string, SliceItem>();
+    const creates: SliceItem[] = [];
+    for (const p of this.pending.values()) {
+      if (p.slice !== k || !p.item) continue;
+      if (p.kind === "update") updates.set(p.uuid, p.item);
+      else if (p.kind === "create") creates.push(p.item);
+    }
+    const out: SliceItem[] = [];
+    for (const it of this.bySlice.get(String(k)) ?? []) {
+      if (hide.has(it.object.uuid)) continue;
+      const u = updates.get(it.object.uuid);
+      if (u) updates.delete(it.object.uuid);
+      out.push(u ?? it);
+    }
+    // an update that adds a keyframe to an object on a new slice
+    for (const u of updates.values()) if (!hide.has(u.object.uuid)) out.push(u);
+    for (const c of creates) if (!hide.has(c.object.uuid)) out.push(c);
+    return out;
+  }
+
+  // ---- EditorApi: changing --------------------------------------------------------------
+  changed(): void {
+    this.gen += 1;
+    this.host.schedule();
+  }
+  refuse(message: string): void {
+    this.host.refuse(message);
+  }
+  toast(text: string): void {
+    this.host.toast(text);
+  }
+  select(uuid: string | null): void {
+    if (uuid === this.ui.selected) return;
+    this.ui.selected = uuid;
+    this.changed();
+  }
+  continuing(): string | null {
+    return this.continuingUuid;
+  }
+  continueTrack(uuid: string | null): void {
+    const object = uuid ? this.object(uuid) : undefined;
+    if (uuid && !object) return this.refuse("that object is not in the labels (yet)");
+    this.continuingUuid = object ? uuid : null;
+    if (object) {
+      const c = this.classes().find((x) => x.id === object.feature);
+      if (c) {
+        const tool = this.toolFor(c);
+        if (this.ui.activeClass !== c.id) this.cancelDraft();
+        this.ui.activeClass = c.id;
+        if (tool && !this.tool().shapes.includes(c.shape)) this.ui.tool = tool.id;
+      }
+      this.ui.selected = object.uuid;
+    }
+    this.changed();
+  }
+  addLayer(layer: Layer): void {
+    this.layers.push(layer);
+    this.changed();
+  }
+  setHidden(uuid: string, hidden: boolean): void {
+    if (hidden) this.hiddenSet.add(uuid);
+    else this.hiddenSet.delete(uuid);
+    if (hidden && this.ui.selected === uuid) this.ui.selected = null;
+    this.changed();
+  }
+  toolFor(c: OntologyClass): ToolHandler | null {
+    return this.tools.find((t) => t.shapes.includes(c.shape)) ?? null;
+  }
+  tool(): ToolHandler {
+    return this.tools.find((t) => t.id === this.ui.tool) ?? (this.tools[0] as ToolHandler);
+  }
+  cancelDraft(): void {
+    for (const t of this.tools) t.cancel();
+  }
+  drafting(): boolean {
+    return this.tools.some((t) => t.active());
+  }
+  setTool(tool: Tool): void {
+    const handler = this.tools.find((t) => t.id === tool);
+    if (!handler) return;
+    if (handler.shapes.length > 0) {
+      if (this.state.read_only) return;
+      const c = this.activeClass();
+      if (!c || !handler.shapes.includes(c.shape)) {
+        const first = this.classes().find((x) => handler.shapes.includes(x.shape));
+        if (!first) return;
+        this.ui.activeClass = first.id;
+      }
+    }
+    if (this.ui.tool !== tool) this.cancelDraft();
+    this.ui.tool = tool;
+    this.changed();
+  }
+  setClass(c: OntologyClass): void {
+    const tool = this.toolFor(c);
+    if (!tool) {
+      this.toast(`Drawing ${c.shape.replace("_", " ")} objects is not available yet`);
+      return;
+    }
+    if (this.state.read_only) return;
+    if (this.ui.activeClass !== c.id) this.cancelDraft();
+    this.continuingUuid = null;
+    this.ui.activeClass = c.id;
+    // a class whose shape the chosen tool also edits keeps that tool (brush vs eraser)
+    if (!this.tool().shapes.includes(c.shape)) this.ui.tool = tool.id;
+    this.changed();
+  }
+
+  private nextRequest(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+  send(content: Record<string, unknown>): void {
+    const i = this.info();
+    if (!i) return;
+    this.model.send({ ...content, series: i.id });
+  }
+  request(content: Record<string, unknown>, onAnswer?: (a: Answer) => void): number | null {
+    const i = this.info();
+    if (!i) return null;
+    if (this.state.read_only) {
+      this.refuse("the labels are read-only (review mode): edits are off");
+      return null;
+    }
+    const request = this.nextRequest();
+    this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer });
+    this.model.send({ ...content, series: i.id, request });
+    return request;
+  }
+  sendEdit(op: Record<string, unknown>, preview?: Preview | null, onAnswer?: (a: Answer) => void): boolean {
+    const i = this.info();
+    if (!i) return false;
+    if (this.state.read_only) {
+      this.refuse("the labels are read-only (review mode): edits are off");
+      return false;
+    }
+    const request = this.nextRequest();
+    this.pending.set(request, { ...(preview ?? { kind: "update", uuid: "", slice: -1 }), onAnswer });
+    this.host.refuse("");
+    this.model.send({ type: "edit", series: i.id, request, op });
+    this.changed();
+    return true;
+  }
+  createObject(geometry: Keyframe, opts: { feature?: string; slice?: number; uuid?: string } = {}): string | null {
+    const c = opts.feature ? this.classes().find((x) => x.id === opts.feature) : this.activeClass();
+    if (!c) {
+      this.refuse("choose an object class first");
+      return null;
+    }
+    const k = opts.slice ?? this.slice();
+    const cont = this.continuingUuid ? this.object(this.continuingUuid) : undefined;
+    if (!opts.uuid && cont && cont.feature === c.id) {
+      // instantiate existing: a keyframe of that object, same uuid
+      this.continuingUuid = null;
+      return this.setKeyframe(cont.uuid, k, geometry) ? cont.uuid : null;
+    }
+    const uuid = opts.uuid ?? uuid4();
+    const keyframe: Keyframe = { manual: true, ...geometry };
+    const object: LabelObject = { uuid, object_id: 0, feature: c.id, shape: c.shape, plane: this.plane(), keyframes: { [String(k)]: keyframe } };
+    const ok = this.sendEdit(createObjectOp(uuid, c.id, this.plane(), k, geometry), {
+      kind: "create",
+      uuid,
+      slice: k,
+      item: { object, keyframe },
+    });
+    if (!ok) return null;
+    this.ui.selected = uuid;
+    return uuid;
+  }
+  setKeyframe(uuid: string, slice: number, geometry: Keyframe): boolean {
+    const object = this.object(uuid);
+    if (!object) {
+      this.refuse("that object is not in the labels (yet): wait for Python's answer");
+      return false;
+    }
+    const { manual: _m, ...geo } = geometry;
+    const keyframe: Keyframe = { manual: true, ...geo };
+    return this.sendEdit(
+      { op: "set_keyframe", uuid, slice, geometry: geo, manual: true },
+      { kind: "update", uuid, slice, item: { object, keyframe } },
+    );
+  }
+  deleteObject(uuid: string): boolean {
+    if (!this.object(uuid)) return false; // a preview: wait for its echo
+    const ok = this.sendEdit(deleteObjectOp(uuid), { kind: "delete", uuid, slice: this.slice() });
+    if (ok && this.ui.selected === uuid) this.ui.selected = null;
+    return ok;
+  }
+  sendHistory(type: "undo" | "redo"): void {
+    const i = this.info();
+    if (!i) return;
+    if (this.state.read_only) return this.refuse("the labels are read-only (review mode): undo and redo are off");
+    this.model.send({ type, series: i.id });
+  }
+  onMessage(handler: (msg: unknown, buffers: readonly DataView[]) => void): () => void {
+    this.messageHandlers.add(handler);
+    return () => this.messageHandlers.delete(handler);
+  }
+  onLabels(handler: () => void): () => void {
+    this.labelsHandlers.add(handler);
+    return () => this.labelsHandlers.delete(handler);
+  }
+
+  // ---- geometry helpers -----------------------------------------------------------------
+  voxelAt(e: { clientX: number; clientY: number }): Point | null {
+    const g = this.geometry();
+    if (!g) return null;
+    const r = this.viewport.getBoundingClientRect();
+    const [x, y] = screenToVoxel(g, this.view(), e.clientX - r.left, e.clientY - r.top);
+    return clampPoint([x, y], g.columns, g.rows);
+  }
+  private rawVoxelAt(e: { clientX: number; clientY: number }): Point | null {
+    const g = this.geometry();
+    if (!g) return null;
+    const r = this.viewport.getBoundingClientRect();
+    const [x, y] = screenToVoxel(g, this.view(), e.clientX - r.left, e.clientY - r.top);
+    return [round3(x), round3(y)];
+  }
+  pxToVoxels(px: number): number {
+    const g = this.geometry();
+    if (!g) return 1;
+    const s = viewScale(g, this.view()) * (((g.columnSpacing || 1) + (g.rowSpacing || 1)) / 2);
+    return s > 0 ? px / s : 1;
+  }
+  /** the object under a pointer on the current slice */
+  pick(e: { clientX: number; clientY: number }): string | null {
+    const p = this.voxelAt(e);
+    return p ? hitTest(this.items(this.slice()), p, this.pxToVoxels(PICK_PX)) : null;
+  }
+  at(e: PointerEvent | MouseEvent): PointerAt | null {
+    const p = this.voxelAt(e);
+    const raw = this.rawVoxelAt(e);
+    return p && raw ? { p, raw, e } : null;
+  }
+
+  // ---- from the widget ------------------------------------------------------------------
+  /** A new labels_state from Python. */
+  onLabelsState(): void {
+    this.state = parseLabelsState(this.model.get("labels_state"));
+    this.bySlice = indexBySlice(this.state.objects, this.plane());
+    this.reconcile();
+    if (this.state.read_only) this.cancelDraft();
+    if (this.ui.activeClass !== null && !this.activeClass()) this.ui.activeClass = null;
+    for (const h of this.labelsHandlers) h();
+    this.changed();
+  }
+  /** A new series: drop drafts, previews and the selection. */
+  onSeries(): void {
+    this.cancelDraft();
+    this.pending.clear();
+    this.hiddenSet.clear();
+    this.continuingUuid = null;
+    this.ui.selected = null;
+    this.bySlice = indexBySlice(this.state.objects, this.plane());
+    this.changed();
+  }
+  private reconcile(): void {
+    const present = new Set(this.state.objects.map((o) => o.uuid));
+    for (const [request, p] of this.pending) {
+      if (p.uuid === "") {
+        if (p.revision !== undefined && this.state.revision >= p.revision) this.pending.delete(request);
+        continue;
+      }
+      const echoed = p.kind === "create" ? present.has(p.uuid) : p.kind === "delete" ? !present.has(p.uuid) : false;
+      if (echoed || (p.revision !== undefined && this.state.revision >= p.revision)) this.pending.delete(request);
+    }
+    const creating = [...this.pending.values()].some((p) => p.kind === "create" && p.uuid === this.ui.selected);
+    if (this.ui.selected !== null && !present.has(this.ui.selected) && !creating) this.ui.selected = null;
+    for (const uuid of [...this.hiddenSet]) if (!present.has(uuid)) this.hiddenSet.delete(uuid);
+    if (this.continuingUuid && !present.has(this.continuingUuid)) this.continuingUuid = null;
+  }
+  /**
+   * A custom message from the kernel: answers to edits are taken here (and return true when
+   * nothing else needs them); others go to the registered handlers.
+   */
+  onCustom(raw: unknown, buffers: readonly DataView[]): boolean {
+    const msg = parseEditAnswer(raw);
+    if (msg) {
+      const p = this.pending.get(msg.request);
+      if (msg.type === "edit_ack") {
+        if (p) {
+          p.revision = msg.revision;
+          p.onAnswer?.({ ok: true, revision: msg.revision });
+        }
+        this.reconcile();
+        this.changed();
+        return true;
+      }
+      // an error: the controller shows its message in the banner; drop the preview
+      this.pending.delete(msg.request);
+      p?.onAnswer?.({ ok: false, message: msg.message });
+      if (p?.kind === "create" && this.ui.selected === p.uuid) this.ui.selected = null;
+      this.changed();
+      return false;
+    }
+    for (const h of this.messageHandlers) h(raw, buffers);
+    return false;
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+  /** Left-button press on the viewport (no modifier); true when taken. */
+  pointerDown(e: PointerEvent): boolean {
+    const at = this.at(e);
+    if (!at) return false;
+    const tool = this.state.read_only ? (this.tools[0] as ToolHandler) : this.tool();
+    tool.down(at);
+    this.changed();
+    return true;
+  }
+  pointerMove(e: PointerEvent): void {
+    const tool = this.tool();
+    const at = this.at(e);
+    if (at) tool.move(at);
+  }
+  pointerUp(e: PointerEvent): void {
+    const at = this.at(e);
+    if (at) this.tool().up(at);
+    this.changed();
+  }
+  dblclick(e: MouseEvent): boolean {
+    const at = this.at(e);
+    const tool = this.tool();
+    return Boolean(at && tool.dblclick?.(at));
+  }
+  /** A key in the widget (not in a text field); true when the editor took it. */
+  key(e: KeyboardEvent): boolean {
+    const mod = e.ctrlKey || e.metaKey;
+    const plain = !mod && !e.altKey;
+    const key = e.key.toLowerCase();
+    if (!this.state.read_only && this.tool().key?.(e)) return true;
+    for (const p of this.panels) if (p.key?.(e)) return true;
+    if (mod && !e.altKey && ((key === "z" && e.shiftKey) || (key === "y" && !e.shiftKey))) {
+      this.sendHistory("redo");
+      return true;
+    }
+    if (mod && !e.altKey && key === "z") {
+      this.sendHistory("undo");
+      return true;
+    }
+    if (plain && (e.key === "Delete" || e.key === "Backspace")) {
+      if (!this.ui.selected) return false;
+      this.deleteObject(this.ui.selected);
+      return true;
+    }
+    const hotkeyClass = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
+    if (hotkeyClass) {
+      this.setClass(hotkeyClass);
+      return true;
+    }
+    if (e.key === "Escape" && this.continuingUuid && !this.drafting()) {
+      this.continueTrack(null);
+      return true;
+    }
+    if (e.key === "Escape" && this.drafting()) {
+      this.cancelDraft();
+      this.changed();
+      return true;
+    }
+    if (e.key === "Escape" && this.ui.selected) {
+      this.select(null);
+      return true;
+    }
+    return false;
+  }
+
+  // ---- drawing --------------------------------------------------------------------------
+  /** Class bar, tool buttons and panels. */
+  updateControls(): void {
+    const list = this.classes();
+    const onto = this.state.ontology;
+    const key = JSON.stringify(list.map((c, i) => [c.id, c.name, c.shape, classColor(onto, c.id), classHotkey(c, i)]));
+    if (key !== this.classKey) {
+      this.classKey = key;
+      this.classButtons.clear();
+      this.classGroup.replaceChildren();
+      list.forEach((c, i) => {
+        const hk = classHotkey(c, i);
+        const tool = this.toolFor(c);
+        const b = button(this.classGroup, {
+          label: c.name,
+          title: `${c.name} (${c.shape.replace("_", " ")})${hk ? ` · key ${hk}` : ""}${tool ? "" : " · drawing not available yet"}`,
+          testid: `daw-class-${c.id}`,
+          toggle: true,
+        });
+        b.classList.add("daw-class");
+        const swatch = el("span", "daw-swatch");
+        swatch.style.background = classColor(onto, c.id);
+        b.prepend(swatch);
+        if (hk) el("span", "daw-hotkey", b, hk);
+        b.addEventListener("click", () => this.setClass(c), { signal: this.signal });
+        this.classButtons.set(c.id, b);
+      });
+    }
+    const ro = this.state.read_only;
+    if (ro && this.ui.tool !== "select") {
+      this.cancelDraft();
+      this.ui.tool = "select";
+    }
+    const drawing = this.tool().shapes.length > 0;
+    this.classGroup.hidden = list.length === 0;
+    this.toolGroup.hidden = list.length === 0;
+    for (const [id, b] of this.classButtons) {
+      const c = list.find((x) => x.id === id);
+      b.disabled = ro || !c || !this.toolFor(c);
+      setPressed(b, id === this.ui.activeClass && drawing);
+    }
+    for (const t of this.tools) {
+      const b = this.toolButtons.get(t.id);
+      if (!b) continue;
+      b.disabled = t.shapes.length > 0 && (ro || !list.some((c) => t.shapes.includes(c.shape)));
+      b.hidden = t.shapes.length > 0 && !list.some((c) => t.shapes.includes(c.shape));
+      setPressed(b, this.ui.tool === t.id);
+    }
+    this.root.dataset.tool = this.ui.tool;
+    if (this.continuingUuid) this.root.dataset.continuing = this.continuingUuid;
+    else delete this.root.dataset.continuing;
+    this.root.dataset.readOnly = String(ro);
+    this.viewport.classList.toggle("daw-drawing", drawing);
+    this.viewport.style.cursor = this.tool().cursor?.() ?? "";
+    for (const p of this.panels) p.update();
+  }
+
+  /** The overlay canvas: layers (masks), vector objects, the draft and tool handles. */
+  draw(cssSize: [number, number]): void {
+    const canvas = this.host.labelsCanvas;
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
+    const v = this.view();
+    const k = this.slice();
+    const layerKey = [...this.layers.map((l) => l.key()), ...this.panels.map((p) => p.drawKey?.() ?? "")].join("|");
+    const key = `${this.gen}|${k}|${bw}x${bh}|${cssSize}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
+    if (key === this.drawnKey && canvas.width === bw && canvas.height === bh) return;
+    this.drawnKey = key;
+    if (canvas.width !== bw || canvas.height !== bh) {
+      canvas.width = bw;
+      canvas.height = bh;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, bw, bh);
+    const g = this.geometry();
+    if (!g || cssSize[0] <= 0 || cssSize[1] <= 0) return;
+    const started = performance.now();
+    const items = this.items(k);
+    const toScreen = imageToScreen(g, v);
+    const vm = voxelMatrix(toScreen);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    for (const layer of this.layers) {
+      ctx.save();
+      layer.draw(ctx, toScreen, k);
+      ctx.restore();
+    }
+    const tool = this.tool();
+    drawOverlay(ctx, items, vm, {
+      ontology: this.state.ontology,
+      selected: this.ui.selected,
+      draft: tool.draft?.() ?? null,
+      viewport: [cssSize[0], cssSize[1]],
+    });
+    for (const p of this.panels) {
+      if (!p.draw) continue;
+      ctx.save();
+      p.draw(ctx, vm, k);
+      ctx.restore();
+    }
+    if (tool.draw) {
+      ctx.save();
+      tool.draw(ctx, vm);
+      ctx.restore();
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    canvas.dataset.slice = String(k);
+    canvas.dataset.count = String(items.length);
+    canvas.dataset.revision = String(this.state.revision);
+    // cost of drawing the overlay (ms), for benchmarks
+    canvas.dataset.drawMs = (performance.now() - started).toFixed(3);
+    if (this.ui.selected) canvas.dataset.selected = this.ui.selected;
+    else delete canvas.dataset.selected;
+  }
+
+  dispose(): void {
+    for (const p of this.panels) p.dispose?.();
+    this.messageHandlers.clear();
+    this.labelsHandlers.clear();
+  }
+}

@@ -1,0 +1,4 @@
+/** The bitmask tools (brush, eraser, threshold brush), in toolbar order. */
+import type { ToolFactory } from "./types";
+
+export const MASK_TOOLS: ToolFactory[] = [];

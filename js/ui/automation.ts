@@ -1,0 +1,4 @@
+/** Panels of the label editor: automation. */
+import type { PanelFactory } from "../tools/types";
+
+export const AUTOMATION_PANELS: PanelFactory[] = [];
