@@ -33,6 +33,13 @@ from .document import (
 )
 from .geometry import Mask, geometry_from_value
 from .history import History, HistoryEntry
+from .interpolation import (
+    gap_slices,
+    interpolation_ops,
+    manual_slices,
+    plane_spacing,
+    recompute_ops,
+)
 from .ontology import Answer, ObjectClass, Ontology, OntologyBuilder
 from .operations import (
     AddMeasurement,
@@ -397,20 +404,78 @@ class Labels:
         ------
         LabelError
             If the edit is invalid (nothing changes), or :class:`ReadOnlyError` in review mode.
+
+        Notes
+        -----
+        If the edit changes a manual keyframe of an object that has interpolated (derived)
+        keyframes, those next to it are recomputed within the same edit: what is recorded,
+        journaled and sent to observers is then a :class:`~dicom_annot_widget.labels.
+        operations.Batch` of ``op`` and the recomputation (see :meth:`interpolate`).
         """
         if not isinstance(op, Operation):
             op = operation_from_dict(op)
+        return self._apply(op, recompute=True)
+
+    def _apply(self, op: Operation, *, recompute: bool) -> int:
+        """:meth:`apply`; with ``recompute``, derived keyframes of objects whose manual
+        keyframes the edit changes are recomputed within the same edit."""
         with self._lock:
             self._check_writable()
             ctx = StampContext(
                 time=now_timestamp(), author=self.author, next_object_id=self._doc.next_object_id()
             )
             stamped = op.stamp(self._doc, ctx)
+            before = self._with_derived(stamped) if recompute else {}
             inverse = stamped.apply(self._doc)
+            if before:
+                try:
+                    stamped, inverse = self._recompute_derived(stamped, inverse, before, ctx)
+                except BaseException:  # a bug, not bad input: leave the labels as they were
+                    inverse.apply(self._doc)
+                    raise
             revision = self._commit(stamped, inverse)
             self._history.record(stamped, inverse)
             self._notify(stamped, revision)
             return revision
+
+    def _with_derived(self, op: Operation) -> dict[str, LabelObject]:
+        """The objects ``op`` touches that have derived keyframes, as they are now."""
+        out: dict[str, LabelObject] = {}
+        for uuid in op.object_uuids:
+            obj = self._doc.objects.get(uuid)
+            if obj is not None and not all(kf.manual for kf in obj.keyframes.values()):
+                out[uuid] = obj
+        return out
+
+    def _recompute_derived(
+        self,
+        stamped: Operation,
+        inverse: Operation,
+        before: Mapping[str, LabelObject],
+        ctx: StampContext,
+    ) -> tuple[Operation, Operation]:
+        """After ``stamped`` was applied: recompute the derived keyframes its changes to
+        manual keyframes affect, and return the edit and inverse to record (``stamped``
+        followed by the recomputation, as one batch), or ``stamped`` and ``inverse`` as they
+        are when nothing needs recomputing."""
+        ops = recompute_ops(self._doc, before, self._plane_spacing)
+        if not ops:
+            return stamped, inverse
+        try:
+            follow = Batch(tuple(ops), label="recompute interpolation").stamp(self._doc, ctx)
+            follow_inverse = follow.apply(self._doc)
+        except LabelError as exc:  # pragma: no cover - derived geometry is validated first
+            warnings.warn(
+                f"interpolated keyframes could not be recomputed: {exc}",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return stamped, inverse
+        label = "recompute interpolation"
+        return Batch((stamped, follow), label=label), Batch((follow_inverse, inverse), label=label)
+
+    def _plane_spacing(self, plane: str) -> tuple[float, float] | None:
+        return plane_spacing(self._affine, plane)
 
     def undo(self) -> int | None:
         """Undo the last edit; returns the new revision, or ``None`` if there is nothing to
@@ -818,6 +883,99 @@ class Labels:
         if not ops:
             raise LabelError("delete_objects: no objects given")
         return self.apply(Batch(tuple(ops), label="delete objects"))
+
+    # ------------------------------------------------------------------ interpolation
+
+    def interpolate(
+        self,
+        objects: str | LabelObject | Iterable[str | LabelObject] | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> int:
+        """Fill the slices between consecutive manual keyframes of objects with interpolated
+        (derived, ``manual=False``) keyframes, as one edit (one undo step).
+
+        Boxes, points and primitives move linearly (per node); polygons and polylines are
+        matched vertex to vertex first (any vertex counts, start points and winding); masks
+        use shape-based interpolation on the object's bounding box. See "Interpolation" in
+        ``docs/labels.md``.
+
+        Parameters
+        ----------
+        objects
+            A uuid or :class:`~dicom_annot_widget.labels.LabelObject`, or several. ``None``:
+            every object with at least two manual keyframes (others are skipped).
+        start, end
+            Only fill slices in ``start..end`` (inclusive; default: everywhere).
+
+        Returns
+        -------
+        int
+            The new revision (the current one if there was nothing to change).
+
+        Raises
+        ------
+        LabelError
+            If a given object is unknown or has fewer than two manual keyframes (naming it),
+            or the range is invalid; nothing changes.
+
+        Notes
+        -----
+        Existing derived keyframes on the filled slices are replaced (deleted where the
+        interpolation gives nothing, e.g. a part that shrank away); manual keyframes are never
+        touched. Derived keyframes are later recomputed whenever an edit changes a manual
+        keyframe next to them (within that same edit).
+        """
+        lo = 0 if start is None else check_int(start, "interpolate(start)", 0)
+        hi = None if end is None else check_int(end, "interpolate(end)", 0)
+        if hi is not None and lo > hi:
+            raise LabelError(f"interpolate: start {lo} is after end {hi}")
+        with self._lock:
+            self._check_writable()
+            chosen = self._interpolation_targets(objects)
+            ops: list[Operation] = []
+            for obj in chosen:
+                manual = manual_slices(obj)
+                if len(manual) < 2:
+                    if objects is None:
+                        continue
+                    raise LabelError(
+                        f"cannot interpolate object {obj.object_id} ({obj.uuid}): it has "
+                        f"{len(manual)} manual keyframe{'' if len(manual) == 1 else 's'}; "
+                        "interpolation needs at least two manual keyframes"
+                    )
+                n = self._doc.plane_size(obj.plane)[2]
+                targets = gap_slices(manual, lo, n - 1 if hi is None else hi)
+                ops.extend(
+                    interpolation_ops(self._doc, obj, targets, self._plane_spacing(obj.plane))
+                )
+            if not ops:
+                return self.revision
+            return self._apply(Batch(tuple(ops), label="interpolate"), recompute=False)
+
+    def _interpolation_targets(
+        self, objects: str | LabelObject | Iterable[str | LabelObject] | None
+    ) -> list[LabelObject]:
+        """The objects :meth:`interpolate` works on, current versions, without repeats."""
+        if objects is None:
+            return list(self._doc.objects.values())
+        items = [objects] if isinstance(objects, (str, LabelObject)) else objects
+        try:
+            seq = list(items)
+        except TypeError:
+            raise LabelError(
+                "interpolate(objects): expected a uuid, a LabelObject or a list of them, "
+                f"got {describe(objects)}"
+            ) from None
+        if not seq:
+            raise LabelError("interpolate(objects): no objects given")
+        out: dict[str, LabelObject] = {}
+        for i, item in enumerate(seq):
+            uuid = item.uuid if isinstance(item, LabelObject) else item
+            if not isinstance(uuid, str) or uuid not in self._doc.objects:
+                raise LabelError(f"interpolate(objects)[{i}]: unknown object {describe(item)}")
+            out[uuid] = self._doc.objects[uuid]
+        return list(out.values())
 
     # ------------------------------------------------------------------ classifications
 
