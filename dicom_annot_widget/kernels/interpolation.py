@@ -210,15 +210,16 @@ def _as_parts(geom: Any, name: str) -> tuple[list[NDArray[np.float64]], bool]:
 
 
 def _rings_overlap(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
-    """Whether two rings overlap, tested on a raster of their common box (>= 64 px across)."""
+    """Whether two rings overlap, tested on a raster of their common box, 64 to 128 px across
+    (a coarse raster: this decides which parts to match, not their shapes)."""
     lo = np.minimum(a.min(axis=0), b.min(axis=0))
     hi = np.maximum(a.max(axis=0), b.max(axis=0))
     inter_lo = np.maximum(a.min(axis=0), b.min(axis=0))
     inter_hi = np.minimum(a.max(axis=0), b.max(axis=0))
     if np.any(inter_hi <= inter_lo):
         return False
-    scale = 64.0 / max(float(np.max(hi - lo)), 1e-9)
-    scale = max(scale, 1.0)
+    extent = max(float(np.max(hi - lo)), 1e-9)
+    scale = 128.0 / extent if extent > 128.0 else max(64.0 / extent, 1.0)
     shape = (int(np.ceil((hi - lo)[1] * scale)) + 2, int(np.ceil((hi - lo)[0] * scale)) + 2)
     ma = polygons_to_mask((a - lo) * scale, shape)
     mb = polygons_to_mask((b - lo) * scale, shape)
@@ -254,6 +255,22 @@ def interpolate_polygons(g0: Any, g1: Any, t: float) -> NDArray[np.float64] | li
     return out
 
 
+#: Parts that do not overlap are matched when their centroid distance is below this many
+#: times the sum of their equivalent radii.
+_MATCH_COST = 3.0
+
+
+def _stats_cost(
+    s0: tuple[NDArray[np.float64], float], s1: tuple[NDArray[np.float64], float]
+) -> float:
+    (c0, a0), (c1, a1) = s0, s1
+    return float(np.hypot(*(c0 - c1)) / (np.sqrt(a0 / np.pi) + np.sqrt(a1 / np.pi) + 1e-9))
+
+
+def _centroid_cost(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    return _stats_cost(_ring_stats(a), _ring_stats(b))
+
+
 def _interpolate_parts(
     parts0: list[NDArray[np.float64]], parts1: list[NDArray[np.float64]], ts: Sequence[float]
 ) -> list[list[NDArray[np.float64]]]:
@@ -261,7 +278,14 @@ def _interpolate_parts(
     n0, n1 = len(parts0), len(parts1)
     results: list[list[NDArray[np.float64]]] = [[] for _ in ts]
     # Overlap graph; connected groups with more than one part on a side split or merge.
-    edges = [(i, j) for i in range(n0) for j in range(n1) if _rings_overlap(parts0[i], parts1[j])]
+    if n0 == 1 and n1 == 1 and _centroid_cost(parts0[0], parts1[0]) < _MATCH_COST:
+        # one part each, close enough to be matched by distance: overlapping or not, they
+        # pair up (the raster overlap test below would not change that)
+        edges = [(0, 0)]
+    else:
+        edges = [
+            (i, j) for i in range(n0) for j in range(n1) if _rings_overlap(parts0[i], parts1[j])
+        ]
     parent = list(range(n0 + n1))
 
     def find(x: int) -> int:
@@ -295,19 +319,11 @@ def _interpolate_parts(
     if left0 and left1:
         s0 = [_ring_stats(parts0[i]) for i in left0]
         s1 = [_ring_stats(parts1[j]) for j in left1]
-        cost = np.array(
-            [
-                [
-                    np.hypot(*(c0 - c1)) / (np.sqrt(a0 / np.pi) + np.sqrt(a1 / np.pi) + 1e-9)
-                    for c1, a1 in s1
-                ]
-                for c0, a0 in s0
-            ]
-        )
+        cost = np.array([[_stats_cost(x0, x1) for x1 in s1] for x0 in s0])
         rows, cols = linear_sum_assignment(cost)
         used0, used1 = set(), set()
         for r, c in zip(rows, cols, strict=True):
-            if cost[r, c] < 3.0:
+            if cost[r, c] < _MATCH_COST:
                 pairs.append((left0[r], left1[c]))
                 used0.add(left0[r])
                 used1.add(left1[c])
