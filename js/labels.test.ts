@@ -14,7 +14,7 @@ import {
 
 describe("labels state and messages", () => {
   it("reads the synced trait defensively", () => {
-    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false });
+    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [] });
     const s = parseLabelsState({ revision: 3, ontology: { objects: [] }, objects: [{ uuid: "a", shape: "point", keyframes: {} }, { bad: 1 }], read_only: true });
     expect(s.revision).toBe(3);
     expect(s.objects).toHaveLength(1);

@@ -66,14 +66,20 @@ def _messages(sent: Sent) -> list[dict[str, Any]]:
 
 def test_without_ontology_the_widget_is_a_viewer_with_empty_labels() -> None:
     w = DicomAnnotator(_series())
-    assert w.labels_state == {"revision": 0, "ontology": None, "objects": [], "read_only": False}
+    assert w.labels_state == {
+        "revision": 0,
+        "ontology": None,
+        "objects": [],
+        "frame_classifications": [],
+        "read_only": False,
+    }
     assert isinstance(w.labels, Labels) and w.labels.path is None
 
 
 def test_ontology_is_synced_in_labels_state(widget: Any) -> None:
     w, _ = widget
     state = w.labels_state
-    assert set(state) == {"revision", "ontology", "objects", "read_only"}
+    assert set(state) == {"revision", "ontology", "objects", "frame_classifications", "read_only"}
     assert [c["id"] for c in state["ontology"]["objects"]] == ["lesion", "liver", "tumour"]
     assert state["ontology"] == _ontology().to_dict()
     # an ontology given as a dict works the same

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -18,15 +18,22 @@ from ..errors import LabelError, ProtocolError
 from ..io import Series, open_series
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
+from . import masks
 from .links import ViewLink, decode_view_link, encode_view_link, series_identity
 from .protocol import (
+    ANSWERED,
     Ack,
+    Autosegment,
     Edit,
+    GetMasks,
     GetMetadata,
     GetSlices,
+    Interpolate,
+    Paint,
     Redo,
     Undo,
     parse_page_message,
+    parse_strokes,
     request_number,
 )
 from .streaming import SliceStreamer
@@ -181,14 +188,24 @@ def _object_state(obj: LabelObject) -> dict[str, Any]:
 def compact_labels_state(labels: Labels) -> dict[str, Any]:
     """The compact form of a label document synced to the page as ``labels_state``:
     ``{"revision", "ontology" (None when it has no classes or classifications), "objects",
-    "read_only"}``. No pixel data (masks are summarised) and no DICOM text."""
+    "frame_classifications", "read_only"}``.
+
+    Objects are in their document form (``static``, ``dynamic``, ``source``, ``confidence``...)
+    except that mask keyframes are summarised (``{manual, mask_area}``); frame classifications
+    are in their document form too. No pixel data and no DICOM text."""
     with labels._lock:  # one consistent snapshot even if another thread edits
         onto = labels.ontology
         empty = not onto.objects and not onto.classifications
+        doc = labels.document
+        frames = sorted(
+            doc.frame_classifications.values(),
+            key=lambda f: (f.plane, f.classification, f.ranges[0], f.uuid),
+        )
         return {
             "revision": int(labels.revision),
             "ontology": None if empty else onto.to_dict(),
-            "objects": [_object_state(o) for o in labels.document.objects.values()],
+            "objects": [_object_state(o) for o in doc.objects.values()],
+            "frame_classifications": [f.to_json() for f in frames],
             "read_only": bool(labels.read_only),
         }
 
@@ -653,7 +670,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _on_page_message(self, _widget: Any, content: Any, buffers: list[bytes]) -> None:
         if (
             isinstance(content, dict)
-            and content.get("type") not in ("edit", "undo", "redo")  # those are answered
+            and content.get("type") not in ANSWERED  # those are answered
             and content.get("series") != self._series_id
             and isinstance(content.get("series"), str)
             and content["series"] in {f"s{i}" for i in range(len(self._sources))}
@@ -668,9 +685,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         except ProtocolError as exc:
             log.warning("refused a message from the page: %s", exc)
             error: dict[str, Any] = {"type": "error", "message": str(exc)}
-            if isinstance(content, dict) and content.get("type") in ("edit", "undo", "redo"):
+            if isinstance(content, dict) and content.get("type") in ANSWERED:
                 n = request_number(content)
-                if n is not None or content.get("type") == "edit":
+                if n is not None or content.get("type") not in ("undo", "redo"):
                     error["request"] = n
             self.send(error)
             return
@@ -678,6 +695,22 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._apply_edit(request)
         elif isinstance(request, (Undo, Redo)):
             self._undo_redo(request)
+        elif isinstance(request, Paint):
+            self._paint_from_page(request)
+        elif isinstance(request, GetMasks):
+            self._send_masks(request.slice)
+        elif isinstance(request, Interpolate):
+            self._answer(
+                request.request,
+                "interpolate",
+                lambda: self.interpolate(request.uuids, request.start, request.end),
+            )
+        elif isinstance(request, Autosegment):
+            self._answer(
+                request.request,
+                "autosegment",
+                lambda: self.autosegment(request.uuid, request.slice),
+            )
         elif isinstance(request, GetMetadata):
             self._send_metadata(request)
         elif isinstance(request, Ack):
@@ -709,6 +742,53 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._refuse_edit(f"edit refused: {type(exc).__name__}: {exc}", request.request)
             return
         self.send({"type": "edit_ack", "request": request.request, "revision": revision})
+
+    def _answer(self, request: int, kind: str, run: Callable[[], int]) -> None:
+        """Run one edit for the page and answer ``edit_ack`` or ``error``."""
+        try:
+            revision = run()
+        except (LabelError, ProtocolError) as exc:
+            self._refuse_edit(f"{kind} refused: {exc}", request)
+            return
+        except Exception as exc:  # a failure the checks missed: refuse, keep the labels
+            log.exception("%s failed", kind)
+            self._refuse_edit(f"{kind} refused: {type(exc).__name__}: {exc}", request)
+            return
+        self.send({"type": "edit_ack", "request": request, "revision": revision})
+
+    def _paint_from_page(self, request: Paint) -> None:
+        """``paint``: commit the strokes, send the changed region (``masks``), then ack."""
+        try:
+            result = masks.paint(
+                self.labels,
+                self._series,
+                request.uuid,
+                request.slice,
+                request.strokes,
+                request.feature,
+            )
+        except LabelError as exc:
+            self._refuse_edit(f"paint refused: {exc}", request.request)
+            return
+        except Exception as exc:  # a failure the checks missed: refuse, keep the labels
+            log.exception("paint failed")
+            self._refuse_edit(f"paint refused: {type(exc).__name__}: {exc}", request.request)
+            return
+        items = [] if result.item is None else [result.item]
+        content, buffers = masks.masks_message(
+            self._series_id, request.slice, result.revision, items
+        )
+        self.send(content, buffers=buffers)
+        self.send({"type": "edit_ack", "request": request.request, "revision": result.revision})
+
+    def _send_masks(self, k: int) -> None:
+        """``get_masks``: every bitmask object's whole mask on slice ``k``."""
+        labels = self.labels
+        with labels._lock:
+            items = masks.slice_masks(labels, k)
+            revision = labels.revision
+        content, buffers = masks.masks_message(self._series_id, k, revision, items)
+        self.send(content, buffers=buffers)
 
     def _undo_redo(self, request: Undo | Redo) -> None:
         kind = "undo" if isinstance(request, Undo) else "redo"
@@ -744,6 +824,163 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     def _send_slices(self, request: GetSlices) -> None:
         self._streamer.request(request.slices)
+
+    # -- bitmasks, interpolation, auto-segmentation ----------------------------------------
+
+    def _check_slice(self, slice: int, what: str) -> int:
+        if isinstance(slice, bool) or not isinstance(slice, (int, np.integer)):
+            raise TypeError(f"{what}: slice must be an integer, got {type(slice).__name__}")
+        n = self._series.shape[0]
+        if not 0 <= int(slice) < n:
+            raise LabelError(f"{what}: slice {slice} is out of range (the series has {n} slices)")
+        return int(slice)
+
+    def paint(
+        self,
+        uuid: str,
+        slice: int,
+        strokes: Sequence[dict[str, Any]],
+        feature: str | None = None,
+    ) -> int:
+        """Paint brush strokes into a bitmask (or polygon) object on one slice: one edit.
+
+        The same code path as the page's ``paint`` message, so a stroke gives the same mask
+        from Python and from the page.
+
+        Parameters
+        ----------
+        uuid
+            A bitmask object; a polygon object (its outline on ``slice`` is rasterised,
+            painted and traced back, keeping the uuid); or the uuid of a new bitmask object
+            of ``feature`` (e.g. ``str(uuid.uuid4())``).
+        slice
+            Slice index (of the series shown).
+        strokes
+            Applied in order; each ``{"tool": "brush" | "eraser" | "threshold", "radius": r,
+            "points": [(x, y), ...], "range": (lo, hi)}``: ``radius`` in voxels (0 < r <= 512),
+            points in voxel coordinates (column, row; pixel centres at integers), ``range``
+            (threshold only) inclusive, in modality units (HU for CT). A voxel is covered when
+            its distance to the stroke's polyline is at most ``radius`` (see
+            :mod:`dicom_annot_widget.kernels.brush`).
+        feature
+            Bitmask class (id, name or hotkey) of a new object.
+
+        Returns
+        -------
+        int
+            The labels' revision after the edit (unchanged when the strokes changed nothing).
+            A slice painted empty loses its keyframe; an object without keyframes is deleted.
+
+        Raises
+        ------
+        ProtocolError
+            A malformed stroke (the message names the stroke and field).
+        LabelError
+            Unknown object without a bitmask ``feature``, an object of another shape, a slice
+            out of range, read-only labels.
+        """
+        k = self._check_slice(slice, "paint")
+        if isinstance(strokes, dict):
+            strokes = [strokes]
+        plain = [
+            {**s, "points": np.asarray(s["points"], dtype=np.float64).reshape(-1, 2).tolist()}
+            if isinstance(s, dict) and "points" in s and not isinstance(s["points"], list)
+            else s
+            for s in strokes
+        ]
+        parsed = parse_strokes(plain)
+        if not isinstance(uuid, str) or not uuid:
+            raise TypeError(f"paint: uuid must be a non-empty string, got {uuid!r}")
+        result = masks.paint(self.labels, self._series, uuid, k, parsed, feature)
+        return result.revision
+
+    @staticmethod
+    def _points(points: Any) -> list[list[float]]:
+        array = np.asarray(points, dtype=np.float64)
+        if array.shape == (2,):
+            array = array[None, :]
+        return array.tolist()
+
+    def brush(
+        self, uuid: str, slice: int, points: Any, radius: float, feature: str | None = None
+    ) -> int:
+        """Paint one brush stroke (discs of ``radius`` voxels along ``points``, an (N, 2)
+        array of ``(x, y)`` or one point); see :meth:`paint`. Returns the revision."""
+        stroke = {"tool": "brush", "radius": radius, "points": self._points(points)}
+        return self.paint(uuid, slice, [stroke], feature)
+
+    def erase(self, uuid: str, slice: int, points: Any, radius: float) -> int:
+        """Erase along one stroke (discs of ``radius`` voxels along ``points``) from a bitmask
+        or polygon object; see :meth:`paint`. Returns the revision."""
+        stroke = {"tool": "eraser", "radius": radius, "points": self._points(points)}
+        return self.paint(uuid, slice, [stroke])
+
+    def threshold_brush(
+        self,
+        uuid: str,
+        slice: int,
+        points: Any,
+        radius: float,
+        range: Sequence[float],
+        feature: str | None = None,
+    ) -> int:
+        """Paint the voxels of one stroke whose value lies in ``range = (lo, hi)`` (inclusive,
+        modality units: HU for CT, the values of ``w.series.get_slice(slice)``); see
+        :meth:`paint`. Returns the revision."""
+        if (
+            not isinstance(range, (Sequence, np.ndarray))
+            or isinstance(range, (str, bytes))
+            or len(range) != 2
+        ):
+            raise TypeError(f"threshold_brush: range must be (lo, hi), got {range!r}")
+        stroke = {
+            "tool": "threshold",
+            "radius": radius,
+            "points": self._points(points),
+            "range": [float(range[0]), float(range[1])],
+        }
+        return self.paint(uuid, slice, [stroke], feature)
+
+    def interpolate(
+        self,
+        objects: Sequence[str] | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> int:
+        """Interpolate the tracks of ``objects`` (uuids; None: every object with at least two
+        manual keyframes) between slices ``start`` and ``end`` (None: open); derived
+        keyframes are marked ``manual: false``. One edit; returns the revision.
+
+        Same as the page's "Automated labeling" drawer. See ``Labels.interpolate``.
+        """
+        labels = self.labels
+        run = getattr(labels, "interpolate", None)
+        if run is None:
+            raise LabelError(
+                "interpolate: this version of the labels model has no Labels.interpolate"
+            )
+        uuids: list[str] | None = None
+        if objects is not None:
+            if isinstance(objects, str):
+                objects = [objects]
+            uuids = list(objects)
+            for u in uuids:
+                if u not in labels:
+                    raise LabelError(f"interpolate: unknown object {u!r}")
+        for name, value in (("start", start), ("end", end)):
+            if value is not None:
+                self._check_slice(value, f"interpolate: {name}")
+        if start is not None and end is not None and start > end:
+            raise LabelError(f"interpolate: the range needs start <= end, got {start} > {end}")
+        return int(run(objects=uuids, start=start, end=end))
+
+    def autosegment(self, uuid: str, slice: int) -> int:
+        """Tighten the polygon of object ``uuid`` on ``slice`` to the edges of the structure
+        it encloses (watershed in a band around the outline, see
+        :func:`dicom_annot_widget.kernels.autoseg.refine_polygon`). One edit; returns the
+        revision."""
+        k = self._check_slice(slice, "autosegment")
+        return masks.autosegment(self.labels, self._series, uuid, k)
 
     def close(self) -> None:
         """Close the widget and stop streaming (the series stays open for the caller).

@@ -13,13 +13,31 @@ synced ``labels_state`` trait.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ..errors import ProtocolError
 
-__all__ = ["Ack", "Edit", "GetMetadata", "GetSlices", "Redo", "Undo", "parse_page_message"]
+__all__ = [
+    "Ack",
+    "Autosegment",
+    "Edit",
+    "GetMasks",
+    "GetMetadata",
+    "GetSlices",
+    "Interpolate",
+    "Paint",
+    "Redo",
+    "Stroke",
+    "Undo",
+    "parse_page_message",
+    "parse_strokes",
+]
 
 #: A request may always list this many slices (more if the series has more slices).
 MIN_REQUEST_LIMIT = 64
@@ -91,7 +109,108 @@ class Redo:
 #: Request numbers are JavaScript-safe non-negative integers.
 MAX_REQUEST = 2**53 - 1
 
-PageMessage = GetSlices | GetMetadata | Ack | Edit | Undo | Redo
+#: Brush tools of a ``paint`` stroke.
+STROKE_TOOLS = ("brush", "eraser", "threshold")
+#: Largest brush radius (voxels).
+MAX_RADIUS = 512.0
+#: Most pointer samples in one stroke.
+MAX_STROKE_POINTS = 20_000
+#: Most strokes in one ``paint`` message, and most points in all of them together.
+MAX_STROKES = 1_000
+MAX_PAINT_POINTS = 200_000
+#: Stroke coordinates beyond this (voxels) are refused: no image is that large.
+MAX_COORDINATE = 1e6
+#: Longest object uuid accepted from the page.
+MAX_UUID_LENGTH = 128
+#: Most objects one ``interpolate`` message may name.
+MAX_INTERPOLATE_OBJECTS = 10_000
+
+
+@dataclass(frozen=True, eq=False)
+class Stroke:
+    """One brush stroke of a ``paint`` message (validated).
+
+    Attributes
+    ----------
+    tool
+        ``"brush"`` (mask |= discs), ``"eraser"`` (mask &= ~discs) or ``"threshold"``
+        (mask |= discs & lo <= value <= hi).
+    radius
+        Disc radius in voxels (columns), in ``(0, MAX_RADIUS]``.
+    points
+        Pointer samples ``(x, y)`` (column, row), float64 of shape (N, 2), N >= 1.
+    range
+        ``(lo, hi)`` in modality units for the threshold tool, else None.
+    """
+
+    tool: str
+    radius: float
+    points: NDArray[np.float64]
+    range: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Paint:
+    """The page paints ``strokes`` into object ``uuid`` on ``slice`` (one undoable edit).
+
+    Answered by a ``masks`` patch message, then ``edit_ack`` (or ``error``). ``feature``
+    names the bitmask class of a new object when ``uuid`` does not exist yet."""
+
+    series: str
+    request: int
+    uuid: str
+    slice: int
+    strokes: tuple[Stroke, ...]
+    feature: str | None = None
+
+
+@dataclass(frozen=True)
+class GetMasks:
+    """The page asks for the masks of every bitmask object on ``slice`` (answered by one
+    ``masks`` message with ``full: true`` items)."""
+
+    series: str
+    slice: int
+
+
+@dataclass(frozen=True)
+class Interpolate:
+    """The page asks to interpolate the tracks of ``uuids`` (None: every object with at least
+    two manual keyframes) between ``start`` and ``end`` (None: open). One undoable edit."""
+
+    series: str
+    request: int
+    uuids: tuple[str, ...] | None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class Autosegment:
+    """The page asks to tighten the polygon keyframe of ``uuid`` on ``slice`` to the edges of
+    the structure it encloses. One undoable edit."""
+
+    series: str
+    request: int
+    uuid: str
+    slice: int
+
+
+PageMessage = (
+    GetSlices
+    | GetMetadata
+    | Ack
+    | Edit
+    | Undo
+    | Redo
+    | Paint
+    | GetMasks
+    | Interpolate
+    | Autosegment
+)
+
+#: Messages answered by ``edit_ack`` / ``error`` carrying the page's ``request`` number.
+ANSWERED = ("edit", "undo", "redo", "paint", "interpolate", "autosegment")
 
 
 def request_number(content: Any) -> int | None:
@@ -138,6 +257,14 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMe
         return _parse_get_metadata(content, series_id=series_id, n_slices=n_slices)
     if kind == "edit":
         return _parse_edit(content, series_id=series_id)
+    if kind == "paint":
+        return _parse_paint(content, series_id=series_id, n_slices=n_slices)
+    if kind == "get_masks":
+        return _parse_get_masks(content, series_id=series_id, n_slices=n_slices)
+    if kind == "interpolate":
+        return _parse_interpolate(content, series_id=series_id, n_slices=n_slices)
+    if kind == "autosegment":
+        return _parse_autosegment(content, series_id=series_id, n_slices=n_slices)
     if kind in ("undo", "redo"):
         return _parse_undo_redo(content, kind, series_id=series_id)
     if kind == "ack":
@@ -221,3 +348,204 @@ def _parse_undo_redo(content: dict[str, Any], kind: str, *, series_id: str) -> U
     series = _check_series(content, kind, series_id)
     cls = Undo if kind == "undo" else Redo
     return cls(series=series, request=request)
+
+
+# -- masks, painting, interpolation, auto-segmentation --------------------------------------
+
+
+def _number(value: Any, what: str) -> float:
+    """A finite number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError(f"{what} must be a number, got {_short(value)}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ProtocolError(f"{what} must be a finite number, got {value!r}")
+    return out
+
+
+def _short(value: Any) -> str:
+    """A short description of a bad value (never a whole big structure)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."
+
+
+def _slice_index(content: dict[str, Any], kind: str, n_slices: int) -> int:
+    if "slice" not in content:
+        raise ProtocolError(f"{kind}: 'slice' (a slice index) is missing")
+    k = _int(content["slice"], f"{kind}: slice")
+    if not 0 <= k < n_slices:
+        raise ProtocolError(f"{kind}: slice {k} is out of range (the series has {n_slices} slices)")
+    return k
+
+
+def _uuid(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(
+            f"{what} must be a non-empty string (an object uuid), got {_short(value)}"
+        )
+    if len(value) > MAX_UUID_LENGTH:
+        raise ProtocolError(
+            f"{what} is too long ({len(value)} characters; at most {MAX_UUID_LENGTH})"
+        )
+    return value
+
+
+def _answered(content: dict[str, Any], kind: str, series_id: str) -> tuple[int, str]:
+    """``request`` and ``series`` of a message answered by ``edit_ack`` / ``error``."""
+    if "request" not in content:
+        raise ProtocolError(f"{kind}: 'request' (an integer the answer will carry) is missing")
+    request = _parse_request(content["request"], kind)
+    return request, _check_series(content, kind, series_id)
+
+
+def _stroke_points(raw: Any, what: str) -> NDArray[np.float64]:
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise ProtocolError(f"{what}: 'points' must be a non-empty list of [x, y] pairs")
+    if len(raw) > MAX_STROKE_POINTS:
+        raise ProtocolError(
+            f"{what}: too many points ({len(raw)}; at most {MAX_STROKE_POINTS} per stroke)"
+        )
+    ok = set(map(type, raw)) <= {list, tuple}
+    if ok:
+        flat = list(itertools.chain.from_iterable(raw))
+        ok = len(flat) == 2 * len(raw) and set(map(type, flat)) <= {int, float}
+    if not ok:
+        for i, p in enumerate(raw):  # find the culprit and say what is wrong with it
+            if not isinstance(p, (list, tuple)) or len(p) != 2:
+                raise ProtocolError(f"{what}: points[{i}] must be an [x, y] pair, got {_short(p)}")
+            _number(p[0], f"{what}: points[{i}][0]")
+            _number(p[1], f"{what}: points[{i}][1]")
+        flat = [float(v) for p in raw for v in p]  # numbers of other types (numpy scalars)
+    pts = np.array(flat, dtype=np.float64).reshape(-1, 2)
+    bad = ~np.isfinite(pts)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ProtocolError(f"{what}: points[{i}][{j}] must be a finite number, got {pts[i, j]!r}")
+    far = np.abs(pts) > MAX_COORDINATE
+    if far.any():
+        i, j = (int(v) for v in np.argwhere(far)[0])
+        raise ProtocolError(
+            f"{what}: points[{i}][{j}] = {pts[i, j]!r} lies far outside any image "
+            f"(|coordinate| <= {MAX_COORDINATE:g})"
+        )
+    return pts
+
+
+def _parse_stroke(raw: Any, what: str) -> Stroke:
+    if not isinstance(raw, dict):
+        raise ProtocolError(f"{what} must be an object {{tool, radius, points}}, got {_short(raw)}")
+    unknown = set(raw) - {"tool", "radius", "points", "range"}
+    if unknown:
+        raise ProtocolError(f"{what}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    tool = raw.get("tool")
+    if tool not in STROKE_TOOLS:
+        raise ProtocolError(
+            f"{what}: 'tool' must be one of {', '.join(STROKE_TOOLS)}, got {_short(tool)}"
+        )
+    if "radius" not in raw:
+        raise ProtocolError(f"{what}: 'radius' (voxels) is missing")
+    radius = _number(raw["radius"], f"{what}: radius")
+    if not 0 < radius <= MAX_RADIUS:
+        raise ProtocolError(f"{what}: radius must be in (0, {MAX_RADIUS:g}] voxels, got {radius!r}")
+    points = _stroke_points(raw.get("points"), what)
+    value_range: tuple[float, float] | None = None
+    rng = raw.get("range")
+    if tool == "threshold":
+        if not isinstance(rng, (list, tuple)) or len(rng) != 2:
+            raise ProtocolError(
+                f"{what}: the threshold tool needs 'range': [lo, hi] in modality units, "
+                f"got {_short(rng)}"
+            )
+        lo = _number(rng[0], f"{what}: range[0] (lo)")
+        hi = _number(rng[1], f"{what}: range[1] (hi)")
+        if lo > hi:
+            raise ProtocolError(f"{what}: range needs lo <= hi, got [{lo!r}, {hi!r}]")
+        value_range = (lo, hi)
+    elif rng is not None:
+        raise ProtocolError(f"{what}: 'range' is only for the threshold tool, not the {tool}")
+    return Stroke(tool=tool, radius=radius, points=points, range=value_range)
+
+
+def parse_strokes(raw: Any, kind: str = "paint") -> tuple[Stroke, ...]:
+    """Validate the ``strokes`` list of a ``paint`` message (also used by the Python API).
+
+    Raises
+    ------
+    ProtocolError
+        Naming the stroke and field at fault (tool, radius <= 0 or too large, NaN/inf or too
+        many points, a threshold range with lo > hi...).
+    """
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise ProtocolError(f"{kind}: 'strokes' must be a non-empty list of strokes")
+    if len(raw) > MAX_STROKES:
+        raise ProtocolError(f"{kind}: too many strokes ({len(raw)}; at most {MAX_STROKES})")
+    strokes = tuple(_parse_stroke(s, f"{kind}: strokes[{i}]") for i, s in enumerate(raw))
+    total = sum(len(s.points) for s in strokes)
+    if total > MAX_PAINT_POINTS:
+        raise ProtocolError(
+            f"{kind}: too many points in all strokes together ({total}; at most {MAX_PAINT_POINTS})"
+        )
+    return strokes
+
+
+def _parse_paint(content: dict[str, Any], *, series_id: str, n_slices: int) -> Paint:
+    request, series = _answered(content, "paint", series_id)
+    uuid = _uuid(content.get("uuid"), "paint: uuid")
+    k = _slice_index(content, "paint", n_slices)
+    strokes = parse_strokes(content.get("strokes"))
+    feature = content.get("feature")
+    if feature is not None and (not isinstance(feature, str) or not feature):
+        raise ProtocolError(f"paint: 'feature' must be a class id or name, got {_short(feature)}")
+    return Paint(series, request, uuid, k, strokes, feature)
+
+
+def _parse_get_masks(content: dict[str, Any], *, series_id: str, n_slices: int) -> GetMasks:
+    series = content.get("series")
+    if series != series_id:
+        raise ProtocolError(f"get_masks: unknown series {_short(series)}")
+    return GetMasks(series=series_id, slice=_slice_index(content, "get_masks", n_slices))
+
+
+def _optional_slice(content: dict[str, Any], key: str, kind: str, n_slices: int) -> int | None:
+    value = content.get(key)
+    if value is None:
+        return None
+    k = _int(value, f"{kind}: {key}")
+    if not 0 <= k < n_slices:
+        raise ProtocolError(
+            f"{kind}: {key} slice {k} is out of range (the series has {n_slices} slices)"
+        )
+    return k
+
+
+def _parse_interpolate(content: dict[str, Any], *, series_id: str, n_slices: int) -> Interpolate:
+    request, series = _answered(content, "interpolate", series_id)
+    if "uuids" not in content:
+        raise ProtocolError(
+            "interpolate: 'uuids' is missing (a list of object uuids, or null for every object "
+            "with at least two manual keyframes)"
+        )
+    raw = content["uuids"]
+    uuids: tuple[str, ...] | None = None
+    if raw is not None:
+        if not isinstance(raw, list) or not raw:
+            raise ProtocolError(
+                f"interpolate: 'uuids' must be a non-empty list of object uuids or null, got "
+                f"{_short(raw)}"
+            )
+        if len(raw) > MAX_INTERPOLATE_OBJECTS:
+            raise ProtocolError(
+                f"interpolate: too many objects ({len(raw)}; at most {MAX_INTERPOLATE_OBJECTS})"
+            )
+        uuids = tuple(_uuid(u, f"interpolate: uuids[{i}]") for i, u in enumerate(raw))
+    start = _optional_slice(content, "start", "interpolate", n_slices)
+    end = _optional_slice(content, "end", "interpolate", n_slices)
+    if start is not None and end is not None and start > end:
+        raise ProtocolError(f"interpolate: the range needs start <= end, got {start} > {end}")
+    return Interpolate(series, request, uuids, start, end)
+
+
+def _parse_autosegment(content: dict[str, Any], *, series_id: str, n_slices: int) -> Autosegment:
+    request, series = _answered(content, "autosegment", series_id)
+    uuid = _uuid(content.get("uuid"), "autosegment: uuid")
+    return Autosegment(series, request, uuid, _slice_index(content, "autosegment", n_slices))

@@ -1,0 +1,483 @@
+"""Bitmask painting, mask patches and polygon auto-segmentation for the widget.
+
+The widget's ``paint``, ``get_masks``, ``interpolate`` and ``autosegment`` messages and the
+matching Python methods (:meth:`DicomAnnotator.paint <dicom_annot_widget.DicomAnnotator.paint>`,
+``brush``, ``erase``, ``threshold_brush``, ``autosegment``) share the functions here, so a stroke
+gives the same mask whether it comes from the page or from a script.
+
+Strokes are painted with the kernels of :mod:`dicom_annot_widget.kernels.brush` (coverage rule
+documented there) on the object's mask of one slice, then committed to the labels as ONE
+operation (one revision, one undo step):
+
+* a bitmask object gets ``set_keyframe`` (``create_object`` for a new one); a slice painted
+  empty loses its keyframe (``delete_keyframe``), an object left without keyframes is deleted;
+* a polygon object's keyframe is rasterised, painted and traced back to a polygon with the same
+  uuid (:func:`mask_to_ring`). The label model stores one ring per keyframe, so holes and
+  separate parts are joined to the outer ring by zero-width bridges ("keyhole" polygon): the
+  ring fills exactly the traced region under the even-odd and the non-zero rule.
+
+Masks travel to the page as ``masks`` messages (see ``helpers/MASK_PROTOCOL.md``): per object a
+box ``[x0, y0, x1, y1]`` (exclusive ends) and one binary buffer, ``numpy.packbits`` of the box's
+bits in row-major order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import LabelError
+from ..kernels.autoseg import refine_polygon
+from ..kernels.brush import apply_stroke, stroke_patch, threshold_patch
+from ..kernels.contours import PolygonWithHoles, mask_to_polygons, polygons_to_mask
+from ..labels import Labels, Mask
+from ..labels.document import LabelObject
+from ..labels.geometry import Polygon
+from ..labels.operations import (
+    CreateObject,
+    DeleteKeyframe,
+    DeleteObject,
+    Operation,
+    SetKeyframe,
+)
+from .protocol import Stroke
+
+__all__ = [
+    "MaskItem",
+    "PaintResult",
+    "autosegment",
+    "encode_bits",
+    "mask_to_ring",
+    "masks_message",
+    "paint",
+    "slice_masks",
+    "slice_values",
+]
+
+#: Douglas-Peucker tolerance (pixels) when a painted polygon is traced back.
+POLYGON_TOLERANCE = 0.5
+#: Shapes a paint stroke may edit.
+PAINTABLE = ("bitmask", "polygon")
+
+
+@dataclass(frozen=True, eq=False)
+class MaskItem:
+    """One item of a ``masks`` message: the bits of ``box`` (``(x0, y0, x1, y1)``, exclusive
+    ends; None when empty) of one object's mask on a slice.
+
+    ``full`` True: the box holds the object's whole mask on that slice (zero outside);
+    False: a patch replacing that region only. ``area`` is the object's foreground pixel count
+    on the whole slice."""
+
+    uuid: str
+    box: tuple[int, int, int, int] | None
+    bits: NDArray[np.bool_]
+    full: bool
+    area: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON part of the item (its bits go in the message's buffer)."""
+        return {
+            "uuid": self.uuid,
+            "box": None if self.box is None else list(self.box),
+            "full": self.full,
+            "area": self.area,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class PaintResult:
+    """What one paint did: the revision after it, and the mask patch the page needs (None for
+    polygon objects, whose new outline reaches the page through ``labels_state``, and when
+    nothing changed)."""
+
+    revision: int
+    changed: bool
+    item: MaskItem | None
+
+
+def encode_bits(bits: NDArray[np.bool_]) -> bytes:
+    """Row-major bits packed with :func:`numpy.packbits` (big bit order):
+    ``ceil(rows * cols / 8)`` bytes."""
+    return np.packbits(np.ascontiguousarray(bits, dtype=bool).ravel()).tobytes()
+
+
+def masks_message(
+    series_id: str, k: int, revision: int, items: list[MaskItem]
+) -> tuple[dict[str, Any], list[bytes]]:
+    """A ``masks`` message and its buffers (one per item, empty for an item without a box)."""
+    content = {
+        "type": "masks",
+        "series": series_id,
+        "slice": int(k),
+        "revision": int(revision),
+        "items": [item.to_json() for item in items],
+    }
+    return content, [encode_bits(item.bits) for item in items]
+
+
+def _box_of(mask: NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def _crop(mask: NDArray[np.bool_], box: tuple[int, int, int, int] | None) -> NDArray[np.bool_]:
+    if box is None:
+        return np.zeros((0, 0), dtype=bool)
+    x0, y0, x1, y1 = box
+    return mask[y0:y1, x0:x1]
+
+
+def slice_masks(labels: Labels, k: int) -> list[MaskItem]:
+    """``full`` items for every axial bitmask object with a keyframe on slice ``k``."""
+    items = []
+    for obj in labels.objects(slice=k, plane="axial"):
+        if obj.shape != "bitmask":
+            continue
+        geometry = obj.keyframes[k].geometry
+        assert isinstance(geometry, Mask)
+        array = geometry.to_array()
+        box = _box_of(array)
+        items.append(MaskItem(obj.uuid, box, _crop(array, box), True, int(geometry.area)))
+    return items
+
+
+# -- painting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SliceValues:
+    """The values a threshold stroke compares with its range: ``stored * slope + intercept``
+    in float64 (the page computes its threshold preview the same way from the stored values
+    it receives, so both sides agree on every pixel)."""
+
+    stored: NDArray[Any]
+    slope: float
+    intercept: float
+
+
+def slice_values(series: Any, k: int) -> SliceValues:
+    """Stored values and rescale of slice ``k`` of ``series`` (single-channel images only)."""
+    stored = np.asarray(series.get_stored_slice(k))
+    if stored.ndim != 2:
+        raise LabelError(
+            f"the threshold brush needs a single-channel image; slice {k} has shape {stored.shape}"
+        )
+    slope, intercept = (float(v) for v in series.rescale(k))
+    if stored.dtype.kind == "f" and stored.dtype.itemsize < 8 and (slope, intercept) == (1.0, 0.0):
+        # compare in float64 like the page (NumPy would compare float32 with a float32 bound)
+        stored = stored.astype(np.float64)
+    return SliceValues(stored, slope, intercept)
+
+
+def _target(labels: Labels, uuid: str, feature: str | None, what: str) -> LabelObject | None:
+    """The object a paint edits (None: a new bitmask object of ``feature``), checked."""
+    obj = labels.document.objects.get(uuid)
+    if obj is None:
+        if feature is None:
+            raise LabelError(
+                f"{what}: unknown object {uuid!r}; give 'feature' (a bitmask class) to create it"
+            )
+        cls = labels.ontology.feature(feature)
+        if cls.shape != "bitmask":
+            raise LabelError(
+                f"{what}: feature {cls.id!r} is a {cls.shape} class; painting creates bitmask "
+                "objects only"
+            )
+        return None
+    if feature is not None and labels.ontology.feature(feature).id != obj.feature:
+        raise LabelError(
+            f"{what}: object {obj.object_id} is a {obj.feature!r}, not a {feature!r}; an object "
+            "keeps its class"
+        )
+    if obj.shape not in PAINTABLE:
+        raise LabelError(
+            f"{what}: object {obj.object_id} is a {obj.shape}; only bitmask and polygon objects "
+            "can be painted"
+        )
+    if obj.plane != "axial":
+        raise LabelError(
+            f"{what}: object {obj.object_id} is drawn in the {obj.plane} plane; painting works "
+            "on the slices shown (axial) only"
+        )
+    return obj
+
+
+def _current_mask(obj: LabelObject | None, k: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    keyframe = None if obj is None else obj.keyframes.get(k)
+    if keyframe is None:
+        return np.zeros(shape, dtype=bool)
+    geometry = keyframe.geometry
+    if isinstance(geometry, Mask):
+        return geometry.to_array()
+    assert isinstance(geometry, Polygon)
+    return polygons_to_mask(np.asarray(geometry.points, dtype=np.float64), shape)
+
+
+def paint_mask(
+    mask: NDArray[np.bool_], strokes: tuple[Stroke, ...], values: SliceValues | None
+) -> NDArray[np.bool_]:
+    """Apply ``strokes`` in order to a copy of ``mask`` (rows, cols) with the brush kernels.
+
+    ``values`` (:func:`slice_values`) are needed by threshold strokes only.
+    """
+    out = mask.copy()
+    for stroke in strokes:
+        patch = stroke_patch(stroke.points, stroke.radius, out.shape)
+        if stroke.tool == "threshold":
+            if values is None or stroke.range is None:
+                raise LabelError("a threshold stroke needs the slice's values and a range")
+            lo, hi = stroke.range
+            patch = threshold_patch(
+                patch, values.stored, lo, hi, slope=values.slope, intercept=values.intercept
+            )
+        apply_stroke(out, patch, "erase" if stroke.tool == "eraser" else "paint", inplace=True)
+    return out
+
+
+def paint(
+    labels: Labels,
+    series: Any,
+    uuid: str,
+    k: int,
+    strokes: tuple[Stroke, ...],
+    feature: str | None = None,
+) -> PaintResult:
+    """Paint ``strokes`` into object ``uuid`` on axial slice ``k`` as one edit.
+
+    Parameters
+    ----------
+    labels
+        The labels to edit.
+    series
+        The series shown: threshold strokes compare its modality values of slice ``k``
+        (``stored * slope + intercept`` in float64, as ``series.get_slice(k)`` gives them up
+        to its dtype's rounding) with their range.
+    uuid
+        A bitmask or polygon object, or the uuid of a new bitmask object of ``feature``.
+    k
+        Slice index.
+    strokes
+        Validated strokes (:func:`~dicom_annot_widget.widget.protocol.parse_strokes`).
+    feature
+        Class of a new object (id, name or hotkey); if given for an existing object it must
+        be that object's class.
+
+    Raises
+    ------
+    LabelError
+        Unknown object without a bitmask ``feature``, an object that cannot be painted, a
+        slice out of range, read-only labels. Nothing changes then.
+    """
+    with labels._lock:  # read, paint and commit against one state of the labels
+        return _paint_locked(labels, series, uuid, k, strokes, feature)
+
+
+def _paint_locked(
+    labels: Labels,
+    series: Any,
+    uuid: str,
+    k: int,
+    strokes: tuple[Stroke, ...],
+    feature: str | None,
+) -> PaintResult:
+    what = "paint"
+    width, height, n = labels.document.plane_size("axial")
+    if not 0 <= k < n:
+        raise LabelError(f"{what}: slice {k} is out of range (the series has {n} slices)")
+    labels._check_writable()  # refuse in review mode even when the strokes change nothing
+    obj = _target(labels, uuid, feature, what)
+    shape = (height, width)
+    before = _current_mask(obj, k, shape)
+    needs_image = any(s.tool == "threshold" for s in strokes)
+    values = slice_values(series, k) if needs_image else None
+    after = paint_mask(before, strokes, values)
+    diff = after != before
+    box = _box_of(diff)
+    if box is None:
+        return PaintResult(labels.revision, False, None)
+    if obj is not None and obj.shape == "polygon":
+        op = _polygon_op(obj, k, after)
+        if op is None:
+            return PaintResult(labels.revision, False, None)
+        return PaintResult(labels.apply(op), True, None)
+    op = _mask_op(labels, obj, uuid, feature, k, after)
+    revision = labels.apply(op)
+    item = MaskItem(uuid, box, _crop(after, box).copy(), False, int(np.count_nonzero(after)))
+    return PaintResult(revision, True, item)
+
+
+def _without_keyframe(obj: LabelObject, k: int) -> Operation:
+    if set(obj.keyframes) == {k}:
+        return DeleteObject(obj.uuid)
+    return DeleteKeyframe(obj.uuid, k)
+
+
+def _mask_op(
+    labels: Labels,
+    obj: LabelObject | None,
+    uuid: str,
+    feature: str | None,
+    k: int,
+    after: NDArray[np.bool_],
+) -> Operation:
+    if not after.any():
+        assert obj is not None  # a new object's mask only gains pixels
+        return _without_keyframe(obj, k)
+    rle = Mask.from_array(after).rle
+    if obj is None:
+        assert feature is not None
+        cls = labels.ontology.feature(feature)
+        return CreateObject(
+            object={
+                "uuid": uuid,
+                "feature": cls.id,
+                "plane": "axial",
+                "keyframes": {str(k): {"manual": True, "mask": rle}},
+            }
+        )
+    return SetKeyframe(uuid, k, {"mask": rle}, True)
+
+
+def _polygon_op(obj: LabelObject, k: int, after: NDArray[np.bool_]) -> Operation | None:
+    polygons = mask_to_polygons(after, tolerance=POLYGON_TOLERANCE)
+    if not polygons:
+        return _without_keyframe(obj, k) if k in obj.keyframes else None
+    ring = mask_to_ring(polygons)
+    return SetKeyframe(obj.uuid, k, {"points": ring.tolist()}, True)
+
+
+# -- polygons with holes and parts as one ring -------------------------------------------------
+
+
+def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> Any:
+    return (a[..., 0] - o[..., 0]) * (b[..., 1] - o[..., 1]) - (a[..., 1] - o[..., 1]) * (
+        b[..., 0] - o[..., 0]
+    )
+
+
+def _crosses(p: NDArray[np.float64], q: NDArray[np.float64], edges: NDArray[np.float64]) -> bool:
+    """Whether segment p-q properly crosses (or touches inside) any of ``edges`` (E, 2, 2),
+    ignoring edges that share an endpoint with it."""
+    if edges.size == 0:
+        return False
+    a, b = edges[:, 0], edges[:, 1]
+    shares = (np.all(a == p, axis=1) | np.all(b == p, axis=1) | np.all(a == q, axis=1)) | np.all(
+        b == q, axis=1
+    )
+    d1 = _cross(a, b, p[None])
+    d2 = _cross(a, b, q[None])
+    d3 = _cross(p[None], q[None], a)
+    d4 = _cross(p[None], q[None], b)
+    proper = (d1 * d2 < 0) & (d3 * d4 < 0)
+    # an edge endpoint lying on the bridge (collinear touch) also blocks it
+    on = ((d3 == 0) & _between(p, q, a)) | ((d4 == 0) & _between(p, q, b))
+    return bool(np.any((proper | on) & ~shares))
+
+
+def _between(p: NDArray[np.float64], q: NDArray[np.float64], r: NDArray[np.float64]) -> Any:
+    lo = np.minimum(p, q)
+    hi = np.maximum(p, q)
+    return np.all((r >= lo) & (r <= hi), axis=1)
+
+
+def _edges(rings: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    if not rings:
+        return np.zeros((0, 2, 2))
+    return np.concatenate([np.stack([r, np.roll(r, -1, axis=0)], axis=1) for r in rings])
+
+
+def _splice(
+    ring: NDArray[np.float64], other: NDArray[np.float64], blockers: list[NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Join ``other`` to ``ring`` by the shortest bridge between their vertices that crosses no
+    edge of ``ring``, ``other`` or ``blockers``: ring[..i], other[j..], other[..j], ring[i..]."""
+    distance = np.hypot(
+        ring[:, None, 0] - other[None, :, 0], ring[:, None, 1] - other[None, :, 1]
+    ).ravel()
+    edges = _edges([ring, other, *blockers])
+    order = np.argsort(distance, kind="stable")
+    chosen = int(order[0])
+    for candidate in order[:400]:
+        i, j = divmod(int(candidate), len(other))
+        if not _crosses(ring[i], other[j], edges):
+            chosen = int(candidate)
+            break
+    i, j = divmod(chosen, len(other))
+    loop = np.roll(other, -j, axis=0)
+    return np.vstack([ring[: i + 1], loop, loop[:1], ring[i:]])
+
+
+def mask_to_ring(polygons: list[PolygonWithHoles]) -> NDArray[np.float64]:
+    """One ring (N, 2) xy covering polygons with holes and several parts ("keyhole" form).
+
+    Each hole, then each further part, is joined to the growing ring by a zero-width bridge
+    (the segment between their closest mutually visible vertices, traversed both ways). Holes
+    wind opposite to exteriors, so the ring fills the same pixels as ``polygons`` under the
+    even-odd and the non-zero rule (up to pixel centres lying exactly on a bridge).
+    """
+    if not polygons:
+        raise LabelError("mask_to_ring: no polygon to join")
+    parts: list[NDArray[np.float64]] = []
+    for index, polygon in enumerate(polygons):
+        ring = polygon.exterior
+        others = [p.exterior for i, p in enumerate(polygons) if i != index]
+        for h, hole in enumerate(polygon.holes):
+            ring = _splice(ring, hole, polygon.holes[h + 1 :] + others)
+        parts.append(ring)
+    ring = parts[0]
+    for index, part in enumerate(parts[1:], start=1):
+        ring = _splice(ring, part, parts[index + 1 :])
+    return ring
+
+
+# -- auto-segmentation -----------------------------------------------------------------------
+
+
+def autosegment(labels: Labels, series: Any, uuid: str, k: int) -> int:
+    """Tighten the polygon keyframe of ``uuid`` on slice ``k`` to the edges of the structure
+    it encloses (:func:`~dicom_annot_widget.kernels.autoseg.refine_polygon` on the slice's
+    modality values); one edit. Returns the new revision (the current one when the outline
+    did not move).
+
+    Raises
+    ------
+    LabelError
+        Unknown object, not a polygon, no keyframe on ``k``, or a colour image.
+    """
+    with labels._lock:
+        return _autosegment_locked(labels, series, uuid, k)
+
+
+def _autosegment_locked(labels: Labels, series: Any, uuid: str, k: int) -> int:
+    what = "autosegment"
+    labels._check_writable()
+    obj = labels.get(uuid)
+    if obj.shape != "polygon":
+        raise LabelError(
+            f"{what}: object {obj.object_id} is a {obj.shape}; only polygons can be tightened"
+        )
+    if obj.plane != "axial":
+        raise LabelError(
+            f"{what}: object {obj.object_id} is drawn in the {obj.plane} plane; "
+            "auto-segmentation works on the slices shown (axial) only"
+        )
+    keyframe = obj.keyframes.get(k)
+    if keyframe is None:
+        raise LabelError(f"{what}: object {obj.object_id} has no keyframe on slice {k}")
+    geometry = keyframe.geometry
+    assert isinstance(geometry, Polygon)
+    image = np.asarray(series.get_slice(k))
+    if image.ndim != 2:
+        raise LabelError(f"{what}: needs a single-channel image; slice {k} has shape {image.shape}")
+    points = np.asarray(geometry.points, dtype=np.float64)
+    refined = refine_polygon(image, points)
+    if refined.shape == points.shape and np.array_equal(refined, points):
+        return labels.revision
+    return labels.apply(SetKeyframe(uuid, k, {"points": refined.tolist()}, True))

@@ -1,0 +1,348 @@
+/**
+ * Bitmask overlays on the page: the kernel's `masks` messages, a per-series cache of slice
+ * masks per object, compositing the visible masks of a slice into RGBA pixels, and the brush
+ * stamp used for the stroke preview (bit-identical to the kernel's commit).
+ *
+ * Pure functions and one plain class: no DOM, no model, no module state. Message spec:
+ * `helpers/MASK_PROTOCOL.md`; coverage rule: `dicom_annot_widget/kernels/brush.py`.
+ */
+
+/** `[x0, y0, x1, y1]`: columns x0..x1-1, rows y0..y1-1 (exclusive ends). */
+export type MaskBox = [number, number, number, number];
+
+/** A binary buffer as anywidget hands it over (a DataView, possibly into a larger buffer). */
+export type BufferLike = DataView | ArrayBuffer | ArrayBufferView;
+
+/** One item of a `masks` message, with its bits (packbits, big bit order) as bytes. */
+export interface MaskItem {
+  uuid: string;
+  /** null: the object has no foreground in this region (an empty buffer) */
+  box: MaskBox | null;
+  /** true: the object's whole mask on the slice (zero outside the box); false: a patch */
+  full: boolean;
+  /** foreground pixels of the object on the whole slice */
+  area: number;
+  /** ceil(h * w / 8) bytes, row-major bits of the box; empty when box is null */
+  bits: Uint8Array;
+}
+
+/** A validated `masks` message. */
+export interface MasksMsg {
+  type: "masks";
+  series: string;
+  slice: number;
+  revision: number;
+  items: MaskItem[];
+}
+
+/** `[r, g, b]`, 0..255. */
+export type Rgb = readonly [number, number, number];
+
+const isNonNegInt = (v: unknown): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+
+/** The bytes of a received buffer, honouring a DataView's byteOffset and byteLength. */
+export function bytesOf(buffer: unknown): Uint8Array | null {
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  if (ArrayBuffer.isView(buffer)) {
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  return null;
+}
+
+function parseBox(raw: unknown, width?: number, height?: number): MaskBox | null | undefined {
+  if (raw === null) return null;
+  if (!Array.isArray(raw) || raw.length !== 4 || !raw.every(isNonNegInt)) return undefined;
+  const [x0, y0, x1, y1] = raw as MaskBox;
+  if (x1 <= x0 || y1 <= y0) return undefined;
+  if (width !== undefined && x1 > width) return undefined;
+  if (height !== undefined && y1 > height) return undefined;
+  return [x0, y0, x1, y1];
+}
+
+/**
+ * Validate a kernel `masks` message and pair each item with its buffer. Returns null (never
+ * throws) for anything malformed: wrong type or field, a box outside `width` x `height` (when
+ * given), a buffer count or a buffer length that does not match its box.
+ */
+export function parseMasksMsg(
+  msg: unknown,
+  buffers: readonly unknown[] | undefined,
+  width?: number,
+  height?: number,
+): MasksMsg | null {
+  if (typeof msg !== "object" || msg === null) return null;
+  const m = msg as Record<string, unknown>;
+  if (m.type !== "masks" || typeof m.series !== "string") return null;
+  if (!isNonNegInt(m.slice) || !isNonNegInt(m.revision) || !Array.isArray(m.items)) return null;
+  const list = buffers ?? [];
+  if (list.length !== m.items.length) return null;
+  const items: MaskItem[] = [];
+  for (let i = 0; i < m.items.length; i++) {
+    const raw: unknown = m.items[i];
+    if (typeof raw !== "object" || raw === null) return null;
+    const it = raw as Record<string, unknown>;
+    if (typeof it.uuid !== "string" || it.uuid === "") return null;
+    if (typeof it.full !== "boolean" || !isNonNegInt(it.area)) return null;
+    const box = parseBox(it.box, width, height);
+    if (box === undefined) return null;
+    const bits = bytesOf(list[i]);
+    if (bits === null) return null;
+    const expected = box === null ? 0 : Math.ceil(((box[2] - box[0]) * (box[3] - box[1])) / 8);
+    if (bits.length !== expected) return null;
+    items.push({ uuid: it.uuid, box, full: it.full, area: it.area, bits });
+  }
+  return { type: "masks", series: m.series, slice: m.slice, revision: m.revision, items };
+}
+
+/** Write the bits of `item` into `mask` (one byte per pixel, 0 or 1, `width` columns). */
+function writeBits(mask: Uint8Array, width: number, box: MaskBox, bits: Uint8Array): void {
+  const [x0, y0, x1, y1] = box;
+  const w = x1 - x0;
+  let bit = 0;
+  for (let y = y0; y < y1; y++) {
+    let o = y * width + x0;
+    for (let x = 0; x < w; x++, bit++, o++) {
+      mask[o] = ((bits[bit >> 3] as number) >> (7 - (bit & 7))) & 1;
+    }
+  }
+}
+
+/** Pack a region of a mask like `numpy.packbits` (row-major, big bit order). */
+export function packRegion(mask: Uint8Array, width: number, box: MaskBox): Uint8Array {
+  const [x0, y0, x1, y1] = box;
+  const out = new Uint8Array(Math.ceil(((x1 - x0) * (y1 - y0)) / 8));
+  let bit = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++, bit++) {
+      if (mask[y * width + x]) out[bit >> 3] = (out[bit >> 3] as number) | (0x80 >> (bit & 7));
+    }
+  }
+  return out;
+}
+
+/**
+ * The masks of one series the page has received: per slice, per object uuid, a full-size
+ * `Uint8Array` (`width * height`, row-major, 1 = foreground). One cache per series and view.
+ */
+export class MaskCache {
+  private readonly slices = new Map<number, Map<string, Uint8Array>>();
+  private readonly revisions = new Map<number, number>();
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+      throw new Error(`MaskCache: width and height must be positive integers, got ${width} x ${height}`);
+    }
+  }
+
+  /**
+   * Apply a `masks` message of this series. `full` items replace the object's mask on the
+   * slice; patches replace only their box (on an empty mask if none was cached). An object
+   * left with no foreground is dropped. With `replaceSlice` (use it for the answer to
+   * `get_masks`, which lists every bitmask object on the slice), objects not in the message are
+   * dropped from that slice too. Items whose box does not fit are ignored; returns how many
+   * items were applied.
+   */
+  apply(msg: MasksMsg, replaceSlice = false): number {
+    let slice = this.slices.get(msg.slice);
+    if (replaceSlice) {
+      slice = new Map();
+      this.slices.set(msg.slice, slice);
+    } else if (slice === undefined) {
+      slice = new Map();
+      this.slices.set(msg.slice, slice);
+    }
+    let applied = 0;
+    for (const item of msg.items) {
+      if (item.box !== null && (item.box[2] > this.width || item.box[3] > this.height)) continue;
+      let mask = item.full ? undefined : slice.get(item.uuid);
+      if (mask === undefined) mask = new Uint8Array(this.width * this.height);
+      if (item.box !== null) writeBits(mask, this.width, item.box, item.bits);
+      if (item.area === 0 || (item.full && item.box === null)) slice.delete(item.uuid);
+      else slice.set(item.uuid, mask);
+      applied++;
+    }
+    const previous = this.revisions.get(msg.slice);
+    if (previous === undefined || msg.revision >= previous) this.revisions.set(msg.slice, msg.revision);
+    return applied;
+  }
+
+  /** The cached mask of `uuid` on `slice` (do not modify), or undefined. */
+  get(slice: number, uuid: string): Uint8Array | undefined {
+    return this.slices.get(slice)?.get(uuid);
+  }
+
+  /** Uuids with a cached mask on `slice`. */
+  uuids(slice: number): string[] {
+    return [...(this.slices.get(slice)?.keys() ?? [])];
+  }
+
+  /** Whether `slice` has been received at all (even with no masks on it). */
+  has(slice: number): boolean {
+    return this.slices.has(slice);
+  }
+
+  /** The labels revision the slice's masks were last updated at, or undefined. */
+  revision(slice: number): number | undefined {
+    return this.revisions.get(slice);
+  }
+
+  /** Forget one slice (e.g. when the labels changed and it must be asked for again). */
+  invalidate(slice: number): void {
+    this.slices.delete(slice);
+    this.revisions.delete(slice);
+  }
+
+  /** Forget everything. */
+  clear(): void {
+    this.slices.clear();
+    this.revisions.clear();
+  }
+}
+
+/** One mask to draw, bottom to top. */
+export interface MaskLayer {
+  mask: Uint8Array;
+  color: Rgb;
+}
+
+/**
+ * Compose the visible masks of a slice into RGBA pixels (`width * height * 4`, the layout of
+ * `ImageData.data`): each pixel takes the colour of the topmost layer covering it (later layers
+ * on top), with alpha `round(opacity * 255)`; uncovered pixels are transparent (0, 0, 0, 0).
+ * `out` is reused when it has the right length.
+ */
+export function composeMasks(
+  layers: readonly MaskLayer[],
+  width: number,
+  height: number,
+  opacity: number,
+  out?: Uint8ClampedArray,
+): Uint8ClampedArray {
+  const n = width * height;
+  const rgba = out !== undefined && out.length === n * 4 ? out : new Uint8ClampedArray(n * 4);
+  rgba.fill(0);
+  const alpha = Math.round(Math.min(1, Math.max(0, Number.isFinite(opacity) ? opacity : 0)) * 255);
+  if (alpha === 0) return rgba;
+  for (const layer of layers) {
+    const { mask, color } = layer;
+    if (mask.length < n) continue;
+    const [r, g, b] = color;
+    for (let i = 0; i < n; i++) {
+      if (mask[i]) {
+        const o = i * 4;
+        rgba[o] = r;
+        rgba[o + 1] = g;
+        rgba[o + 2] = b;
+        rgba[o + 3] = alpha;
+      }
+    }
+  }
+  return rgba;
+}
+
+/** Parse a CSS hex colour (`#rgb` or `#rrggbb`) to RGB; grey when it is not one. */
+export function hexToRgb(hex: string): Rgb {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(hex.trim());
+  if (m === null) return [128, 128, 128];
+  let h = m[1] as string;
+  if (h.length === 3) h = [...h].map((c) => c + c).join("");
+  return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+}
+
+export type StampMode = "paint" | "erase";
+
+/**
+ * Stamp a brush stroke into `mask` (one byte per pixel, `width * height`, row-major), with
+ * exactly the coverage rule of `kernels/brush.py` (2-D, unit spacing): a pixel centre (x, y)
+ * is covered when its distance to the stroke's polyline is at most `radius`, computed in
+ * float64 in the kernel's order of operations, so the preview equals the committed mask bit for
+ * bit. `paint` sets covered pixels to 1, `erase` to 0. With `within` (1 = the pixel's value is
+ * in the threshold range), only those pixels are painted (threshold brush).
+ *
+ * Returns the box of the stroke's footprint clipped to the image, or null when the stroke
+ * misses the image (or the arguments are invalid: non-finite points, radius <= 0).
+ */
+export function stampStroke(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  points: ReadonlyArray<readonly [number, number]> | readonly number[][],
+  radius: number,
+  mode: StampMode,
+  within?: ArrayLike<number>,
+): MaskBox | null {
+  const n = points.length;
+  if (n === 0 || !(radius > 0) || !Number.isFinite(radius) || mask.length < width * height) return null;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = points[i] as readonly number[];
+    const x = p[0];
+    const y = p[1];
+    if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y)) {
+      return null;
+    }
+    xs[i] = x;
+    ys[i] = y;
+  }
+  const value = mode === "erase" ? 0 : 1;
+  const r2 = radius * radius;
+  let bx0 = width;
+  let by0 = height;
+  let bx1 = 0;
+  let by1 = 0;
+  const segments = n === 1 ? 1 : n - 1;
+  for (let s = 0; s < segments; s++) {
+    const ax = xs[s] as number;
+    const ay = ys[s] as number;
+    const bx = n === 1 ? ax : (xs[s + 1] as number);
+    const by = n === 1 ? ay : (ys[s + 1] as number);
+    // the segment's box, as the kernel computes it
+    const x0 = Math.max(Math.floor(Math.min(ax, bx) - radius), 0);
+    const x1 = Math.min(Math.ceil(Math.max(ax, bx) + radius) + 1, width);
+    const y0 = Math.max(Math.floor(Math.min(ay, by) - radius), 0);
+    const y1 = Math.min(Math.ceil(Math.max(ay, by) + radius) + 1, height);
+    if (x1 <= x0 || y1 <= y0) continue;
+    bx0 = Math.min(bx0, x0);
+    by0 = Math.min(by0, y0);
+    bx1 = Math.max(bx1, x1);
+    by1 = Math.max(by1, y1);
+    const dx = bx - ax;
+    const dy = by - ay;
+    let length2 = 0;
+    length2 = length2 + dx * dx;
+    length2 = length2 + dy * dy;
+    for (let y = y0; y < y1; y++) {
+      const row = y * width;
+      for (let x = x0; x < x1; x++) {
+        let dist2 = 0;
+        if (length2 === 0) {
+          const ex = x - ax;
+          const ey = y - ay;
+          dist2 = dist2 + ex * ex;
+          dist2 = dist2 + ey * ey;
+        } else {
+          let proj = 0;
+          proj = proj + (x - ax) * dx;
+          proj = proj + (y - ay) * dy;
+          let t = proj / length2;
+          t = t < 0 ? 0 : t > 1 ? 1 : t;
+          const ex = x - (ax + t * dx);
+          const ey = y - (ay + t * dy);
+          dist2 = dist2 + ex * ex;
+          dist2 = dist2 + ey * ey;
+        }
+        if (dist2 <= r2) {
+          const i = row + x;
+          if (value === 1 && within !== undefined && !within[i]) continue;
+          mask[i] = value;
+        }
+      }
+    }
+  }
+  return bx1 > bx0 && by1 > by0 ? [bx0, by0, bx1, by1] : null;
+}

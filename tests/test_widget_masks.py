@@ -1,0 +1,634 @@
+"""Bitmask painting, ``masks`` patches, interpolation and auto-segmentation through the widget,
+driven directly with the JSON the page sends (see ``helpers/MASK_PROTOCOL.md``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid as uuid_module
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dicom_annot_widget import DicomAnnotator, open_series
+from dicom_annot_widget.errors import LabelError, ProtocolError
+from dicom_annot_widget.kernels.brush import apply_stroke, stroke_mask, threshold_brush
+from dicom_annot_widget.kernels.contours import mask_to_polygons, polygons_to_mask
+from dicom_annot_widget.labels import Labels, Ontology
+from dicom_annot_widget.widget.masks import mask_to_ring, paint
+from dicom_annot_widget.widget.protocol import (
+    GetMasks,
+    Interpolate,
+    Paint,
+    parse_page_message,
+    parse_strokes,
+)
+
+Sent = list[tuple[Any, list[Any]]]
+
+SHAPE = (6, 40, 48)  # slices, rows, columns
+
+
+def _ontology() -> Ontology:
+    return (
+        Ontology.builder()
+        .object("Lesion", "bounding_box")
+        .object("Liver", "polygon")
+        .object("Tumour", "bitmask")
+        .object("Vessel", "bitmask")
+        .frame_radio("Phase", ["arterial", "venous"])
+        .build()
+    )
+
+
+def _volume() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return rng.integers(-200, 300, size=SHAPE, dtype=np.int16)
+
+
+def _capture(w: DicomAnnotator) -> Sent:
+    sent: Sent = []
+    w.send = lambda content, buffers=None: sent.append((content, list(buffers or [])))  # type: ignore[method-assign]
+    return sent
+
+
+@pytest.fixture
+def widget() -> tuple[DicomAnnotator, Sent]:
+    w = DicomAnnotator(open_series(_volume()), ontology=_ontology())
+    return w, _capture(w)
+
+
+def _new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+def _paint(
+    request: int, uuid: str, k: int, strokes: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "paint",
+        "series": "s0",
+        "request": request,
+        "uuid": uuid,
+        "slice": k,
+        "strokes": strokes,
+        **extra,
+    }
+
+
+def _decode(item: dict[str, Any], buffer: Any) -> np.ndarray:
+    """The bits of one ``masks`` item, as the page decodes them."""
+    if item["box"] is None:
+        assert len(bytes(buffer)) == 0
+        return np.zeros((0, 0), dtype=bool)
+    x0, y0, x1, y1 = item["box"]
+    h, w = y1 - y0, x1 - x0
+    raw = np.frombuffer(bytes(buffer), dtype=np.uint8)
+    assert raw.size == math.ceil(h * w / 8)
+    return np.unpackbits(raw, count=h * w).reshape(h, w).astype(bool)
+
+
+def _slice_mask(w: DicomAnnotator, uuid: str, k: int) -> np.ndarray:
+    return w.labels.get_mask(uuid)[k]
+
+
+STROKE = {"tool": "brush", "radius": 3.5, "points": [[10, 12], [18.3, 15.2], [25, 14]]}
+
+
+# -- paint -----------------------------------------------------------------------------------
+
+
+def test_paint_creates_a_bitmask_object_equal_to_the_kernel(widget: Any) -> None:
+    w, sent = widget
+    u = _new_uuid()
+    w._on_page_message(w, _paint(7, u, 2, [STROKE], feature="tumour"), [])
+    expected = stroke_mask(STROKE["points"], 3.5, SHAPE[1:])
+    assert np.array_equal(_slice_mask(w, u, 2), expected)
+    assert w.labels.revision == 1 and w.labels.get(u).shape == "bitmask"
+    # masks patch first, then the acknowledgement
+    (masks_msg, buffers), (ack, _) = sent
+    assert ack == {"type": "edit_ack", "request": 7, "revision": 1}
+    assert masks_msg["type"] == "masks" and masks_msg["series"] == "s0"
+    assert masks_msg["slice"] == 2 and masks_msg["revision"] == 1
+    [item] = masks_msg["items"]
+    assert item["uuid"] == u and item["full"] is False and item["area"] == expected.sum()
+    x0, y0, x1, y1 = item["box"]
+    assert np.array_equal(_decode(item, buffers[0]), expected[y0:y1, x0:x1])
+    # the box is the changed region: nothing changed outside it
+    outside = expected.copy()
+    outside[y0:y1, x0:x1] = False
+    assert not outside.any()
+    # summarised, never synced as pixels
+    [obj] = w.labels_state["objects"]
+    assert obj["keyframes"]["2"] == {"manual": True, "mask_area": int(expected.sum())}
+
+
+def test_strokes_apply_in_order_as_one_undoable_edit(widget: Any) -> None:
+    w, sent = widget
+    image = w.series.get_slice(3)
+    u = w.labels.add_mask("tumour", np.pad(np.ones((6, 6), bool), ((5, 29), (5, 37))), slice=3)
+    before = _slice_mask(w, u, 3).copy()
+    strokes = [
+        {"tool": "brush", "radius": 4, "points": [[20, 20], [30, 22]]},
+        {"tool": "eraser", "radius": 2.2, "points": [[24, 21]]},
+        {"tool": "threshold", "radius": 6, "points": [[35, 30], [40, 33]], "range": [0, 120]},
+        {"tool": "eraser", "radius": 1.5, "points": [[7, 7], [9, 8]]},
+    ]
+    w._on_page_message(w, _paint(1, u, 3, strokes), [])
+    expected, _ = apply_stroke(before, stroke_mask([[20, 20], [30, 22]], 4, SHAPE[1:]))
+    expected, _ = apply_stroke(expected, stroke_mask([[24, 21]], 2.2, SHAPE[1:]), "erase")
+    thr = threshold_brush(image, [[35, 30], [40, 33]], 6, 0, 120)
+    expected, _ = apply_stroke(expected, thr)
+    expected, _ = apply_stroke(expected, stroke_mask([[7, 7], [9, 8]], 1.5, SHAPE[1:]), "erase")
+    after = _slice_mask(w, u, 3)
+    assert np.array_equal(after, expected)
+    assert w.labels.revision == 2  # add_mask, then ONE paint
+    # the patch applied to the page's cached mask gives the new mask
+    masks_msg, buffers = sent[-2]
+    [item] = masks_msg["items"]
+    x0, y0, x1, y1 = item["box"]
+    cached = before.copy()
+    cached[y0:y1, x0:x1] = _decode(item, buffers[0])
+    assert np.array_equal(cached, after)
+    assert sent[-1][0]["type"] == "edit_ack"
+    # one undo restores the mask before the paint
+    w._on_page_message(w, {"type": "undo", "series": "s0", "request": 2}, [])
+    assert np.array_equal(_slice_mask(w, u, 3), before)
+    w._on_page_message(w, {"type": "redo", "series": "s0", "request": 3}, [])
+    assert np.array_equal(_slice_mask(w, u, 3), expected)
+
+
+def test_painting_a_slice_empty_removes_the_keyframe_then_the_object(widget: Any) -> None:
+    w, sent = widget
+    u = _new_uuid()
+    w.brush(u, 1, [[10, 10]], 2, feature="tumour")
+    w.brush(u, 2, [[10, 10]], 2)
+    erase = {"tool": "eraser", "radius": 5, "points": [[10, 10]]}
+    w._on_page_message(w, _paint(5, u, 2, [erase]), [])
+    assert sorted(w.labels.get(u).keyframes) == [1]
+    [item] = sent[-2][0]["items"]
+    assert item["area"] == 0 and not _decode(item, sent[-2][1][0]).any()
+    w._on_page_message(w, _paint(6, u, 1, [erase]), [])
+    assert u not in w.labels
+    w.labels.undo()
+    assert sorted(w.labels.get(u).keyframes) == [1]
+
+
+def test_paint_that_changes_nothing_makes_no_edit(widget: Any) -> None:
+    w, sent = widget
+    u = w.labels.add_mask("tumour", np.pad(np.ones((4, 4), bool), ((0, 36), (0, 44))), slice=0)
+    w._on_page_message(
+        w, _paint(3, u, 0, [{"tool": "eraser", "radius": 2, "points": [[30, 30]]}]), []
+    )
+    assert w.labels.revision == 1
+    assert sent[-2][0]["items"] == [] and sent[-1][0] == {
+        "type": "edit_ack",
+        "request": 3,
+        "revision": 1,
+    }
+
+
+def test_threshold_brush_on_the_liver_is_exactly_discs_and_range(ct_abdomen_dir: Path) -> None:
+    series = open_series(ct_abdomen_dir)
+    onto = Ontology.builder().object("Liver", "bitmask").build()
+    w = DicomAnnotator(series, ontology=onto)
+    sent = _capture(w)
+    k = 10
+    hu = np.asarray(series.get_slice(k), dtype=np.float64)
+    # a stroke across the liver (left of the image = patient's right), fast: far-apart samples
+    points = [[110.0, 250.0], [150.4, 262.7], [190.0, 240.2], [200.5, 300.0]]
+    stroke = {"tool": "threshold", "radius": 20, "points": points, "range": [40, 200]}
+    u = _new_uuid()
+    w._on_page_message(w, _paint(1, u, k, [stroke], feature="liver"), [])
+    assert sent[-1][0]["type"] == "edit_ack", sent[-1][0]
+    committed = w.labels.get_mask(u)[k]
+    discs = stroke_mask(points, 20, hu.shape)
+    expected = discs & (hu >= 40) & (hu <= 200)
+    assert np.array_equal(committed, expected)
+    # the range really cut: some covered voxels were outside it, most liver voxels inside
+    assert (discs & ~expected).any() and expected.sum() > 0.5 * discs.sum()
+    # the page's patch decodes to the same bits
+    masks_msg, buffers = sent[-2]
+    [item] = masks_msg["items"]
+    x0, y0, x1, y1 = item["box"]
+    assert np.array_equal(_decode(item, buffers[0]), committed[y0:y1, x0:x1])
+    # no gaps between far-apart samples: the whole segment between them is covered
+    t = np.linspace(0, 1, 50)
+    xs = np.rint(110 + t * 40.4).astype(int)
+    ys = np.rint(250 + t * 12.7).astype(int)
+    assert discs[ys, xs].all()
+
+
+def test_python_threshold_brush_equals_page_paint() -> None:
+    volume = _volume()
+    a = DicomAnnotator(open_series(volume), ontology=_ontology())
+    b = DicomAnnotator(open_series(volume), ontology=_ontology())
+    _capture(b)
+    u = _new_uuid()
+    points = np.array([[5.2, 7.9], [20.0, 30.5], [41.7, 12.3]])
+    a.threshold_brush(u, 4, points, 5.5, (-50, 150), feature="tumour")
+    stroke = {"tool": "threshold", "radius": 5.5, "points": points.tolist(), "range": [-50, 150]}
+    b._on_page_message(b, _paint(1, u, 4, [stroke], feature="tumour"), [])
+    assert np.array_equal(a.labels.get_mask(u), b.labels.get_mask(u))
+    assert a.labels.get_mask(u)[4].sum() > 0
+    # and the same for brush + erase
+    a.erase(u, 4, [[20, 30]], 3)
+    b._on_page_message(
+        b, _paint(2, u, 4, [{"tool": "eraser", "radius": 3, "points": [[20, 30]]}]), []
+    )
+    assert np.array_equal(a.labels.get_mask(u), b.labels.get_mask(u))
+
+
+def test_threshold_compares_modality_values_in_float64_like_the_page() -> None:
+    volume = np.zeros((2, 8, 8), dtype=np.float32)
+    volume[1, 3, 3] = np.float32(40.1)  # 40.09999847... < 40.1 as float64 (the page's view)
+    volume[1, 3, 4] = 41.0
+    volume[1, 4, 3] = 200.0
+    w = DicomAnnotator(open_series(volume), ontology=_ontology())
+    u = _new_uuid()
+    w.threshold_brush(u, 1, [[3.5, 3.5]], 3, (40.1, 200), feature="tumour")
+    got = w.labels.get_mask(u)[1]
+    assert not got[3, 3] and got[3, 4] and got[4, 3] and got.sum() == 2
+    # rescaled integer data: stored * slope + intercept, in float64 (a minimal series)
+    stored = np.zeros((6, 6), dtype=np.int16)
+    stored[2, 2] = 3  # 3 * 0.1 = 0.30000000000000004 > 0.3 in float64
+    stored[2, 3] = 2  # 2 * 0.1 = 0.2
+
+    class Rescaled:
+        def get_stored_slice(self, k: int) -> np.ndarray:
+            return stored
+
+        def rescale(self, k: int) -> tuple[float, float]:
+            return (0.1, 0.0)
+
+    labels = Labels({"series_instance_uid": "1.2", "shape": [2, 6, 6]}, _ontology())
+    stroke = parse_strokes(
+        [{"tool": "threshold", "radius": 2, "points": [[2.5, 2]], "range": [0.15, 0.3]}]
+    )
+    u2 = _new_uuid()
+    paint(labels, Rescaled(), u2, 1, stroke, "tumour")
+    got2 = labels.get_mask(u2)[1]
+    assert got2[2, 3] and not got2[2, 2] and got2.sum() == 1
+
+
+# -- polygons edited with a brush ---------------------------------------------------------------
+
+
+def test_a_painted_polygon_stays_a_polygon_with_a_hole(widget: Any) -> None:
+    w, sent = widget
+    square = [[5.5, 5.5], [30.5, 5.5], [30.5, 30.5], [5.5, 30.5]]
+    u = w.labels.add_polygon("liver", 2, square)
+    before = polygons_to_mask(np.array(square), SHAPE[1:])
+    w._on_page_message(
+        w, _paint(1, u, 2, [{"tool": "eraser", "radius": 4, "points": [[18, 18]]}]), []
+    )
+    assert sent[-1][0] == {"type": "edit_ack", "request": 1, "revision": 2}
+    assert sent[-2][0]["items"] == []  # the new outline comes with labels_state
+    obj = w.labels.get(u)
+    assert obj.shape == "polygon" and list(obj.keyframes) == [2] and len(w.labels) == 1
+    ring = np.array(obj.keyframes[2].geometry.points)
+    got = polygons_to_mask(ring, SHAPE[1:])
+    expected = before & ~stroke_mask([[18, 18]], 4, SHAPE[1:])
+    assert not got[18, 18] and not got[15, 18] and got[8, 8] and got[28, 28]
+    assert (got != expected).sum() <= 4  # the traced outline is simplified (tolerance 0.5)
+    w.labels.undo()
+    assert np.array(w.labels.get(u).keyframes[2].geometry.points).tolist() == square
+
+
+def test_a_polygon_cut_in_two_stays_one_object(widget: Any) -> None:
+    w, _ = widget
+    u = w.labels.add_polygon("liver", 1, [[5, 5], [40, 5], [40, 20], [5, 20]])
+    cut = {"tool": "eraser", "radius": 2, "points": [[22, 0], [22, 30]]}
+    grow = {"tool": "brush", "radius": 3, "points": [[10, 30], [14, 30]]}
+    w.paint(u, 1, [cut, grow])
+    ring = np.array(w.labels.get(u).keyframes[1].geometry.points)
+    got = polygons_to_mask(ring, SHAPE[1:])
+    assert got[12, 10] and got[12, 35] and got[30, 12]  # three parts kept
+    assert not got[12, 22] and not got[25, 12]
+    assert len(w.labels) == 1 and w.labels.revision == 2
+
+
+def test_painting_a_polygon_away_deletes_it(widget: Any) -> None:
+    w, _ = widget
+    u = w.labels.add_polygon("liver", 1, [[5, 5], [9, 5], [9, 9]])
+    w.erase(u, 1, [[7, 7]], 10)
+    assert u not in w.labels
+
+
+def test_mask_to_ring_keeps_holes_and_parts() -> None:
+    rng = np.random.default_rng(5)
+    from scipy import ndimage as ndi
+
+    n_holes = 0
+    for _ in range(40):
+        m = ndi.gaussian_filter(rng.random((40, 50)), 2.5) > 0.5
+        polys = mask_to_polygons(m)
+        if not polys:
+            continue
+        n_holes += sum(len(p.holes) for p in polys)
+        assert np.array_equal(polygons_to_mask(mask_to_ring(polys), m.shape), m)
+    assert n_holes > 0
+    with pytest.raises(LabelError, match="no polygon"):
+        mask_to_ring([])
+
+
+# -- get_masks -----------------------------------------------------------------------------
+
+
+def test_get_masks_sends_every_bitmask_of_the_slice_in_full(widget: Any) -> None:
+    w, sent = widget
+    m1 = stroke_mask([[10, 10], [20, 14]], 3, SHAPE[1:])
+    m2 = stroke_mask([[40, 30]], 5, SHAPE[1:])
+    u1 = w.labels.add_mask("tumour", m1, slice=3)
+    u2 = w.labels.add_mask("vessel", m2, slice=3)
+    w.labels.add_polygon("liver", 3, [[1, 1], [5, 1], [5, 5]])
+    w.labels.add_mask("tumour", m2, slice=4)
+    w._on_page_message(w, {"type": "get_masks", "series": "s0", "slice": 3}, [])
+    msg, buffers = sent[-1]
+    assert msg["type"] == "masks" and msg["slice"] == 3 and msg["revision"] == 4
+    by_uuid = {item["uuid"]: (item, buf) for item, buf in zip(msg["items"], buffers, strict=True)}
+    assert set(by_uuid) == {u1, u2}
+    for u, m in ((u1, m1), (u2, m2)):
+        item, buf = by_uuid[u]
+        assert item["full"] is True and item["area"] == m.sum()
+        x0, y0, x1, y1 = item["box"]
+        full = np.zeros(SHAPE[1:], bool)
+        full[y0:y1, x0:x1] = _decode(item, buf)
+        assert np.array_equal(full, m)
+    w._on_page_message(w, {"type": "get_masks", "series": "s0", "slice": 0}, [])
+    assert sent[-1][0]["items"] == [] and sent[-1][1] == []
+
+
+# -- refused messages -----------------------------------------------------------------------
+
+BAD_PAINTS = [
+    ({"strokes": []}, "'strokes' must be a non-empty list"),
+    ({"strokes": [{**STROKE, "radius": 0}]}, "radius must be in (0, 512]"),
+    ({"strokes": [{**STROKE, "radius": -2}]}, "radius must be in (0, 512]"),
+    ({"strokes": [{**STROKE, "radius": 600}]}, "radius must be in (0, 512]"),
+    ({"strokes": [{**STROKE, "radius": float("nan")}]}, "radius must be a finite number"),
+    ({"strokes": [{**STROKE, "radius": True}]}, "radius must be a number"),
+    ({"strokes": [{**STROKE, "points": []}]}, "'points' must be a non-empty list"),
+    ({"strokes": [{**STROKE, "points": [[1, float("inf")]]}]}, "points[0][1] must be a finite"),
+    ({"strokes": [{**STROKE, "points": [[1, 2], [1, "3"]]}]}, "points[1][1] must be a number"),
+    ({"strokes": [{**STROKE, "points": [[1, 2, 3]]}]}, "points[0] must be an [x, y] pair"),
+    ({"strokes": [{**STROKE, "points": [[1e9, 2]]}]}, "lies far outside"),
+    ({"strokes": [{**STROKE, "points": [[1, 2]] * 20_001}]}, "too many points (20001"),
+    ({"strokes": [{**STROKE, "tool": "spray"}]}, "'tool' must be one of brush, eraser"),
+    ({"strokes": [{**STROKE, "colour": 1}]}, "unknown field(s) colour"),
+    ({"strokes": [{**STROKE, "tool": "threshold"}]}, "needs 'range': [lo, hi]"),
+    ({"strokes": [{**STROKE, "tool": "threshold", "range": [200, 40]}]}, "lo <= hi"),
+    ({"strokes": [{**STROKE, "tool": "threshold", "range": [0, None]}]}, "range[1] (hi)"),
+    ({"strokes": [{**STROKE, "range": [0, 10]}]}, "'range' is only for the threshold tool"),
+    ({"slice": 6}, "slice 6 is out of range (the series has 6 slices)"),
+    ({"slice": -1}, "slice -1 is out of range"),
+    ({"slice": 1.5}, "slice must be an integer"),
+    ({"series": "s9"}, "is not the series shown"),
+    ({"uuid": ""}, "uuid must be a non-empty string"),
+    ({"uuid": "x" * 200}, "uuid is too long"),
+    ({"feature": 3}, "'feature' must be a class id or name"),
+    ({"feature": None}, "unknown object"),
+    ({"feature": "liver"}, "'liver' is a polygon class; painting creates bitmask objects only"),
+    ({"feature": "nope"}, "nope"),
+    ({"uuid": "not-a-uuid"}, "is not a UUID"),
+]
+
+
+@pytest.mark.parametrize(("change", "reason"), BAD_PAINTS)
+def test_malformed_paints_are_refused_and_change_nothing(
+    widget: Any, change: dict[str, Any], reason: str
+) -> None:
+    w, sent = widget
+    w.labels.add_box("lesion", 1, (2, 2, 8, 8))
+    before = json.dumps(w.labels_state, sort_keys=True)
+    content = _paint(11, _new_uuid(), 1, [STROKE], feature="tumour")
+    content.update(change)
+    w._on_page_message(w, content, [])
+    errors = [m for m, _ in sent if m.get("type") == "error"]
+    assert len(errors) == 1 and reason in errors[0]["message"], errors
+    assert errors[0]["request"] == 11
+    assert not [m for m, _ in sent if m.get("type") in ("edit_ack", "masks")]
+    assert json.dumps(w.labels_state, sort_keys=True) == before and w.labels.revision == 1
+
+
+def test_paints_the_labels_refuse(widget: Any) -> None:
+    w, sent = widget
+    box = w.labels.add_box("lesion", 1, (2, 2, 8, 8))
+    mask = w.labels.add_mask("tumour", np.ones(SHAPE[1:], bool), slice=1)
+    cases = [
+        (box, {}, "is a bounding_box; only bitmask and polygon objects can be painted"),
+        (mask, {"feature": "vessel"}, "is a 'tumour', not a 'vessel'"),
+        (_new_uuid(), {}, "give 'feature' (a bitmask class) to create it"),
+    ]
+    for i, (u, extra, reason) in enumerate(cases):
+        w._on_page_message(w, _paint(i, u, 1, [STROKE], **extra), [])
+        error = sent[-1][0]
+        assert error["type"] == "error" and error["request"] == i and reason in error["message"]
+    w.labels.read_only = True
+    w._on_page_message(w, _paint(9, mask, 1, [STROKE]), [])
+    assert sent[-1][0]["type"] == "error" and "read-only" in sent[-1][0]["message"]
+    assert w.labels.revision == 2
+
+
+def test_paint_messages_parse() -> None:
+    msg = parse_page_message(
+        _paint(3, "u", 2, [STROKE, {**STROKE, "tool": "threshold", "range": [-5, 5.5]}]),
+        series_id="s0",
+        n_slices=4,
+    )
+    assert isinstance(msg, Paint) and msg.request == 3 and msg.slice == 2 and msg.feature is None
+    first, second = msg.strokes
+    assert first.tool == "brush" and first.range is None
+    assert first.points.dtype == np.float64 and first.points.tolist() == STROKE["points"]
+    assert second.range == (-5.0, 5.5)
+    got = parse_page_message(
+        {"type": "get_masks", "series": "s0", "slice": 3}, series_id="s0", n_slices=4
+    )
+    assert got == GetMasks("s0", 3)
+    with pytest.raises(ProtocolError, match="get_masks: slice 4 is out of range"):
+        parse_page_message(
+            {"type": "get_masks", "series": "s0", "slice": 4}, series_id="s0", n_slices=4
+        )
+    with pytest.raises(ProtocolError, match="get_masks: unknown series"):
+        parse_page_message(
+            {"type": "get_masks", "series": "s1", "slice": 0}, series_id="s0", n_slices=4
+        )
+
+
+def test_python_paint_api_validates(widget: Any) -> None:
+    w, _ = widget
+    with pytest.raises(ProtocolError, match="radius must be in"):
+        w.brush(_new_uuid(), 1, [[3, 3]], 0, feature="tumour")
+    with pytest.raises(LabelError, match="slice 9 is out of range"):
+        w.brush(_new_uuid(), 9, [[3, 3]], 2, feature="tumour")
+    with pytest.raises(ProtocolError, match="lo <= hi"):
+        w.threshold_brush(_new_uuid(), 1, [[3, 3]], 2, (10, 0), feature="tumour")
+    with pytest.raises(TypeError, match="range must be"):
+        w.threshold_brush(_new_uuid(), 1, [[3, 3]], 2, 10, feature="tumour")  # type: ignore[arg-type]
+    assert w.labels.revision == 0
+    # one point as (x, y) works
+    u = _new_uuid()
+    assert w.brush(u, 1, (3, 3), 1, feature="tumour") == 1
+    assert w.labels.get_mask(u)[1].sum() == 5
+
+
+# -- interpolation -------------------------------------------------------------------------
+
+
+def _interp(request: int, **fields: Any) -> dict[str, Any]:
+    return {"type": "interpolate", "series": "s0", "request": request, "uuids": None, **fields}
+
+
+def test_interpolate_message_fills_derived_keyframes(widget: Any) -> None:
+    w, sent = widget
+    u = w.labels.add_polygon("liver", 1, [[5, 5], [15, 5], [15, 15], [5, 15]])
+    w.labels.add_polygon("liver", 4, [[8, 5], [18, 5], [18, 15], [8, 15]], uuid=u)
+    w._on_page_message(w, _interp(4, uuids=[u]), [])
+    assert sent[-1][0] == {"type": "edit_ack", "request": 4, "revision": 3}
+    frames = w.labels.get(u).keyframes
+    assert sorted(frames) == [1, 2, 3, 4]
+    assert frames[2].manual is False and frames[3].manual is False
+    w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
+    assert sorted(w.labels.get(u).keyframes) == [1, 4]
+
+
+def test_interpolate_message_with_a_range_and_all_objects(widget: Any) -> None:
+    w, sent = widget
+    u = w.labels.add_polygon("liver", 0, [[5, 5], [15, 5], [15, 15], [5, 15]])
+    w.labels.add_polygon("liver", 5, [[8, 5], [18, 5], [18, 15], [8, 15]], uuid=u)
+    w._on_page_message(w, _interp(1, start=2, end=3), [])
+    assert sent[-1][0]["type"] == "edit_ack"
+    assert sorted(w.labels.get(u).keyframes) == [0, 2, 3, 5]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"start": 4, "end": 2}, "start <= end, got 4 > 2"),
+        ({"start": 9}, "start slice 9 is out of range"),
+        ({"end": -1}, "end slice -1 is out of range"),
+        ({"start": 1.5}, "start must be an integer"),
+        ({"uuids": []}, "non-empty list of object uuids or null"),
+        ({"uuids": "abc"}, "non-empty list of object uuids or null"),
+        ({"uuids": [3]}, "uuids[0] must be a non-empty string"),
+        ({"uuids": [str(uuid_module.uuid4())]}, "interpolate refused: interpolate: unknown object"),
+    ],
+)
+def test_malformed_interpolate_is_refused(widget: Any, fields: dict[str, Any], reason: str) -> None:
+    w, sent = widget
+    w._on_page_message(w, _interp(8, **fields), [])
+    error = sent[-1][0]
+    assert error["type"] == "error" and error["request"] == 8 and reason in error["message"]
+    assert w.labels.revision == 0
+
+
+def test_interpolate_without_uuids_field_is_refused() -> None:
+    with pytest.raises(ProtocolError, match="'uuids' is missing"):
+        parse_page_message(
+            {"type": "interpolate", "series": "s0", "request": 1}, series_id="s0", n_slices=3
+        )
+    msg = parse_page_message(_interp(2, end=2), series_id="s0", n_slices=3)
+    assert msg == Interpolate("s0", 2, None, None, 2)
+
+
+def test_interpolate_needs_the_labels_method(widget: Any, monkeypatch: Any) -> None:
+    w, sent = widget
+    monkeypatch.delattr(Labels, "interpolate", raising=False)
+    w._on_page_message(w, _interp(3), [])
+    assert sent[-1][0]["type"] == "error"
+    assert "has no Labels.interpolate" in sent[-1][0]["message"]
+
+
+def test_interpolate_message_calls_labels_interpolate(widget: Any, monkeypatch: Any) -> None:
+    w, sent = widget
+    calls: list[Any] = []
+
+    def fake(self: Labels, objects: Any = None, start: Any = None, end: Any = None) -> int:
+        calls.append((objects, start, end))
+        return 42
+
+    monkeypatch.setattr(Labels, "interpolate", fake)
+    u = w.labels.add_polygon("liver", 0, [[5, 5], [15, 5], [15, 15]])
+    w._on_page_message(w, _interp(3, uuids=[u], start=1, end=4), [])
+    assert calls == [([u], 1, 4)] and sent[-1][0] == {
+        "type": "edit_ack",
+        "request": 3,
+        "revision": 42,
+    }
+    assert w.interpolate() == 42 and calls[-1] == (None, None, None)
+
+
+# -- auto-segmentation -----------------------------------------------------------------------
+
+
+def _disc_series() -> Any:
+    volume = np.full((3, 64, 64), 20, dtype=np.int16)
+    yy, xx = np.mgrid[:64, :64]
+    volume[1][(yy - 32) ** 2 + (xx - 30) ** 2 <= 12**2] = 400
+    return open_series(volume)
+
+
+def test_autosegment_tightens_a_rough_polygon() -> None:
+    w = DicomAnnotator(_disc_series(), ontology=_ontology())
+    sent = _capture(w)
+    truth = np.zeros((64, 64), bool)
+    yy, xx = np.mgrid[:64, :64]
+    truth[(yy - 32) ** 2 + (xx - 30) ** 2 <= 12**2] = True
+    angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    # a rough outline 3-5 px outside the disc
+    radii = 15 + 2 * np.cos(3 * angles)
+    rough = np.round(
+        np.column_stack([30 + radii * np.cos(angles), 32 + radii * np.sin(angles)]), 3
+    ).tolist()
+    u = w.labels.add_polygon("liver", 1, rough)
+
+    def dice(points: Any) -> float:
+        m = polygons_to_mask(np.array(points, dtype=float), truth.shape)
+        return 2 * (m & truth).sum() / (m.sum() + truth.sum())
+
+    w._on_page_message(
+        w, {"type": "autosegment", "series": "s0", "request": 5, "uuid": u, "slice": 1}, []
+    )
+    assert sent[-1][0] == {"type": "edit_ack", "request": 5, "revision": 2}
+    tightened = w.labels.get(u).keyframes[1].geometry.points
+    assert dice(rough) < 0.85 and dice(tightened) > 0.95
+    w.labels.undo()
+    assert np.array(w.labels.get(u).keyframes[1].geometry.points).tolist() == rough
+
+
+def test_autosegment_refusals(widget: Any) -> None:
+    w, sent = widget
+    u = w.labels.add_polygon("liver", 1, [[5, 5], [15, 5], [15, 15]])
+    m = w.labels.add_mask("tumour", np.ones(SHAPE[1:], bool), slice=1)
+    cases = [
+        ({"uuid": u, "slice": 2}, "has no keyframe on slice 2"),
+        ({"uuid": m, "slice": 1}, "is a bitmask; only polygons can be tightened"),
+        ({"uuid": str(uuid_module.uuid4()), "slice": 1}, "unknown object"),
+        ({"uuid": u, "slice": 6}, "slice 6 is out of range"),
+        ({"uuid": None, "slice": 1}, "uuid must be a non-empty string"),
+    ]
+    for fields, reason in cases:
+        w._on_page_message(w, {"type": "autosegment", "series": "s0", "request": 2, **fields}, [])
+        error = sent[-1][0]
+        assert error["type"] == "error" and error["request"] == 2, error
+        assert reason in error["message"], error
+    assert w.labels.revision == 2
+
+
+# -- labels_state ---------------------------------------------------------------------------
+
+
+def test_labels_state_carries_frame_classifications_and_object_answers(widget: Any) -> None:
+    w, _ = widget
+    u = w.labels.add_box("lesion", 1, (2, 2, 8, 8), confidence=0.75, source="model-x")
+    w.labels.set_frame_classification("phase", "venous", 1, 3)
+    state = w.labels_state
+    [fc] = state["frame_classifications"]
+    assert fc == w.labels.document.to_dict()["frame_classifications"][0]
+    assert fc["classification"] == "phase" and fc["ranges"] == [[1, 3]]
+    [obj] = state["objects"]
+    assert obj["uuid"] == u and obj["source"] == "model-x" and obj["confidence"] == 0.75
+    assert {"static", "dynamic", "review"} <= set(obj)
+    json.dumps(state)  # JSON-safe
