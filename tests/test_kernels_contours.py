@@ -112,3 +112,23 @@ def test_refine_polygon_on_real_ct_liver():
     before = dice(polygons_to_mask(rough, liver.shape), liver)
     after = dice(polygons_to_mask(refine_polygon(hu, rough), liver.shape), liver)
     assert after > before + 0.02
+
+
+def test_scanline_fill_matches_skimage_on_generic_polygons() -> None:
+    """The fast fill covers the same pixels as skimage.draw.polygon (no centre on an edge)."""
+    from skimage import draw
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(3, 60))
+        theta = rng.uniform(0, 2 * np.pi, n)
+        if trial % 2:
+            theta = np.sort(theta)  # star-shaped; otherwise self-intersecting
+        r = rng.uniform(5, 80, n)
+        cx, cy = rng.uniform(-20, 120, 2)
+        ring = np.c_[cx + r * np.cos(theta), cy + r * np.sin(theta)]
+        shape = (int(rng.integers(50, 150)), int(rng.integers(50, 150)))
+        want = np.zeros(shape, dtype=bool)
+        rr, cc = draw.polygon(ring[:, 1], ring[:, 0], shape=shape)
+        want[rr, cc] = True
+        np.testing.assert_array_equal(polygons_to_mask(ring, shape), want, err_msg=str(trial))

@@ -5,7 +5,8 @@ Conventions
 * Polygons are float arrays of shape (N, 2) holding ``(x, y)`` = ``(column, row)`` vertices in
   voxel coordinates (pixel centres at integers). A ring is implicitly closed: the last vertex
   connects back to the first and is not repeated.
-* A pixel belongs to a polygon when its centre lies inside it (``skimage.draw.polygon``), so a
+* A pixel belongs to a polygon when its centre lies inside it (even-odd rule; the pixels
+  ``skimage.draw.polygon`` gives, by a faster scanline fill), so a
   polygon drawn along pixel edges (half-integer coordinates) covers exactly the pixels it
   encloses.
 * :func:`mask_to_polygons` traces boundaries at the 0.5 level of the mask, i.e. half-way between
@@ -21,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from skimage import draw, measure
+from skimage import measure
 
 from dicom_annot_widget.errors import LabelError
 from dicom_annot_widget.kernels._checks import as_mask, as_points, as_positive, as_shape
@@ -164,7 +165,46 @@ def _rings_of(polygons: Any) -> list[tuple[NDArray[np.float64], list[NDArray[np.
 def _fill(
     ring: NDArray[np.float64], shape: tuple[int, int]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    rr, cc = draw.polygon(ring[:, 1], ring[:, 0], shape=shape)
+    """Pixels whose centre lies inside ``ring`` (even-odd rule), clipped to ``shape``.
+
+    A vectorised scanline fill: for every pixel row crossed, the x positions where the ring's
+    edges cross the row's centre line (half-open in y, so a vertex on the line counts once),
+    sorted and paired; a centre exactly on a left crossing is inside, on a right one outside.
+    The same pixels as ``skimage.draw.polygon`` wherever no centre lies on the outline, in a
+    fraction of its time (it tests every pixel of the bounding box against every edge)."""
+    rows, cols = shape
+    empty = np.zeros(0, dtype=np.intp)
+    x0, y0 = ring[:, 0], ring[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    sloped = y0 != y1
+    x0, y0, x1, y1 = x0[sloped], y0[sloped], x1[sloped], y1[sloped]
+    if x0.size == 0:
+        return empty, empty
+    top = max(0, int(np.ceil(min(y0.min(), y1.min()))))
+    bottom = min(rows - 1, int(np.floor(max(y0.max(), y1.max()))))
+    if bottom < top:
+        return empty, empty
+    y = np.arange(top, bottom + 1, dtype=np.float64)[:, None]
+    crosses = ((y0 <= y) & (y < y1)) | ((y1 <= y) & (y < y0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xs = x0 + (y - y0) * ((x1 - x0) / (y1 - y0))
+    xs = np.sort(np.where(crosses, xs, np.inf), axis=1)
+    width = int(crosses.sum(axis=1).max())
+    xs = xs[:, : width - width % 2]
+    if xs.shape[1] == 0:
+        return empty, empty
+    starts = np.clip(np.ceil(xs[:, 0::2]), 0, cols)
+    ends = np.clip(np.ceil(xs[:, 1::2]), 0, cols)  # exclusive; inf (no pair) -> cols
+    valid = np.isfinite(xs[:, 1::2]) & (ends > starts)
+    run_rows = np.broadcast_to(np.arange(top, bottom + 1)[:, None], starts.shape)[valid]
+    run_starts = starts[valid].astype(np.intp)
+    lengths = ends[valid].astype(np.intp) - run_starts
+    total = int(lengths.sum())
+    if total == 0:
+        return empty, empty
+    rr = np.repeat(run_rows.astype(np.intp), lengths)
+    offsets = np.arange(total, dtype=np.intp) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cc = np.repeat(run_starts, lengths) + offsets
     return rr, cc
 
 
