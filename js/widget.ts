@@ -476,6 +476,16 @@ function renderView(
     deletePresetBtn.disabled = !value.startsWith("c:");
   };
 
+  // one redraw per animation frame, whoever asks (update() is defined below; it runs later)
+  let frame = 0;
+  const schedule = (): void => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      update();
+    });
+  };
+
   // ---- labels ---------------------------------------------------------------------------
   const editor = new LabelEditor({
     model,
@@ -492,7 +502,7 @@ function renderView(
     geometry,
     view,
     setSlice,
-    schedule: () => schedule(),
+    schedule,
     refuse: (message) => {
       localError = message;
       schedule();
@@ -503,14 +513,6 @@ function renderView(
   toolbar.insertBefore(editor.classGroup, miscGroup);
 
   // ---- drawing ----------------------------------------------------------------------------
-  let frame = 0;
-  const schedule = (): void => {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      update();
-    });
-  };
 
   const renderImage = (): boolean => {
     const volume = controller.volume;

@@ -1,4 +1,169 @@
-/** The bitmask tools (brush, eraser, threshold brush), in toolbar order. */
-import type { ToolFactory } from "./types";
+/**
+ * The bitmask tools: brush (`f`), eraser (`h`) and threshold brush (`g`). A stroke previews
+ * at once (discs stamped between pointer samples, the rule of kernels/brush.py); strokes pile
+ * up in a pending edit until "Apply label" (Enter) sends them as ONE `paint` message, or
+ * Discard (Escape) drops them. The selected bitmask object is painted (a selected polygon is
+ * edited with the brush: Python converts the result back to a polygon); with none selected a
+ * new object of the active bitmask class is created by the paint. The popup with the size,
+ * range and opacity is js/ui/bitmask.ts; the shared state is js/render/masklayer.ts.
+ */
+import { type Point, uuid4 } from "../labels";
+import { type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
+import type { Tool } from "../state";
+import type { EditorApi, PointerAt, ToolFactory, ToolHandler } from "./types";
 
-export const MASK_TOOLS: ToolFactory[] = [];
+/** Key of each mask tool (taken only when the ontology has a bitmask class). */
+export const MASK_KEYS: Record<string, MaskToolKind> = { f: "brush", h: "eraser", g: "threshold" };
+
+/** Shapes a stroke may edit when that object is selected. */
+const PAINTABLE = new Set(["bitmask", "polygon"]);
+
+/** Where a stroke started now goes: its object, and the class of a new one. */
+export function strokeTarget(
+  api: Pick<EditorApi, "selected" | "object" | "activeClass" | "plane">,
+  pending: { uuid: string; feature: string | null; slice: number } | null,
+  slice: number,
+  tool: MaskToolKind,
+): { uuid: string; feature: string | null } | { error: string } {
+  const sel = api.selected();
+  const obj = sel ? api.object(sel) : undefined;
+  if (obj && PAINTABLE.has(obj.shape) && (obj.plane ?? "axial") === api.plane()) return { uuid: obj.uuid, feature: null };
+  if (pending && pending.feature !== null && pending.slice === slice) return { uuid: pending.uuid, feature: pending.feature };
+  if (tool === "eraser") return { error: "select the mask (or polygon) to erase from" };
+  const c = api.activeClass();
+  if (!c || c.shape !== "bitmask") return { error: "choose a bitmask class first" };
+  return { uuid: uuid4(), feature: c.id };
+}
+
+const ICON_BRUSH = ["M12 4a8 8 0 1 0 0 16a8 8 0 1 0 0-16z", "fill:M12 8a4 4 0 1 0 0 8a4 4 0 1 0 0-8z"];
+const ICON_ERASER = ["M4 16l9-9 7 7-6 6H8z", "M9 11l7 7", "M8 20h12"];
+const ICON_THRESHOLD = ["M12 4a8 8 0 1 0 0 16a8 8 0 1 0 0-16z", "fill:M12 4a8 8 0 0 0 0 16z", "M3 12h2", "M19 12h2"];
+
+export class MaskToolHandler implements ToolHandler {
+  readonly shapes = ["bitmask"] as const;
+  readonly button: ToolHandler["button"];
+  private readonly session: MaskSession;
+
+  constructor(
+    private readonly api: EditorApi,
+    readonly id: Tool & MaskToolKind,
+  ) {
+    this.session = maskSession(api);
+    const names: Record<MaskToolKind, [string, readonly string[], string]> = {
+      brush: ["Brush", ICON_BRUSH, "f"],
+      eraser: ["Eraser", ICON_ERASER, "h"],
+      threshold: ["Threshold brush", ICON_THRESHOLD, "g"],
+    };
+    const [name, icon, key] = names[id];
+    this.button = {
+      icon,
+      title: `${name} (${key}): paint, then Apply label (Enter) or Discard (Esc)${id === "threshold" ? "; paints only the pixels inside the range" : ""}`,
+    };
+  }
+
+  active(): boolean {
+    return this.session.stroking;
+  }
+
+  down(at: PointerAt): void {
+    const s = this.session;
+    const size = s.sync();
+    if (!size) return;
+    const k = this.api.slice();
+    const target = strokeTarget(this.api, s.pending, k, this.id);
+    if ("error" in target) return this.api.refuse(target.error);
+    let values: ((i: number) => number) | undefined;
+    if (this.id === "threshold") {
+      const v = s.values(k);
+      if (!v) return this.api.refuse("this slice has not arrived yet: the threshold brush needs its values");
+      values = v;
+    }
+    const series = s.seriesId();
+    const p = s.pending;
+    if (p && (p.slice !== k || p.uuid !== target.uuid || p.series !== series)) s.apply();
+    if (!s.pending) s.pending = new PendingEdit(target.uuid, target.feature, k, series, size.columns, size.rows);
+    this.api.refuse("");
+    const range = this.id === "threshold" ? s.settings.range : undefined;
+    s.pending.begin(this.id, s.settings.radius, at.p, range, values);
+    s.stroking = true;
+    s.hover = at.p;
+    s.touch();
+  }
+
+  move(at: PointerAt): void {
+    const s = this.session;
+    s.hover = at.p;
+    if (s.stroking && s.pending) s.pending.extend(at.p);
+    s.touch();
+  }
+
+  up(at: PointerAt): void {
+    const s = this.session;
+    if (!s.stroking) return;
+    s.pending?.extend(at.p);
+    s.stroking = false;
+    s.touch();
+  }
+
+  key(e: KeyboardEvent): boolean {
+    return maskKey(this.api, e);
+  }
+
+  /** A stroke in progress ends (the pending edit stays until applied or discarded). */
+  cancel(): void {
+    this.session.stroking = false;
+  }
+
+  draw(ctx: CanvasRenderingContext2D, m: [number, number, number, number, number, number]): void {
+    const h = this.session.hover;
+    if (!h) return;
+    const r = this.session.settings.radius;
+    drawDisc(ctx, m, h, r);
+  }
+
+  cursor(): string {
+    return "crosshair";
+  }
+}
+
+/** The brush outline: a circle of radius r voxels around p, 1 CSS px wide, light and dark. */
+export function drawDisc(ctx: CanvasRenderingContext2D, m: [number, number, number, number, number, number], p: Point, r: number): void {
+  ctx.save();
+  ctx.transform(m[0], m[1], m[2], m[3], m[4], m[5]);
+  ctx.beginPath();
+  ctx.arc(p[0], p[1], r, 0, 2 * Math.PI);
+  ctx.restore();
+  ctx.lineWidth = 2.5;
+  ctx.strokeStyle = "rgba(0,0,0,0.6)";
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = "rgba(255,255,255,0.95)";
+  ctx.stroke();
+}
+
+/** the ontology has a bitmask class */
+export function hasMaskClass(api: Pick<EditorApi, "classes">): boolean {
+  return api.classes().some((c) => c.shape === "bitmask");
+}
+
+/**
+ * Keys of the mask tools: f / h / g choose brush / eraser / threshold brush (only with a
+ * bitmask class: otherwise `f` stays the viewer's fit), Enter applies and Escape discards the
+ * pending edit. Used by the tools and by the bitmask panel (when another tool is chosen).
+ */
+export function maskKey(api: EditorApi, e: KeyboardEvent): boolean {
+  if (e.ctrlKey || e.metaKey || e.altKey) return false;
+  const s = maskSession(api);
+  if (e.key === "Enter" && s.pending) return s.apply();
+  if (e.key === "Escape" && s.pending) return s.discard();
+  const tool = MASK_KEYS[e.key.toLowerCase()];
+  if (!tool || e.shiftKey || !hasMaskClass(api) || api.readOnly()) return false;
+  api.setTool(tool);
+  return true;
+}
+
+export const MASK_TOOLS: ToolFactory[] = [
+  (api) => new MaskToolHandler(api, "brush"),
+  (api) => new MaskToolHandler(api, "eraser"),
+  (api) => new MaskToolHandler(api, "threshold"),
+];

@@ -1,0 +1,144 @@
+import { describe, expect, it } from "vitest";
+import type { Point } from "../labels";
+import { stampStroke } from "../masks";
+import { CLEAR, KEEP, PendingEdit, SET, coverSegment, previewMask, strokeCoverage } from "./masklayer";
+
+const art = (m: Uint8Array, cols: number): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < m.length; i += cols) out.push(Array.from(m.subarray(i, i + cols), (v) => (v ? "#" : ".")).join(""));
+  return out;
+};
+
+// expected masks printed by dicom_annot_widget.kernels.brush.stroke_mask on a (10, 12) slice
+const KERNEL: [Point[], number, string[]][] = [
+  [
+    [
+      [3.3, 4.7],
+      [9.1, 2.2],
+      [9.4, 7.6],
+    ],
+    2.5,
+    ["........###.", "......######", "....########", "..##########", ".###########", ".###########", "..##########", "...##..#####", ".......#####", "........####"],
+  ],
+  [[[5, 5]], 2.0, ["............", "............", "............", ".....#......", "....###.....", "...#####....", "....###.....", ".....#......", "............", "............"]],
+  [
+    [
+      [0.2, 0.4],
+      [0.2, 0.4],
+      [11.7, 9.3],
+    ],
+    1.3,
+    ["##..........", "####........", ".####.......", "..####......", "...####.....", ".....####...", "......####..", ".......####.", "........####", "..........##"],
+  ],
+];
+
+describe("brush coverage", () => {
+  it("is the kernel's (kernels/brush.py stroke_mask) pixel for pixel", () => {
+    for (const [pts, r, want] of KERNEL) expect(art(strokeCoverage(pts, r, 12, 10), 12)).toEqual(want);
+  });
+  it("leaves no gap between far-apart samples", () => {
+    const m = strokeCoverage(
+      [
+        [1, 5],
+        [30, 5],
+      ],
+      1,
+      32,
+      10,
+    );
+    for (let x = 1; x <= 30; x++) expect(m[5 * 32 + x]).toBe(1);
+  });
+  it("clips to the slice", () => {
+    const seen: number[] = [];
+    coverSegment([-2, -2], [-2, -2], 3, 5, 5, (i) => seen.push(i));
+    expect(seen).toEqual([0]); // only (0, 0) is within 3 of (-2, -2)
+  });
+});
+
+describe("pending edit", () => {
+  it("applies strokes in order: brush, then the eraser removes part of it", () => {
+    const p = new PendingEdit("u", "liver", 0, "s0", 12, 10);
+    p.begin("brush", 2, [3, 5]);
+    p.extend([8, 5]);
+    p.begin("eraser", 1, [5, 5]);
+    expect(p.effect[5 * 12 + 5]).toBe(CLEAR);
+    expect(p.effect[5 * 12 + 3]).toBe(SET);
+    expect(p.effect[0]).toBe(KEEP);
+    expect(p.message()).toEqual({
+      type: "paint",
+      uuid: "u",
+      slice: 0,
+      feature: "liver",
+      strokes: [
+        {
+          tool: "brush",
+          radius: 2,
+          points: [
+            [3, 5],
+            [8, 5],
+          ],
+        },
+        { tool: "eraser", radius: 1, points: [[5, 5]] },
+      ],
+    });
+    // the preview over a committed mask: erased pixels go, others stay
+    const committed = new Uint8Array(120).fill(1);
+    const prev = previewMask(committed, p.effect);
+    expect(prev[5 * 12 + 5]).toBe(0);
+    expect(prev[0]).toBe(1);
+  });
+  it("threshold strokes set only the pixels in range, and carry the range", () => {
+    const p = new PendingEdit("u", null, 3, "s0", 12, 10);
+    const values = (i: number): number => (i % 12 < 6 ? 100 : 500); // left half in range
+    p.begin("threshold", 3, [6, 5], [40, 200], values);
+    expect(p.effect[5 * 12 + 4]).toBe(SET);
+    expect(p.effect[5 * 12 + 7]).toBe(KEEP);
+    expect((p.message().strokes as { range: number[] }[])[0]?.range).toEqual([40, 200]);
+    expect(p.message().feature).toBeUndefined();
+  });
+  it("a new object whose strokes add nothing is empty", () => {
+    const p = new PendingEdit("u", "liver", 0, "s0", 12, 10);
+    p.begin("brush", 2, [3, 5]);
+    expect(p.empty()).toBe(false);
+    p.begin("eraser", 4, [3, 5]);
+    expect(p.empty()).toBe(true);
+  });
+  it("refuses a bad radius", () => {
+    const p = new PendingEdit("u", "liver", 0, "s0", 12, 10);
+    expect(() => p.begin("brush", 0, [1, 1])).toThrow(/radius/);
+  });
+});
+
+describe("agreement with js/masks.ts stampStroke", () => {
+  it("the pending edit's coverage equals stampStroke on random strokes (paint, erase, threshold)", () => {
+    let seed = 7;
+    const rnd = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const W = 40;
+    const H = 30;
+    const values = (i: number): number => ((i * 37) % 101) - 20;
+    const within = Uint8Array.from({ length: W * H }, (_, i) => (values(i) >= 10 && values(i) <= 60 ? 1 : 0));
+    for (let trial = 0; trial < 40; trial++) {
+      const strokes: { tool: "brush" | "eraser" | "threshold"; r: number; pts: Point[] }[] = [];
+      for (let j = 0; j < 3; j++) {
+        const pts: Point[] = [];
+        const m = 1 + Math.floor(rnd() * 6);
+        for (let q = 0; q < m; q++) pts.push([Math.round((rnd() * 50 - 5) * 1000) / 1000, Math.round((rnd() * 40 - 5) * 1000) / 1000]);
+        strokes.push({ tool: (["brush", "eraser", "threshold"] as const)[Math.floor(rnd() * 3)]!, r: 0.5 + rnd() * 6, pts });
+      }
+      const p = new PendingEdit("u", null, 0, "s0", W, H);
+      const want = new Uint8Array(W * H).fill(0);
+      for (let i = 0; i < want.length; i += 3) want[i] = 1; // a committed mask
+      for (const st of strokes) {
+        p.begin(st.tool, st.r, st.pts[0]!, st.tool === "threshold" ? [10, 60] : undefined, st.tool === "threshold" ? values : undefined);
+        for (const q of st.pts.slice(1)) p.extend(q);
+        stampStroke(want, W, H, st.pts, st.r, st.tool === "eraser" ? "erase" : "paint", st.tool === "threshold" ? within : undefined);
+      }
+      const base = new Uint8Array(W * H);
+      for (let i = 0; i < base.length; i += 3) base[i] = 1;
+      expect(Array.from(previewMask(base, p.effect))).toEqual(Array.from(want));
+    }
+  });
+});

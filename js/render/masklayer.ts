@@ -1,0 +1,504 @@
+/**
+ * Bitmasks in the page: the brush coverage rule (the same as Python's kernels/brush.py, so the
+ * preview is exactly what the kernel commits), the pending edit (strokes not applied yet), the
+ * cache of the slice masks Python sent (`masks` messages), and the layer that draws them under
+ * the vector overlay. One `MaskSession` per editor, shared by the mask tools (js/tools/bitmask.ts)
+ * and the bitmask popup (js/ui/bitmask.ts) through `maskSession(api)`.
+ *
+ * The pure parts (coverage, bit decoding, message parsing, the pending edit, composition) take
+ * no DOM and are unit-tested in masklayer.test.ts.
+ */
+import { type LabelObject, type Ontology, type Point, classColor } from "../labels";
+import { type MaskLayer, MaskCache, composeMasks, hexToRgb, parseMasksMsg } from "../masks";
+import type { EditorApi, Layer } from "../tools/types";
+import type { Matrix } from "./transform";
+
+/** The brush tools of a `paint` stroke (helpers/MASK_PROTOCOL.md). */
+export type MaskToolKind = "brush" | "eraser" | "threshold";
+
+/** Protocol limits (dicom_annot_widget/widget/protocol.py). */
+export const MAX_RADIUS = 512;
+export const MAX_STROKE_POINTS = 20_000;
+
+/** One stroke as sent in `paint`. */
+export interface StrokeSpec {
+  tool: MaskToolKind;
+  radius: number;
+  points: Point[];
+  range?: [number, number];
+}
+
+// ---- coverage rule ------------------------------------------------------------------------
+
+/**
+ * Visit the pixels of a `columns` x `rows` slice covered by the capsule of segment a -> b and
+ * radius r: `visit(index)` with index = row * columns + column (may visit a pixel once per
+ * call). Same arithmetic, in the same order, as kernels/brush.py with unit spacing:
+ *   d = b - a; L2 = dx*dx + dy*dy; t = L2 == 0 ? 0 : clip(((qx-ax)*dx + (qy-ay)*dy) / L2, 0, 1)
+ *   covered = (qx - (ax + t*dx))^2 + (qy - (ay + t*dy))^2 <= r*r
+ */
+export function coverSegment(a: Point, b: Point, r: number, columns: number, rows: number, visit: (index: number) => void): void {
+  const [ax, ay] = a;
+  const [bx, by] = b;
+  const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - r));
+  const y0 = Math.max(0, Math.floor(Math.min(ay, by) - r));
+  const x1 = Math.min(columns, Math.ceil(Math.max(ax, bx) + r) + 1);
+  const y1 = Math.min(rows, Math.ceil(Math.max(ay, by) + r) + 1);
+  if (x1 <= x0 || y1 <= y0) return;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const l2 = 0 + dx * dx + dy * dy;
+  const r2 = r * r;
+  for (let y = y0; y < y1; y++) {
+    const base = y * columns;
+    for (let x = x0; x < x1; x++) {
+      let ex: number;
+      let ey: number;
+      if (l2 === 0) {
+        ex = x - ax;
+        ey = y - ay;
+      } else {
+        let t = (0 + (x - ax) * dx + (y - ay) * dy) / l2;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        ex = x - (ax + t * dx);
+        ey = y - (ay + t * dy);
+      }
+      if (0 + ex * ex + ey * ey <= r2) visit(base + x);
+    }
+  }
+}
+
+/** Pixels covered by a whole stroke (stamps interpolated between the samples), as 0/1. */
+export function strokeCoverage(points: readonly Point[], r: number, columns: number, rows: number): Uint8Array {
+  const out = new Uint8Array(columns * rows);
+  const set = (i: number): void => {
+    out[i] = 1;
+  };
+  if (points.length === 1) coverSegment(points[0] as Point, points[0] as Point, r, columns, rows, set);
+  for (let i = 1; i < points.length; i++) coverSegment(points[i - 1] as Point, points[i] as Point, r, columns, rows, set);
+  return out;
+}
+
+// ---- the pending edit ---------------------------------------------------------------------
+
+/** What a pending edit does to a pixel: nothing, set it, clear it. */
+export const KEEP = 0;
+export const SET = 1;
+export const CLEAR = 2;
+
+/**
+ * Strokes painted but not applied yet, on one slice of one object (an existing bitmask or
+ * polygon object, or a new bitmask object of `feature`). `effect` holds, per pixel, what the
+ * strokes so far do in order (later strokes override earlier ones), so the preview is
+ * `effect == SET ? 1 : effect == CLEAR ? 0 : committed`.
+ */
+export class PendingEdit {
+  readonly effect: Uint8Array;
+  readonly strokes: StrokeSpec[] = [];
+  /** pixels the strokes set (an edit of a new object that sets none is empty) */
+  private setCount = 0;
+  private valueOf: ((index: number) => number) | null = null;
+
+  constructor(
+    readonly uuid: string,
+    readonly feature: string | null,
+    readonly slice: number,
+    readonly series: string,
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    this.effect = new Uint8Array(columns * rows);
+  }
+
+  /** true when applying it would add nothing to a new object */
+  empty(): boolean {
+    return this.strokes.length === 0 || (this.feature !== null && this.setCount === 0);
+  }
+
+  /** Start a stroke at `p`; `values(index)` gives modality values (threshold only). */
+  begin(tool: MaskToolKind, radius: number, p: Point, range?: [number, number], values?: (index: number) => number): void {
+    if (!(radius > 0 && radius <= MAX_RADIUS)) throw new Error(`brush radius must be in (0, ${MAX_RADIUS}], got ${radius}`);
+    if (tool === "threshold" && (!range || !values)) throw new Error("the threshold brush needs a range and the slice's values");
+    const s: StrokeSpec = { tool, radius, points: [[p[0], p[1]]] };
+    if (tool === "threshold" && range) s.range = [range[0], range[1]];
+    this.strokes.push(s);
+    this.valueOf = values ?? null;
+    this.stamp(s, p, p);
+  }
+
+  /** Extend the current stroke to `p` (stamps interpolated from the previous sample). */
+  extend(p: Point): void {
+    let s = this.strokes[this.strokes.length - 1];
+    if (!s) return;
+    const last = s.points[s.points.length - 1] as Point;
+    if (last[0] === p[0] && last[1] === p[1]) return;
+    if (s.points.length >= MAX_STROKE_POINTS) {
+      // continue in a new stroke from the last sample (same coverage)
+      const next: StrokeSpec = { ...s, points: [[last[0], last[1]]] };
+      this.strokes.push(next);
+      s = next;
+    }
+    s.points.push([p[0], p[1]]);
+    this.stamp(s, last, p);
+  }
+
+  private stamp(s: StrokeSpec, a: Point, b: Point): void {
+    const eff = this.effect;
+    if (s.tool === "eraser") {
+      coverSegment(a, b, s.radius, this.columns, this.rows, (i) => {
+        if (eff[i] === SET) this.setCount -= 1;
+        eff[i] = CLEAR;
+      });
+      return;
+    }
+    const range = s.tool === "threshold" ? s.range : undefined;
+    const values = this.valueOf;
+    coverSegment(a, b, s.radius, this.columns, this.rows, (i) => {
+      if (range && values) {
+        const v = values(i);
+        if (!(v >= range[0] && v <= range[1])) return;
+      }
+      if (eff[i] !== SET) this.setCount += 1;
+      eff[i] = SET;
+    });
+  }
+
+  /** The `paint` message (without series / request). */
+  message(): Record<string, unknown> {
+    const msg: Record<string, unknown> = {
+      type: "paint",
+      uuid: this.uuid,
+      slice: this.slice,
+      strokes: this.strokes.map((s) => ({ ...s, points: s.points.map((q) => [q[0], q[1]]) })),
+    };
+    if (this.feature !== null) msg.feature = this.feature;
+    return msg;
+  }
+}
+
+/** What the mask a pending edit previews: `committed` (0/1 or undefined) with `effect` applied. */
+export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array): Uint8Array {
+  const out = new Uint8Array(effect.length);
+  for (let i = 0; i < effect.length; i++) {
+    const e = effect[i];
+    out[i] = e === SET ? 1 : e === CLEAR ? 0 : committed ? (committed[i] as number) : 0;
+  }
+  return out;
+}
+
+// ---- composition --------------------------------------------------------------------------
+
+/** Paint `mask`'s pixels into RGBA `out` in `rgb` with alpha `a` (0..255), over what is there. */
+export function blendMask(out: Uint8ClampedArray, mask: Uint8Array, rgb: [number, number, number], a: number): void {
+  if (a <= 0) return;
+  const k = a / 255;
+  for (let i = 0, j = 0; i < mask.length; i++, j += 4) {
+    if (!mask[i]) continue;
+    const oa = (out[j + 3] as number) / 255;
+    const na = k + oa * (1 - k);
+    out[j] = (rgb[0] * k + (out[j] as number) * oa * (1 - k)) / na;
+    out[j + 1] = (rgb[1] * k + (out[j + 1] as number) * oa * (1 - k)) / na;
+    out[j + 2] = (rgb[2] * k + (out[j + 2] as number) * oa * (1 - k)) / na;
+    out[j + 3] = na * 255;
+  }
+}
+
+// ---- the session: settings, pending edit, cache, layer ------------------------------------
+
+export interface MaskSettings {
+  /** brush radius, voxels */
+  radius: number;
+  /** threshold range, modality units */
+  range: [number, number];
+  /** tint the pixels of the slice inside the range */
+  thresholdPreview: boolean;
+  /** mask overlay opacity, 0..1 */
+  opacity: number;
+}
+
+export const MASK_TOOL_IDS: readonly MaskToolKind[] = ["brush", "eraser", "threshold"];
+const THRESHOLD_TINT: [number, number, number] = [0, 229, 255];
+
+export class MaskSession {
+  readonly settings: MaskSettings = { radius: 8, range: [40, 200], thresholdPreview: false, opacity: 0.5 };
+  /** the masks Python sent for this series (js/masks.ts) */
+  cache: MaskCache | null = null;
+  private series = "";
+  /** slice -> labels revision its cached masks are complete and current at */
+  private readonly valid = new Map<number, number>();
+  /** bumped when the cache changes */
+  private cacheGen = 0;
+  pending: PendingEdit | null = null;
+  /** applied edits waiting for Python: drawn until their revision arrives */
+  readonly committing = new Map<number, { edit: PendingEdit; revision?: number }>();
+  /** the stroke being drawn (pointer down) */
+  stroking = false;
+  /** voxel under the pointer (brush outline) */
+  hover: Point | null = null;
+  /** bumped when the pending edit / settings change */
+  gen = 0;
+  /** get_masks sent: "slice|revision" */
+  private readonly asked = new Set<string>();
+  private rangeInitFor = "";
+  private composed: { key: string; canvas: HTMLCanvasElement | OffscreenCanvas | null } = { key: "", canvas: null };
+  readonly layer: Layer;
+
+  constructor(readonly api: EditorApi) {
+    this.layer = { draw: (ctx, m, k) => this.draw(ctx, m, k), key: () => this.drawKey() };
+  }
+
+  touch(): void {
+    this.gen += 1;
+    this.api.changed();
+  }
+
+  /** the current tool is a mask tool */
+  maskToolActive(): boolean {
+    return (MASK_TOOL_IDS as readonly string[]).includes(this.api.ui.tool);
+  }
+
+  /** Size of the slices, and a reset of the cache on a new series. */
+  sync(): { columns: number; rows: number } | null {
+    const g = this.api.geometry();
+    const info = this.api.info();
+    if (!g || !info) return null;
+    if (!this.cache || this.series !== info.id || this.cache.width !== g.columns || this.cache.height !== g.rows) {
+      this.cache = new MaskCache(g.columns, g.rows);
+      this.series = info.id;
+      this.valid.clear();
+      this.cacheGen += 1;
+      this.asked.clear();
+      this.pending = null;
+      this.committing.clear();
+      this.gen += 1;
+    }
+    if (this.rangeInitFor !== info.id) {
+      this.rangeInitFor = info.id;
+      this.settings.range = defaultRange(info.units, info.value_range);
+    }
+    return { columns: g.columns, rows: g.rows };
+  }
+
+  /** bitmask objects of the shown plane with a keyframe on slice k */
+  maskObjects(k: number): LabelObject[] {
+    const plane = this.api.plane();
+    return this.api
+      .labels()
+      .objects.filter((o) => o.shape === "bitmask" && (o.plane ?? "axial") === plane && o.keyframes[String(k)] !== undefined);
+  }
+
+  /** Ask Python for slice k's masks when they are missing or older than the labels. */
+  ensure(k: number): void {
+    const size = this.sync();
+    const cache = this.cache;
+    if (!size || !cache) return;
+    const rev = this.api.labels().revision;
+    if ((this.valid.get(k) ?? -1) >= rev) return;
+    if (this.maskObjects(k).length === 0 && cache.uuids(k).length === 0) {
+      this.valid.set(k, rev); // nothing to show there
+      return;
+    }
+    const key = `${this.series}|${k}|${rev}`;
+    if (this.asked.has(key)) return;
+    this.asked.add(key);
+    this.api.send({ type: "get_masks", slice: k });
+  }
+
+  /** A kernel message: `masks` goes into the cache. */
+  onMessage(raw: unknown, buffers: readonly DataView[]): void {
+    if (typeof raw !== "object" || raw === null || (raw as { type?: unknown }).type !== "masks") return;
+    const size = this.sync();
+    const cache = this.cache;
+    if (!size || !cache) return;
+    const msg = parseMasksMsg(raw, buffers, size.columns, size.rows);
+    if (!msg) return this.api.refuse("a masks message from Python was malformed (ignored)");
+    if (msg.series !== this.series) return;
+    const prefix = `${msg.series}|${msg.slice}|`;
+    const complete = msg.items.every((it) => it.full) && [...this.asked].some((a) => a.startsWith(prefix));
+    const held = this.valid.get(msg.slice) ?? -1;
+    if (held > msg.revision) return; // older than what is shown
+    cache.apply(msg, complete);
+    // a patch keeps the slice current only when it follows the revision held
+    if (complete || held >= msg.revision - 1) this.valid.set(msg.slice, msg.revision);
+    else this.valid.delete(msg.slice);
+    if (complete) for (const a of [...this.asked]) if (a.startsWith(prefix)) this.asked.delete(a);
+    this.cacheGen += 1;
+    this.api.changed();
+  }
+
+  /** New labels from Python: drop the committed edits it has taken. */
+  onLabels(): void {
+    const rev = this.api.labels().revision;
+    let changed = false;
+    for (const [req, c] of this.committing) {
+      if (c.revision !== undefined && rev >= c.revision) {
+        this.committing.delete(req);
+        changed = true;
+        if (c.edit.feature !== null && this.api.selected() === null && this.api.object(c.edit.uuid)) this.api.select(c.edit.uuid);
+      }
+    }
+    if (changed) this.touch();
+  }
+
+  /** Send the pending edit as ONE `paint` message. */
+  apply(): boolean {
+    const p = this.pending;
+    if (!p) return false;
+    this.pending = null;
+    this.stroking = false;
+    if (p.empty()) {
+      this.touch();
+      return true;
+    }
+    let request: number | null = null;
+    request = this.api.request(p.message(), (a) => {
+      const c = request === null ? undefined : this.committing.get(request);
+      if (!a.ok) {
+        if (request !== null) this.committing.delete(request);
+        this.api.refuse(a.message);
+      } else if (c) {
+        c.revision = a.revision;
+        this.onLabels();
+      }
+      this.touch();
+    });
+    if (request !== null) this.committing.set(request, { edit: p });
+    this.touch();
+    return true;
+  }
+
+  discard(): boolean {
+    if (!this.pending) return false;
+    this.pending = null;
+    this.stroking = false;
+    this.touch();
+    return true;
+  }
+
+  private drawKey(): string {
+    const k = this.api.slice();
+    const threshold = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
+    const hidden = [...this.api.hidden()].join(",");
+    const vol = this.api.volume();
+    return `${this.cacheGen}|${this.gen}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${vol?.loaded[k] ?? 0}` : ""}|${this.settings.opacity}`;
+  }
+
+  /** the series the cache holds */
+  seriesId(): string {
+    return this.series;
+  }
+
+  /** The RGBA image of slice k's masks (and pending edits, threshold tint). */
+  compose(k: number): ImageData | null {
+    const size = this.sync();
+    const cache = this.cache;
+    if (!size || !cache) return null;
+    const { columns, rows } = size;
+    const n = columns * rows;
+    const onto: Ontology | null = this.api.ontology();
+    const hidden = this.api.hidden();
+    const alpha = Math.round(Math.max(0, Math.min(1, this.settings.opacity)) * 255);
+    const edits = [...this.committing.values()].map((c) => c.edit);
+    if (this.pending) edits.push(this.pending);
+    const onSlice = edits.filter((e) => e.slice === k && e.series === this.series && e.columns === columns && e.rows === rows);
+    const drawn = new Set<string>();
+    const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
+    const shown = new Set([...this.maskObjects(k).map((o) => o.uuid), ...cache.uuids(k).filter((u) => byUuid.get(u)?.shape === "bitmask")]);
+    const layers: MaskLayer[] = [];
+    const erased: Uint8Array[] = [];
+    for (const uuid of shown) {
+      const o = byUuid.get(uuid);
+      if (!o || hidden.has(uuid)) continue;
+      let mask = cache.get(k, uuid);
+      for (const e of onSlice) if (e.uuid === uuid) mask = previewMask(mask, e.effect);
+      drawn.add(uuid);
+      if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)) });
+    }
+    for (const e of onSlice) {
+      if (drawn.has(e.uuid) || hidden.has(e.uuid)) continue;
+      const o = byUuid.get(e.uuid);
+      const set = new Uint8Array(n);
+      const clear = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        if (e.effect[i] === SET) set[i] = 1;
+        else if (e.effect[i] === CLEAR && o?.shape === "polygon") clear[i] = 1;
+      }
+      layers.push({ mask: set, color: hexToRgb(classColor(onto, e.feature ?? o?.feature ?? "")) });
+      erased.push(clear);
+    }
+    const img = new ImageData(columns, rows);
+    const out = img.data;
+    composeMasks(layers, columns, rows, this.settings.opacity, out);
+    // erasing from a polygon (not a mask yet): the part that goes darkens
+    for (const clear of erased) blendMask(out, clear, [0, 0, 0], Math.round(alpha * 0.8));
+    if (this.api.ui.tool === "threshold" && this.settings.thresholdPreview) {
+      const vol = this.api.volume();
+      if (vol && vol.loaded[k] && vol.columns === columns && vol.rows === rows) {
+        const [lo, hi] = this.settings.range;
+        const tint = new Uint8Array(n);
+        const slope = vol.slope[k] as number;
+        const icpt = vol.intercept[k] as number;
+        const data = vol.data;
+        const base = k * vol.sliceLength;
+        const sp = vol.samples;
+        for (let i = 0; i < n; i++) {
+          const v = (data[base + i * sp] as number) * slope + icpt;
+          if (v >= lo && v <= hi) tint[i] = 1;
+        }
+        blendMask(out, tint, THRESHOLD_TINT, 90);
+      }
+    }
+    return img;
+  }
+
+  private draw(ctx: CanvasRenderingContext2D, m: Matrix, k: number): void {
+    const key = this.drawKey();
+    if (key !== this.composed.key) {
+      const img = this.compose(k);
+      this.composed = { key, canvas: null };
+      if (img) {
+        const c = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(img.width, img.height) : document.createElement("canvas");
+        c.width = img.width;
+        c.height = img.height;
+        (c.getContext("2d") as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null)?.putImageData(img, 0, 0);
+        this.composed.canvas = c;
+      }
+    }
+    const c = this.composed.canvas;
+    if (!c) return;
+    ctx.transform(m[0], m[1], m[2], m[3], m[4], m[5]);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(c, 0, 0);
+  }
+
+  /** Modality value of pixel `index` of slice k (null when the slice is not loaded). */
+  values(k: number): ((index: number) => number) | null {
+    const vol = this.api.volume();
+    if (!vol || !vol.loaded[k]) return null;
+    const slope = vol.slope[k] as number;
+    const icpt = vol.intercept[k] as number;
+    const data = vol.data;
+    const base = k * vol.sliceLength;
+    const sp = vol.samples;
+    return (i) => (data[base + i * sp] as number) * slope + icpt;
+  }
+}
+
+/** A first threshold range: soft tissue for HU, the middle half of the values otherwise. */
+export function defaultRange(units: string | undefined, valueRange: [number, number] | undefined): [number, number] {
+  if (units === "HU") return [40, 200];
+  const [a, b] = valueRange ?? [0, 1];
+  return [a + (b - a) / 4, a + ((b - a) * 3) / 4];
+}
+
+const SESSIONS = new WeakMap<EditorApi, MaskSession>();
+
+/** The mask session of one editor (created on first use). */
+export function maskSession(api: EditorApi): MaskSession {
+  let s = SESSIONS.get(api);
+  if (!s) {
+    s = new MaskSession(api);
+    SESSIONS.set(api, s);
+  }
+  return s;
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import type { LabelObject } from "../labels";
+import { defaultSpan, derivedCount, interpolable, interpolateRequest } from "./automation";
+
+const obj = (uuid: string, frames: Record<string, boolean>): LabelObject => ({
+  uuid,
+  object_id: 1,
+  feature: "liver",
+  shape: "polygon",
+  keyframes: Object.fromEntries(Object.entries(frames).map(([k, manual]) => [k, { manual, points: [] }])),
+});
+
+const A = obj("a", { "2": true, "8": true, "5": false });
+const B = obj("b", { "4": true });
+const C = obj("c", { "1": true, "3": true });
+
+describe("automation drawer", () => {
+  it("interpolates only objects with two manual keyframes", () => {
+    expect(interpolable([A, B, C]).map((o) => o.uuid)).toEqual(["a", "c"]);
+    expect(defaultSpan([A, C])).toEqual([1, 8]);
+    expect(defaultSpan([B])).toEqual([4, 4]);
+    expect(derivedCount([A, B, C], ["a"])).toBe(1);
+  });
+  it("builds the interpolate message (1-based inputs, 0-based slices)", () => {
+    const all = interpolateRequest("all", [A, B, C], null, new Set(), "3", "9", 20);
+    expect(all).toEqual({ msg: { type: "interpolate", uuids: null, start: 2, end: 8 }, uuids: ["a", "c"] });
+    const sel = interpolateRequest("selected", [A, B, C], "a", new Set(), "", "", 20);
+    expect(sel).toEqual({ msg: { type: "interpolate", uuids: ["a"], start: null, end: null }, uuids: ["a"] });
+    const list = interpolateRequest("list", [A, B, C], null, new Set(["c", "b"]), "", "", 20);
+    expect("msg" in list && list.msg.uuids).toEqual(["c"]);
+  });
+  it("says why it cannot run", () => {
+    expect(interpolateRequest("selected", [A, B], "b", new Set(), "", "", 20)).toEqual({ error: "object 1 needs at least two manual keyframes" });
+    expect(interpolateRequest("selected", [A], null, new Set(), "", "", 20)).toEqual({ error: "select an object first" });
+    expect(interpolateRequest("all", [B], null, new Set(), "", "", 20)).toHaveProperty("error");
+    expect(interpolateRequest("list", [A], null, new Set(), "", "", 20)).toEqual({ error: "tick at least one object" });
+    expect(interpolateRequest("all", [A], null, new Set(), "0", "", 20)).toEqual({ error: 'start must be a slice number from 1 to 20, got "0"' });
+    expect(interpolateRequest("all", [A], null, new Set(), "9", "3", 20)).toEqual({ error: "start (9) is after end (3)" });
+  });
+});

@@ -1,0 +1,334 @@
+"""Bitmask tools, the bitmask popup and the automated-labeling drawer in Chromium with the
+harness's fake model: strokes preview at once and go out as ONE `paint` message on Apply, the
+preview is exactly the kernel's coverage (kernels/brush.py), `masks` patches fill the page's
+cache, and the drawer sends `interpolate` / `autosegment` requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
+
+from .test_harness_labels import Screen, push_labels
+from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
+
+ROWS, COLUMNS = 48, 64
+ONTOLOGY = {
+    "objects": [
+        {"id": "liver", "name": "Liver", "shape": "polygon", "color": "#e6194b", "hotkey": "1"},
+        {"id": "organ", "name": "Organ", "shape": "bitmask", "color": "#3cb44b", "hotkey": "2"},
+    ]
+}
+NO_MASK_ONTOLOGY = {"objects": [ONTOLOGY["objects"][0]]}
+POLY_UUID = "5b0a3c1e-1111-4222-8333-444455556666"
+MASK_UUID = "6c1b4d2f-1111-4222-8333-444455556666"
+
+
+@pytest.fixture
+def mpage(harness: Any) -> Any:  # noqa: F811
+    """The harness page (see test_harness_viewer)."""
+    return harness
+
+
+def state(objects: list[dict[str, Any]] | None = None, revision: int = 0, onto: Any = None) -> Any:
+    return {
+        "revision": revision,
+        "ontology": onto or ONTOLOGY,
+        "objects": objects or [],
+        "read_only": False,
+    }
+
+
+def polygon(frames: dict[str, bool]) -> dict[str, Any]:
+    pts = [[10.0, 10.0], [40.0, 12.0], [30.0, 36.0]]
+    return {
+        "uuid": POLY_UUID,
+        "object_id": 1,
+        "feature": "liver",
+        "shape": "polygon",
+        "plane": "axial",
+        "keyframes": {k: {"manual": m, "points": pts} for k, m in frames.items()},
+    }
+
+
+def sent(page: Any, wid: int, kind: str) -> list[dict[str, Any]]:
+    return page.evaluate(
+        "([i, t]) => window.widgets[i].calls.sent.filter((m) => m.type === t)", [wid, kind]
+    )
+
+
+def wait_sent(page: Any, wid: int, kind: str, n: int) -> list[dict[str, Any]]:
+    page.wait_for_function(
+        "([i, t, n]) => window.widgets[i].calls.sent.filter((m) => m.type === t).length >= n",
+        arg=[wid, kind, n],
+    )
+    return sent(page, wid, kind)
+
+
+def message(page: Any, wid: int, content: dict[str, Any], buffers: Sequence[bytes] = ()) -> None:
+    page.evaluate(
+        """([i, c, bufs]) => window.widgets[i].model._message(c,
+             bufs.map((b) => new DataView(new Uint8Array(b).buffer)))""",
+        [wid, content, [list(b) for b in buffers]],
+    )
+
+
+REST = (2, ROWS - 2)  # where the pointer rests after a stroke (bottom left)
+
+
+def mask_alpha(root: Any, _s: Screen | None = None) -> np.ndarray:
+    """Alpha of the overlay canvas at every voxel centre (rows x columns), 0 near the resting
+    pointer (its brush outline; the strokes stay away from there). The layout is measured
+    afresh (panels beside the viewport may have changed its size) once the canvas settled."""
+    root.page.wait_for_timeout(150)
+    s = Screen(root)
+    pts = [s.canvas_px(c, r) for r in range(ROWS) for c in range(COLUMNS)]
+    alpha = root.get_by_test_id("daw-labels").evaluate(
+        """(c, pts) => {
+          const dpr = c.width / c.getBoundingClientRect().width;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const at = (x, y) => (Math.round(y * dpr) * c.width + Math.round(x * dpr)) * 4 + 3;
+          return pts.map(([x, y]) => d[at(x, y)]);
+        }""",
+        pts,
+    )
+    out = np.asarray(alpha).reshape(ROWS, COLUMNS)
+    out[ROWS - 12 :, :12] = 0
+    return out
+
+
+def stroke(page: Any, s: Screen, pts: list[tuple[float, float]], steps: int = 3) -> None:
+    page.mouse.move(*s.at(*pts[0]))
+    page.mouse.down()
+    for p in pts[1:]:
+        page.mouse.move(*s.at(*p), steps=steps)
+    page.mouse.up()
+    page.mouse.move(*s.at(*REST))  # the brush outline away from the stroke
+
+
+def expected(strokes: list[dict[str, Any]], image: np.ndarray) -> np.ndarray:
+    """The mask the kernel commits for these strokes on an empty mask (the protocol's rule)."""
+    m = np.zeros((ROWS, COLUMNS), bool)
+    for st in strokes:
+        if st["tool"] == "brush":
+            m |= stroke_mask(st["points"], st["radius"], (ROWS, COLUMNS))
+        elif st["tool"] == "eraser":
+            m &= ~stroke_mask(st["points"], st["radius"], (ROWS, COLUMNS))
+        else:
+            lo, hi = st["range"]
+            m |= threshold_brush(image, st["points"], st["radius"], lo, hi)
+    return m
+
+
+def test_mask_keys_need_a_bitmask_class(mpage: Any) -> None:
+    page = mpage
+    wid, root = mount(
+        page, series(ct_volume()), state={"labels_state": state(onto=NO_MASK_ONTOLOGY)}
+    )
+    root.focus()
+    page.keyboard.press("f")  # the viewer's fit: no brush without a bitmask class
+    expect(root).to_have_attribute("data-tool", "select")
+    expect(root.get_by_test_id("daw-tool-brush")).to_be_hidden()
+    expect(root.get_by_test_id("daw-maskpop")).to_be_hidden()
+    push_labels(page, wid, state(revision=1))
+    for key, tool in (("f", "brush"), ("h", "eraser"), ("g", "threshold")):
+        page.keyboard.press(key)
+        expect(root).to_have_attribute("data-tool", tool)
+        expect(root.get_by_test_id("daw-maskpop")).to_be_visible()
+    expect(root.get_by_test_id("daw-mask-lo")).to_be_visible()  # the range: threshold only
+    page.keyboard.press("f")
+    expect(root.get_by_test_id("daw-mask-lo")).to_be_hidden()
+    root.get_by_test_id("daw-tool-select").click()
+    expect(root.get_by_test_id("daw-maskpop")).to_be_hidden()
+
+
+def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
+    page = mpage
+    vol = ct_volume()
+    wid, root = mount(page, series(vol), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    root.get_by_test_id("daw-mask-size").fill("4")
+    s = Screen(root)
+    # a fast stroke: few pointer events far apart
+    stroke(page, s, [(14, 18), (36, 30), (50, 42)], steps=2)
+    page.keyboard.press("h")
+    root.get_by_test_id("daw-mask-size").fill("3")
+    stroke(page, s, [(26, 16), (26, 34)])
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "2")
+    assert sent(page, wid, "paint") == []  # nothing leaves the page before Apply
+
+    # the preview is the kernel's coverage of the strokes, pixel for pixel (no gaps)
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert paint["series"] == "s0" and paint["slice"] == 6 and paint["feature"] == "organ"
+    assert [(st["tool"], st["radius"]) for st in paint["strokes"]] == [("brush", 4), ("eraser", 3)]
+    want = expected(paint["strokes"], vol[6])
+    assert want.sum() > 200
+    got = mask_alpha(root, s) > 0  # still drawn while Python works (the committing edit)
+    assert np.array_equal(got, want), np.argwhere(got != want)[:10]
+
+    # Python's answer: the patch, the ack, the labels with the new object
+    ys, xs = np.nonzero(want)
+    box = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    bits = np.packbits(want[box[1] : box[3], box[0] : box[2]]).tobytes()
+    item = {"uuid": paint["uuid"], "box": box, "full": False, "area": int(want.sum())}
+    message(
+        page,
+        wid,
+        {"type": "masks", "series": "s0", "slice": 6, "revision": 1, "items": [item]},
+        [bits],
+    )
+    message(page, wid, {"type": "edit_ack", "request": paint["request"], "revision": 1})
+    obj = {
+        "uuid": paint["uuid"],
+        "object_id": 1,
+        "feature": "organ",
+        "shape": "bitmask",
+        "plane": "axial",
+        "keyframes": {"6": {"manual": True, "mask_area": int(want.sum())}},
+    }
+    push_labels(page, wid, state([obj], revision=1))
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")
+    got = mask_alpha(root) > 0  # now from the cache
+    s = Screen(root)  # the side panels may have resized the viewport
+    assert np.array_equal(got, want)
+    assert sent(page, wid, "get_masks") == []  # the patch kept the slice current
+    # the new object is selected: the next stroke adds to it (no feature)
+    stroke(page, s, [(20, 40)])
+    page.get_by_test_id("daw-mask-apply").click()
+    paints = wait_sent(page, wid, "paint", 2)
+    assert paints[1]["uuid"] == paint["uuid"] and "feature" not in paints[1]
+    refused = {"type": "error", "request": paints[1]["request"], "message": "refused"}
+    message(page, wid, refused)
+
+    # a change from Python (new revision): the page asks for the slice again
+    push_labels(page, wid, state([obj], revision=3))
+    (ask,) = wait_sent(page, wid, "get_masks", 1)
+    assert ask == {"type": "get_masks", "series": "s0", "slice": 6}
+    empty = {"uuid": paint["uuid"], "box": None, "full": True, "area": 0}
+    message(
+        page,
+        wid,
+        {"type": "masks", "series": "s0", "slice": 6, "revision": 3, "items": [empty]},
+        [b""],
+    )
+    page.wait_for_timeout(100)
+    assert not (mask_alpha(root, s) > 0).any()
+
+
+def test_threshold_brush_previews_only_the_range_and_escape_discards(mpage: Any) -> None:
+    page = mpage
+    vol = ct_volume()
+    wid, root = mount(page, series(vol), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("g")
+    root.get_by_test_id("daw-mask-size").fill("6")
+    root.get_by_test_id("daw-mask-lo").fill("-200")
+    root.get_by_test_id("daw-mask-lo").press("Tab")
+    root.get_by_test_id("daw-mask-hi").fill("400")
+    root.get_by_test_id("daw-mask-hi").press("Tab")
+    s = Screen(root)
+    stroke(page, s, [(14, 14), (40, 34)])
+    # Escape drops the pending strokes
+    root.focus()
+    page.keyboard.press("Escape")
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")
+    assert not (mask_alpha(root, s) > 0).any()
+    stroke(page, s, [(14, 14), (40, 34)])
+    root.focus()
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    (st,) = paint["strokes"]
+    assert st["tool"] == "threshold" and st["range"] == [-200, 400] and st["radius"] == 6
+    want = expected(paint["strokes"], vol[6])
+    disc = stroke_mask(st["points"], 6, (ROWS, COLUMNS))
+    assert 0 < want.sum() < disc.sum()  # the range leaves some covered pixels out
+    assert np.array_equal(mask_alpha(root, s) > 0, want)
+
+    # the threshold preview tints the slice's pixels inside the range
+    message(page, wid, {"type": "error", "request": paint["request"], "message": "no"})
+    page.wait_for_timeout(50)
+    root.get_by_test_id("daw-mask-preview").check()
+    inside = (vol[6] >= -200) & (vol[6] <= 400)
+    tint = mask_alpha(root, s) > 0
+    inside[ROWS - 12 :, :12] = False  # under the resting brush outline
+    assert np.array_equal(tint, inside)
+
+
+def test_brush_on_a_selected_polygon_targets_it(mpage: Any) -> None:
+    page = mpage
+    wid, root = mount(
+        page, series(ct_volume()), state={"labels_state": state([polygon({"6": True})])}
+    )
+    s = Screen(root)
+    root.get_by_test_id("daw-tool-select").click()
+    page.mouse.click(*s.at(28, 20))
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", POLY_UUID)
+    root.focus()
+    page.keyboard.press("f")
+    expect(root).to_have_attribute("data-tool", "brush")
+    stroke(page, s, [(12, 14), (20, 14)])
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "1")
+    page.keyboard.press("h")
+    stroke(page, s, [(25, 25)])
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert paint["uuid"] == POLY_UUID and "feature" not in paint
+    assert [st["tool"] for st in paint["strokes"]] == ["brush", "eraser"]
+
+
+def test_automation_drawer_sends_interpolate_and_autosegment(mpage: Any) -> None:
+    page = mpage
+    wid, root = mount(
+        page,
+        series(ct_volume()),
+        state={"labels_state": state([polygon({"2": True, "8": True, "5": False})])},
+    )
+    drawer = root.get_by_test_id("daw-automation")
+    root.get_by_test_id("daw-automation-toggle").click()
+    expect(root.get_by_test_id("daw-auto-start")).to_have_value("3")  # 1-based slice numbers
+    expect(root.get_by_test_id("daw-auto-end")).to_have_value("9")
+    expect(root.get_by_test_id("daw-auto-segment")).to_be_disabled()
+    root.get_by_test_id("daw-auto-end").fill("7")
+    root.get_by_test_id("daw-auto-run").click()
+    (req,) = wait_sent(page, wid, "interpolate", 1)
+    assert req == {
+        "type": "interpolate",
+        "series": "s0",
+        "request": req["request"],
+        "uuids": None,
+        "start": 2,
+        "end": 6,
+    }
+    expect(root.get_by_test_id("daw-auto-status")).to_have_text("Interpolating…")
+    message(
+        page, wid, {"type": "error", "request": req["request"], "message": "needs two keyframes"}
+    )
+    expect(root.get_by_test_id("daw-auto-status")).to_have_text("needs two keyframes")
+
+    # the checklist
+    root.get_by_test_id("daw-auto-which").select_option("list")
+    root.get_by_test_id(f"daw-auto-obj-{POLY_UUID}").check()
+    root.get_by_test_id("daw-auto-run").click()
+    reqs = wait_sent(page, wid, "interpolate", 2)
+    assert reqs[1]["uuids"] == [POLY_UUID] and reqs[1]["start"] == 2 and reqs[1]["end"] == 8
+    message(page, wid, {"type": "edit_ack", "request": reqs[1]["request"], "revision": 1})
+    frames = {str(k): k in (2, 8) for k in range(2, 9)}
+    push_labels(page, wid, state([polygon(frames)], revision=1))
+    expect(root.get_by_test_id("daw-auto-status")).to_contain_text("5 interpolated keyframes")
+
+    # auto-segment: the selected polygon on this slice
+    s = Screen(root)
+    root.get_by_test_id("daw-tool-select").click()
+    page.mouse.click(*s.at(28, 20))
+    expect(root.get_by_test_id("daw-auto-segment")).to_be_enabled()
+    root.get_by_test_id("daw-auto-segment").click()
+    (seg,) = wait_sent(page, wid, "autosegment", 1)
+    assert seg["uuid"] == POLY_UUID and seg["slice"] == 6
+    expect(drawer).to_be_visible()

@@ -1,0 +1,142 @@
+"""Issue #5 acceptance in a real JupyterLab on the shared CT (ct_abdomen): the threshold brush
+over the liver with [40, 200] HU commits exactly the stamped discs intersected with the range
+(computed in Python from the points the page sent), Python's `w.threshold_brush` with the same
+stroke gives the identical mask, and a polygon track on two slices is interpolated from the
+"Automated labeling" drawer, its derived keyframes drawn while scrolling."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import SHARED_DATA, kernel_eventually, notebook, open_notebook, run_probe
+from .test_harness_labels import Screen
+
+CT = SHARED_DATA / "ct_abdomen"
+SIZE = 512
+
+
+def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> None:
+    if not (CT / "dicom").is_dir():
+        pytest.skip("../shared/data/ct_abdomen is missing")
+    nb = notebook(
+        "import json, uuid\n"
+        "import numpy as np\n"
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "from dicom_annot_widget.kernels.brush import threshold_brush\n"
+        "onto = (Ontology.builder().object('Liver', shape='bitmask', hotkey=1)\n"
+        "        .object('Outline', shape='polygon', hotkey=2).build())\n"
+        f"w = DicomAnnotator({str(CT / 'dicom')!r}, ontology=onto)\n"
+        "from_page = []\n"
+        "w.on_msg(lambda _w, content, _b: from_page.append(content))\n"
+        "w"
+    )
+    open_notebook(page, lab_each, "masks.ipynb", nb, workspace="masks")
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+
+    # where the liver is on the slice shown: ground truth label 5, matched by patient z
+    centre = json.loads(
+        run_probe(
+            page,
+            "from scipy import ndimage\n"
+            f"gt = np.load({str(CT / 'segmentation.npz')!r})\n"
+            "k = w.slice\n"
+            "z = (w.series.affine @ [0, 0, k, 1])[2]\n"
+            "j = int(np.argmin(np.abs(gt['image_position_patient_z'] - z)))\n"
+            "liver = gt['labels'][j] == 5\n"
+            "d = ndimage.distance_transform_edt(liver)\n"
+            "y, x = np.unravel_index(np.argmax(d), d.shape)\n"
+            "print(json.dumps([k, int(x), int(y), float(d.max())]))",
+        )
+    )
+    k, cx, cy, depth = centre
+    assert depth > 20, centre
+
+    # the threshold brush with [40, 200] HU across the liver
+    root.focus()
+    page.keyboard.press("g")
+    expect(root).to_have_attribute("data-tool", "threshold")
+    root.get_by_test_id("daw-mask-size").fill("12")
+    for testid, value in (("daw-mask-lo", "40"), ("daw-mask-hi", "200")):
+        root.get_by_test_id(testid).fill(value)
+        root.get_by_test_id(testid).press("Tab")
+    s = Screen(root, columns=SIZE, rows=SIZE)
+    page.mouse.move(*s.at(cx - 15, cy - 5))
+    page.mouse.down()
+    page.mouse.move(*s.at(cx + 5, cy + 8), steps=3)
+    page.mouse.move(*s.at(cx + 18, cy - 4), steps=2)
+    page.mouse.up()
+    root.focus()
+    page.keyboard.press("Enter")
+
+    check = (
+        "p = [m for m in from_page if m.get('type') == 'paint'][-1]\n"
+        "u, kk = p['uuid'], p['slice']\n"
+        "got = w.labels.get_mask(u)\n"
+        "img = w.series.get_slice(kk)\n"
+        "want = np.zeros(img.shape, bool)\n"
+        "for st in p['strokes']:\n"
+        "    want |= threshold_brush(img, st['points'], st['radius'], *st['range'])\n"
+        "others = int(got.sum() - got[kk].sum())\n"
+        "print(json.dumps([bool(np.array_equal(got[kk], want)), others, int(want.sum()),\n"
+        "    [st['tool'] for st in p['strokes']], p['strokes'][0]['range'], kk]))"
+    )
+    out = kernel_eventually(page, "print(len(list(w.labels)))", "1")
+    assert out == "1", out
+    same, others, area, tools, rng, kk = json.loads(run_probe(page, check))
+    assert tools == ["threshold"] and rng == [40, 200] and kk == k
+    assert same and others == 0 and area > 200, (same, others, area)
+
+    # Python's threshold brush with the same stroke: the identical mask
+    same_py = run_probe(
+        page,
+        "st = p['strokes'][0]\n"
+        "u2 = str(uuid.uuid4())\n"
+        "w.threshold_brush(u2, kk, st['points'], st['radius'], st['range'], feature='liver')\n"
+        "print(bool(np.array_equal(w.labels.get_mask(u2), got)))",
+    ).strip()
+    assert same_py == "True"
+    # the page shows the committed mask (from the kernel's patch) at the stroke's centre
+    labels = page.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-revision", "2", timeout=30_000)
+
+    # a polygon track on two slices, interpolated from the drawer
+    run_probe(
+        page,
+        "a, b = max(kk - 3, 0), min(kk + 3, w.series.shape[0] - 1)\n"
+        "pu = w.labels.add_polygon('outline', a, [[200, 200], [300, 210], [260, 320]])\n"
+        "w.labels.set_keyframe(pu, b, [[220, 190], [330, 230], [250, 340]])\n"
+        "print(a, b)",
+    )
+    expect(labels).to_have_attribute("data-revision", "4", timeout=30_000)
+    a, b = k - 3, k + 3
+    page.get_by_test_id("daw-automation-toggle").click()
+    expect(page.get_by_test_id("daw-auto-start")).to_have_value(str(a + 1))
+    expect(page.get_by_test_id("daw-auto-end")).to_have_value(str(b + 1))
+    page.get_by_test_id("daw-auto-run").click()
+    expect(page.get_by_test_id("daw-auto-status")).to_contain_text(
+        "5 interpolated keyframes", timeout=30_000
+    )
+    frames = run_probe(
+        page,
+        "d = json.loads(w.labels.to_json())\n"
+        "o = [o for o in d['objects'] if o['uuid'] == pu][0]\n"
+        "print(json.dumps({k: v['manual'] for k, v in sorted(o['keyframes'].items(),"
+        " key=lambda kv: int(kv[0]))}))",
+    )
+    manual = json.loads(frames)
+    assert manual == {str(i): i in (a, b) for i in range(a, b + 1)}, manual
+
+    # scroll through the derived keyframes: each slice shows the outline (drawn dashed)
+    run_probe(page, f"w.slice = {a}; print(w.slice)")
+    expect(labels).to_have_attribute("data-slice", str(a), timeout=30_000)
+    root.focus()
+    for i in range(a + 1, b + 1):
+        page.keyboard.press("ArrowRight")
+        expect(labels).to_have_attribute("data-slice", str(i))
+        # slice k also has the two masks: 3 objects there
+        expect(labels).to_have_attribute("data-count", "3" if i == k else "1")
