@@ -5,6 +5,8 @@
  */
 import { type Point, classColor, hitTest, round3 } from "../labels";
 import type { Draft } from "../render/overlay";
+import type { Matrix } from "../render/transform";
+import { Editing } from "./editing";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 
 export type BoxResult = { box: [number, number, number, number] } | { error: string };
@@ -54,30 +56,46 @@ export function boxFrom(a: Point, b: Point): BoxResult {
 /** Screen distance (CSS px) under which a press-release is a click, not a box. */
 const CLICK_PX = 3;
 
-/** The box tool in the editor: drag to draw; a click selects instead. */
+/**
+ * The box tool in the editor: drag to draw; a click selects instead; the selected box's
+ * corner and side handles resize it (the select tool also moves it).
+ */
 export class BoxHandler implements ToolHandler {
   readonly id = "box" as const;
   readonly shapes = ["bounding_box"] as const;
-  readonly button = { icon: "box" as const, title: "Bounding box: drag to draw" };
+  readonly button = { icon: "box" as const, title: "Bounding box: drag to draw; drag the selected box's corners or sides to resize it" };
   private readonly tool = new BoxTool();
+  private readonly editing: Editing;
   private from: [number, number] | null = null;
 
-  constructor(private readonly api: EditorApi) {}
+  constructor(private readonly api: EditorApi) {
+    this.editing = new Editing(api);
+  }
 
   active(): boolean {
-    return this.tool.active;
+    return this.tool.active || this.editing.drag !== null;
+  }
+  /** The selected box's corner or side under the pointer. */
+  private resizeHandle(at: PointerAt): boolean {
+    const item = this.editing.selectedItem();
+    if (!item?.keyframe.box) return false;
+    const h = this.editing.hit(at, item);
+    return h?.kind === "corner" || h?.kind === "side";
   }
   down(at: PointerAt): void {
+    if (this.resizeHandle(at) && this.editing.begin(at)) return;
     this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
     this.tool.down(at.p);
     this.from = [at.e.clientX, at.e.clientY];
   }
   move(at: PointerAt): void {
+    if (this.editing.move(at)) return;
     if (!this.tool.active) return;
     this.tool.move(at.p);
     this.api.changed();
   }
   up(at: PointerAt): void {
+    if (this.editing.end(at)) return;
     if (!this.tool.active || !this.from) return;
     const click = Math.hypot(at.e.clientX - this.from[0], at.e.clientY - this.from[1]) < CLICK_PX;
     this.from = null;
@@ -92,7 +110,11 @@ export class BoxHandler implements ToolHandler {
   }
   cancel(): void {
     this.tool.cancel();
+    this.editing.cancel();
     this.from = null;
+  }
+  draw(ctx: CanvasRenderingContext2D, m: Matrix): void {
+    if (this.editing.selectedItem()?.keyframe.box) this.editing.draw(ctx, m);
   }
   draft(): Draft | null {
     if (!this.tool.start || !this.tool.end) return null;

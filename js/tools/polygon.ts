@@ -1,11 +1,15 @@
 /**
  * Polygon tool: each click places a vertex; a double-click, or a click on the first vertex,
- * closes it; Escape cancels; Backspace removes the last vertex. Points are voxel
- * (column, row), clamped by the caller; `tol` is the click tolerance in voxels.
+ * closes it; Escape cancels; Backspace removes the last vertex. With free-hand on (`d`),
+ * press-drag draws the outline and the release closes it (simplified with the view's
+ * tolerance, js/tools/freehand.ts). Points are voxel (column, row), clamped by the caller;
+ * `tol` is the click tolerance in voxels.
  */
 import { type Point, classColor, polygonArea, round3 } from "../labels";
 import type { Draft } from "../render/overlay";
-import { pickAt } from "./box";
+import type { Matrix } from "../render/transform";
+import { type FreehandSettings, Stroke, freehandKey, freehandSettings, simplifyOnScreen } from "./freehand";
+import { strokeScreen } from "./polyline";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 
 export type PolygonResult = { points: Point[] } | { error: string };
@@ -78,31 +82,61 @@ export class PolygonHandler implements ToolHandler {
   readonly shapes = ["polygon"] as const;
   readonly button = {
     icon: "polygon" as const,
-    title: "Polygon: click vertices; double-click, Enter or a click on the first vertex closes; Backspace removes the last vertex; Esc cancels",
+    title:
+      "Polygon: click vertices; double-click, Enter or a click on the first vertex closes; d: free-hand (drag, release closes); Backspace removes the last vertex; Esc cancels",
   };
   readonly tool = new PolygonTool();
+  readonly stroke = new Stroke();
+  protected readonly freehand: FreehandSettings;
 
-  constructor(protected readonly api: EditorApi) {}
+  constructor(protected readonly api: EditorApi) {
+    this.freehand = freehandSettings(api);
+  }
 
   active(): boolean {
-    return this.tool.active;
+    return this.tool.active || this.stroke.active;
   }
   down(at: PointerAt): void {
+    if (this.freehand.on) {
+      this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+      this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
+      return;
+    }
     this.finish(this.tool.click(at.p, this.api.pxToVoxels(6)));
     this.tool.move(at.p);
   }
   move(at: PointerAt): void {
+    if (this.stroke.active) {
+      this.stroke.add([round3(at.p[0]), round3(at.p[1])], this.api.pxToVoxels(1));
+      this.api.changed();
+      return;
+    }
     if (!this.tool.active) return;
     this.tool.move(at.p);
     this.api.changed();
   }
-  up(_at: PointerAt): void {}
+  up(at: PointerAt): void {
+    if (!this.stroke.active) return;
+    this.stroke.add([round3(at.p[0]), round3(at.p[1])], this.api.pxToVoxels(1));
+    const raw = this.stroke.finish();
+    this.api.changed();
+    if (at.e.type === "pointercancel" || raw.length < 2) return; // a click draws nothing
+    const m = this.api.voxelToScreen();
+    const pts = m ? simplifyOnScreen(raw, m, this.freehand.tolerance) : raw;
+    const before = this.tool.points;
+    this.tool.cancel();
+    this.finish(polygonFrom([...before, ...pts]));
+  }
   dblclick(_at: PointerAt): boolean {
     if (!this.tool.active) return false;
     this.finish(this.tool.finish());
     return true;
   }
   key(e: KeyboardEvent): boolean {
+    if (freehandKey(this.freehand, e)) {
+      this.api.changed();
+      return true;
+    }
     if (!this.tool.active) return false;
     const mod = e.ctrlKey || e.metaKey;
     if ((e.key === "Backspace" || e.key === "Delete") && !mod) {
@@ -123,6 +157,15 @@ export class PolygonHandler implements ToolHandler {
   }
   cancel(): void {
     this.tool.cancel();
+    this.stroke.cancel();
+  }
+  draw(ctx: CanvasRenderingContext2D, m: Matrix): void {
+    if (!this.stroke.active) return;
+    const c = this.api.activeClass();
+    ctx.strokeStyle = c ? classColor(this.api.ontology(), c.id) : "#fff";
+    ctx.lineWidth = 1.5;
+    ctx.lineJoin = "round";
+    strokeScreen(ctx, m, [...this.tool.points, ...this.stroke.points]);
   }
   draft(): Draft | null {
     if (!this.tool.active) return null;
