@@ -1,4 +1,503 @@
-/** Panels of the label editor: instances. */
-import type { PanelFactory } from "../tools/types";
+/**
+ * The instances panel: every object of the current plane with its class, object id, a bar of
+ * the slices where it has keyframes (manual / interpolated), visibility, jump-to-slice,
+ * "continue" (instantiate existing: the next shape drawn becomes its keyframe here) and
+ * delete. Selection goes both ways: picking an object on the canvas highlights its row (scrolled
+ * into view), clicking a row selects the object and shows a slice where it is drawn.
+ *
+ * Hotkeys q, w, e, r, t, y, u, o, p continue the first instances of the active class (i is the
+ * overlay toggle, and letters that answer classifications are left to them). The list is
+ * virtual (only the rows in view are in the DOM) and rebuilt only when a new labels_state
+ * arrives (or the class, plane or read-only state changes); selection, visibility and the
+ * current slice only refresh the rendered rows, so hundreds of objects cost little per frame.
+ * Copy / paste between slices (js/ui/clipboard.ts) is registered with this panel.
+ */
+import "./instances.css";
+import { type Classification, type LabelObject, type LabelsState, type Ontology, classColor } from "../labels";
+import type { EditorApi, Panel, PanelFactory } from "../tools/types";
+import { ClipboardPanel } from "./clipboard";
+import { button, el, icon, setPressed } from "./dom";
 
-export const INSTANCE_PANELS: PanelFactory[] = [];
+/** Keys that continue the n-th instance of the active class ("i" toggles the overlay). */
+export const INSTANCE_KEYS: readonly string[] = ["q", "w", "e", "r", "t", "y", "u", "o", "p"];
+
+/** Slices where an object has keyframes: manual ones, interpolated ones, and its extent. */
+export interface Track {
+  manual: number[];
+  interpolated: number[];
+  /** first and last keyframe slice, or null without keyframes */
+  extent: [number, number] | null;
+}
+
+/** Keyframe slices of an object, sorted. Keys that are not whole numbers are ignored. */
+export function trackOf(object: LabelObject): Track {
+  const manual: number[] = [];
+  const interpolated: number[] = [];
+  for (const [key, kf] of Object.entries(object.keyframes)) {
+    const k = Number(key);
+    if (!Number.isInteger(k) || typeof kf !== "object" || kf === null) continue;
+    (kf.manual === false ? interpolated : manual).push(k);
+  }
+  manual.sort((a, b) => a - b);
+  interpolated.sort((a, b) => a - b);
+  const all = [...manual, ...interpolated];
+  const extent: [number, number] | null = all.length ? [Math.min(...all), Math.max(...all)] : null;
+  return { manual, interpolated, extent };
+}
+
+/** The keyframe slice of `object` nearest to slice `k` (the lower one on a tie), or null. */
+export function nearestKeyframe(object: LabelObject, k: number): number | null {
+  let best: number | null = null;
+  for (const key of Object.keys(object.keyframes)) {
+    const s = Number(key);
+    if (!Number.isInteger(s)) continue;
+    if (best === null || Math.abs(s - k) < Math.abs(best - k) || (Math.abs(s - k) === Math.abs(best - k) && s < best)) best = s;
+  }
+  return best;
+}
+
+/** Objects of `plane` in object_id order (as the panel lists them). */
+export function listObjects(objects: readonly LabelObject[], plane: string): LabelObject[] {
+  return objects.filter((o) => (o.plane ?? "axial") === plane).sort((a, b) => a.object_id - b.object_id);
+}
+
+/** Hotkeys (lower case) the ontology gives classification options, nested ones included. */
+export function reservedKeys(ontology: Ontology | null): Set<string> {
+  const out = new Set<string>();
+  const walk = (list: readonly Classification[] | undefined): void => {
+    for (const c of list ?? []) {
+      for (const o of c.options ?? []) {
+        if (typeof o.hotkey === "string" && o.hotkey) out.add(o.hotkey.toLowerCase());
+        walk(o.classifications);
+      }
+    }
+  };
+  for (const c of ontology?.objects ?? []) walk(c.classifications);
+  walk(ontology?.classifications);
+  return out;
+}
+
+/**
+ * Hotkey letters of the listed objects: the first instances of the active class get q, w, e
+ * ... in list order (of all objects when no class is active), skipping letters that answer
+ * classifications (`reserved`). Returns uuid -> key.
+ */
+export function instanceHotkeys(
+  listed: readonly LabelObject[],
+  activeClass: string | null,
+  reserved: ReadonlySet<string> = new Set(),
+): Map<string, string> {
+  const letters = INSTANCE_KEYS.filter((k) => !reserved.has(k));
+  const out = new Map<string, string>();
+  for (const o of listed) {
+    if (out.size >= letters.length) break;
+    if (activeClass !== null && o.feature !== activeClass) continue;
+    out.set(o.uuid, letters[out.size] as string);
+  }
+  return out;
+}
+
+/** Whether an object is a model prediction not yet accepted (Python: `LabelObject.pending`). */
+export function isPending(o: LabelObject): boolean {
+  return o.review === "pending";
+}
+
+/** Things a 2D context needs to draw a track bar (a subset, so tests can record calls). */
+export type BarContext = Pick<CanvasRenderingContext2D, "fillRect" | "clearRect" | "fillStyle" | "globalAlpha">;
+
+/**
+ * Draw a track bar of `width` x `height` px for `n` slices: the extent as a faint band,
+ * interpolated keyframes as half-height ticks, manual keyframes as full-height ticks.
+ */
+export function drawTrack(ctx: BarContext, track: Track, n: number, width: number, height: number, color: string): void {
+  ctx.clearRect(0, 0, width, height);
+  if (n <= 0) return;
+  const w = width / n;
+  const x = (k: number): number => Math.max(0, Math.min(width - 1, Math.floor(k * w)));
+  const tick = Math.max(1, Math.ceil(w));
+  ctx.fillStyle = color;
+  if (track.extent) {
+    ctx.globalAlpha = 0.2;
+    const x0 = x(track.extent[0]);
+    ctx.fillRect(x0, 0, Math.max(tick, x(track.extent[1]) + tick - x0), height);
+  }
+  ctx.globalAlpha = 0.55;
+  const h2 = Math.ceil(height / 2);
+  for (const k of track.interpolated) ctx.fillRect(x(k), height - h2, tick, h2);
+  ctx.globalAlpha = 1;
+  for (const k of track.manual) ctx.fillRect(x(k), 0, tick, height);
+}
+
+/** Short "model 0.87" text of a prediction (or its source alone). */
+export function predictionTag(o: LabelObject): string {
+  const src = o.source ?? "";
+  return typeof o.confidence === "number" ? `${src} ${o.confidence.toFixed(2)}` : src;
+}
+
+const ICON_EYE = ["M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12z", "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6z"];
+const ICON_EYE_OFF = ["M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12z", "M4 4l16 16"];
+const ICON_JUMP = ["M4 12h12", "M12 7l5 5-5 5", "M20 5v14"];
+const ICON_CONTINUE = ["M5 5h9v9H5z", "M10 19h9v-9", "M17 3v4", "M15 5h4"];
+
+const BAR_W = 200;
+const BAR_H = 8;
+/** Height of a row (CSS px, fixed: the list only renders the rows in view). */
+export const ROW_H = 40;
+/** Most the list grows to before it scrolls (CSS px). */
+const LIST_MAX = 320;
+/** Rows rendered above and below the visible ones. */
+const OVERSCAN = 6;
+
+/** Indices [first, last) of the rows to render for a scroll position (with overscan). */
+export function rowWindow(scrollTop: number, height: number, count: number, rowH = ROW_H, overscan = OVERSCAN): [number, number] {
+  const first = Math.max(0, Math.floor(scrollTop / rowH) - overscan);
+  const last = Math.min(count, Math.ceil((scrollTop + Math.max(height, rowH)) / rowH) + overscan);
+  return [first, Math.max(first, last)];
+}
+
+/** The scrollTop that brings row `index` into view (unchanged when it is visible). */
+export function scrollFor(index: number, scrollTop: number, height: number, rowH = ROW_H): number {
+  const top = index * rowH;
+  if (top < scrollTop) return top;
+  if (top + rowH > scrollTop + height) return Math.max(0, top + rowH - height);
+  return scrollTop;
+}
+
+/** What a rendered row shows (set when it is made, refreshed when the state changes). */
+interface RowParts {
+  row: HTMLElement;
+  hide: HTMLButtonElement;
+  hiddenShown: boolean;
+}
+
+/**
+ * The list is virtual: a spacer as tall as all rows, and only the rows in view (plus a few)
+ * in the DOM, so a labels_state with hundreds of objects costs a few dozen elements, and
+ * selection / slice / visibility changes touch only those.
+ */
+class InstancesPanel implements Panel {
+  private readonly section: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly statusText: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly badge: HTMLElement;
+  private readonly template: HTMLElement;
+  /** rendered rows by uuid */
+  private readonly rows = new Map<string, RowParts>();
+  private listed: LabelObject[] = [];
+  private index = new Map<string, number>();
+  private hotkeys = new Map<string, string>();
+  private onto: Ontology | null = null;
+  private names = new Map<string, string>();
+  private ro = false;
+  private n = 0;
+  private listHeight = 0;
+  private builtState: LabelsState | null = null;
+  private builtKey = "";
+  private stateKey = "";
+  private shownSelected: string | null = null;
+  private shownContinuing: string | null | undefined = undefined;
+
+  constructor(private readonly api: EditorApi) {
+    const on = { signal: api.signal };
+    this.section = el("section", "daw-panel daw-instances", api.side);
+    this.section.dataset.testid = "daw-instances";
+    this.section.hidden = true;
+    const head = el("div", "daw-panel-head", this.section);
+    this.title = el("span", "daw-panel-title", head, "Objects");
+    this.status = el("div", "daw-inst-status", this.section);
+    this.status.dataset.testid = "daw-inst-continuing";
+    this.status.hidden = true;
+    this.statusText = el("span", "daw-inst-status-text", this.status);
+    const stop = button(this.status, { icon: "close", title: "Stop continuing (Escape)", testid: "daw-inst-continue-cancel" });
+    stop.addEventListener("click", () => this.api.continueTrack(null), on);
+    this.list = el("div", "daw-inst-list", this.section);
+    this.list.dataset.testid = "daw-inst-list";
+    this.list.setAttribute("role", "listbox");
+    this.list.setAttribute("aria-label", "Objects");
+    this.spacer = el("div", "daw-inst-spacer", this.list);
+    this.empty = el("div", "daw-inst-empty", this.section, "No objects yet: draw one, or add it from Python.");
+    // the toolbar also says when the next shape continues an object
+    this.badge = el("span", "daw-continue-badge", api.toolGroup);
+    this.badge.dataset.testid = "daw-continue-badge";
+    this.badge.hidden = true;
+    this.template = this.makeTemplate();
+    this.list.addEventListener("click", (e) => this.onClick(e), on);
+    this.list.addEventListener("scroll", () => this.renderWindow(), { ...on, passive: true });
+  }
+
+  private makeTemplate(): HTMLElement {
+    const row = el("div", "daw-inst-row");
+    row.setAttribute("role", "option");
+    row.dataset.testid = "daw-inst-row";
+    const top = el("div", "daw-inst-top", row);
+    el("span", "daw-inst-key", top);
+    el("span", "daw-swatch", top);
+    el("span", "daw-inst-id", top);
+    el("span", "daw-inst-name", top);
+    el("span", "daw-inst-tag", top);
+    const actions = el("span", "daw-inst-actions", top);
+    const mk = (action: string, title: string, paths: readonly string[]): void => {
+      const b = el("button", "daw-btn daw-inst-btn", actions);
+      b.type = "button";
+      b.title = title;
+      b.setAttribute("aria-label", title);
+      b.dataset.action = action;
+      b.append(icon(paths));
+    };
+    mk("hide", "Hide this object", ICON_EYE);
+    actions.firstElementChild?.setAttribute("aria-pressed", "false");
+    mk("jump", "Go to its nearest keyframe", ICON_JUMP);
+    mk("continue", "Continue this object on the current slice: the next shape drawn becomes its keyframe", ICON_CONTINUE);
+    mk("delete", "Delete this object (all slices)", ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"]);
+    const bar = el("div", "daw-inst-bar", row);
+    const canvas = el("canvas", "daw-inst-track", bar);
+    canvas.width = BAR_W;
+    canvas.height = BAR_H;
+    bar.title = "Click: go to the keyframe nearest to that slice";
+    el("span", "daw-inst-cur", bar);
+    return row;
+  }
+
+  private onClick(e: MouseEvent): void {
+    const target = e.target as Element;
+    const row = target.closest?.<HTMLElement>(".daw-inst-row");
+    const uuid = row?.dataset.uuid;
+    if (!row || !uuid) return;
+    const object = this.api.object(uuid);
+    if (!object) return;
+    const action = target.closest?.<HTMLButtonElement>("button[data-action]");
+    if (action) {
+      if (action.disabled) return;
+      const what = action.dataset.action;
+      if (what === "hide") this.api.setHidden(uuid, !this.api.hidden().has(uuid));
+      else if (what === "jump") this.show(object, true);
+      else if (what === "continue") this.startContinue(object);
+      else if (what === "delete") this.api.deleteObject(uuid);
+      return;
+    }
+    const bar = target.closest?.<HTMLElement>(".daw-inst-bar");
+    if (bar && this.n > 0) {
+      // a click on the track bar: the keyframe nearest to the slice under the pointer
+      const r = bar.getBoundingClientRect();
+      const k = Math.floor(((e.clientX - r.left) / Math.max(1, r.width)) * this.n);
+      const to = nearestKeyframe(object, Math.max(0, Math.min(this.n - 1, k)));
+      if (this.api.hidden().has(uuid)) this.api.setHidden(uuid, false);
+      if (to !== null && to !== this.api.slice()) this.api.setSlice(to);
+      this.api.select(uuid);
+      return;
+    }
+    this.show(object, false);
+  }
+
+  /** Select `object` and go to a slice where it is drawn (its nearest keyframe). */
+  private show(object: LabelObject, jump: boolean): void {
+    const k = this.api.slice();
+    if (this.api.hidden().has(object.uuid)) this.api.setHidden(object.uuid, false);
+    const here = object.keyframes[String(k)] !== undefined;
+    if (jump || !here) {
+      const target = nearestKeyframe(object, k);
+      if (target !== null && target !== k) this.api.setSlice(target);
+    }
+    this.api.select(object.uuid);
+  }
+
+  private startContinue(object: LabelObject): void {
+    if (this.api.readOnly()) return this.api.refuse("the labels are read-only (review mode): edits are off");
+    this.api.continueTrack(object.uuid);
+    if (this.api.continuing() !== object.uuid) return;
+    const cls = this.api.classes().find((c) => c.id === object.feature);
+    const k = this.api.slice();
+    const shape = (cls?.shape ?? object.shape).replace("_", " ");
+    const replaces = object.keyframes[String(k)] !== undefined ? " (replaces its keyframe here)" : "";
+    this.api.toast(`Draw a ${shape}: it continues #${object.object_id} on slice ${k + 1}${replaces}`);
+  }
+
+  key(e: KeyboardEvent): boolean {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey) return false;
+    const letter = e.key.toLowerCase();
+    if (!INSTANCE_KEYS.includes(letter)) return false;
+    const active = this.api.activeClass()?.id ?? null;
+    const st = this.api.labels();
+    const keys = instanceHotkeys(listObjects(st.objects, this.api.plane()), active, reservedKeys(st.ontology));
+    let uuid: string | null = null;
+    for (const [u, kk] of keys) if (kk === letter) uuid = u;
+    const object = uuid ? this.api.object(uuid) : undefined;
+    if (!object) return false;
+    this.startContinue(object);
+    return true;
+  }
+
+  update(): void {
+    const api = this.api;
+    const st = api.labels();
+    const active = api.activeClass()?.id ?? null;
+    const n = api.sliceCount();
+    const key = `${api.plane()}|${n}|${st.read_only}|${active}`;
+    const rebuilt = st !== this.builtState || key !== this.builtKey;
+    if (rebuilt) {
+      this.builtState = st;
+      this.builtKey = key;
+      this.rebuild(st, active, n);
+    }
+    const k = api.slice();
+    const sel = api.selected();
+    const cont = api.continuing();
+    const hidden = api.hidden();
+    const stateKey = `${k}|${sel}|${cont}|${hidden.size ? [...hidden].join(",") : ""}`;
+    if (stateKey === this.stateKey && !rebuilt) return;
+    this.stateKey = stateKey;
+    this.list.style.setProperty("--daw-cur", String(n > 0 ? (k + 0.5) / n : 0));
+    if (sel !== this.shownSelected) {
+      // a newly selected object (on the canvas, say): bring its row into view
+      this.shownSelected = sel;
+      const i = sel ? this.index.get(sel) : undefined;
+      if (i !== undefined) {
+        const top = scrollFor(i, this.list.scrollTop, this.listHeight);
+        if (top !== this.list.scrollTop) {
+          this.list.scrollTop = top;
+          this.renderWindow();
+        }
+      }
+    }
+    for (const [uuid, parts] of this.rows) this.paint(parts, uuid);
+    if (cont !== this.shownContinuing) {
+      this.shownContinuing = cont;
+      const object = cont ? api.object(cont) : undefined;
+      this.status.hidden = !object;
+      this.badge.hidden = !object;
+      if (object && cont) {
+        const name = this.names.get(object.feature) ?? object.feature;
+        this.statusText.textContent = `Next shape continues #${object.object_id} ${name}`;
+        this.badge.textContent = `→ continues #${object.object_id}`;
+        this.badge.title = `The next shape drawn becomes a keyframe of #${object.object_id} (${name}); Escape stops`;
+        this.status.dataset.uuid = cont;
+      } else {
+        delete this.status.dataset.uuid;
+      }
+    }
+  }
+
+  /** Refresh the state-dependent parts of a rendered row. */
+  private paint(p: RowParts, uuid: string): void {
+    const api = this.api;
+    const object = this.listed[this.index.get(uuid) ?? -1];
+    if (!object) return;
+    p.row.setAttribute("aria-selected", String(api.selected() === uuid));
+    p.row.classList.toggle("daw-inst-continuing", api.continuing() === uuid);
+    p.row.classList.toggle("daw-inst-here", object.keyframes[String(api.slice())] !== undefined);
+    const h = api.hidden().has(uuid);
+    if (h !== p.hiddenShown) {
+      p.hiddenShown = h;
+      p.row.classList.toggle("daw-inst-hidden", h);
+      setPressed(p.hide, h);
+      p.hide.replaceChildren(icon(h ? ICON_EYE_OFF : ICON_EYE));
+      p.hide.title = h ? "Show this object" : "Hide this object";
+      p.hide.setAttribute("aria-label", p.hide.title);
+    }
+  }
+
+  private rebuild(st: LabelsState, active: string | null, n: number): void {
+    this.onto = st.ontology;
+    this.ro = st.read_only;
+    this.n = n;
+    this.names = new Map((st.ontology?.objects ?? []).map((c) => [c.id, c.name]));
+    this.listed = listObjects(st.objects, this.api.plane());
+    this.index = new Map(this.listed.map((o, i) => [o.uuid, i]));
+    this.hotkeys = this.ro ? new Map() : instanceHotkeys(this.listed, active, reservedKeys(st.ontology));
+    for (const { row } of this.rows.values()) row.remove();
+    this.rows.clear();
+    this.shownContinuing = undefined;
+    this.spacer.style.height = `${this.listed.length * ROW_H}px`;
+    this.listHeight = Math.min(LIST_MAX, this.listed.length * ROW_H);
+    this.list.style.height = `${this.listHeight}px`;
+    this.title.textContent = `Objects (${this.listed.length})`;
+    const classes = st.ontology?.objects.length ?? 0;
+    this.empty.hidden = this.listed.length > 0 || classes === 0;
+    this.section.hidden = classes === 0 && this.listed.length === 0;
+    this.renderWindow();
+  }
+
+  /** Render the rows in view (and a few more); drop the others. */
+  private renderWindow(): void {
+    const [first, last] = rowWindow(this.list.scrollTop, this.listHeight, this.listed.length);
+    const keep = new Set<string>();
+    for (let i = first; i < last; i++) keep.add((this.listed[i] as LabelObject).uuid);
+    for (const [uuid, { row }] of this.rows) {
+      if (keep.has(uuid)) continue;
+      row.remove();
+      this.rows.delete(uuid);
+    }
+    for (let i = first; i < last; i++) {
+      const o = this.listed[i] as LabelObject;
+      if (this.rows.has(o.uuid)) continue;
+      const parts = this.makeRow(o, i);
+      this.rows.set(o.uuid, parts);
+      this.spacer.append(parts.row);
+      this.paint(parts, o.uuid);
+    }
+  }
+
+  private makeRow(o: LabelObject, i: number): RowParts {
+    const row = this.template.cloneNode(true) as HTMLElement;
+    row.style.top = `${i * ROW_H}px`;
+    row.dataset.uuid = o.uuid;
+    row.dataset.objectId = String(o.object_id);
+    const top = row.firstElementChild as HTMLElement;
+    const [keyEl, swatch, idEl, nameEl, tagEl, actions] = Array.from(top.children) as HTMLElement[];
+    const [hide, , cont, del] = Array.from(actions?.children ?? []) as HTMLButtonElement[];
+    const color = classColor(this.onto, o.feature);
+    const hk = this.hotkeys.get(o.uuid);
+    (keyEl as HTMLElement).textContent = hk ?? "";
+    if (hk) (keyEl as HTMLElement).title = `key ${hk}: continue this object`;
+    (swatch as HTMLElement).style.background = color;
+    (idEl as HTMLElement).textContent = `#${o.object_id}`;
+    (nameEl as HTMLElement).textContent = this.names.get(o.feature) ?? o.feature;
+    const pending = isPending(o);
+    // the row is narrow: the confidence here, the model's name in the tooltip (and in review)
+    (tagEl as HTMLElement).textContent = pending ? (typeof o.confidence === "number" ? o.confidence.toFixed(2) : "model") : "";
+    (tagEl as HTMLElement).title = pending ? `prediction awaiting review: ${predictionTag(o)}` : "";
+    (tagEl as HTMLElement).hidden = !pending;
+    row.classList.toggle("daw-inst-pred", pending);
+    (cont as HTMLButtonElement).disabled = this.ro;
+    (del as HTMLButtonElement).disabled = this.ro;
+    if (hk) (cont as HTMLButtonElement).title += ` (key ${hk})`;
+    const canvas = row.querySelector("canvas");
+    const ctx = canvas?.getContext("2d");
+    if (canvas && ctx) {
+      const dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.round(BAR_W * dpr);
+      canvas.height = Math.round(BAR_H * dpr);
+      const track = trackOf(o);
+      drawTrack(ctx, track, this.n || (track.extent ? track.extent[1] + 1 : 0), canvas.width, canvas.height, color);
+      canvas.title = trackTitle(track);
+    }
+    return { row, hide: hide as HTMLButtonElement, hiddenShown: false };
+  }
+}
+
+/** "keyframes on slices 3-5, 9 (interpolated: 4)" with 1-based slice numbers. */
+export function trackTitle(track: Track): string {
+  const ranges = (ks: number[]): string => {
+    const out: string[] = [];
+    let i = 0;
+    while (i < ks.length) {
+      let j = i;
+      while (j + 1 < ks.length && (ks[j + 1] as number) === (ks[j] as number) + 1) j++;
+      const a = (ks[i] as number) + 1;
+      const b = (ks[j] as number) + 1;
+      out.push(a === b ? String(a) : `${a}-${b}`);
+      i = j + 1;
+    }
+    return out.join(", ");
+  };
+  if (!track.extent) return "no keyframes";
+  const parts = [`keyframes on slices ${ranges(track.manual) || "none"}`];
+  if (track.interpolated.length) parts.push(`interpolated: ${ranges(track.interpolated)}`);
+  return parts.join("; ");
+}
+
+export const INSTANCE_PANELS: PanelFactory[] = [(api) => new InstancesPanel(api), (api) => new ClipboardPanel(api)];

@@ -1,4 +1,255 @@
-/** Panels of the label editor: review. */
-import type { PanelFactory } from "../tools/types";
+/**
+ * Review of model predictions. Objects awaiting review (`review == "pending"`, as Python's
+ * `LabelObject.pending`) are drawn with a dashed halo and a "model 0.87" tag until accepted; a
+ * section lists them by class with accept / reject per object, per class and for all. The page
+ * sends what `w.labels.accept()` / `reject()` apply: a `batch` of `update_object {review:
+ * "accepted"}` or of `delete_object`, so one undo reverts a bulk decision.
+ *
+ * In read-only review mode a "Review mode: read-only" badge heads the side column and every
+ * edit control is disabled.
+ */
+import "./review.css";
+import { type LabelObject, type LabelsState, type Ontology, classColor } from "../labels";
+import { screenShape } from "../render/overlay";
+import type { Matrix } from "../render/transform";
+import type { EditorApi, Panel, PanelFactory } from "../tools/types";
+import { button, el } from "./dom";
+import { isPending, listObjects, nearestKeyframe, predictionTag } from "./instances";
 
-export const REVIEW_PANELS: PanelFactory[] = [];
+/** Pending predictions grouped by class, in ontology order then object_id order. */
+export function pendingByClass(objects: readonly LabelObject[], ontology: Ontology | null): Map<string, LabelObject[]> {
+  const out = new Map<string, LabelObject[]>();
+  for (const c of ontology?.objects ?? []) out.set(c.id, []);
+  const sorted = [...objects].filter(isPending).sort((a, b) => a.object_id - b.object_id);
+  for (const o of sorted) {
+    let list = out.get(o.feature);
+    if (!list) out.set(o.feature, (list = []));
+    list.push(o);
+  }
+  for (const [k, v] of out) if (v.length === 0) out.delete(k);
+  return out;
+}
+
+/** The operation accepting `uuids` (one undo step, as `Labels.accept`). */
+export function acceptOp(uuids: readonly string[]): Record<string, unknown> {
+  return {
+    op: "batch",
+    label: "accept predictions",
+    ops: uuids.map((uuid) => ({ op: "update_object", uuid, changes: { review: "accepted" } })),
+  };
+}
+
+/** The operation rejecting (deleting) `uuids` (one undo step, as `Labels.reject`). */
+export function rejectOp(uuids: readonly string[]): Record<string, unknown> {
+  return { op: "batch", label: "reject predictions", ops: uuids.map((uuid) => ({ op: "delete_object", uuid })) };
+}
+
+/** Screen bounds [x0, y0, x1, y1] of screen points, or null. */
+export function bounds(pts: readonly [number, number][]): [number, number, number, number] | null {
+  if (pts.length === 0) return null;
+  let x0 = Number.POSITIVE_INFINITY;
+  let y0 = Number.POSITIVE_INFINITY;
+  let x1 = Number.NEGATIVE_INFINITY;
+  let y1 = Number.NEGATIVE_INFINITY;
+  for (const [x, y] of pts) {
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return [x0, y0, x1, y1];
+}
+
+const HALO_PAD = 5;
+
+class ReviewPanel implements Panel {
+  private readonly badge: HTMLElement;
+  private readonly section: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly acceptAll: HTMLButtonElement;
+  private readonly rejectAll: HTMLButtonElement;
+  private readonly list: HTMLElement;
+  private builtState: LabelsState | null = null;
+  private pending: LabelObject[] = [];
+  private groups = new Map<string, LabelObject[]>();
+  private shownSelected: string | null | undefined = undefined;
+
+  constructor(private readonly api: EditorApi) {
+    const on = { signal: api.signal };
+    this.badge = el("div", "daw-readonly-badge");
+    this.badge.dataset.testid = "daw-readonly-badge";
+    this.badge.setAttribute("role", "status");
+    this.badge.textContent = "Review mode: read-only";
+    this.badge.title = "The labels are read-only: nothing can be edited here (set w.labels.read_only = False to edit)";
+    this.badge.hidden = true;
+    api.side.prepend(this.badge);
+    this.section = el("section", "daw-panel daw-review", api.side);
+    this.section.dataset.testid = "daw-review";
+    this.section.hidden = true;
+    const head = el("div", "daw-panel-head", this.section);
+    this.title = el("span", "daw-panel-title", head, "Predictions");
+    const actions = el("span", "daw-review-actions", head);
+    this.acceptAll = button(actions, { label: "Accept all", title: "Accept every prediction", testid: "daw-review-accept-all" });
+    this.rejectAll = button(actions, { label: "Reject all", title: "Reject (delete) every prediction", testid: "daw-review-reject-all" });
+    this.acceptAll.classList.add("daw-review-accept");
+    this.rejectAll.classList.add("daw-review-reject");
+    this.acceptAll.addEventListener("click", () => this.decide(true, this.pending), on);
+    this.rejectAll.addEventListener("click", () => this.decide(false, this.pending), on);
+    this.list = el("div", "daw-review-list", this.section);
+    this.list.dataset.testid = "daw-review-list";
+    this.list.addEventListener("click", (e) => this.onClick(e), on);
+  }
+
+  private onClick(e: MouseEvent): void {
+    const target = e.target as Element;
+    const b = target.closest?.<HTMLButtonElement>("button[data-action]");
+    if (b) {
+      if (b.disabled) return;
+      const accept = b.dataset.action === "accept";
+      const cls = b.dataset.feature;
+      const uuid = b.dataset.uuid;
+      if (cls !== undefined) this.decide(accept, this.groups.get(cls) ?? []);
+      else if (uuid) {
+        const o = this.api.object(uuid);
+        if (o) this.decide(accept, [o]);
+      }
+      return;
+    }
+    const row = target.closest?.<HTMLElement>(".daw-review-row");
+    const o = row?.dataset.uuid ? this.api.object(row.dataset.uuid) : undefined;
+    if (!o) return;
+    const k = this.api.slice();
+    if (o.keyframes[String(k)] === undefined) {
+      const to = nearestKeyframe(o, k);
+      if (to !== null) this.api.setSlice(to);
+    }
+    this.api.select(o.uuid);
+  }
+
+  private decide(accept: boolean, objects: readonly LabelObject[]): void {
+    const uuids = objects.filter(isPending).map((o) => o.uuid);
+    if (uuids.length === 0) return;
+    const preview = !accept && uuids.length === 1 ? { kind: "delete" as const, uuid: uuids[0] as string, slice: this.api.slice() } : null;
+    const n = uuids.length;
+    const ok = this.api.sendEdit(accept ? acceptOp(uuids) : rejectOp(uuids), preview, (a) => {
+      if (a.ok) this.api.toast(`${accept ? "Accepted" : "Rejected"} ${n} prediction${n === 1 ? "" : "s"}`);
+    });
+    if (ok && !accept && this.api.selected() !== null && uuids.includes(this.api.selected() as string)) this.api.select(null);
+  }
+
+  update(): void {
+    const st = this.api.labels();
+    const ro = st.read_only;
+    this.badge.hidden = !ro;
+    if (st !== this.builtState) {
+      this.builtState = st;
+      this.rebuild(st);
+      this.shownSelected = undefined;
+    }
+    const sel = this.api.selected();
+    if (sel !== this.shownSelected) {
+      this.shownSelected = sel;
+      for (const row of this.list.querySelectorAll<HTMLElement>(".daw-review-row")) {
+        row.setAttribute("aria-selected", String(row.dataset.uuid === sel));
+      }
+    }
+  }
+
+  private rebuild(st: LabelsState): void {
+    const ro = st.read_only;
+    const onto = st.ontology;
+    const listed = listObjects(st.objects, this.api.plane());
+    this.groups = pendingByClass(listed, onto);
+    this.pending = [...this.groups.values()].flat();
+    const n = this.pending.length;
+    this.section.hidden = n === 0;
+    this.section.dataset.count = String(n);
+    this.title.textContent = `Predictions (${n} to review)`;
+    this.acceptAll.disabled = ro || n === 0;
+    this.rejectAll.disabled = ro || n === 0;
+    const frag = document.createDocumentFragment();
+    const names = new Map((onto?.objects ?? []).map((c) => [c.id, c.name]));
+    for (const [feature, objects] of this.groups) {
+      const group = el("div", "daw-review-group");
+      group.dataset.feature = feature;
+      group.dataset.testid = `daw-review-class-${feature}`;
+      const head = el("div", "daw-review-class", group);
+      const swatch = el("span", "daw-swatch", head);
+      swatch.style.background = classColor(onto, feature);
+      el("span", "daw-review-name", head, `${names.get(feature) ?? feature} (${objects.length})`);
+      const acts = el("span", "daw-review-actions", head);
+      for (const accept of [true, false]) {
+        const b = el("button", `daw-btn ${accept ? "daw-review-accept" : "daw-review-reject"}`, acts, accept ? "Accept" : "Reject");
+        b.type = "button";
+        b.dataset.action = accept ? "accept" : "reject";
+        b.dataset.feature = feature;
+        b.dataset.testid = `daw-review-${accept ? "accept" : "reject"}-class`;
+        b.title = `${accept ? "Accept" : "Reject"} all ${names.get(feature) ?? feature} predictions`;
+        b.disabled = ro;
+      }
+      for (const o of objects) {
+        const row = el("div", "daw-review-row", group);
+        row.dataset.uuid = o.uuid;
+        row.dataset.testid = "daw-review-row";
+        row.setAttribute("aria-selected", "false");
+        el("span", "daw-inst-id", row, `#${o.object_id}`);
+        el("span", "daw-review-tag", row, predictionTag(o));
+        const kfs = Object.keys(o.keyframes).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
+        el("span", "daw-review-slices", row, kfs.length === 1 ? `slice ${(kfs[0] as number) + 1}` : `${kfs.length} slices`);
+        const acts2 = el("span", "daw-review-actions", row);
+        for (const accept of [true, false]) {
+          const b = el("button", `daw-btn daw-review-one ${accept ? "daw-review-accept" : "daw-review-reject"}`, acts2, accept ? "✓" : "✕");
+          b.type = "button";
+          b.dataset.action = accept ? "accept" : "reject";
+          b.dataset.uuid = o.uuid;
+          b.dataset.testid = `daw-review-${accept ? "accept" : "reject"}`;
+          b.title = `${accept ? "Accept" : "Reject"} #${o.object_id}`;
+          b.setAttribute("aria-label", b.title);
+          b.disabled = ro;
+        }
+      }
+      frag.append(group);
+    }
+    this.list.replaceChildren(frag);
+  }
+
+  drawKey(): string {
+    return String(this.api.labels().revision);
+  }
+
+  /** Dashed halo and "model 0.87" tag around each pending prediction on slice `k`. */
+  draw(ctx: CanvasRenderingContext2D, m: Matrix, k: number): void {
+    const items = this.api.items(k);
+    const onto = this.api.ontology();
+    ctx.font = "10px sans-serif";
+    ctx.textBaseline = "top";
+    for (const { object, keyframe } of items) {
+      if (!isPending(object)) continue;
+      const b = bounds(screenShape(m, keyframe, object.shape).pts);
+      if (!b) continue;
+      const color = classColor(onto, object.feature);
+      const x0 = b[0] - HALO_PAD;
+      const y0 = b[1] - HALO_PAD;
+      const w = b[2] - b[0] + 2 * HALO_PAD;
+      const h = b[3] - b[1] + 2 * HALO_PAD;
+      ctx.setLineDash([2, 3]);
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "rgba(0,0,0,0.55)";
+      ctx.strokeRect(x0, y0, w, h);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = color;
+      ctx.strokeRect(x0, y0, w, h);
+      ctx.setLineDash([]);
+      const tag = predictionTag(object);
+      if (!tag) continue;
+      const tw = ctx.measureText(tag).width + 6;
+      const ty = y0 + h + 2;
+      ctx.fillStyle = "rgba(0,0,0,0.7)";
+      ctx.fillRect(x0, ty, tw, 13);
+      ctx.fillStyle = color;
+      ctx.fillText(tag, x0 + 3, ty + 1.5);
+    }
+  }
+}
+
+export const REVIEW_PANELS: PanelFactory[] = [(api) => new ReviewPanel(api)];

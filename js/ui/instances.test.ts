@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { LabelObject } from "../labels";
+import type { Ontology } from "../labels";
+import {
+  type BarContext,
+  INSTANCE_KEYS,
+  drawTrack,
+  instanceHotkeys,
+  isPending,
+  listObjects,
+  nearestKeyframe,
+  predictionTag,
+  reservedKeys,
+  rowWindow,
+  scrollFor,
+  trackOf,
+  trackTitle,
+} from "./instances";
+
+const obj = (id: number, feature: string, keyframes: Record<string, { manual?: boolean }>, extra: Partial<LabelObject> = {}): LabelObject => ({
+  uuid: `u${id}`,
+  object_id: id,
+  feature,
+  shape: "bounding_box",
+  plane: "axial",
+  keyframes: Object.fromEntries(Object.entries(keyframes).map(([k, v]) => [k, { box: [0, 0, 1, 1], ...v }])),
+  ...extra,
+});
+
+describe("instances panel logic", () => {
+  it("splits keyframes into manual and interpolated, with the extent", () => {
+    const t = trackOf(obj(1, "a", { "9": {}, "2": {}, "4": { manual: false }, "3": { manual: false }, x: {} }));
+    expect(t.manual).toEqual([2, 9]);
+    expect(t.interpolated).toEqual([3, 4]);
+    expect(t.extent).toEqual([2, 9]);
+    expect(trackOf(obj(2, "a", {})).extent).toBeNull();
+    expect(trackTitle(t)).toBe("keyframes on slices 3, 10; interpolated: 4-5");
+    expect(trackTitle(trackOf(obj(3, "a", { "0": {}, "1": {}, "2": {} })))).toBe("keyframes on slices 1-3");
+  });
+
+  it("finds the nearest keyframe (the lower one on a tie)", () => {
+    const o = obj(1, "a", { "2": {}, "6": {}, "20": {} });
+    expect(nearestKeyframe(o, 6)).toBe(6);
+    expect(nearestKeyframe(o, 4)).toBe(2);
+    expect(nearestKeyframe(o, 5)).toBe(6);
+    expect(nearestKeyframe(o, 100)).toBe(20);
+    expect(nearestKeyframe(obj(2, "a", {}), 3)).toBeNull();
+  });
+
+  it("lists the plane's objects in object_id order", () => {
+    const list = listObjects([obj(3, "a", {}), obj(1, "a", {}), obj(2, "a", {}, { plane: "coronal" }), obj(5, "a", {}, { plane: undefined })], "axial");
+    expect(list.map((o) => o.object_id)).toEqual([1, 3, 5]);
+  });
+
+  it("gives q, w, e ... to the first instances of the active class", () => {
+    const list = [obj(1, "a", {}), obj(2, "b", {}), obj(3, "a", {}), obj(4, "a", {})];
+    expect([...instanceHotkeys(list, "a")]).toEqual([
+      ["u1", "q"],
+      ["u3", "w"],
+      ["u4", "e"],
+    ]);
+    expect([...instanceHotkeys(list, "b")]).toEqual([["u2", "q"]]);
+    expect([...instanceHotkeys(list, null).values()]).toEqual(["q", "w", "e", "r"]);
+    const many = Array.from({ length: 20 }, (_, i) => obj(i + 1, "a", {}));
+    const keys = [...instanceHotkeys(many, "a").values()];
+    expect(keys).toEqual([...INSTANCE_KEYS]);
+    expect(keys).not.toContain("i"); // the overlay toggle
+  });
+
+  it("leaves the letters of classification options to them", () => {
+    const onto: Ontology = {
+      objects: [
+        {
+          id: "a",
+          name: "A",
+          shape: "bounding_box",
+          classifications: [
+            { id: "c1", name: "C1", type: "radio", options: [{ id: "o1", name: "O1", hotkey: "W", classifications: [{ id: "c2", name: "C2", type: "checklist", options: [{ id: "o2", name: "O2", hotkey: "r" }] }] }] },
+          ],
+        },
+      ],
+      classifications: [{ id: "f", name: "F", type: "radio", options: [{ id: "o3", name: "O3", hotkey: null }, { id: "o4", name: "O4", hotkey: "1" }] }],
+    };
+    const reserved = reservedKeys(onto);
+    expect([...reserved].sort()).toEqual(["1", "r", "w"]);
+    const list = [obj(1, "a", {}), obj(2, "a", {}), obj(3, "a", {})];
+    expect([...instanceHotkeys(list, "a", reserved).values()]).toEqual(["q", "e", "t"]);
+    expect(reservedKeys(null).size).toBe(0);
+  });
+
+  it("marks pending predictions and tags them with model and confidence", () => {
+    const p = obj(1, "a", {}, { source: "detector", confidence: 0.8666, review: "pending" });
+    expect(isPending(p)).toBe(true);
+    expect(predictionTag(p)).toBe("detector 0.87");
+    expect(isPending({ ...p, review: "accepted" })).toBe(false);
+    expect(isPending(obj(2, "a", {}, { source: "manual", review: null }))).toBe(false);
+    expect(predictionTag({ ...p, confidence: null })).toBe("detector");
+  });
+
+  it("draws manual keyframes full height, interpolated ones half height, the extent faintly", () => {
+    const calls: [number, number, number, number, number][] = [];
+    const ctx: BarContext = {
+      fillStyle: "",
+      globalAlpha: 1,
+      clearRect: () => {},
+      fillRect: (x: number, y: number, w: number, h: number) => {
+        calls.push([x, y, w, h, ctx.globalAlpha]);
+      },
+    };
+    drawTrack(ctx, trackOf(obj(1, "a", { "2": {}, "5": { manual: false }, "7": {} })), 10, 100, 8, "#f00");
+    expect(calls).toEqual([
+      [20, 0, 60, 8, 0.2], // slices 2..7
+      [50, 4, 10, 4, 0.55], // interpolated 5
+      [20, 0, 10, 8, 1], // manual 2
+      [70, 0, 10, 8, 1], // manual 7
+    ]);
+    calls.length = 0;
+    drawTrack(ctx, trackOf(obj(1, "a", { "2": {} })), 0, 100, 8, "#f00");
+    expect(calls).toEqual([]);
+  });
+
+  it("renders only the rows in view, plus a few", () => {
+    expect(rowWindow(0, 320, 500, 40, 6)).toEqual([0, 14]);
+    expect(rowWindow(4000, 320, 500, 40, 6)).toEqual([94, 114]);
+    expect(rowWindow(19800, 320, 500, 40, 6)).toEqual([489, 500]);
+    expect(rowWindow(0, 0, 3, 40, 6)).toEqual([0, 3]);
+    expect(rowWindow(0, 320, 0, 40, 6)).toEqual([0, 0]);
+  });
+
+  it("scrolls just enough to show a row", () => {
+    expect(scrollFor(2, 0, 320, 40)).toBe(0); // visible: unchanged
+    expect(scrollFor(20, 0, 320, 40)).toBe(520); // below: its bottom at the bottom
+    expect(scrollFor(3, 400, 320, 40)).toBe(120); // above: its top at the top
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { LabelObject, Ontology } from "../labels";
+import { acceptOp, bounds, pendingByClass, rejectOp } from "./review";
+
+const o = (id: number, feature: string, review: string | null, source = "det"): LabelObject => ({
+  uuid: `u${id}`,
+  object_id: id,
+  feature,
+  shape: "bounding_box",
+  keyframes: { "1": { box: [0, 0, 2, 2] } },
+  source,
+  review,
+  confidence: 0.5,
+});
+
+const ONTO: Ontology = {
+  objects: [
+    { id: "liver", name: "Liver", shape: "polygon" },
+    { id: "lesion", name: "Lesion", shape: "bounding_box" },
+  ],
+};
+
+describe("review logic", () => {
+  it("groups pending predictions by class in ontology order", () => {
+    const g = pendingByClass([o(5, "lesion", "pending"), o(2, "liver", "pending"), o(3, "lesion", "accepted"), o(4, "lesion", null, "manual"), o(1, "lesion", "pending"), o(9, "ghost", "pending")], ONTO);
+    expect([...g.keys()]).toEqual(["liver", "lesion", "ghost"]);
+    expect(g.get("lesion")?.map((x) => x.object_id)).toEqual([1, 5]);
+    expect(pendingByClass([o(1, "liver", "accepted")], ONTO).size).toBe(0);
+  });
+
+  it("builds the batches Labels.accept / Labels.reject apply", () => {
+    expect(acceptOp(["a", "b"])).toEqual({
+      op: "batch",
+      label: "accept predictions",
+      ops: [
+        { op: "update_object", uuid: "a", changes: { review: "accepted" } },
+        { op: "update_object", uuid: "b", changes: { review: "accepted" } },
+      ],
+    });
+    expect(rejectOp(["a"])).toEqual({ op: "batch", label: "reject predictions", ops: [{ op: "delete_object", uuid: "a" }] });
+  });
+
+  it("bounds screen points", () => {
+    expect(bounds([])).toBeNull();
+    expect(bounds([[3, 4], [-1, 9], [2, 0]])).toEqual([-1, 0, 3, 9]);
+  });
+});

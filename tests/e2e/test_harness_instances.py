@@ -1,0 +1,392 @@
+"""The instances panel, copy/paste between slices and the predictions review in Chromium with
+the harness's fake model: what the page shows for a pushed labels_state, and the edit messages
+it sends (each checked against a real `Labels`, so Python accepts exactly what the page
+sends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from .test_harness_labels import (
+    LESION_RGB,
+    Screen,
+    apply_in_python,
+    edits,
+    labels_state,
+    lpage,  # noqa: F401 (a fixture)
+    mount_labels,
+    overlay_pixels,
+    push_labels,
+    wait_edits,
+)
+from .test_harness_viewer import harness  # noqa: F401 (a fixture)
+
+U1 = "11111111-1111-4111-8111-111111111111"
+U2 = "22222222-2222-4222-8222-222222222222"
+U3 = "33333333-3333-4333-8333-333333333333"
+P1 = "44444444-4444-4444-8444-444444444444"
+P2 = "55555555-5555-4555-8555-555555555555"
+P3 = "66666666-6666-4666-8666-666666666666"
+
+
+def box(uuid: str, object_id: int, frames: dict[int, list[float]], **extra: Any) -> dict[str, Any]:
+    return {
+        "uuid": uuid,
+        "object_id": object_id,
+        "feature": "lesion",
+        "shape": "bounding_box",
+        "plane": "axial",
+        "source": "manual",
+        "review": None,
+        "keyframes": {str(k): {"manual": True, "box": b} for k, b in frames.items()},
+        **extra,
+    }
+
+
+def polygon(uuid: str, object_id: int, k: int, points: list[list[float]]) -> dict[str, Any]:
+    return {
+        "uuid": uuid,
+        "object_id": object_id,
+        "feature": "liver",
+        "shape": "polygon",
+        "plane": "axial",
+        "source": "manual",
+        "review": None,
+        "keyframes": {str(k): {"manual": True, "points": points}},
+    }
+
+
+def prediction(
+    uuid: str, object_id: int, feature: str, k: int, geo: dict[str, Any]
+) -> dict[str, Any]:
+    shape = {"lesion": "bounding_box", "liver": "polygon"}[feature]
+    return {
+        "uuid": uuid,
+        "object_id": object_id,
+        "feature": feature,
+        "shape": shape,
+        "plane": "axial",
+        "source": "detector",
+        "review": "pending",
+        "confidence": 0.87,
+        "keyframes": {str(k): {"manual": True, **geo}},
+    }
+
+
+def create_op(obj: dict[str, Any]) -> dict[str, Any]:
+    """The create_object op that puts `obj` into a real Labels."""
+    keep = ("uuid", "object_id", "feature", "plane", "source", "review", "confidence", "keyframes")
+    return {"op": "create_object", "object": {k: obj[k] for k in keep if k in obj}}
+
+
+def row(root: Any, uuid: str) -> Any:
+    return root.locator(f'[data-testid="daw-inst-row"][data-uuid="{uuid}"]')
+
+
+def test_instances_panel_lists_selects_hides_jumps_and_deletes(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [
+        box(U1, 1, {6: [12, 8, 30, 24], 9: [12, 8, 30, 24]}),
+        polygon(U2, 2, 3, [[40, 5], [60, 5], [52, 25]]),
+        box(U3, 3, {6: [40, 30, 55, 44]}),
+    ]
+    objects[0]["keyframes"]["7"] = {"manual": False, "box": [12, 8, 30, 24]}
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    panel = root.get_by_test_id("daw-instances")
+    expect(panel).to_contain_text("Objects (3)")
+    rows = root.get_by_test_id("daw-inst-row")
+    expect(rows).to_have_count(3)
+    # class name, id, in object_id order
+    assert [r.get_attribute("data-object-id") for r in rows.all()] == ["1", "2", "3"]
+    expect(rows.nth(0)).to_contain_text("#1")
+    expect(rows.nth(0)).to_contain_text("Lesion")
+    expect(rows.nth(1)).to_contain_text("Liver")
+    # the track bar says where the keyframes are (1-based slices)
+    track = row(root, U1).locator("canvas")
+    assert track.get_attribute("title") == "keyframes on slices 7, 10; interpolated: 8"
+    # the bar is drawn: manual ticks are opaque
+    alpha = track.evaluate(
+        """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] === 255) n++; return n; }"""
+    )
+    assert alpha > 0
+
+    labels = root.get_by_test_id("daw-labels")
+    s = Screen(root)
+    # a click on the canvas selects the object and highlights its row
+    page.mouse.click(*s.at(47, 37))
+    expect(labels).to_have_attribute("data-selected", U3)
+    expect(row(root, U3)).to_have_attribute("aria-selected", "true")
+    expect(row(root, U1)).to_have_attribute("aria-selected", "false")
+    # a click on a row of an object not drawn here goes to its slice and selects it
+    row(root, U2).locator(".daw-inst-name").click()
+    expect(labels).to_have_attribute("data-slice", "3")
+    expect(labels).to_have_attribute("data-selected", U2)
+    expect(row(root, U2)).to_have_attribute("aria-selected", "true")
+    # jump: to the nearest keyframe of #1 (slice 6 from slice 3)
+    row(root, U1).locator('[data-action="jump"]').click()
+    expect(labels).to_have_attribute("data-slice", "6")
+    expect(labels).to_have_attribute("data-count", "2")
+    # a click on the track bar goes to the keyframe nearest to that slice (10 of 12 slices: 9)
+    bar = row(root, U1).locator(".daw-inst-bar").bounding_box()
+    page.mouse.click(bar["x"] + bar["width"] * 10.5 / 12, bar["y"] + bar["height"] / 2)
+    expect(labels).to_have_attribute("data-slice", "9")
+    row(root, U1).locator('[data-action="jump"]').click()  # already on a keyframe: stays
+    expect(labels).to_have_attribute("data-slice", "9")
+    page.mouse.click(bar["x"] + bar["width"] * 5.5 / 12, bar["y"] + bar["height"] / 2)
+    expect(labels).to_have_attribute("data-slice", "6")
+    # visibility toggle: hidden from the canvas, shown again
+    hide = row(root, U3).locator('[data-action="hide"]')
+    hide.click()
+    expect(hide).to_have_attribute("aria-pressed", "true")
+    expect(labels).to_have_attribute("data-count", "1")
+    hide.click()
+    expect(labels).to_have_attribute("data-count", "2")
+    # delete sends delete_object for that uuid (nothing else was sent so far)
+    assert edits(page, wid) == []
+    row(root, U3).locator('[data-action="delete"]').click()
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"] == {"op": "delete_object", "uuid": U3}
+    assert U3 not in apply_in_python(*map(create_op, objects), msg["op"]).document.objects
+    expect(labels).to_have_attribute("data-count", "1")  # hidden at once (optimistic)
+
+
+def test_hotkey_q_continues_the_first_instance_of_the_class(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [
+        polygon(U2, 1, 6, [[40, 5], [60, 5], [52, 25]]),
+        box(U1, 2, {6: [12, 8, 30, 24]}),
+        box(U3, 3, {6: [40, 30, 55, 44]}),
+    ]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    root.focus()
+    page.keyboard.press("2")  # Lesion: q = #2, w = #3
+    expect(row(root, U1).locator(".daw-inst-key")).to_have_text("q")
+    expect(row(root, U3).locator(".daw-inst-key")).to_have_text("w")
+    expect(row(root, U2).locator(".daw-inst-key")).to_have_text("")
+    page.keyboard.press("ArrowRight")
+    labels = root.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-slice", "7")
+    page.keyboard.press("q")
+    expect(root).to_have_attribute("data-continuing", U1)
+    expect(root.get_by_test_id("daw-inst-continuing")).to_contain_text(
+        "Next shape continues #2 Lesion"
+    )
+    expect(root.get_by_test_id("daw-continue-badge")).to_have_text("→ continues #2")
+    expect(row(root, U1)).to_have_class("daw-inst-row daw-inst-continuing")
+    expect(root).to_have_attribute("data-tool", "box")
+    s = Screen(root)
+    page.mouse.move(*s.at(14, 10))
+    page.mouse.down()
+    page.mouse.move(*s.at(33, 26), steps=4)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    op = msg["op"]
+    assert op["op"] == "set_keyframe" and op["uuid"] == U1 and op["slice"] == 7
+    assert op["manual"] is True
+    assert all(
+        abs(a - b) <= 0.5 for a, b in zip(op["geometry"]["box"], [14, 10, 33, 26], strict=True)
+    )
+    obj = apply_in_python(*map(create_op, objects), op).document.objects[U1]
+    assert sorted(obj.keyframes) == [6, 7]
+    # used once: the badge goes away
+    expect(root).not_to_have_attribute("data-continuing", U1)
+    expect(root.get_by_test_id("daw-continue-badge")).to_be_hidden()
+    # w continues #3; the panel's cancel button (or Escape) stops it
+    page.keyboard.press("w")
+    expect(root).to_have_attribute("data-continuing", U3)
+    root.get_by_test_id("daw-inst-continue-cancel").click()
+    expect(root.get_by_test_id("daw-inst-continuing")).to_be_hidden()
+    # the row's continue button does the same as the hotkey
+    row(root, U3).locator('[data-action="continue"]').click()
+    expect(root).to_have_attribute("data-continuing", U3)
+    root.focus()
+    page.keyboard.press("Escape")
+    expect(root).not_to_have_attribute("data-continuing", U3)
+    assert len(edits(page, wid)) == 1
+
+
+def test_copy_paste_keeps_the_track(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [box(U1, 1, {6: [12.5, 8.25, 30, 24]}), box(U3, 2, {7: [40, 30, 55, 44]})]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+    s = Screen(root)
+    labels = root.get_by_test_id("daw-labels")
+    page.mouse.click(*s.at(20, 15))
+    expect(labels).to_have_attribute("data-selected", U1)
+    page.keyboard.press("Control+c")
+    expect(root.locator(".daw-toast")).to_contain_text("Copied #1")
+    page.keyboard.press("ArrowRight")
+    expect(labels).to_have_attribute("data-slice", "7")
+    page.keyboard.press("Control+v")
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"] == {
+        "op": "set_keyframe",
+        "uuid": U1,
+        "slice": 7,
+        "geometry": {"box": [12.5, 8.25, 30, 24]},
+        "manual": True,
+    }
+    expect(root.locator(".daw-toast")).to_contain_text("Pasted #1 on slice 8")
+    expect(labels).to_have_attribute("data-count", "2")  # the preview, before any echo
+    doc = apply_in_python(*map(create_op, objects), msg["op"]).document
+    assert sorted(doc.objects[U1].keyframes) == [6, 7]
+    # pasting where the object already has a keyframe replaces it, and says so
+    objects[0]["keyframes"]["7"] = {"manual": True, "box": [1, 1, 5, 5]}
+    push_labels(page, wid, labels_state(objects, revision=4))
+    expect(labels).to_have_attribute("data-revision", "4")
+    page.keyboard.press("Meta+v")
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"]["uuid"] == U1 and msgs[1]["op"]["slice"] == 7
+    expect(root.locator(".daw-toast")).to_contain_text("replaces the keyframe")
+    assert page.evaluate("window.leaked") == []
+
+
+def test_predictions_are_marked_and_reviewed(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    manual = box(U1, 1, {6: [40, 30, 55, 44]})
+    p1 = prediction(P1, 2, "lesion", 6, {"box": [10, 10, 20, 20]})
+    p2 = prediction(P2, 3, "liver", 6, {"points": [[30, 5], [45, 5], [38, 20]]})
+    p3 = prediction(P3, 4, "liver", 8, {"points": [[30, 5], [45, 5], [38, 20]]})
+    objects = [manual, p1, p2, p3]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    review = root.get_by_test_id("daw-review")
+    expect(review).to_contain_text("Predictions (3 to review)")
+    expect(root.get_by_test_id("daw-review-class-lesion")).to_contain_text("Lesion (1)")
+    expect(root.get_by_test_id("daw-review-class-liver")).to_contain_text("Liver (2)")
+    expect(review.get_by_test_id("daw-review-row").first).to_contain_text("detector 0.87")
+    expect(row(root, P1).locator(".daw-inst-tag")).to_have_text("0.87")
+    expect(row(root, P1).locator(".daw-inst-tag")).to_have_attribute(
+        "title", "prediction awaiting review: detector 0.87"
+    )
+    # on the canvas: a tag under the prediction's dashed halo; none under the manual box
+    s = Screen(root)
+
+    def tag_alpha(x0: float, y1: float) -> int:
+        x, y = s.canvas_px(x0, y1)
+        # the tag's dark background starts 5 + 2 px below the halo, at its left edge
+        return max(p[3] for p in overlay_pixels(root, x - 5 + 3, y + 5 + 2 + 9, r=1))
+
+    assert tag_alpha(10, 20) > 100
+    assert tag_alpha(40, 44) == 0
+    # dashed halo around the prediction, in the class colour
+    hx, hy = s.canvas_px(15, 10)
+    halo = overlay_pixels(root, hx, hy - 5, r=3)
+    assert any(p[3] > 150 and abs(p[1] - LESION_RGB[1]) < 60 for p in halo), halo
+
+    # a click on a prediction's row selects it and shows its slice
+    review.locator(f'[data-testid="daw-review-row"][data-uuid="{P3}"]').click()
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-slice", "8")
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", P3)
+    expect(review.locator(f'[data-uuid="{P3}"]').first).to_have_attribute("aria-selected", "true")
+    root.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-slice", "6")
+    # accept one (its row's ✓): a batch of update_object, as Labels.accept sends
+    review.locator(f'[data-testid="daw-review-accept"][data-uuid="{P1}"]').click()
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"] == {
+        "op": "batch",
+        "label": "accept predictions",
+        "ops": [{"op": "update_object", "uuid": P1, "changes": {"review": "accepted"}}],
+    }
+    # reject a class: one batch deleting both liver predictions (one undo step)
+    root.get_by_test_id("daw-review-class-liver").get_by_test_id("daw-review-reject-class").click()
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"] == {
+        "op": "batch",
+        "label": "reject predictions",
+        "ops": [{"op": "delete_object", "uuid": P2}, {"op": "delete_object", "uuid": P3}],
+    }
+    labels = apply_in_python(*map(create_op, objects), msg["op"], msgs[1]["op"])
+    doc = labels.document
+    assert sorted(doc.objects) == sorted([U1, P1])
+    assert doc.objects[P1].review == "accepted" and doc.objects[P1].source == "detector"
+    labels.undo()
+    assert len(labels.document.objects) == 4  # the class rejection was one step
+    # once Python says so, the accepted prediction loses its marks and leaves the list
+    p1["review"] = "accepted"
+    push_labels(page, wid, labels_state([manual, p1, p2, p3], revision=4))
+    expect(review).to_contain_text("Predictions (2 to review)")
+    expect(root.get_by_test_id("daw-review-class-lesion")).to_have_count(0)
+    page.wait_for_function("() => true")
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-revision", "4")
+    assert tag_alpha(10, 20) == 0
+    # accept all
+    root.get_by_test_id("daw-review-accept-all").click()
+    msgs = wait_edits(page, wid, 3)
+    assert [o["uuid"] for o in msgs[2]["op"]["ops"]] == [P2, P3]
+
+
+def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [
+        box(U1, 1, {6: [12, 8, 30, 24]}),
+        prediction(P1, 2, "lesion", 6, {"box": [40, 30, 55, 44]}),
+    ]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    badge = root.get_by_test_id("daw-readonly-badge")
+    expect(badge).to_be_hidden()
+    expect(row(root, U1).locator('[data-action="delete"]')).to_be_enabled()
+    push_labels(page, wid, labels_state(objects, revision=3, read_only=True))
+    expect(badge).to_be_visible()
+    expect(badge).to_have_text("Review mode: read-only")
+    for action in ("delete", "continue"):
+        expect(row(root, U1).locator(f'[data-action="{action}"]')).to_be_disabled()
+    expect(row(root, U1).locator('[data-action="jump"]')).to_be_enabled()  # not an edit
+    for testid in ("daw-review-accept-all", "daw-review-reject-all"):
+        expect(root.get_by_test_id(testid)).to_be_disabled()
+    expect(root.get_by_test_id("daw-review-accept")).to_be_disabled()
+    expect(root.get_by_test_id("daw-review-reject-class")).to_be_disabled()
+    expect(row(root, U1).locator(".daw-inst-key")).to_have_text("")
+    s = Screen(root)
+    page.mouse.click(*s.at(20, 15))
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", U1)
+    page.keyboard.press("Control+c")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Control+v")
+    expect(root.get_by_test_id("daw-error")).to_contain_text("read-only")
+    page.keyboard.press("q")
+    expect(root).not_to_have_attribute("data-continuing", U1)
+    row(root, U1).locator('[data-action="delete"]').click(force=True)
+    assert edits(page, wid) == []
+    # back to editing: the badge goes, the controls come back
+    push_labels(page, wid, labels_state(objects, revision=4))
+    expect(badge).to_be_hidden()
+    expect(row(root, U1).locator('[data-action="delete"]')).to_be_enabled()
+
+
+def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [
+        box(
+            f"{i:08d}-0000-4000-8000-000000000000", i + 1, {6: [1 + i % 50, 2, 1 + i % 50 + 0.5, 3]}
+        )
+        for i in range(299)
+    ]
+    target = box(U1, 300, {6: [20, 20, 40, 40]})
+    wid, root = mount_labels(page, labels_state([*objects, target], revision=3))
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (300)")
+    rows = root.get_by_test_id("daw-inst-row")
+    expect(rows.first).to_have_attribute("data-object-id", "1")
+    assert 5 <= rows.count() <= 30  # a virtual list: the rows in view, not 300
+    # picking the last object on the canvas scrolls its row into view and highlights it
+    s = Screen(root)
+    page.mouse.click(*s.at(30, 30))
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", U1)
+    expect(row(root, U1)).to_have_attribute("aria-selected", "true")
+    expect(row(root, U1)).to_be_in_viewport()
+    list_box = root.get_by_test_id("daw-inst-list").bounding_box()
+    row_box = row(root, U1).bounding_box()
+    assert list_box["y"] <= row_box["y"] and row_box["y"] + row_box["height"] <= (
+        list_box["y"] + list_box["height"] + 1
+    )
+    assert rows.count() <= 30
+    assert edits(page, wid) == []
