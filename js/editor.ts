@@ -76,6 +76,8 @@ export interface EditorHost {
 interface Pending extends Preview {
   /** revision the kernel acknowledged the edit with */
   revision?: number;
+  /** when it was sent (performance.now()) */
+  sentAt?: number;
   onAnswer?: (a: Answer) => void;
 }
 
@@ -254,7 +256,7 @@ export class LabelEditor implements EditorApi {
   }
   addLayer(layer: Layer): void {
     this.layers.push(layer);
-    this.changed();
+    this.gen += 1;
   }
   setHidden(uuid: string, hidden: boolean): void {
     if (hidden) this.hiddenSet.add(uuid);
@@ -322,7 +324,7 @@ export class LabelEditor implements EditorApi {
       return null;
     }
     const request = this.nextRequest();
-    this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer });
+    this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer, sentAt: performance.now() });
     this.model.send({ ...content, series: i.id, request });
     return request;
   }
@@ -334,7 +336,7 @@ export class LabelEditor implements EditorApi {
       return false;
     }
     const request = this.nextRequest();
-    this.pending.set(request, { ...(preview ?? { kind: "update", uuid: "", slice: -1 }), onAnswer });
+    this.pending.set(request, { ...(preview ?? { kind: "update", uuid: "", slice: -1 }), onAnswer, sentAt: performance.now() });
     this.host.refuse("");
     this.model.send({ type: "edit", series: i.id, request, op });
     this.changed();
@@ -478,6 +480,12 @@ export class LabelEditor implements EditorApi {
       const p = this.pending.get(msg.request);
       if (msg.type === "edit_ack") {
         if (p) {
+          if (p.sentAt !== undefined && p.revision === undefined) {
+            // round trip of the last acknowledged request (page -> kernel -> answer), for
+            // benchmarks; acks counted so a reader can tell a new one from the last
+            this.root.dataset.editMs = (performance.now() - p.sentAt).toFixed(2);
+            this.root.dataset.edits = String(Number(this.root.dataset.edits ?? "0") + 1);
+          }
           p.revision = msg.revision;
           p.onAnswer?.({ ok: true, revision: msg.revision });
         }
