@@ -475,3 +475,107 @@ def test_the_documented_example_is_a_valid_document() -> None:
     assert LabelDocument.from_json(doc.to_json()).to_json() == doc.to_json()
     assert {o.shape for o in doc.objects.values()} == {"polygon", "bounding_box", "bitmask"}
     assert doc.to_dict() == json.loads(block)  # the example is in canonical form
+
+
+def _bulk_document(keyframes: dict[str, Any], feature: str = "Liver") -> dict[str, Any]:
+    """A document with one object of ``feature`` holding ``keyframes`` (JSON form)."""
+    labels = Labels(SERIES, ontology(), author="ana")
+    if feature == "Liver":
+        labels.add_polygon(feature, 0, [(1, 1), (5, 1), (5, 5)])
+    elif feature == "Vessel":
+        labels.add_polyline(feature, 0, [(1, 1), (5, 1)])
+    elif feature == "Lesion":
+        labels.add_box(feature, 0, (1, 1, 5, 5))
+    else:
+        labels.add_point(feature, 0, (1, 1))
+    data = labels.to_dict()
+    data["objects"][0]["keyframes"] = keyframes
+    return data
+
+
+def _loaded_one_by_one(data: dict[str, Any]) -> Any:
+    """What the per-keyframe path makes of the first object's keyframes."""
+    feature = ontology().feature(data["objects"][0]["feature"])
+    return {
+        int(k): (
+            v["manual"],
+            parse_geometry(feature, v, 48, 32, f"k{k}"),
+        )
+        for k, v in data["objects"][0]["keyframes"].items()
+    }
+
+
+BULK_CASES = [
+    # (feature, keyframes): each parses like the per-keyframe path does, fast path or not
+    ("Liver", {"4": {"manual": True, "points": [[1.5, 1.0], [9.0, 1.0], [9.0, 7.25]]}}),
+    ("Liver", {"9": {"manual": False, "points": [[1.0, 1.0], [9.0, 1.0]] * 2 + [[4.0, 8.0]]}}),
+    ("Liver", {"2": {"manual": True, "points": [[1, 1], [9, 1], [9, 7]]}}),  # ints -> floats
+    ("Liver", {"2": {"manual": True, "points": [[1.0, 1.0], [1.0, 1.0], [9.0, 1.0], [9.0, 7.0]]}}),
+    ("Liver", {"2": {"manual": True, "points": [[1.0, 1.0], [9.0, 1.0], [9.0, 7.0], [1.0, 1.0]]}}),
+    ("Vessel", {"1": {"manual": True, "points": [[1.0, 1.0], [9.0, 1.0], [1.0, 1.0]]}}),
+    ("Vessel", {"1": {"manual": True, "points": [[1.0, 1.0], [1.0, 1.0], [9.0, 1.0]]}}),
+    ("Lesion", {"3": {"manual": True, "box": [8.5, 9.0, 2.0, 1.0]}}),  # corners swapped
+    ("Lesion", {"3": {"box": [2.0, 1.0, 8.5, 9.0], "manual": False}}),
+    ("Landmark", {"0": {"manual": True, "point": [47.5, 31.5]}}),
+]
+
+
+@pytest.mark.parametrize(("feature", "keyframes"), BULK_CASES)
+def test_bulk_loading_gives_what_one_by_one_parsing_gives(
+    feature: str, keyframes: dict[str, Any]
+) -> None:
+    # many keyframes at once (the vectorised path) beside the case under test
+    frames = dict(keyframes)
+    for k in range(10, 20):
+        if feature in ("Liver", "Vessel"):
+            frames[str(k)] = {"manual": True, "points": [[1.0, 2.0], [7.5, 2.0], [7.5, 9.0]]}
+        elif feature == "Lesion":
+            frames[str(k)] = {"manual": True, "box": [1.0, 2.0, 7.5, 9.0]}
+        else:
+            frames[str(k)] = {"manual": True, "point": [1.0, 2.0]}
+    data = _bulk_document(frames, feature)
+    doc = LabelDocument.from_json(json.dumps(data))
+    obj = next(iter(doc.objects.values()))
+    expected = _loaded_one_by_one(data)
+    assert list(obj.keyframes) == sorted(expected)
+    for k, kf in obj.keyframes.items():
+        assert (kf.manual, kf.geometry) == expected[k]
+        coords = [c for v in kf.geometry.vertices for c in v]
+        assert all(type(c) is float for c in coords)  # ints are stored as floats
+    # and the document round-trips exactly
+    assert LabelDocument.from_json(doc.to_json()).to_json() == doc.to_json()
+
+
+BULK_BAD = [
+    ("Liver", [[1.0, 1.0], [9.0, True], [9.0, 7.0]], r'keyframes\["12"\]\.points\[1\]\[1\]'),
+    ("Liver", [[1.0, 1.0], [9.0, "2"], [9.0, 7.0]], r'keyframes\["12"\]\.points\[1\]\[1\]'),
+    ("Liver", [[1.0, 1.0, 3.0], [9.0], [9.0, 7.0]], r'keyframes\["12"\]\.points\[0\]: expected'),
+    ("Liver", [[1.0, 1.0], [9.0, 1.0], [47.6, 7.0]], r"points\[2\]: \(47\.6, 7\.0\) lies outside"),
+    ("Liver", [[1.0, 1.0], [5.0, 5.0], [9.0, 9.0]], r"zero area \(its vertices are collinear\)"),
+    ("Liver", [[1.0, 1.0], [5.0, 5.0]], r"a polygon needs at least 3 distinct vertices, got 2"),
+    ("Vessel", [[1.0, 1.0], [1.0, 1.0]], r"a polyline needs at least 2 distinct vertices, got 1"),
+    ("Lesion", [1.0, 1.0, 1.0, 5.0], r"has zero area"),
+    ("Lesion", [1.0, 1.0, 5.0, 32.0], r"box: \(5\.0, 32\.0\) lies outside"),
+    ("Lesion", [1.0, 1.0, 5.0], r"a box is \[x0, y0, x1, y1\]"),
+    ("Landmark", [1.0, False], r"point\[1\]: expected a number, got False"),
+]
+
+
+@pytest.mark.parametrize(("feature", "value", "message"), BULK_BAD)
+def test_bulk_loading_names_the_bad_keyframe(feature: str, value: Any, message: str) -> None:
+    key = {"Liver": "points", "Vessel": "points", "Lesion": "box", "Landmark": "point"}[feature]
+    good = {"Liver": [[1.0, 2.0], [7.5, 2.0], [7.5, 9.0]], "Lesion": [1.0, 2.0, 7.5, 9.0]}
+    good["Vessel"] = good["Liver"]
+    good["Landmark"] = [1.0, 2.0]
+    frames = {str(k): {"manual": True, key: good[feature]} for k in range(10, 15)}
+    frames["12"] = {"manual": True, key: value}
+    text = json.dumps(_bulk_document(frames, feature))
+    with pytest.raises(LabelError, match=message):
+        LabelDocument.from_json(text)
+
+
+def test_documents_with_nan_literals_name_the_value() -> None:
+    data = _bulk_document({"3": {"manual": True, "points": [[1.0, 1.0], [9.0, 1.0], [9.0, 7.0]]}})
+    text = json.dumps(data).replace("7.0]", "NaN]")  # the stdlib writes NaN; orjson does not
+    with pytest.raises(LabelError, match=r'keyframes\["3"\]\.points\[2\]\[1\]: nan is not'):
+        LabelDocument.from_json(text)

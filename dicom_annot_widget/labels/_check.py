@@ -7,12 +7,17 @@ and a reason a user can act on. Nothing here mutates its input.
 
 from __future__ import annotations
 
+import gc
+import json
 import math
 import numbers
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, NoReturn
+
+import orjson
 
 from ..errors import LabelError
 
@@ -28,8 +33,11 @@ __all__ = [
     "check_str",
     "check_timestamp",
     "describe",
+    "dumps",
     "fail",
+    "loads",
     "now_timestamp",
+    "paused_gc",
 ]
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,127}\Z")
@@ -146,6 +154,46 @@ def check_sequence(value: Any, path: str) -> Sequence[Any]:
         if isinstance(converted, list):
             return converted
     fail(path, f"expected a list, got {describe(value)}")
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON of a JSON-compatible value (orjson; tuples become arrays).
+
+    Anything orjson refuses (a float or int subclass such as ``numpy.float64``, a huge int)
+    goes through the standard library instead, so this accepts what ``json.dumps`` accepts.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON text (orjson). Raises :class:`ValueError` if it is not JSON.
+
+    The cyclic garbage collector is paused while parsing: a big document is hundreds of
+    thousands of fresh lists, and collections triggered by them would scan them all again and
+    again without finding any garbage. Text that only the standard library reads (``NaN``,
+    ``Infinity``) is read by it, so validation can name the bad value.
+    """
+    with paused_gc():
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return json.loads(text)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (reentrant), for building many objects that all
+    stay alive: each collection they trigger would scan them again without finding garbage."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def now_timestamp() -> str:

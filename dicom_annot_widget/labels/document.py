@@ -37,10 +37,22 @@ from ._check import (
     check_str,
     check_timestamp,
     describe,
+    dumps,
     fail,
+    loads,
     merge_ranges,
+    paused_gc,
 )
-from .geometry import PLANES, Geometry, _coords, parse_geometry
+from .geometry import (
+    PLANES,
+    Box,
+    Geometry,
+    Polygon,
+    Polyline,
+    _coords,
+    parse_geometry,
+    parse_stored_geometries,
+)
 from .ontology import Answer, ObjectClass, Ontology
 
 __all__ = [
@@ -319,13 +331,16 @@ class LabelObject:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (a fresh dict; safe to modify)."""
-        return json.loads(self._json_text)
+        return loads(self._json_bytes)
 
     @cached_property
-    def _json_text(self) -> str:
-        return json.dumps(self._to_json_dict(), separators=(",", ":"), ensure_ascii=False)
+    def _json_bytes(self) -> bytes:
+        """Compact UTF-8 JSON of the object, made once (objects are immutable)."""
+        return dumps(self._to_json_dict(fast=True))
 
-    def _to_json_dict(self) -> dict[str, Any]:
+    def _to_json_dict(self, fast: bool = False) -> dict[str, Any]:
+        """The JSON form; with ``fast``, vertex lists stay tuples (for :func:`dumps` only)."""
+        frames = self.keyframes.items()
         return {
             "uuid": self.uuid,
             "object_id": self.object_id,
@@ -340,8 +355,21 @@ class LabelObject:
             "modified": self.modified,
             "static": {k: _answer_json(v) for k, v in self.static.items()},
             "dynamic": [d.to_json() for d in self.dynamic],
-            "keyframes": {str(k): kf.to_json() for k, kf in self.keyframes.items()},
+            "keyframes": {str(k): _keyframe_json(kf) for k, kf in frames}
+            if fast
+            else {str(k): kf.to_json() for k, kf in frames},
         }
+
+
+def _keyframe_json(kf: Keyframe) -> dict[str, Any]:
+    """:meth:`Keyframe.to_json` without copying vertex tuples into lists (for :func:`dumps`)."""
+    g = kf.geometry
+    kind = type(g)
+    if kind is Polygon or kind is Polyline:
+        return {"manual": kf.manual, "points": g.points}  # type: ignore[union-attr]
+    if kind is Box:
+        return {"manual": kf.manual, "box": (g.x0, g.y0, g.x1, g.y1)}  # type: ignore[union-attr]
+    return kf.to_json()
 
 
 @dataclass(frozen=True)
@@ -615,10 +643,52 @@ def check_frame_answers(
     return out
 
 
+_GEOMETRY_KEY = {"polygon": "points", "polyline": "points", "bounding_box": "box", "point": "point"}
+_DICT = frozenset({dict})
+_BOOL = frozenset({bool})
+_STR = frozenset({str})
+
+
+def _fast_keyframes(
+    cls: ObjectClass, frames: Mapping[str, Any], width: int, height: int, n: int
+) -> dict[int, Keyframe] | None:
+    """All keyframes of one stored object validated at once (see
+    :func:`~dicom_annot_widget.labels.geometry.parse_stored_geometries`), or None if any of
+    them needs the per-keyframe path, which names the problem."""
+    key = _GEOMETRY_KEY.get(cls.shape)
+    if key is None or not frames:
+        return None
+    keys = list(frames)
+    entries = list(frames.values())
+    if not set(map(type, keys)) <= _STR or not set(map(type, entries)) <= _DICT:
+        return None
+    if not all(map(str.isdigit, keys)):
+        return None
+    slices = list(map(int, keys))
+    if list(map(str, slices)) != keys or min(slices) < 0 or max(slices) >= n:
+        return None  # leading zeros, other digits, out of range
+    if set(map(len, entries)) != {2}:
+        return None
+    try:
+        manual = [e["manual"] for e in entries]
+        raws = [e[key] for e in entries]
+    except KeyError:
+        return None
+    if not set(map(type, manual)) <= _BOOL:
+        return None
+    geometries = parse_stored_geometries(cls, raws, width, height)
+    if geometries is None:
+        return None
+    return dict(zip(slices, map(Keyframe, geometries, manual), strict=True))
+
+
 def _parse_keyframes(
     cls: ObjectClass, raw: Any, width: int, height: int, n: int, path: str
 ) -> dict[int, Keyframe]:
     frames = check_mapping(raw, path)
+    fast = _fast_keyframes(cls, frames, width, height, n)
+    if fast is not None:
+        return fast
     out: dict[int, Keyframe] = {}
     for key, value in frames.items():
         where = f'{path}["{key}"]'
@@ -865,24 +935,27 @@ class LabelDocument:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-compatible dict form (schema ``dicom-annot/1``)."""
-        return json.loads(self.to_json())
+        return loads(self.to_bytes())
 
     def to_json(self, indent: int | None = None) -> str:
         """Serialise to JSON text. Objects cache their text, so this is cheap after an edit."""
         if indent is not None:
             return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
-        head = json.dumps(
+        return self.to_bytes().decode("utf-8")
+
+    def to_bytes(self) -> bytes:
+        """Compact JSON as UTF-8 bytes: what :meth:`to_json` returns, encoded (what label
+        files hold)."""
+        head = dumps(
             {
                 "schema": SCHEMA,
                 "revision": self.revision,
                 "series": self.series.to_dict(),
                 "ontology": self.ontology.to_dict(),
             },
-            separators=(",", ":"),
-            ensure_ascii=False,
         )
-        objects = ",".join(o._json_text for o in self.objects.values())
-        tail = json.dumps(
+        objects = b",".join(o._json_bytes for o in self.objects.values())
+        tail = dumps(
             {
                 "frame_classifications": [
                     f.to_json()
@@ -896,10 +969,8 @@ class LabelDocument:
                     for m in sorted(self.measurements.values(), key=lambda m: (m.created, m.uuid))
                 ],
             },
-            separators=(",", ":"),
-            ensure_ascii=False,
         )
-        return f'{head[:-1]},"objects":[{objects}],{tail[1:]}'
+        return b"".join((head[:-1], b',"objects":[', objects, b"],", tail[1:]))
 
     @classmethod
     def from_json(cls, text: str | bytes, *, ontology: Ontology | None = None) -> LabelDocument:
@@ -920,15 +991,21 @@ class LabelDocument:
             If the text is not JSON, not this schema, or any field is invalid; the message
             names the field (``objects[3].keyframes["12"].points[1]: ...``).
         """
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise LabelError(f"not a label document: invalid JSON ({exc})") from None
-        return cls.from_dict(data, ontology=ontology)
+        with paused_gc():  # the parsed text and the objects built from it all stay alive
+            try:
+                data = loads(text)
+            except ValueError as exc:
+                raise LabelError(f"not a label document: invalid JSON ({exc})") from None
+            return cls.from_dict(data, ontology=ontology)
 
     @classmethod
     def from_dict(cls, data: Any, *, ontology: Ontology | None = None) -> LabelDocument:
         """Validate the dict form; see :meth:`from_json`."""
+        with paused_gc():
+            return cls._from_dict(data, ontology)
+
+    @classmethod
+    def _from_dict(cls, data: Any, ontology: Ontology | None) -> LabelDocument:
         root = check_mapping(data, "document")
         schema = root.get("schema")
         if schema != SCHEMA:

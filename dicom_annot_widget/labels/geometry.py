@@ -45,6 +45,7 @@ __all__ = [
     "encode_mask",
     "geometry_from_value",
     "parse_geometry",
+    "parse_stored_geometries",
     "plane_to_voxel",
 ]
 
@@ -60,6 +61,7 @@ and it keeps label files small and fast to read and write."""
 Coord = tuple[float, float]
 _PAIR_TYPES = frozenset({list, tuple})
 _NUMBER_TYPES = frozenset({float, int})
+_FLOAT_TYPE = frozenset({float})
 
 
 def plane_to_voxel(plane: str, u: float, v: float, s: float) -> tuple[float, float, float]:
@@ -329,11 +331,9 @@ def _check_inside(x: float, y: float, path: str, width: int, height: int) -> Non
 def _fast_xy(seq: Sequence[Any], width: int, height: int) -> tuple[list[float], list[float]]:
     """``(xs, ys)`` of a list of ``[x, y]`` number pairs inside the image, or ``([], [])`` if
     anything is off (then the slow path finds and names the culprit)."""
-    if not seq or not set(map(type, seq)) <= _PAIR_TYPES:
+    if not seq or not set(map(type, seq)) <= _PAIR_TYPES or set(map(len, seq)) != {2}:
         return [], []
     flat = list(itertools.chain.from_iterable(seq))
-    if len(flat) != 2 * len(seq):
-        return [], []
     types = set(map(type, flat))
     if not types <= _NUMBER_TYPES:  # strings, None, bools...
         return [], []
@@ -495,6 +495,112 @@ def _mask(raw: Any, path: str, width: int, height: int) -> Mask:
     if area == 0:
         fail(path, "the mask slice is empty (delete the keyframe instead)")
     return Mask(rle=raw, width=width, height=height, area=area)
+
+
+def _flat_numbers(values: list[Any], width: int) -> list[float] | None:
+    """Concatenate equal-length lists of plain floats, or None if anything is off."""
+    if not values or not set(map(type, values)) <= _PAIR_TYPES or set(map(len, values)) != {width}:
+        return None
+    flat = list(itertools.chain.from_iterable(values))
+    if not set(map(type, flat)) <= _FLOAT_TYPE:
+        return None  # ints, bools, strings, nested lists...: the slow path converts or names them
+    return flat
+
+
+def _inside(xy: npt.NDArray[np.float64], width: int, height: int) -> bool:
+    """All ``(x, y)`` rows finite and inside the image (NaN fails every comparison)."""
+    x = xy[:, 0]
+    y = xy[:, 1]
+    return bool(
+        x.min() >= -0.5 and x.max() <= width - 0.5 and y.min() >= -0.5 and y.max() <= height - 0.5
+    )
+
+
+def _batch_point_lists(
+    raws: list[Any], closed: bool, width: int, height: int
+) -> list[tuple[Coord, ...]] | None:
+    """Vertex tuples of many stored polygons (``closed``) or polylines validated at once with
+    NumPy, or None if any of them needs the per-geometry path (which names the problem, or
+    removes repeated vertices)."""
+    if not set(map(type, raws)) <= _PAIR_TYPES:
+        return None
+    lengths = np.fromiter(map(len, raws), dtype=np.intp, count=len(raws))
+    if lengths.min() < (3 if closed else 2):
+        return None
+    pairs = list(itertools.chain.from_iterable(raws))
+    flat = _flat_numbers(pairs, 2)
+    if flat is None:
+        return None
+    xy = np.fromiter(flat, dtype=np.float64, count=len(flat)).reshape(-1, 2)
+    if not _inside(xy, width, height):
+        return None
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    following = np.arange(1, len(xy) + 1)
+    following[ends - 1] = starts  # each ring's last vertex is followed by its first
+    nx = xy[following]
+    same = (nx == xy).all(axis=1)
+    if not closed:
+        same[ends - 1] = False  # a polyline's ends may coincide
+    if same.any():  # repeated vertices: the slow path drops them
+        return None
+    if closed:
+        cross = xy[:, 0] * nx[:, 1] - nx[:, 0] * xy[:, 1]
+        area = np.abs(np.add.reduceat(cross, starts)) / 2.0
+        if area.min() <= 1e3 * _AREA_EPS:  # (nearly) degenerate: decide exactly, one by one
+            return None
+    coords = iter(flat)
+    points = list(zip(coords, coords, strict=False))  # the parsed floats themselves, paired
+    return [tuple(points[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def _batch_boxes(raws: list[Any], width: int, height: int) -> list[Box] | None:
+    flat = _flat_numbers(raws, 4)
+    if flat is None:
+        return None
+    b = np.array(flat, dtype=np.float64).reshape(-1, 4)
+    if not (_inside(b[:, 0:2], width, height) and _inside(b[:, 2:4], width, height)):
+        return None
+    if (
+        not ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) > 1e3 * _AREA_EPS).all()
+        or not ((b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])).all()
+    ):  # corners in another order, or (nearly) no area: one by one
+        return None
+    return [Box(*box) for box in raws]
+
+
+def _batch_points(raws: list[Any], width: int, height: int) -> list[Point] | None:
+    flat = _flat_numbers(raws, 2)
+    if flat is None or not _inside(np.array(flat).reshape(-1, 2), width, height):
+        return None
+    return [Point(*p) for p in raws]
+
+
+def parse_stored_geometries(
+    cls: ObjectClass, raws: list[Any], width: int, height: int
+) -> list[Geometry] | None:
+    """Validate many stored geometry values of class ``cls`` at once (the values under
+    ``"points"``, ``"box"`` or ``"point"``, as read from a document; not rounded).
+
+    A fast path for loading documents: it returns None whenever any value needs more than
+    the common case (ints, repeated vertices, reversed box corners, or anything invalid), and
+    the caller then parses each with :func:`parse_geometry`, which gives the same result or
+    names the problem.
+    """
+    if not raws:
+        return []
+    shape = cls.shape
+    if shape == "polygon":
+        rings = _batch_point_lists(raws, True, width, height)
+        return None if rings is None else [Polygon(r) for r in rings]
+    if shape == "polyline":
+        lines = _batch_point_lists(raws, False, width, height)
+        return None if lines is None else [Polyline(r) for r in lines]
+    if shape == "bounding_box":
+        return _batch_boxes(raws, width, height)  # type: ignore[return-value]
+    if shape == "point":
+        return _batch_points(raws, width, height)  # type: ignore[return-value]
+    return None
 
 
 def parse_geometry(

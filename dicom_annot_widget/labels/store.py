@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import json
 import os
 import sys
 import threading
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import LabelError
+from ._check import dumps, loads
 from .document import SCHEMA, LabelDocument, SeriesInfo
 from .ontology import Ontology
 from .operations import Operation, operation_from_dict
@@ -121,7 +121,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def _line(record: dict[str, Any]) -> bytes:
-    body = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    body = dumps(record)
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
@@ -133,7 +133,7 @@ def _parse_line(raw: bytes) -> dict[str, Any] | None:
     try:
         if int(raw[:8], 16) != zlib.crc32(body):
             return None
-        record = json.loads(body)
+        record = loads(body)
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
@@ -392,7 +392,7 @@ class LabelStore(AbstractContextManager["LabelStore"]):
         return _line({"journal": SCHEMA, "base_revision": doc.revision})
 
     def _write_snapshot(self, doc: LabelDocument) -> None:
-        atomic_write(self.path, doc.to_json().encode("utf-8"))
+        atomic_write(self.path, doc.to_bytes())
         atomic_write(self.journal_path, self._header(doc))
         self._pending = 0
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type LabelObject, type Ontology, indexBySlice } from "../labels";
-import { LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, drawOverlay, screenShape, voxelMatrix } from "./overlay";
+import { LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, drawOverlay, pixelSnapper, screenShape, voxelMatrix } from "./overlay";
 import { type Geometry, IDENTITY_VIEW, imageToScreen, voxelToScreen } from "./transform";
 
 /** Records every call and property write, in order. */
@@ -29,6 +29,7 @@ function recorder(): { ctx: OverlayContext; log: unknown[][]; strokes: { style: 
   const ctx = new Proxy(target, {
     set(_t, k, v) {
       state[k as string] = v;
+      log.push(["set", k, v]);
       return true;
     },
     get(t, k) {
@@ -92,10 +93,13 @@ describe("overlay", () => {
       expect(strokes.map((s) => s.style)).toEqual(["#e6194b", "#3cb44b"]);
       expect(strokes.every((s) => s.width === LINE_WIDTH && s.dash.length === 0)).toBe(true);
       expect(log.filter((c) => c[0] === "fillText").map((c) => c[1])).toEqual(["1", "2"]);
-      // the polygon's vertices are where the transform puts them
+      // the polygon's vertices are where the transform puts them, on a pixel centre
       const [x, y] = voxelToScreen(g, { ...IDENTITY_VIEW, zoom }, 20, 20);
-      expect(strokes[0]!.pts[2]![0]).toBeCloseTo(x, 9);
-      expect(strokes[0]!.pts[2]![1]).toBeCloseTo(y, 9);
+      const [sx, sy] = strokes[0]!.pts[2]!;
+      expect(Math.abs(sx! - x)).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(sy! - y)).toBeLessThanOrEqual(0.5);
+      expect(Number.isInteger(sx! - 0.5)).toBe(true);
+      expect(Number.isInteger(sy! - 0.5)).toBe(true);
     }
   });
 
@@ -141,7 +145,7 @@ describe("overlay", () => {
     expect(poly.strokes[1]!.dash.length).toBeGreaterThan(0); // the closing edge
   });
 
-  it("draws 500 objects in one path per colour", () => {
+  it("draws 500 objects as one small stroke each, setting each colour once", () => {
     const many: LabelObject[] = Array.from({ length: 500 }, (_, i) => ({
       uuid: `u${i}`,
       object_id: i + 1,
@@ -151,9 +155,60 @@ describe("overlay", () => {
     }));
     const { ctx, strokes, log } = recorder();
     drawOverlay(ctx, indexBySlice(many, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
-    // one stroke per colour, with every outline in it
-    expect(strokes).toHaveLength(2);
-    expect(strokes.reduce((n, s) => n + s.pts.length, 0)).toBe(250 * 24 + 250 * 4);
+    // every outline stroked on its own (small paths rasterise fastest), in its class colour
+    expect(strokes).toHaveLength(500);
+    expect(strokes.filter((s) => s.style === "#e6194b").map((s) => s.pts.length)).toEqual(Array(250).fill(24));
+    expect(strokes.filter((s) => s.style === "#3cb44b").map((s) => s.pts.length)).toEqual(Array(250).fill(4));
+    expect(strokes.every((s) => s.width === LINE_WIDTH)).toBe(true);
+    // the outline colour is set once per colour, not per object
+    const outlineStyles = log.filter((c) => c[0] === "set" && c[1] === "strokeStyle" && String(c[2]).startsWith("#"));
+    expect(outlineStyles).toHaveLength(2);
     expect(log.filter((c) => c[0] === "fillText")).toHaveLength(500);
+    // each id is written above its object's topmost vertex, in the object's colour
+    const ids = log.filter((c) => c[0] === "fillText");
+    expect(ids.find((c) => c[1] === "2")![4]).toBe("#e6194b");
+    expect(ids.find((c) => c[1] === "1")![4]).toBe("#3cb44b");
+  });
+
+  it("draws points and primitive nodes as dots, and skips mask keyframes", () => {
+    const things: LabelObject[] = [
+      { uuid: "p", object_id: 1, feature: "lesion", shape: "point", keyframes: { "0": { point: [5, 5] } } },
+      { uuid: "q", object_id: 2, feature: "lesion", shape: "primitive", keyframes: { "0": { nodes: { a: [1, 1], b: [3, 3] } } } },
+      { uuid: "r", object_id: 3, feature: "liver", shape: "bitmask", keyframes: { "0": { mask_area: 12 } } },
+    ];
+    const { ctx, strokes, log } = recorder();
+    let fills = 0;
+    let arcs = 0;
+    const counting = new Proxy(ctx, {
+      get(t, k) {
+        if (k === "fill") return () => fills++;
+        if (k === "arc") return () => arcs++;
+        return (t as unknown as Record<string | symbol, unknown>)[k];
+      },
+      set(t, k, v) {
+        (t as unknown as Record<string | symbol, unknown>)[k] = v;
+        return true;
+      },
+    });
+    drawOverlay(counting, indexBySlice(things, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
+    expect(strokes).toHaveLength(0);
+    expect(arcs).toBe(3);
+    expect(fills).toBe(1); // one colour: all dots filled at once
+    expect(log.filter((c) => c[0] === "fillText").map((c) => c[1])).toEqual(["1", "2"]);
+  });
+
+  it("snaps outlines to whole device pixels at any device pixel ratio", () => {
+    const at = (scale: number) => ({ getTransform: () => ({ a: scale, b: 0, c: 0, d: scale }) }) as unknown as OverlayContext;
+    // ratio 1, 1 px lines: centres of pixels
+    const one = pixelSnapper(at(1), 1);
+    expect([3.2, 3.9, -0.2].map(one)).toEqual([3.5, 3.5, -0.5]);
+    // ratio 2, 1 CSS px = 2 device px: on device pixel edges (half CSS pixels)
+    const two = pixelSnapper(at(2), 1);
+    expect([3.2, 3.3, 3.9].map(two)).toEqual([3, 3.5, 4]);
+    // ratio 1.5, 1 CSS px = 1.5 -> 2 device px: device pixel edges
+    const odd = pixelSnapper(at(1.5), 1);
+    expect(odd(3.2) * 1.5).toBe(5);
+    // no getTransform (a recording context): ratio 1
+    expect(pixelSnapper({} as OverlayContext, 1)(7.1)).toBe(7.5);
   });
 });

@@ -51,7 +51,8 @@ export interface OverlayOptions {
   viewport?: [number, number];
 }
 
-export const LINE_WIDTH = 1.5;
+/** Outline width (CSS px): 1 px lines are drawn by the hairline rasteriser (see drawOverlay). */
+export const LINE_WIDTH = 1;
 export const SELECTED_WIDTH = 2.5;
 const DASH = [6, 4];
 const NO_DASH: number[] = [];
@@ -77,28 +78,14 @@ export function screenShape(m: Matrix, kf: SliceItem["keyframe"], shape: string)
   return { pts: [], closed: false };
 }
 
-/** All points beyond one edge of the screen (with room for the id and handles). */
-function outside(pts: readonly Point[], [w, h]: [number, number]): boolean {
+/** Whether a box in screen space lies beyond one edge of the screen (with room for the id). */
+function offScreen(x0: number, y0: number, x1: number, y1: number, [w, h]: readonly [number, number]): boolean {
   const margin = 24;
-  let x0 = Number.POSITIVE_INFINITY;
-  let y0 = Number.POSITIVE_INFINITY;
-  let x1 = Number.NEGATIVE_INFINITY;
-  let y1 = Number.NEGATIVE_INFINITY;
-  for (const p of pts) {
-    if (p[0] < x0) x0 = p[0];
-    if (p[0] > x1) x1 = p[0];
-    if (p[1] < y0) y0 = p[1];
-    if (p[1] > y1) y1 = p[1];
-  }
   return x1 < -margin || y1 < -margin || x0 > w + margin || y0 > h + margin;
 }
 
 function path(ctx: OverlayContext, pts: readonly Point[], closed: boolean): void {
   ctx.beginPath();
-  subpath(ctx, pts, closed);
-}
-
-function subpath(ctx: OverlayContext, pts: readonly Point[], closed: boolean): void {
   const first = pts[0] as Point;
   ctx.moveTo(first[0], first[1]);
   for (let i = 1; i < pts.length; i++) {
@@ -118,67 +105,165 @@ function dots(ctx: OverlayContext, pts: readonly Point[], r: number): void {
 }
 
 /**
- * Draw the slice's objects and the draft. Outlines of one colour and dash style are stroked as
- * one path (a few stroke calls for hundreds of objects); ids are written on top.
+ * A function snapping a screen coordinate (CSS px) so that a line of `width` CSS px lies on
+ * whole device pixels: at the centre of a device pixel for odd device widths, on a pixel edge
+ * for even ones. The device pixel ratio is read from the context's transform (the caller scales
+ * it by devicePixelRatio); a context without `getTransform` (tests) counts as ratio 1.
+ */
+export function pixelSnapper(ctx: OverlayContext, width: number): (v: number) => number {
+  const getTransform = (ctx as Partial<Pick<CanvasRenderingContext2D, "getTransform">>).getTransform;
+  const t = typeof getTransform === "function" ? getTransform.call(ctx) : null;
+  const scale = t && Number.isFinite(t.a) && t.a > 0 && t.b === 0 && t.c === 0 ? t.a : 1;
+  const offset = (Math.max(1, Math.round(width * scale)) % 2) / 2;
+  return (v) => (Math.round(v * scale - offset) + offset) / scale;
+}
+
+/** The voxel positions drawn as dots: a point, a primitive's nodes, a single vertex. */
+function dotPoints(kf: SliceItem["keyframe"]): readonly Point[] {
+  if (kf.point) return [kf.point];
+  if (kf.nodes) return Object.values(kf.nodes);
+  if (kf.points) return kf.points;
+  if (kf.box) return [[kf.box[0], kf.box[1]]];
+  return [];
+}
+
+/** The voxel vertices of an outline keyframe (box corners are made), or null for dots. */
+function outlineOf(kf: SliceItem["keyframe"], shape: string): readonly Point[] | null {
+  if (shape === "point" || shape === "primitive") return null;
+  if (kf.box) {
+    const [x0, y0, x1, y1] = kf.box;
+    return [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ];
+  }
+  return kf.points && kf.points.length > 1 ? kf.points : null;
+}
+
+/**
+ * Draw the slice's objects and the draft.
+ *
+ * Cost (500 objects in software-rasterised Chromium): outlines are hairlines (`LINE_WIDTH` 1,
+ * which Skia draws with its hairline rasteriser, about 4 times cheaper than 1.5 px strokes)
+ * and each is stroked as its own small path (one path of hundreds of outlines costs twice as
+ * much to rasterise: its bounds cover the screen). Objects are grouped by colour and dash, so
+ * the style changes a few times per frame, never per object (no save/restore); vertices go
+ * from voxels to the screen straight into the path, without arrays per point. Ids are drawn
+ * as text last (Skia caches the glyphs: 500 ids cost about a millisecond).
  */
 export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m: Matrix, opts: OverlayOptions): void {
   ctx.lineJoin = "round";
   ctx.textBaseline = "bottom";
   ctx.font = "bold 11px sans-serif";
   ctx.setLineDash(NO_DASH);
+  const [a, b, c, d, e, f] = m;
+  const viewport = opts.viewport;
+  const snap = pixelSnapper(ctx, LINE_WIDTH);
   interface Group {
     color: string;
     dashed: boolean;
-    outlines: { pts: Point[]; closed: boolean }[];
-    dots: Point[];
-    labels: [string, number, number][];
+    items: SliceItem[];
   }
   const groups = new Map<string, Group>();
   const colours = new Map<string, string>();
-  let selectedShape: { pts: Point[]; closed: boolean; color: string } | null = null;
-  for (const { object, keyframe } of items) {
+  let selected: SliceItem | null = null;
+  let selectedColor = "";
+  for (const item of items) {
+    const object = item.object;
     if (opts.hidden?.has(object.uuid)) continue;
-    const shape = screenShape(m, keyframe, object.shape);
-    const pts = shape.pts;
-    if (pts.length === 0) continue;
-    if (opts.viewport && outside(pts, opts.viewport)) continue;
     let color = colours.get(object.feature);
     if (!color) colours.set(object.feature, (color = classColor(opts.ontology, object.feature)));
-    const dashed = keyframe.manual === false;
-    const key = `${color}|${dashed}`;
+    const dashed = item.keyframe.manual === false;
+    const key = dashed ? `${color}|-` : color;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { color, dashed, outlines: [], dots: [], labels: [] }));
-    if (object.shape === "point" || object.shape === "primitive" || pts.length === 1) g.dots.push(...pts);
-    else g.outlines.push(shape);
-    if (object.uuid === opts.selected) selectedShape = { ...shape, color };
-    if (object.object_id > 0) {
-      // the object id above the topmost point
-      let top = pts[0] as Point;
-      for (const p of pts) if (p[1] < top[1]) top = p;
-      g.labels.push([String(object.object_id), top[0] + 2, top[1] - 3]);
+    if (!g) groups.set(key, (g = { color, dashed, items: [] }));
+    g.items.push(item);
+    if (object.uuid === opts.selected) {
+      selected = item;
+      selectedColor = color;
     }
   }
+  // ids to write: text, x, y, colour index (into `labelColors`)
+  const labelText: string[] = [];
+  const labelXY: number[] = [];
+  const labelColor: number[] = [];
+  const labelColors: string[] = [];
   ctx.lineWidth = LINE_WIDTH;
   for (const g of groups.values()) {
     ctx.strokeStyle = g.color;
     ctx.fillStyle = g.color;
-    if (g.outlines.length) {
-      ctx.setLineDash(g.dashed ? DASH : NO_DASH);
-      ctx.beginPath();
-      for (const { pts, closed } of g.outlines) subpath(ctx, pts, closed);
-      ctx.stroke();
+    ctx.setLineDash(g.dashed ? DASH : NO_DASH);
+    const ci = labelColors.push(g.color) - 1;
+    let dotsOpen = false;
+    for (const { object, keyframe } of g.items) {
+      const outline = outlineOf(keyframe, object.shape);
+      // screen bounds and the topmost vertex (where the id goes), without arrays per point
+      let x0 = Number.POSITIVE_INFINITY;
+      let y0 = Number.POSITIVE_INFINITY;
+      let x1 = Number.NEGATIVE_INFINITY;
+      let y1 = Number.NEGATIVE_INFINITY;
+      let topX = 0;
+      const pts = outline ?? dotPoints(keyframe);
+      if (pts.length === 0) continue;
+      for (const p of pts) {
+        const x = a * p[0] + c * p[1] + e;
+        const y = b * p[0] + d * p[1] + f;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) {
+          y0 = y;
+          topX = x;
+        }
+        if (y > y1) y1 = y;
+      }
+      if (viewport && offScreen(x0, y0, x1, y1, viewport)) continue;
+      if (outline) {
+        // vertices snapped to device pixel centres: a 1 px line then covers whole pixels
+        // (crisp and opaque) instead of two half-covered ones; the shift is < half a pixel
+        ctx.beginPath();
+        const p0 = outline[0] as Point;
+        ctx.moveTo(snap(a * p0[0] + c * p0[1] + e), snap(b * p0[0] + d * p0[1] + f));
+        for (let i = 1; i < outline.length; i++) {
+          const p = outline[i] as Point;
+          ctx.lineTo(snap(a * p[0] + c * p[1] + e), snap(b * p[0] + d * p[1] + f));
+        }
+        if (keyframe.box || object.shape === "polygon") ctx.closePath();
+        ctx.stroke();
+      } else {
+        if (!dotsOpen) ctx.beginPath();
+        dotsOpen = true;
+        const r = HANDLE + 0.5;
+        for (const p of pts) {
+          const x = a * p[0] + c * p[1] + e;
+          const y = b * p[0] + d * p[1] + f;
+          ctx.moveTo(x + r, y);
+          ctx.arc(x, y, r, 0, 2 * Math.PI);
+        }
+      }
+      if (object.object_id > 0) {
+        labelText.push(String(object.object_id));
+        labelXY.push(topX + 2, y0 - 3);
+        labelColor.push(ci);
+      }
     }
-    if (g.dots.length) dots(ctx, g.dots, HANDLE + 0.5);
+    if (dotsOpen) ctx.fill();
   }
   ctx.setLineDash(NO_DASH);
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = "rgba(0,0,0,0.8)";
-  for (const g of groups.values()) for (const [t, x, y] of g.labels) ctx.strokeText(t, x, y);
-  for (const g of groups.values()) {
-    ctx.fillStyle = g.color;
-    for (const [t, x, y] of g.labels) ctx.fillText(t, x, y);
+  if (labelText.length) {
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "rgba(0,0,0,0.8)";
+    for (let i = 0; i < labelText.length; i++) ctx.strokeText(labelText[i] as string, labelXY[2 * i] as number, labelXY[2 * i + 1] as number);
+    let current = -1;
+    for (let i = 0; i < labelText.length; i++) {
+      const ci = labelColor[i] as number;
+      if (ci !== current) ctx.fillStyle = labelColors[(current = ci)] as string;
+      ctx.fillText(labelText[i] as string, labelXY[2 * i] as number, labelXY[2 * i + 1] as number);
+    }
   }
-  if (selectedShape) {
+  const selectedShape = selected ? { ...screenShape(m, selected.keyframe, selected.object.shape), color: selectedColor } : null;
+  if (selectedShape && selectedShape.pts.length > 0) {
     const { pts, closed, color } = selectedShape;
     if (pts.length > 1) {
       ctx.fillStyle = color;
