@@ -21,6 +21,18 @@ describe("labels state and messages", () => {
     expect(s.read_only).toBe(true);
   });
 
+  it("decodes the trait from its binary JSON form", () => {
+    const text = JSON.stringify({ revision: 5, ontology: null, objects: [{ uuid: "é", shape: "box", keyframes: {} }], read_only: false });
+    const bytes = new TextEncoder().encode(text);
+    const view = new DataView(bytes.buffer, 0, bytes.byteLength);
+    const s = parseLabelsState(view);
+    expect(s.revision).toBe(5);
+    expect(s.objects[0]?.uuid).toBe("é");
+    expect(parseLabelsState(bytes.buffer).revision).toBe(5);
+    // broken JSON text reads as no labels, never throws
+    expect(parseLabelsState(new DataView(new TextEncoder().encode("{oops").buffer)).revision).toBe(-1);
+  });
+
   it("parses edit answers", () => {
     expect(parseEditAnswer({ type: "edit_ack", request: 2, revision: 7 })).toEqual({ type: "edit_ack", request: 2, revision: 7 });
     expect(parseEditAnswer({ type: "error", message: "no", request: 2 })).toEqual({ type: "error", message: "no", request: 2 });

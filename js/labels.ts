@@ -124,8 +124,23 @@ export function parseEditAnswer(msg: unknown): EditAnswer | null {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The trait arrives as a binary buffer of UTF-8 JSON (see annotator.py); tests push objects. */
+function decodeJson(raw: unknown): unknown {
+  let bytes: Uint8Array | null = null;
+  if (raw instanceof DataView) bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  else if (raw instanceof ArrayBuffer) bytes = new Uint8Array(raw);
+  else if (raw instanceof Uint8Array) bytes = raw;
+  if (bytes === null) return raw;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
 /** Narrow the synced trait; anything malformed reads as "no labels" (never throws). */
-export function parseLabelsState(raw: unknown): LabelsState {
+export function parseLabelsState(raw0: unknown): LabelsState {
+  const raw = decodeJson(raw0);
   if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [] };
   const ontology = isObj(raw.ontology) && Array.isArray(raw.ontology.objects) ? (raw.ontology as unknown as Ontology) : null;
   const objects = Array.isArray(raw.objects)
