@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type LabelObject, type Ontology, indexBySlice } from "../labels";
-import { LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, drawOverlay, pixelSnapper, screenShape, voxelMatrix } from "./overlay";
+import { LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, bridgeEdges, drawOverlay, pixelSnapper, screenShape, voxelMatrix } from "./overlay";
 import { type Geometry, IDENTITY_VIEW, imageToScreen, voxelToScreen } from "./transform";
 
 /** Records every call and property write, in order. */
@@ -210,5 +210,20 @@ describe("overlay", () => {
     expect(odd(3.2) * 1.5).toBe(5);
     // no getTransform (a recording context): ratio 1
     expect(pixelSnapper({} as OverlayContext, 1)(7.1)).toBe(7.5);
+  });
+});
+
+describe("keyhole rings", () => {
+  it("finds the zero-width bridges joining a hole to its polygon", () => {
+    // square 0..10 with a hole 4..6, joined by the bridge (0,5) <-> (4,5)
+    const ring: [number, number][] = [
+      [0, 0], [10, 0], [10, 10], [0, 10], [0, 5],
+      [4, 5], [4, 6], [6, 6], [6, 4], [4, 4], [4, 5],
+      [0, 5],
+    ];
+    const bridges = bridgeEdges(ring);
+    expect(bridges).not.toBeNull();
+    expect([...(bridges as Set<number>)].sort((x, y) => x - y)).toEqual([4, 10]);
+    expect(bridgeEdges([[0, 0], [10, 0], [10, 10], [0, 10]])).toBeNull();
   });
 });

@@ -84,8 +84,42 @@ function offScreen(x0: number, y0: number, x1: number, y1: number, [w, h]: reado
   return x1 < -margin || y1 < -margin || x0 > w + margin || y0 > h + margin;
 }
 
-function path(ctx: OverlayContext, pts: readonly Point[], closed: boolean): void {
+/**
+ * The bridges of a "keyhole" ring: edges i -> i+1 whose reverse is also an edge of the ring.
+ * A polygon keyframe holds one ring, so a polygon with holes or several parts (e.g. after a
+ * brush edit) joins them with zero-width bridges, each walked once in both directions; they
+ * are not drawn. Null when the ring repeats no vertex (the usual case: no work).
+ */
+export function bridgeEdges(pts: readonly Point[]): Set<number> | null {
+  const n = pts.length;
+  if (n < 4) return null;
+  const keys = pts.map((p) => `${p[0]},${p[1]}`);
+  if (new Set(keys).size === n) return null;
+  const edges = new Set<string>();
+  for (let i = 0; i < n; i++) edges.add(`${keys[i]}|${keys[(i + 1) % n]}`);
+  const out = new Set<number>();
+  for (let i = 0; i < n; i++) if (edges.has(`${keys[(i + 1) % n]}|${keys[i]}`)) out.add(i);
+  return out.size ? out : null;
+}
+
+/** A ring's outline without its bridges (see bridgeEdges); `tr` maps a vertex to the screen. */
+function ringWithoutBridges(ctx: OverlayContext, pts: readonly Point[], bridges: ReadonlySet<number>, tr: (p: Point) => Point): void {
+  const n = pts.length;
+  const first = tr(pts[0] as Point);
+  ctx.moveTo(first[0], first[1]);
+  for (let i = 0; i < n; i++) {
+    const q = tr(pts[(i + 1) % n] as Point);
+    if (bridges.has(i)) ctx.moveTo(q[0], q[1]);
+    else ctx.lineTo(q[0], q[1]);
+  }
+}
+
+function path(ctx: OverlayContext, pts: readonly Point[], closed: boolean, bridges: ReadonlySet<number> | null = null): void {
   ctx.beginPath();
+  if (closed && bridges) {
+    ringWithoutBridges(ctx, pts, bridges, (p) => p);
+    return;
+  }
   const first = pts[0] as Point;
   ctx.moveTo(first[0], first[1]);
   for (let i = 1; i < pts.length; i++) {
@@ -223,13 +257,18 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
         // vertices snapped to device pixel centres: a 1 px line then covers whole pixels
         // (crisp and opaque) instead of two half-covered ones; the shift is < half a pixel
         ctx.beginPath();
-        const p0 = outline[0] as Point;
-        ctx.moveTo(snap(a * p0[0] + c * p0[1] + e), snap(b * p0[0] + d * p0[1] + f));
-        for (let i = 1; i < outline.length; i++) {
-          const p = outline[i] as Point;
-          ctx.lineTo(snap(a * p[0] + c * p[1] + e), snap(b * p[0] + d * p[1] + f));
+        const bridges = object.shape === "polygon" ? bridgeEdges(outline) : null;
+        if (bridges) {
+          ringWithoutBridges(ctx, outline, bridges, (p) => [snap(a * p[0] + c * p[1] + e), snap(b * p[0] + d * p[1] + f)]);
+        } else {
+          const p0 = outline[0] as Point;
+          ctx.moveTo(snap(a * p0[0] + c * p0[1] + e), snap(b * p0[0] + d * p0[1] + f));
+          for (let i = 1; i < outline.length; i++) {
+            const p = outline[i] as Point;
+            ctx.lineTo(snap(a * p[0] + c * p[1] + e), snap(b * p[0] + d * p[1] + f));
+          }
+          if (keyframe.box || object.shape === "polygon") ctx.closePath();
         }
-        if (keyframe.box || object.shape === "polygon") ctx.closePath();
         ctx.stroke();
       } else {
         if (!dotsOpen) ctx.beginPath();
@@ -275,7 +314,7 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
       ctx.globalAlpha = 1;
       ctx.strokeStyle = "#fff";
       ctx.lineWidth = SELECTED_WIDTH + 2;
-      path(ctx, pts, closed);
+      path(ctx, pts, closed, closed ? bridgeEdges(pts) : null);
       ctx.stroke();
       ctx.strokeStyle = color;
       ctx.lineWidth = SELECTED_WIDTH;
