@@ -15,7 +15,12 @@ package is imported in an earlier cell, as in a real session):
   drawing, controls), median and p95;
 - ``window_drag_ms``: the same for one pointer move of a right-button window drag.
 
-Usage: ``python benchmarks/viewer.py [--slices 300] [--size 512] [--repeat 3] [--no-baseline]``
+A second reference, ``transport_floor``: a bare anywidget receives the same bytes in the same
+messages (first slice alone, then ``BATCH_BYTES`` batches) with no flow control, decoding or
+drawing; the viewer's ``full_volume_s`` cannot go below the floor's.
+
+Usage: ``python benchmarks/viewer.py [--slices 300] [--size 512] [--repeat 3] [--no-baseline]
+[--no-floor]``
 """
 
 from __future__ import annotations
@@ -161,6 +166,74 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
     }
 
 
+# The transport floor: a bare anywidget that only counts what arrives, sent the same bytes in
+# the same messages as the viewer (one slice, then BATCH_BYTES batches), with no flow control,
+# no decoding and no drawing: what no viewer built on comm messages can beat here.
+FLOOR_ESM = """
+export default { render({ model, el }) {
+  let bytes = 0;
+  const onMsg = (msg, buffers) => {
+    if (!window.__floor.first) window.__floor.first = performance.now();
+    for (const b of buffers) bytes += b.byteLength;
+    if (msg.last) { window.__floor.full = performance.now(); window.__floor.bytes = bytes; }
+  };
+  model.on('msg:custom', onMsg);
+  model.send({go: 1});
+  return () => model.off('msg:custom', onMsg);
+} };
+"""
+
+FLOOR_SETUP = """
+import threading
+import anywidget, numpy as np
+from dicom_annot_widget.widget.streaming import BATCH_BYTES
+
+class Floor(anywidget.AnyWidget):
+    _esm = __ESM__
+
+    def __init__(self, data, slice_bytes):
+        super().__init__()
+        self._data, self._slice = data, slice_bytes
+        self.on_msg(self._go)
+
+    def _go(self, _w, content, _b):
+        if content.get('go'):
+            threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        per = max(1, BATCH_BYTES // self._slice) * self._slice
+        pos, first = 0, True
+        while pos < len(self._data):
+            n = self._slice if first else min(per, len(self._data) - pos)
+            first = False
+            last = pos + n >= len(self._data)
+            self.send({'last': last}, buffers=[memoryview(self._data[pos:pos + n])])
+            pos += n
+
+DATA = np.random.default_rng(0).integers(0, 4096, __N__, dtype=np.uint16).view(np.uint8)
+"""
+
+
+def run_floor(cdp: Chromium, lab: Lab, n_values: int, slice_bytes: int, i: int) -> dict[str, float]:
+    """The transport floor for the same bytes (see ``FLOOR_SETUP``)."""
+    setup = FLOOR_SETUP.replace("__ESM__", repr(FLOOR_ESM)).replace("__N__", str(n_values))
+    nb = notebook(setup, f"f = Floor(DATA, {slice_bytes})\nf")
+    open_and_wait(cdp, lab, f"floor{i}.ipynb", nb)
+    cdp.evaluate("window.__floor = {}; true")
+    cdp.evaluate(RUN_CELL % 1)
+    cdp.wait_for("window.__floor.full", timeout=120, interval=0.01)
+    t0, first, full, nbytes = cdp.evaluate(
+        "[window.__t0, window.__floor.first, window.__floor.full, window.__floor.bytes]"
+    )
+    if nbytes != 2 * n_values:
+        raise RuntimeError(f"the floor widget received {nbytes} bytes of {2 * n_values}")
+    return {
+        "first_message_s": (first - t0) / 1000,
+        "full_volume_s": (full - t0) / 1000,
+        "transfer_s": (full - first) / 1000,
+    }
+
+
 def canvas_painted(cdp: Chromium) -> bool:
     """True once the niivue canvas shows more than a few non-black pixels."""
     from skimage import io as skio
@@ -220,6 +293,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
 
@@ -267,6 +341,12 @@ def main() -> None:
             result["ours"]["page_heap_ratio"] = round(
                 statistics.median(r["page_heap_mb"] for r in ours) / raw_mb, 3
             )
+            if not args.no_floor:
+                floor = [
+                    run_floor(cdp, lab, int(np.prod(series.shape)), series.array[0].nbytes, i)
+                    for i in range(args.repeat)
+                ]
+                result["transport_floor"] = summarise(floor)
             if not args.no_baseline:
                 try:
                     import ipyniivue  # noqa: F401

@@ -23,13 +23,31 @@ const COARSE_SLICES = 16;
 const REPRIORITISE_MS = 30;
 /** Acknowledge received slices in groups of this many (the kernel sends a window ahead). */
 const ACK_EVERY = 8;
+/**
+ * While loading, slices the view does not show tell the views at most this often (the slice
+ * bar and status catch up); each notification costs the page a frame (controls, layout,
+ * paint) that would otherwise delay receiving the next slices. The slice shown, errors and
+ * the last slice are told at once.
+ */
+const LOADING_NOTIFY_MS = 100;
+
+type IdleDeadline = { timeRemaining(): number };
+type IdleScheduler = {
+  requestIdleCallback?: (cb: (deadline: IdleDeadline) => void, opts?: { timeout: number }) => number;
+  cancelIdleCallback?: (handle: number) => void;
+};
 
 export class Controller {
   volume: Volume | null = null;
   error = "";
-  /** Slice the kernel's current order was built around. */
+  /** Slice the kernel's current order was built around, and the first slice of that order. */
   private orderedAround = -1;
+  private firstOfOrder = -1;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Slices whose memory is still to be touched ahead of their arrival, in arrival order. */
+  private prefaultQueue: number[] = [];
+  private prefaultHandle: number | null = null;
   /** Slice answers received and not yet acknowledged to the kernel. */
   private unacked = 0;
   private readonly views = new Set<() => void>();
@@ -47,10 +65,24 @@ export class Controller {
   }
 
   private notify(): void {
+    if (this.notifyTimer !== null) {
+      clearTimeout(this.notifyTimer);
+      this.notifyTimer = null;
+    }
     for (const view of this.views) view();
   }
 
+  /** Notify soon (at most every LOADING_NOTIFY_MS) rather than now. */
+  private notifyLater(): void {
+    if (this.notifyTimer !== null) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      this.notify();
+    }, LOADING_NOTIFY_MS);
+  }
+
   private readonly onSeriesInfo = (): void => {
+    this.prefaultQueue = [];
     const info = this.model.get("series_info");
     this.volume = info ? new Volume(info) : null;
     this.error = "";
@@ -68,6 +100,31 @@ export class Controller {
     if (order.length === 0) return;
     this.orderedAround = current;
     this.model.send({ type: "get_slices", series: volume.info.id, slices: order });
+    this.firstOfOrder = order[0] as number;
+    this.prefaultQueue = order.slice(1);
+    this.schedulePrefault();
+  }
+
+  /**
+   * A fresh volume's memory is only mapped: the first write to each page costs a page fault
+   * (measured in Chromium: copying 157 MB into a fresh array took 3-6x longer than into
+   * touched memory). While the page waits for slices, idle time touches the pages of slices
+   * not arrived yet, in the order they will arrive, so that storing them is a plain copy.
+   * Only runs in idle periods and never writes a slice that has arrived.
+   */
+  private schedulePrefault(): void {
+    const idle = globalThis as unknown as IdleScheduler;
+    if (!idle.requestIdleCallback || this.prefaultHandle !== null) return;
+    this.prefaultHandle = idle.requestIdleCallback((deadline) => {
+      this.prefaultHandle = null;
+      const volume = this.volume;
+      if (!volume) return;
+      while (this.prefaultQueue.length > 0 && deadline.timeRemaining() > 2) {
+        const k = this.prefaultQueue.shift() as number;
+        if (!volume.loaded[k]) volume.slice(k).fill(0);
+      }
+      if (this.prefaultQueue.length > 0) this.schedulePrefault();
+    });
   }
 
   private readonly onSlice = (): void => {
@@ -87,12 +144,16 @@ export class Controller {
     if (batch !== null) {
       const volume = this.volume;
       if (!volume || (raw as { series: string }).series !== volume.info.id) return; // stale
+      let now = false;
       batch.forEach((item, i) => {
         if (item === null) {
           this.error = `a slice answer (item ${i}) was malformed`;
           this.received();
-        } else this.receiveSlice(item, [buffers[i] as DataView]);
+          now = true;
+        } else if (this.store(item, buffers[i])) now = true;
       });
+      if (now) this.notify();
+      else this.notifyLater();
       return;
     }
     const msg = parseKernelMsg(raw);
@@ -106,34 +167,57 @@ export class Controller {
     this.receiveSlice(msg, buffers);
   };
 
-  /** Count one slice answer; acknowledge a group of them so the kernel sends more. */
-  private received(): void {
+  /**
+   * Count one slice answer; acknowledge a group of them so the kernel sends more. `now`
+   * acknowledges at once: the kernel holds the rest of a request back until the first slice
+   * (the one shown) is acknowledged, so that the page can paint it before the next megabytes.
+   */
+  private received(now = false): void {
     const volume = this.volume;
     if (!volume) return;
     this.unacked += 1;
     const complete = volume.loadedCount === volume.slices;
-    if (this.unacked >= ACK_EVERY || complete) {
+    if (now || this.unacked >= ACK_EVERY || complete) {
       this.model.send({ type: "ack", series: volume.info.id, count: this.unacked });
       this.unacked = 0;
     }
   }
 
   private receiveSlice(msg: SliceMsg, buffers: DataView[]): void {
+    if (this.store(msg, buffers[0])) this.notify();
+    else this.notifyLater();
+  }
+
+  /**
+   * Store one arrived slice and count it. Returns whether the views should hear of it now
+   * (the slice shown, the first or last slice, an error) rather than with the next batch.
+   */
+  private store(msg: SliceMsg, buffer: DataView | undefined): boolean {
     const volume = this.volume;
-    const buffer = buffers[0];
-    if (!volume || msg.series !== volume.info.id) return; // stale answer for a replaced series
+    if (!volume || msg.series !== volume.info.id) return false; // stale answer for a replaced series
+    const hadError = this.error;
     try {
       if (!buffer) throw new Error(`slice ${msg.index} arrived without pixel data`);
       volume.put(msg, buffer);
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
-    this.received();
-    this.notify();
+    const shown = msg.index === this.model.get("slice") || msg.index === this.firstOfOrder;
+    this.received(shown);
+    return (
+      this.error !== hadError ||
+      shown ||
+      volume.loadedCount <= 1 ||
+      volume.loadedCount === volume.slices
+    );
   }
 
   dispose(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
+    const idle = globalThis as unknown as IdleScheduler;
+    if (this.prefaultHandle !== null) idle.cancelIdleCallback?.(this.prefaultHandle);
+    this.prefaultQueue = [];
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:series_info", this.onSeriesInfo);
     this.model.off("change:slice", this.onSlice);

@@ -62,10 +62,20 @@ describe("Volume", () => {
     expect(v.valueAt(0, 0, 0)).toBeNull();
     expect(v.valueAt(1, 2, 0)).toBeNull();
   });
+  it("stores a slice from a misaligned view into a larger message buffer", () => {
+    const v = new Volume(info);
+    const bytes = new Uint8Array(1 + 8 + 3);
+    bytes.set(new Uint8Array(new Int16Array([-5, 7, 300, -32768]).buffer), 1);
+    v.put(msg(2), new DataView(bytes.buffer, 1, 8));
+    expect(Array.from(v.slice(2))).toEqual([-5, 7, 300, -32768]);
+    expect(Array.from(v.slice(1))).toEqual([0, 0, 0, 0]);
+    expect(v.valueAt(2, 1, 0)).toBe(7 - 1024);
+  });
   it("refuses slices that do not fit", () => {
     const v = new Volume(info);
     expect(() => v.put(msg(3), new DataView(new Int16Array(4).buffer))).toThrow(/out of range/);
     expect(() => v.put(msg(0), new DataView(new Int16Array(3).buffer))).toThrow(/expected 4/);
+    expect(() => v.put(msg(0), new DataView(new Uint8Array(9).buffer))).toThrow(/expected 4/);
     expect(() => v.put({ ...msg(0), dtype: "uint8" }, new DataView(new Uint8Array(4).buffer))).toThrow(/dtype/);
     expect(v.loadedCount).toBe(0);
   });

@@ -2,8 +2,7 @@
  * The page's copy of a series: one typed array for the whole volume, filled slice by slice
  * as `slice` messages arrive, plus the per-slice rescale and an arrival bitmap.
  */
-import type { DType, SeriesInfo, SliceMsg, TypedArray } from "./protocol";
-import { typedArrayFrom } from "./protocol";
+import type { SeriesInfo, SliceMsg, TypedArray } from "./protocol";
 
 const CTORS = {
   uint8: Uint8Array,
@@ -47,11 +46,15 @@ export class Volume {
     if (msg.dtype !== this.info.dtype) {
       throw new Error(`slice dtype ${msg.dtype} differs from series dtype ${this.info.dtype}`);
     }
-    const values = typedArrayFrom(msg.dtype as DType, buffer);
-    if (values.length !== this.sliceLength) {
-      throw new Error(`slice ${msg.index} has ${values.length} values, expected ${this.sliceLength}`);
+    const size = this.data.BYTES_PER_ELEMENT;
+    if (buffer.byteLength !== this.sliceLength * size) {
+      const values = buffer.byteLength / size;
+      throw new Error(`slice ${msg.index} has ${values} values, expected ${this.sliceLength}`);
     }
-    this.data.set(values, msg.index * this.sliceLength);
+    // One byte copy straight into the volume, whatever the alignment of the incoming view
+    // (a typed view of a misaligned buffer would need a copy of its own first).
+    const target = new Uint8Array(this.data.buffer, this.data.byteOffset + msg.index * buffer.byteLength, buffer.byteLength);
+    target.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
     this.slope[msg.index] = msg.slope;
     this.intercept[msg.index] = msg.intercept;
     if (!this.loaded[msg.index]) {

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from dicom_annot_widget.widget import streaming
 from dicom_annot_widget.widget.streaming import SliceStreamer
 
 
@@ -165,4 +166,30 @@ def test_first_slice_of_a_request_goes_alone_then_several_per_message() -> None:
     s.request([15, 14, 13, 12])  # a jump: the slice the user looks at is again sent alone
     assert s.wait_idle()
     assert [len(c["items"]) for c, _ in sent.raw][4:] == [1, 3]
+    s.close()
+
+
+def test_the_rest_of_a_request_waits_for_the_first_slice_to_be_acknowledged() -> None:
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(n=20), "s0", send)  # type: ignore[arg-type]
+    s.batch = 3
+    s.request([5, 6, 4, 8])
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)  # well within HOLD_SECONDS: nothing more goes out before the ack
+    assert [m["index"] for m, _ in sent] == [5]
+    s.ack(1)
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [5, 6, 4, 8]
+    s.close()
+
+
+def test_an_unacknowledged_first_slice_only_delays_the_rest() -> None:
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(n=20), "s0", send)  # type: ignore[arg-type]
+    s.request([1, 2, 3])
+    assert s.wait_idle()  # no ack at all (a page that never answers): sent after the hold
+    assert [m["index"] for m, _ in sent] == [1, 2, 3]
+    assert streaming.HOLD_SECONDS < 1  # (a page that never acknowledges waits this once)
     s.close()

@@ -119,3 +119,54 @@ describe("window drag", () => {
     expect(windowBounds([5, 5], true)).toEqual([5, 6, 2, 1]);
   });
 });
+
+import { fillTable } from "./window";
+
+describe("fillTable (only the window band computed)", () => {
+  const cases: [number, number, number, number][] = [
+    [1, -1024, 40, 400],
+    [1, 0, 32768, 65536],
+    [0.5, -1000.25, -600, 1500],
+    [2.5, 3, 100, 1],
+    [-1, 100, 0, 50],
+    [-0.37, 12.5, -3, 7.5],
+    [1, 0, 1e6, 10],
+    [1, 0, -1e6, 10],
+    [1e-6, 0, 0.01, 0.02],
+    [0, 5, 5, 1],
+    [3, 7, 0.5, 0.2],
+  ];
+  const ranges: [number, number][] = [
+    [-32768, 65536],
+    [0, 65536],
+    [-128, 256],
+    [0, 256],
+  ];
+  it("equals windowValue for every stored value, signed and unsigned, any rescale", () => {
+    for (const [min, count] of ranges) {
+      const lut = new Uint32Array(count).fill(0x12345678); // stale table contents
+      for (const [slope, intercept, center, width] of cases) {
+        fillTable(lut, min, count, slope, intercept, center, width);
+        let bad = 0;
+        for (let v = min; v < min + count; v++) {
+          const expected = packGrey(windowValue(v * slope + intercept, center, width));
+          if (lut[v & (count - 1)] !== expected) bad += 1;
+        }
+        expect(bad, `min ${min} slope ${slope} intercept ${intercept} window ${center}/${width}`).toBe(0);
+      }
+    }
+  });
+  it("renders signed 8-bit and 16-bit data through the bit-pattern table", () => {
+    const r = new GreyRenderer();
+    const a = new Int8Array([-128, -1, 0, 1, 127]);
+    const out = new Uint32Array(a.length);
+    r.render(a, 1, 0, 0, 100, out);
+    expect(Array.from(out)).toEqual(Array.from(a, (v) => packGrey(windowValue(v, 0, 100))));
+    // an offset view into a larger buffer (as Volume.slice returns)
+    const big = new Int16Array([5, -700, 0, 900, 7]);
+    const view = big.subarray(1, 4);
+    const out2 = new Uint32Array(3);
+    r.render(view, 1, 0, 0, 1000, out2);
+    expect(Array.from(out2)).toEqual([-700, 0, 900].map((v) => packGrey(windowValue(v, 0, 1000))));
+  });
+});

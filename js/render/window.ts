@@ -77,35 +77,96 @@ export function packGrey(g: number): number {
   return LITTLE_ENDIAN ? (0xff000000 | (g << 16) | (g << 8) | g) >>> 0 : ((g << 24) | (g << 16) | (g << 8) | 0xff) >>> 0;
 }
 
-function integerRange(stored: TypedArray): [number, number] | null {
-  if (stored instanceof Uint8Array) return [0, 255];
-  if (stored instanceof Int8Array) return [-128, 127];
-  if (stored instanceof Uint16Array) return [0, 65535];
-  if (stored instanceof Int16Array) return [-32768, 32767];
+/**
+ * Integer stored types as (unsigned view constructor, smallest value, value count): an Int16
+ * slice is read through a Uint16Array view of the same bytes, so one monomorphic loop
+ * `out[i] = lut[u[i]]` serves signed and unsigned data (the table is indexed by the value's
+ * two's-complement bit pattern).
+ */
+function integerKind(stored: TypedArray): [typeof Uint8Array | typeof Uint16Array, number, number] | null {
+  if (stored instanceof Uint16Array) return [Uint16Array, 0, 65536];
+  if (stored instanceof Int16Array) return [Uint16Array, -32768, 65536];
+  if (stored instanceof Uint8Array) return [Uint8Array, 0, 256];
+  if (stored instanceof Int8Array) return [Uint8Array, -128, 256];
   return null;
+}
+
+/** out[i] = lut[u[i]] for 16-bit patterns (kept separate from the 8-bit loop: monomorphic). */
+function apply16(u: Uint16Array, lut: Uint32Array, out: Uint32Array): void {
+  const n = u.length;
+  for (let i = 0; i < n; i++) out[i] = lut[u[i] as number] as number;
+}
+
+function apply8(u: Uint8Array, lut: Uint32Array, out: Uint32Array): void {
+  const n = u.length;
+  for (let i = 0; i < n; i++) out[i] = lut[u[i] as number] as number;
+}
+
+/**
+ * Fill `lut` (indexed by bit pattern, `count` entries) for every stored value v in
+ * [min, min + count): packGrey(windowValue(v * slope + intercept, center, width)).
+ *
+ * The window is saturated (black or white) outside a narrow band of stored values, so only
+ * that band is computed value by value; the rest is filled with the saturated grey. The band
+ * is widened by two values on each side: outside it the modality value is beyond the window
+ * by at least |slope|, and windowValue is monotonic in v, so every value outside takes the
+ * band edge's grey. Exactly equal to computing every entry.
+ */
+export function fillTable(
+  lut: Uint32Array,
+  min: number,
+  count: number,
+  slope: number,
+  intercept: number,
+  center: number,
+  width: number,
+): void {
+  const max = min + count - 1;
+  const mask = count - 1;
+  const at = (v: number): number => packGrey(windowValue(v * slope + intercept, center, width));
+  const w = Math.max(width, 1);
+  const lo = center - 0.5 - (w - 1) / 2;
+  const hi = center - 0.5 + (w - 1) / 2;
+  let a = min;
+  let b = max;
+  if (slope !== 0 && Number.isFinite(slope) && Number.isFinite(intercept) && Number.isFinite(lo) && Number.isFinite(hi)) {
+    const s1 = (lo - intercept) / slope;
+    const s2 = (hi - intercept) / slope;
+    a = Math.min(max, Math.max(min, Math.floor(Math.min(s1, s2)) - 2));
+    b = Math.max(min, Math.min(max, Math.ceil(Math.max(s1, s2)) + 2));
+  }
+  // values in [min, a): the grey of a; (b, max]: the grey of b (in bit-pattern index order)
+  const fill = (from: number, to: number, word: number): void => {
+    if (from > to) return;
+    if (from < 0 && to >= 0) {
+      lut.fill(word, from & mask, count);
+      lut.fill(word, 0, to + 1);
+    } else lut.fill(word, from & mask, (to & mask) + 1);
+  };
+  fill(min, a - 1, at(a));
+  fill(b + 1, max, at(b));
+  for (let v = a; v <= b; v++) lut[v & mask] = at(v);
 }
 
 /**
  * Windowing with a cached lookup table: stored value -> packed RGBA grey. The table depends
  * only on (stored type, slope, intercept, center, width), so paging through slices that share
- * a rescale reuses it; a new table is built only when the window or the rescale changes.
+ * a rescale reuses it; a new table is built only when the window or the rescale changes (and
+ * building one computes only the values inside the window: see `fillTable`).
  * `builds` counts the tables built (tests use it).
  */
 export class GreyRenderer {
   builds = 0;
   private key = "";
   private lut: Uint32Array | null = null;
-  private min = 0;
 
-  private table(stored: TypedArray, range: [number, number], slope: number, intercept: number, center: number, width: number): Uint32Array {
+  private table(stored: TypedArray, min: number, count: number, slope: number, intercept: number, center: number, width: number): Uint32Array {
     const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}`;
     if (this.lut && key === this.key) return this.lut;
-    const [min, max] = range;
-    const lut = this.lut && this.lut.length === max - min + 1 ? this.lut : new Uint32Array(max - min + 1);
-    for (let v = min; v <= max; v++) lut[v - min] = packGrey(windowValue(v * slope + intercept, center, width));
+    const lut = this.lut && this.lut.length === count ? this.lut : new Uint32Array(count);
+    fillTable(lut, min, count, slope, intercept, center, width);
     this.lut = lut;
     this.key = key;
-    this.min = min;
     this.builds += 1;
     return lut;
   }
@@ -114,11 +175,12 @@ export class GreyRenderer {
   render(stored: TypedArray, slope: number, intercept: number, center: number, width: number, out: Uint32Array): void {
     const n = stored.length;
     if (out.length < n) throw new Error("output buffer too small");
-    const range = integerRange(stored);
-    if (range) {
-      const lut = this.table(stored, range, slope, intercept, center, width);
-      const min = this.min;
-      for (let i = 0; i < n; i++) out[i] = lut[(stored[i] as number) - min] as number;
+    const kind = integerKind(stored);
+    if (kind) {
+      const [View, min, count] = kind;
+      const lut = this.table(stored, min, count, slope, intercept, center, width);
+      if (View === Uint16Array) apply16(new Uint16Array(stored.buffer, stored.byteOffset, n), lut, out);
+      else apply8(new Uint8Array(stored.buffer, stored.byteOffset, n), lut, out);
       return;
     }
     for (let i = 0; i < n; i++) {

@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Controller, type Model } from "./loader";
+import type { SeriesInfo } from "./protocol";
+
+const info: SeriesInfo = {
+  id: "s0",
+  shape: [20, 2, 2],
+  spacing: [1, 1, 1],
+  spacing_known: true,
+  dtype: "int16",
+  samples_per_pixel: 1,
+  units: "HU",
+  value_range: [-1024, 3071],
+  windows: [],
+  plane: "axial",
+};
+
+type Handler = (...args: unknown[]) => void;
+
+/** The part of an anywidget model the controller uses. */
+class FakeModel {
+  state: Record<string, unknown> = { series_info: info, slice: 10, window: [40, 400] };
+  sent: Record<string, unknown>[] = [];
+  handlers = new Map<string, Set<Handler>>();
+  get(key: string): unknown {
+    return this.state[key];
+  }
+  set(key: string, value: unknown): void {
+    this.state[key] = value;
+    for (const h of this.handlers.get(`change:${key}`) ?? []) h();
+  }
+  send(content: Record<string, unknown>): void {
+    this.sent.push(content);
+  }
+  on(event: string, h: Handler): void {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)?.add(h);
+  }
+  off(event: string, h: Handler): void {
+    this.handlers.get(event)?.delete(h);
+  }
+  /** A `slices` message from the kernel with these slice indices, each slice 4 int16. */
+  deliver(indices: number[], series = "s0"): void {
+    const items = indices.map((index) => ({ index, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 }));
+    // one message buffer per item, offset by one byte inside a larger buffer (misaligned)
+    const buffers = indices.map((index) => {
+      const bytes = new Uint8Array(1 + 8);
+      bytes.set(new Uint8Array(new Int16Array([index, index + 1, index + 2, index + 3]).buffer), 1);
+      return new DataView(bytes.buffer, 1, 8);
+    });
+    for (const h of this.handlers.get("msg:custom") ?? []) h({ type: "slices", series, items }, buffers);
+  }
+}
+
+function setup(): { model: FakeModel; controller: Controller; notified: () => number } {
+  const model = new FakeModel();
+  const controller = new Controller(model as unknown as Model);
+  let count = 0;
+  controller.subscribe(() => {
+    count += 1;
+  });
+  return { model, controller, notified: () => count };
+}
+
+describe("Controller", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("asks for the current slice first and stores arrived slices", () => {
+    const { model, controller } = setup();
+    const request = model.sent[0] as { type: string; slices: number[] };
+    expect(request.type).toBe("get_slices");
+    expect(request.slices[0]).toBe(10);
+    expect(request.slices).toHaveLength(20);
+    model.deliver([10, 11]);
+    expect(Array.from(controller.volume?.slice(11) ?? [])).toEqual([11, 12, 13, 14]);
+    expect(controller.volume?.loadedCount).toBe(2);
+    controller.dispose();
+  });
+
+  it("tells the views at once about the slice shown, and batches the others while loading", () => {
+    const { model, controller, notified } = setup();
+    model.deliver([10]); // the slice shown: at once
+    expect(notified()).toBe(1);
+    model.deliver([11, 9]);
+    model.deliver([12]);
+    expect(notified()).toBe(1); // not yet
+    vi.advanceTimersByTime(150);
+    expect(notified()).toBe(2); // one notification for both messages
+    vi.advanceTimersByTime(1000);
+    expect(notified()).toBe(2);
+    controller.dispose();
+  });
+
+  it("notifies at once when the last slice arrives", () => {
+    const { model, controller, notified } = setup();
+    model.deliver([10]);
+    const rest = Array.from({ length: 20 }, (_, k) => k).filter((k) => k !== 10);
+    model.deliver(rest.slice(0, 10));
+    const before = notified();
+    model.deliver(rest.slice(10));
+    expect(notified()).toBe(before + 1);
+    expect(controller.volume?.loadedCount).toBe(20);
+    controller.dispose();
+  });
+
+  it("acknowledges the slice shown at once, the others in groups and when complete", () => {
+    const { model, controller } = setup();
+    const acks = (): number[] => model.sent.filter((m) => m.type === "ack").map((m) => m.count as number);
+    model.deliver([10]); // first of the order, the slice shown: the kernel waits for this ack
+    expect(acks()).toEqual([1]);
+    model.deliver([11, 12]);
+    expect(acks()).toEqual([1]);
+    model.deliver([13, 14, 15, 16, 17, 9]);
+    expect(acks()).toEqual([1, 8]);
+    model.deliver([0, 1, 2, 3, 4, 5, 6, 7, 8, 18, 19]);
+    expect(acks().reduce((a, b) => a + b, 0)).toBe(20);
+    controller.dispose();
+  });
+
+  it("ignores answers for another series and stops notifying after dispose", () => {
+    const { model, controller, notified } = setup();
+    model.deliver([10], "other");
+    expect(controller.volume?.loadedCount).toBe(0);
+    model.deliver([10]);
+    expect(notified()).toBe(1);
+    model.deliver([11]); // batched
+    controller.dispose();
+    vi.advanceTimersByTime(500);
+    expect(notified()).toBe(1);
+  });
+});
