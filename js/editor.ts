@@ -101,6 +101,8 @@ export class LabelEditor implements EditorApi {
 
   private state: LabelsState = parseLabelsState(undefined);
   private bySlice = new Map<string, SliceItem[]>();
+  /** the objects of `state` by uuid (object() is called per row, per frame) */
+  private byUuid = new Map<string, LabelObject>();
   /** bumped whenever what the overlay shows may have changed */
   private gen = 0;
   private seq = 0;
@@ -183,7 +185,7 @@ export class LabelEditor implements EditorApi {
     return this.state.read_only;
   }
   object(uuid: string): LabelObject | undefined {
-    return this.state.objects.find((o) => o.uuid === uuid);
+    return this.byUuid.get(uuid);
   }
   selected(): string | null {
     return this.ui.selected;
@@ -438,6 +440,9 @@ export class LabelEditor implements EditorApi {
   /** A new labels_state from Python. */
   onLabelsState(): void {
     this.state = parseLabelsState(this.model.get("labels_state"));
+    this.byUuid = new Map();
+    // the first of a uuid wins, as a linear find would
+    for (const o of this.state.objects) if (!this.byUuid.has(o.uuid)) this.byUuid.set(o.uuid, o);
     this.bySlice = indexBySlice(this.state.objects, this.plane());
     this.reconcile();
     if (this.state.read_only) this.cancelDraft();
@@ -455,8 +460,12 @@ export class LabelEditor implements EditorApi {
     this.bySlice = indexBySlice(this.state.objects, this.plane());
     this.changed();
   }
+  /** What reconcile() may change (the previews, the selection, hidden and continued objects). */
+  private reconcileKey(): string {
+    return `${this.pending.size}|${this.ui.selected}|${this.hiddenSet.size}|${this.continuingUuid}`;
+  }
   private reconcile(): void {
-    const present = new Set(this.state.objects.map((o) => o.uuid));
+    const present = this.byUuid;
     for (const [request, p] of this.pending) {
       if (p.uuid === "") {
         if (p.revision !== undefined && this.state.revision >= p.revision) this.pending.delete(request);
@@ -489,8 +498,11 @@ export class LabelEditor implements EditorApi {
           p.revision = msg.revision;
           p.onAnswer?.({ ok: true, revision: msg.revision });
         }
+        const before = this.reconcileKey();
         this.reconcile();
-        this.changed();
+        // the labels_state of the edit came first and took its preview already: nothing to
+        // redraw (a frame of hundreds of objects costs milliseconds the next edit would wait)
+        if (p || this.reconcileKey() !== before) this.changed();
         return true;
       }
       // an error: the controller shows its message in the banner; drop the preview

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  type LabelObject,
   type SliceItem,
   classColor,
   classHotkey,
@@ -7,6 +8,7 @@ import {
   createObjectOp,
   deleteObjectOp,
   hitTest,
+  indexBySlice,
   parseEditAnswer,
   parseLabelsState,
   uuid4,
@@ -78,5 +80,32 @@ describe("labels state and messages", () => {
     expect(hitTest(items, [40, 40], 1)).toBe("big");
     expect(hitTest(items, [60.5, 20], 1)).toBe("line");
     expect(hitTest(items, [70, 70], 1)).toBeNull();
+  });
+});
+
+describe("indexBySlice", () => {
+  const o = (uuid: string, object_id: number, keys: string[], plane = "axial"): LabelObject => ({
+    uuid,
+    object_id,
+    feature: "lesion",
+    shape: "bounding_box",
+    plane,
+    keyframes: Object.fromEntries(keys.map((k) => [k, { box: [0, 0, 1, 1] }])),
+  });
+
+  it("lists the keyframes of one plane per slice in object_id order, sorted or not", () => {
+    const a = o("a", 1, ["2", "03"]);
+    const b = o("b", 2, ["2"]);
+    const c = o("c", 3, ["2"], "coronal");
+    for (const input of [[a, b, c], [c, b, a]]) {
+      const idx = indexBySlice(input, "axial");
+      expect([...idx.keys()].sort()).toEqual(["2", "3"]);
+      expect(idx.get("2")?.map((it) => it.object.uuid)).toEqual(["a", "b"]);
+      expect(idx.get("3")?.map((it) => it.object.uuid)).toEqual(["a"]);
+    }
+    // equal ids keep their order (a stable sort)
+    const d = o("d", 2, ["2"]);
+    expect(indexBySlice([a, b, d], "axial").get("2")?.map((it) => it.object.uuid)).toEqual(["a", "b", "d"]);
+    expect(indexBySlice([d, a, b], "axial").get("2")?.map((it) => it.object.uuid)).toEqual(["a", "d", "b"]);
   });
 });

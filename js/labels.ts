@@ -190,10 +190,15 @@ export interface SliceItem {
 /** Objects by slice key of one plane, in object_id order (built once per labels_state). */
 export function indexBySlice(objects: readonly LabelObject[], plane: string): Map<string, SliceItem[]> {
   const out = new Map<string, SliceItem[]>();
-  const sorted = [...objects].sort((a, b) => a.object_id - b.object_id);
+  // Python sends them in object_id order: sort (stable) only when they are not
+  let inOrder = true;
+  for (let i = 1; i < objects.length && inOrder; i++) inOrder = (objects[i - 1] as LabelObject).object_id <= (objects[i] as LabelObject).object_id;
+  const sorted = inOrder ? objects : [...objects].sort((a, b) => a.object_id - b.object_id);
   for (const object of sorted) {
     if ((object.plane ?? "axial") !== plane) continue;
-    for (const [key, keyframe] of Object.entries(object.keyframes)) {
+    const keyframes = object.keyframes;
+    for (const key of Object.keys(keyframes)) {
+      const keyframe = keyframes[key];
       if (!isObj(keyframe)) continue;
       const k = String(Number(key));
       let list = out.get(k);

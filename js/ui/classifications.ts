@@ -9,7 +9,7 @@
  *   answered ranges; drag a range's ends to change it ("edit range").
  * - Frame classifications: js/ui/frames.ts.
  */
-import type { AnswerValue, Classification, ClassificationOption, LabelObject, OntologyClass } from "../labels";
+import type { AnswerValue, Classification, ClassificationOption, LabelObject, LabelsState, OntologyClass } from "../labels";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
 import { RangeBar, type Segment, Slot, renderQuestion, setText, shownHotkeys } from "./answers";
 import { el, setPressed } from "./dom";
@@ -99,6 +99,20 @@ export function objectPanel(api: EditorApi): Panel {
 
   let listKey = "";
   let barsKey = "";
+  // the list and bars show the selected object's answers (and its class's questions): they are
+  // rebuilt when those change, not on every labels_state (an edit of another object, say)
+  let answersState: LabelsState | null = null;
+  let answersFor = "";
+  let answersText = "";
+  const answersKey = (object: LabelObject, cls: OntologyClass): string => {
+    const st = api.labels();
+    if (st !== answersState || object.uuid !== answersFor) {
+      answersState = st;
+      answersFor = object.uuid;
+      answersText = JSON.stringify([object.static ?? null, object.dynamic ?? null, cls]);
+    }
+    return answersText;
+  };
 
   const current = (): { object: LabelObject; cls: OntologyClass } | null => {
     const uuid = api.selected();
@@ -211,7 +225,7 @@ export function objectPanel(api: EditorApi): Panel {
   const updateBars = (cur: { object: LabelObject; cls: OntologyClass } | null): void => {
     const n = api.sliceCount();
     const dyn = cur ? walkClassifications(cur.cls.classifications ?? []).filter((c) => isDynamic(cur.cls, c.id)) : [];
-    const key = cur ? `${cur.object.uuid}|${api.labels().revision}|${n}|${api.readOnly()}` : "";
+    const key = cur ? `${cur.object.uuid}|${answersKey(cur.object, cur.cls)}|${n}|${api.readOnly()}` : "";
     if (key === barsKey) return;
     barsKey = key;
     const want = new Set(dyn.map((c) => c.id));
@@ -276,7 +290,7 @@ export function objectPanel(api: EditorApi): Panel {
         if (applies.dataset.end !== String(r[1])) applies.dataset.end = String(r[1]);
       }
       setText(title, `#${object.object_id} ${cls.name}`);
-      const key = `${object.uuid}|${api.labels().revision}|${k}|${api.readOnly()}`;
+      const key = `${object.uuid}|${answersKey(object, cls)}|${k}|${api.readOnly()}`;
       if (key === listKey) return;
       // keep a text field being typed in
       const focused = document.activeElement;

@@ -7,7 +7,7 @@
  * it, load an instance's answers, or give its ranges the chosen answer. Under the slice bar a
  * bar per frame classification shows its ranges (drag their ends to change them).
  */
-import type { AnswerValue, Classification, ClassificationOption, FrameClassification } from "../labels";
+import type { AnswerValue, Classification, ClassificationOption, FrameClassification, LabelsState } from "../labels";
 import type { EditorApi, Panel } from "../tools/types";
 import { RangeBar, type Segment, Slot, renderQuestion, setText } from "./answers";
 import { el, setPressed } from "./dom";
@@ -84,6 +84,24 @@ export function framePanel(api: EditorApi): Panel {
   let questionKey = "";
   let listKey = "";
   let barsKey = "";
+
+  // what the bars and the list show changes with the frame classifications (and the questions),
+  // not with every labels_state: an edit of an object keeps them as they are
+  let framesState: LabelsState | null = null;
+  let framesText = "";
+  let framesVer = 0;
+  const framesVersion = (): number => {
+    const st = api.labels();
+    if (st !== framesState) {
+      framesState = st;
+      const text = JSON.stringify([st.frame_classifications, st.ontology?.classifications ?? null]);
+      if (text !== framesText) {
+        framesText = text;
+        framesVer += 1;
+      }
+    }
+    return framesVer;
+  };
 
   const list = (): Classification[] => api.ontology()?.classifications ?? [];
   const root = (): Classification | null => list().find((c) => c.id === chosen) ?? list()[0] ?? null;
@@ -246,7 +264,7 @@ export function framePanel(api: EditorApi): Panel {
     const k = api.slice();
     const cls = list();
     const draftRanges = draft.all(k);
-    const key = `${api.labels().revision}|${n}|${api.plane()}|${api.readOnly()}|${cls.map((c) => c.id)}|${chosen}|${JSON.stringify(draftRanges)}`;
+    const key = `${framesVersion()}|${n}|${api.plane()}|${api.readOnly()}|${cls.map((c) => c.id)}|${chosen}|${JSON.stringify(draftRanges)}`;
     if (key === barsKey) return;
     barsKey = key;
     const want = new Set(cls.map((c) => c.id));
@@ -348,7 +366,7 @@ export function framePanel(api: EditorApi): Panel {
           disabled: false,
         });
       }
-      const lk = `${chosen}|${api.labels().revision}|${k}|${api.plane()}|${api.readOnly()}`;
+      const lk = `${chosen}|${framesVersion()}|${k}|${api.plane()}|${api.readOnly()}`;
       if (lk !== listKey) {
         listKey = lk;
         rebuildInstances(r);

@@ -11,6 +11,7 @@ import {
   nearestKeyframe,
   predictionTag,
   reservedKeys,
+  rowKey,
   rowWindow,
   scrollFor,
   trackOf,
@@ -131,5 +132,33 @@ describe("instances panel logic", () => {
     expect(scrollFor(2, 0, 320, 40)).toBe(0); // visible: unchanged
     expect(scrollFor(20, 0, 320, 40)).toBe(520); // below: its bottom at the bottom
     expect(scrollFor(3, 400, 320, 40)).toBe(120); // above: its top at the top
+  });
+});
+
+describe("rowKey (rows kept across labels_state)", () => {
+  const key = (o: LabelObject, hk = "q", n = 12, ro = false): string => rowKey(o, hk, "#3cb44b", "Lesion", n, ro);
+
+  it("is the same for an equal object parsed again (a new labels_state)", () => {
+    const a = obj(3, "lesion", { "2": { manual: true }, "5": { manual: false } });
+    const b = JSON.parse(JSON.stringify(a)) as LabelObject;
+    expect(key(b)).toBe(key(a));
+    // geometry alone is not shown by the row: moving a box keeps the row
+    (b.keyframes["2"] as { box: number[] }).box = [5, 5, 9, 9];
+    expect(key(b)).toBe(key(a));
+  });
+
+  it("changes with what the row shows", () => {
+    const a = obj(3, "lesion", { "2": { manual: true } });
+    const base = key(a);
+    expect(key(obj(3, "lesion", { "2": { manual: true }, "4": {} }))).not.toBe(base); // a keyframe more
+    expect(key(obj(3, "lesion", { "2": { manual: false } }))).not.toBe(base); // interpolated now
+    expect(key(obj(4, "lesion", { "2": { manual: true } }))).not.toBe(base); // object id
+    expect(key(obj(3, "liver", { "2": { manual: true } }))).not.toBe(base); // class
+    expect(key(obj(3, "lesion", { "2": { manual: true } }, { review: "pending", confidence: 0.5 }))).not.toBe(base);
+    expect(key(a, "w")).not.toBe(base); // hotkey
+    expect(key(a, "q", 20)).not.toBe(base); // slice count (track bar scale)
+    expect(key(a, "q", 12, true)).not.toBe(base); // read-only disables buttons
+    expect(rowKey(a, "q", "#000000", "Lesion", 12, false)).not.toBe(base); // colour
+    expect(rowKey(a, "q", "#3cb44b", "Tumour", 12, false)).not.toBe(base); // class name
   });
 });

@@ -8,8 +8,9 @@
  * Hotkeys q, w, e, r, t, y, u, o, p continue the first instances of the active class (i is the
  * overlay toggle, and letters that answer classifications are left to them). The list is
  * virtual (only the rows in view are in the DOM) and rebuilt only when a new labels_state
- * arrives (or the class, plane or read-only state changes); selection, visibility and the
- * current slice only refresh the rendered rows, so hundreds of objects cost little per frame.
+ * arrives (or the class, plane or read-only state changes), keeping the rendered rows whose
+ * object shows the same (`rowKey`); selection, visibility and the current slice only refresh
+ * the rendered rows, so hundreds of objects cost little per frame and per edit.
  * Copy / paste between slices (js/ui/clipboard.ts) is registered with this panel.
  */
 import "./instances.css";
@@ -168,6 +169,23 @@ interface RowParts {
   row: HTMLElement;
   hide: HTMLButtonElement;
   hiddenShown: boolean;
+  /** what the row was made from (see rowKey): a row whose key is unchanged is kept */
+  key: string;
+  /** its position in the list */
+  index: number;
+}
+
+/**
+ * What a row shows of an object, besides its position and the state-dependent parts: a new
+ * labels_state keeps the rendered rows whose key is unchanged (no DOM work, no new canvas).
+ */
+export function rowKey(o: LabelObject, hotkey: string, color: string, name: string, n: number, ro: boolean): string {
+  let frames = "";
+  for (const key in o.keyframes) {
+    const kf = o.keyframes[key];
+    frames += `${key}${typeof kf === "object" && kf !== null ? (kf.manual === false ? "i" : "m") : "x"},`;
+  }
+  return `${o.object_id}|${o.feature}|${o.review ?? ""}|${o.confidence ?? ""}|${o.source ?? ""}|${hotkey}|${color}|${name}|${n}|${ro}|${frames}`;
 }
 
 /**
@@ -200,6 +218,13 @@ class InstancesPanel implements Panel {
   private stateKey = "";
   private shownSelected: string | null = null;
   private shownContinuing: string | null | undefined = undefined;
+  /**
+   * The list's scrollTop as last read or set: reading it after the DOM changed would make the
+   * page lay out at once (about 10 ms with the panels of a big document), so it is read only
+   * in scroll events and checked again once the frame is drawn (see checkScroll).
+   */
+  private top = 0;
+  private checking = false;
 
   constructor(private readonly api: EditorApi) {
     const on = { signal: api.signal };
@@ -226,7 +251,14 @@ class InstancesPanel implements Panel {
     this.badge.hidden = true;
     this.template = this.makeTemplate();
     this.list.addEventListener("click", (e) => this.onClick(e), on);
-    this.list.addEventListener("scroll", () => this.renderWindow(), { ...on, passive: true });
+    this.list.addEventListener(
+      "scroll",
+      () => {
+        this.top = this.list.scrollTop;
+        this.renderWindow();
+      },
+      { ...on, passive: true },
+    );
   }
 
   private makeTemplate(): HTMLElement {
@@ -356,9 +388,10 @@ class InstancesPanel implements Panel {
       this.shownSelected = sel;
       const i = sel ? this.index.get(sel) : undefined;
       if (i !== undefined) {
-        const top = scrollFor(i, this.list.scrollTop, this.listHeight);
-        if (top !== this.list.scrollTop) {
+        const top = scrollFor(i, this.top, this.listHeight);
+        if (top !== this.top) {
           this.list.scrollTop = top;
+          this.top = top;
           this.renderWindow();
         }
       }
@@ -408,22 +441,63 @@ class InstancesPanel implements Panel {
     this.listed = listObjects(st.objects, this.api.plane());
     this.index = new Map(this.listed.map((o, i) => [o.uuid, i]));
     this.hotkeys = this.ro ? new Map() : instanceHotkeys(this.listed, active, reservedKeys(st.ontology));
-    for (const { row } of this.rows.values()) row.remove();
-    this.rows.clear();
+    // keep the rendered rows whose object shows the same (most of them after an edit)
+    for (const [uuid, parts] of this.rows) {
+      const i = this.index.get(uuid);
+      const o = i === undefined ? undefined : this.listed[i];
+      if (i !== undefined && o && parts.key === this.keyOf(o)) {
+        if (parts.index !== i) {
+          parts.index = i;
+          parts.row.style.top = `${i * ROW_H}px`;
+        }
+        continue;
+      }
+      parts.row.remove();
+      this.rows.delete(uuid);
+    }
     this.shownContinuing = undefined;
-    this.spacer.style.height = `${this.listed.length * ROW_H}px`;
-    this.listHeight = Math.min(LIST_MAX, this.listed.length * ROW_H);
-    this.list.style.height = `${this.listHeight}px`;
-    this.title.textContent = `Objects (${this.listed.length})`;
+    // unchanged values are not written again (each write would make the page lay out again)
+    const count = this.listed.length;
+    const spacerHeight = `${count * ROW_H}px`;
+    if (this.spacer.style.height !== spacerHeight) this.spacer.style.height = spacerHeight;
+    this.listHeight = Math.min(LIST_MAX, count * ROW_H);
+    const listHeight = `${this.listHeight}px`;
+    if (this.list.style.height !== listHeight) this.list.style.height = listHeight;
+    const title = `Objects (${count})`;
+    if (this.title.textContent !== title) this.title.textContent = title;
     const classes = st.ontology?.objects.length ?? 0;
-    this.empty.hidden = this.listed.length > 0 || classes === 0;
-    this.section.hidden = classes === 0 && this.listed.length === 0;
+    const empty = count > 0 || classes === 0;
+    if (this.empty.hidden !== empty) this.empty.hidden = empty;
+    const hidden = classes === 0 && count === 0;
+    if (this.section.hidden !== hidden) this.section.hidden = hidden;
+    // a shorter list scrolls back as the browser does
+    this.top = Math.max(0, Math.min(this.top, count * ROW_H - this.listHeight));
     this.renderWindow();
+    this.checkScroll();
+  }
+
+  /** Once the frame is drawn (reading is cheap then), make sure the rows match the scroll. */
+  private checkScroll(): void {
+    if (this.checking) return;
+    this.checking = true;
+    setTimeout(() => {
+      this.checking = false;
+      if (this.api.signal.aborted) return;
+      const top = this.list.scrollTop;
+      if (top === this.top) return;
+      this.top = top;
+      this.renderWindow();
+    }, 0);
+  }
+
+  private keyOf(o: LabelObject): string {
+    const dpr = window.devicePixelRatio || 1; // the track bar's canvas is sized by it
+    return `${dpr}|${rowKey(o, this.hotkeys.get(o.uuid) ?? "", classColor(this.onto, o.feature), this.names.get(o.feature) ?? o.feature, this.n, this.ro)}`;
   }
 
   /** Render the rows in view (and a few more); drop the others. */
   private renderWindow(): void {
-    const [first, last] = rowWindow(this.list.scrollTop, this.listHeight, this.listed.length);
+    const [first, last] = rowWindow(this.top, this.listHeight, this.listed.length);
     const keep = new Set<string>();
     for (let i = first; i < last; i++) keep.add((this.listed[i] as LabelObject).uuid);
     for (const [uuid, { row }] of this.rows) {
@@ -475,7 +549,7 @@ class InstancesPanel implements Panel {
       drawTrack(ctx, track, this.n || (track.extent ? track.extent[1] + 1 : 0), canvas.width, canvas.height, color);
       canvas.title = trackTitle(track);
     }
-    return { row, hide: hide as HTMLButtonElement, hiddenShown: false };
+    return { row, hide: hide as HTMLButtonElement, hiddenShown: false, key: this.keyOf(o), index: i };
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelObject, Ontology } from "../labels";
-import { acceptOp, bounds, pendingByClass, rejectOp } from "./review";
+import { acceptOp, bounds, pendingByClass, rejectOp, reviewKey } from "./review";
 
 const o = (id: number, feature: string, review: string | null, source = "det"): LabelObject => ({
   uuid: `u${id}`,
@@ -43,5 +43,22 @@ describe("review logic", () => {
   it("bounds screen points", () => {
     expect(bounds([])).toBeNull();
     expect(bounds([[3, 4], [-1, 9], [2, 0]])).toEqual([-1, 0, 3, 9]);
+  });
+});
+
+describe("reviewKey (list rebuilt only when it changes)", () => {
+  it("is the same for the same predictions parsed again, and changes with what is listed", () => {
+    const list = [o(1, "lesion", "pending"), o(2, "liver", "pending"), o(3, "lesion", null)];
+    const again = JSON.parse(JSON.stringify(list)) as LabelObject[];
+    const base = reviewKey(pendingByClass(list, ONTO), ONTO, false);
+    expect(reviewKey(pendingByClass(again, ONTO), ONTO, false)).toBe(base);
+    expect(reviewKey(pendingByClass(again, ONTO), ONTO, true)).not.toBe(base);
+    expect(reviewKey(pendingByClass([...again, o(4, "liver", "pending")], ONTO), ONTO, false)).not.toBe(base);
+    const accepted = again.map((x) => (x.object_id === 1 ? { ...x, review: "accepted" } : x));
+    expect(reviewKey(pendingByClass(accepted, ONTO), ONTO, false)).not.toBe(base);
+    const moreSlices = again.map((x) => (x.object_id === 2 ? { ...x, keyframes: { ...x.keyframes, "4": { box: [0, 0, 1, 1] as [number, number, number, number] } } } : x));
+    expect(reviewKey(pendingByClass(moreSlices, ONTO), ONTO, false)).not.toBe(base);
+    const renamed: Ontology = { objects: ONTO.objects.map((c) => (c.id === "liver" ? { ...c, name: "Hepar" } : c)) };
+    expect(reviewKey(pendingByClass(again, renamed), renamed, false)).not.toBe(base);
   });
 });

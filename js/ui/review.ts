@@ -30,6 +30,27 @@ export function pendingByClass(objects: readonly LabelObject[], ontology: Ontolo
   return out;
 }
 
+/** What the review list shows of `groups` (its DOM is rebuilt only when this changes). */
+export function reviewKey(groups: ReadonlyMap<string, readonly LabelObject[]>, ontology: Ontology | null, ro: boolean): string {
+  const names = new Map((ontology?.objects ?? []).map((c) => [c.id, c.name]));
+  let key = String(ro);
+  for (const [feature, objects] of groups) {
+    key += `|${feature}:${names.get(feature) ?? ""}:${classColor(ontology, feature)}`;
+    for (const o of objects) {
+      let frames = 0;
+      let first = Number.POSITIVE_INFINITY;
+      for (const k of Object.keys(o.keyframes)) {
+        const s = Number(k);
+        if (!Number.isInteger(s)) continue;
+        frames += 1;
+        if (s < first) first = s;
+      }
+      key += `;${o.uuid},${o.object_id},${predictionTag(o)},${frames},${first}`;
+    }
+  }
+  return key;
+}
+
 /** The operation accepting `uuids` (one undo step, as `Labels.accept`). */
 export function acceptOp(uuids: readonly string[]): Record<string, unknown> {
   return {
@@ -70,6 +91,7 @@ class ReviewPanel implements Panel {
   private readonly rejectAll: HTMLButtonElement;
   private readonly list: HTMLElement;
   private builtState: LabelsState | null = null;
+  private builtKey: string | null = null;
   private pending: LabelObject[] = [];
   private groups = new Map<string, LabelObject[]>();
   private shownSelected: string | null | undefined = undefined;
@@ -162,6 +184,10 @@ class ReviewPanel implements Panel {
     this.groups = pendingByClass(listed, onto);
     this.pending = [...this.groups.values()].flat();
     const n = this.pending.length;
+    // the same predictions shown the same way (most edits): keep the DOM as it is
+    const key = reviewKey(this.groups, onto, ro);
+    if (key === this.builtKey) return;
+    this.builtKey = key;
     this.section.hidden = n === 0;
     this.section.dataset.count = String(n);
     this.title.textContent = `Predictions (${n} to review)`;

@@ -390,3 +390,36 @@ def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  
     )
     assert rows.count() <= 30
     assert edits(page, wid) == []
+
+
+def test_a_new_labels_state_keeps_unchanged_rows_and_follows_the_scroll(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    uid = "{:08d}-0000-4000-8000-000000000000".format
+    objects = [box(uid(i), i + 1, {6: [1 + i % 50, 2, 1 + i % 50 + 0.5, 3]}) for i in range(200)]
+    wid, root = mount_labels(page, labels_state(objects, revision=1))
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (200)")
+    first = row(root, uid(0))
+    first.evaluate("(r) => { r.dataset.mark = 'kept'; }")
+    # an edit of another object elsewhere, and one more object: the first row is the same node
+    changed = [*objects[:1], box(uid(1), 2, {6: [1, 2, 1.5, 3], 8: [1, 2, 1.5, 3]}), *objects[2:]]
+    added = box(U1, 201, {6: [20, 20, 40, 40]})
+    push_labels(page, wid, labels_state([*changed, added], revision=2))
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (201)")
+    expect(first).to_have_attribute("data-mark", "kept")
+    # the changed object's row was made again: its track shows the new keyframe
+    expect(row(root, uid(1))).not_to_have_attribute("data-mark", "kept")
+    track = row(root, uid(1)).locator("canvas")
+    expect(track).to_have_attribute("title", "keyframes on slices 7, 9")
+    # scrolled to the end, a new labels_state renders the rows in view there
+    root.get_by_test_id("daw-inst-list").evaluate("(l) => { l.scrollTop = l.scrollHeight; }")
+    expect(row(root, U1)).to_be_visible()
+    moved = box(U1, 201, {6: [20, 20, 41, 41]})
+    push_labels(page, wid, labels_state([*changed, moved], revision=3))
+    expect(row(root, U1)).to_be_in_viewport()
+    expect(row(root, uid(199))).to_be_in_viewport()
+    # objects removed from the top: the list is shorter and still shows the rows in view
+    push_labels(page, wid, labels_state(changed[150:], revision=4))
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (50)")
+    expect(row(root, uid(199))).to_be_in_viewport()
+    expect(root.get_by_test_id("daw-inst-row")).not_to_have_count(0)
+    assert edits(page, wid) == []
