@@ -224,6 +224,7 @@ function renderView(
       setSlice(snapSlice(scrubAnchor, k, frameskip(), n));
     },
     () => controller.volume?.slices ?? 0,
+    () => schedule(),
   );
   let scrubAnchor = 0;
   // slice-range displays of the label editor (dynamic and frame classifications)

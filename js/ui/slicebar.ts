@@ -30,12 +30,17 @@ export class SliceBar {
   private readonly band: HTMLCanvasElement;
   private readonly thumb: HTMLDivElement;
   private bandKey = "";
+  /** CSS width of the bar, kept by a ResizeObserver: reading clientWidth while drawing a
+   * frame would force a layout of the page every frame */
+  private cssWidth = 0;
 
   constructor(
     parent: HTMLElement,
     signal: AbortSignal,
     private readonly onScrub: (k: number, phase: "start" | "move" | "end") => void,
     private readonly count: () => number,
+    /** the bar changed size (its band must be drawn again) */
+    onResize?: () => void,
   ) {
     this.node = el("div", "daw-slicebar", parent);
     this.node.dataset.testid = "daw-slicebar";
@@ -68,6 +73,12 @@ export class SliceBar {
     };
     this.node.addEventListener("pointerup", end, { signal });
     this.node.addEventListener("pointercancel", end, { signal });
+    const resize = new ResizeObserver((entries) => {
+      for (const entry of entries) this.cssWidth = entry.contentRect.width;
+      onResize?.();
+    });
+    resize.observe(this.node);
+    signal.addEventListener("abort", () => resize.disconnect(), { once: true });
   }
 
   update(n: number, current: number, loaded: Uint8Array | null, loadedCount: number): void {
@@ -78,7 +89,7 @@ export class SliceBar {
     this.node.setAttribute("aria-valuemax", String(n));
     this.node.setAttribute("aria-valuenow", String(current + 1));
     this.node.dataset.loaded = String(loadedCount);
-    const w = Math.max(1, Math.round(this.node.clientWidth * (window.devicePixelRatio || 1)));
+    const w = Math.max(1, Math.round(this.cssWidth * (window.devicePixelRatio || 1)));
     const key = `${n}|${loadedCount}|${w}`;
     if (key === this.bandKey || !loaded) return;
     this.bandKey = key;
