@@ -22,6 +22,7 @@ function recorder(): { ctx: OverlayContext; log: unknown[][]; strokes: { style: 
     fill: () => {},
     fillText: (t: string, x: number, y: number) => log.push(["fillText", t, x, y, state.fillStyle]),
     strokeText: () => {},
+    rect: () => {},
     setLineDash: (d: number[]) => {
       dash = d;
     },
@@ -193,7 +194,7 @@ describe("overlay", () => {
     drawOverlay(counting, indexBySlice(things, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
     expect(strokes).toHaveLength(0);
     expect(arcs).toBe(3);
-    expect(fills).toBe(1); // one colour: all dots filled at once
+    expect(fills).toBe(2); // one colour: all dots filled at once; then the boxes behind the ids, at once
     expect(log.filter((c) => c[0] === "fillText").map((c) => c[1])).toEqual(["1", "2"]);
   });
 

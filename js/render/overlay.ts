@@ -21,6 +21,7 @@ export type OverlayContext = Pick<
   | "fill"
   | "fillText"
   | "strokeText"
+  | "rect"
   | "setLineDash"
   | "strokeStyle"
   | "fillStyle"
@@ -57,6 +58,8 @@ export const SELECTED_WIDTH = 2.5;
 const DASH = [6, 4];
 const NO_DASH: number[] = [];
 const HANDLE = 3;
+/** width of a digit of the ids' font (bold 11px sans-serif), for the box behind them */
+const DIGIT_PX = 6.5;
 
 /** voxel (column, row) -> screen matrix from the image -> screen one (pixel centres at +0.5). */
 export function voxelMatrix(imageToScreen: Matrix): Matrix {
@@ -92,14 +95,28 @@ function offScreen(x0: number, y0: number, x1: number, y1: number, [w, h]: reado
  */
 export function bridgeEdges(pts: readonly Point[]): Set<number> | null {
   const n = pts.length;
-  if (n < 4) return null;
+  if (n < 4 || !repeatsVertex(pts)) return null;
   const keys = pts.map((p) => `${p[0]},${p[1]}`);
-  if (new Set(keys).size === n) return null;
   const edges = new Set<string>();
   for (let i = 0; i < n; i++) edges.add(`${keys[i]}|${keys[(i + 1) % n]}`);
   const out = new Set<number>();
   for (let i = 0; i < n; i++) if (edges.has(`${keys[(i + 1) % n]}|${keys[i]}`)) out.add(i);
   return out.size ? out : null;
+}
+
+/** Whether a vertex occurs twice (drawn every frame for every polygon: no allocation for the
+ * usual small rings). */
+function repeatsVertex(pts: readonly Point[]): boolean {
+  const n = pts.length;
+  if (n > 96) return new Set(pts.map((p) => `${p[0]},${p[1]}`)).size !== n;
+  for (let i = 0; i < n; i++) {
+    const p = pts[i] as Point;
+    for (let j = i + 1; j < n; j++) {
+      const q = pts[j] as Point;
+      if (p[0] === q[0] && p[1] === q[1]) return true;
+    }
+  }
+  return false;
 }
 
 /** A ring's outline without its bridges (see bridgeEdges); `tr` maps a vertex to the screen. */
@@ -291,9 +308,16 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
   }
   ctx.setLineDash(NO_DASH);
   if (labelText.length) {
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = "rgba(0,0,0,0.8)";
-    for (let i = 0; i < labelText.length; i++) ctx.strokeText(labelText[i] as string, labelXY[2 * i] as number, labelXY[2 * i + 1] as number);
+    // a dark box behind each id keeps it readable on any image: one path, one fill (a text
+    // halo with strokeText costs as much as the text itself)
+    ctx.fillStyle = "rgba(0,0,0,0.6)";
+    ctx.beginPath();
+    for (let i = 0; i < labelText.length; i++) {
+      const x = labelXY[2 * i] as number;
+      const y = labelXY[2 * i + 1] as number;
+      ctx.rect(x - 1.5, y - 12, DIGIT_PX * (labelText[i] as string).length + 3, 13);
+    }
+    ctx.fill();
     let current = -1;
     for (let i = 0; i < labelText.length; i++) {
       const ci = labelColor[i] as number;
