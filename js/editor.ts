@@ -52,6 +52,14 @@ import type { Volume } from "./volume";
 /** Screen distance (CSS px) of the pick radius. */
 export const PICK_PX = 6;
 
+/** Set (or with null remove) a data attribute, only when it changes. */
+function setData(node: HTMLElement, key: string, value: string | null): void {
+  const old = node.dataset[key];
+  if (value === null) {
+    if (old !== undefined) delete node.dataset[key];
+  } else if (old !== value) node.dataset[key] = value;
+}
+
 /** What the widget gives the editor. */
 export interface EditorHost {
   model: AnyModel<ViewState>;
@@ -630,12 +638,14 @@ export class LabelEditor implements EditorApi {
       b.hidden = t.shapes.length > 0 && !list.some((c) => t.shapes.includes(c.shape));
       setPressed(b, this.ui.tool === t.id);
     }
-    this.root.dataset.tool = this.ui.tool;
-    if (this.continuingUuid) this.root.dataset.continuing = this.continuingUuid;
-    else delete this.root.dataset.continuing;
-    this.root.dataset.readOnly = String(ro);
-    this.viewport.classList.toggle("daw-drawing", drawing);
-    this.viewport.style.cursor = this.tool().cursor?.() ?? "";
+    // written only when they change: an attribute write, even of the same value, makes the
+    // browser recompute the styles of the widget (CSS keys on data-tool), every frame
+    setData(this.root, "tool", this.ui.tool);
+    setData(this.root, "continuing", this.continuingUuid);
+    setData(this.root, "readOnly", String(ro));
+    if (this.viewport.classList.contains("daw-drawing") !== drawing) this.viewport.classList.toggle("daw-drawing", drawing);
+    const cursor = this.tool().cursor?.() ?? "";
+    if (this.viewport.style.cursor !== cursor) this.viewport.style.cursor = cursor;
     for (const p of this.panels) p.update();
   }
 

@@ -932,7 +932,8 @@ function renderView(
     "pointermove",
     (e: PointerEvent) => {
       hoverAt(e);
-      editor.pointerMove(e);
+      // a pan or window drag is the viewer's: the tools see no move meanwhile
+      if (!drag) editor.pointerMove(e);
       if (!drag || e.pointerId !== drag.id) return;
       const dx = e.clientX - drag.x;
       const dy = e.clientY - drag.y;

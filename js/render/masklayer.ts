@@ -426,6 +426,10 @@ export class MaskSession {
       layers.push({ mask: set, color: hexToRgb(classColor(onto, e.feature ?? o?.feature ?? "")) });
       erased.push(clear);
     }
+    const tinting = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
+    // nothing to show (the usual slice): no image, no drawing (a slice-sized compose and
+    // draw per frame would cost milliseconds while scrolling)
+    if (layers.length === 0 && erased.length === 0 && !tinting) return null;
     const img = new ImageData(columns, rows);
     const out = img.data;
     composeMasks(layers, columns, rows, this.settings.opacity, out);
