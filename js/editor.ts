@@ -19,7 +19,6 @@ import {
   clampPoint,
   createObjectOp,
   deleteObjectOp,
-  hitTest,
   indexBySlice,
   parseEditAnswer,
   parseLabelsState,
@@ -48,9 +47,6 @@ import { INSTANCE_PANELS } from "./ui/instances";
 import { REVIEW_PANELS } from "./ui/review";
 import { button, el, setPressed } from "./ui/dom";
 import type { Volume } from "./volume";
-
-/** Screen distance (CSS px) of the pick radius. */
-export const PICK_PX = 6;
 
 /** Set (or with null remove) a data attribute, only when it changes. */
 function setData(node: HTMLElement, key: string, value: string | null): void {
@@ -432,11 +428,6 @@ export class LabelEditor implements EditorApi {
     if (!g) return 1;
     const s = viewScale(g, this.view()) * (((g.columnSpacing || 1) + (g.rowSpacing || 1)) / 2);
     return s > 0 ? px / s : 1;
-  }
-  /** the object under a pointer on the current slice */
-  pick(e: { clientX: number; clientY: number }): string | null {
-    const p = this.voxelAt(e);
-    return p ? hitTest(this.items(this.slice()), p, this.pxToVoxels(PICK_PX)) : null;
   }
   at(e: PointerEvent | MouseEvent): PointerAt | null {
     const p = this.voxelAt(e);

@@ -8,6 +8,7 @@ import type { Draft } from "../render/overlay";
 import type { Matrix } from "../render/transform";
 import { Editing } from "./editing";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
+import { PICK_PX } from "./vertices";
 
 export type BoxResult = { box: [number, number, number, number] } | { error: string };
 
@@ -126,7 +127,7 @@ export class BoxHandler implements ToolHandler {
   }
 }
 
-/** The object under voxel point `p` on the current slice (pick radius 6 CSS px). */
+/** The object under voxel point `p` on the current slice (within PICK_PX CSS px). */
 export function pickAt(api: EditorApi, p: Point): string | null {
-  return hitTest(api.items(api.slice()), p, api.pxToVoxels(6));
+  return hitTest(api.items(api.slice()), p, api.pxToVoxels(PICK_PX));
 }

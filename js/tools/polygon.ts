@@ -11,53 +11,23 @@ import type { Matrix } from "../render/transform";
 import { type FreehandSettings, Stroke, freehandKey, freehandSettings, simplifyOnScreen } from "./freehand";
 import { strokeScreen } from "./polyline";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
+import { PICK_PX, VertexDraft, near } from "./vertices";
 
 export type PolygonResult = { points: Point[] } | { error: string };
 
-export class PolygonTool {
-  points: Point[] = [];
-  cursor: Point | null = null;
-
-  get active(): boolean {
-    return this.points.length > 0;
-  }
-
+export class PolygonTool extends VertexDraft {
   /** A click at `p`: adds a vertex, or closes the polygon (returns the result). */
   click(p: Point, tol: number): PolygonResult | null {
-    const q: Point = [round3(p[0]), round3(p[1])];
     const first = this.points[0];
-    if (first && this.points.length >= 3 && near(first, q, tol)) return this.finish();
-    const last = this.points[this.points.length - 1];
-    // the second click of a double-click lands on the vertex just placed: not a new one
-    if (last && near(last, q, tol)) return null;
-    this.points.push(q);
+    if (first && this.points.length >= 3 && near(first, [round3(p[0]), round3(p[1])], tol)) return this.finish();
+    this.add(p, tol);
     return null;
-  }
-
-  move(p: Point): void {
-    this.cursor = this.active ? [round3(p[0]), round3(p[1])] : null;
   }
 
   /** Close the polygon: its vertices, or why it cannot be one. The tool is reset either way. */
   finish(): PolygonResult {
-    const pts = this.points;
-    this.cancel();
-    return polygonFrom(pts);
+    return polygonFrom(this.take());
   }
-
-  undoVertex(): void {
-    this.points.pop();
-    if (!this.active) this.cursor = null;
-  }
-
-  cancel(): void {
-    this.points = [];
-    this.cursor = null;
-  }
-}
-
-function near(a: Point, b: Point, tol: number): boolean {
-  return Math.hypot(a[0] - b[0], a[1] - b[1]) <= tol;
 }
 
 export function polygonFrom(points: readonly Point[]): PolygonResult {
@@ -102,7 +72,7 @@ export class PolygonHandler implements ToolHandler {
       this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
       return;
     }
-    this.finish(this.tool.click(at.p, this.api.pxToVoxels(6)));
+    this.finish(this.tool.click(at.p, this.api.pxToVoxels(PICK_PX)));
     this.tool.move(at.p);
   }
   move(at: PointerAt): void {

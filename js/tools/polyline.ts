@@ -9,6 +9,7 @@ import { type Matrix, apply } from "../render/transform";
 import { el } from "../ui/dom";
 import { type FreehandSettings, Stroke, freehandKey, freehandSettings, simplifyOnScreen } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
+import { PICK_PX, VertexDraft } from "./vertices";
 import "./tools.css";
 
 export type PolylineResult = { points: Point[] } | { error: string };
@@ -88,40 +89,13 @@ export function showLength(api: EditorApi, points: readonly Point[] | null, at?:
 }
 
 /** Click-by-click polyline (pure state machine). `tol`: double-click tolerance in voxels. */
-export class PolylineTool {
-  points: Point[] = [];
-  cursor: Point | null = null;
-
-  get active(): boolean {
-    return this.points.length > 0;
-  }
-
+export class PolylineTool extends VertexDraft {
   click(p: Point, tol: number): void {
-    const q: Point = [round3(p[0]), round3(p[1])];
-    const last = this.points[this.points.length - 1];
-    // the second click of a double-click lands on the vertex just placed: not a new one
-    if (last && Math.hypot(last[0] - q[0], last[1] - q[1]) <= tol) return;
-    this.points.push(q);
-  }
-
-  move(p: Point): void {
-    this.cursor = this.active ? [round3(p[0]), round3(p[1])] : null;
+    this.add(p, tol);
   }
 
   finish(): PolylineResult {
-    const pts = this.points;
-    this.cancel();
-    return polylineFrom(pts);
-  }
-
-  undoVertex(): void {
-    this.points.pop();
-    if (!this.active) this.cursor = null;
-  }
-
-  cancel(): void {
-    this.points = [];
-    this.cursor = null;
+    return polylineFrom(this.take());
   }
 }
 
@@ -174,7 +148,7 @@ export class PolylineHandler implements ToolHandler {
       this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
       return;
     }
-    this.tool.click(at.p, this.api.pxToVoxels(6));
+    this.tool.click(at.p, this.api.pxToVoxels(PICK_PX));
     this.tool.move(at.p);
   }
   move(at: PointerAt): void {
