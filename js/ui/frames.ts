@@ -114,7 +114,9 @@ export function framePanel(api: EditorApi): Panel {
     active = v;
     if (v) ACTIVE.add(api);
     else ACTIVE.delete(api);
-    bump();
+    // not bump(): the question's buttons must survive, or the click whose press activated
+    // the section would land on a replaced button and be lost
+    api.changed();
   };
 
   keysBtn.addEventListener(
