@@ -13,7 +13,9 @@ the canvas, draw, then read one pixel back (``getImageData``), which makes Chrom
 everything the frame recorded, so the time is that of the drawing *and* its pixels. The view
 pans by a pixel and zooms a little each frame, so nothing can be reused. Cases:
 
-- ``ours``: :func:`drawOverlay`;
+- ``ours``: :func:`drawOverlay`. It writes an object's id only where it does not overlap an id
+  already written (``ids_written_by_ours`` says how many of the 500 in the first frame; the
+  baselines write all 500);
 - ``baseline_per_object``: the straightforward way, each object drawn on its own (``save``,
   its path, ``stroke``, ``strokeText`` + ``fillText`` of its id, ``restore``);
 - ``baseline_one_path_per_colour``: the previous ``drawOverlay`` (1.5 px outlines, all
@@ -104,7 +106,12 @@ def draw_case(cdp: Chromium, frames: int, rounds: int) -> dict[str, Any]:
             runs.setdefault(mode, {"total": [], "js": []})
             runs[mode]["total"] += got["total"]
             runs[mode]["js"] += got["js"]
-    out: dict[str, Any] = {"objects": 500, "canvas": [760, 600], "frames": frames * rounds}
+    out: dict[str, Any] = {
+        "objects": 500,
+        "canvas": [760, 600],
+        "frames": frames * rounds,
+        "ids_written_by_ours": cdp.evaluate("window.countIds()"),
+    }
     for mode, times in runs.items():
         out[mode] = {"frame_ms": _stats(times["total"]), "js_ms": _stats(times["js"])}
     out["ours_vs_baseline_median"] = round(

@@ -115,4 +115,16 @@ window.runDraw = function (mode, frames) {
   canvas.remove();
   return { total, js };
 };
+// How many ids drawOverlay writes in the benchmark's first frame (it skips ids that would
+// overlap one already written).
+window.countIds = function () {
+  const canvas = document.createElement("canvas");
+  canvas.width = W; canvas.height = H;
+  const ctx = canvas.getContext("2d");
+  let n = 0;
+  const fillText = ctx.fillText.bind(ctx);
+  ctx.fillText = (...args) => { n += 1; fillText(...args); };
+  drawOverlay(ctx, items, voxelMatrix([1.2, 0, 0, 1.2, 10, 5]), { ontology, selected: "u7", viewport: [W, H] });
+  return n;
+};
 window.drawReady = true;

@@ -65,6 +65,7 @@ WATCH = """(() => {
     const c = document.querySelector('[data-testid="daw-canvas"][data-slice]');
     if (c && !window.__marks.first) window.__marks.first = performance.now();
     const r = document.querySelector('[data-testid="daw-root"]');
+    if (r && !window.__marks.root) window.__marks.root = performance.now();
     if (r && Number(r.dataset.loaded) === n && !window.__marks.full) {
       window.__marks.full = performance.now();
     }
@@ -151,12 +152,15 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
             ".map(e => e.innerText.slice(0, 500))])"
         )
         raise TimeoutError(f"the volume did not arrive: {state}") from None
-    marks = cdp.evaluate("[window.__t0, window.__marks.first, window.__marks.full]")
+    marks = cdp.evaluate(
+        "[window.__t0, window.__marks.first, window.__marks.full, window.__marks.root]"
+    )
     after = heap_mb(cdp)
     scroll = cdp.evaluate(f"{SCROLL.replace('__FRAME__', FRAME)}(100)")
     drag = cdp.evaluate(f"{DRAG.replace('__FRAME__', FRAME)}(100)")
     return {
         "first_paint_s": (marks[1] - marks[0]) / 1000,
+        "widget_shown_s": (marks[3] - marks[0]) / 1000,
         "full_volume_s": (marks[2] - marks[0]) / 1000,
         "page_heap_mb": after - before,
         "scroll_ms_median": statistics.median(scroll),

@@ -164,11 +164,41 @@ describe("overlay", () => {
     // the outline colour is set once per colour, not per object
     const outlineStyles = log.filter((c) => c[0] === "set" && c[1] === "strokeStyle" && String(c[2]).startsWith("#"));
     expect(outlineStyles).toHaveLength(2);
-    expect(log.filter((c) => c[0] === "fillText")).toHaveLength(500);
-    // each id is written above its object's topmost vertex, in the object's colour
+    // the 500 objects lie on two spots: one id is written per spot (the others would cover
+    // it), above the object's topmost vertex, in the object's colour
     const ids = log.filter((c) => c[0] === "fillText");
+    expect(ids.map((c) => c[1])).toEqual(["1", "2"]);
     expect(ids.find((c) => c[1] === "2")![4]).toBe("#e6194b");
     expect(ids.find((c) => c[1] === "1")![4]).toBe("#3cb44b");
+  });
+
+  it("writes every id that does not overlap another, the selected object's first", () => {
+    const spread: LabelObject[] = Array.from({ length: 40 }, (_, i) => ({
+      uuid: `s${i}`,
+      object_id: i + 1,
+      feature: "lesion",
+      shape: "bounding_box",
+      keyframes: { "0": { box: [2 + 30 * (i % 8), 20 + 30 * Math.floor(i / 8), 12 + 30 * (i % 8), 30 + 30 * Math.floor(i / 8)] } },
+    }));
+    const m = voxelMatrix(imageToScreen(g, IDENTITY_VIEW));
+    const apart = recorder();
+    drawOverlay(apart.ctx, indexBySlice(spread, "axial").get("0")!, m, { ontology, selected: null });
+    expect(apart.log.filter((c) => c[0] === "fillText")).toHaveLength(40);
+    // the same boxes 0.1 voxel apart: ids of neighbours overlap; the selected one's is kept
+    const close = spread.map((o, i) => ({ ...o, keyframes: { "0": { box: [2 + 0.1 * i, 20, 12 + 0.1 * i, 30] as [number, number, number, number] } } }));
+    const crowd = recorder();
+    drawOverlay(crowd.ctx, indexBySlice(close, "axial").get("0")!, m, { ontology, selected: "s5" });
+    const written = crowd.log.filter((c) => c[0] === "fillText").map((c) => c[1]);
+    expect(written[0]).toBe("6");
+    expect(written.length).toBeGreaterThan(1);
+    expect(written.length).toBeLessThan(40);
+    // no two written ids overlap
+    const spans: [number, number][] = crowd.log
+      .filter((c) => c[0] === "fillText")
+      .map((c) => [c[2] as number, (c[2] as number) + 6.5 * String(c[1]).length]);
+    spans.forEach(([a0, a1], i) => {
+      for (const [b0, b1] of spans.slice(i + 1)) expect(a0 < b1 + 3 && b0 < a1 + 3).toBe(false);
+    });
   });
 
   it("draws points and primitive nodes as dots, and skips mask keyframes", () => {

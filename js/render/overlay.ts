@@ -193,6 +193,88 @@ function outlineOf(kf: SliceItem["keyframe"], shape: string): readonly Point[] |
   return kf.points && kf.points.length > 1 ? kf.points : null;
 }
 
+/** An id's box (CSS px) around its text anchor (bottom-left of the text). */
+const ID_PAD = 1.5;
+const ID_HEIGHT = 13;
+const ID_ABOVE = 12;
+/** Cell size (CSS px) of the grid that finds overlapping id boxes. */
+const ID_CELL = 32;
+
+/**
+ * Which ids to write: each id unless its box would overlap the box of an id already kept
+ * (the selected object's first, then in drawing order). Overlapping ids cannot be read
+ * anyway, and writing them is the most expensive part of a crowded frame; zooming in spreads
+ * the objects apart and brings their ids back. A grid of cells keeps this linear.
+ */
+export function visibleIds(text: readonly string[], xy: readonly number[], first: number): number[] {
+  const kept: number[] = [];
+  const boxes: number[] = []; // x0, y0, x1, y1 of kept ids
+  const grid = new Map<number, number[]>();
+  const order = first >= 0 ? [first] : [];
+  for (let i = 0; i < text.length; i++) if (i !== first) order.push(i);
+  for (const i of order) {
+    const x0 = (xy[2 * i] as number) - ID_PAD;
+    const y0 = (xy[2 * i + 1] as number) - ID_ABOVE;
+    const x1 = x0 + DIGIT_PX * (text[i] as string).length + 2 * ID_PAD;
+    const y1 = y0 + ID_HEIGHT;
+    const cx0 = Math.floor(x0 / ID_CELL);
+    const cx1 = Math.floor(x1 / ID_CELL);
+    const cy0 = Math.floor(y0 / ID_CELL);
+    const cy1 = Math.floor(y1 / ID_CELL);
+    let free = true;
+    for (let cx = cx0; cx <= cx1 && free; cx++) {
+      for (let cy = cy0; cy <= cy1 && free; cy++) {
+        for (const j of grid.get(cx * 65536 + cy) ?? []) {
+          const b = 4 * j;
+          if (x0 < (boxes[b + 2] as number) && x1 > (boxes[b] as number) && y0 < (boxes[b + 3] as number) && y1 > (boxes[b + 1] as number)) {
+            free = false;
+            break;
+          }
+        }
+      }
+    }
+    if (!free) continue;
+    const k = kept.push(i) - 1;
+    boxes.push(x0, y0, x1, y1);
+    for (let cx = cx0; cx <= cx1; cx++) {
+      for (let cy = cy0; cy <= cy1; cy++) {
+        const key = cx * 65536 + cy;
+        const cell = grid.get(key);
+        if (cell) cell.push(k);
+        else grid.set(key, [k]);
+      }
+    }
+  }
+  return kept;
+}
+
+/** The ids that do not overlap (see `visibleIds`), each on a dark box that keeps it readable
+ * on any image: the boxes in one path and one fill (a text halo with strokeText costs as much
+ * as the text itself), then the text, colour by colour as it comes. */
+function drawIds(
+  ctx: OverlayContext,
+  text: readonly string[],
+  xy: readonly number[],
+  colorIndex: readonly number[],
+  colors: readonly string[],
+  selected: number,
+): void {
+  const kept = visibleIds(text, xy, selected);
+  ctx.fillStyle = "rgba(0,0,0,0.6)";
+  ctx.beginPath();
+  for (const i of kept) {
+    const w = DIGIT_PX * (text[i] as string).length + 2 * ID_PAD;
+    ctx.rect((xy[2 * i] as number) - ID_PAD, (xy[2 * i + 1] as number) - ID_ABOVE, w, ID_HEIGHT);
+  }
+  ctx.fill();
+  let current = -1;
+  for (const i of kept) {
+    const ci = colorIndex[i] as number;
+    if (ci !== current) ctx.fillStyle = colors[(current = ci)] as string;
+    ctx.fillText(text[i] as string, xy[2 * i] as number, xy[2 * i + 1] as number);
+  }
+}
+
 /**
  * Draw the slice's objects and the draft.
  *
@@ -202,7 +284,8 @@ function outlineOf(kf: SliceItem["keyframe"], shape: string): readonly Point[] |
  * much to rasterise: its bounds cover the screen). Objects are grouped by colour and dash, so
  * the style changes a few times per frame, never per object (no save/restore); vertices go
  * from voxels to the screen straight into the path, without arrays per point. Ids are drawn
- * as text last (Skia caches the glyphs: 500 ids cost about a millisecond).
+ * as text last, only those that do not overlap another (`visibleIds`): in a crowded frame,
+ * writing every id cost as much as all the outlines.
  */
 export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m: Matrix, opts: OverlayOptions): void {
   ctx.lineJoin = "round";
@@ -241,6 +324,7 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
   const labelXY: number[] = [];
   const labelColor: number[] = [];
   const labelColors: string[] = [];
+  let selectedLabel = -1;
   ctx.lineWidth = LINE_WIDTH;
   for (const g of groups.values()) {
     ctx.strokeStyle = g.color;
@@ -248,7 +332,8 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
     ctx.setLineDash(g.dashed ? DASH : NO_DASH);
     const ci = labelColors.push(g.color) - 1;
     let dotsOpen = false;
-    for (const { object, keyframe } of g.items) {
+    for (const item of g.items) {
+      const { object, keyframe } = item;
       const outline = outlineOf(keyframe, object.shape);
       // screen bounds and the topmost vertex (where the id goes), without arrays per point
       let x0 = Number.POSITIVE_INFINITY;
@@ -299,6 +384,7 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
         }
       }
       if (object.object_id > 0) {
+        if (item === selected) selectedLabel = labelText.length;
         labelText.push(String(object.object_id));
         labelXY.push(topX + 2, y0 - 3);
         labelColor.push(ci);
@@ -307,24 +393,7 @@ export function drawOverlay(ctx: OverlayContext, items: readonly SliceItem[], m:
     if (dotsOpen) ctx.fill();
   }
   ctx.setLineDash(NO_DASH);
-  if (labelText.length) {
-    // a dark box behind each id keeps it readable on any image: one path, one fill (a text
-    // halo with strokeText costs as much as the text itself)
-    ctx.fillStyle = "rgba(0,0,0,0.6)";
-    ctx.beginPath();
-    for (let i = 0; i < labelText.length; i++) {
-      const x = labelXY[2 * i] as number;
-      const y = labelXY[2 * i + 1] as number;
-      ctx.rect(x - 1.5, y - 12, DIGIT_PX * (labelText[i] as string).length + 3, 13);
-    }
-    ctx.fill();
-    let current = -1;
-    for (let i = 0; i < labelText.length; i++) {
-      const ci = labelColor[i] as number;
-      if (ci !== current) ctx.fillStyle = labelColors[(current = ci)] as string;
-      ctx.fillText(labelText[i] as string, labelXY[2 * i] as number, labelXY[2 * i + 1] as number);
-    }
-  }
+  if (labelText.length) drawIds(ctx, labelText, labelXY, labelColor, labelColors, selectedLabel);
   const selectedShape = selected ? { ...screenShape(m, selected.keyframe, selected.object.shape), color: selectedColor } : null;
   if (selectedShape && selectedShape.pts.length > 0) {
     const { pts, closed, color } = selectedShape;
