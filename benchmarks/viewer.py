@@ -15,6 +15,10 @@ package is imported in an earlier cell, as in a real session):
   drawing, controls), median and p95;
 - ``window_drag_ms``: the same for one pointer move of a right-button window drag.
 
+A floor for the first paint, ``first_paint_floor``: reading every file's header with pydicom
+(``dcmread(stop_before_pixels=True)``, nothing else), plus the floor's first message below; a
+viewer that sorts the slices by position before showing the middle one cannot beat that sum.
+
 A second reference, ``transport_floor``: a bare anywidget receives the same bytes in the same
 messages (first slice alone, then ``BATCH_BYTES`` batches) with no flow control, decoding or
 drawing; the viewer's ``full_volume_s`` cannot go below the floor's.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import io
 import json
 import statistics
@@ -280,6 +285,25 @@ def run_ipyniivue(cdp: Chromium, lab: Lab, nifti: Path, i: int) -> dict[str, flo
     }
 
 
+def header_pass_s(folder: Path, repeat: int) -> float:
+    """Median time (s) of the least any pydicom-based viewer must do before it knows which
+    slice is the middle one: ``dcmread(stop_before_pixels=True)`` of every file (warm cache,
+    collector paused), without sorting, grouping or anything else."""
+    from pydicom import dcmread
+
+    paths = sorted(p for p in folder.iterdir() if p.is_file())
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        t0 = time.perf_counter()
+        for p in paths:
+            dcmread(p, stop_before_pixels=True)
+        times.append(time.perf_counter() - t0)
+        gc.enable()
+    return statistics.median(times)
+
+
 def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
     keys = runs[0].keys()
     return {
@@ -351,6 +375,18 @@ def main() -> None:
                     for i in range(args.repeat)
                 ]
                 result["transport_floor"] = summarise(floor)
+                # A floor for the first paint: parsing every header (pydicom alone) plus a bare
+                # widget's first message, both measured in this run.
+                header = header_pass_s(folder, max(3, args.repeat))
+                result["first_paint_floor"] = {
+                    "pydicom_header_pass_s": round(header, 4),
+                    "bare_widget_first_message_s": result["transport_floor"]["first_message_s"][
+                        "median"
+                    ],
+                    "sum_s": round(
+                        header + result["transport_floor"]["first_message_s"]["median"], 4
+                    ),
+                }
             if not args.no_baseline:
                 try:
                     import ipyniivue  # noqa: F401
