@@ -62,9 +62,32 @@ class BitmaskPanel implements Panel {
     for (const type of ["pointerdown", "pointermove", "pointerup", "dblclick", "wheel", "contextmenu"] as const) {
       pop.addEventListener(type, (e) => e.stopPropagation(), on);
     }
-    this.title = el("div", "daw-maskpop-title", pop);
+    // title bar: the tool's name, then "move to the other side" and "collapse" (the popup
+    // covers part of the image: the user puts it where it is not in the way)
+    const head = el("div", "daw-maskpop-head", pop);
+    this.title = el("div", "daw-maskpop-title", head);
+    const side = el("button", "daw-maskpop-tiny", head, "⇆");
+    side.type = "button";
+    side.title = "Move this panel to the other side of the image";
+    side.dataset.testid = "daw-mask-side";
+    side.addEventListener("click", () => pop.classList.toggle("daw-maskpop-left"), on);
+    const fold = el("button", "daw-maskpop-tiny", head, "–");
+    fold.type = "button";
+    fold.title = "Collapse or expand this panel";
+    fold.dataset.testid = "daw-mask-fold";
+    fold.setAttribute("aria-expanded", "true");
+    const body = el("div", "daw-maskpop-body", pop);
+    fold.addEventListener(
+      "click",
+      () => {
+        body.hidden = !body.hidden;
+        fold.textContent = body.hidden ? "+" : "–";
+        fold.setAttribute("aria-expanded", String(!body.hidden));
+      },
+      on,
+    );
 
-    const sizeRow = el("label", "daw-maskpop-row", pop);
+    const sizeRow = el("label", "daw-maskpop-row", body);
     el("span", "daw-maskpop-label", sizeRow, "Size");
     this.size = el("input", "daw-maskpop-range", sizeRow);
     this.size.type = "range";
@@ -85,12 +108,12 @@ class BitmaskPanel implements Panel {
       on,
     );
 
-    this.thresholdRow = el("div", "daw-maskpop-threshold", pop);
-    const head = el("div", "daw-maskpop-row", this.thresholdRow);
-    el("span", "daw-maskpop-label", head, "Range");
-    this.loNum = this.numberInput(head, "daw-mask-lo", "Lowest value painted");
-    el("span", "daw-maskpop-dash", head, "–");
-    this.hiNum = this.numberInput(head, "daw-mask-hi", "Highest value painted");
+    this.thresholdRow = el("div", "daw-maskpop-threshold", body);
+    const rangeRow = el("div", "daw-maskpop-row", this.thresholdRow);
+    el("span", "daw-maskpop-label", rangeRow, "Range");
+    this.loNum = this.numberInput(rangeRow, "daw-mask-lo", "Lowest value painted");
+    el("span", "daw-maskpop-dash", rangeRow, "–");
+    this.hiNum = this.numberInput(rangeRow, "daw-mask-hi", "Highest value painted");
     const slider = el("div", "daw-maskpop-dual", this.thresholdRow);
     this.lo = this.rangeInput(slider, "daw-mask-lo-slider", "Lowest value painted");
     this.hi = this.rangeInput(slider, "daw-mask-hi-slider", "Highest value painted");
@@ -118,7 +141,7 @@ class BitmaskPanel implements Panel {
       on,
     );
 
-    const opRow = el("label", "daw-maskpop-row", pop);
+    const opRow = el("label", "daw-maskpop-row", body);
     el("span", "daw-maskpop-label", opRow, "Opacity");
     this.opacity = el("input", "daw-maskpop-range", opRow);
     this.opacity.type = "range";

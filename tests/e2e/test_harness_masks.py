@@ -222,6 +222,39 @@ def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
     assert not (mask_alpha(root, s) > 0).any()
 
 
+def test_popup_folds_and_moves_aside_and_keeps_the_pending_edit(mpage: Any) -> None:
+    """The popup covers a corner of the image: it folds to its title bar and moves to the
+    other side; neither touches the pending strokes, and Apply still commits them."""
+    page = mpage
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    pop = root.get_by_test_id("daw-maskpop")
+    viewport = root.locator(".daw-viewport").bounding_box()
+    box = pop.bounding_box()
+    assert box["x"] + box["width"] > viewport["x"] + viewport["width"] / 2  # right side
+    tall = box["height"]
+    s = Screen(root)
+    stroke(page, s, [(14, 18), (36, 30)])
+    expect(pop).to_have_attribute("data-pending", "1")
+
+    root.get_by_test_id("daw-mask-fold").click()
+    expect(root.get_by_test_id("daw-mask-size")).to_be_hidden()
+    expect(root.get_by_test_id("daw-mask-fold")).to_have_attribute("aria-expanded", "false")
+    assert pop.bounding_box()["height"] < 0.75 * tall
+    expect(root.get_by_test_id("daw-mask-apply")).to_be_visible()  # Apply stays at hand
+    root.get_by_test_id("daw-mask-side").click()
+    moved = pop.bounding_box()
+    assert moved["x"] < viewport["x"] + viewport["width"] / 2  # now on the left
+    root.get_by_test_id("daw-mask-fold").click()
+    expect(root.get_by_test_id("daw-mask-size")).to_be_visible()
+
+    expect(pop).to_have_attribute("data-pending", "1")
+    root.get_by_test_id("daw-mask-apply").click()
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert [st["tool"] for st in paint["strokes"]] == ["brush"]
+
+
 def test_threshold_brush_previews_only_the_range_and_escape_discards(mpage: Any) -> None:
     page = mpage
     vol = ct_volume()
