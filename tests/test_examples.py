@@ -10,6 +10,17 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
+#: What each notebook must print (its last cells' facts), besides showing a widget.
+EXPECTED = {
+    "demo.ipynb": ["(120, 256, 256)"],
+    "labeling.ipynb": [
+        "keyframes 50..62, manual on [50, 62]",  # two drawn, eleven interpolated
+        "of them kidney",
+        "predicted boxes",
+        "lesion boxes after undo",
+        '{"schema":"dicom-annot/1"',
+    ],
+}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -21,7 +32,8 @@ def test_example_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.M
     ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    # the widget cell produced a widget view, and the last cells printed the volume's facts
+    # the widget cell produced a widget view, and the cells printed what they should
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     text = "".join(o.get("text", "") for o in outputs)
-    assert "(120, 256, 256)" in text
+    for fact in EXPECTED[path.name]:
+        assert fact in text, (fact, text[-2000:])
