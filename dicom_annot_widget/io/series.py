@@ -482,6 +482,12 @@ class Series:
             self._metadata_cache = self.slice_metadata(0) if self._n else {}
         return self._metadata_cache
 
+    def slice_dataset(self, k: int) -> Dataset | None:
+        """The DICOM header of slice ``k`` as read (no pixel data; ``None`` for a series not
+        read from DICOM files). Shared with the series: copy it before changing anything."""
+        k = self._index(k)
+        return self._spec.slice_datasets[k] if self._spec.slice_datasets else None
+
     def slice_metadata(self, k: int) -> dict[str, Any]:
         """Like :attr:`metadata`, for slice ``k``."""
         k = self._index(k)

@@ -16,6 +16,7 @@ import orjson
 import traitlets
 
 from ..errors import LabelError, ProtocolError
+from ..export import to_dicom_seg, to_nifti
 from ..io import Series, open_series
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
@@ -992,6 +993,51 @@ class DicomAnnotator(anywidget.AnyWidget):
         revision."""
         k = self._check_slice(slice, "autosegment")
         return masks.autosegment(self.labels, self._series, uuid, k)
+
+    def export_nifti(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        by: str = "class",
+        objects: Sequence[str | int] | None = None,
+        include_pending: bool = False,
+    ) -> tuple[Any, Any]:
+        """The labels of the series shown as a NIfTI label map on the series' grid, written to
+        ``path`` (``.nii`` / ``.nii.gz``) when given. Returns ``(nibabel.Nifti1Image,
+        Legend)``; see :func:`dicom_annot_widget.export.to_nifti` for the options and rules
+        (overlaps, shapes without an area)."""
+        return to_nifti(
+            self.labels,
+            self._series,
+            path,
+            by=by,
+            objects=objects,
+            include_pending=include_pending,
+        )
+
+    def export_seg(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        by: str = "class",
+        objects: Sequence[str | int] | None = None,
+        include_pending: bool = False,
+        **options: Any,
+    ) -> tuple[Any, Any]:
+        """The labels of the series shown as a DICOM Segmentation (BINARY) referencing the
+        series' images, written to ``path`` when given. Returns ``(highdicom Segmentation,
+        Legend)``. ``options`` go to :func:`dicom_annot_widget.export.to_dicom_seg`
+        (``codes``, ``series_description``, ``series_number``, ...). A series not read from
+        DICOM files cannot be exported this way (use :meth:`export_nifti`)."""
+        return to_dicom_seg(
+            self.labels,
+            self._series,
+            path,
+            by=by,
+            objects=objects,
+            include_pending=include_pending,
+            **options,
+        )
 
     def close(self) -> None:
         """Close the widget and stop streaming (the series stays open for the caller).

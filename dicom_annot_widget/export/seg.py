@@ -1,0 +1,322 @@
+"""Labels -> a DICOM Segmentation (SEG) instance, with highdicom."""
+
+from __future__ import annotations
+
+import os
+import uuid as uuid_module
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydicom import DataElement, Dataset
+from pydicom.sr.coding import Code
+from pydicom.tag import Tag
+from pydicom.uid import generate_uid
+
+from ..errors import DicomAnnotWarning
+from ..io import Series
+from ..labels import Labels, ObjectClass
+from ._legend import Legend, LegendEntry, check_by, group_objects
+from ._series import check_series
+from .masks import ExportError, object_mask, select_objects
+
+__all__ = ["DEFAULT_CATEGORY", "DEFAULT_TYPE", "to_dicom_seg"]
+
+#: Segmented property category used when no code is given: SNOMED CT 85756007 "Tissue".
+DEFAULT_CATEGORY = Code("85756007", "SCT", "Tissue")
+#: Segmented property type used when no code is given: SNOMED CT 85756007 "Tissue".
+DEFAULT_TYPE = Code("85756007", "SCT", "Tissue")
+
+# What highdicom needs from every source image, beyond pixels.
+_REQUIRED = (
+    "Rows",
+    "Columns",
+    "FrameOfReferenceUID",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "PixelSpacing",
+)
+# Type-1 UIDs io may have substituted; the substitute from the Series is used.
+_UID_KEYWORDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
+
+
+def _source_datasets(series: Series) -> list[Dataset]:
+    """Header datasets of the series' slices, in slice order."""
+    if any(f is not None for f in series.slice_frames):
+        raise ExportError(
+            "series: DICOM SEG export of multi-frame (enhanced) source images is not supported "
+            "yet; only single-frame series (one file per slice)"
+        )
+    datasets = [series.slice_dataset(k) for k in range(len(series))]
+    if any(ds is None for ds in datasets):
+        raise ExportError(
+            f"series: it was not read from DICOM files ({series.source or 'unknown source'}), "
+            "so there are no source images for a DICOM SEG to reference; export NIfTI "
+            "instead (to_nifti)"
+        )
+    out = [ds for ds in datasets if ds is not None]
+    return out
+
+
+def _prepare_sources(series: Series, datasets: list[Dataset]) -> tuple[list[Dataset], list[str]]:
+    """Copies of the headers with io's UID substitutions filled in; also the substituted
+    keywords. Missing geometry is an error naming the attribute."""
+    missing: dict[str, list[int]] = {}
+    for k, ds in enumerate(datasets):
+        for keyword in _REQUIRED:
+            if ds.get(keyword) in (None, "", []):
+                missing.setdefault(keyword, []).append(k)
+    if missing:
+        parts = [
+            f"{kw} (slice{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks[:5]))}"
+            f"{'...' if len(ks) > 5 else ''})"
+            for kw, ks in missing.items()
+        ]
+        raise ExportError(
+            "series: a DICOM SEG needs these attributes in every source image, missing: "
+            + "; ".join(parts)
+        )
+    if not series.orientation_known:
+        raise ExportError("series: the images have no ImageOrientationPatient")
+    substitutes = {
+        "StudyInstanceUID": [series.study_instance_uid] * len(datasets),
+        "SeriesInstanceUID": [series.series_instance_uid] * len(datasets),
+        "SOPInstanceUID": series.sop_instance_uids,
+        "SOPClassUID": [series.sop_class_uid] * len(datasets),
+    }
+    used: set[str] = set()
+    out: list[Dataset] = []
+    for k, ds in enumerate(datasets):
+        # A new dataset sharing the elements: the reader's headers must stay as read, so
+        # substituted UIDs get new elements instead of edits of the shared ones.
+        copy = Dataset()
+        copy.update(ds)
+        meta = getattr(ds, "file_meta", None)
+        if meta is not None:
+            copy.file_meta = meta
+        for keyword in _UID_KEYWORDS:
+            if ds.get(keyword) in (None, ""):
+                value = substitutes[keyword][k] if k < len(substitutes[keyword]) else ""
+                if not value:
+                    raise ExportError(f"series: slice {k} has no {keyword}")
+                tag = Tag(keyword)
+                copy[tag] = DataElement(tag, "UI", value)
+                used.add(keyword)
+        out.append(copy)
+    return out, sorted(used)
+
+
+def _coded(value: Any, what: str) -> Any:
+    from highdicom.sr import CodedConcept
+
+    if isinstance(value, (Code, CodedConcept)):
+        return value
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 3:
+        code, scheme, meaning = value
+        if all(isinstance(v, str) and v for v in (code, scheme, meaning)):
+            return Code(code, scheme, meaning)
+    raise ExportError(
+        f"{what}: expected a pydicom Code, a highdicom CodedConcept or a (value, scheme, "
+        f"meaning) tuple of strings, got {value!r}"
+    )
+
+
+def _codes_for(cls: ObjectClass, codes: Mapping[str, Any] | None) -> tuple[Any, Any]:
+    if codes is None:
+        return DEFAULT_CATEGORY, DEFAULT_TYPE
+    given = codes.get(cls.id, codes.get(cls.name))
+    if given is None:
+        return DEFAULT_CATEGORY, DEFAULT_TYPE
+    if isinstance(given, Mapping):
+        category, kind = given.get("category"), given.get("type")
+    elif isinstance(given, Sequence) and not isinstance(given, str) and len(given) == 2:
+        category, kind = given
+    else:
+        raise ExportError(
+            f"codes[{cls.id!r}]: expected (category, type) or "
+            f"{{'category': ..., 'type': ...}}, got {given!r}"
+        )
+    return (
+        _coded(category, f"codes[{cls.id!r}] category"),
+        _coded(kind, f"codes[{cls.id!r}] type"),
+    )
+
+
+def _tracking_uid(object_uuid: str) -> str:
+    """The DICOM UID form of a UUID (``2.25.<integer>``, PS3.5 B.2)."""
+    return f"2.25.{uuid_module.UUID(object_uuid).int}"
+
+
+def _segment_label(entry: LegendEntry, by: str) -> str:
+    label = entry.name if by == "class" else f"{entry.name} {entry.object_ids[0]}"
+    return label[:64]  # LO
+
+
+def _segment_pixels(
+    labels: Labels, groups: list[tuple[LegendEntry, list[Any]]], shape: tuple[int, int, int]
+) -> np.ndarray:
+    """What highdicom gets: a label map ``(frames, rows, columns)`` of segment numbers when no
+    two segments overlap (one byte per voxel), else one boolean plane per segment
+    ``(frames, rows, columns, segments)``."""
+    dtype = np.uint8 if len(groups) <= np.iinfo(np.uint8).max else np.uint16
+    label_map = np.zeros(shape, dtype=dtype)
+    masks: list[np.ndarray] = []
+    overlap = False
+    for entry, members in groups:
+        mask = np.zeros(shape, dtype=np.bool_)
+        for obj in members:
+            mask |= object_mask(labels, obj)
+        if not overlap and (label_map[mask] != 0).any():
+            overlap = True
+            masks = [label_map == e.value for e, _ in groups if e.value < entry.value]
+        if overlap:
+            masks.append(mask)
+        else:
+            label_map[mask] = entry.value
+    if not overlap:
+        return label_map
+    del label_map
+    return np.stack(masks, axis=-1)
+
+
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    p = Path(path)
+    if not p.parent.is_dir():
+        raise ExportError(f"path: folder {str(p.parent)!r} does not exist")
+    return p
+
+
+def to_dicom_seg(
+    labels: Labels,
+    series: Series,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    by: str = "class",
+    objects: Iterable[Any] | None = None,
+    include_pending: bool = False,
+    codes: Mapping[str, Any] | None = None,
+    series_description: str = "Segmentation",
+    series_number: int = 300,
+    content_label: str = "SEGMENTATION",
+    content_creator_name: str | None = None,
+) -> tuple[Any, Legend]:
+    """Export labels as a DICOM Segmentation (BINARY) referencing the series' images.
+
+    Parameters
+    ----------
+    labels
+        The labels of ``series``.
+    series
+        A series opened from single-frame DICOM files; its slice headers are the source
+        images (their patient, study and frame of reference are copied into the SEG by
+        highdicom, nothing else is added).
+    path
+        Write the SEG here too.
+    by
+        ``"class"``: one segment per object class (union of its objects, ontology order);
+        ``"object"``: one segment per object (object_id order; TrackingID ``"object <id>"``,
+        TrackingUID derived from the object uuid as ``2.25.<uuid as integer>``).
+    objects
+        Object uuids (or object_ids) to export; default every object with an area.
+    include_pending
+        Include predictions not yet accepted.
+    codes
+        Coded segment category and type per object class id or name: ``(category, type)``
+        or ``{"category": ..., "type": ...}``, each a pydicom ``Code``, a highdicom
+        ``CodedConcept`` or a ``(value, scheme, meaning)`` tuple. Classes not given (the
+        ontology carries no codes) get SNOMED CT 85756007 "Tissue" for both.
+    series_description, series_number, content_label, content_creator_name
+        Written into the SEG.
+
+    Returns
+    -------
+    (highdicom.seg.Segmentation, Legend)
+        The SEG dataset (segment number = legend value) and the legend.
+
+    Raises
+    ------
+    ExportError
+        Series not read from DICOM, multi-frame source, source images lacking Rows, Columns,
+        FrameOfReferenceUID, ImagePositionPatient, ImageOrientationPatient or PixelSpacing,
+        or any of :func:`object_masks`' errors.
+
+    Notes
+    -----
+    One frame per source slice and segment, empty frames omitted; segments may overlap (no
+    overlap rule is needed). Segment algorithm type is MANUAL, the display colour is the
+    class colour. When io had to substitute empty UIDs of the source files (see
+    ``series.uid_substitutions``), the substitutes are referenced and a
+    :class:`~dicom_annot_widget.DicomAnnotWarning` says which.
+    """
+    import highdicom as hd
+
+    by = check_by(by)
+    series = check_series(labels, series)
+    out_path = _check_path(path) if path is not None else None
+    if codes is not None and not isinstance(codes, Mapping):
+        raise TypeError(f"codes: expected a mapping, got {type(codes).__name__}")
+    chosen, skipped = select_objects(labels, objects, include_pending)
+    sources, substituted = _prepare_sources(series, _source_datasets(series))
+    groups = group_objects(labels, chosen, by)
+
+    n_slices, rows, columns = labels.series.shape
+    pixels = _segment_pixels(labels, groups, (n_slices, rows, columns))
+    descriptions = []
+    for entry, _ in groups:
+        cls = labels.ontology.feature(entry.feature)
+        category, kind = _codes_for(cls, codes)
+        extra: dict[str, Any] = {}
+        if by == "object":
+            extra["tracking_id"] = f"object {entry.object_ids[0]}"
+            extra["tracking_uid"] = _tracking_uid(entry.uuids[0])
+        descriptions.append(
+            hd.seg.SegmentDescription(
+                segment_number=entry.value,
+                segment_label=_segment_label(entry, by),
+                segmented_property_category=category,
+                segmented_property_type=kind,
+                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+                display_color=hd.color.CIELabColor.from_string(cls.color),
+                **extra,
+            )
+        )
+    if not pixels.any():
+        raise ExportError("nothing to export: the selected objects cover no voxel of the series")
+    if substituted:
+        warnings.warn(
+            "to_dicom_seg: the source files have empty "
+            + ", ".join(substituted)
+            + "; the SEG references the substitutes the reader used (see "
+            "series.uid_substitutions)",
+            DicomAnnotWarning,
+            stacklevel=2,
+        )
+    from .. import __version__
+
+    seg = hd.seg.Segmentation(
+        source_images=sources,
+        pixel_array=pixels,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=descriptions,
+        series_instance_uid=generate_uid(),
+        series_number=series_number,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="dicom_annot_widget",
+        manufacturer_model_name="dicom_annot_widget",
+        software_versions=str(__version__),
+        device_serial_number="0",
+        content_label=content_label,
+        content_description="Labels exported by dicom_annot_widget",
+        content_creator_name=content_creator_name,
+        omit_empty_frames=True,
+    )
+    seg.SeriesDescription = series_description[:64]
+    legend = Legend(by=by, entries=tuple(entry for entry, _ in groups), skipped=tuple(skipped))
+    if out_path is not None:
+        seg.save_as(str(out_path))
+    return seg, legend

@@ -1,0 +1,534 @@
+"""Exports (NIfTI label maps, DICOM SEG) re-read with nibabel / the project's reader /
+highdicom / pydicom and compared voxel by voxel with independently built masks."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import highdicom as hd
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from skimage.draw import polygon as sk_polygon
+
+import dicom_annot_widget as daw
+from dicom_annot_widget import Labels, Ontology, open_series, write_phantom_series
+from dicom_annot_widget.export import ExportError, object_masks, to_dicom_seg, to_nifti
+
+SHAPE = (12, 64, 64)  # slices, rows, columns
+
+# polygon keyframes: slice -> vertices (x = column, y = row); no vertex or edge on a pixel centre
+POLYGONS = {
+    4: [(20.3, 20.2), (40.6, 22.1), (30.2, 40.7)],
+    5: [(21.3, 20.2), (41.6, 23.1), (29.2, 42.7), (18.4, 30.6)],
+    7: [(22.3, 18.2), (44.6, 22.1), (30.2, 46.7)],
+}
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory: pytest.TempPathFactory) -> daw.Series:
+    folder = tmp_path_factory.mktemp("phantom")
+    write_phantom_series(folder, n_slices=SHAPE[0], rows=SHAPE[1], columns=SHAPE[2])
+    series = open_series(folder)
+    assert series.shape == SHAPE
+    return series
+
+
+def _ontology() -> Ontology:
+    return (
+        Ontology.builder()
+        .object("Liver", "bitmask")
+        .object("Lesion", "polygon")
+        .object("Marker", "bounding_box")
+        .object("Dot", "point")
+        .object("Line", "polyline")
+        .build()
+    )
+
+
+def _polygon_mask(points: list[tuple[float, float]]) -> np.ndarray:
+    """Independent reference: scikit-image's point-in-polygon by pixel centre."""
+    out = np.zeros(SHAPE[1:], dtype=bool)
+    xy = np.asarray(points)
+    rr, cc = sk_polygon(xy[:, 1], xy[:, 0], SHAPE[1:])
+    out[rr, cc] = True
+    return out
+
+
+@pytest.fixture
+def doc(phantom: daw.Series) -> tuple[Labels, dict[str, Any]]:
+    """Labels with a painted bitmask, a polygon track, a box, a point and a polyline; plus the
+    expected masks by uuid (built without the export code)."""
+    labels = Labels(phantom, _ontology())
+    liver = np.zeros(SHAPE, dtype=bool)
+    liver[2:6, 8:30, 10:40] = True
+    u_liver = labels.add_mask("Liver", liver)
+    painted = np.zeros(SHAPE[1:], dtype=bool)
+    painted[40:50, 5:20] = True
+    labels.set_mask_slice(u_liver, 9, painted)  # a brush stroke on another slice
+    liver[9] = painted
+    labels.set_mask_slice(u_liver, 2, np.zeros(SHAPE[1:], dtype=bool))  # erased
+    liver[2] = False
+
+    lesion = np.zeros(SHAPE, dtype=bool)
+    u_lesion = ""
+    for k, pts in POLYGONS.items():
+        u_lesion = labels.add_polygon("Lesion", k, pts, uuid=u_lesion or None)
+        lesion[k] = _polygon_mask(pts)
+
+    marker = np.zeros(SHAPE, dtype=bool)
+    u_marker = labels.add_box("Marker", 5, (30, 25, 45, 35))  # integer corners
+    marker[5, 25:35, 30:45] = True  # rows y0..y1-1, columns x0..x1-1
+    labels.add_box("Marker", 6, (9.5, 9.5, 20.5, 24.5), uuid=u_marker)  # on pixel edges
+    marker[6, 10:25, 10:21] = True
+
+    u_dot = labels.add_point("Dot", 5, (3, 3))
+    u_line = labels.add_polyline("Line", 5, [(1, 1), (10, 10)])
+    expected = {u_liver: liver, u_lesion: lesion, u_marker: marker}
+    return labels, {"masks": expected, "dot": u_dot, "line": u_line}
+
+
+def _expected_label_map(labels: Labels, masks: dict[str, np.ndarray], value_of: Any) -> np.ndarray:
+    out = np.zeros(SHAPE, dtype=np.uint8)
+    for obj in sorted((labels.get(u) for u in masks), key=lambda o: o.object_id):
+        out[masks[obj.uuid]] = value_of(obj)
+    return out
+
+
+# ---------------------------------------------------------------------------- masks
+
+
+def test_object_masks_match_independent_rasterisation(doc: tuple[Labels, dict[str, Any]]) -> None:
+    labels, info = doc
+    masks = object_masks(labels)
+    assert list(masks) == list(info["masks"])  # object_id order, area shapes only
+    for uuid, expected in info["masks"].items():
+        got = masks[uuid]
+        assert got.shape == SHAPE and got.dtype == bool
+        np.testing.assert_array_equal(got, expected, err_msg=labels.get(uuid).feature)
+    skipped = {s.uuid: s for s in masks.skipped}
+    assert set(skipped) == {info["dot"], info["line"]}
+    assert skipped[info["dot"]].reason == "a point has no area"
+    assert skipped[info["line"]].shape == "polyline"
+
+
+def test_object_masks_selection_and_bad_input(doc: tuple[Labels, dict[str, Any]]) -> None:
+    labels, info = doc
+    lesion = next(u for u in info["masks"] if labels.get(u).shape == "polygon")
+    assert list(object_masks(labels, objects=[labels.get(lesion).object_id])) == [lesion]
+    with pytest.raises(ExportError, match="unknown object"):
+        object_masks(labels, objects=["00000000-0000-4000-8000-000000000000"])
+    with pytest.raises(ExportError, match="no area"):
+        object_masks(labels, objects=[info["dot"]])
+    with pytest.raises(ExportError, match="nothing to export"):
+        object_masks(labels, objects=[])
+    with pytest.raises(ExportError, match="expected object uuids"):
+        object_masks(labels, objects=[1.5])
+
+
+def test_pending_predictions_are_left_out_unless_asked(phantom: daw.Series) -> None:
+    labels = Labels(phantom, _ontology())
+    manual = labels.add_box("Marker", 3, (10, 10, 20, 20))
+    predicted = labels.add_box("Marker", 4, (12, 12, 22, 22), source="model-x", confidence=0.7)
+    masks = object_masks(labels)
+    assert list(masks) == [manual]
+    assert [s.uuid for s in masks.skipped] == [predicted]
+    assert "pending" in masks.skipped[0].reason
+    assert list(object_masks(labels, include_pending=True)) == [manual, predicted]
+    with pytest.raises(ExportError, match="pending prediction"):
+        object_masks(labels, objects=[predicted])
+    labels.accept(predicted)
+    assert list(object_masks(labels)) == [manual, predicted]
+
+
+def test_objects_drawn_in_another_plane_are_refused(phantom: daw.Series) -> None:
+    labels = Labels(phantom, _ontology())
+    labels.add_box("Marker", 3, (10, 10, 20, 20))
+    coronal = labels.add_polygon("Lesion", 30, [(5, 1), (20, 2), (12, 8)], plane="coronal")
+    with pytest.raises(ExportError, match=rf"object 2 .*{coronal}.*coronal plane"):
+        object_masks(labels)
+    with pytest.raises(ExportError, match="coronal plane"):
+        to_nifti(labels, phantom)
+
+
+def test_labels_without_any_area_object(phantom: daw.Series) -> None:
+    labels = Labels(phantom, _ontology())
+    with pytest.raises(ExportError, match="no objects"):
+        to_nifti(labels, phantom)
+    labels.add_point("Dot", 2, (4, 4))
+    with pytest.raises(ExportError, match="object 1: a point has no area"):
+        to_nifti(labels, phantom)
+
+
+# ---------------------------------------------------------------------------- NIfTI
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii"])
+def test_nifti_by_class_reread_voxel_exact(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path, suffix: str
+) -> None:
+    labels, info = doc
+    path = tmp_path / f"labels{suffix}"
+    image, legend = to_nifti(labels, phantom, path)
+    class_value = {"liver": 1, "lesion": 2, "marker": 3}  # ontology order
+    expected = _expected_label_map(labels, info["masks"], lambda o: class_value[o.feature])
+
+    assert [(e.value, e.feature, e.name) for e in legend] == [
+        (1, "liver", "Liver"),
+        (2, "lesion", "Lesion"),
+        (3, "marker", "Marker"),
+    ]
+    assert legend.by == "class"
+    assert {s.uuid for s in legend.skipped} == {info["dot"], info["line"]}
+    for uuid in info["masks"]:
+        assert legend.value_of(uuid) == class_value[labels.get(uuid).feature]
+    # the objects (one per class) overlap in places: the later one wins (the expected map
+    # is painted in object_id order), and the legend counts those voxels
+    covered = np.sum([m.astype(int) for m in info["masks"].values()], axis=0)
+    assert legend.overlap_voxels == int((covered > 1).sum()) > 0
+
+    # nibabel: data (column, row, slice), RAS affine = diag(-1, -1, 1, 1) @ LPS affine
+    img = nib.load(path)
+    assert img.get_data_dtype() == np.uint8
+    data = np.asarray(img.dataobj)
+    assert data.shape == (SHAPE[2], SHAPE[1], SHAPE[0])
+    np.testing.assert_array_equal(data.transpose(2, 1, 0), expected)
+    ras = np.diag([-1.0, -1.0, 1.0, 1.0]) @ phantom.affine
+    np.testing.assert_allclose(img.affine, ras, atol=1e-5)
+    np.testing.assert_allclose(img.get_qform(), ras, atol=1e-5)
+    assert int(img.header["sform_code"]) == 1 and int(img.header["qform_code"]) == 1
+    # every labelled voxel lands at the same patient position as the CT voxel it labels
+    k, r, c = np.argwhere(expected == 2)[0]
+    lps = phantom.affine @ [c, r, k, 1]
+    assert np.allclose(img.affine @ [c, r, k, 1], [-lps[0], -lps[1], lps[2], 1])
+
+    # the project's own reader: same grid, same geometry, same voxels
+    reread = open_series(path)
+    assert reread.shape == SHAPE
+    np.testing.assert_allclose(reread.affine, phantom.affine, atol=1e-5)
+    np.testing.assert_array_equal(reread.array, expected)
+    # the returned image is the written one
+    np.testing.assert_array_equal(np.asarray(image.dataobj), data)
+
+
+def test_nifti_by_object_and_selection(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series
+) -> None:
+    labels, info = doc
+    uuids = list(info["masks"])
+    image, legend = to_nifti(labels, phantom, by="object")
+    assert [(e.value, e.uuids, e.object_ids) for e in legend] == [
+        (i, (u,), (labels.get(u).object_id,)) for i, u in enumerate(uuids, start=1)
+    ]
+    expected = _expected_label_map(labels, info["masks"], lambda o: uuids.index(o.uuid) + 1)
+    np.testing.assert_array_equal(np.asarray(image.dataobj).transpose(2, 1, 0), expected)
+
+    # a selection, given in any order: values follow object_id order
+    image, legend = to_nifti(labels, phantom, by="object", objects=[uuids[2], uuids[1]])
+    assert [e.uuids[0] for e in legend] == [uuids[1], uuids[2]]
+    assert legend.skipped == ()
+    data = np.asarray(image.dataobj).transpose(2, 1, 0)
+    sub = {u: info["masks"][u] for u in uuids[1:]}
+    np.testing.assert_array_equal(
+        data, _expected_label_map(labels, sub, lambda o: uuids.index(o.uuid))
+    )
+    assert json.loads(legend.to_json())["entries"][0]["uuids"] == [uuids[1]]
+
+
+def test_nifti_uses_uint16_beyond_255_values(phantom: daw.Series) -> None:
+    labels = Labels(phantom, _ontology())
+    for i in range(300):
+        k, row, col = divmod(i, 25 * 2)[0], (i % 50) // 2 * 2, (i % 2) * 30
+        labels.add_box("Marker", k, (col, row, col + 2, row + 2))
+    image, legend = to_nifti(labels, phantom, by="object")
+    data = np.asarray(image.dataobj)
+    assert image.get_data_dtype() == np.uint16 and data.dtype == np.uint16
+    assert len(legend) == 300 and int(data.max()) == 300
+    assert len(np.unique(data)) == 301  # every object kept its voxels (no overlaps)
+    _, by_class = to_nifti(labels, phantom)
+    assert len(by_class) == 1 and len(by_class[1].uuids) == 300
+
+
+def test_nifti_bad_input(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, _ = doc
+    with pytest.raises(ExportError, match="by: expected 'class' or 'object'"):
+        to_nifti(labels, phantom, by="segment")
+    with pytest.raises(ExportError, match=r"must end in \.nii or \.nii\.gz"):
+        to_nifti(labels, phantom, tmp_path / "labels.nrrd")
+    with pytest.raises(ExportError, match="does not exist"):
+        to_nifti(labels, phantom, tmp_path / "missing" / "labels.nii")
+    with pytest.raises(TypeError, match="expected a Series"):
+        to_nifti(labels, np.zeros(SHAPE))  # type: ignore[arg-type]
+    other = open_series(np.zeros((12, 64, 32), dtype=np.int16))
+    with pytest.raises(ExportError, match="shape"):
+        to_nifti(labels, other)
+    stranger = Labels({"series_instance_uid": "1.2.3.4", "shape": SHAPE}, _ontology())
+    stranger.add_box("Marker", 1, (2, 2, 8, 8))
+    with pytest.raises(ExportError, match="belong to another series"):
+        to_nifti(stranger, phantom)
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# ---------------------------------------------------------------------------- DICOM SEG
+
+
+def _seg_volumes(path: Path, series: daw.Series) -> dict[int, np.ndarray]:
+    """Segment number -> (slices, rows, columns) mask, by mapping each frame back to its slice
+    with the referenced SOP instance and (independently) ImagePositionPatient."""
+    ds = pydicom.dcmread(path)
+    frames = ds.pixel_array.reshape(int(ds.NumberOfFrames), int(ds.Rows), int(ds.Columns))
+    by_uid = {uid: k for k, uid in enumerate(series.sop_instance_uids)}
+    inverse = np.linalg.inv(series.affine)
+    out: dict[int, np.ndarray] = {
+        int(s.SegmentNumber): np.zeros(series.shape, dtype=bool) for s in ds.SegmentSequence
+    }
+    for i, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        number = int(item.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+        ref = item.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+        k = by_uid[ref]
+        ipp = [float(v) for v in item.PlanePositionSequence[0].ImagePositionPatient]
+        voxel = inverse @ [*ipp, 1.0]
+        np.testing.assert_allclose(voxel[:3], [0, 0, k], atol=1e-3)
+        assert frames[i].any()  # empty frames are omitted
+        out[number][k] = frames[i].astype(bool)
+    return out
+
+
+def test_seg_by_class_reread(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, info = doc
+    path = tmp_path / "labels.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the phantom has every UID: no substitution warning
+        seg, legend = to_dicom_seg(labels, phantom, path)
+    assert [(e.value, e.name) for e in legend] == [(1, "Liver"), (2, "Lesion"), (3, "Marker")]
+    assert {s.uuid for s in legend.skipped} == {info["dot"], info["line"]}
+    by_feature: dict[str, np.ndarray] = {}
+    for uuid, mask in info["masks"].items():  # segments may overlap: unions per class
+        feature = labels.get(uuid).feature
+        by_feature[feature] = by_feature.get(feature, np.zeros(SHAPE, bool)) | mask
+    volumes = _seg_volumes(path, phantom)
+    assert set(volumes) == {1, 2, 3}
+    for entry in legend:
+        np.testing.assert_array_equal(volumes[entry.value], by_feature[entry.feature])
+
+    ds = pydicom.dcmread(path)
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
+    assert ds.SegmentationType == "BINARY"
+    first = pydicom.dcmread(phantom.slice_files[0], stop_before_pixels=True)
+    # patient / study / frame of reference come from the source, nothing more
+    for keyword in ("PatientName", "PatientID", "StudyInstanceUID", "FrameOfReferenceUID"):
+        assert ds[keyword].value == first[keyword].value, keyword
+    assert ds.SeriesInstanceUID != first.SeriesInstanceUID
+    seg_item = ds.SegmentSequence[1]
+    assert seg_item.SegmentLabel == "Lesion"
+    lesion_color = labels.ontology.feature("lesion").color
+    assert [int(v) for v in seg_item.RecommendedDisplayCIELabValue] == list(
+        hd.color.CIELabColor.from_string(lesion_color).value
+    )
+    assert seg_item.SegmentAlgorithmType == "MANUAL"
+    assert seg_item.SegmentedPropertyCategoryCodeSequence[0].CodeValue == "85756007"
+    assert seg_item.SegmentedPropertyTypeCodeSequence[0].CodingSchemeDesignator == "SCT"
+    referenced = {
+        item.ReferencedSOPInstanceUID
+        for s in ds.ReferencedSeriesSequence
+        for item in s.ReferencedInstanceSequence
+    }
+    assert referenced == set(phantom.sop_instance_uids)
+
+    # highdicom reads it back the same way
+    reread = hd.seg.segread(path)
+    assert reread.get_segment_numbers() == [1, 2, 3]
+    pixels = reread.get_pixels_by_source_instance(
+        source_sop_instance_uids=phantom.sop_instance_uids,
+        segment_numbers=[1, 2, 3],
+        combine_segments=False,
+    )
+    for entry in legend:
+        np.testing.assert_array_equal(
+            pixels[..., entry.value - 1].astype(bool), by_feature[entry.feature]
+        )
+    # the returned dataset is what was written
+    assert seg.SOPInstanceUID == ds.SOPInstanceUID
+
+
+def test_seg_by_object_codes_and_tracking(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, info = doc
+    path = tmp_path / "objects.dcm"
+    liver_code = ("10200004", "SCT", "Liver")
+    codes = {"Liver": {"category": ("91723000", "SCT", "Anatomical Structure"), "type": liver_code}}
+    _, legend = to_dicom_seg(labels, phantom, path, by="object", codes=codes)
+    uuids = list(info["masks"])
+    assert [e.uuids for e in legend] == [(u,) for u in uuids]
+    volumes = _seg_volumes(path, phantom)
+    for entry in legend:
+        np.testing.assert_array_equal(volumes[entry.value], info["masks"][entry.uuids[0]])
+    ds = pydicom.dcmread(path)
+    liver = ds.SegmentSequence[0]
+    assert liver.SegmentedPropertyTypeCodeSequence[0].CodeValue == "10200004"
+    assert liver.SegmentedPropertyCategoryCodeSequence[0].CodeMeaning == "Anatomical Structure"
+    assert ds.SegmentSequence[1].SegmentedPropertyTypeCodeSequence[0].CodeValue == "85756007"
+    for item, entry in zip(ds.SegmentSequence, legend, strict=True):
+        obj = labels.get(entry.uuids[0])
+        assert item.TrackingID == f"object {obj.object_id}"
+        assert item.TrackingUID == f"2.25.{int(obj.uuid.replace('-', ''), 16)}"
+        assert item.SegmentLabel == f"{labels.ontology.feature(obj.feature).name} {obj.object_id}"
+
+
+def test_seg_bad_input(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, _ = doc
+    with pytest.raises(ExportError, match="by: expected"):
+        to_dicom_seg(labels, phantom, by="voxel")
+    with pytest.raises(ExportError, match="unknown object"):
+        to_dicom_seg(labels, phantom, objects=["00000000-0000-4000-8000-000000000000"])
+    with pytest.raises(ExportError, match="nothing to export"):
+        to_dicom_seg(labels, phantom, objects=[])
+    with pytest.raises(ExportError, match="codes"):
+        to_dicom_seg(labels, phantom, codes={"Liver": "liver"})
+
+    # a series read from NIfTI has no DICOM source images
+    nifti = tmp_path / "ct.nii.gz"
+    ras = np.diag([-1.0, -1.0, 1.0, 1.0]) @ phantom.affine
+    nib.save(nib.Nifti1Image(phantom.array.transpose(2, 1, 0).astype(np.int16), ras), nifti)
+    from_nifti = open_series(nifti)
+    nifti_labels = Labels(from_nifti, _ontology())
+    nifti_labels.add_box("Marker", 3, (10, 10, 20, 20))
+    with pytest.raises(ExportError, match=r"not read from DICOM files.*to_nifti"):
+        to_dicom_seg(nifti_labels, from_nifti)
+    to_nifti(nifti_labels, from_nifti)  # NIfTI export still works for it
+
+
+def test_seg_refuses_sources_without_geometry(tmp_path: Path) -> None:
+    folder = tmp_path / "series"
+    files = write_phantom_series(folder, n_slices=3, rows=16, columns=16)
+    for f in files:
+        ds = pydicom.dcmread(f)
+        del ds.FrameOfReferenceUID
+        ds.save_as(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = open_series(folder)
+    labels = Labels(series, _ontology())
+    labels.add_box("Marker", 1, (2, 2, 8, 8))
+    with pytest.raises(ExportError, match=r"missing: FrameOfReferenceUID \(slices 0, 1, 2\)"):
+        to_dicom_seg(labels, series)
+
+
+# ---------------------------------------------------------------------------- real data
+
+
+def test_real_ct_organs_round_trip(
+    ct_abdomen_dir: Path, ct_abdomen_segmentation_npz: Path, tmp_path: Path
+) -> None:
+    """Two ground-truth organs as bitmask objects, exported to SEG and NIfTI and re-read:
+    exactly the ground truth, on the right slices (the files have blanked UIDs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", daw.DicomLoadWarning)
+        series = open_series(ct_abdomen_dir)
+    gt = np.load(ct_abdomen_segmentation_npz)
+    # the npz is in file order; the series is sorted by position
+    order = [list(gt["media_storage_sop_instance_uid"]).index(u) for u in series.sop_instance_uids]
+    truth = gt["labels"][order]
+    assert truth.shape == series.shape
+    organs = {"Liver": 5, "Aorta": 52}
+    ontology = Ontology.builder().object("Liver", "bitmask").object("Aorta", "bitmask").build()
+    labels = Labels(series, ontology)
+    for name, value in organs.items():
+        labels.add_mask(name, truth == value)
+
+    header_before = series.slice_metadata(0)
+    seg_path = tmp_path / "organs.dcm"
+    with pytest.warns(daw.DicomAnnotWarning, match="SOPInstanceUID"):
+        _, legend = to_dicom_seg(labels, series, seg_path)
+    volumes = _seg_volumes(seg_path, series)
+    for entry in legend:
+        np.testing.assert_array_equal(volumes[entry.value], truth == organs[entry.name])
+    ds = pydicom.dcmread(seg_path)
+    # frames reference the real SOP instance UIDs (from the file meta)
+    metas = {
+        pydicom.dcmread(f, stop_before_pixels=True).file_meta.MediaStorageSOPInstanceUID
+        for f in series.slice_files
+        if f is not None
+    }
+    refs = {
+        item.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+        for item in ds.PerFrameFunctionalGroupsSequence
+    }
+    assert refs <= metas and len(refs) > 1
+    assert series.slice_metadata(0) == header_before  # the reader's headers are untouched
+
+    nii_path = tmp_path / "organs.nii.gz"
+    _, nlegend = to_nifti(labels, series, nii_path)
+    expected = np.zeros(series.shape, dtype=np.uint8)
+    for entry in nlegend:
+        expected[truth == organs[entry.name]] = entry.value
+    np.testing.assert_array_equal(
+        np.asarray(nib.load(nii_path).dataobj).transpose(2, 1, 0), expected
+    )
+    reread = open_series(nii_path)
+    np.testing.assert_allclose(reread.affine, series.affine, atol=1e-4)
+    np.testing.assert_array_equal(reread.array, expected)
+    # and it lines up with the model's own NIfTI of the same labels in patient space: the
+    # model's voxel (i, j, k) is (column, 511 - row, slice)
+    model = nib.load(ct_abdomen_dir.parent / "segmentation.nii.gz")
+    ours = nib.load(nii_path)
+    ours_to_model = np.linalg.inv(model.affine) @ ours.affine
+    flip_rows = np.array([[1, 0, 0, 0], [0, -1, 0, 511], [0, 0, 1, 0], [0, 0, 0, 1]])
+    np.testing.assert_allclose(ours_to_model, flip_rows, atol=1e-3)
+    model_data = np.asarray(model.dataobj)[:, ::-1, :]
+    ours_data = np.asarray(ours.dataobj)
+    for entry in nlegend:
+        np.testing.assert_array_equal(ours_data == entry.value, model_data == organs[entry.name])
+
+
+def test_public_api() -> None:
+    for name in ("to_nifti", "to_dicom_seg", "object_masks"):
+        assert name in daw.__all__ and callable(getattr(daw, name))
+    assert issubclass(ExportError, daw.LabelError)
+
+
+# ---------------------------------------------------------------------------- widget
+
+
+def test_widget_exports_what_the_page_painted(phantom: daw.Series, tmp_path: Path) -> None:
+    """`w.export_nifti` / `w.export_seg`: a mask painted through the widget's own paint path
+    (the page's message handler) comes back, voxel for voxel, from both files."""
+    onto = Ontology.builder().object("Liver", "bitmask").object("Lesion", "polygon").build()
+    w = daw.DicomAnnotator(phantom, ontology=onto)
+    try:
+        uuid = "5b0a3c1e-1111-4222-8333-444455556666"
+        w.brush(uuid, 6, [(20, 20), (40, 30)], radius=5, feature="Liver")
+        lesion = w.labels.add_polygon("Lesion", 3, POLYGONS[4])
+        expected_liver = w.labels.get_mask(uuid)
+        assert expected_liver[6].sum() > 100
+
+        image, legend = w.export_nifti(tmp_path / "w.nii.gz", by="object")
+        data = np.asarray(nib.load(tmp_path / "w.nii.gz").dataobj).transpose(2, 1, 0)
+        assert np.array_equal(data, np.asarray(image.dataobj).transpose(2, 1, 0))
+        liver_value = next(e.value for e in legend.entries if uuid in e.uuids)
+        lesion_value = next(e.value for e in legend.entries if lesion in e.uuids)
+        assert np.array_equal(data == liver_value, expected_liver)
+        assert np.array_equal(data[3] == lesion_value, _polygon_mask(POLYGONS[4]))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # highdicom's notes about optional attributes
+            w.export_seg(tmp_path / "w.dcm", objects=[uuid])
+        seg = hd.seg.segread(tmp_path / "w.dcm")
+        sop = [phantom.slice_dataset(k).SOPInstanceUID for k in range(len(phantom))]  # type: ignore[union-attr]
+        pixels = seg.get_pixels_by_source_instance(
+            source_sop_instance_uids=sop, segment_numbers=[1], ignore_spatial_locations=True
+        )
+        assert np.array_equal(pixels[..., 0].astype(bool), expected_liver)
+    finally:
+        w.close()
