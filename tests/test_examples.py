@@ -19,6 +19,8 @@ EXPECTED = {
         "predicted boxes",
         "lesion boxes after undo",
         '{"schema":"dicom-annot/1"',
+        "1 Liver objects [1]",  # the NIfTI legend
+        "DICOM SEG with 3 segments",
     ],
 }
 
