@@ -119,6 +119,12 @@ DRAG = """(async (n) => {
   return times;
 })"""
 
+# The image canvas records the window it was last rendered with: a drag that did not change
+# it measured nothing (as synthetic pointer events once did, when pointer capture threw).
+WINDOW_SHOWN = (
+    "document.querySelector('[data-testid=\"daw-root\"] canvas.daw-image').dataset.window"
+)
+
 
 def heap_mb(cdp: Chromium) -> float:
     cdp.call("HeapProfiler.collectGarbage")
@@ -162,7 +168,10 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
     )
     after = heap_mb(cdp)
     scroll = cdp.evaluate(f"{SCROLL.replace('__FRAME__', FRAME)}(100)")
+    before_drag = cdp.evaluate(WINDOW_SHOWN)
     drag = cdp.evaluate(f"{DRAG.replace('__FRAME__', FRAME)}(100)")
+    if cdp.evaluate(WINDOW_SHOWN) == before_drag:
+        raise RuntimeError(f"the window drag did not change the window ({before_drag})")
     return {
         "first_paint_s": (marks[1] - marks[0]) / 1000,
         "widget_shown_s": (marks[3] - marks[0]) / 1000,

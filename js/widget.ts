@@ -41,7 +41,7 @@ import {
 } from "./state";
 import { LabelEditor } from "./editor";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { button, el, setPressed } from "./ui/dom";
+import { button, capturePointer, el, setPressed } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { SliceBar } from "./ui/slicebar";
@@ -922,7 +922,7 @@ function renderView(
       }
       if (action === "none") return;
       e.preventDefault();
-      viewport.setPointerCapture?.(e.pointerId);
+      capturePointer(viewport, e.pointerId);
       drag = { action, id: e.pointerId, x: e.clientX, y: e.clientY, view: view(), window: currentWindow() };
       viewport.classList.add(action === "pan" ? "daw-panning" : "daw-windowing");
     },

@@ -9,6 +9,7 @@ import type { Matrix } from "../render/transform";
 import { Editing } from "./editing";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
+import { capturePointer } from "../ui/dom";
 
 export type BoxResult = { box: [number, number, number, number] } | { error: string };
 
@@ -85,7 +86,7 @@ export class BoxHandler implements ToolHandler {
   }
   down(at: PointerAt): void {
     if (this.resizeHandle(at) && this.editing.begin(at)) return;
-    this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+    capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     this.tool.down(at.p);
     this.from = [at.e.clientX, at.e.clientY];
   }

@@ -15,7 +15,7 @@
 import { type Keyframe, type OntologyClass, type Point, type SliceItem, classColor } from "../labels";
 import { voxelMatrix } from "../render/overlay";
 import type { Matrix } from "../render/transform";
-import { button, setPressed } from "../ui/dom";
+import { button, capturePointer, setPressed } from "../ui/dom";
 import {
   type Handle,
   cycleEdge,
@@ -196,7 +196,7 @@ export class Editing {
   }
 
   private start(at: PointerAt, item: SliceItem, handle: Handle): void {
-    this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+    capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     this.drag = {
       uuid: item.object.uuid,
       slice: this.api.slice(),

@@ -12,6 +12,7 @@ import { type FreehandSettings, Stroke, freehandKey, freehandSettings, simplifyO
 import { strokeScreen } from "./polyline";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX, VertexDraft, near } from "./vertices";
+import { capturePointer } from "../ui/dom";
 
 export type PolygonResult = { points: Point[] } | { error: string };
 
@@ -68,7 +69,7 @@ export class PolygonHandler implements ToolHandler {
   }
   down(at: PointerAt): void {
     if (this.freehand.on) {
-      this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+      capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
       this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
       return;
     }

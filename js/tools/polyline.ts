@@ -6,7 +6,7 @@
  */
 import { type Point, classColor, round3 } from "../labels";
 import { type Matrix, apply } from "../render/transform";
-import { el } from "../ui/dom";
+import { capturePointer, el } from "../ui/dom";
 import { type FreehandSettings, Stroke, freehandKey, freehandSettings, simplifyOnScreen } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX, VertexDraft } from "./vertices";
@@ -144,7 +144,7 @@ export class PolylineHandler implements ToolHandler {
   }
   down(at: PointerAt): void {
     if (this.freehand.on) {
-      this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+      capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
       this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
       return;
     }

@@ -12,6 +12,7 @@ import { type GeoResult, placeTemplate } from "./edit";
 import { CLICK_PX, Editing, drawPrimitiveEdges } from "./editing";
 import { dotsScreen } from "./polyline";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
+import { capturePointer } from "../ui/dom";
 
 /** Size (CSS px) of a template placed with a click. */
 export const DEFAULT_TEMPLATE_PX = 80;
@@ -50,7 +51,7 @@ export class PrimitiveHandler implements ToolHandler {
   down(at: PointerAt): void {
     const sel = this.editing.selectedItem();
     if (sel?.object.shape === "primitive" && this.editing.begin(at)) return;
-    this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+    capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     this.start = at.p;
     this.end = at.p;
     this.client = [at.e.clientX, at.e.clientY];

@@ -11,6 +11,7 @@ import { CLICK_PX } from "./editing";
 import { Stroke } from "./freehand";
 import { dotsScreen, strokeScreen } from "./polyline";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
+import { capturePointer } from "../ui/dom";
 
 /** The region of a scissors drag: the lasso itself, or the box spanned by its ends. */
 export function scissorsRegion(points: readonly Point[], box: boolean): Point[] {
@@ -51,7 +52,7 @@ export class ScissorsHandler implements ToolHandler {
     return this.stroke.active;
   }
   down(at: PointerAt): void {
-    this.api.viewport.setPointerCapture?.((at.e as PointerEvent).pointerId);
+    capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
     this.client = [at.e.clientX, at.e.clientY];
   }

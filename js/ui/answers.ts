@@ -4,7 +4,7 @@
  * bar whose ranges can be dragged by their ends ("edit range"). Text goes in via textContent.
  */
 import type { AnswerValue, Classification, ClassificationOption } from "../labels";
-import { el } from "./dom";
+import { capturePointer, el } from "./dom";
 import { type Range, dragRange, rangeBox, selects, sliceAt } from "./ranges";
 
 /** Set an element's text only when it changes (panels update on every frame). */
@@ -231,7 +231,7 @@ export class RangeBar {
             if (e.button !== 0) return;
             e.preventDefault();
             e.stopPropagation();
-            this.node.setPointerCapture?.(e.pointerId);
+            capturePointer(this.node, e.pointerId);
             this.dragging = { seg, end, node: s, after: seg.range };
           },
           on,

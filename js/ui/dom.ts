@@ -85,3 +85,18 @@ export function button(
 export function setPressed(b: HTMLButtonElement, on: boolean): void {
   b.setAttribute("aria-pressed", on ? "true" : "false");
 }
+
+/**
+ * Capture a pointer on `node` so that a drag keeps its moves when the pointer leaves it.
+ * The browser refuses (throws) for a pointer that is no longer active, e.g. released between
+ * the event and this call, or an event made by a script; the drag then goes on uncaptured
+ * instead of being lost. Returns whether the capture took.
+ */
+export function capturePointer(node: Element, pointerId: number): boolean {
+  try {
+    node.setPointerCapture?.(pointerId);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,7 @@
  * The slice bar: where we are in the series, which slices have arrived (a light band), and
  * click or drag to scrub.
  */
-import { el } from "./dom";
+import { capturePointer, el } from "./dom";
 
 /** Runs of arrived slices as [start, end) pairs (pure; drawn as the light band). */
 export function loadedRuns(loaded: Uint8Array): [number, number][] {
@@ -59,7 +59,7 @@ export class SliceBar {
       (e) => {
         if (e.button !== 0) return;
         dragging = true;
-        this.node.setPointerCapture?.(e.pointerId);
+        capturePointer(this.node, e.pointerId);
         this.onScrub(at(e), "start");
         e.preventDefault();
       },
