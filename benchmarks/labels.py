@@ -6,7 +6,12 @@ Prints JSON. Times are in milliseconds over ``--repeat`` runs: the median, and b
 Documents of 10,000 keyframes (100 objects x 100 slices) of three kinds: boxes, polygons of
 16 vertices and polygons of 64 vertices, on a 300 x 512 x 512 series. For each:
 
-- ``load_ms``: :meth:`LabelDocument.from_json` (parse + full validation);
+- ``load_ms``: :meth:`LabelDocument.from_json` (parse + full validation); compact text like
+  this, with many vertex lists, takes the fast path that cuts the ``"points"`` lists out of the
+  text and reads them into one array (``dicom_annot_widget/labels/_vertices.py``);
+- ``load_plain_ms``: :meth:`LabelDocument.from_json` of the same text with a space after each
+  ``"points":``, which takes the plain path (parse everything, then validate), as indented or
+  hand-edited files do;
 - ``save_ms``: :meth:`LabelDocument.to_json` of a freshly loaded document (every object
   serialised); ``save_bytes_ms``: :meth:`LabelDocument.to_bytes` (what a label file gets);
 - ``save_after_edit_ms``: ``to_json`` after one edit (objects cache their JSON text);
@@ -125,6 +130,7 @@ def document_case(kind: str, repeat: int, folder: Path) -> dict[str, Any]:
     text = labels.to_json()
     assert labels.document.keyframe_count == OBJECTS * SLICES
     parsed = json.loads(text)
+    spaced = text.replace('"points":[[', '"points": [[')
     loaded = [LabelDocument.from_json(text) for _ in range(2 * repeat)]
     fresh = iter(loaded)
     CPU.clear()
@@ -133,6 +139,7 @@ def document_case(kind: str, repeat: int, folder: Path) -> dict[str, Any]:
         "keyframes": OBJECTS * SLICES,
         "bytes": len(text.encode()),
         "load_ms": median_ms(lambda: LabelDocument.from_json(text), repeat, "load"),
+        "load_plain_ms": median_ms(lambda: LabelDocument.from_json(spaced), repeat, "load_plain"),
         "save_ms": median_ms(lambda: next(fresh).to_json(), repeat, "save"),
         "save_bytes_ms": median_ms(lambda: next(fresh).to_bytes(), repeat, "save_bytes"),
     }

@@ -157,13 +157,14 @@ def check_sequence(value: Any, path: str) -> Sequence[Any]:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON of a JSON-compatible value (orjson; tuples become arrays).
+    """Compact UTF-8 JSON of a JSON-compatible value (orjson; tuples become arrays, and so do
+    C-contiguous NumPy arrays, written as their ``tolist()`` would be).
 
-    Anything orjson refuses (a float or int subclass such as ``numpy.float64``, a huge int)
-    goes through the standard library instead, so this accepts what ``json.dumps`` accepts.
+    Anything orjson refuses (a float or int subclass, a huge int) goes through the standard
+    library instead, so this accepts what ``json.dumps`` accepts.
     """
     try:
-        return orjson.dumps(value)
+        return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 from ..errors import LabelError
 from ._check import (
     check_bool,
@@ -43,6 +45,7 @@ from ._check import (
     merge_ranges,
     paused_gc,
 )
+from ._vertices import VertexTable, split_vertex_lists
 from .geometry import (
     PLANES,
     Box,
@@ -366,7 +369,7 @@ def _keyframe_json(kf: Keyframe) -> dict[str, Any]:
     g = kf.geometry
     kind = type(g)
     if kind is Polygon or kind is Polyline:
-        return {"manual": kf.manual, "points": g.points}  # type: ignore[union-attr]
+        return {"manual": kf.manual, "points": g._json_points()}  # type: ignore[union-attr]
     if kind is Box:
         return {"manual": kf.manual, "box": (g.x0, g.y0, g.x1, g.y1)}  # type: ignore[union-attr]
     return kf.to_json()
@@ -647,14 +650,24 @@ _GEOMETRY_KEY = {"polygon": "points", "polyline": "points", "bounding_box": "box
 _DICT = frozenset({dict})
 _BOOL = frozenset({bool})
 _STR = frozenset({str})
+_INT = frozenset({int})
 
 
 def _fast_keyframes(
-    cls: ObjectClass, frames: Mapping[str, Any], width: int, height: int, n: int
+    cls: ObjectClass,
+    frames: Mapping[str, Any],
+    width: int,
+    height: int,
+    n: int,
+    vertices: VertexTable | None = None,
 ) -> dict[int, Keyframe] | None:
     """All keyframes of one stored object validated at once (see
     :func:`~dicom_annot_widget.labels.geometry.parse_stored_geometries`), or None if any of
-    them needs the per-keyframe path, which names the problem."""
+    them needs the per-keyframe path, which names the problem.
+
+    With ``vertices``, vertex lists may be placeholders into that table (see
+    :mod:`~dicom_annot_widget.labels._vertices`); their rings are checked later, all at once,
+    by :meth:`~dicom_annot_widget.labels._vertices.VertexTable.verify`."""
     key = _GEOMETRY_KEY.get(cls.shape)
     if key is None or not frames:
         return None
@@ -676,6 +689,15 @@ def _fast_keyframes(
         return None
     if not set(map(type, manual)) <= _BOOL:
         return None
+    if vertices is not None and key == "points" and set(map(type, raws)) == _INT:
+        rings = vertices.take_rings(raws, cls.shape == "polygon", width, height)
+        if rings is None:
+            return None
+        make = Polygon._from_xy if cls.shape == "polygon" else Polyline._from_xy
+        first = raws[0]
+        sources = [(vertices, first + i) for i in range(len(rings))]
+        shapes = map(make, rings, sources)
+        return dict(zip(slices, map(Keyframe, shapes, manual), strict=True))
     geometries = parse_stored_geometries(cls, raws, width, height)
     if geometries is None:
         return None
@@ -683,10 +705,16 @@ def _fast_keyframes(
 
 
 def _parse_keyframes(
-    cls: ObjectClass, raw: Any, width: int, height: int, n: int, path: str
+    cls: ObjectClass,
+    raw: Any,
+    width: int,
+    height: int,
+    n: int,
+    path: str,
+    vertices: VertexTable | None = None,
 ) -> dict[int, Keyframe]:
     frames = check_mapping(raw, path)
-    fast = _fast_keyframes(cls, frames, width, height, n)
+    fast = _fast_keyframes(cls, frames, width, height, n, vertices)
     if fast is not None:
         return fast
     out: dict[int, Keyframe] = {}
@@ -721,8 +749,17 @@ _OBJECT_KEYS = (
 )
 
 
-def parse_object(ontology: Ontology, series: SeriesInfo, raw: Any, path: str) -> LabelObject:
-    """Validate the JSON form of one object (every field required)."""
+def parse_object(
+    ontology: Ontology,
+    series: SeriesInfo,
+    raw: Any,
+    path: str,
+    vertices: VertexTable | None = None,
+) -> LabelObject:
+    """Validate the JSON form of one object (every field required).
+
+    ``vertices``: the table of vertex lists cut out of the document's text, if it was (see
+    :mod:`~dicom_annot_widget.labels._vertices`)."""
     entry = check_mapping(raw, path)
     check_keys(entry, path, required=_OBJECT_KEYS)
     uid = check_uuid(entry["uuid"], f"{path}.uuid")
@@ -755,7 +792,9 @@ def parse_object(ontology: Ontology, series: SeriesInfo, raw: Any, path: str) ->
     modified = check_timestamp(entry["modified"], f"{path}.modified")
     static = check_static_answers(ontology, feature, entry["static"], f"{path}.static")
     dynamic = check_dynamic_answers(ontology, feature, entry["dynamic"], n, f"{path}.dynamic")
-    keyframes = _parse_keyframes(cls, entry["keyframes"], width, height, n, f"{path}.keyframes")
+    keyframes = _parse_keyframes(
+        cls, entry["keyframes"], width, height, n, f"{path}.keyframes", vertices
+    )
     return LabelObject(
         uuid=uid,
         object_id=object_id,
@@ -816,7 +855,9 @@ def parse_frame_classification(
     )
 
 
-def parse_measurement(series: SeriesInfo, raw: Any, path: str) -> Measurement:
+def parse_measurement(
+    series: SeriesInfo, raw: Any, path: str, vertices: VertexTable | None = None
+) -> Measurement:
     entry = check_mapping(raw, path)
     check_keys(
         entry,
@@ -830,7 +871,10 @@ def parse_measurement(series: SeriesInfo, raw: Any, path: str) -> Measurement:
     plane = check_plane(entry["plane"], f"{path}.plane")
     width, height, n = series.plane_size(plane)
     k = check_slice(entry["slice"], n, f"{path}.slice")
-    points = _coords(entry["points"], f"{path}.points", width, height)
+    raw_points = entry["points"]
+    if vertices is not None and type(raw_points) is int:
+        raw_points = vertices.take_list(raw_points)
+    points = _coords(raw_points, f"{path}.points", width, height)
     lo, hi = MEASUREMENT_KINDS[kind]
     if len(points) < lo or (hi is not None and len(points) > hi):
         count = str(lo) if hi == lo else f"at least {lo}"
@@ -992,11 +1036,14 @@ class LabelDocument:
             names the field (``objects[3].keyframes["12"].points[1]: ...``).
         """
         with paused_gc():  # the parsed text and the objects built from it all stay alive
+            fast = _from_split_text(cls, text, ontology)
+            if fast is not None:
+                return fast
             try:
                 data = loads(text)
             except ValueError as exc:
                 raise LabelError(f"not a label document: invalid JSON ({exc})") from None
-            return cls.from_dict(data, ontology=ontology)
+            return cls._from_dict(data, ontology)
 
     @classmethod
     def from_dict(cls, data: Any, *, ontology: Ontology | None = None) -> LabelDocument:
@@ -1005,7 +1052,9 @@ class LabelDocument:
             return cls._from_dict(data, ontology)
 
     @classmethod
-    def _from_dict(cls, data: Any, ontology: Ontology | None) -> LabelDocument:
+    def _from_dict(
+        cls, data: Any, ontology: Ontology | None, vertices: VertexTable | None = None
+    ) -> LabelDocument:
         root = check_mapping(data, "document")
         schema = root.get("schema")
         if schema != SCHEMA:
@@ -1026,7 +1075,7 @@ class LabelDocument:
         doc.revision = check_int(root.get("revision", 0), "revision", 0)
         ids: dict[int, int] = {}
         for i, raw in enumerate(check_sequence(root["objects"], "objects")):
-            obj = parse_object(doc.ontology, series, raw, f"objects[{i}]")
+            obj = parse_object(doc.ontology, series, raw, f"objects[{i}]", vertices)
             if obj.uuid in doc.objects:
                 fail(f"objects[{i}].uuid", f"duplicate uuid {obj.uuid}")
             if obj.object_id in ids:
@@ -1048,8 +1097,25 @@ class LabelDocument:
             doc.frame_classifications[fc.uuid] = fc
         check_frame_overlaps(doc.frame_classifications.values(), "frame_classifications")
         for i, raw in enumerate(check_sequence(root.get("measurements", []), "measurements")):
-            m = parse_measurement(series, raw, f"measurements[{i}]")
+            m = parse_measurement(series, raw, f"measurements[{i}]", vertices)
             if m.uuid in doc.measurements:
                 fail(f"measurements[{i}].uuid", f"duplicate uuid {m.uuid}")
             doc.measurements[m.uuid] = m
         return doc
+
+
+def _from_split_text(
+    cls: type[LabelDocument], text: str | bytes, ontology: Ontology | None
+) -> LabelDocument | None:
+    """The fast path of :meth:`LabelDocument.from_json` for documents with many vertex lists
+    (see :mod:`~dicom_annot_widget.labels._vertices`): the document, or None if the text needs
+    the plain path (which then gives the same document, or names what is wrong)."""
+    split = split_vertex_lists(text)
+    if split is None:
+        return None
+    skeleton, vertices = split
+    try:
+        doc = cls._from_dict(orjson.loads(skeleton), ontology, vertices)
+    except Exception:  # anything at all: the plain path decides, and names the problem
+        return None
+    return doc if vertices.verify() else None

@@ -23,7 +23,7 @@ import itertools
 import math
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -118,19 +118,124 @@ class Box:
         return (self.x1 - self.x0) * (self.y1 - self.y0)
 
 
-@dataclass(frozen=True, slots=True)
-class Polygon:
-    """Closed polygon (the last vertex connects to the first; not repeated)."""
+class _VertexList:
+    """Shared by :class:`Polygon` and :class:`Polyline`: an immutable list of vertices.
 
-    points: tuple[Coord, ...]
-    shape: ClassVar[str] = "polygon"
+    The vertices are held either as given (``points``, a tuple of ``(x, y)``) or, for
+    geometry read from a document, as a read-only ``(N, 2)`` float64 array: building hundreds
+    of thousands of Python tuples and floats (and freeing them again) is most of the cost of
+    loading a big document, so ``points`` is only made on first use (then kept). Both forms
+    compare, hash, print and serialise alike.
+    """
 
-    def to_json(self) -> dict[str, Any]:
-        return {"points": [[x, y] for x, y in self.points]}
+    __slots__ = ("_points", "_text", "_xy")
+    __match_args__ = ("points",)
+    shape: ClassVar[str]
+    _points: tuple[Coord, ...] | None
+    _xy: npt.NDArray[np.float64] | None
+    _text: Any
+    """Where the vertices were read from (an object with a ``fragment(index)`` method and the
+    index, see :class:`~._vertices.VertexTable`), then the JSON text to write for them (an
+    ``orjson.Fragment``), or False if there is none: None for built geometry."""
+
+    def __init__(self, points: tuple[Coord, ...]) -> None:
+        object.__setattr__(self, "_points", points)
+        object.__setattr__(self, "_xy", None)
+        object.__setattr__(self, "_text", None)
+
+    @classmethod
+    def _from_xy(cls, xy: npt.NDArray[np.float64], text: Any = None) -> Any:
+        """Wrap a read-only C-contiguous ``(N, 2)`` float64 array (not copied); ``text``: see
+        ``_text``."""
+        obj = cls.__new__(cls)
+        _set_points(obj, None)
+        _set_xy(obj, xy)
+        _set_text(obj, text)
+        return obj
+
+    @property
+    def points(self) -> tuple[Coord, ...]:
+        """The vertices as a tuple of ``(x, y)`` float pairs."""
+        points = self._points
+        if points is None:
+            assert self._xy is not None
+            points = tuple(map(tuple, self._xy.tolist()))
+            object.__setattr__(self, "_points", points)
+        return points
+
+    @property
+    def xy(self) -> npt.NDArray[np.float64]:
+        """The vertices as a read-only ``(N, 2)`` float64 array (no copy after the first)."""
+        xy = self._xy
+        if xy is None:
+            xy = np.array(self._points, dtype=np.float64).reshape(-1, 2)
+            xy.setflags(write=False)
+            object.__setattr__(self, "_xy", xy)
+        return xy
 
     @property
     def vertices(self) -> tuple[Coord, ...]:
         return self.points
+
+    def _json_points(self) -> Any:
+        """The vertices in the form :func:`~._check.dumps` writes fastest: the text they were
+        read from when that is exactly what would be written, else the tuples if made, else
+        the array."""
+        text = self._text
+        if type(text) is tuple:
+            source, index = text
+            text = source.fragment(index)
+            if text is None:
+                text = False
+            _set_text(self, text)
+        if text is not None and text is not False:
+            return text
+        return self._points if self._points is not None else self._xy
+
+    def to_json(self) -> dict[str, Any]:
+        if self._points is None:
+            assert self._xy is not None
+            return {"points": self._xy.tolist()}
+        return {"points": [[x, y] for x, y in self._points]}
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _VertexList)
+        if self._points is None and other._points is None:
+            return bool(np.array_equal(self.xy, other.xy))
+        return self.points == other.points
+
+    def __hash__(self) -> int:
+        return hash((self.points,))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(points={self.points!r})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.points,))
+
+
+# the slots' own setters: faster than object.__setattr__ for the many geometries of a document
+_set_points: Any = vars(_VertexList)["_points"].__set__
+_set_xy: Any = vars(_VertexList)["_xy"].__set__
+_set_text: Any = vars(_VertexList)["_text"].__set__
+
+
+class Polygon(_VertexList):
+    """Closed polygon (the last vertex connects to the first; not repeated).
+
+    ``points`` is a tuple of ``(x, y)``; :attr:`xy` gives the same as an ``(N, 2)`` array.
+    """
+
+    __slots__ = ()
+    shape: ClassVar[str] = "polygon"
 
     @property
     def area(self) -> float:
@@ -138,19 +243,14 @@ class Polygon:
         return _shoelace(self.points)
 
 
-@dataclass(frozen=True, slots=True)
-class Polyline:
-    """Open polyline."""
+class Polyline(_VertexList):
+    """Open polyline.
 
-    points: tuple[Coord, ...]
+    ``points`` is a tuple of ``(x, y)``; :attr:`xy` gives the same as an ``(N, 2)`` array.
+    """
+
+    __slots__ = ()
     shape: ClassVar[str] = "polyline"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"points": [[x, y] for x, y in self.points]}
-
-    @property
-    def vertices(self) -> tuple[Coord, ...]:
-        return self.points
 
     @property
     def length(self) -> float:
@@ -516,10 +616,82 @@ def _inside(xy: npt.NDArray[np.float64], width: int, height: int) -> bool:
     )
 
 
+def rings_as_stored(
+    xy: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    counts: npt.NDArray[np.intp],
+    closed: Any,
+    width: Any,
+    height: Any,
+) -> npt.NDArray[np.bool_]:
+    """Which of many vertex lists are valid exactly as stored, checked at once with NumPy.
+
+    Ring ``i`` is ``xy[starts[i] : starts[i] + counts[i]]``; the rings must follow each other
+    and cover ``xy`` (``starts[0] == 0``, no gaps). ``closed`` (polygon, else polyline),
+    ``width`` and ``height`` (of the plane image) are scalars or one value per ring.
+
+    A ring passes when it has at least 3 (closed) or 2 vertices, all finite and inside the
+    image, no vertex equal to the next one (for a closed ring the last one wraps to the first)
+    and, if closed, an area clearly above zero. A ring that fails may still be valid (with
+    repeated vertices, which :func:`parse_geometry` drops, or a tiny area): such rings go
+    through :func:`parse_geometry`, which decides exactly and names any problem.
+    """
+    m = len(counts)
+    if m == 0:
+        return np.ones(0, dtype=np.bool_)
+    closed_r = np.broadcast_to(np.asarray(closed, dtype=np.bool_), (m,))
+    ok = counts >= np.where(closed_r, 3, 2)
+    if not ok.all():
+        return ok  # some ring is too short: reduceat needs non-empty rings, so stop here
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    x = xy[:, 0]
+    y = xy[:, 1]
+    w = np.broadcast_to(np.asarray(width, dtype=np.float64) - 0.5, (m,))
+    h = np.broadcast_to(np.asarray(height, dtype=np.float64) - 0.5, (m,))
+    if not (  # NaN fails every comparison
+        x.min() >= -0.5 and y.min() >= -0.5 and x.max() <= w.min() and y.max() <= h.min()
+    ):  # not all inside the smallest image: look ring by ring
+        ok &= np.minimum.reduceat(x, starts) >= -0.5
+        ok &= np.maximum.reduceat(x, starts) <= w
+        ok &= np.minimum.reduceat(y, starts) >= -0.5
+        ok &= np.maximum.reduceat(y, starts) <= h
+    with np.errstate(invalid="ignore", over="ignore"):  # rings with NaN or inf failed above
+        _repeats_and_areas(xy, starts, counts, closed_r, ok)
+    return ok
+
+
+def _repeats_and_areas(
+    xy: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    counts: npt.NDArray[np.intp],
+    closed_r: npt.NDArray[np.bool_],
+    ok: npt.NDArray[np.bool_],
+) -> None:
+    """The rest of :func:`rings_as_stored`: clear ``ok`` of rings with a vertex equal to the
+    next one, and of closed rings with (nearly) no area."""
+    x = xy[:, 0]
+    y = xy[:, 1]
+    last = starts + counts - 1
+    first = starts
+    # a vertex equal to the next one (a closed ring's last vertex is followed by its first)
+    z = xy.view(np.complex128).reshape(-1)  # x + iy: equal exactly when x and y both are
+    same = np.empty(len(z), dtype=np.bool_)
+    np.equal(z[1:], z[:-1], out=same[:-1])
+    same[last] = (z[last] == z[first]) & closed_r  # a polyline's ends may coincide
+    if same.any():  # repeated vertices: the slow path drops them
+        ok &= ~np.logical_or.reduceat(same, starts)
+    if closed_r.any():  # twice the signed area, by the shoelace formula
+        cross = np.empty(len(z))
+        np.subtract(x[:-1] * y[1:], x[1:] * y[:-1], out=cross[:-1])
+        cross[last] = x[last] * y[first] - x[first] * y[last]
+        area = np.abs(np.add.reduceat(cross, starts)) / 2.0
+        ok &= ~closed_r | (area > 1e3 * _AREA_EPS)  # (nearly) degenerate: decide one by one
+
+
 def _batch_point_lists(
     raws: list[Any], closed: bool, width: int, height: int
-) -> list[tuple[Coord, ...]] | None:
-    """Vertex tuples of many stored polygons (``closed``) or polylines validated at once with
+) -> list[npt.NDArray[np.float64]] | None:
+    """Vertex arrays of many stored polygons (``closed``) or polylines validated at once with
     NumPy, or None if any of them needs the per-geometry path (which names the problem, or
     removes repeated vertices)."""
     if not set(map(type, raws)) <= _PAIR_TYPES:
@@ -532,26 +704,12 @@ def _batch_point_lists(
     if flat is None:
         return None
     xy = np.fromiter(flat, dtype=np.float64, count=len(flat)).reshape(-1, 2)
-    if not _inside(xy, width, height):
-        return None
+    xy.setflags(write=False)
     ends = np.cumsum(lengths)
     starts = ends - lengths
-    following = np.arange(1, len(xy) + 1)
-    following[ends - 1] = starts  # each ring's last vertex is followed by its first
-    nx = xy[following]
-    same = (nx == xy).all(axis=1)
-    if not closed:
-        same[ends - 1] = False  # a polyline's ends may coincide
-    if same.any():  # repeated vertices: the slow path drops them
+    if not rings_as_stored(xy, starts, lengths, closed, width, height).all():
         return None
-    if closed:
-        cross = xy[:, 0] * nx[:, 1] - nx[:, 0] * xy[:, 1]
-        area = np.abs(np.add.reduceat(cross, starts)) / 2.0
-        if area.min() <= 1e3 * _AREA_EPS:  # (nearly) degenerate: decide exactly, one by one
-            return None
-    coords = iter(flat)
-    points = list(zip(coords, coords, strict=False))  # the parsed floats themselves, paired
-    return [tuple(points[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return [xy[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 def _batch_boxes(raws: list[Any], width: int, height: int) -> list[Box] | None:
@@ -592,10 +750,10 @@ def parse_stored_geometries(
     shape = cls.shape
     if shape == "polygon":
         rings = _batch_point_lists(raws, True, width, height)
-        return None if rings is None else [Polygon(r) for r in rings]
+        return None if rings is None else [Polygon._from_xy(r) for r in rings]
     if shape == "polyline":
         lines = _batch_point_lists(raws, False, width, height)
-        return None if lines is None else [Polyline(r) for r in lines]
+        return None if lines is None else [Polyline._from_xy(r) for r in lines]
     if shape == "bounding_box":
         return _batch_boxes(raws, width, height)  # type: ignore[return-value]
     if shape == "point":

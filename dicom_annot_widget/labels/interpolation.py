@@ -133,7 +133,7 @@ def _to_kernel(geometry: Geometry) -> Any:
     if isinstance(geometry, Primitive):
         return {nid: list(p) for nid, p in geometry.nodes.items()}
     if isinstance(geometry, (Polygon, Polyline)):
-        return np.asarray(geometry.points, dtype=np.float64)
+        return np.array(geometry.xy)  # a writable copy (the kernels own their input)
     raise TypeError(f"no kernel form for {type(geometry).__name__}")  # pragma: no cover
 
 
