@@ -13,6 +13,7 @@ import pytest
 from dicom_annot_widget import DicomAnnotator, open_series
 from dicom_annot_widget.errors import LabelError, ProtocolError
 from dicom_annot_widget.labels import Labels, Mask, Ontology
+from dicom_annot_widget.widget.annotator import compact_labels_state
 from dicom_annot_widget.widget.protocol import Edit, Redo, Undo, parse_page_message
 
 Sent = list[tuple[Any, list[Any]]]
@@ -234,6 +235,31 @@ def test_scripted_edits_show_up_in_labels_state(widget: Any) -> None:
     w.labels.undo()
     assert w.labels_state["objects"] == [] and seen == [1, 2]
     assert sent == []  # the state trait is the echo; no extra messages
+
+
+def test_labels_state_reuses_unchanged_objects_and_equals_a_fresh_build(widget: Any) -> None:
+    """Each edit rebuilds only the objects it changed; the state is still exactly what building
+    it from scratch gives, after creations, keyframe edits, masks, deletions and undo."""
+    w, _ = widget
+    a = w.labels.add_box("Lesion", 1, (2, 3, 8, 9))
+    b = w.labels.add_polygon("Liver", 2, [(1, 1), (10, 2), (5, 9)])
+    mask = np.zeros(SHAPE, dtype=bool)
+    mask[3, 2:6, 2:6] = True
+    c = w.labels.add_mask("Tumour", mask)
+    before = {o["uuid"]: o for o in w.labels_state["objects"]}
+    w.labels.set_keyframe(b, 3, {"points": [[2, 2], [11, 3], [6, 10]]})
+    after = {o["uuid"]: o for o in w.labels_state["objects"]}
+    assert after[a] is before[a] and after[c] is before[c]  # untouched: reused
+    assert after[b] is not before[b] and set(after[b]["keyframes"]) == {"2", "3"}
+    mask[4, 1:3, 1:3] = True
+    w.labels.set_mask_slice(c, 4, mask[4])
+    w.labels.delete_object(a)
+    w.labels.undo()
+    w.labels.undo()
+    fresh = compact_labels_state(w.labels)
+    assert w.labels_state == fresh
+    assert [o["uuid"] for o in w.labels_state["objects"]] == [a, b, c]
+    assert w.labels_state["objects"][2]["keyframes"] == {"3": {"manual": True, "mask_area": 16}}
 
 
 def test_masks_are_summarised_not_synced(widget: Any) -> None:

@@ -187,18 +187,43 @@ def _object_state(obj: LabelObject) -> dict[str, Any]:
     return data
 
 
-def compact_labels_state(labels: Labels) -> dict[str, Any]:
+#: A widget's cache for :func:`compact_labels_state`: uuid -> (object, its state).
+StateCache = dict[str, tuple[LabelObject, dict[str, Any]]]
+
+
+def _cached_object_state(obj: LabelObject, cache: StateCache | None) -> dict[str, Any]:
+    """``_object_state(obj)``, reused while the object is the same (objects are immutable:
+    an edit replaces the object, so identity says whether it changed)."""
+    if cache is None:
+        return _object_state(obj)
+    hit = cache.get(obj.uuid)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    state = _object_state(obj)
+    cache[obj.uuid] = (obj, state)
+    return state
+
+
+def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dict[str, Any]:
     """The compact form of a label document synced to the page as ``labels_state``:
     ``{"revision", "ontology" (None when it has no classes or classifications), "objects",
     "frame_classifications", "read_only"}``.
 
     Objects are in their document form (``static``, ``dynamic``, ``source``, ``confidence``...)
     except that mask keyframes are summarised (``{manual, mask_area}``); frame classifications
-    are in their document form too. No pixel data and no DICOM text."""
+    are in their document form too. No pixel data and no DICOM text.
+
+    With a ``cache`` (kept by the caller between calls, for one ``labels``), the state of each
+    object that did not change since the last call is reused rather than rebuilt: an edit then
+    costs in proportion to what it changed, not to the document (the returned dicts are shared
+    between calls: do not modify them)."""
     with labels._lock:  # one consistent snapshot even if another thread edits
         onto = labels.ontology
         empty = not onto.objects and not onto.classifications
         doc = labels.document
+        if cache is not None and len(cache) > len(doc.objects):
+            for uuid in [u for u in cache if u not in doc.objects]:
+                del cache[uuid]
         frames = sorted(
             doc.frame_classifications.values(),
             key=lambda f: (f.plane, f.classification, f.ranges[0], f.uuid),
@@ -206,7 +231,7 @@ def compact_labels_state(labels: Labels) -> dict[str, Any]:
         return {
             "revision": int(labels.revision),
             "ontology": None if empty else onto.to_dict(),
-            "objects": [_object_state(o) for o in doc.objects.values()],
+            "objects": [_cached_object_state(o, cache) for o in doc.objects.values()],
             "frame_classifications": [f.to_json() for f in frames],
             "read_only": bool(labels.read_only),
         }
@@ -348,6 +373,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._labels_by_index: dict[int, Labels] = {}
         self._owned_labels: list[Labels] = []
         self._observed: Labels | None = None
+        self._state_cache: StateCache = {}
+        self._state_cache_for: Labels | None = None
         series = self._open(0)
         if labels is not None:
             _check_labels_fit(labels, series)
@@ -495,7 +522,10 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     def _sync_labels_state(self) -> None:
         if self._observed is not None:
-            self.labels_state = compact_labels_state(self._observed)
+            if self._state_cache_for is not self._observed:
+                self._state_cache = {}
+                self._state_cache_for = self._observed
+            self.labels_state = compact_labels_state(self._observed, self._state_cache)
 
     @property
     def labels(self) -> Labels:
