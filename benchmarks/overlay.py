@@ -269,6 +269,9 @@ def round_trip_case(edits: int) -> dict[str, Any]:
                 )
                 cdp.wait_for(idle, timeout=60, interval=0.05)
                 rect = cdp.evaluate(VIEWPORT_RECT)
+                # keys go to the widget only once it has the focus (as after a user's first
+                # click in it); otherwise the first "1" would reach JupyterLab, not the tool
+                cdp.evaluate("document.querySelector('[data-testid=\"daw-root\"]').focus() || true")
                 cases: dict[str, list[dict[str, Any]]] = {}
                 for name, preload in (("fresh", 0), ("with_500_objects", 500)):
                     if preload:
