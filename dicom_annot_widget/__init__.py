@@ -11,7 +11,7 @@ from .errors import (
     MissingDecoderError,
     ProtocolError,
 )
-from .export import object_masks, to_dicom_seg, to_nifti
+from .export import from_dicom_seg, from_nifti, object_masks, to_dicom_seg, to_nifti
 from .io import Series, Study, open_series, open_study
 from .io.phantom import default_demo_series, write_phantom_series
 from .labels import Labels, Ontology
@@ -37,6 +37,8 @@ __all__ = [
     "Study",
     "__version__",
     "default_demo_series",
+    "from_dicom_seg",
+    "from_nifti",
     "object_masks",
     "open_series",
     "open_study",

@@ -16,7 +16,7 @@ import orjson
 import traitlets
 
 from ..errors import LabelError, ProtocolError
-from ..export import to_dicom_seg, to_nifti
+from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
@@ -1068,6 +1068,20 @@ class DicomAnnotator(anywidget.AnyWidget):
             include_pending=include_pending,
             **options,
         )
+
+    def import_nifti(self, source: Any, **options: Any) -> list[str]:
+        """Import a NIfTI label map on the series shown as bitmask objects (one per label
+        value, one edit); returns their uuids. ``options`` go to
+        :func:`dicom_annot_widget.export.from_nifti` (``classes``, ``legend``,
+        ``source_name`` for pending predictions, ``confidence``, ``ignore_unlisted``)."""
+        return from_nifti(self.labels, self._series, source, **options)
+
+    def import_seg(self, source: Any, **options: Any) -> list[str]:
+        """Import a DICOM SEG of the series shown as bitmask objects (one per segment, one
+        edit); returns their uuids. ``options`` go to
+        :func:`dicom_annot_widget.export.from_dicom_seg` (``classes``, ``source_name``,
+        ``confidence``, ``ignore_unlisted``)."""
+        return from_dicom_seg(self.labels, self._series, source, **options)
 
     def close(self) -> None:
         """Close the widget and stop streaming (the series stays open for the caller).

@@ -1,0 +1,686 @@
+"""Segmentations back into labels: NIfTI label maps and DICOM SEG -> bitmask objects.
+
+The inverse of :func:`~dicom_annot_widget.export.to_nifti` and
+:func:`~dicom_annot_widget.export.to_dicom_seg`, for model predictions and round trips.
+
+Rules
+-----
+* One bitmask object per label value (NIfTI) or per segment (SEG), drawn in the series' own
+  slices (plane ``"axial"``). Values / segments without any voxel create nothing.
+* Nothing is resampled: the image must lie on the series' voxel grid. Axis flips and
+  permutations (another orientation of the same grid) are undone exactly; any other
+  difference (spacing, origin, shape, rotation) is refused with both grids in the message.
+* Everything is checked before anything is created, and all objects are created in one edit
+  (one undo step).
+* With ``source_name`` the objects are pending predictions of that model (accept / reject
+  them with :meth:`Labels.accept` / :meth:`Labels.reject`); without it they are manual labels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid as uuid_module
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import LabelError
+from ..io import Series
+from ..labels import Labels, Mask, ObjectClass
+from ..labels.operations import Batch, CreateObject
+from ._legend import Legend
+from ._series import check_series
+from .masks import ExportError
+from .nifti import nifti_affine
+
+__all__ = ["GRID_TOLERANCE", "LabelImportError", "from_dicom_seg", "from_nifti"]
+
+#: How far (in voxels) the image grid may lie from the series' grid, at any corner voxel.
+GRID_TOLERANCE = 0.01
+
+#: Fraction at or above which a FRACTIONAL SEG voxel counts as inside.
+FRACTIONAL_THRESHOLD = 0.5
+
+_SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+_RESERVED_SOURCES = ("manual", "interpolation")
+
+
+class LabelImportError(LabelError):
+    """A segmentation file cannot be imported as asked; the message says why."""
+
+
+@dataclass
+class _Planned:
+    """One object to create: its class and its mask, slice by slice (only non-empty slices,
+    ``(rows, columns)`` booleans: memory follows the labelled slices, not the volume)."""
+
+    cls: ObjectClass
+    slices: dict[int, npt.NDArray[np.bool_]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _check_target(labels: Any, series: Any) -> Series:
+    try:
+        return check_series(labels, series)
+    except ExportError as exc:
+        raise LabelImportError(str(exc)) from None
+
+
+def _bitmask_class(labels: Labels, key: Any, where: str) -> ObjectClass:
+    if isinstance(key, ObjectClass):
+        key = key.id
+    if not isinstance(key, str):
+        raise LabelImportError(
+            f"{where}: expected an object class id, name or hotkey (str), got "
+            f"{type(key).__name__} {key!r}"
+        )
+    cls = labels.ontology.find_feature(key)
+    if cls is None:
+        known = ", ".join(repr(c.id) for c in labels.ontology.objects) or "none"
+        raise LabelImportError(f"{where}: unknown object class {key!r} (known: {known})")
+    if cls.shape != "bitmask":
+        raise LabelImportError(
+            f"{where}: {cls.name!r} is a {cls.shape} class; segmentations import as bitmask "
+            "objects, so map to a bitmask class"
+        )
+    return cls
+
+
+def _check_source(source_name: Any, confidence: Any) -> tuple[str | None, float | None]:
+    if source_name is not None:
+        if not isinstance(source_name, str) or not source_name.strip():
+            raise LabelImportError(
+                f"source_name: expected the model's name (a non-empty str), got {source_name!r}"
+            )
+        if source_name in _RESERVED_SOURCES:
+            raise LabelImportError(
+                f"source_name: {source_name!r} is reserved; use the name of the model, or "
+                "leave source_name out to import manual labels"
+            )
+    if confidence is not None:
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.number)):
+            raise LabelImportError(f"confidence: expected a number in [0, 1], got {confidence!r}")
+        confidence = float(confidence)
+        if not 0.0 <= confidence <= 1.0:
+            raise LabelImportError(f"confidence: {confidence} is not between 0 and 1")
+    return source_name, confidence
+
+
+def _create(
+    labels: Labels,
+    planned: list[_Planned],
+    source_name: str | None,
+    confidence: float | None,
+    label: str,
+) -> list[str]:
+    """All planned objects as one edit (a Batch of CreateObject); returns their uuids."""
+    ops: list[CreateObject] = []
+    uuids: list[str] = []
+    for item in planned:
+        keyframes: dict[str, Any] = {}
+        for k in sorted(item.slices):
+            if item.slices[k].any():
+                keyframes[str(k)] = {"manual": True, **Mask.from_array(item.slices[k]).to_json()}
+        if not keyframes:
+            continue
+        uid = str(uuid_module.uuid4())
+        data: dict[str, Any] = {
+            "uuid": uid,
+            "feature": item.cls.id,
+            "plane": "axial",
+            "keyframes": keyframes,
+        }
+        if source_name is not None:
+            data["source"] = source_name
+        if confidence is not None:
+            data["confidence"] = confidence
+        ops.append(CreateObject(object=data))
+        uuids.append(uid)
+    if ops:
+        labels.apply(Batch(tuple(ops), label=label))
+    return uuids
+
+
+def _grid_text(affine: npt.NDArray[Any], shape: Sequence[int]) -> str:
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    origin = affine[:3, 3]
+    return (
+        f"shape {tuple(int(s) for s in shape)}, spacing "
+        f"({', '.join(f'{v:.4g}' for v in spacing)}) mm, origin "
+        f"({', '.join(f'{v:.4g}' for v in origin)}) mm"
+    )
+
+
+# ---------------------------------------------------------------------------- NIfTI
+
+
+def _load_nifti(source: Any) -> Any:
+    import nibabel as nib
+    from nibabel.spatialimages import SpatialImage
+
+    if isinstance(source, SpatialImage):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            f"source: expected a NIfTI file path or a nibabel image, got {type(source).__name__}"
+        )
+    path = os.fspath(source)
+    try:
+        return nib.load(path)
+    except FileNotFoundError:
+        raise LabelImportError(f"source: {path!r} does not exist") from None
+    except Exception as exc:
+        raise LabelImportError(
+            f"source: cannot read {path!r} as NIfTI ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _on_series_grid(image: Any, series: Series) -> npt.NDArray[Any]:
+    """The image's data as ``(slices, rows, columns)`` of the series, with flips and
+    permutations undone; anything else that differs is refused."""
+    from nibabel.orientations import apply_orientation, inv_ornt_aff, io_orientation, ornt_transform
+
+    shape = tuple(int(s) for s in image.shape)
+    while len(shape) > 3 and shape[-1] == 1:
+        shape = shape[:-1]
+    if len(shape) != 3:
+        raise LabelImportError(
+            f"source: shape {tuple(image.shape)} is not a 3D label map (one volume)"
+        )
+    target = nifti_affine(series)
+    n_slices, rows, columns = series.shape[:3]
+    target_shape = (columns, rows, n_slices)
+    affine = np.asarray(image.affine, dtype=np.float64)
+    src = io_orientation(affine)
+    dst = io_orientation(target)
+    if np.isnan(src).any():
+        raise LabelImportError(f"source: its affine is degenerate:\n{affine}")
+    transform = ornt_transform(src, dst)
+    moved = affine @ inv_ornt_aff(transform, shape)
+    probe = apply_orientation(np.broadcast_to(np.zeros((), np.uint8), shape), transform)
+    moved_shape = probe.shape
+    grids = (
+        f"the image: {_grid_text(affine, shape)}; the series (NIfTI RAS, voxel order column, "
+        f"row, slice): {_grid_text(target, target_shape)}"
+    )
+    if moved_shape != target_shape:
+        raise LabelImportError(
+            f"source: not on the series' voxel grid (shape differs; nothing is resampled): {grids}"
+        )
+    corners = np.array(
+        [[i, j, k, 1.0] for i in (0, columns - 1) for j in (0, rows - 1) for k in (0, n_slices - 1)]
+    ).T
+    off = np.abs((np.linalg.inv(target) @ moved @ corners)[:3] - corners[:3]).max()
+    if not np.isfinite(off) or off > GRID_TOLERANCE:
+        raise LabelImportError(
+            f"source: not on the series' voxel grid (a corner voxel lies {off:.3g} voxels away; "
+            f"the tolerance is {GRID_TOLERANCE}; nothing is resampled): {grids}"
+        )
+    data = np.asanyarray(image.dataobj).reshape(shape)
+    data = apply_orientation(data, transform)
+    # one contiguous copy in (slice, row, column) order: slices are then cheap to read
+    return np.ascontiguousarray(np.asarray(data).transpose(2, 1, 0))
+
+
+def _legend_classes(legend: Any) -> dict[int, str]:
+    """``value -> feature`` from a Legend, its dict, its JSON text or a JSON file path."""
+    if isinstance(legend, Legend):
+        return {e.value: e.feature for e in legend}
+    if isinstance(legend, os.PathLike) or (
+        isinstance(legend, str) and not legend.lstrip().startswith("{")
+    ):
+        try:
+            with open(legend, encoding="utf-8") as handle:
+                legend = handle.read()
+        except OSError as exc:
+            raise LabelImportError(f"legend: cannot read {os.fspath(legend)!r} ({exc})") from None
+    if isinstance(legend, (str, bytes)):
+        try:
+            legend = json.loads(legend)
+        except ValueError as exc:
+            raise LabelImportError(f"legend: not valid JSON ({exc})") from None
+    entries = legend.get("entries") if isinstance(legend, Mapping) else None
+    if not isinstance(entries, list):
+        raise LabelImportError(
+            "legend: expected the legend to_nifti returned (a Legend, legend.to_dict(), its "
+            "JSON text or a path to it), with an 'entries' list"
+        )
+    out: dict[int, str] = {}
+    for i, entry in enumerate(entries):
+        value = entry.get("value") if isinstance(entry, Mapping) else None
+        feature = entry.get("feature") if isinstance(entry, Mapping) else None
+        if isinstance(value, bool) or not isinstance(value, int) or not isinstance(feature, str):
+            raise LabelImportError(f"legend.entries[{i}]: needs an integer 'value' and a 'feature'")
+        out[value] = feature
+    return out
+
+
+def _value_classes(
+    labels: Labels, classes: Any, legend: Any, present: list[int], ignore_unlisted: bool
+) -> dict[int, ObjectClass]:
+    if classes is not None and legend is not None:
+        raise LabelImportError("give either classes= or legend=, not both")
+    given: Mapping[Any, Any] | None
+    if legend is not None:
+        given = _legend_classes(legend)
+        where = "legend"
+    else:
+        given = classes
+        where = "classes"
+    if given is None:
+        bitmask = [c for c in labels.ontology.objects if c.shape == "bitmask"]
+        if present and present == list(range(1, len(bitmask) + 1)):
+            return {v: c for v, c in zip(present, bitmask, strict=True)}
+        names = ", ".join(repr(c.name) for c in bitmask) or "none"
+        raise LabelImportError(
+            f"source: cannot tell which class each label value is: the image has values "
+            f"{present or 'none (only background)'} and the ontology has {len(bitmask)} bitmask "
+            f"classes ({names}); values 1..n are matched to them in order only when they are "
+            "exactly 1..n. Give classes={value: class, ...} (or legend= the legend of to_nifti)"
+        )
+    if not isinstance(given, Mapping):
+        raise TypeError(f"classes: expected a mapping value -> class, got {type(given).__name__}")
+    out: dict[int, ObjectClass] = {}
+    for key, cls in given.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise LabelImportError(f"{where}: label values must be integers, got {key!r}")
+        if int(key) == 0:
+            raise LabelImportError(f"{where}: 0 is the background, it cannot be a class")
+        out[int(key)] = _bitmask_class(labels, cls, f"{where}[{int(key)}]")
+    unlisted = [v for v in present if v not in out]
+    if unlisted and not ignore_unlisted:
+        raise LabelImportError(
+            f"source: label value{'s' if len(unlisted) > 1 else ''} {unlisted} "
+            f"{'are' if len(unlisted) > 1 else 'is'} not in {where} (listed: {sorted(out)}); "
+            "map them too, or pass ignore_unlisted=True to leave them out"
+        )
+    return out
+
+
+def _values_in(plane: npt.NDArray[Any]) -> list[int]:
+    """The distinct values of a label slice (whole numbers, else an error)."""
+    if plane.dtype.kind == "f" and (
+        not np.isfinite(plane).all() or not np.array_equal(plane, np.round(plane))
+    ):
+        raise LabelImportError(
+            "source: the label values must be whole numbers; this image has fractional "
+            "values (a probability map? threshold it first)"
+        )
+    kind, size = plane.dtype.kind, plane.dtype.itemsize
+    if size <= 2 and (kind in "ub" or (kind == "i" and plane.min() >= 0)):
+        # a histogram is much faster than sorting
+        return [int(v) for v in np.flatnonzero(np.bincount(plane.ravel()))]
+    return [int(v) for v in np.unique(plane)]
+
+
+def from_nifti(
+    labels: Labels,
+    series: Series,
+    source: Any,
+    *,
+    classes: Mapping[int, str] | None = None,
+    legend: Any = None,
+    source_name: str | None = None,
+    confidence: float | None = None,
+    ignore_unlisted: bool = False,
+) -> list[str]:
+    """Import a NIfTI label map as bitmask objects (one per label value), in one edit.
+
+    Parameters
+    ----------
+    labels
+        The labels of ``series``; they receive the objects.
+    series
+        The opened series the label map was made on.
+    source
+        A ``.nii`` / ``.nii.gz`` path or a nibabel image. It must lie on the series' voxel grid
+        (any orientation of it: flips and axis permutations are undone; nothing is resampled).
+    classes
+        ``{label value: object class}`` (class id, name or hotkey of a bitmask class).
+    legend
+        Instead of ``classes``: the legend :func:`to_nifti` wrote (a :class:`Legend`, its
+        ``to_dict()``, its JSON text or the path of the JSON file). With a ``by="object"``
+        legend every object comes back as its own object.
+    source_name
+        Model name: the objects become pending predictions (dashed, to accept or reject).
+        Without it they are manual labels.
+    confidence
+        Confidence of every object, in [0, 1].
+    ignore_unlisted
+        Leave out label values that ``classes`` / ``legend`` does not list (else an error).
+
+    Returns
+    -------
+    list of str
+        Uuids of the created objects, in label value order (values without voxels create
+        nothing; an image with only background returns ``[]``).
+
+    Raises
+    ------
+    LabelImportError
+        The image is not on the series' grid (both grids are named), values are not whole
+        numbers, a value is not mapped, a class is unknown or not a bitmask class, or, without
+        ``classes`` / ``legend``, the values are not exactly 1..n for the ontology's n bitmask
+        classes. Nothing is created.
+    """
+    series = _check_target(labels, series)
+    source_name, confidence = _check_source(source_name, confidence)
+    if classes is not None and not isinstance(classes, Mapping):
+        raise TypeError(f"classes: expected a mapping value -> class, got {type(classes).__name__}")
+    image = _load_nifti(source)
+    data = _on_series_grid(image, series)
+    if data.dtype.kind not in "iubf":
+        raise LabelImportError(f"source: data type {data.dtype} is not a label map")
+    by_slice = [_values_in(data[k]) for k in range(data.shape[0])]
+    present = sorted({v for values in by_slice for v in values} - {0})
+    if any(v < 0 for v in present):
+        raise LabelImportError(f"source: negative label values {[v for v in present if v < 0]}")
+    mapping = _value_classes(labels, classes, legend, present, ignore_unlisted)
+    planned = {value: _Planned(cls) for value, cls in sorted(mapping.items()) if value in present}
+    for k, values in enumerate(by_slice):  # one slice at a time: no full-volume mask per value
+        plane = data[k]
+        for value in values:
+            item = planned.get(value)
+            if item is not None:
+                item.slices[k] = plane == value
+    return _create(labels, list(planned.values()), source_name, confidence, "import NIfTI")
+
+
+# ---------------------------------------------------------------------------- DICOM SEG
+
+
+def _load_seg(source: Any) -> Any:
+    import highdicom as hd
+    import pydicom
+
+    if isinstance(source, hd.seg.Segmentation):
+        return source
+    if isinstance(source, pydicom.Dataset):
+        ds = source
+    elif isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        try:
+            ds = pydicom.dcmread(path)
+        except FileNotFoundError:
+            raise LabelImportError(f"source: {path!r} does not exist") from None
+        except Exception as exc:
+            raise LabelImportError(
+                f"source: cannot read {path!r} as DICOM ({type(exc).__name__}: {exc})"
+            ) from None
+    else:
+        raise TypeError(
+            f"source: expected a DICOM SEG file path or a pydicom Dataset, got "
+            f"{type(source).__name__}"
+        )
+    if ds.get("SOPClassUID") != _SEG_SOP_CLASS:
+        raise LabelImportError(
+            f"source: SOPClassUID {ds.get('SOPClassUID', '(none)')} is not Segmentation Storage "
+            f"({_SEG_SOP_CLASS})"
+        )
+    try:
+        return hd.seg.Segmentation.from_dataset(ds, copy=False)
+    except Exception as exc:
+        raise LabelImportError(
+            f"source: not a valid DICOM SEG ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _frame_slices(seg: Any, series: Series) -> tuple[list[int], list[int]]:
+    """Segment number and series slice index of every frame of the SEG."""
+    n_slices, rows, columns = series.shape[:3]
+    if (int(seg.Rows), int(seg.Columns)) != (rows, columns):
+        raise LabelImportError(
+            f"source: frames of {int(seg.Rows)} x {int(seg.Columns)} pixels do not fit the "
+            f"series' {rows} x {columns} slices (nothing is resampled)"
+        )
+    seg_for = str(seg.get("FrameOfReferenceUID", ""))
+    ref_series = [str(s.SeriesInstanceUID) for s in seg.get("ReferencedSeriesSequence", [])]
+    uids = series.sop_instance_uids
+    # slices of a multi-frame source share one UID: those are placed by position
+    counts = Counter(uids)
+    by_uid = {uid: k for k, uid in enumerate(uids) if uid and counts[uid] == 1}
+    shared = seg.get("SharedFunctionalGroupsSequence", [None])[0]
+    frames = seg.PerFrameFunctionalGroupsSequence
+    numbers: list[int] = []
+    refs: list[str | None] = []
+    positions: list[Any] = []
+    orientations: list[Any] = []
+    spacings: list[Any] = []
+
+    def group(item: Any, name: str) -> Any:
+        for where in (item, shared):
+            if where is not None and name in where and len(where[name].value):
+                return where[name].value[0]
+        return None
+
+    for item in frames:
+        ident = group(item, "SegmentIdentificationSequence")
+        if ident is None:
+            raise LabelImportError("source: a frame has no SegmentIdentificationSequence")
+        numbers.append(int(ident.ReferencedSegmentNumber))
+        ref = None
+        derivation = group(item, "DerivationImageSequence")
+        if derivation is not None and derivation.get("SourceImageSequence"):
+            ref = str(derivation.SourceImageSequence[0].ReferencedSOPInstanceUID)
+        refs.append(ref)
+        pos = group(item, "PlanePositionSequence")
+        positions.append(None if pos is None else [float(v) for v in pos.ImagePositionPatient])
+        ori = group(item, "PlaneOrientationSequence")
+        orientations.append(
+            None if ori is None else [float(v) for v in ori.ImageOrientationPatient]
+        )
+        measures = group(item, "PixelMeasuresSequence")
+        spacings.append(
+            None
+            if measures is None or "PixelSpacing" not in measures
+            else [float(v) for v in measures.PixelSpacing]
+        )
+    if refs and all(r is not None and r in by_uid for r in refs):
+        return numbers, [by_uid[r] for r in refs if r is not None]
+
+    series_for = series.frame_of_reference_uid
+    if not series_for or seg_for != series_for:
+        raise LabelImportError(
+            f"source: this SEG belongs to another series: it references series "
+            f"{', '.join(ref_series) or '(none)'} in frame of reference {seg_for or '(none)'}, "
+            f"the series is {series.series_instance_uid or '(none)'} in frame of reference "
+            f"{series_for or '(none)'}, and its frames reference none of the series' images"
+        )
+    # Same frame of reference, other images: place frames by position, in-plane exactly.
+    inverse = np.linalg.inv(series.affine)
+    spacing_row, spacing_col = (float(v) for v in np.linalg.norm(series.affine[:3, 1::-1], axis=0))
+    slices: list[int] = []
+    for i, pos in enumerate(positions):
+        if pos is None:
+            raise LabelImportError(
+                f"source: frame {i + 1} references no image of the series and has no "
+                "ImagePositionPatient, so it cannot be placed"
+            )
+        ori = orientations[i]
+        if ori is not None:
+            wanted = np.concatenate([series.affine[:3, 0], series.affine[:3, 1]])
+            wanted = wanted / np.repeat(np.linalg.norm(wanted.reshape(2, 3), axis=1), 3)
+            if np.abs(np.asarray(ori) - wanted).max() > 1e-3:
+                raise LabelImportError(
+                    f"source: frame {i + 1} has ImageOrientationPatient {ori}, the series "
+                    f"{[round(float(v), 6) for v in wanted]} (nothing is resampled)"
+                )
+        sp = spacings[i]
+        if sp is not None and not np.allclose(sp, [spacing_row, spacing_col], rtol=1e-3):
+            raise LabelImportError(
+                f"source: frame {i + 1} has PixelSpacing {sp}, the series "
+                f"[{spacing_row:.6g}, {spacing_col:.6g}] (nothing is resampled)"
+            )
+        voxel = (inverse @ [*pos, 1.0])[:3]
+        k = round(float(voxel[2]))
+        in_plane = np.abs(voxel[:2]).max()
+        if in_plane > GRID_TOLERANCE or abs(voxel[2] - k) > 0.5 or not 0 <= k < n_slices:
+            raise LabelImportError(
+                f"source: frame {i + 1} at ImagePositionPatient {pos} is on no slice of the "
+                f"series (voxel position {[round(float(v), 3) for v in voxel]}; it must be "
+                f"(0, 0, k) with k within half a slice of 0..{n_slices - 1})"
+            )
+        slices.append(k)
+    seen: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(zip(numbers, slices, strict=True)):
+        if key in seen:
+            raise LabelImportError(
+                f"source: frames {seen[key] + 1} and {i + 1} of segment {key[0]} both fall on "
+                f"slice {key[1]}: the SEG's slices are not the series' slices (nothing is "
+                "resampled)"
+            )
+        seen[key] = i
+    return numbers, slices
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _segment_classes(
+    labels: Labels, seg: Any, classes: Any, ignore_unlisted: bool
+) -> dict[int, ObjectClass]:
+    numbers = [int(n) for n in seg.get_segment_numbers()]
+    seg_labels = {n: str(seg.get_segment_description(n).segment_label) for n in numbers}
+    out: dict[int, ObjectClass] = {}
+    if classes is not None:
+        if not isinstance(classes, Mapping):
+            raise TypeError(
+                f"classes: expected a mapping segment -> class, got {type(classes).__name__}"
+            )
+        for key, cls in classes.items():
+            if isinstance(key, str):
+                found = [n for n, text in seg_labels.items() if _norm(text) == _norm(key)]
+                if not found:
+                    raise LabelImportError(
+                        f"classes: no segment is labelled {key!r} (segments: "
+                        + ", ".join(f"{n} {t!r}" for n, t in seg_labels.items())
+                        + ")"
+                    )
+            elif isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+                if int(key) not in seg_labels:
+                    raise LabelImportError(
+                        f"classes: the SEG has no segment {int(key)} (segments: {numbers})"
+                    )
+                found = [int(key)]
+            else:
+                raise LabelImportError(
+                    f"classes: keys are segment numbers or segment labels, got {key!r}"
+                )
+            target = _bitmask_class(labels, cls, f"classes[{key!r}]")
+            for n in found:
+                out[n] = target
+        unlisted = [n for n in numbers if n not in out]
+        if unlisted and not ignore_unlisted:
+            raise LabelImportError(
+                "source: segments not in classes: "
+                + ", ".join(f"{n} {seg_labels[n]!r}" for n in unlisted)
+                + "; map them too, or pass ignore_unlisted=True to leave them out"
+            )
+        return out
+    names: dict[str, ObjectClass] = {}
+    for c in labels.ontology.objects:
+        names.setdefault(_norm(c.id), c)
+        names.setdefault(_norm(c.name), c)
+    missing: list[int] = []
+    for n, text in seg_labels.items():
+        cls = names.get(_norm(text))
+        if cls is None:  # "<class name> <object_id>", as to_dicom_seg(by="object") writes
+            stripped = re.sub(r"\s+\d+$", "", text)
+            cls = names.get(_norm(stripped))
+        if cls is None:
+            missing.append(n)
+            continue
+        out[n] = _bitmask_class(labels, cls, f"segment {n} {text!r}")
+    if missing and not ignore_unlisted:
+        known = ", ".join(repr(c.name) for c in labels.ontology.objects if c.shape == "bitmask")
+        raise LabelImportError(
+            "source: no object class matches segment "
+            + ", ".join(f"{n} {seg_labels[n]!r}" for n in missing)
+            + f" (bitmask classes: {known or 'none'}); give classes={{segment number or "
+            "label: class}}"
+        )
+    return out
+
+
+def from_dicom_seg(
+    labels: Labels,
+    series: Series,
+    source: Any,
+    *,
+    classes: Mapping[int | str, str] | None = None,
+    source_name: str | None = None,
+    confidence: float | None = None,
+    ignore_unlisted: bool = False,
+) -> list[str]:
+    """Import a DICOM Segmentation as bitmask objects (one per segment), in one edit.
+
+    Parameters
+    ----------
+    labels
+        The labels of ``series``; they receive the objects.
+    series
+        The opened DICOM series the SEG was made on.
+    source
+        A SEG file path, a pydicom Dataset or a highdicom Segmentation (BINARY or
+        FRACTIONAL; a FRACTIONAL voxel is inside when its fraction is >= 0.5).
+    classes
+        ``{segment number or segment label: object class}`` (class id, name or hotkey of a
+        bitmask class). Default: a segment whose label equals a class id or name
+        (case-insensitive; a trailing object number as in ``"Liver 3"`` is allowed).
+    source_name, confidence
+        As in :func:`from_nifti`: with ``source_name`` the objects are pending predictions.
+    ignore_unlisted
+        Leave out segments that match no class (else an error listing them).
+
+    Returns
+    -------
+    list of str
+        Uuids of the created objects, in segment number order (segments without frames
+        create nothing).
+
+    Raises
+    ------
+    LabelImportError
+        The SEG belongs to another series and frame of reference (both UIDs are named), its
+        frames do not lie on the series' slices, a segment matches no class, or a class is
+        unknown or not a bitmask class. Nothing is created.
+
+    Notes
+    -----
+    Frames are placed on the series' slices by the referenced SOP Instance UID when every
+    frame references an image of the series, else (same frame of reference) by
+    ImagePositionPatient: in-plane it must match the series' grid, along the slice normal
+    within half a slice.
+    """
+    series = _check_target(labels, series)
+    source_name, confidence = _check_source(source_name, confidence)
+    seg = _load_seg(source)
+    kind = str(seg.get("SegmentationType", ""))
+    if kind not in ("BINARY", "FRACTIONAL"):
+        raise LabelImportError(f"source: SegmentationType {kind!r} is not supported")
+    mapping = _segment_classes(labels, seg, classes, ignore_unlisted)
+    numbers, slices = _frame_slices(seg, series)
+    pixels = np.asarray(seg.pixel_array)
+    n_frames = len(numbers)
+    pixels = pixels.reshape(n_frames, int(seg.Rows), int(seg.Columns))
+    if kind == "FRACTIONAL":
+        maximum = float(seg.get("MaximumFractionalValue", 255) or 255)
+        inside = pixels.astype(np.float32) / maximum >= FRACTIONAL_THRESHOLD
+    else:
+        inside = pixels != 0
+    planned = {n: _Planned(mapping[n]) for n in sorted(mapping)}
+    for i, (n, k) in enumerate(zip(numbers, slices, strict=True)):
+        item = planned.get(n)
+        if item is not None:
+            before = item.slices.get(k)
+            item.slices[k] = inside[i] if before is None else before | inside[i]
+    return _create(labels, list(planned.values()), source_name, confidence, "import DICOM SEG")

@@ -1,0 +1,577 @@
+"""Segmentations read back (NIfTI label maps, DICOM SEG -> bitmask objects): round trips
+through the project's own exports, other orientations of the same grid, pending predictions,
+one undo step, and refusals of anything that is not on the series' grid."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import highdicom as hd
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from nibabel.orientations import axcodes2ornt, io_orientation, ornt_transform
+from pydicom.sr.coding import Code
+
+import dicom_annot_widget as daw
+from dicom_annot_widget import Labels, Ontology, open_series, write_phantom_series
+from dicom_annot_widget.export import (
+    LabelImportError,
+    from_dicom_seg,
+    from_nifti,
+    to_dicom_seg,
+    to_nifti,
+)
+
+SHAPE = (10, 48, 40)  # slices, rows, columns (rows != columns: permutations show)
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory: pytest.TempPathFactory) -> daw.Series:
+    folder = tmp_path_factory.mktemp("phantom")
+    write_phantom_series(folder, n_slices=SHAPE[0], rows=SHAPE[1], columns=SHAPE[2])
+    series = open_series(folder)
+    assert series.shape == SHAPE
+    return series
+
+
+def _ontology() -> Ontology:
+    return (
+        Ontology.builder()
+        .object("Liver", "bitmask")
+        .object("Lesion", "polygon")
+        .object("Spleen", "bitmask")
+        .build()
+    )
+
+
+def _masks() -> dict[str, np.ndarray]:
+    """Three non-overlapping, asymmetric masks (two livers, one spleen)."""
+    a = np.zeros(SHAPE, dtype=bool)
+    a[2:5, 5:20, 3:15] = True
+    a[3, 30:33, 1:4] = True
+    b = np.zeros(SHAPE, dtype=bool)
+    b[6:8, 25:40, 20:38] = True
+    c = np.zeros(SHAPE, dtype=bool)
+    c[1:9, 10:12, 25:30] = True
+    c[9, 0, 0] = True  # a corner voxel: flips must land it exactly
+    return {"liver_a": a, "liver_b": b, "spleen": c}
+
+
+@pytest.fixture
+def source(phantom: daw.Series) -> tuple[Labels, dict[str, np.ndarray]]:
+    """Labels holding the three masks; expected masks by uuid."""
+    labels = Labels(phantom, _ontology())
+    masks = _masks()
+    out = {
+        labels.add_mask("Liver", masks["liver_a"]): masks["liver_a"],
+        labels.add_mask("Liver", masks["liver_b"]): masks["liver_b"],
+        labels.add_mask("Spleen", masks["spleen"]): masks["spleen"],
+    }
+    return labels, out
+
+
+def _fresh(phantom: daw.Series) -> Labels:
+    return Labels(phantom, _ontology())
+
+
+def _by_feature(labels: Labels, uuids: list[str]) -> dict[str, np.ndarray]:
+    return {labels.get(u).feature: labels.get_mask(u) for u in uuids}
+
+
+def _class_unions(labels: Labels, masks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for uuid, mask in masks.items():
+        feature = labels.get(uuid).feature
+        out[feature] = out.get(feature, np.zeros(SHAPE, bool)) | mask
+    return out
+
+
+# ---------------------------------------------------------------------------- NIfTI
+
+
+def test_nifti_round_trip_by_class(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, masks = source
+    path = tmp_path / "classes.nii.gz"
+    _, legend = to_nifti(labels, phantom, path)
+    expected = _class_unions(labels, masks)
+
+    with_legend = _fresh(phantom)
+    uuids = from_nifti(with_legend, phantom, path, legend=legend)
+    assert [with_legend.get(u).feature for u in uuids] == ["liver", "spleen"]
+    for feature, mask in _by_feature(with_legend, uuids).items():
+        np.testing.assert_array_equal(mask, expected[feature], err_msg=feature)
+    for u in uuids:
+        obj = with_legend.get(u)
+        assert obj.shape == "bitmask" and obj.plane == "axial"
+        assert obj.source == "manual" and not obj.pending
+
+    # no legend: values 1..2 and two bitmask classes -> in ontology order
+    default = _fresh(phantom)
+    got = _by_feature(default, from_nifti(default, phantom, path))
+    assert set(got) == {"liver", "spleen"}
+    for feature, mask in got.items():
+        np.testing.assert_array_equal(mask, expected[feature], err_msg=feature)
+
+    # classes= by name / hotkey-free ids, and a nibabel image as source
+    explicit = _fresh(phantom)
+    got = _by_feature(
+        explicit, from_nifti(explicit, phantom, nib.load(path), classes={1: "Liver", 2: "spleen"})
+    )
+    np.testing.assert_array_equal(got["spleen"], expected["spleen"])
+
+
+def test_nifti_round_trip_by_object_with_legend_file(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, masks = source
+    path = tmp_path / "objects.nii"
+    _, legend = to_nifti(labels, phantom, path, by="object")
+    legend_path = tmp_path / "objects.json"
+    legend_path.write_text(legend.to_json())
+    for given in (legend, legend.to_dict(), legend.to_json(), legend_path, str(legend_path)):
+        target = _fresh(phantom)
+        uuids = from_nifti(target, phantom, path, legend=given)
+        assert len(uuids) == 3
+        for entry, uuid in zip(legend, uuids, strict=True):
+            original = entry.uuids[0]
+            assert target.get(uuid).feature == labels.get(original).feature
+            np.testing.assert_array_equal(target.get_mask(uuid), masks[original])
+
+
+@pytest.mark.parametrize("codes", [("I", "L", "A"), ("S", "P", "R"), ("L", "A", "I")])
+def test_nifti_in_another_orientation_imports_the_same(
+    source: tuple[Labels, dict[str, np.ndarray]],
+    phantom: daw.Series,
+    tmp_path: Path,
+    codes: tuple[str, str, str],
+) -> None:
+    """The same grid stored with flipped and permuted axes (as other tools write it)."""
+    labels, masks = source
+    image, legend = to_nifti(labels, phantom, by="object")
+    transform = ornt_transform(io_orientation(image.affine), axcodes2ornt(codes))
+    moved = image.as_reoriented(transform)
+    assert nib.aff2axcodes(moved.affine) == codes
+    assert codes != nib.aff2axcodes(image.affine)
+    path = tmp_path / "moved.nii.gz"
+    nib.save(moved, path)
+    target = _fresh(phantom)
+    uuids = from_nifti(target, phantom, path, legend=legend)
+    for entry, uuid in zip(legend, uuids, strict=True):
+        np.testing.assert_array_equal(target.get_mask(uuid), masks[entry.uuids[0]])
+
+
+def test_nifti_off_grid_is_refused(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, _ = source
+    image, legend = to_nifti(labels, phantom)
+    data = np.asarray(image.dataobj)
+    target = _fresh(phantom)
+
+    shifted = image.affine.copy()
+    shifted[:3, 3] += 0.5 * shifted[:3, 0]  # half a column
+    with pytest.raises(LabelImportError, match=r"not on the series' voxel grid.*0\.5 voxels"):
+        from_nifti(target, phantom, nib.Nifti1Image(data, shifted), legend=legend)
+
+    spaced = image.affine.copy()
+    spaced[:3, 2] *= 1.5  # other slice spacing, same shape
+    with pytest.raises(LabelImportError, match=r"spacing .*the series"):
+        from_nifti(target, phantom, nib.Nifti1Image(data, spaced), legend=legend)
+
+    resampled = image.affine.copy()
+    resampled[:3, :3] *= 2  # half the voxels, twice the spacing: the same field of view
+    with pytest.raises(LabelImportError, match=r"shape differs.*shape \(20, 24, 5\)"):
+        from_nifti(target, phantom, nib.Nifti1Image(data[::2, ::2, ::2], resampled))
+
+    with pytest.raises(LabelImportError, match="not a 3D label map"):
+        from_nifti(target, phantom, nib.Nifti1Image(np.stack([data, data], -1), image.affine))
+    assert len(target) == 0  # nothing was created
+
+
+def test_pending_predictions_accept_reject_and_one_undo(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, masks = source
+    path = tmp_path / "pred.nii.gz"
+    _, legend = to_nifti(labels, phantom, path, by="object")
+    target = _fresh(phantom)
+    manual = target.add_mask("Spleen", np.ones(SHAPE, bool)[:, :2].repeat(24, 1))
+    revision = target.revision
+    uuids = from_nifti(target, phantom, path, legend=legend, source_name="unet-v2", confidence=0.8)
+    assert target.revision == revision + 1  # one edit
+    assert len(target) == 4
+    for uuid in uuids:
+        obj = target.get(uuid)
+        assert obj.pending and obj.source == "unet-v2" and obj.confidence == 0.8
+    assert target.accept(uuids[0]) == 1
+    assert target.reject(uuids[1]) == 1
+    assert not target.get(uuids[0]).pending and target.get(uuids[0]).source == "unet-v2"
+    assert uuids[1] not in target and target.get(uuids[2]).pending
+    target.undo()  # the reject
+    target.undo()  # the accept
+    target.undo()  # the whole import
+    assert [o.uuid for o in target] == [manual]
+    target.redo()
+    assert [o.uuid for o in target][1:] == uuids
+    np.testing.assert_array_equal(target.get_mask(uuids[2]), masks[legend[3].uuids[0]])
+
+
+def test_nifti_bad_input(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, masks = source
+    path = tmp_path / "objects.nii.gz"
+    _, legend = to_nifti(labels, phantom, path, by="object")  # values 1, 2, 3
+    target = _fresh(phantom)
+    with pytest.raises(LabelImportError, match=r"classes\[1\]: unknown object class 'Kidney'"):
+        from_nifti(target, phantom, path, classes={1: "Kidney", 2: "Liver", 3: "Liver"})
+    with pytest.raises(LabelImportError, match=r"'Lesion' is a polygon class.*bitmask"):
+        from_nifti(target, phantom, path, classes={1: "Lesion", 2: "Liver", 3: "Liver"})
+    with pytest.raises(LabelImportError, match=r"label values \[2, 3\] are not in classes"):
+        from_nifti(target, phantom, path, classes={1: "Liver"})
+    with pytest.raises(LabelImportError, match=r"values \[1, 2, 3\].*2 bitmask classes.*classes="):
+        from_nifti(target, phantom, path)  # 3 values, 2 bitmask classes: ambiguous
+    with pytest.raises(LabelImportError, match="0 is the background"):
+        from_nifti(target, phantom, path, classes={0: "Liver"})
+    with pytest.raises(LabelImportError, match="either classes= or legend="):
+        from_nifti(target, phantom, path, classes={1: "Liver"}, legend=legend)
+    with pytest.raises(LabelImportError, match="source_name: 'manual' is reserved"):
+        from_nifti(target, phantom, path, legend=legend, source_name="manual")
+    with pytest.raises(LabelImportError, match=r"confidence: 1\.5 is not between 0 and 1"):
+        from_nifti(target, phantom, path, legend=legend, source_name="m", confidence=1.5)
+    with pytest.raises(LabelImportError, match="does not exist"):
+        from_nifti(target, phantom, tmp_path / "missing.nii.gz", legend=legend)
+    with pytest.raises(TypeError, match="NIfTI file path or a nibabel image"):
+        from_nifti(target, phantom, np.zeros(SHAPE), legend=legend)
+    image = nib.load(path)
+    probabilities = nib.Nifti1Image(np.asarray(image.dataobj) * 0.3, image.affine)
+    with pytest.raises(LabelImportError, match="whole numbers"):
+        from_nifti(target, phantom, probabilities, classes={1: "Liver"}, ignore_unlisted=True)
+    other = open_series(np.zeros((4, 8, 8), np.int16))
+    with pytest.raises(LabelImportError, match="belong to another series"):
+        from_nifti(target, other, path, legend=legend)
+    # a legend value of a polygon class cannot come back as a bitmask
+    labels.add_polygon("Lesion", 4, [(2.5, 2.5), (10.5, 2.5), (6.5, 9.5)])
+    _, with_polygon = to_nifti(labels, phantom, path, by="class")
+    with pytest.raises(LabelImportError, match=r"legend\[2\]: 'Lesion' is a polygon class"):
+        from_nifti(target, phantom, path, legend=with_polygon)
+    assert len(target) == 0  # nothing was created by any of these
+
+    # unlisted values may be left out on purpose
+    _, legend = to_nifti(labels, phantom, path, by="object", objects=list(masks))
+    only_first = from_nifti(target, phantom, path, classes={1: "Liver"}, ignore_unlisted=True)
+    assert len(only_first) == 1 and len(target) == 1
+    np.testing.assert_array_equal(
+        target.get_mask(only_first[0]), labels.get_mask(legend[1].uuids[0])
+    )
+
+
+def test_float_label_map_with_whole_values_is_accepted(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series
+) -> None:
+    labels, masks = source
+    image, legend = to_nifti(labels, phantom, by="object")
+    as_float = nib.Nifti1Image(np.asarray(image.dataobj).astype(np.float32), image.affine)
+    target = _fresh(phantom)
+    uuids = from_nifti(target, phantom, as_float, legend=legend)
+    np.testing.assert_array_equal(target.get_mask(uuids[0]), masks[legend[1].uuids[0]])
+
+
+# ---------------------------------------------------------------------------- DICOM SEG
+
+
+def _seg(labels: Labels, series: daw.Series, path: Path, **kw: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # highdicom's notes on optional attributes
+        return to_dicom_seg(labels, series, path, **kw)
+
+
+def test_seg_round_trip_by_class_and_by_object(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, masks = source
+    expected = _class_unions(labels, masks)
+    _seg(labels, phantom, tmp_path / "classes.dcm")
+    target = _fresh(phantom)
+    uuids = from_dicom_seg(target, phantom, tmp_path / "classes.dcm")  # labels = class names
+    got = _by_feature(target, uuids)
+    assert list(got) == ["liver", "spleen"]
+    for feature, mask in got.items():
+        np.testing.assert_array_equal(mask, expected[feature], err_msg=feature)
+
+    _, legend = _seg(labels, phantom, tmp_path / "objects.dcm", by="object")
+    for given in (tmp_path / "objects.dcm", pydicom.dcmread(tmp_path / "objects.dcm")):
+        target = _fresh(phantom)
+        uuids = from_dicom_seg(target, phantom, given)  # labels "Liver 1": number stripped
+        assert len(uuids) == 3
+        for entry, uuid in zip(legend, uuids, strict=True):
+            assert target.get(uuid).feature == entry.feature
+            np.testing.assert_array_equal(target.get_mask(uuid), masks[entry.uuids[0]])
+
+    # classes= by segment number and by segment label; pending with source_name
+    target = _fresh(phantom)
+    uuids = from_dicom_seg(
+        target,
+        phantom,
+        tmp_path / "objects.dcm",
+        classes={1: "Spleen", "liver 2": "Liver", "Spleen 3": "spleen"},
+        source_name="seg-model",
+    )
+    assert [target.get(u).feature for u in uuids] == ["spleen", "liver", "spleen"]
+    assert all(target.get(u).pending for u in uuids)
+    target.undo()
+    assert len(target) == 0
+
+
+def test_seg_frames_placed_by_position_when_uids_differ(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    """A SEG whose frames reference other images of the same frame of reference (e.g. another
+    copy of the series) is placed by ImagePositionPatient."""
+    labels, masks = source
+    _, legend = _seg(labels, phantom, tmp_path / "objects.dcm", by="object")
+    ds = pydicom.dcmread(tmp_path / "objects.dcm")
+    for i, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        ref = item.DerivationImageSequence[0].SourceImageSequence[0]
+        ref.ReferencedSOPInstanceUID = f"1.2.3.4.{i}"
+    target = _fresh(phantom)
+    uuids = from_dicom_seg(target, phantom, ds)
+    for entry, uuid in zip(legend, uuids, strict=True):
+        np.testing.assert_array_equal(target.get_mask(uuid), masks[entry.uuids[0]])
+
+    # within half a slice along the normal: still that slice
+    normal = phantom.affine[:3, 2]
+    frames = ds.PerFrameFunctionalGroupsSequence
+    for item in frames:
+        plane = item.PlanePositionSequence[0]
+        plane.ImagePositionPatient = [
+            float(v) for v in np.add(plane.ImagePositionPatient, 0.4 * normal)
+        ]
+    target = _fresh(phantom)
+    uuids = from_dicom_seg(target, phantom, ds)
+    for entry, uuid in zip(legend, uuids, strict=True):
+        np.testing.assert_array_equal(target.get_mask(uuid), masks[entry.uuids[0]])
+    # a frame moved off the slices, or two frames of a segment on one slice: refused
+    first = frames[0].PlanePositionSequence[0]
+    at = [float(v) for v in first.ImagePositionPatient]
+    first.ImagePositionPatient = [float(v) for v in np.add(at, -5 * normal)]
+    with pytest.raises(LabelImportError, match=r"frame 1 .* is on no slice of the series"):
+        from_dicom_seg(_fresh(phantom), phantom, ds)
+    # frames run down the slices: frame 1 is on the highest, frame 2 one below
+    first.ImagePositionPatient = [float(v) for v in np.add(at, -1.0 * normal)]
+    with pytest.raises(LabelImportError, match=r"frames 1 and 2 of segment 1 both fall on slice"):
+        from_dicom_seg(_fresh(phantom), phantom, ds)
+    first.ImagePositionPatient = at
+    shifted = [float(v) for v in np.add(at, 0.5 * phantom.affine[:3, 0])]
+    first.ImagePositionPatient = shifted  # half a column: not on the series' grid
+    with pytest.raises(LabelImportError, match=r"frame 1 .* is on no slice"):
+        from_dicom_seg(_fresh(phantom), phantom, ds)
+
+
+def test_seg_fractional_threshold(phantom: daw.Series, tmp_path: Path) -> None:
+    """FRACTIONAL: a voxel is inside when its fraction is >= 0.5."""
+    fractions = np.zeros(SHAPE, dtype=np.float32)
+    fractions[3, 10:20, 10:20] = 0.3
+    fractions[3, 12:16, 12:16] = 0.5
+    fractions[4, 5:9, 5:9] = 0.9
+    sources = [phantom.slice_dataset(k) for k in range(SHAPE[0])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = hd.seg.Segmentation(
+            source_images=sources,
+            pixel_array=fractions,
+            segmentation_type=hd.seg.SegmentationTypeValues.FRACTIONAL,
+            segment_descriptions=[
+                hd.seg.SegmentDescription(
+                    segment_number=1,
+                    segment_label="probability of spleen",
+                    segmented_property_category=Code("85756007", "SCT", "T"),
+                    segmented_property_type=Code("85756007", "SCT", "T"),
+                    algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+                    algorithm_identification=hd.AlgorithmIdentificationSequence(
+                        name="model", version="1", family=hd.sr.CodedConcept("1", "99X", "x")
+                    ),
+                )
+            ],
+            series_instance_uid=pydicom.uid.generate_uid(),
+            series_number=5,
+            sop_instance_uid=pydicom.uid.generate_uid(),
+            instance_number=1,
+            manufacturer="test",
+            manufacturer_model_name="test",
+            software_versions="1",
+            device_serial_number="1",
+        )
+    target = _fresh(phantom)
+    with pytest.raises(LabelImportError, match=r"segment 1 'probability of spleen'"):
+        from_dicom_seg(target, phantom, seg)
+    (uuid,) = from_dicom_seg(
+        target, phantom, seg, classes={"probability of spleen": "Spleen"}, source_name="m"
+    )
+    np.testing.assert_array_equal(target.get_mask(uuid), fractions >= 0.5)
+    assert target.get_mask(uuid).sum() == 16 + 16
+
+
+def test_seg_bad_input(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, _ = source
+    _seg(labels, phantom, tmp_path / "objects.dcm", by="object")
+    path = tmp_path / "objects.dcm"
+    target = _fresh(phantom)
+    with pytest.raises(LabelImportError, match=r"the SEG has no segment 7 \(segments: \[1, 2, 3\]"):
+        from_dicom_seg(target, phantom, path, classes={7: "Liver"})
+    with pytest.raises(LabelImportError, match=r"no segment is labelled 'Kidney'.*'Liver 1'"):
+        from_dicom_seg(target, phantom, path, classes={"Kidney": "Liver"})
+    with pytest.raises(LabelImportError, match=r"segments not in classes: 2 'Liver 2', 3"):
+        from_dicom_seg(target, phantom, path, classes={1: "Liver"})
+    with pytest.raises(LabelImportError, match=r"'Lesion' is a polygon class"):
+        from_dicom_seg(target, phantom, path, classes={1: "Lesion"}, ignore_unlisted=True)
+    with pytest.raises(LabelImportError, match="unknown object class 'Kidney'"):
+        from_dicom_seg(target, phantom, path, classes={1: "Kidney"}, ignore_unlisted=True)
+    with pytest.raises(LabelImportError, match="not Segmentation Storage"):
+        from_dicom_seg(target, phantom, phantom.slice_files[0])
+
+    # a SEG made on another series in another frame of reference
+    folder = tmp_path / "other"
+    write_phantom_series(
+        folder, n_slices=SHAPE[0], rows=SHAPE[1], columns=SHAPE[2], seed=3, series_number=7
+    )
+    other = open_series(folder)
+    assert other.frame_of_reference_uid != phantom.frame_of_reference_uid
+    other_labels = Labels(other, _ontology())
+    other_labels.add_mask("Liver", _masks()["liver_a"])
+    _seg(other_labels, other, tmp_path / "other.dcm")
+    with pytest.raises(LabelImportError, match="belongs to another series") as info:
+        from_dicom_seg(target, phantom, tmp_path / "other.dcm")
+    message = str(info.value)
+    for uid in (
+        other.series_instance_uid,
+        other.frame_of_reference_uid,
+        phantom.series_instance_uid,
+        phantom.frame_of_reference_uid,
+    ):
+        assert uid in message
+    assert len(target) == 0
+
+    # a series not read from DICOM (no frame of reference) cannot place a SEG
+    no_dicom = open_series(np.zeros(SHAPE, np.int16))
+    with pytest.raises(LabelImportError, match="belongs to another series"):
+        from_dicom_seg(Labels(no_dicom, _ontology()), no_dicom, path)
+
+
+# ---------------------------------------------------------------------------- real data
+
+
+def test_real_ct_small_nifti_labels(ct_small_nifti: Path) -> None:
+    """The model's label NIfTI of a real CT, imported for two organs onto the CT as
+    open_series shows it (reoriented), equals the label array voxel for voxel."""
+    folder = ct_small_nifti.parent
+    seg_path = folder / "segmentation.nii.gz"
+    if not seg_path.exists():
+        pytest.skip(f"test data not available: {seg_path}")
+    names = {int(k): v for k, v in json.loads((folder / "labels.json").read_text()).items()}
+    value = {v: k for k, v in names.items()}
+    series = open_series(ct_small_nifti)
+    ontology = Ontology.builder().object("liver", "bitmask").object("spleen", "bitmask").build()
+    labels = Labels(series, ontology)
+    uuids = from_nifti(
+        labels,
+        series,
+        seg_path,
+        classes={value["liver"]: "liver", value["spleen"]: "spleen"},
+        ignore_unlisted=True,
+    )
+    assert [labels.get(u).feature for u in uuids] == sorted(
+        ["liver", "spleen"], key=lambda n: value[n]
+    )
+    # reference: the label file in the CT's voxel order, derived from the raw disk arrays
+    ct, seg = nib.load(ct_small_nifti), nib.load(seg_path)
+    np.testing.assert_allclose(ct.affine, seg.affine, atol=1e-4)
+    raw = np.asarray(seg.dataobj)
+    reference = open_series(seg_path)  # the io layer's own reorientation of the label file
+    assert reference.shape == series.shape
+    for uuid in uuids:
+        feature = labels.get(uuid).feature
+        mask = labels.get_mask(uuid)
+        assert mask.sum() == (raw == value[feature]).sum() > 100
+        np.testing.assert_array_equal(mask, reference.array == value[feature], err_msg=feature)
+
+
+def test_real_ct_abdomen_model_nifti_onto_dicom(
+    ct_abdomen_dir: Path,
+    ct_abdomen_segmentation_npz: Path,
+    ct_abdomen_segmentation_nifti: Path,
+    tmp_path: Path,
+) -> None:
+    """A model's NIfTI (RAS, rows flipped relative to the DICOM) imported onto the DICOM CT
+    it was made from, and a SEG round trip on the same series (blanked UIDs): both equal the
+    ground truth voxel for voxel."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", daw.DicomLoadWarning)
+        series = open_series(ct_abdomen_dir)
+    gt = np.load(ct_abdomen_segmentation_npz)
+    order = [list(gt["media_storage_sop_instance_uid"]).index(u) for u in series.sop_instance_uids]
+    truth = gt["labels"][order]
+    ontology = Ontology.builder().object("Liver", "bitmask").object("Aorta", "bitmask").build()
+    labels = Labels(series, ontology)
+    uuids = from_nifti(
+        labels,
+        series,
+        ct_abdomen_segmentation_nifti,
+        classes={5: "Liver", 52: "Aorta"},
+        ignore_unlisted=True,
+        source_name="TotalSegmentator",
+    )
+    organs = {"liver": 5, "aorta": 52}
+    for uuid in uuids:
+        feature = labels.get(uuid).feature
+        np.testing.assert_array_equal(labels.get_mask(uuid), truth == organs[feature])
+
+    labels.accept()
+    with pytest.warns(daw.DicomAnnotWarning, match="SOPInstanceUID"):
+        to_dicom_seg(labels, series, tmp_path / "organs.dcm")
+    again = Labels(series, ontology)
+    for uuid in from_dicom_seg(again, series, tmp_path / "organs.dcm"):
+        feature = again.get(uuid).feature
+        np.testing.assert_array_equal(again.get_mask(uuid), truth == organs[feature])
+
+
+# ---------------------------------------------------------------------------- widget and API
+
+
+def test_widget_import_nifti_and_seg(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    labels, masks = source
+    _, legend = to_nifti(labels, phantom, tmp_path / "o.nii.gz", by="object")
+    _seg(labels, phantom, tmp_path / "o.dcm", by="object")
+    w = daw.DicomAnnotator(phantom, ontology=_ontology())
+    try:
+        uuids = w.import_nifti(tmp_path / "o.nii.gz", legend=legend, source_name="net")
+        state = {o["uuid"]: o for o in w.labels_state["objects"]}
+        assert set(uuids) <= set(state) and len(uuids) == 3
+        assert all(state[u]["source"] == "net" for u in uuids)
+        for entry, uuid in zip(legend, uuids, strict=True):
+            np.testing.assert_array_equal(w.labels.get_mask(uuid), masks[entry.uuids[0]])
+        more = w.import_seg(tmp_path / "o.dcm")
+        state = {o["uuid"]: o for o in w.labels_state["objects"]}
+        assert set(more) <= set(state) and len(state) == 6
+        with pytest.raises(LabelImportError, match="not on the series' voxel grid"):
+            w.import_nifti(nib.Nifti1Image(np.zeros((4, 4, 4), np.uint8), np.eye(4)))
+        assert len(w.labels_state["objects"]) == 6
+    finally:
+        w.close()
+
+
+def test_public_api() -> None:
+    for name in ("from_nifti", "from_dicom_seg"):
+        assert name in daw.__all__ and getattr(daw, name) is getattr(daw.export, name)
+    assert issubclass(LabelImportError, daw.LabelError)
