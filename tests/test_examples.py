@@ -16,11 +16,12 @@ EXPECTED = {
     "labeling.ipynb": [
         "keyframes 50..62, manual on [50, 62]",  # two drawn, eleven interpolated
         "of them kidney",
+        "spleen from the model, accepted: 1",
         "predicted boxes",
         "lesion boxes after undo",
         '{"schema":"dicom-annot/1"',
         "1 Liver objects [1]",  # the NIfTI legend
-        "DICOM SEG with 3 segments",
+        "DICOM SEG with 4 segments",
     ],
 }
 
