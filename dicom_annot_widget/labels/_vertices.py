@@ -41,6 +41,7 @@ __all__ = ["VertexTable", "split_vertex_lists"]
 _KEY = b'"points":[['
 _NUMBER_CHARS = b"0123456789.eE+-"
 _BRACKETS_TO_SPACES = bytes.maketrans(b"[]", b"  ")
+_NUMBERS_TO_ZERO = bytes.maketrans(_NUMBER_CHARS, b"0" * len(_NUMBER_CHARS))
 _PAIR_SHAPES: dict[int, bytes] = {}
 _FRAGMENT: Any = getattr(orjson, "Fragment", None)  # orjson >= 3.10: text written as it is
 _MINUS, _POINT, _ZERO, _NINE = b"-.09"
@@ -173,6 +174,12 @@ def split_vertex_lists(text: str | bytes) -> tuple[bytes, VertexTable] | None:
     counts = _pair_counts(joined, m)
     if counts is None:
         return None
+    # the parse below sees one number between each two commas, but not where it stands
+    # relative to the brackets: "[[1,]2,[3,4]]" must not read as [[1,2],[3,4]]
+    marked = joined.translate(_NUMBERS_TO_ZERO)
+    if b"]0" in marked or b"0[" in marked:
+        return None
+    del marked
     try:
         # brackets become spaces: a number where none may be ("[[1,2]5,[3,4]]", "[5[1,2]]")
         # then stands next to another one and the parser refuses it, as it does empty ones
