@@ -1,14 +1,31 @@
-"""Checks shared by the exports: does this series belong to these labels?"""
+"""Checks shared by the exports: does this series belong to these labels, can the file be
+written there?"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ..io import Series
 from ..labels import Labels
 from .masks import ExportError
 
-__all__ = ["check_series"]
+__all__ = ["check_output_path", "check_series"]
+
+
+def check_output_path(path: Any, suffixes: Sequence[str] = ()) -> Path:
+    """``path`` as a :class:`Path` whose folder exists (and whose name ends in one of
+    ``suffixes``, when given)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    p = Path(path)
+    if suffixes and not p.name.lower().endswith(tuple(suffixes)):
+        raise ExportError(f"path: {str(p)!r} must end in {' or '.join(suffixes)}")
+    if not p.parent.is_dir():
+        raise ExportError(f"path: folder {str(p.parent)!r} does not exist")
+    return p
 
 
 def check_series(labels: Labels, series: Any) -> Series:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ import numpy as np
 from ..io import Series
 from ..labels import Labels
 from ._legend import Legend, check_by, group_objects
-from ._series import check_series
+from ._series import check_output_path, check_series
 from .masks import ExportError, object_mask, select_objects
 
 __all__ = ["RAS_FROM_LPS", "nifti_affine", "to_nifti"]
@@ -24,18 +23,6 @@ RAS_FROM_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 def nifti_affine(series: Series) -> np.ndarray:
     """The NIfTI (RAS+) affine of the series for voxel order ``(column, row, slice)``."""
     return RAS_FROM_LPS @ series.affine
-
-
-def _check_path(path: Any) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
-    p = Path(path)
-    name = p.name.lower()
-    if not (name.endswith(".nii") or name.endswith(".nii.gz")):
-        raise ExportError(f"path: {str(p)!r} must end in .nii or .nii.gz")
-    if not p.parent.is_dir():
-        raise ExportError(f"path: folder {str(p.parent)!r} does not exist")
-    return p
 
 
 def to_nifti(
@@ -85,7 +72,7 @@ def to_nifti(
 
     by = check_by(by)
     series = check_series(labels, series)
-    out_path = _check_path(path) if path is not None else None
+    out_path = check_output_path(path, (".nii", ".nii.gz")) if path is not None else None
     chosen, skipped = select_objects(labels, objects, include_pending)
     groups = group_objects(labels, chosen, by)
     n_values = len(groups)

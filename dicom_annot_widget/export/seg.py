@@ -6,7 +6,6 @@ import os
 import uuid as uuid_module
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from ..errors import DicomAnnotWarning
 from ..io import Series
 from ..labels import Labels, ObjectClass
 from ._legend import Legend, LegendEntry, check_by, group_objects
-from ._series import check_series
+from ._series import check_output_path, check_series
 from .masks import ExportError, object_mask, select_objects
 
 __all__ = ["DEFAULT_CATEGORY", "DEFAULT_TYPE", "to_dicom_seg"]
@@ -181,15 +180,6 @@ def _segment_pixels(
     return np.stack(masks, axis=-1)
 
 
-def _check_path(path: Any) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
-    p = Path(path)
-    if not p.parent.is_dir():
-        raise ExportError(f"path: folder {str(p.parent)!r} does not exist")
-    return p
-
-
 def to_dicom_seg(
     labels: Labels,
     series: Series,
@@ -256,7 +246,7 @@ def to_dicom_seg(
 
     by = check_by(by)
     series = check_series(labels, series)
-    out_path = _check_path(path) if path is not None else None
+    out_path = check_output_path(path) if path is not None else None
     if codes is not None and not isinstance(codes, Mapping):
         raise TypeError(f"codes: expected a mapping, got {type(codes).__name__}")
     chosen, skipped = select_objects(labels, objects, include_pending)
