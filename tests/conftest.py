@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,14 @@ def ct_abdomen_segmentation_nifti(shared_data: Path) -> Path:
 def ct_small_nifti(shared_data: Path) -> Path:
     """Real CT as NIfTI, 3 mm isotropic (``ct_small_nifti/ct.nii.gz``)."""
     return _require(shared_data / "ct_small_nifti" / "ct.nii.gz")
+
+
+def phantom_series(folder: Path, shape: tuple[int, int, int]) -> Any:
+    """Write the synthetic CT phantom of ``shape`` (slices, rows, columns) into ``folder`` and
+    open it (tests that need a small DICOM series of their own)."""
+    from dicom_annot_widget import open_series, write_phantom_series
+
+    write_phantom_series(folder, n_slices=shape[0], rows=shape[1], columns=shape[2])
+    series = open_series(folder)
+    assert series.shape == shape
+    return series

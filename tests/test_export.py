@@ -19,6 +19,8 @@ import dicom_annot_widget as daw
 from dicom_annot_widget import Labels, Ontology, open_series, write_phantom_series
 from dicom_annot_widget.export import ExportError, object_masks, to_dicom_seg, to_nifti
 
+from .conftest import phantom_series
+
 SHAPE = (12, 64, 64)  # slices, rows, columns
 
 # polygon keyframes: slice -> vertices (x = column, y = row); no vertex or edge on a pixel centre
@@ -31,11 +33,7 @@ POLYGONS = {
 
 @pytest.fixture(scope="module")
 def phantom(tmp_path_factory: pytest.TempPathFactory) -> daw.Series:
-    folder = tmp_path_factory.mktemp("phantom")
-    write_phantom_series(folder, n_slices=SHAPE[0], rows=SHAPE[1], columns=SHAPE[2])
-    series = open_series(folder)
-    assert series.shape == SHAPE
-    return series
+    return phantom_series(tmp_path_factory.mktemp("phantom"), SHAPE)
 
 
 def _ontology() -> Ontology:

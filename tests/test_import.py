@@ -27,16 +27,14 @@ from dicom_annot_widget.export import (
     to_nifti,
 )
 
+from .conftest import phantom_series
+
 SHAPE = (10, 48, 40)  # slices, rows, columns (rows != columns: permutations show)
 
 
 @pytest.fixture(scope="module")
 def phantom(tmp_path_factory: pytest.TempPathFactory) -> daw.Series:
-    folder = tmp_path_factory.mktemp("phantom")
-    write_phantom_series(folder, n_slices=SHAPE[0], rows=SHAPE[1], columns=SHAPE[2])
-    series = open_series(folder)
-    assert series.shape == SHAPE
-    return series
+    return phantom_series(tmp_path_factory.mktemp("phantom"), SHAPE)
 
 
 def _ontology() -> Ontology:
