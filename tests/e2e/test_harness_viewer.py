@@ -268,6 +268,27 @@ def test_window_drag_changes_the_model_window(harness: Any) -> None:
     page.mouse.up(button="right")
     page.wait_for_function(f"window.widgets[0].model.get('window')[1] > {w2}")
 
+    # a pointer the browser will not capture (here: made by a script, so never active) still
+    # drags: the refused capture must not abort the drag
+    w3 = model_get(page, wid, "window")[1]
+    refused = page.evaluate(
+        """() => {
+          const vp = document.querySelector('.cell [data-testid="daw-viewport"]');
+          const r = vp.getBoundingClientRect();
+          const x = r.left + r.width / 2, y = r.top + r.height / 2;
+          const ev = (type, dx, buttons) => new PointerEvent(type, {clientX: x + dx, clientY: y,
+            button: 2, buttons, pointerId: 99, bubbles: true, cancelable: true});
+          let threw = false;
+          try { vp.setPointerCapture(99); } catch (e) { threw = true; }
+          vp.dispatchEvent(ev('pointerdown', 0, 2));
+          vp.dispatchEvent(ev('pointermove', 40, 2));
+          vp.dispatchEvent(ev('pointerup', 40, 0));
+          return threw;
+        }"""
+    )
+    assert refused  # the browser does refuse it
+    page.wait_for_function(f"window.widgets[0].model.get('window')[1] > {w3}")
+
     # presets and numeric inputs
     root.get_by_test_id("daw-presets").select_option(label="Lung")
     wait_model(page, wid, "window", [-600, 1500])
