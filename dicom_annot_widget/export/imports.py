@@ -33,6 +33,7 @@ import numpy.typing as npt
 from ..errors import LabelError
 from ..io import Series
 from ..labels import Labels, Mask, ObjectClass
+from ..labels.document import check_confidence, check_model_source
 from ..labels.operations import Batch, CreateObject
 from ._legend import Legend
 from ._series import check_series
@@ -48,7 +49,6 @@ GRID_TOLERANCE = 0.01
 FRACTIONAL_THRESHOLD = 0.5
 
 _SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
-_RESERVED_SOURCES = ("manual", "interpolation")
 
 
 class LabelImportError(LabelError):
@@ -95,22 +95,14 @@ def _bitmask_class(labels: Labels, key: Any, where: str) -> ObjectClass:
 
 
 def _check_source(source_name: Any, confidence: Any) -> tuple[str | None, float | None]:
-    if source_name is not None:
-        if not isinstance(source_name, str) or not source_name.strip():
-            raise LabelImportError(
-                f"source_name: expected the model's name (a non-empty str), got {source_name!r}"
-            )
-        if source_name in _RESERVED_SOURCES:
-            raise LabelImportError(
-                f"source_name: {source_name!r} is reserved; use the name of the model, or "
-                "leave source_name out to import manual labels"
-            )
-    if confidence is not None:
-        if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.number)):
-            raise LabelImportError(f"confidence: expected a number in [0, 1], got {confidence!r}")
-        confidence = float(confidence)
-        if not 0.0 <= confidence <= 1.0:
-            raise LabelImportError(f"confidence: {confidence} is not between 0 and 1")
+    """The model name and confidence of pending predictions, checked before any work."""
+    try:
+        if source_name is not None:
+            source_name = check_model_source(source_name, "source_name")
+        if confidence is not None:
+            confidence = check_confidence(confidence, "confidence")
+    except LabelError as exc:
+        raise LabelImportError(str(exc)) from None
     return source_name, confidence
 
 

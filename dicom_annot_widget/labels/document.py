@@ -112,6 +112,23 @@ def check_source(value: Any, path: str) -> str:
     return check_str(value, path, max_len=200)
 
 
+def check_model_source(value: Any, path: str) -> str:
+    """The name of the model behind a prediction: a source that is not ``"manual"`` or
+    ``"interpolation"``."""
+    source = check_source(value, path)
+    if source in (MANUAL, INTERPOLATION):
+        fail(path, f"{source!r} is reserved; use the name of the model")
+    return source
+
+
+def check_confidence(value: Any, path: str) -> float:
+    """A prediction's confidence: a number in [0, 1]."""
+    confidence = check_float(value, path)
+    if not 0.0 <= confidence <= 1.0:
+        fail(path, f"{confidence} is not between 0 and 1")
+    return confidence
+
+
 # ---------------------------------------------------------------------------- series
 
 
@@ -784,9 +801,7 @@ def parse_object(
         fail(f"{path}.review", f"only predictions have a review state, not {source!r} objects")
     confidence = entry["confidence"]
     if confidence is not None:
-        confidence = check_float(confidence, f"{path}.confidence")
-        if not 0.0 <= confidence <= 1.0:
-            fail(f"{path}.confidence", f"{confidence} is not between 0 and 1")
+        confidence = check_confidence(confidence, f"{path}.confidence")
     author = check_opt_str(entry["author"], f"{path}.author", max_len=200)
     created = check_timestamp(entry["created"], f"{path}.created")
     modified = check_timestamp(entry["modified"], f"{path}.modified")

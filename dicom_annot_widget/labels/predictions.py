@@ -33,8 +33,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._check import check_float, check_keys, check_mapping, check_str, describe, fail
-from .document import INTERPOLATION, MANUAL, LabelDocument, check_plane, check_slice
+from ._check import check_keys, check_mapping, describe, fail
+from .document import (
+    LabelDocument,
+    check_confidence,
+    check_model_source,
+    check_plane,
+    check_slice,
+)
 from .geometry import geometry_from_value
 from .operations import CreateObject
 
@@ -165,14 +171,10 @@ def prediction_ops(
         src = rec.get("source", source)
         if src is None:
             fail(f"{path}.source", "missing: give the model name per record or as source=...")
-        src = check_str(src, f"{path}.source", max_len=200)
-        if src in (MANUAL, INTERPOLATION):
-            fail(f"{path}.source", f"{src!r} is reserved; use the name of the model")
+        src = check_model_source(src, f"{path}.source")
         conf = rec.get("confidence", confidence)
         if conf is not None:
-            conf = check_float(conf, f"{path}.confidence")
-            if not 0.0 <= conf <= 1.0:
-                fail(f"{path}.confidence", f"{conf} is not between 0 and 1")
+            conf = check_confidence(conf, f"{path}.confidence")
         pl = check_plane(rec.get("plane", plane), f"{path}.plane")
         width, height, n = doc.plane_size(pl)
         k = check_slice(rec["slice"], n, f"{path}.slice")
