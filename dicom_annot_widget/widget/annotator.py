@@ -373,8 +373,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._labels_by_index: dict[int, Labels] = {}
         self._owned_labels: list[Labels] = []
         self._observed: Labels | None = None
+        #: the observed labels' objects and their state (reset when other labels are watched)
         self._state_cache: StateCache = {}
-        self._state_cache_for: Labels | None = None
         series = self._open(0)
         if labels is not None:
             _check_labels_fit(labels, series)
@@ -516,15 +516,13 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._observed.unobserve(self._on_labels_change)
         labels.observe(self._on_labels_change)
         self._observed = labels
+        self._state_cache = {}
 
     def _on_labels_change(self, _op: Any, _revision: int) -> None:
         self._sync_labels_state()
 
     def _sync_labels_state(self) -> None:
         if self._observed is not None:
-            if self._state_cache_for is not self._observed:
-                self._state_cache = {}
-                self._state_cache_for = self._observed
             self.labels_state = compact_labels_state(self._observed, self._state_cache)
 
     @property
