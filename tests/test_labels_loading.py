@@ -199,6 +199,16 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "spaces inside": _replace_ring("[[1.0, 1.0], [9.0, 1.0], [9.0, 7.0]]"),
     "not a list": _replace_ring("5"),
     "unclosed": lambda t: t[: t.index('"points":[[', len(t) // 2)] + '"points":[[1.0,2.0],[3.0',
+    "not closed before the next list": _replace_ring("[[1.0,1.0],[5.0,5.0],[9.0,1.0]"),
+    "empty list": _replace_ring("[[]]"),
+    "empty pair": _replace_ring("[[],[5.0,5.0],[9.0,1.0]]"),
+    "a list inside": _replace_ring("[[1.0,1.0],[[5.0,5.0],[9.0,1.0]]]"),
+    "newline and tab for brackets": _replace_ring("[[1.0,1.0\n,\t5.0,5.0],[9.0,1.0]]"),
+    "newline and tab beside brackets": _replace_ring("[[1.0,1.0]\n,\t[5.0,5.0],[9.0,1.0]]"),
+    "space for a bracket": _replace_ring("[[1.0,1.0 , 5.0,5.0],[9.0,1.0]]"),
+    "carriage return": _replace_ring("[[1.0,1.0],[5.0,5.0],[9.0,1.0\r]]"),
+    "exponent with a point": _replace_ring("[[1.5e1,10.0],[30.0,10.0],[30.0,25.0]]"),
+    "plus without exponent": _replace_ring("[[+1.5,10.0],[30.0,10.0],[30.0,25.0]]"),
     "indented": lambda t: orjson.dumps(orjson.loads(t), option=orjson.OPT_INDENT_2).decode(),
     "the placeholder a list would get": _replace_ring("40"),  # list 40 is this one
     "points on a box": lambda t: t.replace('"box":[', '"points":[[1.0,2.0],[3.0,4.0]],"x":[', 1),
@@ -228,6 +238,15 @@ def _measurements_first(text: str) -> str:
     return orjson.dumps({"measurements": measurements, **data}).decode()
 
 
+@pytest.fixture(params=["whole", "small chunks"])
+def chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-text checks look at the text in chunks: also with many small ones (so that
+    lists, pairs and numbers straddle them)."""
+    if request.param == "small chunks":
+        monkeypatch.setattr(_vertices, "_CHUNK", 64)
+
+
+@pytest.mark.usefixtures("chunks")
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_any_text_loads_as_the_plain_path_loads_it(name: str) -> None:
     text = VARIANTS[name](TEXT)
@@ -304,6 +323,7 @@ def test_a_loaded_document_gives_the_same_table_and_edits_as_a_built_one() -> No
     assert fast.get(liver).keyframes == slow.get(liver).keyframes
 
 
+@pytest.mark.usefixtures("chunks")
 @pytest.mark.parametrize(
     ("numbers", "as_written"),
     [
@@ -317,6 +337,13 @@ def test_a_loaded_document_gives_the_same_table_and_edits_as_a_built_one() -> No
         ("0.5,10.00", False),
         ("0.000001,1.0", False),  # orjson writes 1e-6
         ("0.1000000000000000055511151231257827,1.0", False),
+        ("0.5,12", False),  # no point
+        ("1234567.12345678,1.0", True),  # 16 characters, first or last
+        ("1.0,1234567.12345678", True),
+        ("-123456.12345678,1.0", True),
+        ("12345678.12345678,1.0", False),  # 17
+        ("1.0,-1234567.12345678", False),
+        ("0.000009,1.0", False),
     ],
 )
 def test_vertex_text_is_kept_only_when_it_is_what_saving_writes(
@@ -324,7 +351,9 @@ def test_vertex_text_is_kept_only_when_it_is_what_saving_writes(
 ) -> None:
     xy = np.array(orjson.loads(f"[{numbers}]"), dtype=np.float64).reshape(-1, 2)
     text = f"[[{numbers}]]".encode()  # one vertex
-    assert _vertices._written_as_orjson_writes(text, xy) is as_written
+    # as the fast path gives it: the lists' brackets as spaces, in one pair of brackets
+    flat = b"[" + text[1:-1].translate(bytes.maketrans(b"[]", b"  ")) + b"]"
+    assert _vertices._written_as_orjson_writes(flat, xy) is as_written
     if as_written:
         assert orjson.dumps(xy.tolist()) == text
 
@@ -348,3 +377,95 @@ def test_saving_a_loaded_document_writes_its_vertex_text_back() -> None:
     assert isinstance(first, Polygon)
     assert doc.to_json() == text
     assert type(first._text).__name__ == "Fragment"  # written from the text it was read from
+
+
+def _as_written_reference(numbers: list[str], xy: np.ndarray) -> bool:
+    """What `_written_as_orjson_writes` decides, number by number."""
+    magnitude = np.abs(xy)
+    if not ((magnitude >= 1e-5) | (xy == 0.0)).all() or magnitude.max() >= 1e15:
+        return False
+    return all(
+        not any(c in s for c in "eE+")
+        and s.count(".") == 1
+        and (not s.endswith("0") or s.endswith(".0"))
+        and len(s) <= 16
+        for s in numbers
+    )
+
+
+@pytest.mark.usefixtures("chunks")
+@pytest.mark.parametrize("seed", range(12))
+def test_vertex_text_kept_exactly_when_each_number_is_as_written(seed: int) -> None:
+    assert _check_random_vertex_text(seed) is (seed % 2 == 0)
+
+
+def _check_random_vertex_text(seed: int) -> bool:
+    """Random vertex lists (with an odd number in some when ``seed`` is odd): whether their
+    text is kept, checked against :func:`_as_written_reference`."""
+    rng = np.random.default_rng(seed)
+    odd = [  # one of these in some lists
+        "10",
+        "2.50",
+        "1e1",
+        "1.5e1",
+        "0.000001",
+        "-0.0",
+        "1234567.12345678",  # 16 characters: kept
+        "12345678.12345678",  # 17: not
+        "-123456.12345678",
+        "0.30000000000000004",
+        "9.0",
+        "100.0",
+        "100.10",
+    ]
+    lists = []
+    for _ in range(int(rng.integers(1, 40))):
+        n = int(rng.integers(1, 30))
+        values = rng.uniform(-500, 500, 2 * n).round(int(rng.integers(0, 9)))
+        texts = [orjson.dumps(float(v)).decode() for v in values]
+        if seed % 2 and rng.random() < 0.2:
+            texts[int(rng.integers(len(texts)))] = odd[int(rng.integers(len(odd)))]
+        lists.append(texts)
+    numbers = [t for texts in lists for t in texts]
+    xy = np.array([float(t) for t in numbers]).reshape(-1, 2)
+    joined = ",".join(
+        "[[" + "],[".join(f"{a},{b}" for a, b in zip(t[::2], t[1::2], strict=True)) + "]]"
+        for t in lists
+    ).encode()
+    flat = bytearray(joined.translate(_vertices._BRACKETS_TO_BLANKS))
+    flat[0], flat[-1] = ord("["), ord("]")
+    assert orjson.loads(flat) == [float(t) for t in numbers]
+    expected = _as_written_reference(numbers, xy)
+    assert _vertices._written_as_orjson_writes(flat, xy) is expected
+    if expected:  # then the text is what saving writes
+        for texts in lists:
+            pairs = [[float(a), float(b)] for a, b in zip(texts[::2], texts[1::2], strict=True)]
+            assert (
+                orjson.dumps(pairs).decode()
+                == "[["
+                + "],[".join(f"{a},{b}" for a, b in zip(texts[::2], texts[1::2], strict=True))
+                + "]]"
+            )
+    return expected
+
+
+@pytest.mark.usefixtures("chunks")
+@pytest.mark.parametrize("seed", range(5))
+def test_bracket_pairs_are_found_wherever_they_are(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    text = bytes(rng.choice(list(b"[]Y_,1"), 2000).tolist())
+    opens, closes = _vertices._bracket_pairs(np.frombuffer(text, dtype=np.uint8))
+    assert opens.tolist() == [i for i in range(len(text) - 1) if text[i : i + 2] == b"[["]
+    assert closes.tolist() == [i for i in range(len(text) - 1) if text[i : i + 2] == b"]]"]
+    assert len(opens) > 20 and len(closes) > 20
+
+
+@pytest.mark.usefixtures("chunks")
+def test_an_empty_number_is_found_wherever_it_is() -> None:
+    for pair in (b"\t,", b",\n"):  # "[," and ",]"
+        for at in range(1, 200):
+            text = bytearray(b"[" + b"1" * at + pair + b"1" * (200 - at) + b"]")
+            assert _vertices._scan(text, False) is None
+            assert _vertices._scan(text, True) is None
+    marks = _vertices._scan(bytearray(b"[" + b"1.5,2\n" * 40 + b"]"), True)
+    assert marks is not None and marks.points == 40
