@@ -614,7 +614,8 @@ function renderView(
     const k = model.get("slice");
     const n = i.shape[0];
     const meta = seriesMeta();
-    if (!meta) requestMetadata(k);
+    // asked for once the slice is shown: before, its answer would only delay the first slice
+    if (!meta && volume?.loaded[k]) requestMetadata(k);
     const description = findValue(meta, "SeriesDescription");
     const thickness = findValue(meta, "SliceThickness");
     const [c, w] = currentWindow();

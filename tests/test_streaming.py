@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pytest
 
 from dicom_annot_widget.widget import streaming
 from dicom_annot_widget.widget.streaming import SliceStreamer
@@ -96,7 +97,44 @@ def test_a_new_request_replaces_the_pending_order() -> None:
     gate.set()
     assert s.wait_idle()
     assert [m["index"] for m, _ in sent] == [0, 9, 8]
-    assert series.prefetched == [[0, 1, 2, 3, 4, 5], [9, 8]]
+    # each request paused background decoding; only the latest order was handed over, after
+    # its first slice had gone out
+    assert series.prefetched == [[], [], [9, 8]]
+    s.close()
+
+
+def test_background_decoding_waits_for_the_first_slice_to_be_acknowledged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streaming, "HOLD_SECONDS", 30.0)
+    sent, send = collect()
+    series = FakeSeries(n=20)
+    s = SliceStreamer(series, "s0", send)  # type: ignore[arg-type]
+    s.request([5, 6, 4, 8])
+    deadline = time.monotonic() + 10
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(0.05)  # time enough for the thread to go on, were it not held
+    assert [m["index"] for m, _ in sent] == [5]
+    assert series.prefetched == [[]]  # paused: the page has not shown slice 5 yet
+    s.ack(1)
+    assert s.wait_idle()
+    assert series.prefetched == [[], [5, 6, 4, 8]]
+    assert [m["index"] for m, _ in sent] == [5, 6, 4, 8]
+    s.close()
+
+
+def test_background_decoding_starts_when_the_hold_is_over_without_an_ack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streaming, "HOLD_SECONDS", 0.05)
+    sent, send = collect()
+    series = FakeSeries(n=20)
+    s = SliceStreamer(series, "s0", send)  # type: ignore[arg-type]
+    s.request([2, 3])
+    assert s.wait_idle()
+    assert series.prefetched == [[], [2, 3]]
+    assert [m["index"] for m, _ in sent] == [2, 3]
     s.close()
 
 

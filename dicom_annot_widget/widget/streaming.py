@@ -4,6 +4,12 @@ order the page asked for, and re-prioritises when the page asks again.
 ipykernel's IOPub socket is thread-safe, so comm messages may be sent from this thread while the
 kernel's main thread keeps handling messages from the page (which is how a new priority order
 arrives while an earlier one is still being sent).
+
+The first slice of a request is decoded by the sending thread itself; background decoding of
+the others starts only once the page has acknowledged it (or ``HOLD_SECONDS`` have passed), so
+that until then the kernel, the server and the page have this machine's cores to themselves.
+Measured in JupyterLab on a 2-core machine: with background decoding started at once, the
+first slice reached the page about 0.35 s after the kernel sent it, against 0.1 s without.
 """
 
 from __future__ import annotations
@@ -73,13 +79,18 @@ class SliceStreamer:
         self._unacked = 0
         #: monotonic time until which the first slice of a request waits for its ack (0: not)
         self._hold_until = 0.0
+        #: Held while calling into the series (never the other way round).
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
+        #: The order to decode in once the first slice of the latest request is out (None:
+        #: handed to the series already).
+        self._decode_order: list[int] | None = None
 
     def request(self, slices: Sequence[int]) -> None:
         """Replace the queue with ``slices`` (highest priority first; duplicates keep their
-        first position). Decoding is started in the same order.
+        first position). Decoding follows the same order: the first slice is decoded for
+        sending right away, the others in the background once the page has acknowledged it.
 
         A request also restarts flow control: the page that asks is alive and will acknowledge
         what it receives from now on (a reloaded page never acknowledges the old one's slices).
@@ -90,13 +101,14 @@ class SliceStreamer:
             self._unacked = 0
             self._fresh = True
             self._hold_until = 0.0
+            self._decode_order = list(order)
+            self._series.prefetch([])  # an earlier order waits too
             self._cond.notify_all()
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name=f"daw-stream-{self._series_id}", daemon=True
                 )
                 self._thread.start()
-        self._series.prefetch(order)
 
     def close(self) -> None:
         """Stop the sending thread (pending slices are dropped)."""
@@ -129,7 +141,10 @@ class SliceStreamer:
             )
 
     def _next(self) -> list[int] | None:
-        """The next slices to send (one message), waiting for work and for window room."""
+        """The next slices to send (one message), waiting for work and for window room.
+
+        After the first slice of a request (acknowledged, or its hold over), background
+        decoding in the request's order starts."""
         with self._cond:
             self._busy = False
             self._cond.notify_all()
@@ -147,6 +162,13 @@ class SliceStreamer:
             size = 1 if self._fresh else self.batch
             if self._fresh:
                 self._hold_until = time.monotonic() + HOLD_SECONDS
+            elif self._decode_order is not None:
+                # under the lock, so that a newer request's pause cannot come before it
+                order, self._decode_order = self._decode_order, None
+                try:
+                    self._series.prefetch(order)
+                except Exception as exc:  # sending decodes what it needs itself
+                    log.warning("background decoding did not start: %s", exc)
             self._fresh = False
             room = self.window - self._unacked
             take = self._pending[: max(1, min(size, room))]

@@ -539,6 +539,24 @@ def test_slices_arrive_progressively(harness: Any) -> None:
     expect(root.get_by_test_id("daw-loading")).to_be_hidden()
 
 
+def test_metadata_is_asked_for_only_once_the_slice_is_shown(harness: Any) -> None:
+    """The data overlay needs the slice's metadata, but asking before the slice itself has
+    arrived would put the answer in the way of the first slice."""
+    page = harness
+    page.evaluate("() => { const m = window.mount; window.mount = (o) => m({...o, hold: true}); }")
+    wid = page.evaluate("(o) => window.mount(o)", {"series": [series(ct_volume())]})
+    root = page.locator(".cell").nth(wid).get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "false")
+    types = "(i) => window.widgets[i].calls.sent.map(m => m.type)"
+    page.wait_for_function(f"({types})({wid}).includes('get_slices')")
+    page.wait_for_timeout(200)  # time enough for a request that should not be made
+    assert "get_metadata" not in page.evaluate(types, wid)
+    page.evaluate("(i) => window.widgets[i].model.release()", wid)
+    expect(root).to_have_attribute("data-ready", "true")
+    page.wait_for_function(f"({types})({wid}).includes('get_metadata')")
+    expect(root.get_by_test_id("daw-overlay")).to_contain_text("Harness abdomen")
+
+
 def test_page_shows_kernel_errors(harness: Any) -> None:
     page = harness
     wid, root = mount(page, series(ct_volume()))
