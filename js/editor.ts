@@ -26,7 +26,7 @@ import {
   uuid4,
 } from "./labels";
 import type { SeriesInfo } from "./protocol";
-import { drawOverlay, voxelMatrix } from "./render/overlay";
+import { drawOverlay, voxelMatrix, type BridgeCache } from "./render/overlay";
 import {
   type Geometry,
   type Matrix,
@@ -112,6 +112,8 @@ export class LabelEditor implements EditorApi {
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly hiddenSet = new Set<string>();
+  /** polygon bridges found so far, by keyframe array (see drawOverlay) */
+  private readonly bridges: BridgeCache = new WeakMap();
   private readonly messageHandlers = new Set<(msg: unknown, buffers: readonly DataView[]) => void>();
   private readonly labelsHandlers = new Set<() => void>();
   private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
@@ -677,6 +679,7 @@ export class LabelEditor implements EditorApi {
       selected: this.ui.selected,
       draft: tool.draft?.() ?? null,
       viewport: [cssSize[0], cssSize[1]],
+      bridges: this.bridges,
     });
     for (const p of this.panels) {
       if (!p.draw) continue;

@@ -1,28 +1,50 @@
 import { describe, expect, it } from "vitest";
 import { type LabelObject, type Ontology, indexBySlice } from "../labels";
-import { LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, bridgeEdges, drawOverlay, pixelSnapper, screenShape, voxelMatrix } from "./overlay";
+import { type BridgeCache, LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, bridgeEdges, drawOverlay, pixelSnapper, screenShape, visibleIds, voxelMatrix } from "./overlay";
 import { type Geometry, IDENTITY_VIEW, imageToScreen, voxelToScreen } from "./transform";
 
-/** Records every call and property write, in order. */
-function recorder(): { ctx: OverlayContext; log: unknown[][]; strokes: { style: unknown; width: unknown; dash: number[]; pts: number[][] }[] } {
+interface Stroke {
+  style: unknown;
+  width: unknown;
+  dash: number[];
+  /** every vertex of the path, in order */
+  pts: number[][];
+  /** the path's contours (a moveTo starts one), each with whether it was closed */
+  contours: { pts: number[][]; closed: boolean }[];
+}
+
+/** Records every call and property write, in order, and each stroked path. */
+function recorder(): { ctx: OverlayContext; log: unknown[][]; strokes: Stroke[] } {
   const log: unknown[][] = [];
-  const strokes: { style: unknown; width: unknown; dash: number[]; pts: number[][] }[] = [];
+  const strokes: Stroke[] = [];
   const state: Record<string, unknown> = {};
-  let pts: number[][] = [];
+  let contours: Stroke["contours"] = [];
   let dash: number[] = [];
+  const last = () => contours[contours.length - 1];
+  const moveTo = (x: number, y: number) => contours.push({ pts: [[x, y]], closed: false });
+  const lineTo = (x: number, y: number) => (last() ? last()!.pts.push([x, y]) : moveTo(x, y));
   const target = {
     beginPath: () => {
-      pts = [];
+      contours = [];
     },
-    moveTo: (x: number, y: number) => pts.push([x, y]),
-    lineTo: (x: number, y: number) => pts.push([x, y]),
-    closePath: () => {},
+    moveTo,
+    lineTo,
+    closePath: () => {
+      if (last()) last()!.closed = true;
+    },
     arc: () => {},
-    stroke: () => strokes.push({ style: state.strokeStyle, width: state.lineWidth, dash, pts: [...pts] }),
-    fill: () => {},
+    stroke: () => strokes.push({ style: state.strokeStyle, width: state.lineWidth, dash, pts: contours.flatMap((c) => c.pts), contours: contours.map((c) => ({ ...c, pts: [...c.pts] })) }),
+    fill: () => log.push(["fill", state.fillStyle]),
     fillText: (t: string, x: number, y: number) => log.push(["fillText", t, x, y, state.fillStyle]),
     strokeText: () => {},
-    rect: () => {},
+    rect: (x: number, y: number, w: number, h: number) => {
+      moveTo(x, y);
+      lineTo(x + w, y);
+      lineTo(x + w, y + h);
+      lineTo(x, y + h);
+      last()!.closed = true;
+    },
+    fillRect: (x: number, y: number, w: number, h: number) => log.push(["fillRect", x, y, w, h, state.fillStyle]),
     setLineDash: (d: number[]) => {
       dash = d;
     },
@@ -146,7 +168,7 @@ describe("overlay", () => {
     expect(poly.strokes[1]!.dash.length).toBeGreaterThan(0); // the closing edge
   });
 
-  it("draws 500 objects as one small stroke each, setting each colour once", () => {
+  it("draws 500 objects a few per stroke, each its own contour, setting each colour once", () => {
     const many: LabelObject[] = Array.from({ length: 500 }, (_, i) => ({
       uuid: `u${i}`,
       object_id: i + 1,
@@ -155,21 +177,92 @@ describe("overlay", () => {
       keyframes: { "0": i % 2 ? { points: Array.from({ length: 24 }, (_, j) => [30 + 10 * Math.cos(j / 4), 20 + 10 * Math.sin(j / 4)] as [number, number]) } : { box: [1, 1, 9, 9] } },
     }));
     const { ctx, strokes, log } = recorder();
-    drawOverlay(ctx, indexBySlice(many, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
-    // every outline stroked on its own (small paths rasterise fastest), in its class colour
-    expect(strokes).toHaveLength(500);
-    expect(strokes.filter((s) => s.style === "#e6194b").map((s) => s.pts.length)).toEqual(Array(250).fill(24));
-    expect(strokes.filter((s) => s.style === "#3cb44b").map((s) => s.pts.length)).toEqual(Array(250).fill(4));
-    expect(strokes.every((s) => s.width === LINE_WIDTH)).toBe(true);
+    const m = voxelMatrix(imageToScreen(g, IDENTITY_VIEW));
+    drawOverlay(ctx, indexBySlice(many, "axial").get("0")!, m, { ontology, selected: null });
+    // a few objects per stroke (neither one stroke each nor one for all), in the class colour
+    expect(strokes.length).toBeGreaterThan(10);
+    expect(strokes.length).toBeLessThan(100);
+    expect(strokes.every((s) => s.pts.length <= 128 + 24 && s.width === LINE_WIDTH)).toBe(true);
+    // every object is one closed contour of its own vertices
+    const red = strokes.filter((s) => s.style === "#e6194b").flatMap((s) => s.contours);
+    const green = strokes.filter((s) => s.style === "#3cb44b").flatMap((s) => s.contours);
+    expect(red.map((c) => c.pts.length)).toEqual(Array(250).fill(24));
+    expect(green.map((c) => c.pts.length)).toEqual(Array(250).fill(4));
+    expect([...red, ...green].every((c) => c.closed)).toBe(true);
+    // a box: its snapped corners clockwise from (x0, y0), as a path of its own would have them
+    const snap = pixelSnapper(ctx, LINE_WIDTH);
+    const corner = (x: number, y: number) => voxelToScreen(g, IDENTITY_VIEW, x, y).map(snap);
+    expect(green[0]!.pts).toEqual([corner(1, 1), corner(9, 1), corner(9, 9), corner(1, 9)]);
     // the outline colour is set once per colour, not per object
     const outlineStyles = log.filter((c) => c[0] === "set" && c[1] === "strokeStyle" && String(c[2]).startsWith("#"));
     expect(outlineStyles).toHaveLength(2);
     // the 500 objects lie on two spots: one id is written per spot (the others would cover
-    // it), above the object's topmost vertex, in the object's colour
+    // it), above the object's topmost vertex, in the object's colour, on a dark box
     const ids = log.filter((c) => c[0] === "fillText");
     expect(ids.map((c) => c[1])).toEqual(["1", "2"]);
     expect(ids.find((c) => c[1] === "2")![4]).toBe("#e6194b");
     expect(ids.find((c) => c[1] === "1")![4]).toBe("#3cb44b");
+    const boxes = log.filter((c) => c[0] === "fillRect");
+    expect(boxes).toHaveLength(2);
+    for (const [, t, x, y] of ids) {
+      // the box holds the text: from just left of its anchor to past its last digit, and
+      // from above its top down to its baseline
+      const [, bx, by, bw, bh] = boxes.find((b) => Math.abs((b[1] as number) - (x as number)) < 3)! as number[];
+      expect(bx).toBeLessThan(x as number);
+      expect(bx! + bw!).toBeGreaterThan((x as number) + 6 * String(t).length);
+      expect(by).toBeLessThanOrEqual((y as number) - 11);
+      expect(by! + bh!).toBeGreaterThanOrEqual(y as number);
+    }
+  });
+
+  it("dashes exactly the interpolated outlines when several share a stroke", () => {
+    const mixed: LabelObject[] = Array.from({ length: 60 }, (_, i) => ({
+      uuid: `m${i}`,
+      object_id: i + 1,
+      feature: "lesion",
+      shape: "bounding_box",
+      keyframes: { "0": { manual: i % 3 !== 0, box: [i, 1, i + 5, 9] } },
+    }));
+    const { ctx, strokes } = recorder();
+    drawOverlay(ctx, indexBySlice(mixed, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
+    const left = (s: Stroke) => s.contours.map((c) => c.pts[0]![0]!);
+    const dashed = strokes.filter((s) => s.dash.length > 0).flatMap(left);
+    const solid = strokes.filter((s) => s.dash.length === 0).flatMap(left);
+    const x = (i: number) => pixelSnapper(ctx, LINE_WIDTH)(voxelToScreen(g, IDENTITY_VIEW, i, 1)[0]);
+    expect(dashed).toEqual(mixed.map((_, i) => i).filter((i) => i % 3 === 0).map(x));
+    expect(solid).toEqual(mixed.map((_, i) => i).filter((i) => i % 3 !== 0).map(x));
+  });
+
+  it("leaves out the bridges of a keyhole polygon drawn among others", () => {
+    // square 0..10 with a hole 4..6, joined by the bridge (0,5) <-> (4,5); then a triangle
+    const ring: [number, number][] = [
+      [0, 0], [10, 0], [10, 10], [0, 10], [0, 5],
+      [4, 5], [4, 6], [6, 6], [6, 4], [4, 4], [4, 5],
+      [0, 5],
+    ];
+    const objs: LabelObject[] = [
+      { uuid: "k", object_id: 1, feature: "liver", shape: "polygon", keyframes: { "0": { points: ring } } },
+      { uuid: "t", object_id: 2, feature: "liver", shape: "polygon", keyframes: { "0": { points: [[20, 20], [30, 20], [25, 28]] } } },
+    ];
+    const { ctx, strokes } = recorder();
+    const m: [number, number, number, number, number, number] = [10, 0, 0, 10, 0, 0];
+    const items = indexBySlice(objs, "axial").get("0")!;
+    const bridges: BridgeCache = new WeakMap();
+    // without a cache, then twice with one (the second frame reads what the first found)
+    for (const cache of [undefined, bridges, bridges]) {
+      strokes.length = 0;
+      drawOverlay(ctx, items, m, { ontology, selected: null, bridges: cache });
+      expect(strokes).toHaveLength(1);
+      const segments = strokes[0]!.contours.flatMap((c) => c.pts.slice(1).map((q, i) => [c.pts[i]!, q]));
+      const along = (p: number[], q: number[], y: number, x0: number, x1: number) =>
+        p[1] === y && q[1] === y && Math.min(p[0]!, q[0]!) <= x0 && Math.max(p[0]!, q[0]!) >= x1;
+      // no segment along the bridge (y = 50.5 between x = 0.5 and 40.5), the hole's edges are there
+      expect(segments.some(([p, q]) => along(p!, q!, 50.5, 0.5, 40.5))).toBe(false);
+      expect(segments.some(([p, q]) => along(p!, q!, 60.5, 40.5, 60.5))).toBe(true);
+      // the triangle after it is closed as its own contour
+      expect(strokes[0]!.contours.at(-1)).toEqual({ pts: [[200.5, 200.5], [300.5, 200.5], [250.5, 280.5]], closed: true });
+    }
+    expect(bridges.get(ring)).toEqual(new Set([4, 10])); // found once, kept by the view's cache
   });
 
   it("writes every id that does not overlap another, the selected object's first", () => {
@@ -224,7 +317,8 @@ describe("overlay", () => {
     drawOverlay(counting, indexBySlice(things, "axial").get("0")!, voxelMatrix(imageToScreen(g, IDENTITY_VIEW)), { ontology, selected: null });
     expect(strokes).toHaveLength(0);
     expect(arcs).toBe(3);
-    expect(fills).toBe(2); // one colour: all dots filled at once; then the boxes behind the ids, at once
+    expect(fills).toBe(1); // one colour: all (three) dots filled at once
+    expect(log.filter((c) => c[0] === "fillRect")).toHaveLength(2); // the boxes behind the ids
     expect(log.filter((c) => c[0] === "fillText").map((c) => c[1])).toEqual(["1", "2"]);
   });
 
@@ -256,5 +350,39 @@ describe("keyhole rings", () => {
     expect(bridges).not.toBeNull();
     expect([...(bridges as Set<number>)].sort((x, y) => x - y)).toEqual([4, 10]);
     expect(bridgeEdges([[0, 0], [10, 0], [10, 10], [0, 10]])).toBeNull();
+  });
+});
+
+describe("visibleIds", () => {
+  /** The ids to write, found the slow way: each against every one kept before it. */
+  function reference(text: string[], xy: number[], first: number): number[] {
+    const box = (i: number) => {
+      const x0 = xy[2 * i]! - 1.5;
+      const y0 = xy[2 * i + 1]! - 12;
+      return [x0, y0, x0 + 6.5 * text[i]!.length + 3, y0 + 13] as const;
+    };
+    const kept: number[] = [];
+    const order = first >= 0 ? [first, ...text.keys()].filter((i, k) => k === 0 || i !== first) : [...text.keys()];
+    for (const i of order) {
+      const [a0, b0, a1, b1] = box(i);
+      if (kept.every((j) => { const [c0, d0, c1, d1] = box(j); return !(a0 < c1 && a1 > c0 && b0 < d1 && b1 > d0); })) kept.push(i);
+    }
+    return kept;
+  }
+
+  it("keeps the same ids as checking each against all kept before it", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const [n, span] of [[300, 500], [200, 5e6], [50, 40]] as const) {
+      const text = Array.from({ length: n }, () => String(1 + Math.floor(rand() * 2000)));
+      const xy = Array.from({ length: 2 * n }, () => (rand() - 0.3) * span);
+      for (const first of [-1, 0, Math.floor(n / 2)]) expect(visibleIds(text, xy, first)).toEqual(reference(text, xy, first));
+    }
+  });
+
+  it("writes no id at a position that is not a number or absurdly far", () => {
+    expect(visibleIds(["1", "2", "3"], [10, 10, Number.NaN, 5, 100, Number.POSITIVE_INFINITY], 1)).toEqual([0]);
+    expect(visibleIds(["1", "2", "3"], [-1e308, 0, 1e308, 0, 5, 5], -1)).toEqual([2]);
+    expect(visibleIds([], [], -1)).toEqual([]);
   });
 });
