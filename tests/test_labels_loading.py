@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import math
 import pickle
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -16,13 +17,17 @@ import pytest
 
 from dicom_annot_widget.errors import LabelError
 from dicom_annot_widget.labels import (
+    Box,
+    Keyframe,
     LabelDocument,
     Labels,
     Ontology,
+    Point,
     Polygon,
     Polyline,
     _vertices,
     document,
+    geometry,
 )
 from dicom_annot_widget.labels.geometry import rings_as_stored
 
@@ -229,6 +234,26 @@ VARIANTS: dict[str, Callable[[str], str]] = {
         '"points":[[1.0,2.0],[30.0,21.0]]',
         '"points":[[1.0,2.0],[30.0,21.0]],"points":[[1.0,2.0],[30.0,22.0]]',
     ),
+    "negative numbers": _replace_ring("[[-0.25,-0.5],[30.0,-0.0],[30.0,25.0],[-0.0,20.5]]"),
+    "eight characters": _replace_ring("[[12.34567,10.0],[30.0,1.234567],[30.0,25.0]]"),
+    "nine characters": _replace_ring("[[12.345678,10.0],[30.0,1.2345678],[30.0,25.0]]"),
+    "eight characters, negative": _replace_ring("[[-0.12345,10.0],[30.0,-0.00001],[30.0,25.0]]"),
+    "a bracket after a number": _replace_ring("[[1.0],2.0],[5.0,5.0],[9.0,1.0]]"),
+    "a bracket before a number": _replace_ring("[[1.0,[2.0],[5.0,5.0],[9.0,1.0]]"),
+    "a pair inside a pair": _replace_ring("[[1.0,2.0],[[5.0,5.0],[9.0,1.0]],[3.0,7.0]]"),
+    "a comma for a bracket": _replace_ring("[[1.0,2.0,,5.0,5.0],[9.0,1.0]]"),
+    "three numbers, a pair short": _replace_ring("[[1.0,2.0,3.0],[5.0,5.0],[9.0,1.0,4.0]]"),
+    "no brackets around a pair": _replace_ring("[[1.0,2.0],5.0,5.0,[9.0,1.0]]"),
+    "a minus alone": _replace_ring("[[-,2.0],[5.0,5.0],[9.0,1.0]]"),
+    "a zero alone": _replace_ring("[[0,2.0],[5.0,5.0],[9.0,1.0]]"),
+    "zero point": _replace_ring("[[0.,2.0],[5.0,5.0],[9.0,1.0]]"),
+    "byte above 0x7f": _replace_ring("[[1.\u00e90,2.0],[5.0,5.0],[9.0,1.0]]"),
+    "brackets swapped": _replace_ring("]]1.0,2.0[,[5.0,5.0],[9.0,1.0[["),
+    "key with a leading zero": lambda t: t.replace('"40":{', '"040":{', 1),
+    "key out of range": lambda t: t.replace('"40":{', '"120":{', 1),  # slices 0..119
+    "key in other digits": lambda t: t.replace('"40":{', '"\u0664\u0660":{', 1),
+    "negative key": lambda t: t.replace('"40":{', '"-40":{', 1),
+    "key with a space": lambda t: t.replace('"40":{', '" 40":{', 1),
 }
 
 
@@ -241,9 +266,13 @@ def _measurements_first(text: str) -> str:
 @pytest.fixture(params=["whole", "small chunks"])
 def chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole-text checks look at the text in chunks: also with many small ones (so that
-    lists, pairs and numbers straddle them)."""
+    lists, pairs, numbers and rings straddle them)."""
     if request.param == "small chunks":
         monkeypatch.setattr(_vertices, "_CHUNK", 64)
+        monkeypatch.setattr(_vertices, "_NUMBERS_CHUNK", 6)
+        monkeypatch.setattr(geometry, "_RING_CHUNK", 16)
+        # and keyframe keys checked as for a plane of very many slices
+        monkeypatch.setattr(document, "_slice_numbers", lambda n: None)
 
 
 @pytest.mark.usefixtures("chunks")
@@ -461,11 +490,244 @@ def test_bracket_pairs_are_found_wherever_they_are(seed: int) -> None:
 
 
 @pytest.mark.usefixtures("chunks")
-def test_an_empty_number_is_found_wherever_it_is() -> None:
-    for pair in (b"\t,", b",\n"):  # "[," and ",]"
-        for at in range(1, 200):
-            text = bytearray(b"[" + b"1" * at + pair + b"1" * (200 - at) + b"]")
-            assert _vertices._scan(text, False) is None
-            assert _vertices._scan(text, True) is None
-    marks = _vertices._scan(bytearray(b"[" + b"1.5,2\n" * 40 + b"]"), True)
-    assert marks is not None and marks.points == 40
+def test_lists_edited_anywhere_read_as_json_reads_them() -> None:
+    """A byte removed or a digit added anywhere in some lists (each still ``[[...]]``, as
+    they are cut out): they are read exactly when each is still a list of pairs of numbers,
+    and then as JSON reads them."""
+    good = b"[[1.5,2.25],[3.5,4.0],[-0.5,7.125]]"
+    outcomes = set()
+    for k in range(3):
+        for at in range(2, len(good) - 1):
+            for edited in (good[:at] + good[at + 1 :], good[:at] + b"5" + good[at:]):
+                if not (edited.startswith(b"[[") and edited.endswith(b"]]")):
+                    continue
+                lists = [good, good, good]
+                lists[k] = edited
+                joined = b" " * (_vertices._LEAD - 1) + b"," + b",".join(lists)
+                read = _read(joined, [len(x) for x in lists])
+                try:
+                    data = [orjson.loads(x) for x in lists]
+                except orjson.JSONDecodeError:
+                    data = None
+                pairs = data is not None and all(
+                    type(x) is list and x and all(_is_pair(p) for p in x) for x in data
+                )
+                outcomes.add((read is not None, pairs))
+                assert (read is not None) is pairs, edited
+                if read is not None:
+                    assert data is not None
+                    assert read.tolist() == [p for x in data for p in x]
+    assert outcomes == {(True, True), (False, False)}
+
+
+def _is_pair(p: object) -> bool:
+    return type(p) is list and len(p) == 2 and all(type(v) in (int, float) for v in p)
+
+
+def _read(joined: bytes, sizes: list[int]) -> np.ndarray | None:
+    """What the fast path reads from the joined text of lists of ``sizes`` bytes, by either
+    reader, and checks they agree."""
+    slots = _vertices._number_slots(joined, sizes)
+    if slots is None:
+        return None
+    short = _vertices._read_short_decimals(joined, slots)
+    parsed = _vertices._read_with_orjson(joined, slots)
+    if short is not None:
+        assert parsed is not None and short[0].tobytes() == parsed[0].tobytes()
+        assert short[1] == parsed[1]
+    return None if parsed is None else parsed[0]
+
+
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+\Z")
+
+
+def _random_number(rng: np.random.Generator) -> bytes:
+    """Short decimals as JSON writes them, and many texts that are not."""
+    kind = rng.integers(4)
+    if kind == 0:  # any plain decimal
+        digits = int(rng.integers(1, 9))
+        value = f"{rng.uniform(-1, 1) * 10.0 ** rng.integers(-3, 8):.{digits}f}"
+        return value.encode()
+    if kind == 1:  # short ones built digit by digit, with the odd leading zero
+        head = "".join(rng.choice(list("0123456789"), int(rng.integers(1, 5))))
+        tail = "".join(rng.choice(list("0123456789"), int(rng.integers(0, 5))))
+        sign = "-" if rng.random() < 0.3 else ""
+        point = "." if rng.random() < 0.9 else ""
+        return f"{sign}{head}{point}{tail}".encode()
+    # any bytes a number could be confused with
+    size = int(rng.integers(1, 11))
+    return bytes(rng.choice(list(b"0123456789.-+eE[],/ x"), size).tolist())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_short_decimals_are_read_exactly_as_json_reads_them(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    texts = [_random_number(rng) for _ in range(3000)]
+    valid = [t for t in texts if len(t) <= 8 and _DECIMAL.match(t.decode("latin-1"))]
+    assert 500 < len(valid) < 2900
+    for text in texts:  # each alone: read exactly when it is a short decimal
+        got = _short_decimal(b"[" + text)
+        assert (got is not None) is (text in valid), text
+        if got is not None:  # its text kept exactly when it is what saving writes
+            (value,), written = got
+            as_written = written and _vertices._plain_magnitudes(np.array([value]))
+            assert as_written is (orjson.dumps(float(value)) == text), text
+    # all valid ones at once: the values JSON gives, bit for bit
+    got = _short_decimal_values(valid)
+    expected = np.array([orjson.loads(t) for t in valid], dtype=np.float64)
+    assert got is not None and got.tobytes() == expected.tobytes()
+    assert got.tobytes() == np.array([float(t) for t in valid]).tobytes()
+    # told there is no minus sign: the same for those without one, and None for any other
+    unsigned = [t for t in valid if not t.startswith(b"-")]
+    got = _short_decimal_values(unsigned, signed=False)
+    assert got is not None and got.tobytes() == expected[[t in unsigned for t in valid]].tobytes()
+    assert _short_decimal_values([b"-0.5"], signed=False) is None
+
+
+def _short_decimal(text: bytes) -> tuple[float, bool] | None:
+    """``_short_decimals`` of the last number of ``text``."""
+    return _short_decimals_of([text], [len(text) - 1])
+
+
+def _short_decimal_values(texts: list[bytes], signed: bool = True) -> np.ndarray | None:
+    read = _short_decimals_of([b"[" + t for t in texts], [len(t) for t in texts], signed)
+    return None if read is None else read[0]
+
+
+def _short_decimals_of(
+    texts: list[bytes], lengths: list[int], signed: bool = True
+) -> tuple[np.ndarray, bool] | None:
+    """``_short_decimals`` of numbers that end ``texts`` (after 8 bytes of other numbers)."""
+    padded = [b"-0.51-89" + t for t in texts]
+    buffer = b"".join(padded)
+    ends = np.cumsum([len(t) for t in padded]) - 8
+    windows = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+    return _vertices._short_decimals(windows[ends], np.array(lengths, dtype=np.uint64), signed)
+
+
+@pytest.mark.parametrize(
+    ("number", "value", "as_written"),
+    [
+        ("0.5", 0.5, True),
+        ("-0.0", -0.0, True),
+        ("0.0", 0.0, True),
+        ("12.0", 12.0, True),
+        ("12.50", 12.5, False),
+        ("1234.567", 1234.567, True),
+        ("-123.456", -123.456, True),
+        ("0.1", 0.1, True),
+        ("0.30", 0.3, False),
+        ("100000.0", 1e5, True),
+        ("9.999999", 9.999999, True),
+    ],
+)
+def test_short_decimal_values_and_text(number: str, value: float, as_written: bool) -> None:
+    read = _short_decimal(b"[" + number.encode())
+    assert read is not None
+    (got,), written = read
+    assert np.float64(got).tobytes() == np.float64(value).tobytes()  # -0.0 too
+    assert written is as_written
+    assert (orjson.dumps(value).decode() == number) is as_written
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_edits_of_vertex_lists_load_as_the_plain_path_loads_them(seed: int) -> None:
+    """Fuzzing the fast path: bytes inserted, removed or replaced in and around the vertex
+    lists, and the result compared with the plain path's."""
+    rng = np.random.default_rng(seed)
+    data = TEXT.encode()
+    where = [i for i in range(len(data) - 1) if data[i : i + 2] == b"[["]
+    for _ in range(60):
+        at = int(rng.choice(where)) + int(rng.integers(-3, 60))
+        char = bytes([int(rng.choice(list(b"0123456789.-[], e")))])
+        edit = int(rng.integers(3))
+        text = data[:at] + (b"" if edit == 0 else char) + data[at + (edit != 1) :]
+        ref = plain(text.decode("utf-8", "replace"))
+        got = loaded(text.decode("utf-8", "replace"))
+        if isinstance(ref, str):
+            assert got == ref
+        else:
+            assert isinstance(got, LabelDocument), got
+            assert_same(got, ref)
+
+
+def test_documents_the_label_model_writes_take_the_short_decimal_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("read with orjson")
+
+    monkeypatch.setattr(_vertices, "_read_with_orjson", refuse)
+    split = _vertices.split_vertex_lists(TEXT)
+    assert split is not None and split[1].source is not None  # its text kept, too
+    assert_same(LabelDocument.from_json(TEXT), plain(TEXT))  # type: ignore[arg-type]
+
+
+def test_keyframes_and_geometry_built_at_once_are_the_usual_objects() -> None:
+    xy = np.array([[1.0, 2.0], [7.5, 2.0], [7.5, 9.25]])
+    xy.setflags(write=False)
+    rings = [xy, xy[:2]]
+    many = Polygon._many_from_xy(rings, ["a", "b"])
+    assert [type(g) for g in many] == [Polygon, Polygon]
+    assert [g._text for g in many] == ["a", "b"] and all(g._points is None for g in many)
+    assert many[0] == Polygon._from_xy(xy) and many[0].xy is xy
+    lines = Polyline._many_from_xy(rings, [None, None])
+    assert lines[1] == Polyline(((1.0, 2.0), (7.5, 2.0)))
+    frames = document._keyframes(many, [True, False])
+    expected = [Keyframe(many[0], True), Keyframe(many[1], False)]
+    assert frames == expected and [type(f) for f in frames] == [Keyframe, Keyframe]
+    assert [hash(f) for f in frames] == [hash(f) for f in expected]
+    assert repr(frames) == repr(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frames[0].manual = False  # type: ignore[misc]
+    assert frames[1].manual is False and frames[1].geometry is many[1]
+    boxes = geometry._instances(Box, 2, [1.0, 3.0], [2.0, 4.0], [5.0, 7.0], [6.0, 8.5])
+    assert boxes == [Box(1.0, 2.0, 5.0, 6.0), Box(3.0, 4.0, 7.0, 8.5)]
+    assert [hash(b) for b in boxes] == [
+        hash(Box(1.0, 2.0, 5.0, 6.0)),
+        hash(Box(3.0, 4.0, 7.0, 8.5)),
+    ]
+    assert repr(boxes[1]) == "Box(x0=3.0, y0=4.0, x1=7.0, y1=8.5)" and boxes[1].area == 18.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        boxes[0].x0 = 0.0  # type: ignore[misc]
+    assert geometry._instances(Point, 1, [1.5], [2.5]) == [Point(1.5, 2.5)]
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64, 1 << 15])
+def test_rings_are_checked_alike_in_any_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    rng = np.random.default_rng(3)
+    counts = rng.integers(3, 9, 300)
+    xy = rng.integers(0, 6, (int(counts.sum()), 2)).astype(np.float64)
+    xy[rng.integers(len(xy), size=5)] = np.nan
+    starts = np.cumsum(counts) - counts
+    closed = rng.random(300) < 0.5
+    width = rng.integers(3, 8, 300)
+    expected = [  # (repeats, outside, too small an area; NaN)
+        bool(rings_as_stored(xy[s : s + c], np.array([0]), np.array([c]), k, w, 6)[0])
+        for s, c, k, w in zip(starts, counts, closed, width, strict=True)
+    ]
+    monkeypatch.setattr(geometry, "_RING_CHUNK", chunk)
+    assert rings_as_stored(xy, starts, counts, closed, width, 6).tolist() == expected
+    assert 30 < sum(expected) < 270
+
+
+@pytest.mark.usefixtures("chunks")
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("120", r'keyframes\["120"\]: slice 120 is out of range \(the plane has slices 0\.\.119\)'),
+        ("040", r"keyframe key '040' is not a slice number"),
+        ("-40", r"keyframe key '-40' is not a slice number"),
+        ("4.0", r"keyframe key '4.0' is not a slice number"),
+    ],
+)
+@pytest.mark.parametrize("form", ["compact", "indented", "dict"])
+def test_keyframe_keys_are_checked_on_every_path(key: str, message: str, form: str) -> None:
+    text = TEXT.replace('"40":{', f'"{key}":{{', 1)
+    with pytest.raises(LabelError, match=message):
+        if form == "dict":
+            LabelDocument.from_dict(orjson.loads(text))
+        elif form == "indented":
+            LabelDocument.from_json(orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2))
+        else:
+            LabelDocument.from_json(text)

@@ -6,24 +6,26 @@ those objects costs far more than reading the numbers. :func:`split_vertex_lists
 
 1. finds every ``"points":[[`` in the text and cuts out the list that follows, up to the first
    ``]]``, leaving a *skeleton* in which each list is replaced by its index (``"points":17``);
-2. checks that the cut-out text is exactly lists of ``[number, number]`` pairs: without the
-   number characters, each list must read ``[[,],[,],...,[,]]`` (nothing else, brackets and
-   commas in the right places); with the brackets turned into whitespace, the parser then
-   reads one flat list of all numbers, which leaves exactly one number between each two
-   commas; and no ``[,`` or ``,]`` (an empty place, whose number would then stand beside it,
-   on the wrong side of a bracket: ``[[1,]2,[3,4]]``) puts each number where it belongs;
-3. reads all numbers at once into one ``(N, 2)`` float64 array (the numbers are parsed by
-   orjson, so what is a valid JSON number and its value are exactly as in the plain path).
+2. finds all commas of the cut-out lists in one whole-text pass: a list of ``n`` pairs
+   ``[[x,y],[x,y],...]`` holds ``2n - 1``, so they alone say where each pair must be; a ``[``
+   and a ``]`` must stand just there, and the numbers are the bytes between them and the
+   pair's comma (so every byte is a comma, a bracket where one must be, or in a number, and
+   is then read as one: nothing can stand elsewhere, as in ``[[1,2]5,[3,4]]``);
+3. reads all numbers into one ``(N, 2)`` float64 array: when every number is a short plain
+   decimal (at most 8 characters with one point, ``-12.375``: what the label model writes), all
+   at once with 64-bit integer arithmetic on the 8 bytes that end each number (see
+   :func:`_short_decimals`); otherwise the numbers are parsed by orjson. Either way a number's
+   value is what a JSON parser gives: the decimal rounded to the nearest double.
 
-The checks are whole-text operations (byte translation, NumPy over the bytes in chunks that
-stay in the CPU's cache), not per number.
+The whole-text steps are NumPy operations over the bytes or over all numbers at once, in
+chunks that stay in the CPU's cache, never a Python step per number.
 
 The skeleton is then parsed and validated as usual, with the :class:`VertexTable` standing in
 for the lists: keyframes take their rings as array views (no per-vertex Python objects), in
 the order they appear, and :meth:`VertexTable.verify` checks all rings at once.
 
-This is only a fast path. Whatever it does not expect (whitespace inside a list, an exponent
-it cannot read, a ``"points"`` key somewhere unexpected, a placeholder not taken exactly once
+This is only a fast path. Whatever it does not expect (whitespace inside a list, a number
+that is not JSON, a ``"points"`` key somewhere unexpected, a placeholder not taken exactly once
 and in order, a ring with repeated vertices or out of bounds) makes the caller parse the
 original text the plain way, which gives the same document or names the problem. Replacing a
 list by a number changes no other byte, so whether every other character is inside a string
@@ -48,17 +50,21 @@ _KEY_START = _KEY.index(b"[[")
 """Where the list starts in the key."""
 _NUMBER_CHARS = b"0123456789.eE+-"
 _BRACKETS_TO_BLANKS = bytes.maketrans(b"[]", b"\t\n")
-"""For the parser, brackets become whitespace (the numbers then read as one flat list), of two
-kinds (so they can still be told apart)."""
-_EMPTY_NUMBERS = (b"\t,", b",\n")
-"""``[,`` and ``,]`` with the brackets as whitespace: a number missing where one must be."""
+"""For orjson, brackets become whitespace (the numbers then read as one flat list)."""
+_LEAD = 8
+"""Bytes before the first list in the joined text of all lists: the 8 bytes that end a number
+(see :func:`_short_decimals`) are then always inside the text."""
 _SHAPES: dict[int, bytes] = {}
+"""Vertex count -> the brackets and commas of a list of that many pairs (for orjson)."""
 _FRAGMENT: Any = getattr(orjson, "Fragment", None)  # orjson >= 3.10: text written as it is
-_OPEN, _CLOSE, _MINUS, _POINT, _ZERO, _NINE = b"[]-.09"
+_OPEN, _CLOSE, _COMMA, _MINUS, _POINT, _ZERO = b"[],-.0"
 _ALL_ONES = np.uint64(2**64 - 1)
 _CHUNK = 1 << 19
-"""Bytes looked at in one go by the whole-text checks: the masks they make stay in the CPU's
-cache (a multiple of 64)."""
+"""Bytes looked at in one go by the whole-text passes: what they make stays in the CPU's cache
+(a multiple of 64)."""
+_NUMBERS_CHUNK = 1 << 14
+"""Numbers read in one go by :func:`_short_decimals`: its 64-bit arrays stay in the cache (by
+measurement, twice or half as many is slower)."""
 _MIN_LISTS = 64
 """Below this many vertex lists the plain path is as fast: don't bother."""
 
@@ -175,38 +181,27 @@ def split_vertex_lists(text: str | bytes) -> tuple[bytes, VertexTable] | None:
     starts, ends = found  # list i is data[starts[i] : ends[i]], its "[[" and "]]" included
     m = len(starts)
     view = memoryview(data)
-    # all lists as one text, "[[...]],[[...]],...", checked and parsed as a whole
-    joined = bytearray(b",").join([view[s:e] for s, e in zip(starts, ends, strict=True)])
-    counts = _pair_counts(joined, m)
-    if counts is None:
+    # all lists as one text, after _LEAD bytes (blanks and a comma): "       ,[[...]],[[...]]"
+    lists = [view[s:e] for s, e in zip(starts, ends, strict=True)]
+    joined = b",".join([b" " * (_LEAD - 1), *lists])
+    del lists
+    slots = _number_slots(joined, [e - s for s, e in zip(starts, ends, strict=True)])
+    if slots is None:
         return None
-    numbers_text = joined.translate(_BRACKETS_TO_BLANKS)
-    del joined
-    numbers_text[0] = _OPEN  # the outer brackets of the first and last list: one flat list
-    numbers_text[-1] = _CLOSE
-    # with no "e" or "E" (nothing above "9" inside), a "+" cannot be in a valid number
-    plain = (
-        _FRAGMENT is not None and int(np.frombuffer(numbers_text, np.uint8)[1:-1].max()) <= _NINE
-    )
-    scan = _scan(numbers_text, plain)
-    if scan is None:
-        return None
-    try:
-        numbers = orjson.loads(numbers_text)
-        if len(numbers) != 2 * int(counts.sum()):
+    read = _read_short_decimals(joined, slots)
+    if read is None:
+        read = _read_with_orjson(joined, slots)
+        if read is None:
             return None
-        xy = np.fromiter(numbers, dtype=np.float64, count=len(numbers)).reshape(-1, 2)
-    except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
-        return None  # not JSON numbers (or too big for a double)
-    del numbers, numbers_text
+    xy, canonical = read
     xy.setflags(write=False)
-    canonical = scan.points >= 0 and _written_as_orjson_writes(None, xy, scan)
     parts: list[Any] = [b""] * (2 * m + 1)
     cuts = zip([0, *ends], [s - _KEY_START for s in starts] + [len(data)], strict=True)
     parts[0::2] = [view[a:b] for a, b in cuts]
     parts[1::2] = [b'"points":%d' % i for i in range(m)]
     skeleton = b"".join(parts)
-    return skeleton, VertexTable(xy, counts, (data, starts, ends) if canonical else None)
+    source = (data, starts, ends) if canonical and _FRAGMENT is not None else None
+    return skeleton, VertexTable(xy, slots.counts, source)
 
 
 def _find_lists(data: bytes) -> tuple[list[int], list[int]] | None:
@@ -251,22 +246,6 @@ def _bracket_pairs(a: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], npt.
     return both[same & (first == _OPEN)], both[same & (first == _CLOSE)]
 
 
-def _pair_offsets(a: npt.NDArray[np.uint8], pairs: tuple[bytes, ...]) -> list[npt.NDArray[np.intp]]:
-    """For each two-byte string of ``pairs``, the sorted offsets of all its occurrences in
-    ``a`` (overlapping ones too)."""
-    codes = [int.from_bytes(pair, "little") for pair in pairs]
-    found: list[list[npt.NDArray[np.intp]]] = [[] for _ in pairs]
-    match = np.empty(_CHUNK // 2, dtype=np.bool_)
-    for at in range(0, len(a), _CHUNK):
-        # one byte more: the pairs that start in this chunk
-        for offset, values in zip((at, at + 1), _as_pairs(a[at : at + _CHUNK + 1]), strict=True):
-            m = match[: len(values)]
-            for out, code in zip(found, codes, strict=True):
-                np.equal(values, code, out=m)
-                out.append(np.flatnonzero(m) * 2 + offset)
-    return [np.sort(np.concatenate(f)) if f else np.zeros(0, dtype=np.intp) for f in found]
-
-
 def _as_pairs(a: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
     """The bytes of ``a`` taken two at a time as little-endian 16-bit values, from the first
     byte and from the second (half the work of comparing bytes one by one)."""
@@ -276,37 +255,237 @@ def _as_pairs(a: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint16], npt.NDA
     return a[: n - n % 2].view("<u2"), a[1 : n - 1 + n % 2].view("<u2")
 
 
-def _pair_counts(joined: bytearray, n_lists: int) -> npt.NDArray[np.intp] | None:
-    """Vertices per list of ``joined`` (the lists joined by commas), or None unless each list
-    is exactly ``[[a,b],[c,d],...]`` with only number characters for ``a, b, c, d...``.
+class _Slots(NamedTuple):
+    """Where the numbers are in the joined text of all lists (see :func:`_number_slots`)."""
 
-    Without the number characters, the lists must read ``[[,],[,],...,[,]]``. Whether the
-    numbers are valid, and only where they belong (right after a ``[`` or ``,``, right before
-    a ``,`` or ``]``), is checked by :func:`_scan` and the JSON parser (see
-    :func:`split_vertex_lists`).
+    counts: npt.NDArray[np.intp]
+    """Pairs per list."""
+    commas: npt.NDArray[np.intp]
+    """The offsets of all commas from the one before the first list on, and the end of the
+    text: those before, inside and after pair ``v`` are ``commas[2v : 2v + 3]``."""
+    first: npt.NDArray[np.bool_]
+    """Per pair, whether it is the first of its list (a ``[`` more before it)."""
+    last: npt.NDArray[np.bool_]
+    """Per pair, whether it is the last of its list (a ``]`` more after it)."""
+
+
+def _number_slots(joined: bytes, sizes: list[int]) -> _Slots | None:
+    """Where the pairs and their numbers are in ``joined`` (``_LEAD`` bytes ending in a comma,
+    then lists of ``sizes`` bytes joined by commas), if its commas are those of lists of
+    pairs; else None.
+
+    A list of ``n`` pairs, ``[[x,y],[x,y],...,[x,y]]``, holds ``2n - 1`` commas, and one
+    follows it (or the text ends), so the commas alone say where each pair is: pair ``v``
+    lies between commas ``2v`` and ``2v + 2``, its ``x`` ends at comma ``2v + 1`` and its
+    ``y`` starts after it. :func:`_number_bounds` checks that a ``[`` and a ``]`` stand just
+    where they then must, so every byte of the lists is a comma, one of those brackets or
+    (each list being ``[[...]]``) one of its own, or in a number; and the numbers are then
+    read as numbers (whose characters exclude all of these).
     """
-    punct = joined.translate(None, _NUMBER_CHARS)
-    # "[[" only starts lists: where they start gives how long each one is, and so how it
-    # must read ("[[," + "],[," * (n - 1) + "]]" and the comma after it: 4n + 2 bytes)
-    (starts,) = _pair_offsets(np.frombuffer(punct, dtype=np.uint8), (b"[[",))
-    if len(starts) != n_lists:
+    a = np.frombuffer(joined, dtype=np.uint8)
+    commas = _commas(a)
+    begins = np.cumsum([_LEAD, *[size + 1 for size in sizes[:-1]]])
+    first_comma = np.searchsorted(commas, begins)
+    per_list = np.diff(first_comma, append=len(commas))  # 2n: its own and the one after it
+    counts = per_list // 2
+    if counts.min() < 1 or (per_list % 2).any():
         return None
-    counts = (np.diff(starts, append=len(punct) + 1) - 2) // 4
+    pairs = int(counts.sum())
+    starts = np.cumsum(counts) - counts
+    first = np.zeros(pairs, dtype=np.bool_)
+    first[starts] = True
+    last = np.zeros(pairs, dtype=np.bool_)
+    last[starts + counts - 1] = True
+    return _Slots(counts, commas, first, last)
+
+
+def _commas(a: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """The sorted offsets of every comma in ``a`` from ``_LEAD - 1`` on, and ``len(a)``."""
+    found: list[npt.NDArray[np.intp]] = []
+    mask = np.empty(_CHUNK, dtype=np.bool_)
+    for at in range(_LEAD - 1, len(a), _CHUNK):
+        chunk = a[at : at + _CHUNK]
+        n = len(chunk)
+        np.equal(chunk, _COMMA, out=mask[:n])
+        offsets = np.flatnonzero(mask[:n])
+        offsets += at
+        found.append(offsets)
+    found.append(np.array([len(a)], dtype=np.intp))
+    return np.concatenate(found)
+
+
+def _number_bounds(
+    a: npt.NDArray[np.uint8], slots: _Slots, start: int, stop: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]] | None:
+    """Where the numbers of pairs ``start`` to ``stop`` end in the joined text ``a``, and their
+    lengths (all their ``x``, then all their ``y``); None unless each pair is ``[x,y]``
+    between its commas (see :func:`_number_slots`). (An empty number, ``[,`` or ``,]``, is
+    not a number: both readers refuse it.)"""
+    commas = slots.commas
+    before = commas[2 * start : 2 * stop : 2]
+    inside = commas[2 * start + 1 : 2 * stop + 1 : 2]
+    after = commas[2 * start + 2 : 2 * stop + 2 : 2]
+    opens = before + 1 + slots.first[start:stop]  # ",[" or ",[["
+    closes = after - 1 - slots.last[start:stop]  # "]," or "]],"
+    if not ((a[opens] == _OPEN).all() and (a[closes] == _CLOSE).all()):
+        return None
+    ends = np.concatenate((inside, closes))
+    lengths = ends - np.concatenate((opens, inside))
+    lengths -= 1
+    return ends, lengths
+
+
+def _read_short_decimals(
+    joined: bytes, slots: _Slots
+) -> tuple[npt.NDArray[np.float64], bool] | None:
+    """The numbers as an ``(N, 2)`` array if each is a short plain decimal (see
+    :func:`_short_decimals`) and each pair is where :func:`_number_slots` puts it, and whether
+    each is written as orjson writes it; else None."""
+    a = np.frombuffer(joined, dtype=np.uint8)
+    n = len(slots.first)
+    # the 8 bytes from each offset, as little-endian 64-bit integers (unaligned, not copied)
+    windows = np.ndarray((len(joined) - 7,), dtype="<u8", buffer=joined, strides=(1,))
+    xy = np.empty((n, 2))
+    canonical = True
+    signed = b"-" in joined  # (a label model's coordinates are seldom below 0)
+    step = _NUMBERS_CHUNK // 2
+    for at in range(0, n, step):
+        stop = min(at + step, n)
+        bounds = _number_bounds(a, slots, at, stop)
+        if bounds is None:
+            return None
+        ends, lengths = bounds
+        ends -= 8
+        read = _short_decimals(windows[ends], lengths.astype(np.uint64), signed)
+        if read is None:
+            return None
+        values, written = read
+        xy[at:stop, 0] = values[: stop - at]
+        xy[at:stop, 1] = values[stop - at :]
+        canonical = canonical and written
+    return xy, canonical and _plain_magnitudes(xy)
+
+
+# bytes of a 64-bit integer at once: all 0x80 bits, all 0x7F...
+_HIGH_BITS = np.uint64(0x8080808080808080)
+_LOW_BITS = np.uint64(0x7F7F7F7F7F7F7F7F)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_LOW_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_SIXES = np.uint64(0x0606060606060606)
+_THREES = np.uint64(0x3333333333333333)
+_ZEROS = np.uint64(0x3030303030303030)  # "00000000"
+_POINTS = np.uint64(0x2E2E2E2E2E2E2E2E)  # "........"
+_PAIRS = np.uint64(0x00FF00FF00FF00FF)
+_FOURS = np.uint64(0x0000FFFF0000FFFF)
+_BYTE_INDEX = np.uint64(0x0001020304050607)
+"""``(1 << 8k) * _BYTE_INDEX >> 56 == k``: the top byte of the product is byte ``7 - k``."""
+_TENS = np.concatenate((10.0 ** np.arange(8), -(10.0 ** np.arange(8))))
+"""``10**f`` at ``f``, ``-10**f`` at ``8 + f``."""
+_U = np.uint64
+
+
+def _short_decimals(
+    w: npt.NDArray[np.uint64], lengths: npt.NDArray[np.uint64], signed: bool = True
+) -> tuple[npt.NDArray[np.float64], bool] | None:
+    """The values of numbers, each given by the 8 bytes that end it (``w``, little-endian, so
+    its last character is the top byte) and its length, if every one is a plain decimal of at
+    most 8 characters, ``-?(0|[1-9][0-9]*)\\.[0-9]+`` as JSON writes it; else None. Also
+    whether all are written as orjson writes them (no trailing zero after the point, except
+    in ``x.0``). Without ``signed``, no number may have a minus sign (none is looked for).
+
+    The eight bytes of a number are handled at once, as one 64-bit integer ("SIMD within a
+    register"), for all numbers at once:
+
+    1. the bytes before the number, and its minus sign, become ``0`` (leading zeros change no
+       value);
+    2. the point must be there exactly once, after the first digit and before the last; the
+       bytes below it move up one byte into its place (the lowest becomes ``0``), so the
+       eight bytes are the digits of the number without its point, the last ``f`` of them
+       (``7 -`` the point's byte) after the point;
+    3. all eight bytes must now be digits (so nothing else was in the number), and a first
+       digit ``0`` must be followed by the point (JSON allows no leading zeros);
+    4. the digits are read as an integer ``m`` in three multiply-and-shift steps (pairs of
+       digits, then fours, then all eight), and the value is ``m / 10**f`` (``m / -10**f``
+       with a minus): ``m < 10**7`` and ``10**f`` are exact doubles, so the division's one
+       rounding gives the double nearest the decimal, which is what a JSON parser gives.
+    """
+    # 1. (a length above 8 makes `first` wrap around: shifting by 64 or more gives 0)
+    first = _U(64) - (lengths << _U(3))  # bit offset of the first character
+    digits_from = first  # bit offset of the first digit
+    if signed:  # 8 for a negative number (its minus is a byte), else 0
+        sign = (((w >> first) & _U(0xFF)) == _U(_MINUS)).astype(_U) << _U(3)
+        digits_from = first + sign
+    w = _ZEROS ^ ((w ^ _ZEROS) & (_ALL_ONES << digits_from))
+    # 2. a byte of x is zero exactly where w has a point: then adding 0x7F to its low 7 bits
+    # leaves its top bit clear (this carries into no other byte)
+    x = w ^ _POINTS
+    unit = (~(((x & _LOW_BITS) + _LOW_BITS) | x) & _HIGH_BITS) >> _U(7)  # 1 in each point's byte
+    ok = lengths <= _U(8)
+    # a point after the first digit and before the last byte (none: unit is 0); with more
+    # than one, the highest stays in d below and fails step 3
+    ok &= (unit > (_U(1) << digits_from)) & (unit < (_U(1) << _U(56)))
+    below = (unit << _U(8)) - _U(1)  # the point's byte and the bytes below it
+    d = w ^ ((w ^ ((w << _U(8)) | _U(_ZERO))) & below)
+    # 3. a byte is a digit when its high nibble is 3, and still is after adding 6 (0x3A..0x3F
+    # are not); a carry out of one byte needs a byte above 0xF9, which fails the first test
+    ok &= ((d & _HIGH_NIBBLES) | (((d + _SIXES) & _HIGH_NIBBLES) >> _U(4))) == _THREES
+    lead = (w >> digits_from) & _U(0xFFFF)  # the first digit and the byte after it
+    ok &= ((lead & _U(0xFF)) != _U(_ZERO)) | (lead == _U(_POINT << 8 | _ZERO))
+    if not ok.all():
+        return None
+    # 4. digit values 0..9 in each byte; 10 * each even-placed one added to the next, pairs
+    # (0..99) in the odd bytes moved to 16-bit places; then 100 * pair + pair; 10000 * ...
+    m = ((d & _LOW_NIBBLES) * _U(10 << 8 | 1)) >> _U(8)
+    m = ((m & _PAIRS) * _U(100 << 16 | 1)) >> _U(16)
+    m = ((m & _FOURS) * _U(10000 << 32 | 1)) >> _U(32)
+    point = (unit * _BYTE_INDEX) >> _U(56)  # 1..6
+    powers = _U(7) - point  # f
+    if signed:
+        powers += sign  # the divisor's sign too: -10**f (m / -10**f is -(m / 10**f), also for 0)
+    values = m.astype(np.float64) / _TENS.take(powers.view(np.int64))
+    # no trailing zero, but in "x.0" (point in byte 6)
+    written = ((w >> _U(56)) != _U(_ZERO)) | (point == _U(6))
+    return values, bool(written.all())
+
+
+def _read_with_orjson(joined: bytes, slots: _Slots) -> tuple[npt.NDArray[np.float64], bool] | None:
+    """The numbers as an ``(N, 2)`` array, parsed by orjson (any JSON number, such as ``1e3``
+    or ``12``), and whether their text is what writing them gives; None if a pair is not where
+    :func:`_number_slots` puts it or a number is not a JSON number."""
+    a = np.frombuffer(joined, dtype=np.uint8)
+    n = len(slots.first)
+    for at in range(0, n, _NUMBERS_CHUNK):
+        if _number_bounds(a, slots, at, min(at + _NUMBERS_CHUNK, n)) is None:
+            return None
+    listed = slots.counts.tolist()
     shapes = _SHAPES
-    listed = counts.tolist()
-    for n in set(listed):
-        if n not in shapes:
-            shapes[n] = b"[[," + b"],[," * (n - 1) + b"]]"
-    if punct != b",".join([shapes[n] for n in listed]):
-        return None
-    return counts
+    for k in set(listed):
+        if k not in shapes:
+            shapes[k] = b"[[," + b"],[," * (k - 1) + b"]]"
+    text = bytearray(joined[_LEAD:])
+    if text.translate(None, _NUMBER_CHARS) != b",".join([shapes[k] for k in listed]):
+        return None  # something else than number characters (such as whitespace)
+    # each number alone between two brackets or commas: with the brackets turned into
+    # whitespace, the parser reads one flat list of all of them
+    text = text.translate(_BRACKETS_TO_BLANKS)
+    text[0] = _OPEN
+    text[-1] = _CLOSE
+    try:
+        numbers = orjson.loads(text)
+        if len(numbers) != 2 * n:
+            return None
+        values = np.fromiter(numbers, dtype=np.float64, count=2 * n)
+    except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
+        return None  # not JSON numbers (or too big for a double)
+    xy = values.reshape(-1, 2)
+    return xy, _written_as_orjson_writes(text, xy)
 
 
 class _Marks(NamedTuple):
     """Where a text of numbers has points, zeros and separators, as bit arrays (bit ``i`` is
     bit ``i % 64`` of word ``i // 64``, for byte ``i`` of the text; past its end, zeros up to
     the next byte and then only separators, at least a word of them), and how many points it
-    has (-1: not looked at, the arrays are empty)."""
+    has."""
 
     points: int
     point: npt.NDArray[np.uint64]
@@ -314,30 +493,18 @@ class _Marks(NamedTuple):
     separator: npt.NDArray[np.uint64]
 
 
-def _scan(text: bytearray, marks: bool) -> _Marks | None:
-    """One pass over the numbers text (brackets as whitespace, see ``_BRACKETS_TO_BLANKS``):
-    None if a number is missing where one must be (``[,`` or ``,]``), else its
-    :class:`_Marks` if ``marks`` (else empty ones)."""
+def _marks(text: bytes | bytearray) -> _Marks:
+    """The :class:`_Marks` of a text of numbers (brackets as whitespace)."""
     a = np.frombuffer(text, dtype=np.uint8)
     n = len(a)
-    codes = [int.from_bytes(pair, "little") for pair in _EMPTY_NUMBERS]
     size = (n // 64 + 2) * 8  # bytes of bits, a word past the end at least
-    point = np.zeros(size if marks else 0, dtype=np.uint8)
+    point = np.zeros(size, dtype=np.uint8)
     zero = np.zeros_like(point)
     separator = np.full_like(point, 255)
     points = 0
-    match = np.empty(_CHUNK // 2, dtype=np.bool_)
     mask = np.empty(_CHUNK, dtype=np.bool_)
     for at in range(0, n, _CHUNK):
-        chunk = a[at : at + _CHUNK + 1]  # one byte more: the pairs that start in this chunk
-        for values in _as_pairs(chunk):
-            m = match[: len(values)]
-            for code in codes:
-                if np.equal(values, code, out=m).any():
-                    return None
-        if not marks:
-            continue
-        chunk = chunk[:_CHUNK]
+        chunk = a[at : at + _CHUNK]
         mk = mask[: len(chunk)]
         bits = slice(at // 8, at // 8 + (len(chunk) + 7) // 8)
         np.equal(chunk, _POINT, out=mk)
@@ -348,9 +515,6 @@ def _scan(text: bytearray, marks: bool) -> _Marks | None:
         # the number characters left are "-", ".", "0".."9" (45..57): below, the separators
         np.less(chunk, _MINUS, out=mk)
         separator[bits] = np.packbits(mk, bitorder="little")
-    if not marks:
-        none = np.zeros(0, dtype="<u8")
-        return _Marks(-1, none, none, none)
     return _Marks(points, point.view("<u8"), zero.view("<u8"), separator.view("<u8"))
 
 
@@ -359,13 +523,20 @@ def _plain_decimals(numbers: bytes | bytearray) -> bool:
     return not (b"e" in numbers or b"E" in numbers or b"+" in numbers)
 
 
-def _written_as_orjson_writes(
-    numbers: bytes | bytearray | None, xy: npt.NDArray[np.float64], marks: _Marks | None = None
-) -> bool:
+def _plain_magnitudes(xy: npt.NDArray[np.float64]) -> bool:
+    """Whether orjson writes every value of ``xy`` without an exponent, as far as the
+    magnitude goes: 0, or from 1e-5 (and below 1e16, which texts of at most 16 characters
+    keep to)."""
+    if xy.size and xy.min() < 1e-5:  # may have a magnitude below 1e-5 (but not 0)
+        magnitude = np.abs(xy)
+        return bool(((magnitude >= 1e-5) | (xy == 0.0)).all())
+    return True
+
+
+def _written_as_orjson_writes(numbers: bytes | bytearray, xy: npt.NDArray[np.float64]) -> bool:
     """Whether every number of ``numbers`` (the text of the values ``xy``, in order, in one
     pair of brackets, separated by commas and whitespace) is written exactly as orjson writes
-    that float, so the text can be written back as it is. ``marks``: those :func:`_scan`
-    made of that text, if it has no exponent or plus sign (then ``numbers`` is not needed).
+    that float, so the text can be written back as it is.
 
     orjson writes the shortest digits that read back as the same float, without an exponent
     for magnitudes from 1e-5 to below 1e16, with at least one digit after the point
@@ -377,18 +548,10 @@ def _written_as_orjson_writes(
     """
     if not len(xy):
         return True
-    if marks is None:
-        assert numbers is not None
-        if not _plain_decimals(numbers):
-            return False
-        marks = _scan(bytearray(numbers), True)
-        if marks is None:
-            return False
+    if not _plain_decimals(numbers) or not _plain_magnitudes(xy):
+        return False
+    marks = _marks(numbers)
     # (at most 16 characters with the point also keeps magnitudes below 1e15)
-    if xy.min() < 1e-5:  # may have a magnitude below 1e-5 (but not 0)
-        magnitude = np.abs(xy)
-        if not ((magnitude >= 1e-5) | (xy == 0.0)).all():
-            return False
     if marks.points != xy.size:  # one point in each (two is not JSON)
         return False
     p, z, s = marks.point, marks.zero, marks.separator

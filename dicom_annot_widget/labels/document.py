@@ -17,6 +17,7 @@ vertices, got 2``. The schema is documented in ``docs/labels.md``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import types
@@ -53,6 +54,7 @@ from .geometry import (
     Polygon,
     Polyline,
     _coords,
+    _instances,
     parse_geometry,
     parse_stored_geometries,
 )
@@ -690,13 +692,19 @@ def _fast_keyframes(
         return None
     keys = list(frames)
     entries = list(frames.values())
-    if not set(map(type, keys)) <= _STR or not set(map(type, entries)) <= _DICT:
+    if not set(map(type, entries)) <= _DICT:
         return None
-    if not all(map(str.isdigit, keys)):
-        return None
-    slices = list(map(int, keys))
-    if list(map(str, slices)) != keys or min(slices) < 0 or max(slices) >= n:
-        return None  # leading zeros, other digits, out of range
+    numbers = _slice_numbers(n)
+    if numbers is not None:  # each key must be the text of a slice number: look it up
+        slices: list[Any] = list(map(numbers.get, keys))
+        if None in slices:
+            return None
+    else:
+        if not set(map(type, keys)) <= _STR or not all(map(str.isdigit, keys)):
+            return None
+        slices = list(map(int, keys))
+        if list(map(str, slices)) != keys or min(slices) < 0 or max(slices) >= n:
+            return None  # leading zeros, other digits, out of range
     if set(map(len, entries)) != {2}:
         return None
     try:
@@ -710,15 +718,29 @@ def _fast_keyframes(
         rings = vertices.take_rings(raws, cls.shape == "polygon", width, height)
         if rings is None:
             return None
-        make = Polygon._from_xy if cls.shape == "polygon" else Polyline._from_xy
-        first = raws[0]
-        sources = [(vertices, first + i) for i in range(len(rings))]
-        shapes = map(make, rings, sources)
-        return dict(zip(slices, map(Keyframe, shapes, manual), strict=True))
-    geometries = parse_stored_geometries(cls, raws, width, height)
+        kind = Polygon if cls.shape == "polygon" else Polyline
+        # each geometry's text source: (table, index of its list) (see VertexTable.fragment)
+        sources = zip(itertools.repeat(vertices), range(raws[0], raws[0] + len(rings)))
+        geometries: list[Geometry] | None = kind._many_from_xy(rings, sources)
+    else:
+        geometries = parse_stored_geometries(cls, raws, width, height)
     if geometries is None:
         return None
-    return dict(zip(slices, map(Keyframe, geometries, manual), strict=True))
+    return dict(zip(slices, _keyframes(geometries, manual), strict=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _slice_numbers(n: int) -> dict[str, int] | None:
+    """``{"0": 0, "1": 1, ..., str(n - 1): n - 1}``, the keyframe keys of a plane of ``n``
+    slices as written (for looking keys up, faster than converting and checking them), or
+    None for planes of very many slices."""
+    return {str(k): k for k in range(n)} if n <= 1 << 14 else None
+
+
+def _keyframes(geometries: Sequence[Geometry], manual: Sequence[bool]) -> list[Keyframe]:
+    """``Keyframe(g, m)`` of each valid geometry and flag, at once (see
+    :func:`~dicom_annot_widget.labels.geometry._instances`: thousands in a document)."""
+    return _instances(Keyframe, len(geometries), geometries, manual)
 
 
 def _parse_keyframes(
@@ -1013,7 +1035,10 @@ class LabelDocument:
                 "ontology": self.ontology.to_dict(),
             },
         )
-        objects = b",".join(o._json_bytes for o in self.objects.values())
+        # the objects' cached texts and the commas between them, joined with the rest at once:
+        # one copy of the document's text, not two (a big one costs more than its bytes)
+        objects: list[bytes] = [b","] * (2 * len(self.objects) - 1) if self.objects else []
+        objects[0::2] = [o._json_bytes for o in self.objects.values()]
         tail = dumps(
             {
                 "frame_classifications": [
@@ -1029,7 +1054,7 @@ class LabelDocument:
                 ],
             },
         )
-        return b"".join((head[:-1], b',"objects":[', objects, b"],", tail[1:]))
+        return b"".join([head[:-1], b',"objects":[', *objects, b"],", tail[1:]])
 
     @classmethod
     def from_json(cls, text: str | bytes, *, ontology: Ontology | None = None) -> LabelDocument:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
+import dataclasses
 import itertools
 import math
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import FrozenInstanceError, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -153,6 +155,20 @@ class _VertexList:
         _set_text(obj, text)
         return obj
 
+    @classmethod
+    def _many_from_xy(
+        cls, rings: Sequence[npt.NDArray[np.float64]], texts: Iterable[Any]
+    ) -> list[Any]:
+        """:meth:`_from_xy` of each ring with its text, at once: a document has thousands, and
+        mapping the slots' own setters over all of them (C calls, no Python frame each) takes
+        a fraction of the time of a call each. The objects are the same."""
+        n = len(rings)
+        objs = list(map(object.__new__, itertools.repeat(cls, n)))
+        _consume(map(_set_points, objs, itertools.repeat(None, n)))
+        _consume(map(_set_xy, objs, rings))
+        _consume(map(_set_text, objs, texts))
+        return objs
+
     @property
     def points(self) -> tuple[Coord, ...]:
         """The vertices as a tuple of ``(x, y)`` float pairs."""
@@ -226,6 +242,37 @@ class _VertexList:
 _set_points: Any = vars(_VertexList)["_points"].__set__
 _set_xy: Any = vars(_VertexList)["_xy"].__set__
 _set_text: Any = vars(_VertexList)["_text"].__set__
+
+
+def _consume(calls: Iterator[Any]) -> None:
+    """Run an iterator of calls (such as ``map(setter, objects, values)``) for their effect."""
+    collections.deque(calls, maxlen=0)
+
+
+_T = TypeVar("_T")
+
+
+def _instances(cls: type[_T], n: int, *columns: Iterable[Any]) -> list[_T]:
+    """``cls(*row)`` for each of the ``n`` rows of ``columns`` (one per field) of values
+    already valid, at once, for a frozen dataclass with slots, no defaults needed and no
+    ``__post_init__`` (such as :class:`Box` or a keyframe).
+
+    A document has thousands of these, and mapping the slots' own setters over all of them
+    (C calls, no Python frame each) takes a fraction of the time of ``__init__`` each. The
+    objects are the same, and as immutable: the setters bypass only the frozen
+    ``__setattr__``, as the dataclass's own ``__init__`` does.
+    """
+    setters = _SLOT_SETTERS.get(cls)
+    if setters is None:  # the setters of the slots of its fields, in field order
+        setters = tuple(vars(cls)[f.name].__set__ for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        _SLOT_SETTERS[cls] = setters
+    objs = list(map(object.__new__, itertools.repeat(cls, n)))
+    for setter, column in zip(setters, columns, strict=True):
+        _consume(map(setter, objs, column))
+    return objs
+
+
+_SLOT_SETTERS: dict[type, tuple[Any, ...]] = {}
 
 
 class Polygon(_VertexList):
@@ -644,10 +691,47 @@ def rings_as_stored(
     if not ok.all():
         return ok  # some ring is too short: reduceat needs non-empty rings, so stop here
     xy = np.ascontiguousarray(xy, dtype=np.float64)
-    x = xy[:, 0]
-    y = xy[:, 1]
     w = np.broadcast_to(np.asarray(width, dtype=np.float64) - 0.5, (m,))
     h = np.broadcast_to(np.asarray(height, dtype=np.float64) - 0.5, (m,))
+    # whole rings at a time, about _RING_CHUNK vertices: the temporary arrays stay in the cache
+    firsts = np.searchsorted(starts, np.arange(0, len(xy), _RING_CHUNK)).tolist()
+    firsts = [*dict.fromkeys(firsts), m]  # (a ring longer than a chunk starts one only)
+    with np.errstate(invalid="ignore", over="ignore"):  # rings with NaN or inf fail anyway
+        for a, b in itertools.pairwise(firsts):
+            if a == b:
+                continue
+            v0 = int(starts[a])
+            v1 = int(starts[b]) if b < m else len(xy)
+            part = slice(a, b)
+            _check_rings(
+                xy[v0:v1],
+                starts[part] - v0,
+                counts[part],
+                closed_r[part],
+                w[part],
+                h[part],
+                ok[part],
+            )
+    return ok
+
+
+_RING_CHUNK = 1 << 15
+"""Vertices :func:`rings_as_stored` checks in one go."""
+
+
+def _check_rings(
+    xy: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    counts: npt.NDArray[np.intp],
+    closed_r: npt.NDArray[np.bool_],
+    w: npt.NDArray[np.float64],
+    h: npt.NDArray[np.float64],
+    ok: npt.NDArray[np.bool_],
+) -> None:
+    """:func:`rings_as_stored` for consecutive rings covering ``xy`` (``starts[0] == 0``), with
+    ``w`` and ``h`` the largest ``x`` and ``y`` inside: clears ``ok`` of the rings that fail."""
+    x = xy[:, 0]
+    y = xy[:, 1]
     if not (  # NaN fails every comparison
         x.min() >= -0.5 and y.min() >= -0.5 and x.max() <= w.min() and y.max() <= h.min()
     ):  # not all inside the smallest image: look ring by ring
@@ -655,9 +739,7 @@ def rings_as_stored(
         ok &= np.maximum.reduceat(x, starts) <= w
         ok &= np.minimum.reduceat(y, starts) >= -0.5
         ok &= np.maximum.reduceat(y, starts) <= h
-    with np.errstate(invalid="ignore", over="ignore"):  # rings with NaN or inf failed above
-        _repeats_and_areas(xy, starts, counts, closed_r, ok)
-    return ok
+    _repeats_and_areas(xy, starts, counts, closed_r, ok)
 
 
 def _repeats_and_areas(
@@ -667,7 +749,7 @@ def _repeats_and_areas(
     closed_r: npt.NDArray[np.bool_],
     ok: npt.NDArray[np.bool_],
 ) -> None:
-    """The rest of :func:`rings_as_stored`: clear ``ok`` of rings with a vertex equal to the
+    """The rest of :func:`_check_rings`: clear ``ok`` of rings with a vertex equal to the
     next one, and of closed rings with (nearly) no area."""
     x = xy[:, 0]
     y = xy[:, 1]
@@ -724,14 +806,14 @@ def _batch_boxes(raws: list[Any], width: int, height: int) -> list[Box] | None:
         or not ((b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])).all()
     ):  # corners in another order, or (nearly) no area: one by one
         return None
-    return [Box(*box) for box in raws]
+    return _instances(Box, len(raws), flat[0::4], flat[1::4], flat[2::4], flat[3::4])
 
 
 def _batch_points(raws: list[Any], width: int, height: int) -> list[Point] | None:
     flat = _flat_numbers(raws, 2)
     if flat is None or not _inside(np.array(flat).reshape(-1, 2), width, height):
         return None
-    return [Point(*p) for p in raws]
+    return _instances(Point, len(raws), flat[0::2], flat[1::2])
 
 
 def parse_stored_geometries(
@@ -750,10 +832,10 @@ def parse_stored_geometries(
     shape = cls.shape
     if shape == "polygon":
         rings = _batch_point_lists(raws, True, width, height)
-        return None if rings is None else [Polygon._from_xy(r) for r in rings]
+        return None if rings is None else Polygon._many_from_xy(rings, itertools.repeat(None))
     if shape == "polyline":
         lines = _batch_point_lists(raws, False, width, height)
-        return None if lines is None else [Polyline._from_xy(r) for r in lines]
+        return None if lines is None else Polyline._many_from_xy(lines, itertools.repeat(None))
     if shape == "bounding_box":
         return _batch_boxes(raws, width, height)  # type: ignore[return-value]
     if shape == "point":
