@@ -163,11 +163,8 @@ class _VertexList:
         mapping the slots' own setters over all of them (C calls, no Python frame each) takes
         a fraction of the time of a call each. The objects are the same."""
         n = len(rings)
-        objs = list(map(object.__new__, itertools.repeat(cls, n)))
-        _consume(map(_set_points, objs, itertools.repeat(None, n)))
-        _consume(map(_set_xy, objs, rings))
-        _consume(map(_set_text, objs, texts))
-        return objs
+        columns = (itertools.repeat(None, n), rings, texts)
+        return _filled(cls, n, (_set_points, _set_xy, _set_text), columns)
 
     @property
     def points(self) -> tuple[Coord, ...]:
@@ -266,6 +263,14 @@ def _instances(cls: type[_T], n: int, *columns: Iterable[Any]) -> list[_T]:
     if setters is None:  # the setters of the slots of its fields, in field order
         setters = tuple(vars(cls)[f.name].__set__ for f in dataclasses.fields(cls))  # type: ignore[arg-type]
         _SLOT_SETTERS[cls] = setters
+    return _filled(cls, n, setters, columns)
+
+
+def _filled(
+    cls: type[_T], n: int, setters: Sequence[Any], columns: Sequence[Iterable[Any]]
+) -> list[_T]:
+    """``n`` new ``cls`` objects, without ``__init__``, each slot set by mapping its setter
+    over its column of values (see :func:`_instances`)."""
     objs = list(map(object.__new__, itertools.repeat(cls, n)))
     for setter, column in zip(setters, columns, strict=True):
         _consume(map(setter, objs, column))
