@@ -126,3 +126,77 @@ def test_synced_state_is_small_and_holds_no_pixels_or_phi(tmp_path: Any) -> None
     assert len(text) < 5_000
     assert "onerror" not in text and "PHANTOM" not in text
     assert not any(isinstance(v, (bytes, memoryview)) for v in state.values())
+
+
+def _record_comms(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Record what would go to the page through the annotator's comm (not its layout's), and
+    when the headers are read."""
+    import comm
+    from comm.base_comm import BaseComm
+
+    from dicom_annot_widget.widget import annotator
+
+    log: list[tuple[str, Any]] = []
+    ours: set[str] = set()
+
+    class RecordingComm(BaseComm):
+        def publish_msg(self, msg_type: str, data: Any = None, *args: Any, **kw: Any) -> None:
+            if msg_type == "comm_open" and "series_info" in data["state"]:
+                ours.add(self.comm_id)
+            if self.comm_id in ours:
+                log.append((msg_type, data))
+
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    real_open = annotator.open_series
+
+    def open_series_logged(*args: Any, **kwargs: Any) -> Any:
+        log.append(("headers read", None))
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(annotator, "open_series", open_series_logged)
+    return log
+
+
+def test_the_comm_opens_before_the_headers_are_read_and_the_series_follows_in_one_update(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dicom_annot_widget import write_phantom_series
+
+    folder = write_phantom_series(tmp_path / "ph", n_slices=6, rows=16, columns=16)
+    log = _record_comms(monkeypatch)
+    w = DicomAnnotator(folder, slice=2, window=(50, 300))
+    kinds = [kind for kind, _ in log]
+    assert kinds[:2] == ["comm_open", "headers read"], kinds
+    opened = log[0][1]["state"]
+    assert opened["series_info"] is None  # the page builds the model meanwhile
+    updates = [data for kind, data in log[2:] if kind == "comm_msg"]
+    assert len(updates) == 1, updates
+    state = updates[0]["state"]
+    assert state["series_info"]["shape"] == [6, 16, 16]
+    assert state["slice"] == 2 and list(state["window"]) == [50.0, 300.0]
+    assert ["labels_state"] in updates[0]["buffer_paths"]  # the labels come with the series
+    assert w.slice == 2 and w.series.shape == (6, 16, 16)
+
+
+@pytest.mark.parametrize("kwargs", [{"slice": 99}, {"frameskip": 0}])
+def test_a_constructor_that_fails_after_the_comm_opened_closes_it(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, Any]
+) -> None:
+    from dicom_annot_widget import write_phantom_series
+
+    folder = write_phantom_series(tmp_path / "ph", n_slices=6, rows=16, columns=16)
+    log = _record_comms(monkeypatch)
+    with pytest.raises(traitlets.TraitError):
+        DicomAnnotator(folder, **kwargs)
+    kinds = [kind for kind, _ in log]
+    assert kinds[0] == "comm_open" and kinds[-1] == "comm_close", kinds
+
+
+def test_a_folder_without_images_closes_the_comm_it_opened(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _record_comms(monkeypatch)
+    (tmp_path / "notes.txt").write_text("not DICOM")
+    with pytest.raises(Exception, match="DICOM"):
+        DicomAnnotator(tmp_path)
+    assert [kind for kind, _ in log][-1] == "comm_close"

@@ -375,31 +375,35 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._observed: Labels | None = None
         #: the observed labels' objects and their state (reset when other labels are watched)
         self._state_cache: StateCache = {}
-        series = self._open(0)
-        if labels is not None:
-            _check_labels_fit(labels, series)
-            self._labels_by_index[0] = labels
-        current_labels = self._labels_for(0)
-        self._series = series
-        self._series_id = "s0"
-        n = series.shape[0]
-        start = n // 2 if slice is None else slice
-        default = series.default_window
-        win = (default.center, default.width) if window is None else tuple(window)
+        #: False until the first series is open: validators that need it wait for it.
+        self._ready = False
+        # The comm opens first, so that the page builds the widget's model (its code is
+        # compiled, its loader created) while the headers are read below; the series' state
+        # follows in one update (measured: the page's part took 90 ms of the first paint).
+        super().__init__(**kwargs)
         try:
-            super().__init__(
-                series_info=series_info(
+            series = self._open(0)
+            if labels is not None:
+                _check_labels_fit(labels, series)
+                self._labels_by_index[0] = labels
+            current_labels = self._labels_for(0)
+            self._series = series
+            self._series_id = "s0"
+            self._ready = True
+            n = series.shape[0]
+            start = n // 2 if slice is None else slice
+            default = series.default_window
+            win = (default.center, default.width) if window is None else tuple(window)
+            with self.hold_sync(), self.hold_trait_notifications():
+                self.series_info = series_info(
                     series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
-                ),
-                slice=start,
-                window=win,
-                frameskip=frameskip,
-                labels_state=compact_labels_state(current_labels),
-                **kwargs,
-            )
-        except BaseException:  # e.g. a slice out of range: release a label file opened above
-            for owned in self._owned_labels:
-                owned.close()
+                )
+                self.slice = start
+                self.window = win
+                self.frameskip = frameskip
+                self.labels_state = compact_labels_state(current_labels)
+        except BaseException:  # e.g. no image in the folder, a slice out of range
+            self.close()  # closes the comm, and a label file opened above
             raise
         self._watch_labels(current_labels)
         self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
@@ -453,6 +457,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     @traitlets.validate("series_index")
     def _validate_series_index(self, proposal: dict[str, Any]) -> int:
         i = proposal["value"]
+        if not self._ready:  # the default, before the first series is open
+            return int(i)
         n = len(self._sources)
         if not 0 <= i < n:
             raise traitlets.TraitError(f"series_index must be in [0, {n - 1}], got {i}")
@@ -547,6 +553,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     @traitlets.validate("slice")
     def _validate_slice(self, proposal: dict[str, Any]) -> int:
         k = int(proposal["value"])
+        if not self._ready:  # the default, before the series is open
+            return k
         n = self._series.shape[0]
         if not 0 <= k < n:
             raise traitlets.TraitError(f"slice must be in [0, {n - 1}], got {k}")
@@ -607,6 +615,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     @traitlets.validate("frameskip")
     def _validate_frameskip(self, proposal: dict[str, Any]) -> int:
         s = int(proposal["value"])
+        if not self._ready:  # the default, before the series is open
+            return s
         top = max(1, self._series.shape[0] - 1)
         if not 1 <= s <= top:
             raise traitlets.TraitError(
