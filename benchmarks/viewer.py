@@ -1,8 +1,10 @@
 """Time the viewer in real Chromium inside JupyterLab, with ipyniivue as the baseline.
 
 Prints JSON. The series is the synthetic CT phantom (``write_phantom_series``), 300 slices of
-512 x 512 int16 by default (157 MB), written once into a cache folder; the baseline shows the
-same volume saved as NIfTI. Chromium is driven through the raw DevTools protocol (no network
+512 x 512 int16 by default (157 MB), written once into a cache folder, or with ``--series
+tiled`` the real CT of ``../shared/data/ct_abdomen/dicom`` tiled to ``--slices`` uncompressed
+slices (``_series.tiled_series``, as in ``load.py``); the baseline shows the same volume saved
+as NIfTI. Chromium is driven through the raw DevTools protocol (no network
 monitoring, which would copy every websocket frame), so the figures are those of a user's tab.
 
 Measured for each run, from the moment the cell that creates the widget is executed (the
@@ -23,8 +25,8 @@ A second reference, ``transport_floor``: a bare anywidget receives the same byte
 messages (first slice alone, then ``BATCH_BYTES`` batches) with no flow control, decoding or
 drawing; the viewer's ``full_volume_s`` cannot go below the floor's.
 
-Usage: ``python benchmarks/viewer.py [--slices 300] [--size 512] [--repeat 3] [--no-baseline]
-[--no-floor]``
+Usage: ``python benchmarks/viewer.py [--series phantom|tiled] [--slices 300] [--size 512]
+[--repeat 3] [--no-baseline] [--no-floor]`` (``--size`` is the phantom's)
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._cdp import Chromium  # noqa: E402
+from benchmarks._series import tiled_series  # noqa: E402
 from tests.e2e._lab import Lab, running_lab  # noqa: E402
 from tests.e2e.conftest import notebook, shutdown_kernels  # noqa: E402
 
@@ -326,6 +329,7 @@ def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--series", choices=["phantom", "tiled"], default="phantom")
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=3)
@@ -336,17 +340,28 @@ def main() -> None:
 
     from dicom_annot_widget import open_series, write_phantom_series
 
-    cache = Path(tempfile.gettempdir()) / f"daw-bench-phantom-{args.slices}x{args.size}"
-    if not (cache / "done").exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        write_phantom_series(
-            cache / "dicom", overwrite=True, n_slices=args.slices, rows=args.size, columns=args.size
-        )
-        (cache / "done").write_text("ok")
-    folder = cache / "dicom"
+    if args.series == "tiled":
+        folder, _ = tiled_series(ROOT.parent / "shared/data/ct_abdomen/dicom", args.slices)
+        what = f"real CT (ct_abdomen) tiled to {args.slices} slices ({folder})"
+        nifti = folder.parent / "volume.nii.gz"  # beside the series folder, not in it
+    else:
+        cache = Path(tempfile.gettempdir()) / f"daw-bench-phantom-{args.slices}x{args.size}"
+        if not (cache / "done").exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            write_phantom_series(
+                cache / "dicom",
+                overwrite=True,
+                n_slices=args.slices,
+                rows=args.size,
+                columns=args.size,
+            )
+            (cache / "done").write_text("ok")
+        folder = cache / "dicom"
+        what = "synthetic CT phantom"
+        nifti = cache / "phantom.nii.gz"
     series = open_series(folder)
     raw_mb = series.array.nbytes / 1e6
-    nifti = cache / "phantom.nii.gz"
+    n_slices, rows, columns = series.shape
     if not args.no_baseline and not nifti.exists():
         import nibabel as nib
 
@@ -356,8 +371,8 @@ def main() -> None:
 
     result: dict[str, Any] = {
         "benchmark": "viewer",
-        "series": f"synthetic CT phantom, {args.slices} x {args.size} x {args.size} "
-        f"{series.stored_dtype}, {raw_mb:.0f} MB raw",
+        "series": f"{what}, {n_slices} x {rows} x {columns} {series.stored_dtype}, "
+        f"{raw_mb:.0f} MB raw",
         "repeat": args.repeat,
         "targets": {
             "first_paint_s": 0.3,
@@ -373,7 +388,7 @@ def main() -> None:
     ):
         cdp = Chromium(args.chromium)
         try:
-            ours = [run_ours(cdp, lab, folder, args.slices, i) for i in range(args.repeat)]
+            ours = [run_ours(cdp, lab, folder, n_slices, i) for i in range(args.repeat)]
             result["ours"] = summarise(ours)
             result["ours"]["page_heap_ratio"] = round(
                 statistics.median(r["page_heap_mb"] for r in ours) / raw_mb, 3
