@@ -52,14 +52,16 @@ class FakeModel {
   }
 }
 
-function setup(): { model: FakeModel; controller: Controller; notified: () => number } {
+function setup(): { model: FakeModel; controller: Controller; notified: () => number; kinds: boolean[] } {
   const model = new FakeModel();
   const controller = new Controller(model as unknown as Model);
   let count = 0;
-  controller.subscribe(() => {
+  const kinds: boolean[] = [];
+  controller.subscribe((progressOnly) => {
     count += 1;
+    kinds.push(progressOnly);
   });
-  return { model, controller, notified: () => count };
+  return { model, controller, notified: () => count, kinds };
 }
 
 describe("Controller", () => {
@@ -93,6 +95,22 @@ describe("Controller", () => {
     expect(notified()).toBe(2); // one notification for both messages
     vi.advanceTimersByTime(1000);
     expect(notified()).toBe(2);
+    controller.dispose();
+  });
+
+  it("says which notifications are loading progress only (slices not shown)", () => {
+    const { model, controller, kinds } = setup();
+    model.deliver([10]); // the slice shown
+    model.deliver([11, 9]);
+    vi.advanceTimersByTime(150); // batched: progress only
+    model.set("slice", 3);
+    model.deliver([3]); // the slice now shown: a whole update
+    model.deliver([4]);
+    vi.advanceTimersByTime(150);
+    expect(kinds).toEqual([false, true, false, true]);
+    const rest = Array.from({ length: 20 }, (_, k) => k).filter((k) => ![10, 11, 9, 3, 4].includes(k));
+    model.deliver(rest); // the last slice: a whole update
+    expect(kinds.at(-1)).toBe(false);
     controller.dispose();
   });
 

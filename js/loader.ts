@@ -50,7 +50,8 @@ export class Controller {
   private prefaultHandle: number | null = null;
   /** Slice answers received and not yet acknowledged to the kernel. */
   private unacked = 0;
-  private readonly views = new Set<() => void>();
+  /** Views to tell of changes; `progressOnly`: only slices not shown arrived since. */
+  private readonly views = new Set<(progressOnly: boolean) => void>();
 
   constructor(private readonly model: Model) {
     model.on("msg:custom", this.onMessage);
@@ -59,17 +60,17 @@ export class Controller {
     this.onSeriesInfo();
   }
 
-  subscribe(view: () => void): () => void {
+  subscribe(view: (progressOnly: boolean) => void): () => void {
     this.views.add(view);
     return () => this.views.delete(view);
   }
 
-  private notify(): void {
+  private notify(progressOnly = false): void {
     if (this.notifyTimer !== null) {
       clearTimeout(this.notifyTimer);
       this.notifyTimer = null;
     }
-    for (const view of this.views) view();
+    for (const view of this.views) view(progressOnly);
   }
 
   /** Notify soon (at most every LOADING_NOTIFY_MS) rather than now. */
@@ -77,7 +78,7 @@ export class Controller {
     if (this.notifyTimer !== null) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = null;
-      this.notify();
+      this.notify(true);
     }, LOADING_NOTIFY_MS);
   }
 

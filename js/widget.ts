@@ -41,7 +41,7 @@ import {
 } from "./state";
 import { LabelEditor } from "./editor";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { button, capturePointer, el, setPressed } from "./ui/dom";
+import { button, capturePointer, el, setBound, setPressed, setText } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { SliceBar } from "./ui/slicebar";
@@ -479,13 +479,20 @@ function renderView(
 
   // one redraw per animation frame, whoever asks (update() is defined below; it runs later)
   let frame = 0;
-  const schedule = (): void => {
+  /** Whether the frame asked for must update everything, or only the loading progress. */
+  let whole = false;
+  const request = (all: boolean): void => {
+    if (all) whole = true;
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
-      update();
+      const all = whole;
+      whole = false;
+      if (all) update();
+      else updateProgress();
     });
   };
+  const schedule = (): void => request(true);
 
   // ---- labels ---------------------------------------------------------------------------
   const editor = new LabelEditor({
@@ -647,14 +654,14 @@ function renderView(
     const volume = controller.volume;
     const n = i?.shape[0] ?? 0;
     const k = model.get("slice");
-    sliceLabel.textContent = n ? `${k + 1} / ${n}` : "–";
+    setText(sliceLabel, n ? `${k + 1} / ${n}` : "–");
     prevBtn.disabled = !n || k <= 0;
     nextBtn.disabled = !n || k >= n - 1;
 
     const count = num(i?.series_count, 1);
     const idx = num(model.get("series_index"), num(i?.series_index, 0));
     caseGroup.hidden = count <= 1;
-    caseLabel.textContent = `Series ${idx + 1}/${count}`;
+    setText(caseLabel, `Series ${idx + 1}/${count}`);
     casePrev.disabled = idx <= 0;
     caseNext.disabled = idx >= count - 1;
 
@@ -671,14 +678,14 @@ function renderView(
     const integer = i ? !i.dtype.startsWith("float") : true;
     const [lo, hi, wmax, stepSize] = windowBounds(i?.value_range ?? [0, 1], integer);
     for (const s of [centerSlider, centerInput]) {
-      s.min = String(lo);
-      s.max = String(hi);
-      s.step = String(stepSize);
+      setBound(s, "min", String(lo));
+      setBound(s, "max", String(hi));
+      setBound(s, "step", String(stepSize));
     }
     for (const s of [widthSlider, widthInput]) {
-      s.min = String(integer ? 1 : stepSize);
-      s.max = String(wmax);
-      s.step = String(stepSize);
+      setBound(s, "min", String(integer ? 1 : stepSize));
+      setBound(s, "max", String(wmax));
+      setBound(s, "step", String(stepSize));
     }
     setInput(centerSlider, String(c));
     setInput(centerInput, String(Math.round(c * 1000) / 1000));
@@ -691,7 +698,7 @@ function renderView(
 
     const v = view();
     setInput(rotSlider, String(Math.round(v.rotation)));
-    rotLabel.textContent = `${Math.round(v.rotation)}°`;
+    setText(rotLabel, `${Math.round(v.rotation)}°`);
     setPressed(flipHBtn, v.flipH);
     setPressed(flipVBtn, v.flipV);
     setPressed(maxBtn, ui.maximised);
@@ -702,7 +709,7 @@ function renderView(
     const started = performance.now();
     const volume = controller.volume;
     const err = localError || controller.error;
-    errorText.textContent = err;
+    setText(errorText, err);
     errorBox.hidden = err === "" || err === dismissedError;
     updateControls();
     const ready = renderImage();
@@ -712,24 +719,34 @@ function renderView(
     const k = model.get("slice");
     if (!volume) {
       loading.hidden = false;
-      loadingText.textContent = "Loading…";
+      setText(loadingText, "Loading…");
     } else {
       loading.hidden = ready;
-      loadingText.textContent = `Loading slice ${k + 1}…`;
+      setText(loadingText, `Loading slice ${k + 1}…`);
     }
-    root.dataset.loaded = String(volume?.loadedCount ?? 0);
     root.dataset.ready = ready ? "true" : "false";
     canvas.dataset.zoom = String(view().zoom);
-    sliceBar.update(volume?.slices ?? 0, k, volume?.loaded ?? null, volume?.loadedCount ?? 0);
-    const [center, width] = currentWindow();
-    status.textContent = volume
-      ? `${volume.loadedCount < volume.slices ? `loaded ${volume.loadedCount}/${volume.slices} · ` : ""}W ${formatValue(Math.round(width * 100) / 100)} L ${formatValue(Math.round(center * 100) / 100)}`
-      : "";
+    updateProgress();
     updateReadout();
-    updateOverlay();
     updateMetaPanel();
     // Cost of this frame's update (render + controls), read by benchmarks/viewer.py.
     root.dataset.frameMs = (performance.now() - started).toFixed(3);
+  };
+
+  /** What slices arriving in the background change: the slice bar, the status line and the
+   * data overlay's loading count (the slice shown and errors get a whole update). */
+  const updateProgress = (): void => {
+    const volume = controller.volume;
+    root.dataset.loaded = String(volume?.loadedCount ?? 0);
+    sliceBar.update(volume?.slices ?? 0, model.get("slice"), volume?.loaded ?? null, volume?.loadedCount ?? 0);
+    const [center, width] = currentWindow();
+    setText(
+      status,
+      volume
+        ? `${volume.loadedCount < volume.slices ? `loaded ${volume.loadedCount}/${volume.slices} · ` : ""}W ${formatValue(Math.round(width * 100) / 100)} L ${formatValue(Math.round(center * 100) / 100)}`
+        : "",
+    );
+    updateOverlay();
   };
 
   // ---- interaction -------------------------------------------------------------------------
@@ -1161,7 +1178,7 @@ function renderView(
     "change:frameskip",
     "change:series_index",
   ] as const;
-  const unsubscribe = controller.subscribe(schedule);
+  const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly));
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
   model.on("msg:custom", onCustom);

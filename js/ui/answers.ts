@@ -7,11 +7,6 @@ import type { AnswerValue, Classification, ClassificationOption } from "../label
 import { capturePointer, el } from "./dom";
 import { type Range, dragRange, rangeBox, selects, sliceAt } from "./ranges";
 
-/** Set an element's text only when it changes (panels update on every frame). */
-export function setText(node: HTMLElement, text: string): void {
-  if (node.textContent !== text) node.textContent = text;
-}
-
 /**
  * A section that takes its place in `parent` only while shown, so a parent with nothing shown
  * stays `:empty` (and hidden by CSS); a comment marks its place among the other panels'.

@@ -11,8 +11,8 @@
  */
 import type { AnswerValue, Classification, ClassificationOption, LabelObject, LabelsState, OntologyClass } from "../labels";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
-import { RangeBar, type Segment, Slot, renderQuestion, setText, shownHotkeys } from "./answers";
-import { el, setPressed } from "./dom";
+import { RangeBar, type Segment, Slot, renderQuestion, shownHotkeys } from "./answers";
+import { el, setPressed, setText } from "./dom";
 import { FRAME_KEYS, framePanel, frameKeysOn } from "./frames";
 import {
   type Range,

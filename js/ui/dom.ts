@@ -82,6 +82,16 @@ export function button(
   return b;
 }
 
+/** Set an element's text only when it changes (panels update on every frame). */
+export function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** Set an input's bound or step only when it changes (each write costs style work). */
+export function setBound(node: HTMLInputElement, name: "min" | "max" | "step", value: string): void {
+  if (node[name] !== value) node[name] = value;
+}
+
 export function setPressed(b: HTMLButtonElement, on: boolean): void {
   b.setAttribute("aria-pressed", on ? "true" : "false");
 }

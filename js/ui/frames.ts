@@ -9,8 +9,8 @@
  */
 import type { AnswerValue, Classification, ClassificationOption, FrameClassification, LabelsState } from "../labels";
 import type { EditorApi, Panel } from "../tools/types";
-import { RangeBar, type Segment, Slot, renderQuestion, setText } from "./answers";
-import { el, setPressed } from "./dom";
+import { RangeBar, type Segment, Slot, renderQuestion } from "./answers";
+import { el, setPressed, setText } from "./dom";
 import {
   FrameDraft,
   type Range,
