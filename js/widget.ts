@@ -636,11 +636,11 @@ function renderView(
       `W ${formatValue(Math.round(w * 100) / 100)}  L ${formatValue(Math.round(c * 100) / 100)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
     const text = lines.join("\n");
-    if (overlay.textContent !== text) overlay.textContent = text;
+    setText(overlay, text);
     const rot = normaliseRotation(view().rotation);
     const flip = model.get("flip");
     const tl = `${i.shape[2]}×${i.shape[1]}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
-    if (topLeft.textContent !== tl) topLeft.textContent = tl;
+    setText(topLeft, tl);
   };
 
   const setInput = (input: HTMLInputElement, value: string): void => {

@@ -11,7 +11,7 @@ import pytest
 import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.errors import ProtocolError
+from dicom_annot_widget.errors import DicomLoadError, ProtocolError
 from dicom_annot_widget.widget.protocol import parse_page_message
 
 from .test_streaming import flatten
@@ -197,6 +197,6 @@ def test_a_folder_without_images_closes_the_comm_it_opened(
 ) -> None:
     log = _record_comms(monkeypatch)
     (tmp_path / "notes.txt").write_text("not DICOM")
-    with pytest.raises(Exception, match="DICOM"):
+    with pytest.raises(DicomLoadError, match="No DICOM image found"):
         DicomAnnotator(tmp_path)
     assert [kind for kind, _ in log][-1] == "comm_close"
