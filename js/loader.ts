@@ -31,12 +31,6 @@ const ACK_EVERY = 8;
  */
 const LOADING_NOTIFY_MS = 100;
 
-type IdleDeadline = { timeRemaining(): number };
-type IdleScheduler = {
-  requestIdleCallback?: (cb: (deadline: IdleDeadline) => void, opts?: { timeout: number }) => number;
-  cancelIdleCallback?: (handle: number) => void;
-};
-
 export class Controller {
   volume: Volume | null = null;
   error = "";
@@ -45,9 +39,6 @@ export class Controller {
   private firstOfOrder = -1;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private notifyTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Slices whose memory is still to be touched ahead of their arrival, in arrival order. */
-  private prefaultQueue: number[] = [];
-  private prefaultHandle: number | null = null;
   /** Slice answers received and not yet acknowledged to the kernel. */
   private unacked = 0;
   /** Views to tell of changes; `progressOnly`: only slices not shown arrived since. */
@@ -83,7 +74,6 @@ export class Controller {
   }
 
   private readonly onSeriesInfo = (): void => {
-    this.prefaultQueue = [];
     const info = this.model.get("series_info");
     this.volume = info ? new Volume(info) : null;
     this.error = "";
@@ -102,30 +92,6 @@ export class Controller {
     this.orderedAround = current;
     this.model.send({ type: "get_slices", series: volume.info.id, slices: order });
     this.firstOfOrder = order[0] as number;
-    this.prefaultQueue = order.slice(1);
-    this.schedulePrefault();
-  }
-
-  /**
-   * A fresh volume's memory is only mapped: the first write to each page costs a page fault
-   * (measured in Chromium: copying 157 MB into a fresh array took 3-6x longer than into
-   * touched memory). While the page waits for slices, idle time touches the pages of slices
-   * not arrived yet, in the order they will arrive, so that storing them is a plain copy.
-   * Only runs in idle periods and never writes a slice that has arrived.
-   */
-  private schedulePrefault(): void {
-    const idle = globalThis as unknown as IdleScheduler;
-    if (!idle.requestIdleCallback || this.prefaultHandle !== null) return;
-    this.prefaultHandle = idle.requestIdleCallback((deadline) => {
-      this.prefaultHandle = null;
-      const volume = this.volume;
-      if (!volume) return;
-      while (this.prefaultQueue.length > 0 && deadline.timeRemaining() > 2) {
-        const k = this.prefaultQueue.shift() as number;
-        if (!volume.loaded[k]) volume.slice(k).fill(0);
-      }
-      if (this.prefaultQueue.length > 0) this.schedulePrefault();
-    });
   }
 
   private readonly onSlice = (): void => {
@@ -216,9 +182,6 @@ export class Controller {
   dispose(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
-    const idle = globalThis as unknown as IdleScheduler;
-    if (this.prefaultHandle !== null) idle.cancelIdleCallback?.(this.prefaultHandle);
-    this.prefaultQueue = [];
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:series_info", this.onSeriesInfo);
     this.model.off("change:slice", this.onSlice);

@@ -151,6 +151,16 @@ export function typedArrayFrom(dtype: DType, view: DataView | ArrayBuffer | Arra
   return new Ctor(buffer as ArrayBuffer, offset, length / size);
 }
 
+/** Bytes per value of `dtype`. */
+export function bytesPerValue(dtype: DType): number {
+  return CTORS[dtype].BYTES_PER_ELEMENT;
+}
+
+/** A zero-filled typed array of `length` values of `dtype`. */
+export function zerosOf(dtype: DType, length: number): TypedArray {
+  return new CTORS[dtype](length);
+}
+
 /** Narrow an unknown kernel message to a known one, or return null. */
 export function parseKernelMsg(msg: unknown): KernelMsg | null {
   if (typeof msg !== "object" || msg === null) return null;

@@ -71,6 +71,18 @@ describe("Volume", () => {
     expect(Array.from(v.slice(1))).toEqual([0, 0, 0, 0]);
     expect(v.valueAt(2, 1, 0)).toBe(7 - 1024);
   });
+  it("keeps the buffer a slice arrived in instead of copying it", () => {
+    const v = new Volume(info);
+    const arrived = new DataView(new Int16Array([1, 2, 3, 4]).buffer);
+    v.put(msg(0), arrived);
+    expect(v.slice(0).buffer).toBe(arrived.buffer);
+    expect(Array.from(v.slice(0))).toEqual([1, 2, 3, 4]);
+    // a slice sent again (a re-request) replaces the first copy
+    const again = new DataView(new Int16Array([5, 6, 7, 8]).buffer);
+    v.put(msg(0), again);
+    expect(v.slice(0).buffer).toBe(again.buffer);
+    expect(v.loadedCount).toBe(1);
+  });
   it("refuses slices that do not fit", () => {
     const v = new Volume(info);
     expect(() => v.put(msg(3), new DataView(new Int16Array(4).buffer))).toThrow(/out of range/);

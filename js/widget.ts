@@ -594,8 +594,9 @@ function renderView(
     let value = "";
     if (volume.loaded[k]) {
       if (volume.samples === 3) {
-        const base = ((k * volume.rows + row) * volume.columns + col) * 3;
-        value = `RGB ${volume.data[base]}, ${volume.data[base + 1]}, ${volume.data[base + 2]}`;
+        const rgb = volume.slice(k);
+        const base = (row * volume.columns + col) * 3;
+        value = `RGB ${rgb[base]}, ${rgb[base + 1]}, ${rgb[base + 2]}`;
       } else {
         const v = volume.valueAt(k, col, row);
         if (v !== null) {

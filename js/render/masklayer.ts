@@ -442,11 +442,10 @@ export class MaskSession {
         const tint = new Uint8Array(n);
         const slope = vol.slope[k] as number;
         const icpt = vol.intercept[k] as number;
-        const data = vol.data;
-        const base = k * vol.sliceLength;
+        const data = vol.slice(k);
         const sp = vol.samples;
         for (let i = 0; i < n; i++) {
-          const v = (data[base + i * sp] as number) * slope + icpt;
+          const v = (data[i * sp] as number) * slope + icpt;
           if (v >= lo && v <= hi) tint[i] = 1;
         }
         blendMask(out, tint, THRESHOLD_TINT, 90);
@@ -481,10 +480,9 @@ export class MaskSession {
     if (!vol || !vol.loaded[k]) return null;
     const slope = vol.slope[k] as number;
     const icpt = vol.intercept[k] as number;
-    const data = vol.data;
-    const base = k * vol.sliceLength;
+    const data = vol.slice(k);
     const sp = vol.samples;
-    return (i) => (data[base + i * sp] as number) * slope + icpt;
+    return (i) => (data[i * sp] as number) * slope + icpt;
   }
 }
 

@@ -92,8 +92,14 @@ export function setBound(node: HTMLInputElement, name: "min" | "max" | "step", v
   if (node[name] !== value) node[name] = value;
 }
 
+/** Set an attribute only when it changes (a write queues mutation records and style work
+ * even when the value is the same). */
+export function setAttr(node: Element, name: string, value: string): void {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
 export function setPressed(b: HTMLButtonElement, on: boolean): void {
-  b.setAttribute("aria-pressed", on ? "true" : "false");
+  setAttr(b, "aria-pressed", on ? "true" : "false");
 }
 
 /**

@@ -2,7 +2,7 @@
  * The slice bar: where we are in the series, which slices have arrived (a light band), and
  * click or drag to scrub.
  */
-import { capturePointer, el } from "./dom";
+import { capturePointer, el, setAttr } from "./dom";
 
 /** Runs of arrived slices as [start, end) pairs (pure; drawn as the light band). */
 export function loadedRuns(loaded: Uint8Array): [number, number][] {
@@ -30,6 +30,7 @@ export class SliceBar {
   private readonly band: HTMLCanvasElement;
   private readonly thumb: HTMLDivElement;
   private bandKey = "";
+  private thumbKey = "";
   /** CSS width of the bar, kept by a ResizeObserver: reading clientWidth while drawing a
    * frame would force a layout of the page every frame */
   private cssWidth = 0;
@@ -82,19 +83,24 @@ export class SliceBar {
   }
 
   update(n: number, current: number, loaded: Uint8Array | null, loadedCount: number): void {
-    const pct = n > 0 ? ((current + 0.5) / n) * 100 : 0;
-    this.thumb.style.left = `${pct}%`;
-    this.thumb.style.width = `max(3px, ${n > 0 ? 100 / n : 0}%)`;
-    this.node.setAttribute("aria-valuemin", "1");
-    this.node.setAttribute("aria-valuemax", String(n));
-    this.node.setAttribute("aria-valuenow", String(current + 1));
-    this.node.dataset.loaded = String(loadedCount);
+    const thumb = `${n}|${current}`;
+    if (thumb !== this.thumbKey) {
+      this.thumbKey = thumb;
+      const pct = n > 0 ? ((current + 0.5) / n) * 100 : 0;
+      this.thumb.style.left = `${pct}%`;
+      this.thumb.style.width = `max(3px, ${n > 0 ? 100 / n : 0}%)`;
+      setAttr(this.node, "aria-valuemin", "1");
+      setAttr(this.node, "aria-valuemax", String(n));
+      setAttr(this.node, "aria-valuenow", String(current + 1));
+    }
+    setAttr(this.node, "data-loaded", String(loadedCount));
     const w = Math.max(1, Math.round(this.cssWidth * (window.devicePixelRatio || 1)));
     const key = `${n}|${loadedCount}|${w}`;
     if (key === this.bandKey || !loaded) return;
     this.bandKey = key;
+    // resizing a canvas (even to its own size) clears and reallocates it: only when it changes
     if (this.band.width !== w) this.band.width = w;
-    this.band.height = 1;
+    if (this.band.height !== 1) this.band.height = 1;
     const ctx = this.band.getContext("2d");
     if (!ctx) return;
     ctx.clearRect(0, 0, w, 1);
@@ -107,5 +113,6 @@ export class SliceBar {
 
   reset(): void {
     this.bandKey = "";
+    this.thumbKey = "";
   }
 }
