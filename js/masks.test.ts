@@ -615,11 +615,18 @@ describe("MaskCache", () => {
     cache.apply({ type: "masks", series: "s0", slice: 0, revision: 2, items: [patch] });
     expect(rows(cache.get(0, "a") as Uint8Array, 6, 4)).toEqual(["......", ".###..", ".####.", "....#."]);
     expect(cache.revision(0)).toBe(2);
+    // the box outside which the mask is zero: the full item's, grown by the patch's
+    expect(cache.bound(0, "a")).toEqual([1, 1, 5, 4]);
     // a patch that empties the object drops it
     const erase = item("a", [1, 1, 5, 4], ["....", "....", "...."], false, 0);
     cache.apply({ type: "masks", series: "s0", slice: 0, revision: 3, items: [erase] });
     expect(cache.get(0, "a")).toBeUndefined();
+    expect(cache.bound(0, "a")).toBeUndefined();
     expect(cache.has(0)).toBe(true);
+    // a full item replaces the bound
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 4, items: [full] });
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 5, items: [item("a", [0, 0, 1, 1], ["#"], true, 1)] });
+    expect(cache.bound(0, "a")).toEqual([0, 0, 1, 1]);
   });
 
   it("a patch for an object not cached yet starts from an empty mask", () => {
@@ -670,6 +677,27 @@ describe("composeMasks", () => {
     const again = composeMasks([{ mask: a, color: [1, 2, 3] }], 3, 2, 0, rgba);
     expect(again).toBe(rgba);
     expect(again.every((v) => v === 0)).toBe(true);
+  });
+
+  it("visits only a layer's box, with the same result as the whole slice", () => {
+    const a = fromRows(["....", ".##.", "...."]);
+    const b = fromRows(["...#", "....", "#..."]);
+    const whole = composeMasks([{ mask: a, color: [9, 8, 7] }, { mask: b, color: [1, 2, 3] }], 4, 3, 1);
+    const boxed = composeMasks(
+      [
+        { mask: a, color: [9, 8, 7], box: [1, 1, 3, 2] },
+        { mask: b, color: [1, 2, 3] },
+      ],
+      4,
+      3,
+      1,
+    );
+    expect([...boxed]).toEqual([...whole]);
+    // pixels outside a layer's box are not drawn; a null box draws nothing
+    const cut = composeMasks([{ mask: a, color: [9, 8, 7], box: [1, 1, 2, 2] }], 4, 3, 1);
+    expect(cut[(1 * 4 + 1) * 4 + 3]).toBe(255);
+    expect(cut[(1 * 4 + 2) * 4 + 3]).toBe(0);
+    expect(composeMasks([{ mask: a, color: [9, 8, 7], box: null }], 4, 3, 1).every((v) => v === 0)).toBe(true);
   });
 
   it("parses class colours", () => {

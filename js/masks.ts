@@ -10,6 +10,13 @@
 /** `[x0, y0, x1, y1]`: columns x0..x1-1, rows y0..y1-1 (exclusive ends). */
 export type MaskBox = [number, number, number, number];
 
+/** The smallest box holding both (either may be null: nothing). */
+export function unionBox(a: MaskBox | null | undefined, b: MaskBox | null | undefined): MaskBox | null {
+  if (!a) return b ? [b[0], b[1], b[2], b[3]] : null;
+  if (!b) return [a[0], a[1], a[2], a[3]];
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+}
+
 /** A binary buffer as anywidget hands it over (a DataView, possibly into a larger buffer). */
 export type BufferLike = DataView | ArrayBuffer | ArrayBufferView;
 
@@ -127,6 +134,8 @@ export function packRegion(mask: Uint8Array, width: number, box: MaskBox): Uint8
  */
 export class MaskCache {
   private readonly slices = new Map<number, Map<string, Uint8Array>>();
+  /** per slice and uuid: a box outside which the cached mask is all zero */
+  private readonly bounds = new Map<number, Map<string, MaskBox>>();
   private readonly revisions = new Map<number, number>();
 
   constructor(
@@ -148,21 +157,28 @@ export class MaskCache {
    */
   apply(msg: MasksMsg, replaceSlice = false): number {
     let slice = this.slices.get(msg.slice);
-    if (replaceSlice) {
+    let bounds = this.bounds.get(msg.slice);
+    if (replaceSlice || slice === undefined || bounds === undefined) {
       slice = new Map();
+      bounds = new Map();
       this.slices.set(msg.slice, slice);
-    } else if (slice === undefined) {
-      slice = new Map();
-      this.slices.set(msg.slice, slice);
+      this.bounds.set(msg.slice, bounds);
     }
     let applied = 0;
     for (const item of msg.items) {
       if (item.box !== null && (item.box[2] > this.width || item.box[3] > this.height)) continue;
       let mask = item.full ? undefined : slice.get(item.uuid);
+      const bound = item.full ? item.box : unionBox(bounds.get(item.uuid), item.box);
       if (mask === undefined) mask = new Uint8Array(this.width * this.height);
       if (item.box !== null) writeBits(mask, this.width, item.box, item.bits);
-      if (item.area === 0 || (item.full && item.box === null)) slice.delete(item.uuid);
-      else slice.set(item.uuid, mask);
+      if (item.area === 0 || (item.full && item.box === null)) {
+        slice.delete(item.uuid);
+        bounds.delete(item.uuid);
+      } else {
+        slice.set(item.uuid, mask);
+        if (bound) bounds.set(item.uuid, bound);
+        else bounds.delete(item.uuid); // not known: the whole slice
+      }
       applied++;
     }
     const previous = this.revisions.get(msg.slice);
@@ -173,6 +189,11 @@ export class MaskCache {
   /** The cached mask of `uuid` on `slice` (do not modify), or undefined. */
   get(slice: number, uuid: string): Uint8Array | undefined {
     return this.slices.get(slice)?.get(uuid);
+  }
+
+  /** A box outside which the cached mask of `uuid` on `slice` is all zero, or undefined. */
+  bound(slice: number, uuid: string): MaskBox | undefined {
+    return this.bounds.get(slice)?.get(uuid);
   }
 
   /** Uuids with a cached mask on `slice`. */
@@ -193,12 +214,14 @@ export class MaskCache {
   /** Forget one slice (e.g. when the labels changed and it must be asked for again). */
   invalidate(slice: number): void {
     this.slices.delete(slice);
+    this.bounds.delete(slice);
     this.revisions.delete(slice);
   }
 
   /** Forget everything. */
   clear(): void {
     this.slices.clear();
+    this.bounds.clear();
     this.revisions.clear();
   }
 }
@@ -207,6 +230,8 @@ export class MaskCache {
 export interface MaskLayer {
   mask: Uint8Array;
   color: Rgb;
+  /** the mask is all zero outside this box (null: empty; absent: anywhere on the slice) */
+  box?: MaskBox | null;
 }
 
 /**
@@ -228,16 +253,23 @@ export function composeMasks(
   const alpha = Math.round(Math.min(1, Math.max(0, Number.isFinite(opacity) ? opacity : 0)) * 255);
   if (alpha === 0) return rgba;
   for (const layer of layers) {
-    const { mask, color } = layer;
-    if (mask.length < n) continue;
+    const { mask, color, box } = layer;
+    if (mask.length < n || box === null) continue;
     const [r, g, b] = color;
-    for (let i = 0; i < n; i++) {
-      if (mask[i]) {
-        const o = i * 4;
-        rgba[o] = r;
-        rgba[o + 1] = g;
-        rgba[o + 2] = b;
-        rgba[o + 3] = alpha;
+    // only the layer's box is visited (a stroke's patch, not the whole slice)
+    const x0 = box ? Math.max(0, box[0]) : 0;
+    const y0 = box ? Math.max(0, box[1]) : 0;
+    const x1 = box ? Math.min(width, box[2]) : width;
+    const y1 = box ? Math.min(height, box[3]) : height;
+    for (let y = y0; y < y1; y++) {
+      for (let i = y * width + x0, end = y * width + x1; i < end; i++) {
+        if (mask[i]) {
+          const o = i * 4;
+          rgba[o] = r;
+          rgba[o + 1] = g;
+          rgba[o + 2] = b;
+          rgba[o + 3] = alpha;
+        }
       }
     }
   }

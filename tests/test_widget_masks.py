@@ -160,6 +160,29 @@ def test_strokes_apply_in_order_as_one_undoable_edit(widget: Any) -> None:
     assert np.array_equal(_slice_mask(w, u, 3), expected)
 
 
+def test_a_paint_sends_its_patch_before_the_new_labels_state_then_the_ack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page that sees the new revision already holds the patch, so it does not ask for the
+    slice's masks again (a whole-slice get_masks while the acknowledgement waits)."""
+    from tests.test_widget import _record_comms
+
+    log = _record_comms(monkeypatch)
+    w = DicomAnnotator(open_series(_volume()), ontology=_ontology())
+    del log[:]
+    w._on_page_message(w, _paint(4, _new_uuid(), 2, [STROKE], feature="tumour"), [])
+    order = []
+    for kind, data in log:
+        assert kind == "comm_msg"
+        if data["method"] == "update":
+            keys = set(data["state"]) | {path[0] for path in data.get("buffer_paths", [])}
+            order.append("state:" + ",".join(sorted(keys)))
+        else:
+            order.append(data["content"]["type"])
+    assert order == ["masks", "state:labels_state", "edit_ack"], order
+    assert w.labels.revision == 1
+
+
 def test_painting_a_slice_empty_removes_the_keyframe_then_the_object(widget: Any) -> None:
     w, sent = widget
     u = _new_uuid()

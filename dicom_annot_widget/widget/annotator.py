@@ -807,28 +807,34 @@ class DicomAnnotator(anywidget.AnyWidget):
         self.send({"type": "edit_ack", "request": request, "revision": revision})
 
     def _paint_from_page(self, request: Paint) -> None:
-        """``paint``: commit the strokes, send the changed region (``masks``), then ack."""
-        try:
-            result = masks.paint(
-                self.labels,
-                self._series,
-                request.uuid,
-                request.slice,
-                request.strokes,
-                request.feature,
+        """``paint``: commit the strokes, send the changed region (``masks``), then ack.
+
+        The patch goes out before the new ``labels_state`` (held until then): a page that
+        sees the new revision with the patch already in its cache has the slice's masks
+        current and does not ask for them again (``get_masks``), which would cost the kernel a
+        whole-slice answer and the page a redraw while the acknowledgement waits."""
+        with self.hold_sync():
+            try:
+                result = masks.paint(
+                    self.labels,
+                    self._series,
+                    request.uuid,
+                    request.slice,
+                    request.strokes,
+                    request.feature,
+                )
+            except LabelError as exc:
+                self._refuse_edit(f"paint refused: {exc}", request.request)
+                return
+            except Exception as exc:  # a failure the checks missed: refuse, keep the labels
+                log.exception("paint failed")
+                self._refuse_edit(f"paint refused: {type(exc).__name__}: {exc}", request.request)
+                return
+            items = [] if result.item is None else [result.item]
+            content, buffers = masks.masks_message(
+                self._series_id, request.slice, result.revision, items
             )
-        except LabelError as exc:
-            self._refuse_edit(f"paint refused: {exc}", request.request)
-            return
-        except Exception as exc:  # a failure the checks missed: refuse, keep the labels
-            log.exception("paint failed")
-            self._refuse_edit(f"paint refused: {type(exc).__name__}: {exc}", request.request)
-            return
-        items = [] if result.item is None else [result.item]
-        content, buffers = masks.masks_message(
-            self._series_id, request.slice, result.revision, items
-        )
-        self.send(content, buffers=buffers)
+            self.send(content, buffers=buffers)
         self.send({"type": "edit_ack", "request": request.request, "revision": result.revision})
 
     def _send_masks(self, k: int) -> None:

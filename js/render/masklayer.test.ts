@@ -103,6 +103,21 @@ describe("pending edit", () => {
     p.begin("eraser", 4, [3, 5]);
     expect(p.empty()).toBe(true);
   });
+  it("keeps the box its strokes touched", () => {
+    const p = new PendingEdit("u", "liver", 0, "s0", 12, 10);
+    expect(p.bound).toBeNull();
+    p.begin("brush", 1, [3, 5]);
+    p.extend([6, 5]);
+    expect(p.bound).toEqual([2, 4, 8, 7]);
+    p.begin("eraser", 2, [11, 9]); // clipped to the slice
+    expect(p.bound).toEqual([2, 4, 12, 10]);
+    // the preview of an untouched committed mask outside the box is a copy of it
+    const committed = new Uint8Array(120).fill(1);
+    const prev = previewMask(committed, p.effect, 12, p.bound);
+    expect(prev).not.toBe(committed);
+    expect(prev[0]).toBe(1);
+    expect(previewMask(undefined, new Uint8Array(120), 12, null).every((v) => v === 0)).toBe(true);
+  });
   it("refuses a bad radius", () => {
     const p = new PendingEdit("u", "liver", 0, "s0", 12, 10);
     expect(() => p.begin("brush", 0, [1, 1])).toThrow(/radius/);
@@ -139,6 +154,14 @@ describe("agreement with js/masks.ts stampStroke", () => {
       const base = new Uint8Array(W * H);
       for (let i = 0; i < base.length; i += 3) base[i] = 1;
       expect(Array.from(previewMask(base, p.effect))).toEqual(Array.from(want));
+      // the bounded preview visits only the edit's box, and gives the same mask
+      expect(Array.from(previewMask(base, p.effect, W, p.bound))).toEqual(Array.from(want));
+      for (let i = 0; i < W * H; i++) {
+        if (p.effect[i] === KEEP) continue;
+        const [x, y] = [i % W, Math.floor(i / W)];
+        const b = p.bound;
+        expect(b !== null && x >= b[0] && x < b[2] && y >= b[1] && y < b[3]).toBe(true);
+      }
     }
   });
 });

@@ -9,7 +9,7 @@
  * no DOM and are unit-tested in masklayer.test.ts.
  */
 import { type LabelObject, type Ontology, type Point, classColor } from "../labels";
-import { type MaskLayer, MaskCache, composeMasks, hexToRgb, parseMasksMsg } from "../masks";
+import { type MaskBox, type MaskLayer, MaskCache, composeMasks, hexToRgb, parseMasksMsg, unionBox } from "../masks";
 import type { EditorApi, Layer } from "../tools/types";
 import type { Matrix } from "./transform";
 
@@ -38,13 +38,11 @@ export interface StrokeSpec {
  *   covered = (qx - (ax + t*dx))^2 + (qy - (ay + t*dy))^2 <= r*r
  */
 export function coverSegment(a: Point, b: Point, r: number, columns: number, rows: number, visit: (index: number) => void): void {
+  const box = segmentBox(a, b, r, columns, rows);
+  if (box === null) return;
+  const [x0, y0, x1, y1] = box;
   const [ax, ay] = a;
   const [bx, by] = b;
-  const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - r));
-  const y0 = Math.max(0, Math.floor(Math.min(ay, by) - r));
-  const x1 = Math.min(columns, Math.ceil(Math.max(ax, bx) + r) + 1);
-  const y1 = Math.min(rows, Math.ceil(Math.max(ay, by) + r) + 1);
-  if (x1 <= x0 || y1 <= y0) return;
   const dx = bx - ax;
   const dy = by - ay;
   const l2 = 0 + dx * dx + dy * dy;
@@ -66,6 +64,15 @@ export function coverSegment(a: Point, b: Point, r: number, columns: number, row
       if (0 + ex * ex + ey * ey <= r2) visit(base + x);
     }
   }
+}
+
+/** The pixels coverSegment may visit: the capsule's box clipped to the slice (null: none). */
+export function segmentBox(a: Point, b: Point, r: number, columns: number, rows: number): MaskBox | null {
+  const x0 = Math.max(0, Math.floor(Math.min(a[0], b[0]) - r));
+  const y0 = Math.max(0, Math.floor(Math.min(a[1], b[1]) - r));
+  const x1 = Math.min(columns, Math.ceil(Math.max(a[0], b[0]) + r) + 1);
+  const y1 = Math.min(rows, Math.ceil(Math.max(a[1], b[1]) + r) + 1);
+  return x1 <= x0 || y1 <= y0 ? null : [x0, y0, x1, y1];
 }
 
 /** Pixels covered by a whole stroke (stamps interpolated between the samples), as 0/1. */
@@ -94,6 +101,8 @@ export const CLEAR = 2;
  */
 export class PendingEdit {
   readonly effect: Uint8Array;
+  /** the effect is KEEP outside this box (null: no pixel touched yet) */
+  bound: MaskBox | null = null;
   readonly strokes: StrokeSpec[] = [];
   /** pixels the strokes set (an edit of a new object that sets none is empty) */
   private setCount = 0;
@@ -144,6 +153,7 @@ export class PendingEdit {
 
   private stamp(s: StrokeSpec, a: Point, b: Point): void {
     const eff = this.effect;
+    this.bound = unionBox(this.bound, segmentBox(a, b, s.radius, this.columns, this.rows));
     if (s.tool === "eraser") {
       coverSegment(a, b, s.radius, this.columns, this.rows, (i) => {
         if (eff[i] === SET) this.setCount -= 1;
@@ -176,12 +186,29 @@ export class PendingEdit {
   }
 }
 
-/** What the mask a pending edit previews: `committed` (0/1 or undefined) with `effect` applied. */
-export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array): Uint8Array {
-  const out = new Uint8Array(effect.length);
-  for (let i = 0; i < effect.length; i++) {
-    const e = effect[i];
-    out[i] = e === SET ? 1 : e === CLEAR ? 0 : committed ? (committed[i] as number) : 0;
+/**
+ * What the mask a pending edit previews: `committed` (0/1 or undefined) with `effect` applied.
+ * With the slice's `columns` and a `box` outside which `effect` is KEEP (PendingEdit.bound),
+ * only that box is visited (a copy of the rest is all that is needed).
+ */
+export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array, columns?: number, box?: MaskBox | null): Uint8Array {
+  if (columns === undefined || box === undefined) {
+    const out = new Uint8Array(effect.length);
+    for (let i = 0; i < effect.length; i++) {
+      const e = effect[i];
+      out[i] = e === SET ? 1 : e === CLEAR ? 0 : committed ? (committed[i] as number) : 0;
+    }
+    return out;
+  }
+  const out = committed && committed.length === effect.length ? committed.slice() : new Uint8Array(effect.length);
+  if (box === null) return out;
+  const [x0, y0, x1, y1] = box;
+  for (let y = y0; y < y1; y++) {
+    for (let i = y * columns + x0, end = y * columns + x1; i < end; i++) {
+      const e = effect[i];
+      if (e === SET) out[i] = 1;
+      else if (e === CLEAR) out[i] = 0;
+    }
   }
   return out;
 }
@@ -410,20 +437,31 @@ export class MaskSession {
       const o = byUuid.get(uuid);
       if (!o || hidden.has(uuid)) continue;
       let mask = cache.get(k, uuid);
-      for (const e of onSlice) if (e.uuid === uuid) mask = previewMask(mask, e.effect);
+      // where the mask can be non-zero: the cache's bound, grown by each edit's (only those
+      // pixels are visited: an edit touches a stroke's box, not the whole slice)
+      let box: MaskBox | null | undefined = mask ? cache.bound(k, uuid) : null;
+      for (const e of onSlice) {
+        if (e.uuid !== uuid) continue;
+        mask = previewMask(mask, e.effect, columns, e.bound);
+        if (box !== undefined) box = unionBox(box, e.bound);
+      }
       drawn.add(uuid);
-      if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)) });
+      if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)), box });
     }
     for (const e of onSlice) {
-      if (drawn.has(e.uuid) || hidden.has(e.uuid)) continue;
+      if (drawn.has(e.uuid) || hidden.has(e.uuid) || e.bound === null) continue;
       const o = byUuid.get(e.uuid);
       const set = new Uint8Array(n);
       const clear = new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        if (e.effect[i] === SET) set[i] = 1;
-        else if (e.effect[i] === CLEAR && o?.shape === "polygon") clear[i] = 1;
+      const polygon = o?.shape === "polygon";
+      const [x0, y0, x1, y1] = e.bound;
+      for (let y = y0; y < y1; y++) {
+        for (let i = y * columns + x0, end = y * columns + x1; i < end; i++) {
+          if (e.effect[i] === SET) set[i] = 1;
+          else if (e.effect[i] === CLEAR && polygon) clear[i] = 1;
+        }
       }
-      layers.push({ mask: set, color: hexToRgb(classColor(onto, e.feature ?? o?.feature ?? "")) });
+      layers.push({ mask: set, color: hexToRgb(classColor(onto, e.feature ?? o?.feature ?? "")), box: e.bound });
       erased.push(clear);
     }
     const tinting = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
