@@ -40,7 +40,7 @@ class FakeModel {
     this.handlers.get(event)?.delete(h);
   }
   /** A `slices` message from the kernel with these slice indices, each slice 4 int16. */
-  deliver(indices: number[], series = "s0"): void {
+  deliver(indices: number[], series = "s0", extra: Record<string, unknown> = {}): void {
     const items = indices.map((index) => ({ index, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 }));
     // one message buffer per item, offset by one byte inside a larger buffer (misaligned)
     const buffers = indices.map((index) => {
@@ -48,7 +48,7 @@ class FakeModel {
       bytes.set(new Uint8Array(new Int16Array([index, index + 1, index + 2, index + 3]).buffer), 1);
       return new DataView(bytes.buffer, 1, 8);
     });
-    for (const h of this.handlers.get("msg:custom") ?? []) h({ type: "slices", series, items }, buffers);
+    for (const h of this.handlers.get("msg:custom") ?? []) h({ type: "slices", series, items, ...extra }, buffers);
   }
 }
 
@@ -123,6 +123,21 @@ describe("Controller", () => {
     model.deliver(rest.slice(10));
     expect(notified()).toBe(before + 1);
     expect(controller.volume?.loadedCount).toBe(20);
+    controller.dispose();
+  });
+
+  it("acknowledges as often as the kernel's messages say (its window may be small)", () => {
+    const { model, controller } = setup();
+    const acks = (): number[] => model.sent.filter((m) => m.type === "ack").map((m) => m.count as number);
+    model.deliver([10], "s0", { ack_every: 2 });
+    expect(acks()).toEqual([1]);
+    model.deliver([11], "s0", { ack_every: 2 });
+    expect(acks()).toEqual([1]);
+    model.deliver([12], "s0", { ack_every: 2 });
+    expect(acks()).toEqual([1, 2]);
+    // a malformed value keeps the last one
+    model.deliver([13, 14], "s0", { ack_every: 0 });
+    expect(acks()).toEqual([1, 2, 2]);
     controller.dispose();
   });
 

@@ -6,7 +6,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import type { SeriesInfo, SliceMsg } from "./protocol";
-import { parseKernelMsg, parseSlicesMsg } from "./protocol";
+import { ackEveryOf, parseKernelMsg, parseSlicesMsg } from "./protocol";
 import { Volume, priorityOrder } from "./volume";
 
 export interface WidgetState {
@@ -21,7 +21,9 @@ export type Model = AnyModel<WidgetState>;
 const COARSE_SLICES = 16;
 /** Re-prioritisation waits this long after the last jump (scrubbing sends one request). */
 const REPRIORITISE_MS = 30;
-/** Acknowledge received slices in groups of this many (the kernel sends a window ahead). */
+/** Acknowledge received slices in groups of this many, unless the kernel's `slices` messages
+ * say otherwise (`ack_every`: half its window of unacknowledged slices, fewer for large
+ * slices; acknowledging less often than that would stop loading). */
 const ACK_EVERY = 8;
 /**
  * While loading, slices the view does not show tell the views at most this often (the slice
@@ -41,6 +43,8 @@ export class Controller {
   private notifyTimer: ReturnType<typeof setTimeout> | null = null;
   /** Slice answers received and not yet acknowledged to the kernel. */
   private unacked = 0;
+  /** Acknowledge at least every this many slice answers (the kernel's latest `ack_every`). */
+  private ackEvery = ACK_EVERY;
   /** Views to tell of changes; `progressOnly`: only slices not shown arrived since. */
   private readonly views = new Set<(progressOnly: boolean) => void>();
 
@@ -79,6 +83,7 @@ export class Controller {
     this.error = "";
     this.orderedAround = -1;
     this.unacked = 0;
+    this.ackEvery = ACK_EVERY;
     this.requestAround(this.model.get("slice"));
     this.notify();
   };
@@ -111,6 +116,7 @@ export class Controller {
     if (batch !== null) {
       const volume = this.volume;
       if (!volume || (raw as { series: string }).series !== volume.info.id) return; // stale
+      this.ackEvery = ackEveryOf(raw) ?? this.ackEvery;
       let now = false;
       batch.forEach((item, i) => {
         if (item === null) {
@@ -144,7 +150,7 @@ export class Controller {
     if (!volume) return;
     this.unacked += 1;
     const complete = volume.loadedCount === volume.slices;
-    if (now || this.unacked >= ACK_EVERY || complete) {
+    if (now || this.unacked >= this.ackEvery || complete) {
       this.model.send({ type: "ack", series: volume.info.id, count: this.unacked });
       this.unacked = 0;
     }

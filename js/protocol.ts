@@ -201,6 +201,14 @@ export function parseSlicesMsg(msg: unknown): (SliceMsg | null)[] | null {
   );
 }
 
+/** The `ack_every` of a `slices` message: acknowledge at least every that many slices (the
+ * kernel's window of unacknowledged slices is twice that); null when absent or malformed. */
+export function ackEveryOf(msg: unknown): number | null {
+  if (typeof msg !== "object" || msg === null) return null;
+  const v = (msg as Record<string, unknown>).ack_every;
+  return typeof v === "number" && Number.isInteger(v) && v >= 1 ? v : null;
+}
+
 /** Narrow a kernel message to a metadata answer, or return null (kept apart from
  * `parseKernelMsg`, whose callers expect only slices and errors). */
 export function parseMetadataMsg(msg: unknown): MetadataMsg | null {

@@ -187,6 +187,34 @@ def test_flow_control_keeps_a_window_of_unacknowledged_slices() -> None:
     s.close()
 
 
+@pytest.mark.parametrize(("window_bytes", "window", "ack_every"), [(1, 4, 2), (12 * 9, 9, 4)])
+def test_each_message_says_how_often_the_page_must_acknowledge(
+    window_bytes: int, window: int, ack_every: int
+) -> None:
+    """Half the window: a page that acknowledges that often never lets the window fill (with
+    large slices the window is small, and a fixed count larger than it stopped loading)."""
+    sent, send = collect()
+    s = SliceStreamer(FakeSeries(n=20), "s0", send, window_bytes=window_bytes)  # type: ignore[arg-type]
+    assert (s.window, s.ack_every) == (window, ack_every)
+    s.request(list(range(20)))
+    # a page that acknowledges as the messages tell it (and the first slice at once)
+    seen = unacked = 0
+    while seen < 20:
+        assert s.wait_idle()
+        # (slice 7 of FakeSeries is broken: its answer is an error, counted like a slice)
+        assert all(m["ack_every"] == ack_every for m, _ in sent.raw if m["type"] == "slices")
+        arrived = len(sent) - seen
+        assert arrived > 0, f"loading stopped after {seen} of 20 slices"
+        for _ in range(arrived):
+            seen += 1
+            unacked += 1
+            if seen == 1 or unacked >= ack_every:
+                s.ack(unacked)
+                unacked = 0
+    assert sorted(m["index"] for m, _ in sent) == list(range(20))
+    s.close()
+
+
 def test_window_is_sized_in_bytes() -> None:
     s = SliceStreamer(FakeSeries(), "s0", lambda c, b: None, window_bytes=12 * 100)  # type: ignore[arg-type]
     assert s.window == 100  # 2 x 3 int16 = 12 bytes per slice

@@ -49,7 +49,9 @@ SendFn = Callable[[dict[str, Any], list[memoryview]], None]
 
 class SliceStreamer:
     """Send slices of one series in a replaceable order: ``slices`` messages of one or more
-    slices, one binary buffer each.
+    slices, one binary buffer each, and ``ack_every``: the page acknowledges (``ack``) at
+    least every that many slices, or the window of unacknowledged slices fills and sending
+    waits.
 
     Parameters
     ----------
@@ -73,6 +75,11 @@ class SliceStreamer:
         slice_bytes = int(np.prod(shape[1:])) * np.dtype(series.stored_dtype).itemsize
         #: Slices that may be unacknowledged at once.
         self.window = max(MIN_WINDOW, window_bytes // max(1, slice_bytes))
+        #: The page acknowledges at least every this many slices (told in each message): half
+        #: the window, so the next half is on its way while the page receives the first. A
+        #: fixed count would stop loading for large slices, whose window is smaller than it
+        #: (e.g. 6 slices of 1600 x 1600 against the page's former 8: loading stopped at 7).
+        self.ack_every = max(1, self.window // 2)
         #: Slices per message (after the first one of a request).
         self.batch = max(1, BATCH_BYTES // max(1, slice_bytes))
         self._fresh = True
@@ -191,7 +198,13 @@ class SliceStreamer:
                 items.append(item)
                 buffers.append(buffer)
             if items:
-                self._send({"type": "slices", "series": self._series_id, "items": items}, buffers)
+                content = {
+                    "type": "slices",
+                    "series": self._series_id,
+                    "items": items,
+                    "ack_every": self.ack_every,
+                }
+                self._send(content, buffers)
 
     def _encode(self, k: int) -> tuple[dict[str, Any], memoryview]:
         stored = self._series.get_stored_slice(k)

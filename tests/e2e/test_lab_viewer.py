@@ -53,3 +53,21 @@ def test_ct_middle_slice_matches_numpy(lab, page):
     assert shown.min() == 0 and shown.max() == 255 and len(np.unique(shown)) > 100
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.get_by_test_id("daw-root").screenshot(path=str(ARTIFACTS / "ct-middle-slice.png"))
+
+
+def test_a_series_of_large_slices_arrives_completely(lab, page, tmp_path):
+    """Slices of 1600 x 1600 (5 MB): the kernel keeps at most 6 of them unacknowledged, so
+    the page must acknowledge at least that often, or loading stops part way (it stopped
+    after 7 of 12 when the page acknowledged every 8 slices whatever their size)."""
+    from dicom_annot_widget import write_phantom_series
+
+    folder = tmp_path / "large"
+    write_phantom_series(folder, n_slices=12, rows=1600, columns=1600)
+    nb = notebook(f"import dicom_annot_widget as daw\nw = daw.DicomAnnotator({str(folder)!r})\nw")
+    open_notebook(page, lab, "large.ipynb", nb)
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    expect(root).to_have_attribute("data-loaded", "12", timeout=60_000)
+    # the last slice to arrive is drawn correctly when shown: the canvas follows w.slice
+    run_probe(page, "w.slice = 11\nprint('ok')")
+    expect(page.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "11")
