@@ -176,8 +176,10 @@ export class MaskCache {
         bounds.delete(item.uuid);
       } else {
         slice.set(item.uuid, mask);
+        // no bound: no box was ever written, the mask is all zero (drawn as if it could
+        // cover the whole slice, which is never wrong)
         if (bound) bounds.set(item.uuid, bound);
-        else bounds.delete(item.uuid); // not known: the whole slice
+        else bounds.delete(item.uuid);
       }
       applied++;
     }

@@ -83,7 +83,7 @@ describe("pending edit", () => {
     });
     // the preview over a committed mask: erased pixels go, others stay
     const committed = new Uint8Array(120).fill(1);
-    const prev = previewMask(committed, p.effect);
+    const prev = previewMask(committed, p.effect, 12, [0, 0, 12, 10]);
     expect(prev[5 * 12 + 5]).toBe(0);
     expect(prev[0]).toBe(1);
   });
@@ -153,8 +153,8 @@ describe("agreement with js/masks.ts stampStroke", () => {
       }
       const base = new Uint8Array(W * H);
       for (let i = 0; i < base.length; i += 3) base[i] = 1;
-      expect(Array.from(previewMask(base, p.effect))).toEqual(Array.from(want));
-      // the bounded preview visits only the edit's box, and gives the same mask
+      // over the whole slice, and over only the edit's box: the same mask as stampStroke's
+      expect(Array.from(previewMask(base, p.effect, W, [0, 0, W, H]))).toEqual(Array.from(want));
       expect(Array.from(previewMask(base, p.effect, W, p.bound))).toEqual(Array.from(want));
       for (let i = 0; i < W * H; i++) {
         if (p.effect[i] === KEEP) continue;

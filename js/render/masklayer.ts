@@ -187,19 +187,11 @@ export class PendingEdit {
 }
 
 /**
- * What the mask a pending edit previews: `committed` (0/1 or undefined) with `effect` applied.
- * With the slice's `columns` and a `box` outside which `effect` is KEEP (PendingEdit.bound),
- * only that box is visited (a copy of the rest is all that is needed).
+ * What the mask a pending edit previews: `committed` (0/1 or undefined) with `effect` applied,
+ * on a slice `columns` wide. `effect` is KEEP outside `box` (PendingEdit.bound; null: nothing
+ * touched), so only that box is visited and the rest is a copy of `committed`.
  */
-export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array, columns?: number, box?: MaskBox | null): Uint8Array {
-  if (columns === undefined || box === undefined) {
-    const out = new Uint8Array(effect.length);
-    for (let i = 0; i < effect.length; i++) {
-      const e = effect[i];
-      out[i] = e === SET ? 1 : e === CLEAR ? 0 : committed ? (committed[i] as number) : 0;
-    }
-    return out;
-  }
+export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array, columns: number, box: MaskBox | null): Uint8Array {
   const out = committed && committed.length === effect.length ? committed.slice() : new Uint8Array(effect.length);
   if (box === null) return out;
   const [x0, y0, x1, y1] = box;

@@ -506,11 +506,17 @@ def test_slice_bar_and_maximise(harness: Any) -> None:
     box = bar.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.125, box["y"] + box["height"] / 2)
     wait_model(page, wid, "slice", 2)
+    # the thumb and the ARIA value follow the slice (they are written only when it changes)
+    expect(bar).to_have_attribute("aria-valuenow", "3")
+    thumb = bar.locator(".daw-slicebar-thumb")
+    assert thumb.evaluate("t => t.style.left") == "12.5%"
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2, steps=4)
     page.mouse.up()
     wait_model(page, wid, "slice", 18)
+    expect(bar).to_have_attribute("aria-valuenow", "19")
+    assert thumb.evaluate("t => t.style.left") == "92.5%"
 
     button = root.get_by_test_id("daw-maximise")
     button.click()
