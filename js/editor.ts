@@ -37,6 +37,7 @@ import {
   viewScale,
 } from "./render/transform";
 import type { Tool, UiState, ViewState } from "./state";
+import { applyPendingMask } from "./render/masklayer";
 import { MASK_TOOLS } from "./tools/bitmask";
 import { VECTOR_TOOLS } from "./tools/index";
 import type { Answer, EditorApi, Layer, Panel, PanelFactory, PointerAt, Preview, ToolFactory, ToolHandler } from "./tools/types";
@@ -451,10 +452,19 @@ export class LabelEditor implements EditorApi {
     for (const h of this.labelsHandlers) h();
     this.changed();
   }
+  /** The user is about to switch series: a pending mask edit is sent first, not lost. */
+  beforeSeriesSwitch(): void {
+    applyPendingMask(this);
+  }
   /** A new series: drop drafts, previews and the selection. */
   onSeries(): void {
     this.cancelDraft();
-    this.pending.clear();
+    // edits in flight keep their answer handlers (the kernel answers each, if only to refuse
+    // it): a panel waiting for one would otherwise stay busy; their previews are dropped
+    for (const [request, p] of this.pending) {
+      if (p.onAnswer) this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer: p.onAnswer, revision: p.revision });
+      else this.pending.delete(request);
+    }
     this.hiddenSet.clear();
     this.continuingUuid = null;
     this.ui.selected = null;
@@ -549,11 +559,14 @@ export class LabelEditor implements EditorApi {
     const key = e.key.toLowerCase();
     if (!this.state.read_only && this.tool().key?.(e)) return true;
     for (const p of this.panels) if (p.key?.(e)) return true;
-    if (mod && !e.altKey && ((key === "z" && e.shiftKey) || (key === "y" && !e.shiftKey))) {
+    // the chord's letter by its position when the layout types no Latin letter (Cyrillic,
+    // Greek...: Ctrl+Z is still the key where Z is on a US keyboard)
+    const letter = /^[a-z]$/.test(key) ? key : e.code.startsWith("Key") ? e.code.slice(3).toLowerCase() : key;
+    if (mod && !e.altKey && ((letter === "z" && e.shiftKey) || (letter === "y" && !e.shiftKey))) {
       this.sendHistory("redo");
       return true;
     }
-    if (mod && !e.altKey && key === "z") {
+    if (mod && !e.altKey && letter === "z") {
       this.sendHistory("undo");
       return true;
     }

@@ -36,6 +36,9 @@ const LOADING_NOTIFY_MS = 100;
 export class Controller {
   volume: Volume | null = null;
   error = "";
+  /** Errors reported so far: a view hides a dismissed error until the next one, even when
+   * the next one has the same text. */
+  errorCount = 0;
   /** Slice the kernel's current order was built around, and the first slice of that order. */
   private orderedAround = -1;
   private firstOfOrder = -1;
@@ -53,6 +56,11 @@ export class Controller {
     model.on("change:series_info", this.onSeriesInfo);
     model.on("change:slice", this.onSlice);
     this.onSeriesInfo();
+  }
+
+  private fail(message: string): void {
+    this.error = message;
+    this.errorCount += 1;
   }
 
   subscribe(view: (progressOnly: boolean) => void): () => void {
@@ -120,7 +128,7 @@ export class Controller {
       let now = false;
       batch.forEach((item, i) => {
         if (item === null) {
-          this.error = `a slice answer (item ${i}) was malformed`;
+          this.fail(`a slice answer (item ${i}) was malformed`);
           this.received();
           now = true;
         } else if (this.store(item, buffers[i])) now = true;
@@ -132,7 +140,7 @@ export class Controller {
     const msg = parseKernelMsg(raw);
     if (msg === null) return; // not ours (or malformed): ignore, never throw in a listener
     if (msg.type === "error") {
-      this.error = msg.message;
+      this.fail(msg.message);
       if (msg.index !== undefined) this.received();
       this.notify();
       return;
@@ -173,7 +181,7 @@ export class Controller {
       if (!buffer) throw new Error(`slice ${msg.index} arrived without pixel data`);
       volume.put(msg, buffer);
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      this.fail(e instanceof Error ? e.message : String(e));
     }
     const shown = msg.index === this.model.get("slice") || msg.index === this.firstOfOrder;
     this.received(shown);

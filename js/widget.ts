@@ -72,6 +72,11 @@ function isTextInput(target: EventTarget | null): boolean {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
 }
 
+/** Ctrl/Cmd+S (with or without Shift): JupyterLab's save, which the widget lets through. */
+function isSaveChord(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && (e.code === "KeyS" || e.key.toLowerCase() === "s");
+}
+
 function num(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
 }
@@ -91,7 +96,8 @@ function renderView(
   const renderer = new GreyRenderer();
   const wheel = new WheelAccumulator();
   let localError = "";
-  let dismissedError = "";
+  /** controller.errorCount when the user closed the error box (its error stays hidden) */
+  let dismissedAt = -1;
 
   // ---- DOM ------------------------------------------------------------------------------
   const root = el("div", "daw-root", host);
@@ -358,15 +364,19 @@ function renderView(
 
   // ---- metadata ---------------------------------------------------------------------------
   const metaCache = new Map<string, MetaElement[]>();
-  const metaPending = new Set<string>();
+  /** asked for, not answered yet: key -> when (an unanswered request is asked again later:
+   * the kernel ignores one for a series no longer shown, and may answer with an error) */
+  const metaPending = new Map<string, number>();
+  const META_RETRY_MS = 3000;
   let metaTimer: ReturnType<typeof setTimeout> | null = null;
   const metaKey = (series: string, k: number): string => `${series}|${k}`;
   const requestMetadata = (k: number): void => {
     const i = info();
     if (!i) return;
     const key = metaKey(i.id, k);
-    if (metaCache.has(key) || metaPending.has(key)) return;
-    metaPending.add(key);
+    const asked = metaPending.get(key);
+    if (metaCache.has(key) || (asked !== undefined && performance.now() - asked < META_RETRY_MS)) return;
+    metaPending.set(key, performance.now());
     model.send({ type: "get_metadata", series: i.id, slice: k });
   };
   const seriesMeta = (): MetaElement[] | null => {
@@ -711,7 +721,7 @@ function renderView(
     const volume = controller.volume;
     const err = localError || controller.error;
     setText(errorText, err);
-    errorBox.hidden = err === "" || err === dismissedError;
+    errorBox.hidden = err === "" || (localError === "" && controller.errorCount === dismissedAt);
     updateControls();
     const ready = renderImage();
     drawView(ready);
@@ -751,13 +761,20 @@ function renderView(
   };
 
   // ---- interaction -------------------------------------------------------------------------
+  let toastTimer: ReturnType<typeof setTimeout> | null = null;
   const showToast = (text: string): void => {
     toast.textContent = text;
     toast.hidden = false;
-    setTimeout(() => {
+    // each toast stays its full time (an earlier toast's timer would hide this one early)
+    if (toastTimer !== null) clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => {
+      toastTimer = null;
       if (!signal.aborted) toast.hidden = true;
     }, 1600);
   };
+  signal.addEventListener("abort", () => {
+    if (toastTimer !== null) clearTimeout(toastTimer);
+  });
 
   const copyText = async (text: string): Promise<void> => {
     try {
@@ -846,11 +863,21 @@ function renderView(
   root.addEventListener(
     "keydown",
     (e: KeyboardEvent) => {
+      if (isSaveChord(e)) {
+        // Ctrl/Cmd+S saves the notebook as anywhere else in JupyterLab (kept in, it opened
+        // the browser's "Save page as"): Lumino is allowed to see this one event
+        root.removeAttribute("data-lm-suppress-shortcuts");
+        setTimeout(() => root.setAttribute("data-lm-suppress-shortcuts", "true"), 0);
+        return;
+      }
       e.stopPropagation();
       if (isTextInput(e.target)) {
         if (e.key === "Escape") root.focus({ preventScroll: true });
         return;
       }
+      // Enter / Space on a focused button or disclosure activate it, as anywhere else (the
+      // editor's Enter would otherwise apply a pending edit and cancel the button's click)
+      if ((e.key === "Enter" || e.key === " ") && e.target !== root && (e.target as Element).closest?.("button, summary")) return;
       let handled = true;
       const n = controller.volume?.slices ?? 0;
       if (editor.key(e)) {
@@ -1002,6 +1029,7 @@ function renderView(
     const count = num(info()?.series_count, 1);
     const idx = num(model.get("series_index"), 0) + delta;
     if (idx < 0 || idx >= count) return;
+    editor.beforeSeriesSwitch();
     if (setIfChanged("series_index", idx)) saveNow();
   };
   click(casePrev, () => switchSeries(-1));
@@ -1018,6 +1046,8 @@ function renderView(
       }
       customSkip = false;
       setFrameskip(Number(skipSelect.value));
+      // back to the widget: with the menu focused the arrow keys would change the frameskip
+      root.focus({ preventScroll: true });
     },
     on,
   );
@@ -1085,7 +1115,7 @@ function renderView(
   });
   click(maxBtn, toggleMaximise);
   click(errorClose, () => {
-    dismissedError = localError || controller.error;
+    dismissedAt = controller.errorCount;
     localError = "";
     schedule();
   });
@@ -1160,6 +1190,7 @@ function renderView(
     sliceBar.reset();
     wheel.reset();
     renderedMetaKey = "";
+    metaPending.clear();
     editor.onSeries();
     if (i) {
       const mmW = i.shape[2] * (i.spacing[2] > 0 ? i.spacing[2] : 1);

@@ -287,6 +287,10 @@ export class MaskSession {
       this.valid.clear();
       this.cacheGen += 1;
       this.asked.clear();
+      if (this.pending && !this.pending.empty()) {
+        // the series changed under it (from Python): the strokes cannot be applied any more
+        this.api.toast(`${this.pending.strokes.length} unapplied stroke(s) discarded: the series changed`);
+      }
       this.pending = null;
       this.committing.clear();
       this.gen += 1;
@@ -524,6 +528,15 @@ export function defaultRange(units: string | undefined, valueRange: [number, num
 }
 
 const SESSIONS = new WeakMap<EditorApi, MaskSession>();
+
+/**
+ * Send the pending mask edit of this editor, if any (before the user switches series: the
+ * strokes would otherwise be dropped with the old series' cache). Returns whether one was sent.
+ */
+export function applyPendingMask(api: EditorApi): boolean {
+  const s = SESSIONS.get(api);
+  return s?.pending ? s.apply() : false;
+}
 
 /** The mask session of one editor (created on first use). */
 export function maskSession(api: EditorApi): MaskSession {

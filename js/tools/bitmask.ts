@@ -11,6 +11,7 @@ import { type Point, uuid4 } from "../labels";
 import { type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
 import type { Tool } from "../state";
 import type { EditorApi, PointerAt, ToolFactory, ToolHandler } from "./types";
+import { capturePointer } from "../ui/dom";
 
 /** Key of each mask tool (taken only when the ontology has a bitmask class). */
 export const MASK_KEYS: Record<string, MaskToolKind> = { f: "brush", h: "eraser", g: "threshold" };
@@ -86,12 +87,19 @@ export class MaskToolHandler implements ToolHandler {
     const range = this.id === "threshold" ? s.settings.range : undefined;
     s.pending.begin(this.id, s.settings.radius, at.p, range, values);
     s.stroking = true;
+    // like every drag tool: the release ends the stroke even outside the image or over the
+    // popup (without capture the viewport never hears it and the stroke went on unpressed)
+    capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     s.hover = at.p;
     s.touch();
   }
 
   move(at: PointerAt): void {
     const s = this.session;
+    if (s.stroking && at.e.buttons === 0) {
+      // the release was lost (e.g. the capture was refused): end here, adding nothing
+      s.stroking = false;
+    }
     s.hover = at.p;
     if (s.stroking && s.pending) s.pending.extend(at.p);
     s.touch();

@@ -365,3 +365,68 @@ def test_automation_drawer_sends_interpolate_and_autosegment(mpage: Any) -> None
     (seg,) = wait_sent(page, wid, "autosegment", 1)
     assert seg["uuid"] == POLY_UUID and seg["slice"] == 6
     expect(drawer).to_be_visible()
+
+
+def test_a_stroke_released_outside_the_image_ends_there(mpage: Any) -> None:
+    """The button released outside the widget ends the stroke: moving back over the image
+    without a button paints nothing (the viewport captures the pointer like every drag)."""
+    page = mpage
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    root.get_by_test_id("daw-mask-size").fill("2")
+    s = Screen(root)
+    page.mouse.move(*s.at(10, 10))
+    page.mouse.down()
+    page.mouse.move(*s.at(20, 12), steps=3)
+    outside = root.bounding_box()
+    page.mouse.move(outside["x"] + outside["width"] + 40, outside["y"] + 5, steps=3)
+    page.mouse.up()
+    page.mouse.move(*s.at(40, 36), steps=3)  # back over the image, no button
+    page.mouse.move(*s.at(52, 40), steps=3)
+    root.focus()
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    (st,) = paint["strokes"]
+    pts = np.asarray(st["points"])
+    assert len(pts) >= 2
+    # nothing from the moves after the release: they all lie far below the stroke's rows
+    assert pts[:, 1].max() < 30, pts
+
+
+def test_enter_on_a_focused_button_presses_that_button(mpage: Any) -> None:
+    """Enter on the keyboard-focused Discard button discards (the editor's Enter, Apply, must
+    not take the key from the button)."""
+    page = mpage
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    stroke(page, Screen(root), [(14, 18), (36, 30)])
+    pop = root.get_by_test_id("daw-maskpop")
+    expect(pop).to_have_attribute("data-pending", "1")
+    root.get_by_test_id("daw-mask-discard").focus()
+    page.keyboard.press("Enter")
+    expect(pop).to_have_attribute("data-pending", "0")
+    page.wait_for_timeout(100)
+    assert sent(page, wid, "paint") == []
+
+
+def test_switching_series_sends_the_pending_strokes_first(mpage: Any) -> None:
+    """Unapplied strokes are not lost when the user goes to the next series: they go out as
+    the `paint` of the series they were drawn on, then the series changes."""
+    from .test_harness_viewer import wait_model
+
+    page = mpage
+    a = series(ct_volume(n=12), sid="s0", index=0, count=2)
+    b = series(ct_volume(n=8, seed=3), sid="s1", index=1, count=2)
+    b["info"]["series_index"] = 1
+    wid, root = mount(page, a, b, state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    stroke(page, Screen(root), [(14, 18), (36, 30)])
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "1")
+    root.get_by_test_id("daw-series-next").click()
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert paint["series"] == "s0" and [st["tool"] for st in paint["strokes"]] == ["brush"]
+    wait_model(page, wid, "series_index", 1)
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")

@@ -576,6 +576,49 @@ def test_page_shows_kernel_errors(harness: Any) -> None:
     assert root.locator("b").count() == 0
     root.get_by_test_id("daw-error-close").click()
     expect(alert).to_be_hidden()
+    # the same refusal again is news: it shows again (a dismissed text is not muted for good)
+    page.evaluate(
+        "(i) => window.widgets[i].model._message({type: 'error',"
+        " message: 'refused a change from the page: <b>zoom</b> must be in [0.05, 64]'})",
+        wid,
+    )
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("<b>zoom</b> must be in")
+
+
+def test_frameskip_menu_gives_the_keys_back_to_the_slices(harness: Any) -> None:
+    """After a frameskip is chosen from its menu the arrow keys move the slice (by it), not
+    the menu's choice."""
+    page = harness
+    wid, root = mount(page, series(ct_volume(n=30)))
+    root.get_by_test_id("daw-frameskip").select_option("5")
+    expect(root).to_be_focused()
+    start = page.evaluate("(i) => window.widgets[i].model.get('slice')", wid)
+    page.keyboard.press("ArrowRight")
+    wait_model(page, wid, "slice", start + 5)
+    expect(root.get_by_test_id("daw-frameskip")).to_have_value("5")
+
+
+def test_undo_by_key_position_on_a_non_latin_layout(harness: Any) -> None:
+    """Ctrl+Z typed on a Cyrillic layout (key "я", the Z key's position) is undo; Ctrl+Shift+Z
+    there is redo."""
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    for shift in (False, True):
+        root.dispatch_event(
+            "keydown", {"key": "я", "code": "KeyZ", "ctrlKey": True, "shiftKey": shift}
+        )
+    page.wait_for_function(
+        "(i) => window.widgets[i].calls.sent.filter((m) => m.type === 'undo' ||"
+        " m.type === 'redo').length >= 2",
+        arg=wid,
+    )
+    kinds = page.evaluate(
+        "(i) => window.widgets[i].calls.sent.map((m) => m.type)"
+        ".filter((t) => t === 'undo' || t === 'redo')",
+        wid,
+    )
+    assert kinds == ["undo", "redo"]
 
 
 def test_screenshots(harness: Any) -> None:

@@ -489,6 +489,26 @@ def test_keys_in_the_widget_leave_the_notebook_unchanged(
     kernel_is(page, "w.slice", 11)
 
 
+def test_save_shortcut_in_the_widget_saves_the_notebook(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
+) -> None:
+    """Ctrl+S with the widget focused is JupyterLab's save (the one chord the widget lets
+    through): the notebook on disk gets the widget's output, and the focus stays put."""
+    path = open_widgets(page, lab_each, request, widget_cell(small_phantom), "x = 1")
+    root = ready_root(page, slice_=10)
+    dirty = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+    assert page.evaluate(dirty)  # the cells ran: outputs not saved yet
+    assert not json.loads(path.read_text())["cells"][0]["outputs"]
+    focus_widget(page, root)
+    page.keyboard.press("Control+s")
+    page.wait_for_function(f"() => !({dirty})()")
+    assert json.loads(path.read_text())["cells"][0]["outputs"]
+    expect(root).to_be_focused()
+    # the other keys still stay in the widget
+    page.keyboard.press("ArrowRight")
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "11")
+
+
 # ---- 9: two widgets ----------------------------------------------------------------------
 
 
