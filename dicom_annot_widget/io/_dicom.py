@@ -75,10 +75,13 @@ def check_spacing_affine(
     aff: NDArray[np.float64] | None = None
     if spacing is not None:
         try:
+            if isinstance(spacing, (str, bytes)):
+                raise TypeError(f"got the text {spacing!r}")
             values = [float(v) for v in spacing]
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise TypeError(
-                "spacing must be a sequence of 3 numbers (slice, row, column) in mm"
+                "spacing must be a sequence of 3 numbers (slice, row, column) in mm, "
+                f"got {spacing!r}"
             ) from exc
         if len(values) != 3 or not all(np.isfinite(v) and v > 0 for v in values):
             raise ValueError(
@@ -179,6 +182,7 @@ def series_from_stack(
         gantry_tilt=tilt[0] if tilt else None,
         patient_orientation=str_values(first_ds, T_PATIENT_ORIENTATION),
         label=label,
+        expect_positions=len({id(fr.file) for fr in frames}) > 1,
     )
     warnings.extend(geo.warnings)
     ordered = [frames[i] for i in geo.order]

@@ -19,6 +19,9 @@ __all__ = ["Geometry", "compute_geometry", "plane_from_affine", "plane_from_norm
 
 # Positions closer than this along the normal count as duplicates (mm).
 _DUPLICATE_TOL = 1e-3
+#: Positions without an orientation are used when this share of their spread lies along the
+#: assumed (axial) normal.
+_AXIAL_SHARE = 0.9
 # Relative deviation of a slice gap from the median above which spacing is "non-uniform".
 _UNIFORM_RTOL = 0.01
 # Absolute floor for that tolerance (positions are often rounded to 0.01 mm).
@@ -111,6 +114,21 @@ def _nominal_spacing(gaps: NDArray[np.float64]) -> float:
     return med
 
 
+def _step_from_known(
+    positions: Sequence[tuple[float, float, float] | None], order: NDArray[np.intp]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """(step, origin) when the known positions, taken in ``order``, advance by one regular
+    step per slice (within 5%); ``None`` otherwise."""
+    ranks = [r for r, i in enumerate(order) if positions[i] is not None]
+    pos = np.asarray([positions[order[r]] for r in ranks], dtype=np.float64)
+    steps = np.diff(pos, axis=0) / np.diff(np.asarray(ranks, dtype=np.float64))[:, None]
+    step = np.median(steps, axis=0)
+    size = float(np.linalg.norm(step))
+    if size <= _DUPLICATE_TOL or float(np.abs(steps - step).max()) > 0.05 * size:
+        return None
+    return step, pos[0] - ranks[0] * step
+
+
 def compute_geometry(
     *,
     positions: Sequence[tuple[float, float, float] | None],
@@ -121,6 +139,7 @@ def compute_geometry(
     gantry_tilt: float | None = None,
     patient_orientation: Sequence[str] | None = None,
     label: str = "series",
+    expect_positions: bool = True,
 ) -> Geometry:
     """Sort slices and derive spacing, affine, plane and geometry warnings.
 
@@ -142,6 +161,9 @@ def compute_geometry(
         PatientOrientation letters, used to name the plane of projection images.
     label
         How warnings refer to the stack (a description or path, never patient data).
+    expect_positions
+        Whether slices without any position deserve a warning (a stack of separate files);
+        the frames of one multi-frame file without positions (a cine loop) do not.
 
     Returns
     -------
@@ -168,7 +190,18 @@ def compute_geometry(
     normal_opt = _unit(np.cross(row_dir, col_dir))
     normal = normal_opt if normal_opt is not None else np.array([0.0, 0.0, 1.0])
 
-    positions_known = n > 0 and all(p is not None for p in positions) and orientation_known
+    all_positions = n > 0 and all(p is not None for p in positions)
+    positions_known = all_positions and orientation_known
+    if all_positions and not orientation_known and n > 1:
+        # The identity orientation is assumed. Positions that advance along its normal (an
+        # axial stack without its ImageOrientationPatient) still give the order and spacing.
+        spread = np.ptp(np.asarray(positions, dtype=np.float64), axis=0)
+        if spread[2] > 0 and spread[2] >= _AXIAL_SHARE * float(np.linalg.norm(spread)):
+            positions_known = True
+            warnings.append(
+                f"{label}: no usable ImageOrientationPatient; an axial orientation is "
+                "assumed, and the slices are ordered and spaced by their ImagePositionPatient."
+            )
     keys = [tuple(k) for k in fallback_keys]
     fallback_order = np.array(sorted(range(n), key=lambda i: keys[i]), dtype=np.intp)
 
@@ -182,10 +215,31 @@ def compute_geometry(
         )
         step = normal * default_step
         slice_spacing = float(default_step)
-        if n > 1 and sum(p is not None for p in positions) > 1:
+        known = sum(p is not None for p in positions)
+        derived = _step_from_known(positions, order) if 2 <= known < n else None
+        if derived is not None:
+            # the known positions advance regularly in instance/frame order: keep that order,
+            # take the step (and the origin) from them
+            step, origin = derived
+            slice_spacing = float(np.linalg.norm(step))
             warnings.append(
-                f"{label}: some slices have no ImagePositionPatient; slices are kept in "
-                f"instance/frame order and a slice spacing of {slice_spacing:g} mm is assumed."
+                f"{label}: {n - known} of {n} slices have no ImagePositionPatient; slices are "
+                "kept in instance/frame order, spaced by the step between the known positions "
+                f"({slice_spacing:.4g} mm)."
+            )
+        elif n > 1 and (known or all_positions or expect_positions):
+            if all_positions:
+                why = (
+                    "there is no usable ImageOrientationPatient and the positions do not "
+                    "advance along the assumed axial direction"
+                )
+            elif known:
+                why = f"{n - known} of {n} slices have no ImagePositionPatient"
+            else:
+                why = "no slice has an ImagePositionPatient"
+            warnings.append(
+                f"{label}: {why}; slices are kept in instance/frame order and a slice "
+                f"spacing of {slice_spacing:g} mm is assumed."
             )
     else:
         pos = np.asarray(positions, dtype=np.float64)

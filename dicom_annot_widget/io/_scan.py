@@ -14,6 +14,7 @@ import gc
 import io
 import math
 import os
+import re
 import struct
 import time
 import warnings
@@ -30,6 +31,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import (
     UID,
+    AllTransferSyntaxes,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
@@ -110,6 +112,10 @@ T_SHARED_FG = 0x52009229
 T_PER_FRAME_FG = 0x52009230
 T_EXT_OFFSETS = 0x7FE00001
 T_EXT_LENGTHS = 0x7FE00002
+
+
+#: What a UID may hold (PS3.5 9.1: digits and dots, at most 64 characters).
+_UID_TEXT = re.compile(r"[0-9.]{1,64}")
 
 
 class Unusable(Exception):
@@ -515,6 +521,12 @@ def read_file(
     sop_class = str_value(ds, T_SOP_CLASS) or (
         str_value(meta, 0x00020002) if meta is not None else ""
     )
+    if sop_class and not _UID_TEXT.fullmatch(sop_class):
+        # e.g. a damaged length field: the value ran on into the elements after it
+        raise Unusable(
+            "has a corrupt header: its SOPClassUID is not a UID (a damaged length field?)",
+            "bad",
+        )
     if sop_class == MediaStorageDirectoryStorage:
         raise Unusable(
             "is a DICOMDIR (an index of other files, no image); open its folder instead",
@@ -522,6 +534,15 @@ def read_file(
         )
     if ts_raw:
         ts = UID(ts_raw)
+        if ts not in AllTransferSyntaxes:
+            # a private or mistyped UID: how the pixel data is encoded is unknown
+            name = "" if ts.name == ts_raw else f" ({ts.name})"
+            raise Unusable(
+                f"uses the transfer syntax {ts_raw}{name}, which is not a DICOM transfer "
+                "syntax this loader knows (a vendor's private encoding?), so its pixel data "
+                "cannot be read",
+                "bad",
+            )
     else:
         ts = _infer_ts(ds)
         notes.append(f"{path}: no TransferSyntaxUID in the file meta; assumed {ts.name}.")
@@ -547,7 +568,7 @@ def read_file(
     else:
         parsed = _pixel_element_header(head, ts)
         if parsed is None:
-            raise _no_pixels(ds, sop_class)
+            raise _no_pixels(ds, sop_class, pos, size)
         pixel_tag, _vr, length, hsize = parsed
         offset = pos + hsize
         elem_length = None if length == 0xFFFFFFFF else length
@@ -665,8 +686,30 @@ def read_file(
     return rec
 
 
-def _no_pixels(ds: Dataset, sop_class: str) -> Unusable:
+def _no_pixels(
+    ds: Dataset, sop_class: str, stop: int | None = None, size: int | None = None
+) -> Unusable:
+    """Why a file has no pixel data element: a non-image object, or a damaged image file.
+
+    ``stop`` is where the header parse stopped and ``size`` the file's size (when known). A
+    parse that stopped short of the end without reaching pixel data means a corrupt header; an
+    image object (Rows and Columns, or an image storage class) that ends there is truncated.
+    Both are damaged files (kind ``bad``, reported when a folder skips them), not the non-image
+    objects a folder may hold (kind ``no_pixels``).
+    """
     name = _sop_class_name(sop_class)
+    if stop is not None and size is not None and stop < size:
+        return Unusable(
+            f"has a corrupt header: reading it stopped at byte {stop} of {size} without "
+            "reaching the pixel data",
+            "bad",
+        )
+    image_like = "Image Storage" in name or (
+        int_value(ds, T_ROWS) is not None and int_value(ds, T_COLUMNS) is not None
+    )
+    if image_like:
+        what = f"a {name} object" if name else "an image (it has Rows and Columns)"
+        return Unusable(f"is truncated or damaged: it is {what} but ends without pixel data", "bad")
     what = f" (it is a {name} object)" if name else ""
     return Unusable(f"holds no pixel data{what}, so there is no image to show", "no_pixels")
 
@@ -797,6 +840,12 @@ def _frames(rec: FileRecord) -> list[FrameRecord]:
     per_seq = ds[T_PER_FRAME_FG].value if T_PER_FRAME_FG in ds else None
     base_spacing, base_source = _calibration(ds)
     slope, intercept = _rescale(ds)
+    if T_SLOPE in ds and float_values(ds, T_SLOPE, 1) in (None, (0.0,)):
+        # zero, NaN or not a number: a slope of 1 is the only usable reading
+        rec.notes.append(
+            f"{rec.path or 'a dataset'}: RescaleSlope {str_value(ds, T_SLOPE)!r} is not a "
+            "usable slope; 1 is used."
+        )
     if shared_seq or per_seq:
         shared = shared_seq[0] if shared_seq else None
         frames = []
@@ -870,9 +919,7 @@ def read_headers(
     submitted = 1
     index = 0
     try:
-        with warnings.catch_warnings(), gc_paused():
-            # pydicom's own warnings about odd values may quote values (PHI); ours replace them
-            warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+        with pydicom_warnings_hidden(), gc_paused():
             for c, chunk in enumerate(chunks):
                 if c == 0:
                     t0 = time.perf_counter()
@@ -898,6 +945,17 @@ def read_headers(
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
     return records, failed
+
+
+@contextlib.contextmanager
+def pydicom_warnings_hidden() -> Iterator[None]:
+    """Hide pydicom's warnings while headers are parsed: they quote the raw bytes of odd
+    values, which may be patient data (a corrupt length makes a "UI value" of the patient's
+    name). The loader reports damaged files in its own words instead."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+        warnings.filterwarnings("ignore", message=r"(?s).*Invalid value for VR")
+        yield
 
 
 @contextlib.contextmanager
@@ -1061,9 +1119,14 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
         clusters = _cluster_orientations(frames)
         split: dict[tuple[Any, ...], list[FrameRecord]] = defaultdict(list)
         split_order: list[tuple[Any, ...]] = []
+        # a multi-frame file with frames of unknown position is a stack of its own, in frame
+        # order (all its frames together: a classic multi-frame has one position, frame 0's)
+        unplaced = {
+            id(fr.file) for fr in frames if fr.file.layout.n_frames > 1 and fr.position is None
+        }
         for fr in frames:
             lay = fr.file.layout
-            positionless_mf = lay.n_frames > 1 and fr.position is None
+            positionless_mf = id(fr.file) in unplaced
             skey = (
                 clusters[id(fr)],
                 lay.rows,

@@ -19,6 +19,7 @@ from ._scan import (
     Unusable,
     collect_paths,
     group_records,
+    pydicom_warnings_hidden,
     read_file,
     read_headers,
     record_from_dataset,
@@ -215,7 +216,8 @@ def open_series(
             raise TypeError("series_instance_uid= does not apply to NIfTI files")
         return series_from_nifti(path, modality=modality, reorient=reorient, spacing=sp, affine=aff)
     try:
-        record = read_file(path, 0)
+        with pydicom_warnings_hidden():
+            record = read_file(path, 0)
     except Unusable as exc:
         raise DicomLoadError(f"Cannot open '{path}': it {exc.reason}.") from exc
     scan = ScanResult(group_records([record]), [], [])

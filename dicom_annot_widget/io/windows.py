@@ -124,5 +124,6 @@ def auto_window(samples: Sequence[NDArray[np.generic]]) -> Window | None:
     if hi <= lo:
         lo, hi = float(values.min()), float(values.max())
     if hi <= lo:
-        hi = lo + 1.0
+        # a constant slice: any width shows it; one that survives float rounding at lo
+        hi = lo + max(1.0, abs(lo) * 2.0**-20)
     return Window((lo + hi) / 2.0, hi - lo, "Auto (0.5-99.5 %)", "auto")

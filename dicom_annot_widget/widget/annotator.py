@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 import traitlets
 
-from ..errors import LabelError, ProtocolError
+from ..errors import DicomLoadError, LabelError, ProtocolError
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
 from ..labels import Labels, Mask, Ontology
@@ -53,6 +53,25 @@ MAX_ZOOM = 64.0
 MAX_PAN_MM = 100_000.0
 #: Window values beyond this are refused (no modality has them; keeps links exact).
 MAX_WINDOW_VALUE = 1e9
+
+
+def _shown_window(series: Series) -> tuple[float, float]:
+    """The window a series opens with: its default window, or, when that one is beyond what
+    the widget shows (|center| or width above ``MAX_WINDOW_VALUE``, e.g. a WindowCenter of
+    1e12), its first window that is not, else the default clamped into range."""
+    candidates = [series.default_window, *series.windows]
+    for w in candidates:
+        if (
+            math.isfinite(w.center)
+            and math.isfinite(w.width)
+            and abs(w.center) <= MAX_WINDOW_VALUE
+            and 0 < w.width <= MAX_WINDOW_VALUE
+        ):
+            return (float(w.center), float(w.width))
+    d = candidates[0]
+    center = float(np.clip(np.nan_to_num(d.center), -MAX_WINDOW_VALUE, MAX_WINDOW_VALUE))
+    width = float(np.clip(np.nan_to_num(d.width, nan=1.0), 1.0, MAX_WINDOW_VALUE))
+    return (center, width)
 
 
 def _units(series: Series) -> str:
@@ -127,6 +146,16 @@ def _split_sources(source: Any) -> list[Any]:
         and all(_is_separate_source(s) for s in source)
     ):
         return list(source)
+    if isinstance(source, (list, tuple)):
+        paths = [s for s in source if isinstance(s, (str, os.PathLike))]
+        missing = [os.fspath(s) for s in paths if not os.path.exists(s)]
+        if missing and any(os.path.isdir(s) for s in paths):
+            # folders are series of their own: the others were meant as folders too
+            listed = ", ".join(repr(m) for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            raise DicomLoadError(
+                f"{len(missing)} of the {len(source)} given sources do not exist: {listed} "
+                "(the others are folders, each opened as a series of its own)"
+            )
     return [source]
 
 
@@ -392,8 +421,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._ready = True
             n = series.shape[0]
             start = n // 2 if slice is None else slice
-            default = series.default_window
-            win = (default.center, default.width) if window is None else tuple(window)
+            win = _shown_window(series) if window is None else tuple(window)
             with self.hold_sync(), self.hold_trait_notifications():
                 self.series_info = series_info(
                     series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
@@ -480,7 +508,6 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._series = series
         self._series_id = f"s{i}"
         n = series.shape[0]
-        default = series.default_window
         with self.hold_sync(), self.hold_trait_notifications():
             self.series_info = series_info(
                 series,
@@ -490,7 +517,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 uid_hash=self._identity(i),
             )
             self.slice = n // 2
-            self.window = (default.center, default.width)
+            self.window = _shown_window(series)
             self.frameskip = min(self.frameskip, max(1, n - 1))
             self.zoom = 1.0
             self.pan = (0.0, 0.0)
