@@ -69,3 +69,47 @@ def test_closing_releases_the_shared_workers(
         assert _pool._timer is not None  # idle shutdown scheduled
     shutdown_workers()
     assert _pool._executor is None
+
+
+_SCRIPT = """
+import os, sys
+print("ran", os.getpid(), flush=True)
+import dicom_annot_widget as daw
+from dicom_annot_widget.io import _pool
+{body}
+"""
+_WORK = """
+s = daw.open_series(sys.argv[1])
+s.array  # decodes every JPEG 2000 slice
+print("workers", _pool.worker_count(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_script_without_a_main_guard_runs_once(
+    ct_abdomen_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, guarded: bool
+) -> None:
+    """Spawned decode workers import the main module: a script without an ``if __name__ ==
+    "__main__":`` guard would run again in each of them, so it decodes in-process; with the
+    guard it gets the workers."""
+    import subprocess
+    import sys
+    import textwrap
+
+    body = _WORK if not guarded else "if __name__ == '__main__':\n" + textwrap.indent(_WORK, "    ")
+    script = tmp_path / "script.py"
+    script.write_text(_SCRIPT.format(body=body))
+    monkeypatch.delenv("DICOM_ANNOT_WIDGET_DECODE_WORKERS", raising=False)
+    out = subprocess.run(
+        [sys.executable, str(script), str(ct_abdomen_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.split("\n")
+    ran = [line for line in out if line.startswith("ran ")]
+    workers = [line for line in out if line.startswith("workers ")]
+    assert workers == [f"workers {2 if guarded else 0}"]
+    # unguarded: the script ran once. Guarded: each of the 2 workers imported it too (its
+    # first line, outside the guard, printed again), which is why the guard matters
+    assert len(ran) == (3 if guarded else 1), out

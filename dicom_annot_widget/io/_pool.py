@@ -8,8 +8,12 @@ user released it, at interpreter exit, or immediately by :func:`shutdown_workers
 
 The pool uses the ``spawn`` start method on every platform (safe with threads and in Jupyter),
 and runs only pydicom's own decoder methods, so a worker imports pydicom, not this package.
-If the pool breaks (a worker died, or spawning is impossible, e.g. a script without an
-``if __name__ == "__main__"`` guard) it is marked broken and decoding continues in-process.
+A spawned process does import the main module, though: in a script, the script itself. So
+a script without an ``if __name__ == "__main__":`` guard would run again in every worker;
+for such a script (its source has no ``__main__`` test) no pool is started unless the
+environment variable asks for one. In Jupyter the main module has no file and nothing re-runs.
+If the pool breaks (a worker died, spawning failed) it is marked broken and decoding
+continues in-process.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -51,13 +56,36 @@ _timer: threading.Timer | None = None
 def worker_count() -> int:
     """Number of decode worker processes (environment ``DICOM_ANNOT_WIDGET_DECODE_WORKERS``).
 
-    Defaults to 2; 0 disables worker processes (everything decodes in-process).
+    Defaults to 2, or to 0 in a script without an ``if __name__ == "__main__":`` guard (the
+    workers would run it again); 0 disables worker processes (everything decodes in-process).
     """
-    raw = os.environ.get(_ENV, "2")
+    raw = os.environ.get(_ENV)
+    if raw is None:
+        return 0 if unguarded_main() else 2
     try:
         return max(0, int(raw))
     except ValueError:
         return 2
+
+
+_unguarded: dict[str, bool] = {}
+
+
+def unguarded_main() -> bool:
+    """Whether the main module is a script that spawned processes would run again: it has a
+    file (unlike Jupyter's) whose source never tests ``__name__`` against ``"__main__"``."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not isinstance(path, str):
+        return False
+    if path not in _unguarded:
+        try:
+            with open(path, "rb") as fp:
+                source = fp.read(4 * 1024 * 1024)
+        except OSError:
+            source = b"__main__"  # not readable (frozen, zipped): assume the usual guard
+        _unguarded[path] = b"__main__" not in source
+    return _unguarded[path]
 
 
 def _warmup_done(fut: Future[Any]) -> None:
