@@ -110,7 +110,9 @@ export class LabelEditor implements EditorApi {
   private byUuid = new Map<string, LabelObject>();
   /** bumped whenever what the overlay shows may have changed */
   private gen = 0;
-  private seq = 0;
+  /** Request numbers: each view starts at its own random point, so two views of one widget
+   * (which both hear every answer) never take each other's answer for their own request. */
+  private seq = Math.floor(Math.random() * 2 ** 40);
   private readonly pending = new Map<number, Pending>();
   private readonly hiddenSet = new Set<string>();
   /** polygon bridges found so far, by keyframe array (see drawOverlay) */
