@@ -17,7 +17,14 @@ from skimage.draw import polygon as sk_polygon
 
 import dicom_annot_widget as daw
 from dicom_annot_widget import Labels, Ontology, open_series, write_phantom_series
-from dicom_annot_widget.export import ExportError, object_masks, to_dicom_seg, to_nifti
+from dicom_annot_widget.export import (
+    ExportError,
+    LabelImportError,
+    from_dicom_seg,
+    object_masks,
+    to_dicom_seg,
+    to_nifti,
+)
 
 from .conftest import phantom_series
 
@@ -530,3 +537,275 @@ def test_widget_exports_what_the_page_painted(phantom: daw.Series, tmp_path: Pat
         assert np.array_equal(pixels[..., 0].astype(bool), expected_liver)
     finally:
         w.close()
+
+
+# ---------------------------------------------------------------------------- QA fixes
+
+
+def _small_series(folder: Path, n_slices: int = 8, drop: str | None = None) -> daw.Series:
+    """A 16 x 16 phantom series; ``drop`` names a file to delete (a missing slice)."""
+    files = write_phantom_series(folder, n_slices=n_slices, rows=16, columns=16)
+    if drop is not None:
+        (folder / drop).unlink()
+        assert len(files) == n_slices
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the reader's warning about the gap
+        return open_series(folder)
+
+
+def test_nifti_refuses_a_series_with_a_missing_slice(tmp_path: Path) -> None:
+    """The NIfTI affine (one slice spacing) cannot place the slices beyond a gap: refused
+    with the facts, or written on request with a warning; DICOM SEG is the way out."""
+    # CT000004 is the 4th file from the top: sorted slices 0-3 lie below the gap, 4-6 above
+    series = _small_series(tmp_path / "gap", drop="CT000004.dcm")
+    assert len(series) == 7
+    labels = Labels(series, _ontology())
+    labels.add_box("Marker", 6, (2, 2, 8, 8))
+    out = tmp_path / "gap.nii.gz"
+    with pytest.raises(ExportError) as info:
+        to_nifti(labels, series, out)
+    message = str(info.value)
+    assert "Synthetic abdomen phantom" in message  # the series
+    assert "slices 4-6" in message  # the slices off the affine
+    assert "2 mm" in message  # the size of the mismatch
+    assert "ImagePositionPatient" in message
+    assert "to_dicom_seg" in message and "allow_irregular_slices=True" in message
+    assert not out.exists()
+
+    with pytest.warns(daw.DicomAnnotWarning, match=r"slices 4-6.*2 mm"):
+        image, _ = to_nifti(labels, series, out, allow_irregular_slices=True)
+    assert out.exists() and image.shape == (16, 16, 7)
+
+    # a regular series (and a slice range that is regular) passes silently
+    regular = _small_series(tmp_path / "regular")
+    regular_labels = Labels(regular, _ontology())
+    regular_labels.add_box("Marker", 6, (2, 2, 8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_nifti(regular_labels, regular)
+
+
+def test_nifti_position_check_reads_every_slice_header(tmp_path: Path) -> None:
+    """A single slice moved along its normal by more than the tolerance is named."""
+    folder = tmp_path / "moved"
+    files = write_phantom_series(folder, n_slices=8, rows=16, columns=16)
+    # shift slice 3 by 0.5 mm along z (a quarter slice): still sorted the same
+    ds = pydicom.dcmread(files[3])  # files are in slice order
+    ds.ImagePositionPatient = [
+        *ds.ImagePositionPatient[:2],
+        float(ds.ImagePositionPatient[2]) + 0.5,
+    ]
+    ds.save_as(files[3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = open_series(folder)
+    labels = Labels(series, _ontology())
+    labels.add_box("Marker", 1, (2, 2, 8, 8))
+    with pytest.raises(
+        ExportError, match=r"puts slice 3 0\.5 mm .*slice 3: \(-6, -6, -7\.5\) mm in its header"
+    ):
+        to_nifti(labels, series)
+
+
+def _latin1_series(folder: Path) -> daw.Series:
+    """A phantom series whose files say ISO_IR 100 (Latin-1), as many scanners write."""
+    files = write_phantom_series(folder, n_slices=6, rows=16, columns=16)
+    for f in files:
+        ds = pydicom.dcmread(f)
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        ds.PatientName = "Müller^Jörg"
+        ds.save_as(f)
+    return open_series(folder)
+
+
+def _dciodvfy_errors(path: Path) -> list[str]:
+    """dciodvfy's error lines (empty when dicom3tools is not installed)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("dciodvfy") is None:
+        return []
+    result = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
+    return [line for line in result.stderr.splitlines() if line.startswith("Error")]
+
+
+def test_seg_class_names_in_any_script_round_trip(tmp_path: Path) -> None:
+    """Names outside the source's character set (Latin-1 here) survive: the SEG is UTF-8."""
+    series = _latin1_series(tmp_path / "latin1")
+    names = ["Печень", "Leber €", "肝臓", "Müller"]
+    onto = Ontology.from_dict(
+        {"objects": [{"id": f"c{i}", "name": n, "shape": "bitmask"} for i, n in enumerate(names)]}
+    )
+    labels = Labels(series, onto)
+    for i in range(len(names)):
+        mask = np.zeros(series.shape, dtype=bool)
+        mask[i + 1, 2:6, 2:6] = True
+        labels.add_mask(f"c{i}", mask)
+    path = tmp_path / "seg.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "Failed to encode" from pydicom
+        warnings.filterwarnings("ignore", module="highdicom")
+        warnings.filterwarnings("ignore", message=".*[Ss]ubstitut")
+        to_dicom_seg(labels, series, path, content_creator_name="Müller^Hans")
+    ds = pydicom.dcmread(path)
+    assert ds.SpecificCharacterSet == "ISO_IR 192"
+    assert [s.SegmentLabel for s in ds.SegmentSequence] == names
+    assert str(ds.PatientName) == "Müller^Jörg"  # the source's Latin-1 text, re-encoded
+    assert str(ds.ContentCreatorName) == "Müller^Hans"
+    assert _dciodvfy_errors(path) == []
+    target = Labels(series, onto)
+    uuids = from_dicom_seg(target, series, path)
+    assert [target.get(u).feature for u in uuids] == ["c0", "c1", "c2", "c3"]
+
+
+def test_seg_labels_are_single_valid_unique_lo_values(tmp_path: Path) -> None:
+    """Backslashes and control characters are replaced, long names are cut before the
+    object number, and every label reads back to its class."""
+    series = _small_series(tmp_path / "series", n_slices=6)
+    long_a, long_b = "A" * 70 + " one", "A" * 70 + " two"
+    names = ["left\\right", "tab\there", long_a, long_b, "Печень" * 12]
+    onto = Ontology.from_dict(
+        {"objects": [{"id": f"c{i}", "name": n, "shape": "bitmask"} for i, n in enumerate(names)]}
+    )
+    labels = Labels(series, onto)
+    for i in range(len(names)):
+        mask = np.zeros(series.shape, dtype=bool)
+        mask[i % 6, 2 + i : 5 + i, 2:6] = True
+        labels.add_mask(f"c{i}", mask)
+        labels.add_mask(f"c{i}", mask)  # two objects per class
+    for by in ("class", "object"):
+        path = tmp_path / f"{by}.dcm"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, legend = to_dicom_seg(labels, series, path, by=by)
+        ds = pydicom.dcmread(path)
+        got = [s["SegmentLabel"] for s in ds.SegmentSequence]
+        assert all(e.VM == 1 for e in got)
+        texts = [str(e.value) for e in got]
+        assert all(len(t.encode("utf-8")) <= 64 for t in texts)
+        assert all(t.isprintable() for t in texts)
+        assert len({t.casefold() for t in texts}) == len(texts)  # unique
+        if by == "class":
+            assert texts[:2] == ["left/right", "tab here"]
+            assert texts[2] == long_a[:64]
+            assert texts[3] == "c3"  # cut to 64 it would be long_a's label: the class id
+        else:
+            assert texts[:4] == ["left/right 1", "left/right 2", "tab here 3", "tab here 4"]
+            assert texts[4] == long_a[:62] + " 5" and texts[6] == "c3 7"
+            assert texts[9].endswith(" 10") and len(texts[9].encode("utf-8")) <= 64
+        assert _dciodvfy_errors(path) == []
+        target = Labels(series, onto)
+        uuids = from_dicom_seg(target, series, path)
+        assert [target.get(u).feature for u in uuids] == [e.feature for e in legend]
+
+    # names that differ only beyond the cut: the object labels cannot tell the classes apart
+    onto = Ontology.from_dict(
+        {"objects": [{"name": "A" * 63 + x, "shape": "bitmask"} for x in "xy"]}
+    )
+    labels = Labels(series, onto)
+    for i, cls in enumerate(onto.objects):
+        mask = np.zeros(series.shape, dtype=bool)
+        mask[i, 2:5, 2:6] = True
+        labels.add_mask(cls.id, mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        to_dicom_seg(labels, series, tmp_path / "cut.dcm", by="object")
+    ds = pydicom.dcmread(tmp_path / "cut.dcm")
+    assert [s.SegmentLabel for s in ds.SegmentSequence] == ["A" * 62 + " 1", "A" * 62 + " 2"]
+    with pytest.raises(LabelImportError, match=r"segment 1 .*matches 2 object classes"):
+        from_dicom_seg(Labels(series, onto), series, tmp_path / "cut.dcm")
+
+    # 'X' clashes with 'x' (case) and its id 'x' is that label too: refused by class
+    onto = Ontology.from_dict(
+        {
+            "objects": [
+                {"id": "a", "name": "x", "shape": "bitmask"},
+                {"id": "x", "name": "X", "shape": "bitmask"},
+            ]
+        }
+    )
+    labels = Labels(series, onto)
+    labels.add_mask("x", np.ones(series.shape, dtype=bool))
+    with pytest.raises(ExportError, match=r"object class 'X' \(id 'x'\).*same as that of 'x'"):
+        to_dicom_seg(labels, series)
+
+
+def test_empty_selection_and_folder_path_are_refused_first(
+    doc: tuple[Labels, dict[str, Any]],
+    phantom: daw.Series,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels, _ = doc
+    with pytest.raises(ExportError, match="nothing to export") as info:
+        to_nifti(labels, phantom, objects=[])
+    assert "empty selection" in str(info.value)
+    assert "have no objects" not in str(info.value)
+
+    folder = tmp_path / "labels.nii"
+    folder.mkdir()
+    import dicom_annot_widget.export.nifti as nifti_module
+    import dicom_annot_widget.export.seg as seg_module
+
+    def fail(*args: Any) -> Any:
+        raise AssertionError("the export was computed before the path was checked")
+
+    monkeypatch.setattr(nifti_module, "object_mask", fail)
+    monkeypatch.setattr(seg_module, "object_mask", fail)
+    with pytest.raises(ExportError, match=r"path: .*labels\.nii' is a folder"):
+        to_nifti(labels, phantom, folder)
+    with pytest.raises(ExportError, match=r"path: .*labels\.nii' is a folder"):
+        to_dicom_seg(labels, phantom, folder)
+
+
+def test_nifti_reread_with_reorient_false_is_the_series_grid(tmp_path: Path) -> None:
+    """docs/export.md: open_series(path, reorient=False) gives back the series' array and
+    affine for any orientation; the default reorient=True turns a prone series' axes."""
+    folder = tmp_path / "prone"
+    files = write_phantom_series(folder, n_slices=4, rows=16, columns=12)
+    for f in files:  # prone: columns run to the patient's right, rows to anterior
+        ds = pydicom.dcmread(f)
+        ds.ImageOrientationPatient = [-1, 0, 0, 0, -1, 0]
+        ds.save_as(f)
+    series = open_series(folder)
+    labels = Labels(series, _ontology())
+    labels.add_box("Marker", 1, (1, 2, 5, 9))
+    path = tmp_path / "prone.nii.gz"
+    image, _ = to_nifti(labels, series, path)
+    expected = np.asarray(image.dataobj).transpose(2, 1, 0)
+
+    same = open_series(path, reorient=False)
+    np.testing.assert_allclose(same.affine, series.affine, atol=1e-5)
+    np.testing.assert_array_equal(same.array, expected)
+    turned = open_series(path)  # display orientation: rows and columns flipped
+    assert not np.allclose(turned.affine, series.affine, atol=1e-5)
+    np.testing.assert_array_equal(turned.array, expected[:, ::-1, ::-1])
+
+
+def test_nifti_position_check_on_an_enhanced_multiframe_series(tmp_path: Path) -> None:
+    """Slices of one multi-frame file: positions come from the per-frame functional groups."""
+    from pydicom.uid import generate_uid
+
+    files = write_phantom_series(tmp_path / "frames", n_slices=6, rows=16, columns=16)
+    for drop, refused in ((None, False), (2, True)):
+        datasets = [pydicom.dcmread(f) for i, f in enumerate(files) if i != drop]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            enhanced = hd.legacy.LegacyConvertedEnhancedCTImage(
+                datasets,
+                series_instance_uid=generate_uid(),
+                series_number=5,
+                sop_instance_uid=generate_uid(),
+                instance_number=1,
+            )
+            path = tmp_path / f"enhanced_{drop}.dcm"
+            enhanced.save_as(path)
+            series = open_series(path)
+        assert all(f is not None for f in series.slice_frames)
+        labels = Labels(series, _ontology())
+        labels.add_box("Marker", len(series) - 1, (2, 2, 5, 5))
+        if refused:
+            with pytest.raises(ExportError, match=r"slices 2-4 up to 2 mm"):
+                to_nifti(labels, series)
+        else:
+            to_nifti(labels, series)

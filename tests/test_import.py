@@ -573,3 +573,63 @@ def test_public_api() -> None:
     for name in ("from_nifti", "from_dicom_seg"):
         assert name in daw.__all__ and getattr(daw, name) is getattr(daw.export, name)
     assert issubclass(LabelImportError, daw.LabelError)
+
+
+# ---------------------------------------------------------------------------- QA fixes
+
+
+def test_non_seg_dicom_names_its_sop_class(phantom: daw.Series, tmp_path: Path) -> None:
+    target = _fresh(phantom)
+    with pytest.raises(LabelImportError, match=r"CT Image Storage.*not Segmentation Storage"):
+        from_dicom_seg(target, phantom, phantom.slice_files[0])
+    # de-identified files with an empty SOPClassUID: say so, with what the file meta says
+    ds = pydicom.dcmread(phantom.slice_files[0])  # type: ignore[arg-type]
+    ds.SOPClassUID = ""
+    with pytest.raises(LabelImportError) as info:
+        from_dicom_seg(target, phantom, ds)
+    message = str(info.value)
+    assert "SOPClassUID is empty" in message and "CT Image Storage" in message
+    assert "SOPClassUID  is" not in message
+    del ds.SOPClassUID
+    del ds.file_meta.MediaStorageSOPClassUID
+    with pytest.raises(LabelImportError, match="has no SOPClassUID"):
+        from_dicom_seg(target, phantom, ds)
+
+
+def test_nan_in_a_label_map_is_called_nan(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series
+) -> None:
+    labels, _ = source
+    image, _ = to_nifti(labels, phantom)
+    data = np.asarray(image.dataobj).astype(np.float32)
+    data[3, 4, 5] = np.nan  # column 3, row 4, slice 5
+    with pytest.raises(LabelImportError, match=r"slice 5 has NaN") as info:
+        from_nifti(_fresh(phantom), phantom, nib.Nifti1Image(data, image.affine))
+    assert "probability" not in str(info.value)
+    data[3, 4, 5] = np.inf
+    with pytest.raises(LabelImportError, match=r"slice 5 has infinite"):
+        from_nifti(_fresh(phantom), phantom, nib.Nifti1Image(data, image.affine))
+
+
+def test_legend_with_polygon_classes_says_how_to_proceed(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    """docs/export.md: a legend brings back the bitmask objects; polygon or box values cannot
+    come back into their own class, and the error says what to do instead."""
+    labels, masks = source
+    labels.add_polygon("Lesion", 0, [(2.5, 2.5), (10.5, 2.5), (6.5, 9.5)])  # overlaps none
+    path = tmp_path / "objects.nii.gz"
+    _, legend = to_nifti(labels, phantom, path, by="object")
+    assert [e.feature for e in legend] == ["liver", "liver", "spleen", "lesion"]
+    with pytest.raises(LabelImportError) as info:
+        from_nifti(_fresh(phantom), phantom, path, legend=legend)
+    message = str(info.value)
+    assert "legend[4]: 'Lesion' is a polygon class" in message
+    assert "objects=" in message and "classes=" in message and "ignore_unlisted" in message
+    # what the message proposes works
+    classes = {e.value: e.feature for e in legend if e.feature != "lesion"}
+    target = _fresh(phantom)
+    uuids = from_nifti(target, phantom, path, classes=classes, ignore_unlisted=True)
+    assert len(uuids) == 3
+    for entry, uuid in zip(legend, uuids, strict=False):
+        np.testing.assert_array_equal(target.get_mask(uuid), masks[entry.uuids[0]])

@@ -1,18 +1,34 @@
 """Checks shared by the exports: does this series belong to these labels, can the file be
-written there?"""
+written there, does the series' affine place every slice where its header says?"""
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+from pydicom import Dataset
+
+from ..errors import DicomAnnotWarning
 from ..io import Series
 from ..labels import Labels
 from .masks import ExportError
 
-__all__ = ["check_output_path", "check_series"]
+__all__ = [
+    "POSITION_TOLERANCE",
+    "check_output_path",
+    "check_series",
+    "check_slice_positions",
+    "header_positions",
+]
+
+#: How far (in voxels, along any axis) a slice's ImagePositionPatient may lie from where the
+#: series' affine puts that slice; beyond it a NIfTI export (one affine) would misplace it.
+POSITION_TOLERANCE = 0.1
 
 
 def check_output_path(path: Any, suffixes: Sequence[str] = ()) -> Path:
@@ -25,6 +41,14 @@ def check_output_path(path: Any, suffixes: Sequence[str] = ()) -> Path:
         raise ExportError(f"path: {str(p)!r} must end in {' or '.join(suffixes)}")
     if not p.parent.is_dir():
         raise ExportError(f"path: folder {str(p.parent)!r} does not exist")
+    if p.is_dir():
+        raise ExportError(
+            f"path: {str(p)!r} is a folder, not a file; give the file to write, e.g. "
+            f"{str(p / ('labels' + (suffixes[-1] if suffixes else '.dcm')))!r}"
+        )
+    if not os.access(p if p.exists() else p.parent, os.W_OK):
+        where = f"file {str(p)!r}" if p.exists() else f"folder {str(p.parent)!r}"
+        raise ExportError(f"path: the {where} is not writable")
     return p
 
 
@@ -51,3 +75,131 @@ def check_series(labels: Labels, series: Any) -> Series:
             f"{labels.series.series_instance_uid}; these labels belong to another series"
         )
     return series
+
+
+def _position(item: Any) -> npt.NDArray[np.float64] | None:
+    """ImagePositionPatient of a dataset or functional group item, ``None`` if absent or
+    unreadable."""
+    value = item.get("ImagePositionPatient") if item is not None else None
+    if value is None:
+        return None
+    try:
+        out = np.array([float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return out if out.shape == (3,) and np.isfinite(out).all() else None
+
+
+def _frame_position(ds: Dataset, frame: int | None) -> npt.NDArray[np.float64] | None:
+    """The position of one slice: the file's ImagePositionPatient (single frame), the frame's
+    PlanePositionSequence (enhanced multi-frame: per-frame, else shared functional groups)
+    or the file's position moved along the normal by GridFrameOffsetVector (classic
+    multi-frame, as RT dose grids)."""
+    if frame is None:
+        return _position(ds)
+    for keyword, index in (
+        ("PerFrameFunctionalGroupsSequence", frame),
+        ("SharedFunctionalGroupsSequence", 0),
+    ):
+        groups = ds.get(keyword)
+        if groups and index < len(groups):
+            plane = groups[index].get("PlanePositionSequence")
+            if plane:
+                return _position(plane[0])
+    origin = _position(ds)
+    offsets = ds.get("GridFrameOffsetVector")
+    orientation = ds.get("ImageOrientationPatient")
+    if origin is None or frame == 0:
+        return origin
+    if not offsets or frame >= len(offsets) or not orientation or len(orientation) != 6:
+        return None
+    cosines = np.array([float(v) for v in orientation], dtype=np.float64)
+    normal = np.cross(cosines[:3], cosines[3:])
+    return origin + (float(offsets[frame]) - float(offsets[0])) * normal
+
+
+def header_positions(series: Series) -> list[npt.NDArray[np.float64] | None] | None:
+    """ImagePositionPatient of every slice (series order) as its DICOM header gives it
+    (``None`` for a slice without one); ``None`` for a series not read from DICOM, whose
+    affine is its only geometry."""
+    datasets = [series.slice_dataset(k) for k in range(len(series))]
+    if not datasets or any(ds is None for ds in datasets):
+        return None
+    frames = series.slice_frames
+    return [
+        _frame_position(ds, frames[k] if k < len(frames) else None)
+        for k, ds in enumerate(datasets)
+        if ds is not None
+    ]
+
+
+def _ranges(indices: Sequence[int], limit: int = 5) -> str:
+    """``[4, 5, 6, 9]`` -> ``"4-6, 9"`` (at most ``limit`` runs, then ``...``)."""
+    runs: list[list[int]] = []
+    for k in indices:
+        if runs and k == runs[-1][1] + 1:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:limit])
+    return text + (", ..." if len(runs) > limit else "")
+
+
+def _mm(point: npt.NDArray[np.float64]) -> str:
+    return "(" + ", ".join(f"{v:.6g}" for v in point) + ") mm"
+
+
+def check_slice_positions(series: Series, *, allow: bool, what: str) -> None:
+    """Every slice's ImagePositionPatient must be where ``series.affine`` puts that slice
+    (within :data:`POSITION_TOLERANCE` voxels), since a file with one affine (NIfTI) places
+    the slices by it. Missing or unevenly spaced slices are an :class:`ExportError` naming
+    the series, the slices and the size of the mismatch; with ``allow`` a
+    :class:`~dicom_annot_widget.DicomAnnotWarning` says the same and the export goes on.
+
+    Series not read from DICOM and series without ImageOrientationPatient (whose affine is
+    nominal) have nothing to compare with."""
+    positions = header_positions(series)
+    if positions is None or not series.orientation_known:
+        return
+    known = [k for k, p in enumerate(positions) if p is not None]
+    if not known:
+        return
+    slices = np.array(known)
+    header = np.array([positions[k] for k in known], dtype=np.float64)
+    affine = series.affine
+    voxels = np.c_[np.zeros((len(slices), 2)), slices, np.ones(len(slices))]
+    by_affine = (affine @ voxels.T).T[:, :3]
+    inverse = np.linalg.inv(affine)
+    off_voxels = np.abs((inverse[:3, :3] @ (header - by_affine).T).T)
+    bad = off_voxels.max(axis=1) > POSITION_TOLERANCE
+    if not bad.any():
+        return
+    distances = np.linalg.norm(header - by_affine, axis=1)
+    worst = int(np.flatnonzero(bad)[np.argmax(distances[bad])])
+    bad_slices = [int(k) for k in slices[bad]]
+    name = repr(series.description) if series.description else series.source or "(unnamed)"
+    spacing = series.spacing[0]
+    plural = "s" if len(bad_slices) > 1 else ""
+    along = float(f"{off_voxels[worst, 2]:.3g}")
+    facts = (
+        f"series {name}: {what} places every slice with one affine (slice spacing "
+        f"{spacing:.4g} mm), which puts slice{plural} {_ranges(bad_slices)}"
+        f"{' up to' if plural else ''} {distances[worst]:.3g} mm ({along:.3g} slice "
+        f"spacing{'' if along == 1 else 's'}) away from "
+        f"{'their' if plural else 'its'} ImagePositionPatient (slice {int(slices[worst])}: "
+        f"{_mm(header[worst])} in its header, {_mm(by_affine[worst])} by the affine): the "
+        "slices are not evenly spaced (missing slices?), which a NIfTI image cannot represent"
+    )
+    if allow:
+        warnings.warn(
+            f"{facts}; written anyway (allow_irregular_slices=True): labels on those slices "
+            "are that far off in the file",
+            DicomAnnotWarning,
+            stacklevel=3,
+        )
+        return
+    raise ExportError(
+        f"{facts}. Export a DICOM SEG instead (to_dicom_seg keeps each slice's own position), "
+        "or pass allow_irregular_slices=True to write it anyway (with a warning; labels on "
+        "those slices are then that far off)"
+    )

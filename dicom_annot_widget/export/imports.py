@@ -39,6 +39,7 @@ from ._legend import Legend
 from ._series import check_series
 from .masks import ExportError
 from .nifti import nifti_affine
+from .seg import class_segment_labels, label_key, object_segment_label
 
 __all__ = ["GRID_TOLERANCE", "LabelImportError", "from_dicom_seg", "from_nifti"]
 
@@ -255,6 +256,30 @@ def _legend_classes(legend: Any) -> dict[int, str]:
     return out
 
 
+def _check_legend_shapes(labels: Labels, legend: Mapping[int, str]) -> None:
+    """A legend of an export with polygons or boxes cannot be imported as it is: every value
+    must come back as a bitmask object of its own class. Says which values and what to do."""
+    wrong: dict[int, ObjectClass] = {}
+    for value, feature in sorted(legend.items()):
+        cls = labels.ontology.find_feature(feature)
+        if cls is not None and cls.shape != "bitmask":
+            wrong[value] = cls
+    if not wrong:
+        return
+    (value, cls), *others = wrong.items()
+    also = "; ".join(f"legend[{v}]: {c.name!r}, a {c.shape} class" for v, c in others)
+    values = ", ".join(str(v) for v in wrong)
+    raise LabelImportError(
+        f"legend[{value}]: {cls.name!r} is a {cls.shape} class{f' ({also})' if also else ''}: "
+        "an import creates bitmask objects, and they cannot join a polygon or box class, so "
+        f"value{'s' if len(wrong) > 1 else ''} {values} cannot come back with legend=. Import "
+        "with classes={value: bitmask class, ...} instead, leaving "
+        f"{'those values' if len(wrong) > 1 else 'that value'} out with "
+        "ignore_unlisted=True (or mapping it to a bitmask class); or, for a round trip, export "
+        "only the bitmask objects (to_nifti(..., objects=[...]))"
+    )
+
+
 def _value_classes(
     labels: Labels, classes: Any, legend: Any, present: list[int], ignore_unlisted: bool
 ) -> dict[int, ObjectClass]:
@@ -280,6 +305,8 @@ def _value_classes(
         )
     if not isinstance(given, Mapping):
         raise TypeError(f"classes: expected a mapping value -> class, got {type(given).__name__}")
+    if where == "legend":
+        _check_legend_shapes(labels, given)
     out: dict[int, ObjectClass] = {}
     for key, cls in given.items():
         if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
@@ -297,15 +324,20 @@ def _value_classes(
     return out
 
 
-def _values_in(plane: npt.NDArray[Any]) -> list[int]:
-    """The distinct values of a label slice (whole numbers, else an error)."""
-    if plane.dtype.kind == "f" and (
-        not np.isfinite(plane).all() or not np.array_equal(plane, np.round(plane))
-    ):
-        raise LabelImportError(
-            "source: the label values must be whole numbers; this image has fractional "
-            "values (a probability map? threshold it first)"
-        )
+def _values_in(plane: npt.NDArray[Any], k: int) -> list[int]:
+    """The distinct values of label slice ``k`` (whole numbers, else an error)."""
+    if plane.dtype.kind == "f":
+        what = ""
+        if np.isnan(plane).any():
+            what = "NaN values (not a number: replace them with 0 or a label value first)"
+        elif not np.isfinite(plane).all():
+            what = "infinite values (replace them with 0 or a label value first)"
+        elif not np.array_equal(plane, np.round(plane)):
+            what = "fractional values (a probability map? threshold it first)"
+        if what:
+            raise LabelImportError(
+                f"source: the label values must be whole numbers; slice {k} has {what}"
+            )
     kind, size = plane.dtype.kind, plane.dtype.itemsize
     if size <= 2 and (kind in "ub" or (kind == "i" and plane.min() >= 0)):
         # a histogram is much faster than sorting
@@ -371,7 +403,7 @@ def from_nifti(
     data = _on_series_grid(image, series)
     if data.dtype.kind not in "iubf":
         raise LabelImportError(f"source: data type {data.dtype} is not a label map")
-    by_slice = [_values_in(data[k]) for k in range(data.shape[0])]
+    by_slice = [_values_in(data[k], k) for k in range(data.shape[0])]
     present = sorted({v for values in by_slice for v in values} - {0})
     if any(v < 0 for v in present):
         raise LabelImportError(f"source: negative label values {[v for v in present if v < 0]}")
@@ -387,6 +419,31 @@ def from_nifti(
 
 
 # ---------------------------------------------------------------------------- DICOM SEG
+
+
+def _sop_class_name(uid: str) -> str:
+    """``"1.2.840.10008.5.1.4.1.1.2 (CT Image Storage)"``: the UID with pydicom's name."""
+    from pydicom.uid import UID
+
+    name = UID(uid).name
+    return uid if not name or name == uid else f"{uid} ({name})"
+
+
+def _sop_class_text(ds: Any) -> str:
+    """Why the dataset is not a SEG, naming its SOP class (or saying it has none)."""
+    wanted = f"Segmentation Storage ({_SEG_SOP_CLASS})"
+    uid = str(ds.get("SOPClassUID") or "").strip()
+    if uid:
+        return f"its SOPClassUID is {_sop_class_name(uid)}, not {wanted}"
+    meta = getattr(ds, "file_meta", None)
+    media = str(meta.get("MediaStorageSOPClassUID") or "").strip() if meta is not None else ""
+    if media:
+        what = "empty" if "SOPClassUID" in ds else "missing"
+        return (
+            f"its SOPClassUID is {what} and the file meta's MediaStorageSOPClassUID is "
+            f"{_sop_class_name(media)}, not {wanted}"
+        )
+    return f"it has no SOPClassUID (nor MediaStorageSOPClassUID); a SEG's is {wanted}"
 
 
 def _load_seg(source: Any) -> Any:
@@ -413,10 +470,7 @@ def _load_seg(source: Any) -> Any:
             f"{type(source).__name__}"
         )
     if ds.get("SOPClassUID") != _SEG_SOP_CLASS:
-        raise LabelImportError(
-            f"source: SOPClassUID {ds.get('SOPClassUID', '(none)')} is not Segmentation Storage "
-            f"({_SEG_SOP_CLASS})"
-        )
+        raise LabelImportError(f"source: not a DICOM SEG: {_sop_class_text(ds)}")
     try:
         return hd.seg.Segmentation.from_dataset(ds, copy=False)
     except Exception as exc:
@@ -534,7 +588,37 @@ def _frame_slices(seg: Any, series: Series) -> tuple[list[int], list[int]]:
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    return label_key(text)
+
+
+def _classes_of_label(labels: Labels, text: str) -> list[ObjectClass]:
+    """The object classes a segment label names, best rule first; several only when the
+    label cannot tell them apart.
+
+    1. The label :func:`to_dicom_seg` writes for a class (``by="class"``: the class name as
+       a valid LO value, or the class id when names clash), exactly.
+    2. ``"<that label, cut> <object_id>"`` (``by="object"``), exactly.
+    3. Labels written by other tools: a class id, then a class name, then either followed
+       by a number (case-insensitive, whitespace runs as one space).
+    """
+    classes = list(labels.ontology.objects)
+    by_class, _ = class_segment_labels(labels.ontology)
+    found = [c for c in classes if by_class[c.id] == text]
+    if found:
+        return found
+    match = re.fullmatch(r"(.*\S) (\d+)", text)
+    if match:
+        number = int(match.group(2))
+        found = [c for c in classes if object_segment_label(by_class[c.id], number) == text]
+        if found:
+            return found
+    key = _norm(text)
+    stripped = _norm(re.sub(r"\s+\d+$", "", text))
+    for wanted, attribute in ((key, "id"), (key, "name"), (stripped, "id"), (stripped, "name")):
+        found = [c for c in classes if _norm(getattr(c, attribute)) == wanted]
+        if found:
+            return found
+    return []
 
 
 def _segment_classes(
@@ -578,20 +662,20 @@ def _segment_classes(
                 + "; map them too, or pass ignore_unlisted=True to leave them out"
             )
         return out
-    names: dict[str, ObjectClass] = {}
-    for c in labels.ontology.objects:
-        names.setdefault(_norm(c.id), c)
-        names.setdefault(_norm(c.name), c)
     missing: list[int] = []
     for n, text in seg_labels.items():
-        cls = names.get(_norm(text))
-        if cls is None:  # "<class name> <object_id>", as to_dicom_seg(by="object") writes
-            stripped = re.sub(r"\s+\d+$", "", text)
-            cls = names.get(_norm(stripped))
-        if cls is None:
+        matching = _classes_of_label(labels, text)
+        if len(matching) > 1:
+            raise LabelImportError(
+                f"source: segment {n} {text!r} matches {len(matching)} object classes ("
+                + ", ".join(repr(c.name) for c in matching)
+                + "): its label cannot tell them apart; give classes={segment number or "
+                "label: class}"
+            )
+        if not matching:
             missing.append(n)
             continue
-        out[n] = _bitmask_class(labels, cls, f"segment {n} {text!r}")
+        out[n] = _bitmask_class(labels, matching[0], f"segment {n} {text!r}")
     if missing and not ignore_unlisted:
         known = ", ".join(repr(c.name) for c in labels.ontology.objects if c.shape == "bitmask")
         raise LabelImportError(

@@ -139,6 +139,13 @@ def select_objects(
                 "exported"
             )
     if not chosen:
+        if objects is not None:
+            n = len(labels)
+            raise ExportError(
+                "nothing to export: objects= is an empty selection (the labels have "
+                f"{n} object{'' if n == 1 else 's'}; objects=None exports every object with "
+                "an area)"
+            )
         why = "; ".join(f"object {s.object_id}: {s.reason}" for s in skipped[:5])
         raise ExportError(
             "nothing to export: no selected object covers any area"

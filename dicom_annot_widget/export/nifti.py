@@ -1,4 +1,7 @@
-"""Labels -> one NIfTI-1 label map on the series' voxel grid."""
+"""Labels -> one NIfTI-1 label map on the series' voxel grid.
+
+One affine places every slice, so a DICOM series whose slices are not evenly spaced (a
+missing slice) is refused unless asked for (``allow_irregular_slices=True``)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import numpy as np
 from ..io import Series
 from ..labels import Labels
 from ._legend import Legend, check_by, group_objects
-from ._series import check_output_path, check_series
+from ._series import check_output_path, check_series, check_slice_positions
 from .masks import ExportError, object_mask, select_objects
 
 __all__ = ["RAS_FROM_LPS", "nifti_affine", "to_nifti"]
@@ -33,6 +36,7 @@ def to_nifti(
     by: str = "class",
     objects: Iterable[Any] | None = None,
     include_pending: bool = False,
+    allow_irregular_slices: bool = False,
 ) -> tuple[Any, Legend]:
     """Export labels as a NIfTI-1 label map on the series' grid.
 
@@ -51,6 +55,11 @@ def to_nifti(
         Object uuids (or object_ids) to export; default every object with an area.
     include_pending
         Include predictions not yet accepted.
+    allow_irregular_slices
+        Write the image even when the series' slices are not evenly spaced (a missing
+        slice, uneven spacing): the affine then misplaces some slices, and a
+        :class:`~dicom_annot_widget.DicomAnnotWarning` says which and by how much. Default:
+        refuse (see Raises).
 
     Returns
     -------
@@ -59,6 +68,16 @@ def to_nifti(
         there are more than 255 values), 0 = background, sform = qform = the series' affine
         in RAS+ (``diag(-1, -1, 1, 1) @ series.affine``), intent ``label``. The legend maps
         every value to its class / object and lists the objects left out.
+
+    Raises
+    ------
+    ExportError
+        The affine does not reproduce every slice's ImagePositionPatient within
+        0.1 voxel (``POSITION_TOLERANCE``; missing or unevenly spaced slices: NIfTI has one
+        affine for all slices): the message names the series, the slices and the size of
+        the mismatch. Export DICOM SEG instead, or pass ``allow_irregular_slices=True``.
+        Also: the path is not a writable ``.nii`` / ``.nii.gz`` file path, or any of
+        :func:`object_masks`' errors.
 
     Notes
     -----
@@ -72,8 +91,14 @@ def to_nifti(
 
     by = check_by(by)
     series = check_series(labels, series)
+    if not isinstance(allow_irregular_slices, bool):
+        raise TypeError(
+            "allow_irregular_slices: expected True or False, got "
+            f"{type(allow_irregular_slices).__name__}"
+        )
     out_path = check_output_path(path, (".nii", ".nii.gz")) if path is not None else None
     chosen, skipped = select_objects(labels, objects, include_pending)
+    check_slice_positions(series, allow=allow_irregular_slices, what="a NIfTI image")
     groups = group_objects(labels, chosen, by)
     n_values = len(groups)
     if n_values > np.iinfo(np.uint16).max:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 import uuid as uuid_module
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,17 +17,34 @@ from pydicom.uid import generate_uid
 
 from ..errors import DicomAnnotWarning
 from ..io import Series
-from ..labels import Labels, ObjectClass
+from ..labels import Labels, ObjectClass, Ontology
 from ._legend import Legend, LegendEntry, check_by, group_objects
 from ._series import check_output_path, check_series
 from .masks import ExportError, object_mask, select_objects
 
-__all__ = ["DEFAULT_CATEGORY", "DEFAULT_TYPE", "to_dicom_seg"]
+__all__ = [
+    "DEFAULT_CATEGORY",
+    "DEFAULT_TYPE",
+    "LO_MAX_BYTES",
+    "SPECIFIC_CHARACTER_SET",
+    "class_segment_labels",
+    "label_key",
+    "lo_value",
+    "object_segment_label",
+    "to_dicom_seg",
+]
 
 #: Segmented property category used when no code is given: SNOMED CT 85756007 "Tissue".
 DEFAULT_CATEGORY = Code("85756007", "SCT", "Tissue")
 #: Segmented property type used when no code is given: SNOMED CT 85756007 "Tissue".
 DEFAULT_TYPE = Code("85756007", "SCT", "Tissue")
+
+#: The character set of every SEG written: UTF-8, so that any class name (and the source's
+#: patient and study text, whatever its character set) is kept as it is.
+SPECIFIC_CHARACTER_SET = "ISO_IR 192"
+#: Longest LO (Long String) value, counted in bytes of its UTF-8 encoding: PS3.5 allows 64
+#: characters; 64 bytes satisfies that and validators that count bytes (dciodvfy).
+LO_MAX_BYTES = 64
 
 # What highdicom needs from every source image, beyond pixels.
 _REQUIRED = (
@@ -148,9 +166,98 @@ def _tracking_uid(object_uuid: str) -> str:
     return f"2.25.{uuid_module.UUID(object_uuid).int}"
 
 
-def _segment_label(entry: LegendEntry, by: str) -> str:
-    label = entry.name if by == "class" else f"{entry.name} {entry.object_ids[0]}"
-    return label[:64]  # LO
+def _cut(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` bytes of UTF-8, at a character boundary."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", errors="ignore").rstrip()
+
+
+def lo_value(text: str, max_bytes: int = LO_MAX_BYTES) -> str:
+    """``text`` as one valid DICOM LO value (in UTF-8).
+
+    A backslash (the DICOM value delimiter) becomes ``/``; control characters, line and
+    paragraph separators become a space when they are whitespace (tab, newline...) and
+    U+FFFD (the replacement character) otherwise; leading and trailing spaces (not
+    significant in LO) are dropped; the result is cut to ``max_bytes`` bytes.
+    """
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch == "\\":
+            out.append("/")
+        elif category in ("Cc", "Zl", "Zp", "Cs"):
+            out.append(" " if ch.isspace() else "\ufffd")
+        else:
+            out.append(ch)
+    return _cut("".join(out).strip(" "), max_bytes)
+
+
+def label_key(text: str) -> str:
+    """How segment labels are compared: case-insensitive, runs of whitespace as one space."""
+    return " ".join(text.split()).casefold()
+
+
+def class_segment_labels(ontology: Ontology) -> tuple[dict[str, str], dict[str, str]]:
+    """The segment label of every object class (``by="class"``), and the clashes.
+
+    The label is the class name made a valid LO value (:func:`lo_value`). When that is empty
+    or equals (by :func:`label_key`) the label of a class earlier in the ontology (names cut
+    to 64 bytes, or differing only in case, backslash or control characters), the class id
+    is the label instead. Computed over the whole ontology, so a class keeps its label
+    whatever is exported, and the import finds it back.
+
+    Returns
+    -------
+    (labels, clashes)
+        ``class id -> label``, and ``class id -> id of the earlier class`` for classes whose
+        id cannot stand in either (too long, or also taken); their label is the name's.
+    """
+    labels: dict[str, str] = {}
+    clashes: dict[str, str] = {}
+    used: dict[str, str] = {}
+    for cls in ontology.objects:
+        label = lo_value(cls.name)
+        if not label or label_key(label) in used:
+            other = used.get(label_key(label), "")
+            if lo_value(cls.id) == cls.id and label_key(cls.id) not in used:
+                label = cls.id
+            else:
+                clashes[cls.id] = other or used.get(label_key(cls.id), "")
+                label = label or _cut(cls.id, LO_MAX_BYTES)
+        used.setdefault(label_key(label), cls.id)
+        labels[cls.id] = label
+    return labels, clashes
+
+
+def object_segment_label(class_label: str, object_id: int) -> str:
+    """The segment label of one object (``by="object"``): ``"<class label> <object_id>"``,
+    the class label cut so that the whole fits an LO value (the object number is kept)."""
+    suffix = f" {object_id}"
+    return _cut(class_label, LO_MAX_BYTES - len(suffix)) + suffix
+
+
+def _segment_labels(labels: Labels, entries: Sequence[LegendEntry], by: str) -> list[str]:
+    """Valid, unique LO segment labels of the entries (see :func:`class_segment_labels`)."""
+    by_class, clashes = class_segment_labels(labels.ontology)
+    out = []
+    for entry in entries:
+        if by == "object":
+            out.append(object_segment_label(by_class[entry.feature], entry.object_ids[0]))
+            continue
+        if entry.feature in clashes:
+            other = labels.ontology.find_feature(clashes[entry.feature])
+            same = f"the same as that of {other.name!r}" if other is not None else "empty"
+            raise ExportError(
+                f"object class {entry.name!r} (id {entry.feature!r}): its DICOM segment label "
+                f"would be {by_class[entry.feature]!r}, {same} (segment labels are at most "
+                f"{LO_MAX_BYTES} bytes, without backslashes or control characters, and are "
+                "compared case-insensitively), and its id cannot stand in (longer than that, "
+                'or taken); rename the class, or export by="object"'
+            )
+        out.append(by_class[entry.feature])
+    return out
 
 
 def _segment_pixels(
@@ -232,13 +339,18 @@ def to_dicom_seg(
     ExportError
         Series not read from DICOM, multi-frame source, source images lacking Rows, Columns,
         FrameOfReferenceUID, ImagePositionPatient, ImageOrientationPatient or PixelSpacing,
-        or any of :func:`object_masks`' errors.
+        a path that is not a writable file path, two classes whose segment labels cannot
+        be told apart (see Notes), or any of :func:`object_masks`' errors.
 
     Notes
     -----
     One frame per source slice and segment, empty frames omitted; segments may overlap (no
     overlap rule is needed). Segment algorithm type is MANUAL, the display colour is the
-    class colour. When io had to substitute empty UIDs of the source files (see
+    class colour. Text is UTF-8 (``ISO_IR 192``), whatever the source's character set.
+    Segment labels are single valid LO values (:func:`lo_value`: no backslash, no control
+    characters, at most 64 bytes) and unique: the class name (or the class id when names
+    clash, :func:`class_segment_labels`), ``"<class label, cut> <object_id>"`` by object.
+    When io had to substitute empty UIDs of the source files (see
     ``series.uid_substitutions``), the substitutes are referenced and a
     :class:`~dicom_annot_widget.DicomAnnotWarning` says which.
     """
@@ -253,10 +365,11 @@ def to_dicom_seg(
     sources, substituted = _prepare_sources(series, _source_datasets(series))
     groups = group_objects(labels, chosen, by)
 
+    segment_labels = _segment_labels(labels, [entry for entry, _ in groups], by)
     n_slices, rows, columns = labels.series.shape
     pixels = _segment_pixels(labels, groups, (n_slices, rows, columns))
     descriptions = []
-    for entry, _ in groups:
+    for (entry, _), segment_label in zip(groups, segment_labels, strict=True):
         cls = labels.ontology.feature(entry.feature)
         category, kind = _codes_for(cls, codes)
         extra: dict[str, Any] = {}
@@ -266,7 +379,7 @@ def to_dicom_seg(
         descriptions.append(
             hd.seg.SegmentDescription(
                 segment_number=entry.value,
-                segment_label=_segment_label(entry, by),
+                segment_label=segment_label,
                 segmented_property_category=category,
                 segmented_property_type=kind,
                 algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
@@ -304,8 +417,9 @@ def to_dicom_seg(
         content_description="Labels exported by dicom_annot_widget",
         content_creator_name=content_creator_name,
         omit_empty_frames=True,
+        specific_character_set=SPECIFIC_CHARACTER_SET,
     )
-    seg.SeriesDescription = series_description[:64]
+    seg.SeriesDescription = lo_value(series_description)
     legend = Legend(by=by, entries=tuple(entry for entry, _ in groups), skipped=tuple(skipped))
     if out_path is not None:
         seg.save_as(str(out_path))

@@ -1072,11 +1072,12 @@ class DicomAnnotator(anywidget.AnyWidget):
         by: str = "class",
         objects: Sequence[str | int] | None = None,
         include_pending: bool = False,
+        allow_irregular_slices: bool = False,
     ) -> tuple[Any, Any]:
         """The labels of the series shown as a NIfTI label map on the series' grid, written to
         ``path`` (``.nii`` / ``.nii.gz``) when given. Returns ``(nibabel.Nifti1Image,
         Legend)``; see :func:`dicom_annot_widget.export.to_nifti` for the options and rules
-        (overlaps, shapes without an area)."""
+        (overlaps, shapes without an area, series whose slices are not evenly spaced)."""
         return to_nifti(
             self.labels,
             self._series,
@@ -1084,6 +1085,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             by=by,
             objects=objects,
             include_pending=include_pending,
+            allow_irregular_slices=allow_irregular_slices,
         )
 
     def export_seg(
