@@ -116,6 +116,63 @@ def test_wrong_shape_unknown_things_and_bad_input(labels: Labels) -> None:
     assert len(labels) == 0 and labels.revision == 0
 
 
+HUGE = 10**400  # more than any float: float(HUGE) raises OverflowError
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda la, _: la.add_polygon("Liver", 3, [(HUGE, 1), (2, 3), (4, 1)]), r"\[0\]\[0\]"),
+        (lambda la, _: la.add_box("Lesion", 3, (0, 0, HUGE, 3)), r"box\[2\]"),
+        (lambda la, _: la.add_box("Lesion", 3, ((0, 0), (3, -HUGE))), r"box\[1\]\[1\]"),
+        (lambda la, _: la.add_polyline("Vessel", 3, [(0, 0), (HUGE, 4)]), r"\[1\]\[0\]"),
+        (lambda la, _: la.add_point("Landmark", 3, (1, HUGE)), r"point\[1\]"),
+        (lambda la, _: la.add_primitive("Pose", 3, [(1, 1), (HUGE, 2), (3, 1)]), r"\['b'\]\[0\]"),
+        (lambda la, _: la.add_measurement("distance", 1, [(0, 0), (HUGE, 4)]), r"points\[1\]\[0\]"),
+        (lambda la, uid: la.update_object(uid, confidence=HUGE), r"confidence"),
+        (
+            lambda la, _: la.import_predictions(
+                [{"feature": "Lesion", "slice": 7, "box": [1, 1, 5, 5], "confidence": HUGE}],
+                source="model-a",
+            ),
+            r"confidence",
+        ),
+        (lambda la, _: la.add_polygon("Liver", 10**5000, TRI), r"slice"),
+    ],
+    ids=[
+        "polygon",
+        "box",
+        "box-corners",
+        "polyline",
+        "point",
+        "primitive",
+        "measurement",
+        "update-confidence",
+        "prediction-confidence",
+        "slice",
+    ],
+)
+def test_huge_numbers_are_refused_as_out_of_range(
+    labels: Labels, edit: Callable[[Labels, str], Any], where: str
+) -> None:
+    uid = labels.add_box("Lesion", 3, (1, 1, 5, 5))
+    before = labels.to_json()
+    with pytest.raises(LabelError, match=rf"{where}: .*\bis out of range\b"):
+        edit(labels, uid)
+    assert labels.to_json() == before
+
+
+def test_load_json_with_a_huge_coordinate_leaves_the_labels_as_they_are(labels: Labels) -> None:
+    labels.add_polygon("Liver", 3, TRI)
+    data = json.loads(labels.to_json())
+    data["objects"][0]["keyframes"]["3"]["points"][0][0] = 10**400
+    before = labels.to_json()
+    for load in (Labels.from_json, labels.load_json):
+        with pytest.raises(LabelError, match=r'keyframes\["3"\]\.points\[0\]\[0\]: .*out of range'):
+            load(json.dumps(data))
+    assert labels.to_json() == before
+
+
 def test_update_object_and_delete(labels: Labels) -> None:
     uid = labels.add_box("Lesion", 3, (1, 1, 5, 5))
     labels.update_object(uid, confidence=0.4, author="bo")
@@ -373,6 +430,8 @@ def test_records_in_voxel_and_patient_coordinates(labels: Labels) -> None:
         labels.to_records(np.eye(4) * 2)
     with pytest.raises(LabelError, match=r"affine\[0\]: nan is not a finite number"):
         labels.to_records([[math.nan, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    with pytest.raises(LabelError, match=r"affine\[1\]: 100000000000\.\.\. \(an integer of 401"):
+        labels.to_records([[1, 0, 0, 0], [0, 10**400, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
 
 
 def test_to_dataframe_or_a_clear_import_error(

@@ -416,6 +416,7 @@ BAD_DOCUMENTS = [
         r"measurement needs 2 points, got 1",
     ),
     (["measurements", 0, "kind"], "volume", r"measurements\[0\]\.kind: 'volume' is not one of"),
+    (["measurements", 0, "kind"], ["area"], r"measurements\[0\]\.kind: \['area'\] is not one"),
 ]
 
 
@@ -449,6 +450,119 @@ def test_not_json_and_truncated_json_are_refused() -> None:
         LabelDocument.from_json(text[: len(text) // 2])
     with pytest.raises(LabelError, match="document: expected an object"):
         LabelDocument.from_json("[]")
+
+
+HUGE = 10**400  # more than any float: float(HUGE) raises OverflowError
+
+HUGE_NUMBERS = [  # (id, path, value, where the message says it is)
+    (
+        "polygon",
+        ["objects", 0, "keyframes", "3", "points", 1, 0],
+        HUGE,
+        r'\["3"\]\.points\[1\]\[0\]',
+    ),
+    ("box", ["objects", 1, "keyframes", "3", "box", 2], HUGE, r'keyframes\["3"\]\.box\[2\]'),
+    ("point", ["objects", 3, "keyframes", "10", "point", 1], -HUGE, r'\["10"\]\.point\[1\]'),
+    ("primitive", ["objects", 4, "keyframes", "3", "nodes", "a", 0], HUGE, r"nodes\['a'\]\[0\]"),
+    ("measurement", ["measurements", 0, "points", 1, 0], HUGE, r"\[0\]\.points\[1\]\[0\]"),
+    ("confidence", ["objects", 6, "confidence"], HUGE, r"objects\[6\]\.confidence"),
+    ("revision", ["revision"], 10**30, r"revision"),
+    ("object_id", ["objects", 0, "object_id"], 10**30, r"objects\[0\]\.object_id"),
+    ("slice", ["measurements", 0, "slice"], 10**30, r"measurements\[0\]\.slice"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where"), [pytest.param(*case[1:], id=case[0]) for case in HUGE_NUMBERS]
+)
+@pytest.mark.parametrize("form", ["json", "dict"])
+def test_huge_numbers_are_refused_as_out_of_range(
+    path: list[Any], value: int, where: str, form: str
+) -> None:
+    # (JSON readers give integers beyond 64 bits as floats, or fail on them: either way the
+    # message must say the number is out of range, not that it is no integer, and never crash)
+    data = _mutate(sample_labels().to_dict(), path, value)
+    with pytest.raises(LabelError, match=rf"{where}: .*\bis out of range\b"):
+        if form == "json":
+            LabelDocument.from_json(json.dumps(data))
+        else:
+            LabelDocument.from_dict(data)
+
+
+def test_revision_is_at_most_the_largest_exact_integer_of_a_page() -> None:
+    data = sample_labels().to_dict()
+    data["revision"] = 2**53 - 1  # still exact in JavaScript, where the page compares them
+    assert LabelDocument.from_dict(data).revision == 2**53 - 1
+    data["revision"] = 2**53
+    with pytest.raises(LabelError, match=r"revision: 9007199254740992 is out of range \(maximum"):
+        LabelDocument.from_dict(data)
+    data["revision"] = 10**30
+    with pytest.raises(LabelError, match=r"revision: 1e\+30 is out of range \(maximum 9007199"):
+        LabelDocument.from_json(json.dumps(data))
+
+
+def test_too_deeply_nested_json_is_refused_with_the_reason() -> None:
+    with pytest.raises(LabelError, match=r"not a label document: .*nesting too deep"):
+        LabelDocument.from_json("[" * 100_000 + "]" * 100_000)
+    data = sample_labels().to_dict()
+    data["objects"][0]["static"]["liver.findings"] = "deep"
+    text = json.dumps(data).replace('"deep"', "[" * 5000 + "]" * 5000)
+    with pytest.raises(LabelError, match="nesting too deep"):
+        LabelDocument.from_json(text)
+    with pytest.raises(LabelError, match=r"ontology: .*nesting too deep"):
+        Ontology.from_json("{" + '"a":{' * 100_000 + "}" * 100_001)
+
+
+@pytest.mark.parametrize(
+    ("ranges", "reason"),
+    [
+        ([[1, 3], [2, 5]], r"\[1, 3\] and \[2, 5\] overlap"),
+        ([[1, 3], [1, 3]], r"\[1, 3\] and \[1, 3\] overlap"),
+        ([[1, 2], [3, 5]], r"\[1, 2\] and \[3, 5\] touch"),
+        ([[4, 5], [1, 2]], r"\[4, 5\] comes before \[1, 2\]"),
+    ],
+    ids=["overlapping", "repeated", "touching", "unsorted"],
+)
+def test_frame_classification_ranges_must_be_sorted_and_apart(
+    ranges: list[list[int]], reason: str
+) -> None:
+    # the setter merges ranges; a document must hold them in that form already, since
+    # loading must not rewrite what it reads (the round trip is exact)
+    data = sample_labels().to_dict()
+    data["frame_classifications"][0]["ranges"] = ranges
+    with pytest.raises(
+        LabelError,
+        match=r"frame_classifications\[0\]\.ranges: the ranges of 'quality' must be sorted, "
+        rf"neither overlapping nor touching: {reason}",
+    ):
+        LabelDocument.from_json(json.dumps(data))
+    data["frame_classifications"][0]["ranges"] = [[1, 2], [4, 5], [9, 9]]
+    doc = LabelDocument.from_json(json.dumps(data))
+    assert doc.to_dict()["frame_classifications"][0]["ranges"] == [[1, 2], [4, 5], [9, 9]]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("\u0665", r"keyframe key '\u0665' is not a slice number"),  # ARABIC-INDIC DIGIT FIVE
+        ("\u00b2", r"keyframe key '\u00b2' is not a slice number"),  # SUPERSCRIPT TWO
+        ("05", r"keyframe key '05' is not a slice number"),
+        ("+5", r"keyframe key '\+5' is not a slice number"),
+        ("5" * 5000, r"slice '5555555\S* is out of range \(the plane has slices 0\.\."),
+    ],
+    ids=["arabic-indic", "superscript", "leading-zero", "sign", "too-long"],
+)
+@pytest.mark.parametrize("slices", [20, 20_000])  # keys looked up, or converted (many slices)
+def test_keyframe_keys_are_ascii_slice_numbers(key: str, message: str, slices: int) -> None:
+    series = {"series_instance_uid": "1.2.3", "shape": [slices, 16, 16]}
+    labels = Labels(series, Ontology.builder().object("P", "polygon").build())
+    labels.add_polygon("P", 5, [(1, 1), (9, 1), (5, 8)])
+    data = labels.to_dict()
+    keyframes = data["objects"][0]["keyframes"]
+    keyframes[key] = keyframes.pop("5")
+    for load in (LabelDocument.from_dict, lambda d: LabelDocument.from_json(json.dumps(d))):
+        with pytest.raises(LabelError, match=rf'keyframes\[".*"\]: {message}'):
+            load(data)
 
 
 def test_loading_with_another_ontology_checks_the_labels_against_it() -> None:

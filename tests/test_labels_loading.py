@@ -719,6 +719,8 @@ def test_rings_are_checked_alike_in_any_chunks(monkeypatch: pytest.MonkeyPatch, 
         ("040", r"keyframe key '040' is not a slice number"),
         ("-40", r"keyframe key '-40' is not a slice number"),
         ("4.0", r"keyframe key '4.0' is not a slice number"),
+        ("\u0664\u0660", r"keyframe key '\u0664\u0660' is not a slice number"),  # Arabic-Indic 40
+        ("4\u00b2", r"keyframe key '4\u00b2' is not a slice number"),  # 4 and a superscript 2
     ],
 )
 @pytest.mark.parametrize("form", ["compact", "indented", "dict"])

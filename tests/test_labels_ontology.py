@@ -226,6 +226,9 @@ BAD_ONTOLOGIES = [
     ),
     (["objects", 0], "Liver", r"ontology\.objects\[0\]: expected an object"),
     (["extra"], 1, r"ontology: unknown field 'extra'"),
+    # values of a type that cannot be looked up in a set (they once raised TypeError)
+    (["objects", 0, "hotkey"], ["1"], r"objects\[0\]\.hotkey: \['1'\] is not a class hotkey"),
+    (["objects", 1, "edges"], [["a", ["b"]]], r"edges\[0\]: edge to unknown node \['b'\]"),
 ]
 
 

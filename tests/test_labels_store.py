@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -210,13 +213,52 @@ def test_a_torn_journal_tail_is_dropped(tmp_path: Path) -> None:
     labels.close()
 
 
-def test_damaged_files_are_refused_and_left_as_they_are(tmp_path: Path) -> None:
+def crashed_after_three_edits(tmp_path: Path, name: str) -> Path:
+    """A label file holding three edits in its journal only, as a crash leaves it, in
+    ``tmp_path / name``."""
     path = tmp_path / "labels.json"
     labels = open_labels(path)
     for k in range(3):
         labels.add_box("Lesion", k, (1, 1, 5, 5))
-    good = crash_copy(path, tmp_path / "good")
+    copy = crash_copy(path, tmp_path / name)
     labels.close()
+    return copy
+
+
+def _bad_checksum(line: bytes) -> bytes:
+    return (b"1" if line[:1] == b"0" else b"0") + line[1:]  # one checksum digit flipped
+
+
+def _bad_json(line: bytes) -> bytes:
+    body = b'{"rev": 3, "op": '  # the right checksum of a body that is not JSON
+    return b"%08x %s\n" % (zlib.crc32(body), body)
+
+
+@pytest.mark.parametrize(
+    "damage", [_bad_checksum, _bad_json, lambda line: b"\n"], ids=["checksum", "json", "empty"]
+)
+def test_a_damaged_complete_last_journal_line_is_refused(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    # a last line that ends with its newline was written whole, so it may have been
+    # acknowledged: damage there is not a torn append and must not lose the edit silently
+    copy = crashed_after_three_edits(tmp_path, "crash")
+    journal = copy.with_name("labels.json.journal")
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 4 and lines[-1].endswith(b"\n")  # header + 3 edits
+    lines[-1] = damage(lines[-1])
+    journal.write_bytes(b"".join(lines))
+    before = (copy.read_bytes(), journal.read_bytes())
+    where = re.escape(f"journal {journal}, line 4: damaged")
+    with pytest.raises(LabelFileError, match=where):
+        Labels.open(SERIES, None, copy, idle_snapshot=None)
+    assert (copy.read_bytes(), journal.read_bytes()) == before
+    with pytest.raises(LabelFileError, match="line 4: damaged"):  # and again: nothing was dropped
+        Labels.open(SERIES, None, copy, idle_snapshot=None)
+
+
+def test_damaged_files_are_refused_and_left_as_they_are(tmp_path: Path) -> None:
+    good = crashed_after_three_edits(tmp_path, "good")
 
     def variant(name: str) -> Path:
         dest = tmp_path / name

@@ -35,6 +35,7 @@ __all__ = [
     "describe",
     "dumps",
     "fail",
+    "is_finite",
     "loads",
     "now_timestamp",
     "paused_gc",
@@ -45,9 +46,17 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]
 
 
 def describe(value: Any, limit: int = 60) -> str:
-    """A short ``repr`` of ``value`` for error messages (never a whole big structure)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A short ``repr`` of ``value`` for error messages (never a whole big structure, never
+    all the digits of a huge integer)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python converts to text
+        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
+    if len(text) <= limit:
+        return text
+    if isinstance(value, int):
+        return f"{text[:12]}... (an integer of {len(text.lstrip('-'))} digits)"
+    return text[: limit - 3] + "..."
 
 
 def fail(path: str, message: str) -> NoReturn:
@@ -118,18 +127,30 @@ def check_bool(value: Any, path: str) -> bool:
     return value
 
 
+_INT64_LIMIT = 2.0**63
+"""orjson reads an integer beyond 64 bits as a float: an integral float this large or larger may
+have been written as an integer, and is refused as out of range rather than as no integer."""
+
+
 def check_int(value: Any, path: str, lo: int | None = None, hi: int | None = None) -> int:
     """An integer (not a bool, not a float) in ``[lo, hi]`` (inclusive)."""
     if type(value) is int and (lo is None or value >= lo) and (hi is None or value <= hi):
         return value
+    if type(value) is float and _INT64_LIMIT <= abs(value) < math.inf:
+        _check_bounds(value, path, lo, hi)  # (possibly a huge integer, as orjson reads one)
+        fail(path, f"{describe(value)} is out of range (too large for an integer)")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         fail(path, f"expected an integer, got {describe(value)}")
     result = int(value)
-    if lo is not None and result < lo:
-        fail(path, f"{result} is out of range (minimum {lo})")
-    if hi is not None and result > hi:
-        fail(path, f"{result} is out of range (maximum {hi})")
+    _check_bounds(result, path, lo, hi)
     return result
+
+
+def _check_bounds(value: float, path: str, lo: int | None, hi: int | None) -> None:
+    if lo is not None and value < lo:
+        fail(path, f"{describe(value)} is out of range (minimum {lo})")
+    if hi is not None and value > hi:
+        fail(path, f"{describe(value)} is out of range (maximum {hi})")
 
 
 def check_float(value: Any, path: str) -> float:
@@ -138,10 +159,22 @@ def check_float(value: Any, path: str) -> float:
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         fail(path, f"expected a number, got {describe(value)}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an integer beyond the largest float (about 1.8e308)
+        fail(path, f"{describe(value)} is out of range (too large for a number)")
     if not math.isfinite(result):
         fail(path, f"{result} is not a finite number")
     return result
+
+
+def is_finite(value: float) -> bool:
+    """Whether a float or int is finite as a float (NaN, inf and an int beyond the largest
+    float are not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def check_sequence(value: Any, path: str) -> Sequence[Any]:
@@ -170,7 +203,8 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON text (orjson). Raises :class:`ValueError` if it is not JSON.
+    """Parse JSON text (orjson). Raises :class:`ValueError` if it is not JSON or is nested
+    too deeply to read (the message then says ``nesting too deep``).
 
     The cyclic garbage collector is paused while parsing: a big document is hundreds of
     thousands of fresh lists, and collections triggered by them would scan them all again and
@@ -181,7 +215,12 @@ def loads(text: str | bytes) -> Any:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
-            return json.loads(text)
+            try:
+                return json.loads(text)
+            except RecursionError:  # (orjson refuses more than 1024 levels too)
+                raise ValueError(
+                    "nesting too deep: arrays and objects nested more levels than can be read"
+                ) from None
 
 
 @contextmanager

@@ -87,6 +87,9 @@ MEASUREMENT_KINDS: dict[str, tuple[int, int | None]] = {
 
 _UUID_CHARS = frozenset("0123456789abcdef-")
 _MAX_OBJECT_ID = 2**31 - 1
+MAX_REVISION = 2**53 - 1
+"""The largest revision a document may hold: the page compares revisions as JavaScript numbers,
+exact up to this."""
 
 
 def check_uuid(value: Any, path: str) -> str:
@@ -467,23 +470,35 @@ class Measurement:
 # ---------------------------------------------------------------------------- validation
 
 
+def _is_slice_text(key: str) -> bool:
+    """Whether ``key`` is written as a keyframe key must be: ASCII digits without a leading
+    zero (``"12"``, not ``"012"``, ``"+12"`` or ``"١٢"``, Arabic-Indic digits)."""
+    return key.isascii() and key.isdigit() and (len(key) == 1 or key[0] != "0")
+
+
 def slice_key(key: Any, n: int, path: str) -> int:
     """A keyframe key: a slice index as a canonical decimal string (``"12"``) or an int."""
     if isinstance(key, str):
-        if not key.isdigit() or (len(key) > 1 and key[0] == "0"):
-            fail(path, f"keyframe key {key!r} is not a slice number")
+        if not _is_slice_text(key):
+            fail(path, f"keyframe key {describe(key)} is not a slice number")
+        if len(key) > len(str(n)):  # (not converted: Python refuses very long digit strings)
+            fail(path, f"slice {describe(key)} is out of range {_slices_of(n)}")
         value = int(key)
     else:
         value = check_int(key, path)
     if not 0 <= value < n:
-        fail(path, f"slice {value} is out of range (the plane has slices 0..{n - 1})")
+        fail(path, f"slice {describe(value)} is out of range {_slices_of(n)}")
     return value
+
+
+def _slices_of(n: int) -> str:
+    return f"(the plane has slices 0..{n - 1})"
 
 
 def check_slice(value: Any, n: int, path: str) -> int:
     result = check_int(value, path)
     if not 0 <= result < n:
-        fail(path, f"slice {result} is out of range (the plane has slices 0..{n - 1})")
+        fail(path, f"slice {describe(result)} is out of range {_slices_of(n)}")
     return result
 
 
@@ -700,8 +715,10 @@ def _fast_keyframes(
         if None in slices:
             return None
     else:
-        if not set(map(type, keys)) <= _STR or not all(map(str.isdigit, keys)):
+        if not set(map(type, keys)) <= _STR or not all(map(_is_slice_text, keys)):
             return None
+        if max(map(len, keys)) > len(str(n)):
+            return None  # out of range (and maybe too long for int())
         slices = list(map(int, keys))
         if list(map(str, slices)) != keys or min(slices) < 0 or max(slices) >= n:
             return None  # leading zeros, other digits, out of range
@@ -880,16 +897,36 @@ def parse_frame_classification(
     if not raw_ranges:
         fail(f"{path}.ranges", "needs at least one slice range")
     ranges = [check_range(r, n, f"{path}.ranges[{i}]") for i, r in enumerate(raw_ranges)]
+    _check_ranges_apart(ranges, cid, f"{path}.ranges")
     return FrameClassification(
         uuid=uid,
         classification=cid,
         plane=plane,
         answers=answers,
-        ranges=tuple(merge_ranges(ranges)),
+        ranges=tuple(ranges),
         author=check_opt_str(entry["author"], f"{path}.author", max_len=200),
         created=check_timestamp(entry["created"], f"{path}.created"),
         modified=check_timestamp(entry["modified"], f"{path}.modified"),
     )
+
+
+def _check_ranges_apart(ranges: Sequence[tuple[int, int]], cid: str, path: str) -> None:
+    """Refuse ranges that are not in the form setting them gives (see
+    :func:`~._check.merge_ranges`): sorted, neither overlapping nor touching. They are not
+    merged here: loading a document must give back exactly what it read."""
+    for (a0, b0), (a1, b1) in itertools.pairwise(ranges):
+        first, second = f"[{a0}, {b0}]", f"[{a1}, {b1}]"
+        if a1 < a0:
+            reason = f"{first} comes before {second} (sort them)"
+        elif a1 <= b0 + 1:
+            how = "overlap" if a1 <= b0 else "touch"
+            reason = f"{first} and {second} {how} (write them as one range [{a0}, {max(b0, b1)}])"
+        else:
+            continue
+        fail(
+            path,
+            f"the ranges of {cid!r} must be sorted, neither overlapping nor touching: {reason}",
+        )
 
 
 def parse_measurement(
@@ -903,7 +940,7 @@ def parse_measurement(
     )
     uid = check_uuid(entry["uuid"], f"{path}.uuid")
     kind = entry["kind"]
-    if kind not in MEASUREMENT_KINDS:
+    if not isinstance(kind, str) or kind not in MEASUREMENT_KINDS:
         fail(f"{path}.kind", f"{describe(kind)} is not one of {', '.join(MEASUREMENT_KINDS)}")
     plane = check_plane(entry["plane"], f"{path}.plane")
     width, height, n = series.plane_size(plane)
@@ -1112,7 +1149,7 @@ class LabelDocument:
         series = SeriesInfo.from_dict(root["series"], "series")
         stored = Ontology.from_dict(root["ontology"])
         doc = cls(series, ontology if ontology is not None else stored)
-        doc.revision = check_int(root.get("revision", 0), "revision", 0)
+        doc.revision = check_int(root.get("revision", 0), "revision", 0, MAX_REVISION)
         ids: dict[int, int] = {}
         for i, raw in enumerate(check_sequence(root["objects"], "objects")):
             obj = parse_object(doc.ontology, series, raw, f"objects[{i}]", vertices)

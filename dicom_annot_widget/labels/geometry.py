@@ -31,7 +31,15 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ._check import check_float, check_keys, check_mapping, check_sequence, describe, fail
+from ._check import (
+    check_float,
+    check_keys,
+    check_mapping,
+    check_sequence,
+    describe,
+    fail,
+    is_finite,
+)
 from .ontology import EDGE_VISIBILITY, ObjectClass
 
 __all__ = [
@@ -490,7 +498,10 @@ def _fast_xy(seq: Sequence[Any], width: int, height: int) -> tuple[list[float], 
     if not types <= _NUMBER_TYPES:  # strings, None, bools...
         return [], []
     if int in types:
-        flat = [float(v) for v in flat]
+        try:
+            flat = [float(v) for v in flat]
+        except OverflowError:  # an integer beyond any float
+            return [], []
     if not math.isfinite(sum(flat)):  # NaN or inf somewhere
         return [], []
     xs = flat[0::2]
@@ -562,7 +573,7 @@ def _box(raw: Any, path: str, width: int, height: int, q: bool = False) -> Box:
     if (
         len(values) == 4
         and set(map(type, values)) <= _NUMBER_TYPES
-        and math.isfinite(sum(values))
+        and all(map(is_finite, values))
         and min(values[0], values[2]) >= -0.5
         and max(values[0], values[2]) <= width - 0.5
         and min(values[1], values[3]) >= -0.5

@@ -52,6 +52,7 @@ from ._check import (
     check_str,
     describe,
     fail,
+    loads,
 )
 
 __all__ = [
@@ -313,7 +314,7 @@ def _parse_primitive(
         if len(pair) != 2:
             fail(epath, f"an edge is a pair of node ids, got {describe(raw)}")
         for end in pair:
-            if end not in seen:
+            if not isinstance(end, str) or end not in seen:
                 fail(epath, f"edge to unknown node {describe(end)} (nodes: {', '.join(seen)})")
         if pair[0] == pair[1]:
             fail(epath, f"edge from node {pair[0]!r} to itself")
@@ -478,8 +479,8 @@ class Ontology:
         check_keys(root, "ontology", optional=("objects", "classifications"))
         raw_objects = check_sequence(root.get("objects", []), "ontology.objects")
         explicit_hotkeys: set[Any] = set()
-        for raw in raw_objects:
-            if isinstance(raw, Mapping) and raw.get("hotkey") is not None:
+        for raw in raw_objects:  # (any other hotkey is refused below, naming the class)
+            if isinstance(raw, Mapping) and isinstance(raw.get("hotkey"), (str, int)):
                 explicit_hotkeys.add(
                     str(raw["hotkey"]) if isinstance(raw["hotkey"], int) else raw["hotkey"]
                 )
@@ -545,7 +546,7 @@ class Ontology:
     def from_json(cls, text: str | bytes) -> Ontology:
         """Parse :meth:`to_json` output (or any JSON in the dict form of :meth:`from_dict`)."""
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError as exc:
             raise LabelError(f"ontology: not valid JSON ({exc})") from None
         return cls.from_dict(data)

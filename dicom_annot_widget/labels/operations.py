@@ -49,6 +49,7 @@ from .document import (
     LabelDocument,
     LabelObject,
     _answer_json,
+    check_confidence,
     check_dynamic_answers,
     check_frame_answers,
     check_frame_overlaps,
@@ -391,14 +392,7 @@ class UpdateObject(Operation):
         if "confidence" in changes:
             confidence = changes["confidence"]
             if confidence is not None:
-                if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
-                    fail(
-                        f"{path}.changes.confidence",
-                        f"expected a number, got {describe(confidence)}",
-                    )
-                confidence = float(confidence)
-                if not 0.0 <= confidence <= 1.0:
-                    fail(f"{path}.changes.confidence", f"{confidence} is not between 0 and 1")
+                confidence = check_confidence(confidence, f"{path}.changes.confidence")
             old["confidence"] = obj.confidence
         author = obj.author
         if "author" in changes:

@@ -27,13 +27,12 @@ Missing values (``None``, NaN — as pandas fills columns a row does not use) co
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._check import check_keys, check_mapping, describe, fail
+from ._check import check_keys, check_mapping, describe, fail, loads
 from .document import (
     LabelDocument,
     check_confidence,
@@ -101,7 +100,7 @@ def prediction_records(data: Any) -> list[Mapping[str, Any]]:
         return prediction_records(text)
     elif isinstance(data, (str, bytes)):
         try:
-            parsed = json.loads(data)
+            parsed = loads(data)
         except ValueError as exc:
             fail(
                 "predictions",

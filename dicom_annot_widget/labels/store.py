@@ -16,9 +16,10 @@ Layout for a label file ``labels.json``:
     Held with ``flock`` while a session has the file open, so two kernels cannot write the
     same labels (POSIX only; the lock dies with the process).
 
-Opening replays the journal onto the snapshot. A torn last journal line (a write cut short by
-a crash, never acknowledged) is dropped; any other damage — an unreadable snapshot, a journal
-line with a bad checksum, a gap in revisions, an edit that does not apply — refuses the file
+Opening replays the journal onto the snapshot. A torn last journal line (one without its
+newline: a write cut short by a crash, never acknowledged) is dropped; any other damage — an
+unreadable snapshot, a journal line with a bad checksum or bad JSON (the last one too, when it
+is complete), a gap in revisions, an edit that does not apply — refuses the file
 with a :class:`~dicom_annot_widget.errors.LabelError` giving the reason, and nothing is
 overwritten. The journal is folded into a new snapshot (*compaction*) after
 ``compact_every`` edits, when edits pause for ``idle_snapshot`` seconds, and on close.
@@ -125,18 +126,24 @@ def _line(record: dict[str, Any]) -> bytes:
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
-def _parse_line(raw: bytes) -> dict[str, Any] | None:
-    """The record of a journal line, or None if the line is damaged."""
-    if len(raw) < 10 or raw[8:9] != b" " or not raw.endswith(b"\n"):
-        return None
+def _parse_line(raw: bytes) -> dict[str, Any] | str:
+    """The record of a journal line, or why the line is damaged."""
+    if not raw.endswith(b"\n"):
+        return "cut short: no newline at its end"
+    if len(raw) < 10 or raw[8:9] != b" ":
+        return "not a '<crc32 hex> <record>' line"
     body = raw[9:-1]
     try:
-        if int(raw[:8], 16) != zlib.crc32(body):
-            return None
-        record = loads(body)
+        checksum = int(raw[:8], 16)
     except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+        return "bad checksum"
+    if checksum != zlib.crc32(body):
+        return "bad checksum"
+    try:
+        record = loads(body)
+    except ValueError as exc:
+        return f"not valid JSON: {exc}"
+    return record if isinstance(record, dict) else "the record is not a JSON object"
 
 
 _OPEN_STORES: weakref.WeakSet[LabelStore] = weakref.WeakSet()
@@ -329,7 +336,11 @@ class LabelStore(AbstractContextManager["LabelStore"]):
         return doc, True, dirty or replayed > 0 or torn
 
     def _replay(self, doc: LabelDocument) -> tuple[int, bool]:
-        """Apply the journal's edits newer than the snapshot; returns (count, torn tail)."""
+        """Apply the journal's edits newer than the snapshot; returns (count, torn tail).
+
+        Only a last line without its newline is a torn tail (dropped); any other damaged line,
+        the last one included, refuses the file.
+        """
         if not self.journal_path.exists():
             return 0, False
         try:
@@ -341,13 +352,15 @@ class LabelStore(AbstractContextManager["LabelStore"]):
         records: list[dict[str, Any]] = []
         for number, raw in enumerate(lines, start=1):
             record = _parse_line(raw)
-            if record is None:
-                if number == len(lines):  # an append cut short by a crash: never acknowledged
+            if isinstance(record, str):
+                if number == len(lines) and not raw.endswith(b"\n"):
+                    # an append cut short by a crash, so never acknowledged. A complete last
+                    # line was written whole and may have been acknowledged: damage there is
+                    # refused like anywhere else, never dropped
                     torn = True
                     break
                 raise LabelFileError(
-                    f"{where}, line {number}: damaged (bad checksum or format); the label file "
-                    "was left unchanged"
+                    f"{where}, line {number}: damaged ({record}); the label file was left unchanged"
                 )
             records.append(record)
         if not records:

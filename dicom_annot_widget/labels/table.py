@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LabelError
-from ._check import describe
+from ._check import describe, is_finite
 from .document import LabelDocument
 from .geometry import Box, Mask, Polygon, Polyline, plane_to_voxel
 
@@ -63,7 +63,7 @@ def check_affine(affine: Any) -> Affine | None:
             raise LabelError(f"affine[{i}]: expected 4 numbers, got {describe(row)}")
         values = []
         for v in row:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not is_finite(v):
                 raise LabelError(f"affine[{i}]: {describe(v)} is not a finite number")
             values.append(float(v))
         out.append((values[0], values[1], values[2], values[3]))
