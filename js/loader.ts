@@ -140,6 +140,7 @@ export class Controller {
     const msg = parseKernelMsg(raw);
     if (msg === null) return; // not ours (or malformed): ignore, never throw in a listener
     if (msg.type === "error") {
+      if (msg.notice) return; // the view shows it as a toast
       this.fail(msg.message);
       if (msg.index !== undefined) this.received();
       this.notify();

@@ -94,6 +94,8 @@ export interface ErrorMsg {
   message: string;
   /** Set when the error replaces the answer for this slice (it counts as received). */
   index?: number;
+  /** A refusal that is no fault (e.g. nothing to undo): shown briefly, not as an error. */
+  notice?: boolean;
 }
 
 /** Flow control: the page has received `count` more slice answers of `series`. */
@@ -166,9 +168,10 @@ export function parseKernelMsg(msg: unknown): KernelMsg | null {
   if (typeof msg !== "object" || msg === null) return null;
   const m = msg as Record<string, unknown>;
   if (m.type === "error" && typeof m.message === "string") {
-    return Number.isInteger(m.index)
-      ? { type: "error", message: m.message, index: m.index as number }
-      : { type: "error", message: m.message };
+    const out: ErrorMsg = { type: "error", message: m.message };
+    if (Number.isInteger(m.index)) out.index = m.index as number;
+    if (m.notice === true) out.notice = true;
+    return out;
   }
   if (
     m.type === "slice" &&

@@ -10,7 +10,7 @@ import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { version } from "../package.json";
 import { encodeLink } from "./link";
 import { Controller, type Model } from "./loader";
-import { type SeriesInfo, parseMetadataMsg } from "./protocol";
+import { type SeriesInfo, parseKernelMsg, parseMetadataMsg } from "./protocol";
 import {
   type Geometry,
   type ViewParams,
@@ -387,6 +387,8 @@ function renderView(
   const findValue = (elements: MetaElement[] | null, keyword: string): string => elements?.find((e) => e.keyword === keyword)?.value ?? "";
   const onCustom = (raw: unknown, buffers?: readonly DataView[]): void => {
     if (editor.onCustom(raw, buffers ?? [])) return;
+    const notice = parseKernelMsg(raw);
+    if (notice?.type === "error" && notice.notice) return showToast(notice.message);
     const msg = parseMetadataMsg(raw);
     if (!msg) return;
     const key = metaKey(msg.series, msg.slice);
@@ -644,7 +646,7 @@ function renderView(
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
       `Slice ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
       `${thickness ? `Thick ${formatMm(Number(thickness))} mm  ·  ` : ""}Spacing ${formatMm(i.spacing[0])} mm${i.spacing_known ? "" : " (unknown)"}`,
-      `W ${formatValue(Math.round(w * 100) / 100)}  L ${formatValue(Math.round(c * 100) / 100)}  ·  Zoom ${mag.toFixed(2)}×`,
+      `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
     const text = lines.join("\n");
     setText(overlay, text);
@@ -699,9 +701,9 @@ function renderView(
       setBound(s, "step", String(stepSize));
     }
     setInput(centerSlider, String(c));
-    setInput(centerInput, String(Math.round(c * 1000) / 1000));
+    setInput(centerInput, String(Number(c.toPrecision(6))));
     setInput(widthSlider, String(w));
-    setInput(widthInput, String(Math.round(w * 1000) / 1000));
+    setInput(widthInput, String(Number(w.toPrecision(6))));
     const colour = volume?.samples === 3;
     for (const c2 of [centerSlider, centerInput, widthSlider, widthInput, presetSelect, wlBtn]) c2.disabled = colour;
     setPressed(wlBtn, ui.mode === "window");
@@ -754,7 +756,7 @@ function renderView(
     setText(
       status,
       volume
-        ? `${volume.loadedCount < volume.slices ? `loaded ${volume.loadedCount}/${volume.slices} · ` : ""}W ${formatValue(Math.round(width * 100) / 100)} L ${formatValue(Math.round(center * 100) / 100)}`
+        ? `${volume.loadedCount < volume.slices ? `loaded ${volume.loadedCount}/${volume.slices} · ` : ""}W ${formatValue(width)} L ${formatValue(center)}`
         : "",
     );
     updateOverlay();

@@ -209,7 +209,9 @@ def test_parse_edit_undo_redo() -> None:
 def test_undo_and_redo_through_messages(widget: Any) -> None:
     w, sent = widget
     w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
-    assert _messages(sent) == [{"type": "error", "message": "undo: nothing to undo"}]
+    assert _messages(sent) == [
+        {"type": "error", "message": "undo: nothing to undo", "notice": True}
+    ]
     sent.clear()
     w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
     created = w.labels_state["objects"]
@@ -221,7 +223,9 @@ def test_undo_and_redo_through_messages(widget: Any) -> None:
     assert _messages(sent)[-1] == {"type": "edit_ack", "request": 9, "revision": 3}
     sent.clear()
     w._on_page_message(w, {"type": "redo", "series": "s0", "request": 10}, [])
-    assert _messages(sent) == [{"type": "error", "message": "redo: nothing to redo", "request": 10}]
+    assert _messages(sent) == [
+        {"type": "error", "message": "redo: nothing to redo", "notice": True, "request": 10}
+    ]
     assert w.labels_state["revision"] == 3
 
 

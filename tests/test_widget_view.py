@@ -223,9 +223,12 @@ def test_several_series_switch_without_rerunning(widget: Any) -> None:
     assert w.series_count == 2 and w.series is a
     assert w.series_info["series_count"] == 2 and w.series_info["series_index"] == 0
     w.zoom = 3.0
+    w.rotation, w.flip = 90.0, (True, False)
     link_b = None
     w.series_index = 1
     assert w.series is b
+    # the view starts afresh: a flip kept on another series would swap its left and right
+    assert w.rotation == 0.0 and w.flip == (False, False)
     assert w.series_info["id"] == "s1" and w.series_info["shape"] == [4, 8, 6]
     assert w.series_info["series_index"] == 1
     assert w.slice == 2 and w.zoom == 1.0 and w.frameskip == 3  # clamped to the new series
@@ -234,6 +237,11 @@ def test_several_series_switch_without_rerunning(widget: Any) -> None:
     assert w.series is a and w.series_info["id"] == "s0"
     w.goto(link_b)  # a link to the other series switches to it
     assert w.series is b
+    w.rotation = 180.0
+    turned = w.view_link
+    w.series = 0
+    w.goto(turned)
+    assert w.series is b and w.rotation == 180.0  # the link's view, after its series switch
     # the page switches too, and a late request for the old series is not an error
     w.set_state({"series_index": 0})
     assert w.series is a

@@ -521,6 +521,9 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.frameskip = min(self.frameskip, max(1, n - 1))
             self.zoom = 1.0
             self.pan = (0.0, 0.0)
+            # a flip or rotation kept on another series would show it left/right swapped
+            self.rotation = 0.0
+            self.flip = (False, False)
             self._watch_labels(self._labels_for(i))
             self._sync_labels_state()
         self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
@@ -795,9 +798,14 @@ class DicomAnnotator(anywidget.AnyWidget):
         else:
             self._send_slices(request)
 
-    def _refuse_edit(self, message: str, request: int | None) -> None:
-        log.warning("refused a label edit from the page: %s", message)
+    def _refuse_edit(self, message: str, request: int | None, *, notice: bool = False) -> None:
+        """Answer an edit with an error (``notice``: no fault, e.g. nothing to undo; the page
+        shows it briefly instead of as an error) and send the labels again."""
+        if not notice:
+            log.warning("refused a label edit from the page: %s", message)
         error: dict[str, Any] = {"type": "error", "message": message}
+        if notice:
+            error["notice"] = True
         if request is not None:
             error["request"] = request
         self.send(error)
@@ -882,7 +890,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._refuse_edit(f"{kind} refused: {exc}", request.request)
             return
         if revision is None:
-            self._refuse_edit(f"{kind}: nothing to {kind}", request.request)
+            self._refuse_edit(f"{kind}: nothing to {kind}", request.request, notice=True)
             return
         if request.request is not None:
             self.send({"type": "edit_ack", "request": request.request, "revision": revision})

@@ -19,6 +19,12 @@ describe("windowValue (DICOM linear VOI)", () => {
     expect(windowValue(9.5, 10, 0)).toBe(0);
     expect(windowValue(10, 10, 0)).toBe(255);
   });
+  it("LINEAR_EXACT: centre +- width/2, any positive width", () => {
+    expect(windowValue(0.0019, 0.002, 0.0001, true)).toBe(0);
+    expect(windowValue(0.002, 0.002, 0.0001, true)).toBe(128);
+    expect(windowValue(0.00205, 0.002, 0.0001, true)).toBe(255);
+    expect(windowValue(0.0021, 0.002, 0.0001, true)).toBe(255);
+  });
 });
 
 describe("renderGrey", () => {
@@ -34,15 +40,34 @@ describe("renderGrey", () => {
       expect(out[4 * i + 3]).toBe(255);
     }
   });
-  it("handles float data without a table", () => {
+  it("handles float data without a table, with LINEAR_EXACT", () => {
     const stored = new Float32Array([-0.5, 0.25, 2.5]);
     const out = new Uint8ClampedArray(12);
     renderGrey(stored, 2, 0, 0.5, 2, out);
     expect(Array.from(out.filter((_, i) => i % 4 === 0))).toEqual([
-      windowValue(-1, 0.5, 2),
-      windowValue(0.5, 0.5, 2),
-      windowValue(5, 0.5, 2),
+      windowValue(-1, 0.5, 2, true),
+      windowValue(0.5, 0.5, 2, true),
+      windowValue(5, 0.5, 2, true),
     ]);
+  });
+  it("shows a [0, 1] float image as a ramp, not white (LINEAR_EXACT for small widths)", () => {
+    const stored = new Float32Array(101);
+    for (let i = 0; i <= 100; i++) stored[i] = i / 100;
+    const out = new Uint8ClampedArray(stored.length * 4);
+    renderGrey(stored, 1, 0, 0.5, 1, out);
+    const grey = Array.from(out.filter((_, i) => i % 4 === 0));
+    expect(grey[0]).toBe(0);
+    expect(grey[50]).toBe(128);
+    expect(grey[100]).toBe(255);
+    for (let i = 1; i <= 100; i++) expect(grey[i] as number).toBeGreaterThanOrEqual(grey[i - 1] as number);
+  });
+  it("uses LINEAR_EXACT for integers with a fractional rescale, LINEAR otherwise", () => {
+    const stored = new Uint16Array(5000).map((_, i) => i);
+    const out = new Uint8ClampedArray(stored.length * 4);
+    renderGrey(stored, 0.5, 0, 100, 50, out);
+    for (const i of [150, 200, 230, 260]) expect(out[4 * i]).toBe(windowValue(i * 0.5, 100, 50, true));
+    renderGrey(stored, 1, -1024, 40, 400, out);
+    for (const i of [900, 1000, 1100, 1200]) expect(out[4 * i]).toBe(windowValue(i - 1024, 40, 400, false));
   });
   it("refuses an output buffer that is too small", () => {
     expect(() => renderGrey(new Uint8Array(10), 1, 0, 0, 1, new Uint8ClampedArray(8))).toThrow();

@@ -1,17 +1,36 @@
 /**
- * Windowing: modality values -> 8-bit grey, as DICOM PS3.3 C.11.2.1.2.1 (linear VOI LUT).
+ * Windowing: modality values -> 8-bit grey, as DICOM PS3.3 C.11.2.1.2.1 (VOI LUT function
+ * LINEAR) for integer modality values, and C.11.2.1.3.2 (LINEAR_EXACT) for the others (float
+ * pixel data, or a fractional rescale): LINEAR's half-unit offsets and width of at least 1
+ * are meant for integers, and turn a [0, 1] image all white.
  * Pure functions on typed arrays so they run (and are tested) without a DOM.
  */
 import type { TypedArray } from "../protocol";
 
-/** Grey level (0..255) of one modality value for a window centre and width. */
-export function windowValue(value: number, center: number, width: number): number {
+/** The modality values below `lo` are black, above `hi` white (see windowValue). */
+function band(center: number, width: number, exact: boolean): [number, number] {
+  if (exact) return [center - width / 2, center + width / 2];
   const w = Math.max(width, 1);
-  const lo = center - 0.5 - (w - 1) / 2;
-  const hi = center - 0.5 + (w - 1) / 2;
+  return [center - 0.5 - (w - 1) / 2, center - 0.5 + (w - 1) / 2];
+}
+
+/**
+ * Grey level (0..255) of one modality value for a window centre and width; `exact` uses
+ * LINEAR_EXACT (for modality values that are not integers).
+ */
+export function windowValue(value: number, center: number, width: number, exact = false): number {
+  const [lo, hi] = band(center, width, exact);
   if (value <= lo) return 0;
   if (value > hi) return 255;
-  return Math.round(((value - (center - 0.5)) / (w - 1) + 0.5) * 255);
+  if (exact) return Math.round(((value - center) / width + 0.5) * 255);
+  return Math.round(((value - (center - 0.5)) / (Math.max(width, 1) - 1) + 0.5) * 255);
+}
+
+/** Whether stored values of this kind with this rescale give non-integer modality values
+ * (then LINEAR_EXACT applies). */
+export function exactWindowing(stored: TypedArray, slope: number, intercept: number): boolean {
+  const float = stored instanceof Float32Array || stored instanceof Float64Array;
+  return float || !Number.isInteger(slope) || !Number.isInteger(intercept);
 }
 
 /**
@@ -31,6 +50,7 @@ export function renderGrey(
 ): void {
   const n = stored.length;
   if (out.length < n * 4) throw new Error("output buffer too small");
+  const exact = exactWindowing(stored, slope, intercept);
   const integer =
     stored instanceof Uint8Array ||
     stored instanceof Int8Array ||
@@ -40,7 +60,7 @@ export function renderGrey(
     const min = stored instanceof Int16Array ? -32768 : stored instanceof Int8Array ? -128 : 0;
     const max = stored instanceof Uint8Array ? 255 : stored instanceof Int8Array ? 127 : stored instanceof Int16Array ? 32767 : 65535;
     const lut = new Uint8Array(max - min + 1);
-    for (let v = min; v <= max; v++) lut[v - min] = windowValue(v * slope + intercept, center, width);
+    for (let v = min; v <= max; v++) lut[v - min] = windowValue(v * slope + intercept, center, width, exact);
     for (let i = 0, j = 0; i < n; i++, j += 4) {
       const g = lut[(stored[i] as number) - min] as number;
       out[j] = g;
@@ -51,7 +71,7 @@ export function renderGrey(
     return;
   }
   for (let i = 0, j = 0; i < n; i++, j += 4) {
-    const g = windowValue((stored[i] as number) * slope + intercept, center, width);
+    const g = windowValue((stored[i] as number) * slope + intercept, center, width, exact);
     out[j] = g;
     out[j + 1] = g;
     out[j + 2] = g;
@@ -104,7 +124,7 @@ function apply8(u: Uint8Array, lut: Uint32Array, out: Uint32Array): void {
 
 /**
  * Fill `lut` (indexed by bit pattern, `count` entries) for every stored value v in
- * [min, min + count): packGrey(windowValue(v * slope + intercept, center, width)).
+ * [min, min + count): packGrey(windowValue(v * slope + intercept, center, width, exact)).
  *
  * The window is saturated (black or white) outside a narrow band of stored values, so only
  * that band is computed value by value; the rest is filled with the saturated grey. The band
@@ -120,13 +140,12 @@ export function fillTable(
   intercept: number,
   center: number,
   width: number,
+  exact = false,
 ): void {
   const max = min + count - 1;
   const mask = count - 1;
-  const at = (v: number): number => packGrey(windowValue(v * slope + intercept, center, width));
-  const w = Math.max(width, 1);
-  const lo = center - 0.5 - (w - 1) / 2;
-  const hi = center - 0.5 + (w - 1) / 2;
+  const at = (v: number): number => packGrey(windowValue(v * slope + intercept, center, width, exact));
+  const [lo, hi] = band(center, width, exact);
   let a = min;
   let b = max;
   if (slope !== 0 && Number.isFinite(slope) && Number.isFinite(intercept) && Number.isFinite(lo) && Number.isFinite(hi)) {
@@ -164,7 +183,7 @@ export class GreyRenderer {
     const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}`;
     if (this.lut && key === this.key) return this.lut;
     const lut = this.lut && this.lut.length === count ? this.lut : new Uint32Array(count);
-    fillTable(lut, min, count, slope, intercept, center, width);
+    fillTable(lut, min, count, slope, intercept, center, width, exactWindowing(stored, slope, intercept));
     this.lut = lut;
     this.key = key;
     this.builds += 1;
@@ -183,8 +202,9 @@ export class GreyRenderer {
       else apply8(new Uint8Array(stored.buffer, stored.byteOffset, n), lut, out);
       return;
     }
+    const exact = exactWindowing(stored, slope, intercept);
     for (let i = 0; i < n; i++) {
-      out[i] = packGrey(windowValue((stored[i] as number) * slope + intercept, center, width));
+      out[i] = packGrey(windowValue((stored[i] as number) * slope + intercept, center, width, exact));
     }
   }
 }

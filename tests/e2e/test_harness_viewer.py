@@ -586,6 +586,22 @@ def test_page_shows_kernel_errors(harness: Any) -> None:
     expect(alert).to_contain_text("<b>zoom</b> must be in")
 
 
+def test_a_notice_from_the_kernel_is_a_toast_not_an_error(harness: Any) -> None:
+    """Ctrl+Z with nothing to undo is no fault: the kernel's answer carries `notice` and the
+    page shows it in passing, not in the red error banner."""
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    page.evaluate(
+        "(i) => window.widgets[i].model._message({type: 'error',"
+        " message: 'undo: nothing to undo', notice: true})",
+        wid,
+    )
+    toast = root.locator(".daw-toast")
+    expect(toast).to_be_visible()
+    expect(toast).to_have_text("undo: nothing to undo")
+    expect(root.get_by_role("alert")).to_be_hidden()
+
+
 def test_frameskip_menu_gives_the_keys_back_to_the_slices(harness: Any) -> None:
     """After a frameskip is chosen from its menu the arrow keys move the slice (by it), not
     the menu's choice."""
@@ -619,6 +635,38 @@ def test_undo_by_key_position_on_a_non_latin_layout(harness: Any) -> None:
         wid,
     )
     assert kinds == ["undo", "redo"]
+
+
+def test_a_viewer_without_labels_gives_the_image_the_width(harness: Any) -> None:
+    """No ontology: no side panel to show, so none takes room beside the image (it used to
+    keep an empty 246 px strip, which at 800 px left the image 122 px wide)."""
+    page = harness
+    _, root = mount(page, series(ct_volume()), width=760)
+    side = root.locator(".daw-side")
+    assert side.evaluate("e => getComputedStyle(e).display") == "none"
+    viewport = root.get_by_test_id("daw-viewport").bounding_box()
+    assert viewport["width"] > 0.9 * root.bounding_box()["width"]
+
+
+def test_the_focused_widget_shows_a_ring(harness: Any) -> None:
+    """The keys go to the widget only while it has the focus: a 2 px ring in the accent
+    colour is drawn inside its edge (the output area clips anything outside)."""
+    import io
+
+    from PIL import Image
+
+    page = harness
+    _, root = mount(page, series(ct_volume()), width=760)
+
+    def edge() -> tuple[int, ...]:
+        shot = Image.open(io.BytesIO(root.screenshot())).convert("RGB")
+        return shot.getpixel((0, shot.height // 2))  # type: ignore[return-value]
+
+    unfocused = edge()
+    root.focus()
+    r, g, b = edge()
+    assert (r, g, b) != unfocused
+    assert b > 150 and r < 100  # the accent blue (#1976d2 outside JupyterLab)
 
 
 def test_screenshots(harness: Any) -> None:
