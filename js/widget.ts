@@ -475,10 +475,16 @@ function renderView(
     }
     syncPresetSelection();
   };
+  /** The preset the user chose last: shown while the window still has its values, even when
+   * another preset has the same ones (otherwise the first of them would be shown). */
+  let chosenPreset = "";
+  const presetValues = (v: string): { center: number; width: number } | undefined =>
+    v.startsWith("s:") ? info()?.windows[Number(v.slice(2))] : v.startsWith("c:") ? customPresets[Number(v.slice(2))] : undefined;
   const syncPresetSelection = (): void => {
     const [c, w] = currentWindow();
     const i = info();
-    let value = "";
+    const chosen = presetValues(chosenPreset);
+    let value = chosen && chosen.center === c && chosen.width === w ? chosenPreset : "";
     (i?.windows ?? []).forEach((p, idx) => {
       if (!value && p.center === c && p.width === w) value = `s:${idx}`;
     });
@@ -854,6 +860,12 @@ function renderView(
     schedule();
   };
 
+  /** The whole image, rotated as it is, centred in the viewport. */
+  const fitView = (): void => {
+    const g = geometry();
+    setView(g ? fit(g, view()) : { ...view(), zoom: 1, pan: [0, 0] }, true);
+  };
+
   const zoomBy = (factor: number, at?: [number, number]): void => {
     const g = geometry();
     if (!g) return;
@@ -895,7 +907,7 @@ function renderView(
       else if (e.key === "PageUp") step(-10);
       else if (e.key === "Home") setSlice(0);
       else if (e.key === "End") setSlice(n - 1);
-      else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "f" || e.key === "F")) setView(fit(view()), true);
+      else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "f" || e.key === "F")) fitView();
       else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "i" || e.key === "I")) {
         ui.overlay = !ui.overlay;
         schedule();
@@ -1064,6 +1076,7 @@ function renderView(
       }
       localError = "";
       setFrameskip(v);
+      skipInput.value = String(frameskip()); // the value in force (clamped to the series)
     },
     on,
   );
@@ -1071,20 +1084,18 @@ function renderView(
     "change",
     () => {
       const v = presetSelect.value;
-      const i = info();
-      if (v.startsWith("s:")) {
-        const p = i?.windows[Number(v.slice(2))];
-        if (p) setWindow(p.center, p.width, true);
-      } else if (v.startsWith("c:")) {
-        const p = customPresets[Number(v.slice(2))];
-        if (p) setWindow(p.center, p.width, true);
+      const p = presetValues(v);
+      if (p) {
+        chosenPreset = v;
+        setWindow(p.center, p.width, true);
+        syncPresetSelection(); // (the window may not have changed: same values)
       }
       root.focus({ preventScroll: true });
     },
     on,
   );
   click(wlBtn, () => setMode(ui.mode === "window" ? "none" : "window"));
-  click(fitBtn, () => setView(fit(view()), true));
+  click(fitBtn, () => fitView());
   click(rotLeftBtn, () => setView(rotateBy(view(), -90), true));
   click(rotRightBtn, () => setView(rotateBy(view(), 90), true));
   rotSlider.addEventListener("input", () => setView({ ...view(), rotation: Number(rotSlider.value) }, false), on);

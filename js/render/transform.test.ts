@@ -121,8 +121,27 @@ describe("zoom, pan, rotate", () => {
     expect(rotateBy({ ...IDENTITY_VIEW, rotation: 270 }, 90).rotation).toBe(0);
   });
   it("fit resets zoom and pan, keeps rotation and flips", () => {
-    const v = fit({ zoom: 3, pan: [4, 5], rotation: 90, flipH: true, flipV: false });
+    const v = fit(square, { zoom: 3, pan: [4, 5], rotation: 90, flipH: true, flipV: false });
     expect(v).toEqual({ zoom: 1, pan: [0, 0], rotation: 90, flipH: true, flipV: false });
+  });
+  it("fit makes a rotated image fit whole: every corner inside the viewport", () => {
+    const wide: Geometry = { columns: 200, rows: 100, columnSpacing: 1, rowSpacing: 1, width: 400, height: 200 };
+    for (const rotation of [0, 33, 90, 135, 270]) {
+      const v = fit(wide, { ...IDENTITY_VIEW, zoom: 5, rotation });
+      const corners = [[-0.5, -0.5], [199.5, -0.5], [-0.5, 99.5], [199.5, 99.5]].map(([c, r]) => voxelToScreen(wide, v, c as number, r as number));
+      for (const [x, y] of corners) {
+        expect(x).toBeGreaterThanOrEqual(-1e-6);
+        expect(x).toBeLessThanOrEqual(400 + 1e-6);
+        expect(y).toBeGreaterThanOrEqual(-1e-6);
+        expect(y).toBeLessThanOrEqual(200 + 1e-6);
+      }
+      // and it touches the viewport on one axis (as large as fits)
+      const xs = corners.map((p) => p[0] as number);
+      const ys = corners.map((p) => p[1] as number);
+      const fillX = (Math.max(...xs) - Math.min(...xs)) / 400;
+      const fillY = (Math.max(...ys) - Math.min(...ys)) / 200;
+      expect(Math.max(fillX, fillY)).toBeCloseTo(1, 6);
+    }
   });
   it("sizes the backing store by devicePixelRatio", () => {
     expect(backingSize(300, 200, 2)).toEqual([600, 400]);

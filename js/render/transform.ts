@@ -168,9 +168,27 @@ export function rotateBy(v: ViewParams, degrees: number): ViewParams {
   return { ...v, rotation: normaliseRotation(v.rotation + degrees) };
 }
 
-/** Whole image centred in the viewport, rotation and flips kept. */
-export function fit(v: ViewParams): ViewParams {
-  return { ...v, zoom: 1, pan: [0, 0] };
+/**
+ * Whole image centred in the viewport, rotation and flips kept. Zoom 1 fits the unrotated
+ * image; a rotated one fits by its rotated bounding box (smaller unless at 0 or 180 degrees
+ * for a viewport of the image's shape).
+ */
+export function fit(g: Geometry, v: ViewParams): ViewParams {
+  const [cs, rs] = spacingOf(g);
+  const w = g.columns * cs;
+  const h = g.rows * rs;
+  const base = fitScale(g);
+  const t = (normaliseRotation(v.rotation) * Math.PI) / 180;
+  const cos = Math.abs(Math.cos(t));
+  const sin = Math.abs(Math.sin(t));
+  const bw = w * cos + h * sin;
+  const bh = w * sin + h * cos;
+  let zoom = 1;
+  if (base > 0 && bw > 0 && bh > 0 && g.width > 0 && g.height > 0) {
+    zoom = clampZoom(Math.min(g.width / bw, g.height / bh) / base);
+    if (Math.abs(zoom - 1) < 1e-9) zoom = 1;
+  }
+  return { ...v, zoom, pan: [0, 0] };
 }
 
 /** Backing-store size of a canvas for a CSS size: crisp on high-DPI screens. */

@@ -214,6 +214,11 @@ def test_wheel_and_arrows_move_the_slice(harness: Any) -> None:
     wait_model(page, wid, "frameskip", 3)
     root.get_by_test_id("daw-prev").click()
     wait_model(page, wid, "slice", 8)
+    # more than the series allows: the field shows the interval in force
+    custom.fill("100")
+    custom.press("Enter")
+    wait_model(page, wid, "frameskip", 11)
+    expect(custom).to_have_value("11")
 
 
 def test_keys_never_reach_the_notebook(harness: Any) -> None:
@@ -312,6 +317,31 @@ def test_custom_presets_survive_a_reload(harness: Any) -> None:
     wait_model(page, wid, "window", [77, 400])
 
 
+def test_a_preset_with_the_same_values_as_another_stays_chosen(harness: Any) -> None:
+    """A saved preset equal to a header one (40 / 400): the menu shows the one chosen, and
+    the saved one can be deleted (the first match used to win, and Delete stayed off)."""
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    presets = root.get_by_test_id("daw-presets")
+    presets.select_option(label="Lung")
+    wait_model(page, wid, "window", [-600, 1500])
+    root.get_by_test_id("daw-center").fill("40")
+    root.get_by_test_id("daw-center").press("Enter")
+    root.get_by_test_id("daw-width").fill("400")
+    root.get_by_test_id("daw-width").press("Enter")
+    wait_model(page, wid, "window", [40, 400])
+    root.get_by_test_id("daw-preset-name").fill("mine")
+    root.get_by_test_id("daw-preset-save").click()
+    presets.select_option(label="Lung")
+    presets.select_option(label="mine")
+    wait_model(page, wid, "window", [40, 400])
+    expect(presets.locator("option:checked")).to_have_text("mine")
+    expect(root.get_by_test_id("daw-preset-delete")).to_be_enabled()
+    presets.select_option(label="Soft tissue")
+    expect(presets.locator("option:checked")).to_have_text("Soft tissue")
+    expect(root.get_by_test_id("daw-preset-delete")).to_be_disabled()
+
+
 def test_hu_readout_equals_numpy(harness: Any) -> None:
     page = harness
     vol = ct_volume()
@@ -369,8 +399,27 @@ def test_metadata_search_and_html_is_text(harness: Any) -> None:
 
 def test_spacing_warning(harness: Any) -> None:
     page = harness
-    _, root = mount(page, series(ct_volume(), spacing_known=False))
-    expect(root.get_by_test_id("daw-spacing-warning")).to_be_visible()
+    wid, root = mount(page, series(ct_volume(), spacing_known=False), width=600)
+    warning = root.get_by_test_id("daw-spacing-warning")
+    expect(warning).to_be_visible()
+    # it covers none of the view's texts (the top-left one grows with rotation and flips)
+    page.evaluate(
+        "(i) => { const m = window.widgets[i].model; m.set('rotation', 33);"
+        " m.set('flip', [true, true]); }",
+        wid,
+    )
+    expect(root.locator(".daw-overlay-tl")).to_contain_text("flip")
+    box = warning.bounding_box()
+    for text in root.locator(".daw-overlay-tl, .daw-overlay").all():
+        if text.is_visible():
+            t = text.bounding_box()
+            apart = (
+                t["x"] + t["width"] <= box["x"]
+                or box["x"] + box["width"] <= t["x"]
+                or t["y"] + t["height"] <= box["y"]
+                or box["y"] + box["height"] <= t["y"]
+            )
+            assert apart, (t, box)
     _, root2 = mount(page, series(ct_volume(), sid="s9"))
     expect(root2.get_by_test_id("daw-spacing-warning")).to_be_hidden()
 
@@ -447,9 +496,10 @@ def test_view_controls_and_copy_link(harness: Any) -> None:
     page.evaluate("(i) => window.widgets[i].model._push('zoom', 3)", wid)
     expect(root.get_by_test_id("daw-view")).to_have_attribute("data-zoom", "3")
     root.get_by_test_id("daw-fit").click()
-    wait_model(page, wid, "zoom", 1)
     wait_model(page, wid, "pan", [0, 0])
     assert model_get(page, wid, "rotation") == 90  # fit keeps rotation
+    # ... and fits the rotated image: 64 x 48 square pixels turned upright in a 4:3 view
+    assert model_get(page, wid, "zoom") == pytest.approx(48 / 64)
 
     # this origin is not a secure context: no navigator.clipboard, the textarea fallback copies
     page.evaluate(
@@ -475,7 +525,7 @@ def test_view_controls_and_copy_link(harness: Any) -> None:
         "p": "axial",
         "k": 6,
         "w": [40, 400],
-        "z": 1,
+        "z": 0.75,
         "c": [0, 0],
         "r": 90,
         "f": [1, 0],
