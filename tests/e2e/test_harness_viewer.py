@@ -613,25 +613,26 @@ def test_metadata_is_asked_for_only_once_the_slice_is_shown(harness: Any) -> Non
     expect(root.get_by_test_id("daw-overlay")).to_contain_text("Harness abdomen")
 
 
+def kernel_says(page: Any, wid: int, content: dict[str, Any]) -> None:
+    """A custom message from the kernel to widget ``wid``."""
+    page.evaluate("([i, c]) => window.widgets[i].model._message(c)", [wid, content])
+
+
 def test_page_shows_kernel_errors(harness: Any) -> None:
     page = harness
     wid, root = mount(page, series(ct_volume()))
-    page.evaluate(
-        "(i) => window.widgets[i].model._message({type: 'error',"
-        " message: 'refused a change from the page: <b>zoom</b> must be in [0.05, 64]'})",
-        wid,
-    )
+    refusal = {
+        "type": "error",
+        "message": "refused a change from the page: <b>zoom</b> must be in [0.05, 64]",
+    }
+    kernel_says(page, wid, refusal)
     alert = root.get_by_role("alert")
     expect(alert).to_contain_text("<b>zoom</b> must be in")  # as text
     assert root.locator("b").count() == 0
     root.get_by_test_id("daw-error-close").click()
     expect(alert).to_be_hidden()
     # the same refusal again is news: it shows again (a dismissed text is not muted for good)
-    page.evaluate(
-        "(i) => window.widgets[i].model._message({type: 'error',"
-        " message: 'refused a change from the page: <b>zoom</b> must be in [0.05, 64]'})",
-        wid,
-    )
+    kernel_says(page, wid, refusal)
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("<b>zoom</b> must be in")
 
@@ -641,11 +642,7 @@ def test_a_notice_from_the_kernel_is_a_toast_not_an_error(harness: Any) -> None:
     page shows it in passing, not in the red error banner."""
     page = harness
     wid, root = mount(page, series(ct_volume()))
-    page.evaluate(
-        "(i) => window.widgets[i].model._message({type: 'error',"
-        " message: 'undo: nothing to undo', notice: true})",
-        wid,
-    )
+    kernel_says(page, wid, {"type": "error", "message": "undo: nothing to undo", "notice": True})
     toast = root.locator(".daw-toast")
     expect(toast).to_be_visible()
     expect(toast).to_have_text("undo: nothing to undo")
