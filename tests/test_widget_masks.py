@@ -536,7 +536,7 @@ def test_interpolate_message_with_a_range_and_all_objects(widget: Any) -> None:
         ({"uuids": []}, "non-empty list of object uuids or null"),
         ({"uuids": "abc"}, "non-empty list of object uuids or null"),
         ({"uuids": [3]}, "uuids[0] must be a non-empty string"),
-        ({"uuids": [str(uuid_module.uuid4())]}, "interpolate refused: interpolate: unknown object"),
+        ({"uuids": [str(uuid_module.uuid4())]}, "interpolate(objects)[0]: unknown object"),
     ],
 )
 def test_malformed_interpolate_is_refused(widget: Any, fields: dict[str, Any], reason: str) -> None:
@@ -556,12 +556,18 @@ def test_interpolate_without_uuids_field_is_refused() -> None:
     assert msg == Interpolate("s0", 2, None, None, 2)
 
 
-def test_interpolate_needs_the_labels_method(widget: Any, monkeypatch: Any) -> None:
-    w, sent = widget
-    monkeypatch.delattr(Labels, "interpolate", raising=False)
-    w._on_page_message(w, _interp(3), [])
-    assert sent[-1][0]["type"] == "error"
-    assert "has no Labels.interpolate" in sent[-1][0]["message"]
+def test_interpolate_takes_label_objects_as_the_labels_model_does(widget: Any) -> None:
+    w, _ = widget
+    u = w.labels.add_polygon("liver", 1, [[5, 5], [15, 5], [15, 15], [5, 15]])
+    w.labels.add_polygon("liver", 4, [[8, 5], [18, 5], [18, 15], [8, 15]], uuid=u)
+    obj = w.labels.get(u)
+    w.interpolate(obj)
+    assert sorted(w.labels.get(u).keyframes) == [1, 2, 3, 4]
+    w.labels.undo()
+    w.interpolate([obj], start=2, end=2)
+    assert sorted(w.labels.get(u).keyframes) == [1, 2, 4]
+    with pytest.raises(LabelError, match="unknown object"):
+        w.interpolate("not-a-uuid")
 
 
 def test_interpolate_message_calls_labels_interpolate(widget: Any, monkeypatch: Any) -> None:
@@ -575,7 +581,7 @@ def test_interpolate_message_calls_labels_interpolate(widget: Any, monkeypatch: 
     monkeypatch.setattr(Labels, "interpolate", fake)
     u = w.labels.add_polygon("liver", 0, [[5, 5], [15, 5], [15, 15]])
     w._on_page_message(w, _interp(3, uuids=[u], start=1, end=4), [])
-    assert calls == [([u], 1, 4)] and sent[-1][0] == {
+    assert [(list(o), a, b) for o, a, b in calls] == [([u], 1, 4)] and sent[-1][0] == {
         "type": "edit_ack",
         "request": 3,
         "revision": 42,

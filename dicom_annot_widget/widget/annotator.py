@@ -1034,36 +1034,23 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     def interpolate(
         self,
-        objects: Sequence[str] | None = None,
+        objects: Any = None,
         start: int | None = None,
         end: int | None = None,
     ) -> int:
-        """Interpolate the tracks of ``objects`` (uuids; None: every object with at least two
-        manual keyframes) between slices ``start`` and ``end`` (None: open); derived
-        keyframes are marked ``manual: false``. One edit; returns the revision.
+        """Interpolate the tracks of ``objects`` (a uuid or ``LabelObject``, or several; None:
+        every object with at least two manual keyframes) between slices ``start`` and ``end``
+        (None: open); derived keyframes are marked ``manual: false``. One edit; returns the
+        revision.
 
         Same as the page's "Automated labeling" drawer. See ``Labels.interpolate``.
         """
-        labels = self.labels
-        run = getattr(labels, "interpolate", None)
-        if run is None:
-            raise LabelError(
-                "interpolate: this version of the labels model has no Labels.interpolate"
-            )
-        uuids: list[str] | None = None
-        if objects is not None:
-            if isinstance(objects, str):
-                objects = [objects]
-            uuids = list(objects)
-            for u in uuids:
-                if u not in labels:
-                    raise LabelError(f"interpolate: unknown object {u!r}")
         for name, value in (("start", start), ("end", end)):
             if value is not None:
                 self._check_slice(value, f"interpolate: {name}")
         if start is not None and end is not None and start > end:
             raise LabelError(f"interpolate: the range needs start <= end, got {start} > {end}")
-        return int(run(objects=uuids, start=start, end=end))
+        return int(self.labels.interpolate(objects=objects, start=start, end=end))
 
     def autosegment(self, uuid: str, slice: int) -> int:
         """Tighten the polygon of object ``uuid`` on ``slice`` to the edges of the structure
