@@ -104,6 +104,8 @@ export class PendingEdit {
   /** the effect is KEEP outside this box (null: no pixel touched yet) */
   bound: MaskBox | null = null;
   readonly strokes: StrokeSpec[] = [];
+  /** index in `strokes` where each of the user's strokes starts (a long one is several) */
+  private readonly starts: number[] = [];
   /** pixels the strokes set (an edit of a new object that sets none is empty) */
   private setCount = 0;
   private valueOf: ((index: number) => number) | null = null;
@@ -130,9 +132,29 @@ export class PendingEdit {
     if (tool === "threshold" && (!range || !values)) throw new Error("the threshold brush needs a range and the slice's values");
     const s: StrokeSpec = { tool, radius, points: [[p[0], p[1]]] };
     if (tool === "threshold" && range) s.range = [range[0], range[1]];
+    this.starts.push(this.strokes.length);
     this.strokes.push(s);
-    this.valueOf = values ?? null;
+    if (values) this.valueOf = values;
     this.stamp(s, p, p);
+  }
+
+  /**
+   * Take back the last stroke (Ctrl+Z before Apply): the preview is rebuilt from the strokes
+   * before it. Returns false when there was none.
+   */
+  undoStroke(): boolean {
+    const from = this.starts.pop();
+    if (from === undefined) return false;
+    this.strokes.splice(from);
+    this.effect.fill(KEEP);
+    this.bound = null;
+    this.setCount = 0;
+    for (const st of this.strokes) {
+      const pts = st.points;
+      this.stamp(st, pts[0] as Point, pts[0] as Point);
+      for (let i = 1; i < pts.length; i++) this.stamp(st, pts[i - 1] as Point, pts[i] as Point);
+    }
+    return true;
   }
 
   /** Extend the current stroke to `p` (stamps interpolated from the previous sample). */
@@ -353,6 +375,14 @@ export class MaskSession {
   onLabels(): void {
     const rev = this.api.labels().revision;
     let changed = false;
+    const p = this.pending;
+    if (p && p.feature === null && !this.api.object(p.uuid)) {
+      // its object was deleted (an undo, the objects list, Python): nothing to apply them to
+      this.pending = null;
+      this.stroking = false;
+      changed = true;
+      if (!p.empty()) this.api.toast(`${p.strokes.length} unapplied stroke(s) discarded: their object was deleted`);
+    }
     for (const [req, c] of this.committing) {
       if (c.revision !== undefined && rev >= c.revision) {
         this.committing.delete(req);

@@ -157,11 +157,18 @@ export function hasMaskClass(api: Pick<EditorApi, "classes">): boolean {
 /**
  * Keys of the mask tools: f / h / g choose brush / eraser / threshold brush (only with a
  * bitmask class: otherwise `f` stays the viewer's fit), Enter applies and Escape discards the
- * pending edit. Used by the tools and by the bitmask panel (when another tool is chosen).
+ * pending edit, Ctrl/Cmd+Z takes back its last stroke. Used by the tools and by the bitmask panel (when another tool is chosen).
  */
 export function maskKey(api: EditorApi, e: KeyboardEvent): boolean {
-  if (e.ctrlKey || e.metaKey || e.altKey) return false;
   const s = maskSession(api);
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && (e.code === "KeyZ" || e.key.toLowerCase() === "z") && s.pending && !s.stroking) {
+    // before Apply, undo takes back the last stroke (as it takes back a polygon's last vertex)
+    s.pending.undoStroke();
+    if (s.pending.strokes.length === 0) s.pending = null;
+    s.touch();
+    return true;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return false;
   if (e.key === "Enter" && s.pending) return s.apply();
   if (e.key === "Escape" && s.pending) return s.discard();
   const tool = MASK_KEYS[e.key.toLowerCase()];

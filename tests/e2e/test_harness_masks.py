@@ -430,3 +430,57 @@ def test_switching_series_sends_the_pending_strokes_first(mpage: Any) -> None:
     assert paint["series"] == "s0" and [st["tool"] for st in paint["strokes"]] == ["brush"]
     wait_model(page, wid, "series_index", 1)
     expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")
+
+
+def test_undo_before_apply_takes_back_the_last_stroke(mpage: Any) -> None:
+    """Ctrl+Z with strokes pending takes back the last one (as it takes back a polygon's
+    last vertex) instead of undoing an applied edit under them."""
+    page = mpage
+    vol = ct_volume()
+    wid, root = mount(page, series(vol), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    root.get_by_test_id("daw-mask-size").fill("3")
+    s = Screen(root)
+    stroke(page, s, [(10, 10), (30, 12)])
+    stroke(page, s, [(20, 30), (50, 34)])
+    pop = root.get_by_test_id("daw-maskpop")
+    expect(pop).to_have_attribute("data-pending", "2")
+    root.focus()
+    page.keyboard.press("Control+z")
+    expect(pop).to_have_attribute("data-pending", "1")
+    assert [m for m in sent(page, wid, "undo")] == []  # nothing went to Python
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert len(paint["strokes"]) == 1
+    want = expected(paint["strokes"], vol[6])
+    assert want[10, 20] and not want[32, 35]
+    assert np.array_equal(mask_alpha(root, s) > 0, want)  # the preview lost the stroke too
+
+
+def test_strokes_for_a_deleted_object_are_dropped_with_a_notice(mpage: Any) -> None:
+    page = mpage
+    vol = ct_volume()
+    wid, root = mount(page, series(vol), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    s = Screen(root)
+    stroke(page, s, [(14, 18), (36, 30)])
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    message(page, wid, {"type": "edit_ack", "request": paint["request"], "revision": 1})
+    obj = {
+        "uuid": paint["uuid"],
+        "object_id": 1,
+        "feature": "organ",
+        "shape": "bitmask",
+        "plane": "axial",
+        "keyframes": {"6": {"manual": True, "mask_area": 10}},
+    }
+    push_labels(page, wid, state([obj], revision=1))
+    stroke(page, s, [(20, 40)])  # adds to the new object (selected)
+    pop = root.get_by_test_id("daw-maskpop")
+    expect(pop).to_have_attribute("data-pending", "1")
+    push_labels(page, wid, state([], revision=2))  # the object is deleted (undo, Python...)
+    expect(pop).to_have_attribute("data-pending", "0")
+    expect(root.locator(".daw-toast")).to_contain_text("their object was deleted")
