@@ -1185,10 +1185,17 @@ function renderView(
   });
 
   // size
+  // The side column is as tall as the image at most (it scrolls beyond): a panel that
+  // appears there (a selection's classes) must not stretch the image under the pointer.
+  const fitSide = (height: number): void => {
+    const h = `${Math.max(0, Math.round(height))}px`;
+    if (side.style.maxHeight !== h) side.style.maxHeight = h;
+  };
   const resize = new ResizeObserver((entries) => {
     for (const entry of entries) {
       const r = entry.contentRect;
       cssSize = [r.width, r.height];
+      fitSide(entry.borderBoxSize?.[0]?.blockSize ?? r.height);
     }
     schedule();
   });
@@ -1196,6 +1203,7 @@ function renderView(
   // a devicePixelRatio change (browser zoom, another screen) comes with a resize event
   window.addEventListener("resize", schedule, on);
   cssSize = [viewport.clientWidth, viewport.clientHeight];
+  fitSide(viewport.offsetHeight);
 
   const onSeriesInfo = (): void => {
     const i = info();
@@ -1227,7 +1235,12 @@ function renderView(
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
   model.on("msg:custom", onCustom);
-  const onLabels = (): void => editor.onLabelsState();
+  const onLabels = (): void => {
+    editor.onLabelsState();
+    // The side column is for labels: without an ontology (a viewer) it gives the image its
+    // room; with one it stays, even empty, so the first object does not resize the image.
+    side.classList.toggle("daw-side-off", editor.ontology() === null);
+  };
   model.on("change:labels_state", onLabels);
   onLabels();
   onSeriesInfo();

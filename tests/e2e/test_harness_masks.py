@@ -484,3 +484,30 @@ def test_strokes_for_a_deleted_object_are_dropped_with_a_notice(mpage: Any) -> N
     push_labels(page, wid, state([], revision=2))  # the object is deleted (undo, Python...)
     expect(pop).to_have_attribute("data-pending", "0")
     expect(root.locator(".daw-toast")).to_contain_text("their object was deleted")
+
+
+def test_the_image_stays_put_when_tools_and_panels_change(mpage: Any) -> None:
+    """Choosing a tool (the polygon's free-hand control) or a panel growing in the side
+    column (a selection's classes) never moves or resizes the image under the pointer."""
+    page = mpage
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
+    viewport = root.get_by_test_id("daw-viewport")
+    before = viewport.bounding_box()
+    push_labels(page, wid, state([polygon({"6": True})], revision=1))  # the first object
+    expect(root.get_by_test_id("daw-side")).to_be_visible()
+    page.wait_for_timeout(100)
+    assert viewport.bounding_box() == before
+    root.focus()
+    for key in ["1", "f", "Escape"]:  # the polygon class (its tool), the brush, back
+        page.keyboard.press(key)
+        page.wait_for_timeout(50)
+        assert viewport.bounding_box() == before, key
+    # a side panel much taller than the image: the column scrolls, the image keeps its box
+    side = root.get_by_test_id("daw-side")
+    side.evaluate(
+        "(s) => { const d = document.createElement('div'); d.style.height = '2000px';"
+        " d.className = 'daw-test-tall'; s.append(d); }"
+    )
+    page.wait_for_timeout(100)
+    assert viewport.bounding_box() == before
+    assert side.bounding_box()["height"] <= before["height"] + 1

@@ -75,9 +75,10 @@ def test_every_shape_drawn_edited_and_cut_reaches_python(
     open_notebook(page, lab_each, "tools.ipynb", nb, workspace="tools")
     root = page.get_by_test_id("daw-root")
     expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
-    view = page.get_by_test_id("daw-view").bounding_box()
-
     def at(fx: float, fy: float) -> tuple[float, float]:
+        # read afresh: clicking a toolbar button may scroll the notebook (Playwright brings
+        # the button into view), which moves the image on the screen
+        view = page.get_by_test_id("daw-view").bounding_box()
         return view["x"] + view["width"] * fx, view["y"] + view["height"] * fy
 
     def drag(a: tuple[float, float], b: tuple[float, float]) -> None:
@@ -150,7 +151,7 @@ def test_every_shape_drawn_edited_and_cut_reaches_python(
     expect(page.get_by_test_id("daw-labels")).to_have_attribute("data-selected", re.compile("."))
     target = at(0.42, 0.24)
     want_moved = voxel_at(page, *target)
-    page.mouse.move(*poly[0])
+    page.mouse.move(*at(0.45, 0.18))  # the first vertex (poly[0], where it is now)
     page.mouse.down()
     page.mouse.move(*target, steps=6)
     page.mouse.up()
@@ -165,7 +166,7 @@ def test_every_shape_drawn_edited_and_cut_reaches_python(
     page.keyboard.press("d")
     expect(page.get_by_test_id("daw-freehand-toggle")).to_have_attribute("aria-pressed", "true")
     cx, cy = at(0.45, 0.72)
-    r = view["height"] * 0.1
+    r = page.get_by_test_id("daw-view").bounding_box()["height"] * 0.1
     loop = [
         (cx + r * math.cos(2 * math.pi * i / 48), cy + r * math.sin(2 * math.pi * i / 48))
         for i in range(49)
@@ -188,6 +189,7 @@ def test_every_shape_drawn_edited_and_cut_reaches_python(
     # scissors on the free-hand polygon (still selected): a lasso around its right half
     page.get_by_test_id("daw-tool-scissors").click()
     expect(root).to_have_attribute("data-tool", "scissors")
+    cx, cy = at(0.45, 0.72)  # (the click may have scrolled the notebook)
     lasso = [
         (cx + 0.3 * r, cy - 1.4 * r),
         (cx + 1.5 * r, cy - 1.4 * r),
