@@ -75,6 +75,7 @@ def test_every_shape_drawn_edited_and_cut_reaches_python(
     open_notebook(page, lab_each, "tools.ipynb", nb, workspace="tools")
     root = page.get_by_test_id("daw-root")
     expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+
     def at(fx: float, fy: float) -> tuple[float, float]:
         # read afresh: clicking a toolbar button may scroll the notebook (Playwright brings
         # the button into view), which moves the image on the screen
