@@ -392,6 +392,23 @@ export class LabelEditor implements EditorApi {
       { kind: "update", uuid, slice, item: { object, keyframe } },
     );
   }
+  /**
+   * Delete what the user sees of an object: its keyframe on this slice when it has others
+   * (a track keeps its other slices; Shift+Delete deletes it everywhere), else the object.
+   */
+  deleteHere(uuid: string): boolean {
+    const o = this.object(uuid);
+    if (!o) return false;
+    const k = this.slice();
+    const slices = Object.keys(o.keyframes);
+    if (!slices.includes(String(k)) || slices.length === 1) return this.deleteObject(uuid);
+    const ok = this.sendEdit({ op: "delete_keyframe", uuid, slice: k });
+    if (ok) {
+      this.ui.selected = null;
+      this.toast(`Deleted on slice ${k + 1} only (${slices.length - 1} other slice${slices.length === 2 ? "" : "s"} kept; Shift+Delete deletes it on every slice)`);
+    }
+    return ok;
+  }
   deleteObject(uuid: string): boolean {
     if (!this.object(uuid)) return false; // a preview: wait for its echo
     const ok = this.sendEdit(deleteObjectOp(uuid), { kind: "delete", uuid, slice: this.slice() });
@@ -572,9 +589,10 @@ export class LabelEditor implements EditorApi {
       this.sendHistory("undo");
       return true;
     }
-    if (plain && (e.key === "Delete" || e.key === "Backspace")) {
+    if (!mod && !e.altKey && (e.key === "Delete" || e.key === "Backspace")) {
       if (!this.ui.selected) return false;
-      this.deleteObject(this.ui.selected);
+      if (e.shiftKey) this.deleteObject(this.ui.selected);
+      else this.deleteHere(this.ui.selected);
       return true;
     }
     const hotkeyClass = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;

@@ -308,6 +308,29 @@ def test_pushed_labels_are_drawn(lpage: Any) -> None:
     assert 2 <= n <= 8 * dpr, (n, dpr)
 
 
+def test_delete_on_a_track_removes_this_slice_only(lpage: Any) -> None:
+    """Delete on a track (keyframes on several slices) removes what the user sees: the
+    keyframe on this slice; shift+Delete removes the object on every slice."""
+    page = lpage
+    track = box_object([12, 8, 40, 30])
+    track["keyframes"].update({"5": {"manual": True, "box": [10, 8, 38, 30]}})
+    track["keyframes"].update({"7": {"manual": True, "box": [14, 8, 42, 30]}})
+    wid, root = mount_labels(page, labels_state([track], revision=1))
+    s = Screen(root)
+    labels = root.get_by_test_id("daw-labels")
+    page.mouse.click(*s.at(25, 20))  # inside the box, on slice 6
+    expect(labels).to_have_attribute("data-selected", BOX_UUID)
+    page.keyboard.press("Delete")
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"] == {"op": "delete_keyframe", "uuid": BOX_UUID, "slice": 6}
+    expect(root.locator(".daw-toast")).to_contain_text("2 other slices kept")
+    page.mouse.click(*s.at(25, 20))
+    expect(labels).to_have_attribute("data-selected", BOX_UUID)  # (no echo yet: still there)
+    page.keyboard.press("Shift+Delete")
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"] == {"op": "delete_object", "uuid": BOX_UUID}
+
+
 def test_select_delete_undo_redo(lpage: Any) -> None:
     page = lpage
     wid, root = mount_labels(page, labels_state([box_object([12, 8, 40, 30])], revision=1))
