@@ -9,6 +9,7 @@ import type { Matrix } from "../render/transform";
 import { Editing } from "./editing";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
+import { maskSession } from "../render/masklayer";
 import { capturePointer } from "../ui/dom";
 
 export type BoxResult = { box: [number, number, number, number] } | { error: string };
@@ -128,7 +129,31 @@ export class BoxHandler implements ToolHandler {
   }
 }
 
-/** The object under voxel point `p` on the current slice (within PICK_PX CSS px). */
+/**
+ * The object under voxel point `p` on the current slice: a vector shape within PICK_PX CSS
+ * px, else a shown bitmask object whose mask covers the voxel (the smallest, if several).
+ */
 export function pickAt(api: EditorApi, p: Point): string | null {
-  return hitTest(api.items(api.slice()), p, api.pxToVoxels(PICK_PX));
+  const k = api.slice();
+  const vector = hitTest(api.items(k), p, api.pxToVoxels(PICK_PX));
+  if (vector !== null) return vector;
+  const cache = maskSession(api).cache;
+  if (!cache) return null;
+  const x = Math.round(p[0]);
+  const y = Math.round(p[1]);
+  if (x < 0 || y < 0 || x >= cache.width || y >= cache.height) return null;
+  const hidden = api.hidden();
+  let best: string | null = null;
+  let bestArea = Number.POSITIVE_INFINITY;
+  for (const uuid of cache.uuids(k)) {
+    if (hidden.has(uuid) || !api.object(uuid)) continue;
+    if (cache.get(k, uuid)?.[y * cache.width + x] !== 1) continue;
+    const b = cache.bound(k, uuid);
+    const area = b ? (b[2] - b[0]) * (b[3] - b[1]) : Number.POSITIVE_INFINITY;
+    if (area <= bestArea) {
+      best = uuid;
+      bestArea = area;
+    }
+  }
+  return best;
 }

@@ -511,3 +511,37 @@ def test_the_image_stays_put_when_tools_and_panels_change(mpage: Any) -> None:
     page.wait_for_timeout(100)
     assert viewport.bounding_box() == before
     assert side.bounding_box()["height"] <= before["height"] + 1
+
+
+def test_clicking_a_mask_selects_its_object(mpage: Any) -> None:
+    """With the select tool, a click on painted mask pixels selects that bitmask object (as
+    a click inside a polygon selects the polygon); a click beside it selects nothing."""
+    page = mpage
+    obj = {
+        "uuid": MASK_UUID,
+        "object_id": 1,
+        "feature": "organ",
+        "shape": "bitmask",
+        "plane": "axial",
+        "keyframes": {"6": {"manual": True, "mask_area": 120}},
+    }
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state([obj], 1)})
+    wait_sent(page, wid, "get_masks", 1)
+    mask = np.zeros((ROWS, COLUMNS), bool)
+    mask[20:30, 30:42] = True
+    box = [30, 20, 42, 30]
+    bits = np.packbits(mask[20:30, 30:42]).tobytes()
+    item = {"uuid": MASK_UUID, "box": box, "full": True, "area": int(mask.sum())}
+    message(
+        page,
+        wid,
+        {"type": "masks", "series": "s0", "slice": 6, "revision": 1, "items": [item]},
+        [bits],
+    )
+    s = Screen(root)
+    labels = root.get_by_test_id("daw-labels")
+    expect(root).to_have_attribute("data-tool", "select")
+    page.mouse.click(*s.at(35, 25))
+    expect(labels).to_have_attribute("data-selected", MASK_UUID)
+    page.mouse.click(*s.at(10, 10))
+    expect(labels).not_to_have_attribute("data-selected", MASK_UUID)
