@@ -386,3 +386,24 @@ def test_each_series_has_its_own_labels() -> None:
     w.series_index = 1
     first.add_box("Lesion", 4, (1, 1, 4, 4))  # labels of a series not shown: no echo
     assert w.labels_state["objects"] == []
+
+
+def test_hold_labels_sends_the_labels_once_at_the_end(widget: Any) -> None:
+    """A script's many edits inside ``hold_labels`` reach the page as one labels_state."""
+    w, _ = widget
+    syncs: list[int] = []
+    w.observe(lambda change: syncs.append(change["new"]["revision"]), names="labels_state")
+    with w.hold_labels() as labels:
+        uuid = labels.add_box("lesion", 0, [1, 1, 5, 5])
+        with w.hold_labels():  # nested: still held
+            for k in (1, 2):
+                labels.add_box("lesion", k, [1, 1, 5 + k, 5], uuid=uuid)
+        assert syncs == []
+        assert labels.revision == 3  # the edits themselves are applied at once
+    assert syncs == [3]
+    assert len(w.labels_state["objects"]) == 1
+    w.labels.undo()  # undoable one by one, as usual
+    assert syncs == [3, 4] and sorted(w.labels.get(uuid).keyframes) == [0, 1]
+    with w.hold_labels():
+        pass
+    assert syncs == [3, 4]  # nothing changed: nothing sent

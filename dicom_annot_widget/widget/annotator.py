@@ -6,7 +6,7 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -404,6 +404,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._observed: Labels | None = None
         #: the observed labels' objects and their state (reset when other labels are watched)
         self._state_cache: StateCache = {}
+        #: depth of ``hold_labels`` blocks, and whether an edit came in during them
+        self._labels_held = 0
+        self._labels_dirty = False
         #: False until the first series is open: validators that need it wait for it.
         self._ready = False
         # The comm opens first, so that the page builds the widget's model (its code is
@@ -555,7 +558,32 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._state_cache = {}
 
     def _on_labels_change(self, _op: Any, _revision: int) -> None:
+        if self._labels_held:
+            self._labels_dirty = True
+            return
         self._sync_labels_state()
+
+    @contextlib.contextmanager
+    def hold_labels(self) -> Iterator[Labels]:
+        """Send the labels to the page once, when the block ends, however many edits it
+        makes (each edit otherwise sends the whole labels state: a script adding thousands
+        of keyframes one call at a time spends most of its time there).
+
+        Edits inside are applied, journaled and undoable one by one as usual; only the page
+        waits. Blocks may nest; the outermost one sends. Yields :attr:`labels`::
+
+            with w.hold_labels() as labels:
+                for k, box in boxes.items():
+                    labels.add_box("Lesion", k, box, uuid=track)
+        """
+        self._labels_held += 1
+        try:
+            yield self.labels
+        finally:
+            self._labels_held -= 1
+            if not self._labels_held and self._labels_dirty:
+                self._labels_dirty = False
+                self._sync_labels_state()
 
     def _sync_labels_state(self) -> None:
         if self._observed is not None:
