@@ -125,6 +125,28 @@ def expected(strokes: list[dict[str, Any]], image: np.ndarray) -> np.ndarray:
     return m
 
 
+def with_brush(page: Any, vol: np.ndarray, size: int | None = None) -> tuple[int, Any, Screen]:
+    """Mount a widget on ``vol`` with no objects, the brush chosen (of ``size``)."""
+    wid, root = mount(page, series(vol), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    if size is not None:
+        root.get_by_test_id("daw-mask-size").fill(str(size))
+    return wid, root, Screen(root)
+
+
+def new_mask_object(uuid: str, area: int) -> dict[str, Any]:
+    """The object Python creates for a first paint of the "organ" class on slice 6."""
+    return {
+        "uuid": uuid,
+        "object_id": 1,
+        "feature": "organ",
+        "shape": "bitmask",
+        "plane": "axial",
+        "keyframes": {"6": {"manual": True, "mask_area": area}},
+    }
+
+
 def test_mask_keys_need_a_bitmask_class(mpage: Any) -> None:
     page = mpage
     wid, root = mount(
@@ -150,11 +172,7 @@ def test_mask_keys_need_a_bitmask_class(mpage: Any) -> None:
 def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
     page = mpage
     vol = ct_volume()
-    wid, root = mount(page, series(vol), state={"labels_state": state()})
-    root.focus()
-    page.keyboard.press("f")
-    root.get_by_test_id("daw-mask-size").fill("4")
-    s = Screen(root)
+    wid, root, s = with_brush(page, vol, 4)
     # a fast stroke: few pointer events far apart
     stroke(page, s, [(14, 18), (36, 30), (50, 42)], steps=2)
     page.keyboard.press("h")
@@ -185,14 +203,7 @@ def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
         [bits],
     )
     message(page, wid, {"type": "edit_ack", "request": paint["request"], "revision": 1})
-    obj = {
-        "uuid": paint["uuid"],
-        "object_id": 1,
-        "feature": "organ",
-        "shape": "bitmask",
-        "plane": "axial",
-        "keyframes": {"6": {"manual": True, "mask_area": int(want.sum())}},
-    }
+    obj = new_mask_object(paint["uuid"], int(want.sum()))
     push_labels(page, wid, state([obj], revision=1))
     expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")
     got = mask_alpha(root) > 0  # now from the cache
@@ -371,11 +382,7 @@ def test_a_stroke_released_outside_the_image_ends_there(mpage: Any) -> None:
     """The button released outside the widget ends the stroke: moving back over the image
     without a button paints nothing (the viewport captures the pointer like every drag)."""
     page = mpage
-    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
-    root.focus()
-    page.keyboard.press("f")
-    root.get_by_test_id("daw-mask-size").fill("2")
-    s = Screen(root)
+    wid, root, s = with_brush(page, ct_volume(), 2)
     page.mouse.move(*s.at(10, 10))
     page.mouse.down()
     page.mouse.move(*s.at(20, 12), steps=3)
@@ -398,10 +405,8 @@ def test_enter_on_a_focused_button_presses_that_button(mpage: Any) -> None:
     """Enter on the keyboard-focused Discard button discards (the editor's Enter, Apply, must
     not take the key from the button)."""
     page = mpage
-    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
-    root.focus()
-    page.keyboard.press("f")
-    stroke(page, Screen(root), [(14, 18), (36, 30)])
+    wid, root, s = with_brush(page, ct_volume())
+    stroke(page, s, [(14, 18), (36, 30)])
     pop = root.get_by_test_id("daw-maskpop")
     expect(pop).to_have_attribute("data-pending", "1")
     root.get_by_test_id("daw-mask-discard").focus()
@@ -437,11 +442,7 @@ def test_undo_before_apply_takes_back_the_last_stroke(mpage: Any) -> None:
     last vertex) instead of undoing an applied edit under them."""
     page = mpage
     vol = ct_volume()
-    wid, root = mount(page, series(vol), state={"labels_state": state()})
-    root.focus()
-    page.keyboard.press("f")
-    root.get_by_test_id("daw-mask-size").fill("3")
-    s = Screen(root)
+    wid, root, s = with_brush(page, vol, 3)
     stroke(page, s, [(10, 10), (30, 12)])
     stroke(page, s, [(20, 30), (50, 34)])
     pop = root.get_by_test_id("daw-maskpop")
@@ -460,24 +461,12 @@ def test_undo_before_apply_takes_back_the_last_stroke(mpage: Any) -> None:
 
 def test_strokes_for_a_deleted_object_are_dropped_with_a_notice(mpage: Any) -> None:
     page = mpage
-    vol = ct_volume()
-    wid, root = mount(page, series(vol), state={"labels_state": state()})
-    root.focus()
-    page.keyboard.press("f")
-    s = Screen(root)
+    wid, root, s = with_brush(page, ct_volume())
     stroke(page, s, [(14, 18), (36, 30)])
     page.keyboard.press("Enter")
     (paint,) = wait_sent(page, wid, "paint", 1)
     message(page, wid, {"type": "edit_ack", "request": paint["request"], "revision": 1})
-    obj = {
-        "uuid": paint["uuid"],
-        "object_id": 1,
-        "feature": "organ",
-        "shape": "bitmask",
-        "plane": "axial",
-        "keyframes": {"6": {"manual": True, "mask_area": 10}},
-    }
-    push_labels(page, wid, state([obj], revision=1))
+    push_labels(page, wid, state([new_mask_object(paint["uuid"], 10)], revision=1))
     stroke(page, s, [(20, 40)])  # adds to the new object (selected)
     pop = root.get_by_test_id("daw-maskpop")
     expect(pop).to_have_attribute("data-pending", "1")
@@ -517,14 +506,7 @@ def test_clicking_a_mask_selects_its_object(mpage: Any) -> None:
     """With the select tool, a click on painted mask pixels selects that bitmask object (as
     a click inside a polygon selects the polygon); a click beside it selects nothing."""
     page = mpage
-    obj = {
-        "uuid": MASK_UUID,
-        "object_id": 1,
-        "feature": "organ",
-        "shape": "bitmask",
-        "plane": "axial",
-        "keyframes": {"6": {"manual": True, "mask_area": 120}},
-    }
+    obj = new_mask_object(MASK_UUID, 120)
     wid, root = mount(page, series(ct_volume()), state={"labels_state": state([obj], 1)})
     wait_sent(page, wid, "get_masks", 1)
     mask = np.zeros((ROWS, COLUMNS), bool)
