@@ -46,7 +46,7 @@ import { MASK_PANELS } from "./ui/bitmask";
 import { CLASSIFICATION_PANELS } from "./ui/classifications";
 import { INSTANCE_PANELS } from "./ui/instances";
 import { REVIEW_PANELS } from "./ui/review";
-import { button, el, setPressed } from "./ui/dom";
+import { button, el, isAccel, setPressed } from "./ui/dom";
 import type { Volume } from "./volume";
 
 /** Set (or with null remove) a data attribute, only when it changes. */
@@ -575,17 +575,13 @@ export class LabelEditor implements EditorApi {
   key(e: KeyboardEvent): boolean {
     const mod = e.ctrlKey || e.metaKey;
     const plain = !mod && !e.altKey;
-    const key = e.key.toLowerCase();
     if (!this.state.read_only && this.tool().key?.(e)) return true;
     for (const p of this.panels) if (p.key?.(e)) return true;
-    // the chord's letter by its position when the layout types no Latin letter (Cyrillic,
-    // Greek...: Ctrl+Z is still the key where Z is on a US keyboard)
-    const letter = /^[a-z]$/.test(key) ? key : e.code.startsWith("Key") ? e.code.slice(3).toLowerCase() : key;
-    if (mod && !e.altKey && ((letter === "z" && e.shiftKey) || (letter === "y" && !e.shiftKey))) {
+    if (isAccel(e, "z", true) || isAccel(e, "y")) {
       this.sendHistory("redo");
       return true;
     }
-    if (mod && !e.altKey && letter === "z") {
+    if (isAccel(e, "z")) {
       this.sendHistory("undo");
       return true;
     }

@@ -41,7 +41,7 @@ import {
 } from "./state";
 import { LabelEditor } from "./editor";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { button, capturePointer, el, setBound, setPressed, setText } from "./ui/dom";
+import { button, capturePointer, el, isAccel, setBound, setPressed, setText } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { SliceBar } from "./ui/slicebar";
@@ -74,7 +74,7 @@ function isTextInput(target: EventTarget | null): boolean {
 
 /** Ctrl/Cmd+S (with or without Shift): JupyterLab's save, which the widget lets through. */
 function isSaveChord(e: KeyboardEvent): boolean {
-  return (e.ctrlKey || e.metaKey) && !e.altKey && (e.code === "KeyS" || e.key.toLowerCase() === "s");
+  return isAccel(e, "s") || isAccel(e, "s", true);
 }
 
 function num(v: unknown, fallback: number): number {

@@ -11,7 +11,7 @@ import { type Point, uuid4 } from "../labels";
 import { type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
 import type { Tool } from "../state";
 import type { EditorApi, PointerAt, ToolFactory, ToolHandler } from "./types";
-import { capturePointer } from "../ui/dom";
+import { capturePointer, isAccel } from "../ui/dom";
 
 /** Key of each mask tool (taken only when the ontology has a bitmask class). */
 export const MASK_KEYS: Record<string, MaskToolKind> = { f: "brush", h: "eraser", g: "threshold" };
@@ -161,7 +161,7 @@ export function hasMaskClass(api: Pick<EditorApi, "classes">): boolean {
  */
 export function maskKey(api: EditorApi, e: KeyboardEvent): boolean {
   const s = maskSession(api);
-  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && (e.code === "KeyZ" || e.key.toLowerCase() === "z") && s.pending && !s.stroking) {
+  if (isAccel(e, "z") && s.pending && !s.stroking) {
     // before Apply, undo takes back the last stroke (as it takes back a polygon's last vertex)
     s.pending.undoStroke();
     if (s.pending.strokes.length === 0) s.pending = null;

@@ -6,6 +6,7 @@
  */
 import type { Keyframe, LabelObject } from "../labels";
 import type { EditorApi, Panel } from "../tools/types";
+import { isAccel } from "./dom";
 
 /** What ctrl/cmd+c took: an object's geometry on one slice. */
 export interface Copied {
@@ -41,12 +42,6 @@ export function pasteMessage(object: LabelObject, slice: number, replaced: boole
     : `Pasted #${object.object_id} on slice ${slice + 1} (same object, its track continues)`;
 }
 
-/** Whether `e` is ctrl/cmd + `letter` without alt/shift. */
-function isMod(e: KeyboardEvent, letter: "c" | "v"): boolean {
-  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return false;
-  return e.key.toLowerCase() === letter || e.code === `Key${letter.toUpperCase()}`;
-}
-
 /** Some text of the page is selected (ctrl+c then copies it, as usual). */
 function textSelected(): boolean {
   const sel = typeof window !== "undefined" ? window.getSelection?.() : null;
@@ -66,8 +61,8 @@ export class ClipboardPanel implements Panel {
   update(): void {}
 
   key(e: KeyboardEvent): boolean {
-    if (isMod(e, "c")) return this.copy();
-    if (isMod(e, "v")) return this.paste();
+    if (isAccel(e, "c")) return this.copy();
+    if (isAccel(e, "v")) return this.paste();
     return false;
   }
 

@@ -116,3 +116,19 @@ export function capturePointer(node: Element, pointerId: number): boolean {
     return false;
   }
 }
+
+/**
+ * The Latin letter of a key event, for shortcuts: the typed letter when the layout types one
+ * (AZERTY's z is z), else the letter at that key's position on a US keyboard (Cyrillic,
+ * Greek...: Ctrl+Z is still the key where Z is). Anything else: the key as typed, lower case.
+ */
+export function keyLetter(e: KeyboardEvent): string {
+  const key = e.key.toLowerCase();
+  if (/^[a-z]$/.test(key)) return key;
+  return /^Key[A-Z]$/.test(e.code) ? e.code.slice(3).toLowerCase() : key;
+}
+
+/** Ctrl (Cmd on a Mac) + `letter`, without alt; `shift` says whether Shift must be held. */
+export function isAccel(e: KeyboardEvent, letter: string, shift = false): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && e.shiftKey === shift && keyLetter(e) === letter;
+}
