@@ -7,7 +7,7 @@
  */
 import type { TypedArray } from "../protocol";
 
-/** The modality values below `lo` are black, above `hi` white (see windowValue). */
+/** The modality values at or below `lo` are black, above `hi` white (see windowValue). */
 function band(center: number, width: number, exact: boolean): [number, number] {
   if (exact) return [center - width / 2, center + width / 2];
   const w = Math.max(width, 1);
@@ -15,15 +15,20 @@ function band(center: number, width: number, exact: boolean): [number, number] {
 }
 
 /**
- * Grey level (0..255) of one modality value for a window centre and width; `exact` uses
- * LINEAR_EXACT (for modality values that are not integers).
+ * The window as a function of one modality value -> grey level (0..255), its constants
+ * computed once (it runs per pixel for float slices); `exact` uses LINEAR_EXACT (for
+ * modality values that are not integers), else LINEAR.
  */
-export function windowValue(value: number, center: number, width: number, exact = false): number {
+export function windowFunction(center: number, width: number, exact = false): (value: number) => number {
   const [lo, hi] = band(center, width, exact);
-  if (value <= lo) return 0;
-  if (value > hi) return 255;
-  if (exact) return Math.round(((value - center) / width + 0.5) * 255);
-  return Math.round(((value - (center - 0.5)) / (Math.max(width, 1) - 1) + 0.5) * 255);
+  const origin = exact ? center : center - 0.5;
+  const span = exact ? width : Math.max(width, 1) - 1;
+  return (value) => (value <= lo ? 0 : value > hi ? 255 : Math.round(((value - origin) / span + 0.5) * 255));
+}
+
+/** Grey level (0..255) of one modality value for a window centre and width (see windowFunction). */
+export function windowValue(value: number, center: number, width: number, exact = false): number {
+  return windowFunction(center, width, exact)(value);
 }
 
 /** Whether stored values of this kind with this rescale give non-integer modality values
@@ -60,7 +65,8 @@ export function renderGrey(
     const min = stored instanceof Int16Array ? -32768 : stored instanceof Int8Array ? -128 : 0;
     const max = stored instanceof Uint8Array ? 255 : stored instanceof Int8Array ? 127 : stored instanceof Int16Array ? 32767 : 65535;
     const lut = new Uint8Array(max - min + 1);
-    for (let v = min; v <= max; v++) lut[v - min] = windowValue(v * slope + intercept, center, width, exact);
+    const grey = windowFunction(center, width, exact);
+    for (let v = min; v <= max; v++) lut[v - min] = grey(v * slope + intercept);
     for (let i = 0, j = 0; i < n; i++, j += 4) {
       const g = lut[(stored[i] as number) - min] as number;
       out[j] = g;
@@ -70,8 +76,9 @@ export function renderGrey(
     }
     return;
   }
+  const grey = windowFunction(center, width, exact);
   for (let i = 0, j = 0; i < n; i++, j += 4) {
-    const g = windowValue((stored[i] as number) * slope + intercept, center, width, exact);
+    const g = grey((stored[i] as number) * slope + intercept);
     out[j] = g;
     out[j + 1] = g;
     out[j + 2] = g;
@@ -144,7 +151,8 @@ export function fillTable(
 ): void {
   const max = min + count - 1;
   const mask = count - 1;
-  const at = (v: number): number => packGrey(windowValue(v * slope + intercept, center, width, exact));
+  const grey = windowFunction(center, width, exact);
+  const at = (v: number): number => packGrey(grey(v * slope + intercept));
   const [lo, hi] = band(center, width, exact);
   let a = min;
   let b = max;
@@ -202,10 +210,8 @@ export class GreyRenderer {
       else apply8(new Uint8Array(stored.buffer, stored.byteOffset, n), lut, out);
       return;
     }
-    const exact = exactWindowing(stored, slope, intercept);
-    for (let i = 0; i < n; i++) {
-      out[i] = packGrey(windowValue((stored[i] as number) * slope + intercept, center, width, exact));
-    }
+    const grey = windowFunction(center, width, exactWindowing(stored, slope, intercept));
+    for (let i = 0; i < n; i++) out[i] = packGrey(grey((stored[i] as number) * slope + intercept));
   }
 }
 
