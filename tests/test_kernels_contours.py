@@ -17,6 +17,7 @@ from dicom_annot_widget.kernels import (
     refine_mask,
     refine_polygon,
 )
+from dicom_annot_widget.kernels.contours import mask_to_ring, split_keyhole
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -132,3 +133,51 @@ def test_scanline_fill_matches_skimage_on_generic_polygons() -> None:
         rr, cc = draw.polygon(ring[:, 1], ring[:, 0], shape=shape)
         want[rr, cc] = True
         np.testing.assert_array_equal(polygons_to_mask(ring, shape), want, err_msg=str(trial))
+
+
+# -- keyhole rings ---------------------------------------------------------------------------
+
+
+def topology(polys):
+    return sorted(len(p.holes) for p in polys)
+
+
+def test_split_keyhole_takes_mask_to_ring_apart():
+    rng = np.random.default_rng(3)
+    seen_holes = seen_parts = 0
+    for _ in range(30):
+        m = ndi.gaussian_filter(rng.random((40, 50)), 2.5) > 0.5
+        polys = mask_to_polygons(m, tolerance=0.5)
+        if not polys:
+            continue
+        ring = mask_to_ring(polys)
+        seen_holes += sum(len(p.holes) for p in polys)
+        seen_parts += len(polys) - 1
+        # any start vertex, either direction: the same exteriors and holes come back
+        for variant in (ring, np.roll(ring, 5, axis=0), ring[::-1]):
+            back = split_keyhole(variant)
+            assert topology(back) == topology(polys)
+            assert all(polygon_area(p.exterior) > 0 for p in back)
+            assert all(polygon_area(h) < 0 for p in back for h in p.holes)
+            for a, b in zip(back, polys, strict=True):
+                assert polygon_area(a.exterior) == pytest.approx(polygon_area(b.exterior))
+            expected = polygons_to_mask(polys, m.shape)
+            np.testing.assert_array_equal(polygons_to_mask(back, m.shape), expected)
+    assert seen_holes > 0 and seen_parts > 0
+
+
+def test_split_keyhole_nests_a_part_inside_a_hole_and_leaves_simple_rings_alone():
+    yy, xx = np.mgrid[:60, :60]
+    r = np.hypot(xx - 30, yy - 30)
+    m = (r <= 25) & ~(r <= 15) | (r <= 6)  # a ring around an island
+    polys = mask_to_polygons(m, tolerance=0.5)
+    back = split_keyhole(mask_to_ring(polys))
+    assert [len(p.holes) for p in back] == [1, 0]  # the island is a part, not a hole
+    np.testing.assert_array_equal(polygons_to_mask(back, m.shape), polygons_to_mask(polys, m.shape))
+    clockwise = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 4.0], [4.0, 0.0]])
+    (simple,) = split_keyhole(clockwise)
+    assert simple.holes == [] and polygon_area(simple.exterior) == pytest.approx(16.0)
+    # a zero-width spike (out and back along one edge) is no part
+    spike = np.array([[0.0, 0.0], [4.0, 0.0], [9.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]])
+    (no_spike,) = split_keyhole(spike)
+    assert len(no_spike.exterior) == 4 and no_spike.holes == []

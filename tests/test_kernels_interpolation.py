@@ -13,11 +13,14 @@ from dicom_annot_widget.kernels import (
     interpolate_polylines,
     interpolate_primitives,
     interpolate_track,
+    mask_to_polygons,
     match_polygon_rings,
     polygon_area,
     polygons_to_mask,
     resample_closed,
 )
+from dicom_annot_widget.kernels.contours import mask_to_ring, split_keyhole
+from dicom_annot_widget.kernels.mask_interpolation import interpolate_masks
 
 
 def circle(cx, cy, r, n, start=0.0):
@@ -172,3 +175,120 @@ def test_empty_polygon_keyframe_means_absent():
     areas = [sum(polygon_area(r) for r in out[s]) for s in (1, 2, 3)]
     assert areas == pytest.approx([100 / 16, 100 / 4, 100 * 9 / 16])
     assert interpolate_polygons([], [], 0.5) == []
+
+
+# -- keyhole rings (holes and parts joined by bridges) ----------------------------------------
+
+YY, XX = np.mgrid[:120, :170]
+
+
+def disc(cx, cy, r):
+    return (XX - cx) ** 2 + (YY - cy) ** 2 <= r * r
+
+
+def keyhole(mask):
+    """The one ring a brush edit of a polygon keyframe stores (see widget/masks.py)."""
+    return mask_to_ring(mask_to_polygons(mask, tolerance=0.5))
+
+
+def topology(mask):
+    """(parts, holes) of a mask."""
+    polys = mask_to_polygons(mask)
+    return len(polys), sum(len(p.holes) for p in polys)
+
+
+def test_annulus_keyframes_give_derived_slices_with_a_hole():
+    # the hole moves from the left to the right of the disc, so the two keyframes' bridges
+    # leave the outline on opposite sides: matched as plain rings they opened into slits
+    def truth(t):
+        return disc(60, 60, 35) & ~disc(45 + 30 * t, 60, 10)
+
+    keys = {0: keyhole(truth(0.0)), 8: keyhole(truth(1.0))}
+    out = interpolate_track(keys, "polygon")
+    assert sorted(out) == list(range(1, 8))
+    for z, ring in out.items():
+        assert isinstance(ring, np.ndarray)  # one ring in, one ring out
+        mask = polygons_to_mask(ring, XX.shape)
+        assert topology(mask) == (1, 1), z
+        assert dice(mask, truth(z / 8)) > 0.97, z
+        # in keyhole form: the same pixels under the non-zero rule, and it splits the same way
+        (poly,) = split_keyhole(ring)
+        assert len(poly.holes) == 1
+        np.testing.assert_array_equal(polygons_to_mask(poly, XX.shape), mask)
+
+
+def test_hole_that_appears_grows_from_nothing():
+    solid = disc(60, 60, 30)
+    holed = solid & ~disc(62, 60, 14)
+    out = interpolate_track({0: keyhole(solid), 4: keyhole(holed)}, "polygon")
+    masks = [polygons_to_mask(out[z], XX.shape) for z in (1, 2, 3)]
+    assert all(topology(m) == (1, 1) for m in masks)
+    areas = [int(m.sum()) for m in masks]
+    assert solid.sum() > areas[0] > areas[1] > areas[2] > holed.sum()
+
+
+def test_blob_that_splits_in_two_follows_mask_interpolation():
+    one = disc(70, 60, 30)
+    two = disc(50, 60, 18) | disc(100, 60, 18)
+    r0, r1 = keyhole(one), keyhole(two)
+    out = interpolate_track({0: r0, 8: r1}, "polygon")
+    m0, m1 = polygons_to_mask(r0, XX.shape), polygons_to_mask(r1, XX.shape)
+    ref = interpolate_masks({0: m0, 8: m1}, list(out))
+    for z, ring in out.items():
+        mask = polygons_to_mask(ring, XX.shape)
+        assert dice(mask, ref[z]) > 0.97, z
+    assert topology(polygons_to_mask(out[7], XX.shape)) == (2, 0)
+    assert len(split_keyhole(out[7])) == 2  # the two parts, joined by a bridge
+
+
+def test_parts_of_a_keyhole_ring_keep_their_identity():
+    # two discs whose sizes swap: the larger comes first in the joined ring, so a plain ring
+    # match morphed the left disc into the right one
+    def truth(t):
+        return disc(40, 60, 12 + 8 * t) | disc(110, 60, 20 - 8 * t)
+
+    out = interpolate_track({0: keyhole(truth(0.0)), 6: keyhole(truth(1.0))}, "polygon")
+    for z, ring in out.items():
+        mask = polygons_to_mask(ring, XX.shape)
+        assert topology(mask) == (2, 0), z
+        assert dice(mask, truth(z / 6)) > 0.97, z
+
+
+def test_part_inside_a_hole_stays_a_part():
+    def frame(cx):
+        r = np.hypot(XX - cx, YY - 60)
+        return (r <= 30) & ~(r <= 18) | (r <= 8)
+
+    out = interpolate_track({0: keyhole(frame(60.0)), 4: keyhole(frame(70.0))}, "polygon")
+    for z, ring in out.items():
+        mask = polygons_to_mask(ring, XX.shape)
+        assert topology(mask) == (2, 1), z
+        assert dice(mask, frame(60.0 + 2.5 * z)) > 0.95, z
+
+
+def test_keyhole_keyframes_themselves_and_lists_of_parts():
+    annulus = keyhole(disc(60, 60, 30) & ~disc(60, 60, 12))
+    moved = annulus + np.array([10.0, 0.0])
+    np.testing.assert_array_equal(interpolate_polygons(annulus, moved, 0.0), annulus)
+    np.testing.assert_array_equal(interpolate_polygons(annulus, moved, 1.0), moved)
+    mid = interpolate_polygons(annulus, moved, 0.5)
+    target = disc(65, 60, 30) & ~disc(65, 60, 12)
+    assert dice(polygons_to_mask(mid, XX.shape), target) > 0.98
+    # a list of parts gives a list of parts, each a keyhole ring of its own
+    other = square(120, 20, 140, 40)
+    parts = interpolate_polygons([annulus, other], [moved, other], 0.5)
+    assert isinstance(parts, list) and len(parts) == 2
+    assert sorted(len(split_keyhole(p)[0].holes) for p in parts) == [0, 1]
+
+
+def test_simple_rings_keep_the_vertex_correspondence():
+    a = circle(50, 50, 20, 12)
+    b = circle(60, 45, 25, 17, start=1.0)[::-1]
+    pa, pb = match_polygon_rings(a, b)
+    out = interpolate_track({0: a, 4: b}, "polygon")
+    for z, ring in out.items():
+        np.testing.assert_array_equal(ring, (1 - z / 4) * pa + z / 4 * pb)
+    # a ring touching itself at a vertex (no edge walked both ways) is still a simple ring
+    bow = np.array([[0, 0], [10, 0], [5, 5], [10, 10], [0, 10], [5, 5]], dtype=float)
+    pa, pb = match_polygon_rings(bow, bow + 4)
+    np.testing.assert_array_equal(interpolate_polygons(bow, bow + 4, 0.5), (pa + pb) / 2)

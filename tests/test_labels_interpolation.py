@@ -14,6 +14,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from dicom_annot_widget.errors import LabelError
+from dicom_annot_widget.kernels.contours import mask_to_polygons, mask_to_ring, split_keyhole
 from dicom_annot_widget.kernels.mask_interpolation import interpolate_mask_volume
 from dicom_annot_widget.labels import Labels, Ontology, ReadOnlyError
 from dicom_annot_widget.labels import interpolation as label_interpolation
@@ -127,6 +128,35 @@ def test_polygon_reversed_winding_and_unequal_vertex_counts(labels: Labels) -> N
         assert poly.area == pytest.approx(100.0, abs=1e-6)
         assert pts.min(axis=0) == pytest.approx([10 + dx, 10])
         assert pts.max(axis=0) == pytest.approx([20 + dx, 20])
+
+
+def test_polygon_with_a_hole_keeps_it_on_derived_slices(labels: Labels) -> None:
+    # keyframes as a brush edit stores them: the hole joined to the outline by a bridge
+    # ("keyhole" ring); the hole moves across, so the two bridges are far apart
+    ys, xs = np.mgrid[0:40, 0:60]
+
+    def annulus(hole_x: float) -> np.ndarray:
+        disc = (xs - 30) ** 2 + (ys - 20) ** 2 <= 15**2
+        return disc & ~((xs - hole_x) ** 2 + (ys - 20) ** 2 <= 5**2)
+
+    def ring(mask: np.ndarray) -> list[list[float]]:
+        return mask_to_ring(mask_to_polygons(mask, tolerance=0.5)).tolist()
+
+    liver = labels.add_polygon("Liver", 2, ring(annulus(23.0)))
+    labels.add_polygon("Liver", 6, ring(annulus(37.0)), uuid=liver)
+    labels.interpolate([liver])
+    assert manual_flags(labels, liver) == {2: True, 3: False, 4: False, 5: False, 6: True}
+    for k in (3, 4, 5):
+        poly = labels[liver].keyframes[k].geometry
+        assert isinstance(poly, Polygon)
+        inside = raster(poly)
+        truth = annulus(23.0 + 3.5 * (k - 2))
+        assert 2.0 * (inside & truth).sum() / (inside.sum() + truth.sum()) > 0.95
+        (part,) = mask_to_polygons(inside)
+        assert len(part.holes) == 1  # a hole, not a slit or a smear
+        # stored in the same keyhole form as the manual keyframes
+        (shape,) = split_keyhole(np.asarray(poly.points))
+        assert len(shape.holes) == 1
 
 
 def test_polygon_that_changes_shape(labels: Labels) -> None:

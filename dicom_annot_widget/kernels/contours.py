@@ -30,10 +30,12 @@ from dicom_annot_widget.kernels._checks import as_mask, as_points, as_positive, 
 __all__ = [
     "PolygonWithHoles",
     "mask_to_polygons",
+    "mask_to_ring",
     "polygon_area",
     "polygons_to_mask",
     "resample_closed",
     "resample_open",
+    "split_keyhole",
 ]
 
 
@@ -268,3 +270,180 @@ def resample_open(line: ArrayLike, n: int) -> NDArray[np.float64]:
         return np.repeat(p[:1], n, axis=0)
     u = np.linspace(0.0, total, n)
     return np.column_stack([np.interp(u, s, p[:, 0]), np.interp(u, s, p[:, 1])])
+
+
+# -- polygons with holes and parts as one ring ("keyhole" form) ---------------------------------
+
+
+def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> Any:
+    return (a[..., 0] - o[..., 0]) * (b[..., 1] - o[..., 1]) - (a[..., 1] - o[..., 1]) * (
+        b[..., 0] - o[..., 0]
+    )
+
+
+def _crosses(p: NDArray[np.float64], q: NDArray[np.float64], edges: NDArray[np.float64]) -> bool:
+    """Whether segment p-q properly crosses (or touches inside) any of ``edges`` (E, 2, 2),
+    ignoring edges that share an endpoint with it."""
+    if edges.size == 0:
+        return False
+    a, b = edges[:, 0], edges[:, 1]
+    shares = (np.all(a == p, axis=1) | np.all(b == p, axis=1) | np.all(a == q, axis=1)) | np.all(
+        b == q, axis=1
+    )
+    d1 = _cross(a, b, p[None])
+    d2 = _cross(a, b, q[None])
+    d3 = _cross(p[None], q[None], a)
+    d4 = _cross(p[None], q[None], b)
+    proper = (d1 * d2 < 0) & (d3 * d4 < 0)
+    # an edge endpoint lying on the bridge (collinear touch) also blocks it
+    on = ((d3 == 0) & _between(p, q, a)) | ((d4 == 0) & _between(p, q, b))
+    return bool(np.any((proper | on) & ~shares))
+
+
+def _between(p: NDArray[np.float64], q: NDArray[np.float64], r: NDArray[np.float64]) -> Any:
+    lo = np.minimum(p, q)
+    hi = np.maximum(p, q)
+    return np.all((r >= lo) & (r <= hi), axis=1)
+
+
+def _edges(rings: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    if not rings:
+        return np.zeros((0, 2, 2))
+    return np.concatenate([np.stack([r, np.roll(r, -1, axis=0)], axis=1) for r in rings])
+
+
+def _splice(
+    ring: NDArray[np.float64], other: NDArray[np.float64], blockers: list[NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Join ``other`` to ``ring`` by the shortest bridge between their vertices that crosses no
+    edge of ``ring``, ``other`` or ``blockers``: ring[..i], other[j..], other[..j], ring[i..]."""
+    distance = np.hypot(
+        ring[:, None, 0] - other[None, :, 0], ring[:, None, 1] - other[None, :, 1]
+    ).ravel()
+    edges = _edges([ring, other, *blockers])
+    order = np.argsort(distance, kind="stable")
+    chosen = int(order[0])
+    for candidate in order[:400]:
+        i, j = divmod(int(candidate), len(other))
+        if not _crosses(ring[i], other[j], edges):
+            chosen = int(candidate)
+            break
+    i, j = divmod(chosen, len(other))
+    loop = np.roll(other, -j, axis=0)
+    return np.vstack([ring[: i + 1], loop, loop[:1], ring[i:]])
+
+
+def mask_to_ring(polygons: list[PolygonWithHoles]) -> NDArray[np.float64]:
+    """One ring (N, 2) xy covering polygons with holes and several parts ("keyhole" form).
+
+    Each hole, then each further part, is joined to the growing ring by a zero-width bridge
+    (the segment between their closest mutually visible vertices, traversed both ways). Holes
+    wind opposite to exteriors, so the ring fills the same pixels as ``polygons`` under the
+    even-odd and the non-zero rule (up to pixel centres lying exactly on a bridge).
+    :func:`split_keyhole` takes such a ring apart again.
+    """
+    if not polygons:
+        raise LabelError("mask_to_ring: no polygon to join")
+    parts: list[NDArray[np.float64]] = []
+    for index, polygon in enumerate(polygons):
+        ring = polygon.exterior
+        others = [p.exterior for i, p in enumerate(polygons) if i != index]
+        for h, hole in enumerate(polygon.holes):
+            ring = _splice(ring, hole, polygon.holes[h + 1 :] + others)
+        parts.append(ring)
+    ring = parts[0]
+    for index, part in enumerate(parts[1:], start=1):
+        ring = _splice(ring, part, parts[index + 1 :])
+    return ring
+
+
+def _bridge_pair(ring: NDArray[np.float64]) -> tuple[int, int] | None:
+    """Positions ``(p, q)`` of a bridge walked both ways (edge q = edge p reversed, edges i ->
+    i + 1) with no other bridge edge between p and q (an innermost one), or None."""
+    n = len(ring)
+    keys = list(map(tuple, ring.tolist()))
+    if len(set(keys)) == n:  # no repeated vertex: no bridge (the usual case, no more work)
+        return None
+    edges = {(keys[i], keys[(i + 1) % n]) for i in range(n)}
+    bridges = [i for i in range(n) if (keys[(i + 1) % n], keys[i]) in edges]
+    for index, p in enumerate(bridges):
+        q = bridges[(index + 1) % len(bridges)]
+        if q != p and (keys[q], keys[(q + 1) % n]) == (keys[(p + 1) % n], keys[p]):
+            return p, q
+    return None
+
+
+def _unbridge(ring: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """The rings a keyhole ring joins: cut at its bridges until none is left (pieces with
+    fewer than 3 distinct vertices or no area, e.g. zero-width spikes, are dropped)."""
+    out = []
+    stack = [ring]
+    while stack:
+        r = stack.pop()
+        pair = _bridge_pair(r) if len(r) >= 4 else None
+        if pair is None:
+            if len(r) >= 3 and polygon_area(r) != 0.0:
+                out.append(r)
+            continue
+        p, q = pair
+        rolled = np.roll(r, -p, axis=0)  # bridge p now goes from rolled[0] to rolled[1]
+        q = (q - p) % len(r)  # and comes back from rolled[q] (== rolled[1]) to rolled[0]
+        stack.append(rolled[q + 1 :])  # rolled[0] ... before the bridge, closing on rolled[0]
+        stack.append(rolled[1:q])  # what the bridge leads to, closing on rolled[1]
+    return out
+
+
+def split_keyhole(ring: ArrayLike) -> list[PolygonWithHoles]:
+    """Polygons with holes that a "keyhole" ring (see :func:`mask_to_ring`) joins.
+
+    A bridge is an edge whose reverse is also an edge of the ring (a zero-width cut, compared
+    exactly, as rounding keeps equal coordinates equal). The ring is cut at its bridges into
+    simple rings; a ring inside an even number of the others is an exterior, inside an odd
+    number a hole of the innermost exterior around it (the even-odd rule the ring fills by).
+
+    Parameters
+    ----------
+    ring
+        (N, 2) xy; a last vertex repeating the first is ignored.
+
+    Returns
+    -------
+    list of PolygonWithHoles
+        Largest exterior first; exteriors wind with positive :func:`polygon_area`, holes the
+        other way. A ring without bridges gives one polygon without holes (oriented so); an
+        empty list when nothing of non-zero area is left.
+    """
+    p = as_points(ring, "ring", min_points=3)
+    if len(p) > 3 and np.array_equal(p[0], p[-1]):
+        p = p[:-1]
+    rings = _unbridge(p)
+    if len(rings) <= 1:
+        return [PolygonWithHoles(_with_sign(r, 1.0), []) for r in rings]
+    areas = np.array([abs(polygon_area(r)) for r in rings])
+    lo = np.array([r.min(axis=0) for r in rings])
+    hi = np.array([r.max(axis=0) for r in rings])
+    count = len(rings)
+    inside = np.zeros((count, count), dtype=bool)  # inside[i, j]: ring j lies inside ring i
+    for i in range(count):
+        for j in range(count):
+            if i != j and areas[i] > areas[j] and np.all(lo[i] <= lo[j]) and np.all(hi[j] <= hi[i]):
+                inside[i, j] = measure.points_in_poly(rings[j], rings[i]).mean() > 0.5
+    depth = inside.sum(axis=0)
+    polygons: dict[int, PolygonWithHoles] = {
+        i: PolygonWithHoles(_with_sign(rings[i], 1.0), [])
+        for i in range(count)
+        if depth[i] % 2 == 0
+    }
+    for j in range(count):
+        if depth[j] % 2 == 1:
+            parents = [i for i in polygons if inside[i, j] and depth[i] == depth[j] - 1]
+            if parents:
+                polygons[min(parents, key=lambda i: areas[i])].holes.append(
+                    _with_sign(rings[j], -1.0)
+                )
+    return [polygons[i] for i in sorted(polygons, key=lambda i: -areas[i])]
+
+
+def _with_sign(ring: NDArray[np.float64], sign: float) -> NDArray[np.float64]:
+    """``ring`` wound so that its signed area has the sign of ``sign``."""
+    return ring[::-1].copy() if polygon_area(ring) * sign < 0 else ring

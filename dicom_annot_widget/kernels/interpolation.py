@@ -14,6 +14,11 @@ Geometry per shape kind (voxel coordinates of the object's plane, x = column, y 
 Boxes, points and primitives are linear per coordinate / node. Polygons and polylines get a
 vertex correspondence first (see :func:`interpolate_polygons`, :func:`interpolate_polylines`),
 then move linearly. Bitmasks use :func:`~.mask_interpolation.interpolate_masks`.
+
+A polygon ring may be in "keyhole" form (:func:`~.contours.mask_to_ring`: holes and further
+parts joined by zero-width bridges, as a polygon keyframe of the label model holds one ring).
+Such rings are taken apart (:func:`~.contours.split_keyhole`) and interpolated as exteriors and
+holes, and the results are joined back into the same form.
 """
 
 from __future__ import annotations
@@ -24,15 +29,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
+from skimage import measure
 
 from dicom_annot_widget.errors import LabelError
 from dicom_annot_widget.kernels._checks import as_points
 from dicom_annot_widget.kernels.contours import (
+    PolygonWithHoles,
+    _cross,
     mask_to_polygons,
+    mask_to_ring,
     polygon_area,
     polygons_to_mask,
     resample_closed,
     resample_open,
+    split_keyhole,
 )
 from dicom_annot_widget.kernels.mask_interpolation import _check_keys, interpolate_masks
 
@@ -245,13 +255,56 @@ def interpolate_polygons(g0: Any, g1: Any, t: float) -> NDArray[np.float64] | li
         pairs use :func:`match_polygon_rings`; an unmatched part shrinks to (grows from) its
         centroid; parts that split or merge (one part overlapping several) are interpolated as
         masks on a local raster and traced back.
+
+        When a ring of either keyframe is in keyhole form (holes or several parts joined by
+        bridges, :func:`~.contours.mask_to_ring`), both keyframes are split into exteriors and
+        holes (:func:`~.contours.split_keyhole`); exteriors and holes are each matched and
+        interpolated as above and the holes go into the exterior around them. Where that does
+        not give valid polygons with holes (rings crossing, a hole outside every exterior), the
+        two keyframes are interpolated as masks on a local raster instead. The result is joined
+        back into keyhole form: one ring for single-ring inputs, else one ring per part.
     """
     tf = _check_t(t)
     parts0, single0 = _as_parts(g0, "g0")
     parts1, single1 = _as_parts(g1, "g1")
-    out = _interpolate_parts(parts0, parts1, [tf])[0]
-    if single0 and single1 and len(out) == 1:
-        return out[0]
+    return _interpolate_pair(parts0, single0, parts1, single1, [tf])[0]
+
+
+def _interpolate_pair(
+    parts0: list[NDArray[np.float64]],
+    single0: bool,
+    parts1: list[NDArray[np.float64]],
+    single1: bool,
+    ts: Sequence[float],
+) -> list[Any]:
+    """Interpolated polygon geometry for each t in ``ts``, in the form of the inputs."""
+    shapes0 = _keyhole_shapes(parts0)
+    shapes1 = _keyhole_shapes(parts1)
+    single = single0 and single1
+    if shapes0 is None and shapes1 is None:  # simple rings: vertex correspondence per part
+        return [
+            rings[0] if single and len(rings) == 1 else rings
+            for rings in _interpolate_parts(parts0, parts1, ts)
+        ]
+    out: list[Any] = []
+    for tk, polygons in zip(
+        ts,
+        _interpolate_shapes(
+            _plain_shapes(parts0) if shapes0 is None else shapes0,
+            _plain_shapes(parts1) if shapes1 is None else shapes1,
+            ts,
+        ),
+        strict=True,
+    ):
+        if tk in (0.0, 1.0):  # a keyframe itself, as given
+            ends = parts0 if tk == 0.0 else parts1
+            out.append(ends[0] if single and len(ends) == 1 else ends)
+        elif not polygons:
+            out.append([])
+        elif single:
+            out.append(mask_to_ring(polygons))
+        else:
+            out.append([mask_to_ring([p]) for p in polygons])
     return out
 
 
@@ -352,7 +405,27 @@ def _mask_route(
     rings0: list[NDArray[np.float64]], rings1: list[NDArray[np.float64]], ts: Sequence[float]
 ) -> list[list[NDArray[np.float64]]]:
     """Interpolate split/merge groups as masks on a local raster and trace them back."""
-    allp = np.vstack(rings0 + rings1)
+    inner = [tk for tk in ts if 0.0 < tk < 1.0]
+    traced = iter(_raster_route(rings0, rings1, inner) if inner else [])
+    out: list[list[NDArray[np.float64]]] = []
+    for tk in ts:
+        if tk == 0.0:
+            out.append([_oriented(r) for r in rings0])
+        elif tk == 1.0:
+            out.append([_oriented(r) for r in rings1])
+        else:
+            out.append([p.exterior for p in next(traced)])
+    return out
+
+
+def _raster_route(
+    shapes0: Sequence[Any], shapes1: Sequence[Any], ts: Sequence[float]
+) -> list[list[PolygonWithHoles]]:
+    """Polygons with holes for each ``0 < t < 1`` in ``ts``: both keyframes (rings or
+    :class:`PolygonWithHoles`) rasterised on a local raster (at least 128 px across), mask
+    interpolation, traced back (a quarter-pixel tolerance) and scaled back."""
+    exteriors = [s.exterior if isinstance(s, PolygonWithHoles) else s for s in (*shapes0, *shapes1)]
+    allp = np.vstack(exteriors)
     lo = allp.min(axis=0)
     hi = allp.max(axis=0)
     extent = float(np.max(hi - lo))
@@ -363,22 +436,183 @@ def _mask_route(
         int(np.ceil((hi - lo)[1] * scale)) + 2 * pad + 1,
         int(np.ceil((hi - lo)[0] * scale)) + 2 * pad + 1,
     )
-    m0 = polygons_to_mask([(r - origin) * scale for r in rings0], shape)
-    m1 = polygons_to_mask([(r - origin) * scale for r in rings1], shape)
-    out: list[list[NDArray[np.float64]]] = []
+
+    def local(s: Any) -> Any:
+        if isinstance(s, PolygonWithHoles):
+            return PolygonWithHoles(
+                (s.exterior - origin) * scale, [(h - origin) * scale for h in s.holes]
+            )
+        return (s - origin) * scale
+
+    m0 = polygons_to_mask([local(s) for s in shapes0], shape)
+    m1 = polygons_to_mask([local(s) for s in shapes1], shape)
+    # Place the two masks 1000 slices apart so that t maps onto an integer slice (strictly
+    # between them).
+    zs = {tk: min(max(round(tk * 1000), 1), 999) for tk in ts}
+    masks = interpolate_masks(
+        {0: m0, 1000: m1}, sorted(set(zs.values())), method="linear", preserve_area=False
+    )
+    out: list[list[PolygonWithHoles]] = []
     for tk in ts:
-        if tk == 0.0:
-            out.append([_oriented(r) for r in rings0])
-            continue
-        if tk == 1.0:
-            out.append([_oriented(r) for r in rings1])
-            continue
-        # Place the two masks 1000 slices apart so that t maps onto an integer slice.
-        z = round(tk * 1000)
-        m = interpolate_masks({0: m0, 1000: m1}, [z], method="linear", preserve_area=False)[z]
-        polys = mask_to_polygons(m, tolerance=0.25)
-        out.append([p.exterior / scale + origin for p in polys])
+        polys = mask_to_polygons(masks[zs[tk]], tolerance=0.25)
+        out.append(
+            [
+                PolygonWithHoles(p.exterior / scale + origin, [h / scale + origin for h in p.holes])
+                for p in polys
+            ]
+        )
     return out
+
+
+# --------------------------------------------------------------------------- keyhole rings
+
+
+def _keyhole_shapes(parts: list[NDArray[np.float64]]) -> list[PolygonWithHoles] | None:
+    """The polygons with holes that ``parts`` join, or None when every part is a simple ring
+    (no bridge: interpolated by vertex correspondence as it is)."""
+    shapes = [split_keyhole(r) for r in parts]
+    if all(len(s) == 1 and not s[0].holes for s in shapes):
+        return None
+    return [p for s in shapes for p in s]
+
+
+def _plain_shapes(parts: list[NDArray[np.float64]]) -> list[PolygonWithHoles]:
+    return [PolygonWithHoles(_oriented(r), []) for r in parts]
+
+
+def _interpolate_shapes(
+    shapes0: list[PolygonWithHoles], shapes1: list[PolygonWithHoles], ts: Sequence[float]
+) -> list[list[PolygonWithHoles]]:
+    """Polygons with holes for each t in ``ts``.
+
+    The rings of each keyframe are sorted by nesting level (0: outer exteriors, 1: their holes,
+    2: parts inside those holes, ...); each level is interpolated on its own like the parts of
+    a multi-polygon (:func:`_interpolate_parts`), then the rings are nested again
+    (:func:`_nest`). Where they do not nest validly, both keyframes go by masks instead.
+    """
+    levels0 = _levels(shapes0)
+    levels1 = _levels(shapes1)
+    per_level = [
+        _interpolate_parts(
+            levels0[i] if i < len(levels0) else [], levels1[i] if i < len(levels1) else [], ts
+        )
+        for i in range(max(len(levels0), len(levels1)))
+    ]
+    out: list[list[PolygonWithHoles] | None] = []
+    for k, tk in enumerate(ts):
+        if tk == 0.0 or tk == 1.0:
+            out.append(shapes0 if tk == 0.0 else shapes1)
+            continue
+        exteriors = [r for i in range(0, len(per_level), 2) for r in per_level[i][k]]
+        holes = [r for i in range(1, len(per_level), 2) for r in per_level[i][k]]
+        out.append(_nest(exteriors, holes))
+    failed = [tk for tk, polys in zip(ts, out, strict=True) if polys is None]
+    if failed:
+        redone = iter(_raster_route(shapes0, shapes1, failed))
+        out = [next(redone) if polys is None else polys for polys in out]
+    return [polys for polys in out if polys is not None]
+
+
+def _levels(shapes: list[PolygonWithHoles]) -> list[list[NDArray[np.float64]]]:
+    """The rings of ``shapes`` by nesting level, oriented alike: an exterior inside ``n`` other
+    exteriors (parts are disjoint, so inside their holes) is on level ``2 n``, its holes on
+    ``2 n + 1``."""
+    lo = [p.exterior.min(axis=0) for p in shapes]
+    hi = [p.exterior.max(axis=0) for p in shapes]
+    levels: list[list[NDArray[np.float64]]] = []
+    for j, part in enumerate(shapes):
+        around = sum(
+            1
+            for i, other in enumerate(shapes)
+            if i != j
+            and other.holes
+            and np.all(lo[i] <= lo[j])
+            and np.all(hi[j] <= hi[i])
+            and measure.points_in_poly(part.exterior[:1], other.exterior)[0]
+        )
+        need = 2 * around + 2 if part.holes else 2 * around + 1
+        while len(levels) < need:
+            levels.append([])
+        levels[2 * around].append(_oriented(part.exterior))
+        for h in part.holes:
+            levels[2 * around + 1].append(_oriented(h))
+    return levels
+
+
+def _nest(
+    exteriors: list[NDArray[np.float64]], holes: list[NDArray[np.float64]]
+) -> list[PolygonWithHoles] | None:
+    """Exteriors and holes as polygons with holes (each hole in the innermost exterior around
+    it), or None when they are not a valid nesting: rings that cross or touch, or a ring whose
+    depth (how many others contain it) does not fit its kind (exteriors even, holes odd)."""
+    rings = [r for r in exteriors if polygon_area(r) != 0.0]
+    n_ext = len(rings)
+    rings += [h for h in holes if polygon_area(h) != 0.0]
+    if not rings:
+        return []
+    count = len(rings)
+    lo = np.array([r.min(axis=0) for r in rings])
+    hi = np.array([r.max(axis=0) for r in rings])
+    areas = np.array([abs(polygon_area(r)) for r in rings])
+    inside = np.zeros((count, count), dtype=bool)  # inside[i, j]: ring j inside ring i
+    for i in range(count):
+        for j in range(i + 1, count):
+            if np.any(hi[i] < lo[j]) or np.any(hi[j] < lo[i]):
+                continue  # boxes apart
+            if _rings_touch(rings[i], rings[j]):
+                return None
+            outer, inner = (i, j) if areas[i] >= areas[j] else (j, i)
+            inside[outer, inner] = bool(
+                np.all(lo[outer] <= lo[inner])
+                and np.all(hi[inner] <= hi[outer])
+                and measure.points_in_poly(rings[inner][:1], rings[outer])[0]
+            )
+    depth = inside.sum(axis=0)
+    if np.any(depth[:n_ext] % 2 == 1) or np.any(depth[n_ext:] % 2 == 0):
+        return None
+    polygons = {i: PolygonWithHoles(_oriented(rings[i]), []) for i in range(n_ext)}
+    for j in range(n_ext, count):
+        parents = [i for i in range(n_ext) if inside[i, j] and depth[i] == depth[j] - 1]
+        if not parents:  # pragma: no cover - nested rings always have one
+            return None
+        polygons[min(parents, key=lambda i: areas[i])].holes.append(rings[j][::-1].copy())
+    return [polygons[i] for i in sorted(polygons, key=lambda i: -areas[i])]
+
+
+def _rings_touch(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
+    """Whether an edge of ring ``a`` crosses or touches an edge of ring ``b``."""
+    ea = np.stack([a, np.roll(a, -1, axis=0)], axis=1)
+    eb = np.stack([b, np.roll(b, -1, axis=0)], axis=1)
+    # only edges that reach into the other ring's box can meet it
+    ea = ea[
+        np.all(ea.max(axis=1) >= b.min(axis=0), axis=1)
+        & np.all(ea.min(axis=1) <= b.max(axis=0), axis=1)
+    ]
+    eb = eb[
+        np.all(eb.max(axis=1) >= a.min(axis=0), axis=1)
+        & np.all(eb.min(axis=1) <= a.max(axis=0), axis=1)
+    ]
+    if len(ea) == 0 or len(eb) == 0:
+        return False
+    q0, q1 = eb[None, :, 0], eb[None, :, 1]
+    for start in range(0, len(ea), 256):  # bounded memory for long rings
+        chunk = ea[start : start + 256]
+        p0, p1 = chunk[:, None, 0], chunk[:, None, 1]
+        d1 = _cross(q0, q1, p0)
+        d2 = _cross(q0, q1, p1)
+        d3 = _cross(p0, p1, q0)
+        d4 = _cross(p0, p1, q1)
+        meet = (d1 * d2 <= 0) & (d3 * d4 <= 0)
+        # collinear segments meet only when their boxes overlap
+        collinear = (d1 == 0) & (d2 == 0)
+        boxes = np.all(
+            np.maximum(np.minimum(p0, p1), np.minimum(q0, q1))
+            <= np.minimum(np.maximum(p0, p1), np.maximum(q0, q1)),
+            axis=-1,
+        )
+        if np.any(meet & (~collinear | boxes)):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- polylines
@@ -494,8 +728,10 @@ def interpolate_track(
         if shape_kind == "polygon":
             parts0, single0 = _as_parts(g0, f"keyframe {z0}")
             parts1, single1 = _as_parts(g1, f"keyframe {z1}")
-            for s, rings in zip(gap, _interpolate_parts(parts0, parts1, ts), strict=True):
-                out[s] = rings[0] if single0 and single1 and len(rings) == 1 else rings
+            for s, value in zip(
+                gap, _interpolate_pair(parts0, single0, parts1, single1, ts), strict=True
+            ):
+                out[s] = value
             continue
         for s, tk in zip(gap, ts, strict=True):
             if shape_kind == "bbox":

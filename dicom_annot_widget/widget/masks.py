@@ -12,9 +12,10 @@ operation (one revision, one undo step):
 * a bitmask object gets ``set_keyframe`` (``create_object`` for a new one); a slice painted
   empty loses its keyframe (``delete_keyframe``), an object left without keyframes is deleted;
 * a polygon object's keyframe is rasterised, painted and traced back to a polygon with the same
-  uuid (:func:`mask_to_ring`). The label model stores one ring per keyframe, so holes and
-  separate parts are joined to the outer ring by zero-width bridges ("keyhole" polygon): the
-  ring fills exactly the traced region under the even-odd and the non-zero rule.
+  uuid (:func:`~dicom_annot_widget.kernels.contours.mask_to_ring`, kept importable from here).
+  The label model stores one ring per keyframe, so holes and separate parts are joined to the
+  outer ring by zero-width bridges ("keyhole" polygon): the ring fills exactly the traced region
+  under the even-odd and the non-zero rule.
 
 Masks travel to the page as ``masks`` messages (see ``helpers/MASK_PROTOCOL.md``): per object a
 box ``[x0, y0, x1, y1]`` (exclusive ends) and one binary buffer, ``numpy.packbits`` of the box's
@@ -32,7 +33,7 @@ from numpy.typing import NDArray
 from ..errors import LabelError
 from ..kernels.autoseg import refine_polygon
 from ..kernels.brush import apply_stroke, stroke_patch, threshold_patch
-from ..kernels.contours import PolygonWithHoles, mask_to_polygons, polygons_to_mask
+from ..kernels.contours import mask_to_polygons, mask_to_ring, polygons_to_mask
 from ..labels import Labels, Mask
 from ..labels.document import LabelObject
 from ..labels.geometry import Polygon
@@ -351,90 +352,6 @@ def _polygon_op(obj: LabelObject, k: int, after: NDArray[np.bool_]) -> Operation
         return _without_keyframe(obj, k) if k in obj.keyframes else None
     ring = mask_to_ring(polygons)
     return SetKeyframe(obj.uuid, k, {"points": ring.tolist()}, True)
-
-
-# -- polygons with holes and parts as one ring -------------------------------------------------
-
-
-def _cross(o: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> Any:
-    return (a[..., 0] - o[..., 0]) * (b[..., 1] - o[..., 1]) - (a[..., 1] - o[..., 1]) * (
-        b[..., 0] - o[..., 0]
-    )
-
-
-def _crosses(p: NDArray[np.float64], q: NDArray[np.float64], edges: NDArray[np.float64]) -> bool:
-    """Whether segment p-q properly crosses (or touches inside) any of ``edges`` (E, 2, 2),
-    ignoring edges that share an endpoint with it."""
-    if edges.size == 0:
-        return False
-    a, b = edges[:, 0], edges[:, 1]
-    shares = (np.all(a == p, axis=1) | np.all(b == p, axis=1) | np.all(a == q, axis=1)) | np.all(
-        b == q, axis=1
-    )
-    d1 = _cross(a, b, p[None])
-    d2 = _cross(a, b, q[None])
-    d3 = _cross(p[None], q[None], a)
-    d4 = _cross(p[None], q[None], b)
-    proper = (d1 * d2 < 0) & (d3 * d4 < 0)
-    # an edge endpoint lying on the bridge (collinear touch) also blocks it
-    on = ((d3 == 0) & _between(p, q, a)) | ((d4 == 0) & _between(p, q, b))
-    return bool(np.any((proper | on) & ~shares))
-
-
-def _between(p: NDArray[np.float64], q: NDArray[np.float64], r: NDArray[np.float64]) -> Any:
-    lo = np.minimum(p, q)
-    hi = np.maximum(p, q)
-    return np.all((r >= lo) & (r <= hi), axis=1)
-
-
-def _edges(rings: list[NDArray[np.float64]]) -> NDArray[np.float64]:
-    if not rings:
-        return np.zeros((0, 2, 2))
-    return np.concatenate([np.stack([r, np.roll(r, -1, axis=0)], axis=1) for r in rings])
-
-
-def _splice(
-    ring: NDArray[np.float64], other: NDArray[np.float64], blockers: list[NDArray[np.float64]]
-) -> NDArray[np.float64]:
-    """Join ``other`` to ``ring`` by the shortest bridge between their vertices that crosses no
-    edge of ``ring``, ``other`` or ``blockers``: ring[..i], other[j..], other[..j], ring[i..]."""
-    distance = np.hypot(
-        ring[:, None, 0] - other[None, :, 0], ring[:, None, 1] - other[None, :, 1]
-    ).ravel()
-    edges = _edges([ring, other, *blockers])
-    order = np.argsort(distance, kind="stable")
-    chosen = int(order[0])
-    for candidate in order[:400]:
-        i, j = divmod(int(candidate), len(other))
-        if not _crosses(ring[i], other[j], edges):
-            chosen = int(candidate)
-            break
-    i, j = divmod(chosen, len(other))
-    loop = np.roll(other, -j, axis=0)
-    return np.vstack([ring[: i + 1], loop, loop[:1], ring[i:]])
-
-
-def mask_to_ring(polygons: list[PolygonWithHoles]) -> NDArray[np.float64]:
-    """One ring (N, 2) xy covering polygons with holes and several parts ("keyhole" form).
-
-    Each hole, then each further part, is joined to the growing ring by a zero-width bridge
-    (the segment between their closest mutually visible vertices, traversed both ways). Holes
-    wind opposite to exteriors, so the ring fills the same pixels as ``polygons`` under the
-    even-odd and the non-zero rule (up to pixel centres lying exactly on a bridge).
-    """
-    if not polygons:
-        raise LabelError("mask_to_ring: no polygon to join")
-    parts: list[NDArray[np.float64]] = []
-    for index, polygon in enumerate(polygons):
-        ring = polygon.exterior
-        others = [p.exterior for i, p in enumerate(polygons) if i != index]
-        for h, hole in enumerate(polygon.holes):
-            ring = _splice(ring, hole, polygon.holes[h + 1 :] + others)
-        parts.append(ring)
-    ring = parts[0]
-    for index, part in enumerate(parts[1:], start=1):
-        ring = _splice(ring, part, parts[index + 1 :])
-    return ring
 
 
 # -- auto-segmentation -----------------------------------------------------------------------
