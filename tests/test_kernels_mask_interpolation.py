@@ -228,3 +228,29 @@ def test_real_organs_beat_classic_interpolation():
     d_ours, d_ref = 2 * inter_ours / total_ours, 2 * inter_ref / total_ref
     assert d_ours > 0.93
     assert d_ours > d_ref
+
+
+def test_end_gaps_follow_the_trend_of_three_keyframes():
+    # A disc whose radius grows ever slower (a parabola in z): in the first and last gaps the
+    # tangent comes from the parabola through the three keyframes, not the secant, so the
+    # radius is followed there too (the secant end lagged by about half a pixel).
+    shape = (64, 64)
+
+    def radius(z):
+        return 6.0 + 4.0 * z - 0.25 * z * z
+
+    def eq_radius(m):
+        return float(np.sqrt(m.sum() / np.pi))
+
+    keys = {z: disc(shape, 32, 32, radius(z)) for z in (0, 4, 8)}
+    for flipped in (False, True):
+        frames = {8 - z: m for z, m in keys.items()} if flipped else keys
+        out = interpolate_masks(frames)
+        assert sorted(out) == [1, 2, 3, 5, 6, 7]
+        for s, m in out.items():
+            expected = disc(shape, 32, 32, radius(8 - s if flipped else s))
+            assert abs(eq_radius(m) - eq_radius(expected)) < 0.3, (flipped, s)
+    # Two keyframes only: no trend to follow, the radius is interpolated linearly.
+    out = interpolate_masks({0: keys[0], 4: keys[4]})
+    for s, m in out.items():
+        assert abs(eq_radius(m) - eq_radius(disc(shape, 32, 32, 6.0 + 3.0 * s))) < 0.3, s

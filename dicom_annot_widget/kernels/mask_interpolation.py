@@ -19,10 +19,14 @@ The method (benchmarked in ``benchmarks/interpolation.py``):
    the same way). An all-False keyframe means the object is absent on that slice.
 3. **Monotone cubic in the slice direction.** Within a gap ``z1 < z < z2`` each pixel's
    distance is a cubic Hermite interpolant using the neighbouring keyframes ``z0`` and ``z3`` of
-   the same group for the tangents (Fritsch-Carlson limited, so the value stays between the two
-   bracketing keyframes' values and no pixel inside, or outside, both flips). The curvature
-   term is blended in with the gap length: gaps of 2 slices are linear, gaps of 4 or more
-   fully cubic.
+   the same group for the tangents: central differences inside a chain of matched groups; at
+   its ends (first or last keyframe of the track, or where a component appears or vanishes)
+   the tangent of the parabola through the three keyframes there, so a shape that grows or
+   shrinks ever faster (or slower) towards the end of a chain keeps that trend instead of
+   being cut to the secant. Tangents are Fritsch-Carlson limited, so the value stays between
+   the two bracketing keyframes' values and no pixel inside, or outside, both flips. A gap
+   with no neighbouring keyframe on either side is linear. The curvature term is blended in
+   with the gap length: gaps of 2 slices are linear, gaps of 4 or more fully cubic.
 4. **Area correction.** Averaging distance fields shrinks thin and curved shapes. For gaps of
    3 or more slices the level set is raised (the shape grows by at most one pixel) until its
    area reaches ``r**2`` where ``r`` is the monotone-cubic interpolation of the keyframes'
@@ -265,20 +269,42 @@ def _tangents(
     """Fritsch-Carlson limited tangents at ``p[1]`` and ``p[2]``, blended towards the secant.
 
     ``p`` holds the values (scalars or arrays) at the stencil ``z`` (``p[0]``/``p[3]`` may be
-    None: one-sided). Returns ``(lam * (m1 - delta), lam * (m2 - delta), h)``, the deviations
-    from the secant slope ``delta``, which keep the interpolant within ``[p1, p2]``.
+    None: one-sided). Interior tangents are central differences over the neighbours; at a
+    chain end (one neighbour missing) the tangent is that of the parabola through the three
+    keyframes there, so a trend that accelerates or slows down towards the end is followed
+    instead of being cut to the secant; with no neighbour at all both tangents are the secant.
+    Returns ``(lam * (m1 - delta), lam * (m2 - delta), h)``, the deviations from the secant
+    slope ``delta``, which keep the interpolant within ``[p1, p2]``.
     """
     z0, z1, z2, z3 = z
     h = z2 - z1
     if lam == 0.0:
         return 0.0, 0.0, h
     delta = np.subtract(p[2], p[1]) / h
-    m1 = delta if p[0] is None or z0 is None else np.subtract(p[2], p[0]) / (z2 - z0)
-    m2 = delta if p[3] is None or z3 is None else np.subtract(p[3], p[1]) / (z3 - z1)
+    m1: Any = delta
+    m2: Any = delta
+    if p[0] is not None and z0 is not None:
+        m1 = np.subtract(p[2], p[0]) / (z2 - z0)
+        if p[3] is None or z3 is None:
+            m2 = _end_slope(delta, np.subtract(p[1], p[0]) / (z1 - z0), h, z1 - z0)
+    if p[3] is not None and z3 is not None:
+        m2 = np.subtract(p[3], p[1]) / (z3 - z1)
+        if p[0] is None or z0 is None:
+            m1 = _end_slope(delta, np.subtract(p[3], p[2]) / (z3 - z2), h, z3 - z2)
     bound = 3.0 * np.abs(delta)
     m1 = np.where(m1 * delta <= 0, 0.0, np.clip(m1, -bound, bound))
     m2 = np.where(m2 * delta <= 0, 0.0, np.clip(m2, -bound, bound))
     return lam * (m1 - delta), lam * (m2 - delta), h
+
+
+def _end_slope(delta: Any, other: Any, h: float, h_other: float) -> Any:
+    """Slope at the free end of a gap of length ``h`` and secant slope ``delta``.
+
+    ``other`` is the secant slope of the adjacent gap (length ``h_other``). The result is the
+    derivative, at the free end, of the parabola through the three keyframes: ``delta`` pushed
+    away from ``other`` (``(3 * delta - other) / 2`` for equal gaps).
+    """
+    return ((2.0 * h + h_other) * delta - h * other) / (h + h_other)
 
 
 def _hermite(p1: Any, p2: Any, dev1: Any, dev2: Any, h: float, t: float) -> Any:
