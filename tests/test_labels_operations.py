@@ -3,6 +3,7 @@ strict parsing of the JSON forms the page sends, and classification range semant
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -101,9 +102,19 @@ def edits(uid: str) -> list[dict[str, Any]]:
             "end": 4,
         },
         {"op": "update_object", "uuid": uid, "changes": {"feature": "Spleen", "confidence": 0.5}},
+        {"op": "update_object", "uuid": uid, "changes": {"name": "  right lobe "}},
+        {"op": "update_object", "uuid": uid, "changes": {"name": "left lobe"}},
         {
             "op": "create_object",
             "object": {"feature": "Lesion", "keyframes": {"3": {"box": [1, 1, 4, 4]}}},
+        },
+        {
+            "op": "create_object",
+            "object": {
+                "feature": "Lesion",
+                "name": "L2",
+                "keyframes": {"4": {"box": [1, 1, 4, 4]}},
+            },
         },
         {
             "op": "set_frame_classification",
@@ -291,6 +302,22 @@ def test_refused_page_operations_leave_the_document_unchanged() -> None:
             "only predictions have a review state",
         ),
         (
+            {"op": "update_object", "uuid": uid, "changes": {"name": "x" * 201}},
+            r"update_object\.changes\.name: is 201 characters long, at most 200 allowed",
+        ),
+        (
+            {"op": "update_object", "uuid": uid, "changes": {"name": 7}},
+            r"update_object\.changes\.name: expected a string or null, got 7",
+        ),
+        (
+            {"op": "update_object", "uuid": uid, "changes": {"name": "two\nlines"}},
+            r"update_object\.changes\.name: contains the control character U\+000A",
+        ),
+        (
+            {"op": "create_object", "object": {"feature": "Lesion", "name": ["a"]}},
+            r"create_object\.object\.name: expected a string or null",
+        ),
+        (
             {"op": "set_static", "uuid": uid, "classification": "Phase", "answer": "venous"},
             "'liver.phase' is dynamic; use set_dynamic",
         ),
@@ -465,3 +492,43 @@ def test_operation_objects_round_trip_through_json() -> None:
         "a",
         "b",
     )
+
+
+def test_renaming_an_object_is_one_undoable_edit_of_user_text() -> None:
+    labels, uid = labels_with_liver()
+    plain = labels.to_json()
+    assert labels[uid].name is None
+    assert "name" not in json.loads(plain)["objects"][0]  # unnamed: no field written
+    seen: list[dict[str, Any]] = []
+    labels.observe(lambda op, rev: seen.append(op.to_dict()))
+    labels.apply({"op": "update_object", "uuid": uid, "changes": {"name": "  <b>Left</b> lobe  "}})
+    assert labels[uid].name == "<b>Left</b> lobe"  # stripped, kept as text
+    assert seen[-1]["changes"] == {"name": "<b>Left</b> lobe"}  # the stamped op is stripped
+    assert labels.to_records()[0]["name"] == "<b>Left</b> lobe"
+    assert "name='<b>Left</b> lobe'" in repr(labels[uid])
+    # the name travels with the document, after the object id
+    data = json.loads(labels.to_json())["objects"][0]
+    assert list(data)[:3] == ["uuid", "object_id", "name"]
+    again = Labels.from_json(labels.to_json())
+    assert again[uid].name == "<b>Left</b> lobe"
+    assert again.document.same_content(labels.document)
+    labels.undo()
+    assert (
+        labels[uid].name is None
+        and labels.to_json().split('"series"')[1] == plain.split('"series"')[1]
+    )
+    labels.redo()
+    assert labels[uid].name == "<b>Left</b> lobe"
+    # a blank name removes it; so does None through the Python API
+    labels.update_object(uid, name="   ")
+    assert labels[uid].name is None
+    labels.update_object(uid, name="Segment IV")
+    labels.update_object(uid, name=None)
+    assert labels[uid].name is None
+    labels.undo()
+    assert labels[uid].name == "Segment IV"
+    # a document whose name is malformed is refused with the path
+    bad = json.loads(labels.to_json())
+    bad["objects"][0]["name"] = 12
+    with pytest.raises(LabelError, match=r"objects\[0\]\.name: expected a string or null"):
+        Labels.from_json(json.dumps(bad))

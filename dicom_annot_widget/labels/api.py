@@ -60,7 +60,7 @@ from .operations import (
 )
 from .predictions import prediction_ops
 from .store import LabelFileError, LabelStore, atomic_write, default_label_path
-from .table import Affine, check_affine, object_records, records_to_dataframe
+from .table import Affine, check_affine, check_geometry, object_records, records_to_dataframe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -851,9 +851,10 @@ class Labels:
         return self.apply(SetKeyframe(uuid, to_slice, source.geometry.to_json(), True))
 
     def update_object(self, uuid: str, **changes: Any) -> int:
-        """Change an object's ``feature`` (to a class of the same shape), ``confidence``,
+        """Change an object's ``feature`` (to a class of the same shape), ``name`` (user text,
+        stripped, at most 200 characters; ``None`` or ``""`` removes it), ``confidence``,
         ``author`` or ``source``. Answers that do not belong to a new class are dropped."""
-        allowed = {"feature", "confidence", "author", "source"}
+        allowed = {"feature", "name", "confidence", "author", "source"}
         unknown = set(changes) - allowed
         if unknown:
             raise TypeError(
@@ -1240,21 +1241,35 @@ class Labels:
         atomic_write(target, self.to_json().encode("utf-8"))
         return target
 
-    def to_records(self, affine: Any = None) -> list[dict[str, Any]]:
+    def to_records(
+        self, affine: Any = None, *, slice_positions: Any = None
+    ) -> list[dict[str, Any]]:
         """One dict per object per keyframe; see :meth:`to_dataframe`."""
-        matrix = check_affine(affine) if affine is not None else self._affine
         with self._lock:
-            return object_records(self._doc, matrix)
+            geometry = check_geometry(
+                affine if affine is not None else self._affine,
+                slice_positions,
+                self._doc.series.shape[0],
+            )
+            return object_records(self._doc, geometry)
 
-    def to_dataframe(self, affine: Any = None) -> pandas.DataFrame:
+    def to_dataframe(self, affine: Any = None, *, slice_positions: Any = None) -> pandas.DataFrame:
         """One row per object per keyframe, in voxel and (with an affine) patient mm
         coordinates.
 
         Parameters
         ----------
         affine
-            4x4 matrix mapping ``(column, row, slice, 1)`` to patient LPS mm; default
-            :attr:`affine`. Without one, the mm columns are ``None``.
+            The opened series the labels belong to (its affine and the ImagePositionPatient
+            of each slice), or a 4x4 matrix mapping ``(column, row, slice, 1)`` to patient
+            LPS mm; default :attr:`affine`. Without one, the mm columns are ``None``.
+        slice_positions
+            Patient position (LPS mm) of voxel ``(0, 0, k)`` of every slice ``k`` (``None``
+            where unknown: the affine places that slice), overriding the series' own. With
+            positions, each point is placed through its own slice's position (and the affine's
+            row and column directions and pixel spacing), so slices beyond a missing slice or
+            unevenly spaced slices land where their headers say; a matrix alone places every
+            slice at the same spacing.
 
         Returns
         -------
@@ -1269,8 +1284,11 @@ class Labels:
         ------
         ImportError
             If pandas is not installed (use :meth:`to_records` instead).
+        LabelError
+            If the affine or the positions are malformed, or the positions do not match the
+            number of slices.
         """
-        return records_to_dataframe(self.to_records(affine))
+        return records_to_dataframe(self.to_records(affine, slice_positions=slice_positions))
 
 
 def _empty(answer: Any) -> bool:

@@ -126,6 +126,26 @@ def check_model_source(value: Any, path: str) -> str:
     return source
 
 
+NAME_MAX_LEN = 200
+"""Longest object name (after stripping surrounding white space)."""
+
+
+def check_name(value: Any, path: str) -> str | None:
+    """An object's name: user text of at most :data:`NAME_MAX_LEN` characters on one line,
+    stripped of surrounding white space; ``None`` or an empty (or blank) string is no name."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fail(path, f"expected a string or null, got {describe(value)}")
+    name = value.strip()
+    if len(name) > NAME_MAX_LEN:
+        fail(path, f"is {len(name)} characters long, at most {NAME_MAX_LEN} allowed")
+    bad = next((c for c in name if ord(c) < 32 or 127 <= ord(c) < 160), None)
+    if bad is not None:
+        fail(path, f"contains the control character U+{ord(bad):04X}; a name is one line of text")
+    return name or None
+
+
 def check_confidence(value: Any, path: str) -> float:
     """A prediction's confidence: a number in [0, 1]."""
     confidence = check_float(value, path)
@@ -304,6 +324,8 @@ class LabelObject:
     author: str | None = None
     created: str = ""
     modified: str = ""
+    name: str | None = None
+    """A name the user gave the object (text, not HTML), or ``None``."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.keyframes, types.MappingProxyType):
@@ -318,8 +340,9 @@ class LabelObject:
     def __repr__(self) -> str:
         slices = self.slices
         span = f"{slices[0]}..{slices[-1]}" if slices else "none"
+        named = "" if self.name is None else f"name={self.name!r}, "
         return (
-            f"LabelObject(object_id={self.object_id}, feature={self.feature!r}, "
+            f"LabelObject(object_id={self.object_id}, feature={self.feature!r}, {named}"
             f"plane={self.plane!r}, keyframes={len(slices)}, slices={span}, "
             f"source={self.source!r}, uuid={self.uuid!r})"
         )
@@ -366,9 +389,11 @@ class LabelObject:
     def _to_json_dict(self, fast: bool = False) -> dict[str, Any]:
         """The JSON form; with ``fast``, vertex lists stay tuples (for :func:`dumps` only)."""
         frames = self.keyframes.items()
+        named = {} if self.name is None else {"name": self.name}
         return {
             "uuid": self.uuid,
             "object_id": self.object_id,
+            **named,
             "feature": self.feature,
             "shape": self.shape,
             "plane": self.plane,
@@ -817,7 +842,7 @@ def parse_object(
     ``vertices``: the table of vertex lists cut out of the document's text, if it was (see
     :mod:`~dicom_annot_widget.labels._vertices`)."""
     entry = check_mapping(raw, path)
-    check_keys(entry, path, required=_OBJECT_KEYS)
+    check_keys(entry, path, required=_OBJECT_KEYS, optional=("name",))
     uid = check_uuid(entry["uuid"], f"{path}.uuid")
     object_id = check_int(entry["object_id"], f"{path}.object_id", 1, _MAX_OBJECT_ID)
     feature = entry["feature"]
@@ -842,6 +867,7 @@ def parse_object(
     if confidence is not None:
         confidence = check_confidence(confidence, f"{path}.confidence")
     author = check_opt_str(entry["author"], f"{path}.author", max_len=200)
+    name = check_name(entry.get("name"), f"{path}.name")
     created = check_timestamp(entry["created"], f"{path}.created")
     modified = check_timestamp(entry["modified"], f"{path}.modified")
     static = check_static_answers(ontology, feature, entry["static"], f"{path}.static")
@@ -864,6 +890,7 @@ def parse_object(
         author=author,
         created=created,
         modified=modified,
+        name=name,
     )
 
 

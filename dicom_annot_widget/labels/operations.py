@@ -53,6 +53,7 @@ from .document import (
     check_dynamic_answers,
     check_frame_answers,
     check_frame_overlaps,
+    check_name,
     check_plane,
     check_slice,
     check_source,
@@ -245,6 +246,10 @@ class CreateObject(Operation):
         if wanted is not None:
             wanted = check_int(wanted, "create_object.object.object_id", 1)
         data["object_id"] = ctx.allocate_object_id(wanted)
+        if "name" in data:
+            name = check_name(data.pop("name"), "create_object.object.name")
+            if name is not None:
+                data["name"] = name
         data.setdefault("source", MANUAL)
         if "review" not in data:
             data["review"] = None if data["source"] in (MANUAL, INTERPOLATION) else "pending"
@@ -303,13 +308,14 @@ class DeleteObject(Operation):
         return CreateObject(object=obj.to_json())
 
 
-_UPDATABLE = ("feature", "source", "review", "confidence", "author", "static", "dynamic")
+_UPDATABLE = ("feature", "name", "source", "review", "confidence", "author", "static", "dynamic")
 
 
 @dataclass(frozen=True)
 class UpdateObject(Operation):
-    """Change object properties: ``feature`` (same shape), ``source``, ``review``,
-    ``confidence``, ``author``, ``static`` and ``dynamic`` (JSON forms)."""
+    """Change object properties: ``feature`` (same shape), ``name`` (user text, stripped;
+    null or blank removes it), ``source``, ``review``, ``confidence``, ``author``, ``static``
+    and ``dynamic`` (JSON forms)."""
 
     uuid: str
     changes: Mapping[str, Any]
@@ -325,6 +331,8 @@ class UpdateObject(Operation):
                 changes["feature"] = doc.ontology.feature(changes["feature"]).id
             except LabelError as exc:
                 fail("update_object.changes.feature", str(exc))
+        if "name" in changes:
+            changes["name"] = check_name(changes["name"], "update_object.changes.name")
         return dataclasses.replace(self, changes=changes, time=self.time or ctx.time)
 
     def apply(self, doc: LabelDocument) -> Operation:
@@ -398,8 +406,13 @@ class UpdateObject(Operation):
         if "author" in changes:
             author = check_opt_str(changes["author"], f"{path}.changes.author", max_len=200)
             old["author"] = obj.author
+        name = obj.name
+        if "name" in changes:
+            name = check_name(changes["name"], f"{path}.changes.name")
+            old["name"] = obj.name
         new = dataclasses.replace(
             obj,
+            name=name,
             feature=feature,
             static=static,
             dynamic=dynamic,

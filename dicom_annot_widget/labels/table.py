@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LabelError
@@ -15,7 +16,16 @@ from .geometry import Box, Mask, Polygon, Polyline, plane_to_voxel
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-__all__ = ["COLUMNS", "Affine", "check_affine", "object_records", "records_to_dataframe"]
+__all__ = [
+    "COLUMNS",
+    "Affine",
+    "PatientGeometry",
+    "check_affine",
+    "check_geometry",
+    "object_records",
+    "records_to_dataframe",
+    "series_slice_positions",
+]
 
 Affine = tuple[tuple[float, float, float, float], ...]
 """A 4x4 matrix as nested tuples."""
@@ -23,6 +33,7 @@ Affine = tuple[tuple[float, float, float, float], ...]
 COLUMNS: tuple[str, ...] = (
     "uuid",
     "object_id",
+    "name",
     "feature",
     "feature_name",
     "shape",
@@ -72,60 +83,273 @@ def check_affine(affine: Any) -> Affine | None:
     return tuple(out)
 
 
-def _to_mm(affine: Affine, p: Sequence[float]) -> tuple[float, float, float]:
-    c, r, k = p
-    return (
-        affine[0][0] * c + affine[0][1] * r + affine[0][2] * k + affine[0][3],
-        affine[1][0] * c + affine[1][1] * r + affine[1][2] * k + affine[1][3],
-        affine[2][0] * c + affine[2][1] * r + affine[2][2] * k + affine[2][3],
-    )
+Vec = tuple[float, float, float]
+"""A point or a vector in patient LPS millimetres."""
+
+
+@dataclass(frozen=True)
+class PatientGeometry:
+    """How voxel ``(column, row, slice)`` maps to patient LPS millimetres.
+
+    The series' :attr:`affine` gives the in-plane axes (its first two columns: the row and
+    column directions times the pixel spacing). Without :attr:`origins` the affine maps every
+    point. With them (one per slice: its ImagePositionPatient), a point on slice ``k`` is
+    ``origins[k] + column * affine[:3, 0] + row * affine[:3, 1]``, so slices beyond a gap (a
+    missing slice) or unevenly spaced slices are placed where their headers say; a
+    fractional slice coordinate (coronal and sagittal geometry) goes linearly between the
+    origins of the slices on either side of it.
+    """
+
+    affine: Affine
+    origins: tuple[Vec, ...] | None = None
+
+    def origin(self, s: float) -> Vec:
+        """Patient position of voxel ``(0, 0, s)``."""
+        a = self.affine
+        origins = self.origins
+        if origins is None or len(origins) < 2:
+            base = origins[0] if origins else (a[0][3], a[1][3], a[2][3])
+            return (base[0] + a[0][2] * s, base[1] + a[1][2] * s, base[2] + a[2][2] * s)
+        i = min(max(math.floor(s), 0), len(origins) - 2)
+        t = s - i
+        p, q = origins[i], origins[i + 1]
+        return (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]), p[2] + t * (q[2] - p[2]))
+
+    def to_mm(self, p: Sequence[float]) -> Vec:
+        """Patient position of voxel ``p = (column, row, slice)``."""
+        c, r, k = p
+        a = self.affine
+        o = self.origin(k)
+        return (
+            o[0] + a[0][0] * c + a[0][1] * r,
+            o[1] + a[1][0] * c + a[1][1] * r,
+            o[2] + a[2][0] * c + a[2][1] * r,
+        )
+
+    @property
+    def regular(self) -> bool:
+        """Whether the affine alone maps every point (no per-slice origins)."""
+        return self.origins is None
+
+
+def _position(value: Any) -> Vec | None:
+    """Three finite numbers as a position, else ``None``."""
+    try:
+        x, y, z = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (x, y, z) if all(math.isfinite(v) for v in (x, y, z)) else None
+
+
+def _frame_position(ds: Any, frame: int | None) -> Vec | None:
+    """ImagePositionPatient of a slice's header (per frame for multi-frame files)."""
+    if frame is not None:
+        for keyword, index in (
+            ("PerFrameFunctionalGroupsSequence", frame),
+            ("SharedFunctionalGroupsSequence", 0),
+        ):
+            groups = ds.get(keyword)
+            if groups and index < len(groups):
+                plane = groups[index].get("PlanePositionSequence")
+                if plane:
+                    return _position(plane[0].get("ImagePositionPatient"))
+        if frame != 0:
+            return None
+    return _position(ds.get("ImagePositionPatient"))
+
+
+def series_slice_positions(series: Any) -> list[Vec | None] | None:
+    """ImagePositionPatient of every slice of an opened series (series order), as its DICOM
+    headers give it (``None`` for a slice without one); ``None`` for a series not read from
+    DICOM or without ImageOrientationPatient, whose affine is its only geometry."""
+    slice_dataset = getattr(series, "slice_dataset", None)
+    if slice_dataset is None or not getattr(series, "orientation_known", False):
+        return None
+    frames = list(getattr(series, "slice_frames", []) or [])
+    out: list[Vec | None] = []
+    for k in range(len(series)):
+        ds = slice_dataset(k)
+        if ds is None:
+            return None
+        out.append(_frame_position(ds, frames[k] if k < len(frames) else None))
+    return out
+
+
+# positions closer than this to where the affine puts their slice count as on it (mm)
+_ON_AFFINE_MM = 1e-6
+
+
+def check_geometry(
+    affine: Any, slice_positions: Any = None, slices: int | None = None
+) -> PatientGeometry | None:
+    """The :class:`PatientGeometry` of ``affine`` (a 4x4 matrix, or an opened series: its
+    affine and its slices' ImagePositionPatient) and ``slice_positions`` (one ``(x, y, z)``
+    or ``None`` per slice; given, they replace the series' own); ``None`` without an affine.
+
+    ``slices`` is the number of slices of the labels' series, which the positions must match.
+    Slices without a position are placed by the affine.
+    """
+    if affine is None:
+        if slice_positions is not None:
+            raise LabelError("slice_positions: needs an affine (or a series) as well")
+        return None
+    series_positions: list[Vec | None] | None = None
+    if not isinstance(affine, (list, tuple)) and hasattr(affine, "slice_dataset"):
+        series_positions = series_slice_positions(affine) if slice_positions is None else None
+        affine = affine.affine
+    matrix = check_affine(affine)
+    assert matrix is not None
+    positions: list[Vec | None] | None = series_positions
+    if slice_positions is not None:
+        raw = slice_positions.tolist() if hasattr(slice_positions, "tolist") else slice_positions
+        if not isinstance(raw, (list, tuple)):
+            raise LabelError(
+                f"slice_positions: expected one (x, y, z) per slice, got {describe(raw)}"
+            )
+        positions = []
+        for k, value in enumerate(raw):
+            p = None if value is None else _position(value)
+            if value is not None and p is None:
+                raise LabelError(
+                    f"slice_positions[{k}]: expected three finite numbers (or None), "
+                    f"got {describe(value)}"
+                )
+            positions.append(p)
+    if positions is None:
+        return PatientGeometry(matrix)
+    if slices is not None and len(positions) != slices:
+        raise LabelError(
+            f"slice_positions: {len(positions)} positions for a series of {slices} slices"
+        )
+    regular = PatientGeometry(matrix)
+    origins = tuple(p if p is not None else regular.origin(k) for k, p in enumerate(positions))
+    if all(
+        math.dist(o, regular.origin(k)) <= _ON_AFFINE_MM for k, o in enumerate(origins)
+    ):  # evenly spaced: the affine alone is exact
+        return regular
+    return PatientGeometry(matrix, origins)
 
 
 def _pixel_area_mm2(affine: Affine, plane: str) -> float:
     a, b = _PLANE_AXES[plane]
     u = (affine[0][a], affine[1][a], affine[2][a])
     v = (affine[0][b], affine[1][b], affine[2][b])
-    cross = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
-    return math.sqrt(sum(x * x for x in cross))
+    return _norm(_cross(u, v))
 
 
-def object_records(doc: LabelDocument, affine: Affine | None) -> list[dict[str, Any]]:
+def _cross(u: Sequence[float], v: Sequence[float]) -> Vec:
+    return (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+
+
+def _norm(u: Sequence[float]) -> float:
+    return math.sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2])
+
+
+def _split_at_slices(
+    points: Sequence[tuple[float, float]], closed: bool
+) -> list[tuple[float, float]]:
+    """``points`` (plane ``(u, v)``, ``v`` the slice) with a vertex added wherever an edge
+    crosses a whole slice number: with per-slice origins the map to mm bends there, so a
+    straight edge in voxels is a bent one in mm."""
+    out: list[tuple[float, float]] = []
+    pairs = list(itertools.pairwise(points))
+    if closed and points:
+        pairs.append((points[-1], points[0]))
+    for (u0, v0), (u1, v1) in pairs:
+        out.append((u0, v0))
+        lo, hi = sorted((v0, v1))
+        ks = range(math.floor(lo) + 1, math.ceil(hi))
+        for k in ks if v1 >= v0 else reversed(ks):
+            t = (k - v0) / (v1 - v0)
+            out.append((u0 + t * (u1 - u0), float(k)))
+    if not closed and points:
+        out.append(points[-1])
+    return out
+
+
+def _ring_area_mm2(ring: Sequence[Vec]) -> float:
+    """Area of a planar polygon in 3D (half the norm of the summed cross products)."""
+    total = [0.0, 0.0, 0.0]
+    for p, q in zip(ring, [*ring[1:], ring[0]], strict=True):
+        c = _cross(p, q)
+        total[0] += c[0]
+        total[1] += c[1]
+        total[2] += c[2]
+    return 0.5 * _norm(total)
+
+
+def _measures_mm(
+    geometry: PatientGeometry, plane: str, k: int, g: Any
+) -> tuple[float | None, float | None]:
+    """(area in mm², length in mm) of keyframe geometry ``g`` of a ``plane`` object on slice
+    ``k``, for the shapes that have them."""
+    a = geometry.affine
+    if isinstance(g, Polyline):
+        path: Sequence[tuple[float, float]] = g.vertices
+        if plane != "axial" and not geometry.regular:
+            path = _split_at_slices(path, closed=False)
+        mm = [geometry.to_mm(plane_to_voxel(plane, u, v, float(k))) for u, v in path]
+        return None, sum(math.dist(p, q) for p, q in itertools.pairwise(mm))
+    if not isinstance(g, (Box, Polygon, Mask)):
+        return None, None
+    if plane == "axial" or geometry.regular:  # one pixel size everywhere in the plane
+        return float(g.area) * _pixel_area_mm2(a, plane), None
+    # a coronal or sagittal plane across slices that are not evenly spaced
+    if isinstance(g, Mask):
+        per_row = g.to_array().sum(axis=1)  # foreground pixels on each slice (v)
+        axis = _PLANE_AXES[plane][0]
+        u = (a[0][axis], a[1][axis], a[2][axis])
+        area = 0.0
+        for v in map(int, per_row.nonzero()[0]):
+            lo, hi = geometry.origin(v - 0.5), geometry.origin(v + 0.5)
+            area += float(per_row[v]) * _norm(
+                _cross(u, (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]))
+            )
+        return area, None
+    ring = _split_at_slices(g.corners if isinstance(g, Box) else g.vertices, closed=True)
+    return _ring_area_mm2(
+        [geometry.to_mm(plane_to_voxel(plane, u, v, float(k))) for u, v in ring]
+    ), None
+
+
+def object_records(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
     """One dict per object per keyframe, with the keys of :data:`COLUMNS`.
 
     ``points_voxel`` lists the defining points as ``(column, row, slice)`` (box: the two
     corners; polygon/polyline: the vertices; point: the point; primitive: the nodes in template
-    order; bitmask: ``None``); ``points_mm`` maps them through ``affine`` (``None`` without an
-    affine). Areas and lengths are in pixels and, with an affine, in mm² and mm.
+    order; bitmask: ``None``); ``points_mm`` maps them to patient LPS mm through ``geometry``
+    (each point through its own slice's position; ``None`` without a geometry). Areas and
+    lengths are in pixels and, with a geometry, in mm² and mm.
     """
     rows: list[dict[str, Any]] = []
     names = {c.id: c.name for c in doc.ontology.objects}
     for obj in doc.objects.values():
-        pixel_area = _pixel_area_mm2(affine, obj.plane) if affine is not None else None
         for k, kf in obj.keyframes.items():
             g = kf.geometry
             points: list[tuple[float, float, float]] | None = None
             if not isinstance(g, Mask):
                 points = [plane_to_voxel(obj.plane, u, v, float(k)) for u, v in g.vertices]
             points_mm = (
-                [_to_mm(affine, p) for p in points]
-                if points is not None and affine is not None
+                [geometry.to_mm(p) for p in points]
+                if points is not None and geometry is not None
                 else None
             )
             area_px: float | None = None
             length_px: float | None = None
-            length_mm: float | None = None
             if isinstance(g, (Box, Polygon)):
                 area_px = g.area
             elif isinstance(g, Mask):
                 area_px = float(g.area)
             elif isinstance(g, Polyline):
                 length_px = g.length
-                if points_mm is not None:
-                    length_mm = sum(math.dist(a, b) for a, b in itertools.pairwise(points_mm))
+            area_mm2, length_mm = (
+                _measures_mm(geometry, obj.plane, k, g) if geometry is not None else (None, None)
+            )
             rows.append(
                 {
                     "uuid": obj.uuid,
                     "object_id": obj.object_id,
+                    "name": obj.name,
                     "feature": obj.feature,
                     "feature_name": names.get(obj.feature, obj.feature),
                     "shape": obj.shape,
@@ -142,11 +366,7 @@ def object_records(doc: LabelDocument, affine: Affine | None) -> list[dict[str, 
                     "points_voxel": points,
                     "points_mm": points_mm,
                     "area_px": area_px,
-                    "area_mm2": (
-                        area_px * pixel_area
-                        if area_px is not None and pixel_area is not None
-                        else None
-                    ),
+                    "area_mm2": area_mm2,
                     "length_px": length_px,
                     "length_mm": length_mm,
                     "answers": obj.answers_at(k),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatValue, patientPosition, sliceLocation } from "./format";
+import { formatArea, formatValue, patientPosition, sliceLocation } from "./format";
 
 describe("format", () => {
   it("prints modality values compactly", () => {
@@ -19,5 +19,12 @@ describe("format", () => {
     expect(sliceLocation(A, 3)).toBe(36);
     expect(patientPosition(null, 0, 0, 0)).toBeNull();
     expect(patientPosition([[1, 2]], 0, 0, 0)).toBeNull();
+  });
+  it("prints areas with their unit, fewer decimals as they grow", () => {
+    expect(formatArea(12.345)).toBe("12.35 mm²");
+    expect(formatArea(123.45)).toBe("123.5 mm²");
+    expect(formatArea(12345.6)).toBe("12346 mm²");
+    expect(formatArea(40, "px²")).toBe("40.00 px²");
+    expect(formatArea(Number.NaN)).toBe("? mm²");
   });
 });

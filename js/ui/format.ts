@@ -13,6 +13,14 @@ export function formatMm(v: number): string {
   return Number.isFinite(v) ? v.toFixed(1) : "?";
 }
 
+/** An area with its unit: "12.35 mm²", "123.5 mm²", "12346 mm²" ("px²" without a pixel size). */
+export function formatArea(v: number, unit: "mm²" | "px²" = "mm²"): string {
+  if (!Number.isFinite(v)) return `? ${unit}`;
+  const a = Math.abs(v);
+  const text = a >= 1000 ? String(Math.round(v)) : a >= 100 ? v.toFixed(1) : v.toFixed(2);
+  return `${text} ${unit}`;
+}
+
 /** Patient position (LPS mm) of voxel (column, row, slice) through a 4x4 affine, or null. */
 export function patientPosition(
   affine: number[][] | null | undefined,

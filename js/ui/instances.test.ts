@@ -4,12 +4,20 @@ import type { Ontology } from "../labels";
 import {
   type BarContext,
   INSTANCE_KEYS,
+  NAME_MAX_LEN,
+  areaText,
+  cleanName,
   drawTrack,
   instanceHotkeys,
   isPending,
+  keyframeAreaPx,
   listObjects,
   nearestKeyframe,
+  objectName,
+  pixelAreaMm2,
+  polygonArea,
   predictionTag,
+  renameOp,
   reservedKeys,
   rowKey,
   rowWindow,
@@ -160,5 +168,65 @@ describe("rowKey (rows kept across labels_state)", () => {
     expect(key(a, "q", 12, true)).not.toBe(base); // read-only disables buttons
     expect(rowKey(a, "q", "#000000", "Lesion", 12, false)).not.toBe(base); // colour
     expect(rowKey(a, "q", "#3cb44b", "Tumour", 12, false)).not.toBe(base); // class name
+    const named = obj(3, "lesion", { "2": { manual: true } }, { name: "left" } as Partial<LabelObject>);
+    expect(key(named)).not.toBe(base); // the name the user gave it
+    expect(key({ ...named, name: "right" } as LabelObject)).not.toBe(key(named));
+  });
+});
+
+describe("object names", () => {
+  it("reads the name from labels_state, ignoring what is not a non-empty string", () => {
+    expect(objectName(obj(1, "a", {}, { name: "<b>left</b> lobe" } as Partial<LabelObject>))).toBe("<b>left</b> lobe");
+    expect(objectName(obj(1, "a", {}))).toBeNull();
+    expect(objectName(obj(1, "a", {}, { name: "" } as Partial<LabelObject>))).toBeNull();
+    expect(objectName(obj(1, "a", {}, { name: 7 } as unknown as Partial<LabelObject>))).toBeNull();
+  });
+
+  it("cleans what was typed as Python does: trimmed, one line, at most 200 characters", () => {
+    expect(cleanName("  Segment IV ")).toBe("Segment IV");
+    expect(cleanName("a\tb\nc")).toBe("a b c");
+    expect(cleanName("   ")).toBeNull();
+    expect(cleanName("")).toBeNull();
+    expect(cleanName("x".repeat(300))).toBe("x".repeat(NAME_MAX_LEN));
+    expect(cleanName(`${"y".repeat(NAME_MAX_LEN - 1)} z`)).toBe("y".repeat(NAME_MAX_LEN - 1));
+  });
+
+  it("sends the name as an update_object change (null removes it)", () => {
+    expect(renameOp("u1", "left")).toEqual({ op: "update_object", uuid: "u1", changes: { name: "left" } });
+    expect(renameOp("u1", null)).toEqual({ op: "update_object", uuid: "u1", changes: { name: null } });
+  });
+});
+
+describe("areas", () => {
+  const info = { spacing: [2, 0.5, 0.8] as [number, number, number], spacing_known: true };
+
+  it("measures polygons (either winding), boxes and bitmasks in pixels", () => {
+    expect(polygonArea([[0, 0], [4, 0], [4, 3]])).toBe(6);
+    expect(polygonArea([[4, 3], [4, 0], [0, 0]])).toBe(6);
+    expect(polygonArea([[0, 0], [10, 0], [10, 10], [0, 10]])).toBe(100);
+    expect(keyframeAreaPx("polygon", { points: [[0, 0], [4, 0], [4, 3]] })).toBe(6);
+    expect(keyframeAreaPx("bounding_box", { box: [1, 2, 5, 8] })).toBe(24);
+    expect(keyframeAreaPx("bitmask", { mask_area: 37 })).toBe(37);
+    expect(keyframeAreaPx("polyline", { points: [[0, 0], [4, 0], [4, 3]] })).toBeNull(); // open
+    expect(keyframeAreaPx("point", { point: [1, 1] })).toBeNull();
+    expect(keyframeAreaPx("polygon", undefined)).toBeNull();
+  });
+
+  it("takes the pixel size of the object's plane from the spacing [slice, row, column]", () => {
+    expect(pixelAreaMm2("axial", info)).toBeCloseTo(0.4); // column x row
+    expect(pixelAreaMm2("coronal", info)).toBeCloseTo(1.6); // column x slice
+    expect(pixelAreaMm2("sagittal", info)).toBeCloseTo(1.0); // row x slice
+    expect(pixelAreaMm2("axial", { ...info, spacing_known: false })).toBeNull();
+    expect(pixelAreaMm2("axial", null)).toBeNull();
+  });
+
+  it("says the area of the object on a slice, in px² when the spacing is unknown", () => {
+    const poly: LabelObject = { ...obj(1, "a", {}), shape: "polygon", keyframes: { "4": { points: [[0, 0], [10, 0], [10, 10], [0, 10]] } } };
+    expect(areaText(poly, 4, info)).toBe("area 40.00 mm²");
+    expect(areaText({ ...poly, plane: "coronal" }, 4, info)).toBe("area 160.0 mm²");
+    expect(areaText(poly, 4, { ...info, spacing_known: false })).toBe("area 100.0 px² (pixel spacing unknown)");
+    expect(areaText(poly, 5, info)).toBeNull(); // no keyframe there
+    const mask: LabelObject = { ...obj(2, "t", {}), shape: "bitmask", keyframes: { "4": { manual: true, mask_area: 1234 } } };
+    expect(areaText(mask, 4, info)).toBe("area 493.6 mm²");
   });
 });

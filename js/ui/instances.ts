@@ -12,12 +12,20 @@
  * object shows the same (`rowKey`); selection, visibility and the current slice only refresh
  * the rendered rows, so hundreds of objects cost little per frame and per edit.
  * Copy / paste between slices (js/ui/clipboard.ts) is registered with this panel.
+ *
+ * An object can be given a name (double-click its name, or its rename button): an input that
+ * commits on Enter or when it loses the focus and cancels on Escape, sent as `update_object`
+ * with `changes.name`. Names are user text: always set as text, never as HTML. Under the list,
+ * the selected object's area on the current slice (polygon, box, bitmask) in mm², or in px²
+ * when the pixel spacing is unknown.
  */
 import "./instances.css";
-import { type Classification, type LabelObject, type LabelsState, type Ontology, classColor } from "../labels";
-import type { EditorApi, Panel, PanelFactory } from "../tools/types";
+import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, type Point, classColor } from "../labels";
+import type { SeriesInfo } from "../protocol";
+import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
 import { button, el, icon, setPressed } from "./dom";
+import { formatArea } from "./format";
 
 /** Keys that continue the n-th instance of the active class ("i" toggles the overlay). */
 export const INSTANCE_KEYS: readonly string[] = ["q", "w", "e", "r", "t", "y", "u", "o", "p"];
@@ -103,6 +111,76 @@ export function isPending(o: LabelObject): boolean {
   return o.review === "pending";
 }
 
+/** Longest object name the labels accept (labels/document.py NAME_MAX_LEN). */
+export const NAME_MAX_LEN = 200;
+
+/** The name the user gave an object (labels_state `name`), or null. */
+export function objectName(o: LabelObject): string | null {
+  const name = (o as { name?: unknown }).name;
+  return typeof name === "string" && name ? name : null;
+}
+
+/**
+ * What a typed name becomes before it is sent: control characters (a pasted tab or line
+ * break) as spaces, trimmed, at most NAME_MAX_LEN characters; null when nothing is left (the
+ * object's name is removed).
+ */
+export function cleanName(text: string): string | null {
+  const name = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").trim().slice(0, NAME_MAX_LEN).trim();
+  return name ? name : null;
+}
+
+/** The update_object op that sets (or, with null, removes) an object's name. */
+export function renameOp(uuid: string, name: string | null): Record<string, unknown> {
+  return { op: "update_object", uuid, changes: { name } };
+}
+
+/** Area of a polygon in square pixels (shoelace; either winding). */
+export function polygonArea(points: readonly Point[]): number {
+  let twice = 0;
+  for (let i = 0; i < points.length; i++) {
+    const [x0, y0] = points[i] as Point;
+    const [x1, y1] = points[(i + 1) % points.length] as Point;
+    twice += x0 * y1 - x1 * y0;
+  }
+  return Math.abs(twice) / 2;
+}
+
+/** Area in square pixels of a keyframe of a polygon, box or bitmask object; null for others. */
+export function keyframeAreaPx(shape: string, kf: Keyframe | undefined): number | null {
+  if (!kf) return null;
+  if (shape === "polygon" && Array.isArray(kf.points) && kf.points.length >= 3) return polygonArea(kf.points);
+  if (shape === "bounding_box" && Array.isArray(kf.box) && kf.box.length === 4) {
+    const [x0, y0, x1, y1] = kf.box;
+    return Math.abs((x1 - x0) * (y1 - y0));
+  }
+  if (shape === "bitmask" && typeof kf.mask_area === "number") return kf.mask_area;
+  return null;
+}
+
+/**
+ * Area of one pixel of `plane` in mm² from the series spacing [slice, row, column]: axial
+ * column x row, coronal column x slice, sagittal row x slice; null when the pixel spacing is
+ * unknown (or not a positive number).
+ */
+export function pixelAreaMm2(plane: string, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): number | null {
+  if (!info?.spacing_known || !Array.isArray(info.spacing)) return null;
+  const [s, r, c] = info.spacing;
+  const area = plane === "coronal" ? c * s : plane === "sagittal" ? r * s : c * r;
+  return Number.isFinite(area) && area > 0 ? area : null;
+}
+
+/**
+ * "area 123.5 mm²" of `object` on slice `k` of its plane (polygon, box or bitmask), "area 40.00
+ * px² (pixel spacing unknown)" without a pixel size; null when it has no area there.
+ */
+export function areaText(object: LabelObject, k: number, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): string | null {
+  const px = keyframeAreaPx(object.shape, object.keyframes[String(k)]);
+  if (px === null) return null;
+  const mm2 = pixelAreaMm2(object.plane ?? "axial", info);
+  return mm2 === null ? `area ${formatArea(px, "px²")} (pixel spacing unknown)` : `area ${formatArea(px * mm2)}`;
+}
+
 /** Things a 2D context needs to draw a track bar (a subset, so tests can record calls). */
 export type BarContext = Pick<CanvasRenderingContext2D, "fillRect" | "clearRect" | "fillStyle" | "globalAlpha">;
 
@@ -139,6 +217,7 @@ const ICON_EYE = ["M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12z",
 const ICON_EYE_OFF = ["M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12z", "M4 4l16 16"];
 const ICON_JUMP = ["M4 12h12", "M12 7l5 5-5 5", "M20 5v14"];
 const ICON_CONTINUE = ["M5 5h9v9H5z", "M10 19h9v-9", "M17 3v4", "M15 5h4"];
+const ICON_RENAME = ["M4 20h4L19 9l-4-4L4 16z", "M13 7l4 4"];
 
 const BAR_W = 200;
 const BAR_H = 8;
@@ -164,6 +243,16 @@ export function scrollFor(index: number, scrollTop: number, height: number, rowH
   return scrollTop;
 }
 
+/** The name being typed in a row (see InstancesPanel.startRename). */
+interface Renaming {
+  uuid: string;
+  row: HTMLElement;
+  nameEl: HTMLElement;
+  input: HTMLInputElement;
+  /** the input's listeners */
+  ac: AbortController;
+}
+
 /** What a rendered row shows (set when it is made, refreshed when the state changes). */
 interface RowParts {
   row: HTMLElement;
@@ -185,7 +274,7 @@ export function rowKey(o: LabelObject, hotkey: string, color: string, name: stri
     const kf = o.keyframes[key];
     frames += `${key}${typeof kf === "object" && kf !== null ? (kf.manual === false ? "i" : "m") : "x"},`;
   }
-  return `${o.object_id}|${o.feature}|${o.review ?? ""}|${o.confidence ?? ""}|${o.source ?? ""}|${hotkey}|${color}|${name}|${n}|${ro}|${frames}`;
+  return `${o.object_id}|${o.feature}|${o.review ?? ""}|${o.confidence ?? ""}|${o.source ?? ""}|${hotkey}|${color}|${name}|${n}|${ro}|${JSON.stringify(objectName(o))}|${frames}`;
 }
 
 /**
@@ -201,6 +290,7 @@ class InstancesPanel implements Panel {
   private readonly list: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly empty: HTMLElement;
+  private readonly area: HTMLElement;
   private readonly badge: HTMLElement;
   private readonly template: HTMLElement;
   /** rendered rows by uuid */
@@ -225,6 +315,8 @@ class InstancesPanel implements Panel {
    */
   private top = 0;
   private checking = false;
+  /** the rename input, while one is open */
+  private renaming: Renaming | null = null;
 
   constructor(private readonly api: EditorApi) {
     const on = { signal: api.signal };
@@ -245,12 +337,18 @@ class InstancesPanel implements Panel {
     this.list.setAttribute("aria-label", "Objects");
     this.spacer = el("div", "daw-inst-spacer", this.list);
     this.empty = el("div", "daw-inst-empty", this.section, "No objects yet: draw one, or add it from Python.");
+    // the selected object's area on this slice
+    this.area = el("div", "daw-inst-area", this.section);
+    this.area.dataset.testid = "daw-inst-area";
+    this.area.hidden = true;
     // the toolbar also says when the next shape continues an object
     this.badge = el("span", "daw-continue-badge", api.toolGroup);
     this.badge.dataset.testid = "daw-continue-badge";
     this.badge.hidden = true;
     this.template = this.makeTemplate();
     this.list.addEventListener("click", (e) => this.onClick(e), on);
+    this.list.addEventListener("dblclick", (e) => this.onDblClick(e), on);
+    api.signal.addEventListener("abort", () => this.finishRename(false), { once: true });
     this.list.addEventListener(
       "scroll",
       () => {
@@ -270,6 +368,7 @@ class InstancesPanel implements Panel {
     el("span", "daw-swatch", top);
     el("span", "daw-inst-id", top);
     el("span", "daw-inst-name", top);
+    el("span", "daw-inst-cls", top);
     el("span", "daw-inst-tag", top);
     const actions = el("span", "daw-inst-actions", top);
     const mk = (action: string, title: string, paths: readonly string[]): void => {
@@ -284,6 +383,7 @@ class InstancesPanel implements Panel {
     actions.firstElementChild?.setAttribute("aria-pressed", "false");
     mk("jump", "Go to its nearest keyframe", ICON_JUMP);
     mk("continue", "Continue this object on the current slice: the next shape drawn becomes its keyframe", ICON_CONTINUE);
+    mk("rename", "Rename this object (or double-click its name)", ICON_RENAME);
     mk("delete", "Delete this object (all slices)", ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"]);
     const bar = el("div", "daw-inst-bar", row);
     const canvas = el("canvas", "daw-inst-track", bar);
@@ -296,6 +396,7 @@ class InstancesPanel implements Panel {
 
   private onClick(e: MouseEvent): void {
     const target = e.target as Element;
+    if (target.closest?.(".daw-inst-rename")) return; // a click in the name being typed
     const row = target.closest?.<HTMLElement>(".daw-inst-row");
     const uuid = row?.dataset.uuid;
     if (!row || !uuid) return;
@@ -308,6 +409,7 @@ class InstancesPanel implements Panel {
       if (what === "hide") this.api.setHidden(uuid, !this.api.hidden().has(uuid));
       else if (what === "jump") this.show(object, true);
       else if (what === "continue") this.startContinue(object);
+      else if (what === "rename") this.startRename(uuid);
       else if (what === "delete") this.api.deleteObject(uuid);
       return;
     }
@@ -323,6 +425,91 @@ class InstancesPanel implements Panel {
       return;
     }
     this.show(object, false);
+  }
+
+  /** A double-click on an object's name (or class) renames it. */
+  private onDblClick(e: MouseEvent): void {
+    const target = e.target as Element;
+    const uuid = target.closest?.<HTMLElement>(".daw-inst-name, .daw-inst-cls")?.closest<HTMLElement>(".daw-inst-row")?.dataset.uuid;
+    if (!uuid) return;
+    e.preventDefault();
+    this.startRename(uuid);
+  }
+
+  /** Open the name input in the row of `uuid` (Enter or leaving it commits, Escape cancels). */
+  private startRename(uuid: string): void {
+    if (this.api.readOnly()) return this.api.refuse("the labels are read-only (review mode): edits are off");
+    const object = this.api.object(uuid);
+    const parts = this.rows.get(uuid);
+    const nameEl = parts?.row.querySelector<HTMLElement>(".daw-inst-name");
+    if (!object || !parts || !nameEl) return;
+    if (this.renaming?.uuid === uuid) return this.renaming.input.focus();
+    this.finishRename(true);
+    const input = document.createElement("input");
+    input.type = "text";
+    input.className = "daw-inst-rename";
+    input.dataset.testid = "daw-inst-rename";
+    input.maxLength = NAME_MAX_LEN;
+    input.spellcheck = false;
+    input.autocomplete = "off";
+    input.value = objectName(object) ?? "";
+    input.placeholder = this.names.get(object.feature) ?? object.feature;
+    input.setAttribute("aria-label", `Name of object #${object.object_id}`);
+    const ac = new AbortController();
+    const on = { signal: ac.signal };
+    // Enter and Escape end the input here; every key typed in it stays in it (the widget's
+    // keydown handler leaves text inputs alone and keeps keys from the notebook)
+    input.addEventListener(
+      "keydown",
+      (e) => {
+        if (e.key !== "Enter" && e.key !== "Escape") return;
+        e.preventDefault();
+        this.finishRename(e.key === "Enter");
+      },
+      on,
+    );
+    input.addEventListener("blur", () => this.finishRename(true), on);
+    nameEl.hidden = true;
+    nameEl.after(input);
+    parts.row.classList.add("daw-inst-renaming");
+    this.renaming = { uuid, row: parts.row, nameEl, input, ac };
+    input.focus({ preventScroll: true });
+    input.select();
+  }
+
+  /** Close the name input; with `commit`, send the name typed if it changed. */
+  private finishRename(commit: boolean): void {
+    const r = this.renaming;
+    if (!r) return;
+    this.renaming = null;
+    r.ac.abort(); // first: removing the focused input must not commit it again (blur)
+    const hadFocus = document.activeElement === r.input;
+    r.input.remove();
+    r.nameEl.hidden = false;
+    r.row.classList.remove("daw-inst-renaming");
+    if (hadFocus && !this.api.signal.aborted) this.api.root.focus({ preventScroll: true });
+    const object = this.api.object(r.uuid);
+    const name = cleanName(r.input.value);
+    if (commit && object && name !== objectName(object) && !this.api.signal.aborted) {
+      // shown at once; Python's echo (or its state again after a refusal) redraws the row
+      r.nameEl.textContent = name ?? this.names.get(object.feature) ?? object.feature;
+      this.api.sendEdit(renameOp(r.uuid, name), null, (a: Answer) => {
+        if (!a.ok) this.redrawRow(r.uuid);
+      });
+    }
+    // a row kept while its object changed (see rebuild) is drawn again now
+    const parts = this.rows.get(r.uuid);
+    const o = this.listed[this.index.get(r.uuid) ?? -1];
+    if (parts && (!o || parts.key !== this.keyOf(o))) this.redrawRow(r.uuid);
+  }
+
+  /** Make the rendered row of `uuid` again from the current labels. */
+  private redrawRow(uuid: string): void {
+    const parts = this.rows.get(uuid);
+    if (!parts || this.renaming?.uuid === uuid || this.api.signal.aborted) return;
+    parts.row.remove();
+    this.rows.delete(uuid);
+    this.renderWindow();
   }
 
   /** Select `object` and go to a slice where it is drawn (its nearest keyframe). */
@@ -397,6 +584,7 @@ class InstancesPanel implements Panel {
       }
     }
     for (const [uuid, parts] of this.rows) this.paint(parts, uuid);
+    this.showArea(sel, k);
     if (cont !== this.shownContinuing) {
       this.shownContinuing = cont;
       const object = cont ? api.object(cont) : undefined;
@@ -412,6 +600,15 @@ class InstancesPanel implements Panel {
         delete this.status.dataset.uuid;
       }
     }
+  }
+
+  /** The selected object's area on slice `k` under the list (hidden when it has none). */
+  private showArea(sel: string | null, k: number): void {
+    const object = sel ? this.listed[this.index.get(sel) ?? -1] : undefined;
+    const text = object ? areaText(object, k, this.api.info()) : null;
+    const line = object && text ? `#${object.object_id} ${objectName(object) ?? this.names.get(object.feature) ?? object.feature}: ${text} on slice ${k + 1}` : "";
+    if (this.area.textContent !== line) this.area.textContent = line;
+    if (this.area.hidden !== !line) this.area.hidden = !line;
   }
 
   /** Refresh the state-dependent parts of a rendered row. */
@@ -445,13 +642,15 @@ class InstancesPanel implements Panel {
     for (const [uuid, parts] of this.rows) {
       const i = this.index.get(uuid);
       const o = i === undefined ? undefined : this.listed[i];
-      if (i !== undefined && o && parts.key === this.keyOf(o)) {
+      // the row being renamed stays (drawn again once the name is in: see finishRename)
+      if (i !== undefined && o && (parts.key === this.keyOf(o) || this.renaming?.uuid === uuid)) {
         if (parts.index !== i) {
           parts.index = i;
           parts.row.style.top = `${i * ROW_H}px`;
         }
         continue;
       }
+      if (this.renaming?.uuid === uuid) this.finishRename(false); // its object is gone
       parts.row.remove();
       this.rows.delete(uuid);
     }
@@ -500,6 +699,7 @@ class InstancesPanel implements Panel {
     const [first, last] = rowWindow(this.top, this.listHeight, this.listed.length);
     const keep = new Set<string>();
     for (let i = first; i < last; i++) keep.add((this.listed[i] as LabelObject).uuid);
+    if (this.renaming) keep.add(this.renaming.uuid);
     for (const [uuid, { row }] of this.rows) {
       if (keep.has(uuid)) continue;
       row.remove();
@@ -521,15 +721,22 @@ class InstancesPanel implements Panel {
     row.dataset.uuid = o.uuid;
     row.dataset.objectId = String(o.object_id);
     const top = row.firstElementChild as HTMLElement;
-    const [keyEl, swatch, idEl, nameEl, tagEl, actions] = Array.from(top.children) as HTMLElement[];
-    const [hide, , cont, del] = Array.from(actions?.children ?? []) as HTMLButtonElement[];
+    const [keyEl, swatch, idEl, nameEl, clsEl, tagEl, actions] = Array.from(top.children) as HTMLElement[];
+    const [hide, , cont, ren, del] = Array.from(actions?.children ?? []) as HTMLButtonElement[];
     const color = classColor(this.onto, o.feature);
     const hk = this.hotkeys.get(o.uuid);
     (keyEl as HTMLElement).textContent = hk ?? "";
     if (hk) (keyEl as HTMLElement).title = `key ${hk}: continue this object`;
     (swatch as HTMLElement).style.background = color;
     (idEl as HTMLElement).textContent = `#${o.object_id}`;
-    (nameEl as HTMLElement).textContent = this.names.get(o.feature) ?? o.feature;
+    // the name the user gave it (user text: textContent only), then its class; else the class
+    const className = this.names.get(o.feature) ?? o.feature;
+    const name = objectName(o);
+    (nameEl as HTMLElement).textContent = name ?? className;
+    (nameEl as HTMLElement).title = this.ro ? "" : "Double-click to rename";
+    (clsEl as HTMLElement).textContent = name === null ? "" : className;
+    (clsEl as HTMLElement).hidden = name === null;
+    row.classList.toggle("daw-inst-named", name !== null);
     const pending = isPending(o);
     // the row is narrow: the confidence here, the model's name in the tooltip (and in review)
     (tagEl as HTMLElement).textContent = pending ? (typeof o.confidence === "number" ? o.confidence.toFixed(2) : "model") : "";
@@ -538,6 +745,7 @@ class InstancesPanel implements Panel {
     row.classList.toggle("daw-inst-pred", pending);
     (cont as HTMLButtonElement).disabled = this.ro;
     (del as HTMLButtonElement).disabled = this.ro;
+    (ren as HTMLButtonElement).disabled = this.ro;
     if (hk) (cont as HTMLButtonElement).title += ` (key ${hk})`;
     const canvas = row.querySelector("canvas");
     const ctx = canvas?.getContext("2d");

@@ -21,7 +21,12 @@ from .test_harness_labels import (
     push_labels,
     wait_edits,
 )
-from .test_harness_viewer import harness  # noqa: F401 (a fixture)
+from .test_harness_viewer import (
+    ct_volume,
+    harness,  # noqa: F401 (a fixture)
+    mount,
+    series,
+)
 
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"
@@ -422,4 +427,109 @@ def test_a_new_labels_state_keeps_unchanged_rows_and_follows_the_scroll(lpage: A
     expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (50)")
     expect(row(root, uid(199))).to_be_in_viewport()
     expect(root.get_by_test_id("daw-inst-row")).not_to_have_count(0)
+    assert edits(page, wid) == []
+
+
+def test_rename_an_object_and_see_a_polygon_area(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [
+        box(U1, 1, {6: [12, 8, 30, 24]}),
+        polygon(U2, 2, 6, [[40, 5], [60, 5], [60, 25], [40, 25]]),
+    ]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+    labels = root.get_by_test_id("daw-labels")
+    overlay = root.get_by_test_id("daw-overlay")
+    tool = root.get_attribute("data-tool")
+    expect(overlay).to_be_visible()
+    # double-click the name: an input for the name, empty (no name yet), the class as a hint
+    row(root, U1).locator(".daw-inst-name").dblclick()
+    field = row(root, U1).get_by_test_id("daw-inst-rename")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("")
+    assert field.get_attribute("placeholder") == "Lesion"
+    # keys typed there stay there: q (continue #1), 2 (class), i (overlay), f, arrows, Delete
+    field.press_sequentially("  qi2 <b>f</b>")
+    for key in ("ArrowLeft", "ArrowRight", "Delete", "Home", "End"):
+        page.keyboard.press(key)
+    expect(field).to_have_value("  qi2 <b>f</b>")
+    assert root.get_attribute("data-continuing") is None
+    assert root.get_attribute("data-tool") == tool
+    expect(overlay).to_be_visible()
+    expect(labels).to_have_attribute("data-slice", "6")
+    assert page.evaluate("window.leaked") == []
+    # Enter sends the name (trimmed) as an update_object edit, which Python accepts
+    page.keyboard.press("Enter")
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"] == {"op": "update_object", "uuid": U1, "changes": {"name": "qi2 <b>f</b>"}}
+    kernel = apply_in_python(*map(create_op, objects), msg["op"])
+    assert kernel[U1].name == "qi2 <b>f</b>"
+    expect(row(root, U1).get_by_test_id("daw-inst-rename")).to_have_count(0)
+    expect(root).to_be_focused()  # keys go to the widget again
+    # Python's echo: the name as text (never HTML), the class beside it
+    objects[0]["name"] = kernel[U1].name
+    push_labels(page, wid, labels_state(objects, revision=4))
+    expect(row(root, U1).locator(".daw-inst-name")).to_have_text("qi2 <b>f</b>")
+    expect(row(root, U1).locator(".daw-inst-cls")).to_have_text("Lesion")
+    assert row(root, U1).locator("b").count() == 0
+    # Escape cancels (the rename button opens the same input)
+    row(root, U1).locator('[data-action="rename"]').click()
+    field = row(root, U1).get_by_test_id("daw-inst-rename")
+    expect(field).to_have_value("qi2 <b>f</b>")
+    field.fill("nope")
+    page.keyboard.press("Escape")
+    expect(row(root, U1).get_by_test_id("daw-inst-rename")).to_have_count(0)
+    expect(row(root, U1).locator(".daw-inst-name")).to_have_text("qi2 <b>f</b>")
+    # leaving the input commits it; a blank name removes the name
+    row(root, U2).locator(".daw-inst-name").dblclick()
+    row(root, U2).get_by_test_id("daw-inst-rename").fill("Segment IV")
+    root.get_by_test_id("daw-instances").locator(".daw-panel-title").click()
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"] == {
+        "op": "update_object",
+        "uuid": U2,
+        "changes": {"name": "Segment IV"},
+    }
+    row(root, U1).locator(".daw-inst-name").dblclick()
+    row(root, U1).get_by_test_id("daw-inst-rename").fill("   ")
+    page.keyboard.press("Enter")
+    msgs = wait_edits(page, wid, 3)
+    assert msgs[2]["op"]["changes"] == {"name": None}
+    assert apply_in_python(*map(create_op, objects), msgs[2]["op"])[U1].name is None
+    assert len(edits(page, wid)) == 3
+    assert page.evaluate("window.leaked") == []
+    # the selected object's area on this slice (the double-click selected #1): a box of 18 x 16
+    # pixels of 0.7 x 0.7 mm, with the name the page last heard from Python
+    area = root.get_by_test_id("daw-inst-area")
+    expect(labels).to_have_attribute("data-selected", U1)
+    expect(area).to_have_text("#1 qi2 <b>f</b>: area 141.1 mm² on slice 7")
+    # the polygon: 20 x 20 pixels
+    row(root, U2).locator(".daw-inst-id").click()
+    expect(labels).to_have_attribute("data-selected", U2)
+    expect(area).to_have_text("#2 Liver: area 196.0 mm² on slice 7")
+    page.keyboard.press("ArrowRight")  # no keyframe on slice 8
+    expect(area).to_be_hidden()
+    # without a pixel spacing: in px², and it says so
+    wid2, root2 = mount(
+        page,
+        series(ct_volume(), spacing_known=False),
+        state={"labels_state": labels_state(objects, revision=3)},
+    )
+    row(root2, U2).locator(".daw-inst-id").click()
+    expect(root2.get_by_test_id("daw-inst-area")).to_have_text(
+        "#2 Liver: area 400.0 px² (pixel spacing unknown) on slice 7"
+    )
+    assert edits(page, wid2) == []
+
+
+def test_renaming_is_off_in_review_mode(lpage: Any) -> None:  # noqa: F811
+    page = lpage
+    objects = [box(U1, 1, {6: [12, 8, 30, 24]})]
+    wid, root = mount_labels(page, labels_state(objects, revision=3, read_only=True))
+    expect(row(root, U1).locator('[data-action="rename"]')).to_be_disabled()
+    row(root, U1).locator(".daw-inst-name").dblclick()
+    expect(row(root, U1).get_by_test_id("daw-inst-rename")).to_have_count(0)
     assert edits(page, wid) == []

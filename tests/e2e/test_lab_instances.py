@@ -110,6 +110,23 @@ def test_tracks_copy_paste_and_predictions_review(lab_each: Any, page: Any, tmp_
     )
     eventually(page, same, "True True")
 
+    # -- rename the object in the list: the kernel has the name; keys stay in the input ----
+    cells = page.locator(".jp-Cell").count()
+    row.locator(".daw-inst-name").dblclick()
+    field = row.get_by_test_id("daw-inst-rename")
+    expect(field).to_be_focused()
+    field.press_sequentially("  ab q2 Segment IV")  # a / b would add cells, q continue, 2 Liver
+    page.keyboard.press("Enter")
+    eventually(page, "print(w.labels.get(u).name)", "ab q2 Segment IV")
+    expect(row.locator(".daw-inst-name")).to_have_text(
+        "ab q2 Segment IV", timeout=EVENTUALLY * 1000
+    )
+    expect(row.locator(".daw-inst-cls")).to_have_text("Lesion")
+    assert root.get_attribute("data-continuing") is None
+    assert page.locator(".jp-Cell").count() == cells
+    renamed = "print(w.labels.to_records()[0]['name'], w.labels.get(u).feature)"
+    eventually(page, renamed, "ab q2 Segment IV lesion")
+
     # -- predictions imported in Python are marked; accept one, reject a class -------------
     preds = [
         {"feature": "lesion", "slice": 8, "box": [40, 30, 55, 44], "confidence": 0.9},

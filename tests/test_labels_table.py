@@ -1,0 +1,150 @@
+"""The table export (``labels.to_records`` / ``to_dataframe``) in patient millimetres on a
+series whose slices are not evenly spaced: each point goes through its own slice's position."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dicom_annot_widget.errors import LabelError
+from dicom_annot_widget.io import Series, open_series
+from dicom_annot_widget.labels import Labels, Ontology
+from dicom_annot_widget.labels.table import check_geometry, series_slice_positions
+from tests.test_io_synthetic import make_series
+
+# make_series: slice k at (-10, -20, -40 + 2.5 k); pixel spacing (row 0.5, column 0.7) mm
+COL_MM, ROW_MM, STEP, Z0 = 0.7, 0.5, 2.5, -40.0
+# slice 4 of 8 is missing: sorted slices 0..3 are k = 0..3, sorted slices 4..6 are k = 5..7
+HEADER_Z = [Z0 + STEP * k for k in (0, 1, 2, 3, 5, 6, 7)]
+
+
+def ontology() -> Ontology:
+    return (
+        Ontology.builder()
+        .object("Liver", "polygon")
+        .object("Lesion", "bounding_box")
+        .object("Vessel", "polyline")
+        .object("Landmark", "point")
+        .object("Tumour", "bitmask")
+        .build()
+    )
+
+
+@pytest.fixture
+def gap_series(tmp_path: Path) -> Iterator[Series]:
+    make_series(tmp_path / "gap", 8, skip=[4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "about 1 slice(s) appear to be missing"
+        series = open_series(tmp_path / "gap")
+    with series:
+        yield series
+
+
+def mm(c: float, r: float, z: float) -> tuple[float, float, float]:
+    return (-10.0 + COL_MM * c, -20.0 + ROW_MM * r, z)
+
+
+def shoelace(ring: list[tuple[float, float]]) -> float:
+    """Area of a polygon in a plane."""
+    pairs = zip(ring, [*ring[1:], ring[0]], strict=True)
+    return 0.5 * abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs))
+
+
+def test_points_beyond_a_missing_slice_are_where_their_header_says(gap_series: Series) -> None:
+    assert len(gap_series) == 7
+    assert gap_series.affine[2, 2] == pytest.approx(STEP)  # one spacing: the median
+    labels = Labels(gap_series, ontology())
+    before = labels.add_polygon("Liver", 2, [(1, 1), (5, 1), (5, 3)])
+    after = labels.add_point("Landmark", 5, (3, 4))
+    rows = {r["uuid"]: r for r in labels.to_records(gap_series)}
+    assert rows[before]["points_mm"][2] == pytest.approx(mm(5, 3, HEADER_Z[2]))
+    # slice 5 is the seventh file (k = 6): z = -25, where the affine alone says -27.5
+    assert rows[after]["points_mm"] == [pytest.approx(mm(3, 4, -25.0))]
+    by_affine = {r["uuid"]: r for r in labels.to_records(gap_series.affine)}
+    assert by_affine[after]["points_mm"][0][2] == pytest.approx(-27.5)
+    # axial areas do not depend on the slice positions
+    assert rows[before]["area_mm2"] == pytest.approx(4.0 * COL_MM * ROW_MM)
+    # the positions can be given explicitly (e.g. for arrays), and the series' own replaced
+    positions = [mm(0, 0, z) for z in HEADER_Z]
+    explicit = labels.to_records(gap_series.affine, slice_positions=positions)
+    assert [r["points_mm"] for r in explicit] == [r["points_mm"] for r in rows.values()]
+    labels.affine = gap_series.affine
+    assert (
+        labels.to_records(slice_positions=np.array(positions))[1]["points_mm"]
+        == (rows[after]["points_mm"])
+    )
+
+
+def test_lengths_and_areas_across_a_missing_slice(gap_series: Series) -> None:
+    labels = Labels(gap_series, ontology())
+    # coronal (u = column, v = slice): from slice 2 to slice 6 is k 2 -> 7, 12.5 mm, not 10
+    line = labels.add_polyline("Vessel", 4, [(1, 2), (1, 6)], plane="coronal")
+    diagonal = labels.add_polyline("Vessel", 4, [(0, 3), (4, 5)], plane="coronal")
+    box = labels.add_box("Lesion", 4, (0, 1, 4, 5), plane="coronal")
+    tri = labels.add_polygon("Liver", 4, [(0, 1), (4, 1), (0, 5)], plane="coronal")
+    image = np.zeros((7, 10), bool)  # coronal plane image: slices x columns
+    image[3:5, 0:2] = True  # two pixels on slice 3 (k = 3) and on slice 4 (k = 5)
+    mask = labels.add_mask("Tumour", image, slice=4, plane="coronal")
+    rows = {r["uuid"]: r for r in labels.to_records(gap_series)}
+    assert rows[line]["length_mm"] == pytest.approx(12.5)
+    assert rows[line]["points_mm"][1] == pytest.approx(mm(1, 4, -22.5))
+    # a straight edge across the gap bends in mm: 2 columns over slices 3 -> 4 (5 mm), then
+    # 2 columns over slices 4 -> 5 (2.5 mm)
+    bent = math.hypot(2 * COL_MM, 2 * STEP) + math.hypot(2 * COL_MM, STEP)
+    assert rows[diagonal]["length_mm"] == pytest.approx(bent)
+    # the box spans slices 1 -> 5 (k 1 -> 6): 4 columns x 12.5 mm
+    assert rows[box]["area_mm2"] == pytest.approx(4 * COL_MM * 12.5)
+    assert rows[box]["area_px"] == 16.0
+    # the triangle's hypotenuse (4, 1) -> (0, 5) crosses slices 2, 3, 4 at columns 3, 2, 1
+    z = dict(enumerate(HEADER_Z))
+    outline = [(0, z[1]), (4, z[1]), (3, z[2]), (2, z[3]), (1, z[4]), (0, z[5])]
+    assert rows[tri]["area_mm2"] == pytest.approx(shoelace([(COL_MM * u, w) for u, w in outline]))
+    # a mask pixel covers its slice's extent: halfway to the slices on either side
+    extent_3 = (HEADER_Z[4] - HEADER_Z[2]) / 2  # 3.75 mm
+    extent_4 = (HEADER_Z[5] - HEADER_Z[3]) / 2  # 3.75 mm
+    assert rows[mask]["area_px"] == 4.0
+    assert rows[mask]["area_mm2"] == pytest.approx(2 * COL_MM * (extent_3 + extent_4))
+    # a matrix alone spaces the slices evenly (what the old table did on every series)
+    flat = {r["uuid"]: r for r in labels.to_records(gap_series.affine)}
+    assert flat[line]["length_mm"] == pytest.approx(10.0)
+    assert flat[mask]["area_mm2"] == pytest.approx(4 * COL_MM * STEP)
+
+
+def test_an_evenly_spaced_series_gives_what_its_affine_gives(tmp_path: Path) -> None:
+    make_series(tmp_path / "even", 6)
+    with open_series(tmp_path / "even") as series:
+        assert series_slice_positions(series) == [mm(0, 0, Z0 + STEP * k) for k in range(6)]
+        geometry = check_geometry(series, None, 6)
+        assert geometry is not None and geometry.regular
+        labels = Labels(series, ontology())
+        labels.add_polyline("Vessel", 2, [(1, 1), (1, 4)], plane="sagittal")
+        labels.add_box("Lesion", 3, (1, 1, 4, 4), plane="coronal")
+        assert labels.to_records(series) == labels.to_records(series.affine)
+    # arrays and NIfTI volumes have no headers: their affine is their geometry
+    assert series_slice_positions(np.zeros((2, 3, 3))) is None
+
+
+def test_bad_slice_positions_are_refused(gap_series: Series) -> None:
+    labels = Labels(gap_series, ontology())
+    labels.add_point("Landmark", 1, (1, 1))
+    affine = gap_series.affine
+    with pytest.raises(LabelError, match="slice_positions: 2 positions for a series of 7"):
+        labels.to_records(affine, slice_positions=[(0, 0, 0), (0, 0, 1)])
+    bad = [(0.0, 0.0, float(z)) for z in range(7)]
+    bad[3] = (0.0, math.nan, 1.0)  # type: ignore[assignment]
+    with pytest.raises(LabelError, match=r"slice_positions\[3\]: expected three finite"):
+        labels.to_records(affine, slice_positions=bad)
+    with pytest.raises(LabelError, match="slice_positions: needs an affine"):
+        labels.to_records(slice_positions=[None] * 7)
+    with pytest.raises(LabelError, match="slice_positions: expected one"):
+        labels.to_records(affine, slice_positions="1, 2, 3")
+    # a slice without a position is placed by the affine
+    partial: list[tuple[float, float, float] | None] = [mm(0, 0, z) for z in HEADER_Z]
+    partial[6] = None
+    row = labels.to_records(affine, slice_positions=partial)[0]
+    assert row["points_mm"] == [pytest.approx(mm(1, 1, Z0 + STEP))]
