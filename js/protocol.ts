@@ -50,6 +50,9 @@ export interface SeriesInfo {
   modality?: string;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
+  /** each slice's ImagePositionPatient (LPS mm), sent only when the affine's even spacing
+   * would misplace a slice (a missing slice, uneven spacing); null otherwise */
+  slice_origins?: number[][] | null;
   /** hash of the SeriesInstanceUID (never the UID or names): the series in view links */
   uid_hash?: string;
   /** position of this series in the widget's list of series, and how many there are */

@@ -624,7 +624,7 @@ function renderView(
       }
     }
     if (value) parts.push(value);
-    const p = patientPosition(i.affine, col, row, k);
+    const p = patientPosition(i.affine, col, row, k, i.slice_origins);
     if (p) parts.push(`(${p.map(formatMm).join(", ")}) mm`);
     readout.textContent = parts.join("  ·  ");
     readout.dataset.voxel = `${col},${row},${k}`;
@@ -647,7 +647,7 @@ function renderView(
     const [c, w] = currentWindow();
     const g = geometry();
     const mag = g ? viewScale(g, view()) * (g.columnSpacing || 1) : 0;
-    const loc = sliceLocation(i.affine, k);
+    const loc = sliceLocation(i.affine, k, i.slice_origins);
     const lines = [
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
       `Slice ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,

@@ -148,3 +148,23 @@ def test_bad_slice_positions_are_refused(gap_series: Series) -> None:
     partial[6] = None
     row = labels.to_records(affine, slice_positions=partial)[0]
     assert row["points_mm"] == [pytest.approx(mm(1, 1, Z0 + STEP))]
+
+
+def test_the_series_gives_its_slice_positions(gap_series: Series, tmp_path: Path) -> None:
+    """``Series.slice_positions`` are the headers' positions in series order; the page gets
+    them (``series_info["slice_origins"]``) only when the affine would misplace a slice."""
+    from dicom_annot_widget.widget.annotator import series_info
+
+    positions = gap_series.slice_positions
+    assert positions is not None
+    assert [p[2] for p in positions if p is not None] == pytest.approx(HEADER_Z)
+    origins = series_info(gap_series, "s0")["slice_origins"]
+    assert origins is not None and len(origins) == len(gap_series)
+    assert [o[2] for o in origins] == pytest.approx(HEADER_Z)
+    make_series(tmp_path / "even", 5)
+    with open_series(tmp_path / "even") as even:
+        assert even.slice_positions is not None and len(even.slice_positions) == 5
+        assert series_info(even, "s0")["slice_origins"] is None
+    array_series = open_series(np.zeros((3, 4, 4), dtype=np.int16))
+    assert array_series.slice_positions is None
+    assert series_info(array_series, "s0")["slice_origins"] is None

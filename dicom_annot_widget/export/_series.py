@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydicom import Dataset
 
 from ..errors import DicomAnnotWarning
 from ..io import Series
@@ -77,60 +76,14 @@ def check_series(labels: Labels, series: Any) -> Series:
     return series
 
 
-def _position(item: Any) -> npt.NDArray[np.float64] | None:
-    """ImagePositionPatient of a dataset or functional group item, ``None`` if absent or
-    unreadable."""
-    value = item.get("ImagePositionPatient") if item is not None else None
-    if value is None:
-        return None
-    try:
-        out = np.array([float(v) for v in value], dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return out if out.shape == (3,) and np.isfinite(out).all() else None
-
-
-def _frame_position(ds: Dataset, frame: int | None) -> npt.NDArray[np.float64] | None:
-    """The position of one slice: the file's ImagePositionPatient (single frame), the frame's
-    PlanePositionSequence (enhanced multi-frame: per-frame, else shared functional groups)
-    or the file's position moved along the normal by GridFrameOffsetVector (classic
-    multi-frame, as RT dose grids)."""
-    if frame is None:
-        return _position(ds)
-    for keyword, index in (
-        ("PerFrameFunctionalGroupsSequence", frame),
-        ("SharedFunctionalGroupsSequence", 0),
-    ):
-        groups = ds.get(keyword)
-        if groups and index < len(groups):
-            plane = groups[index].get("PlanePositionSequence")
-            if plane:
-                return _position(plane[0])
-    origin = _position(ds)
-    offsets = ds.get("GridFrameOffsetVector")
-    orientation = ds.get("ImageOrientationPatient")
-    if origin is None or frame == 0:
-        return origin
-    if not offsets or frame >= len(offsets) or not orientation or len(orientation) != 6:
-        return None
-    cosines = np.array([float(v) for v in orientation], dtype=np.float64)
-    normal = np.cross(cosines[:3], cosines[3:])
-    return origin + (float(offsets[frame]) - float(offsets[0])) * normal
-
-
 def header_positions(series: Series) -> list[npt.NDArray[np.float64] | None] | None:
     """ImagePositionPatient of every slice (series order) as its DICOM header gives it
-    (``None`` for a slice without one); ``None`` for a series not read from DICOM, whose
-    affine is its only geometry."""
-    datasets = [series.slice_dataset(k) for k in range(len(series))]
-    if not datasets or any(ds is None for ds in datasets):
+    (``None`` for a slice without one; :attr:`Series.slice_positions`); ``None`` for a series
+    not read from DICOM, whose affine is its only geometry."""
+    positions = series.slice_positions
+    if positions is None or len(positions) != len(series):
         return None
-    frames = series.slice_frames
-    return [
-        _frame_position(ds, frames[k] if k < len(frames) else None)
-        for k, ds in enumerate(datasets)
-        if ds is not None
-    ]
+    return [None if p is None else np.asarray(p, dtype=np.float64) for p in positions]
 
 
 def _ranges(indices: Sequence[int], limit: int = 5) -> str:

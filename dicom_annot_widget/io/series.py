@@ -164,6 +164,7 @@ class _SeriesSpec:
     sop_instance_uids: list[str] = field(default_factory=list)
     slice_files: list[str | None] = field(default_factory=list)
     slice_frames: list[int | None] = field(default_factory=list)
+    slice_positions: list[tuple[float, float, float] | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     uid_substitutions: list[UidSubstitution] = field(default_factory=list)
     header_windows: list[Window] = field(default_factory=list)
@@ -358,6 +359,14 @@ class Series:
     def slice_frames(self) -> list[int | None]:
         """Frame index (0-based) of each slice within its multi-frame file, else ``None``."""
         return list(self._spec.slice_frames)
+
+    @property
+    def slice_positions(self) -> list[tuple[float, float, float] | None] | None:
+        """ImagePositionPatient (LPS mm) of every slice in series order, as the headers give
+        it (per frame for multi-frame files; ``None`` for a slice without one); ``None`` for a
+        series not read from DICOM. Unlike :attr:`affine`, which spaces the slices evenly,
+        these place each slice where its header says (e.g. beyond a missing slice)."""
+        return list(self._spec.slice_positions) if self._spec.slice_positions else None
 
     @property
     def source(self) -> str:

@@ -141,38 +141,16 @@ def _position(value: Any) -> Vec | None:
     return (x, y, z) if all(math.isfinite(v) for v in (x, y, z)) else None
 
 
-def _frame_position(ds: Any, frame: int | None) -> Vec | None:
-    """ImagePositionPatient of a slice's header (per frame for multi-frame files)."""
-    if frame is not None:
-        for keyword, index in (
-            ("PerFrameFunctionalGroupsSequence", frame),
-            ("SharedFunctionalGroupsSequence", 0),
-        ):
-            groups = ds.get(keyword)
-            if groups and index < len(groups):
-                plane = groups[index].get("PlanePositionSequence")
-                if plane:
-                    return _position(plane[0].get("ImagePositionPatient"))
-        if frame != 0:
-            return None
-    return _position(ds.get("ImagePositionPatient"))
-
-
 def series_slice_positions(series: Any) -> list[Vec | None] | None:
     """ImagePositionPatient of every slice of an opened series (series order), as its DICOM
     headers give it (``None`` for a slice without one); ``None`` for a series not read from
     DICOM or without ImageOrientationPatient, whose affine is its only geometry."""
-    slice_dataset = getattr(series, "slice_dataset", None)
-    if slice_dataset is None or not getattr(series, "orientation_known", False):
+    if not getattr(series, "orientation_known", False):
         return None
-    frames = list(getattr(series, "slice_frames", []) or [])
-    out: list[Vec | None] = []
-    for k in range(len(series)):
-        ds = slice_dataset(k)
-        if ds is None:
-            return None
-        out.append(_frame_position(ds, frames[k] if k < len(frames) else None))
-    return out
+    positions = getattr(series, "slice_positions", None)
+    if positions is None or len(positions) != len(series):
+        return None
+    return [None if p is None else _position(p) for p in positions]
 
 
 # positions closer than this to where the affine puts their slice count as on it (mm)
@@ -194,7 +172,7 @@ def check_geometry(
             raise LabelError("slice_positions: needs an affine (or a series) as well")
         return None
     series_positions: list[Vec | None] | None = None
-    if not isinstance(affine, (list, tuple)) and hasattr(affine, "slice_dataset"):
+    if not isinstance(affine, (list, tuple)) and hasattr(affine, "slice_positions"):
         series_positions = series_slice_positions(affine) if slice_positions is None else None
         affine = affine.affine
     matrix = check_affine(affine)

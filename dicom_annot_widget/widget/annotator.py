@@ -20,6 +20,7 @@ from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
+from ..labels.table import check_geometry
 from . import masks
 from .links import ViewLink, decode_view_link, encode_view_link, series_identity
 from .protocol import (
@@ -89,6 +90,19 @@ def _affine(series: Series) -> list[list[float]] | None:
     return [[float(v) for v in row] for row in a]
 
 
+def _slice_origins(series: Series) -> list[list[float]] | None:
+    """Each slice's ImagePositionPatient when the affine's even spacing would misplace some
+    slice (a missing slice, uneven spacing): the page places the cursor's patient position
+    through them, as :meth:`Labels.to_dataframe` does. ``None`` when the affine is exact."""
+    try:
+        geometry = check_geometry(series, None, len(series))
+    except LabelError:
+        return None
+    if geometry is None or geometry.origins is None:
+        return None
+    return [[float(v) for v in p] for p in geometry.origins]
+
+
 def series_info(
     series: Series,
     series_id: str,
@@ -125,6 +139,7 @@ def series_info(
         "plane": series.plane,
         "modality": str(series.modality or ""),
         "affine": _affine(series),
+        "slice_origins": _slice_origins(series),
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
         "series_index": int(index),
         "series_count": int(count),

@@ -20,6 +20,27 @@ describe("format", () => {
     expect(patientPosition(null, 0, 0, 0)).toBeNull();
     expect(patientPosition([[1, 2]], 0, 0, 0)).toBeNull();
   });
+  it("places a slice at its own origin when the series gives one (a missing slice)", () => {
+    const A = [
+      [0.5, 0, 0, -100],
+      [0, 0.7, 0, -50],
+      [0, 0, 2, 30],
+      [0, 0, 0, 1],
+    ];
+    // slices 0-2 at z = 30, 32, 34; slice 3 at 38 (the one at 36 is missing)
+    const origins = [
+      [-100, -50, 30],
+      [-100, -50, 32],
+      [-100, -50, 34],
+      [-100, -50, 38],
+    ];
+    expect(patientPosition(A, 10, 20, 3, origins)).toEqual([-95, -36, 38]);
+    expect(patientPosition(A, 10, 20, 1, origins)).toEqual([-95, -36, 32]);
+    expect(sliceLocation(A, 3, origins)).toBe(38);
+    // no origins, or an unusable one: the affine places the slice
+    expect(patientPosition(A, 10, 20, 3, null)).toEqual([-95, -36, 36]);
+    expect(patientPosition(A, 10, 20, 3, [[0, 0, 0], [0, 0, 0], [0, 0, 0], [Number.NaN, 0, 0]])).toEqual([-95, -36, 36]);
+  });
   it("prints areas with their unit, fewer decimals as they grow", () => {
     expect(formatArea(12.345)).toBe("12.35 mm²");
     expect(formatArea(123.45)).toBe("123.5 mm²");

@@ -21,26 +21,39 @@ export function formatArea(v: number, unit: "mm²" | "px²" = "mm²"): string {
   return `${text} ${unit}`;
 }
 
-/** Patient position (LPS mm) of voxel (column, row, slice) through a 4x4 affine, or null. */
+/**
+ * Patient position (LPS mm) of voxel (column, row, slice) through a 4x4 affine, or null.
+ * With `origins` (each slice's ImagePositionPatient, when the affine's even spacing would
+ * misplace some slice), the slice's own origin replaces the affine's: origin + column *
+ * affine[:, 0] + row * affine[:, 1].
+ */
 export function patientPosition(
   affine: number[][] | null | undefined,
   column: number,
   row: number,
   slice: number,
+  origins?: number[][] | null,
 ): [number, number, number] | null {
   if (!affine || affine.length < 3) return null;
+  const origin = origins?.[slice];
+  const own = origin && origin.length === 3 && origin.every(Number.isFinite) ? origin : null;
   const out: number[] = [];
   for (let i = 0; i < 3; i++) {
     const r = affine[i];
     if (!r || r.length < 4) return null;
-    out.push((r[0] as number) * column + (r[1] as number) * row + (r[2] as number) * slice + (r[3] as number));
+    const base = own ? (own[i] as number) : (r[2] as number) * slice + (r[3] as number);
+    out.push((r[0] as number) * column + (r[1] as number) * row + base);
   }
   return out.every(Number.isFinite) ? (out as [number, number, number]) : null;
 }
 
 /** Slice location: the position of slice k's origin along the unit slice normal, in mm. */
-export function sliceLocation(affine: number[][] | null | undefined, slice: number): number | null {
-  const p = patientPosition(affine, 0, 0, slice);
+export function sliceLocation(
+  affine: number[][] | null | undefined,
+  slice: number,
+  origins?: number[][] | null,
+): number | null {
+  const p = patientPosition(affine, 0, 0, slice, origins);
   if (!p || !affine) return null;
   const n = [0, 1, 2].map((i) => (affine[i]?.[2] as number) ?? 0);
   const len = Math.hypot(n[0]!, n[1]!, n[2]!);
