@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LabelObject } from "../labels";
+import { type LabelObject, polygonArea } from "../labels";
 import type { Ontology } from "../labels";
 import {
   type BarContext,
@@ -15,7 +15,6 @@ import {
   nearestKeyframe,
   objectName,
   pixelAreaMm2,
-  polygonArea,
   predictionTag,
   renameOp,
   reservedKeys,

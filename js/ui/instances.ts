@@ -20,7 +20,7 @@
  * when the pixel spacing is unknown.
  */
 import "./instances.css";
-import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, type Point, classColor } from "../labels";
+import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, classColor, polygonArea } from "../labels";
 import type { SeriesInfo } from "../protocol";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
@@ -133,17 +133,6 @@ export function cleanName(text: string): string | null {
 /** The update_object op that sets (or, with null, removes) an object's name. */
 export function renameOp(uuid: string, name: string | null): Record<string, unknown> {
   return { op: "update_object", uuid, changes: { name } };
-}
-
-/** Area of a polygon in square pixels (shoelace; either winding). */
-export function polygonArea(points: readonly Point[]): number {
-  let twice = 0;
-  for (let i = 0; i < points.length; i++) {
-    const [x0, y0] = points[i] as Point;
-    const [x1, y1] = points[(i + 1) % points.length] as Point;
-    twice += x0 * y1 - x1 * y0;
-  }
-  return Math.abs(twice) / 2;
 }
 
 /** Area in square pixels of a keyframe of a polygon, box or bitmask object; null for others. */
