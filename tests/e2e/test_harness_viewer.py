@@ -369,6 +369,35 @@ def test_hu_readout_equals_numpy(harness: Any) -> None:
     expect(readout).to_contain_text(f"{int(vol[7, 47, 31]) - 1024} HU")
 
 
+def test_readout_places_slices_beyond_a_gap_where_their_headers_say(harness: Any) -> None:
+    """A series with a missing slice: the page gets each slice's ImagePositionPatient
+    (``slice_origins``) and the readout uses it, not the affine's even spacing."""
+    page = harness
+    vol = ct_volume()
+    item = series(vol, intercept=-1024.0)
+    n = vol.shape[0]
+    # slices 0-4 at z = 40 + 2 k, then one position skipped: slice k >= 5 at 42 + 2 k
+    item["info"]["slice_origins"] = [
+        [-100.0, -80.0, 40.0 + 2 * k + (2 if k >= 5 else 0)] for k in range(n)
+    ]
+    _, root = mount(page, item)
+    canvas = root.get_by_test_id("daw-view")
+    box = canvas.bounding_box()
+    _, rows, cols = vol.shape
+    scale = min(box["width"] / cols, box["height"] / rows)
+    x0 = box["x"] + (box["width"] - cols * scale) / 2
+    y0 = box["y"] + (box["height"] - rows * scale) / 2
+    readout = root.get_by_test_id("daw-readout")
+    page.mouse.move(x0 + 10.5 * scale, y0 + 20.5 * scale)
+    expect(readout).to_contain_text("x 10  y 20  z 6")
+    expect(readout).to_contain_text(f"({-100 + 0.7 * 10:.1f}, {-80 + 0.7 * 20:.1f}, 54.0) mm")
+    root.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    expect(readout).to_contain_text("z 3")
+    expect(readout).to_contain_text(f"({-100 + 0.7 * 10:.1f}, {-80 + 0.7 * 20:.1f}, 46.0) mm")
+
+
 def test_metadata_search_and_html_is_text(harness: Any) -> None:
     page = harness
     page.evaluate("() => { window.alerted = 0; window.alert = () => { window.alerted += 1; }; }")
