@@ -265,6 +265,38 @@ export function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
   return inside;
 }
 
+/**
+ * The bridges of a "keyhole" ring: edges i -> i+1 whose reverse is also an edge of the ring.
+ * A polygon keyframe holds one ring, so a polygon with holes or several parts (e.g. after a
+ * brush edit) joins them with zero-width bridges, each walked once in both directions; they
+ * are not drawn. Null when the ring repeats no vertex (the usual case: no work).
+ */
+export function bridgeEdges(pts: readonly Point[]): Set<number> | null {
+  const n = pts.length;
+  if (n < 4 || !repeatsVertex(pts)) return null;
+  const keys = pts.map((p) => `${p[0]},${p[1]}`);
+  const edges = new Set<string>();
+  for (let i = 0; i < n; i++) edges.add(`${keys[i]}|${keys[(i + 1) % n]}`);
+  const out = new Set<number>();
+  for (let i = 0; i < n; i++) if (edges.has(`${keys[(i + 1) % n]}|${keys[i]}`)) out.add(i);
+  return out.size ? out : null;
+}
+
+/** Whether a vertex occurs twice (drawn every frame for every polygon: no allocation for the
+ * usual small rings). */
+function repeatsVertex(pts: readonly Point[]): boolean {
+  const n = pts.length;
+  if (n > 96) return new Set(pts.map((p) => `${p[0]},${p[1]}`)).size !== n;
+  for (let i = 0; i < n; i++) {
+    const p = pts[i] as Point;
+    for (let j = i + 1; j < n; j++) {
+      const q = pts[j] as Point;
+      if (p[0] === q[0] && p[1] === q[1]) return true;
+    }
+  }
+  return false;
+}
+
 export function polygonArea(poly: readonly Point[]): number {
   let a = 0;
   for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type LabelObject, type Ontology, indexBySlice } from "../labels";
-import { type BridgeCache, LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, bridgeEdges, drawOverlay, pixelSnapper, screenShape, visibleIds, voxelMatrix } from "./overlay";
+import { bridgeEdges } from "../labels";
+import { type BridgeCache, LINE_WIDTH, type OverlayContext, SELECTED_WIDTH, drawOverlay, pixelSnapper, screenShape, visibleIds, voxelMatrix } from "./overlay";
 import { type Geometry, IDENTITY_VIEW, imageToScreen, voxelToScreen } from "./transform";
 
 interface Stroke {

@@ -7,7 +7,7 @@
  * Pure: draws on any object with the 2D-context methods used, given the voxel -> screen
  * matrix. The caller clears the canvas and sets its device-pixel-ratio scale.
  */
-import { type Ontology, type Point, type SliceItem, classColor } from "../labels";
+import { type Ontology, type Point, type SliceItem, bridgeEdges, classColor } from "../labels";
 import type { Matrix } from "./transform";
 
 export type OverlayContext = Pick<
@@ -82,38 +82,6 @@ export function screenShape(m: Matrix, kf: SliceItem["keyframe"], shape: string)
   if (kf.point) return { pts: [tr(kf.point[0], kf.point[1])], closed: false };
   if (kf.nodes) return { pts: Object.values(kf.nodes).map((p) => tr(p[0], p[1])), closed: false };
   return { pts: [], closed: false };
-}
-
-/**
- * The bridges of a "keyhole" ring: edges i -> i+1 whose reverse is also an edge of the ring.
- * A polygon keyframe holds one ring, so a polygon with holes or several parts (e.g. after a
- * brush edit) joins them with zero-width bridges, each walked once in both directions; they
- * are not drawn. Null when the ring repeats no vertex (the usual case: no work).
- */
-export function bridgeEdges(pts: readonly Point[]): Set<number> | null {
-  const n = pts.length;
-  if (n < 4 || !repeatsVertex(pts)) return null;
-  const keys = pts.map((p) => `${p[0]},${p[1]}`);
-  const edges = new Set<string>();
-  for (let i = 0; i < n; i++) edges.add(`${keys[i]}|${keys[(i + 1) % n]}`);
-  const out = new Set<number>();
-  for (let i = 0; i < n; i++) if (edges.has(`${keys[(i + 1) % n]}|${keys[i]}`)) out.add(i);
-  return out.size ? out : null;
-}
-
-/** Whether a vertex occurs twice (drawn every frame for every polygon: no allocation for the
- * usual small rings). */
-function repeatsVertex(pts: readonly Point[]): boolean {
-  const n = pts.length;
-  if (n > 96) return new Set(pts.map((p) => `${p[0]},${p[1]}`)).size !== n;
-  for (let i = 0; i < n; i++) {
-    const p = pts[i] as Point;
-    for (let j = i + 1; j < n; j++) {
-      const q = pts[j] as Point;
-      if (p[0] === q[0] && p[1] === q[1]) return true;
-    }
-  }
-  return false;
 }
 
 /** A ring's outline without its bridges (see bridgeEdges), from its `n` screen vertices in

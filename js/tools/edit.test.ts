@@ -241,3 +241,70 @@ describe("primitives", () => {
     expect(cycleEdge(kf, SKELETON, 5)).toHaveProperty("error");
   });
 });
+
+describe("keyhole rings (a polygon with a hole, joined by a zero-width bridge)", () => {
+  // square 0..40 with a hole 15..25, joined by the bridge (0,20) <-> (15,20)
+  const ring: Point[] = [
+    [0, 0],
+    [40, 0],
+    [40, 40],
+    [0, 40],
+    [0, 20],
+    [15, 20],
+    [15, 25],
+    [25, 25],
+    [25, 15],
+    [15, 15],
+    [15, 20],
+    [0, 20],
+  ];
+  const kf: Keyframe = { points: ring };
+  it("offers no midpoint handle on a bridge", () => {
+    const mids = handles(kf, "polygon", M).filter((h) => h.handle.kind === "mid");
+    const indices = mids.map((h) => (h.handle as { index: number }).index);
+    // edges 4 (0,20)->(15,20) and 10 (15,20)->(0,20) are the bridge
+    expect(indices).not.toContain(4);
+    expect(indices).not.toContain(10);
+    expect(indices).toContain(0);
+    expect(indices).toContain(6); // an edge of the hole
+  });
+  it("does not hit a bridge as an outline segment", () => {
+    // on the bridge, away from its ends and from any handle: inside the ring's filled part
+    const h = hitHandle(kf, "polygon", M, [50, 200], 4, { minEdgePx: 1e9 });
+    expect(h).toEqual({ kind: "body" });
+    // on a real edge it still is one
+    expect(hitHandle(kf, "polygon", M, [200, 0], 4, { minEdgePx: 1e9 })).toEqual({ kind: "segment", index: 0 });
+  });
+  it("moves both copies of a bridge's end together", () => {
+    const r = dragTo(kf, "polygon", { kind: "vertex", index: 5 }, [15, 20], [12, 21], 100, 100);
+    expect("geometry" in r).toBe(true);
+    if (!("geometry" in r)) return;
+    const pts = r.geometry.points as Point[];
+    expect(pts[5]).toEqual([12, 21]);
+    expect(pts[10]).toEqual([12, 21]);
+    expect(pts[4]).toEqual([0, 20]); // the other end stays
+  });
+});
+
+describe("deleting a keyhole ring's vertices", () => {
+  const ring: Point[] = [
+    [0, 0],
+    [40, 0],
+    [40, 40],
+    [0, 40],
+    [0, 20],
+    [15, 20],
+    [15, 25],
+    [25, 25],
+    [25, 15],
+    [15, 15],
+    [15, 20],
+    [0, 20],
+  ];
+  it("refuses a bridge's ends, which would open the hole", () => {
+    for (const i of [4, 5, 10, 11]) expect(deleteVertex({ points: ring }, "polygon", i)).toHaveProperty("error");
+    // any other vertex goes
+    const r = deleteVertex({ points: ring }, "polygon", 7);
+    expect("geometry" in r && r.geometry.points?.length).toBe(11);
+  });
+});

@@ -5,7 +5,7 @@
  * (column, row) rounded to 1/1000; results are validated like Python does (polygon >= 3
  * distinct vertices with an area, polyline >= 2, box with an area) and refused with a message.
  */
-import { type Keyframe, type OntologyClass, type Point, type Shape, pointInPolygon, round3 } from "../labels";
+import { type Keyframe, type OntologyClass, type Point, type Shape, bridgeEdges, pointInPolygon, round3 } from "../labels";
 import { type Matrix, apply } from "../render/transform";
 import { boxFrom } from "./box";
 import { polygonFrom } from "./polygon";
@@ -109,7 +109,10 @@ export function handles(kf: Keyframe, shape: Shape, m: Matrix, opts: HandleOptio
     const n = s.length;
     const edges = shape === "polygon" ? n : n - 1;
     const minPx = opts.minEdgePx ?? 24;
+    // a keyhole ring's bridges (zero-width joins to its holes and parts) are not edges to edit
+    const bridges = shape === "polygon" ? bridgeEdges(kf.points) : null;
     for (let index = 0; index < edges; index++) {
+      if (bridges?.has(index)) continue;
       const a = s[index] as Point;
       const b = s[(index + 1) % n] as Point;
       if (Math.hypot(b[0] - a[0], b[1] - a[1]) >= minPx) out.push({ handle: { kind: "mid", index }, at: mid(a, b) });
@@ -156,7 +159,9 @@ export function hitHandle(kf: Keyframe, shape: Shape, m: Matrix, s: Point, radiu
   const outline: Point[] = kf.box ? boxCorners(kf.box).map(tr) : kf.points ? kf.points.map(tr) : [];
   const closed = Boolean(kf.box) || shape === "polygon";
   const n = outline.length;
+  const bridges = shape === "polygon" && kf.points ? bridgeEdges(kf.points) : null;
   for (let index = 0; index < (closed ? n : n - 1); index++) {
+    if (bridges?.has(index)) continue;
     if (segDist(s, outline[index] as Point, outline[(index + 1) % n] as Point).d <= radius) {
       return kf.box ? { kind: "body" } : { kind: "segment", index };
     }
@@ -232,7 +237,13 @@ export function dragTo(
       if (kf.point) return { geometry: { point: q } };
       if (!kf.points) break;
       const pts = kf.points.map((p) => [p[0], p[1]] as Point);
-      pts[handle.index] = q;
+      const at = kf.points[handle.index];
+      if (!at) break;
+      // every copy of the vertex moves: in a keyhole ring both ends of a bridge repeat a
+      // vertex, and moving one copy alone would open the bridge into a wedge
+      kf.points.forEach((p, i) => {
+        if (i === handle.index || (shape === "polygon" && p[0] === at[0] && p[1] === at[1])) pts[i] = q;
+      });
       return pointsResult(pts, shape);
     }
     case "mid": {
@@ -285,6 +296,11 @@ export function deleteVertex(kf: Keyframe, shape: Shape, index: number): GeoResu
   const min = shape === "polygon" ? 3 : 2;
   if (kf.points.length <= min) {
     return { error: `a ${shape} needs at least ${min} vertices: delete the object instead (Delete with no vertex chosen)` };
+  }
+  const bridges = shape === "polygon" ? bridgeEdges(kf.points) : null;
+  const n = kf.points.length;
+  if (bridges && (bridges.has(index) || bridges.has((index - 1 + n) % n))) {
+    return { error: "this vertex ends a join between the outline and a hole (or another part): erase or paint with the brush to change the hole" };
   }
   const pts = kf.points.filter((_, i) => i !== index);
   return pointsResult(pts, shape);
