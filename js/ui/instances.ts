@@ -595,8 +595,12 @@ class InstancesPanel implements Panel {
   private showArea(sel: string | null, k: number): void {
     const object = sel ? this.listed[this.index.get(sel) ?? -1] : undefined;
     const text = object ? areaText(object, k, this.api.info()) : null;
-    const line = object && text ? `#${object.object_id} ${objectName(object) ?? this.names.get(object.feature) ?? object.feature}: ${text} on slice ${k + 1}` : "";
-    if (this.area.textContent !== line) this.area.textContent = line;
+    // the area first: a long name wraps after it and never hides the number
+    const line = object && text ? `${text} on slice ${k + 1} · #${object.object_id} ${objectName(object) ?? this.names.get(object.feature) ?? object.feature}` : "";
+    if (this.area.textContent !== line) {
+      this.area.textContent = line;
+      this.area.title = line;
+    }
     if (this.area.hidden !== !line) this.area.hidden = !line;
   }
 
@@ -722,7 +726,9 @@ class InstancesPanel implements Panel {
     const className = this.names.get(o.feature) ?? o.feature;
     const name = objectName(o);
     (nameEl as HTMLElement).textContent = name ?? className;
-    (nameEl as HTMLElement).title = this.ro ? "" : "Double-click to rename";
+    // the row is narrow: the whole name (and class) in the tooltip
+    const full = name === null ? className : `${name} (${className})`;
+    (nameEl as HTMLElement).title = this.ro ? full : `${full}: double-click to rename`;
     (clsEl as HTMLElement).textContent = name === null ? "" : className;
     (clsEl as HTMLElement).hidden = name === null;
     row.classList.toggle("daw-inst-named", name !== null);

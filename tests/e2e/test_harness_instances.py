@@ -5,6 +5,7 @@ sends)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -505,11 +506,15 @@ def test_rename_an_object_and_see_a_polygon_area(lpage: Any) -> None:  # noqa: F
     # pixels of 0.7 x 0.7 mm, with the name the page last heard from Python
     area = root.get_by_test_id("daw-inst-area")
     expect(labels).to_have_attribute("data-selected", U1)
-    expect(area).to_have_text("#1 qi2 <b>f</b>: area 141.1 mm² on slice 7")
+    expect(area).to_have_text("area 141.1 mm² on slice 7 · #1 qi2 <b>f</b>")
+    # the row is narrow: the whole name is in its tooltip
+    expect(row(root, U1).locator(".daw-inst-name")).to_have_attribute(
+        "title", re.compile(r"^qi2 <b>f</b> \(.+\): double-click to rename$")
+    )
     # the polygon: 20 x 20 pixels
     row(root, U2).locator(".daw-inst-id").click()
     expect(labels).to_have_attribute("data-selected", U2)
-    expect(area).to_have_text("#2 Liver: area 196.0 mm² on slice 7")
+    expect(area).to_have_text("area 196.0 mm² on slice 7 · #2 Liver")
     page.keyboard.press("ArrowRight")  # no keyframe on slice 8
     expect(area).to_be_hidden()
     # without a pixel spacing: in px², and it says so
@@ -520,7 +525,7 @@ def test_rename_an_object_and_see_a_polygon_area(lpage: Any) -> None:  # noqa: F
     )
     row(root2, U2).locator(".daw-inst-id").click()
     expect(root2.get_by_test_id("daw-inst-area")).to_have_text(
-        "#2 Liver: area 400.0 px² (pixel spacing unknown) on slice 7"
+        "area 400.0 px² (pixel spacing unknown) on slice 7 · #2 Liver"
     )
     assert edits(page, wid2) == []
 
