@@ -633,3 +633,29 @@ def test_legend_with_polygon_classes_says_how_to_proceed(
     assert len(uuids) == 3
     for entry, uuid in zip(legend, uuids, strict=False):
         np.testing.assert_array_equal(target.get_mask(uuid), masks[entry.uuids[0]])
+
+
+def test_object_names_travel_through_dicom_seg_and_the_legend(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    """A named object's name is its segment's TrackingID (``by="object"``) and comes back as
+    the object's name; unnamed objects keep ``"object <n>"`` and come back unnamed."""
+    labels, _ = source
+    first, second = sorted(labels, key=lambda o: o.object_id)[:2]
+    labels.update_object(first.uuid, name="Lesion A \\ segment IV")
+    _, legend = _seg(labels, phantom, tmp_path / "named.dcm", by="object")
+    by_uuid = {e.uuids[0]: e for e in legend}
+    assert by_uuid[first.uuid].object_names == ("Lesion A \\ segment IV",)
+    assert by_uuid[second.uuid].object_names == (None,)
+    entries = {e["uuids"][0]: e for e in legend.to_dict()["entries"]}
+    assert entries[first.uuid]["object_names"] == ["Lesion A \\ segment IV"]
+    ds = pydicom.dcmread(tmp_path / "named.dcm")
+    tracking = {str(item.TrackingUID): str(item.TrackingID) for item in ds.SegmentSequence}
+    # a backslash would split the LO value: it becomes "/"
+    assert tracking[f"2.25.{int(first.uuid.replace('-', ''), 16)}"] == "Lesion A / segment IV"
+    assert tracking[f"2.25.{int(second.uuid.replace('-', ''), 16)}"] == f"object {second.object_id}"
+    target = _fresh(phantom)
+    uuids = from_dicom_seg(target, phantom, tmp_path / "named.dcm")
+    names = sorted((target.get(u).name or "") for u in uuids)
+    assert names[-1] == "Lesion A / segment IV"
+    assert names.count("") == len(uuids) - 1

@@ -34,6 +34,8 @@ class LegendEntry:
         Object class id, name and ``#rrggbb`` colour from the ontology.
     uuids, object_ids
         The objects drawn with this value (one with ``by="object"``).
+    object_names
+        The names users gave those objects (``None`` for an unnamed one).
     """
 
     value: int
@@ -42,6 +44,7 @@ class LegendEntry:
     color: str
     uuids: tuple[str, ...]
     object_ids: tuple[int, ...]
+    object_names: tuple[str | None, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -52,6 +55,7 @@ class LegendEntry:
             "color": self.color,
             "uuids": list(self.uuids),
             "object_ids": list(self.object_ids),
+            "object_names": list(self.object_names),
         }
 
 
@@ -122,7 +126,9 @@ def group_objects(
     if by == "object":
         for i, obj in enumerate(objects, start=1):
             cls = labels.ontology.feature(obj.feature)
-            entry = LegendEntry(i, cls.id, cls.name, cls.color, (obj.uuid,), (obj.object_id,))
+            entry = LegendEntry(
+                i, cls.id, cls.name, cls.color, (obj.uuid,), (obj.object_id,), (obj.name,)
+            )
             out.append((entry, [obj]))
         return out
     by_feature: dict[str, list[LabelObject]] = {}
@@ -140,6 +146,7 @@ def group_objects(
             cls.color,
             tuple(o.uuid for o in members),
             tuple(o.object_id for o in members),
+            tuple(o.name for o in members),
         )
         out.append((entry, members))
     return out

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from ..errors import LabelError
 from ..io import Series
 from ..labels import Labels, Mask, ObjectClass
-from ..labels.document import check_confidence, check_model_source
+from ..labels.document import check_confidence, check_model_source, check_name
 from ..labels.operations import Batch, CreateObject
 from ._legend import Legend
 from ._series import check_series
@@ -63,6 +63,8 @@ class _Planned:
 
     cls: ObjectClass
     slices: dict[int, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    #: the object's name (a SEG segment's TrackingID other than "object <n>"), if any
+    name: str | None = None
 
 
 # ---------------------------------------------------------------------------- shared
@@ -135,6 +137,8 @@ def _create(
             data["source"] = source_name
         if confidence is not None:
             data["confidence"] = confidence
+        if item.name is not None:
+            data["name"] = item.name
         ops.append(CreateObject(object=data))
         uuids.append(uid)
     if ops:
@@ -687,6 +691,22 @@ def _segment_classes(
     return out
 
 
+def _segment_name(seg: Any, number: int) -> str | None:
+    """A segment's TrackingID as an object name (what ``to_dicom_seg(by="object")`` writes
+    for a named object), or ``None``: no TrackingID, one of the ``"object <n>"`` form written
+    for unnamed objects, or one that is not a valid name."""
+    tracking = seg.get_segment_description(number).get("TrackingID")
+    if tracking is None:
+        return None
+    text = str(tracking)
+    if re.fullmatch(r"object \d+", text):
+        return None
+    try:
+        return check_name(text, "TrackingID")
+    except LabelError:
+        return None
+
+
 def from_dicom_seg(
     labels: Labels,
     series: Series,
@@ -753,7 +773,7 @@ def from_dicom_seg(
         inside = pixels.astype(np.float32) / maximum >= FRACTIONAL_THRESHOLD
     else:
         inside = pixels != 0
-    planned = {n: _Planned(mapping[n]) for n in sorted(mapping)}
+    planned = {n: _Planned(mapping[n], name=_segment_name(seg, n)) for n in sorted(mapping)}
     for i, (n, k) in enumerate(zip(numbers, slices, strict=True)):
         item = planned.get(n)
         if item is not None:

@@ -374,7 +374,12 @@ def to_dicom_seg(
         category, kind = _codes_for(cls, codes)
         extra: dict[str, Any] = {}
         if by == "object":
-            extra["tracking_id"] = f"object {entry.object_ids[0]}"
+            # the name the user gave the object (TrackingID: how a finding is known), else
+            # its number
+            name = entry.object_names[0] if entry.object_names else None
+            extra["tracking_id"] = (lo_value(name) if name else "") or (
+                f"object {entry.object_ids[0]}"
+            )
             extra["tracking_uid"] = _tracking_uid(entry.uuids[0])
         descriptions.append(
             hd.seg.SegmentDescription(
