@@ -17,10 +17,12 @@ from dicom_annot_widget.kernels.brush import (
 from dicom_annot_widget.kernels.contours import (
     PolygonWithHoles,
     mask_to_polygons,
+    mask_to_ring,
     polygon_area,
     polygons_to_mask,
     resample_closed,
     resample_open,
+    split_keyhole,
 )
 from dicom_annot_widget.kernels.interpolation import (
     SHAPE_KINDS,
@@ -37,12 +39,14 @@ from dicom_annot_widget.kernels.mask_interpolation import (
     interpolate_masks,
     signed_distance,
 )
+from dicom_annot_widget.kernels.windowing import apply_window
 
 __all__ = [
     "SHAPE_KINDS",
     "MaskPatch",
     "PolygonWithHoles",
     "apply_stroke",
+    "apply_window",
     "interpolate_boxes",
     "interpolate_mask_volume",
     "interpolate_masks",
@@ -52,6 +56,7 @@ __all__ = [
     "interpolate_primitives",
     "interpolate_track",
     "mask_to_polygons",
+    "mask_to_ring",
     "match_polygon_rings",
     "polygon_area",
     "polygons_to_mask",
@@ -60,6 +65,7 @@ __all__ = [
     "resample_closed",
     "resample_open",
     "signed_distance",
+    "split_keyhole",
     "stroke_mask",
     "stroke_patch",
     "threshold_brush",
