@@ -432,3 +432,31 @@ def test_a_file_that_cannot_be_written_gives_a_label_error(
         Labels.open(SERIES, ontology(), tmp_path / "labels.json")
     monkeypatch.undo()
     open_labels(tmp_path / "labels.json").close()  # the lock was released
+
+
+def test_object_numbers_are_not_given_twice(tmp_path: Path) -> None:
+    """Deleting the newest object does not free its number: the next object gets a new one,
+    in this session, after an undo, and after the file is opened again (the document keeps
+    ``last_object_id`` once the object with the highest number is gone)."""
+    path = tmp_path / "labels.json"
+    labels = open_labels(path)
+    a = labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    b = labels.add_box("Lesion", 2, (1, 1, 5, 5))
+    assert [labels.get(u).object_id for u in (a, b)] == [1, 2]
+    plain = labels.to_json()
+    assert "last_object_id" not in plain  # nothing deleted: the document is as before
+    labels.delete_object(b)
+    assert json.loads(labels.to_json())["last_object_id"] == 2
+    c = labels.add_box("Lesion", 3, (1, 1, 5, 5))
+    assert labels.get(c).object_id == 3
+    labels.undo()  # the creation of #3 is undone: #3 is not given again either
+    d = labels.add_box("Lesion", 4, (1, 1, 5, 5))
+    assert labels.get(d).object_id == 4
+    labels.delete_object(d)
+    text = labels.to_json()
+    assert Labels.from_json(text).to_json() == text  # the field round-trips exactly
+    labels.close()
+    again = open_labels(path)
+    e = again.add_box("Lesion", 5, (1, 1, 5, 5))
+    assert again.get(e).object_id == 5
+    again.close()

@@ -426,14 +426,19 @@ class Labels:
             )
             stamped = op.stamp(self._doc, ctx)
             before = self._with_derived(stamped) if recompute else {}
+            last_id = self._doc.last_object_id  # an edit rolled back leaves no trace
             inverse = stamped.apply(self._doc)
-            if before:
-                try:
-                    stamped, inverse = self._recompute_derived(stamped, inverse, before, ctx)
-                except BaseException:  # a bug, not bad input: leave the labels as they were
-                    inverse.apply(self._doc)
-                    raise
-            revision = self._commit(stamped, inverse)
+            try:
+                if before:
+                    try:
+                        stamped, inverse = self._recompute_derived(stamped, inverse, before, ctx)
+                    except BaseException:  # a bug, not bad input: leave the labels as they were
+                        inverse.apply(self._doc)
+                        raise
+                revision = self._commit(stamped, inverse)
+            except BaseException:
+                self._doc.last_object_id = last_id
+                raise
             self._history.record(stamped, inverse)
             self._notify(stamped, revision)
             return revision
@@ -501,10 +506,12 @@ class Labels:
             entry = pop()
             if entry is None:
                 return None
+            last_id = self._doc.last_object_id
             try:
                 again = entry.inverse.apply(self._doc)
                 revision = self._commit(entry.inverse, again)
             except LabelError:
+                self._doc.last_object_id = last_id
                 put_back(entry)
                 raise
             push_other(HistoryEntry(entry.inverse, again))

@@ -1037,6 +1037,9 @@ class LabelDocument:
         self.frame_classifications: dict[str, FrameClassification] = {}
         self.measurements: dict[str, Measurement] = {}
         self.revision = 0
+        #: The highest object_id this document has given, deleted objects included: numbers
+        #: are not given twice ("#3" always means one object).
+        self.last_object_id = 0
 
     def __repr__(self) -> str:
         return (
@@ -1057,14 +1060,21 @@ class LabelDocument:
         doc.frame_classifications = dict(self.frame_classifications)
         doc.measurements = dict(self.measurements)
         doc.revision = self.revision
+        doc.last_object_id = self.last_object_id
         return doc
 
     def plane_size(self, plane: str) -> tuple[int, int, int]:
         """``(width, height, number of slices)`` of the plane images of the series."""
         return self.series.plane_size(plane)
 
+    def max_object_id(self) -> int:
+        """The largest object_id of the objects there now (0 without objects)."""
+        return max((o.object_id for o in self.objects.values()), default=0)
+
     def next_object_id(self) -> int:
-        return max((o.object_id for o in self.objects.values()), default=0) + 1
+        """The object_id a new object gets: after every one given so far, deleted objects
+        included."""
+        return max(self.max_object_id(), self.last_object_id) + 1
 
     def same_content(self, other: LabelDocument) -> bool:
         """Whether both documents hold the same labels (revision ignored)."""
@@ -1091,14 +1101,12 @@ class LabelDocument:
     def to_bytes(self) -> bytes:
         """Compact JSON as UTF-8 bytes: what :meth:`to_json` returns, encoded (what label
         files hold)."""
-        head = dumps(
-            {
-                "schema": SCHEMA,
-                "revision": self.revision,
-                "series": self.series.to_dict(),
-                "ontology": self.ontology.to_dict(),
-            },
-        )
+        fields: dict[str, Any] = {"schema": SCHEMA, "revision": self.revision}
+        if self.last_object_id > self.max_object_id():  # only after the last object went
+            fields["last_object_id"] = self.last_object_id
+        fields["series"] = self.series.to_dict()
+        fields["ontology"] = self.ontology.to_dict()
+        head = dumps(fields)
         # the objects' cached texts and the commas between them, joined with the rest at once:
         # one copy of the document's text, not two (a big one costs more than its bytes)
         objects: list[bytes] = [b","] * (2 * len(self.objects) - 1) if self.objects else []
@@ -1171,7 +1179,7 @@ class LabelDocument:
             root,
             "document",
             required=("schema", "series", "ontology", "objects"),
-            optional=("revision", "frame_classifications", "measurements"),
+            optional=("revision", "last_object_id", "frame_classifications", "measurements"),
         )
         series = SeriesInfo.from_dict(root["series"], "series")
         stored = Ontology.from_dict(root["ontology"])
@@ -1189,6 +1197,10 @@ class LabelDocument:
                 )
             ids[obj.object_id] = i
             doc.objects[obj.uuid] = obj
+        doc.last_object_id = max(
+            check_int(root.get("last_object_id", 0), "last_object_id", 0, MAX_REVISION),
+            max(ids, default=0),
+        )
         if list(ids) != sorted(ids):  # keep objects ordered by object_id
             doc.objects = dict(sorted(doc.objects.items(), key=lambda kv: kv[1].object_id))
         frames = check_sequence(root.get("frame_classifications", []), "frame_classifications")

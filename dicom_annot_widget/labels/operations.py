@@ -168,6 +168,7 @@ def _get_object(doc: LabelDocument, uuid: Any, path: str) -> LabelObject:
 
 def _put_object(doc: LabelDocument, obj: LabelObject) -> None:
     """Insert or replace ``obj``, keeping ``doc.objects`` ordered by object_id."""
+    doc.last_object_id = max(doc.last_object_id, obj.object_id)
     objects = doc.objects
     if obj.uuid in objects:
         objects[obj.uuid] = obj
