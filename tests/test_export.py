@@ -401,6 +401,10 @@ def test_seg_bad_input(
         to_dicom_seg(labels, phantom, objects=[])
     with pytest.raises(ExportError, match="codes"):
         to_dicom_seg(labels, phantom, codes={"Liver": "liver"})
+    # a misspelt class would put the placeholder code into a file meant for a PACS
+    liver = (("91723000", "SCT", "Anatomical Structure"), ("10200004", "SCT", "Liver"))
+    with pytest.raises(ExportError, match="no object class is called 'Livr'"):
+        to_dicom_seg(labels, phantom, codes={"Livr": liver})
 
     # a series read from NIfTI has no DICOM source images
     nifti = tmp_path / "ct.nii.gz"

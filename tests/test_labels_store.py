@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dicom_annot_widget.errors import LabelError
@@ -460,3 +461,26 @@ def test_object_numbers_are_not_given_twice(tmp_path: Path) -> None:
     e = again.add_box("Lesion", 5, (1, 1, 5, 5))
     assert again.get(e).object_id == 5
     again.close()
+
+
+def test_mistyped_label_calls_say_what_is_wrong(tmp_path: Path) -> None:
+    """QA: bare TypeErrors, silent empty answers, a probability map taken as one block, and a
+    mistyped folder created at the file system root."""
+    onto = Ontology.builder().object("Lesion", "bounding_box").object("Tumour", "bitmask").build()
+    labels = Labels(SERIES, onto)
+    u = labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    assert [o.uuid for o in labels.objects_on_slice(1)] == [u]
+    for bad, message in ((-1, "minimum 0"), (30, "maximum 29"), ("a", "expected an integer")):
+        with pytest.raises(LabelError, match=message):
+            labels.objects_on_slice(bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="uuids: expected a uuid string or a list"):
+        labels.accept(1)  # type: ignore[arg-type]
+    with pytest.raises(LabelError, match=r"labels\.by_object_id\(1\)"):
+        labels[1]  # type: ignore[index]
+    probabilities = np.full(SERIES["shape"], 0.3)
+    with pytest.raises(LabelError, match="threshold a probability map first"):
+        labels.add_mask("Tumour", probabilities)
+    assert len(labels) == 1
+    with pytest.raises(LabelError, match="does not exist"):
+        Labels.open(SERIES, ontology(), tmp_path / "no" / "such" / "labels.json")
+    assert not (tmp_path / "no").exists()

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
 from dicom_annot_widget.errors import LabelError, ProtocolError
@@ -661,3 +662,42 @@ def test_labels_state_carries_frame_classifications_and_object_answers(widget: A
     assert obj["uuid"] == u and obj["source"] == "model-x" and obj["confidence"] == 0.75
     assert {"static", "dynamic", "review"} <= set(obj)
     json.dumps(state)  # JSON-safe
+
+
+def test_mistyped_script_arguments_are_named(widget: Any) -> None:
+    """Scripts get an error that names the argument, and nothing changes (QA: bare NumPy
+    and float errors; truthy values taken as booleans or slice numbers)."""
+    w, _ = widget
+    before = (w.labels.revision, w.slice, w.flip, w.frameskip, w.read_only)
+    with pytest.raises(TypeError, match="points must be one"):
+        w.brush(_new_uuid(), 2, None, 3, feature="Tumour")
+    with pytest.raises(TypeError, match="points must be one"):
+        w.brush(_new_uuid(), 2, "abc", 3, feature="Tumour")
+    with pytest.raises(TypeError, match="range must be two numbers"):
+        w.threshold_brush(_new_uuid(), 2, [(5, 5)], 3, ("a", "b"), feature="Tumour")
+    with pytest.raises(traitlets.TraitError, match="slice must be a slice number"):
+        w.slice = True
+    with pytest.raises(traitlets.TraitError, match="flip"):
+        w.flip = ("no", "no")
+    with pytest.raises(traitlets.TraitError, match="frameskip must be a whole number"):
+        w.frameskip = True
+    with pytest.raises(TypeError, match="read_only must be True or False"):
+        w.read_only = "no"  # type: ignore[assignment]
+    w.flip = (1, 0)  # 0 / 1 are fine
+    assert w.flip == (True, False)
+    w.flip = (False, False)
+    assert (w.labels.revision, w.slice, w.flip, w.frameskip, w.read_only) == before
+
+
+def test_labels_of_another_series_are_refused(tmp_path: Path) -> None:
+    """Labels made for another series of the same size would show, then refuse every
+    export: the widget refuses them at once, naming both series."""
+    from dicom_annot_widget import write_phantom_series
+    from dicom_annot_widget.labels import Labels
+
+    write_phantom_series(tmp_path / "a", n_slices=4, rows=16, columns=16)
+    a = open_series(tmp_path / "a")
+    other = {"series_instance_uid": "1.2.3", "shape": [4, 16, 16]}
+    with pytest.raises(LabelError, match=r"these labels are for series 1\.2\.3"):
+        DicomAnnotator(a, labels=Labels(other, _ontology()))
+    DicomAnnotator(a, labels=Labels(a, _ontology())).close()

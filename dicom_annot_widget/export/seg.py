@@ -361,6 +361,15 @@ def to_dicom_seg(
     out_path = check_output_path(path) if path is not None else None
     if codes is not None and not isinstance(codes, Mapping):
         raise TypeError(f"codes: expected a mapping, got {type(codes).__name__}")
+    if codes is not None:
+        # a misspelt class would silently get the placeholder code in a file for a PACS
+        known = {c.id for c in labels.ontology.objects} | {c.name for c in labels.ontology.objects}
+        unknown = [k for k in codes if k not in known]
+        if unknown:
+            raise ExportError(
+                f"codes: no object class is called {', '.join(repr(k) for k in unknown)} "
+                f"(classes: {', '.join(repr(c.name) for c in labels.ontology.objects)})"
+            )
     chosen, skipped = select_objects(labels, objects, include_pending)
     sources, substituted = _prepare_sources(series, _source_datasets(series))
     groups = group_objects(labels, chosen, by)

@@ -217,7 +217,16 @@ class Labels:
         """
         info = SeriesInfo.coerce(series)
         onto = None if ontology is None else _coerce_ontology(ontology)
-        target = Path(path) if path is not None else default_label_path(info.series_instance_uid)
+        if path is None:
+            target = default_label_path(info.series_instance_uid)
+            try:  # the default folder is ours to make
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LabelFileError(
+                    f"label file {target}: cannot create its folder ({exc})"
+                ) from None
+        else:
+            target = Path(path)
         store = LabelStore(target, compact_every=compact_every, idle_snapshot=idle_snapshot)
         doc, _existed = store.open(info, onto)
         labels = cls._from_document(doc, author=author, affine=affine, read_only=read_only)
@@ -542,6 +551,12 @@ class Labels:
         """
         obj = self._doc.objects.get(uuid) if isinstance(uuid, str) else None
         if obj is None:
+            if isinstance(uuid, (int, np.integer)) and not isinstance(uuid, bool):
+                raise LabelError(
+                    f"unknown object {describe(uuid)}: objects are named by their uuid (a "
+                    f"string); for the object shown as #{int(uuid)} use "
+                    f"labels.by_object_id({int(uuid)})"
+                )
             raise LabelError(f"unknown object {describe(uuid)}")
         return obj
 
@@ -581,6 +596,8 @@ class Labels:
             plane = "axial"
         if plane is not None:
             check_plane(plane, "plane")
+        if slice is not None and plane is not None:
+            slice = check_int(slice, "slice", 0, self._doc.plane_size(plane)[2] - 1)
         out = []
         for obj in self._doc.objects.values():
             if feature_id is not None and obj.feature != feature_id:
@@ -770,13 +787,21 @@ class Labels:
         ----------
         mask
             A 3D array shaped like the volume, ``(slices, rows, columns)`` (non-zero =
-            inside): every non-empty slice of ``plane`` becomes a keyframe. Or a 2D plane
-            image together with ``slice``.
+            inside; floating-point values must be 0 or 1): every non-empty slice of ``plane``
+            becomes a keyframe. Or a 2D plane image together with ``slice``.
         """
         cls = self._feature(feature, "bitmask")
         check_plane(plane, "plane")
         width, height, n = self._doc.plane_size(plane)
         array = np.asarray(mask)
+        if array.dtype.kind in "fc":
+            # non-zero is inside: a probability map would become one block
+            odd = array[(array != 0) & (array != 1)]
+            if odd.size:
+                raise LabelError(
+                    f"add_mask(mask): values other than 0 and 1 (e.g. {odd.flat[0]!r}): "
+                    "threshold a probability map first (e.g. mask > 0.5)"
+                )
         keyframes: dict[str, Any] = {}
         if slice is not None or array.ndim == 2:
             if slice is None:
@@ -1180,6 +1205,13 @@ class Labels:
         self, uuids: str | Iterable[str] | None, feature: str | None, source: str | None
     ) -> list[LabelObject]:
         if uuids is not None:
+            if not isinstance(uuids, str) and (
+                not isinstance(uuids, Iterable) or isinstance(uuids, Mapping)
+            ):
+                raise TypeError(
+                    f"uuids: expected a uuid string or a list of them (or the feature= / "
+                    f"source= filters), got {describe(uuids)}"
+                )
             chosen = [self.get(u) for u in ([uuids] if isinstance(uuids, str) else uuids)]
             for obj in chosen:
                 if not obj.pending:

@@ -233,12 +233,10 @@ class LabelStore(AbstractContextManager["LabelStore"]):
         """
         if not self._closed:
             raise LabelFileError(f"label file {self.path} is already open")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+        if not self.path.parent.is_dir():  # a mistyped path makes no folders
             raise LabelFileError(
-                f"label file {self.path}: cannot create its folder ({exc})"
-            ) from None
+                f"label file {self.path}: its folder {self.path.parent} does not exist"
+            )
         try:
             self._acquire_lock()
         except OSError as exc:

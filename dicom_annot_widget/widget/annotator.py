@@ -298,6 +298,15 @@ def _check_labels_fit(labels: Labels, series: Series) -> None:
             f"labels: these labels are for a series of shape {tuple(labels.series.shape)} "
             f"(slices, rows, columns); the series shown has shape {shape}"
         )
+    # as the exports check it: a real SeriesInstanceUID must be the labels' (labels of another
+    # series of the same size would show, then refuse every export)
+    generated = any(s.keyword == "SeriesInstanceUID" for s in series.uid_substitutions)
+    if not generated and series.series_instance_uid != labels.series.series_instance_uid:
+        raise LabelError(
+            f"labels: these labels are for series {labels.series.series_instance_uid}, not the "
+            f"series shown ({series.series_instance_uid}); make them with "
+            "Labels(series, ontology) or Labels.open(series, ontology, path)"
+        )
 
 
 def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
@@ -618,6 +627,8 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     @read_only.setter
     def read_only(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"read_only must be True or False, got {value!r}")
         self.labels.read_only = bool(value)
         self._sync_labels_state()
 
@@ -625,6 +636,8 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     @traitlets.validate("slice")
     def _validate_slice(self, proposal: dict[str, Any]) -> int:
+        if isinstance(proposal["value"], (bool, np.bool_)):
+            raise traitlets.TraitError(f"slice must be a slice number, got {proposal['value']!r}")
         k = int(proposal["value"])
         if not self._ready:  # the default, before the series is open
             return k
@@ -681,12 +694,20 @@ class DicomAnnotator(anywidget.AnyWidget):
     @traitlets.validate("flip")
     def _validate_flip(self, proposal: dict[str, Any]) -> tuple[bool, bool]:
         value = proposal["value"]
-        if len(value) != 2:
-            raise traitlets.TraitError(f"flip must be (horizontal, vertical), got {value!r}")
+        if len(value) != 2 or not all(
+            isinstance(v, (bool, np.bool_)) or (isinstance(v, int) and v in (0, 1)) for v in value
+        ):
+            raise traitlets.TraitError(
+                f"flip must be (horizontal, vertical), each True or False, got {value!r}"
+            )
         return (bool(value[0]), bool(value[1]))
 
     @traitlets.validate("frameskip")
     def _validate_frameskip(self, proposal: dict[str, Any]) -> int:
+        if isinstance(proposal["value"], (bool, np.bool_)):
+            raise traitlets.TraitError(
+                f"frameskip must be a whole number of slices, got {proposal['value']!r}"
+            )
         s = int(proposal["value"])
         if not self._ready:  # the default, before the series is open
             return s
@@ -1017,7 +1038,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         if isinstance(strokes, dict):
             strokes = [strokes]
         plain = [
-            {**s, "points": np.asarray(s["points"], dtype=np.float64).reshape(-1, 2).tolist()}
+            {**s, "points": self._points(s["points"])}
             if isinstance(s, dict) and "points" in s and not isinstance(s["points"], list)
             else s
             for s in strokes
@@ -1030,9 +1051,16 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     @staticmethod
     def _points(points: Any) -> list[list[float]]:
-        array = np.asarray(points, dtype=np.float64)
+        try:
+            array = np.asarray(points, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = np.zeros((0, 3))
         if array.shape == (2,):
             array = array[None, :]
+        if array.ndim != 2 or array.shape[1] != 2 or array.shape[0] == 0:
+            raise TypeError(
+                f"points must be one (x, y) point or an (N, 2) array of them, got {points!r}"
+            )
         return array.tolist()
 
     def brush(
@@ -1067,11 +1095,17 @@ class DicomAnnotator(anywidget.AnyWidget):
             or len(range) != 2
         ):
             raise TypeError(f"threshold_brush: range must be (lo, hi), got {range!r}")
+        try:
+            lo, hi = float(range[0]), float(range[1])
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"threshold_brush: range must be two numbers (lo, hi), got {range!r}"
+            ) from None
         stroke = {
             "tool": "threshold",
             "radius": radius,
             "points": self._points(points),
-            "range": [float(range[0]), float(range[1])],
+            "range": [lo, hi],
         }
         return self.paint(uuid, slice, [stroke], feature)
 
