@@ -76,7 +76,14 @@ export interface EditorHost {
   schedule(): void;
   refuse(message: string): void;
   toast(text: string): void;
+  /** Send a message to the kernel; false when the page has lost its kernel. */
+  send(content: Record<string, unknown>): boolean;
+  /** Whether the kernel is connected (edits can reach Python). */
+  connected(): boolean;
 }
+
+/** Why an edit is refused while the kernel is gone. */
+export const OFFLINE_EDIT = "the kernel is not connected (restarted or shut down): run the cell again; this edit was not made";
 
 interface Pending extends Preview {
   /** revision the kernel acknowledged the edit with */
@@ -325,7 +332,7 @@ export class LabelEditor implements EditorApi {
   send(content: Record<string, unknown>): void {
     const i = this.info();
     if (!i) return;
-    this.model.send({ ...content, series: i.id });
+    this.host.send({ ...content, series: i.id });
   }
   request(content: Record<string, unknown>, onAnswer?: (a: Answer) => void): number | null {
     const i = this.info();
@@ -334,9 +341,17 @@ export class LabelEditor implements EditorApi {
       this.refuse("the labels are read-only (review mode): edits are off");
       return null;
     }
+    if (!this.host.connected()) {
+      this.refuse(OFFLINE_EDIT);
+      return null;
+    }
     const request = this.nextRequest();
     this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer, sentAt: performance.now() });
-    this.model.send({ ...content, series: i.id, request });
+    if (!this.host.send({ ...content, series: i.id, request })) {
+      this.pending.delete(request);
+      this.refuse(OFFLINE_EDIT);
+      return null;
+    }
     return request;
   }
   sendEdit(op: Record<string, unknown>, preview?: Preview | null, onAnswer?: (a: Answer) => void): boolean {
@@ -346,10 +361,20 @@ export class LabelEditor implements EditorApi {
       this.refuse("the labels are read-only (review mode): edits are off");
       return false;
     }
+    if (!this.host.connected()) {
+      this.refuse(OFFLINE_EDIT);
+      return false;
+    }
     const request = this.nextRequest();
     this.pending.set(request, { ...(preview ?? { kind: "update", uuid: "", slice: -1 }), onAnswer, sentAt: performance.now() });
     this.host.refuse("");
-    this.model.send({ type: "edit", series: i.id, request, op });
+    if (!this.host.send({ type: "edit", series: i.id, request, op })) {
+      // nothing was shown as done: the edit is dropped with the reason
+      this.pending.delete(request);
+      this.refuse(OFFLINE_EDIT);
+      this.changed();
+      return false;
+    }
     this.changed();
     return true;
   }
@@ -419,7 +444,7 @@ export class LabelEditor implements EditorApi {
     const i = this.info();
     if (!i) return;
     if (this.state.read_only) return this.refuse("the labels are read-only (review mode): undo and redo are off");
-    this.model.send({ type, series: i.id });
+    if (!this.host.connected() || !this.host.send({ type, series: i.id })) return this.refuse(OFFLINE_EDIT);
   }
   onMessage(handler: (msg: unknown, buffers: readonly DataView[]) => void): () => void {
     this.messageHandlers.add(handler);

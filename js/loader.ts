@@ -48,6 +48,9 @@ export class Controller {
   private unacked = 0;
   /** Acknowledge at least every this many slice answers (the kernel's latest `ack_every`). */
   private ackEvery = ACK_EVERY;
+  /** A message to the kernel could not be sent: the kernel restarted or shut down, and this
+   * widget's model lost its connection (running the cell again makes a new one). */
+  sendFailed = false;
   /** Views to tell of changes; `progressOnly`: only slices not shown arrived since. */
   private readonly views = new Set<(progressOnly: boolean) => void>();
 
@@ -61,6 +64,20 @@ export class Controller {
   private fail(message: string): void {
     this.error = message;
     this.errorCount += 1;
+  }
+
+  /** Send a message to the kernel; false (`sendFailed` set, views told) when it cannot go. */
+  send(content: Record<string, unknown>): boolean {
+    try {
+      this.model.send(content);
+      return true;
+    } catch {
+      if (!this.sendFailed) {
+        this.sendFailed = true;
+        this.notify();
+      }
+      return false;
+    }
   }
 
   subscribe(view: (progressOnly: boolean) => void): () => void {
@@ -103,7 +120,7 @@ export class Controller {
     const order = priorityOrder(volume.slices, current, volume.loaded, step);
     if (order.length === 0) return;
     this.orderedAround = current;
-    this.model.send({ type: "get_slices", series: volume.info.id, slices: order });
+    if (!this.send({ type: "get_slices", series: volume.info.id, slices: order })) return;
     this.firstOfOrder = order[0] as number;
   }
 
@@ -160,7 +177,7 @@ export class Controller {
     this.unacked += 1;
     const complete = volume.loadedCount === volume.slices;
     if (now || this.unacked >= this.ackEvery || complete) {
-      this.model.send({ type: "ack", series: volume.info.id, count: this.unacked });
+      this.send({ type: "ack", series: volume.info.id, count: this.unacked });
       this.unacked = 0;
     }
   }

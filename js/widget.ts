@@ -77,6 +77,10 @@ function isSaveChord(e: KeyboardEvent): boolean {
   return isAccel(e, "s") || isAccel(e, "s", true);
 }
 
+/** The banner while the kernel is gone (see `offline` in renderView). */
+const OFFLINE_TEXT =
+  "Not connected to the kernel (it was restarted or shut down, or the notebook was opened without running it): run the cell again to load the series and edit; changes made here now are not saved.";
+
 function num(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
 }
@@ -377,7 +381,7 @@ function renderView(
     const asked = metaPending.get(key);
     if (metaCache.has(key) || (asked !== undefined && performance.now() - asked < META_RETRY_MS)) return;
     metaPending.set(key, performance.now());
-    model.send({ type: "get_metadata", series: i.id, slice: k });
+    controller.send({ type: "get_metadata", series: i.id, slice: k });
   };
   const seriesMeta = (): MetaElement[] | null => {
     const i = info();
@@ -512,6 +516,16 @@ function renderView(
   };
   const schedule = (): void => request(true);
 
+  // ---- kernel connection ------------------------------------------------------------------
+  // ipywidgets marks a view whose model lost its kernel (restarted, shut down, or a saved
+  // notebook opened without one) with this class on the view's element, which is `host`; a
+  // message that cannot be sent says the same. Until the cell runs again, nothing loads and
+  // no edit could reach Python: say so instead of a spinner and edits that vanish.
+  const offline = (): boolean => controller.sendFailed || host.classList.contains("jupyter-widgets-disconnected");
+  const connection = new MutationObserver(() => schedule());
+  connection.observe(host, { attributes: true, attributeFilter: ["class"] });
+  signal.addEventListener("abort", () => connection.disconnect());
+
   // ---- labels ---------------------------------------------------------------------------
   const editor = new LabelEditor({
     model,
@@ -534,6 +548,8 @@ function renderView(
       schedule();
     },
     toast: (text) => showToast(text),
+    send: (content) => controller.send(content),
+    connected: () => !offline(),
   });
   toolbar.insertBefore(editor.toolGroup, miscGroup);
   toolbar.insertBefore(editor.classGroup, miscGroup);
@@ -727,9 +743,11 @@ function renderView(
   const update = (): void => {
     const started = performance.now();
     const volume = controller.volume;
-    const err = localError || controller.error;
+    const gone = offline();
+    root.dataset.connected = String(!gone);
+    const err = gone ? OFFLINE_TEXT : localError || controller.error;
     setText(errorText, err);
-    errorBox.hidden = err === "" || (localError === "" && controller.errorCount === dismissedAt);
+    errorBox.hidden = !gone && (err === "" || (localError === "" && controller.errorCount === dismissedAt));
     updateControls();
     const ready = renderImage();
     drawView(ready);
@@ -738,11 +756,12 @@ function renderView(
     const k = model.get("slice");
     if (!volume) {
       loading.hidden = false;
-      setText(loadingText, "Loading…");
+      setText(loadingText, gone ? "Not connected to a kernel" : "Loading…");
     } else {
       loading.hidden = ready;
-      setText(loadingText, `Loading slice ${k + 1}…`);
+      setText(loadingText, gone ? "Not connected to a kernel" : `Loading slice ${k + 1}…`);
     }
+    loading.classList.toggle("daw-offline", gone);
     root.dataset.ready = ready ? "true" : "false";
     canvas.dataset.zoom = String(view().zoom);
     updateProgress();

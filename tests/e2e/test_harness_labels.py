@@ -433,3 +433,49 @@ def test_box_coordinates_follow_the_view_transform(lpage: Any, rotation: int) ->
     (ac, ar, _), (bc, br, _) = corners
     assert abs(x0 - min(ac, bc)) <= 0.5 and abs(x1 - max(ac, bc)) <= 0.5
     assert abs(y0 - min(ar, br)) <= 0.5 and abs(y1 - max(ar, br)) <= 0.5
+
+
+def test_a_lost_kernel_is_said_and_edits_are_refused_not_dropped(lpage: Any) -> None:
+    """QA: after a kernel restart the page went on showing edits that never reached Python,
+    and a notebook opened without a kernel showed a spinner forever. Now the widget says the
+    kernel is gone and refuses edits, both when ipywidgets marks the view disconnected and
+    when a message cannot be sent."""
+    page = lpage
+    wid, root = mount_labels(page)
+    s = Screen(root)
+    expect(root).to_have_attribute("data-connected", "true")
+    # 1. ipywidgets marks the view: the banner says so, a box drawn is refused, nothing sent
+    page.evaluate("(i) => window.widgets[i].el.classList.add('jupyter-widgets-disconnected')", wid)
+    expect(root).to_have_attribute("data-connected", "false")
+    expect(root.get_by_test_id("daw-error")).to_be_visible()
+    expect(root.get_by_test_id("daw-error")).to_contain_text("Not connected to the kernel")
+    root.focus()
+    page.keyboard.press("2")
+    page.mouse.move(*s.at(10, 5))
+    page.mouse.down()
+    page.mouse.move(*s.at(40, 30), steps=4)
+    page.mouse.up()
+    page.keyboard.press("Control+z")
+    assert edits(page, wid) == []
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-count", "0")
+    page.evaluate(
+        "(i) => window.widgets[i].el.classList.remove('jupyter-widgets-disconnected')", wid
+    )
+    expect(root).to_have_attribute("data-connected", "true")
+    # what stays is the refusal of the edit tried meanwhile, until dismissed
+    expect(root.get_by_test_id("daw-error")).to_contain_text("this edit was not made")
+    expect(root.get_by_test_id("daw-error")).not_to_contain_text("Not connected to the kernel")
+    # 2. a send that fails (JupyterLab throws "Cannot send" for a kernel that is gone)
+    page.evaluate(
+        "(i) => { window.widgets[i].model.send = () => { throw new Error('Cannot send'); }; }", wid
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.mouse.move(*s.at(10, 5))
+    page.mouse.down()
+    page.mouse.move(*s.at(40, 30), steps=4)
+    page.mouse.up()
+    expect(root).to_have_attribute("data-connected", "false")
+    expect(root.get_by_test_id("daw-error")).to_contain_text("Not connected to the kernel")
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-count", "0")
+    assert errors == []
