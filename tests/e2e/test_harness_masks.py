@@ -527,3 +527,21 @@ def test_clicking_a_mask_selects_its_object(mpage: Any) -> None:
     expect(labels).to_have_attribute("data-selected", MASK_UUID)
     page.mouse.click(*s.at(10, 10))
     expect(labels).not_to_have_attribute("data-selected", MASK_UUID)
+
+
+def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
+    """QA: in a narrow notebook (a 220 px image) the 230 px popup was cut off on its left,
+    hiding its labels and the start of the range slider."""
+    page = mpage
+    _, root = mount(page, series(ct_volume()), state={"labels_state": state()}, width=480)
+    root.focus()
+    page.keyboard.press("g")
+    pop = root.get_by_test_id("daw-maskpop")
+    expect(pop).to_be_visible()
+    view = root.get_by_test_id("daw-viewport").bounding_box()
+    box = pop.bounding_box()
+    assert view is not None and box is not None
+    assert view["width"] < 250, view  # the case: narrower than the popup was
+    assert box["x"] >= view["x"] and box["x"] + box["width"] <= view["x"] + view["width"] + 0.5
+    lo = root.get_by_test_id("daw-mask-lo").bounding_box()
+    assert lo is not None and lo["x"] >= view["x"], (lo, view)
