@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelObject } from "../labels";
-import { defaultSpan, derivedCount, interpolable, interpolateRequest } from "./automation";
+import { defaultSpan, derivedCount, interpolable, interpolateRequest, revealIn } from "./automation";
 
 const obj = (uuid: string, frames: Record<string, boolean>): LabelObject => ({
   uuid,
@@ -36,5 +36,27 @@ describe("automation drawer", () => {
     expect(interpolateRequest("list", [A], null, new Set(), "", "", 20)).toEqual({ error: "tick at least one object" });
     expect(interpolateRequest("all", [A], null, new Set(), "0", "", 20)).toEqual({ error: 'start must be a slice number from 1 to 20, got "0"' });
     expect(interpolateRequest("all", [A], null, new Set(), "9", "3", 20)).toEqual({ error: "start (9) is after end (3)" });
+  });
+});
+
+describe("revealIn", () => {
+  const box = (top: number, bottom: number) => ({ top, bottom }) as DOMRect;
+  const fake = (rect: () => DOMRect) => ({ getBoundingClientRect: rect, scrollTop: 0 }) as unknown as HTMLElement;
+  it("scrolls the container down just enough to show an opened drawer below its fold", () => {
+    const side = fake(() => box(100, 300));
+    let scrolled = 0;
+    Object.defineProperty(side, "scrollTop", { get: () => scrolled, set: (v: number) => (scrolled = v) });
+    const drawer = fake(() => box(250 - scrolled, 350 - scrolled));
+    revealIn(side, drawer);
+    expect(scrolled).toBe(50); // bottom 350 -> 300
+    // a drawer taller than the container: its top comes first
+    scrolled = 0;
+    const tall = fake(() => box(280 - scrolled, 700 - scrolled));
+    revealIn(side, tall);
+    expect(scrolled).toBe(180); // top 280 -> 100
+    // already in view: nothing moves
+    scrolled = 0;
+    revealIn(side, fake(() => box(120, 200)));
+    expect(scrolled).toBe(0);
   });
 });

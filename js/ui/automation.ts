@@ -90,6 +90,15 @@ export function derivedCount(objects: readonly LabelObject[], uuids: readonly st
   return n;
 }
 
+/** Scroll `container` (not its ancestors) so that as much of `child` as fits is in view,
+ * its top first. */
+export function revealIn(container: HTMLElement, child: HTMLElement): void {
+  const c = container.getBoundingClientRect();
+  const r = child.getBoundingClientRect();
+  if (r.bottom > c.bottom) container.scrollTop += Math.min(r.bottom - c.bottom, r.top - c.top);
+  else if (r.top < c.top) container.scrollTop -= c.top - r.top;
+}
+
 class AutomationPanel implements Panel {
   private readonly box: HTMLDetailsElement;
   private readonly which: HTMLSelectElement;
@@ -111,7 +120,16 @@ class AutomationPanel implements Panel {
     this.box = box;
     const summary = el("summary", "daw-auto-title", box, "Automated labeling");
     summary.dataset.testid = "daw-automation-toggle";
-    box.addEventListener("toggle", () => api.changed(), on);
+    box.addEventListener(
+      "toggle",
+      () => {
+        api.changed();
+        // an opened drawer below the fold of the side column is scrolled into it (QA: it
+        // opened out of sight); only the side column scrolls, not the notebook
+        if (box.open) requestAnimationFrame(() => revealIn(api.side, box));
+      },
+      on,
+    );
 
     const methodRow = el("label", "daw-auto-row", box);
     el("span", "daw-auto-label", methodRow, "Method");
