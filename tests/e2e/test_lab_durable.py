@@ -108,3 +108,44 @@ def test_sigkilled_kernel_loses_no_acknowledged_edit(
     after = run_probe(page, PROBE).strip()
     assert after == before
     assert int(run_probe(page, "print(os.getpid())").strip()) != pid
+
+
+def test_after_a_kernel_restart_the_widget_says_so_and_refuses_edits(
+    lab_each: Any, page: Any, tmp_path: Path
+) -> None:
+    """QA: after a kernel restart (the cell not run again) the page went on drawing objects
+    that never reached Python, and threw "Cannot send". Now it says the kernel is gone and
+    refuses the edit."""
+    folder = tmp_path / "phantom"
+    write_phantom_series(folder, n_slices=8, rows=ROWS, columns=COLUMNS)
+    nb = notebook(
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "onto = Ontology.builder().object('Lesion', shape='bounding_box', hotkey=1).build()\n"
+        f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
+        "w"
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_notebook(page, lab_each, "restart.ipynb", nb, workspace="restart-1")
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    expect(root).to_have_attribute("data-connected", "true")
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
+    )
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".status === 'idle'",
+        timeout=60_000,
+    )
+    view = page.get_by_test_id("daw-view").bounding_box()
+    root.focus()
+    page.keyboard.press("1")
+    page.mouse.move(view["x"] + view["width"] * 0.2, view["y"] + view["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(view["x"] + view["width"] * 0.5, view["y"] + view["height"] * 0.5, steps=4)
+    page.mouse.up()
+    expect(root).to_have_attribute("data-connected", "false", timeout=10_000)
+    expect(page.get_by_test_id("daw-error")).to_contain_text("Not connected to the kernel")
+    expect(page.get_by_test_id("daw-labels")).to_have_attribute("data-count", "0")
+    assert not [e for e in errors if "Cannot send" in e], errors
