@@ -569,6 +569,8 @@ def test_prefetch_decodes_in_the_requested_order(tmp_path: Path) -> None:
         order = [15]
         for d in range(1, 16):
             order += [k for k in (15 + d, 15 - d) if 0 <= k < 30]
+        with pytest.raises(TypeError, match="order must be a sequence of slice indices"):
+            s.prefetch(15)  # type: ignore[arg-type]
         s.prefetch(order)
         assert done.wait(60), seen
         assert seen[0] == 15

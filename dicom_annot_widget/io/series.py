@@ -22,7 +22,7 @@ import time
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -881,6 +881,11 @@ class Series:
         order
             Slice indices, highest priority first; duplicates and decoded slices are ignored.
         """
+        if isinstance(order, (str, bytes)) or not isinstance(order, Iterable):
+            raise TypeError(
+                f"prefetch: order must be a sequence of slice indices (e.g. [k, k + 1, k - 1]), "
+                f"got {order!r}"
+            )
         ks = [self._index(k) for k in order]
         self._materialize()
         with self._lock:
