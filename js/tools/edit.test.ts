@@ -242,22 +242,24 @@ describe("primitives", () => {
   });
 });
 
+/** A square 0..40 with a hole 15..25, joined by the bridge (0,20) <-> (15,20) ("keyhole"). */
+const KEYHOLE: Point[] = [
+  [0, 0],
+  [40, 0],
+  [40, 40],
+  [0, 40],
+  [0, 20],
+  [15, 20],
+  [15, 25],
+  [25, 25],
+  [25, 15],
+  [15, 15],
+  [15, 20],
+  [0, 20],
+];
+
 describe("keyhole rings (a polygon with a hole, joined by a zero-width bridge)", () => {
-  // square 0..40 with a hole 15..25, joined by the bridge (0,20) <-> (15,20)
-  const ring: Point[] = [
-    [0, 0],
-    [40, 0],
-    [40, 40],
-    [0, 40],
-    [0, 20],
-    [15, 20],
-    [15, 25],
-    [25, 25],
-    [25, 15],
-    [15, 15],
-    [15, 20],
-    [0, 20],
-  ];
+  const ring = KEYHOLE;
   const kf: Keyframe = { points: ring };
   it("offers no midpoint handle on a bridge", () => {
     const mids = handles(kf, "polygon", M).filter((h) => h.handle.kind === "mid");
@@ -287,20 +289,7 @@ describe("keyhole rings (a polygon with a hole, joined by a zero-width bridge)",
 });
 
 describe("deleting a keyhole ring's vertices", () => {
-  const ring: Point[] = [
-    [0, 0],
-    [40, 0],
-    [40, 40],
-    [0, 40],
-    [0, 20],
-    [15, 20],
-    [15, 25],
-    [25, 25],
-    [25, 15],
-    [15, 15],
-    [15, 20],
-    [0, 20],
-  ];
+  const ring = KEYHOLE;
   it("refuses a bridge's ends, which would open the hole", () => {
     for (const i of [4, 5, 10, 11]) expect(deleteVertex({ points: ring }, "polygon", i)).toHaveProperty("error");
     // any other vertex goes
