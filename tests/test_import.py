@@ -129,6 +129,8 @@ def test_nifti_round_trip_by_object_with_legend_file(
     source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
 ) -> None:
     labels, masks = source
+    named = sorted(labels, key=lambda o: o.object_id)[0].uuid
+    labels.update_object(named, name="Lesion A")
     path = tmp_path / "objects.nii"
     _, legend = to_nifti(labels, phantom, path, by="object")
     legend_path = tmp_path / "objects.json"
@@ -141,6 +143,8 @@ def test_nifti_round_trip_by_object_with_legend_file(
             original = entry.uuids[0]
             assert target.get(uuid).feature == labels.get(original).feature
             np.testing.assert_array_equal(target.get_mask(uuid), masks[original])
+            # the name the object had comes back with it (the legend lists it)
+            assert target.get(uuid).name == labels.get(original).name
 
 
 @pytest.mark.parametrize("codes", [("I", "L", "A"), ("S", "P", "R"), ("L", "A", "I")])

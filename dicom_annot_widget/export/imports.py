@@ -227,10 +227,8 @@ def _on_series_grid(image: Any, series: Series) -> npt.NDArray[Any]:
     return np.ascontiguousarray(np.asarray(data).transpose(2, 1, 0))
 
 
-def _legend_classes(legend: Any) -> dict[int, str]:
-    """``value -> feature`` from a Legend, its dict, its JSON text or a JSON file path."""
-    if isinstance(legend, Legend):
-        return {e.value: e.feature for e in legend}
+def _legend_entries(legend: Any) -> list[Any]:
+    """The ``entries`` of a legend's dict, its JSON text or a JSON file path."""
     if isinstance(legend, os.PathLike) or (
         isinstance(legend, str) and not legend.lstrip().startswith("{")
     ):
@@ -250,13 +248,44 @@ def _legend_classes(legend: Any) -> dict[int, str]:
             "legend: expected the legend to_nifti returned (a Legend, legend.to_dict(), its "
             "JSON text or a path to it), with an 'entries' list"
         )
+    return entries
+
+
+def _legend_classes(legend: Any) -> dict[int, str]:
+    """``value -> feature`` from a Legend, its dict, its JSON text or a JSON file path."""
+    if isinstance(legend, Legend):
+        return {e.value: e.feature for e in legend}
     out: dict[int, str] = {}
-    for i, entry in enumerate(entries):
+    for i, entry in enumerate(_legend_entries(legend)):
         value = entry.get("value") if isinstance(entry, Mapping) else None
         feature = entry.get("feature") if isinstance(entry, Mapping) else None
         if isinstance(value, bool) or not isinstance(value, int) or not isinstance(feature, str):
             raise LabelImportError(f"legend.entries[{i}]: needs an integer 'value' and a 'feature'")
         out[value] = feature
+    return out
+
+
+def _legend_names(legend: Any) -> dict[int, str]:
+    """``value -> name`` of the values a legend (``by="object"``) gives one named object;
+    names that are not valid object names are left out."""
+    pairs: list[tuple[Any, Any]]
+    if isinstance(legend, Legend):
+        pairs = [(e.value, e.object_names) for e in legend]
+    else:
+        pairs = [
+            (e.get("value"), e.get("object_names"))
+            for e in _legend_entries(legend)
+            if isinstance(e, Mapping)
+        ]
+    out: dict[int, str] = {}
+    for value, names in pairs:
+        if isinstance(value, int) and isinstance(names, (list, tuple)) and len(names) == 1:
+            try:
+                name = check_name(names[0], "name")
+            except LabelError:
+                continue
+            if name is not None:
+                out[value] = name
     return out
 
 
@@ -412,7 +441,12 @@ def from_nifti(
     if any(v < 0 for v in present):
         raise LabelImportError(f"source: negative label values {[v for v in present if v < 0]}")
     mapping = _value_classes(labels, classes, legend, present, ignore_unlisted)
-    planned = {value: _Planned(cls) for value, cls in sorted(mapping.items()) if value in present}
+    names = _legend_names(legend) if legend is not None else {}
+    planned = {
+        value: _Planned(cls, name=names.get(value))
+        for value, cls in sorted(mapping.items())
+        if value in present
+    }
     for k, values in enumerate(by_slice):  # one slice at a time: no full-volume mask per value
         plane = data[k]
         for value in values:
