@@ -14,7 +14,7 @@ import pytest
 import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.errors import LabelError, ProtocolError
+from dicom_annot_widget.errors import DicomAnnotWarning, LabelError, ProtocolError
 from dicom_annot_widget.kernels.brush import apply_stroke, stroke_mask, threshold_brush
 from dicom_annot_widget.kernels.contours import mask_to_polygons, polygons_to_mask
 from dicom_annot_widget.labels import Labels, Ontology
@@ -212,6 +212,9 @@ def test_paint_that_changes_nothing_makes_no_edit(widget: Any) -> None:
         "request": 3,
         "revision": 1,
     }
+    # a script is told (QA: a stroke outside the image returned as if it had painted)
+    with pytest.warns(DicomAnnotWarning, match="changed nothing on slice 0"):
+        assert w.brush(u, 0, [(5000, 5000)], 3) == 1
 
 
 def test_threshold_brush_on_the_liver_is_exactly_discs_and_range(ct_abdomen_dir: Path) -> None:

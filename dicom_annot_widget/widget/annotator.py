@@ -6,6 +6,7 @@ import contextlib
 import logging
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from importlib.resources import files
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 import orjson
 import traitlets
 
-from ..errors import DicomLoadError, LabelError, ProtocolError
+from ..errors import DicomAnnotWarning, DicomLoadError, LabelError, ProtocolError
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
 from ..labels import Labels, Mask, Ontology
@@ -1047,6 +1048,13 @@ class DicomAnnotator(anywidget.AnyWidget):
         if not isinstance(uuid, str) or not uuid:
             raise TypeError(f"paint: uuid must be a non-empty string, got {uuid!r}")
         result = masks.paint(self.labels, self._series, uuid, k, parsed, feature)
+        if not result.changed:
+            warnings.warn(
+                f"paint: the strokes changed nothing on slice {k} (they lie outside the image, "
+                "on pixels already so, or no pixel is in the threshold range)",
+                DicomAnnotWarning,
+                stacklevel=2,
+            )
         return result.revision
 
     @staticmethod
