@@ -10,6 +10,7 @@
  */
 import "./review.css";
 import { type LabelObject, type LabelsState, type Ontology, classColor } from "../labels";
+import { maskSession } from "../render/masklayer";
 import { screenShape } from "../render/overlay";
 import type { Matrix } from "../render/transform";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
@@ -251,7 +252,14 @@ class ReviewPanel implements Panel {
     ctx.textBaseline = "top";
     for (const { object, keyframe } of items) {
       if (!isPending(object)) continue;
-      const b = bounds(screenShape(m, keyframe, object.shape).pts);
+      let pts = screenShape(m, keyframe, object.shape).pts;
+      if (pts.length === 0 && object.shape === "bitmask") {
+        // a mask's outline is its pixels: the halo goes round the box they lie in (known once
+        // the slice's masks have arrived; their arrival redraws this layer)
+        const box = maskSession(this.api).cache?.bound(k, object.uuid);
+        if (box) pts = screenShape(m, { box: [box[0] - 0.5, box[1] - 0.5, box[2] - 0.5, box[3] - 0.5] }, "bounding_box").pts;
+      }
+      const b = bounds(pts);
       if (!b) continue;
       const color = classColor(onto, object.feature);
       const x0 = b[0] - HALO_PAD;

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 
-from .test_harness_labels import Screen, push_labels
+from .test_harness_labels import Screen, overlay_pixels, push_labels
 from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
 
 ROWS, COLUMNS = 48, 64
@@ -78,6 +78,7 @@ def message(page: Any, wid: int, content: dict[str, Any], buffers: Sequence[byte
     )
 
 
+HALO_PAD_PX = 5  # js/ui/review.ts HALO_PAD: the halo stands this far outside the shape
 REST = (2, ROWS - 2)  # where the pointer rests after a stroke (bottom left)
 
 
@@ -545,3 +546,39 @@ def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
     assert box["x"] >= view["x"] and box["x"] + box["width"] <= view["x"] + view["width"] + 0.5
     lo = root.get_by_test_id("daw-mask-lo").bounding_box()
     assert lo is not None and lo["x"] >= view["x"], (lo, view)
+
+
+def test_a_mask_prediction_has_the_halo_and_tag_of_a_prediction(mpage: Any) -> None:
+    """QA: masks imported from a model (NIfTI, SEG) looked like manual masks on the image;
+    only boxes and outlines got the dashed halo and the "model 0.87" tag."""
+    page = mpage
+    obj = {
+        **new_mask_object(MASK_UUID, 16 * 20),
+        "source": "unet",
+        "confidence": 0.87,
+        "review": "pending",
+    }
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state([obj], revision=1)})
+    mask = np.zeros((16, 20), dtype=bool)
+    mask[:, :] = True
+    item = {"uuid": MASK_UUID, "box": [10, 10, 30, 26], "full": True, "area": 320}
+    message(
+        page,
+        wid,
+        {"type": "masks", "series": "s0", "slice": 6, "revision": 1, "items": [item]},
+        [np.packbits(mask).tobytes()],
+    )
+    page.wait_for_timeout(150)
+    s = Screen(root)
+    green = (0x3C, 0xB4, 0x4B)
+    # above the mask's top edge (y = 9.5), outside its pixels: the dashed halo, in its colour
+    x, y = s.canvas_px(20, 9.5)
+    above = overlay_pixels(root, x, y - HALO_PAD_PX, r=3)
+    assert any(
+        p[3] > 150 and all(abs(a - b) < 60 for a, b in zip(p[:3], green, strict=True))
+        for p in above
+    )
+    # below its bottom edge: the tag's dark background
+    x, y = s.canvas_px(10, 25.5)
+    below = overlay_pixels(root, x - HALO_PAD_PX + 4, y + HALO_PAD_PX + 2 + 7, r=1)
+    assert max(p[3] for p in below) > 100
