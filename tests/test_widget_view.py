@@ -317,3 +317,22 @@ def test_parse_get_metadata() -> None:
 def test_constructor_rejects_unknown_arguments() -> None:
     with pytest.raises(TypeError, match="zooom"):
         DicomAnnotator(_volume(), zooom=2)
+
+
+def test_each_series_opens_where_it_was_left() -> None:
+    """QA: a reviewer comparing two series lost their slice, window and zoom on every switch.
+    A series shown before opens where it was left; one shown for the first time opens
+    afresh (middle slice, its window, upright: another series' flip is not carried over)."""
+    a = open_series(_volume(n=10), spacing=(2.0, 0.5, 0.7))
+    b = open_series(_volume(n=6, seed=1), spacing=(3.0, 1.0, 1.0))
+    w = DicomAnnotator([a, b])
+    w.slice, w.window, w.zoom, w.pan = 7, (40.0, 400.0), 2.5, (3.0, -4.0)
+    w.rotation, w.flip = 90.0, (True, False)
+    w.series_index = 1
+    assert (w.slice, w.zoom, w.pan, w.rotation, w.flip) == (3, 1.0, (0.0, 0.0), 0.0, (False, False))
+    w.slice, w.window = 1, (-600.0, 1500.0)
+    w.series_index = 0
+    assert (w.slice, w.window, w.zoom, w.pan) == (7, (40.0, 400.0), 2.5, (3.0, -4.0))
+    assert (w.rotation, w.flip) == (90.0, (True, False))
+    w.series_index = 1
+    assert (w.slice, w.window, w.flip) == (1, (-600.0, 1500.0), (False, False))

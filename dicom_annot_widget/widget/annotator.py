@@ -80,6 +80,10 @@ def _units(series: Series) -> str:
     return "HU" if series.modality == "CT" else ""
 
 
+#: The view traits kept per series (see ``DicomAnnotator._places``).
+_PLACE_TRAITS = ("slice", "window", "zoom", "pan", "rotation", "flip")
+
+
 def _affine(series: Series) -> list[list[float]] | None:
     """The 4x4 voxel (column, row, slice) -> patient LPS (mm) matrix, or None if unusable."""
     try:
@@ -421,6 +425,9 @@ class DicomAnnotator(anywidget.AnyWidget):
             raise ValueError("labels= and label_path= need a single series")
         self._opened: dict[int, Series] = {}
         self._identities: dict[int, str] = {}
+        #: where the user left each series (slice, window, zoom, pan, rotation, flip): a
+        #: series switched back to opens there again
+        self._places: dict[int, dict[str, Any]] = {}
         self._ontology_given = ontology is not None
         self._ontology = _coerce_ontology(ontology) if labels is None else labels.ontology
         self._label_path = label_path
@@ -533,9 +540,26 @@ class DicomAnnotator(anywidget.AnyWidget):
         old_streamer = getattr(self, "_streamer", None)
         if old_streamer is not None:
             old_streamer.close()
+        old = change.get("old")
+        if isinstance(old, int) and old in self._opened:
+            self._places[old] = {name: getattr(self, name) for name in _PLACE_TRAITS}
         self._series = series
         self._series_id = f"s{i}"
         n = series.shape[0]
+        # the series' own place when it was shown before; else its middle slice, its window,
+        # the whole image, upright (a flip or rotation of another series would show this one
+        # left/right swapped)
+        place = self._places.get(
+            i,
+            {
+                "slice": n // 2,
+                "window": _shown_window(series),
+                "zoom": 1.0,
+                "pan": (0.0, 0.0),
+                "rotation": 0.0,
+                "flip": (False, False),
+            },
+        )
         with self.hold_sync(), self.hold_trait_notifications():
             self.series_info = series_info(
                 series,
@@ -544,14 +568,13 @@ class DicomAnnotator(anywidget.AnyWidget):
                 count=len(self._sources),
                 uid_hash=self._identity(i),
             )
-            self.slice = n // 2
-            self.window = _shown_window(series)
+            self.slice = place["slice"]
+            self.window = place["window"]
             self.frameskip = min(self.frameskip, max(1, n - 1))
-            self.zoom = 1.0
-            self.pan = (0.0, 0.0)
-            # a flip or rotation kept on another series would show it left/right swapped
-            self.rotation = 0.0
-            self.flip = (False, False)
+            self.zoom = place["zoom"]
+            self.pan = place["pan"]
+            self.rotation = place["rotation"]
+            self.flip = place["flip"]
             self._watch_labels(self._labels_for(i))
             self._sync_labels_state()
         self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
