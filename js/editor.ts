@@ -334,6 +334,12 @@ export class LabelEditor implements EditorApi {
     if (!i) return;
     this.host.send({ ...content, series: i.id });
   }
+  /** Send an edit, undo or redo to Python; false (refused with the reason) without a kernel. */
+  private post(content: Record<string, unknown>): boolean {
+    if (this.host.connected() && this.host.send(content)) return true;
+    this.refuse(OFFLINE_EDIT);
+    return false;
+  }
   request(content: Record<string, unknown>, onAnswer?: (a: Answer) => void): number | null {
     const i = this.info();
     if (!i) return null;
@@ -341,15 +347,10 @@ export class LabelEditor implements EditorApi {
       this.refuse("the labels are read-only (review mode): edits are off");
       return null;
     }
-    if (!this.host.connected()) {
-      this.refuse(OFFLINE_EDIT);
-      return null;
-    }
     const request = this.nextRequest();
     this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer, sentAt: performance.now() });
-    if (!this.host.send({ ...content, series: i.id, request })) {
+    if (!this.post({ ...content, series: i.id, request })) {
       this.pending.delete(request);
-      this.refuse(OFFLINE_EDIT);
       return null;
     }
     return request;
@@ -361,22 +362,14 @@ export class LabelEditor implements EditorApi {
       this.refuse("the labels are read-only (review mode): edits are off");
       return false;
     }
-    if (!this.host.connected()) {
-      this.refuse(OFFLINE_EDIT);
-      return false;
-    }
     const request = this.nextRequest();
     this.pending.set(request, { ...(preview ?? { kind: "update", uuid: "", slice: -1 }), onAnswer, sentAt: performance.now() });
     this.host.refuse("");
-    if (!this.host.send({ type: "edit", series: i.id, request, op })) {
-      // nothing was shown as done: the edit is dropped with the reason
-      this.pending.delete(request);
-      this.refuse(OFFLINE_EDIT);
-      this.changed();
-      return false;
-    }
+    // not sent: nothing is shown as done, the edit is dropped with the reason
+    const sent = this.post({ type: "edit", series: i.id, request, op });
+    if (!sent) this.pending.delete(request);
     this.changed();
-    return true;
+    return sent;
   }
   createObject(geometry: Keyframe, opts: { feature?: string; slice?: number; uuid?: string } = {}): string | null {
     const c = opts.feature ? this.classes().find((x) => x.id === opts.feature) : this.activeClass();
@@ -444,7 +437,7 @@ export class LabelEditor implements EditorApi {
     const i = this.info();
     if (!i) return;
     if (this.state.read_only) return this.refuse("the labels are read-only (review mode): undo and redo are off");
-    if (!this.host.connected() || !this.host.send({ type, series: i.id })) return this.refuse(OFFLINE_EDIT);
+    this.post({ type, series: i.id });
   }
   onMessage(handler: (msg: unknown, buffers: readonly DataView[]) => void): () => void {
     this.messageHandlers.add(handler);

@@ -13,26 +13,15 @@ import pytest
 
 from dicom_annot_widget.errors import LabelError
 from dicom_annot_widget.io import Series, open_series
-from dicom_annot_widget.labels import Labels, Ontology
+from dicom_annot_widget.labels import Labels
 from dicom_annot_widget.labels.table import check_geometry, series_slice_positions
 from tests.test_io_synthetic import make_series
+from tests.test_labels_interpolation import ontology
 
 # make_series: slice k at (-10, -20, -40 + 2.5 k); pixel spacing (row 0.5, column 0.7) mm
 COL_MM, ROW_MM, STEP, Z0 = 0.7, 0.5, 2.5, -40.0
 # slice 4 of 8 is missing: sorted slices 0..3 are k = 0..3, sorted slices 4..6 are k = 5..7
 HEADER_Z = [Z0 + STEP * k for k in (0, 1, 2, 3, 5, 6, 7)]
-
-
-def ontology() -> Ontology:
-    return (
-        Ontology.builder()
-        .object("Liver", "polygon")
-        .object("Lesion", "bounding_box")
-        .object("Vessel", "polyline")
-        .object("Landmark", "point")
-        .object("Tumour", "bitmask")
-        .build()
-    )
 
 
 @pytest.fixture

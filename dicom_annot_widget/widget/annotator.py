@@ -718,12 +718,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     @traitlets.validate("flip")
     def _validate_flip(self, proposal: dict[str, Any]) -> tuple[bool, bool]:
         value = proposal["value"]
-        if len(value) != 2 or not all(
-            isinstance(v, (bool, np.bool_)) or (isinstance(v, int) and v in (0, 1)) for v in value
-        ):
-            raise traitlets.TraitError(
-                f"flip must be (horizontal, vertical), each True or False, got {value!r}"
-            )
+        if len(value) != 2:
+            raise traitlets.TraitError(f"flip must be (horizontal, vertical), got {value!r}")
         return (bool(value[0]), bool(value[1]))
 
     @traitlets.validate("frameskip")

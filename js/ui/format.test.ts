@@ -2,6 +2,13 @@ import { describe, expect, it } from "vitest";
 import { formatArea, formatValue, patientPosition, sliceLocation } from "./format";
 
 describe("format", () => {
+  /** 0.5 x 0.7 mm pixels, 2 mm slices, origin (-100, -50, 30) */
+  const A = [
+    [0.5, 0, 0, -100],
+    [0, 0.7, 0, -50],
+    [0, 0, 2, 30],
+    [0, 0, 0, 1],
+  ];
   it("prints modality values compactly", () => {
     expect(formatValue(-1024)).toBe("-1024");
     expect(formatValue(12.345)).toBe("12.35");
@@ -9,24 +16,12 @@ describe("format", () => {
     expect(formatValue(0.0012345)).toBe("0.001234");
   });
   it("maps voxel (column, row, slice) to patient LPS through the affine", () => {
-    const A = [
-      [0.5, 0, 0, -100],
-      [0, 0.7, 0, -50],
-      [0, 0, 2, 30],
-      [0, 0, 0, 1],
-    ];
     expect(patientPosition(A, 10, 20, 3)).toEqual([-95, -36, 36]);
     expect(sliceLocation(A, 3)).toBe(36);
     expect(patientPosition(null, 0, 0, 0)).toBeNull();
     expect(patientPosition([[1, 2]], 0, 0, 0)).toBeNull();
   });
   it("places a slice at its own origin when the series gives one (a missing slice)", () => {
-    const A = [
-      [0.5, 0, 0, -100],
-      [0, 0.7, 0, -50],
-      [0, 0, 2, 30],
-      [0, 0, 0, 1],
-    ];
     // slices 0-2 at z = 30, 32, 34; slice 3 at 38 (the one at 36 is missing)
     const origins = [
       [-100, -50, 30],
