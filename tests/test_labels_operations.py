@@ -313,6 +313,10 @@ def test_refused_page_operations_leave_the_document_unchanged() -> None:
             {"op": "update_object", "uuid": uid, "changes": {"name": "two\nlines"}},
             r"update_object\.changes\.name: contains the control character U\+000A",
         ),
+        (  # what a UTF-16 length cut in the page makes of an emoji
+            {"op": "update_object", "uuid": uid, "changes": {"name": "a\U0001f600\ud83d"}},
+            r"update_object\.changes\.name: contains the lone surrogate U\+D83D at position 2",
+        ),
         (
             {"op": "create_object", "object": {"feature": "Lesion", "name": ["a"]}},
             r"create_object\.object\.name: expected a string or null",

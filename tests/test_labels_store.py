@@ -413,6 +413,14 @@ def test_closed_labels_refuse_edits_and_write_failures_roll_back(
     with pytest.raises(LabelError, match="No space left"):
         labels.add_box("Lesion", 2, (1, 1, 5, 5))
     assert labels.to_json() == before and labels.revision == 1
+
+    def cannot_encode(revision: int, op: object) -> None:  # anything else the journal hits
+        raise UnicodeEncodeError("utf-8", "\ud83d", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(store, "append", cannot_encode)
+    with pytest.raises(UnicodeEncodeError):
+        labels.add_box("Lesion", 2, (1, 1, 5, 5))
+    assert labels.to_json() == before and labels.revision == 1  # rolled back as well
     monkeypatch.undo()
     labels.close()
     with pytest.raises(LabelFileError, match="is closed"):

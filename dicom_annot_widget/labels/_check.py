@@ -103,7 +103,25 @@ def check_str(value: Any, path: str, *, max_len: int = 256, allow_empty: bool = 
         fail(path, "must not be empty")
     if len(value) > max_len:
         fail(path, f"is {len(value)} characters long, at most {max_len} allowed")
+    check_unicode(value, path)
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_unicode(value: str, path: str) -> None:
+    """Refuse text that cannot be written as UTF-8: a lone surrogate (half of a character
+    outside the Basic Multilingual Plane, e.g. an emoji cut in two by a UTF-16 length limit)."""
+    if not value.isascii():
+        bad = _SURROGATE.search(value)
+        if bad is not None:
+            fail(
+                path,
+                f"contains the lone surrogate U+{ord(bad.group()):04X} at position "
+                f"{bad.start()} (half of a character, e.g. an emoji cut in two); "
+                "it cannot be saved as UTF-8",
+            )
 
 
 def check_opt_str(value: Any, path: str, *, max_len: int = 256) -> str | None:

@@ -389,7 +389,7 @@ class Labels:
         if self._store is not None:
             try:
                 self._store.append(revision, op)
-            except LabelError:
+            except BaseException:  # LabelFileError, or anything the checks let through
                 inverse.apply(self._doc)
                 raise
         self._doc.revision = revision

@@ -39,6 +39,7 @@ from ._check import (
     check_sequence,
     check_str,
     check_timestamp,
+    check_unicode,
     describe,
     dumps,
     fail,
@@ -143,6 +144,7 @@ def check_name(value: Any, path: str) -> str | None:
     bad = next((c for c in name if ord(c) < 32 or 127 <= ord(c) < 160), None)
     if bad is not None:
         fail(path, f"contains the control character U+{ord(bad):04X}; a name is one line of text")
+    check_unicode(name, path)
     return name or None
 
 

@@ -188,6 +188,15 @@ describe("object names", () => {
     expect(cleanName("")).toBeNull();
     expect(cleanName("x".repeat(300))).toBe("x".repeat(NAME_MAX_LEN));
     expect(cleanName(`${"y".repeat(NAME_MAX_LEN - 1)} z`)).toBe("y".repeat(NAME_MAX_LEN - 1));
+    // characters, not UTF-16 units: 150 emoji (300 units) stay whole, a cut never halves one
+    const emoji = "\u{1F600}";
+    expect(cleanName(`a${emoji.repeat(150)}`)).toBe(`a${emoji.repeat(150)}`);
+    const long = cleanName(emoji.repeat(250)) ?? "";
+    expect(Array.from(long)).toHaveLength(NAME_MAX_LEN);
+    expect(long).toBe(emoji.repeat(NAME_MAX_LEN));
+    // a lone surrogate pasted in is dropped (Python refuses it: it cannot be saved)
+    expect(cleanName("a\ud83d b")).toBe("a b");
+    expect(cleanName("\ude00x")).toBe("x");
   });
 
   it("sends the name as an update_object change (null removes it)", () => {

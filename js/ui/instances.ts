@@ -126,7 +126,13 @@ export function objectName(o: LabelObject): string | null {
  * object's name is removed).
  */
 export function cleanName(text: string): string | null {
-  const name = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").trim().slice(0, NAME_MAX_LEN).trim();
+  const line = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
+    // a lone surrogate (half an emoji) cannot be saved as UTF-8: the labels refuse it
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
+    .trim();
+  // NAME_MAX_LEN counts characters, as Python does: never cut a pair of UTF-16 units in two
+  const name = Array.from(line).slice(0, NAME_MAX_LEN).join("").trim();
   return name ? name : null;
 }
 
