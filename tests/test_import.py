@@ -377,6 +377,47 @@ def test_seg_frames_placed_by_position_when_uids_differ(
         from_dicom_seg(_fresh(phantom), phantom, ds)
 
 
+def test_seg_frames_beyond_a_missing_slice_land_where_their_positions_say(
+    tmp_path: Path,
+) -> None:
+    """QA: a SEG of the complete series imported on a copy missing slice 4 put every frame
+    beyond the gap one slice off (placed through the evenly spaced affine); a frame on the
+    missing slice itself was put on a neighbour instead of being refused."""
+    from tests.test_io_synthetic import make_series, open_quiet
+
+    make_series(tmp_path / "full", 8)
+    make_series(tmp_path / "gap", 8, skip=[4])  # other SOP instances, same frame of reference
+    full, gap = open_quiet(tmp_path / "full"), open_quiet(tmp_path / "gap")
+    mask = np.zeros(full.shape, bool)
+    for k in (3, 5, 6):
+        mask[k, k : k + 3, 2:6] = True  # a different row band on each slice
+    labels = _fresh(full)
+    labels.add_mask("Liver", mask)
+    # the synthetic files lack PatientBirthDate and SliceThickness (de-identification tools
+    # remove such attributes too): the SEG has them empty / as the slice spacing, with a note
+    with pytest.warns(daw.DicomAnnotWarning, match=r"no SliceThickness; .* spacing, 2\.5 mm"):
+        to_dicom_seg(labels, full, tmp_path / "full.dcm")
+    written = pydicom.dcmread(tmp_path / "full.dcm")
+    assert written.PatientBirthDate == "" and written.StudyDate == ""
+    measures = written.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0]
+    assert float(measures.SliceThickness) == 2.5
+    target = _fresh(gap)
+    (uuid,) = from_dicom_seg(target, gap, tmp_path / "full.dcm")
+    got = target.get_mask(uuid)
+    for k_gap, k_full in ((3, 3), (4, 5), (5, 6)):  # gap slices 4.. are full slices 5..
+        np.testing.assert_array_equal(got[k_gap], mask[k_full])
+    assert got.sum() == mask.sum()
+
+    mask[4, 1:3, 1:3] = True  # a frame on the slice the copy lacks: refused, not moved
+    labels = _fresh(full)
+    labels.add_mask("Liver", mask)
+    _seg(labels, full, tmp_path / "full4.dcm")
+    target = _fresh(gap)
+    with pytest.raises(LabelImportError, match=r"is on no slice of the series: the nearest"):
+        from_dicom_seg(target, gap, tmp_path / "full4.dcm")
+    assert len(target) == 0
+
+
 def test_seg_fractional_threshold(phantom: daw.Series, tmp_path: Path) -> None:
     """FRACTIONAL: a voxel is inside when its fraction is >= 0.5."""
     fractions = np.zeros(SHAPE, dtype=np.float32)

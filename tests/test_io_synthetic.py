@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Sequence
@@ -465,6 +466,22 @@ def test_empty_uids_are_substituted_deterministically(tmp_path: Path) -> None:
         }
 
 
+def test_a_blank_sop_class_uid_comes_from_the_file_meta_for_files_and_datasets(
+    tmp_path: Path,
+) -> None:
+    """De-identified files often blank SOPClassUID; the file meta keeps it. QA: datasets
+    opened in memory (a list of pydicom Datasets) got no SOPClassUID, so SEG export failed."""
+    paths = make_series(tmp_path, 3)
+    for p in paths:
+        ds = pydicom.dcmread(p)
+        ds.SOPClassUID = ""
+        ds.save_as(p)
+    datasets = [pydicom.dcmread(p) for p in paths]
+    with open_quiet(tmp_path) as from_files, open_quiet(datasets) as from_datasets:
+        assert from_files.sop_class_uid == CTImageStorage
+        assert from_datasets.sop_class_uid == CTImageStorage
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -479,6 +496,17 @@ def test_garbage_file_in_a_folder_is_skipped_with_a_warning(tmp_path: Path) -> N
         assert any("notes.dcm" in w and "not a DICOM file" in w for w in s.warnings)
     for w in record:  # no patient data in warnings: files are named by path
         assert "Doe" not in str(w.message) and "SECRET" not in str(w.message)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_a_folder_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    """QA: opening a folder holding a named pipe hung for ever (open() waits for a writer)."""
+    make_series(tmp_path, 3)
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.warns(DicomLoadWarning, match="pipe.*not a regular file"):
+        s = open_series(tmp_path)
+    with s:
+        assert len(s) == 3
 
 
 def test_truncated_pixel_data(tmp_path: Path) -> None:

@@ -580,6 +580,12 @@ def _frame_slices(seg: Any, series: Series) -> tuple[list[int], list[int]]:
         )
     # Same frame of reference, other images: place frames by position, in-plane exactly.
     inverse = np.linalg.inv(series.affine)
+    # each slice where its header puts it (beyond a missing slice the affine is off by the gap)
+    origins = np.zeros((n_slices, 3))
+    origins[:, 2] = np.arange(n_slices)
+    for k, where in enumerate(series.slice_positions or ()):
+        if where is not None:
+            origins[k] = (inverse @ [*where, 1.0])[:3]
     spacing_row, spacing_col = (float(v) for v in np.linalg.norm(series.affine[:3, 1::-1], axis=0))
     slices: list[int] = []
     for i, pos in enumerate(positions):
@@ -604,13 +610,14 @@ def _frame_slices(seg: Any, series: Series) -> tuple[list[int], list[int]]:
                 f"[{spacing_row:.6g}, {spacing_col:.6g}] (nothing is resampled)"
             )
         voxel = (inverse @ [*pos, 1.0])[:3]
-        k = round(float(voxel[2]))
-        in_plane = np.abs(voxel[:2]).max()
-        if in_plane > GRID_TOLERANCE or abs(voxel[2] - k) > 0.5 or not 0 <= k < n_slices:
+        k = int(np.argmin(np.abs(origins[:, 2] - voxel[2])))
+        offset = voxel - origins[k]  # from that slice's own position (a gap shifts the rest)
+        if np.abs(offset[:2]).max() > GRID_TOLERANCE or abs(offset[2]) > 0.5:
             raise LabelImportError(
                 f"source: frame {i + 1} at ImagePositionPatient {pos} is on no slice of the "
-                f"series (voxel position {[round(float(v), 3) for v in voxel]}; it must be "
-                f"(0, 0, k) with k within half a slice of 0..{n_slices - 1})"
+                f"series: the nearest is slice {k}, off by "
+                f"{[round(float(v), 3) for v in offset]} (columns, rows, slices); a frame must "
+                "lie on a slice, within half a slice spacing along its normal"
             )
         slices.append(k)
     seen: dict[tuple[int, int], int] = {}

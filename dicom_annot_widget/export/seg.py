@@ -57,6 +57,19 @@ _REQUIRED = (
 )
 # Type-1 UIDs io may have substituted; the substitute from the Series is used.
 _UID_KEYWORDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
+# Type 2 patient and study attributes the SEG copies from its source images: present but
+# possibly empty. De-identification tools often remove them, which highdicom cannot take.
+_TYPE2_COPIED = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "AccessionNumber",
+    "StudyID",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+)
 
 
 def _source_datasets(series: Series) -> list[Dataset]:
@@ -121,6 +134,12 @@ def _prepare_sources(series: Series, datasets: list[Dataset]) -> tuple[list[Data
                 tag = Tag(keyword)
                 copy[tag] = DataElement(tag, "UI", value)
                 used.add(keyword)
+        for keyword in _TYPE2_COPIED:
+            if keyword not in ds:
+                setattr(copy, keyword, "")  # empty, as a type 2 attribute may be
+        if ds.get("SliceThickness") in (None, ""):  # the SEG's pixel measures need one
+            copy.SliceThickness = f"{series.spacing[0]:.6g}"
+            used.add("SliceThickness")
         out.append(copy)
     return out, sorted(used)
 
@@ -403,12 +422,20 @@ def to_dicom_seg(
         )
     if not pixels.any():
         raise ExportError("nothing to export: the selected objects cover no voxel of the series")
-    if substituted:
+    uids = [k for k in substituted if k != "SliceThickness"]
+    if uids:
         warnings.warn(
             "to_dicom_seg: the source files have empty "
-            + ", ".join(substituted)
+            + ", ".join(uids)
             + "; the SEG references the substitutes the reader used (see "
             "series.uid_substitutions)",
+            DicomAnnotWarning,
+            stacklevel=2,
+        )
+    if "SliceThickness" in substituted:
+        warnings.warn(
+            "to_dicom_seg: the source files have no SliceThickness; the SEG gives the slice "
+            f"spacing, {series.spacing[0]:.6g} mm",
             DicomAnnotWarning,
             stacklevel=2,
         )

@@ -10,11 +10,13 @@ record, so a folder with one bad file still loads.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import io
 import math
 import os
 import re
+import stat
 import struct
 import time
 import warnings
@@ -374,8 +376,13 @@ def _parse(fp: Any) -> tuple[Dataset, int]:
 def read_head(path: str) -> tuple[bytes, int] | OSError:
     """The first ``_HEAD`` bytes of a file and its size (pure I/O: run it in threads)."""
     try:
-        with open(path, "rb") as fp:
-            return fp.read(_HEAD), os.fstat(fp.fileno()).st_size
+        # O_NONBLOCK: opening a named pipe must not wait for a writer (it is refused below)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fp:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return OSError(errno.EINVAL, "not a regular file (a named pipe, socket or device)")
+            return fp.read(_HEAD), st.st_size
     except OSError as exc:
         return exc
 
@@ -717,10 +724,12 @@ def _no_pixels(
 def record_from_dataset(ds: Dataset, index: int) -> FileRecord:
     """Describe an in-memory :class:`~pydicom.dataset.Dataset` (decoded with pydicom)."""
     found = [t for t in _PIXEL_TAGS if t in ds]
-    sop_class = str_value(ds, T_SOP_CLASS)
+    meta = getattr(ds, "file_meta", None)
+    sop_class = str_value(ds, T_SOP_CLASS) or (  # as for files: the meta's copy if blank
+        str_value(meta, 0x00020002) if meta is not None else ""
+    )
     if not found:
         raise _no_pixels(ds, sop_class)
-    meta = getattr(ds, "file_meta", None)
     ts_raw = str_value(meta, 0x00020010) if meta is not None else ""
     notes: list[str] = []
     if not ts_raw:
