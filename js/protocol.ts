@@ -48,6 +48,8 @@ export interface SeriesInfo {
   plane: string;
   /** DICOM Modality ("CT", "MR", ...; "" when unknown); keys the saved window presets */
   modality?: string;
+  /** DICOM PhotometricInterpretation; MONOCHROME1 is shown inverted (minimum white) */
+  photometric_interpretation?: string;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
   /** each slice's ImagePositionPatient (LPS mm), sent only when the affine's even spacing

@@ -562,7 +562,8 @@ function renderView(
     const k = model.get("slice");
     if (k < 0 || k >= volume.slices || !volume.loaded[k]) return false;
     const [center, width] = currentWindow();
-    const key = `${volume.info.id}|${k}|${center}|${width}|${volume.slope[k]}|${volume.intercept[k]}`;
+    const invert = volume.info.photometric_interpretation === "MONOCHROME1";
+    const key = `${volume.info.id}|${k}|${center}|${width}|${volume.slope[k]}|${volume.intercept[k]}|${invert}`;
     if (key === imageKey && imageData) return true;
     if (imageCanvas.width !== volume.columns || imageCanvas.height !== volume.rows || !imageData) {
       imageCanvas.width = volume.columns;
@@ -572,7 +573,7 @@ function renderView(
     if (volume.samples === 3) renderRGB(volume.slice(k), imageData.data);
     else {
       const out = new Uint32Array(imageData.data.buffer, imageData.data.byteOffset, imageData.data.length / 4);
-      renderer.render(volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, center, width, out);
+      renderer.render(volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, center, width, out, invert);
     }
     imageCtx.putImageData(imageData, 0, 0);
     imageKey = key;

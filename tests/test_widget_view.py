@@ -268,6 +268,17 @@ def test_series_info_has_geometry_but_no_header_values(widget: Any) -> None:
     assert info["modality"] == str(w.series.modality or "")
 
 
+def test_series_info_tells_the_page_to_invert_monochrome1(tmp_path: Any) -> None:
+    """QA: MONOCHROME1 (CR/DX radiographs: minimum white) reached the page as nothing, so it
+    was shown inverted; the page inverts the window when series_info says MONOCHROME1."""
+    from tests.test_io_synthetic import make_series
+
+    make_series(tmp_path, 2, extra={"PhotometricInterpretation": "MONOCHROME1"})
+    w = DicomAnnotator(tmp_path)
+    assert w.series_info["photometric_interpretation"] == "MONOCHROME1"
+    assert DicomAnnotator(_volume(n=2)).series_info["photometric_interpretation"] == "MONOCHROME2"
+
+
 def test_get_metadata_answers_with_the_slice_elements(tmp_path: Any) -> None:
     from dicom_annot_widget import write_phantom_series
 

@@ -143,6 +143,8 @@ def series_info(
         ],
         "plane": series.plane,
         "modality": str(series.modality or ""),
+        # MONOCHROME1: the minimum value is displayed white (the page inverts the window)
+        "photometric_interpretation": str(series.photometric_interpretation),
         "affine": _affine(series),
         "slice_origins": _slice_origins(series),
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,

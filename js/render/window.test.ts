@@ -116,6 +116,21 @@ describe("GreyRenderer (cached LUT)", () => {
     expect(r.builds).toBe(0);
     expect(out[1]! & 0xff).toBe(255);
   });
+  it("inverts for MONOCHROME1: the window's low values white, a table of its own", () => {
+    const r = new GreyRenderer();
+    const a = new Uint16Array([0, 1000, 2000, 4095]);
+    const plain = new Uint32Array(4);
+    const inverted = new Uint32Array(4);
+    r.render(a, 1, 0, 2048, 4096, plain);
+    r.render(a, 1, 0, 2048, 4096, inverted, true);
+    expect(r.builds).toBe(2);
+    for (let i = 0; i < 4; i++) expect(inverted[i]).toBe(packGrey(255 - ((plain[i] as number) & 0xff)));
+    expect((inverted[0] as number) & 0xff).toBe(255);
+    expect((inverted[3] as number) & 0xff).toBe(0);
+    const f = new Uint32Array(2);
+    r.render(new Float32Array([0, 100]), 1, 0, 50, 100, f, true);
+    expect([(f[0] as number) & 0xff, (f[1] as number) & 0xff]).toEqual([255, 0]);
+  });
   it("packs opaque grey pixels", () => {
     const px = new Uint8ClampedArray(new Uint32Array([packGrey(7)]).buffer);
     expect(Array.from(px)).toEqual([7, 7, 7, 255]);

@@ -148,11 +148,14 @@ export function fillTable(
   center: number,
   width: number,
   exact = false,
+  invert = false,
 ): void {
   const max = min + count - 1;
   const mask = count - 1;
   const grey = windowFunction(center, width, exact);
-  const at = (v: number): number => packGrey(grey(v * slope + intercept));
+  const at = invert
+    ? (v: number): number => packGrey(255 - grey(v * slope + intercept))
+    : (v: number): number => packGrey(grey(v * slope + intercept));
   const [lo, hi] = band(center, width, exact);
   let a = min;
   let b = max;
@@ -187,31 +190,54 @@ export class GreyRenderer {
   private key = "";
   private lut: Uint32Array | null = null;
 
-  private table(stored: TypedArray, min: number, count: number, slope: number, intercept: number, center: number, width: number): Uint32Array {
-    const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}`;
+  private table(
+    stored: TypedArray,
+    min: number,
+    count: number,
+    slope: number,
+    intercept: number,
+    center: number,
+    width: number,
+    invert: boolean,
+  ): Uint32Array {
+    const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}|${invert}`;
     if (this.lut && key === this.key) return this.lut;
     const lut = this.lut && this.lut.length === count ? this.lut : new Uint32Array(count);
-    fillTable(lut, min, count, slope, intercept, center, width, exactWindowing(stored, slope, intercept));
+    fillTable(lut, min, count, slope, intercept, center, width, exactWindowing(stored, slope, intercept), invert);
     this.lut = lut;
     this.key = key;
     this.builds += 1;
     return lut;
   }
 
-  /** Paint `stored` into `out` (the Uint32 view of an RGBA ImageData of the same size). */
-  render(stored: TypedArray, slope: number, intercept: number, center: number, width: number, out: Uint32Array): void {
+  /**
+   * Paint `stored` into `out` (the Uint32 view of an RGBA ImageData of the same size).
+   * `invert`: the window's low values white, for MONOCHROME1 (PS3.3 C.7.6.3.1.2: the
+   * minimum value is displayed white) and the user's invert toggle.
+   */
+  render(
+    stored: TypedArray,
+    slope: number,
+    intercept: number,
+    center: number,
+    width: number,
+    out: Uint32Array,
+    invert = false,
+  ): void {
     const n = stored.length;
     if (out.length < n) throw new Error("output buffer too small");
     const kind = integerKind(stored);
     if (kind) {
       const [View, min, count] = kind;
-      const lut = this.table(stored, min, count, slope, intercept, center, width);
+      const lut = this.table(stored, min, count, slope, intercept, center, width, invert);
       if (View === Uint16Array) apply16(new Uint16Array(stored.buffer, stored.byteOffset, n), lut, out);
       else apply8(new Uint8Array(stored.buffer, stored.byteOffset, n), lut, out);
       return;
     }
     const grey = windowFunction(center, width, exactWindowing(stored, slope, intercept));
-    for (let i = 0; i < n; i++) out[i] = packGrey(grey((stored[i] as number) * slope + intercept));
+    const top = invert ? 255 : 0;
+    const sign = invert ? -1 : 1;
+    for (let i = 0; i < n; i++) out[i] = packGrey(top + sign * grey((stored[i] as number) * slope + intercept));
   }
 }
 

@@ -806,3 +806,24 @@ def test_colour_images_show_in_colour(harness: Any) -> None:
     )
     assert px == [[200, 0, 0, 255], [200, 150, 0, 255]]
     expect(root.get_by_test_id("daw-center")).to_be_disabled()  # no windowing of colour
+
+
+def test_monochrome1_is_shown_inverted(harness: Any) -> None:
+    """QA: MONOCHROME1 radiographs (minimum value white) were shown as MONOCHROME2, bone
+    dark. The same stored values with each interpretation: one the negative of the other."""
+    page = harness
+    values = np.zeros((2, 8, 10), np.uint16)
+    values[:, :, 5:] = 4000  # left half low, right half high
+    greys = {}
+    for photometric in ("MONOCHROME2", "MONOCHROME1"):
+        item = series(values)
+        item["info"].update(
+            units="", modality="CR", value_range=[0, 4000], photometric_interpretation=photometric
+        )
+        item["window"] = [2000.0, 4000.0]
+        _, root = mount(page, item)
+        greys[photometric] = root.get_by_test_id("daw-canvas").evaluate(
+            "(c) => [1, 8].map(x => c.getContext('2d').getImageData(x, 3, 1, 1).data[0])"
+        )
+    assert greys["MONOCHROME2"] == [0, 255]
+    assert greys["MONOCHROME1"] == [255, 0]
