@@ -169,8 +169,14 @@ export class LabelEditor implements EditorApi {
   activeClass(): OntologyClass | null {
     return this.classes().find((c) => c.id === this.ui.activeClass) ?? null;
   }
+  /**
+   * The label document's plane of the slices shown: "axial" names the series' own slices
+   * (`volume[k]`) whatever way the series was acquired (docs/labels.md, Coordinates and
+   * planes); `info.plane` is the acquisition's anatomy (a coronal MR is still drawn on its
+   * own slices).
+   */
   plane(): string {
-    return this.host.info()?.plane || "axial";
+    return "axial";
   }
   info(): SeriesInfo | null {
     return this.host.info();

@@ -487,3 +487,29 @@ def test_box_tool_resizes_the_selected_box_and_read_only_edits_nothing(tpage: An
     drag(page, s.at(20, 15), s.at(25, 25))
     page.wait_for_timeout(200)
     assert len(edits(page, wid)) == 1
+
+
+@pytest.mark.parametrize("acquired", ["coronal", "sagittal", "oblique"])
+def test_shapes_on_a_series_acquired_coronal_or_oblique_are_on_its_own_slices(
+    tpage: Any, acquired: str
+) -> None:
+    """QA: on a coronal (or sagittal, oblique) series the page named its objects' plane after
+    the acquisition, which the labels read as a reformat of the volume: boxes were refused
+    ("slice 45 is out of range") or stored as something else, and Python's objects (plane
+    axial = the series' own slices) were not shown."""
+    page = tpage
+    item = series(ct_volume())
+    item["info"]["plane"] = acquired
+    box = obj("lesion", {"box": [10.0, 10.0, 30.0, 20.0]})  # from Python: plane "axial"
+    wid, root = mount(page, item, state={"labels_state": labels_state([box])})
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("#1")  # listed
+    root.get_by_test_id("daw-tool-box").click()
+    s = Screen(root)
+    drag(page, s.at(40, 30), s.at(55, 40))
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"]["op"] == "create_object"
+    assert msg["op"]["object"]["plane"] == "axial"
+    labels = python_labels(box)
+    labels.apply(msg["op"])  # Python takes it, on the series' own slice
+    (made,) = [o for o in labels.objects() if o.uuid != UUID]
+    assert made.plane == "axial" and list(made.keyframes) == [6]
