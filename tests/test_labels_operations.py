@@ -379,6 +379,18 @@ def test_refused_page_operations_leave_the_document_unchanged() -> None:
     assert labels.revision == 1 and labels.document.objects[uid].slices == (5,)
 
 
+def test_a_deeply_nested_value_is_refused_with_a_message() -> None:
+    """QA: describing a value nested about a thousand deep overflowed the stack (repr), so the
+    edit raised RecursionError and the page got no answer."""
+    labels, uid = labels_with_liver()
+    deep: Any = [1, 2]
+    for _ in range(3000):
+        deep = [deep]
+    op = {"op": "set_keyframe", "uuid": uid, "slice": 3, "geometry": {"points": [deep] * 3}}
+    with pytest.raises(LabelError, match=r"points\[0\]: expected \[x, y\], got \[\[\["):
+        labels.apply(op)
+
+
 def test_batch_rolls_back_when_a_later_op_fails_at_apply_time() -> None:
     labels, uid = labels_with_liver()
     doc = labels.document

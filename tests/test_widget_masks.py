@@ -402,6 +402,14 @@ BAD_PAINTS = [
     ({"strokes": [{**STROKE, "points": [[1, 2], [1, "3"]]}]}, "points[1][1] must be a number"),
     ({"strokes": [{**STROKE, "points": [[1, 2, 3]]}]}, "points[0] must be an [x, y] pair"),
     ({"strokes": [{**STROKE, "points": [[1e9, 2]]}]}, "lies far outside"),
+    # JSON integers beyond any float (QA: OverflowError escaped, the page got no answer)
+    ({"strokes": [{**STROKE, "points": [[10**400, 2]]}]}, "points[0][0] must be a finite"),
+    ({"strokes": [{**STROKE, "radius": 10**400}]}, "radius must be a finite number"),
+    (
+        {"strokes": [{**STROKE, "tool": "threshold", "range": [0, 10**400]}]},
+        "range[1] (hi) must be a finite number",
+    ),
+    ({"strokes": [{**STROKE, "points": [[[[[[[[[[[[1, 2]]]]]]]]]]]]}]}, "an [x, y] pair"),
     ({"strokes": [{**STROKE, "points": [[1, 2]] * 20_001}]}, "too many points (20001"),
     ({"strokes": [{**STROKE, "tool": "spray"}]}, "'tool' must be one of brush, eraser"),
     ({"strokes": [{**STROKE, "colour": 1}]}, "unknown field(s) colour"),

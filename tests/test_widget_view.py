@@ -119,6 +119,25 @@ def test_page_changes_apply_and_bad_ones_are_refused_whole(widget: Any) -> None:
     w.set_state({"window": ["a", 3]})
     assert w.window == (w.series.default_window.center, w.series.default_window.width)
     assert any(m.get("type") == "error" for m, _ in sent)
+    # QA: an integer beyond any float (JSON allows it) raised OverflowError past the refusal
+    for key, huge in (("zoom", 10**400), ("rotation", 10**400), ("window", [10**400, 5])):
+        sent.clear()
+        resent.clear()
+        w.set_state({key: huge})
+        (error,) = [m for m, _ in sent if m.get("type") == "error"]
+        assert f"{key} must be" in error["message"] and "1329 bits" in error["message"]
+        assert resent == [[key]]
+    assert (w.zoom, w.rotation) == (2.5, 0.0)
+    with pytest.raises(traitlets.TraitError, match="pan must be two finite numbers"):
+        w.pan = (10**400, 0)
+    # what the kernel owns is never taken from the page (QA: a forged series hash reached
+    # view links)
+    info = dict(w.series_info)
+    sent.clear()
+    resent.clear()
+    w.set_state({"series_info": {**info, "uid_hash": "forged"}, "slice": 2})
+    assert w.series_info == info and "forged" not in w.view_link and w.slice == 2
+    assert resent == [["series_info"]]
 
 
 def test_view_link_round_trip(widget: Any) -> None:

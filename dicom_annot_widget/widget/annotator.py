@@ -81,6 +81,43 @@ def _units(series: Series) -> str:
 
 
 #: The view traits kept per series (see ``DicomAnnotator._places``).
+class _Float(traitlets.Float):
+    """A float trait that refuses an integer too large for a float with a TraitError (naming
+    the trait), not the OverflowError of ``float()``."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        try:
+            return super().validate(obj, value)
+        except OverflowError:
+            raise traitlets.TraitError(
+                f"{self.name or 'the value'} must be a finite number, got an integer of "
+                f"{value.bit_length()} bits"
+            ) from None
+
+
+class _FloatPair(traitlets.Tuple):
+    """A pair of floats (window, pan) refusing integers too large for a float by name."""
+
+    def __init__(self, default_value: tuple[float, float]) -> None:
+        super().__init__(traitlets.Float(), traitlets.Float(), default_value=default_value)
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, (tuple, list)):
+            for v in value:
+                try:
+                    float(v)
+                except OverflowError:  # an integer no float holds
+                    raise traitlets.TraitError(
+                        f"{self.name} must be two finite numbers, got an integer of "
+                        f"{v.bit_length()} bits"
+                    ) from None
+                except (TypeError, ValueError):
+                    pass  # the element traits say what is wrong
+        return super().validate(obj, value)
+
+
+#: synced state the page may not change (see ``set_state``)
+_KERNEL_OWNED = ("labels_state", "series_info", "_esm", "_css", "_anywidget_id")
 _PLACE_TRAITS = ("slice", "window", "zoom", "pan", "rotation", "flip")
 
 
@@ -375,17 +412,13 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     series_info = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     slice = traitlets.Int(0).tag(sync=True)
-    window = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(40.0, 400.0)).tag(
-        sync=True
-    )
+    window = _FloatPair(default_value=(40.0, 400.0)).tag(sync=True)
     #: 1 = the whole image fits the view; 2 = twice as large.
-    zoom = traitlets.Float(1.0).tag(sync=True)
+    zoom = _Float(1.0).tag(sync=True)
     #: Screen-aligned shift of the image centre, in millimetres (x right, y down).
-    pan = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 0.0)).tag(
-        sync=True
-    )
+    pan = _FloatPair(default_value=(0.0, 0.0)).tag(sync=True)
     #: Degrees clockwise on screen, in [0, 360).
-    rotation = traitlets.Float(0.0).tag(sync=True)
+    rotation = _Float(0.0).tag(sync=True)
     #: (horizontal, vertical) mirroring of the screen image.
     flip = traitlets.Tuple(traitlets.Bool(), traitlets.Bool(), default_value=(False, False)).tag(
         sync=True
@@ -743,16 +776,19 @@ class DicomAnnotator(anywidget.AnyWidget):
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply state from the page; refuse it whole (and say why) if any value is invalid.
 
-        ``labels_state`` is never taken from the page (labels change only through edits)."""
-        if "labels_state" in sync_data:
-            sync_data = {k: v for k, v in sync_data.items() if k != "labels_state"}
-            log.warning("ignored labels_state sent by the page (labels change through edits)")
-            self.send_state(["labels_state"])
+        What the kernel owns is never taken from the page: ``labels_state`` (labels change
+        only through edits), ``series_info`` (view links carry its series hash) and the
+        widget's code."""
+        owned = [k for k in _KERNEL_OWNED if k in sync_data]
+        if owned:
+            sync_data = {k: v for k, v in sync_data.items() if k not in owned}
+            log.warning("ignored %s sent by the page (the kernel owns it)", ", ".join(owned))
+            self.send_state(owned)
             if not sync_data:
                 return
         try:
             super().set_state(sync_data)
-        except (traitlets.TraitError, TypeError, ValueError) as exc:
+        except (traitlets.TraitError, TypeError, ValueError, OverflowError) as exc:
             log.warning("refused a state change from the page: %s", exc)
             self.send({"type": "error", "message": f"refused a change from the page: {exc}"})
             # The page has already shown the value: send it the state that stayed.

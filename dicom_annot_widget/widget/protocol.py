@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,15 +358,22 @@ def _number(value: Any, what: str) -> float:
     """A finite number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f"{what} must be a number, got {_short(value)}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an integer beyond any float
+        out = math.inf
     if not math.isfinite(out):
-        raise ProtocolError(f"{what} must be a finite number, got {value!r}")
+        raise ProtocolError(f"{what} must be a finite number, got {_short(value)}")
     return out
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxlong = 3, 4, 4, 40, 30
+
+
 def _short(value: Any) -> str:
-    """A short description of a bad value (never a whole big structure)."""
-    text = repr(value)
+    """A short description of a bad value (never a whole big structure, however deep)."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."
 
 
@@ -416,7 +424,12 @@ def _stroke_points(raw: Any, what: str) -> NDArray[np.float64]:
             _number(p[0], f"{what}: points[{i}][0]")
             _number(p[1], f"{what}: points[{i}][1]")
         flat = [float(v) for p in raw for v in p]  # numbers of other types (numpy scalars)
-    pts = np.array(flat, dtype=np.float64).reshape(-1, 2)
+    try:
+        pts = np.array(flat, dtype=np.float64).reshape(-1, 2)
+    except OverflowError:  # an integer beyond any float: found and named by _number
+        for i, v in enumerate(flat):
+            _number(v, f"{what}: points[{i // 2}][{i % 2}]")
+        raise
     bad = ~np.isfinite(pts)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
