@@ -100,6 +100,12 @@ export class PolygonHandler implements ToolHandler {
   }
   dblclick(_at: PointerAt): boolean {
     if (!this.tool.active) return false;
+    if (this.tool.points.length <= 1) {
+      // a plain double-click: its own click placed the only vertex; nothing was drawn
+      this.tool.cancel();
+      this.api.changed();
+      return true;
+    }
     this.finish(this.tool.finish());
     return true;
   }

@@ -162,6 +162,27 @@ def test_polyline_clicks_double_click_length_and_python_accepts(tpage: Any) -> N
     assert abs(float(measure.get_attribute("data-length")) - total) < 0.002
 
 
+@pytest.mark.parametrize("tool", ["polygon", "polyline"])
+def test_a_plain_double_click_draws_nothing_and_says_nothing(tpage: Any, tool: str) -> None:
+    """QA: a double-click with the polygon or polyline tool and no vertex placed showed the red
+    "needs at least 3 distinct vertices, got 1" banner."""
+    page = tpage
+    wid, root = mount_tools(page)
+    root.get_by_test_id(f"daw-tool-{tool}").click()
+    s = Screen(root)
+    page.mouse.dblclick(*s.at(20, 20))
+    page.wait_for_timeout(150)
+    expect(root.get_by_test_id("daw-error")).to_be_hidden()
+    assert edits(page, wid) == []
+    # the tool is ready for a shape, not holding the double-click's vertex
+    pts = [s.at(10, 10), s.at(40, 10), s.at(40, 30)]
+    for p in pts[:-1]:
+        page.mouse.click(*p)
+    page.mouse.dblclick(*pts[-1])
+    (msg,) = wait_edits(page, wid, 1)
+    assert len(msg["op"]["object"]["keyframes"]["6"]["points"]) == 3
+
+
 def test_length_in_pixels_when_spacing_is_unknown_and_enter_finishes(tpage: Any) -> None:
     page = tpage
     wid, root = mount_tools(page, spacing_known=False)
