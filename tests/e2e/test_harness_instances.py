@@ -91,6 +91,13 @@ def row(root: Any, uuid: str) -> Any:
     return root.locator(f'[data-testid="daw-inst-row"][data-uuid="{uuid}"]')
 
 
+def action(root: Any, uuid: str, name: str) -> Any:
+    """A row's button, as a user reaches it: the pointer on the row shows its buttons."""
+    r = row(root, uuid)
+    r.hover()
+    return r.locator(f'[data-action="{name}"]')
+
+
 def test_instances_panel_lists_selects_hides_jumps_and_deletes(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [
@@ -132,19 +139,19 @@ def test_instances_panel_lists_selects_hides_jumps_and_deletes(lpage: Any) -> No
     expect(labels).to_have_attribute("data-selected", U2)
     expect(row(root, U2)).to_have_attribute("aria-selected", "true")
     # jump: to the nearest keyframe of #1 (slice 6 from slice 3)
-    row(root, U1).locator('[data-action="jump"]').click()
+    action(root, U1, "jump").click()
     expect(labels).to_have_attribute("data-slice", "6")
     expect(labels).to_have_attribute("data-count", "2")
     # a click on the track bar goes to the keyframe nearest to that slice (10 of 12 slices: 9)
     bar = row(root, U1).locator(".daw-inst-bar").bounding_box()
     page.mouse.click(bar["x"] + bar["width"] * 10.5 / 12, bar["y"] + bar["height"] / 2)
     expect(labels).to_have_attribute("data-slice", "9")
-    row(root, U1).locator('[data-action="jump"]').click()  # already on a keyframe: stays
+    action(root, U1, "jump").click()  # already on a keyframe: stays
     expect(labels).to_have_attribute("data-slice", "9")
     page.mouse.click(bar["x"] + bar["width"] * 5.5 / 12, bar["y"] + bar["height"] / 2)
     expect(labels).to_have_attribute("data-slice", "6")
     # visibility toggle: hidden from the canvas, shown again
-    hide = row(root, U3).locator('[data-action="hide"]')
+    hide = action(root, U3, "hide")
     hide.click()
     expect(hide).to_have_attribute("aria-pressed", "true")
     expect(labels).to_have_attribute("data-count", "1")
@@ -152,7 +159,7 @@ def test_instances_panel_lists_selects_hides_jumps_and_deletes(lpage: Any) -> No
     expect(labels).to_have_attribute("data-count", "2")
     # delete sends delete_object for that uuid (nothing else was sent so far)
     assert edits(page, wid) == []
-    row(root, U3).locator('[data-action="delete"]').click()
+    action(root, U3, "delete").click()
     (msg,) = wait_edits(page, wid, 1)
     assert msg["op"] == {"op": "delete_object", "uuid": U3}
     assert U3 not in apply_in_python(*map(create_op, objects), msg["op"]).document.objects
@@ -206,7 +213,7 @@ def test_hotkey_q_continues_the_first_instance_of_the_class(lpage: Any) -> None:
     root.get_by_test_id("daw-inst-continue-cancel").click()
     expect(root.get_by_test_id("daw-inst-continuing")).to_be_hidden()
     # the row's continue button does the same as the hotkey
-    row(root, U3).locator('[data-action="continue"]').click()
+    action(root, U3, "continue").click()
     expect(root).to_have_attribute("data-continuing", U3)
     root.focus()
     page.keyboard.press("Escape")
@@ -340,13 +347,13 @@ def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F
     wid, root = mount_labels(page, labels_state(objects, revision=3))
     badge = root.get_by_test_id("daw-readonly-badge")
     expect(badge).to_be_hidden()
-    expect(row(root, U1).locator('[data-action="delete"]')).to_be_enabled()
+    expect(action(root, U1, "delete")).to_be_enabled()
     push_labels(page, wid, labels_state(objects, revision=3, read_only=True))
     expect(badge).to_be_visible()
     expect(badge).to_have_text("Review mode: read-only")
-    for action in ("delete", "continue"):
-        expect(row(root, U1).locator(f'[data-action="{action}"]')).to_be_disabled()
-    expect(row(root, U1).locator('[data-action="jump"]')).to_be_enabled()  # not an edit
+    for name in ("delete", "continue"):
+        expect(action(root, U1, name)).to_be_disabled()
+    expect(action(root, U1, "jump")).to_be_enabled()  # not an edit
     for testid in ("daw-review-accept-all", "daw-review-reject-all"):
         expect(root.get_by_test_id(testid)).to_be_disabled()
     expect(root.get_by_test_id("daw-review-accept")).to_be_disabled()
@@ -361,12 +368,41 @@ def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F
     expect(root.get_by_test_id("daw-error")).to_contain_text("read-only")
     page.keyboard.press("q")
     expect(root).not_to_have_attribute("data-continuing", U1)
-    row(root, U1).locator('[data-action="delete"]').click(force=True)
+    action(root, U1, "delete").click(force=True)
     assert edits(page, wid) == []
     # back to editing: the badge goes, the controls come back
     push_labels(page, wid, labels_state(objects, revision=4))
     expect(badge).to_be_hidden()
-    expect(row(root, U1).locator('[data-action="delete"]')).to_be_enabled()
+    expect(action(root, U1, "delete")).to_be_enabled()
+
+
+def test_rows_give_names_the_room_and_show_buttons_where_the_pointer_is(
+    lpage: Any,  # noqa: F811
+) -> None:
+    """QA: five buttons on every row left "#3 Le..." of a class name even at full width. At
+    rest a row shows its eye only; the pointer (or the keyboard, or the selection) brings the
+    others."""
+    page = lpage
+    objects = [
+        box(U1, 1, {6: [12, 8, 30, 24]}),
+        prediction(P1, 2, "lesion", 6, {"box": [40, 30, 55, 44]}),
+    ]
+    _, root = mount_labels(page, labels_state(objects, revision=3))
+    page.mouse.move(1, 1)  # away from the list
+    for uuid in (U1, P1):
+        name = row(root, uuid).locator(".daw-inst-name")
+        whole = name.evaluate("(e) => e.scrollWidth <= e.clientWidth")
+        assert whole, f"{name.text_content()!r} is cut"
+        expect(row(root, uuid).locator('[data-action="hide"]')).to_be_visible()
+        expect(row(root, uuid).locator('[data-action="delete"]')).to_be_hidden()
+    row(root, U1).hover()
+    for name in ("jump", "continue", "rename", "delete"):
+        expect(row(root, U1).locator(f'[data-action="{name}"]')).to_be_visible()
+    expect(row(root, P1).locator('[data-action="delete"]')).to_be_hidden()
+    # the keyboard reaches them too: a focused button keeps its row's buttons shown
+    page.mouse.move(1, 1)
+    row(root, U1).locator('[data-action="hide"]').focus()
+    expect(row(root, U1).locator('[data-action="delete"]')).to_be_visible()
 
 
 def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  # noqa: F811
@@ -477,7 +513,7 @@ def test_rename_an_object_and_see_a_polygon_area(lpage: Any) -> None:  # noqa: F
     expect(row(root, U1).locator(".daw-inst-cls")).to_have_text("Lesion")
     assert row(root, U1).locator("b").count() == 0
     # Escape cancels (the rename button opens the same input)
-    row(root, U1).locator('[data-action="rename"]').click()
+    action(root, U1, "rename").click()
     field = row(root, U1).get_by_test_id("daw-inst-rename")
     expect(field).to_have_value("qi2 <b>f</b>")
     field.fill("nope")
@@ -534,7 +570,7 @@ def test_renaming_is_off_in_review_mode(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [box(U1, 1, {6: [12, 8, 30, 24]})]
     wid, root = mount_labels(page, labels_state(objects, revision=3, read_only=True))
-    expect(row(root, U1).locator('[data-action="rename"]')).to_be_disabled()
+    expect(action(root, U1, "rename")).to_be_disabled()
     row(root, U1).locator(".daw-inst-name").dblclick()
     expect(row(root, U1).get_by_test_id("daw-inst-rename")).to_have_count(0)
     assert edits(page, wid) == []

@@ -188,6 +188,7 @@ def test_tracks_copy_paste_and_predictions_review(lab_each: Any, page: Any, tmp_
     page.keyboard.press("Delete")
     page.keyboard.press("Control+z")
     drag(page, s.at(45, 5), s.at(60, 20))
+    row.hover()  # a row shows its buttons where the pointer is
     row.locator('[data-action="delete"]').click(force=True)
     root.get_by_test_id("daw-review-reject-all").click(force=True)
     # the kernel saw no edit at all
