@@ -498,6 +498,36 @@ def test_garbage_file_in_a_folder_is_skipped_with_a_warning(tmp_path: Path) -> N
         assert "Doe" not in str(w.message) and "SECRET" not in str(w.message)
 
 
+@pytest.mark.parametrize("value", [[0, 0], [-0.5, 0.7], ["NaN", 0.7]])
+def test_an_unusable_pixel_spacing_is_said_once(tmp_path: Path, value: list[Any]) -> None:
+    """QA: PixelSpacing 0, negative or NaN fell back to 1 mm pixels without a word."""
+    make_series(tmp_path, 3, pixel_spacing=value)
+    with pytest.warns(DicomLoadWarning, match="not two positive numbers; it is ignored") as rec:
+        s = open_series(tmp_path)
+    with s:
+        assert not s.spacing_known
+    said = [w for w in rec if "PixelSpacing" in str(w.message)]
+    assert len(said) == 1  # one note for the three files
+
+
+def test_files_sharing_a_sop_instance_uid_are_warned_about(tmp_path: Path) -> None:
+    """QA: two files with one SOPInstanceUID loaded silently; a DICOM SEG then referenced one
+    image from two frames."""
+    paths = make_series(tmp_path, 4)
+    uid = pydicom.dcmread(paths[1]).SOPInstanceUID
+    ds = pydicom.dcmread(paths[2])
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = uid
+    ds.save_as(paths[2])
+    with pytest.warns(DicomLoadWarning, match=r"2 slices \(slices 1, 2\) share their SOP"):
+        open_series(tmp_path).close()
+
+
+def test_reorient_must_be_a_boolean(tmp_path: Path) -> None:
+    make_series(tmp_path, 2)
+    with pytest.raises(TypeError, match="reorient must be True or False, got 'yes'"):
+        open_series(tmp_path, reorient="yes")  # type: ignore[arg-type]
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_named_pipe_in_a_folder_is_skipped_not_waited_on(tmp_path: Path) -> None:
     """QA: opening a folder holding a named pipe hung for ever (open() waits for a writer)."""

@@ -443,6 +443,16 @@ def test_a_file_that_cannot_be_written_gives_a_label_error(
     open_labels(tmp_path / "labels.json").close()  # the lock was released
 
 
+def test_saving_to_a_folder_that_does_not_exist_names_the_target(tmp_path: Path) -> None:
+    """QA: labels.save('/nope/x.json') raised a bare FileNotFoundError naming a temp file."""
+    labels = Labels(SERIES, ontology())
+    labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    target = tmp_path / "nope" / "x.json"
+    with pytest.raises(LabelFileError, match=r"cannot save the labels to .*nope/x\.json"):
+        labels.save(target)
+    assert not (tmp_path / "nope").exists()
+
+
 def test_object_numbers_are_not_given_twice(tmp_path: Path) -> None:
     """Deleting the newest object does not free its number: the next object gets a new one,
     in this session, after an undo, and after the file is opened again (the document keeps

@@ -698,6 +698,14 @@ def test_mistyped_script_arguments_are_named(widget: Any) -> None:
     assert w.flip == (True, False)
     w.flip = (False, False)
     assert (w.labels.revision, w.slice, w.flip, w.frameskip, w.read_only) == before
+    with pytest.raises(TypeError, match=r"window must be \(center, width\), got 5"):
+        DicomAnnotator(w.series, window=5)  # type: ignore[arg-type]
+    # NumPy scalars, as computations give them, are taken (QA: np.True_ and np.float32 were
+    # refused as "not a boolean" / "not a float")
+    w.flip = (np.bool_(True), np.bool_(False))
+    w.zoom = np.float32(2.0)
+    w.window = (np.float32(40), np.int64(400))
+    assert (w.flip, w.zoom, w.window) == ((True, False), 2.0, (40.0, 400.0))
 
 
 def test_labels_of_another_series_are_refused(tmp_path: Path) -> None:

@@ -201,6 +201,23 @@ def series_from_stack(
             f"{label}: slices are stored with different pixel types "
             f"({', '.join(sorted(str(d) for d in dtypes))}); {backend.stored_dtype} is used."
         )
+    # distinct files with one SOPInstanceUID (a copy edited by hand, a bad anonymiser): a
+    # DICOM SEG or any reference by UID cannot tell those slices apart
+    owners: dict[str, set[int]] = {}
+    for fr in ordered:
+        if fr.file.sop_uid:
+            owners.setdefault(fr.file.sop_uid, set()).add(id(fr.file))
+    shared = [
+        k
+        for k, fr in enumerate(ordered)
+        if fr.file.sop_uid and len(owners.get(fr.file.sop_uid, ())) > 1
+    ]
+    if shared:
+        listed = ", ".join(map(str, shared[:8])) + (" ..." if len(shared) > 8 else "")
+        warnings.append(
+            f"{label}: {len(shared)} slices (slices {listed}) share their SOPInstanceUID with "
+            "another file; references by UID (a DICOM SEG) cannot tell them apart."
+        )
     first = ordered[0]
     photometric = first.file.layout.photometric
     if first.file.layout.is_color:

@@ -43,7 +43,7 @@ from pydicom.uid import (
 )
 
 from ._decode import FileLayout, check_decoder
-from ._values import float_values, int_value, raw_key, str_value
+from ._values import float_values, int_value, raw_key, str_value, str_values
 
 __all__ = [
     "FileRecord",
@@ -854,6 +854,13 @@ def _frames(rec: FileRecord) -> list[FrameRecord]:
         rec.notes.append(
             f"{rec.path or 'a dataset'}: RescaleSlope {str_value(ds, T_SLOPE)!r} is not a "
             "usable slope; 1 is used."
+        )
+    given = "\\".join(str_values(ds, T_PIXEL_SPACING)) if T_PIXEL_SPACING in ds else ""
+    if given and base_source != "PixelSpacing":
+        # zero, negative, NaN or one value: not a spacing (measurements would be nonsense)
+        rec.notes.append(  # one note for all the files that share the value
+            f"PixelSpacing {given!r} is not two positive numbers; it is ignored"
+            + (f" ({base_source} is used)." if base_source else " (the pixel size is unknown).")
         )
     if shared_seq or per_seq:
         shared = shared_seq[0] if shared_seq else None

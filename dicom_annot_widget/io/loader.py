@@ -166,6 +166,9 @@ def open_series(
         raise TypeError(f"modality must be a string such as 'CT', not {type(modality).__name__}")
     if series_instance_uid is not None and not isinstance(series_instance_uid, str):
         raise TypeError("series_instance_uid must be a string")
+    if not isinstance(reorient, (bool, np.bool_)):
+        raise TypeError(f"reorient must be True or False, got {reorient!r}")
+    reorient = bool(reorient)
     sp, aff = check_spacing_affine(spacing, affine)
 
     if isinstance(source, np.ndarray):

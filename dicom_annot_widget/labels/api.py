@@ -1277,7 +1277,12 @@ class Labels:
         """Write :meth:`to_json` to ``path`` atomically (an export; edits keep going to the
         label file, if any). Returns the path."""
         target = Path(path)
-        atomic_write(target, self.to_json().encode("utf-8"))
+        text = self.to_json().encode("utf-8")
+        try:
+            atomic_write(target, text)
+        except OSError as exc:  # a missing folder, no permission, a full disk
+            reason = exc.strerror or str(exc)
+            raise LabelFileError(f"cannot save the labels to {target}: {reason}") from None
         return target
 
     def to_records(

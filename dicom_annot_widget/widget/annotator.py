@@ -82,10 +82,13 @@ def _units(series: Series) -> str:
 
 #: The view traits kept per series (see ``DicomAnnotator._places``).
 class _Float(traitlets.Float):
-    """A float trait that refuses an integer too large for a float with a TraitError (naming
-    the trait), not the OverflowError of ``float()``."""
+    """A float trait that takes NumPy scalars (``np.float32(2)``) and refuses an integer too
+    large for a float with a TraitError naming the trait, not the OverflowError of
+    ``float()``."""
 
     def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, np.number) and not isinstance(value, np.complexfloating):
+            value = float(value)
         try:
             return super().validate(obj, value)
         except OverflowError:
@@ -99,7 +102,7 @@ class _FloatPair(traitlets.Tuple):
     """A pair of floats (window, pan) refusing integers too large for a float by name."""
 
     def __init__(self, default_value: tuple[float, float]) -> None:
-        super().__init__(traitlets.Float(), traitlets.Float(), default_value=default_value)
+        super().__init__(_Float(), _Float(), default_value=default_value)
 
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, (tuple, list)):
@@ -114,6 +117,13 @@ class _FloatPair(traitlets.Tuple):
                 except (TypeError, ValueError):
                     pass  # the element traits say what is wrong
         return super().validate(obj, value)
+
+
+class _Bool(traitlets.Bool):
+    """A boolean trait that also takes NumPy's (``np.True_``, as comparisons give)."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        return super().validate(obj, bool(value) if isinstance(value, np.bool_) else value)
 
 
 #: synced state the page may not change (see ``set_state``)
@@ -188,6 +198,13 @@ def series_info(
         "series_index": int(index),
         "series_count": int(count),
     }
+
+
+def _window_argument(window: Any) -> tuple[Any, ...]:
+    """The ``window=`` argument as a tuple; the trait checks its values."""
+    if isinstance(window, (str, bytes)) or not hasattr(window, "__iter__"):
+        raise TypeError(f"window must be (center, width), got {window!r}")
+    return tuple(window)
 
 
 def _is_separate_source(item: Any) -> bool:
@@ -420,9 +437,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     #: Degrees clockwise on screen, in [0, 360).
     rotation = _Float(0.0).tag(sync=True)
     #: (horizontal, vertical) mirroring of the screen image.
-    flip = traitlets.Tuple(traitlets.Bool(), traitlets.Bool(), default_value=(False, False)).tag(
-        sync=True
-    )
+    flip = traitlets.Tuple(_Bool(), _Bool(), default_value=(False, False)).tag(sync=True)
     #: Slices per navigation step.
     frameskip = traitlets.Int(1).tag(sync=True)
     #: Which of the widget's series is shown.
@@ -491,7 +506,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._ready = True
             n = series.shape[0]
             start = n // 2 if slice is None else slice
-            win = _shown_window(series) if window is None else tuple(window)
+            win = _shown_window(series) if window is None else _window_argument(window)
             with self.hold_sync(), self.hold_trait_notifications():
                 self.series_info = series_info(
                     series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
