@@ -418,6 +418,49 @@ def test_seg_frames_beyond_a_missing_slice_land_where_their_positions_say(
     assert len(target) == 0
 
 
+def test_seg_segments_say_who_made_them(phantom: daw.Series, tmp_path: Path) -> None:
+    """QA: model predictions were written as MANUAL segments with no algorithm. Drawn by
+    people: MANUAL; a model's: AUTOMATIC naming the model; interpolated keyframes:
+    SEMIAUTOMATIC naming the interpolation."""
+    masks = _masks()
+    # the spleen from a model: import it as a prediction of "net-7"
+    spleen_only = _fresh(phantom)
+    spleen_only.add_mask("Spleen", masks["spleen"])
+    _seg(spleen_only, phantom, tmp_path / "model.dcm")
+    target = _fresh(phantom)
+    from_dicom_seg(target, phantom, tmp_path / "model.dcm", source_name="net-7")
+    target.add_mask("Liver", masks["liver_a"])  # drawn
+    track = np.zeros(SHAPE, bool)  # keyframes on slices 1 and 5, the rest interpolated
+    track[1, 30:36, 5:11] = True
+    track[5, 32:40, 7:15] = True
+    interpolated = target.add_mask("Liver", track)
+    target.interpolate(interpolated)
+    _seg(target, phantom, tmp_path / "mixed.dcm", by="object", include_pending=True)
+    ds = pydicom.dcmread(tmp_path / "mixed.dcm")
+    found = {}
+    for segment in ds.SegmentSequence:
+        algo = segment.get("SegmentationAlgorithmIdentificationSequence")
+        found[str(segment.SegmentLabel)] = (
+            segment.SegmentAlgorithmType,
+            str(algo[0].AlgorithmName) if algo else None,
+        )
+    assert sorted(found.values(), key=str) == sorted(
+        [
+            ("AUTOMATIC", "net-7"),
+            ("MANUAL", None),
+            ("SEMIAUTOMATIC", "dicom_annot_widget interpolation"),
+        ],
+        key=str,
+    )
+    # by class: the livers (one drawn, one interpolated) are one SEMIAUTOMATIC segment
+    _seg(target, phantom, tmp_path / "classes.dcm", include_pending=True)
+    ds = pydicom.dcmread(tmp_path / "classes.dcm")
+    types = {str(s.SegmentLabel): s.SegmentAlgorithmType for s in ds.SegmentSequence}
+    assert types == {"Liver": "SEMIAUTOMATIC", "Spleen": "AUTOMATIC"}
+    # read back by highdicom: the file is valid
+    assert len(hd.seg.segread(tmp_path / "mixed.dcm").SegmentSequence) == 3
+
+
 def test_seg_fractional_threshold(phantom: daw.Series, tmp_path: Path) -> None:
     """FRACTIONAL: a voxel is inside when its fraction is >= 0.5."""
     fractions = np.zeros(SHAPE, dtype=np.float32)

@@ -144,6 +144,50 @@ def _prepare_sources(series: Series, datasets: list[Dataset]) -> tuple[list[Data
     return out, sorted(used)
 
 
+#: AlgorithmVersion of a model whose version the labels do not record (Type 1: never empty)
+_VERSION_NOT_RECORDED = "not recorded"
+
+
+def _algorithm(labels: Labels, uuids: Sequence[str]) -> dict[str, Any]:
+    """SegmentAlgorithmType and AlgorithmIdentificationSequence of one segment's objects.
+
+    MANUAL when people drew every keyframe; AUTOMATIC when all are model predictions (the
+    model is the algorithm: its name is the object's ``source``); SEMIAUTOMATIC for a mix,
+    or when keyframes were interpolated (this package's interpolation is then named)."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    from .. import __version__
+
+    models: set[str] = set()
+    people = derived = False
+    for uuid in uuids:
+        obj = labels.get(uuid)
+        if obj.is_prediction:
+            models.add(obj.source)
+        else:
+            people = True
+            derived = derived or obj.source != "manual"
+        derived = derived or any(not kf.manual for kf in obj.keyframes.values())
+    types = hd.seg.SegmentAlgorithmTypeValues
+    if not models and not derived:
+        return {"algorithm_type": types.MANUAL}
+    names = sorted(models) + (["dicom_annot_widget interpolation"] if derived else [])
+    automatic = models and not people and not derived
+    return {
+        "algorithm_type": types.AUTOMATIC if automatic else types.SEMIAUTOMATIC,
+        "algorithm_identification": hd.AlgorithmIdentificationSequence(
+            name=lo_value(", ".join(names)),
+            family=(
+                codes.cid7162.ArtificialIntelligence
+                if models
+                else codes.cid7162.MorphologicalOperations
+            ),
+            version=_VERSION_NOT_RECORDED if models else lo_value(__version__),
+        ),
+    }
+
+
 def _coded(value: Any, what: str) -> Any:
     from highdicom.sr import CodedConcept
 
@@ -364,8 +408,12 @@ def to_dicom_seg(
     Notes
     -----
     One frame per source slice and segment, empty frames omitted; segments may overlap (no
-    overlap rule is needed). Segment algorithm type is MANUAL, the display colour is the
-    class colour. Text is UTF-8 (``ISO_IR 192``), whatever the source's character set.
+    overlap rule is needed). Segment algorithm type: MANUAL for objects drawn by people,
+    AUTOMATIC for model predictions (AlgorithmName: the model, the objects' ``source``;
+    AlgorithmFamily: artificial intelligence; AlgorithmVersion "not recorded"),
+    SEMIAUTOMATIC for a mix or interpolated keyframes (AlgorithmName adds "dicom_annot_widget
+    interpolation"). The display colour is the class colour. Text is UTF-8 (``ISO_IR 192``),
+    whatever the source's character set.
     Segment labels are single valid LO values (:func:`lo_value`: no backslash, no control
     characters, at most 64 bytes) and unique: the class name (or the class id when names
     clash, :func:`class_segment_labels`), ``"<class label, cut> <object_id>"`` by object.
@@ -415,8 +463,8 @@ def to_dicom_seg(
                 segment_label=segment_label,
                 segmented_property_category=category,
                 segmented_property_type=kind,
-                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
                 display_color=hd.color.CIELabColor.from_string(cls.color),
+                **_algorithm(labels, entry.uuids),
                 **extra,
             )
         )
