@@ -11,6 +11,8 @@ export interface ViewState extends WidgetState {
   pan: [number, number];
   rotation: number;
   flip: [boolean, boolean];
+  /** the grey scale shown inverted (negative), relative to how DICOM presents the image */
+  invert: boolean;
   frameskip: number;
   series_index: number;
   series_count: number;

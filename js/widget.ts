@@ -152,6 +152,7 @@ function renderView(
     testid: "daw-wl-mode",
     toggle: true,
   });
+  const invertBtn = button(winGroup, { icon: "invert", title: "Invert the grey scale (negative)", testid: "daw-invert", toggle: true });
 
   const viewGroup = el("div", "daw-group", toolbar);
   const fitBtn = button(viewGroup, { icon: "fit", title: `Center and fit (${SHORTCUTS.fit}); Shift+drag or middle-drag pans`, testid: "daw-fit" });
@@ -562,7 +563,8 @@ function renderView(
     const k = model.get("slice");
     if (k < 0 || k >= volume.slices || !volume.loaded[k]) return false;
     const [center, width] = currentWindow();
-    const invert = volume.info.photometric_interpretation === "MONOCHROME1";
+    // MONOCHROME1 is shown with its minimum white; the user's invert flips either way
+    const invert = (volume.info.photometric_interpretation === "MONOCHROME1") !== Boolean(model.get("invert"));
     const key = `${volume.info.id}|${k}|${center}|${width}|${volume.slope[k]}|${volume.intercept[k]}|${invert}`;
     if (key === imageKey && imageData) return true;
     if (imageCanvas.width !== volume.columns || imageCanvas.height !== volume.rows || !imageData) {
@@ -675,7 +677,7 @@ function renderView(
     setText(overlay, text);
     const rot = normaliseRotation(view().rotation);
     const flip = model.get("flip");
-    const tl = `${i.shape[2]}×${i.shape[1]}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
+    const tl = `${i.shape[2]}×${i.shape[1]}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${model.get("invert") ? "  ·  inverted" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
     setText(topLeft, tl);
   };
 
@@ -737,6 +739,7 @@ function renderView(
     setText(rotLabel, `${Math.round(v.rotation)}°`);
     setPressed(flipHBtn, v.flipH);
     setPressed(flipVBtn, v.flipV);
+    setPressed(invertBtn, Boolean(model.get("invert")));
     setPressed(maxBtn, ui.maximised);
     warning.hidden = !i || i.spacing_known !== false;
   };
@@ -1122,6 +1125,9 @@ function renderView(
   rotSlider.addEventListener("change", saveNow, on);
   click(flipHBtn, () => setView({ ...view(), flipH: !view().flipH }, true));
   click(flipVBtn, () => setView({ ...view(), flipV: !view().flipV }, true));
+  click(invertBtn, () => {
+    if (setIfChanged("invert", !model.get("invert"))) saveNow();
+  });
   click(overlayBtn, () => {
     ui.overlay = !ui.overlay;
     schedule();
@@ -1248,6 +1254,7 @@ function renderView(
     "change:pan",
     "change:rotation",
     "change:flip",
+    "change:invert",
     "change:frameskip",
     "change:series_index",
   ] as const;

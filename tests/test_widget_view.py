@@ -357,12 +357,13 @@ def test_each_series_opens_where_it_was_left() -> None:
     b = open_series(_volume(n=6, seed=1), spacing=(3.0, 1.0, 1.0))
     w = DicomAnnotator([a, b])
     w.slice, w.window, w.zoom, w.pan = 7, (40.0, 400.0), 2.5, (3.0, -4.0)
-    w.rotation, w.flip = 90.0, (True, False)
+    w.rotation, w.flip, w.invert = 90.0, (True, False), True
     w.series_index = 1
     assert (w.slice, w.zoom, w.pan, w.rotation, w.flip) == (3, 1.0, (0.0, 0.0), 0.0, (False, False))
+    assert w.invert is False
     w.slice, w.window = 1, (-600.0, 1500.0)
     w.series_index = 0
     assert (w.slice, w.window, w.zoom, w.pan) == (7, (40.0, 400.0), 2.5, (3.0, -4.0))
-    assert (w.rotation, w.flip) == (90.0, (True, False))
+    assert (w.rotation, w.flip, w.invert) == (90.0, (True, False), True)
     w.series_index = 1
     assert (w.slice, w.window, w.flip) == (1, (-600.0, 1500.0), (False, False))

@@ -128,7 +128,7 @@ class _Bool(traitlets.Bool):
 
 #: synced state the page may not change (see ``set_state``)
 _KERNEL_OWNED = ("labels_state", "series_info", "_esm", "_css", "_anywidget_id")
-_PLACE_TRAITS = ("slice", "window", "zoom", "pan", "rotation", "flip")
+_PLACE_TRAITS = ("slice", "window", "zoom", "pan", "rotation", "flip", "invert")
 
 
 def _affine(series: Series) -> list[list[float]] | None:
@@ -384,7 +384,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     """View a DICOM series (or a NIfTI / NumPy volume) inside a notebook.
 
     Every control of the viewer has a trait that stays in sync both ways and can be observed:
-    ``slice``, ``window``, ``zoom``, ``pan``, ``rotation``, ``flip``, ``frameskip`` and
+    ``slice``, ``window``, ``zoom``, ``pan``, ``rotation``, ``flip``, ``invert``, ``frameskip`` and
     ``series_index``. Values set from Python are validated (a :class:`traitlets.TraitError`
     names the value and the allowed range); values from the page that fail validation are
     refused, the page is told why and shows the previous state again.
@@ -438,6 +438,9 @@ class DicomAnnotator(anywidget.AnyWidget):
     rotation = _Float(0.0).tag(sync=True)
     #: (horizontal, vertical) mirroring of the screen image.
     flip = traitlets.Tuple(_Bool(), _Bool(), default_value=(False, False)).tag(sync=True)
+    #: The grey scale shown inverted (a negative), relative to how DICOM presents the image
+    #: (MONOCHROME1, minimum white, is already shown that way: ``invert`` flips it back).
+    invert = _Bool(False).tag(sync=True)
     #: Slices per navigation step.
     frameskip = traitlets.Int(1).tag(sync=True)
     #: Which of the widget's series is shown.
@@ -608,6 +611,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 "pan": (0.0, 0.0),
                 "rotation": 0.0,
                 "flip": (False, False),
+                "invert": False,
             },
         )
         with self.hold_sync(), self.hold_trait_notifications():
@@ -625,6 +629,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.pan = place["pan"]
             self.rotation = place["rotation"]
             self.flip = place["flip"]
+            self.invert = place["invert"]
             self._watch_labels(self._labels_for(i))
             self._sync_labels_state()
         self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)

@@ -22,6 +22,7 @@ export const ICONS = {
   casePrev: ["M12 6l-6 6 6 6", "M19 6l-6 6 6 6"],
   caseNext: ["M5 6l6 6-6 6", "M12 6l6 6-6 6"],
   contrast: ["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "fill:M12 3v18a9 9 0 0 1 0-18z"],
+  invert: ["M4 4h16v16H4z", "fill:M4 4h16L4 20z"],
   fit: ["M12 2v4", "M12 18v4", "M2 12h4", "M18 12h4", "M12 7a5 5 0 1 0 0 10a5 5 0 1 0 0-10z"],
   rotateLeft: ["M3 4v6h6", "M3.5 10A8.5 8.5 0 1 1 6 16.5"],
   rotateRight: ["M21 4v6h-6", "M20.5 10A8.5 8.5 0 1 0 18 16.5"],

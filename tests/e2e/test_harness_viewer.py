@@ -808,7 +808,7 @@ def test_colour_images_show_in_colour(harness: Any) -> None:
     expect(root.get_by_test_id("daw-center")).to_be_disabled()  # no windowing of colour
 
 
-def test_monochrome1_is_shown_inverted(harness: Any) -> None:
+def test_monochrome1_is_shown_inverted_and_the_user_can_invert(harness: Any) -> None:
     """QA: MONOCHROME1 radiographs (minimum value white) were shown as MONOCHROME2, bone
     dark. The same stored values with each interpretation: one the negative of the other."""
     page = harness
@@ -827,3 +827,19 @@ def test_monochrome1_is_shown_inverted(harness: Any) -> None:
         )
     assert greys["MONOCHROME2"] == [0, 255]
     assert greys["MONOCHROME1"] == [255, 0]
+
+    # the user's invert (button or w.invert) flips either way; the overlay says so
+    wid = 1  # the MONOCHROME1 widget, mounted last
+    root = page.locator(".cell").nth(wid).get_by_test_id("daw-root")
+    canvas = root.get_by_test_id("daw-canvas")
+    grey = "(c) => [1, 8].map(x => c.getContext('2d').getImageData(x, 3, 1, 1).data[0])"
+    root.get_by_test_id("daw-invert").click()
+    wait_model(page, wid, "invert", True)
+    expect(root.get_by_test_id("daw-invert")).to_have_attribute("aria-pressed", "true")
+    left = "(c) => c.getContext('2d').getImageData(1, 3, 1, 1).data[0]"
+    page.wait_for_function(f"(c) => ({left})(c) === 0", arg=canvas.element_handle())
+    assert canvas.evaluate(grey) == [0, 255]
+    expect(root.locator(".daw-overlay-tl")).to_contain_text("inverted")
+    page.evaluate("(i) => { const m = window.widgets[i].model; m.set('invert', false); }", wid)
+    page.wait_for_function(f"(c) => ({left})(c) === 255", arg=canvas.element_handle())
+    expect(root.get_by_test_id("daw-invert")).to_have_attribute("aria-pressed", "false")
