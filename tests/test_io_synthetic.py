@@ -522,6 +522,20 @@ def test_files_sharing_a_sop_instance_uid_are_warned_about(tmp_path: Path) -> No
         open_series(tmp_path).close()
 
 
+def test_a_single_slice_is_as_deep_as_it_is_thick(tmp_path: Path) -> None:
+    """QA: one slice got a 1 mm depth whatever its SliceThickness, so its NIfTI (and any
+    volume computed from it) was off by the thickness."""
+    make_series(tmp_path / "one", 1, extra={"SliceThickness": "3"})
+    with open_quiet(tmp_path / "one") as s:
+        assert s.spacing[0] == 3.0
+    make_series(tmp_path / "hint", 1, extra={"SliceThickness": "3", "SpacingBetweenSlices": "2"})
+    with open_quiet(tmp_path / "hint") as s:
+        assert s.spacing[0] == 2.0
+    make_series(tmp_path / "many", 3, extra={"SliceThickness": "5"})  # positions say 2.5
+    with open_quiet(tmp_path / "many") as s:
+        assert s.spacing[0] == 2.5
+
+
 def test_reorient_must_be_a_boolean(tmp_path: Path) -> None:
     make_series(tmp_path, 2)
     with pytest.raises(TypeError, match="reorient must be True or False, got 'yes'"):

@@ -14,6 +14,7 @@ from ._geometry import compute_geometry, plane_from_affine
 from ._scan import (
     T_GANTRY_TILT,
     T_PATIENT_ORIENTATION,
+    T_SLICE_THICKNESS,
     T_SPACING_BETWEEN,
     StackGroup,
     fg_value,
@@ -172,6 +173,10 @@ def series_from_stack(
         )
     orientation = next((fr.orientation for fr in frames if fr.orientation is not None), None)
     hint = float_values(first_ds, T_SPACING_BETWEEN, 1)
+    if not hint and len(frames) == 1:
+        # one slice: no positions to space it by; its thickness is the depth of its voxels
+        # (a NIfTI of it, or a volume computed from it, would otherwise assume 1 mm)
+        hint = float_values(first_ds, T_SLICE_THICKNESS, 1)
     tilt = float_values(first_ds, T_GANTRY_TILT, 1)
     geo = compute_geometry(
         positions=[fr.position for fr in frames],
