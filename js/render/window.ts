@@ -190,16 +190,7 @@ export class GreyRenderer {
   private key = "";
   private lut: Uint32Array | null = null;
 
-  private table(
-    stored: TypedArray,
-    min: number,
-    count: number,
-    slope: number,
-    intercept: number,
-    center: number,
-    width: number,
-    invert: boolean,
-  ): Uint32Array {
+  private table(stored: TypedArray, min: number, count: number, slope: number, intercept: number, center: number, width: number, invert: boolean): Uint32Array {
     const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}|${invert}`;
     if (this.lut && key === this.key) return this.lut;
     const lut = this.lut && this.lut.length === count ? this.lut : new Uint32Array(count);
