@@ -572,7 +572,7 @@ function renderView(
       imageCanvas.height = volume.rows;
       imageData = imageCtx.createImageData(volume.columns, volume.rows);
     }
-    if (volume.samples === 3) renderRGB(volume.slice(k), imageData.data);
+    if (volume.samples === 3) renderRGB(volume.slice(k), imageData.data, invert);
     else {
       const out = new Uint32Array(imageData.data.buffer, imageData.data.byteOffset, imageData.data.length / 4);
       renderer.render(volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, center, width, out, invert);

@@ -80,6 +80,11 @@ describe("renderRGB", () => {
     renderRGB(new Uint8Array([1, 2, 3, 4, 5, 6]), out);
     expect(Array.from(out)).toEqual([1, 2, 3, 255, 4, 5, 6, 255]);
   });
+  it("inverts each channel for the invert toggle (QA: colour images said 'inverted' only)", () => {
+    const out = new Uint8ClampedArray(8);
+    renderRGB(new Uint8Array([0, 200, 255, 4, 5, 6]), out, true);
+    expect(Array.from(out)).toEqual([255, 55, 0, 255, 251, 250, 249, 255]);
+  });
 });
 
 import { GreyRenderer, dragSensitivity, dragWindow, packGrey, windowBounds } from "./window";

@@ -87,12 +87,14 @@ export function renderGrey(
 }
 
 /** Paint one RGB (interleaved, 8-bit) slice into RGBA pixels. */
-export function renderRGB(stored: TypedArray, out: Uint8ClampedArray): void {
+export function renderRGB(stored: TypedArray, out: Uint8ClampedArray, invert = false): void {
   const n = stored.length / 3;
+  const top = invert ? 255 : 0;
+  const sign = invert ? -1 : 1;
   for (let i = 0, j = 0, k = 0; i < n; i++, j += 4, k += 3) {
-    out[j] = stored[k] as number;
-    out[j + 1] = stored[k + 1] as number;
-    out[j + 2] = stored[k + 2] as number;
+    out[j] = top + sign * (stored[k] as number);
+    out[j + 1] = top + sign * (stored[k + 1] as number);
+    out[j + 2] = top + sign * (stored[k + 2] as number);
     out[j + 3] = 255;
   }
 }

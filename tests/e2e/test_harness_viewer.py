@@ -806,6 +806,11 @@ def test_colour_images_show_in_colour(harness: Any) -> None:
     )
     assert px == [[200, 0, 0, 255], [200, 150, 0, 255]]
     expect(root.get_by_test_id("daw-center")).to_be_disabled()  # no windowing of colour
+    root.get_by_test_id("daw-invert").click()  # the invert toggle inverts colour too
+    page.wait_for_function(
+        "(c) => c.getContext('2d').getImageData(1, 1, 1, 1).data[0] === 55",
+        arg=root.get_by_test_id("daw-canvas").element_handle(),
+    )
 
 
 def test_monochrome1_is_shown_inverted_and_the_user_can_invert(harness: Any) -> None:
