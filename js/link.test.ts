@@ -10,6 +10,7 @@ const link: ViewLink = {
   pan: [-3.25, 10],
   rotation: 90,
   flip: [true, false],
+  invert: false,
 };
 
 describe("view links", () => {
@@ -28,6 +29,17 @@ describe("view links", () => {
       "daw:eyJ2IjoxLCJzIjoiM2YyYTljMGQxZTJiNGE1ZiIsInAiOiJheGlhbCIsImsiOjEyLCJ3IjpbNDAsNDAwXSwie" +
         "iI6Mi41LCJjIjpbLTMuMjUsMTBdLCJyIjo5MCwiZiI6WzEsMF19",
     );
+  });
+  it("carry an inverted grey scale as a trailing \"i\":1 (pinned with Python's too)", () => {
+    const s = encodeLink({ ...link, invert: true });
+    expect(atob(s.slice(4).replace(/-/g, "+").replace(/_/g, "/")).endsWith('"f":[1,0],"i":1}')).toBe(true);
+    expect(decodeLink(s)).toEqual({ ...link, invert: true });
+    expect(s).toBe(
+      "daw:eyJ2IjoxLCJzIjoiM2YyYTljMGQxZTJiNGE1ZiIsInAiOiJheGlhbCIsImsiOjEyLCJ3IjpbNDAsNDAwXSwie" +
+        "iI6Mi41LCJjIjpbLTMuMjUsMTBdLCJyIjo5MCwiZiI6WzEsMF0sImkiOjF9",
+    );
+    const bad = "daw:" + btoa('{"v":1,"s":"a","p":"axial","k":1,"w":[1,2],"z":1,"c":[0,0],"r":0,"f":[0,0],"i":2}');
+    expect(() => decodeLink(bad)).toThrow(/invert/);
   });
   it("round numbers half up, without -0", () => {
     expect(roundNumber(0.125, 2)).toBe(0.13);

@@ -3,7 +3,7 @@
  *
  * `daw:` + URL-safe base64 (no padding) of compact JSON with fixed key order:
  * {"v":1,"s":series hash,"p":plane,"k":slice,"w":[center,width],"z":zoom,"c":[panX,panY],
- *  "r":rotation,"f":[flipH,flipV]}. Numbers are rounded the same way in Python
+ *  "r":rotation,"f":[flipH,flipV]}, and "i":1 after them for an inverted view. Numbers are rounded the same way in Python
  * (`dicom_annot_widget/widget/links.py`), so both sides produce the very same string.
  * The series is identified by a hash of its SeriesInstanceUID, never by names.
  */
@@ -20,6 +20,8 @@ export interface ViewLink {
   pan: [number, number];
   rotation: number;
   flip: [boolean, boolean];
+  /** the grey scale inverted (absent from the link when false) */
+  invert?: boolean;
 }
 
 /** Round half up to `digits` decimals; integers come out as integers ("-0" as 0). */
@@ -54,6 +56,7 @@ export function encodeLink(link: ViewLink): string {
     c: [roundNumber(link.pan[0], 3), roundNumber(link.pan[1], 3)],
     r: roundNumber(link.rotation, 3),
     f: [link.flip[0] ? 1 : 0, link.flip[1] ? 1 : 0],
+    ...(link.invert ? { i: 1 } : {}),
   };
   return LINK_PREFIX + toBase64Url(JSON.stringify(body));
 }
@@ -85,6 +88,8 @@ export function decodeLink(text: string): ViewLink {
   const slice = finite(b.k, "slice");
   if (!Number.isInteger(slice) || slice < 0) throw new Error("view link: slice must be a non-negative integer");
   const flip = pair(b.f, "flip");
+  const invert = b.i ?? 0;
+  if (invert !== 0 && invert !== 1) throw new Error("view link: invert must be 0 or 1");
   return {
     series: b.s,
     plane: b.p,
@@ -94,5 +99,6 @@ export function decodeLink(text: string): ViewLink {
     pan: pair(b.c, "pan"),
     rotation: finite(b.r, "rotation"),
     flip: [flip[0] !== 0, flip[1] !== 0],
+    invert: invert === 1,
   };
 }

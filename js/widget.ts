@@ -837,6 +837,7 @@ function renderView(
       pan: v.pan,
       rotation: v.rotation,
       flip: [v.flipH, v.flipV],
+      invert: Boolean(model.get("invert")),
     });
   };
 

@@ -175,6 +175,21 @@ def test_view_link_is_compact_and_matches_the_page_format(widget: Any) -> None:
         "iI6Mi41LCJjIjpbLTMuMjUsMTBdLCJyIjo5MCwiZiI6WzEsMF19"
     )
     assert decode_view_link(encode_view_link(link)) == link
+    # an inverted view adds "i":1 (QA: links dropped the invert; the string is pinned in
+    # js/link.test.ts too); other links are as before
+    inverted = ViewLink(
+        "3f2a9c0d1e2b4a5f", "axial", 12, (40, 400), 2.5, (-3.25, 10), 90, (True, False), True
+    )
+    assert encode_view_link(inverted) == (
+        "daw:eyJ2IjoxLCJzIjoiM2YyYTljMGQxZTJiNGE1ZiIsInAiOiJheGlhbCIsImsiOjEyLCJ3IjpbNDAsNDAwXSwie"
+        "iI6Mi41LCJjIjpbLTMuMjUsMTBdLCJyIjo5MCwiZiI6WzEsMF0sImkiOjF9"
+    )
+    assert decode_view_link(encode_view_link(inverted)) == inverted
+    w.invert = True
+    shown = w.view_link
+    w.invert = False
+    w.goto(shown)
+    assert w.invert is True
 
 
 def test_view_links_hold_no_phi(tmp_path: Any) -> None:

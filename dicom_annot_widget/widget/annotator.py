@@ -821,7 +821,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     @property
     def view_link(self) -> str:
         """A compact, PHI-free link to this view (series hash, plane, slice, window, zoom, pan,
-        rotation, flip); give it to :meth:`goto` or ``DicomAnnotator(..., view=link)``."""
+        rotation, flip, invert); give it to :meth:`goto` or ``DicomAnnotator(..., view=link)``."""
         info = self.series_info or {}
         return encode_view_link(
             ViewLink(
@@ -833,6 +833,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 pan=self.pan,
                 rotation=self.rotation,
                 flip=self.flip,
+                invert=self.invert,
             )
         )
 
@@ -874,6 +875,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.pan = target.pan
             self.rotation = target.rotation
             self.flip = target.flip
+            self.invert = target.invert
 
     def _find_series(self, uid_hash: str) -> int | None:
         current = self.series_info.get("uid_hash") if self.series_info else None

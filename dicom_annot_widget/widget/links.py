@@ -5,6 +5,8 @@
     {"v":1,"s":<series hash>,"p":<plane>,"k":<slice>,"w":[center,width],"z":<zoom>,
      "c":[pan_x,pan_y],"r":<rotation>,"f":[flip_h,flip_v]}
 
+and ``"i":1`` after them when the view is inverted (links of other views are as before).
+
 Numbers are rounded half up to a few decimals and written like JavaScript writes them, so the
 page's "copy link" button and :attr:`DicomAnnotator.view_link` give the very same string. The
 series is identified by a hash of its SeriesInstanceUID (or, when that is blank, of its
@@ -41,6 +43,7 @@ class ViewLink:
     pan: tuple[float, float]
     rotation: float
     flip: tuple[bool, bool]
+    invert: bool = False
 
 
 def _round(x: float, digits: int) -> int | float:
@@ -68,6 +71,8 @@ def encode_view_link(link: ViewLink) -> str:
         "r": _round(link.rotation, 3),
         "f": [1 if link.flip[0] else 0, 1 if link.flip[1] else 0],
     }
+    if link.invert:
+        body["i"] = 1
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return LINK_PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -115,6 +120,9 @@ def decode_view_link(text: str) -> ViewLink:
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise ValueError(f"view link: slice must be a non-negative integer, got {k!r}")
     flip = _pair(body.get("f"), "flip")
+    invert = body.get("i", 0)
+    if invert not in (0, 1) or isinstance(invert, bool):
+        raise ValueError(f"view link: invert must be 0 or 1, got {invert!r}")
     return ViewLink(
         series=series,
         plane=plane,
@@ -124,6 +132,7 @@ def decode_view_link(text: str) -> ViewLink:
         pan=_pair(body.get("c"), "pan"),
         rotation=_number(body.get("r"), "rotation"),
         flip=(flip[0] != 0, flip[1] != 0),
+        invert=invert == 1,
     )
 
 
