@@ -106,6 +106,8 @@ export class PolygonHandler implements ToolHandler {
       this.api.changed();
       return true;
     }
+    // two vertices cannot close: the polygon stays open for a third (not thrown away)
+    if (this.tool.points.length < 3) return true;
     this.finish(this.tool.finish());
     return true;
   }

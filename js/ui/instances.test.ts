@@ -7,6 +7,7 @@ import {
   NAME_MAX_LEN,
   areaText,
   cleanName,
+  otherPlanesNote,
   drawTrack,
   instanceHotkeys,
   isPending,
@@ -236,5 +237,17 @@ describe("areas", () => {
     expect(areaText(poly, 5, info)).toBeNull(); // no keyframe there
     const mask: LabelObject = { ...obj(2, "t", {}), shape: "bitmask", keyframes: { "4": { manual: true, mask_area: 1234 } } };
     expect(areaText(mask, 4, info)).toBe("area 493.6 mm²");
+  });
+});
+
+describe("otherPlanesNote", () => {
+  const o = (plane: string | undefined, id: number) => ({ uuid: `u${id}`, object_id: id, feature: "f", shape: "bounding_box", plane, keyframes: {} }) as unknown as LabelObject;
+  it("is null when every object is on the plane shown", () => {
+    expect(otherPlanesNote([o("axial", 1), o(undefined, 2)], "axial")).toBeNull();
+  });
+  it("counts the others by plane", () => {
+    const note = otherPlanesNote([o("axial", 1), o("sagittal", 2), o("coronal", 3), o("coronal", 4)], "axial") ?? "";
+    expect(note.startsWith("3 objects on reformats of the volume (2 coronal, 1 sagittal) not shown")).toBe(true);
+    expect(otherPlanesNote([o("coronal", 1)], "axial")).toContain("w.labels has it.");
   });
 });

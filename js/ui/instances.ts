@@ -70,6 +70,24 @@ export function listObjects(objects: readonly LabelObject[], plane: string): Lab
   return objects.filter((o) => (o.plane ?? "axial") === plane).sort((a, b) => a.object_id - b.object_id);
 }
 
+/**
+ * What the panel says of objects it does not list: those drawn on coronal or sagittal
+ * reformats of the volume (from Python, or files written before the page drew every shape on
+ * the series' own slices), which this viewer cannot show; null when there are none.
+ */
+export function otherPlanesNote(objects: readonly LabelObject[], plane: string): string | null {
+  const counts = new Map<string, number>();
+  for (const o of objects) {
+    const p = o.plane ?? "axial";
+    if (p !== plane) counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  if (counts.size === 0) return null;
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const parts = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([p, c]) => `${c} ${p}`);
+  const which = total === 1 ? "1 object" : `${total} objects`;
+  return `${which} on reformats of the volume (${parts.join(", ")}) not shown: the viewer shows the series' own slices; w.labels has ${total === 1 ? "it" : "them"}.`;
+}
+
 /** Hotkeys (lower case) the ontology gives classification options, nested ones included. */
 export function reservedKeys(ontology: Ontology | null): Set<string> {
   const out = new Set<string>();
@@ -285,6 +303,8 @@ class InstancesPanel implements Panel {
   private readonly list: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly empty: HTMLElement;
+  /** what is said of objects on other planes (see otherPlanesNote) */
+  private readonly other: HTMLElement;
   private readonly area: HTMLElement;
   private readonly badge: HTMLElement;
   private readonly template: HTMLElement;
@@ -332,6 +352,9 @@ class InstancesPanel implements Panel {
     this.list.setAttribute("aria-label", "Objects");
     this.spacer = el("div", "daw-inst-spacer", this.list);
     this.empty = el("div", "daw-inst-empty", this.section, "No objects yet: draw one, or add it from Python.");
+    this.other = el("div", "daw-inst-other", this.section);
+    this.other.dataset.testid = "daw-inst-other";
+    this.other.hidden = true;
     // the selected object's area on this slice
     this.area = el("div", "daw-inst-area", this.section);
     this.area.dataset.testid = "daw-inst-area";
@@ -666,7 +689,10 @@ class InstancesPanel implements Panel {
     const classes = st.ontology?.objects.length ?? 0;
     const empty = count > 0 || classes === 0;
     if (this.empty.hidden !== empty) this.empty.hidden = empty;
-    const hidden = classes === 0 && count === 0;
+    const note = otherPlanesNote(st.objects, this.api.plane());
+    if (this.other.textContent !== (note ?? "")) this.other.textContent = note ?? "";
+    if (this.other.hidden !== (note === null)) this.other.hidden = note === null;
+    const hidden = classes === 0 && count === 0 && note === null;
     if (this.section.hidden !== hidden) this.section.hidden = hidden;
     // a shorter list scrolls back as the browser does
     this.top = Math.max(0, Math.min(this.top, count * ROW_H - this.listHeight));

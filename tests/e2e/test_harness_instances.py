@@ -403,6 +403,27 @@ def test_rows_give_names_the_room_and_show_buttons_where_the_pointer_is(
     page.mouse.move(1, 1)
     row(root, U1).locator('[data-action="hide"]').focus()
     expect(row(root, U1).locator('[data-action="delete"]')).to_be_visible()
+    # ... backwards as well (QA: Shift+Tab skipped the hidden buttons of the row above)
+    row(root, P1).locator('[data-action="hide"]').focus()
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate(
+        "() => [document.activeElement.dataset.action,"
+        " document.activeElement.closest('[data-uuid]')?.dataset.uuid]"
+    )
+    assert focused == ["delete", U1]
+    expect(row(root, U1).locator('[data-action="delete"]')).to_be_visible()
+
+
+def test_objects_on_reformats_are_said_not_silently_dropped(lpage: Any) -> None:  # noqa: F811
+    """QA: an object on a coronal reformat (from Python, or a file from before the page drew
+    every shape on the series' own slices) vanished from the panel without a word."""
+    page = lpage
+    coronal = {**box(P1, 2, {20: [12, 2, 30, 6]}), "plane": "coronal"}
+    _, root = mount_labels(page, labels_state([box(U1, 1, {6: [12, 8, 30, 24]}), coronal]))
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (1)")
+    note = root.get_by_test_id("daw-inst-other")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("1 object on reformats of the volume (1 coronal) not shown")
 
 
 def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  # noqa: F811

@@ -174,6 +174,16 @@ def test_a_plain_double_click_draws_nothing_and_says_nothing(tpage: Any, tool: s
     page.wait_for_timeout(150)
     expect(root.get_by_test_id("daw-error")).to_be_hidden()
     assert edits(page, wid) == []
+    if tool == "polygon":  # one click, then a double-click elsewhere: still drawing
+        page.mouse.click(*s.at(10, 40))
+        page.mouse.dblclick(*s.at(30, 40))
+        page.wait_for_timeout(150)
+        expect(root.get_by_test_id("daw-error")).to_be_hidden()
+        assert edits(page, wid) == []
+        page.mouse.dblclick(*s.at(20, 45))  # a third vertex: now it closes
+        (msg,) = wait_edits(page, wid, 1)
+        assert len(msg["op"]["object"]["keyframes"]["6"]["points"]) == 3
+        return
     # the tool is ready for a shape, not holding the double-click's vertex
     pts = [s.at(10, 10), s.at(40, 10), s.at(40, 30)]
     for p in pts[:-1]:
