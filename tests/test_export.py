@@ -121,6 +121,23 @@ def test_object_masks_match_independent_rasterisation(doc: tuple[Labels, dict[st
     assert skipped[info["line"]].shape == "polyline"
 
 
+def test_the_exports_slice_masks_are_the_object_masks(doc: tuple[Labels, dict[str, Any]]) -> None:
+    """The exports write each object slice by slice (a full volume per object cost minutes
+    with thousands of objects): the slices put back together are the object's volume, for
+    every shape, and for a mask drawn on a reformat too."""
+    from dicom_annot_widget.export.masks import object_slice_masks
+
+    labels, info = doc
+    coronal = np.zeros(SHAPE, dtype=bool)
+    coronal[3:7, 20, 5:9] = True  # row 20 of four slices: a mask on coronal slice 20
+    u_coronal = labels.add_mask("Liver", coronal[:, 20, :], slice=20, plane="coronal")
+    for uuid, expected in [*info["masks"].items(), (u_coronal, coronal)]:
+        got = np.zeros(SHAPE, dtype=bool)
+        for k, plane in object_slice_masks(labels, labels.get(uuid)):
+            got[k] |= plane
+        np.testing.assert_array_equal(got, expected, err_msg=labels.get(uuid).feature)
+
+
 def test_object_masks_selection_and_bad_input(doc: tuple[Labels, dict[str, Any]]) -> None:
     labels, info = doc
     lesion = next(u for u in info["masks"] if labels.get(u).shape == "polygon")
@@ -754,8 +771,8 @@ def test_empty_selection_and_folder_path_are_refused_first(
     def fail(*args: Any) -> Any:
         raise AssertionError("the export was computed before the path was checked")
 
-    monkeypatch.setattr(nifti_module, "object_mask", fail)
-    monkeypatch.setattr(seg_module, "object_mask", fail)
+    monkeypatch.setattr(nifti_module, "object_slice_masks", fail)
+    monkeypatch.setattr(seg_module, "object_slice_masks", fail)
     with pytest.raises(ExportError, match=r"path: .*labels\.nii' is a folder"):
         to_nifti(labels, phantom, folder)
     with pytest.raises(ExportError, match=r"path: .*labels\.nii' is a folder"):

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from ..errors import LabelError
 from ..kernels.contours import polygons_to_mask
-from ..labels import Box, LabelObject, Labels, Polygon
+from ..labels import Box, LabelObject, Labels, Mask, Polygon
 
 __all__ = ["AREA_SHAPES", "ExportError", "ObjectMasks", "SkippedObject", "object_masks"]
 
@@ -175,6 +175,26 @@ def object_mask(labels: Labels, obj: LabelObject) -> npt.NDArray[np.bool_]:
     for k in obj.keyframes:
         volume[k] = _keyframe_mask(obj, k, rows, columns)
     return volume
+
+
+def object_slice_masks(
+    labels: Labels, obj: LabelObject
+) -> Iterator[tuple[int, npt.NDArray[np.bool_]]]:
+    """``(slice, 2D mask (rows, columns))`` for each slice of the series an object covers:
+    what the exports write, without a full volume per object (with thousands of objects the
+    volumes cost minutes)."""
+    _, rows, columns = labels.series.shape
+    if obj.plane != NATIVE_PLANE:  # drawn on a reformat: through the volume
+        volume = object_mask(labels, obj)
+        for index in np.flatnonzero(volume.any(axis=(1, 2))):
+            yield int(index), volume[index]
+        return
+    for k, kf in obj.keyframes.items():
+        if obj.shape == "bitmask":
+            assert isinstance(kf.geometry, Mask)
+            yield k, kf.geometry.to_array()
+        else:
+            yield k, _keyframe_mask(obj, k, rows, columns)
 
 
 class ObjectMasks(Mapping[str, npt.NDArray[np.bool_]]):

@@ -15,7 +15,7 @@ from ..io import Series
 from ..labels import Labels
 from ._legend import Legend, check_by, group_objects
 from ._series import check_output_path, check_series, check_slice_positions
-from .masks import ExportError, object_mask, select_objects
+from .masks import ExportError, object_slice_masks, select_objects
 
 __all__ = ["RAS_FROM_LPS", "nifti_affine", "to_nifti"]
 
@@ -110,10 +110,11 @@ def to_nifti(
     volume = np.zeros(labels.series.shape, dtype=dtype)  # (slice, row, column)
     overlap = np.zeros(labels.series.shape, dtype=np.bool_)
     for obj in chosen:  # object_id order: later objects win
-        mask = object_mask(labels, obj)
         value = value_of[obj.uuid]
-        overlap |= mask & (volume != 0) & (volume != value)
-        volume[mask] = value
+        for k, mask in object_slice_masks(labels, obj):  # only the slices it covers
+            plane = volume[k]
+            overlap[k] |= mask & (plane != 0) & (plane != value)
+            plane[mask] = value
     data = np.ascontiguousarray(volume.transpose(2, 1, 0))  # (column, row, slice)
     affine = nifti_affine(series)
     image = nib.Nifti1Image(data, affine)

@@ -20,7 +20,7 @@ from ..io import Series
 from ..labels import Labels, ObjectClass, Ontology
 from ._legend import Legend, LegendEntry, check_by, group_objects
 from ._series import check_output_path, check_series
-from .masks import ExportError, object_mask, select_objects
+from .masks import ExportError, object_slice_masks, select_objects
 
 __all__ = [
     "DEFAULT_CATEGORY",
@@ -334,16 +334,22 @@ def _segment_pixels(
     masks: list[np.ndarray] = []
     overlap = False
     for entry, members in groups:
-        mask = np.zeros(shape, dtype=np.bool_)
+        # the segment's slices only (a full volume per object cost minutes with thousands)
+        planes: dict[int, np.ndarray] = {}
         for obj in members:
-            mask |= object_mask(labels, obj)
-        if not overlap and (label_map[mask] != 0).any():
+            for k, m in object_slice_masks(labels, obj):
+                planes[k] = planes[k] | m if k in planes else m
+        if not overlap and any((label_map[k][m] != 0).any() for k, m in planes.items()):
             overlap = True
             masks = [label_map == e.value for e, _ in groups if e.value < entry.value]
         if overlap:
+            mask = np.zeros(shape, dtype=np.bool_)
+            for k, m in planes.items():
+                mask[k] = m
             masks.append(mask)
         else:
-            label_map[mask] = entry.value
+            for k, m in planes.items():
+                label_map[k][m] = entry.value
     if not overlap:
         return label_map
     del label_map
