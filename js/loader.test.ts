@@ -155,6 +155,23 @@ describe("Controller", () => {
     controller.dispose();
   });
 
+  it("counts a large slice sent in bands of rows once, when its last band is in", () => {
+    const { model, controller } = setup();
+    const acks = (): number[] => model.sent.filter((m) => m.type === "ack").map((m) => m.count as number);
+    const band = (rows: [number, number], values: number[]): void => {
+      const item = { index: 10, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024, rows };
+      for (const h of model.handlers.get("msg:custom") ?? []) h({ type: "slices", series: "s0", items: [item] }, [new DataView(new Int16Array(values).buffer)]);
+    };
+    band([1, 2], [7, 8]);
+    expect(acks()).toEqual([]);
+    expect(controller.volume?.loaded[10]).toBe(0);
+    band([0, 1], [5, 6]);
+    expect(acks()).toEqual([1]); // the slice shown, now whole
+    expect(Array.from(controller.volume?.slice(10) ?? [])).toEqual([5, 6, 7, 8]);
+    expect(controller.error).toBe("");
+    controller.dispose();
+  });
+
   it("ignores answers for another series and stops notifying after dispose", () => {
     const { model, controller, notified } = setup();
     model.deliver([10], "other");

@@ -197,7 +197,7 @@ export class Controller {
     const hadError = this.error;
     try {
       if (!buffer) throw new Error(`slice ${msg.index} arrived without pixel data`);
-      volume.put(msg, buffer);
+      if (!volume.put(msg, buffer)) return false; // a band of a large slice: more to come
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e));
     }

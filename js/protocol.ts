@@ -77,6 +77,9 @@ export interface SliceMsg {
   shape: number[];
   slope: number;
   intercept: number;
+  /** a band of a large slice: its rows [first, end) (the kernel sends a slice above 4 MB in
+   * parts of whole rows, a message each); absent for a whole slice */
+  rows?: [number, number];
 }
 
 /** The page asks for the DICOM elements of one slice (for the metadata viewer). */

@@ -120,3 +120,27 @@ describe("parseSlicesMsg", () => {
     expect(parseSlicesMsg({ type: "slices", series: "s0" })).toBeNull();
   });
 });
+
+describe("Volume: a large slice in bands of rows", () => {
+  const tall: SeriesInfo = { ...info, shape: [2, 3, 2] };
+  const band = (index: number, rows: [number, number], values: number[]): [SliceMsg, DataView] => [
+    { type: "slice", series: "s0", index, dtype: "int16", shape: [3, 2], slope: 1, intercept: 0, rows },
+    new DataView(new Int16Array(values).buffer),
+  ];
+  it("is complete, in place, once every row has come (in any order)", () => {
+    const v = new Volume(tall);
+    expect(v.put(...band(1, [2, 3], [5, 6]))).toBe(false);
+    expect(v.loaded[1]).toBe(0);
+    expect(v.loadedCount).toBe(0);
+    expect(v.put(...band(1, [0, 2], [1, 2, 3, 4]))).toBe(true);
+    expect(v.loaded[1]).toBe(1);
+    expect(Array.from(v.slice(1))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(v.valueAt(1, 1, 2)).toBe(6);
+  });
+  it("refuses a band that does not fit, with a reason", () => {
+    const v = new Volume(tall);
+    expect(() => v.put(...band(0, [2, 4], [1, 2, 3, 4]))).toThrow(/rows 2\.\.4 are not a band of its 3 rows/);
+    expect(() => v.put(...band(0, [0, 2], [1, 2]))).toThrow(/has 2 values, expected 4/);
+    expect(v.loadedCount).toBe(0);
+  });
+});

@@ -27,6 +27,8 @@ export class Volume {
   private readonly parts: (TypedArray | undefined)[];
   /** The values of a slice that has not arrived (zeros, made on first use). */
   private empty: TypedArray | null = null;
+  /** Large slices arriving in bands of rows: the slice so far and the rows it has. */
+  private readonly bands = new Map<number, { values: TypedArray; rows: Uint8Array; count: number }>();
 
   constructor(info: SeriesInfo) {
     this.info = info;
@@ -39,18 +41,42 @@ export class Volume {
     this.loaded = new Uint8Array(this.slices);
   }
 
-  /** Store one arrived slice (keeping `buffer`). Throws with a reason if it does not fit. */
-  put(msg: SliceMsg, buffer: DataView): void {
+  /**
+   * Store one arrived slice (keeping `buffer`), or one band of rows of a large slice (copied
+   * into the slice, which counts as arrived with its last band). Returns whether the slice is
+   * complete now. Throws with a reason if it does not fit.
+   */
+  put(msg: SliceMsg, buffer: DataView): boolean {
     if (msg.series !== this.info.id) throw new Error(`slice for unknown series ${msg.series}`);
     if (msg.index < 0 || msg.index >= this.slices) throw new Error(`slice ${msg.index} out of range`);
     if (msg.dtype !== this.info.dtype) {
       throw new Error(`slice dtype ${msg.dtype} differs from series dtype ${this.info.dtype}`);
     }
     const size = bytesPerValue(this.info.dtype);
-    if (buffer.byteLength !== this.sliceLength * size) {
-      throw new Error(`slice ${msg.index} has ${buffer.byteLength / size} values, expected ${this.sliceLength}`);
+    const rowLength = this.columns * this.samples;
+    const [first, end] = msg.rows ?? [0, this.rows];
+    if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end > this.rows || first >= end) {
+      throw new Error(`slice ${msg.index}: rows ${first}..${end} are not a band of its ${this.rows} rows`);
     }
-    const values = typedArrayFrom(this.info.dtype, buffer);
+    const expected = (end - first) * rowLength;
+    if (buffer.byteLength !== expected * size) {
+      throw new Error(`slice ${msg.index} has ${buffer.byteLength / size} values, expected ${expected}`);
+    }
+    let values = typedArrayFrom(this.info.dtype, buffer);
+    if (end - first < this.rows) {
+      const band = this.bands.get(msg.index) ?? { values: zerosOf(this.info.dtype, this.sliceLength), rows: new Uint8Array(this.rows), count: 0 };
+      this.bands.set(msg.index, band);
+      band.values.set(values, first * rowLength);
+      for (let r = first; r < end; r++) {
+        if (!band.rows[r]) {
+          band.rows[r] = 1;
+          band.count += 1;
+        }
+      }
+      if (band.count < this.rows) return false;
+      this.bands.delete(msg.index);
+      values = band.values;
+    }
     this.parts[msg.index] = values;
     this.slope[msg.index] = msg.slope;
     this.intercept[msg.index] = msg.intercept;
@@ -58,6 +84,7 @@ export class Volume {
       this.loaded[msg.index] = 1;
       this.loadedCount += 1;
     }
+    return true;
   }
 
   /** Stored values of slice k (no copy; zeros for a slice that has not arrived). */

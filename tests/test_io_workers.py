@@ -73,7 +73,7 @@ def test_closing_releases_the_shared_workers(
 
 _SCRIPT = """
 import os, sys
-print("ran", os.getpid(), flush=True)
+os.write(1, f"ran {{os.getpid()}}\\n".encode())  # one write: lines of the processes stay whole
 import dicom_annot_widget as daw
 from dicom_annot_widget.io import _pool
 {body}
@@ -100,13 +100,14 @@ def test_a_script_without_a_main_guard_runs_once(
     script = tmp_path / "script.py"
     script.write_text(_SCRIPT.format(body=body))
     monkeypatch.delenv("DICOM_ANNOT_WIDGET_DECODE_WORKERS", raising=False)
-    out = subprocess.run(
+    text = subprocess.run(
         [sys.executable, str(script), str(ct_abdomen_dir)],
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
-    ).stdout.split("\n")
+    ).stdout
+    out = text.split("\n")
     ran = [line for line in out if line.startswith("ran ")]
     workers = [line for line in out if line.startswith("workers ")]
     assert workers == [f"workers {2 if guarded else 0}"]

@@ -259,3 +259,32 @@ def test_an_unacknowledged_first_slice_only_delays_the_rest() -> None:
     assert [m["index"] for m, _ in sent] == [1, 2, 3]
     assert streaming.HOLD_SECONDS < 1  # (a page that never acknowledges waits this once)
     s.close()
+
+
+def test_a_slice_above_the_part_size_goes_in_bands_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: a 4096 x 3328 mammogram went as one 27 MB message, above the server's 10 MB limit.
+    A large slice goes in bands of whole rows, one message each; small ones as before."""
+
+    class Big(FakeSeries):
+        def get_stored_slice(self, k: int) -> np.ndarray:
+            return np.arange(7 * 5, dtype="<u2").reshape(7, 5) + k
+
+    monkeypatch.setattr(streaming, "PART_BYTES", 3 * 5 * 2)  # three rows a part
+    series = Big(n=3)
+    series.shape = (3, 7, 5)
+    sent, send = collect()
+    s = SliceStreamer(series, "s0", send)  # type: ignore[arg-type]
+    s.request([1, 2])
+    assert s.wait_idle()
+    s.ack(1)
+    assert s.wait_idle()
+    parts = [(c["items"], b) for c, b in sent.raw]
+    assert all(len(items) == 1 and len(b) == 1 for items, b in parts)
+    assert all(b[0].nbytes <= 3 * 5 * 2 for _, b in parts)
+    for k in (1, 2):
+        mine = [(items[0], b[0]) for items, b in parts if items[0]["index"] == k]
+        assert [item["rows"] for item, _ in mine] == [[0, 3], [3, 6], [6, 7]]
+        assert all(item["shape"] == [7, 5] for item, _ in mine)
+        values = np.concatenate([np.frombuffer(bytes(b), "<u2") for _, b in mine])
+        np.testing.assert_array_equal(values.reshape(7, 5), np.arange(35).reshape(7, 5) + k)
+    s.close()

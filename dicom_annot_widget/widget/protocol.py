@@ -1,7 +1,8 @@
 """Messages between the page and the kernel (mirror of ``js/protocol.ts``).
 
 Pixels never travel in synced traitlets: the page sends ``get_slices`` and the kernel answers
-one ``slice`` message per slice with one binary buffer, well below the 10 MB message limit.
+with ``slices`` messages, one binary buffer per slice (a slice above ``streaming.PART_BYTES`` in
+bands of whole rows, a message each), every message well below the 10 MB message limit.
 Everything from the page is validated here before anything acts on it.
 
 Label edits: the page sends ``{"type": "edit", "series", "request", "op"}`` (``op`` in the JSON

@@ -36,6 +36,10 @@ MIN_WINDOW = 4
 #: half the time with four slices a message). The first slice after a request goes alone, so
 #: that the slice the user looks at is painted first.
 BATCH_BYTES = 2 * 1024 * 1024
+#: A slice larger than this goes in parts of whole rows, one part a message (``"rows":
+#: [first, end]`` in its item), so that every message stays well below the server's 10 MB
+#: websocket limit (a 4096 x 3328 mammogram is 27 MB).
+PART_BYTES = 4 * 1024 * 1024
 #: After the first slice of a request, wait this long (s) at most for the page to acknowledge
 #: it before sending the rest. The page acknowledges the slice it shows at once; sending the
 #: window behind it straight away makes the page receive megabytes before it can paint
@@ -195,16 +199,32 @@ class SliceStreamer:
                     message = f"slice {k} could not be sent: {exc}"
                     self._send({"type": "error", "message": message, "index": k}, [])
                     continue
+                if buffer.nbytes > PART_BYTES:
+                    self._send_parts(item, buffer)
+                    continue
                 items.append(item)
                 buffers.append(buffer)
             if items:
-                content = {
-                    "type": "slices",
-                    "series": self._series_id,
-                    "items": items,
-                    "ack_every": self.ack_every,
-                }
-                self._send(content, buffers)
+                self._send_slices(items, buffers)
+
+    def _send_slices(self, items: list[dict[str, Any]], buffers: list[memoryview]) -> None:
+        content = {
+            "type": "slices",
+            "series": self._series_id,
+            "items": items,
+            "ack_every": self.ack_every,
+        }
+        self._send(content, buffers)
+
+    def _send_parts(self, item: dict[str, Any], buffer: memoryview) -> None:
+        """One large slice as bands of whole rows, a message each (see ``PART_BYTES``)."""
+        rows = int(item["shape"][0])
+        row_bytes = buffer.nbytes // rows
+        step = max(1, PART_BYTES // row_bytes)
+        for first in range(0, rows, step):
+            end = min(rows, first + step)
+            part = buffer[first * row_bytes : end * row_bytes]
+            self._send_slices([{**item, "rows": [first, end]}], [part])
 
     def _encode(self, k: int) -> tuple[dict[str, Any], memoryview]:
         stored = self._series.get_stored_slice(k)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import numpy as np
@@ -70,4 +71,21 @@ def test_a_series_of_large_slices_arrives_completely(lab, page, tmp_path):
     expect(root).to_have_attribute("data-loaded", "12", timeout=60_000)
     # the last slice to arrive is drawn correctly when shown: the canvas follows w.slice
     run_probe(page, "w.slice = 11\nprint('ok')")
-    expect(page.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "11")
+    canvas = page.get_by_test_id("daw-canvas")
+    expect(canvas).to_have_attribute("data-slice", "11")
+    # each 5 MB slice came in two bands of rows (every message below 4 MB): put back whole,
+    # every pixel is NumPy's windowing of the slice
+    width, height, b64 = canvas.evaluate(CANVAS_GREY)
+    shown = np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width)
+    out = run_probe(
+        page,
+        "import hashlib\n"
+        "from dicom_annot_widget.kernels.windowing import apply_window\n"
+        "from dicom_annot_widget.widget import streaming\n"
+        "g = apply_window(w.series.get_slice(11), *w.window)\n"
+        "print(streaming.PART_BYTES, g.shape, hashlib.sha256(g.tobytes()).hexdigest(), g.std())",
+    )
+    part_bytes, digest, spread = out.split()[0], out.split()[-2], float(out.split()[-1])
+    assert int(part_bytes) < 1600 * 1600 * 2  # the slices did go in bands
+    assert (width, height) == (1600, 1600) and spread > 1  # not a flat image
+    assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
