@@ -526,7 +526,12 @@ export class LabelEditor implements EditorApi {
         continue;
       }
       const echoed = p.kind === "create" ? present.has(p.uuid) : p.kind === "delete" ? !present.has(p.uuid) : false;
-      if (echoed || (p.revision !== undefined && this.state.revision >= p.revision)) this.pending.delete(request);
+      if (p.revision !== undefined && this.state.revision >= p.revision) this.pending.delete(request);
+      else if (echoed) {
+        // the echo came before the answer: the preview goes, the answer is still awaited (its
+        // handler and the round-trip time; QA: creates never set data-edit-ms)
+        this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer: p.onAnswer, sentAt: p.sentAt, revision: p.revision });
+      }
     }
     const creating = [...this.pending.values()].some((p) => p.kind === "create" && p.uuid === this.ui.selected);
     if (this.ui.selected !== null && !present.has(this.ui.selected) && !creating) this.ui.selected = null;

@@ -544,3 +544,24 @@ def test_shapes_on_a_series_acquired_coronal_or_oblique_are_on_its_own_slices(
     labels.apply(msg["op"])  # Python takes it, on the series' own slice
     (made,) = [o for o in labels.objects() if o.uuid != UUID]
     assert made.plane == "axial" and list(made.keyframes) == [6]
+
+
+def test_a_create_answered_after_its_echo_still_times_its_round_trip(tpage: Any) -> None:
+    """QA: the kernel's labels_state (the echo) comes before the edit's answer; a created
+    object's pending entry went with the echo, so the answer found nothing: the round trip
+    (data-edit-ms, read by benchmarks) was never set for new objects."""
+    page = tpage
+    wid, root = mount_tools(page)
+    root.get_by_test_id("daw-tool-box").click()
+    s = Screen(root)
+    drag(page, s.at(10, 10), s.at(30, 25))
+    (msg,) = wait_edits(page, wid, 1)
+    made = {**msg["op"]["object"], "object_id": 1, "source": "manual", "review": None}
+    push_labels(page, wid, labels_state([made], revision=1))  # the echo first
+    expect(root).not_to_have_attribute("data-edits", "1")
+    page.evaluate(
+        "([i, r]) => window.widgets[i].model._message({type: 'edit_ack', request: r, revision: 1})",
+        [wid, msg["request"]],
+    )
+    expect(root).to_have_attribute("data-edits", "1")
+    assert float(root.get_attribute("data-edit-ms") or "nan") >= 0
