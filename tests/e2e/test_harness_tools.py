@@ -556,8 +556,11 @@ def test_a_create_answered_after_its_echo_still_times_its_round_trip(tpage: Any)
     s = Screen(root)
     drag(page, s.at(10, 10), s.at(30, 25))
     (msg,) = wait_edits(page, wid, 1)
-    made = {**msg["op"]["object"], "object_id": 1, "source": "manual", "review": None}
+    sent = msg["op"]["object"]
+    made = obj(sent["feature"], sent["keyframes"]["6"], uuid=sent["uuid"])
     push_labels(page, wid, labels_state([made], revision=1))  # the echo first
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-count", "1")
+    page.wait_for_timeout(50)
     expect(root).not_to_have_attribute("data-edits", "1")
     page.evaluate(
         "([i, r]) => window.widgets[i].model._message({type: 'edit_ack', request: r, revision: 1})",
