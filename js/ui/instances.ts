@@ -366,6 +366,7 @@ class InstancesPanel implements Panel {
     this.template = this.makeTemplate();
     this.list.addEventListener("click", (e) => this.onClick(e), on);
     this.list.addEventListener("dblclick", (e) => this.onDblClick(e), on);
+    this.list.addEventListener("keydown", (e) => this.onTab(e), on);
     api.signal.addEventListener("abort", () => this.finishRename(false), { once: true });
     this.list.addEventListener(
       "scroll",
@@ -720,6 +721,36 @@ class InstancesPanel implements Panel {
   }
 
   /** Render the rows in view (and a few more); drop the others. */
+  /**
+   * Tab / Shift+Tab from a row's last / first button goes to the next / previous row's, which
+   * may not be in the page yet (only the rows in view are): it is brought into view first
+   * (QA: Shift+Tab left a long list half way, then came back out of order).
+   */
+  private onTab(e: KeyboardEvent): void {
+    if (e.key !== "Tab" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const target = e.target as HTMLElement;
+    const row = target.closest?.<HTMLElement>(".daw-inst-row");
+    const i = row?.dataset.uuid ? this.index.get(row.dataset.uuid) : undefined;
+    if (!row || i === undefined) return;
+    const buttons = (r: HTMLElement): HTMLButtonElement[] =>
+      Array.from(r.querySelectorAll<HTMLButtonElement>("button.daw-inst-btn")).filter((b) => !b.disabled);
+    const mine = buttons(row);
+    const at = mine.indexOf(target as HTMLButtonElement);
+    const back = e.shiftKey;
+    if (at < 0 || (back ? at > 0 : at < mine.length - 1)) return; // within the row
+    const j = back ? i - 1 : i + 1;
+    if (j < 0 || j >= this.listed.length) return; // out of the list, as the browser goes
+    e.preventDefault();
+    const top = j * ROW_H;
+    if (top < this.list.scrollTop) this.list.scrollTop = top;
+    else if (top + ROW_H > this.list.scrollTop + this.listHeight) this.list.scrollTop = top + ROW_H - this.listHeight;
+    this.top = this.list.scrollTop;
+    this.renderWindow();
+    const next = this.rows.get((this.listed[j] as LabelObject).uuid)?.row;
+    const there = next ? buttons(next) : [];
+    (back ? there[there.length - 1] : there[0])?.focus({ preventScroll: true });
+  }
+
   private renderWindow(): void {
     const [first, last] = rowWindow(this.top, this.listHeight, this.listed.length);
     const keep = new Set<string>();

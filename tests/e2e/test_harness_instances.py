@@ -455,6 +455,39 @@ def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  
     assert edits(page, wid) == []
 
 
+def test_tab_and_shift_tab_walk_a_long_list_in_order(lpage: Any) -> None:  # noqa: F811
+    """QA: the list has only the rows in view in the page; Shift+Tab from the top one left
+    the list half way (to the toolbar) and came back out of order. Tab and Shift+Tab go
+    through every row's buttons in order, bringing each row into view."""
+    page = lpage
+    n = 40
+    objects = [
+        box(f"{i:08d}-0000-4000-8000-000000000000", i + 1, {6: [1 + i, 2, 2 + i, 3]})
+        for i in range(n)
+    ]
+    _, root = mount_labels(page, labels_state(objects, revision=3))
+    expect(root.get_by_test_id("daw-instances")).to_contain_text(f"Objects ({n})")
+    where = (
+        "() => { const b = document.activeElement;"
+        " return [b.closest('[data-object-id]')?.dataset.objectId, b.dataset.action]; }"
+    )
+    first = root.get_by_test_id("daw-inst-row").first.locator('[data-action="hide"]')
+    first.focus()
+    seen = []
+    for _ in range(5 * n - 1):
+        page.keyboard.press("Tab")
+        seen.append(tuple(page.evaluate(where)))
+    ids = [int(i) for i, _ in seen]
+    assert ids == sorted(ids) and ids[-1] == n and len(set(seen)) == len(seen), seen[-8:]
+    back = []
+    for _ in range(5 * n - 1):
+        page.keyboard.press("Shift+Tab")
+        back.append(tuple(page.evaluate(where)))
+    ids = [int(i) for i, _ in back]
+    assert ids == sorted(ids, reverse=True) and ids[-1] == 1, back[-8:]
+    assert back[-1] == ("1", "hide")
+
+
 def test_a_new_labels_state_keeps_unchanged_rows_and_follows_the_scroll(lpage: Any) -> None:  # noqa: F811
     page = lpage
     uid = "{:08d}-0000-4000-8000-000000000000".format
