@@ -14,6 +14,7 @@ import {
   type OntologyClass,
   type Point,
   type SliceItem,
+  applyLabelsPatch,
   classColor,
   classHotkey,
   clampPoint,
@@ -21,6 +22,7 @@ import {
   deleteObjectOp,
   indexBySlice,
   parseEditAnswer,
+  parseLabelsPatch,
   parseLabelsState,
   round3,
   uuid4,
@@ -112,6 +114,8 @@ export class LabelEditor implements EditorApi {
   readonly layers: Layer[] = [];
 
   private state: LabelsState = parseLabelsState(undefined);
+  /** The whole labels_state was asked for and has not come yet. */
+  private resyncAsked = false;
   private bySlice = new Map<string, SliceItem[]>();
   /** the objects of `state` by uuid (object() is called per row, per frame) */
   private byUuid = new Map<string, LabelObject>();
@@ -154,6 +158,10 @@ export class LabelEditor implements EditorApi {
       this.toolButtons.set(tool.id, b);
     }
     for (const make of PANEL_FACTORIES) this.panels.push(make(this));
+    // the synced trait is what Python sent last in whole; since then changes may have come
+    // as patches this view never saw (it did not exist): it asks for the whole state, and
+    // Python sends patches only once a view has asked
+    this.askLabels();
   }
 
   // ---- EditorApi: reading ---------------------------------------------------------------
@@ -482,9 +490,33 @@ export class LabelEditor implements EditorApi {
   }
 
   // ---- from the widget ------------------------------------------------------------------
-  /** A new labels_state from Python. */
+  /** A new labels_state from Python: the whole document (at first, after a series switch or
+   * a large change, or when asked for); edits in between come as patches. */
   onLabelsState(): void {
-    this.state = parseLabelsState(this.model.get("labels_state"));
+    this.resyncAsked = false;
+    this.takeState(parseLabelsState(this.model.get("labels_state")));
+  }
+  /** Ask Python for the whole labels_state (sent to every view of the model). */
+  private askLabels(): void {
+    const i = this.info();
+    if (this.resyncAsked || !i) return;
+    this.resyncAsked = true;
+    this.host.send({ type: "get_labels", series: i.id });
+  }
+  /** A labels_patch from Python: the objects that changed. One that does not start from the
+   * revision held asks for the whole state (once, until it comes). */
+  private onLabelsPatch(raw: unknown, buffers: readonly DataView[]): boolean {
+    const patch = parseLabelsPatch(raw, buffers);
+    if (!patch) return false;
+    const i = this.info();
+    if (i && (raw as { series?: unknown }).series !== i.id) return true; // a series shown before
+    const next = applyLabelsPatch(this.state, patch);
+    if (next) this.takeState(next);
+    else this.askLabels();
+    return true;
+  }
+  private takeState(state: LabelsState): void {
+    this.state = state;
     this.byUuid = new Map();
     // the first of a uuid wins, as a linear find would
     for (const o of this.state.objects) if (!this.byUuid.has(o.uuid)) this.byUuid.set(o.uuid, o);
@@ -543,6 +575,7 @@ export class LabelEditor implements EditorApi {
    * nothing else needs them); others go to the registered handlers.
    */
   onCustom(raw: unknown, buffers: readonly DataView[]): boolean {
+    if (this.onLabelsPatch(raw, buffers)) return true;
     const msg = parseEditAnswer(raw);
     if (msg) {
       const p = this.pending.get(msg.request);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   type LabelObject,
+  type LabelsPatch,
+  type LabelsState,
   type SliceItem,
+  applyLabelsPatch,
   classColor,
   classHotkey,
   clampPoint,
@@ -10,6 +13,7 @@ import {
   hitTest,
   indexBySlice,
   parseEditAnswer,
+  parseLabelsPatch,
   parseLabelsState,
   uuid4,
 } from "./labels";
@@ -107,5 +111,31 @@ describe("indexBySlice", () => {
     const d = o("d", 2, ["2"]);
     expect(indexBySlice([a, b, d], "axial").get("2")?.map((it) => it.object.uuid)).toEqual(["a", "b", "d"]);
     expect(indexBySlice([d, a, b], "axial").get("2")?.map((it) => it.object.uuid)).toEqual(["a", "d", "b"]);
+  });
+});
+
+describe("labels patches", () => {
+  const o = (uuid: string, id: number): LabelObject => ({ uuid, object_id: id, feature: "f", shape: "bounding_box", plane: "axial", keyframes: {} }) as LabelObject;
+  const state: LabelsState = { revision: 3, ontology: null, objects: [o("a", 1), o("b", 2), o("c", 3)], read_only: false, frame_classifications: [] };
+  const body = (p: unknown): DataView => new DataView(new TextEncoder().encode(JSON.stringify(p)).buffer);
+  it("replace in place, remove, and append new objects last", () => {
+    const b2 = { ...o("b", 2), feature: "g" };
+    const patch = parseLabelsPatch({ type: "labels_patch", series: "s0" }, [body({ base: 3, revision: 4, upsert: [o("d", 4), b2], remove: ["a"], read_only: true })]);
+    expect(patch).not.toBeNull();
+    const next = applyLabelsPatch(state, patch as LabelsPatch);
+    expect(next?.objects.map((x) => [x.uuid, x.feature])).toEqual([["b", "g"], ["c", "f"], ["d", "f"]]);
+    expect(next?.revision).toBe(4);
+    expect(next?.read_only).toBe(true);
+    expect(next?.frame_classifications).toBe(state.frame_classifications);
+  });
+  it("refuse one that does not start from the revision held", () => {
+    const patch = parseLabelsPatch({ type: "labels_patch" }, [body({ base: 2, revision: 3, upsert: [], remove: [] })]);
+    expect(applyLabelsPatch(state, patch as LabelsPatch)).toBeNull();
+  });
+  it("read malformed messages as no patch, never throwing", () => {
+    expect(parseLabelsPatch({ type: "edit_ack" }, [])).toBeNull();
+    expect(parseLabelsPatch({ type: "labels_patch" }, [])).toBeNull();
+    expect(parseLabelsPatch({ type: "labels_patch" }, [body({ base: 1, revision: 2, upsert: [{ uuid: 1 }], remove: [] })])).toBeNull();
+    expect(parseLabelsPatch({ type: "labels_patch" }, [new DataView(new Uint8Array([123, 0]).buffer)])).toBeNull();
   });
 });

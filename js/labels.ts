@@ -161,6 +161,69 @@ export function parseLabelsState(raw0: unknown): LabelsState {
   };
 }
 
+/** Kernel -> page: the objects that changed since revision `base` (annotator.py
+ * `labels_patch`); the whole labels_state comes instead when much changed. */
+export interface LabelsPatch {
+  base: number;
+  revision: number;
+  upsert: LabelObject[];
+  remove: string[];
+  read_only: boolean;
+  frame_classifications?: FrameClassification[];
+}
+
+/** A `labels_patch` message (its body is buffer 0: UTF-8 JSON), or null if it is not one or
+ * is malformed (never throws). */
+export function parseLabelsPatch(msg: unknown, buffers: readonly DataView[]): LabelsPatch | null {
+  if (!isObj(msg) || msg.type !== "labels_patch") return null;
+  const raw = decodeJson(buffers[0]);
+  if (!isObj(raw) || !Number.isInteger(raw.base) || !Number.isInteger(raw.revision)) return null;
+  if (!Array.isArray(raw.upsert) || !Array.isArray(raw.remove)) return null;
+  const upsert = raw.upsert.filter(
+    (o) => isObj(o) && typeof o.uuid === "string" && isObj(o.keyframes) && typeof o.shape === "string",
+  ) as unknown as LabelObject[];
+  if (upsert.length !== raw.upsert.length || !raw.remove.every((u) => typeof u === "string")) return null;
+  const out: LabelsPatch = {
+    base: raw.base as number,
+    revision: raw.revision as number,
+    upsert,
+    remove: raw.remove as string[],
+    read_only: raw.read_only === true,
+  };
+  if (Array.isArray(raw.frame_classifications)) {
+    out.frame_classifications = raw.frame_classifications.filter(
+      (f) => isObj(f) && typeof f.uuid === "string" && typeof f.classification === "string" && Array.isArray(f.ranges),
+    ) as unknown as FrameClassification[];
+  }
+  return out;
+}
+
+/**
+ * The state after a patch, or null when the patch does not start from this state's revision
+ * (then the whole state must be asked for). Objects keep their order; new ones come last, as
+ * in Python's document.
+ */
+export function applyLabelsPatch(state: LabelsState, patch: LabelsPatch): LabelsState | null {
+  if (patch.base !== state.revision) return null;
+  const drop = new Set(patch.remove);
+  const replace = new Map(patch.upsert.map((o) => [o.uuid, o]));
+  const objects: LabelObject[] = [];
+  for (const o of state.objects) {
+    if (drop.has(o.uuid)) continue;
+    const next = replace.get(o.uuid);
+    if (next) replace.delete(o.uuid);
+    objects.push(next ?? o);
+  }
+  for (const o of replace.values()) objects.push(o);
+  return {
+    revision: patch.revision,
+    ontology: state.ontology,
+    objects,
+    read_only: patch.read_only,
+    frame_classifications: patch.frame_classifications ?? state.frame_classifications,
+  };
+}
+
 /** Palette for classes without a colour (and unknown features). */
 const PALETTE = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6"];
 

@@ -38,8 +38,16 @@ def _series() -> Any:
 
 
 def _capture(w: DicomAnnotator) -> Sent:
+    """Messages the widget sends the page, but the ``labels_patch`` echo of each change
+    (what the labels became is checked in ``w.labels_state``; test_widget_labels.py tests the
+    patches themselves)."""
     sent: Sent = []
-    w.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+
+    def send(content: dict[str, Any], buffers: Any = None) -> None:
+        if content.get("type") != "labels_patch":
+            sent.append((content, buffers or []))
+
+    w.send = send  # type: ignore[method-assign]
     return sent
 
 
@@ -407,3 +415,123 @@ def test_hold_labels_sends_the_labels_once_at_the_end(widget: Any) -> None:
     with w.hold_labels():
         pass
     assert syncs == [3, 4]  # nothing changed: nothing sent
+
+
+# -- the echo as patches --------------------------------------------------------------------
+
+
+def _comm_log(monkeypatch: pytest.MonkeyPatch) -> tuple[DicomAnnotator, list[tuple[str, Any]]]:
+    """A widget whose comm messages to the page (with their buffers) are recorded."""
+    import comm
+    from comm.base_comm import BaseComm
+
+    log: list[tuple[str, Any]] = []
+
+    class RecordingComm(BaseComm):
+        def publish_msg(self, msg_type: str, data: Any = None, *args: Any, **kw: Any) -> None:
+            if data and "state" in data and "series_info" in data.get("state", {}):
+                self.ours = True
+            if getattr(self, "ours", False):
+                log.append((msg_type, {**data, "buffers": list(kw.get("buffers") or [])}))
+
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    w = DicomAnnotator(_series(), ontology=_ontology())
+    w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])  # a view is there
+    del log[:]
+    return w, log
+
+
+def _sent(log: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """(kind, payload) of what went to the page: ("state", keys) or (type, decoded patch)."""
+    out: list[tuple[str, Any]] = []
+    for _, data in log:
+        if data["method"] == "update":
+            keys = set(data["state"]) | {path[0] for path in data.get("buffer_paths", [])}
+            out.append(("state", sorted(keys)))
+        else:
+            content = data["content"]
+            body = content["type"]
+            if body == "labels_patch":
+                out.append((body, json.loads(bytes(data["buffers"][0]))))
+            else:
+                out.append((body, content))
+    return out
+
+
+def test_an_edit_among_many_objects_goes_to_the_page_as_a_patch_of_that_object(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QA: each edit sent the whole labels_state again (4 MB with 5,000 objects). The page now
+    gets the objects that changed; Python's labels_state stays whole (observers see it)."""
+    w, log = _comm_log(monkeypatch)
+    with w.hold_labels():
+        made = [w.labels.add_box("Lesion", k % 6, (1, 1, 5 + k % 9, 6)) for k in range(300)]
+    assert [k for k, _ in _sent(log)] == ["labels_patch"]  # 300 new objects, one patch
+    seen: list[int] = []
+    w.observe(lambda change: seen.append(change["new"]["revision"]), names="labels_state")
+    del log[:]
+    w.labels.add_box("Lesion", 2, (2, 2, 9, 9), uuid=made[7])  # one object changes
+    ((kind, patch),) = _sent(log)
+    assert kind == "labels_patch"
+    assert patch["base"] == w.labels.revision - 1 and patch["revision"] == w.labels.revision
+    assert [o["uuid"] for o in patch["upsert"]] == [made[7]] and patch["remove"] == []
+    assert "frame_classifications" not in patch  # unchanged: left out
+    assert seen == [w.labels.revision] and len(w.labels_state["objects"]) == 300
+    full = len(json.dumps(w.labels_state))
+    assert len(json.dumps(patch)) * 50 < full  # kilobytes, not the document
+    del log[:]
+    w.labels.delete_object(made[0])
+    ((kind, patch),) = _sent(log)
+    assert patch["remove"] == [made[0]] and patch["upsert"] == []
+
+
+def test_a_large_change_and_a_page_that_asks_get_the_whole_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dicom_annot_widget.widget import annotator
+
+    w, log = _comm_log(monkeypatch)
+    monkeypatch.setattr(annotator, "PATCH_MAX_OBJECTS", 2)
+    w.labels.add_box("Lesion", 1, (1, 1, 5, 5))  # from no objects: a patch of one
+    assert [k for k, _ in _sent(log)] == ["labels_patch"]
+    del log[:]
+    with w.hold_labels():
+        for k in range(3):
+            w.labels.add_box("Lesion", k, (1, 1, 6, 6))
+    assert _sent(log) == [("state", ["labels_state"])]  # more than 2 changed: whole
+    # a page whose patch did not fit asks for the whole state
+    del log[:]
+    w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])
+    assert _sent(log) == [("state", ["labels_state"])]
+    with pytest.raises(ProtocolError, match="get_labels: unknown series 's9'"):
+        parse_page_message({"type": "get_labels", "series": "s9"}, series_id="s0", n_slices=6)
+
+
+def test_edits_before_any_view_asked_update_the_synced_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Edits made before the widget is shown (in the cell that makes it) reach no view as
+    patches: until a view has asked for the labels, each change updates the synced trait, so
+    the view made later starts from it (QA of the patches: a Lab test saw no objects)."""
+    import comm
+    from comm.base_comm import BaseComm
+
+    log: list[str] = []
+
+    class RecordingComm(BaseComm):
+        def publish_msg(self, msg_type: str, data: Any = None, *args: Any, **kw: Any) -> None:
+            if data and data.get("method") == "update":
+                log.extend(data["state"])
+                log.extend(path[0] for path in data.get("buffer_paths", []))
+            elif data and data.get("method") == "custom":
+                log.append(data["content"]["type"])
+
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    w = DicomAnnotator(_series(), ontology=_ontology())
+    del log[:]
+    w.labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    assert log == ["labels_state"]
+    w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])
+    del log[:]
+    w.labels.add_box("Lesion", 2, (1, 1, 5, 5))
+    assert log == ["labels_patch"]

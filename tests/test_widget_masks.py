@@ -50,8 +50,16 @@ def _volume() -> np.ndarray:
 
 
 def _capture(w: DicomAnnotator) -> Sent:
+    """Messages the widget sends the page, but the ``labels_patch`` echo of each change
+    (what the labels became is checked in ``w.labels_state``; test_widget_labels.py tests the
+    patches themselves)."""
     sent: Sent = []
-    w.send = lambda content, buffers=None: sent.append((content, list(buffers or [])))  # type: ignore[method-assign]
+
+    def send(content: dict[str, Any], buffers: Any = None) -> None:
+        if content.get("type") != "labels_patch":
+            sent.append((content, list(buffers or [])))
+
+    w.send = send  # type: ignore[method-assign]
     return sent
 
 
@@ -161,7 +169,7 @@ def test_strokes_apply_in_order_as_one_undoable_edit(widget: Any) -> None:
     assert np.array_equal(_slice_mask(w, u, 3), expected)
 
 
-def test_a_paint_sends_its_patch_before_the_new_labels_state_then_the_ack(
+def test_a_paint_sends_its_patch_before_the_labels_echo_then_the_ack(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The page that sees the new revision already holds the patch, so it does not ask for the
@@ -170,6 +178,7 @@ def test_a_paint_sends_its_patch_before_the_new_labels_state_then_the_ack(
 
     log = _record_comms(monkeypatch)
     w = DicomAnnotator(open_series(_volume()), ontology=_ontology())
+    w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])  # a view is there
     del log[:]
     w._on_page_message(w, _paint(4, _new_uuid(), 2, [STROKE], feature="tumour"), [])
     order = []
@@ -180,7 +189,7 @@ def test_a_paint_sends_its_patch_before_the_new_labels_state_then_the_ack(
             order.append("state:" + ",".join(sorted(keys)))
         else:
             order.append(data["content"]["type"])
-    assert order == ["masks", "state:labels_state", "edit_ack"], order
+    assert order == ["masks", "labels_patch", "edit_ack"], order
     assert w.labels.revision == 1
 
 

@@ -29,6 +29,7 @@ from .protocol import (
     Ack,
     Autosegment,
     Edit,
+    GetLabels,
     GetMasks,
     GetMetadata,
     GetSlices,
@@ -342,6 +343,40 @@ def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dic
         }
 
 
+#: A labels change touching more objects than this goes to the page as a whole new state.
+PATCH_MAX_OBJECTS = 512
+
+
+def labels_patch(old: Any, new: dict[str, Any]) -> dict[str, Any] | None:
+    """What changed from one compact labels state to the next, for the page: ``{"base",
+    "revision", "upsert": [objects], "remove": [uuids], "read_only"}`` (and
+    ``"frame_classifications"`` when they changed); ``None`` when the page should get the
+    whole state (no earlier state, another ontology, or many objects changed).
+
+    Unchanged objects are the very same dicts in both states (see ``compact_labels_state``'s
+    cache), so finding the changed ones costs a pass over the uuids."""
+    if not isinstance(old, dict) or old.get("revision", -1) < 0 or "objects" not in old:
+        return None
+    if old.get("ontology") != new.get("ontology"):
+        return None
+    before = {o["uuid"]: o for o in old["objects"]}
+    upsert = [o for o in new["objects"] if before.get(o["uuid"]) is not o]
+    now = {o["uuid"] for o in new["objects"]}
+    remove = [uuid for uuid in before if uuid not in now]
+    if len(upsert) + len(remove) > PATCH_MAX_OBJECTS:
+        return None
+    patch: dict[str, Any] = {
+        "base": old["revision"],
+        "revision": new["revision"],
+        "upsert": upsert,
+        "remove": remove,
+        "read_only": new["read_only"],
+    }
+    if new["frame_classifications"] != old.get("frame_classifications"):
+        patch["frame_classifications"] = new["frame_classifications"]
+    return patch
+
+
 def _coerce_ontology(value: Any) -> Ontology:
     if value is None:
         return Ontology.from_dict({"objects": []})
@@ -492,6 +527,10 @@ class DicomAnnotator(anywidget.AnyWidget):
         #: depth of ``hold_labels`` blocks, and whether an edit came in during them
         self._labels_held = 0
         self._labels_dirty = False
+        #: True while ``labels_state`` is set for Python only (the page gets a patch)
+        self._patching = False
+        #: A view has asked for the whole labels_state: from then on changes go as patches
+        self._page_asked = False
         #: False until the first series is open: validators that need it wait for it.
         self._ready = False
         # The comm opens first, so that the page builds the widget's model (its code is
@@ -689,8 +728,32 @@ class DicomAnnotator(anywidget.AnyWidget):
                 self._sync_labels_state()
 
     def _sync_labels_state(self) -> None:
-        if self._observed is not None:
-            self.labels_state = compact_labels_state(self._observed, self._state_cache)
+        """Echo the observed labels: to Python's ``labels_state`` always; to the page as a
+        ``labels_patch`` of the objects that changed, or, when much changed (or the ontology),
+        as the whole state (an edit among thousands of objects then sends kilobytes, not
+        megabytes: QA measured 4 MB per edit with 5,000 objects)."""
+        if self._observed is None:
+            return
+        new = compact_labels_state(self._observed, self._state_cache)
+        # patches only once a view has asked for the whole state (each view asks when it is
+        # made): a patch sent before that, for edits made before the widget is shown, would
+        # reach no view, and the synced trait they would read would be behind
+        patch = labels_patch(self.labels_state, new) if self._page_asked else None
+        if patch is None:
+            self.labels_state = new
+            return
+        self._patching = True
+        try:
+            self.labels_state = new  # observers see it; the page gets the patch instead
+        finally:
+            self._patching = False
+        body = memoryview(orjson.dumps(patch))
+        self.send({"type": "labels_patch", "series": self._series_id}, [body])
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        if key == "labels_state" and self._patching:
+            return False
+        return bool(super()._should_send_property(key, value))
 
     @property
     def labels(self) -> Labels:
@@ -939,6 +1002,9 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._send_metadata(request)
         elif isinstance(request, Ack):
             self._streamer.ack(request.count)
+        elif isinstance(request, GetLabels):
+            self._page_asked = True
+            self.send_state("labels_state")  # the whole state, as a new view gets it
         else:
             self._send_slices(request)
 
@@ -988,11 +1054,11 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _paint_from_page(self, request: Paint) -> None:
         """``paint``: commit the strokes, send the changed region (``masks``), then ack.
 
-        The patch goes out before the new ``labels_state`` (held until then): a page that
-        sees the new revision with the patch already in its cache has the slice's masks
-        current and does not ask for them again (``get_masks``), which would cost the kernel a
-        whole-slice answer and the page a redraw while the acknowledgement waits."""
-        with self.hold_sync():
+        The patch goes out before the labels' echo (held until then): a page that sees the new
+        revision with the patch already in its cache has the slice's masks current and does
+        not ask for them again (``get_masks``), which would cost the kernel a whole-slice
+        answer and the page a redraw while the acknowledgement waits."""
+        with self.hold_labels(), self.hold_sync():
             try:
                 result = masks.paint(
                     self.labels,

@@ -29,6 +29,7 @@ __all__ = [
     "Ack",
     "Autosegment",
     "Edit",
+    "GetLabels",
     "GetMasks",
     "GetMetadata",
     "GetSlices",
@@ -73,6 +74,14 @@ class Ack:
 
     series: str
     count: int
+
+
+@dataclass(frozen=True)
+class GetLabels:
+    """The page asks for the whole ``labels_state`` again: a ``labels_patch`` did not start
+    from the revision it has (a view that joined late, say)."""
+
+    series: str
 
 
 #: Largest ``count`` one acknowledgement may carry.
@@ -201,6 +210,7 @@ class Autosegment:
 PageMessage = (
     GetSlices
     | GetMetadata
+    | GetLabels
     | Ack
     | Edit
     | Undo
@@ -269,6 +279,10 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMe
         return _parse_autosegment(content, series_id=series_id, n_slices=n_slices)
     if kind in ("undo", "redo"):
         return _parse_undo_redo(content, kind, series_id=series_id)
+    if kind == "get_labels":
+        if content.get("series") != series_id:
+            raise ProtocolError(f"get_labels: unknown series {content.get('series')!r}")
+        return GetLabels(series=series_id)
     if kind == "ack":
         if content.get("series") != series_id:
             raise ProtocolError(f"ack: unknown series {content.get('series')!r}")

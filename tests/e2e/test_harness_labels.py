@@ -483,3 +483,39 @@ def test_a_lost_kernel_is_said_and_edits_are_refused_not_dropped(lpage: Any) -> 
     expect(root.get_by_test_id("daw-error")).to_contain_text("Not connected to the kernel")
     expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-count", "0")
     assert errors == []
+
+
+PATCH = """([i, p]) => {
+  const body = new TextEncoder().encode(JSON.stringify(p));
+  const msg = {type: 'labels_patch', series: 's0'};
+  window.widgets[i].model._message(msg, [new DataView(body.buffer)]);
+}"""
+
+
+def test_a_labels_patch_updates_the_page_and_a_gap_asks_for_the_whole_state(lpage: Any) -> None:
+    """Python sends each change as a patch of the objects it touched (QA: the whole document
+    went with every edit). The page applies a patch that starts from its revision; for one
+    that does not (a view that joined late) it asks once for the whole state."""
+    page = lpage
+    wid, root = mount_labels(page, labels_state([box_object([10, 10, 20, 20])], revision=3))
+    drawn = root.get_by_test_id("daw-labels")
+    expect(drawn).to_have_attribute("data-count", "1")
+    other = {**box_object([30, 30, 40, 40]), "uuid": "0f0f0f0f-0000-4000-8000-000000000000"}
+    other["object_id"] = 3
+    page.evaluate(PATCH, [wid, {"base": 3, "revision": 4, "upsert": [other], "remove": []}])
+    expect(drawn).to_have_attribute("data-count", "2")
+    moved = box_object([12, 12, 22, 22])
+    gone = {"base": 4, "revision": 5, "upsert": [moved], "remove": [other["uuid"]]}
+    page.evaluate(PATCH, [wid, gone])
+    expect(drawn).to_have_attribute("data-count", "1")
+    asked = "(i) => window.widgets[i].model._sent().filter((m) => m.type === 'get_labels')"
+    # a view asks for the whole state when it is made (patches start once one has)
+    assert page.evaluate(asked, wid) == [{"type": "get_labels", "series": "s0"}]
+    for base in (9, 10):  # a gap: asked for once, nothing applied
+        late = {"base": base, "revision": base + 1, "upsert": [], "remove": [moved["uuid"]]}
+        page.evaluate(PATCH, [wid, late])
+    page.wait_for_timeout(50)
+    assert page.evaluate(asked, wid) == [{"type": "get_labels", "series": "s0"}] * 2
+    expect(drawn).to_have_attribute("data-count", "1")
+    push_labels(page, wid, labels_state([], revision=11))  # the whole state: taken
+    expect(drawn).to_have_attribute("data-count", "0")
