@@ -535,3 +535,17 @@ def test_edits_before_any_view_asked_update_the_synced_state(
     del log[:]
     w.labels.add_box("Lesion", 2, (1, 1, 5, 5))
     assert log == ["labels_patch"]
+
+
+def test_each_whole_state_sent_reads_as_new_to_the_page() -> None:
+    """The page keeps the last whole state and patches its copy; its model ignores a value
+    equal to the one it holds, so equal whole states (an empty series switched to, an answer
+    to get_labels) must differ on the wire (QA: a switch kept the labels of the series
+    before). Python's labels_state is unchanged by it."""
+    from dicom_annot_widget.widget.annotator import _labels_state_to_json
+
+    w = DicomAnnotator(_series(), ontology=_ontology())
+    first, second = (json.loads(bytes(_labels_state_to_json(w.labels_state, w))) for _ in "ab")
+    assert first["sent"] != second["sent"]
+    assert {k: v for k, v in first.items() if k != "sent"} == json.loads(json.dumps(w.labels_state))
+    assert "sent" not in w.labels_state

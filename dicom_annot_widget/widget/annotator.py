@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import os
@@ -405,6 +406,10 @@ def _check_labels_fit(labels: Labels, series: Series) -> None:
         )
 
 
+#: Whole labels states sent to pages (see ``_labels_state_to_json``).
+_WHOLE_STATES_SENT = itertools.count(1)
+
+
 def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
     """``labels_state`` travels to the page as one binary buffer of UTF-8 JSON text.
 
@@ -412,7 +417,12 @@ def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
     buffers and the kernel's session encode it as JSON again (about 70 ms per edit with 500
     objects); as bytes it is serialised once and sent as is. The page decodes it
     (``parseLabelsState`` in js/labels.ts). In Python ``w.labels_state`` stays a dict."""
-    return memoryview(orjson.dumps(value))
+    # Each whole state that goes out carries a new "sent" number: the page keeps the last
+    # whole state and changes its copy by patches, so a whole state equal to the one it last
+    # got (a series switched back to, an answer to get_labels) must still read as new (the
+    # page's model ignores a value equal to the one it has; QA: a switch showed the labels of
+    # the series before).
+    return memoryview(orjson.dumps({**value, "sent": next(_WHOLE_STATES_SENT)}))
 
 
 class DicomAnnotator(anywidget.AnyWidget):

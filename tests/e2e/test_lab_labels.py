@@ -86,3 +86,40 @@ def test_box_drawn_in_the_page_reaches_python_and_python_edits_reach_the_page(
     page.keyboard.press("Control+z")
     assert kernel_eventually(page, probe, '[["lesion", ["6"]]]') == '[["lesion", ["6"]]]'
     expect(labels).to_have_attribute("data-count", "1", timeout=30_000)
+
+
+def test_a_series_switched_to_shows_its_own_labels(
+    lab_each: Any, page: Any, tmp_path: Path
+) -> None:
+    """QA of the labels patches: a box drawn on series 1 (sent as a patch), then a switch to
+    series 2 (no labels) went on showing series 1's box: the whole state of series 2 equalled
+    the one the page had been given first, so the page's model took it as no change."""
+    for name in ("a", "b"):
+        write_phantom_series(tmp_path / name, n_slices=12, rows=ROWS, columns=COLUMNS)
+    nb = notebook(
+        "import json\n"
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "onto = Ontology.builder().object('Lesion', shape='bounding_box', hotkey=1).build()\n"
+        f"w = DicomAnnotator([{str(tmp_path / 'a')!r}, {str(tmp_path / 'b')!r}], ontology=onto)\n"
+        "w"
+    )
+    open_notebook(page, lab_each, "switch.ipynb", nb, workspace="switch")
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root.focus()
+    page.keyboard.press("1")
+    view = page.get_by_test_id("daw-view").bounding_box()
+    page.mouse.move(view["x"] + view["width"] * 0.3, view["y"] + view["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(view["x"] + view["width"] * 0.6, view["y"] + view["height"] * 0.6, steps=6)
+    page.mouse.up()
+    drawn = page.get_by_test_id("daw-labels")
+    count = "print(len(w.labels))"
+    assert kernel_eventually(page, count, "1") == "1"
+    expect(drawn).to_have_attribute("data-count", "1")
+    assert kernel_eventually(page, "w.series_index = 1\nprint(len(w.labels))", "0") == "0"
+    expect(root).to_have_attribute("data-ready", "true", timeout=30_000)
+    expect(drawn).to_have_attribute("data-count", "0")
+    expect(page.get_by_test_id("daw-instances")).to_contain_text("Objects (0)")
+    assert kernel_eventually(page, "w.series_index = 0\nprint(len(w.labels))", "1") == "1"
+    expect(drawn).to_have_attribute("data-count", "1")
