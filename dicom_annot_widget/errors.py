@@ -7,6 +7,10 @@ can act on: they name the file, message or argument at fault and say why.
 
 from __future__ import annotations
 
+import math
+import reprlib
+from typing import Any
+
 __all__ = [
     "DicomAnnotError",
     "DicomAnnotWarning",
@@ -15,6 +19,7 @@ __all__ = [
     "LabelError",
     "MissingDecoderError",
     "ProtocolError",
+    "describe",
 ]
 
 
@@ -44,3 +49,24 @@ class DicomAnnotWarning(UserWarning):
 
 class DicomLoadWarning(DicomAnnotWarning):
     """Loading went on, but something about the input is unusual (skipped file, gap, tilt...)."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 8
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 24
+_REPR.maxstring = _REPR.maxother = 80
+
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A short ``repr`` of ``value`` for error messages (never a whole big structure, never
+    all the digits of a huge integer)."""
+    try:
+        # reprlib for containers: a structure nested a thousand deep must not exhaust the stack
+        text = _REPR.repr(value) if isinstance(value, (list, tuple, dict, set)) else repr(value)
+    except ValueError:  # an integer with more digits than Python converts to text
+        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
+    if len(text) <= limit:
+        return text
+    if isinstance(value, int):
+        return f"{text[:12]}... (an integer of {len(text.lstrip('-'))} digits)"
+    return text[: limit - 3] + "..."

@@ -12,7 +12,6 @@ import json
 import math
 import numbers
 import re
-import reprlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -20,7 +19,7 @@ from typing import Any, NoReturn
 
 import orjson
 
-from ..errors import LabelError
+from ..errors import LabelError, describe
 
 __all__ = [
     "check_bool",
@@ -44,27 +43,6 @@ __all__ = [
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,127}\Z")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel = 8
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 24
-_REPR.maxstring = _REPR.maxother = 80
-
-
-def describe(value: Any, limit: int = 60) -> str:
-    """A short ``repr`` of ``value`` for error messages (never a whole big structure, never
-    all the digits of a huge integer)."""
-    try:
-        # reprlib for containers: a structure nested a thousand deep must not exhaust the stack
-        text = _REPR.repr(value) if isinstance(value, (list, tuple, dict, set)) else repr(value)
-    except ValueError:  # an integer with more digits than Python converts to text
-        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
-    if len(text) <= limit:
-        return text
-    if isinstance(value, int):
-        return f"{text[:12]}... (an integer of {len(text.lstrip('-'))} digits)"
-    return text[: limit - 3] + "..."
 
 
 def fail(path: str, message: str) -> NoReturn:

@@ -82,7 +82,6 @@ def _units(series: Series) -> str:
     return "HU" if series.modality == "CT" else ""
 
 
-#: The view traits kept per series (see ``DicomAnnotator._places``).
 class _Float(traitlets.Float):
     """A float trait that takes NumPy scalars (``np.float32(2)``) and refuses an integer too
     large for a float with a TraitError naming the trait, not the OverflowError of
@@ -130,6 +129,7 @@ class _Bool(traitlets.Bool):
 
 #: synced state the page may not change (see ``set_state``)
 _KERNEL_OWNED = ("labels_state", "series_info", "_esm", "_css", "_anywidget_id")
+#: The view traits kept per series (see ``DicomAnnotator._places``).
 _PLACE_TRAITS = ("slice", "window", "zoom", "pan", "rotation", "flip", "invert")
 
 
@@ -881,7 +881,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 return
         try:
             super().set_state(sync_data)
-        except (traitlets.TraitError, TypeError, ValueError, OverflowError) as exc:
+        except (traitlets.TraitError, TypeError, ValueError) as exc:
             log.warning("refused a state change from the page: %s", exc)
             self.send({"type": "error", "message": f"refused a change from the page: {exc}"})
             # The page has already shown the value: send it the state that stayed.

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ProtocolError
+from ..errors import ProtocolError, describe
 
 __all__ = [
     "Ack",
@@ -372,24 +371,14 @@ def _parse_undo_redo(content: dict[str, Any], kind: str, *, series_id: str) -> U
 def _number(value: Any, what: str) -> float:
     """A finite number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProtocolError(f"{what} must be a number, got {_short(value)}")
+        raise ProtocolError(f"{what} must be a number, got {describe(value)}")
     try:
         out = float(value)
     except OverflowError:  # an integer beyond any float
         out = math.inf
     if not math.isfinite(out):
-        raise ProtocolError(f"{what} must be a finite number, got {_short(value)}")
+        raise ProtocolError(f"{what} must be a finite number, got {describe(value)}")
     return out
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxlong = 3, 4, 4, 40, 30
-
-
-def _short(value: Any) -> str:
-    """A short description of a bad value (never a whole big structure, however deep)."""
-    text = _REPR.repr(value)
-    return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."
 
 
 def _slice_index(content: dict[str, Any], kind: str, n_slices: int) -> int:
@@ -404,7 +393,7 @@ def _slice_index(content: dict[str, Any], kind: str, n_slices: int) -> int:
 def _uuid(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ProtocolError(
-            f"{what} must be a non-empty string (an object uuid), got {_short(value)}"
+            f"{what} must be a non-empty string (an object uuid), got {describe(value)}"
         )
     if len(value) > MAX_UUID_LENGTH:
         raise ProtocolError(
@@ -435,7 +424,9 @@ def _stroke_points(raw: Any, what: str) -> NDArray[np.float64]:
     if not ok:
         for i, p in enumerate(raw):  # find the culprit and say what is wrong with it
             if not isinstance(p, (list, tuple)) or len(p) != 2:
-                raise ProtocolError(f"{what}: points[{i}] must be an [x, y] pair, got {_short(p)}")
+                raise ProtocolError(
+                    f"{what}: points[{i}] must be an [x, y] pair, got {describe(p)}"
+                )
             _number(p[0], f"{what}: points[{i}][0]")
             _number(p[1], f"{what}: points[{i}][1]")
         flat = [float(v) for p in raw for v in p]  # numbers of other types (numpy scalars)
@@ -461,14 +452,16 @@ def _stroke_points(raw: Any, what: str) -> NDArray[np.float64]:
 
 def _parse_stroke(raw: Any, what: str) -> Stroke:
     if not isinstance(raw, dict):
-        raise ProtocolError(f"{what} must be an object {{tool, radius, points}}, got {_short(raw)}")
+        raise ProtocolError(
+            f"{what} must be an object {{tool, radius, points}}, got {describe(raw)}"
+        )
     unknown = set(raw) - {"tool", "radius", "points", "range"}
     if unknown:
         raise ProtocolError(f"{what}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     tool = raw.get("tool")
     if tool not in STROKE_TOOLS:
         raise ProtocolError(
-            f"{what}: 'tool' must be one of {', '.join(STROKE_TOOLS)}, got {_short(tool)}"
+            f"{what}: 'tool' must be one of {', '.join(STROKE_TOOLS)}, got {describe(tool)}"
         )
     if "radius" not in raw:
         raise ProtocolError(f"{what}: 'radius' (voxels) is missing")
@@ -482,7 +475,7 @@ def _parse_stroke(raw: Any, what: str) -> Stroke:
         if not isinstance(rng, (list, tuple)) or len(rng) != 2:
             raise ProtocolError(
                 f"{what}: the threshold tool needs 'range': [lo, hi] in modality units, "
-                f"got {_short(rng)}"
+                f"got {describe(rng)}"
             )
         lo = _number(rng[0], f"{what}: range[0] (lo)")
         hi = _number(rng[1], f"{what}: range[1] (hi)")
@@ -523,14 +516,14 @@ def _parse_paint(content: dict[str, Any], *, series_id: str, n_slices: int) -> P
     strokes = parse_strokes(content.get("strokes"))
     feature = content.get("feature")
     if feature is not None and (not isinstance(feature, str) or not feature):
-        raise ProtocolError(f"paint: 'feature' must be a class id or name, got {_short(feature)}")
+        raise ProtocolError(f"paint: 'feature' must be a class id or name, got {describe(feature)}")
     return Paint(series, request, uuid, k, strokes, feature)
 
 
 def _parse_get_masks(content: dict[str, Any], *, series_id: str, n_slices: int) -> GetMasks:
     series = content.get("series")
     if series != series_id:
-        raise ProtocolError(f"get_masks: unknown series {_short(series)}")
+        raise ProtocolError(f"get_masks: unknown series {describe(series)}")
     return GetMasks(series=series_id, slice=_slice_index(content, "get_masks", n_slices))
 
 
@@ -559,7 +552,7 @@ def _parse_interpolate(content: dict[str, Any], *, series_id: str, n_slices: int
         if not isinstance(raw, list) or not raw:
             raise ProtocolError(
                 f"interpolate: 'uuids' must be a non-empty list of object uuids or null, got "
-                f"{_short(raw)}"
+                f"{describe(raw)}"
             )
         if len(raw) > MAX_INTERPOLATE_OBJECTS:
             raise ProtocolError(
