@@ -485,9 +485,9 @@ def test_a_lost_kernel_is_said_and_edits_are_refused_not_dropped(lpage: Any) -> 
     assert errors == []
 
 
-PATCH = """([i, p]) => {
+PATCH = """([i, p, series]) => {
   const body = new TextEncoder().encode(JSON.stringify(p));
-  const msg = {type: 'labels_patch', series: 's0'};
+  const msg = {type: 'labels_patch', series: series ?? 's0'};
   window.widgets[i].model._message(msg, [new DataView(body.buffer)]);
 }"""
 
@@ -511,6 +511,13 @@ def test_a_labels_patch_updates_the_page_and_a_gap_asks_for_the_whole_state(lpag
     asked = "(i) => window.widgets[i].model._sent().filter((m) => m.type === 'get_labels')"
     # a view asks for the whole state when it is made (patches start once one has)
     assert page.evaluate(asked, wid) == [{"type": "get_labels", "series": "s0"}]
+    # a patch of a series shown before a switch is left alone (not applied, nothing asked)
+    page.evaluate(
+        PATCH, [wid, {"base": 5, "revision": 6, "upsert": [], "remove": [moved["uuid"]]}, "s1"]
+    )
+    page.wait_for_timeout(50)
+    expect(drawn).to_have_attribute("data-count", "1")
+    assert len(page.evaluate(asked, wid)) == 1
     for base in (9, 10):  # a gap: asked for once, nothing applied
         late = {"base": base, "revision": base + 1, "upsert": [], "remove": [moved["uuid"]]}
         page.evaluate(PATCH, [wid, late])
