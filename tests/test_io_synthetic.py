@@ -723,3 +723,37 @@ def test_long_header_and_large_private_values(tmp_path: Path) -> None:
         by_tag = {e["tag"]: e for e in s.metadata["elements"]}
         assert by_tag["(0011,1001)"]["value"] == "<OB, 102400 bytes>"
         assert by_tag["(0011,1001)"]["private"] is True
+
+
+def test_an_uncompressed_slice_can_be_read_without_keeping_it(tmp_path: Path) -> None:
+    """``keep=False`` reads an uncompressed slice for the caller alone: same values, nothing
+    decoded in the series; a slice already decoded is the series' own copy."""
+    make_series(tmp_path, 5)
+    with open_series(tmp_path) as s:
+        assert s.rereadable
+        once = s.get_stored_slice(2, keep=False)
+        assert not s.decoded.any() and not once.flags.writeable
+        np.testing.assert_array_equal(once, stored(2))
+        kept = s.get_stored_slice(2)
+        assert s.is_decoded(2)
+        np.testing.assert_array_equal(kept, once)
+        assert np.shares_memory(s.get_stored_slice(2, keep=False), kept)
+
+
+def test_a_compressed_slice_is_kept_whatever_keep_says(ct_abdomen_dir: Path) -> None:
+    """Decoding a compressed slice costs more than keeping it: ``keep=False`` keeps it."""
+    with open_series(ct_abdomen_dir) as s:
+        assert not s.rereadable
+        once = s.get_stored_slice(1, keep=False)
+        assert s.is_decoded(1)
+        assert np.shares_memory(once, s.get_stored_slice(1))
+
+
+def test_a_broken_uncompressed_slice_read_without_keeping_raises_as_usual(tmp_path: Path) -> None:
+    make_series(tmp_path, 3)
+    with open_series(tmp_path) as s:
+        victim = Path(str(s.slice_files[1]))
+        victim.write_bytes(victim.read_bytes()[:-1000])  # pixel data cut short after opening
+        with pytest.raises(DicomLoadError, match=r"slice 1|img001"):
+            s.get_stored_slice(1, keep=False)
+        assert not s.is_decoded(1)

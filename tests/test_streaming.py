@@ -17,6 +17,7 @@ class FakeSeries:
     """Duck-typed series whose decoding can be held back by a gate."""
 
     stored_dtype = np.dtype(">i2")
+    rereadable = False
 
     def __init__(self, n: int = 10, gate: threading.Event | None = None) -> None:
         self.n = n
@@ -24,11 +25,13 @@ class FakeSeries:
         self.gate = gate
         self.prefetched: list[list[int]] = []
         self.entered = threading.Event()
+        self.kept: list[bool] = []
 
     def prefetch(self, order: list[int]) -> None:
         self.prefetched.append(list(order))
 
-    def get_stored_slice(self, k: int) -> np.ndarray:
+    def get_stored_slice(self, k: int, *, keep: bool = True) -> np.ndarray:
+        self.kept.append(keep)
         self.entered.set()
         if self.gate is not None:
             self.gate.wait(10)
@@ -121,6 +124,29 @@ def test_background_decoding_waits_for_the_first_slice_to_be_acknowledged(
     assert s.wait_idle()
     assert series.prefetched == [[], [5, 6, 4, 8]]
     assert [m["index"] for m, _ in sent] == [5, 6, 4, 8]
+    s.close()
+
+
+def test_an_uncompressed_series_is_sent_without_keeping_and_decoded_once_all_is_sent() -> None:
+    """Slices of a rereadable series are read for sending alone; the background decoding
+    (which fills the kernel's volume) is handed the order only when nothing is left to send."""
+    sent, send = collect()
+    series = FakeSeries(n=20)
+    series.rereadable = True
+    s = SliceStreamer(series, "s0", send, window_bytes=4 * 6)  # type: ignore[arg-type]
+    s.request([5, 6, 4, 8, 9, 3, 2, 1])  # the window holds 4 of them
+    s.ack(1)
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [5, 6, 4, 8]
+    assert series.prefetched == [[]]  # window full, slices left: nothing kept yet
+    s.ack(4)
+    assert s.wait_idle()
+    assert [m["index"] for m, _ in sent] == [5, 6, 4, 8, 9, 3, 2, 1]
+    deadline = time.monotonic() + 10
+    while len(series.prefetched) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert series.prefetched == [[], [5, 6, 4, 8, 9, 3, 2, 1]]
+    assert series.kept == [False] * 8
     s.close()
 
 
@@ -266,7 +292,7 @@ def test_a_slice_above_the_part_size_goes_in_bands_of_rows(monkeypatch: pytest.M
     A large slice goes in bands of whole rows, one message each; small ones as before."""
 
     class Big(FakeSeries):
-        def get_stored_slice(self, k: int) -> np.ndarray:
+        def get_stored_slice(self, k: int, *, keep: bool = True) -> np.ndarray:
             return np.arange(7 * 5, dtype="<u2").reshape(7, 5) + k
 
     monkeypatch.setattr(streaming, "PART_BYTES", 3 * 5 * 2)  # three rows a part

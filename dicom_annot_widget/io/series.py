@@ -63,6 +63,9 @@ class _Backend:
     stored_dtype: np.dtype[Any]
     pool_ts: str | None = None  # transfer syntax to warm workers with; None = never use them
     all_pool = False  # every slice can go to a worker (so local threads may stop when warm)
+    #: every slice is read uncompressed from its file: reading it again costs about what
+    #: keeping a copy does
+    rereadable = False
 
     def decode(self, k: int) -> NDArray[Any]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -90,6 +93,7 @@ class _DicomBackend(_Backend):
         encapsulated = [lay for lay in self.layouts if lay.route == "encapsulated"]
         self.pool_ts = str(encapsulated[0].transfer_syntax) if encapsulated else None
         self.all_pool = len(encapsulated) == self.n
+        self.rereadable = all(lay.route == "native" for lay in self.layouts)
 
     def decode(self, k: int) -> NDArray[Any]:
         layout = self.layouts[k]
@@ -566,8 +570,26 @@ class Series:
             if callback in self._callbacks:
                 self._callbacks.remove(callback)
 
-    def get_stored_slice(self, k: int) -> NDArray[Any]:
+    @property
+    def rereadable(self) -> bool:
+        """True if every slice is stored uncompressed in its file, so that reading a slice
+        again costs about as much as keeping a copy of it (see ``keep`` in
+        :meth:`get_stored_slice`)."""
+        return self._backend.rereadable
+
+    def get_stored_slice(self, k: int, *, keep: bool = True) -> NDArray[Any]:
         """Stored values of slice ``k`` in :attr:`stored_dtype` (decodes it if needed).
+
+        Parameters
+        ----------
+        k
+            Slice index.
+        keep
+            Keep the decoded slice in the series' volume (default). False: when the series is
+            :attr:`rereadable` and slice ``k`` is not decoded yet, it is read for this call
+            alone, a fresh array, and the volume is left as it is. Filling the volume's memory
+            is what reading an uncompressed slice costs most, so a caller that only passes the
+            slice on (the widget streaming it to the page) leaves that for later.
 
         Returns
         -------
@@ -575,6 +597,18 @@ class Series:
             ``(rows, columns)`` or ``(rows, columns, 3)``; read-only, do not modify.
         """
         k = self._index(k)
+        if not keep and self._backend.rereadable:
+            with self._lock:
+                if self._done[k]:
+                    return self._stored_view(k)
+            try:
+                # a fresh array: the decoder may return a view of its scratch buffer
+                fresh = np.array(self._backend.decode(k))
+            except Exception:  # decoding again below records the error and raises it
+                pass
+            else:
+                fresh.flags.writeable = False
+                return fresh
         self._ensure_decoded(k)
         with self._lock:
             return self._stored_view(k)
