@@ -398,12 +398,15 @@ class InstancesPanel implements Panel {
       b.dataset.action = action;
       b.append(icon(paths));
     };
-    mk("hide", "Hide this object", ICON_EYE);
-    actions.firstElementChild?.setAttribute("aria-pressed", "false");
+    // the eye last: it is the one button shown at rest, and the others, shown where the
+    // pointer is, appear to its left without moving it (QA: a click in the middle of a row
+    // hid the object, once the eye had slid there as the row's buttons appeared)
     mk("jump", "Go to its nearest keyframe", ICON_JUMP);
     mk("continue", "Continue this object on the current slice: the next shape drawn becomes its keyframe", ICON_CONTINUE);
     mk("rename", "Rename this object (or double-click its name)", ICON_RENAME);
     mk("delete", "Delete this object (all slices)", ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"]);
+    mk("hide", "Hide this object", ICON_EYE);
+    actions.lastElementChild?.setAttribute("aria-pressed", "false");
     const bar = el("div", "daw-inst-bar", row);
     const canvas = el("canvas", "daw-inst-track", bar);
     canvas.width = BAR_W;
@@ -778,7 +781,7 @@ class InstancesPanel implements Panel {
     row.dataset.objectId = String(o.object_id);
     const top = row.firstElementChild as HTMLElement;
     const [keyEl, swatch, idEl, nameEl, clsEl, tagEl, actions] = Array.from(top.children) as HTMLElement[];
-    const [hide, , cont, ren, del] = Array.from(actions?.children ?? []) as HTMLButtonElement[];
+    const [, cont, ren, del, hide] = Array.from(actions?.children ?? []) as HTMLButtonElement[];
     const color = classColor(this.onto, o.feature);
     const hk = this.hotkeys.get(o.uuid);
     (keyEl as HTMLElement).textContent = hk ?? "";

@@ -404,14 +404,53 @@ def test_rows_give_names_the_room_and_show_buttons_where_the_pointer_is(
     row(root, U1).locator('[data-action="hide"]').focus()
     expect(row(root, U1).locator('[data-action="delete"]')).to_be_visible()
     # ... backwards as well (QA: Shift+Tab skipped the hidden buttons of the row above)
-    row(root, P1).locator('[data-action="hide"]').focus()
+    row(root, P1).locator('[data-action="jump"]').focus()
     page.keyboard.press("Shift+Tab")
     focused = page.evaluate(
         "() => [document.activeElement.dataset.action,"
         " document.activeElement.closest('[data-uuid]')?.dataset.uuid]"
     )
-    assert focused == ["delete", U1]
+    assert focused == ["hide", U1]
+    page.keyboard.press("Shift+Tab")
+    expect(row(root, U1).locator('[data-action="delete"]')).to_be_focused()
     expect(row(root, U1).locator('[data-action="delete"]')).to_be_visible()
+
+
+def test_a_click_as_the_pointer_comes_onto_a_row_selects_it(lpage: Any) -> None:  # noqa: F811
+    """QA: a click in the middle of a row hid the object: as the pointer came onto the row
+    its buttons appeared and slid the eye under it. The eye now stays where it is, and
+    buttons that have just appeared take no click: the click selects the row."""
+    page = lpage
+    objects = [box(U1, 1, {6: [12, 8, 30, 24]}), box(U2, 2, {6: [40, 30, 55, 44]})]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    page.mouse.move(1, 1)
+    eye = row(root, U1).locator('[data-action="hide"]')
+    at_rest = eye.bounding_box()
+    row(root, U1).hover()
+    expect(row(root, U1).locator('[data-action="delete"]')).to_be_visible()
+    assert eye.bounding_box() == at_rest  # the eye did not move
+    # where U2's delete button shows once the pointer is on its row
+    row(root, U2).hover()
+    delete = row(root, U2).locator('[data-action="delete"]')
+    expect(delete).to_be_visible()
+    d = delete.bounding_box()
+    page.mouse.move(1, 1)
+    expect(delete).to_be_hidden()
+    page.mouse.click(d["x"] + d["width"] / 2, d["y"] + d["height"] / 2)  # arrives and clicks
+    expect(row(root, U2)).to_have_attribute("aria-selected", "true")
+    # the middle of U1's row, the same way
+    page.mouse.move(1, 1)
+    b = row(root, U1).bounding_box()
+    page.mouse.click(b["x"] + b["width"] / 2, b["y"] + 8)
+    expect(row(root, U1)).to_have_attribute("aria-selected", "true")
+    expect(row(root, U1)).not_to_have_class(re.compile("daw-inst-hidden"))
+    assert edits(page, wid) == []
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (2)")
+    # a button shown for a moment takes clicks as usual
+    row(root, U2).hover()
+    page.wait_for_timeout(400)
+    row(root, U2).locator('[data-action="hide"]').click()
+    expect(row(root, U2)).to_have_class(re.compile("daw-inst-hidden"))
 
 
 def test_objects_on_reformats_are_said_not_silently_dropped(lpage: Any) -> None:  # noqa: F811
@@ -471,7 +510,7 @@ def test_tab_and_shift_tab_walk_a_long_list_in_order(lpage: Any) -> None:  # noq
         "() => { const b = document.activeElement;"
         " return [b.closest('[data-object-id]')?.dataset.objectId, b.dataset.action]; }"
     )
-    first = root.get_by_test_id("daw-inst-row").first.locator('[data-action="hide"]')
+    first = root.get_by_test_id("daw-inst-row").first.locator('[data-action="jump"]')
     first.focus()
     seen = []
     for _ in range(5 * n - 1):
@@ -485,7 +524,7 @@ def test_tab_and_shift_tab_walk_a_long_list_in_order(lpage: Any) -> None:  # noq
         back.append(tuple(page.evaluate(where)))
     ids = [int(i) for i, _ in back]
     assert ids == sorted(ids, reverse=True) and ids[-1] == 1, back[-8:]
-    assert back[-1] == ("1", "hide")
+    assert back[-1] == ("1", "jump")
 
 
 def test_a_new_labels_state_keeps_unchanged_rows_and_follows_the_scroll(lpage: Any) -> None:  # noqa: F811
