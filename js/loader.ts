@@ -17,6 +17,12 @@ export interface WidgetState {
 
 export type Model = AnyModel<WidgetState>;
 
+/** The model's event methods for an event that is not a trait change or a message. */
+interface EventModel {
+  on(event: string, callback: () => void): void;
+  off(event: string, callback: () => void): void;
+}
+
 /** A coarse pass asks for about this many evenly spread slices first. */
 const COARSE_SLICES = 16;
 /** Re-prioritisation waits this long after the last jump (scrubbing sends one request). */
@@ -58,8 +64,17 @@ export class Controller {
     model.on("msg:custom", this.onMessage);
     model.on("change:series_info", this.onSeriesInfo);
     model.on("change:slice", this.onSlice);
+    // ipywidgets tells a model that its kernel connection changed (the kernel restarting or
+    // shutting down; the view itself is not marked): check at once whether messages still
+    // go, rather than when the user's next edit is refused (QA: a restarted kernel's widget
+    // looked live until then)
+    (model as unknown as EventModel).on("comm_live_update", this.onCommLive);
     this.onSeriesInfo();
   }
+
+  private readonly onCommLive = (): void => {
+    this.send({ type: "ping" });
+  };
 
   private fail(message: string): void {
     this.error = message;
@@ -217,6 +232,7 @@ export class Controller {
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:series_info", this.onSeriesInfo);
     this.model.off("change:slice", this.onSlice);
+    (this.model as unknown as EventModel).off("comm_live_update", this.onCommLive);
     this.views.clear();
   }
 }

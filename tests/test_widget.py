@@ -200,3 +200,13 @@ def test_a_folder_without_images_closes_the_comm_it_opened(
     with pytest.raises(DicomLoadError, match="No DICOM image found"):
         DicomAnnotator(tmp_path)
     assert [kind for kind, _ in log][-1] == "comm_close"
+
+
+def test_a_ping_from_the_page_is_accepted_silently(widget: Any) -> None:
+    """The page pings when ipywidgets says the connection changed: a ping that arrives needs
+    no answer (and is no error)."""
+    w, sent = widget
+    before = (w.slice, w.window, w.labels.revision)
+    w._on_page_message(w, {"type": "ping"}, [])
+    assert sent == []
+    assert (w.slice, w.window, w.labels.revision) == before

@@ -36,6 +36,7 @@ from .protocol import (
     GetSlices,
     Interpolate,
     Paint,
+    Ping,
     Redo,
     Undo,
     parse_page_message,
@@ -1012,6 +1013,8 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._send_metadata(request)
         elif isinstance(request, Ack):
             self._streamer.ack(request.count)
+        elif isinstance(request, Ping):
+            pass  # it arrived: that is all the page wanted to know
         elif isinstance(request, GetLabels):
             self._page_asked = True
             self.send_state("labels_state")  # the whole state, as a new view gets it

@@ -34,6 +34,7 @@ __all__ = [
     "GetSlices",
     "Interpolate",
     "Paint",
+    "Ping",
     "Redo",
     "Stroke",
     "Undo",
@@ -73,6 +74,12 @@ class Ack:
 
     series: str
     count: int
+
+
+@dataclass(frozen=True)
+class Ping:
+    """The page checks that its messages still reach the kernel (ipywidgets said the
+    connection changed). Nothing to do: a message that cannot be sent is the answer."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,7 @@ PageMessage = (
     | GetMetadata
     | GetLabels
     | Ack
+    | Ping
     | Edit
     | Undo
     | Redo
@@ -282,6 +290,8 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMe
         if content.get("series") != series_id:
             raise ProtocolError(f"get_labels: unknown series {content.get('series')!r}")
         return GetLabels(series=series_id)
+    if kind == "ping":
+        return Ping()
     if kind == "ack":
         if content.get("series") != series_id:
             raise ProtocolError(f"ack: unknown series {content.get('series')!r}")

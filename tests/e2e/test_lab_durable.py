@@ -114,7 +114,8 @@ def test_after_a_kernel_restart_the_widget_says_so_and_refuses_edits(
     lab_each: Any, page: Any, tmp_path: Path
 ) -> None:
     """QA: after a kernel restart (the cell not run again) the page went on drawing objects
-    that never reached Python, and threw "Cannot send". Now it says the kernel is gone and
+    that never reached Python, and threw "Cannot send". Now it says the kernel is gone (at
+    once, not only when an edit is refused: QA saw a live-looking widget for 12 s) and
     refuses the edit."""
     folder = tmp_path / "phantom"
     write_phantom_series(folder, n_slices=8, rows=ROWS, columns=COLUMNS)
@@ -138,6 +139,8 @@ def test_after_a_kernel_restart_the_widget_says_so_and_refuses_edits(
         ".status === 'idle'",
         timeout=60_000,
     )
+    expect(root).to_have_attribute("data-connected", "false", timeout=10_000)
+    expect(page.get_by_test_id("daw-error")).to_contain_text("Not connected to the kernel")
     view = page.get_by_test_id("daw-view").bounding_box()
     root.focus()
     page.keyboard.press("1")
