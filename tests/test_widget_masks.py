@@ -216,11 +216,16 @@ def test_paint_that_changes_nothing_makes_no_edit(widget: Any) -> None:
         w, _paint(3, u, 0, [{"tool": "eraser", "radius": 2, "points": [[30, 30]]}]), []
     )
     assert w.labels.revision == 1
-    assert sent[-2][0]["items"] == [] and sent[-1][0] == {
+    assert sent[-3][0]["items"] == [] and sent[-2][0] == {
         "type": "edit_ack",
         "request": 3,
         "revision": 1,
     }
+    # the user is told too, briefly (QA: an eraser stroke beside the mask, then Enter: nothing
+    # happened and nothing said so)
+    notice = sent[-1][0]
+    assert notice["type"] == "error" and notice["notice"] is True and "request" not in notice
+    assert "changed nothing" in notice["message"]
     # a script is told (QA: a stroke outside the image returned as if it had painted)
     with pytest.warns(DicomAnnotWarning, match="changed nothing on slice 0"):
         assert w.brush(u, 0, [(5000, 5000)], 3) == 1

@@ -49,6 +49,12 @@ __all__ = ["DicomAnnotator"]
 
 log = logging.getLogger(__name__)
 
+#: Said (briefly) to the page when its strokes changed no pixel.
+PAINT_CHANGED_NOTHING = (
+    "The strokes changed nothing: they lie outside the image, on pixels already so, or on no "
+    "pixel in the threshold range."
+)
+
 _STATIC = files("dicom_annot_widget") / "static"
 
 #: Zoom limits (1 = the whole image fits the view); the page uses the same.
@@ -1094,6 +1100,8 @@ class DicomAnnotator(anywidget.AnyWidget):
             )
             self.send(content, buffers=buffers)
         self.send({"type": "edit_ack", "request": request.request, "revision": result.revision})
+        if not result.changed:
+            self.send({"type": "error", "message": PAINT_CHANGED_NOTHING, "notice": True})
 
     def _send_masks(self, k: int) -> None:
         """``get_masks``: every bitmask object's whole mask on slice ``k``."""

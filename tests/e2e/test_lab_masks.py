@@ -104,6 +104,19 @@ def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> N
     labels = page.get_by_test_id("daw-labels")
     expect(labels).to_have_attribute("data-revision", "2", timeout=30_000)
 
+    # an eraser stroke away from the mask changes nothing: the page says so (QA: nothing did)
+    root.focus()
+    page.keyboard.press("h")
+    expect(root).to_have_attribute("data-tool", "eraser")
+    page.mouse.move(*s.at(20, 20))
+    page.mouse.down()
+    page.mouse.move(*s.at(40, 30), steps=2)
+    page.mouse.up()
+    root.focus()
+    page.keyboard.press("Enter")
+    expect(root.locator(".daw-toast")).to_contain_text("The strokes changed nothing")
+    expect(labels).to_have_attribute("data-revision", "2")
+
     # a polygon track on two slices, interpolated from the drawer
     run_probe(
         page,
