@@ -522,7 +522,11 @@ export class LabelEditor implements EditorApi {
     for (const o of this.state.objects) if (!this.byUuid.has(o.uuid)) this.byUuid.set(o.uuid, o);
     this.bySlice = indexBySlice(this.state.objects, this.plane());
     this.reconcile();
-    if (this.state.read_only) this.cancelDraft();
+    if (this.state.read_only && this.drafting()) {
+      this.cancelDraft();
+      // said, not silently dropped (QA: pending strokes vanished when Python turned review on)
+      this.toast("Review mode: the labels are read-only now; what was drawn and not applied is dropped");
+    }
     if (this.ui.activeClass !== null && !this.activeClass()) this.ui.activeClass = null;
     for (const h of this.labelsHandlers) h();
     this.changed();

@@ -382,6 +382,13 @@ export class MaskSession {
       this.stroking = false;
       changed = true;
       if (!p.empty()) this.api.toast(`${p.strokes.length} unapplied stroke(s) discarded: their object was deleted`);
+    } else if (p && this.api.readOnly()) {
+      // review mode turned on (from Python): they can no longer be applied; say so (QA: they
+      // vanished without a word, and Enter then refused strokes no longer shown)
+      this.pending = null;
+      this.stroking = false;
+      changed = true;
+      if (!p.empty()) this.api.toast(`${p.strokes.length} unapplied stroke(s) discarded: the labels are read-only now (review mode)`);
     }
     for (const [req, c] of this.committing) {
       if (c.revision !== undefined && rev >= c.revision) {

@@ -476,6 +476,24 @@ def test_strokes_for_a_deleted_object_are_dropped_with_a_notice(mpage: Any) -> N
     expect(root.locator(".daw-toast")).to_contain_text("their object was deleted")
 
 
+def test_strokes_pending_when_review_mode_turns_on_are_dropped_with_a_notice(mpage: Any) -> None:
+    """QA: Python set ``w.read_only = True`` while strokes were pending; they vanished without
+    a word, and Enter then refused strokes the user could no longer see."""
+    page = mpage
+    wid, root, s = with_brush(page, ct_volume())
+    stroke(page, s, [(14, 18), (36, 30)])
+    pop = root.get_by_test_id("daw-maskpop")
+    expect(pop).to_have_attribute("data-pending", "1")
+    push_labels(page, wid, {**state([], revision=1), "read_only": True})
+    expect(root.locator(".daw-toast")).to_contain_text(
+        "1 unapplied stroke(s) discarded: the labels are read-only now"
+    )
+    expect(pop).to_be_hidden()
+    root.focus()
+    page.keyboard.press("Enter")
+    assert sent(page, wid, "paint") == []
+
+
 def test_the_image_stays_put_when_tools_and_panels_change(mpage: Any) -> None:
     """Choosing a tool (the polygon's free-hand control) or a panel growing in the side
     column (a selection's classes) never moves or resizes the image under the pointer."""

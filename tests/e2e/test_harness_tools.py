@@ -568,3 +568,20 @@ def test_a_create_answered_after_its_echo_still_times_its_round_trip(tpage: Any)
     )
     expect(root).to_have_attribute("data-edits", "1")
     assert float(root.get_attribute("data-edit-ms") or "nan") >= 0
+
+
+def test_a_polygon_being_drawn_when_review_mode_turns_on_is_dropped_with_a_notice(
+    tpage: Any,
+) -> None:
+    """Python turning ``read_only`` on drops a shape being drawn: the page says so."""
+    page = tpage
+    wid, root = mount_tools(page)
+    root.focus()
+    page.keyboard.press("1")  # the polygon class
+    s = Screen(root)
+    for x, y in ((10, 10), (30, 12)):
+        page.mouse.click(*s.at(x, y))
+    push_labels(page, wid, {**labels_state([], revision=1), "read_only": True})
+    expect(root.locator(".daw-toast")).to_contain_text("what was drawn and not applied is dropped")
+    page.mouse.dblclick(*s.at(25, 30))
+    assert edits(page, wid) == []
