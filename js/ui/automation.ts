@@ -258,16 +258,19 @@ class AutomationPanel implements Panel {
       if (!a.ok) return this.say(a.message, "error");
       this.say(`Done (revision ${a.revision})`, "done");
       // the count shows once the labels of that revision arrive
+      const done = (): void => {
+        const after = derivedCount(this.api.labels().objects, uuids);
+        const objects = `${uuids.length} object${uuids.length === 1 ? "" : "s"}`;
+        this.say(`Done: ${objects} now ${uuids.length === 1 ? "has" : "have"} ${after} interpolated keyframe${after === 1 ? "" : "s"} (${before} before)`, "done");
+      };
       const off = this.api.onLabels(() => {
         if (this.api.labels().revision < a.revision) return;
         off();
-        const after = derivedCount(this.api.labels().objects, uuids);
-        this.say(`Done: ${after} interpolated keyframe${after === 1 ? "" : "s"} on ${uuids.length} object${uuids.length === 1 ? "" : "s"} (was ${before})`, "done");
+        done();
       });
       if (this.api.labels().revision >= a.revision) {
         off();
-        const after = derivedCount(this.api.labels().objects, uuids);
-        this.say(`Done: ${after} interpolated keyframe${after === 1 ? "" : "s"} on ${uuids.length} object${uuids.length === 1 ? "" : "s"} (was ${before})`, "done");
+        done();
       }
     });
     if (req === null) {
