@@ -367,7 +367,7 @@ def test_automation_drawer_sends_interpolate_and_autosegment(mpage: Any) -> None
     frames = {str(k): k in (2, 8) for k in range(2, 9)}
     push_labels(page, wid, state([polygon(frames)], revision=1))
     expect(root.get_by_test_id("daw-auto-status")).to_have_text(
-        "Done: 1 object now has 5 interpolated keyframes (0 before)"
+        "Done: 1 object now has 5 interpolated keyframes (1 before)"
     )
 
     # auto-segment: the selected polygon on this slice
