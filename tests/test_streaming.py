@@ -127,9 +127,10 @@ def test_background_decoding_waits_for_the_first_slice_to_be_acknowledged(
     s.close()
 
 
-def test_an_uncompressed_series_is_sent_without_keeping_and_decoded_once_all_is_sent() -> None:
+def test_an_uncompressed_series_is_sent_without_keeping_and_decoded_once_all_arrived() -> None:
     """Slices of a rereadable series are read for sending alone; the background decoding
-    (which fills the kernel's volume) is handed the order only when nothing is left to send."""
+    (which fills the kernel's volume) is handed the order only when nothing is left to send
+    and the page has acknowledged all of it."""
     sent, send = collect()
     series = FakeSeries(n=20)
     series.rereadable = True
@@ -142,6 +143,9 @@ def test_an_uncompressed_series_is_sent_without_keeping_and_decoded_once_all_is_
     s.ack(4)
     assert s.wait_idle()
     assert [m["index"] for m, _ in sent] == [5, 6, 4, 8, 9, 3, 2, 1]
+    time.sleep(0.05)
+    assert series.prefetched == [[]]  # all sent, not all received yet
+    s.ack(4)
     deadline = time.monotonic() + 10
     while len(series.prefetched) < 2 and time.monotonic() < deadline:
         time.sleep(0.001)

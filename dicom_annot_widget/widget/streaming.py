@@ -12,7 +12,8 @@ Measured in JupyterLab on a 2-core machine: with background decoding started at 
 first slice reached the page about 0.35 s after the kernel sent it, against 0.1 s without.
 
 An uncompressed series (``Series.rereadable``) is read for sending without being kept, and its
-background decoding starts only once every slice asked for is sent: reading such a slice costs
+background decoding starts only once every slice asked for is sent and acknowledged (or a
+later request takes over): reading such a slice costs
 next to nothing, while filling the kernel's copy of the volume (fresh memory, page faults)
 cost about as much CPU time as the rest of the kernel's part of the transfer, on the same
 cores the server and the page need.
@@ -169,8 +170,11 @@ class SliceStreamer:
             self._busy = False
             self._cond.notify_all()
             while not self._closed:
-                if not self._pending and not self._fresh:
-                    self._start_decoding()  # an uncompressed series: all sent, now keep it
+                if not self._pending and not self._fresh and self._unacked == 0:
+                    # an uncompressed series: all sent and received, now keep it (not while
+                    # the last window is still on its way: that would take the cores the
+                    # server and the page need for it)
+                    self._start_decoding()
                 if not self._pending or self._unacked >= self.window:
                     self._cond.wait()
                     continue
