@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dicom_annot_widget.errors import LabelError
+from dicom_annot_widget.errors import DicomAnnotWarning, LabelError
 from dicom_annot_widget.io import Series, open_series
 from dicom_annot_widget.labels import Labels
 from dicom_annot_widget.labels.table import check_geometry, series_slice_positions
@@ -157,3 +157,24 @@ def test_the_series_gives_its_slice_positions(gap_series: Series, tmp_path: Path
     array_series = open_series(np.zeros((3, 4, 4), dtype=np.int16))
     assert array_series.slice_positions is None
     assert series_info(array_series, "s0")["slice_origins"] is None
+
+
+def test_a_series_without_pixel_spacing_gives_no_millimetres(tmp_path: Path) -> None:
+    """QA: without PixelSpacing the table gave pixel values labelled as mm, with no warning,
+    while the page says px (pixel spacing unknown)."""
+    make_series(tmp_path / "nosp", 4, pixel_spacing=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the loader's own "no pixel spacing" warning
+        series = open_series(tmp_path / "nosp")
+    assert not series.spacing_known
+    labels = Labels(series, ontology())
+    line = labels.add_polyline("Vessel", 1, [(1, 1), (7, 9)])
+    box = labels.add_box("Lesion", 1, (2, 2, 8, 7))
+    with pytest.warns(DicomAnnotWarning, match="no pixel spacing"):
+        rows = {r["uuid"]: r for r in labels.to_records(series)}
+    assert rows[line]["length_px"] == pytest.approx(10.0) and rows[line]["length_mm"] is None
+    assert rows[box]["area_px"] == pytest.approx(30.0) and rows[box]["area_mm2"] is None
+    assert rows[line]["points_mm"] is None
+    # an affine given as a matrix is the caller's word for the spacing: mm values
+    matrix = {r["uuid"]: r for r in labels.to_records(series.affine)}
+    assert matrix[line]["length_mm"] == pytest.approx(10.0)

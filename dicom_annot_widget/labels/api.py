@@ -1306,7 +1306,8 @@ class Labels:
         affine
             The opened series the labels belong to (its affine and the ImagePositionPatient
             of each slice), or a 4x4 matrix mapping ``(column, row, slice, 1)`` to patient
-            LPS mm; default :attr:`affine`. Without one, the mm columns are ``None``.
+            LPS mm; default :attr:`affine`. Without one, or for a series without pixel
+            spacing (``spacing_known`` False: a warning says so), the mm columns are ``None``.
         slice_positions
             Patient position (LPS mm) of voxel ``(0, 0, k)`` of every slice ``k`` (``None``
             where unknown: the affine places that slice), overriding the series' own. With

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LabelError
+from ..errors import DicomAnnotWarning, LabelError
 from ._check import describe, is_finite
 from .document import LabelDocument
 from .geometry import Box, Mask, Polygon, Polyline, plane_to_voxel
@@ -102,6 +104,9 @@ class PatientGeometry:
 
     affine: Affine
     origins: tuple[Vec, ...] | None = None
+    #: False for a series without pixel spacing (its affine assumes 1 mm pixels): the table
+    #: then has no mm values, rather than pixel values labelled as mm
+    spacing_known: bool = True
 
     def origin(self, s: float) -> Vec:
         """Patient position of voxel ``(0, 0, s)``."""
@@ -171,6 +176,13 @@ def check_geometry(
         if slice_positions is not None:
             raise LabelError("slice_positions: needs an affine (or a series) as well")
         return None
+    geometry = _check_geometry(affine, slice_positions, slices)
+    if getattr(affine, "spacing_known", True) is False:
+        return dataclasses.replace(geometry, spacing_known=False)
+    return geometry
+
+
+def _check_geometry(affine: Any, slice_positions: Any, slices: int | None) -> PatientGeometry:
     series_positions: list[Vec | None] | None = None
     if not isinstance(affine, (list, tuple)) and hasattr(affine, "slice_positions"):
         series_positions = series_slice_positions(affine) if slice_positions is None else None
@@ -297,8 +309,17 @@ def object_records(doc: LabelDocument, geometry: PatientGeometry | None) -> list
     corners; polygon/polyline: the vertices; point: the point; primitive: the nodes in template
     order; bitmask: ``None``); ``points_mm`` maps them to patient LPS mm through ``geometry``
     (each point through its own slice's position; ``None`` without a geometry). Areas and
-    lengths are in pixels and, with a geometry, in mm² and mm.
+    lengths are in pixels and, with a geometry, in mm² and mm; a geometry whose pixel spacing
+    is unknown gives no mm values (with a warning).
     """
+    if geometry is not None and not geometry.spacing_known:
+        warnings.warn(
+            "the series has no pixel spacing (PixelSpacing or ImagerPixelSpacing): points_mm, "
+            "area_mm2 and length_mm are left empty (None); area_px and length_px are in pixels",
+            DicomAnnotWarning,
+            stacklevel=3,
+        )
+        geometry = None
     rows: list[dict[str, Any]] = []
     names = {c.id: c.name for c in doc.ontology.objects}
     for obj in doc.objects.values():
