@@ -55,6 +55,13 @@ export function renderQuestion(parent: HTMLElement, c: Classification, host: Que
   const badge = host.badge?.(c);
   if (badge) el("span", "daw-cls-badge", head, badge);
   const answer = host.answer(c.id);
+  if (c.required) {
+    // the ontology's `required` (QA: declared, never shown); stronger while unanswered
+    const mark = el("span", "daw-cls-required", head, "required");
+    mark.dataset.testid = `${host.testid}-required-${c.id}`;
+    mark.dataset.answered = String(answer !== null);
+    mark.title = answer === null ? `${c.name} is required and not answered yet` : `${c.name} is required`;
+  }
   if (host.clear && answer !== null && !host.disabled) {
     const x = el("button", "daw-btn daw-cls-clear", head, "×");
     x.type = "button";

@@ -23,7 +23,7 @@ ONTOLOGY = (
         [{"name": "arterial", "hotkey": "a"}, {"name": "venous", "hotkey": "s"}],
         dynamic=True,
     )
-    .checklist("Flags", ["calcified", "cystic", "necrotic"])
+    .checklist("Flags", ["calcified", "cystic", "necrotic"], required=True)
     .text("Note")
     .radio(
         "Kind",
@@ -206,8 +206,14 @@ def test_dynamic_answers_by_range_buttons_hotkeys_and_drag(setup: Any) -> None:
 def test_static_checklist_text_and_nested_answers(setup: Any) -> None:
     page, root, kernel, uuid = setup
     select_box(page, root)
+    # a required question says so, more strongly while unanswered (QA: never shown)
+    required = root.get_by_test_id("daw-cls-required-lesion.flags")
+    expect(required).to_have_text("required")
+    expect(required).to_have_attribute("data-answered", "false")
+    expect(root.get_by_test_id("daw-cls-required-lesion.note")).to_have_count(0)
     root.get_by_test_id("daw-cls-opt-lesion.flags-cystic").click()
     kernel.take()
+    expect(required).to_have_attribute("data-answered", "true")
     root.get_by_test_id("daw-cls-opt-lesion.flags-calcified").click()
     (op,) = kernel.take()
     assert op == {
