@@ -44,6 +44,11 @@ export interface QuestionHost {
   badge?(c: Classification): string;
 }
 
+/** "slice 15" or "slices 15–18" (1-based, as the slice bar counts) for a 0-based range. */
+export function sliceSpan(r: readonly [number, number]): string {
+  return r[0] === r[1] ? `slice ${r[0] + 1}` : `slices ${r[0] + 1}–${r[1] + 1}`;
+}
+
 /** Render question `c` (and its nested questions under chosen options) into `parent`. */
 export function renderQuestion(parent: HTMLElement, c: Classification, host: QuestionHost, depth = 0): void {
   const on = { signal: host.signal };

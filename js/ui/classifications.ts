@@ -11,7 +11,7 @@
  */
 import type { AnswerValue, Classification, ClassificationOption, LabelObject, LabelsState, OntologyClass } from "../labels";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
-import { RangeBar, type Segment, Slot, renderQuestion, shownHotkeys } from "./answers";
+import { RangeBar, type Segment, Slot, renderQuestion, shownHotkeys, sliceSpan } from "./answers";
 import { el, setPressed, setText } from "./dom";
 import { FRAME_KEYS, framePanel, frameKeysOn } from "./frames";
 import {
@@ -248,7 +248,7 @@ export function objectPanel(api: EditorApi): Panel {
       const segments: Segment[] = dynamicSegments(object.dynamic, c.id).map(({ answer: a, range }) => ({
         range,
         colour: answerColour(c, a),
-        title: `${c.name}: ${answerText(c, a)} · slices ${range[0] + 1}–${range[1] + 1}`,
+        title: `${c.name}: ${answerText(c, a)} · ${sliceSpan(range)}`,
         edit: api.readOnly()
           ? undefined
           : (after: Range) => {
@@ -284,7 +284,7 @@ export function objectPanel(api: EditorApi): Panel {
         setValue(endIn, String(r[1] + 1));
         const max = String(api.sliceCount());
         if (startIn.max !== max) startIn.max = endIn.max = max;
-        const where = r[0] === r[1] ? `slice ${r[0] + 1}` : `slices ${r[0] + 1}–${r[1] + 1}`;
+        const where = sliceSpan(r);
         setText(applies, `Per-slice answers apply to ${where}`);
         if (applies.dataset.start !== String(r[0])) applies.dataset.start = String(r[0]);
         if (applies.dataset.end !== String(r[1])) applies.dataset.end = String(r[1]);

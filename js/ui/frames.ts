@@ -9,7 +9,7 @@
  */
 import type { AnswerValue, Classification, ClassificationOption, FrameClassification, LabelsState } from "../labels";
 import type { EditorApi, Panel } from "../tools/types";
-import { RangeBar, type Segment, Slot, renderQuestion } from "./answers";
+import { RangeBar, type Segment, Slot, renderQuestion, sliceSpan } from "./answers";
 import { el, setPressed, setText } from "./dom";
 import {
   FrameDraft,
@@ -248,7 +248,7 @@ export function framePanel(api: EditorApi): Panel {
         jump.addEventListener("click", () => api.setSlice(range[0]), on);
         const del = el("button", "daw-btn daw-frames-del", chip, "×");
         del.type = "button";
-        del.title = `Delete slices ${span(range)}`;
+        del.title = `Delete ${sliceSpan(range)}`;
         del.dataset.testid = "daw-frames-del";
         del.disabled = ro;
         del.addEventListener(
@@ -293,13 +293,13 @@ export function framePanel(api: EditorApi): Panel {
           segments.push({
             range,
             colour: answerColour(c, a),
-            title: `${c.name}: ${answerText(c, a)} · slices ${span(range)}`,
+            title: `${c.name}: ${answerText(c, a)} · ${sliceSpan(range)}`,
             edit: api.readOnly() ? undefined : (after: Range) => send(asOne(frameEditOps(f, range, after), `edit range of ${c.name}`)),
           });
         }
       }
       if (r && c.id === r.id) {
-        for (const range of draftRanges) segments.push({ range, colour: "currentColor", title: `to save: slices ${span(range)}`, draft: true });
+        for (const range of draftRanges) segments.push({ range, colour: "currentColor", title: `to save: ${sliceSpan(range)}`, draft: true });
       }
       bar.set(segments, n, `${key}|${c.id}`);
     }
