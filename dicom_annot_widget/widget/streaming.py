@@ -12,11 +12,10 @@ Measured in JupyterLab on a 2-core machine: with background decoding started at 
 first slice reached the page about 0.35 s after the kernel sent it, against 0.1 s without.
 
 An uncompressed series (``Series.rereadable``) is read for sending without being kept, and its
-background decoding starts only once every slice asked for is sent and acknowledged (or a
-later request takes over): reading such a slice costs
-next to nothing, while filling the kernel's copy of the volume (fresh memory, page faults)
-cost about as much CPU time as the rest of the kernel's part of the transfer, on the same
-cores the server and the page need.
+background decoding starts only once every slice asked for is sent and acknowledged: reading
+such a slice costs next to nothing, while filling the kernel's copy of the volume (fresh
+memory, page faults) cost about as much CPU time as the rest of the kernel's part of the
+transfer, on the same cores the server and the page need.
 """
 
 from __future__ import annotations
@@ -111,7 +110,8 @@ class SliceStreamer:
         """Replace the queue with ``slices`` (highest priority first; duplicates keep their
         first position). Decoding follows the same order: the first slice is decoded for
         sending right away, the others in the background once the page has acknowledged it
-        (an uncompressed series: once every slice is sent; see the module docstring).
+        (an uncompressed series: once every slice is sent and acknowledged; see the module
+        docstring).
 
         A request also restarts flow control: the page that asks is alive and will acknowledge
         what it receives from now on (a reloaded page never acknowledges the old one's slices).
