@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from ._lab import Lab, running_lab
 
@@ -191,6 +192,21 @@ def open_notebook(
     )
     if run:
         run_all_cells(page)
+
+
+#: ms for a widget to be ready: a cold kernel on a busy 2-core machine
+READY_TIMEOUT = 90_000
+
+
+def open_widget(
+    page: Any, lab: Lab, name: str, nb: dict[str, Any], *, workspace: str | None = None
+) -> Any:
+    """:func:`open_notebook` (cells run), then wait until the widget it shows is ready; return
+    its root element (``daw-root``)."""
+    open_notebook(page, lab, name, nb, workspace=workspace)
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-ready", "true", timeout=READY_TIMEOUT)
+    return root
 
 
 def run_all_cells(page: Any) -> None:

@@ -22,10 +22,16 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import kernel_eventually, notebook, open_notebook, run_all_cells, run_probe
+from .conftest import (
+    READY_TIMEOUT,
+    kernel_eventually,
+    notebook,
+    open_notebook,
+    run_all_cells,
+    run_probe,
+)
 from .test_lab_viewer import CT_DICOM
 
-READY_TIMEOUT = 90_000  # ms: a cold kernel on a busy 2-core machine
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 # The native-size canvas' slice, window and red channel (grey), read in one go so the three

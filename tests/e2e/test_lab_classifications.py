@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import kernel_eventually, notebook, open_notebook
+from .conftest import kernel_eventually, notebook, open_widget
 
 N_SLICES, COLUMNS, ROWS = 12, 64, 48
 PHASE = "lesion.phase"
@@ -56,9 +56,7 @@ def test_classifications_reach_python(lab_each: Any, page: Any, tmp_path: Path) 
         "                      for k, v in sorted(w.labels.static(u).items())}))\n"
         "w"
     )
-    open_notebook(page, lab_each, "classifications.ipynb", nb, workspace="classifications")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "classifications.ipynb", nb, workspace="classifications")
     expect(page.get_by_test_id("daw-labels")).to_have_attribute("data-count", "1", timeout=30_000)
 
     # select the box (it covers most of the image) on slice 6

@@ -15,7 +15,13 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import kernel_eventually, notebook, open_notebook, run_probe, shutdown_kernels
+from .conftest import (
+    kernel_eventually,
+    notebook,
+    open_widget,
+    run_probe,
+    shutdown_kernels,
+)
 
 COLUMNS, ROWS = 64, 48
 
@@ -53,9 +59,7 @@ def test_sigkilled_kernel_loses_no_acknowledged_edit(
         f"w = DicomAnnotator({str(folder)!r}, ontology=onto, label_path={str(label_file)!r})\n"
         "w"
     )
-    open_notebook(page, lab_each, "durable.ipynb", nb, workspace="durable-1")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "durable.ipynb", nb, workspace="durable-1")
     pid = int(kernel_eventually(page, "print(os.getpid())", "never", timeout=0))
 
     # a box and a polygon drawn with the mouse on the middle slice (6)
@@ -101,9 +105,7 @@ def test_sigkilled_kernel_loses_no_acknowledged_edit(
             time.sleep(0.5)
 
     # reopen the same notebook in a fresh page: the widget opens the same label file
-    open_notebook(page, lab_each, "durable.ipynb", nb, workspace="durable-2")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "durable.ipynb", nb, workspace="durable-2")
     expect(page.get_by_test_id("daw-labels")).to_have_attribute("data-count", "2", timeout=30_000)
     after = run_probe(page, PROBE).strip()
     assert after == before
@@ -127,9 +129,7 @@ def test_after_a_kernel_restart_the_widget_says_so_and_refuses_edits(
     )
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    open_notebook(page, lab_each, "restart.ipynb", nb, workspace="restart-1")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "restart.ipynb", nb, workspace="restart-1")
     expect(root).to_have_attribute("data-connected", "true")
     page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"

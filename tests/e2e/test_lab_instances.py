@@ -12,10 +12,9 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import kernel_eventually, notebook, open_notebook, run_probe
+from .conftest import kernel_eventually, notebook, open_widget, run_probe
 
 COLUMNS, ROWS = 64, 48
-READY_TIMEOUT = 90_000  # ms: a cold kernel on a busy 2-core machine
 EVENTUALLY = 30  # s
 
 
@@ -58,9 +57,7 @@ def test_tracks_copy_paste_and_predictions_review(lab_each: Any, page: Any, tmp_
         f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
         "w"
     )
-    open_notebook(page, lab_each, "instances.ipynb", nb, workspace="instances")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=READY_TIMEOUT)
+    root = open_widget(page, lab_each, "instances.ipynb", nb, workspace="instances")
     labels = page.get_by_test_id("daw-labels")
     expect(labels).to_have_attribute("data-slice", "6")
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import kernel_eventually, notebook, open_notebook
+from .conftest import kernel_eventually, notebook, open_widget
 
 COLUMNS, ROWS = 64, 48
 
@@ -39,9 +39,7 @@ def test_box_drawn_in_the_page_reaches_python_and_python_edits_reach_the_page(
         f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
         "w"
     )
-    open_notebook(page, lab_each, "labels.ipynb", nb, workspace="labels")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "labels.ipynb", nb, workspace="labels")
 
     # draw a box with the mouse on the middle slice (6)
     root.focus()
@@ -103,9 +101,7 @@ def test_a_series_switched_to_shows_its_own_labels(
         f"w = DicomAnnotator([{str(tmp_path / 'a')!r}, {str(tmp_path / 'b')!r}], ontology=onto)\n"
         "w"
     )
-    open_notebook(page, lab_each, "switch.ipynb", nb, workspace="switch")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "switch.ipynb", nb, workspace="switch")
     root.focus()
     page.keyboard.press("1")
     view = page.get_by_test_id("daw-view").bounding_box()

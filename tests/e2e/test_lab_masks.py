@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import SHARED_DATA, kernel_eventually, notebook, open_notebook, run_probe
+from .conftest import (
+    SHARED_DATA,
+    kernel_eventually,
+    notebook,
+    open_widget,
+    run_probe,
+)
 from .test_harness_labels import Screen
 
 CT = SHARED_DATA / "ct_abdomen"
@@ -34,9 +40,7 @@ def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> N
         "w.on_msg(lambda _w, content, _b: from_page.append(content))\n"
         "w"
     )
-    open_notebook(page, lab_each, "masks.ipynb", nb, workspace="masks")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "masks.ipynb", nb, workspace="masks")
 
     # where the liver is on the slice shown: ground truth label 5, matched by patient z
     centre = json.loads(

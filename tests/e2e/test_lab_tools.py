@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import notebook, open_notebook, run_probe
+from .conftest import notebook, open_widget, run_probe
 
 COLUMNS, ROWS = 64, 48
 
@@ -72,9 +72,7 @@ def test_every_shape_drawn_edited_and_cut_reaches_python(
         f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
         "w"
     )
-    open_notebook(page, lab_each, "tools.ipynb", nb, workspace="tools")
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab_each, "tools.ipynb", nb, workspace="tools")
 
     def at(fx: float, fy: float) -> tuple[float, float]:
         # read afresh: clicking a toolbar button may scroll the notebook (Playwright brings

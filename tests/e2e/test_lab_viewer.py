@@ -9,7 +9,7 @@ import json
 import numpy as np
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, SHARED_DATA, notebook, open_notebook, run_probe
+from .conftest import ARTIFACTS, SHARED_DATA, notebook, open_notebook, open_widget, run_probe
 
 CT_DICOM = SHARED_DATA / "ct_abdomen" / "dicom"
 
@@ -71,9 +71,7 @@ def test_a_series_of_large_slices_arrives_completely(lab, page, tmp_path):
     folder = tmp_path / "large"
     write_phantom_series(folder, n_slices=12, rows=1600, columns=1600)
     nb = notebook(f"import dicom_annot_widget as daw\nw = daw.DicomAnnotator({str(folder)!r})\nw")
-    open_notebook(page, lab, "large.ipynb", nb)
-    root = page.get_by_test_id("daw-root")
-    expect(root).to_have_attribute("data-ready", "true", timeout=90_000)
+    root = open_widget(page, lab, "large.ipynb", nb)
     expect(root).to_have_attribute("data-loaded", "12", timeout=60_000)
     # the last slice to arrive is drawn correctly when shown: the canvas follows w.slice
     run_probe(page, "w.slice = 11\nprint('ok')")
