@@ -376,19 +376,16 @@ export class MaskSession {
     const rev = this.api.labels().revision;
     let changed = false;
     const p = this.pending;
-    if (p && p.feature === null && !this.api.object(p.uuid)) {
-      // its object was deleted (an undo, the objects list, Python): nothing to apply them to
+    // nothing left to apply them to: their object was deleted (an undo, the objects list,
+    // Python), or review mode turned on (QA: the strokes vanished without a word, and Enter
+    // then refused strokes no longer shown)
+    const gone = p && p.feature === null && !this.api.object(p.uuid) ? "their object was deleted" : null;
+    const why = gone ?? (p && this.api.readOnly() ? "the labels are read-only now (review mode)" : null);
+    if (p && why) {
       this.pending = null;
       this.stroking = false;
       changed = true;
-      if (!p.empty()) this.api.toast(`${p.strokes.length} unapplied stroke(s) discarded: their object was deleted`);
-    } else if (p && this.api.readOnly()) {
-      // review mode turned on (from Python): they can no longer be applied; say so (QA: they
-      // vanished without a word, and Enter then refused strokes no longer shown)
-      this.pending = null;
-      this.stroking = false;
-      changed = true;
-      if (!p.empty()) this.api.toast(`${p.strokes.length} unapplied stroke(s) discarded: the labels are read-only now (review mode)`);
+      if (!p.empty()) this.api.toast(`${p.strokes.length} unapplied stroke(s) discarded: ${why}`);
     }
     for (const [req, c] of this.committing) {
       if (c.revision !== undefined && rev >= c.revision) {

@@ -781,7 +781,8 @@ class InstancesPanel implements Panel {
     row.dataset.objectId = String(o.object_id);
     const top = row.firstElementChild as HTMLElement;
     const [keyEl, swatch, idEl, nameEl, clsEl, tagEl, actions] = Array.from(top.children) as HTMLElement[];
-    const [, cont, ren, del, hide] = Array.from(actions?.children ?? []) as HTMLButtonElement[];
+    const button = (action: string): HTMLButtonElement | null => actions?.querySelector(`button[data-action="${action}"]`) ?? null;
+    const [cont, ren, del, hide] = ["continue", "rename", "delete", "hide"].map(button);
     const color = classColor(this.onto, o.feature);
     const hk = this.hotkeys.get(o.uuid);
     (keyEl as HTMLElement).textContent = hk ?? "";
