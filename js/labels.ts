@@ -86,6 +86,8 @@ export interface LabelObject {
   source?: string;
   review?: string | null;
   confidence?: number | null;
+  /** A prediction a person changed after the import (absent otherwise). */
+  edited?: boolean;
   static?: Record<string, AnswerValue>;
   dynamic?: DynamicAnswer[];
 }

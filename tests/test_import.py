@@ -747,3 +747,36 @@ def test_object_names_travel_through_dicom_seg_and_the_legend(
     names = sorted((target.get(u).name or "") for u in uuids)
     assert names[-1] == "Lesion A / segment IV"
     assert names.count("") == len(uuids) - 1
+
+
+def test_seg_a_prediction_a_person_edited_is_semiautomatic(
+    phantom: daw.Series, tmp_path: Path
+) -> None:
+    """Accepted as the model made it: AUTOMATIC. Once a person has painted on it, the segment
+    is no longer the model's output alone: SEMIAUTOMATIC, still naming the model. Undo gives
+    the model's output back, and AUTOMATIC with it."""
+    masks = _masks()
+    spleen_only = _fresh(phantom)
+    spleen_only.add_mask("Spleen", masks["spleen"])
+    _seg(spleen_only, phantom, tmp_path / "model.dcm")
+    target = _fresh(phantom)
+    from_dicom_seg(target, phantom, tmp_path / "model.dcm", source_name="net-7")
+    target.accept()
+    (obj,) = target.objects()
+    k = obj.slices[0]
+
+    def algorithm(name: str) -> tuple[str, str]:
+        _seg(target, phantom, tmp_path / name)
+        (segment,) = pydicom.dcmread(tmp_path / name).SegmentSequence
+        algo = segment.SegmentationAlgorithmIdentificationSequence[0]
+        return str(segment.SegmentAlgorithmType), str(algo.AlgorithmName)
+
+    assert algorithm("accepted.dcm") == ("AUTOMATIC", "net-7")
+    painted = masks["spleen"][k].copy()
+    painted[0:3, 0:3] = True  # a person adds a few pixels
+    target.set_keyframe(obj.uuid, k, painted)
+    assert target.get(obj.uuid).edited
+    assert algorithm("edited.dcm") == ("SEMIAUTOMATIC", "net-7")
+    target.undo()
+    assert not target.get(obj.uuid).edited
+    assert algorithm("undone.dcm") == ("AUTOMATIC", "net-7")

@@ -474,3 +474,74 @@ def test_from_json_load_json_and_save(labels: Labels, tmp_path: Path) -> None:
     with pytest.raises(LabelError, match="invalid JSON"):
         Labels.from_json(text[:-3])
     assert "objects=1" in repr(labels) and "1.2.3.4.5" in repr(labels)
+
+
+def test_a_prediction_a_person_edits_is_marked_edited(labels: Labels, tmp_path: Path) -> None:
+    """``edited``: a person drew or deleted a keyframe of a prediction, or changed its class.
+    Interpolating it is no edit; undo restores the flag; it survives JSON and the durable
+    file; objects people drew never carry it."""
+    (box, liver) = labels.import_predictions(
+        [
+            {"feature": "Lesion", "slice": 3, "box": [1, 1, 6, 6], "track": "t"},
+            {"feature": "Lesion", "slice": 9, "box": [3, 3, 8, 8], "track": "t"},
+            {"feature": "Liver", "slice": 5, "points": [[1, 1], [9, 1], [9, 9]]},
+        ],
+        source="net",
+    )
+    labels.accept()
+    assert not labels[box].edited and "edited" not in labels[box].to_json()
+    labels.interpolate(box)  # derived keyframes: still the model's shapes
+    assert len(labels[box].slices) == 7 and not labels[box].edited
+    labels.set_keyframe(box, 3, Box(1, 1, 7, 7))  # a person moves a corner
+    assert labels[box].edited and labels[box].to_json()["edited"] is True
+    assert {r["uuid"]: r["edited"] for r in labels.to_records()} == {box: True, liver: False}
+    labels.undo()
+    assert not labels[box].edited and labels[box].keyframes[3].geometry == Box(1, 1, 6, 6)
+    labels.redo()
+    assert labels[box].edited
+    labels.delete_keyframe(liver, 5)
+    assert labels[liver].edited
+    labels.undo()
+    assert not labels[liver].edited
+    labels.update_object(liver, name="left lobe")  # a name is no edit of the model's output
+    assert not labels[liver].edited
+    labels.update_object(box, source="manual")  # no prediction any more: nothing to mark
+    assert not labels[box].edited
+    labels.undo()
+    assert labels[box].edited
+    # the flag survives the JSON document and the durable file
+    again = Labels.from_json(labels.to_json())
+    assert again[box].edited and not again[liver].edited
+    durable = Labels.open(SERIES, ontology(), tmp_path / "l.json")
+    durable.load_json(labels.to_json())
+    durable.delete_keyframe(liver, 5)
+    durable.close()
+    reopened = Labels.open(SERIES, path=tmp_path / "l.json")
+    assert reopened[box].edited and reopened[liver].edited
+    reopened.close()
+    # people's objects are never edited predictions
+    drawn = labels.add_box("Lesion", 4, (1, 1, 2, 2))
+    labels.set_keyframe(drawn, 4, Box(1, 1, 3, 3))
+    assert not labels[drawn].edited
+    with pytest.raises(LabelError, match=r"set_keyframe\.edited: only predictions"):
+        labels.apply(
+            {
+                "op": "set_keyframe",
+                "uuid": drawn,
+                "slice": 4,
+                "geometry": {"box": [1, 1, 3, 3]},
+                "edited": True,
+            }
+        )
+
+
+def test_a_new_class_for_a_prediction_marks_it_edited() -> None:
+    onto = Ontology.builder().object("Lesion", "bounding_box").object("Cyst", "bounding_box")
+    labels = Labels(SERIES, onto.build())
+    (box,) = labels.import_predictions(
+        [{"feature": "Lesion", "slice": 3, "box": [1, 1, 6, 6]}], source="net"
+    )
+    labels.update_object(box, feature="Cyst")  # the model said lesion; a person says cyst
+    assert labels[box].edited
+    labels.undo()
+    assert not labels[box].edited and labels[box].feature == "lesion"  # (the class id)

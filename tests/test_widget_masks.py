@@ -209,6 +209,23 @@ def test_painting_a_slice_empty_removes_the_keyframe_then_the_object(widget: Any
     assert sorted(w.labels.get(u).keyframes) == [1]
 
 
+def test_paint_on_an_accepted_prediction_marks_it_edited(widget: Any) -> None:
+    """The page's brush on a model's mask: the object is then an edited prediction (its DICOM
+    SEG segment SEMIAUTOMATIC), and it says so in the labels the page gets."""
+    w, _sent = widget
+    model = np.zeros(SHAPE, bool)
+    model[2, 8:14, 8:14] = True
+    (u,) = w.labels.import_predictions(
+        [{"feature": "tumour", "slice": 2, "mask": model[2]}], source="net"
+    )
+    w.labels.accept(u)
+    assert not w.labels.get(u).edited
+    w._on_page_message(w, _paint(8, u, 2, [STROKE]), [])
+    assert w.labels.get(u).edited
+    [obj] = w.labels_state["objects"]
+    assert obj["edited"] is True and obj["source"] == "net"
+
+
 def test_paint_that_changes_nothing_makes_no_edit(widget: Any) -> None:
     w, sent = widget
     u = w.labels.add_mask("tumour", np.pad(np.ones((4, 4), bool), ((0, 36), (0, 44))), slice=0)

@@ -151,8 +151,9 @@ _VERSION_NOT_RECORDED = "not recorded"
 def _algorithm(labels: Labels, uuids: Sequence[str]) -> dict[str, Any]:
     """SegmentAlgorithmType and AlgorithmIdentificationSequence of one segment's objects.
 
-    MANUAL when people drew every keyframe; AUTOMATIC when all are model predictions (the
-    model is the algorithm: its name is the object's ``source``); SEMIAUTOMATIC for a mix,
+    MANUAL when people drew every keyframe; AUTOMATIC when all are model predictions as the
+    model made them (the model is the algorithm: its name is the object's ``source``);
+    SEMIAUTOMATIC for a mix, for a prediction a person edited (:attr:`LabelObject.edited`),
     or when keyframes were interpolated (this package's interpolation is then named)."""
     import highdicom as hd
     from pydicom.sr.codedict import codes
@@ -165,6 +166,7 @@ def _algorithm(labels: Labels, uuids: Sequence[str]) -> dict[str, Any]:
         obj = labels.get(uuid)
         if obj.is_prediction:
             models.add(obj.source)
+            people = people or obj.edited
         else:
             people = True
             derived = derived or obj.source != "manual"
@@ -417,8 +419,9 @@ def to_dicom_seg(
     overlap rule is needed). Segment algorithm type: MANUAL for objects drawn by people,
     AUTOMATIC for model predictions (AlgorithmName: the model, the objects' ``source``;
     AlgorithmFamily: artificial intelligence; AlgorithmVersion "not recorded"),
-    SEMIAUTOMATIC for a mix or interpolated keyframes (AlgorithmName adds "dicom_annot_widget
-    interpolation"). The display colour is the class colour. Text is UTF-8 (``ISO_IR 192``),
+    SEMIAUTOMATIC for a mix, a prediction a person edited, or interpolated keyframes
+    (AlgorithmName adds "dicom_annot_widget interpolation" for the latter).
+    The display colour is the class colour. Text is UTF-8 (``ISO_IR 192``),
     whatever the source's character set.
     Segment labels are single valid LO values (:func:`lo_value`: no backslash, no control
     characters, at most 64 bytes) and unique: the class name (or the class id when names

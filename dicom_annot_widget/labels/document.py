@@ -328,6 +328,10 @@ class LabelObject:
     modified: str = ""
     name: str | None = None
     """A name the user gave the object (text, not HTML), or ``None``."""
+    edited: bool = False
+    """Whether a person changed a prediction after it was imported: drew or deleted one of its
+    keyframes, or changed its class. Such an object is no longer the model's output alone
+    (a DICOM SEG calls its segment SEMIAUTOMATIC). Always False for other objects."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.keyframes, types.MappingProxyType):
@@ -392,10 +396,12 @@ class LabelObject:
         """The JSON form; with ``fast``, vertex lists stay tuples (for :func:`dumps` only)."""
         frames = self.keyframes.items()
         named = {} if self.name is None else {"name": self.name}
+        edited = {"edited": True} if self.edited else {}
         return {
             "uuid": self.uuid,
             "object_id": self.object_id,
             **named,
+            **edited,
             "feature": self.feature,
             "shape": self.shape,
             "plane": self.plane,
@@ -844,7 +850,7 @@ def parse_object(
     ``vertices``: the table of vertex lists cut out of the document's text, if it was (see
     :mod:`~dicom_annot_widget.labels._vertices`)."""
     entry = check_mapping(raw, path)
-    check_keys(entry, path, required=_OBJECT_KEYS, optional=("name",))
+    check_keys(entry, path, required=_OBJECT_KEYS, optional=("name", "edited"))
     uid = check_uuid(entry["uuid"], f"{path}.uuid")
     object_id = check_int(entry["object_id"], f"{path}.object_id", 1, _MAX_OBJECT_ID)
     feature = entry["feature"]
@@ -870,6 +876,9 @@ def parse_object(
         confidence = check_confidence(confidence, f"{path}.confidence")
     author = check_opt_str(entry["author"], f"{path}.author", max_len=200)
     name = check_name(entry.get("name"), f"{path}.name")
+    edited = check_bool(entry.get("edited", False), f"{path}.edited")
+    if edited and source in (MANUAL, INTERPOLATION):
+        fail(f"{path}.edited", f"only predictions can be edited, not {source!r} objects")
     created = check_timestamp(entry["created"], f"{path}.created")
     modified = check_timestamp(entry["modified"], f"{path}.modified")
     static = check_static_answers(ontology, feature, entry["static"], f"{path}.static")
@@ -893,6 +902,7 @@ def parse_object(
         created=created,
         modified=modified,
         name=name,
+        edited=edited,
     )
 
 

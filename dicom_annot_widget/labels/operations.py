@@ -117,12 +117,17 @@ class Operation:
     kind: ClassVar[str] = ""
     _fields: ClassVar[tuple[str, ...]] = ()
     _required: ClassVar[tuple[str, ...]] = ()
+    #: Optional fields left out of the JSON form while they are None.
+    _omit_none: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``{"op": kind, **fields}``."""
         out: dict[str, Any] = {"op": self.kind}
         for name in self._fields:
-            out[name] = getattr(self, name)
+            value = getattr(self, name)
+            if value is None and name in self._omit_none:
+                continue
+            out[name] = value
         return out
 
     @classmethod
@@ -187,7 +192,20 @@ def _restore_keyframe(obj: LabelObject, k: int, previous: Keyframe) -> Operation
         geometry=previous.geometry.to_json(),
         manual=previous.manual,
         time=obj.modified,
+        edited=obj.edited,
     )
+
+
+def _edited(obj: LabelObject, explicit: Any, by_person: bool, path: str) -> bool:
+    """``obj.edited`` after a keyframe edit: ``explicit`` if given (an inverse restoring it),
+    else whether it was edited or a person now edits a prediction (see
+    :attr:`LabelObject.edited`)."""
+    if explicit is None:
+        return obj.edited or (obj.is_prediction and by_person)
+    edited = check_bool(explicit, path)
+    if edited and not obj.is_prediction:
+        fail(path, f"only predictions can be edited predictions, not {obj.source!r} objects")
+    return edited
 
 
 def _stamp_answer(
@@ -309,14 +327,27 @@ class DeleteObject(Operation):
         return CreateObject(object=obj.to_json())
 
 
-_UPDATABLE = ("feature", "name", "source", "review", "confidence", "author", "static", "dynamic")
+_UPDATABLE = (
+    "feature",
+    "name",
+    "source",
+    "review",
+    "confidence",
+    "author",
+    "static",
+    "dynamic",
+    "edited",
+)
 
 
 @dataclass(frozen=True)
 class UpdateObject(Operation):
     """Change object properties: ``feature`` (same shape), ``name`` (user text, stripped;
     null or blank removes it), ``source``, ``review``, ``confidence``, ``author``, ``static``
-    and ``dynamic`` (JSON forms)."""
+    and ``dynamic`` (JSON forms), ``edited``.
+
+    A new class for a prediction makes it an edited prediction (:attr:`LabelObject.edited`);
+    a new source that is no model's clears that."""
 
     uuid: str
     changes: Mapping[str, Any]
@@ -397,6 +428,18 @@ class UpdateObject(Operation):
             old["review"] = obj.review
         if review is not None and source in (MANUAL, INTERPOLATION):
             fail(f"{path}.changes", f"only predictions have a review state, not {source!r} objects")
+        is_prediction = source not in (MANUAL, INTERPOLATION)
+        if "edited" in changes:
+            edited = check_bool(changes["edited"], f"{path}.changes.edited")
+            if edited and not is_prediction:
+                fail(
+                    f"{path}.changes.edited",
+                    f"only predictions can be edited predictions, not {source!r} objects",
+                )
+        else:
+            edited = is_prediction and (obj.edited or "feature" in old)
+        if edited != obj.edited:
+            old["edited"] = obj.edited
         confidence = obj.confidence
         if "confidence" in changes:
             confidence = changes["confidence"]
@@ -422,6 +465,7 @@ class UpdateObject(Operation):
             confidence=confidence,
             author=author,
             modified=time,
+            edited=edited,
         )
         _put_object(doc, new)
         if not old:  # no effective change: the inverse only restores the time
@@ -442,9 +486,13 @@ class SetKeyframe(Operation):
     geometry: Mapping[str, Any]
     manual: bool = True
     time: str | None = None
+    #: The object's :attr:`~LabelObject.edited` afterwards (None: a manual keyframe on a
+    #: prediction sets it; inverses give the value to restore).
+    edited: bool | None = None
     kind: ClassVar[str] = "set_keyframe"
-    _fields: ClassVar[tuple[str, ...]] = ("uuid", "slice", "geometry", "manual", "time")
+    _fields: ClassVar[tuple[str, ...]] = ("uuid", "slice", "geometry", "manual", "time", "edited")
     _required: ClassVar[tuple[str, ...]] = ("uuid", "slice", "geometry")
+    _omit_none: ClassVar[tuple[str, ...]] = ("edited",)
 
     def stamp(self, doc: LabelDocument, ctx: StampContext) -> Operation:
         path = "set_keyframe"
@@ -464,13 +512,14 @@ class SetKeyframe(Operation):
         manual = check_bool(self.manual, f"{path}.manual")
         cls = doc.ontology.feature(obj.feature)
         geometry = parse_geometry(cls, self.geometry, width, height, f"{path}.geometry")
+        edited = _edited(obj, self.edited, manual, f"{path}.edited")
         time = _time(self)
         frames = dict(obj.keyframes)
         previous = frames.get(k)
         frames[k] = Keyframe(geometry, manual)
-        _put_object(doc, dataclasses.replace(obj, keyframes=frames, modified=time))
+        _put_object(doc, dataclasses.replace(obj, keyframes=frames, modified=time, edited=edited))
         if previous is None:
-            return DeleteKeyframe(uuid=obj.uuid, slice=k, time=obj.modified)
+            return DeleteKeyframe(uuid=obj.uuid, slice=k, time=obj.modified, edited=obj.edited)
         return _restore_keyframe(obj, k, previous)
 
 
@@ -481,9 +530,12 @@ class DeleteKeyframe(Operation):
     uuid: str
     slice: int
     time: str | None = None
+    #: As :attr:`SetKeyframe.edited` (None: deleting a prediction's keyframe sets it).
+    edited: bool | None = None
     kind: ClassVar[str] = "delete_keyframe"
-    _fields: ClassVar[tuple[str, ...]] = ("uuid", "slice", "time")
+    _fields: ClassVar[tuple[str, ...]] = ("uuid", "slice", "time", "edited")
     _required: ClassVar[tuple[str, ...]] = ("uuid", "slice")
+    _omit_none: ClassVar[tuple[str, ...]] = ("edited",)
 
     def apply(self, doc: LabelDocument) -> Operation:
         path = "delete_keyframe"
@@ -491,10 +543,12 @@ class DeleteKeyframe(Operation):
         k = check_int(self.slice, f"{path}.slice")
         if k not in obj.keyframes:
             fail(f"{path}.slice", f"object {obj.object_id} has no keyframe on slice {k}")
+        # (deleting a derived keyframe, as interpolation does when it recomputes, is no edit)
+        edited = _edited(obj, self.edited, obj.keyframes[k].manual, f"{path}.edited")
         time = _time(self)
         frames = dict(obj.keyframes)
         previous = frames.pop(k)
-        _put_object(doc, dataclasses.replace(obj, keyframes=frames, modified=time))
+        _put_object(doc, dataclasses.replace(obj, keyframes=frames, modified=time, edited=edited))
         return _restore_keyframe(obj, k, previous)
 
 
