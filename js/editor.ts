@@ -27,6 +27,7 @@ import {
   round3,
   uuid4,
 } from "./labels";
+import { drawMeasurements, measurementsOn } from "./render/measurements";
 import type { SeriesInfo } from "./protocol";
 import { drawOverlay, voxelMatrix, type BridgeCache } from "./render/overlay";
 import {
@@ -776,6 +777,10 @@ export class LabelEditor implements EditorApi {
       viewport: [cssSize[0], cssSize[1]],
       bridges: this.bridges,
     });
+    const measurements = measurementsOn(this.state.measurements, this.plane(), k);
+    ctx.save();
+    drawMeasurements(ctx, measurements, vm, this.info());
+    ctx.restore();
     for (const p of this.panels) {
       if (!p.draw) continue;
       ctx.save();
@@ -790,6 +795,7 @@ export class LabelEditor implements EditorApi {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     canvas.dataset.slice = String(k);
     canvas.dataset.count = String(items.length);
+    canvas.dataset.measurements = String(measurements.length);
     canvas.dataset.revision = String(this.state.revision);
     // cost of drawing the overlay (ms), for benchmarks
     canvas.dataset.drawMs = (performance.now() - started).toFixed(3);

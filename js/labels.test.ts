@@ -20,7 +20,7 @@ import {
 
 describe("labels state and messages", () => {
   it("reads the synced trait defensively", () => {
-    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [] });
+    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [], measurements: [] });
     const s = parseLabelsState({ revision: 3, ontology: { objects: [] }, objects: [{ uuid: "a", shape: "point", keyframes: {} }, { bad: 1 }], read_only: true });
     expect(s.revision).toBe(3);
     expect(s.objects).toHaveLength(1);
@@ -116,7 +116,7 @@ describe("indexBySlice", () => {
 
 describe("labels patches", () => {
   const o = (uuid: string, id: number): LabelObject => ({ uuid, object_id: id, feature: "f", shape: "bounding_box", plane: "axial", keyframes: {} }) as LabelObject;
-  const state: LabelsState = { revision: 3, ontology: null, objects: [o("a", 1), o("b", 2), o("c", 3)], read_only: false, frame_classifications: [] };
+  const state: LabelsState = { revision: 3, ontology: null, objects: [o("a", 1), o("b", 2), o("c", 3)], read_only: false, frame_classifications: [], measurements: [] };
   const body = (p: unknown): DataView => new DataView(new TextEncoder().encode(JSON.stringify(p)).buffer);
   it("replace in place, remove, and append new objects last", () => {
     const b2 = { ...o("b", 2), feature: "g" };

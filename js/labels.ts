@@ -92,6 +92,18 @@ export interface LabelObject {
   dynamic?: DynamicAnswer[];
 }
 
+/** A measurement on one slice (Python `Measurement`): `distance` (2 points), `angle` (3,
+ * the vertex in the middle) or `area` (a polygon); points are (column, row) pixel
+ * coordinates of its plane. `label` is user text: drawn as text, never as HTML. */
+export interface Measurement {
+  uuid: string;
+  kind: "distance" | "angle" | "area";
+  plane: string;
+  slice: number;
+  points: [number, number][];
+  label: string;
+}
+
 /** Synced trait `labels_state`. */
 export interface LabelsState {
   revision: number;
@@ -99,6 +111,25 @@ export interface LabelsState {
   objects: LabelObject[];
   read_only: boolean;
   frame_classifications: FrameClassification[];
+  measurements: Measurement[];
+}
+
+const MEASUREMENT_POINTS: Record<string, (n: number) => boolean> = {
+  distance: (n) => n === 2,
+  angle: (n) => n === 3,
+  area: (n) => n >= 3,
+};
+
+/** The well-formed measurements of a list (malformed ones are left out, never thrown on). */
+export function parseMeasurements(raw: unknown): Measurement[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((m): m is Measurement => {
+    if (!isObj(m) || typeof m.uuid !== "string" || typeof m.kind !== "string") return false;
+    const fits = MEASUREMENT_POINTS[m.kind];
+    if (!fits || !Number.isInteger(m.slice) || typeof m.plane !== "string" || !Array.isArray(m.points)) return false;
+    if (typeof m.label !== "string" || !fits(m.points.length)) return false;
+    return m.points.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === "number" && Number.isFinite(v)));
+  });
 }
 
 /** Page -> kernel. */
@@ -143,7 +174,7 @@ function decodeJson(raw: unknown): unknown {
 /** Narrow the synced trait; anything malformed reads as "no labels" (never throws). */
 export function parseLabelsState(raw0: unknown): LabelsState {
   const raw = decodeJson(raw0);
-  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [] };
+  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [], measurements: [] };
   const ontology = isObj(raw.ontology) && Array.isArray(raw.ontology.objects) ? (raw.ontology as unknown as Ontology) : null;
   const objects = Array.isArray(raw.objects)
     ? (raw.objects.filter(
@@ -160,6 +191,7 @@ export function parseLabelsState(raw0: unknown): LabelsState {
           (f) => isObj(f) && typeof f.uuid === "string" && typeof f.classification === "string" && Array.isArray(f.ranges),
         ) as unknown as FrameClassification[])
       : [],
+    measurements: parseMeasurements(raw.measurements),
   };
 }
 
@@ -172,6 +204,8 @@ export interface LabelsPatch {
   remove: string[];
   read_only: boolean;
   frame_classifications?: FrameClassification[];
+  /** all measurements, when they changed */
+  measurements?: Measurement[];
 }
 
 /** A `labels_patch` message (its body is buffer 0: UTF-8 JSON), or null if it is not one or
@@ -197,6 +231,7 @@ export function parseLabelsPatch(msg: unknown, buffers: readonly DataView[]): La
       (f) => isObj(f) && typeof f.uuid === "string" && typeof f.classification === "string" && Array.isArray(f.ranges),
     ) as unknown as FrameClassification[];
   }
+  if (Array.isArray(raw.measurements)) out.measurements = parseMeasurements(raw.measurements);
   return out;
 }
 
@@ -223,6 +258,7 @@ export function applyLabelsPatch(state: LabelsState, patch: LabelsPatch): Labels
     objects,
     read_only: patch.read_only,
     frame_classifications: patch.frame_classifications ?? state.frame_classifications,
+    measurements: patch.measurements ?? state.measurements,
   };
 }
 

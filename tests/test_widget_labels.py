@@ -80,6 +80,7 @@ def test_without_ontology_the_widget_is_a_viewer_with_empty_labels() -> None:
         "ontology": None,
         "objects": [],
         "frame_classifications": [],
+        "measurements": [],
         "read_only": False,
     }
     assert isinstance(w.labels, Labels) and w.labels.path is None
@@ -88,7 +89,14 @@ def test_without_ontology_the_widget_is_a_viewer_with_empty_labels() -> None:
 def test_ontology_is_synced_in_labels_state(widget: Any) -> None:
     w, _ = widget
     state = w.labels_state
-    assert set(state) == {"revision", "ontology", "objects", "frame_classifications", "read_only"}
+    assert set(state) == {
+        "revision",
+        "ontology",
+        "objects",
+        "frame_classifications",
+        "measurements",
+        "read_only",
+    }
     assert [c["id"] for c in state["ontology"]["objects"]] == ["lesion", "liver", "tumour"]
     assert state["ontology"] == _ontology().to_dict()
     # an ontology given as a dict works the same
@@ -475,7 +483,7 @@ def test_an_edit_among_many_objects_goes_to_the_page_as_a_patch_of_that_object(
     assert kind == "labels_patch"
     assert patch["base"] == w.labels.revision - 1 and patch["revision"] == w.labels.revision
     assert [o["uuid"] for o in patch["upsert"]] == [made[7]] and patch["remove"] == []
-    assert "frame_classifications" not in patch  # unchanged: left out
+    assert "frame_classifications" not in patch and "measurements" not in patch  # unchanged
     assert seen == [w.labels.revision] and len(w.labels_state["objects"]) == 300
     full = len(json.dumps(w.labels_state))
     assert len(json.dumps(patch)) * 50 < full  # kilobytes, not the document
@@ -483,6 +491,28 @@ def test_an_edit_among_many_objects_goes_to_the_page_as_a_patch_of_that_object(
     w.labels.delete_object(made[0])
     ((kind, patch),) = _sent(log)
     assert patch["remove"] == [made[0]] and patch["upsert"] == []
+
+
+def test_measurements_go_to_the_page_in_the_state_and_in_patches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Measurements added from Python reach the page (which draws them): in labels_state, and
+    in a patch when they change (all of them: there are few)."""
+    w, log = _comm_log(monkeypatch)
+    uuid = w.labels.add_measurement("distance", 2, [(1, 1), (4, 5)], label="<b>d1</b>")
+    ((kind, patch),) = _sent(log)
+    assert kind == "labels_patch" and patch["upsert"] == [] and patch["remove"] == []
+    [m] = patch["measurements"]
+    assert m["uuid"] == uuid and m["points"] == [[1, 1], [4, 5]] and m["label"] == "<b>d1</b>"
+    assert w.labels_state["measurements"] == [m]
+    del log[:]
+    w.labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    ((kind, patch),) = _sent(log)
+    assert "measurements" not in patch  # unchanged: left out
+    del log[:]
+    w.labels.delete_measurement(uuid)
+    ((kind, patch),) = _sent(log)
+    assert patch["measurements"] == [] and w.labels_state["measurements"] == []
 
 
 def test_a_large_change_and_a_page_that_asks_get_the_whole_state(

@@ -321,11 +321,11 @@ def _cached_object_state(obj: LabelObject, cache: StateCache | None) -> dict[str
 def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dict[str, Any]:
     """The compact form of a label document synced to the page as ``labels_state``:
     ``{"revision", "ontology" (None when it has no classes or classifications), "objects",
-    "frame_classifications", "read_only"}``.
+    "frame_classifications", "measurements", "read_only"}``.
 
     Objects are in their document form (``static``, ``dynamic``, ``source``, ``confidence``...)
     except that mask keyframes are summarised (``{manual, mask_area}``); frame classifications
-    are in their document form too. No pixel data and no DICOM text.
+    and measurements are in their document form too. No pixel data and no DICOM text.
 
     With a ``cache`` (kept by the caller between calls, for one ``labels``), the state of each
     object that did not change since the last call is reused rather than rebuilt: an edit then
@@ -347,6 +347,10 @@ def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dic
             "ontology": None if empty else onto.to_dict(),
             "objects": [_cached_object_state(o, cache) for o in doc.objects.values()],
             "frame_classifications": [f.to_json() for f in frames],
+            "measurements": [
+                m.to_json()
+                for m in sorted(doc.measurements.values(), key=lambda m: (m.created, m.uuid))
+            ],
             "read_only": bool(labels.read_only),
         }
 
@@ -358,8 +362,8 @@ PATCH_MAX_OBJECTS = 512
 def labels_patch(old: Any, new: dict[str, Any]) -> dict[str, Any] | None:
     """What changed from one compact labels state to the next, for the page: ``{"base",
     "revision", "upsert": [objects], "remove": [uuids], "read_only"}`` (and
-    ``"frame_classifications"`` when they changed); ``None`` when the page should get the
-    whole state (no earlier state, another ontology, or many objects changed).
+    ``"frame_classifications"``, ``"measurements"`` when they changed); ``None`` when the page
+    should get the whole state (no earlier state, another ontology, or many objects changed).
 
     Unchanged objects are the very same dicts in both states (see ``compact_labels_state``'s
     cache), so finding the changed ones costs a pass over the uuids."""
@@ -380,8 +384,9 @@ def labels_patch(old: Any, new: dict[str, Any]) -> dict[str, Any] | None:
         "remove": remove,
         "read_only": new["read_only"],
     }
-    if new["frame_classifications"] != old.get("frame_classifications"):
-        patch["frame_classifications"] = new["frame_classifications"]
+    for key in ("frame_classifications", "measurements"):
+        if new[key] != old.get(key):
+            patch[key] = new[key]
     return patch
 
 

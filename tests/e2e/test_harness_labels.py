@@ -526,3 +526,45 @@ def test_a_labels_patch_updates_the_page_and_a_gap_asks_for_the_whole_state(lpag
     expect(drawn).to_have_attribute("data-count", "1")
     push_labels(page, wid, labels_state([], revision=11))  # the whole state: taken
     expect(drawn).to_have_attribute("data-count", "0")
+
+
+MEASURE_RGB = (0xFF, 0xD4, 0x00)
+
+
+def test_measurements_are_drawn_on_their_slice(lpage: Any) -> None:
+    """Measurements from Python (``Labels.add_measurement``) are drawn on their own slice, in
+    the measurement colour; another slice shows none."""
+    page = lpage
+    wid, root = mount_labels(page)
+    labels = root.get_by_test_id("daw-labels")
+    s = Screen(root)
+    distance = {
+        "uuid": "1b0cb5d4-4b0b-4a0e-9e4b-2b8c2e5f7a10",
+        "kind": "distance",
+        "plane": "axial",
+        "slice": 6,
+        "points": [[10, 20], [50, 20]],
+        "label": '<img src=x onerror="window.__pwned = 1">',
+        "author": None,
+        "created": "2026-11-27T21:00:00.000Z",
+    }
+    area = dict(distance, uuid="5f1e8a52-88c3-4bd6-9a57-0f3c2d7b9e61", kind="area", slice=7)
+    area["points"] = [[10, 10], [30, 10], [30, 30]]
+    state = labels_state(revision=3)
+    state["measurements"] = [distance, area]
+    push_labels(page, wid, state)
+    expect(labels).to_have_attribute("data-revision", "3")
+    expect(labels).to_have_attribute("data-measurements", "1")
+    assert has_colour(overlay_pixels(root, *s.canvas_px(30, 20)), MEASURE_RGB)
+    assert strongest(overlay_pixels(root, *s.canvas_px(30, 35)))[3] == 0
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    expect(labels).to_have_attribute("data-slice", "7")
+    expect(labels).to_have_attribute("data-measurements", "1")
+    assert strongest(overlay_pixels(root, *s.canvas_px(30, 20)))[3] > 0  # the area's right side
+    assert has_colour(overlay_pixels(root, *s.canvas_px(20, 10)), MEASURE_RGB)  # its top edge
+    page.keyboard.press("ArrowRight")
+    expect(labels).to_have_attribute("data-measurements", "0")
+    # the label is drawn as text, never parsed as HTML
+    assert page.evaluate("window.__pwned") is None
+    assert root.locator("img").count() == 0

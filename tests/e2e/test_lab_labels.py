@@ -85,6 +85,15 @@ def test_box_drawn_in_the_page_reaches_python_and_python_edits_reach_the_page(
     assert kernel_eventually(page, probe, '[["lesion", ["6"]]]') == '[["lesion", ["6"]]]'
     expect(labels).to_have_attribute("data-count", "1", timeout=30_000)
 
+    # a measurement added from Python is drawn on its slice
+    kernel_eventually(
+        page,
+        "m = w.labels.add_measurement('distance', 6, [(2, 3), (20, 3)]); print('added')",
+        "added",
+        timeout=0,
+    )
+    expect(labels).to_have_attribute("data-measurements", "1", timeout=30_000)
+
 
 def test_a_series_switched_to_shows_its_own_labels(
     lab_each: Any, page: Any, tmp_path: Path
