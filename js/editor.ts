@@ -49,7 +49,7 @@ import { MASK_PANELS } from "./ui/bitmask";
 import { CLASSIFICATION_PANELS } from "./ui/classifications";
 import { INSTANCE_PANELS } from "./ui/instances";
 import { REVIEW_PANELS } from "./ui/review";
-import { button, el, isAccel, setPressed } from "./ui/dom";
+import { button, el, isAccel, keyLetter, setPressed } from "./ui/dom";
 import type { Volume } from "./volume";
 
 /** Set (or with null remove) a data attribute, only when it changes. */
@@ -658,6 +658,10 @@ export class LabelEditor implements EditorApi {
       else this.deleteHere(this.ui.selected);
       return true;
     }
+    if (plain && !e.shiftKey && keyLetter(e) === "l" && !this.state.read_only) {
+      this.setTool("measure");
+      return true;
+    }
     const hotkeyClass = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
     if (hotkeyClass) {
       this.setClass(hotkeyClass);
@@ -714,7 +718,7 @@ export class LabelEditor implements EditorApi {
     }
     const drawing = this.tool().shapes.length > 0;
     this.classGroup.hidden = list.length === 0;
-    this.toolGroup.hidden = list.length === 0;
+    this.toolGroup.hidden = false; // (measuring needs no ontology)
     for (const [id, b] of this.classButtons) {
       const c = list.find((x) => x.id === id);
       b.disabled = ro || !c || !this.toolFor(c);

@@ -31,7 +31,8 @@ export type Tool =
   | "brush"
   | "eraser"
   | "threshold"
-  | "scissors";
+  | "scissors"
+  | "measure";
 
 export type Mode = "none" | "window";
 

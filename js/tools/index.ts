@@ -1,5 +1,6 @@
 /** The vector tools, in toolbar order. */
 import { BoxHandler } from "./box";
+import { MeasureHandler } from "./measure";
 import { PointHandler } from "./point";
 import { PolygonHandler } from "./polygon";
 import { PolylineHandler } from "./polyline";
@@ -16,4 +17,5 @@ export const VECTOR_TOOLS: ToolFactory[] = [
   (api) => new PointHandler(api),
   (api) => new PrimitiveHandler(api),
   (api) => new ScissorsHandler(api),
+  (api) => new MeasureHandler(api),
 ];

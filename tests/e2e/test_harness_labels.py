@@ -568,3 +568,64 @@ def test_measurements_are_drawn_on_their_slice(lpage: Any) -> None:
     # the label is drawn as text, never parsed as HTML
     assert page.evaluate("window.__pwned") is None
     assert root.locator("img").count() == 0
+
+
+def test_the_measure_tool_draws_selects_and_deletes_a_distance(lpage: Any) -> None:
+    """`l` picks the measure tool; a drag shows the distance at once and sends the same
+    `add_measurement` edit Python's `Labels.add_measurement` makes; a click on a measurement
+    selects it and Delete sends `delete_measurement`; a click beside it selects nothing."""
+    page = lpage
+    wid, root = mount_labels(page)
+    root.focus()
+    page.keyboard.press("l")
+    expect(root).to_have_attribute("data-tool", "measure")
+    expect(root.get_by_test_id("daw-tool-measure")).to_have_attribute("aria-pressed", "true")
+    s = Screen(root)
+    ax, ay = s.at(10, 20)
+    bx, by = s.at(50, 20)
+    page.mouse.move(ax, ay)
+    page.mouse.down()
+    page.mouse.move((ax + bx) / 2, ay, steps=3)
+    # while dragging, the line is drawn from the start to the pointer
+    assert has_colour(overlay_pixels(root, *s.canvas_px(20, 20)), MEASURE_RGB)
+    page.mouse.move(bx, by, steps=3)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    op = msg["op"]
+    assert op["op"] == "add_measurement"
+    m = op["measurement"]
+    assert (m["kind"], m["plane"], m["slice"], m["label"]) == ("distance", "axial", 6, "")
+    want = [s.voxel(ax, ay), s.voxel(bx, by)]
+    for got, exp in zip(m["points"], want, strict=True):
+        assert all(abs(g - e) <= 0.5 for g, e in zip(got, exp, strict=True)), (m, want)
+    labels = apply_in_python(op)
+    (stored,) = labels.measurements
+    assert stored.kind == "distance" and stored.slice == 6
+    # Python's echo: the measurement in labels_state, drawn
+    state = labels_state(revision=1)
+    state["measurements"] = [stored.to_json()]
+    push_labels(page, wid, state)
+    drawn = root.get_by_test_id("daw-labels")
+    expect(drawn).to_have_attribute("data-measurements", "1")
+    # a click beside it starts nothing and selects nothing; Delete then does not delete it
+    page.mouse.click(*s.at(30, 35))
+    page.keyboard.press("Delete")
+    page.wait_for_timeout(100)
+    assert len(edits(page, wid)) == 1
+    # a click on its line selects it; Delete removes it
+    page.mouse.click(*s.at(30, 20))
+    page.keyboard.press("Delete")
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"] == {"op": "delete_measurement", "uuid": stored.uuid}
+    labels.apply(msgs[1]["op"])
+    assert labels.measurements == []
+
+
+def test_the_measure_tool_is_there_without_an_ontology(lpage: Any) -> None:
+    page = lpage
+    _wid, root = mount(page, series(ct_volume()))
+    expect(root.get_by_test_id("daw-tool-measure")).to_be_visible()
+    expect(root.get_by_test_id("daw-tool-box")).to_be_hidden()
+    root.focus()
+    page.keyboard.press("l")
+    expect(root).to_have_attribute("data-tool", "measure")

@@ -93,6 +93,18 @@ def test_box_drawn_in_the_page_reaches_python_and_python_edits_reach_the_page(
         timeout=0,
     )
     expect(labels).to_have_attribute("data-measurements", "1", timeout=30_000)
+    # and one measured with the page's tool reaches Python
+    root.focus()
+    page.keyboard.press("l")
+    expect(root).to_have_attribute("data-tool", "measure")
+    page.mouse.move(ax, by)
+    page.mouse.down()
+    page.mouse.move(bx, by, steps=4)
+    page.mouse.up()
+    expect(labels).to_have_attribute("data-measurements", "2", timeout=30_000)
+    probe = "print(sorted(m.kind + str(m.slice) for m in w.labels.measurements))"
+    want = "['distance6', 'distance6']"
+    assert kernel_eventually(page, probe, want) == want
 
 
 def test_a_series_switched_to_shows_its_own_labels(
