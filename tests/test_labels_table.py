@@ -178,3 +178,44 @@ def test_a_series_without_pixel_spacing_gives_no_millimetres(tmp_path: Path) -> 
     # an affine given as a matrix is the caller's word for the spacing: mm values
     matrix = {r["uuid"]: r for r in labels.to_records(series.affine)}
     assert matrix[line]["length_mm"] == pytest.approx(10.0)
+
+
+def test_measurements_table_gives_values_in_mm_on_anisotropic_pixels(tmp_path: Path) -> None:
+    """A distance, an area and an angle with pixels 0.5 mm (rows) x 0.8 mm (columns):
+    lengths, areas and angles are measured in mm, as the page draws them."""
+    make_series(tmp_path / "aniso", 4, pixel_spacing=[0.5, 0.8])
+    series = open_series(tmp_path / "aniso")
+    labels = Labels(series, ontology())
+    d = labels.add_measurement("distance", 1, [(0, 0), (5, 6)], label="d")
+    a = labels.add_measurement("area", 2, [(0, 0), (5, 0), (5, 5), (0, 5)])
+    g = labels.add_measurement("angle", 3, [(5, 0), (0, 0), (5, 5)])
+    rows = {r["uuid"]: r for r in labels.measurements_to_records(series)}
+    assert set(rows) == {d, a, g}
+    # 5 columns x 0.8 = 4 mm, 6 rows x 0.5 = 3 mm
+    assert rows[d]["length_mm"] == pytest.approx(5.0)
+    assert rows[d]["length_px"] == pytest.approx(math.hypot(5, 6))
+    assert rows[d]["label"] == "d" and rows[d]["points_voxel"] == [(0, 0, 1), (5, 6, 1)]
+    assert rows[d]["area_mm2"] is None and rows[d]["angle_deg"] is None
+    assert rows[a]["area_px"] == pytest.approx(25.0) and rows[a]["area_mm2"] == pytest.approx(10.0)
+    assert rows[g]["angle_deg"] == pytest.approx(math.degrees(math.atan2(2.5, 4)))
+    assert rows[g]["points_mm"][1] == pytest.approx(series.affine[:3, 3] + series.affine[:3, 2] * 3)
+    frame = labels.measurements_to_dataframe(series)
+    assert sorted(frame["kind"]) == ["angle", "area", "distance"]
+    # without a geometry: pixels only; angles measured in pixels
+    plain = Labels.from_json(labels.to_json())
+    rows = {r["uuid"]: r for r in plain.measurements_to_records()}
+    assert rows[d]["length_mm"] is None and rows[d]["points_mm"] is None
+    assert rows[g]["angle_deg"] == pytest.approx(45.0)
+
+
+def test_measurements_table_without_pixel_spacing_warns_and_gives_pixels(tmp_path: Path) -> None:
+    make_series(tmp_path / "nosp", 4, pixel_spacing=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = open_series(tmp_path / "nosp")
+    labels = Labels(series, ontology())
+    d = labels.add_measurement("distance", 1, [(1, 1), (4, 5)])
+    with pytest.warns(DicomAnnotWarning, match="no pixel spacing"):
+        (row,) = labels.measurements_to_records(series)
+    assert row["uuid"] == d and row["length_px"] == pytest.approx(5.0)
+    assert row["length_mm"] is None and row["points_mm"] is None

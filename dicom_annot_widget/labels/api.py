@@ -60,7 +60,15 @@ from .operations import (
 )
 from .predictions import prediction_ops
 from .store import LabelFileError, LabelStore, atomic_write, default_label_path
-from .table import Affine, check_affine, check_geometry, object_records, records_to_dataframe
+from .table import (
+    MEASUREMENT_COLUMNS,
+    Affine,
+    check_affine,
+    check_geometry,
+    measurement_records,
+    object_records,
+    records_to_dataframe,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -1334,6 +1342,46 @@ class Labels:
             number of slices.
         """
         return records_to_dataframe(self.to_records(affine, slice_positions=slice_positions))
+
+    def measurements_to_records(
+        self, affine: Any = None, *, slice_positions: Any = None
+    ) -> list[dict[str, Any]]:
+        """One dict per measurement; see :meth:`measurements_to_dataframe`."""
+        with self._lock:
+            geometry = check_geometry(
+                affine if affine is not None else self._affine,
+                slice_positions,
+                self._doc.series.shape[0],
+            )
+            return measurement_records(self._doc, geometry)
+
+    def measurements_to_dataframe(
+        self, affine: Any = None, *, slice_positions: Any = None
+    ) -> pandas.DataFrame:
+        """One row per measurement (distance, angle, area) with its value in pixels and, with
+        an affine, in patient millimetres.
+
+        ``affine`` and ``slice_positions`` are as for :meth:`to_dataframe` (default: the
+        series the labels belong to, when they know it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`~dicom_annot_widget.labels.table.MEASUREMENT_COLUMNS`: ``uuid``,
+            ``kind``, ``label``, ``plane``, ``slice``, ``author``, ``created``,
+            ``points_voxel`` / ``points_mm``, then the value: ``length_px`` / ``length_mm``
+            (a distance), ``area_px`` / ``area_mm2`` (an area) or ``angle_deg`` (an angle,
+            measured in mm when it can be); the columns that do not apply are None.
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (use :meth:`measurements_to_records` instead).
+        LabelError
+            As for :meth:`to_dataframe`.
+        """
+        rows = self.measurements_to_records(affine, slice_positions=slice_positions)
+        return records_to_dataframe(rows, MEASUREMENT_COLUMNS)
 
 
 def _empty(answer: Any) -> bool:

@@ -20,10 +20,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "COLUMNS",
+    "MEASUREMENT_COLUMNS",
     "Affine",
     "PatientGeometry",
     "check_affine",
     "check_geometry",
+    "measurement_records",
     "object_records",
     "records_to_dataframe",
     "series_slice_positions",
@@ -59,6 +61,25 @@ COLUMNS: tuple[str, ...] = (
     "answers",
 )
 """Columns of :meth:`Labels.to_dataframe <dicom_annot_widget.labels.Labels.to_dataframe>`."""
+
+MEASUREMENT_COLUMNS: tuple[str, ...] = (
+    "uuid",
+    "kind",
+    "label",
+    "plane",
+    "slice",
+    "author",
+    "created",
+    "points_voxel",
+    "points_mm",
+    "length_px",
+    "length_mm",
+    "area_px",
+    "area_mm2",
+    "angle_deg",
+)
+"""Columns of :meth:`Labels.measurements_to_dataframe
+<dicom_annot_widget.labels.Labels.measurements_to_dataframe>`."""
 
 # voxel axes (0 column, 1 row, 2 slice) spanned by a plane's u and v
 _PLANE_AXES = {"axial": (0, 1), "coronal": (0, 2), "sagittal": (1, 2)}
@@ -313,14 +334,7 @@ def object_records(doc: LabelDocument, geometry: PatientGeometry | None) -> list
     lengths are in pixels and, with a geometry, in mm² and mm; a geometry whose pixel spacing
     is unknown gives no mm values (with a warning).
     """
-    if geometry is not None and not geometry.spacing_known:
-        warnings.warn(
-            "the series has no pixel spacing (PixelSpacing or ImagerPixelSpacing): points_mm, "
-            "area_mm2 and length_mm are left empty (None); area_px and length_px are in pixels",
-            DicomAnnotWarning,
-            stacklevel=3,
-        )
-        geometry = None
+    geometry = _with_spacing(geometry)
     rows: list[dict[str, Any]] = []
     names = {c.id: c.name for c in doc.ontology.objects}
     for obj in doc.objects.values():
@@ -376,8 +390,92 @@ def object_records(doc: LabelDocument, geometry: PatientGeometry | None) -> list
     return rows
 
 
-def records_to_dataframe(rows: list[dict[str, Any]]) -> pandas.DataFrame:
-    """Build a pandas DataFrame with columns :data:`COLUMNS` (pandas is optional)."""
+def _with_spacing(geometry: PatientGeometry | None) -> PatientGeometry | None:
+    """``geometry``, or None (with a warning) when its pixel spacing is unknown."""
+    if geometry is not None and not geometry.spacing_known:
+        warnings.warn(
+            "the series has no pixel spacing (PixelSpacing or ImagerPixelSpacing): points_mm, "
+            "area_mm2 and length_mm are left empty (None); area_px and length_px are in pixels",
+            DicomAnnotWarning,
+            stacklevel=4,
+        )
+        return None
+    return geometry
+
+
+def _angle_deg(a: Sequence[float], vertex: Sequence[float], b: Sequence[float]) -> float:
+    """The angle at ``vertex`` between the arms to ``a`` and ``b`` (degrees, 0..180)."""
+    u = [p - q for p, q in zip(a, vertex, strict=True)]
+    w = [p - q for p, q in zip(b, vertex, strict=True)]
+    u3 = (*u, 0.0)[:3]
+    w3 = (*w, 0.0)[:3]
+    dot = sum(p * q for p, q in zip(u3, w3, strict=True))
+    return math.degrees(math.atan2(_norm(_cross(u3, w3)), dot))
+
+
+def measurement_records(
+    doc: LabelDocument, geometry: PatientGeometry | None
+) -> list[dict[str, Any]]:
+    """One dict per measurement, with the keys of :data:`MEASUREMENT_COLUMNS`, by creation
+    time (as in the document).
+
+    A distance has ``length_px`` / ``length_mm``, an area ``area_px`` / ``area_mm2``, an angle
+    ``angle_deg`` (measured in patient mm with a geometry, else in pixels); the other value
+    columns are None. ``points_voxel`` are ``(column, row, slice)``, ``points_mm`` patient
+    LPS mm (None without a geometry, or when its pixel spacing is unknown: with a warning).
+    """
+    geometry = _with_spacing(geometry)
+    rows: list[dict[str, Any]] = []
+    for m in sorted(doc.measurements.values(), key=lambda m: (m.created, m.uuid)):
+        k = m.slice
+        points = [plane_to_voxel(m.plane, u, v, float(k)) for u, v in m.points]
+        closed = m.kind == "area"
+        path: Sequence[tuple[float, float]] = m.points
+        if geometry is not None and m.plane != "axial" and not geometry.regular:
+            path = _split_at_slices(path, closed=closed)
+        mm = (
+            [geometry.to_mm(plane_to_voxel(m.plane, u, v, float(k))) for u, v in path]
+            if geometry is not None
+            else None
+        )
+        row: dict[str, Any] = {
+            "uuid": m.uuid,
+            "kind": m.kind,
+            "label": m.label,
+            "plane": m.plane,
+            "slice": k,
+            "author": m.author,
+            "created": m.created,
+            "points_voxel": points,
+            "points_mm": [geometry.to_mm(p) for p in points] if geometry is not None else None,
+            "length_px": None,
+            "length_mm": None,
+            "area_px": None,
+            "area_mm2": None,
+            "angle_deg": None,
+        }
+        if m.kind == "distance":
+            row["length_px"] = math.dist(m.points[0], m.points[1])
+            if mm is not None:
+                row["length_mm"] = sum(math.dist(p, q) for p, q in itertools.pairwise(mm))
+        elif m.kind == "area":
+            ring = m.points
+            after = [*ring[1:], ring[0]]
+            twice = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, after, strict=True))
+            row["area_px"] = abs(twice) / 2
+            if mm is not None:
+                row["area_mm2"] = _ring_area_mm2(mm)
+        else:  # angle: in mm when it can be
+            a, v, b = [geometry.to_mm(p) for p in points] if geometry is not None else m.points
+            row["angle_deg"] = _angle_deg(a, v, b)
+        rows.append(row)
+    return rows
+
+
+def records_to_dataframe(
+    rows: list[dict[str, Any]], columns: Sequence[str] = COLUMNS
+) -> pandas.DataFrame:
+    """Build a pandas DataFrame with ``columns`` (pandas is optional)."""
     try:
         import pandas as pd
     except ImportError:
@@ -386,4 +484,4 @@ def records_to_dataframe(rows: list[dict[str, Any]]) -> pandas.DataFrame:
             "pip install 'dicom_annot_widget[pandas]' (or pip install pandas); "
             "to_records() gives the same rows as a list of dicts without it"
         ) from None
-    return pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    return pd.DataFrame.from_records(rows, columns=list(columns))
