@@ -14,7 +14,8 @@ export const DEFAULT_TOLERANCE = 2;
 export const MIN_TOLERANCE = 0.5;
 export const MAX_TOLERANCE = 10;
 
-function segmentDistance(p: Point, a: Point, b: Point): number {
+/** Distance from `p` to the segment `a`-`b` (ends included). */
+export function segmentDistance(p: Point, a: Point, b: Point): number {
   const dx = b[0] - a[0];
   const dy = b[1] - a[1];
   const len2 = dx * dx + dy * dy;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "../labels";
-import { measurementAt, segmentDistance } from "./measure";
+import { segmentDistance } from "./freehand";
+import { measurementAt } from "./measure";
 
 const I: [number, number, number, number, number, number] = [1, 0, 0, 1, 0, 0];
 

@@ -1,27 +1,21 @@
 /**
- * Measure tool (`l`): drag to measure a distance; the value (mm, or px without a pixel
- * spacing) shows while dragging, and the measurement is saved with the labels (Python
- * `Labels.add_measurement`, the same edit). A click on a measurement selects it; Delete or
- * Backspace removes it; Escape cancels. Not bound to an object class: it works in a viewer
- * without an ontology too.
+ * Measure tool (`l`; `l` again cycles distance, angle, area): drag a distance, click the three
+ * points of an angle (the vertex in the middle), or click the corners of an area. The value
+ * (mm, degrees, mm²; px without a pixel spacing) shows while drawing, and the measurement is
+ * saved with the labels (Python `Labels.add_measurement`, the same edit). A click on a
+ * measurement selects it; Delete or Backspace removes it; Escape cancels. Not bound to an
+ * object class: it works in a viewer without an ontology too.
  */
 import { type Measurement, type Point, round3 } from "../labels";
 import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn } from "../render/measurements";
 import type { Matrix } from "../render/transform";
-import { capturePointer } from "../ui/dom";
+import { button, capturePointer, el, keyLetter, setPressed } from "../ui/dom";
+import { segmentDistance } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
 
 /** Screen distance (CSS px) under which a press-release is a click, not a measurement. */
 const CLICK_PX = 3;
-
-/** Distance from screen point `q` to segment `a`-`b` (CSS px). */
-export function segmentDistance(q: Point, a: Point, b: Point): number {
-  const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
-  const len2 = dx * dx + dy * dy;
-  const t = len2 > 0 ? Math.max(0, Math.min(1, ((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2)) : 0;
-  return Math.hypot(q[0] - (a[0] + t * dx), q[1] - (a[1] + t * dy));
-}
 
 /** The measurement of `list` whose line passes within `px` of screen point `q` (the nearest),
  * or null. `m` maps voxels to screen. */
@@ -43,22 +37,73 @@ export function measurementAt(list: readonly Measurement[], q: Point, m: Matrix,
   return best;
 }
 
+export type MeasureKind = Measurement["kind"];
+
+const KINDS: readonly { kind: MeasureKind; icon: readonly string[]; title: string }[] = [
+  { kind: "distance", icon: ["M5 19L19 5", "M3 17l4 4", "M17 3l4 4"], title: "Distance: drag from one end to the other" },
+  { kind: "angle", icon: ["M20 6L5 19h15", "M11 14a6 6 0 0 1 2 5"], title: "Angle: click the end of one arm, the vertex, then the end of the other arm" },
+  { kind: "area", icon: ["M5 8l7-4 7 6-3 9H7z"], title: "Area: click the corners; double-click, Enter or a click on the first corner closes it" },
+];
+
+/** Remove points closer than 1/1000 voxel to the one before (a double-click places two). */
+function distinct(points: readonly Point[]): Point[] {
+  const out: Point[] = [];
+  for (const p of points) {
+    const last = out[out.length - 1];
+    if (!last || Math.hypot(p[0] - last[0], p[1] - last[1]) > 1e-3) out.push(p);
+  }
+  return out;
+}
+
 export class MeasureHandler implements ToolHandler {
   readonly id = "measure" as const;
   readonly shapes = [] as const;
   readonly button = {
     icon: ["M5 19L19 5", "M3 17l4 4", "M17 3l4 4", "M9 15l1.5 1.5", "M12 12l1.5 1.5"] as const,
-    title: "Measure (l): drag to measure a distance in mm; click a measurement, then Delete to remove it",
+    title: "Measure (l; l again: distance, angle, area): the value shows in mm as you draw; click a measurement, then Delete to remove it",
   };
+  /** what the next measurement is */
+  kind: MeasureKind = "distance";
+  /** distance: the drag's start and end */
   private start: Point | null = null;
   private end: Point | null = null;
   private from: [number, number] | null = null;
+  /** angle, area: the points placed so far, and the pointer */
+  private points: Point[] = [];
+  private cursorAt: Point | null = null;
   /** uuid of the selected measurement */
   private chosen: string | null = null;
+  private readonly kindButtons = new Map<MeasureKind, HTMLButtonElement>();
 
-  constructor(private readonly api: EditorApi) {}
+  constructor(private readonly api: EditorApi) {
+    const box = el("span", "daw-measure-kinds");
+    box.dataset.testid = "daw-measure-kinds";
+    box.setAttribute("role", "radiogroup");
+    box.setAttribute("aria-label", "What to measure");
+    for (const k of KINDS) {
+      const b = button(box, { icon: k.icon, title: k.title, testid: `daw-measure-${k.kind}`, toggle: true });
+      b.addEventListener("click", () => this.setKind(k.kind), { signal: api.signal });
+      this.kindButtons.set(k.kind, b);
+    }
+    // after the tool buttons (the editor adds each tool's button after making the tool)
+    queueMicrotask(() => api.toolGroup.append(box));
+    this.refresh();
+  }
 
-  /** The selected measurement's uuid (for tests and the overlay). */
+  /** Measure `kind` next (a measurement being drawn is dropped). */
+  setKind(kind: MeasureKind): void {
+    this.cancelDraft();
+    this.kind = kind;
+    this.refresh();
+    this.api.changed();
+  }
+
+  private refresh(): void {
+    for (const [k, b] of this.kindButtons) setPressed(b, k === this.kind);
+    this.api.root.dataset.measureKind = this.kind;
+  }
+
+  /** The selected measurement's uuid. */
   selectedMeasurement(): string | null {
     return this.chosen;
   }
@@ -68,42 +113,106 @@ export class MeasureHandler implements ToolHandler {
   }
 
   active(): boolean {
-    return this.start !== null;
+    return this.start !== null || this.points.length > 0;
   }
+
+  private send(kind: MeasureKind, points: readonly Point[]): void {
+    const measurement = {
+      kind,
+      plane: this.api.plane(),
+      slice: this.api.slice(),
+      points: points.map(([x, y]) => [round3(x), round3(y)]),
+      label: "",
+    };
+    this.api.sendEdit({ op: "add_measurement", measurement });
+  }
+
   down(at: PointerAt): void {
     const m = this.api.voxelToScreen();
-    const hit = m ? measurementAt(this.shown(), screenPoint(this.api, at), m) : null;
-    if (hit) {
-      this.chosen = hit.uuid;
-      this.api.changed();
-      return;
+    if (!this.active()) {
+      const hit = m ? measurementAt(this.shown(), screenPoint(this.api, at), m) : null;
+      if (hit) {
+        this.chosen = hit.uuid;
+        this.api.changed();
+        return;
+      }
     }
     if (this.api.readOnly()) return this.api.refuse("the labels are read-only (review mode): edits are off");
-    capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     this.chosen = null;
-    this.start = at.p;
-    this.end = at.p;
-    this.from = [at.e.clientX, at.e.clientY];
-  }
-  move(at: PointerAt): void {
-    if (!this.start) return;
-    this.end = at.p;
+    if (this.kind === "distance") {
+      capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
+      this.start = at.p;
+      this.end = at.p;
+      this.from = [at.e.clientX, at.e.clientY];
+      return;
+    }
+    // angle and area: a click places a point
+    const first = this.points[0];
+    if (this.kind === "area" && first && this.points.length >= 3 && m) {
+      const [fx, fy] = [m[0] * first[0] + m[2] * first[1] + m[4], m[1] * first[0] + m[3] * first[1] + m[5]];
+      const [sx, sy] = screenPoint(this.api, at);
+      if (Math.hypot(sx - fx, sy - fy) <= PICK_PX) return this.closeArea();
+    }
+    this.points.push(at.p);
+    this.cursorAt = at.p;
+    if (this.kind === "angle" && this.points.length === 3) {
+      const pts = this.points;
+      this.cancelDraft();
+      this.send("angle", pts);
+    }
     this.api.changed();
   }
+  move(at: PointerAt): void {
+    if (this.start) {
+      this.end = at.p;
+      this.api.changed();
+    } else if (this.points.length > 0) {
+      this.cursorAt = at.p;
+      this.api.changed();
+    }
+  }
   up(at: PointerAt): void {
+    if (!this.start) return;
     const start = this.start;
     const from = this.from;
-    this.cancelDrag();
-    if (!start || !from || at.e.type === "pointercancel") return;
+    this.cancelDraft();
+    if (!from || at.e.type === "pointercancel") return;
     if (Math.hypot(at.e.clientX - from[0], at.e.clientY - from[1]) < CLICK_PX) return;
-    const points = [start, at.p].map(([x, y]) => [round3(x), round3(y)]);
-    const measurement = { kind: "distance", plane: this.api.plane(), slice: this.api.slice(), points, label: "" };
-    this.api.sendEdit({ op: "add_measurement", measurement });
+    this.send("distance", [start, at.p]);
+  }
+  dblclick(_at: PointerAt): boolean {
+    if (this.kind !== "area" || this.points.length === 0) return false;
+    this.closeArea();
+    return true;
+  }
+  private closeArea(): void {
+    const pts = distinct(this.points);
+    if (pts.length < 3) {
+      this.api.refuse(`an area needs at least 3 distinct corners (got ${pts.length})`);
+      return;
+    }
+    this.cancelDraft();
+    this.send("area", pts);
+    this.api.changed();
   }
   key(e: KeyboardEvent): boolean {
     if (e.ctrlKey || e.metaKey || e.altKey) return false;
-    if (e.key === "Escape" && (this.start || this.chosen)) {
+    if (keyLetter(e) === "l" && !e.shiftKey) {
+      const i = KINDS.findIndex((k) => k.kind === this.kind);
+      this.setKind((KINDS[(i + 1) % KINDS.length] as (typeof KINDS)[number]).kind);
+      return true;
+    }
+    if (e.key === "Escape" && (this.active() || this.chosen)) {
       this.cancel();
+      this.api.changed();
+      return true;
+    }
+    if (e.key === "Enter" && this.kind === "area" && this.points.length > 0) {
+      this.closeArea();
+      return true;
+    }
+    if (e.key === "Backspace" && this.points.length > 0) {
+      this.points.pop();
       this.api.changed();
       return true;
     }
@@ -116,14 +225,26 @@ export class MeasureHandler implements ToolHandler {
     }
     return false;
   }
-  private cancelDrag(): void {
+  private cancelDraft(): void {
     this.start = null;
     this.end = null;
     this.from = null;
+    this.points = [];
+    this.cursorAt = null;
   }
   cancel(): void {
-    this.cancelDrag();
+    this.cancelDraft();
     this.chosen = null;
+  }
+  /** The measurement being drawn, as far as it goes (null: none). */
+  draftMeasurement(): Measurement | null {
+    const base = { uuid: "", plane: this.api.plane(), slice: this.api.slice(), label: "" };
+    if (this.start && this.end) return { ...base, kind: "distance", points: [this.start, this.end] };
+    if (this.points.length === 0) return null;
+    const pts = distinct(this.cursorAt ? [...this.points, this.cursorAt] : this.points);
+    if (pts.length < 2) return null;
+    if (pts.length === 2) return { ...base, kind: "distance", points: pts };
+    return { ...base, kind: this.kind === "angle" ? "angle" : "area", points: pts };
   }
   draw(ctx: CanvasRenderingContext2D, m: Matrix): void {
     const chosen = this.shown().find((x) => x.uuid === this.chosen);
@@ -133,17 +254,14 @@ export class MeasureHandler implements ToolHandler {
       ctx.strokeStyle = "#000";
       ctx.lineWidth = 1;
       for (const [x, y] of chosen.points) {
-        const sx = m[0] * x + m[2] * y + m[4];
-        const sy = m[1] * x + m[3] * y + m[5];
         ctx.beginPath();
-        ctx.arc(sx, sy, 4, 0, 2 * Math.PI);
+        ctx.arc(m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5], 4, 0, 2 * Math.PI);
         ctx.fill();
         ctx.stroke();
       }
     }
-    if (!this.start || !this.end) return;
-    const draft: Measurement = { uuid: "", kind: "distance", plane: this.api.plane(), slice: this.api.slice(), points: [this.start, this.end], label: "" };
-    drawMeasurements(ctx, [draft], m, this.api.info());
+    const draft = this.draftMeasurement();
+    if (draft) drawMeasurements(ctx, [draft], m, this.api.info());
   }
   cursor(): string {
     return "crosshair";

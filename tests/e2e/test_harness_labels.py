@@ -629,3 +629,41 @@ def test_the_measure_tool_is_there_without_an_ontology(lpage: Any) -> None:
     root.focus()
     page.keyboard.press("l")
     expect(root).to_have_attribute("data-tool", "measure")
+
+
+def test_the_measure_tool_measures_angles_and_areas(lpage: Any) -> None:
+    """`l` again switches to angles (three clicks, the vertex in the middle), then areas
+    (clicks; a click on the first corner closes); Python accepts both edits as they are."""
+    page = lpage
+    wid, root = mount_labels(page)
+    root.focus()
+    page.keyboard.press("l")
+    expect(root).to_have_attribute("data-measure-kind", "distance")
+    page.keyboard.press("l")
+    expect(root).to_have_attribute("data-measure-kind", "angle")
+    expect(root.get_by_test_id("daw-measure-angle")).to_have_attribute("aria-pressed", "true")
+    s = Screen(root)
+    for col, row in [(40, 10), (10, 10), (40, 40)]:
+        page.mouse.click(*s.at(col, row))
+    (msg,) = wait_edits(page, wid, 1)
+    angle = msg["op"]["measurement"]
+    assert angle["kind"] == "angle" and len(angle["points"]) == 3
+    vertex = s.voxel(*s.at(10, 10))
+    assert all(abs(g - e) <= 0.5 for g, e in zip(angle["points"][1], vertex, strict=True))
+    # the area tool, chosen with its button this time
+    root.get_by_test_id("daw-measure-area").click()
+    expect(root).to_have_attribute("data-measure-kind", "area")
+    for col, row in [(10, 10), (30, 10), (30, 30), (10, 30)]:
+        page.mouse.click(*s.at(col, row))
+    # while drawing, nothing is sent; Backspace takes back the last corner
+    page.keyboard.press("Backspace")
+    page.wait_for_timeout(100)
+    assert len(edits(page, wid)) == 1
+    page.mouse.click(*s.at(10, 10))  # the first corner: closes the area
+    msgs = wait_edits(page, wid, 2)
+    area = msgs[1]["op"]["measurement"]
+    assert area["kind"] == "area" and len(area["points"]) == 3
+    labels = apply_in_python(msgs[0]["op"], msgs[1]["op"])
+    table = {r["kind"]: r for r in labels.measurements_to_records()}
+    assert table["angle"]["angle_deg"] == pytest.approx(45.0, abs=2.0)
+    assert table["area"]["area_px"] == pytest.approx(200.0, rel=0.1)
