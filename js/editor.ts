@@ -28,6 +28,7 @@ import {
   uuid4,
 } from "./labels";
 import { drawMeasurements, measurementsOn } from "./render/measurements";
+import { MeasureHandler } from "./tools/measure";
 import type { SeriesInfo } from "./protocol";
 import { drawOverlay, voxelMatrix, type BridgeCache } from "./render/overlay";
 import {
@@ -658,13 +659,16 @@ export class LabelEditor implements EditorApi {
       else this.deleteHere(this.ui.selected);
       return true;
     }
-    if (plain && !e.shiftKey && keyLetter(e) === "l" && !this.state.read_only) {
-      this.setTool("measure");
-      return true;
-    }
     const hotkeyClass = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
     if (hotkeyClass) {
       this.setClass(hotkeyClass);
+      return true;
+    }
+    // the measure tool, or (chosen already) the next kind of measurement
+    if (plain && !e.shiftKey && keyLetter(e) === "l" && !this.state.read_only) {
+      const tool = this.tool();
+      if (tool instanceof MeasureHandler) tool.nextKind();
+      else this.setTool("measure");
       return true;
     }
     if (e.key === "Escape" && this.continuingUuid && !this.drafting()) {

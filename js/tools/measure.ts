@@ -9,7 +9,7 @@
 import { type Measurement, type Point, round3 } from "../labels";
 import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn } from "../render/measurements";
 import type { Matrix } from "../render/transform";
-import { button, capturePointer, el, keyLetter, setPressed } from "../ui/dom";
+import { button, capturePointer, el, setPressed } from "../ui/dom";
 import { segmentDistance } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
@@ -96,6 +96,12 @@ export class MeasureHandler implements ToolHandler {
     this.kind = kind;
     this.refresh();
     this.api.changed();
+  }
+
+  /** The next kind of measurement (`l` again): distance, angle, area, distance... */
+  nextKind(): void {
+    const i = KINDS.findIndex((k) => k.kind === this.kind);
+    this.setKind((KINDS[(i + 1) % KINDS.length] as (typeof KINDS)[number]).kind);
   }
 
   private refresh(): void {
@@ -197,11 +203,6 @@ export class MeasureHandler implements ToolHandler {
   }
   key(e: KeyboardEvent): boolean {
     if (e.ctrlKey || e.metaKey || e.altKey) return false;
-    if (keyLetter(e) === "l" && !e.shiftKey) {
-      const i = KINDS.findIndex((k) => k.kind === this.kind);
-      this.setKind((KINDS[(i + 1) % KINDS.length] as (typeof KINDS)[number]).kind);
-      return true;
-    }
     if (e.key === "Escape" && (this.active() || this.chosen)) {
       this.cancel();
       this.api.changed();
