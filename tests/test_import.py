@@ -418,17 +418,22 @@ def test_seg_frames_beyond_a_missing_slice_land_where_their_positions_say(
     assert len(target) == 0
 
 
+def _model_spleen(phantom: daw.Series, tmp_path: Path) -> Labels:
+    """Labels holding the spleen as a pending prediction of model "net-7" (read from a SEG)."""
+    spleen_only = _fresh(phantom)
+    spleen_only.add_mask("Spleen", _masks()["spleen"])
+    _seg(spleen_only, phantom, tmp_path / "model.dcm")
+    target = _fresh(phantom)
+    from_dicom_seg(target, phantom, tmp_path / "model.dcm", source_name="net-7")
+    return target
+
+
 def test_seg_segments_say_who_made_them(phantom: daw.Series, tmp_path: Path) -> None:
     """QA: model predictions were written as MANUAL segments with no algorithm. Drawn by
     people: MANUAL; a model's: AUTOMATIC naming the model; interpolated keyframes:
     SEMIAUTOMATIC naming the interpolation."""
     masks = _masks()
-    # the spleen from a model: import it as a prediction of "net-7"
-    spleen_only = _fresh(phantom)
-    spleen_only.add_mask("Spleen", masks["spleen"])
-    _seg(spleen_only, phantom, tmp_path / "model.dcm")
-    target = _fresh(phantom)
-    from_dicom_seg(target, phantom, tmp_path / "model.dcm", source_name="net-7")
+    target = _model_spleen(phantom, tmp_path)
     target.add_mask("Liver", masks["liver_a"])  # drawn
     track = np.zeros(SHAPE, bool)  # keyframes on slices 1 and 5, the rest interpolated
     track[1, 30:36, 5:11] = True
@@ -756,11 +761,7 @@ def test_seg_a_prediction_a_person_edited_is_semiautomatic(
     is no longer the model's output alone: SEMIAUTOMATIC, still naming the model. Undo gives
     the model's output back, and AUTOMATIC with it."""
     masks = _masks()
-    spleen_only = _fresh(phantom)
-    spleen_only.add_mask("Spleen", masks["spleen"])
-    _seg(spleen_only, phantom, tmp_path / "model.dcm")
-    target = _fresh(phantom)
-    from_dicom_seg(target, phantom, tmp_path / "model.dcm", source_name="net-7")
+    target = _model_spleen(phantom, tmp_path)
     target.accept()
     (obj,) = target.objects()
     k = obj.slices[0]

@@ -63,6 +63,7 @@ from .store import LabelFileError, LabelStore, atomic_write, default_label_path
 from .table import (
     MEASUREMENT_COLUMNS,
     Affine,
+    PatientGeometry,
     check_affine,
     check_geometry,
     measurement_records,
@@ -1297,13 +1298,23 @@ class Labels:
         self, affine: Any = None, *, slice_positions: Any = None
     ) -> list[dict[str, Any]]:
         """One dict per object per keyframe; see :meth:`to_dataframe`."""
+        return self._records(object_records, affine, slice_positions)
+
+    def _records(
+        self,
+        make: Callable[[LabelDocument, PatientGeometry | None], list[dict[str, Any]]],
+        affine: Any,
+        slice_positions: Any,
+    ) -> list[dict[str, Any]]:
+        """``make(document, geometry)`` under the lock, the geometry from ``affine`` (default:
+        the labels' own) and ``slice_positions``."""
         with self._lock:
             geometry = check_geometry(
                 affine if affine is not None else self._affine,
                 slice_positions,
                 self._doc.series.shape[0],
             )
-            return object_records(self._doc, geometry)
+            return make(self._doc, geometry)
 
     def to_dataframe(self, affine: Any = None, *, slice_positions: Any = None) -> pandas.DataFrame:
         """One row per object per keyframe, in voxel and (with an affine) patient mm
@@ -1347,13 +1358,7 @@ class Labels:
         self, affine: Any = None, *, slice_positions: Any = None
     ) -> list[dict[str, Any]]:
         """One dict per measurement; see :meth:`measurements_to_dataframe`."""
-        with self._lock:
-            geometry = check_geometry(
-                affine if affine is not None else self._affine,
-                slice_positions,
-                self._doc.series.shape[0],
-            )
-            return measurement_records(self._doc, geometry)
+        return self._records(measurement_records, affine, slice_positions)
 
     def measurements_to_dataframe(
         self, affine: Any = None, *, slice_positions: Any = None
