@@ -195,6 +195,8 @@ def test_measurements(labels: Labels) -> None:
         labels.add_measurement("angle", 3, [(1, 1), (4, 5)])
     with pytest.raises(LabelError, match="kind: 'volume' is not one of"):
         labels.add_measurement("volume", 3, [(1, 1)])
+    with pytest.raises(LabelError, match="an arm of the angle has no length"):
+        labels.add_measurement("angle", 3, [(1, 1), (1, 1), (4, 5)])
     labels.delete_measurement(m)
     assert labels.measurements == []
 

@@ -998,6 +998,8 @@ def parse_measurement(
         )
     if len(set(points)) < min(len(points), 2 if kind != "area" else 3):
         fail(f"{path}.points", f"the points of the {kind} measurement coincide")
+    if kind == "angle" and points[1] in (points[0], points[2]):
+        fail(f"{path}.points", "an arm of the angle has no length (its end is the vertex)")
     return Measurement(
         uuid=uid,
         kind=kind,

@@ -159,6 +159,8 @@ export class MeasureHandler implements ToolHandler {
       const [sx, sy] = screenPoint(this.api, at);
       if (Math.hypot(sx - fx, sy - fy) <= PICK_PX) return this.closeArea();
     }
+    const last = this.points[this.points.length - 1];
+    if (last && Math.hypot(at.p[0] - last[0], at.p[1] - last[1]) <= 1e-3) return; // a double-click's second press
     this.points.push(at.p);
     this.cursorAt = at.p;
     if (this.kind === "angle" && this.points.length === 3) {
