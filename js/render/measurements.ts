@@ -7,7 +7,7 @@
 import type { Measurement } from "../labels";
 import type { SeriesInfo } from "../protocol";
 import { formatArea } from "../ui/format";
-import type { Matrix } from "./transform";
+import { type Matrix, apply } from "./transform";
 
 type Point = [number, number];
 
@@ -84,14 +84,13 @@ export function drawMeasurements(
   m: Matrix,
   info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null,
 ): string[] {
-  const screen = ([x, y]: Point): Point => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
   const texts: string[] = [];
   ctx.lineJoin = "round";
   ctx.setLineDash([]);
   ctx.font = "bold 12px sans-serif";
   ctx.textBaseline = "bottom";
   for (const item of list) {
-    const pts = item.points.map(screen);
+    const pts = item.points.map(([x, y]) => apply(m, x, y));
     ctx.strokeStyle = MEASUREMENT_COLOR;
     ctx.lineWidth = 1.5;
     ctx.beginPath();

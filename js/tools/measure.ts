@@ -8,7 +8,7 @@
  */
 import { type Measurement, type Point, round3 } from "../labels";
 import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn } from "../render/measurements";
-import type { Matrix } from "../render/transform";
+import { type Matrix, apply } from "../render/transform";
 import { button, capturePointer, el, setPressed } from "../ui/dom";
 import { segmentDistance } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
@@ -20,11 +20,10 @@ const CLICK_PX = 3;
 /** The measurement of `list` whose line passes within `px` of screen point `q` (the nearest),
  * or null. `m` maps voxels to screen. */
 export function measurementAt(list: readonly Measurement[], q: Point, m: Matrix, px: number = PICK_PX): Measurement | null {
-  const screen = ([x, y]: Point): Point => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
   let best: Measurement | null = null;
   let bestD = px;
   for (const item of list) {
-    const pts = item.points.map(screen);
+    const pts = item.points.map(([x, y]) => apply(m, x, y));
     const closed = item.kind === "area";
     for (let i = 0; i + 1 < pts.length + (closed ? 1 : 0); i++) {
       const d = segmentDistance(q, pts[i] as Point, pts[(i + 1) % pts.length] as Point);
@@ -155,7 +154,7 @@ export class MeasureHandler implements ToolHandler {
     // angle and area: a click places a point
     const first = this.points[0];
     if (this.kind === "area" && first && this.points.length >= 3 && m) {
-      const [fx, fy] = [m[0] * first[0] + m[2] * first[1] + m[4], m[1] * first[0] + m[3] * first[1] + m[5]];
+      const [fx, fy] = apply(m, first[0], first[1]);
       const [sx, sy] = screenPoint(this.api, at);
       if (Math.hypot(sx - fx, sy - fy) <= PICK_PX) return this.closeArea();
     }
@@ -258,7 +257,8 @@ export class MeasureHandler implements ToolHandler {
       ctx.lineWidth = 1;
       for (const [x, y] of chosen.points) {
         ctx.beginPath();
-        ctx.arc(m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5], 4, 0, 2 * Math.PI);
+        const [sx, sy] = apply(m, x, y);
+        ctx.arc(sx, sy, 4, 0, 2 * Math.PI);
         ctx.fill();
         ctx.stroke();
       }
