@@ -785,7 +785,8 @@ export class LabelEditor implements EditorApi {
       viewport: [cssSize[0], cssSize[1]],
       bridges: this.bridges,
     });
-    const measurements = measurementsOn(this.state.measurements, this.plane(), k);
+    const moving = tool instanceof MeasureHandler ? tool.movingMeasurement() : null;
+    const measurements = measurementsOn(this.state.measurements, this.plane(), k).filter((x) => x.uuid !== moving);
     ctx.save();
     drawMeasurements(ctx, measurements, vm, this.info());
     ctx.restore();

@@ -3,7 +3,8 @@
  * points of an angle (the vertex in the middle), or click the corners of an area. The value
  * (mm, degrees, mm²; px without a pixel spacing) shows while drawing, and the measurement is
  * saved with the labels (Python `Labels.add_measurement`, the same edit). A click on a
- * measurement selects it; Delete or Backspace removes it; Escape cancels. Not bound to an
+ * measurement selects it; its points can then be dragged (the measurement is replaced, same
+ * uuid and label, in one undoable edit); Delete or Backspace removes it; Escape cancels. Not bound to an
  * object class: it works in a viewer without an ontology too.
  */
 import { type Measurement, type Point, round3 } from "../labels";
@@ -59,7 +60,7 @@ export class MeasureHandler implements ToolHandler {
   readonly shapes = [] as const;
   readonly button = {
     icon: ["M5 19L19 5", "M3 17l4 4", "M17 3l4 4", "M9 15l1.5 1.5", "M12 12l1.5 1.5"] as const,
-    title: "Measure (l; l again: distance, angle, area): the value shows in mm as you draw; click a measurement, then Delete to remove it",
+    title: "Measure (l; l again: distance, angle, area): the value shows in mm as you draw; click a measurement to select it, then drag its points or press Delete",
   };
   /** what the next measurement is */
   kind: MeasureKind = "distance";
@@ -72,6 +73,9 @@ export class MeasureHandler implements ToolHandler {
   private cursorAt: Point | null = null;
   /** uuid of the selected measurement */
   private chosen: string | null = null;
+  /** a point of the selected measurement being dragged: the measurement as it will be, and
+   * the index of the point; kept (and drawn instead of the labels' one) until Python answers */
+  private moving: { measurement: Measurement; index: number; sent: boolean } | null = null;
   private readonly kindButtons = new Map<MeasureKind, HTMLButtonElement>();
 
   constructor(private readonly api: EditorApi) {
@@ -118,7 +122,22 @@ export class MeasureHandler implements ToolHandler {
   }
 
   active(): boolean {
-    return this.start !== null || this.points.length > 0;
+    return this.start !== null || this.points.length > 0 || (this.moving !== null && !this.moving.sent);
+  }
+
+  /** The uuid of the measurement whose point is being moved (the editor does not draw it). */
+  movingMeasurement(): string | null {
+    return this.moving?.measurement.uuid ?? null;
+  }
+
+  /** The index of the selected measurement's point under screen point `q`, or -1. */
+  private handleAt(q: Point, m: Matrix): number {
+    const chosen = this.shown().find((x) => x.uuid === this.chosen);
+    if (!chosen) return -1;
+    return chosen.points.findIndex(([x, y]) => {
+      const [sx, sy] = apply(m, x, y);
+      return Math.hypot(sx - q[0], sy - q[1]) <= PICK_PX;
+    });
   }
 
   private send(kind: MeasureKind, points: readonly Point[]): void {
@@ -134,6 +153,16 @@ export class MeasureHandler implements ToolHandler {
 
   down(at: PointerAt): void {
     const m = this.api.voxelToScreen();
+    if (!this.active() && this.moving === null && m && !this.api.readOnly()) {
+      // a press on a point of the selected measurement: drag it
+      const index = this.handleAt(screenPoint(this.api, at), m);
+      const chosen = this.shown().find((x) => x.uuid === this.chosen);
+      if (chosen && index >= 0) {
+        capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
+        this.moving = { measurement: { ...chosen, points: [...chosen.points] }, index, sent: false };
+        return;
+      }
+    }
     if (!this.active()) {
       const hit = m ? measurementAt(this.shown(), screenPoint(this.api, at), m) : null;
       if (hit) {
@@ -170,7 +199,11 @@ export class MeasureHandler implements ToolHandler {
     this.api.changed();
   }
   move(at: PointerAt): void {
-    if (this.start) {
+    const moving = this.moving;
+    if (moving && !moving.sent) {
+      moving.measurement.points[moving.index] = at.p;
+      this.api.changed();
+    } else if (this.start) {
       this.end = at.p;
       this.api.changed();
     } else if (this.points.length > 0) {
@@ -179,6 +212,7 @@ export class MeasureHandler implements ToolHandler {
     }
   }
   up(at: PointerAt): void {
+    if (this.moving && !this.moving.sent) return this.finishMove(at);
     if (!this.start) return;
     const start = this.start;
     const from = this.from;
@@ -187,6 +221,35 @@ export class MeasureHandler implements ToolHandler {
     if (Math.hypot(at.e.clientX - from[0], at.e.clientY - from[1]) < CLICK_PX) return;
     this.send("distance", [start, at.p]);
   }
+  /** Send the moved point: the measurement replaced (same uuid and label) in one edit. */
+  private finishMove(at: PointerAt): void {
+    const moving = this.moving;
+    if (!moving) return;
+    const old = this.shown().find((x) => x.uuid === moving.measurement.uuid);
+    const points = moving.measurement.points.map(([x, y]) => [round3(x), round3(y)]);
+    const unchanged = old?.points.every(([x, y], i) => x === points[i]?.[0] && y === points[i]?.[1]);
+    if (!old || unchanged || at.e.type === "pointercancel") {
+      this.moving = null;
+      this.api.changed();
+      return;
+    }
+    moving.sent = true;
+    const { uuid, kind, plane, slice, label } = moving.measurement;
+    const op = {
+      op: "batch",
+      label: "move a measurement point",
+      ops: [
+        { op: "delete_measurement", uuid },
+        { op: "add_measurement", measurement: { uuid, kind, plane, slice, points, label } },
+      ],
+    };
+    const done = (): void => {
+      if (this.moving === moving) this.moving = null;
+      this.api.changed();
+    };
+    if (!this.api.sendEdit(op, null, done)) done();
+  }
+
   dblclick(_at: PointerAt): boolean {
     if (this.kind !== "area" || this.points.length === 0) return false;
     this.closeArea();
@@ -237,6 +300,7 @@ export class MeasureHandler implements ToolHandler {
   cancel(): void {
     this.cancelDraft();
     this.chosen = null;
+    if (this.moving && !this.moving.sent) this.moving = null;
   }
   /** The measurement being drawn, as far as it goes (null: none). */
   draftMeasurement(): Measurement | null {
@@ -263,8 +327,8 @@ export class MeasureHandler implements ToolHandler {
         ctx.stroke();
       }
     }
-    const draft = this.draftMeasurement();
-    if (draft) drawMeasurements(ctx, [draft], m, this.api.info());
+    const draft = this.moving?.measurement ?? this.draftMeasurement();
+    if (draft && draft.slice === this.api.slice()) drawMeasurements(ctx, [draft], m, this.api.info());
   }
   cursor(): string {
     return "crosshair";

@@ -612,12 +612,31 @@ def test_the_measure_tool_draws_selects_and_deletes_a_distance(lpage: Any) -> No
     page.keyboard.press("Delete")
     page.wait_for_timeout(100)
     assert len(edits(page, wid)) == 1
-    # a click on its line selects it; Delete removes it
+    # a click on its line selects it; its end can then be dragged: one edit replaces it
     page.mouse.click(*s.at(30, 20))
-    page.keyboard.press("Delete")
+    end = s.at(*stored.points[1])
+    page.mouse.move(*end)
+    page.mouse.down()
+    page.mouse.move(*s.at(50, 40), steps=4)
+    page.mouse.up()
     msgs = wait_edits(page, wid, 2)
-    assert msgs[1]["op"] == {"op": "delete_measurement", "uuid": stored.uuid}
+    assert msgs[1]["op"]["op"] == "batch"
     labels.apply(msgs[1]["op"])
+    (moved,) = labels.measurements
+    assert moved.uuid == stored.uuid and moved.points[0] == stored.points[0]
+    assert all(abs(g - e) <= 0.5 for g, e in zip(moved.points[1], (50, 40), strict=True))
+    labels.undo()
+    assert labels.measurements[0].points == stored.points  # one undo step
+    labels.redo()
+    state = labels_state(revision=2)
+    state["measurements"] = [moved.to_json()]
+    push_labels(page, wid, state)
+    expect(drawn).to_have_attribute("data-revision", "2")
+    # still selected: Delete removes it
+    page.keyboard.press("Delete")
+    msgs = wait_edits(page, wid, 3)
+    assert msgs[2]["op"] == {"op": "delete_measurement", "uuid": stored.uuid}
+    labels.apply(msgs[2]["op"])
     assert labels.measurements == []
 
 
