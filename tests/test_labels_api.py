@@ -197,6 +197,18 @@ def test_measurements(labels: Labels) -> None:
         labels.add_measurement("volume", 3, [(1, 1)])
     with pytest.raises(LabelError, match="an arm of the angle has no length"):
         labels.add_measurement("angle", 3, [(1, 1), (1, 1), (4, 5)])
+    labels.set_measurement(m, points=[(2, 2), (8, 10)])  # (what dragging it in the page does)
+    (moved,) = labels.measurements
+    assert moved.uuid == m and moved.points == ((2.0, 2.0), (8.0, 10.0)) and moved.label == "a"
+    labels.set_measurement(m, label="renamed")
+    assert labels.measurements[0].label == "renamed"
+    labels.undo()
+    assert labels.measurements[0].label == "a"
+    with pytest.raises(LabelError, match="unknown measurement"):
+        labels.set_measurement("nope", label="x")
+    with pytest.raises(LabelError, match="lies outside the image"):
+        labels.set_measurement(m, points=[(2, 2), (800, 10)])
+    assert labels.measurements[0].points == ((2.0, 2.0), (8.0, 10.0))  # unchanged
     labels.delete_measurement(m)
     assert labels.measurements == []
 

@@ -1160,6 +1160,31 @@ class Labels:
         """Delete a measurement; returns the revision."""
         return self.apply(DeleteMeasurement(uuid))
 
+    def set_measurement(self, uuid: str, *, points: Any = None, label: str | None = None) -> int:
+        """Change a measurement's ``points`` and/or ``label`` (what dragging its points in the
+        page does): it is replaced, same uuid and kind, in one undoable edit; returns the
+        revision."""
+        with self._lock:
+            old = self._doc.measurements.get(uuid) if isinstance(uuid, str) else None
+            if old is None:
+                raise LabelError(f"uuid: unknown measurement {describe(uuid)}")
+            if points is None and label is None:
+                raise LabelError("set_measurement: nothing to change (give points or label)")
+            if points is None:
+                pts = [list(p) for p in old.points]
+            else:
+                pts = points.tolist() if hasattr(points, "tolist") else [list(p) for p in points]
+            new = {
+                "uuid": old.uuid,
+                "kind": old.kind,
+                "plane": old.plane,
+                "slice": old.slice,
+                "points": pts,
+                "label": old.label if label is None else label,
+            }
+            ops = (DeleteMeasurement(uuid), AddMeasurement(new))
+            return self.apply(Batch(ops, label="change a measurement"))
+
     @property
     def measurements(self) -> list[Measurement]:
         """All measurements."""
