@@ -11,6 +11,7 @@ import {
   type Keyframe,
   type LabelObject,
   type LabelsState,
+  type Measurement,
   type OntologyClass,
   type Point,
   type SliceItem,
@@ -27,7 +28,7 @@ import {
   round3,
   uuid4,
 } from "./labels";
-import { drawMeasurements, measurementsOn } from "./render/measurements";
+import { type AreaStats, areaStats, drawMeasurements, measurementsOn } from "./render/measurements";
 import { MeasureHandler } from "./tools/measure";
 import type { SeriesInfo } from "./protocol";
 import { drawOverlay, voxelMatrix, type BridgeCache } from "./render/overlay";
@@ -130,6 +131,8 @@ export class LabelEditor implements EditorApi {
   private readonly hiddenSet = new Set<string>();
   /** polygon bridges found so far, by keyframe array (see drawOverlay) */
   private readonly bridges: BridgeCache = new WeakMap();
+  /** area measurement statistics, by series, slice, measurement and points */
+  private readonly statsCache = new Map<string, AreaStats | null>();
   private readonly messageHandlers = new Set<(msg: unknown, buffers: readonly DataView[]) => void>();
   private readonly labelsHandlers = new Set<() => void>();
   private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
@@ -788,7 +791,7 @@ export class LabelEditor implements EditorApi {
     const moving = tool instanceof MeasureHandler ? tool.movingMeasurement() : null;
     const measurements = measurementsOn(this.state.measurements, this.plane(), k).filter((x) => x.uuid !== moving);
     ctx.save();
-    drawMeasurements(ctx, measurements, vm, this.info());
+    const measureTexts = drawMeasurements(ctx, measurements, vm, this.info(), (item) => this.areaStatsOf(item));
     ctx.restore();
     for (const p of this.panels) {
       if (!p.draw) continue;
@@ -805,11 +808,28 @@ export class LabelEditor implements EditorApi {
     canvas.dataset.slice = String(k);
     canvas.dataset.count = String(items.length);
     canvas.dataset.measurements = String(measurements.length);
+    // what the measurements say (canvas text cannot be read back), for tests
+    canvas.dataset.measureText = measureTexts.join(" | ");
     canvas.dataset.revision = String(this.state.revision);
     // cost of drawing the overlay (ms), for benchmarks
     canvas.dataset.drawMs = (performance.now() - started).toFixed(3);
     if (this.ui.selected) canvas.dataset.selected = this.ui.selected;
     else delete canvas.dataset.selected;
+  }
+
+  /** Modality statistics inside an area measurement on its (arrived) slice, cached per
+   * measurement and points; null for other planes, colour images or a slice not arrived. */
+  private areaStatsOf(item: Measurement): AreaStats | null {
+    const volume = this.volume();
+    const k = item.slice;
+    if (!volume || item.plane !== "axial" || volume.samples !== 1 || !volume.loaded[k]) return null;
+    const key = `${volume.info.id}|${k}|${item.uuid}|${item.points.join(";")}`;
+    const known = this.statsCache.get(key);
+    if (known !== undefined) return known;
+    const stats = areaStats(item.points, volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, volume.rows, volume.columns);
+    if (this.statsCache.size > 256) this.statsCache.clear();
+    this.statsCache.set(key, stats);
+    return stats;
   }
 
   dispose(): void {

@@ -13,6 +13,7 @@ import pytest
 
 from dicom_annot_widget.errors import DicomAnnotWarning, LabelError
 from dicom_annot_widget.io import Series, open_series
+from dicom_annot_widget.kernels import polygons_to_mask
 from dicom_annot_widget.labels import Labels
 from dicom_annot_widget.labels.table import check_geometry, series_slice_positions
 from tests.test_io_synthetic import make_series
@@ -201,6 +202,21 @@ def test_measurements_table_gives_values_in_mm_on_anisotropic_pixels(tmp_path: P
     assert rows[g]["points_mm"][1] == pytest.approx(series.affine[:3, 3] + series.affine[:3, 2] * 3)
     frame = labels.measurements_to_dataframe(series)
     assert sorted(frame["kind"]) == ["angle", "area", "distance"]
+    # the series is the image too: the area's statistics are those of the pixels inside it
+    inside = polygons_to_mask(np.array([(0, 0), (5, 0), (5, 5), (0, 5)], float), (12, 10))
+    values = series.get_slice(2)[inside].astype(np.float64)
+    assert rows[a]["pixels"] == inside.sum() == 25
+    assert rows[a]["mean"] == pytest.approx(values.mean())
+    assert rows[a]["std"] == pytest.approx(values.std())
+    assert (rows[a]["min"], rows[a]["max"]) == (values.min(), values.max())
+    assert rows[d]["mean"] is None and rows[g]["pixels"] is None  # areas only
+    # an array works as the image too; a matrix affine gives no statistics
+    by_array = {r["uuid"]: r for r in labels.measurements_to_records(image=series.array)}
+    assert by_array[a]["mean"] == pytest.approx(values.mean())
+    plain_affine = {r["uuid"]: r for r in labels.measurements_to_records(series.affine)}
+    assert plain_affine[a]["mean"] is None and plain_affine[a]["area_mm2"] == pytest.approx(10.0)
+    with pytest.raises(LabelError, match=r"image: expected an array of shape \(4, 12, 10\)"):
+        labels.measurements_to_records(image=np.zeros((4, 12, 9)))
     # without a geometry: pixels only; angles measured in pixels
     plain = Labels.from_json(labels.to_json())
     rows = {r["uuid"]: r for r in plain.measurements_to_records()}

@@ -1380,19 +1380,28 @@ class Labels:
         return records_to_dataframe(self.to_records(affine, slice_positions=slice_positions))
 
     def measurements_to_records(
-        self, affine: Any = None, *, slice_positions: Any = None
+        self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
     ) -> list[dict[str, Any]]:
         """One dict per measurement; see :meth:`measurements_to_dataframe`."""
-        return self._records(measurement_records, affine, slice_positions)
+        planes = _plane_images(image if image is not None else affine, self._doc.series.shape)
+
+        def make(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
+            return measurement_records(doc, geometry, planes)
+
+        return self._records(make, affine, slice_positions)
 
     def measurements_to_dataframe(
-        self, affine: Any = None, *, slice_positions: Any = None
+        self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
     ) -> pandas.DataFrame:
         """One row per measurement (distance, angle, area) with its value in pixels and, with
-        an affine, in patient millimetres.
+        an affine, in patient millimetres; an area also with statistics of the image inside.
 
         ``affine`` and ``slice_positions`` are as for :meth:`to_dataframe` (default: the
-        series the labels belong to, when they know it).
+        series the labels belong to, when they know it). ``image``: the modality values to
+        compute an area's ``pixels``, ``mean``, ``std``, ``min`` and ``max`` from (HU for
+        CT): an opened series or a ``(slices, rows, columns)`` array; default ``affine`` when
+        it is a series. The pixels are those whose centre lies inside the area, as the page
+        counts them.
 
         Returns
         -------
@@ -1400,8 +1409,9 @@ class Labels:
             Columns :data:`~dicom_annot_widget.labels.table.MEASUREMENT_COLUMNS`: ``uuid``,
             ``kind``, ``label``, ``plane``, ``slice``, ``author``, ``created``,
             ``points_voxel`` / ``points_mm``, then the value: ``length_px`` / ``length_mm``
-            (a distance), ``area_px`` / ``area_mm2`` (an area) or ``angle_deg`` (an angle,
-            measured in mm when it can be); the columns that do not apply are None.
+            (a distance), ``area_px`` / ``area_mm2`` and ``pixels``, ``mean``, ``std``,
+            ``min``, ``max`` (an area) or ``angle_deg`` (an angle, measured in mm when it
+            can be); the columns that do not apply are None.
 
         Raises
         ------
@@ -1410,7 +1420,7 @@ class Labels:
         LabelError
             As for :meth:`to_dataframe`.
         """
-        rows = self.measurements_to_records(affine, slice_positions=slice_positions)
+        rows = self.measurements_to_records(affine, slice_positions=slice_positions, image=image)
         return records_to_dataframe(rows, MEASUREMENT_COLUMNS)
 
 
@@ -1427,6 +1437,28 @@ _ADDER = {
     "primitive": "primitive",
     "bitmask": "mask",
 }
+
+
+def _plane_images(image: Any, shape: Sequence[int]) -> Callable[[str, int], Any] | None:
+    """``image(plane, k)`` for a series (``get_slice``, ``array``) or a 3-D array of the
+    labels' ``shape``; None for anything else that is no image (e.g. an affine matrix)."""
+    if image is None:
+        return None
+    if hasattr(image, "get_slice") and hasattr(image, "shape"):
+        if tuple(image.shape[:3]) != tuple(shape):
+            raise LabelError(
+                f"image: the series is {tuple(image.shape[:3])}, the labels {tuple(shape)}"
+            )
+        series = image
+        return lambda plane, k: (
+            series.get_slice(k) if plane == "axial" else _plane_image(series.array, plane, k)
+        )
+    array = np.asarray(image)
+    if array.ndim == 2 and array.shape == (4, 4):
+        return None  # an affine matrix, not an image
+    if array.shape != tuple(shape):
+        raise LabelError(f"image: expected an array of shape {tuple(shape)}, got {array.shape}")
+    return lambda plane, k: _plane_image(array, plane, k)
 
 
 def _plane_image(volume: npt.NDArray[Any], plane: str, k: int) -> npt.NDArray[Any]:

@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,11 @@ MEASUREMENT_COLUMNS: tuple[str, ...] = (
     "area_px",
     "area_mm2",
     "angle_deg",
+    "pixels",
+    "mean",
+    "std",
+    "min",
+    "max",
 )
 """Columns of :meth:`Labels.measurements_to_dataframe
 <dicom_annot_widget.labels.Labels.measurements_to_dataframe>`."""
@@ -403,6 +408,26 @@ def _with_spacing(geometry: PatientGeometry | None) -> PatientGeometry | None:
     return geometry
 
 
+def _area_stats(values: Any, ring: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    """pixels / mean / std / min / max of ``values`` (rows, columns) inside ``ring``."""
+    import numpy as np
+
+    from ..kernels.contours import polygons_to_mask
+
+    plane = np.asarray(values)
+    inside = plane[polygons_to_mask(np.asarray(ring, dtype=np.float64), plane.shape[:2])]
+    if inside.size == 0:
+        return {"pixels": 0}
+    v = inside.astype(np.float64)
+    return {
+        "pixels": int(v.size),
+        "mean": float(v.mean()),
+        "std": float(v.std()),
+        "min": float(v.min()),
+        "max": float(v.max()),
+    }
+
+
 def _angle_deg(a: Sequence[float], vertex: Sequence[float], b: Sequence[float]) -> float:
     """The angle at ``vertex`` between the arms to ``a`` and ``b`` (degrees, 0..180)."""
     u = [p - q for p, q in zip(a, vertex, strict=True)]
@@ -413,8 +438,12 @@ def _angle_deg(a: Sequence[float], vertex: Sequence[float], b: Sequence[float]) 
     return math.degrees(math.atan2(_norm(_cross(u3, w3)), dot))
 
 
+PlaneImage = Callable[[str, int], Any]
+"""``image(plane, k)``: the modality values (rows, columns) of plane image ``k``."""
+
+
 def measurement_records(
-    doc: LabelDocument, geometry: PatientGeometry | None
+    doc: LabelDocument, geometry: PatientGeometry | None, image: PlaneImage | None = None
 ) -> list[dict[str, Any]]:
     """One dict per measurement, with the keys of :data:`MEASUREMENT_COLUMNS`, by creation
     time (as in the document).
@@ -423,6 +452,10 @@ def measurement_records(
     ``angle_deg`` (measured in patient mm with a geometry, else in pixels); the other value
     columns are None. ``points_voxel`` are ``(column, row, slice)``, ``points_mm`` patient
     LPS mm (None without a geometry, or when its pixel spacing is unknown: with a warning).
+    With an ``image``, an area also has the statistics of the modality values of the pixels
+    whose centre lies inside it (the pixels :func:`~dicom_annot_widget.kernels.polygons_to_mask`
+    gives, as the page): ``pixels``, ``mean``, ``std`` (of the pixels, ``ddof=0``), ``min``
+    and ``max``; None otherwise.
     """
     geometry = _with_spacing(geometry)
     rows: list[dict[str, Any]] = []
@@ -453,6 +486,11 @@ def measurement_records(
             "area_px": None,
             "area_mm2": None,
             "angle_deg": None,
+            "pixels": None,
+            "mean": None,
+            "std": None,
+            "min": None,
+            "max": None,
         }
         if m.kind == "distance":
             row["length_px"] = math.dist(m.points[0], m.points[1])
@@ -465,6 +503,8 @@ def measurement_records(
             row["area_px"] = abs(twice) / 2
             if mm is not None:
                 row["area_mm2"] = _ring_area_mm2(mm)
+            if image is not None:
+                row.update(_area_stats(image(m.plane, k), m.points))
         else:  # angle: in mm when it can be
             a, v, b = [geometry.to_mm(p) for p in points] if geometry is not None else m.points
             row["angle_deg"] = _angle_deg(a, v, b)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "../labels";
 import { parseMeasurements } from "../labels";
-import { drawMeasurements, measurementValue, measurementsOn, planeSpacing } from "./measurements";
+import { areaStats, drawMeasurements, measurementValue, measurementsOn, planeSpacing, polygonRuns } from "./measurements";
 
 const info = { spacing: [5, 0.5, 0.8] as [number, number, number], spacing_known: true };
 const unknown = { spacing: [1, 1, 1] as [number, number, number], spacing_known: false };
@@ -82,5 +82,48 @@ describe("drawMeasurements", () => {
     const texts = drawMeasurements(ctx, shown, [1, 0, 0, 1, 0, 0], info);
     expect(texts).toEqual(["<img src=x onerror=alert(1)>: 40.00 mm"]);
     expect(calls).toEqual(["begin", "stroke", "text <img src=x onerror=alert(1)>: 40.00 mm"]);
+  });
+});
+
+function pixels(points: [number, number][], size = 8): number[][] {
+  const out: number[][] = [];
+  polygonRuns(points, size, size, (row, start, end) => {
+    for (let c = start; c < end; c++) out.push([row, c]);
+  });
+  return out;
+}
+
+describe("polygonRuns", () => {
+  // expected: Python's kernels.polygons_to_mask on the same polygons (np.argwhere, row-major)
+  it("gives the pixels Python's polygons_to_mask gives", () => {
+    expect(pixels([[1.5, 0.2], [7.3, 2.0], [3.0, 6.0]])).toEqual([
+      [1, 2], [1, 3], [1, 4], [2, 2], [2, 3], [2, 4], [2, 5], [2, 6], [2, 7], [3, 3], [3, 4], [3, 5], [3, 6], [4, 3], [4, 4], [4, 5], [5, 3], [5, 4],
+    ]);
+    // centres on the outline: left and top edges in, right and bottom edges out
+    expect(pixels([[0, 0], [5, 0], [5, 4], [0, 4]])).toEqual([
+      [0, 0], [0, 1], [0, 2], [0, 3], [0, 4], [1, 0], [1, 1], [1, 2], [1, 3], [1, 4], [2, 0], [2, 1], [2, 2], [2, 3], [2, 4], [3, 0], [3, 1], [3, 2], [3, 3], [3, 4],
+    ]);
+    // a concave arrow head
+    expect(pixels([[2, 1], [6, 3], [2, 5], [4, 3]])).toEqual([[2, 3], [3, 4], [3, 5], [4, 3]]);
+  });
+  it("clips to the image", () => {
+    const all = [0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3].map((c) => [r, c]));
+    expect(pixels([[-5, -5], [20, -5], [20, 20], [-5, 20]], 4)).toEqual(all);
+    expect(pixels([[10, 10], [20, 10], [20, 20]], 4)).toEqual([]);
+  });
+});
+
+describe("areaStats", () => {
+  it("gives the modality values' mean, standard deviation, min and max inside", () => {
+    // a 4 x 4 slice of stored values 0..15; rescale 2x - 1000
+    const values = Int16Array.from({ length: 16 }, (_, i) => i);
+    const s = areaStats([[0, 0], [2, 0], [2, 2], [0, 2]], values, 2, -1000, 4, 4);
+    // pixels (0,0) (0,1) (1,0) (1,1): stored 0, 1, 4, 5 -> -1000, -998, -992, -990
+    expect(s).not.toBeNull();
+    expect(s?.pixels).toBe(4);
+    expect(s?.mean).toBeCloseTo(-995, 10);
+    expect(s?.std).toBeCloseTo(Math.sqrt((25 + 9 + 9 + 25) / 4), 10);
+    expect([s?.min, s?.max]).toEqual([-1000, -990]);
+    expect(areaStats([[0.2, 0.2], [0.8, 0.2], [0.8, 0.8]], values, 1, 0, 4, 4)).toBeNull();
   });
 });

@@ -1,12 +1,13 @@
 /**
  * Measurements (Python `Labels.add_measurement`) drawn on the overlay: a distance as a line
  * with end ticks, an angle as two arms, an area as a closed outline, each with its value in
- * millimetres (degrees for an angle), or in pixels when the pixel spacing is unknown. The
- * user's label is drawn as canvas text (never parsed as HTML).
+ * millimetres (degrees for an angle), or in pixels when the pixel spacing is unknown; an
+ * area also with the mean and standard deviation of the modality values inside it (HU for
+ * CT). The user's label is drawn as canvas text (never parsed as HTML).
  */
 import type { Measurement } from "../labels";
-import type { SeriesInfo } from "../protocol";
-import { formatArea } from "../ui/format";
+import type { SeriesInfo, TypedArray } from "../protocol";
+import { formatArea, formatValue } from "../ui/format";
 import { type Matrix, apply } from "./transform";
 
 type Point = [number, number];
@@ -47,6 +48,82 @@ export function measurementValue(m: Pick<Measurement, "kind" | "points" | "plane
   return formatArea(Math.abs(twice) / 2, mm ? "mm²" : "px²");
 }
 
+/**
+ * The pixels whose centre lies inside polygon `points` (even-odd rule), row by row: calls
+ * `run(row, start, end)` (columns `start` to `end - 1`) for each run, clipped to the image.
+ * The same pixels as Python's `kernels.polygons_to_mask` (the same scanline rule: crossings
+ * of each row's centre line, half-open in y; a centre on a left crossing is inside, on a
+ * right one outside), so page and Python measure the same pixels.
+ */
+export function polygonRuns(points: readonly Point[], rows: number, columns: number, run: (row: number, start: number, end: number) => void): void {
+  const n = points.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const [, y] of points) {
+    lo = Math.min(lo, y);
+    hi = Math.max(hi, y);
+  }
+  const top = Math.max(0, Math.ceil(lo));
+  const bottom = Math.min(rows - 1, Math.floor(hi));
+  const xs: number[] = [];
+  for (let y = top; y <= bottom; y++) {
+    xs.length = 0;
+    for (let i = 0; i < n; i++) {
+      const [x0, y0] = points[i] as Point;
+      const [x1, y1] = points[(i + 1) % n] as Point;
+      if (y0 === y1) continue;
+      if ((y0 <= y && y < y1) || (y1 <= y && y < y0)) xs.push(x0 + (y - y0) * ((x1 - x0) / (y1 - y0)));
+    }
+    xs.sort((a, b) => a - b);
+    for (let i = 0; i + 1 < xs.length; i += 2) {
+      const start = Math.min(Math.max(Math.ceil(xs[i] as number), 0), columns);
+      const end = Math.min(Math.max(Math.ceil(xs[i + 1] as number), 0), columns);
+      if (end > start) run(y, start, end);
+    }
+  }
+}
+
+/** Modality values inside an area: pixel count, mean, standard deviation (of the pixels,
+ * not of a sample), minimum and maximum. */
+export interface AreaStats {
+  pixels: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+/** Statistics of the modality values (`stored * slope + intercept`) of the pixels inside
+ * polygon `points` on a slice of `values` (rows x columns, first sample of each pixel); null
+ * when no pixel centre lies inside. */
+export function areaStats(points: readonly Point[], values: TypedArray, slope: number, intercept: number, rows: number, columns: number, samples = 1): AreaStats | null {
+  let count = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  const seen: number[] = [];
+  polygonRuns(points, rows, columns, (row, start, end) => {
+    for (let c = start; c < end; c++) {
+      const v = (values[(row * columns + c) * samples] as number) * slope + intercept;
+      seen.push(v);
+      count += 1;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  });
+  if (count === 0) return null;
+  const mean = sum / count;
+  let sq = 0;
+  for (const v of seen) sq += (v - mean) * (v - mean);
+  return { pixels: count, mean, std: Math.sqrt(sq / count), min, max };
+}
+
+/** "mean 45.2 ± 12.3 HU" */
+export function statsText(s: AreaStats, units: string): string {
+  return `mean ${formatValue(s.mean)} ± ${formatValue(s.std)}${units ? ` ${units}` : ""}`;
+}
+
 /** Things the drawing needs from a 2D context (a subset, so tests can record calls). */
 export type MeasureContext = Pick<
   CanvasRenderingContext2D,
@@ -82,7 +159,8 @@ export function drawMeasurements(
   ctx: MeasureContext,
   list: readonly Measurement[],
   m: Matrix,
-  info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null,
+  info: (Pick<SeriesInfo, "spacing" | "spacing_known"> & { units?: string }) | null,
+  stats?: (item: Measurement) => AreaStats | null,
 ): string[] {
   const texts: string[] = [];
   ctx.lineJoin = "round";
@@ -108,7 +186,9 @@ export function drawMeasurements(
       }
     }
     ctx.stroke();
-    const value = measurementValue(item, info);
+    let value = measurementValue(item, info);
+    const inside = item.kind === "area" ? stats?.(item) : null;
+    if (inside) value += ` · ${statsText(inside, info?.units ?? "")}`;
     const text = item.label ? `${item.label}: ${value}` : value;
     // beside the rightmost point, outlined so it reads on any image
     const anchor = pts.reduce((best, p) => (p[0] > best[0] ? p : best), pts[0] as Point);

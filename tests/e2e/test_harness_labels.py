@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
+
+from dicom_annot_widget.kernels import polygons_to_mask
 
 from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
 
@@ -557,10 +560,17 @@ def test_measurements_are_drawn_on_their_slice(lpage: Any) -> None:
     expect(labels).to_have_attribute("data-measurements", "1")
     assert has_colour(overlay_pixels(root, *s.canvas_px(30, 20)), MEASURE_RGB)
     assert strongest(overlay_pixels(root, *s.canvas_px(30, 35)))[3] == 0
+    # 40 columns of 0.7 mm; the label drawn as text before the value
+    expect(labels).to_have_attribute("data-measure-text", f"{distance['label']}: 28.00 mm")
     root.focus()
     page.keyboard.press("ArrowRight")
     expect(labels).to_have_attribute("data-slice", "7")
     expect(labels).to_have_attribute("data-measurements", "1")
+    # the area with the statistics of the HU inside it: the pixels Python counts, the same mean
+    inside = ct_volume()[7][polygons_to_mask(np.array(area["points"], float), (48, 64))]
+    stats = f"mean {inside.mean():.1f} ± {inside.std():.1f} HU"
+    text = labels.get_attribute("data-measure-text")
+    assert text == f"{area['label']}: 98.00 mm² · {stats}", (text, stats)
     assert strongest(overlay_pixels(root, *s.canvas_px(30, 20)))[3] > 0  # the area's right side
     assert has_colour(overlay_pixels(root, *s.canvas_px(20, 10)), MEASURE_RGB)  # its top edge
     page.keyboard.press("ArrowRight")
