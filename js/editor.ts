@@ -734,7 +734,7 @@ export class LabelEditor implements EditorApi {
     for (const t of this.tools) {
       const b = this.toolButtons.get(t.id);
       if (!b) continue;
-      b.disabled = t.shapes.length > 0 && (ro || !list.some((c) => t.shapes.includes(c.shape)));
+      b.disabled = t.shapes.length > 0 ? ro || !list.some((c) => t.shapes.includes(c.shape)) : ro && t.id !== "select";
       b.hidden = t.shapes.length > 0 && !list.some((c) => t.shapes.includes(c.shape));
       setPressed(b, this.ui.tool === t.id);
     }
@@ -791,7 +791,7 @@ export class LabelEditor implements EditorApi {
     const moving = tool instanceof MeasureHandler ? tool.movingMeasurement() : null;
     const measurements = measurementsOn(this.state.measurements, this.plane(), k).filter((x) => x.uuid !== moving);
     ctx.save();
-    const measureTexts = drawMeasurements(ctx, measurements, vm, this.info(), (item) => this.areaStatsOf(item));
+    const measureTexts = drawMeasurements(ctx, measurements, vm, this.info(), (item) => this.areaStatsOf(item), [cssSize[0], cssSize[1]]);
     ctx.restore();
     for (const p of this.panels) {
       if (!p.draw) continue;

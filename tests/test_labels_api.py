@@ -197,6 +197,12 @@ def test_measurements(labels: Labels) -> None:
         labels.add_measurement("volume", 3, [(1, 1)])
     with pytest.raises(LabelError, match="an arm of the angle has no length"):
         labels.add_measurement("angle", 3, [(1, 1), (1, 1), (4, 5)])
+    with pytest.raises(LabelError, match=r"has no area \(its corners are on a line\)"):
+        labels.add_measurement("area", 3, [(1, 1), (2, 2), (3, 3)])
+    with pytest.raises(LabelError, match="points: expected a list of \\(x, y\\) points, got 5"):
+        labels.add_measurement("distance", 3, 5)
+    with pytest.raises(LabelError, match="points: expected a list of"):
+        labels.add_measurement("distance", 3, [1, 2])
     labels.set_measurement(m, points=[(2, 2), (8, 10)])  # (what dragging it in the page does)
     (moved,) = labels.measurements
     assert moved.uuid == m and moved.points == ((2.0, 2.0), (8.0, 10.0)) and moved.label == "a"

@@ -130,7 +130,7 @@ def test_bad_slice_positions_are_refused(gap_series: Series) -> None:
     with pytest.raises(LabelError, match=r"slice_positions\[3\]: expected three finite"):
         labels.to_records(affine, slice_positions=bad)
     with pytest.raises(LabelError, match="slice_positions: needs an affine"):
-        labels.to_records(slice_positions=[None] * 7)
+        Labels.from_json(labels.to_json()).to_records(slice_positions=[None] * 7)
     with pytest.raises(LabelError, match="slice_positions: expected one"):
         labels.to_records(affine, slice_positions="1, 2, 3")
     # a slice without a position is placed by the affine
@@ -235,3 +235,24 @@ def test_measurements_table_without_pixel_spacing_warns_and_gives_pixels(tmp_pat
         (row,) = labels.measurements_to_records(series)
     assert row["uuid"] == d and row["length_px"] == pytest.approx(5.0)
     assert row["length_mm"] is None and row["points_mm"] is None
+
+
+def test_labels_of_an_opened_series_default_to_its_geometry_and_pixels(tmp_path: Path) -> None:
+    """QA: a widget's labels (made from its series) gave no mm values and pixel-space angles
+    without arguments, while the page showed mm. Labels made from an opened series now
+    default to it: the same rows as passing the series."""
+    make_series(tmp_path / "aniso", 4, pixel_spacing=[0.5, 0.8])
+    series = open_series(tmp_path / "aniso")
+    labels = Labels(series, ontology())
+    labels.add_polyline("Vessel", 1, [(0, 0), (5, 6)])
+    labels.add_measurement("area", 2, [(0, 0), (5, 0), (5, 5), (0, 5)])
+    labels.add_measurement("angle", 3, [(5, 0), (0, 0), (5, 5)])
+    assert labels.to_records() == labels.to_records(series)
+    assert labels.measurements_to_records() == labels.measurements_to_records(series)
+    area, angle = sorted(labels.measurements_to_records(), key=lambda r: r["kind"] != "area")
+    assert area["area_mm2"] == pytest.approx(10.0) and area["pixels"] == 25
+    assert angle["angle_deg"] == pytest.approx(math.degrees(math.atan2(2.5, 4)))
+    # a matrix set as the affine replaces it (no slice positions, no pixels)
+    labels.affine = series.affine
+    (by_matrix,) = [r for r in labels.measurements_to_records() if r["kind"] == "area"]
+    assert by_matrix["pixels"] is None and by_matrix["area_mm2"] == pytest.approx(10.0)

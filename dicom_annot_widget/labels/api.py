@@ -110,8 +110,10 @@ class Labels:
     author
         Recorded as the author of new objects.
     affine
-        Default 4x4 matrix mapping ``(column, row, slice, 1)`` to patient LPS mm, used by
-        :meth:`to_dataframe`.
+        Default 4x4 matrix mapping ``(column, row, slice, 1)`` to patient LPS mm, or an
+        opened series, used by :meth:`to_dataframe` and :meth:`measurements_to_dataframe`.
+        Default: ``series`` when it is an opened series (its geometry, and its pixels for
+        the statistics of area measurements), else none.
     read_only
         Start in review mode (see :attr:`read_only`).
     history_limit
@@ -147,7 +149,7 @@ class Labels:
         self._init(
             LabelDocument(SeriesInfo.coerce(series), _coerce_ontology(ontology)),
             author=author,
-            affine=affine,
+            affine=_default_geometry(series, affine),
             read_only=read_only,
             history_limit=history_limit,
         )
@@ -167,7 +169,10 @@ class Labels:
         self._lock = threading.RLock()
         self._store: LabelStore | None = None
         self._read_only = bool(read_only)
-        self._affine: Affine | None = check_affine(affine)
+        self._affine: Affine | None = None
+        #: an opened series given as the affine: its geometry (slice positions) and pixels
+        self._geometry_source: Any = None
+        self.affine = affine
         self.author = author
 
     @classmethod
@@ -238,7 +243,9 @@ class Labels:
             target = Path(path)
         store = LabelStore(target, compact_every=compact_every, idle_snapshot=idle_snapshot)
         doc, _existed = store.open(info, onto)
-        labels = cls._from_document(doc, author=author, affine=affine, read_only=read_only)
+        labels = cls._from_document(
+            doc, author=author, affine=_default_geometry(series, affine), read_only=read_only
+        )
         labels._store = store
         store.attach(lambda: labels._doc, labels._lock)
         return labels
@@ -332,12 +339,19 @@ class Labels:
 
     @property
     def affine(self) -> Affine | None:
-        """Default affine for :meth:`to_dataframe` (``(column, row, slice, 1)`` -> LPS mm)."""
+        """Default affine for :meth:`to_dataframe` (``(column, row, slice, 1)`` -> LPS mm).
+        Set a 4x4 matrix, or an opened series (then its slices' positions and its pixels are
+        the defaults too), or None."""
         return self._affine
 
     @affine.setter
     def affine(self, value: Any) -> None:
-        self._affine = check_affine(value)
+        if _is_series(value):
+            self._affine = check_affine(value.affine)
+            self._geometry_source = value
+        else:
+            self._affine = check_affine(value)
+            self._geometry_source = None
 
     @property
     def can_undo(self) -> bool:
@@ -1145,7 +1159,7 @@ class Labels:
         (polygon) measurement; returns its uuid."""
         if kind not in MEASUREMENT_KINDS:
             raise LabelError(f"kind: {describe(kind)} is not one of {', '.join(MEASUREMENT_KINDS)}")
-        pts = points.tolist() if hasattr(points, "tolist") else [list(p) for p in points]
+        pts = _point_list(points, "points")
         with self._lock:
             self.apply(
                 AddMeasurement(
@@ -1170,10 +1184,7 @@ class Labels:
                 raise LabelError(f"uuid: unknown measurement {describe(uuid)}")
             if points is None and label is None:
                 raise LabelError("set_measurement: nothing to change (give points or label)")
-            if points is None:
-                pts = [list(p) for p in old.points]
-            else:
-                pts = points.tolist() if hasattr(points, "tolist") else [list(p) for p in points]
+            pts = [list(p) for p in old.points] if points is None else _point_list(points, "points")
             new = {
                 "uuid": old.uuid,
                 "kind": old.kind,
@@ -1333,12 +1344,10 @@ class Labels:
     ) -> list[dict[str, Any]]:
         """``make(document, geometry)`` under the lock, the geometry from ``affine`` (default:
         the labels' own) and ``slice_positions``."""
+        if affine is None:
+            affine = self._geometry_source if self._geometry_source is not None else self._affine
         with self._lock:
-            geometry = check_geometry(
-                affine if affine is not None else self._affine,
-                slice_positions,
-                self._doc.series.shape[0],
-            )
+            geometry = check_geometry(affine, slice_positions, self._doc.series.shape[0])
             return make(self._doc, geometry)
 
     def to_dataframe(self, affine: Any = None, *, slice_positions: Any = None) -> pandas.DataFrame:
@@ -1383,7 +1392,9 @@ class Labels:
         self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
     ) -> list[dict[str, Any]]:
         """One dict per measurement; see :meth:`measurements_to_dataframe`."""
-        planes = _plane_images(image if image is not None else affine, self._doc.series.shape)
+        if image is None:
+            image = affine if affine is not None else self._geometry_source
+        planes = _plane_images(image, self._doc.series.shape)
 
         def make(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
             return measurement_records(doc, geometry, planes)
@@ -1437,6 +1448,36 @@ _ADDER = {
     "primitive": "primitive",
     "bitmask": "mask",
 }
+
+
+def _point_list(points: Any, path: str) -> list[Any]:
+    """``points`` (a sequence of (x, y), or an array) as a list of lists, for validation by
+    the operation; a clear error for anything that is no sequence of points."""
+    if hasattr(points, "tolist"):
+        points = points.tolist()
+    if not isinstance(points, (list, tuple)) or not all(
+        isinstance(p, (list, tuple)) or hasattr(p, "tolist") for p in points
+    ):
+        raise LabelError(f"{path}: expected a list of (x, y) points, got {describe(points)}")
+    return [p.tolist() if hasattr(p, "tolist") else list(p) for p in points]
+
+
+def _is_series(value: Any) -> bool:
+    """An opened series (its affine, its slices' positions and pixels), not a matrix."""
+    return (
+        not isinstance(value, (list, tuple, np.ndarray))
+        and hasattr(value, "affine")
+        and hasattr(value, "slice_positions")
+        and hasattr(value, "get_slice")
+    )
+
+
+def _default_geometry(series: Any, affine: Any) -> Any:
+    """The labels' default geometry: ``affine`` if given, else ``series`` when it is an opened
+    series."""
+    if affine is not None:
+        return affine
+    return series if _is_series(series) else None
 
 
 def _plane_images(image: Any, shape: Sequence[int]) -> Callable[[str, int], Any] | None:

@@ -446,7 +446,7 @@ def measurement_records(
     doc: LabelDocument, geometry: PatientGeometry | None, image: PlaneImage | None = None
 ) -> list[dict[str, Any]]:
     """One dict per measurement, with the keys of :data:`MEASUREMENT_COLUMNS`, by creation
-    time (as in the document).
+    time (to the millisecond; then by uuid), as in the document.
 
     A distance has ``length_px`` / ``length_mm``, an area ``area_px`` / ``area_mm2``, an angle
     ``angle_deg`` (measured in patient mm with a geometry, else in pixels); the other value

@@ -58,14 +58,16 @@ describe("parseMeasurements", () => {
 describe("drawMeasurements", () => {
   it("draws the slice's measurements with their label as text", () => {
     const calls: string[] = [];
+    const xs: number[] = [];
     const ctx = {
       beginPath: () => calls.push("begin"),
       moveTo: () => undefined,
       lineTo: () => undefined,
       closePath: () => calls.push("close"),
       stroke: () => calls.push("stroke"),
-      fillText: (t: string) => calls.push(`text ${t}`),
+      fillText: (t: string, x: number) => calls.push(`text ${t}`) && xs.push(x),
       strokeText: () => undefined,
+      measureText: (t: string) => ({ width: 7 * t.length }) as TextMetrics,
       setLineDash: () => undefined,
       lineWidth: 1,
       strokeStyle: "",
@@ -82,6 +84,15 @@ describe("drawMeasurements", () => {
     const texts = drawMeasurements(ctx, shown, [1, 0, 0, 1, 0, 0], info);
     expect(texts).toEqual(["<img src=x onerror=alert(1)>: 40.00 mm"]);
     expect(calls).toEqual(["begin", "stroke", "text <img src=x onerror=alert(1)>: 40.00 mm"]);
+    // beside its rightmost point (x 30 + 6)...
+    expect(xs).toEqual([36]);
+    // ...unless the text would leave the view: then it ends at the view's right edge
+    const [wide] = drawMeasurements(ctx, shown, [1, 0, 0, 1, 0, 0], info, undefined, [300, 100]);
+    expect(xs[1]).toBe(300 - 2 - 7 * (wide as string).length);
+    // a long label is cut on the image
+    const long = m("distance", [[0, 0], [30, 64]], { label: "x".repeat(100) });
+    const [cut] = drawMeasurements(ctx, [long], [1, 0, 0, 1, 0, 0], info);
+    expect(cut).toBe(`${"x".repeat(39)}…: 40.00 mm`);
   });
 });
 

@@ -134,6 +134,7 @@ export type MeasureContext = Pick<
   | "stroke"
   | "fillText"
   | "strokeText"
+  | "measureText"
   | "setLineDash"
   | "lineWidth"
   | "strokeStyle"
@@ -144,6 +145,9 @@ export type MeasureContext = Pick<
 >;
 
 export const MEASUREMENT_COLOR = "#ffd400";
+/** A label longer than this is cut (with "…") on the image; the whole of it is in Python. */
+export const LABEL_CHARS = 40;
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const TICK = 4;
 
 /** The measurements on slice `k` of `plane`. */
@@ -161,6 +165,7 @@ export function drawMeasurements(
   m: Matrix,
   info: (Pick<SeriesInfo, "spacing" | "spacing_known"> & { units?: string }) | null,
   stats?: (item: Measurement) => AreaStats | null,
+  viewport?: [number, number],
 ): string[] {
   const texts: string[] = [];
   ctx.lineJoin = "round";
@@ -189,10 +194,19 @@ export function drawMeasurements(
     let value = measurementValue(item, info);
     const inside = item.kind === "area" ? stats?.(item) : null;
     if (inside) value += ` · ${statsText(inside, info?.units ?? "")}`;
-    const text = item.label ? `${item.label}: ${value}` : value;
+    // direction controls would reverse the value after the label: drawn without them
+    const plain = item.label.replace(BIDI_CONTROLS, "");
+    const label = plain.length > LABEL_CHARS ? `${plain.slice(0, LABEL_CHARS - 1)}…` : plain;
+    const text = label ? `${label}: ${value}` : value;
     // beside the rightmost point, outlined so it reads on any image
     const anchor = pts.reduce((best, p) => (p[0] > best[0] ? p : best), pts[0] as Point);
-    const [tx, ty] = [anchor[0] + 6, anchor[1] - 4];
+    let [tx, ty] = [anchor[0] + 6, anchor[1] - 4];
+    if (viewport) {
+      // inside the view: left of the measurement when there is no room on its right
+      const width = ctx.measureText(text).width;
+      if (tx + width > viewport[0] - 2) tx = Math.max(2, viewport[0] - 2 - width);
+      ty = Math.min(Math.max(ty, 14), viewport[1] - 2);
+    }
     ctx.lineWidth = 3;
     ctx.strokeStyle = "rgba(0, 0, 0, 0.8)";
     ctx.strokeText(text, tx, ty);

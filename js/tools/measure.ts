@@ -10,7 +10,7 @@
 import { type Measurement, type Point, round3 } from "../labels";
 import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn } from "../render/measurements";
 import { type Matrix, apply } from "../render/transform";
-import { button, capturePointer, el, setPressed } from "../ui/dom";
+import { button, capturePointer, el, keyLetter, setPressed } from "../ui/dom";
 import { segmentDistance } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
@@ -73,6 +73,10 @@ export class MeasureHandler implements ToolHandler {
   private cursorAt: Point | null = null;
   /** uuid of the selected measurement */
   private chosen: string | null = null;
+  /** the slice the measurement being drawn is on (a slice change drops it) */
+  private draftSlice = -1;
+  /** distance: the measurement under the press (a click selects it, a drag draws anew) */
+  private pressed: string | null = null;
   /** a point of the selected measurement being dragged: the measurement as it will be, and
    * the index of the point; kept (and drawn instead of the labels' one) until Python answers */
   private moving: { measurement: Measurement; index: number; sent: boolean } | null = null;
@@ -151,7 +155,20 @@ export class MeasureHandler implements ToolHandler {
     this.api.sendEdit({ op: "add_measurement", measurement });
   }
 
+  /**
+   * Drop what belongs to another slice: a measurement being drawn (or a point being moved)
+   * when the slice changed, and the selection when the selected measurement is not on the
+   * slice shown (or is gone), so Delete never acts on what cannot be seen.
+   */
+  private syncSlice(): void {
+    const k = this.api.slice();
+    if (this.active() && this.draftSlice !== k) this.cancelDraft();
+    if (this.moving && !this.moving.sent && this.moving.measurement.slice !== k) this.moving = null;
+    if (this.chosen && !this.shown().some((x) => x.uuid === this.chosen)) this.chosen = null;
+  }
+
   down(at: PointerAt): void {
+    this.syncSlice();
     const m = this.api.voxelToScreen();
     if (!this.active() && this.moving === null && m && !this.api.readOnly()) {
       // a press on a point of the selected measurement: drag it
@@ -163,21 +180,22 @@ export class MeasureHandler implements ToolHandler {
         return;
       }
     }
-    if (!this.active()) {
-      const hit = m ? measurementAt(this.shown(), screenPoint(this.api, at), m) : null;
-      if (hit) {
-        this.chosen = hit.uuid;
-        this.api.changed();
-        return;
-      }
+    const hit = !this.active() && m ? measurementAt(this.shown(), screenPoint(this.api, at), m) : null;
+    if (hit && (this.kind !== "distance" || this.api.readOnly())) {
+      // a click on a measurement selects it (a distance: see up(), a drag draws a new one)
+      this.chosen = hit.uuid;
+      this.api.changed();
+      return;
     }
     if (this.api.readOnly()) return this.api.refuse("the labels are read-only (review mode): edits are off");
     this.chosen = null;
+    this.draftSlice = this.api.slice();
     if (this.kind === "distance") {
       capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
       this.start = at.p;
       this.end = at.p;
       this.from = [at.e.clientX, at.e.clientY];
+      this.pressed = hit?.uuid ?? null;
       return;
     }
     // angle and area: a click places a point
@@ -199,6 +217,7 @@ export class MeasureHandler implements ToolHandler {
     this.api.changed();
   }
   move(at: PointerAt): void {
+    this.syncSlice();
     const moving = this.moving;
     if (moving && !moving.sent) {
       moving.measurement.points[moving.index] = at.p;
@@ -212,13 +231,18 @@ export class MeasureHandler implements ToolHandler {
     }
   }
   up(at: PointerAt): void {
+    this.syncSlice();
     if (this.moving && !this.moving.sent) return this.finishMove(at);
     if (!this.start) return;
     const start = this.start;
     const from = this.from;
+    const pressed = this.pressed;
     this.cancelDraft();
     if (!from || at.e.type === "pointercancel") return;
-    if (Math.hypot(at.e.clientX - from[0], at.e.clientY - from[1]) < CLICK_PX) return;
+    if (Math.hypot(at.e.clientX - from[0], at.e.clientY - from[1]) < CLICK_PX) {
+      this.chosen = pressed; // a click: selects the measurement under it (or nothing)
+      return;
+    }
     this.send("distance", [start, at.p]);
   }
   /** Send the moved point: the measurement replaced (same uuid and label) in one edit. */
@@ -251,6 +275,7 @@ export class MeasureHandler implements ToolHandler {
   }
 
   dblclick(_at: PointerAt): boolean {
+    this.syncSlice();
     if (this.kind !== "area" || this.points.length === 0) return false;
     this.closeArea();
     return true;
@@ -261,11 +286,28 @@ export class MeasureHandler implements ToolHandler {
       this.api.refuse(`an area needs at least 3 distinct corners (got ${pts.length})`);
       return;
     }
+    let twice = 0;
+    pts.forEach(([x0, y0], i) => {
+      const [x1, y1] = pts[(i + 1) % pts.length] as Point;
+      twice += x0 * y1 - x1 * y0;
+    });
+    if (Math.abs(twice) < 1e-6) {
+      this.api.refuse("an area needs corners that are not all on one line");
+      return;
+    }
     this.cancelDraft();
     this.send("area", pts);
     this.api.changed();
   }
   key(e: KeyboardEvent): boolean {
+    this.syncSlice();
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && keyLetter(e) === "z" && this.active()) {
+      // ctrl+z while drawing takes back the last point (a distance: the drawing), not a saved edit
+      if (this.points.length > 0) this.points.pop();
+      else this.cancelDraft();
+      this.api.changed();
+      return true;
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) return false;
     if (e.key === "Escape" && (this.active() || this.chosen)) {
       this.cancel();
@@ -294,6 +336,7 @@ export class MeasureHandler implements ToolHandler {
     this.start = null;
     this.end = null;
     this.from = null;
+    this.pressed = null;
     this.points = [];
     this.cursorAt = null;
   }
@@ -313,6 +356,7 @@ export class MeasureHandler implements ToolHandler {
     return { ...base, kind: this.kind === "angle" ? "angle" : "area", points: pts };
   }
   draw(ctx: CanvasRenderingContext2D, m: Matrix): void {
+    this.syncSlice();
     const chosen = this.shown().find((x) => x.uuid === this.chosen);
     if (chosen) {
       // the selected one: its points as handles
@@ -328,7 +372,10 @@ export class MeasureHandler implements ToolHandler {
       }
     }
     const draft = this.moving?.measurement ?? this.draftMeasurement();
-    if (draft && draft.slice === this.api.slice()) drawMeasurements(ctx, [draft], m, this.api.info());
+    if (draft && draft.slice === this.api.slice()) {
+      const r = this.api.viewport.getBoundingClientRect();
+      drawMeasurements(ctx, [draft], m, this.api.info(), undefined, [r.width, r.height]);
+    }
   }
   cursor(): string {
     return "crosshair";

@@ -696,3 +696,71 @@ def test_the_measure_tool_measures_angles_and_areas(lpage: Any) -> None:
     table = {r["kind"]: r for r in labels.measurements_to_records()}
     assert table["angle"]["angle_deg"] == pytest.approx(45.0, abs=2.0)
     assert table["area"]["area_px"] == pytest.approx(200.0, rel=0.1)
+
+
+def test_the_measure_tool_keeps_to_the_slice_shown(lpage: Any) -> None:
+    """QA: Delete removed a selected measurement from a slice no longer shown, and an area
+    being drawn went on across a slice change and was saved on the new slice. A drag that
+    starts on a measurement draws a new one; ctrl+z while drawing takes back a corner."""
+    page = lpage
+    wid, root = mount_labels(page)
+    drawn = root.get_by_test_id("daw-labels")
+    s = Screen(root)
+    m6 = {
+        "uuid": "1b0cb5d4-4b0b-4a0e-9e4b-2b8c2e5f7a10",
+        "kind": "distance",
+        "plane": "axial",
+        "slice": 6,
+        "points": [[10, 20], [50, 20]],
+        "label": "",
+        "author": None,
+        "created": "2026-11-27T21:00:00.000Z",
+    }
+    state = labels_state(revision=1)
+    state["measurements"] = [m6]
+    push_labels(page, wid, state)
+    expect(drawn).to_have_attribute("data-measurements", "1")
+    root.focus()
+    page.keyboard.press("l")
+    page.mouse.click(*s.at(30, 20))  # selects it
+    page.keyboard.press("ArrowRight")
+    expect(drawn).to_have_attribute("data-slice", "7")
+    page.keyboard.press("Delete")  # nothing selected on slice 7: nothing deleted
+    page.keyboard.press("ArrowLeft")
+    expect(drawn).to_have_attribute("data-slice", "6")
+    page.keyboard.press("Delete")  # and the selection did not come back with the slice
+    page.wait_for_timeout(100)
+    assert edits(page, wid) == []
+    # a drag that starts on the measurement's line draws a new distance from there
+    page.mouse.move(*s.at(30, 20))
+    page.mouse.down()
+    page.mouse.move(*s.at(30, 40), steps=4)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"]["op"] == "add_measurement"
+    start = msg["op"]["measurement"]["points"][0]
+    assert start == pytest.approx(list(s.voxel(*s.at(30, 20))), abs=0.5)
+    # an area begun on slice 6 is dropped when the slice changes
+    root.get_by_test_id("daw-measure-area").click()
+    for col, row in [(5, 5), (15, 5), (15, 15)]:
+        page.mouse.click(*s.at(col, row))
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(100)
+    assert len(edits(page, wid)) == 1
+    # ctrl+z while drawing takes back the last corner, not the last saved edit
+    for col, row in [(5, 5), (15, 5), (15, 15), (5, 15)]:
+        page.mouse.click(*s.at(col, row))
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Enter")
+    msgs = wait_edits(page, wid, 2)
+    assert [m["type"] for m in msgs] == ["edit", "edit"]  # no undo was sent
+    area = msgs[1]["op"]["measurement"]
+    assert area["slice"] == 7 and len(area["points"]) == 3
+
+
+def test_the_measure_tool_is_off_in_review_mode(lpage: Any) -> None:
+    page = lpage
+    _wid, root = mount_labels(page, labels_state(read_only=True))
+    expect(root.get_by_test_id("daw-tool-measure")).to_be_disabled()
