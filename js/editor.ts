@@ -80,6 +80,8 @@ export interface EditorHost {
   setSlice(k: number): void;
   schedule(): void;
   refuse(message: string): void;
+  /** Take back a refusal shown that starts with `prefix` (when its reason is gone). */
+  clearRefusal?(prefix: string): void;
   toast(text: string): void;
   /** Send a message to the kernel; false when the page has lost its kernel. */
   send(content: Record<string, unknown>): boolean;
@@ -521,6 +523,8 @@ export class LabelEditor implements EditorApi {
     return true;
   }
   private takeState(state: LabelsState): void {
+    // review mode over: its refusals no longer hold (QA: the banner stayed)
+    if (this.state.read_only && !state.read_only) this.host.clearRefusal?.("the labels are read-only");
     this.state = state;
     this.byUuid = new Map();
     // the first of a uuid wins, as a linear find would

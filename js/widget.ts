@@ -548,6 +548,11 @@ function renderView(
       localError = message;
       schedule();
     },
+    clearRefusal: (prefix) => {
+      if (!localError.startsWith(prefix)) return;
+      localError = "";
+      schedule();
+    },
     toast: (text) => showToast(text),
     send: (content) => controller.send(content),
     connected: () => !offline(),

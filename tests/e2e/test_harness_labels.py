@@ -402,6 +402,10 @@ def test_read_only_disables_tools(lpage: Any) -> None:
     page.keyboard.press("Control+z")
     expect(root.get_by_test_id("daw-error")).to_contain_text("read-only")
     assert edits(page, wid) == []
+    # review mode over: its refusal goes (QA: the banner stayed)
+    push_labels(page, wid, labels_state([box_object([12, 8, 40, 30])], revision=1))
+    expect(root).to_have_attribute("data-read-only", "false")
+    expect(root.get_by_test_id("daw-error")).to_be_hidden()
 
 
 @pytest.mark.parametrize("rotation", [0, 90])
