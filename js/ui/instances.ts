@@ -306,6 +306,10 @@ class InstancesPanel implements Panel {
   /** what is said of objects on other planes (see otherPlanesNote) */
   private readonly other: HTMLElement;
   private readonly area: HTMLElement;
+  /** the selected object's class, to change it (to a class of the same shape) */
+  private readonly classRow: HTMLElement;
+  private readonly classSelect: HTMLSelectElement;
+  private classKey = "";
   private readonly badge: HTMLElement;
   private readonly template: HTMLElement;
   /** rendered rows by uuid */
@@ -359,6 +363,14 @@ class InstancesPanel implements Panel {
     this.area = el("div", "daw-inst-area", this.section);
     this.area.dataset.testid = "daw-inst-area";
     this.area.hidden = true;
+    this.classRow = el("label", "daw-inst-class", this.section);
+    this.classRow.dataset.testid = "daw-inst-class";
+    this.classRow.hidden = true;
+    el("span", "", this.classRow, "Class");
+    this.classSelect = el("select", "", this.classRow);
+    this.classSelect.dataset.testid = "daw-inst-class-select";
+    this.classSelect.title = "The selected object's class (one of the classes of its shape)";
+    this.classSelect.addEventListener("change", () => this.changeClass(), on);
     // the toolbar also says when the next shape continues an object
     this.badge = el("span", "daw-continue-badge", api.toolGroup);
     this.badge.dataset.testid = "daw-continue-badge";
@@ -607,6 +619,7 @@ class InstancesPanel implements Panel {
     }
     for (const [uuid, parts] of this.rows) this.paint(parts, uuid);
     this.showArea(sel, k);
+    this.showClass(sel);
     if (cont !== this.shownContinuing) {
       this.shownContinuing = cont;
       const object = cont ? api.object(cont) : undefined;
@@ -622,6 +635,40 @@ class InstancesPanel implements Panel {
         delete this.status.dataset.uuid;
       }
     }
+  }
+
+  /** The selected object's class as a choice among the classes of its shape (hidden when
+   * there is no other; disabled in review mode). */
+  private showClass(sel: string | null): void {
+    const object = sel ? this.listed[this.index.get(sel) ?? -1] : undefined;
+    const choices = object ? this.api.classes().filter((c) => c.shape === object.shape) : [];
+    const ro = this.api.readOnly();
+    const key = object && choices.length > 1 ? `${object.uuid}|${object.feature}|${ro}|${choices.map((c) => `${c.id}:${c.name}`).join(",")}` : "";
+    if (key === this.classKey) return;
+    this.classKey = key;
+    this.classRow.hidden = key === "";
+    if (!object || key === "") return;
+    this.classSelect.replaceChildren(
+      ...choices.map((c) => {
+        const option = el("option", "", undefined, c.name); // (class names are text, never HTML)
+        option.value = c.id;
+        return option;
+      }),
+    );
+    this.classSelect.value = object.feature;
+    this.classSelect.disabled = ro;
+    this.classRow.dataset.uuid = object.uuid;
+  }
+
+  /** The class chosen for the selected object: one update_object edit (a prediction whose
+   * class a person changes becomes an edited prediction, in Python). */
+  private changeClass(): void {
+    const uuid = this.classRow.dataset.uuid;
+    const object = uuid ? this.api.object(uuid) : undefined;
+    const feature = this.classSelect.value;
+    if (!uuid || !object || object.feature === feature) return;
+    if (this.api.readOnly()) return this.api.refuse("the labels are read-only (review mode): edits are off");
+    this.api.sendEdit({ op: "update_object", uuid, changes: { feature } });
   }
 
   /** The selected object's area on slice `k` under the list (hidden when it has none). */

@@ -768,3 +768,43 @@ def test_the_measure_tool_is_off_in_review_mode(lpage: Any) -> None:
     page = lpage
     _wid, root = mount_labels(page, labels_state(read_only=True))
     expect(root.get_by_test_id("daw-tool-measure")).to_be_disabled()
+
+
+def test_the_selected_objects_class_can_be_changed_in_the_objects_panel(lpage: Any) -> None:
+    """QA: no page control changed an object's class. The objects panel offers the classes of
+    the selected object's shape; choosing one sends the update_object edit Python takes."""
+    from dicom_annot_widget.labels import Labels, Ontology
+
+    page = lpage
+    onto = {
+        "objects": [
+            *ONTOLOGY["objects"],
+            {"id": "cyst", "name": "Cyst <b>", "shape": "bounding_box", "color": "#911eb4"},
+        ]
+    }
+    state = labels_state([box_object([12, 8, 40, 30])], revision=1)
+    state["ontology"] = onto
+    wid, root = mount_labels(page, state)
+    picker = root.get_by_test_id("daw-inst-class")
+    expect(picker).to_be_hidden()  # nothing selected
+    s = Screen(root)
+    page.mouse.click(*s.at(25, 8))  # the box's top edge
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", BOX_UUID)
+    expect(picker).to_be_visible()
+    select = root.get_by_test_id("daw-inst-class-select")
+    expect(select).to_have_value("lesion")
+    # the box classes only, their names as text
+    assert select.locator("option").all_inner_texts() == ["Lesion", "Cyst <b>"]
+    select.select_option("cyst")
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"] == {"op": "update_object", "uuid": BOX_UUID, "changes": {"feature": "cyst"}}
+    series_info = {"series_instance_uid": "1.2.3", "shape": [12, 48, 64]}
+    labels = Labels(series_info, Ontology.from_dict(onto))
+    uuid = labels.add_box("lesion", 6, (12, 8, 40, 30))
+    labels.apply({**msg["op"], "uuid": uuid})
+    assert labels.get(uuid).feature == "cyst"
+    # review mode: shown, not changeable
+    state["read_only"] = True
+    state["revision"] = 2
+    push_labels(page, wid, state)
+    expect(select).to_be_disabled()
