@@ -116,11 +116,6 @@ export class MeasureHandler implements ToolHandler {
     this.api.root.dataset.measureKind = this.kind;
   }
 
-  /** The selected measurement's uuid. */
-  selectedMeasurement(): string | null {
-    return this.chosen;
-  }
-
   private shown(): Measurement[] {
     return measurementsOn(this.api.labels().measurements, this.api.plane(), this.api.slice());
   }
@@ -346,7 +341,7 @@ export class MeasureHandler implements ToolHandler {
     if (this.moving && !this.moving.sent) this.moving = null;
   }
   /** The measurement being drawn, as far as it goes (null: none). */
-  draftMeasurement(): Measurement | null {
+  private draftMeasurement(): Measurement | null {
     const base = { uuid: "", plane: this.api.plane(), slice: this.api.slice(), label: "" };
     if (this.start && this.end) return { ...base, kind: "distance", points: [this.start, this.end] };
     if (this.points.length === 0) return null;
