@@ -102,6 +102,8 @@ export interface Measurement {
   slice: number;
   points: [number, number][];
   label: string;
+  author?: string | null;
+  created?: string;
 }
 
 /** Synced trait `labels_state`. */

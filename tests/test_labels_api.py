@@ -203,9 +203,13 @@ def test_measurements(labels: Labels) -> None:
         labels.add_measurement("distance", 3, 5)
     with pytest.raises(LabelError, match="points: expected a list of"):
         labels.add_measurement("distance", 3, [1, 2])
+    created = labels.measurements[0].created
     labels.set_measurement(m, points=[(2, 2), (8, 10)])  # (what dragging it in the page does)
     (moved,) = labels.measurements
     assert moved.uuid == m and moved.points == ((2.0, 2.0), (8.0, 10.0)) and moved.label == "a"
+    assert moved.created == created  # the same measurement, in the same place in the order
+    with pytest.raises(LabelError, match=r"^set_measurement: label: expected a string"):
+        labels.set_measurement(m, label=5)  # type: ignore[arg-type]
     labels.set_measurement(m, label="renamed")
     assert labels.measurements[0].label == "renamed"
     labels.undo()

@@ -307,11 +307,16 @@ def test_read_only_labels_refuse_page_edits(widget: Any) -> None:
     sent.clear()
     w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
     assert "read-only" in _messages(sent)[0]["message"]
-    # set on the labels directly: the next refusal tells the page too
+    # set on the labels directly: the page is told at once (QA: turning it off on the labels
+    # left the page in review mode)
     w.read_only = False
+    assert w.labels_state["read_only"] is False
     w.labels.read_only = True
+    assert w.labels_state["read_only"] is True
     w._on_page_message(w, _box_edit(4, [1, 1, 5, 5]), [])
     assert w.labels_state["read_only"] is True
+    w.labels.read_only = False
+    assert w.labels_state["read_only"] is False
 
 
 def test_two_widgets_do_not_share_labels() -> None:

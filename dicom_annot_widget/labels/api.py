@@ -166,6 +166,8 @@ class Labels:
         self._doc = doc
         self._history = History(history_limit)
         self._observers: list[Observer] = []
+        #: called when review mode turns on or off (the widget tells the page)
+        self._mode_observers: list[Callable[[], None]] = []
         self._lock = threading.RLock()
         self._store: LabelStore | None = None
         self._read_only = bool(read_only)
@@ -335,7 +337,11 @@ class Labels:
 
     @read_only.setter
     def read_only(self, value: bool) -> None:
+        changed = self._read_only != bool(value)
         self._read_only = bool(value)
+        if changed:
+            for callback in list(self._mode_observers):
+                callback()
 
     @property
     def affine(self) -> Affine | None:
@@ -1192,9 +1198,15 @@ class Labels:
                 "slice": old.slice,
                 "points": pts,
                 "label": old.label if label is None else label,
+                "author": old.author,
+                "created": old.created,  # the same measurement: its place in the order too
             }
             ops = (DeleteMeasurement(uuid), AddMeasurement(new))
-            return self.apply(Batch(ops, label="change a measurement"))
+            try:
+                return self.apply(Batch(ops, label="change a measurement"))
+            except LabelError as exc:  # named as the caller knows it, not as its two steps
+                inner = "batch.ops[1]: add_measurement.measurement."
+                raise LabelError(str(exc).replace(inner, "set_measurement: ")) from None
 
     @property
     def measurements(self) -> list[Measurement]:

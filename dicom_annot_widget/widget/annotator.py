@@ -717,9 +717,15 @@ class DicomAnnotator(anywidget.AnyWidget):
             return
         if self._observed is not None:
             self._observed.unobserve(self._on_labels_change)
+            self._observed._mode_observers.remove(self._on_labels_mode)
         labels.observe(self._on_labels_change)
+        labels._mode_observers.append(self._on_labels_mode)
         self._observed = labels
         self._state_cache = {}
+
+    def _on_labels_mode(self) -> None:
+        """Review mode turned on or off on the labels themselves (``w.labels.read_only``)."""
+        self._on_labels_change(None, self._observed.revision if self._observed else 0)
 
     def _on_labels_change(self, _op: Any, _revision: int) -> None:
         if self._labels_held:
@@ -793,8 +799,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     def read_only(self, value: bool) -> None:
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"read_only must be True or False, got {value!r}")
-        self.labels.read_only = bool(value)
-        self._sync_labels_state()
+        self.labels.read_only = bool(value)  # (the labels tell the page)
 
     # -- view state validation ---------------------------------------------------------------
 
@@ -1389,6 +1394,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         if observed is not None:
             with contextlib.suppress(LabelError):
                 observed.unobserve(self._on_labels_change)
+            with contextlib.suppress(ValueError):
+                observed._mode_observers.remove(self._on_labels_mode)
             self._observed = None
         for owned in getattr(self, "_owned_labels", []):
             owned.close()

@@ -253,13 +253,15 @@ export class MeasureHandler implements ToolHandler {
       return;
     }
     moving.sent = true;
-    const { uuid, kind, plane, slice, label } = moving.measurement;
+    const { uuid, kind, plane, slice, label, author, created } = moving.measurement;
+    // the same measurement (author and creation time kept), as Python's set_measurement
+    const kept = created === undefined ? {} : { author: author ?? null, created };
     const op = {
       op: "batch",
       label: "move a measurement point",
       ops: [
         { op: "delete_measurement", uuid },
-        { op: "add_measurement", measurement: { uuid, kind, plane, slice, points, label } },
+        { op: "add_measurement", measurement: { uuid, kind, plane, slice, points, label, ...kept } },
       ],
     };
     const done = (): void => {

@@ -638,6 +638,7 @@ def test_the_measure_tool_draws_selects_and_deletes_a_distance(lpage: Any) -> No
     labels.apply(msgs[1]["op"])
     (moved,) = labels.measurements
     assert moved.uuid == stored.uuid and moved.points[0] == stored.points[0]
+    assert (moved.created, moved.author) == (stored.created, stored.author)
     assert all(abs(g - e) <= 0.5 for g, e in zip(moved.points[1], (50, 40), strict=True))
     labels.undo()
     assert labels.measurements[0].points == stored.points  # one undo step
