@@ -538,6 +538,20 @@ def test_a_labels_patch_updates_the_page_and_a_gap_asks_for_the_whole_state(lpag
 MEASURE_RGB = (0xFF, 0xD4, 0x00)
 
 
+def distance_on_6(label: str = "") -> dict[str, Any]:
+    """A distance measurement on slice 6 from (10, 20) to (50, 20), as Python sends it."""
+    return {
+        "uuid": "1b0cb5d4-4b0b-4a0e-9e4b-2b8c2e5f7a10",
+        "kind": "distance",
+        "plane": "axial",
+        "slice": 6,
+        "points": [[10, 20], [50, 20]],
+        "label": label,
+        "author": None,
+        "created": "2026-11-27T21:00:00.000Z",
+    }
+
+
 def test_measurements_are_drawn_on_their_slice(lpage: Any) -> None:
     """Measurements from Python (``Labels.add_measurement``) are drawn on their own slice, in
     the measurement colour; another slice shows none."""
@@ -545,16 +559,7 @@ def test_measurements_are_drawn_on_their_slice(lpage: Any) -> None:
     wid, root = mount_labels(page)
     labels = root.get_by_test_id("daw-labels")
     s = Screen(root)
-    distance = {
-        "uuid": "1b0cb5d4-4b0b-4a0e-9e4b-2b8c2e5f7a10",
-        "kind": "distance",
-        "plane": "axial",
-        "slice": 6,
-        "points": [[10, 20], [50, 20]],
-        "label": '<img src=x onerror="window.__pwned = 1">',
-        "author": None,
-        "created": "2026-11-27T21:00:00.000Z",
-    }
+    distance = distance_on_6(label='<img src=x onerror="window.__pwned = 1">')
     area = dict(distance, uuid="5f1e8a52-88c3-4bd6-9a57-0f3c2d7b9e61", kind="area", slice=7)
     area["points"] = [[10, 10], [30, 10], [30, 30]]
     state = labels_state(revision=3)
@@ -711,16 +716,7 @@ def test_the_measure_tool_keeps_to_the_slice_shown(lpage: Any) -> None:
     wid, root = mount_labels(page)
     drawn = root.get_by_test_id("daw-labels")
     s = Screen(root)
-    m6 = {
-        "uuid": "1b0cb5d4-4b0b-4a0e-9e4b-2b8c2e5f7a10",
-        "kind": "distance",
-        "plane": "axial",
-        "slice": 6,
-        "points": [[10, 20], [50, 20]],
-        "label": "",
-        "author": None,
-        "created": "2026-11-27T21:00:00.000Z",
-    }
+    m6 = distance_on_6()
     state = labels_state(revision=1)
     state["measurements"] = [m6]
     push_labels(page, wid, state)
