@@ -1271,8 +1271,9 @@ function renderView(
   const onLabels = (): void => {
     editor.onLabelsState();
     // The side column is for labels: without an ontology (a viewer) it gives the image its
-    // room; with one it stays, even empty, so the first object does not resize the image.
-    side.classList.toggle("daw-side-off", editor.ontology() === null);
+    // room, unless it must say that review mode is on (QA: nothing said so); with one it
+    // stays, even empty, so the first object does not resize the image.
+    side.classList.toggle("daw-side-off", editor.ontology() === null && !editor.readOnly());
   };
   model.on("change:labels_state", onLabels);
   onLabels();

@@ -670,6 +670,19 @@ def test_the_measure_tool_is_there_without_an_ontology(lpage: Any) -> None:
     expect(root).to_have_attribute("data-tool", "measure")
 
 
+def test_review_mode_says_so_without_an_ontology(lpage: Any) -> None:
+    """QA: without an ontology the side column (and the review-mode badge in it) was hidden,
+    so nothing but greyed buttons said the labels were read-only."""
+    page = lpage
+    wid, root = mount(page, series(ct_volume()))
+    expect(root.get_by_test_id("daw-side")).to_be_hidden()  # a viewer: the image has the room
+    state = {"revision": 1, "ontology": None, "objects": [], "read_only": True}
+    push_labels(page, wid, state)
+    expect(root.get_by_test_id("daw-readonly-badge")).to_be_visible()
+    push_labels(page, wid, {**state, "revision": 2, "read_only": False})
+    expect(root.get_by_test_id("daw-side")).to_be_hidden()
+
+
 def test_the_measure_tool_measures_angles_and_areas(lpage: Any) -> None:
     """`l` again switches to angles (three clicks, the vertex in the middle), then areas
     (clicks; a click on the first corner closes); Python accepts both edits as they are."""
