@@ -28,7 +28,7 @@ import {
   round3,
   uuid4,
 } from "./labels";
-import { type AreaStats, areaStats, drawMeasurements, measurementsOn } from "./render/measurements";
+import { type AreaStats, drawMeasurements, measurementsOn, volumeAreaStats } from "./render/measurements";
 import { MeasureHandler } from "./tools/measure";
 import type { SeriesInfo } from "./protocol";
 import { drawOverlay, voxelMatrix, type BridgeCache } from "./render/overlay";
@@ -825,12 +825,11 @@ export class LabelEditor implements EditorApi {
    * measurement and points; null for other planes, colour images or a slice not arrived. */
   private areaStatsOf(item: Measurement): AreaStats | null {
     const volume = this.volume();
-    const k = item.slice;
-    if (!volume || item.plane !== "axial" || volume.samples !== 1 || !volume.loaded[k]) return null;
-    const key = `${volume.info.id}|${k}|${item.uuid}|${item.points.join(";")}`;
+    if (!volume) return null;
+    const key = `${volume.info.id}|${item.slice}|${item.uuid}|${item.points.join(";")}`;
     const known = this.statsCache.get(key);
     if (known !== undefined) return known;
-    const stats = areaStats(item.points, volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, volume.rows, volume.columns);
+    const stats = volumeAreaStats(volume, item);
     if (this.statsCache.size > 256) this.statsCache.clear();
     this.statsCache.set(key, stats);
     return stats;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "../labels";
 import { parseMeasurements } from "../labels";
-import { areaStats, drawMeasurements, measurementValue, measurementsOn, planeSpacing, polygonRuns } from "./measurements";
+import type { SeriesInfo } from "../protocol";
+import { Volume } from "../volume";
+import { areaStats, drawMeasurements, measurementValue, measurementsOn, planeSpacing, polygonRuns, volumeAreaStats } from "./measurements";
 
 const info = { spacing: [5, 0.5, 0.8] as [number, number, number], spacing_known: true };
 const unknown = { spacing: [1, 1, 1] as [number, number, number], spacing_known: false };
@@ -136,5 +138,29 @@ describe("areaStats", () => {
     expect(s?.std).toBeCloseTo(Math.sqrt((25 + 9 + 9 + 25) / 4), 10);
     expect([s?.min, s?.max]).toEqual([-1000, -990]);
     expect(areaStats([[0.2, 0.2], [0.8, 0.2], [0.8, 0.8]], values, 1, 0, 4, 4)).toBeNull();
+  });
+});
+
+describe("volumeAreaStats", () => {
+  const seriesInfo: SeriesInfo = {
+    id: "s0",
+    shape: [2, 2, 2],
+    spacing: [2, 1, 1],
+    spacing_known: true,
+    dtype: "int16",
+    samples_per_pixel: 1,
+    units: "HU",
+    value_range: [-1024, 3071],
+    windows: [],
+    plane: "axial",
+  };
+  it("reads the slice from the page's volume, once it has arrived, on the series' own plane", () => {
+    const v = new Volume(seriesInfo);
+    const square = m("area", [[-0.5, -0.5], [1.5, -0.5], [1.5, 1.5], [-0.5, 1.5]], { slice: 1 });
+    expect(volumeAreaStats(v, square)).toBeNull(); // not arrived
+    v.put({ type: "slice", series: "s0", index: 1, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 }, new DataView(new Int16Array([1024, 1034, 1044, 1054]).buffer));
+    expect(volumeAreaStats(v, square)).toEqual({ pixels: 4, mean: 15, std: Math.sqrt(125), min: 0, max: 30 });
+    expect(volumeAreaStats(v, { ...square, plane: "coronal" })).toBeNull();
+    expect(volumeAreaStats(null, square)).toBeNull();
   });
 });

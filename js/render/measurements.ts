@@ -7,6 +7,7 @@
  */
 import type { Measurement } from "../labels";
 import type { SeriesInfo, TypedArray } from "../protocol";
+import type { Volume } from "../volume";
 import { formatArea, formatValue } from "../ui/format";
 import { type Matrix, apply } from "./transform";
 
@@ -117,6 +118,14 @@ export function areaStats(points: readonly Point[], values: TypedArray, slope: n
   let sq = 0;
   for (const v of seen) sq += (v - mean) * (v - mean);
   return { pixels: count, mean, std: Math.sqrt(sq / count), min, max };
+}
+
+/** Statistics inside an area measurement from the page's volume: null for another plane
+ * than the series' own slices, colour images, or a slice that has not arrived. */
+export function volumeAreaStats(volume: Volume | null, item: Measurement): AreaStats | null {
+  const k = item.slice;
+  if (!volume || item.plane !== "axial" || volume.samples !== 1 || !volume.loaded[k]) return null;
+  return areaStats(item.points, volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, volume.rows, volume.columns);
 }
 
 /** "mean 45.2 ± 12.3 HU" */

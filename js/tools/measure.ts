@@ -8,7 +8,7 @@
  * object class: it works in a viewer without an ontology too.
  */
 import { type Measurement, type Point, round3 } from "../labels";
-import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn } from "../render/measurements";
+import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn, volumeAreaStats } from "../render/measurements";
 import { type Matrix, apply } from "../render/transform";
 import { button, capturePointer, el, keyLetter, setPressed } from "../ui/dom";
 import { segmentDistance } from "./freehand";
@@ -371,7 +371,8 @@ export class MeasureHandler implements ToolHandler {
     const draft = this.moving?.measurement ?? this.draftMeasurement();
     if (draft && draft.slice === this.api.slice()) {
       const r = this.api.viewport.getBoundingClientRect();
-      drawMeasurements(ctx, [draft], m, this.api.info(), undefined, [r.width, r.height]);
+      // (an area being drawn shows its statistics as it grows)
+      drawMeasurements(ctx, [draft], m, this.api.info(), (item) => volumeAreaStats(this.api.volume(), item), [r.width, r.height]);
     }
   }
   cursor(): string {
