@@ -520,6 +520,32 @@ def test_measurements_go_to_the_page_in_the_state_and_in_patches(
     assert patch["measurements"] == [] and w.labels_state["measurements"] == []
 
 
+@pytest.mark.parametrize(
+    ("measurement", "reason"),
+    [
+        ({"kind": "distance", "slice": 2, "points": [[1, 1]]}, "needs 2 points, got 1"),
+        ({"kind": "ruler", "slice": 2, "points": [[1, 1], [2, 2]]}, "'ruler' is not one of"),
+        ({"kind": "distance", "slice": -1, "points": [[1, 1], [2, 2]]}, "slice"),
+        ({"kind": "distance", "slice": 2, "points": [[1, 1], [1e9, 2]]}, "outside the image"),
+        ({"kind": "area", "slice": 2, "points": [[1, 1], [2, 2], [3, 3]]}, "has no area"),
+        ({"kind": "distance", "slice": 2, "points": [[1, 1], [2, 2]], "label": 7}, "label"),
+    ],
+)
+def test_malformed_measurements_from_the_page_are_refused(
+    widget: Any, measurement: dict[str, Any], reason: str
+) -> None:
+    """A measurement edit the labels refuse: an error naming the field and why, for the
+    request; nothing changes."""
+    w, sent = widget
+    op = {"op": "add_measurement", "measurement": {"plane": "axial", **measurement}}
+    w._on_page_message(w, {"type": "edit", "series": "s0", "request": 9, "op": op}, [])
+    [msg] = _messages(sent)
+    assert msg["type"] == "error" and msg["request"] == 9
+    assert "add_measurement.measurement" in msg["message"] and reason in msg["message"]
+    assert w.labels.measurements == [] and w.labels.revision == 0
+    assert w.labels_state["measurements"] == []
+
+
 def test_a_large_change_and_a_page_that_asks_get_the_whole_state(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
