@@ -60,7 +60,7 @@ export class MeasureHandler implements ToolHandler {
   readonly shapes = [] as const;
   readonly button = {
     icon: ["M5 19L19 5", "M3 17l4 4", "M17 3l4 4", "M9 15l1.5 1.5", "M12 12l1.5 1.5"] as const,
-    title: "Measure (l; l again: distance, angle, area): the value shows in mm as you draw; click a measurement to select it, then drag its points or press Delete",
+    title: "Measure (l; l again: distance, angle, area): the value shows in mm as you draw; click a measurement to select it, then drag its points, Enter to label it, or Delete",
   };
   /** what the next measurement is */
   kind: MeasureKind = "distance";
@@ -80,6 +80,8 @@ export class MeasureHandler implements ToolHandler {
   /** a point of the selected measurement being dragged: the measurement as it will be, and
    * the index of the point; kept (and drawn instead of the labels' one) until Python answers */
   private moving: { measurement: Measurement; index: number; sent: boolean } | null = null;
+  /** the label input, while one is open */
+  private labelling: { measurement: Measurement; input: HTMLInputElement; ac: AbortController } | null = null;
   private readonly kindButtons = new Map<MeasureKind, HTMLButtonElement>();
 
   constructor(private readonly api: EditorApi) {
@@ -126,6 +128,7 @@ export class MeasureHandler implements ToolHandler {
 
   /** The uuid of the measurement whose point is being moved (the editor does not draw it). */
   movingMeasurement(): string | null {
+    this.syncSlice();
     return this.moving?.measurement.uuid ?? null;
   }
 
@@ -159,6 +162,12 @@ export class MeasureHandler implements ToolHandler {
     const k = this.api.slice();
     if (this.active() && this.draftSlice !== k) this.cancelDraft();
     if (this.moving && !this.moving.sent && this.moving.measurement.slice !== k) this.moving = null;
+    if (this.moving?.sent) {
+      // Python's echo is in: the labels' measurement is the moved one (the answer may come later)
+      const { uuid, points } = this.moving.measurement;
+      const echoed = this.api.labels().measurements.find((x) => x.uuid === uuid);
+      if (echoed?.points.every(([x, y], i) => x === round3(points[i]?.[0] ?? NaN) && y === round3(points[i]?.[1] ?? NaN))) this.moving = null;
+    }
     if (this.chosen && !this.shown().some((x) => x.uuid === this.chosen)) this.chosen = null;
   }
 
@@ -253,22 +262,78 @@ export class MeasureHandler implements ToolHandler {
       return;
     }
     moving.sent = true;
-    const { uuid, kind, plane, slice, label, author, created } = moving.measurement;
-    // the same measurement (author and creation time kept), as Python's set_measurement
+    const done = (): void => {
+      if (this.moving === moving) this.moving = null;
+      this.api.changed();
+    };
+    if (!this.replace({ ...moving.measurement, points: points as Point[] }, "move a measurement point", done)) done();
+  }
+
+  /** Replace a measurement by `m` (same uuid; author and creation time kept), one undoable
+   * edit, as Python's `set_measurement`. False when refused locally. */
+  private replace(m: Measurement, what: string, done?: () => void): boolean {
+    const { uuid, kind, plane, slice, points, label, author, created } = m;
     const kept = created === undefined ? {} : { author: author ?? null, created };
     const op = {
       op: "batch",
-      label: "move a measurement point",
+      label: what,
       ops: [
         { op: "delete_measurement", uuid },
         { op: "add_measurement", measurement: { uuid, kind, plane, slice, points, label, ...kept } },
       ],
     };
-    const done = (): void => {
-      if (this.moving === moving) this.moving = null;
-      this.api.changed();
-    };
-    if (!this.api.sendEdit(op, null, done)) done();
+    return this.api.sendEdit(op, null, done);
+  }
+
+  /** Enter on a selected measurement: an input for its label over the image (Enter or
+   * leaving it keeps the text, Escape cancels; keys typed in it stay in it). */
+  private editLabel(m: Measurement): void {
+    this.finishLabel(false);
+    const vm = this.api.voxelToScreen();
+    if (!vm) return;
+    const input = document.createElement("input");
+    input.type = "text";
+    input.className = "daw-measure-label";
+    input.dataset.testid = "daw-measure-label";
+    input.maxLength = 1000;
+    input.spellcheck = false;
+    input.autocomplete = "off";
+    input.value = m.label;
+    input.placeholder = "label";
+    input.setAttribute("aria-label", "Label of the measurement");
+    const anchor = m.points.reduce((best, p) => (p[0] > best[0] ? p : best), m.points[0] as Point);
+    const [x, y] = apply(vm, anchor[0], anchor[1]);
+    const r = this.api.viewport.getBoundingClientRect();
+    input.style.left = `${Math.max(0, Math.min(x + 6, r.width - 180))}px`;
+    input.style.top = `${Math.max(0, Math.min(y + 4, r.height - 24))}px`;
+    const ac = new AbortController();
+    const on = { signal: ac.signal };
+    input.addEventListener(
+      "keydown",
+      (e) => {
+        if (e.key !== "Enter" && e.key !== "Escape") return;
+        e.preventDefault();
+        this.finishLabel(e.key === "Enter");
+        this.api.viewport.closest<HTMLElement>("[tabindex]")?.focus({ preventScroll: true });
+      },
+      on,
+    );
+    input.addEventListener("blur", () => this.finishLabel(true), on);
+    this.api.signal.addEventListener("abort", () => ac.abort(), on);
+    this.labelling = { measurement: m, input, ac };
+    this.api.viewport.append(input);
+    input.focus();
+    input.select();
+  }
+
+  private finishLabel(commit: boolean): void {
+    const l = this.labelling;
+    if (!l) return;
+    this.labelling = null;
+    l.ac.abort();
+    l.input.remove();
+    const text = l.input.value.trim();
+    if (commit && text !== l.measurement.label) this.replace({ ...l.measurement, label: text }, "label a measurement");
   }
 
   dblclick(_at: PointerAt): boolean {
@@ -320,6 +385,11 @@ export class MeasureHandler implements ToolHandler {
       this.api.changed();
       return true;
     }
+    const chosen = this.shown().find((x) => x.uuid === this.chosen);
+    if (e.key === "Enter" && chosen && !this.active()) {
+      this.editLabel(chosen);
+      return true;
+    }
     if ((e.key === "Delete" || e.key === "Backspace") && this.chosen) {
       const uuid = this.chosen;
       this.chosen = null;
@@ -338,6 +408,7 @@ export class MeasureHandler implements ToolHandler {
     this.cursorAt = null;
   }
   cancel(): void {
+    this.finishLabel(false);
     this.cancelDraft();
     this.chosen = null;
     if (this.moving && !this.moving.sent) this.moving = null;

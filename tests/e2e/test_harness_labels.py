@@ -4,6 +4,7 @@ drawn on the overlay canvas, and Delete / undo / redo send their messages."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -652,11 +653,28 @@ def test_the_measure_tool_draws_selects_and_deletes_a_distance(lpage: Any) -> No
     state["measurements"] = [moved.to_json()]
     push_labels(page, wid, state)
     expect(drawn).to_have_attribute("data-revision", "2")
+    # still selected: Enter opens an input for its label; keys typed there stay there
+    page.keyboard.press("Enter")
+    field = root.get_by_test_id("daw-measure-label")
+    expect(field).to_be_focused()
+    field.press_sequentially("long axis <b>")  # (l, a, x...: no tool shortcut fires)
+    expect(root).to_have_attribute("data-measure-kind", "distance")
+    field.press("Enter")
+    expect(field).to_have_count(0)
+    msgs = wait_edits(page, wid, 3)
+    labels.apply(msgs[2]["op"])
+    (named,) = labels.measurements
+    assert named.label == "long axis <b>" and named.points == moved.points
+    assert named.created == moved.created
+    state = labels_state(revision=3)
+    state["measurements"] = [named.to_json()]
+    push_labels(page, wid, state)
+    expect(drawn).to_have_attribute("data-measure-text", re.compile(r"^long axis <b>: "))
     # still selected: Delete removes it
     page.keyboard.press("Delete")
-    msgs = wait_edits(page, wid, 3)
-    assert msgs[2]["op"] == {"op": "delete_measurement", "uuid": stored.uuid}
-    labels.apply(msgs[2]["op"])
+    msgs = wait_edits(page, wid, 4)
+    assert msgs[3]["op"] == {"op": "delete_measurement", "uuid": stored.uuid}
+    labels.apply(msgs[3]["op"])
     assert labels.measurements == []
 
 
