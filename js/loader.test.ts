@@ -1,19 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Controller, type Model } from "./loader";
 import type { SeriesInfo } from "./protocol";
+import { ctSeriesInfo } from "./fixtures.test-util";
 
-const info: SeriesInfo = {
-  id: "s0",
-  shape: [20, 2, 2],
-  spacing: [1, 1, 1],
-  spacing_known: true,
-  dtype: "int16",
-  samples_per_pixel: 1,
-  units: "HU",
-  value_range: [-1024, 3071],
-  windows: [],
-  plane: "axial",
-};
+const info: SeriesInfo = ctSeriesInfo([20, 2, 2]);
 
 type Handler = (...args: unknown[]) => void;
 

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { SeriesInfo, SliceMsg } from "./protocol";
 import { parseKernelMsg, parseSlicesMsg, typedArrayFrom } from "./protocol";
+import { ctSeriesInfo } from "./fixtures.test-util";
 import { Volume, priorityOrder } from "./volume";
 
-const info: SeriesInfo = {
-  id: "s0",
-  shape: [3, 2, 2],
-  spacing: [2, 1, 1],
-  spacing_known: true,
-  dtype: "int16",
-  samples_per_pixel: 1,
-  units: "HU",
-  value_range: [-1024, 3071],
-  windows: [],
-  plane: "axial",
-};
+const info: SeriesInfo = ctSeriesInfo([3, 2, 2], [2, 1, 1]);
 
 function msg(index: number): SliceMsg {
   return { type: "slice", series: "s0", index, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "../labels";
 import { parseMeasurements } from "../labels";
-import type { SeriesInfo } from "../protocol";
 import { Volume } from "../volume";
+import { ctSeriesInfo } from "../fixtures.test-util";
 import { areaStats, drawMeasurements, measurementValue, measurementsOn, planeSpacing, polygonRuns, volumeAreaStats } from "./measurements";
 
 const info = { spacing: [5, 0.5, 0.8] as [number, number, number], spacing_known: true };
@@ -142,18 +142,7 @@ describe("areaStats", () => {
 });
 
 describe("volumeAreaStats", () => {
-  const seriesInfo: SeriesInfo = {
-    id: "s0",
-    shape: [2, 2, 2],
-    spacing: [2, 1, 1],
-    spacing_known: true,
-    dtype: "int16",
-    samples_per_pixel: 1,
-    units: "HU",
-    value_range: [-1024, 3071],
-    windows: [],
-    plane: "axial",
-  };
+  const seriesInfo = ctSeriesInfo([2, 2, 2], [2, 1, 1]);
   it("reads the slice from the page's volume, once it has arrived, on the series' own plane", () => {
     const v = new Volume(seriesInfo);
     const square = m("area", [[-0.5, -0.5], [1.5, -0.5], [1.5, 1.5], [-0.5, 1.5]], { slice: 1 });

@@ -10,7 +10,7 @@
 import { type Measurement, type Point, round3 } from "../labels";
 import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn, volumeAreaStats } from "../render/measurements";
 import { type Matrix, apply } from "../render/transform";
-import { button, capturePointer, el, keyLetter, setPressed } from "../ui/dom";
+import { button, capturePointer, el, keyLetter, setPressed, textField } from "../ui/dom";
 import { segmentDistance } from "./freehand";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
@@ -291,35 +291,27 @@ export class MeasureHandler implements ToolHandler {
     this.finishLabel(false);
     const vm = this.api.voxelToScreen();
     if (!vm) return;
-    const input = document.createElement("input");
-    input.type = "text";
-    input.className = "daw-measure-label";
-    input.dataset.testid = "daw-measure-label";
-    input.maxLength = 1000;
-    input.spellcheck = false;
-    input.autocomplete = "off";
-    input.value = m.label;
-    input.placeholder = "label";
-    input.setAttribute("aria-label", "Label of the measurement");
+    const { input, ac } = textField(
+      {
+        className: "daw-measure-label",
+        testid: "daw-measure-label",
+        value: m.label,
+        placeholder: "label",
+        label: "Label of the measurement",
+        maxLength: 1000,
+      },
+      (keep) => {
+        const hadFocus = document.activeElement === input;
+        this.finishLabel(keep);
+        if (hadFocus) this.api.root.focus({ preventScroll: true });
+      },
+    );
     const anchor = m.points.reduce((best, p) => (p[0] > best[0] ? p : best), m.points[0] as Point);
     const [x, y] = apply(vm, anchor[0], anchor[1]);
     const r = this.api.viewport.getBoundingClientRect();
     input.style.left = `${Math.max(0, Math.min(x + 6, r.width - 180))}px`;
     input.style.top = `${Math.max(0, Math.min(y + 4, r.height - 24))}px`;
-    const ac = new AbortController();
-    const on = { signal: ac.signal };
-    input.addEventListener(
-      "keydown",
-      (e) => {
-        if (e.key !== "Enter" && e.key !== "Escape") return;
-        e.preventDefault();
-        this.finishLabel(e.key === "Enter");
-        this.api.viewport.closest<HTMLElement>("[tabindex]")?.focus({ preventScroll: true });
-      },
-      on,
-    );
-    input.addEventListener("blur", () => this.finishLabel(true), on);
-    this.api.signal.addEventListener("abort", () => ac.abort(), on);
+    this.api.signal.addEventListener("abort", () => ac.abort(), { signal: ac.signal });
     this.labelling = { measurement: m, input, ac };
     this.api.viewport.append(input);
     input.focus();

@@ -133,3 +133,39 @@ export function keyLetter(e: KeyboardEvent): string {
 export function isAccel(e: KeyboardEvent, letter: string, shift = false): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && e.shiftKey === shift && keyLetter(e) === letter;
 }
+
+/**
+ * A one-line text input for user text (a name, a label) that ends with Enter (keep), Escape
+ * (cancel) or leaving it (keep): `end(keep)` is called for the first of them. Every key typed
+ * in it stays in it (the widget's keydown handler leaves text inputs alone and keeps keys from
+ * the notebook). Returns the input and an AbortController whose abort() removes its listeners:
+ * abort before removing the input, or removing it (a blur) ends it again.
+ */
+export function textField(
+  opts: { className: string; testid: string; value: string; placeholder: string; label: string; maxLength: number },
+  end: (keep: boolean) => void,
+): { input: HTMLInputElement; ac: AbortController } {
+  const input = document.createElement("input");
+  input.type = "text";
+  input.className = opts.className;
+  input.dataset.testid = opts.testid;
+  input.maxLength = opts.maxLength;
+  input.spellcheck = false;
+  input.autocomplete = "off";
+  input.value = opts.value;
+  input.placeholder = opts.placeholder;
+  input.setAttribute("aria-label", opts.label);
+  const ac = new AbortController();
+  const on = { signal: ac.signal };
+  input.addEventListener(
+    "keydown",
+    (e) => {
+      if (e.key !== "Enter" && e.key !== "Escape") return;
+      e.preventDefault();
+      end(e.key === "Enter");
+    },
+    on,
+  );
+  input.addEventListener("blur", () => end(true), on);
+  return { input, ac };
+}

@@ -24,7 +24,7 @@ import { type Classification, type Keyframe, type LabelObject, type LabelsState,
 import type { SeriesInfo } from "../protocol";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
-import { button, el, icon, setPressed } from "./dom";
+import { button, el, icon, setPressed, textField } from "./dom";
 import { formatArea } from "./format";
 
 /** Keys that continue the n-th instance of the active class ("i" toggles the overlay). */
@@ -479,30 +479,17 @@ class InstancesPanel implements Panel {
     if (!object || !parts || !nameEl) return;
     if (this.renaming?.uuid === uuid) return this.renaming.input.focus();
     this.finishRename(true);
-    const input = document.createElement("input");
-    input.type = "text";
-    input.className = "daw-inst-rename";
-    input.dataset.testid = "daw-inst-rename";
-    input.maxLength = NAME_MAX_LEN;
-    input.spellcheck = false;
-    input.autocomplete = "off";
-    input.value = objectName(object) ?? "";
-    input.placeholder = this.names.get(object.feature) ?? object.feature;
-    input.setAttribute("aria-label", `Name of object #${object.object_id}`);
-    const ac = new AbortController();
-    const on = { signal: ac.signal };
-    // Enter and Escape end the input here; every key typed in it stays in it (the widget's
-    // keydown handler leaves text inputs alone and keeps keys from the notebook)
-    input.addEventListener(
-      "keydown",
-      (e) => {
-        if (e.key !== "Enter" && e.key !== "Escape") return;
-        e.preventDefault();
-        this.finishRename(e.key === "Enter");
+    const { input, ac } = textField(
+      {
+        className: "daw-inst-rename",
+        testid: "daw-inst-rename",
+        value: objectName(object) ?? "",
+        placeholder: this.names.get(object.feature) ?? object.feature,
+        label: `Name of object #${object.object_id}`,
+        maxLength: NAME_MAX_LEN,
       },
-      on,
+      (keep) => this.finishRename(keep),
     );
-    input.addEventListener("blur", () => this.finishRename(true), on);
     nameEl.hidden = true;
     nameEl.after(input);
     parts.row.classList.add("daw-inst-renaming");
