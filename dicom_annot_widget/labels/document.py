@@ -58,6 +58,7 @@ from .geometry import (
     _instances,
     parse_geometry,
     parse_stored_geometries,
+    ring_area,
 )
 from .ontology import Answer, ObjectClass, Ontology
 
@@ -1000,11 +1001,8 @@ def parse_measurement(
         fail(f"{path}.points", f"the points of the {kind} measurement coincide")
     if kind == "angle" and points[1] in (points[0], points[2]):
         fail(f"{path}.points", "an arm of the angle has no length (its end is the vertex)")
-    if kind == "area":
-        after = [*points[1:], points[0]]
-        twice = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, after, strict=True))
-        if abs(twice) < 1e-9:
-            fail(f"{path}.points", "the area measurement has no area (its corners are on a line)")
+    if kind == "area" and ring_area(points) < 5e-10:
+        fail(f"{path}.points", "the area measurement has no area (its corners are on a line)")
     return Measurement(
         uuid=uid,
         kind=kind,

@@ -99,6 +99,11 @@ def _shoelace(points: Sequence[Coord]) -> float:
     return _area_xy([p[0] for p in points], [p[1] for p in points])
 
 
+def ring_area(points: Sequence[Coord]) -> float:
+    """Area (square pixels) of the closed ring ``points`` (shoelace formula; either winding)."""
+    return _shoelace(points)
+
+
 @dataclass(frozen=True, slots=True)
 class Box:
     """Axis-aligned bounding box ``[x0, x1] x [y0, y1]`` with ``x0 < x1``, ``y0 < y1``."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DicomAnnotWarning, LabelError
 from ._check import describe, is_finite
 from .document import LabelDocument
-from .geometry import Box, Mask, Polygon, Polyline, plane_to_voxel
+from .geometry import Box, Mask, Polygon, Polyline, plane_to_voxel, ring_area
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -463,14 +463,12 @@ def measurement_records(
         k = m.slice
         points = [plane_to_voxel(m.plane, u, v, float(k)) for u, v in m.points]
         closed = m.kind == "area"
-        path: Sequence[tuple[float, float]] = m.points
+        points_mm = [geometry.to_mm(p) for p in points] if geometry is not None else None
+        # the outline in mm: bent where it crosses a slice of an uneven stack (else the points)
+        mm = points_mm
         if geometry is not None and m.plane != "axial" and not geometry.regular:
-            path = _split_at_slices(path, closed=closed)
-        mm = (
-            [geometry.to_mm(plane_to_voxel(m.plane, u, v, float(k))) for u, v in path]
-            if geometry is not None
-            else None
-        )
+            path = _split_at_slices(m.points, closed=closed)
+            mm = [geometry.to_mm(plane_to_voxel(m.plane, u, v, float(k))) for u, v in path]
         row: dict[str, Any] = {
             "uuid": m.uuid,
             "kind": m.kind,
@@ -480,7 +478,7 @@ def measurement_records(
             "author": m.author,
             "created": m.created,
             "points_voxel": points,
-            "points_mm": [geometry.to_mm(p) for p in points] if geometry is not None else None,
+            "points_mm": points_mm,
             "length_px": None,
             "length_mm": None,
             "area_px": None,
@@ -497,16 +495,13 @@ def measurement_records(
             if mm is not None:
                 row["length_mm"] = sum(math.dist(p, q) for p, q in itertools.pairwise(mm))
         elif m.kind == "area":
-            ring = m.points
-            after = [*ring[1:], ring[0]]
-            twice = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, after, strict=True))
-            row["area_px"] = abs(twice) / 2
+            row["area_px"] = ring_area(m.points)
             if mm is not None:
                 row["area_mm2"] = _ring_area_mm2(mm)
             if image is not None:
                 row.update(_area_stats(image(m.plane, k), m.points))
         else:  # angle: in mm when it can be
-            a, v, b = [geometry.to_mm(p) for p in points] if geometry is not None else m.points
+            a, v, b = points_mm if points_mm is not None else m.points
             row["angle_deg"] = _angle_deg(a, v, b)
         rows.append(row)
     return rows

@@ -98,25 +98,24 @@ export interface AreaStats {
  * polygon `points` on a slice of `values` (rows x columns, first sample of each pixel); null
  * when no pixel centre lies inside. */
 export function areaStats(points: readonly Point[], values: TypedArray, slope: number, intercept: number, rows: number, columns: number, samples = 1): AreaStats | null {
+  // one pass, nothing kept (Welford's running mean and sum of squared deviations)
   let count = 0;
-  let sum = 0;
+  let mean = 0;
+  let sq = 0;
   let min = Infinity;
   let max = -Infinity;
-  const seen: number[] = [];
   polygonRuns(points, rows, columns, (row, start, end) => {
     for (let c = start; c < end; c++) {
       const v = (values[(row * columns + c) * samples] as number) * slope + intercept;
-      seen.push(v);
       count += 1;
-      sum += v;
+      const d = v - mean;
+      mean += d / count;
+      sq += d * (v - mean);
       if (v < min) min = v;
       if (v > max) max = v;
     }
   });
   if (count === 0) return null;
-  const mean = sum / count;
-  let sq = 0;
-  for (const v of seen) sq += (v - mean) * (v - mean);
   return { pixels: count, mean, std: Math.sqrt(sq / count), min, max };
 }
 
