@@ -208,7 +208,7 @@ def test_measurements(labels: Labels) -> None:
     (moved,) = labels.measurements
     assert moved.uuid == m and moved.points == ((2.0, 2.0), (8.0, 10.0)) and moved.label == "a"
     assert moved.created == created  # the same measurement, in the same place in the order
-    with pytest.raises(LabelError, match=r"^set_measurement: label: expected a string"):
+    with pytest.raises(LabelError, match=r"^set_measurement\.label: expected a string"):
         labels.set_measurement(m, label=5)  # type: ignore[arg-type]
     labels.set_measurement(m, label="renamed")
     assert labels.measurements[0].label == "renamed"

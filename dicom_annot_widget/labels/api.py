@@ -30,6 +30,7 @@ from .document import (
     SeriesInfo,
     check_plane,
     check_slice,
+    parse_measurement,
 )
 from .geometry import Mask, geometry_from_value
 from .history import History, HistoryEntry
@@ -1201,12 +1202,10 @@ class Labels:
                 "author": old.author,
                 "created": old.created,  # the same measurement: its place in the order too
             }
+            # checked first, so that an error names this call, not the edit's two steps
+            parse_measurement(self._doc.series, new, "set_measurement")
             ops = (DeleteMeasurement(uuid), AddMeasurement(new))
-            try:
-                return self.apply(Batch(ops, label="change a measurement"))
-            except LabelError as exc:  # named as the caller knows it, not as its two steps
-                inner = "batch.ops[1]: add_measurement.measurement."
-                raise LabelError(str(exc).replace(inner, "set_measurement: ")) from None
+            return self.apply(Batch(ops, label="change a measurement"))
 
     @property
     def measurements(self) -> list[Measurement]:
