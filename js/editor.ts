@@ -75,6 +75,10 @@ export interface EditorHost {
   labelsCanvas: HTMLCanvasElement;
   info(): SeriesInfo | null;
   volume(): Volume | null;
+  /** the plane shown ("axial": the series' own slices; "coronal" / "sagittal": reformats) */
+  plane(): string;
+  /** slices of the plane shown */
+  sliceCount(): number;
   geometry(): Geometry | null;
   view(): ViewParams;
   setSlice(k: number): void;
@@ -187,11 +191,11 @@ export class LabelEditor implements EditorApi {
   /**
    * The label document's plane of the slices shown: "axial" names the series' own slices
    * (`volume[k]`) whatever way the series was acquired (docs/labels.md, Coordinates and
-   * planes); `info.plane` is the acquisition's anatomy (a coronal MR is still drawn on its
-   * own slices).
+   * planes); "coronal" and "sagittal" the reformats of its rows and columns. `info.plane` is
+   * the acquisition's anatomy (a coronal MR's own slices are still "axial" here).
    */
   plane(): string {
-    return "axial";
+    return this.host.plane();
   }
   info(): SeriesInfo | null {
     return this.host.info();
@@ -216,7 +220,7 @@ export class LabelEditor implements EditorApi {
     this.host.setSlice(k);
   }
   sliceCount(): number {
-    return this.host.volume()?.slices ?? this.host.info()?.shape[0] ?? 0;
+    return this.host.sliceCount();
   }
   readOnly(): boolean {
     return this.state.read_only;
@@ -544,6 +548,19 @@ export class LabelEditor implements EditorApi {
   beforeSeriesSwitch(): void {
     applyPendingMask(this);
   }
+  /** Another plane is about to be shown: a pending mask edit is applied (its slice is one of
+   * this plane's). */
+  beforePlaneSwitch(): void {
+    applyPendingMask(this);
+  }
+  /** Another plane is shown: its objects, no draft, no selection. */
+  onPlane(): void {
+    this.cancelDraft();
+    this.continuingUuid = null;
+    this.ui.selected = null;
+    this.bySlice = indexBySlice(this.state.objects, this.plane());
+    this.changed();
+  }
   /** A new series: drop drafts, previews and the selection. */
   onSeries(): void {
     this.cancelDraft();
@@ -763,7 +780,8 @@ export class LabelEditor implements EditorApi {
     const v = this.view();
     const k = this.slice();
     const layerKey = [...this.layers.map((l) => l.key()), ...this.panels.map((p) => p.drawKey?.() ?? "")].join("|");
-    const key = `${this.gen}|${k}|${bw}x${bh}|${cssSize}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
+    const plane = this.plane();
+    const key = `${this.gen}|${plane}|${k}|${bw}x${bh}|${cssSize}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
     if (key === this.drawnKey && canvas.width === bw && canvas.height === bh) return;
     this.drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {
@@ -779,7 +797,9 @@ export class LabelEditor implements EditorApi {
     const toScreen = imageToScreen(g, v);
     const vm = voxelMatrix(toScreen);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    for (const layer of this.layers) {
+    // masks are painted and shown on the series' own slices only (a reformat would need each
+    // mask's cross-section)
+    for (const layer of plane === "axial" ? this.layers : []) {
       ctx.save();
       layer.draw(ctx, toScreen, k);
       ctx.restore();

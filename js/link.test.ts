@@ -11,6 +11,8 @@ const link: ViewLink = {
   rotation: 90,
   flip: [true, false],
   invert: false,
+  viewPlane: "axial",
+  slab: 1,
 };
 
 describe("view links", () => {
@@ -40,6 +42,16 @@ describe("view links", () => {
     );
     const bad = "daw:" + btoa('{"v":1,"s":"a","p":"axial","k":1,"w":[1,2],"z":1,"c":[0,0],"r":0,"f":[0,0],"i":2}');
     expect(() => decodeLink(bad)).toThrow(/invert/);
+  });
+  it("carry a reformat and a slab as trailing \"m\" and \"b\" (pinned with Python's too)", () => {
+    const s = encodeLink({ ...link, viewPlane: "coronal", slab: 5 });
+    expect(s).toBe(
+      "daw:eyJ2IjoxLCJzIjoiM2YyYTljMGQxZTJiNGE1ZiIsInAiOiJheGlhbCIsImsiOjEyLCJ3IjpbNDAsNDAwXSwieiI6Mi41LCJjIjpbLTMuMjUsMTBdLCJyIjo5MCwiZiI6WzEsMF0sIm0iOiJjb3JvbmFsIiwiYiI6NX0",
+    );
+    expect(decodeLink(s)).toEqual({ ...link, viewPlane: "coronal", slab: 5 });
+    const head = '{"v":1,"s":"a","p":"axial","k":1,"w":[1,2],"z":1,"c":[0,0],"r":0,"f":[0,0]';
+    expect(() => decodeLink("daw:" + btoa(head + ',"m":"oblique"}'))).toThrow(/plane shown/);
+    expect(() => decodeLink("daw:" + btoa(head + ',"b":0}'))).toThrow(/slab/);
   });
   it("round numbers half up, without -0", () => {
     expect(roundNumber(0.125, 2)).toBe(0.13);

@@ -3,7 +3,9 @@
  *
  * `daw:` + URL-safe base64 (no padding) of compact JSON with fixed key order:
  * {"v":1,"s":series hash,"p":plane,"k":slice,"w":[center,width],"z":zoom,"c":[panX,panY],
- *  "r":rotation,"f":[flipH,flipV]}, and "i":1 after them for an inverted view. Numbers are rounded the same way in Python
+ *  "r":rotation,"f":[flipH,flipV]}, and after them "i":1 for an inverted view, "m":plane shown
+ * for a coronal or sagittal reformat and "b":slab for a maximum intensity projection ("p" is
+ * the plane the series was acquired in). Numbers are rounded the same way in Python
  * (`dicom_annot_widget/widget/links.py`), so both sides produce the very same string.
  * The series is identified by a hash of its SeriesInstanceUID, never by names.
  */
@@ -22,6 +24,10 @@ export interface ViewLink {
   flip: [boolean, boolean];
   /** the grey scale inverted (absent from the link when false) */
   invert?: boolean;
+  /** the plane shown, in the label document's names (absent when "axial") */
+  viewPlane?: string;
+  /** slices in the maximum intensity projection (absent when 1) */
+  slab?: number;
 }
 
 /** Round half up to `digits` decimals; integers come out as integers ("-0" as 0). */
@@ -57,6 +63,8 @@ export function encodeLink(link: ViewLink): string {
     r: roundNumber(link.rotation, 3),
     f: [link.flip[0] ? 1 : 0, link.flip[1] ? 1 : 0],
     ...(link.invert ? { i: 1 } : {}),
+    ...(link.viewPlane && link.viewPlane !== "axial" ? { m: link.viewPlane } : {}),
+    ...(link.slab && link.slab !== 1 ? { b: Math.round(link.slab) } : {}),
   };
   return LINK_PREFIX + toBase64Url(JSON.stringify(body));
 }
@@ -90,6 +98,10 @@ export function decodeLink(text: string): ViewLink {
   const flip = pair(b.f, "flip");
   const invert = b.i ?? 0;
   if (invert !== 0 && invert !== 1) throw new Error("view link: invert must be 0 or 1");
+  const viewPlane = b.m ?? "axial";
+  if (viewPlane !== "axial" && viewPlane !== "coronal" && viewPlane !== "sagittal") throw new Error("view link: plane shown must be axial, coronal or sagittal");
+  const slab = b.b ?? 1;
+  if (typeof slab !== "number" || !Number.isInteger(slab) || slab < 1) throw new Error("view link: slab must be a positive integer");
   return {
     series: b.s,
     plane: b.p,
@@ -100,5 +112,7 @@ export function decodeLink(text: string): ViewLink {
     rotation: finite(b.r, "rotation"),
     flip: [flip[0] !== 0, flip[1] !== 0],
     invert: invert === 1,
+    viewPlane,
+    slab,
   };
 }

@@ -13,6 +13,19 @@ export interface WidgetState {
   series_info: SeriesInfo | null;
   slice: number;
   window: [number, number];
+  /** the plane shown ("axial": the series' own slices) */
+  plane?: string;
+  /** (column, row, slice) where the planes cross */
+  crosshair?: [number, number, number];
+}
+
+/** The series' own slice being looked at: the slice shown, or on a reformat the crosshair's
+ * (loading starts around it, and its DICOM header is the one shown). */
+export function ownSlice(model: { get<K extends keyof WidgetState>(key: K): WidgetState[K] }): number {
+  const plane = model.get("plane") ?? "axial";
+  if (plane === "axial") return model.get("slice");
+  const k = model.get("crosshair")?.[2];
+  return typeof k === "number" && Number.isFinite(k) ? k : 0;
 }
 
 export type Model = AnyModel<WidgetState>;
@@ -64,6 +77,8 @@ export class Controller {
     model.on("msg:custom", this.onMessage);
     model.on("change:series_info", this.onSeriesInfo);
     model.on("change:slice", this.onSlice);
+    model.on("change:crosshair", this.onSlice);
+    model.on("change:plane", this.onSlice);
     // ipywidgets tells a model that its kernel connection changed (the kernel restarting or
     // shutting down; the view itself is not marked): check at once whether messages still
     // go, rather than when the user's next edit is refused (QA: a restarted kernel's widget
@@ -124,7 +139,7 @@ export class Controller {
     this.orderedAround = -1;
     this.unacked = 0;
     this.ackEvery = ACK_EVERY;
-    this.requestAround(this.model.get("slice"));
+    this.requestAround(ownSlice(this.model));
     this.notify();
   };
 
@@ -141,12 +156,12 @@ export class Controller {
 
   private readonly onSlice = (): void => {
     const volume = this.volume;
-    const k = this.model.get("slice");
+    const k = ownSlice(this.model);
     if (!volume || volume.loaded[k] || k === this.orderedAround) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      const now = this.model.get("slice");
+      const now = ownSlice(this.model);
       if (this.volume === volume && !volume.loaded[now]) this.requestAround(now);
     }, REPRIORITISE_MS);
   };
@@ -216,7 +231,7 @@ export class Controller {
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e));
     }
-    const shown = msg.index === this.model.get("slice") || msg.index === this.firstOfOrder;
+    const shown = msg.index === ownSlice(this.model) || msg.index === this.firstOfOrder;
     this.received(shown);
     return (
       this.error !== hadError ||
@@ -232,6 +247,8 @@ export class Controller {
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:series_info", this.onSeriesInfo);
     this.model.off("change:slice", this.onSlice);
+    this.model.off("change:crosshair", this.onSlice);
+    this.model.off("change:plane", this.onSlice);
     (this.model as unknown as EventModel).off("comm_live_update", this.onCommLive);
     this.views.clear();
   }

@@ -1,12 +1,18 @@
 /**
  * UI-only state and the pure rules of navigation. Nothing here is synced to Python: the
- * synced view state lives in the model (`slice`, `window`, `zoom`, `pan`, `rotation`, `flip`,
+ * synced view state lives in the model (`plane`, `slice`, `crosshair`, `slab`, `window`, `zoom`, `pan`, `rotation`, `flip`,
  * `frameskip`, `series_index`).
  */
 import type { WidgetState } from "./loader";
 
 /** Synced traits this front end reads and writes (the loader's plus the view state). */
 export interface ViewState extends WidgetState {
+  /** the plane shown, in the label document's names ("axial": the series' own slices) */
+  plane: string;
+  /** (column, row, slice): where the three planes cross; `slice` is its component of the plane shown */
+  crosshair: [number, number, number];
+  /** slices in the maximum intensity projection around the slice (1: none) */
+  slab: number;
   zoom: number;
   pan: [number, number];
   rotation: number;
@@ -34,7 +40,9 @@ export type Tool =
   | "scissors"
   | "measure";
 
-export type Mode = "none" | "window";
+/** What a left-drag on the image does besides the tools: nothing, windowing, or moving the
+ * crosshair. */
+export type Mode = "none" | "window" | "crosshair";
 
 /** Per-view UI state (hover, mode, panels): never synced, never global. */
 export interface UiState {
@@ -42,6 +50,8 @@ export interface UiState {
   overlay: boolean;
   metadataOpen: boolean;
   maximised: boolean;
+  /** crosshair lines shown (where the other planes cut the one shown) */
+  crosshairs: boolean;
   /** voxel under the pointer, or null */
   hover: [number, number] | null;
   tool: Tool;
@@ -52,7 +62,7 @@ export interface UiState {
 }
 
 export function initialUiState(): UiState {
-  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, hover: null, tool: "select", activeClass: null, selected: null };
+  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, crosshairs: false, hover: null, tool: "select", activeClass: null, selected: null };
 }
 
 export function clampSlice(k: number, n: number): number {

@@ -9,7 +9,7 @@
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { version } from "../package.json";
 import { encodeLink } from "./link";
-import { Controller, type Model } from "./loader";
+import { Controller, type Model, ownSlice } from "./loader";
 import { type SeriesInfo, parseKernelMsg, parseMetadataMsg } from "./protocol";
 import {
   type Geometry,
@@ -24,10 +24,12 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, naturalFlipV, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabOptions, voxelToPlane } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, renderRGB, windowBounds } from "./render/window";
 import {
   type CustomPreset,
   FRAMESKIP_PRESETS,
+  type Mode,
   type ViewState,
   browserStore,
   clampSlice,
@@ -58,6 +60,8 @@ const SHORTCUTS = {
   fit: "F",
   overlay: "I",
   maximise: "Esc leaves",
+  plane: { axial: "Alt+A", coronal: "Alt+C", sagittal: "Alt+S" } as Record<Plane, string>,
+  crosshairs: "Alt+X",
   undo: "Ctrl+Z",
   redo: "Ctrl+Shift+Z / Ctrl+Y",
   delete: "Delete / Backspace",
@@ -169,6 +173,24 @@ function renderView(
   const flipHBtn = button(viewGroup, { icon: "flipH", title: "Flip horizontally", testid: "daw-flip-h", toggle: true });
   const flipVBtn = button(viewGroup, { icon: "flipV", title: "Flip vertically", testid: "daw-flip-v", toggle: true });
 
+  // planes: the series' own slices and its reformats (label document names; the buttons say
+  // what each is anatomically), the crosshairs and the MIP slab
+  const planeGroup = el("div", "daw-group daw-planes", toolbar);
+  const planeBtns = new Map<Plane, HTMLButtonElement>();
+  for (const p of PLANES) {
+    const b = button(planeGroup, { label: p.slice(0, 3), title: p, testid: `daw-plane-${p}`, toggle: true });
+    planeBtns.set(p, b);
+  }
+  const crossBtn = button(planeGroup, {
+    icon: "crosshair",
+    title: `Crosshairs (${SHORTCUTS.crosshairs}): show where the other planes cut; drag to move them`,
+    testid: "daw-crosshairs",
+    toggle: true,
+  });
+  const slabSelect = el("select", "daw-select daw-slab", planeGroup);
+  slabSelect.title = "Maximum intensity projection: thickness of the slab around the slice";
+  slabSelect.dataset.testid = "daw-slab";
+
   const miscGroup = el("div", "daw-group daw-group-end", toolbar);
   const overlayBtn = button(miscGroup, { icon: "info", title: `Data overlay (${SHORTCUTS.overlay})`, testid: "daw-overlay-toggle", toggle: true });
   const metaBtn = button(miscGroup, { icon: "tags", title: "DICOM tags of this slice", testid: "daw-meta-toggle", toggle: true });
@@ -231,10 +253,9 @@ function renderView(
     signal,
     (k, phase) => {
       if (phase === "start") scrubAnchor = model.get("slice");
-      const n = controller.volume?.slices ?? 0;
-      setSlice(snapSlice(scrubAnchor, k, frameskip(), n));
+      setSlice(snapSlice(scrubAnchor, k, frameskip(), planeSlices()));
     },
-    () => controller.volume?.slices ?? 0,
+    () => planeSlices(),
     () => schedule(),
   );
   let scrubAnchor = 0;
@@ -299,6 +320,10 @@ function renderView(
     const w = model.get("window");
     return [num(w?.[0], 40), num(w?.[1], 400)];
   };
+  const plane = (): Plane => asPlane(model.get("plane"));
+  /** Whether the plane shown is upside down unless flipped (reformats are shown head up:
+   * `flip` is the user's flip on top of that, in Python too). */
+  const baseFlipV = (): boolean => naturalFlipV(plane(), info()?.affine);
   const view = (): ViewParams => {
     const pan = model.get("pan");
     const flip = model.get("flip");
@@ -307,17 +332,27 @@ function renderView(
       pan: [num(pan?.[0], 0), num(pan?.[1], 0)],
       rotation: num(model.get("rotation"), 0),
       flipH: Boolean(flip?.[0]),
-      flipV: Boolean(flip?.[1]),
+      flipV: Boolean(flip?.[1]) !== baseFlipV(),
     };
   };
-  const geometry = (): Geometry | null => {
+  const planeDims = (): ReturnType<typeof planeSize> | null => {
     const i = info();
-    if (!i) return null;
+    return i ? planeSize(i.shape, i.spacing, plane()) : null;
+  };
+  /** Slices of the plane shown (what navigation runs over). */
+  const planeSlices = (): number => planeDims()?.slices ?? 0;
+  const crosshair = (): [number, number, number] => {
+    const c = model.get("crosshair");
+    return [num(c?.[0], 0), num(c?.[1], 0), num(c?.[2], 0)];
+  };
+  const geometry = (): Geometry | null => {
+    const d = planeDims();
+    if (!d) return null;
     return {
-      columns: i.shape[2],
-      rows: i.shape[1],
-      columnSpacing: i.spacing[2],
-      rowSpacing: i.spacing[1],
+      columns: d.columns,
+      rows: d.rows,
+      columnSpacing: d.columnSpacing,
+      rowSpacing: d.rowSpacing,
       width: cssSize[0],
       height: cssSize[1],
     };
@@ -341,9 +376,42 @@ function renderView(
   };
 
   const setSlice = (k: number): void => {
-    const n = controller.volume?.slices ?? info()?.shape[0] ?? 0;
+    const n = planeSlices();
     if (n <= 0) return;
-    if (setIfChanged("slice", clampSlice(k, n))) saveNow();
+    const next = clampSlice(k, n);
+    // the slice is the plane's component of the crosshair: both change together
+    const c = crosshair();
+    c[planeAxis(plane())] = next;
+    const changed = setIfChanged("slice", next);
+    if (setIfChanged("crosshair", c) || changed) saveNow();
+  };
+  /** Show another plane, at the crosshair (the slab keeps its thickness where it fits). */
+  const setPlane = (p: Plane): void => {
+    const i = info();
+    if (!i || p === plane()) return;
+    if (p !== "axial" && i.shape[0] < 2) {
+      localError = `a ${p} reformat needs more than one slice; this series has one`;
+      schedule();
+      return;
+    }
+    editor.beforePlaneSwitch();
+    const d = planeSize(i.shape, i.spacing, p);
+    model.set("plane", p);
+    setIfChanged("slice", clampSlice(crosshair()[planeAxis(p)], d.slices));
+    setIfChanged("slab", Math.min(Math.max(1, num(model.get("slab"), 1)), d.slices));
+    saveNow();
+  };
+  /** Move the crosshair to voxel (column, row, slice). */
+  const setCrosshair = (c: [number, number, number]): void => {
+    const i = info();
+    if (!i) return;
+    const [n, rows, columns] = i.shape;
+    const next: [number, number, number] = [clampSlice(c[0], columns), clampSlice(c[1], rows), clampSlice(c[2], n)];
+    const changed = setIfChanged("crosshair", next);
+    if (setIfChanged("slice", next[planeAxis(plane())]) || changed) saveSoon();
+  };
+  const setSlab = (n: number): void => {
+    if (setIfChanged("slab", Math.min(Math.max(1, Math.round(n)), Math.max(1, planeSlices())))) saveNow();
   };
   const setWindow = (center: number, width: number, now: boolean): void => {
     if (!Number.isFinite(center) || !Number.isFinite(width) || width <= 0) return;
@@ -353,19 +421,19 @@ function renderView(
     let changed = setIfChanged("zoom", v.zoom);
     changed = setIfChanged("pan", [v.pan[0], v.pan[1]]) || changed;
     changed = setIfChanged("rotation", normaliseRotation(v.rotation)) || changed;
-    changed = setIfChanged("flip", [v.flipH, v.flipV]) || changed;
+    changed = setIfChanged("flip", [v.flipH, v.flipV !== baseFlipV()]) || changed;
     if (changed) (now ? saveNow : saveSoon)();
   };
   const setFrameskip = (s: number): void => {
-    const n = controller.volume?.slices ?? info()?.shape[0] ?? 2;
+    const n = planeSlices() || 2;
     const v = Math.min(Math.max(1, Math.round(s)), Math.max(1, n - 1));
     if (setIfChanged("frameskip", v)) saveNow();
     else schedule(); // show the clamped value
   };
   const step = (steps: number): void => {
-    const n = controller.volume?.slices ?? 0;
-    setSlice(stepSlice(model.get("slice"), steps, frameskip(), n));
+    setSlice(stepSlice(model.get("slice"), steps, frameskip(), planeSlices()));
   };
+  const ownSliceShown = (): number => ownSlice(model);
 
   // ---- metadata ---------------------------------------------------------------------------
   const metaCache = new Map<string, MetaElement[]>();
@@ -387,7 +455,7 @@ function renderView(
   const seriesMeta = (): MetaElement[] | null => {
     const i = info();
     if (!i) return null;
-    return metaCache.get(metaKey(i.id, model.get("slice"))) ?? [...metaCache.entries()].find(([key]) => key.startsWith(`${i.id}|`))?.[1] ?? null;
+    return metaCache.get(metaKey(i.id, ownSliceShown())) ?? [...metaCache.entries()].find(([key]) => key.startsWith(`${i.id}|`))?.[1] ?? null;
   };
   const findValue = (elements: MetaElement[] | null, keyword: string): string => elements?.find((e) => e.keyword === keyword)?.value ?? "";
   const onCustom = (raw: unknown, buffers?: readonly DataView[]): void => {
@@ -409,13 +477,13 @@ function renderView(
     setPressed(metaBtn, ui.metadataOpen);
     if (!ui.metadataOpen) return;
     const i = info();
-    const k = model.get("slice");
+    const k = ownSliceShown();
     if (!i) return;
     const key = metaKey(i.id, k);
     const elements = metaCache.get(key);
     if (!elements) {
       if (metaTimer !== null) clearTimeout(metaTimer);
-      metaTimer = setTimeout(() => requestMetadata(model.get("slice")), 120);
+      metaTimer = setTimeout(() => requestMetadata(ownSliceShown()), 120);
     }
     const query = metaSearch.value;
     const rk = `${key}|${query}|${elements ? "y" : "n"}`;
@@ -540,6 +608,8 @@ function renderView(
     labelsCanvas,
     info,
     volume: () => controller.volume,
+    plane,
+    sliceCount: planeSlices,
     geometry,
     view,
     setSlice,
@@ -562,29 +632,63 @@ function renderView(
 
   // ---- drawing ----------------------------------------------------------------------------
 
+  /** The plane image shown (its values give the readout), and what it was made from. */
+  let shownImage: PlaneImage | null = null;
+  let shownImageKey = "";
+  /** Slab slices that are part of the image: a projection or reformat is made again when
+   * more of them have arrived. */
+  const currentImage = (): PlaneImage | null => {
+    const volume = controller.volume;
+    if (!volume) return null;
+    const p = plane();
+    const k = model.get("slice");
+    const slab = volume.samples === 1 ? Math.max(1, num(model.get("slab"), 1)) : 1;
+    const d = planeSize(volume.info.shape, volume.info.spacing, p);
+    if (k < 0 || k >= d.slices) return null;
+    // the series' own slice must have arrived; a reformat or a projection shows what has
+    if (p === "axial" && slab === 1 && !volume.loaded[k]) return null;
+    if (volume.loadedCount === 0) return null;
+    const key = `${volume.info.id}|${p}|${k}|${slab}|${p === "axial" && slab === 1 ? 1 : volume.loadedCount}`;
+    if (key !== shownImageKey || !shownImage) {
+      shownImage = planeImage(volume, p, k, slab, shownImage?.owned ? shownImage.values : null);
+      shownImageKey = key;
+    }
+    return shownImage;
+  };
   const renderImage = (): boolean => {
     const volume = controller.volume;
     if (!volume || !imageCtx) return false;
+    const image = currentImage();
+    if (!image) return false;
     const k = model.get("slice");
-    if (k < 0 || k >= volume.slices || !volume.loaded[k]) return false;
     const [center, width] = currentWindow();
     // MONOCHROME1 is shown with its minimum white; the user's invert flips either way
     const invert = (volume.info.photometric_interpretation === "MONOCHROME1") !== Boolean(model.get("invert"));
-    const key = `${volume.info.id}|${k}|${center}|${width}|${volume.slope[k]}|${volume.intercept[k]}|${invert}`;
+    const key = `${shownImageKey}|${center}|${width}|${image.slope[0]}|${image.intercept[0]}|${invert}`;
     if (key === imageKey && imageData) return true;
-    if (imageCanvas.width !== volume.columns || imageCanvas.height !== volume.rows || !imageData) {
-      imageCanvas.width = volume.columns;
-      imageCanvas.height = volume.rows;
-      imageData = imageCtx.createImageData(volume.columns, volume.rows);
+    if (imageCanvas.width !== image.columns || imageCanvas.height !== image.rows || !imageData) {
+      imageCanvas.width = image.columns;
+      imageCanvas.height = image.rows;
+      imageData = imageCtx.createImageData(image.columns, image.rows);
     }
-    if (volume.samples === 3) renderRGB(volume.slice(k), imageData.data, invert);
+    if (image.samples === 3) renderRGB(image.values, imageData.data, invert);
     else {
       const out = new Uint32Array(imageData.data.buffer, imageData.data.byteOffset, imageData.data.length / 4);
-      renderer.render(volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, center, width, out, invert);
+      // rows of one rescale at a time (a reformat's rows are slices: usually one rescale)
+      const C = image.columns;
+      for (let r0 = 0; r0 < image.rows; ) {
+        let r1 = r0 + 1;
+        while (r1 < image.rows && image.slope[r1] === image.slope[r0] && image.intercept[r1] === image.intercept[r0]) r1++;
+        const whole = r0 === 0 && r1 === image.rows;
+        const values = whole ? image.values : image.values.subarray(r0 * C, r1 * C);
+        renderer.render(values, image.slope[r0] as number, image.intercept[r0] as number, center, width, whole ? out : out.subarray(r0 * C, r1 * C), invert);
+        r0 = r1;
+      }
     }
     imageCtx.putImageData(imageData, 0, 0);
     imageKey = key;
     imageCanvas.dataset.slice = String(k);
+    imageCanvas.dataset.plane = plane();
     imageCanvas.dataset.window = `${center},${width}`;
     return true;
   };
@@ -597,7 +701,7 @@ function renderView(
     const dpr = window.devicePixelRatio || 1;
     const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
     const v0 = view();
-    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}`;
+    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}|${ui.crosshairs ? crosshair() : ""}`;
     if (key === drawnKey && canvas.width === bw && canvas.height === bh) return;
     drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {
@@ -618,7 +722,33 @@ function renderView(
     ctx.imageSmoothingQuality = "high";
     ctx.drawImage(imageCanvas, 0, 0);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (ui.crosshairs) drawCrosshairs(m, dpr, g);
     canvas.dataset.slice = String(model.get("slice"));
+    canvas.dataset.plane = plane();
+  };
+  /** Lines where the two other planes cut the one shown, in their colours (as in 3D
+   * Slicer: axial red, coronal green, sagittal yellow). */
+  const PLANE_COLOURS: Record<Plane, string> = { axial: "#e8554e", coronal: "#5fbf5a", sagittal: "#e6c84a" };
+  const drawCrosshairs = (m: number[], dpr: number, g: Geometry): void => {
+    if (!ctx) return;
+    const p = plane();
+    const [u, v] = voxelToPlane(p, crosshair());
+    const at = (x: number, y: number): [number, number] => [(m[0]! * x + m[2]! * y + m[4]!) * dpr, (m[1]! * x + m[3]! * y + m[5]!) * dpr];
+    // the vertical line (constant u) is the plane whose slice index is u; the horizontal one v's
+    const others = PLANES.filter((q) => q !== p);
+    const vertical = others.find((q) => planeToVoxel(p, 1, 0, 0)[planeAxis(q)] === 1) as Plane;
+    const horizontal = others.find((q) => q !== vertical) as Plane;
+    ctx.lineWidth = Math.max(1, dpr);
+    for (const [q, a, b] of [
+      [vertical, at(u, -0.5), at(u, g.rows - 0.5)],
+      [horizontal, at(-0.5, v), at(g.columns - 0.5, v)],
+    ] as const) {
+      ctx.strokeStyle = PLANE_COLOURS[q];
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
   };
 
   const updateReadout = (): void => {
@@ -630,19 +760,21 @@ function renderView(
       delete readout.dataset.value;
       return;
     }
-    const k = model.get("slice");
-    const [col, row] = h;
+    // (u, v) of the plane shown -> the voxel; a projection's value is the one shown (the
+    // slab's maximum), at the voxel of the slice in its middle
+    const [col, row, k] = planeToVoxel(plane(), h[0], h[1], model.get("slice"));
     const parts = [`x ${col}  y ${row}  z ${k}`];
     let value = "";
-    if (volume.loaded[k]) {
-      if (volume.samples === 3) {
-        const rgb = volume.slice(k);
-        const base = (row * volume.columns + col) * 3;
-        value = `RGB ${rgb[base]}, ${rgb[base + 1]}, ${rgb[base + 2]}`;
+    delete readout.dataset.value;
+    const image = volume.loaded[k] || plane() !== "axial" || num(model.get("slab"), 1) > 1 ? currentImage() : null;
+    if (image && volume.loaded[k]) {
+      if (image.samples === 3) {
+        const base = (h[1] * image.columns + h[0]) * 3;
+        value = `RGB ${image.values[base]}, ${image.values[base + 1]}, ${image.values[base + 2]}`;
       } else {
-        const v = volume.valueAt(k, col, row);
+        const v = planeValue(image, h[0], h[1]);
         if (v !== null) {
-          value = `${formatValue(v)}${i.units ? ` ${i.units}` : ""}`;
+          value = `${formatValue(v)}${i.units ? ` ${i.units}` : ""}${num(model.get("slab"), 1) > 1 ? " (MIP)" : ""}`;
           readout.dataset.value = String(v);
         }
       }
@@ -662,27 +794,34 @@ function renderView(
     setPressed(overlayBtn, ui.overlay);
     if (!ui.overlay || !i) return;
     const k = model.get("slice");
-    const n = i.shape[0];
+    const p = plane();
+    const d = planeSize(i.shape, i.spacing, p);
+    const n = d.slices;
+    const own = ownSliceShown();
     const meta = seriesMeta();
     // asked for once the slice is shown: before, its answer would only delay the first slice
-    if (!meta && volume?.loaded[k]) requestMetadata(k);
+    if (!meta && volume?.loaded[own]) requestMetadata(own);
     const description = findValue(meta, "SeriesDescription");
     const thickness = findValue(meta, "SliceThickness");
     const [c, w] = currentWindow();
     const g = geometry();
     const mag = g ? viewScale(g, view()) * (g.columnSpacing || 1) : 0;
-    const loc = sliceLocation(i.affine, k, i.slice_origins);
+    const loc = p === "axial" ? sliceLocation(i.affine, k, i.slice_origins) : null;
+    const slab = Math.max(1, num(model.get("slab"), 1));
+    const name = anatomicalName(p, i.affine);
     const lines = [
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
-      `Slice ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
-      `${thickness ? `Thick ${formatMm(Number(thickness))} mm  ·  ` : ""}Spacing ${formatMm(i.spacing[0])} mm${i.spacing_known ? "" : " (unknown)"}`,
+      `${p === "axial" ? "Slice" : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
+      slab > 1
+        ? `MIP ${slab} slices (${formatMm(slab * d.sliceSpacing)} mm)  ·  Spacing ${formatMm(d.sliceSpacing)} mm`
+        : `${thickness && p === "axial" ? `Thick ${formatMm(Number(thickness))} mm  ·  ` : ""}Spacing ${formatMm(d.sliceSpacing)} mm${i.spacing_known ? "" : " (unknown)"}`,
       `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
     const text = lines.join("\n");
     setText(overlay, text);
     const rot = normaliseRotation(view().rotation);
     const flip = model.get("flip");
-    const tl = `${i.shape[2]}×${i.shape[1]}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${model.get("invert") ? "  ·  inverted" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
+    const tl = `${d.columns}×${d.rows}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${model.get("invert") ? "  ·  inverted" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
     setText(topLeft, tl);
   };
 
@@ -695,9 +834,38 @@ function renderView(
   const updateControls = (): void => {
     const i = info();
     const volume = controller.volume;
-    const n = i?.shape[0] ?? 0;
+    const n = planeSlices();
     const k = model.get("slice");
     setText(sliceLabel, n ? `${k + 1} / ${n}` : "–");
+    const p = plane();
+    const stack = (i?.shape[0] ?? 0) > 1;
+    planeGroup.hidden = !i || !stack;
+    for (const [q, b] of planeBtns) {
+      const name = anatomicalName(q, i?.affine);
+      setText(b.querySelector(".daw-btn-label") as HTMLElement, `${name[0]?.toUpperCase()}${name.slice(1, 3)}`);
+      const title = `${name[0]?.toUpperCase()}${name.slice(1)}${q === "axial" ? " (the series' own slices)" : " reformat"} (${SHORTCUTS.plane[q]})`;
+      if (b.title !== title) {
+        b.title = title;
+        b.setAttribute("aria-label", title);
+      }
+      setPressed(b, q === p);
+    }
+    setPressed(crossBtn, ui.crosshairs);
+    viewport.classList.toggle("daw-mode-crosshair", ui.mode === "crosshair");
+    const slab = Math.max(1, num(model.get("slab"), 1));
+    const grey = (volume?.samples ?? i?.samples_per_pixel ?? 1) === 1;
+    const d = planeDims();
+    const slabKey = `${d?.sliceSpacing}|${n}|${slab}`;
+    if (slabSelect.dataset.key !== slabKey) {
+      slabSelect.dataset.key = slabKey;
+      slabSelect.replaceChildren();
+      for (const o of slabOptions(d?.sliceSpacing ?? 1, n, slab)) {
+        const opt = el("option", "", slabSelect, o.label);
+        opt.value = String(o.value);
+      }
+    }
+    if (slabSelect.value !== String(slab)) slabSelect.value = String(slab);
+    slabSelect.disabled = !grey;
     prevBtn.disabled = !n || k <= 0;
     nextBtn.disabled = !n || k >= n - 1;
 
@@ -782,10 +950,19 @@ function renderView(
 
   /** What slices arriving in the background change: the slice bar, the status line and the
    * data overlay's loading count (the slice shown and errors get a whole update). */
+  let bands: Uint8Array | null = null;
+  const allOrNothing = (n: number, all: boolean): Uint8Array => {
+    if (!bands || bands.length !== n) bands = new Uint8Array(n);
+    bands.fill(all ? 1 : 0);
+    return bands;
+  };
   const updateProgress = (): void => {
     const volume = controller.volume;
     root.dataset.loaded = String(volume?.loadedCount ?? 0);
-    sliceBar.update(volume?.slices ?? 0, model.get("slice"), volume?.loaded ?? null, volume?.loadedCount ?? 0);
+    // a reformat's slices each need every stored slice: arrived when all have
+    const n = planeSlices();
+    const loaded = plane() === "axial" ? (volume?.loaded ?? null) : volume ? allOrNothing(n, volume.loadedCount === volume.slices) : null;
+    sliceBar.update(n, model.get("slice"), loaded, plane() === "axial" ? (volume?.loadedCount ?? 0) : loaded?.[0] ? n : 0);
     const [center, width] = currentWindow();
     setText(
       status,
@@ -837,6 +1014,8 @@ function renderView(
       series: i.uid_hash,
       plane: i.plane,
       slice: model.get("slice"),
+      viewPlane: plane(),
+      slab: Math.max(1, num(model.get("slab"), 1)),
       window: currentWindow(),
       zoom: v.zoom,
       pan: v.pan,
@@ -884,8 +1063,15 @@ function renderView(
     on,
   );
 
-  const setMode = (mode: "none" | "window"): void => {
+  const setMode = (mode: Mode): void => {
     ui.mode = mode;
+    schedule();
+  };
+  /** Crosshair lines on or off; while on, a left-drag moves them (Esc or Alt+W leave that). */
+  const toggleCrosshairs = (): void => {
+    ui.crosshairs = !ui.crosshairs;
+    if (ui.crosshairs) ui.mode = "crosshair";
+    else if (ui.mode === "crosshair") ui.mode = "none";
     schedule();
   };
 
@@ -922,12 +1108,15 @@ function renderView(
       // editor's Enter would otherwise apply a pending edit and cancel the button's click)
       if ((e.key === "Enter" || e.key === " ") && e.target !== root && (e.target as Element).closest?.("button, summary")) return;
       let handled = true;
-      const n = controller.volume?.slices ?? 0;
+      const n = planeSlices();
       if (editor.key(e)) {
         e.preventDefault();
         return;
       }
       if (e.altKey && e.code === "KeyW") setMode(ui.mode === "window" ? "none" : "window");
+      else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyA" || e.code === "KeyC" || e.code === "KeyS")) {
+        setPlane(e.code === "KeyA" ? "axial" : e.code === "KeyC" ? "coronal" : "sagittal");
+      } else if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyX") toggleCrosshairs();
       else if (e.shiftKey && e.key === "ArrowUp") zoomBy(1.2);
       else if (e.shiftKey && e.key === "ArrowDown") zoomBy(1 / 1.2);
       else if (e.key === "ArrowRight" || e.key === "ArrowDown") step(1);
@@ -985,7 +1174,7 @@ function renderView(
   );
 
   interface Drag {
-    action: "pan" | "window";
+    action: "pan" | "window" | "crosshair";
     id: number;
     x: number;
     y: number;
@@ -1013,7 +1202,8 @@ function renderView(
       e.preventDefault();
       capturePointer(viewport, e.pointerId);
       drag = { action, id: e.pointerId, x: e.clientX, y: e.clientY, view: view(), window: currentWindow() };
-      viewport.classList.add(action === "pan" ? "daw-panning" : "daw-windowing");
+      viewport.classList.add(action === "pan" ? "daw-panning" : action === "window" ? "daw-windowing" : "daw-crosshairing");
+      if (action === "crosshair") crosshairTo(e);
     },
     on,
   );
@@ -1028,6 +1218,7 @@ function renderView(
       const dy = e.clientY - drag.y;
       const g = geometry();
       if (drag.action === "pan" && g) setView(panBy(g, drag.view, dx, dy), false);
+      else if (drag.action === "crosshair") crosshairTo(e);
       else if (drag.action === "window") {
         const i = info();
         const integer = i ? !i.dtype.startsWith("float") : true;
@@ -1038,11 +1229,18 @@ function renderView(
     },
     on,
   );
+  /** The crosshair to the voxel under the pointer (in the plane shown; its slice stays). */
+  const crosshairTo = (e: PointerEvent): void => {
+    const g = geometry();
+    const r = viewport.getBoundingClientRect();
+    const at = g ? voxelUnder(g, view(), e.clientX - r.left, e.clientY - r.top) : null;
+    if (at) setCrosshair(planeToVoxel(plane(), at[0], at[1], model.get("slice")));
+  };
   const endDrag = (e: PointerEvent): void => {
     if (!drag) editor.pointerUp(e);
     if (!drag || e.pointerId !== drag.id) return;
     drag = null;
-    viewport.classList.remove("daw-panning", "daw-windowing");
+    viewport.classList.remove("daw-panning", "daw-windowing", "daw-crosshairing");
     saveNow();
   };
   viewport.addEventListener("pointerup", endDrag, on);
@@ -1097,7 +1295,7 @@ function renderView(
   skipInput.addEventListener(
     "change",
     () => {
-      const v = parseFrameskip(skipInput.value, controller.volume?.slices ?? 2);
+      const v = parseFrameskip(skipInput.value, planeSlices() || 2);
       if (v === null) {
         localError = `frameskip must be a whole number of slices, 1 or more (got ${JSON.stringify(skipInput.value)})`;
         schedule();
@@ -1123,7 +1321,17 @@ function renderView(
     },
     on,
   );
-  click(wlBtn, () => setMode(ui.mode === "window" ? "none" : "window"));
+  click(wlBtn, () => setMode(ui.mode === "window" ? (ui.crosshairs ? "crosshair" : "none") : "window"));
+  for (const [q, b] of planeBtns) click(b, () => setPlane(q));
+  click(crossBtn, toggleCrosshairs);
+  slabSelect.addEventListener(
+    "change",
+    () => {
+      setSlab(Number(slabSelect.value));
+      root.focus({ preventScroll: true });
+    },
+    on,
+  );
   click(fitBtn, () => fitView());
   click(rotLeftBtn, () => setView(rotateBy(view(), -90), true));
   click(rotRightBtn, () => setView(rotateBy(view(), 90), true));
@@ -1245,16 +1453,28 @@ function renderView(
     renderedMetaKey = "";
     metaPending.clear();
     editor.onSeries();
-    if (i) {
-      const mmW = i.shape[2] * (i.spacing[2] > 0 ? i.spacing[2] : 1);
-      const mmH = i.shape[1] * (i.spacing[1] > 0 ? i.spacing[1] : 1);
-      viewport.style.aspectRatio = `${mmW} / ${mmH}`;
-    }
+    fitAspect();
+    schedule();
+  };
+  /** The viewport takes the shape of the plane's image in millimetres. */
+  const fitAspect = (): void => {
+    const d = planeDims();
+    if (!d) return;
+    const mmW = d.columns * (d.columnSpacing > 0 ? d.columnSpacing : 1);
+    const mmH = d.rows * (d.rowSpacing > 0 ? d.rowSpacing : 1);
+    const ratio = `${mmW} / ${mmH}`;
+    if (viewport.style.aspectRatio !== ratio) viewport.style.aspectRatio = ratio;
+  };
+  const onPlane = (): void => {
+    fitAspect();
+    editor.onPlane();
     schedule();
   };
 
   const events = [
     "change:slice",
+    "change:crosshair",
+    "change:slab",
     "change:window",
     "change:zoom",
     "change:pan",
@@ -1264,9 +1484,11 @@ function renderView(
     "change:frameskip",
     "change:series_index",
   ] as const;
-  const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly));
+  // a reformat or a projection shows slices as they arrive: made again on each notice
+  const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly || plane() !== "axial" || num(model.get("slab"), 1) > 1));
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
+  model.on("change:plane", onPlane);
   model.on("msg:custom", onCustom);
   const onLabels = (): void => {
     editor.onLabelsState();
@@ -1286,6 +1508,7 @@ function renderView(
     unsubscribe();
     for (const ev of events) model.off(ev, schedule);
     model.off("change:series_info", onSeriesInfo);
+    model.off("change:plane", onPlane);
     model.off("msg:custom", onCustom);
     model.off("change:labels_state", onLabels);
     if (frame) cancelAnimationFrame(frame);

@@ -39,9 +39,11 @@ from dicom_annot_widget.kernels.mask_interpolation import (
     interpolate_masks,
     signed_distance,
 )
+from dicom_annot_widget.kernels.mpr import PLANE_AXES, plane_image, slab_range
 from dicom_annot_widget.kernels.windowing import apply_window
 
 __all__ = [
+    "PLANE_AXES",
     "SHAPE_KINDS",
     "MaskPatch",
     "PolygonWithHoles",
@@ -58,6 +60,7 @@ __all__ = [
     "mask_to_polygons",
     "mask_to_ring",
     "match_polygon_rings",
+    "plane_image",
     "polygon_area",
     "polygons_to_mask",
     "refine_mask",
@@ -65,6 +68,7 @@ __all__ = [
     "resample_closed",
     "resample_open",
     "signed_distance",
+    "slab_range",
     "split_keyhole",
     "stroke_mask",
     "stroke_patch",

@@ -20,6 +20,7 @@ import traitlets
 from ..errors import DicomAnnotWarning, DicomLoadError, LabelError, ProtocolError
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
+from ..kernels.mpr import PLANE_AXES
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
 from ..labels.table import check_geometry
@@ -137,7 +138,11 @@ class _Bool(traitlets.Bool):
 #: synced state the page may not change (see ``set_state``)
 _KERNEL_OWNED = ("labels_state", "series_info", "_esm", "_css", "_anywidget_id")
 #: The view traits kept per series (see ``DicomAnnotator._places``).
-_PLACE_TRAITS = ("slice", "window", "zoom", "pan", "rotation", "flip", "invert")
+_PLACE_TRAITS = (
+    "plane", "crosshair", "slab", "slice", "window", "zoom", "pan", "rotation", "flip", "invert"
+)  # fmt: skip
+#: The crosshair component (column, row, slice) that each plane's slice index is.
+_CROSSHAIR_AXIS = {"axial": 2, "coronal": 1, "sagittal": 0}
 
 
 def _affine(series: Series) -> list[list[float]] | None:
@@ -437,14 +442,20 @@ def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
     return memoryview(orjson.dumps({**value, "sent": next(_WHOLE_STATES_SENT)}))
 
 
+def _centre(series: Series, k: int) -> tuple[int, int, int]:
+    """The crosshair a series starts with: the middle of slice ``k``."""
+    return (int(series.shape[2]) // 2, int(series.shape[1]) // 2, int(k))
+
+
 class DicomAnnotator(anywidget.AnyWidget):
     """View a DICOM series (or a NIfTI / NumPy volume) inside a notebook.
 
     Every control of the viewer has a trait that stays in sync both ways and can be observed:
-    ``slice``, ``window``, ``zoom``, ``pan``, ``rotation``, ``flip``, ``invert``, ``frameskip`` and
-    ``series_index``. Values set from Python are validated (a :class:`traitlets.TraitError`
-    names the value and the allowed range); values from the page that fail validation are
-    refused, the page is told why and shows the previous state again.
+    ``plane``, ``slice``, ``crosshair``, ``slab``, ``window``, ``zoom``, ``pan``, ``rotation``,
+    ``flip``, ``invert``, ``frameskip`` and ``series_index``. Values set from Python are
+    validated (a :class:`traitlets.TraitError` names the value and the allowed range); values
+    from the page that fail validation are refused, the page is told why and shows the
+    previous state again.
 
     Parameters
     ----------
@@ -485,7 +496,21 @@ class DicomAnnotator(anywidget.AnyWidget):
     _css = _STATIC / "widget.css"
 
     series_info = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    #: The plane shown, in the label document's names: "axial" is the series' own slices
+    #: (whatever way it was acquired), "coronal" its rows and "sagittal" its columns as slices
+    #: (reformats, computed in the page).
+    plane = traitlets.Unicode("axial").tag(sync=True)
+    #: The slice shown: an index of the plane shown (a slice, a row or a column of the series).
     slice = traitlets.Int(0).tag(sync=True)
+    #: ``(column, row, slice)``: the voxel where the three planes cross. Each plane shows the
+    #: slice through it (``slice`` is its component of the plane shown); the crosshair lines
+    #: in the page mark it.
+    crosshair = traitlets.Tuple(
+        traitlets.Int(), traitlets.Int(), traitlets.Int(), default_value=(0, 0, 0)
+    ).tag(sync=True)
+    #: Slices of the plane shown that make up a maximum intensity projection around ``slice``
+    #: (1: the slice alone; see :func:`dicom_annot_widget.kernels.plane_image`).
+    slab = traitlets.Int(1).tag(sync=True)
     window = _FloatPair(default_value=(40.0, 400.0)).tag(sync=True)
     #: 1 = the whole image fits the view; 2 = twice as large.
     zoom = _Float(1.0).tag(sync=True)
@@ -575,6 +600,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 self.series_info = series_info(
                     series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
                 )
+                self.crosshair = _centre(series, start)
                 self.slice = start
                 self.window = win
                 self.frameskip = frameskip
@@ -666,6 +692,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         place = self._places.get(
             i,
             {
+                "plane": "axial",
+                "crosshair": _centre(series, n // 2),
+                "slab": 1,
                 "slice": n // 2,
                 "window": _shown_window(series),
                 "zoom": 1.0,
@@ -683,6 +712,9 @@ class DicomAnnotator(anywidget.AnyWidget):
                 count=len(self._sources),
                 uid_hash=self._identity(i),
             )
+            self.plane = place["plane"]
+            self.crosshair = place["crosshair"]
+            self.slab = place["slab"]
             self.slice = place["slice"]
             self.window = place["window"]
             self.frameskip = min(self.frameskip, max(1, n - 1))
@@ -810,10 +842,86 @@ class DicomAnnotator(anywidget.AnyWidget):
         k = int(proposal["value"])
         if not self._ready:  # the default, before the series is open
             return k
-        n = self._series.shape[0]
+        n = self._plane_slices(self.plane)
         if not 0 <= k < n:
-            raise traitlets.TraitError(f"slice must be in [0, {n - 1}], got {k}")
+            raise traitlets.TraitError(f"{self.plane} slice must be in [0, {n - 1}], got {k}")
         return k
+
+    def _plane_slices(self, plane: str) -> int:
+        """How many slices ``plane`` has in the series shown."""
+        return int(self._series.shape[PLANE_AXES[plane]])
+
+    @traitlets.validate("plane")
+    def _validate_plane(self, proposal: dict[str, Any]) -> str:
+        plane = proposal["value"]
+        if plane not in PLANE_AXES:
+            raise traitlets.TraitError(
+                f"plane must be one of {', '.join(PLANE_AXES)}, got {plane!r}"
+            )
+        if self._ready and plane != "axial" and self._series.shape[0] < 2:
+            raise traitlets.TraitError(
+                f"a {plane} reformat needs more than one slice; this series has one"
+            )
+        return str(plane)
+
+    @traitlets.validate("crosshair")
+    def _validate_crosshair(self, proposal: dict[str, Any]) -> tuple[int, int, int]:
+        value = proposal["value"]
+        if any(isinstance(v, (bool, np.bool_)) for v in value):
+            raise traitlets.TraitError(f"crosshair must be (column, row, slice), got {value!r}")
+        point = (int(value[0]), int(value[1]), int(value[2]))
+        if not self._ready:
+            return point
+        n, rows, columns = (int(v) for v in self._series.shape[:3])
+        sizes = (columns, rows, n)
+        for name, v, size in zip(("column", "row", "slice"), point, sizes, strict=True):
+            if not 0 <= v < size:
+                raise traitlets.TraitError(
+                    f"crosshair {name} must be in [0, {size - 1}], got {v} (crosshair {value!r})"
+                )
+        return point
+
+    @traitlets.validate("slab")
+    def _validate_slab(self, proposal: dict[str, Any]) -> int:
+        value = proposal["value"]
+        if isinstance(value, (bool, np.bool_)):
+            raise traitlets.TraitError(f"slab must be a number of slices, got {value!r}")
+        slab = int(value)
+        if not self._ready:
+            return slab
+        n = self._plane_slices(self.plane)
+        if not 1 <= slab <= n:
+            raise traitlets.TraitError(
+                f"slab must be in [1, {n}] slices of the {self.plane} plane, got {slab}"
+            )
+        if slab > 1 and self._series.is_color:
+            raise traitlets.TraitError("a maximum intensity projection needs a grey series")
+        return slab
+
+    # The slice shown is the plane's component of the crosshair: each follows the other, and
+    # another plane starts at the crosshair (in the page too, which sends them together).
+
+    @traitlets.observe("slice")
+    def _on_slice(self, change: dict[str, Any]) -> None:
+        axis = _CROSSHAIR_AXIS[self.plane]
+        if self.crosshair[axis] != self.slice:
+            point = list(self.crosshair)
+            point[axis] = self.slice
+            self.crosshair = (point[0], point[1], point[2])
+
+    @traitlets.observe("crosshair")
+    def _on_crosshair(self, change: dict[str, Any]) -> None:
+        k = self.crosshair[_CROSSHAIR_AXIS[self.plane]]
+        if self.slice != k:
+            self.slice = k
+
+    @traitlets.observe("plane")
+    def _on_plane(self, change: dict[str, Any]) -> None:
+        if not self._ready:
+            return
+        with self.hold_sync():
+            self.slab = min(self.slab, self._plane_slices(self.plane))
+            self.slice = self.crosshair[_CROSSHAIR_AXIS[self.plane]]
 
     @traitlets.validate("window")
     def _validate_window(self, proposal: dict[str, Any]) -> tuple[float, float]:
@@ -910,8 +1018,9 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     @property
     def view_link(self) -> str:
-        """A compact, PHI-free link to this view (series hash, plane, slice, window, zoom, pan,
-        rotation, flip, invert); give it to :meth:`goto` or ``DicomAnnotator(..., view=link)``."""
+        """A compact, PHI-free link to this view (series hash, plane shown, slice, slab, window,
+        zoom, pan, rotation, flip, invert); give it to :meth:`goto` or
+        ``DicomAnnotator(..., view=link)``."""
         info = self.series_info or {}
         return encode_view_link(
             ViewLink(
@@ -924,6 +1033,8 @@ class DicomAnnotator(anywidget.AnyWidget):
                 rotation=self.rotation,
                 flip=self.flip,
                 invert=self.invert,
+                view_plane=self.plane,
+                slab=self.slab,
             )
         )
 
@@ -951,14 +1062,24 @@ class DicomAnnotator(anywidget.AnyWidget):
             raise ValueError(
                 f"this view link is for the {target.plane} plane; the series is {plane}"
             )
-        n = self._open(index).shape[0]
+        shape = self._open(index).shape
+        n = shape[PLANE_AXES[target.view_plane]]
         if not 0 <= target.slice < n:
             raise traitlets.TraitError(
-                f"the link's slice {target.slice} is out of range (the series has {n} slices)"
+                f"the link's slice {target.slice} is out of range (the series has {n} "
+                f"{target.view_plane} slices)"
             )
+        if target.view_plane != "axial" and shape[0] < 2:
+            raise traitlets.TraitError(
+                f"the link shows a {target.view_plane} reformat of a single slice"
+            )
+        if not 1 <= target.slab <= n:
+            raise traitlets.TraitError(f"the link's slab {target.slab} is out of range (1 to {n})")
         if index != self.series_index:
             self.series_index = index
         with self.hold_sync(), self.hold_trait_notifications():
+            self.plane = target.view_plane
+            self.slab = target.slab
             self.slice = target.slice
             self.window = target.window
             self.zoom = target.zoom

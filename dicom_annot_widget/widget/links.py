@@ -5,7 +5,10 @@
     {"v":1,"s":<series hash>,"p":<plane>,"k":<slice>,"w":[center,width],"z":<zoom>,
      "c":[pan_x,pan_y],"r":<rotation>,"f":[flip_h,flip_v]}
 
-and ``"i":1`` after them when the view is inverted (links of other views are as before).
+and after them ``"i":1`` when the view is inverted, ``"m":<view plane>`` for a coronal or
+sagittal reformat and ``"b":<slab>`` for a maximum intensity projection (links of other views
+are as before). ``"p"`` is the plane the series was acquired in (a check that the link fits the
+series); ``"m"`` uses the label document's plane names, as ``DicomAnnotator.plane`` does.
 
 Numbers are rounded half up to a few decimals and written like JavaScript writes them, so the
 page's "copy link" button and :attr:`DicomAnnotator.view_link` give the very same string. The
@@ -44,6 +47,10 @@ class ViewLink:
     rotation: float
     flip: tuple[bool, bool]
     invert: bool = False
+    #: the plane shown (label document names: "axial" is the series' own slices)
+    view_plane: str = "axial"
+    #: slices in the maximum intensity projection (1: none)
+    slab: int = 1
 
 
 def _round(x: float, digits: int) -> int | float:
@@ -73,6 +80,10 @@ def encode_view_link(link: ViewLink) -> str:
     }
     if link.invert:
         body["i"] = 1
+    if link.view_plane != "axial":
+        body["m"] = link.view_plane
+    if link.slab != 1:
+        body["b"] = int(link.slab)
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return LINK_PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -123,6 +134,14 @@ def decode_view_link(text: str) -> ViewLink:
     invert = body.get("i", 0)
     if invert not in (0, 1) or isinstance(invert, bool):
         raise ValueError(f"view link: invert must be 0 or 1, got {invert!r}")
+    view_plane = body.get("m", "axial")
+    if view_plane not in ("axial", "coronal", "sagittal"):
+        raise ValueError(
+            f"view link: plane shown must be axial, coronal or sagittal, got {view_plane!r}"
+        )
+    slab = body.get("b", 1)
+    if isinstance(slab, bool) or not isinstance(slab, int) or slab < 1:
+        raise ValueError(f"view link: slab must be a positive integer, got {slab!r}")
     return ViewLink(
         series=series,
         plane=plane,
@@ -133,6 +152,8 @@ def decode_view_link(text: str) -> ViewLink:
         rotation=_number(body.get("r"), "rotation"),
         flip=(flip[0] != 0, flip[1] != 0),
         invert=invert == 1,
+        view_plane=view_plane,
+        slab=slab,
     )
 
 

@@ -41,7 +41,7 @@ export function wheelPixels(delta: number, deltaMode: number, pageSize: number):
 }
 
 /** What a pointer drag on the image does. */
-export type DragAction = "none" | "pan" | "window";
+export type DragAction = "none" | "pan" | "window" | "crosshair";
 
 export function dragAction(button: number, shift: boolean, mode: Mode): DragAction {
   if (button === 1) return "pan"; // middle button
@@ -49,5 +49,6 @@ export function dragAction(button: number, shift: boolean, mode: Mode): DragActi
   if (button !== 0) return "none";
   if (shift) return "pan";
   if (mode === "window") return "window";
+  if (mode === "crosshair") return "crosshair";
   return "none";
 }

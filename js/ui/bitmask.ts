@@ -241,7 +241,7 @@ class BitmaskPanel implements Panel {
       this.api.addLayer(s.layer);
     }
     const k = this.api.slice();
-    s.ensure(k);
+    if (this.api.plane() === "axial") s.ensure(k);
     const show = hasMaskClass(this.api) && !this.api.readOnly() && (s.maskToolActive() || s.pending !== null);
     if (this.pop.hidden === show) this.pop.hidden = !show;
     if (!s.maskToolActive() && s.hover) s.hover = null;

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { ctSeriesInfo } from "../fixtures.test-util";
+import { Volume } from "../volume";
+import { anatomicalName, naturalFlipV, planeImage, planeSize, planeToVoxel, planeValue, slabOptions, slabRange, voxelToPlane } from "./planes";
+
+/** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
+function volume(arrived: number[] = [0, 1, 2], rescale: (k: number) => [number, number] = () => [1, -1024]): Volume {
+  const v = new Volume(ctSeriesInfo([3, 4, 5], [2, 0.5, 0.7]));
+  for (const k of arrived) {
+    const values = new Int16Array(20);
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 5; c++) values[r * 5 + c] = 100 * k + 10 * r + c;
+    const [slope, intercept] = rescale(k);
+    v.put({ type: "slice", series: "s0", index: k, dtype: "int16", shape: [4, 5], slope, intercept }, new DataView(values.buffer));
+  }
+  return v;
+}
+
+describe("plane geometry", () => {
+  it("sizes each plane's images from the series' shape and spacing", () => {
+    const shape = [3, 4, 5];
+    const spacing = [2, 0.5, 0.7];
+    expect(planeSize(shape, spacing, "axial")).toEqual({ columns: 5, rows: 4, slices: 3, columnSpacing: 0.7, rowSpacing: 0.5, sliceSpacing: 2 });
+    expect(planeSize(shape, spacing, "coronal")).toEqual({ columns: 5, rows: 3, slices: 4, columnSpacing: 0.7, rowSpacing: 2, sliceSpacing: 0.5 });
+    expect(planeSize(shape, spacing, "sagittal")).toEqual({ columns: 4, rows: 3, slices: 5, columnSpacing: 0.5, rowSpacing: 2, sliceSpacing: 0.7 });
+  });
+  it("maps plane coordinates to voxels and back as labels/geometry.py does", () => {
+    expect(planeToVoxel("axial", 1, 2, 3)).toEqual([1, 2, 3]);
+    expect(planeToVoxel("coronal", 1, 2, 3)).toEqual([1, 3, 2]);
+    expect(planeToVoxel("sagittal", 1, 2, 3)).toEqual([3, 1, 2]);
+    for (const plane of ["axial", "coronal", "sagittal"] as const) {
+      expect(planeToVoxel(plane, ...voxelToPlane(plane, [4, 5, 6]))).toEqual([4, 5, 6]);
+    }
+  });
+  it("shows reformats head up: flipped when the slices advance towards the head", () => {
+    const up = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]];
+    const down = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -2, 0], [0, 0, 0, 1]];
+    expect(naturalFlipV("coronal", up)).toBe(true);
+    expect(naturalFlipV("sagittal", up)).toBe(true);
+    expect(naturalFlipV("coronal", down)).toBe(false);
+    expect(naturalFlipV("axial", up)).toBe(false);
+    expect(naturalFlipV("coronal", undefined)).toBe(false);
+  });
+  it("centres slabs on the slice, clipped to the plane", () => {
+    expect(slabRange(5, 1, 10)).toEqual([5, 5]);
+    expect(slabRange(5, 3, 10)).toEqual([4, 6]);
+    expect(slabRange(5, 4, 10)).toEqual([4, 7]);
+    expect(slabRange(0, 5, 10)).toEqual([0, 2]);
+    expect(slabRange(9, 5, 10)).toEqual([7, 9]);
+  });
+});
+
+describe("planeImage", () => {
+  it("reformats coronal and sagittal slices with each row's own rescale", () => {
+    const v = volume([0, 1, 2], (k) => [k + 1, -k]);
+    const cor = planeImage(v, "coronal", 2);
+    expect([cor.columns, cor.rows]).toEqual([5, 3]);
+    expect(Array.from(cor.values)).toEqual([20, 21, 22, 23, 24, 120, 121, 122, 123, 124, 220, 221, 222, 223, 224]);
+    expect(Array.from(cor.slope)).toEqual([1, 2, 3]);
+    expect(planeValue(cor, 3, 1)).toBe(123 * 2 - 1);
+    const sag = planeImage(v, "sagittal", 4);
+    expect([sag.columns, sag.rows]).toEqual([4, 3]);
+    expect(Array.from(sag.values)).toEqual([4, 14, 24, 34, 104, 114, 124, 134, 204, 214, 224, 234]);
+    expect(planeValue(sag, 2, 2)).toBe(224 * 3 - 2);
+    expect(planeValue(sag, 4, 0)).toBeNull();
+  });
+  it("returns the stored slice itself for an axial image", () => {
+    const v = volume();
+    expect(planeImage(v, "axial", 1).values).toBe(v.slice(1));
+  });
+  it("projects the maximum over a slab in every plane", () => {
+    const v = volume();
+    expect(Array.from(planeImage(v, "axial", 1, 3).values)).toEqual(Array.from(v.slice(2)));
+    expect(Array.from(planeImage(v, "axial", 0, 2).values)).toEqual(Array.from(v.slice(1)));
+    // rows 1..3 of each slice: the maximum is row 3
+    const cor = planeImage(v, "coronal", 2, 3);
+    expect(Array.from(cor.values.subarray(0, 5))).toEqual([30, 31, 32, 33, 34]);
+    const sag = planeImage(v, "sagittal", 0, 2);
+    expect(Array.from(sag.values.subarray(4, 8))).toEqual([101, 111, 121, 131]);
+  });
+  it("leaves slices not arrived out of an axial slab, and projects modality values when the rescales differ", () => {
+    const partial = volume([0, 1]);
+    // slice 2 (the largest) has not arrived: slice 1 wins, not the zeros of slice 2
+    expect(Array.from(planeImage(partial, "axial", 1, 3).values)).toEqual(Array.from(partial.slice(1)));
+    const mixed = volume([0, 1, 2], (k) => (k === 2 ? [-1, 0] : [1, 0]));
+    const mip = planeImage(mixed, "axial", 1, 3);
+    expect(mip.values).toBeInstanceOf(Float32Array);
+    expect(planeValue(mip, 0, 0)).toBe(100);
+    expect(Array.from(mip.slope)).toEqual([1, 1, 1, 1]);
+  });
+  it("takes the minimum of stored values where a row's slope is negative", () => {
+    const v = volume([0, 1, 2], () => [-1, 0]);
+    const cor = planeImage(v, "coronal", 1, 3);
+    expect(planeValue(cor, 2, 1)).toBe(-102);
+    expect(Array.from(cor.values.subarray(0, 5))).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe("plane names and slab menu", () => {
+  const axialCt = [[0.7, 0, 0, 0], [0, 0.7, 0, 0], [0, 0, -2, 0], [0, 0, 0, 1]];
+  // a sagittal MR: columns run anterior-posterior (y), rows head-feet (-z), slices left-right (x)
+  const sagittalMr = [[0, 0, 1, 0], [1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 0, 1]];
+  it("names each plane by its anatomy, whatever the acquisition", () => {
+    expect(["axial", "coronal", "sagittal"].map((p) => anatomicalName(p as "axial", axialCt))).toEqual(["axial", "coronal", "sagittal"]);
+    expect(anatomicalName("axial", sagittalMr)).toBe("sagittal");
+    expect(anatomicalName("coronal", sagittalMr)).toBe("axial");
+    expect(anatomicalName("sagittal", sagittalMr)).toBe("coronal");
+    expect(anatomicalName("axial", [[1, 0, 0], [0, 1, 0.9], [0, 0, 0.9]])).toBe("oblique");
+    expect(anatomicalName("coronal", undefined)).toBe("coronal");
+  });
+  it("offers slabs in millimetres as whole slices, and keeps a value set from Python", () => {
+    expect(slabOptions(2, 300, 1)).toEqual([
+      { value: 1, label: "MIP off" },
+      { value: 3, label: "MIP 5 mm" },
+      { value: 5, label: "MIP 10 mm" },
+      { value: 10, label: "MIP 20 mm" },
+      { value: 20, label: "MIP 40 mm" },
+    ]);
+    expect(slabOptions(10, 8, 7).map((o) => o.value)).toEqual([1, 2, 4, 7]);
+    expect(slabOptions(0.5, 3, 1).map((o) => o.value)).toEqual([1, 3]);
+  });
+});
+
+describe("planeImage scratch", () => {
+  it("says whether its values are its own, and reuses only such a scratch", () => {
+    const v = volume();
+    const own = planeImage(v, "axial", 1);
+    expect(own.owned).toBe(false);
+    const cor = planeImage(v, "coronal", 0);
+    expect(cor.owned).toBe(true);
+    const again = planeImage(v, "coronal", 3, 1, cor.values);
+    expect(again.values).toBe(cor.values);
+    expect(Array.from(again.values.subarray(0, 5))).toEqual([30, 31, 32, 33, 34]);
+    expect(Array.from(v.slice(1))).toEqual(Array.from(planeImage(v, "axial", 1).values));
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * Multiplanar reformats and MIP slabs of the page's copy of a series (pure, unit-tested).
+ *
+ * A plane image follows the label document's convention (`labels/geometry.py`,
+ * `plane_to_voxel`): `u` runs along the image's columns, `v` along its rows, and the plane's
+ * own slice index is the remaining voxel axis.
+ *
+ *   plane     u        v        slice index   NumPy
+ *   axial     column   row      slice         volume[k]
+ *   coronal   column   slice    row           volume[:, row, :]
+ *   sagittal  row      slice    column        volume[:, :, column]
+ *
+ * So a coronal or sagittal image has one row per stored slice, and that row's rescale is its
+ * slice's: the images keep stored values and carry a slope and intercept per row.
+ */
+import type { TypedArray } from "../protocol";
+import { zerosOf } from "../protocol";
+import type { Volume } from "../volume";
+
+export type Plane = "axial" | "coronal" | "sagittal";
+export const PLANES: readonly Plane[] = ["axial", "coronal", "sagittal"];
+
+/** The plane named by a synced value ("axial" for anything else). */
+export function asPlane(value: unknown): Plane {
+  return value === "coronal" || value === "sagittal" ? value : "axial";
+}
+
+/** Which component of a voxel [column, row, slice] a plane's slice index is. */
+export function planeAxis(plane: Plane): 0 | 1 | 2 {
+  return plane === "axial" ? 2 : plane === "coronal" ? 1 : 0;
+}
+
+export interface PlaneSize {
+  columns: number;
+  rows: number;
+  /** slices of this plane (its slice index runs over 0..slices-1) */
+  slices: number;
+  columnSpacing: number;
+  rowSpacing: number;
+  /** distance between this plane's slices (mm) */
+  sliceSpacing: number;
+}
+
+/** Size and spacing of a plane's images, from the series' [slices, rows, columns] and spacing. */
+export function planeSize(shape: readonly number[], spacing: readonly number[], plane: Plane): PlaneSize {
+  const [s, r, c] = shape as [number, number, number];
+  const [ds, dr, dc] = spacing as [number, number, number];
+  if (plane === "coronal") return { columns: c, rows: s, slices: r, columnSpacing: dc, rowSpacing: ds, sliceSpacing: dr };
+  if (plane === "sagittal") return { columns: r, rows: s, slices: c, columnSpacing: dr, rowSpacing: ds, sliceSpacing: dc };
+  return { columns: c, rows: r, slices: s, columnSpacing: dc, rowSpacing: dr, sliceSpacing: ds };
+}
+
+/** Plane coordinates (u, v) on slice s of `plane` -> voxel [column, row, slice]. */
+export function planeToVoxel(plane: Plane, u: number, v: number, s: number): [number, number, number] {
+  if (plane === "coronal") return [u, s, v];
+  if (plane === "sagittal") return [s, u, v];
+  return [u, v, s];
+}
+
+/** Voxel [column, row, slice] -> [u, v, s] of `plane` (the inverse of planeToVoxel). */
+export function voxelToPlane(plane: Plane, voxel: readonly number[]): [number, number, number] {
+  const [c, r, k] = voxel as [number, number, number];
+  if (plane === "coronal") return [c, k, r];
+  if (plane === "sagittal") return [r, k, c];
+  return [c, r, k];
+}
+
+/**
+ * Whether a reformat is shown upside down unless flipped: its rows run along the series'
+ * slices, and when they advance towards the patient's head (+z in LPS) the head would be at
+ * the bottom. Radiologists read coronal and sagittal images head up.
+ */
+export function naturalFlipV(plane: Plane, affine: readonly (readonly number[])[] | undefined): boolean {
+  if (plane === "axial" || !affine) return false;
+  const dz = affine[2]?.[2];
+  return typeof dz === "number" && dz > 0;
+}
+
+/** The slices [first, last] of a slab of `slab` slices around `index` (the extra slice of an
+ * even slab goes after it), clipped to 0..count-1. Python's `kernels.mpr.slab_range` agrees. */
+export function slabRange(index: number, slab: number, count: number): [number, number] {
+  const n = Math.max(1, Math.floor(slab));
+  const first = index - Math.floor((n - 1) / 2);
+  return [Math.max(0, first), Math.min(count - 1, first + n - 1)];
+}
+
+/** One plane image: stored values (or modality values, when `slope` is all 1 and `intercept`
+ * all 0), row-major with `samples` values a pixel, and each row's rescale. */
+export interface PlaneImage {
+  values: TypedArray;
+  columns: number;
+  rows: number;
+  samples: number;
+  slope: Float64Array;
+  intercept: Float64Array;
+  /** false when `values` is the volume's own slice (never to be written: not a scratch) */
+  owned: boolean;
+}
+
+/** The modality value (HU for CT) at (u, v) of a grey plane image, or null outside it. */
+export function planeValue(image: PlaneImage, u: number, v: number): number | null {
+  if (u < 0 || v < 0 || u >= image.columns || v >= image.rows) return null;
+  const stored = image.values[(v * image.columns + u) * image.samples] as number;
+  return stored * (image.slope[v] as number) + (image.intercept[v] as number);
+}
+
+/**
+ * The image of slice `index` of `plane`, or with `slab` > 1 the maximum intensity projection
+ * of the slab of that many slices around it (grey series only; slices not arrived yet are
+ * left out of it). A reformat shows a slice that has not arrived as zeros.
+ *
+ * `scratch` (an earlier result's `values` when it was `owned`) is reused for the values when
+ * it has the right type and length.
+ */
+export function planeImage(volume: Volume, plane: Plane, index: number, slab = 1, scratch?: TypedArray | null): PlaneImage {
+  const size = planeSize(volume.info.shape, volume.info.spacing, plane);
+  const samples = volume.samples;
+  const { columns, rows } = size;
+  const slope = new Float64Array(rows);
+  const intercept = new Float64Array(rows);
+  const mip = slab > 1 && samples === 1;
+  if (plane === "axial" && !mip) {
+    slope.fill(volume.slope[index] as number);
+    intercept.fill(volume.intercept[index] as number);
+    return { values: volume.slice(index), columns, rows, samples, slope, intercept, owned: false };
+  }
+  if (plane === "axial") return axialMip(volume, index, slab, slope, intercept, scratch);
+  const length = columns * rows * samples;
+  const values = scratch && scratch.length === length && scratch.constructor === volume.slice(0).constructor ? scratch : zerosOf(volume.info.dtype, length);
+  const [first, last] = mip ? slabRange(index, slab, size.slices) : [index, index];
+  const C = volume.columns;
+  const rowLength = columns * samples;
+  for (let k = 0; k < rows; k++) {
+    const src = volume.slice(k);
+    const s = volume.slope[k] as number;
+    slope[k] = s;
+    intercept[k] = volume.intercept[k] as number;
+    const base = k * rowLength;
+    if (plane === "coronal") {
+      if (!mip) {
+        values.set(src.subarray(first * C * samples, (first + 1) * C * samples), base);
+        continue;
+      }
+      // the projection of one stored slice's rows first..last (its own rescale: the
+      // maximum of stored values is the maximum of modality values when the slope is
+      // positive, the minimum when it is negative)
+      for (let x = 0; x < C; x++) {
+        let best = src[first * C + x] as number;
+        for (let r = first + 1; r <= last; r++) {
+          const value = src[r * C + x] as number;
+          if (s >= 0 ? value > best : value < best) best = value;
+        }
+        values[base + x] = best;
+      }
+      continue;
+    }
+    // sagittal: u is the row of the stored slice, the column is the slice index
+    for (let y = 0; y < volume.rows; y++) {
+      const at = y * C;
+      if (!mip) {
+        for (let c = 0; c < samples; c++) values[base + y * samples + c] = src[(at + first) * samples + c] as number;
+        continue;
+      }
+      let best = src[at + first] as number;
+      for (let x = first + 1; x <= last; x++) {
+        const value = src[at + x] as number;
+        if (s >= 0 ? value > best : value < best) best = value;
+      }
+      values[base + y] = best;
+    }
+  }
+  return { values, columns, rows, samples, slope, intercept, owned: true };
+}
+
+/** An axial slab's maximum intensity projection: stored values when every arrived slice of
+ * the slab has one positive rescale, else modality values (float32, rescale 1 / 0). */
+function axialMip(volume: Volume, index: number, slab: number, slope: Float64Array, intercept: Float64Array, scratch?: TypedArray | null): PlaneImage {
+  const [first, last] = slabRange(index, slab, volume.slices);
+  const n = volume.rows * volume.columns;
+  const ks: number[] = [];
+  for (let k = first; k <= last; k++) if (volume.loaded[k]) ks.push(k);
+  const columns = volume.columns;
+  const rows = volume.rows;
+  if (ks.length === 0) {
+    slope.fill(volume.slope[index] as number);
+    intercept.fill(volume.intercept[index] as number);
+    return { values: volume.slice(index), columns, rows, samples: 1, slope, intercept, owned: false };
+  }
+  const k0 = ks[0] as number;
+  const s0 = volume.slope[k0] as number;
+  const i0 = volume.intercept[k0] as number;
+  const uniform = s0 > 0 && ks.every((k) => volume.slope[k] === s0 && volume.intercept[k] === i0);
+  if (uniform) {
+    const first0 = volume.slice(k0);
+    const values = scratch && scratch.length === n && scratch.constructor === first0.constructor ? scratch : zerosOf(volume.info.dtype, n);
+    values.set(first0);
+    for (const k of ks.slice(1)) {
+      const src = volume.slice(k);
+      for (let i = 0; i < n; i++) if ((src[i] as number) > (values[i] as number)) values[i] = src[i] as number;
+    }
+    slope.fill(s0);
+    intercept.fill(i0);
+    return { values, columns, rows, samples: 1, slope, intercept, owned: true };
+  }
+  const values = scratch instanceof Float32Array && scratch.length === n ? scratch : new Float32Array(n);
+  values.fill(-Infinity);
+  for (const k of ks) {
+    const src = volume.slice(k);
+    const s = volume.slope[k] as number;
+    const b = volume.intercept[k] as number;
+    for (let i = 0; i < n; i++) {
+      const value = (src[i] as number) * s + b;
+      if (value > (values[i] as number)) values[i] = value;
+    }
+  }
+  slope.fill(1);
+  intercept.fill(0);
+  return { values, columns, rows, samples: 1, slope, intercept, owned: true };
+}
+
+/**
+ * What a plane of the series is anatomically ("axial", "coronal", "sagittal"; "oblique" when
+ * its normal leans more than 45° off every axis): from the affine, since a series' own slices
+ * are "axial" in the label document whatever way it was acquired. Without an affine: the
+ * document's name.
+ */
+export function anatomicalName(plane: Plane, affine: readonly (readonly number[])[] | undefined): string {
+  if (!affine) return plane;
+  // the plane's normal is the voxel axis its slice index runs along
+  const axis = planeAxis(plane);
+  const n = [0, 1, 2].map((r) => Math.abs(affine[r]?.[axis] ?? 0));
+  const len = Math.hypot(...n);
+  if (!(len > 0)) return plane;
+  const best = n.indexOf(Math.max(...n));
+  if ((n[best] as number) / len < Math.SQRT1_2) return "oblique";
+  return (["sagittal", "coronal", "axial"] as const)[best] as string;
+}
+
+/** MIP slab thicknesses offered (mm), as slices of a plane `sliceSpacing` mm apart. */
+export const SLAB_MM = [5, 10, 20, 40] as const;
+
+/** The slab menu of a plane: 1 (off), then each of SLAB_MM as a whole number of slices (at
+ * least 2, at most the plane's slices, no repeats), and `current` when it is none of them. */
+export function slabOptions(sliceSpacing: number, slices: number, current: number): { value: number; label: string }[] {
+  const out = [{ value: 1, label: "MIP off" }];
+  const spacing = sliceSpacing > 0 ? sliceSpacing : 1;
+  for (const mm of SLAB_MM) {
+    const n = Math.min(slices, Math.max(2, Math.round(mm / spacing)));
+    if (n >= 2 && !out.some((o) => o.value === n)) out.push({ value: n, label: `MIP ${mm} mm` });
+  }
+  if (!out.some((o) => o.value === current)) out.push({ value: current, label: `MIP ${current} slices` });
+  return out;
+}
