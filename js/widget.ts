@@ -689,6 +689,7 @@ function renderView(
     imageKey = key;
     imageCanvas.dataset.slice = String(k);
     imageCanvas.dataset.plane = plane();
+    imageCanvas.dataset.slab = String(volume.samples === 1 ? Math.max(1, num(model.get("slab"), 1)) : 1);
     imageCanvas.dataset.window = `${center},${width}`;
     return true;
   };
@@ -738,10 +739,11 @@ function renderView(
     const others = PLANES.filter((q) => q !== p);
     const vertical = others.find((q) => planeToVoxel(p, 1, 0, 0)[planeAxis(q)] === 1) as Plane;
     const horizontal = others.find((q) => q !== vertical) as Plane;
-    ctx.lineWidth = Math.max(1, dpr);
+    ctx.lineWidth = 1.5 * dpr;
+    // (m maps the image canvas, whose pixel u spans [u, u + 1]: its centre is u + 0.5)
     for (const [q, a, b] of [
-      [vertical, at(u, -0.5), at(u, g.rows - 0.5)],
-      [horizontal, at(-0.5, v), at(g.columns - 0.5, v)],
+      [vertical, at(u + 0.5, 0), at(u + 0.5, g.rows)],
+      [horizontal, at(0, v + 0.5), at(g.columns, v + 0.5)],
     ] as const) {
       ctx.strokeStyle = PLANE_COLOURS[q];
       ctx.beginPath();
@@ -911,7 +913,7 @@ function renderView(
     setInput(rotSlider, String(Math.round(v.rotation)));
     setText(rotLabel, `${Math.round(v.rotation)}°`);
     setPressed(flipHBtn, v.flipH);
-    setPressed(flipVBtn, v.flipV);
+    setPressed(flipVBtn, Boolean(model.get("flip")?.[1])); // the user's flip (a reformat is shown head up under it)
     setPressed(invertBtn, Boolean(model.get("invert")));
     setPressed(maxBtn, ui.maximised);
     warning.hidden = !i || i.spacing_known !== false;

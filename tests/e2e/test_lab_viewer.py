@@ -9,7 +9,15 @@ import json
 import numpy as np
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, SHARED_DATA, notebook, open_notebook, open_widget, run_probe
+from .conftest import (
+    ARTIFACTS,
+    SHARED_DATA,
+    kernel_eventually,
+    notebook,
+    open_notebook,
+    open_widget,
+    run_probe,
+)
 
 CT_DICOM = SHARED_DATA / "ct_abdomen" / "dicom"
 
@@ -92,3 +100,47 @@ def test_a_series_of_large_slices_arrives_completely(lab, page, tmp_path):
     assert int(part_bytes) < 1600 * 1600 * 2  # the slices did go in bands
     assert shown.shape == (1600, 1600) and spread > 1  # not a flat image
     assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
+
+
+def test_a_coronal_reformat_of_the_real_ct_matches_numpy(lab, page):
+    """In JupyterLab: `w.plane = "coronal"` shows the reformat of the real JPEG 2000 CT at the
+    crosshair's row, every pixel NumPy's (`kernels.plane_image` windowed); the page's sagittal
+    button and a MIP slab reach Python."""
+    nb = notebook(f"import dicom_annot_widget as daw\nw = daw.DicomAnnotator({str(CT_DICOM)!r})\nw")
+    root = open_widget(page, lab, "coronal.ipynb", nb)
+    expect(root).to_have_attribute("data-loaded", "20", timeout=90_000)
+    run_probe(page, "w.crosshair = (256, 300, 10)\nw.plane = 'coronal'\nprint('ok')")
+    canvas = page.get_by_test_id("daw-canvas")
+    expect(canvas).to_have_attribute("data-plane", "coronal")
+    expect(canvas).to_have_attribute("data-slice", "300")
+    shown = canvas_grey(canvas)
+    out = run_probe(
+        page,
+        "import hashlib\n"
+        "from dicom_annot_widget.kernels import apply_window, plane_image\n"
+        "g = apply_window(plane_image(w.series.array, 'coronal', w.slice), *w.window)\n"
+        "print(w.slice, g.shape, hashlib.sha256(g.tobytes()).hexdigest(), g.std())",
+    )
+    slice_, *_, digest, spread = out.split()
+    assert slice_ == "300" and shown.shape == (20, 512) and float(spread) > 1
+    assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
+    # the page's controls reach Python: the sagittal plane at the crosshair, a 10 mm slab
+    root.get_by_test_id("daw-plane-sagittal").click()
+    assert kernel_eventually(page, "print(w.plane, w.slice)", "sagittal 256") == "sagittal 256"
+    root.get_by_test_id("daw-slab").select_option(label="MIP 10 mm")
+    assert kernel_eventually(page, "print(w.slab)", "10") == "10"  # 0.977 mm columns
+    expect(canvas).to_have_attribute("data-slab", "10")
+    shown = canvas_grey(canvas)
+    out = run_probe(
+        page,
+        "g = apply_window(plane_image(w.series.array, 'sagittal', w.slice, w.slab), *w.window)\n"
+        "print(hashlib.sha256(g.tobytes()).hexdigest())",
+    )
+    assert hashlib.sha256(shown.tobytes()).hexdigest() == out.strip()
+    link = run_probe(page, "print(w.view_link)").strip()
+    assert (
+        run_probe(page, f"w.plane = 'axial'\nw.goto({link!r})\nprint(w.plane, w.slab)").strip()
+        == "sagittal 10"
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    root.screenshot(path=str(ARTIFACTS / "ct-sagittal-mip.png"))

@@ -1,0 +1,197 @@
+"""Reformats, crosshairs and MIP slabs in Chromium with the harness's fake model: the page's
+plane images are compared pixel for pixel with NumPy (``kernels.plane_image`` windowed by
+``kernels.apply_window``)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+from playwright.sync_api import expect
+
+from dicom_annot_widget.kernels import apply_window, plane_image
+
+from .test_harness_viewer import ct_volume, harness, model_get, mount, series, wait_model
+
+__all__ = ["harness"]
+
+IMAGE_GREY = """(c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const g = new Uint8Array(d.length / 4);
+  for (let i = 0; i < g.length; i++) g[i] = d[4 * i];
+  return [c.width, c.height, btoa(String.fromCharCode(...g))];
+}"""
+
+INTERCEPT = -1024.0
+
+
+def shown(root: Any) -> np.ndarray:
+    """The windowed plane image the page made (its native-size canvas), (rows, columns)."""
+    width, height, b64 = root.get_by_test_id("daw-canvas").evaluate(IMAGE_GREY)
+    return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width)
+
+
+def expected(vol: np.ndarray, plane: str, index: int, slab: int = 1) -> np.ndarray:
+    hu = vol.astype(np.int32) + int(INTERCEPT)  # integer HU: the LINEAR window, as the page
+    return apply_window(plane_image(hu, plane, index, slab), 40, 400)
+
+
+def test_reformats_and_slabs_equal_numpy(harness: Any) -> None:
+    page = harness
+    vol = ct_volume()  # 12 slices of 48 x 64
+    wid, root = mount(page, series(vol, intercept=INTERCEPT))
+    canvas = root.get_by_test_id("daw-canvas")
+    assert model_get(page, wid, "crosshair") == [32, 24, 6]
+
+    root.get_by_test_id("daw-plane-coronal").click()
+    wait_model(page, wid, "plane", "coronal")
+    # the coronal slice shown is the crosshair's row; navigation runs over the 48 rows
+    assert model_get(page, wid, "slice") == 24
+    expect(canvas).to_have_attribute("data-plane", "coronal")
+    expect(root.get_by_test_id("daw-slice-label")).to_have_text("25 / 48")
+    assert np.array_equal(shown(root), expected(vol, "coronal", 24))
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    wait_model(page, wid, "slice", 25)
+    wait_model(page, wid, "crosshair", [32, 25, 6])
+    expect(canvas).to_have_attribute("data-slice", "25")
+    assert np.array_equal(shown(root), expected(vol, "coronal", 25))
+    saved = page.evaluate("window.widgets[0].calls.saved.at(-1)")
+    assert (saved["plane"], saved["slice"], saved["crosshair"]) == ("coronal", 25, [32, 25, 6])
+
+    # keys: Alt+S shows the sagittal plane at the crosshair's column
+    page.keyboard.press("Alt+s")
+    wait_model(page, wid, "plane", "sagittal")
+    wait_model(page, wid, "slice", 32)
+    expect(canvas).to_have_attribute("data-plane", "sagittal")
+    assert np.array_equal(shown(root), expected(vol, "sagittal", 32))
+
+    # a MIP slab: the menu offers millimetres of this plane (0.7 mm columns: 10 mm = 14)
+    slab = root.get_by_test_id("daw-slab")
+    slab.select_option(label="MIP 10 mm")
+    wait_model(page, wid, "slab", 14)
+    expect(canvas).to_have_attribute("data-slab", "14")
+    assert np.array_equal(shown(root), expected(vol, "sagittal", 32, 14))
+    expect(root.get_by_test_id("daw-overlay")).to_contain_text("MIP 14 slices (9.8 mm)")
+
+    # back to the series' own slices, with the slab: an axial MIP
+    page.keyboard.press("Alt+a")
+    wait_model(page, wid, "plane", "axial")
+    wait_model(page, wid, "slice", 6)
+    slab.select_option(label="MIP 5 mm")
+    wait_model(page, wid, "slab", 3)
+    expect(canvas).to_have_attribute("data-plane", "axial")
+    expect(canvas).to_have_attribute("data-slab", "3")
+    assert np.array_equal(shown(root), expected(vol, "axial", 6, 3))
+    slab.select_option(label="MIP off")
+    wait_model(page, wid, "slab", 1)
+    expect(canvas).to_have_attribute("data-slab", "1")
+    assert np.array_equal(shown(root), expected(vol, "axial", 6))
+
+
+def test_a_plane_set_from_python_is_drawn(harness: Any) -> None:
+    page = harness
+    vol = ct_volume()
+    wid, root = mount(page, series(vol, intercept=INTERCEPT))
+    page.evaluate(
+        "() => { const m = window.widgets[0].model; m._push('plane', 'coronal');"
+        " m._push('crosshair', [32, 40, 6]); m._push('slice', 40); }"
+    )
+    canvas = root.get_by_test_id("daw-canvas")
+    expect(canvas).to_have_attribute("data-plane", "coronal")
+    expect(canvas).to_have_attribute("data-slice", "40")
+    assert np.array_equal(shown(root), expected(vol, "coronal", 40))
+    expect(root.get_by_test_id("daw-plane-coronal")).to_have_attribute("aria-pressed", "true")
+    assert model_get(page, wid, "plane") == "coronal"
+
+
+def test_reformats_are_shown_head_up_with_their_readout(harness: Any) -> None:
+    """The harness series' slices advance towards the head (+z): a coronal image is flipped
+    so that its last slice is at the top; `flip` stays the user's own (false, false)."""
+    page = harness
+    vol = ct_volume()
+    wid, root = mount(page, series(vol, intercept=INTERCEPT))
+    root.get_by_test_id("daw-plane-coronal").click()
+    wait_model(page, wid, "plane", "coronal")
+    box = root.get_by_test_id("daw-view").bounding_box()
+    n, _, cols = vol.shape
+    # coronal pixels are 0.7 mm wide and 2 mm high
+    scale = min(box["width"] / (cols * 0.7), box["height"] / (n * 2.0))
+    x0 = box["x"] + (box["width"] - cols * 0.7 * scale) / 2
+    y0 = box["y"] + (box["height"] - n * 2.0 * scale) / 2
+    readout = root.get_by_test_id("daw-readout")
+    for col, screen_row in [(10, 0), (50, 11), (3, 5)]:
+        k = n - 1 - screen_row  # head up: the top row is the last slice
+        page.mouse.move(x0 + (col + 0.5) * 0.7 * scale, y0 + (screen_row + 0.5) * 2.0 * scale)
+        expect(readout).to_contain_text(f"x {col}  y 24  z {k}")
+        expect(readout).to_contain_text(f"{int(vol[k, 24, col]) - 1024} HU")
+        # patient position through the affine: (-100 + 0.7 col, -80 + 0.7 row, 40 + 2 k)
+        position = f"({-100 + 0.7 * col:.1f}, {-80 + 0.7 * 24:.1f}, {40 + 2 * k:.1f}) mm"
+        expect(readout).to_contain_text(position)
+    assert model_get(page, wid, "flip") == [False, False]
+    # the user's vertical flip shows it the other way up, and Python sees (false, true)
+    root.get_by_test_id("daw-flip-v").click()
+    wait_model(page, wid, "flip", [False, True])
+    page.mouse.move(x0 + 10.5 * 0.7 * scale, y0 + 0.5 * 2.0 * scale)
+    expect(readout).to_contain_text("x 10  y 24  z 0")
+
+
+def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
+    page = harness
+    vol = ct_volume()
+    wid, root = mount(page, series(vol, intercept=INTERCEPT))
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+    view = root.get_by_test_id("daw-view")
+    cross = root.get_by_test_id("daw-crosshairs")
+    root.focus()
+    page.keyboard.press("Alt+x")
+    expect(cross).to_have_attribute("aria-pressed", "true")
+    box = view.bounding_box()
+    _, rows, cols = vol.shape
+    scale = min(box["width"] / cols, box["height"] / rows)
+    x0 = box["x"] + (box["width"] - cols * scale) / 2
+    y0 = box["y"] + (box["height"] - rows * scale) / 2
+    # a click moves the crosshair to the voxel under it (axial: column and row)
+    page.mouse.click(x0 + 10.5 * scale, y0 + 40.5 * scale)
+    wait_model(page, wid, "crosshair", [10, 40, 6])
+    assert model_get(page, wid, "slice") == 6
+    # ... a drag too
+    page.mouse.move(x0 + 20.5 * scale, y0 + 5.5 * scale)
+    page.mouse.down()
+    page.mouse.move(x0 + 30.5 * scale, y0 + 7.5 * scale, steps=4)
+    page.mouse.up()
+    wait_model(page, wid, "crosshair", [30, 7, 6])
+    # the sagittal (vertical) line through column 30, drawn over the image: a coloured pixel
+    # in a short strip across it, at row 30 (away from the coronal line at row 7)
+    dpr = page.evaluate("devicePixelRatio")
+    x = round((x0 - box["x"] + 30.5 * scale) * dpr)
+    y = round((y0 - box["y"] + 30.5 * scale) * dpr)
+    strip = view.evaluate(
+        "(c, [x, y]) => Array.from(c.getContext('2d').getImageData(x - 3, y, 7, 1).data)", [x, y]
+    )
+    pixels = [tuple(strip[i : i + 3]) for i in range(0, len(strip), 4)]
+    assert any(not (r == g == b) for r, g, b in pixels), f"no coloured line: {pixels}"
+    # the sagittal plane opens at the crosshair's column, the coronal one at its row
+    page.keyboard.press("Alt+s")
+    wait_model(page, wid, "slice", 30)
+    page.keyboard.press("Alt+c")
+    wait_model(page, wid, "slice", 7)
+    # Esc leaves the drag mode; the lines stay until toggled off
+    page.keyboard.press("Escape")
+    cross.click()
+    expect(cross).to_have_attribute("aria-pressed", "false")
+    assert page.evaluate("window.leaked") == []
+
+
+def test_a_single_slice_has_no_reformats(harness: Any) -> None:
+    page = harness
+    wid, root = mount(page, series(ct_volume(n=1)))
+    expect(root.get_by_test_id("daw-plane-coronal")).to_be_hidden()
+    root.focus()
+    page.keyboard.press("Alt+c")
+    expect(root.get_by_test_id("daw-error")).to_contain_text("needs more than one slice")
+    assert model_get(page, wid, "plane") == "axial"
