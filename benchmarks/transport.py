@@ -80,7 +80,14 @@ from tests.e2e._lab import Lab, running_lab  # noqa: E402
 from tests.e2e.conftest import notebook  # noqa: E402
 
 MODES = [
-    "raw", "lz4", "lz4_batch", "lz4js", "zstd", "lz4_worker", "lz4_nodecode", "pack12",
+    "raw",
+    "lz4",
+    "lz4_batch",
+    "lz4js",
+    "zstd",
+    "lz4_worker",
+    "lz4_nodecode",
+    "pack12",
     "pack12_nodecode",
 ]
 DEFAULT_MODES = ["raw", "lz4", "lz4_nodecode", "lz4js", "zstd", "lz4_worker"]

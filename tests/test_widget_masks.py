@@ -573,7 +573,7 @@ def test_interpolate_message_with_a_range_and_all_objects(widget: Any) -> None:
     ("fields", "reason"),
     [
         ({"start": 4, "end": 2}, "start <= end, got 4 > 2"),
-        ({"start": 9}, "start slice 9 is out of range"),
+        ({"start": 48}, "start slice 48 is out of range"),  # 48 columns: the most of a plane
         ({"end": -1}, "end slice -1 is out of range"),
         ({"start": 1.5}, "start must be an integer"),
         ({"uuids": []}, "non-empty list of object uuids or null"),
@@ -670,6 +670,31 @@ def test_autosegment_tightens_a_rough_polygon() -> None:
     assert np.array(w.labels.get(u).keyframes[1].geometry.points).tolist() == rough
 
 
+def test_autosegment_tightens_a_polygon_drawn_on_a_reformat() -> None:
+    """A coronal polygon is tightened on the coronal reformat (the image the page shows): a
+    ball's cross-section, not the axial slice of the same number."""
+    volume = np.full((64, 64, 64), 20, dtype=np.int16)
+    zz, yy, xx = np.mgrid[:64, :64, :64]
+    volume[(zz - 30) ** 2 + (yy - 32) ** 2 + (xx - 30) ** 2 <= 12**2] = 400
+    w = DicomAnnotator(open_series(volume), ontology=_ontology())
+    angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    radii = 15 + 2 * np.cos(3 * angles)
+    # coronal plane coordinates: u = column, v = slice
+    rough = np.round(
+        np.column_stack([30 + radii * np.cos(angles), 30 + radii * np.sin(angles)]), 3
+    ).tolist()
+    u = w.labels.add_polygon("liver", 32, rough, plane="coronal")
+    truth = volume[:, 32, :] == 400
+
+    def dice(points: Any) -> float:
+        m = polygons_to_mask(np.array(points, dtype=float), truth.shape)
+        return 2 * (m & truth).sum() / (m.sum() + truth.sum())
+
+    w.autosegment(u, 32)
+    tightened = w.labels.get(u).keyframes[32].geometry.points
+    assert dice(rough) < 0.85 and dice(tightened) > 0.95
+
+
 def test_autosegment_refusals(widget: Any) -> None:
     w, sent = widget
     u = w.labels.add_polygon("liver", 1, [[5, 5], [15, 5], [15, 15]])
@@ -678,7 +703,8 @@ def test_autosegment_refusals(widget: Any) -> None:
         ({"uuid": u, "slice": 2}, "has no keyframe on slice 2"),
         ({"uuid": m, "slice": 1}, "is a bitmask; only polygons can be tightened"),
         ({"uuid": str(uuid_module.uuid4()), "slice": 1}, "unknown object"),
-        ({"uuid": u, "slice": 6}, "slice 6 is out of range"),
+        ({"uuid": u, "slice": 6}, "has no keyframe on slice 6"),
+        ({"uuid": u, "slice": True}, "slice must be an integer"),
         ({"uuid": None, "slice": 1}, "uuid must be a non-empty string"),
     ]
     for fields, reason in cases:

@@ -1077,8 +1077,11 @@ class DicomAnnotator(anywidget.AnyWidget):
             raise traitlets.TraitError(f"the link's slab {target.slab} is out of range (1 to {n})")
         if index != self.series_index:
             self.series_index = index
+        point = list(self.crosshair)
+        point[_CROSSHAIR_AXIS[target.view_plane]] = target.slice
         with self.hold_sync(), self.hold_trait_notifications():
             self.plane = target.view_plane
+            self.crosshair = (point[0], point[1], point[2])
             self.slab = target.slab
             self.slice = target.slice
             self.window = target.window
@@ -1115,7 +1118,10 @@ class DicomAnnotator(anywidget.AnyWidget):
             return
         try:
             request = parse_page_message(
-                content, series_id=self._series_id, n_slices=self._series.shape[0]
+                content,
+                series_id=self._series_id,
+                n_slices=self._series.shape[0],
+                plane_slices=max(self._series.shape[:3]),
             )
         except ProtocolError as exc:
             log.warning("refused a message from the page: %s", exc)
@@ -1280,10 +1286,12 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     # -- bitmasks, interpolation, auto-segmentation ----------------------------------------
 
-    def _check_slice(self, slice: int, what: str) -> int:
+    def _check_slice(self, slice: int, what: str, n: int | None = None) -> int:
+        """``slice`` as an int in ``[0, n)`` (default: the series' own slices)."""
         if isinstance(slice, bool) or not isinstance(slice, (int, np.integer)):
             raise TypeError(f"{what}: slice must be an integer, got {type(slice).__name__}")
-        n = self._series.shape[0]
+        if n is None:
+            n = self._series.shape[0]
         if not 0 <= int(slice) < n:
             raise LabelError(f"{what}: slice {slice} is out of range (the series has {n} slices)")
         return int(slice)
@@ -1422,14 +1430,14 @@ class DicomAnnotator(anywidget.AnyWidget):
     ) -> int:
         """Interpolate the tracks of ``objects`` (a uuid or ``LabelObject``, or several; None:
         every object with at least two manual keyframes) between slices ``start`` and ``end``
-        (None: open); derived keyframes are marked ``manual: false``. One edit; returns the
-        revision.
+        (None: open; slices of each object's plane, so a reformat's slices too); derived
+        keyframes are marked ``manual: false``. One edit; returns the revision.
 
         Same as the page's "Automated labeling" drawer. See ``Labels.interpolate``.
         """
         for name, value in (("start", start), ("end", end)):
             if value is not None:
-                self._check_slice(value, f"interpolate: {name}")
+                self._check_slice(value, f"interpolate: {name}", max(self._series.shape[:3]))
         if start is not None and end is not None and start > end:
             raise LabelError(f"interpolate: the range needs start <= end, got {start} > {end}")
         return int(self.labels.interpolate(objects=objects, start=start, end=end))
@@ -1438,9 +1446,10 @@ class DicomAnnotator(anywidget.AnyWidget):
         """Tighten the polygon of object ``uuid`` on ``slice`` to the edges of the structure
         it encloses (watershed in a band around the outline, see
         :func:`dicom_annot_widget.kernels.autoseg.refine_polygon`). One edit; returns the
-        revision."""
-        k = self._check_slice(slice, "autosegment")
-        return masks.autosegment(self.labels, self._series, uuid, k)
+        revision. ``slice`` is a slice of the object's plane (a reformat's too)."""
+        if isinstance(slice, bool) or not isinstance(slice, (int, np.integer)):
+            raise TypeError(f"autosegment: slice must be an integer, got {type(slice).__name__}")
+        return masks.autosegment(self.labels, self._series, uuid, int(slice))
 
     def export_nifti(
         self,

@@ -34,6 +34,7 @@ from ..errors import LabelError
 from ..kernels.autoseg import refine_polygon
 from ..kernels.brush import apply_stroke, stroke_patch, threshold_patch
 from ..kernels.contours import mask_to_polygons, mask_to_ring, polygons_to_mask
+from ..kernels.mpr import plane_image
 from ..labels import Labels, Mask
 from ..labels.document import LabelObject
 from ..labels.geometry import Polygon
@@ -358,10 +359,11 @@ def _polygon_op(obj: LabelObject, k: int, after: NDArray[np.bool_]) -> Operation
 
 
 def autosegment(labels: Labels, series: Any, uuid: str, k: int) -> int:
-    """Tighten the polygon keyframe of ``uuid`` on slice ``k`` to the edges of the structure
-    it encloses (:func:`~dicom_annot_widget.kernels.autoseg.refine_polygon` on the slice's
-    modality values); one edit. Returns the new revision (the current one when the outline
-    did not move).
+    """Tighten the polygon keyframe of ``uuid`` on slice ``k`` (of the object's plane) to the
+    edges of the structure it encloses
+    (:func:`~dicom_annot_widget.kernels.autoseg.refine_polygon` on the modality values of that
+    slice, or of that reformat); one edit. Returns the new revision (the current one when the
+    outline did not move).
 
     Raises
     ------
@@ -380,17 +382,15 @@ def _autosegment_locked(labels: Labels, series: Any, uuid: str, k: int) -> int:
         raise LabelError(
             f"{what}: object {obj.object_id} is a {obj.shape}; only polygons can be tightened"
         )
-    if obj.plane != "axial":
-        raise LabelError(
-            f"{what}: object {obj.object_id} is drawn in the {obj.plane} plane; "
-            "auto-segmentation works on the slices shown (axial) only"
-        )
     keyframe = obj.keyframes.get(k)
     if keyframe is None:
         raise LabelError(f"{what}: object {obj.object_id} has no keyframe on slice {k}")
     geometry = keyframe.geometry
     assert isinstance(geometry, Polygon)
-    image = np.asarray(series.get_slice(k))
+    # a reformat's image, as the page shows it (the whole volume is decoded for it once)
+    image = np.asarray(
+        series.get_slice(k) if obj.plane == "axial" else plane_image(series.array, obj.plane, k)
+    )
     if image.ndim != 2:
         raise LabelError(f"{what}: needs a single-channel image; slice {k} has shape {image.shape}")
     points = np.asarray(geometry.points, dtype=np.float64)

@@ -251,7 +251,9 @@ def _int(value: Any, what: str) -> int:
     return int(value)
 
 
-def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMessage:
+def parse_page_message(
+    content: Any, *, series_id: str, n_slices: int, plane_slices: int | None = None
+) -> PageMessage:
     """Validate one message from the page.
 
     Parameters
@@ -262,6 +264,10 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMe
         Identifier of the series the widget shows; requests for any other are refused.
     n_slices
         Number of slices of that series; indices outside ``[0, n_slices)`` are refused.
+    plane_slices
+        The most slices any plane of the series has (default ``n_slices``): the bound of the
+        slices of requests about objects, which may be drawn on reformats (interpolate,
+        autosegment; the labels check each object's own plane).
 
     Raises
     ------
@@ -280,10 +286,11 @@ def parse_page_message(content: Any, *, series_id: str, n_slices: int) -> PageMe
         return _parse_paint(content, series_id=series_id, n_slices=n_slices)
     if kind == "get_masks":
         return _parse_get_masks(content, series_id=series_id, n_slices=n_slices)
+    any_plane = n_slices if plane_slices is None else max(n_slices, plane_slices)
     if kind == "interpolate":
-        return _parse_interpolate(content, series_id=series_id, n_slices=n_slices)
+        return _parse_interpolate(content, series_id=series_id, n_slices=any_plane)
     if kind == "autosegment":
-        return _parse_autosegment(content, series_id=series_id, n_slices=n_slices)
+        return _parse_autosegment(content, series_id=series_id, n_slices=any_plane)
     if kind in ("undo", "redo"):
         return _parse_undo_redo(content, kind, series_id=series_id)
     if kind == "get_labels":
