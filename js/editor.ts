@@ -797,9 +797,7 @@ export class LabelEditor implements EditorApi {
     const toScreen = imageToScreen(g, v);
     const vm = voxelMatrix(toScreen);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    // masks are painted and shown on the series' own slices only (a reformat would need each
-    // mask's cross-section)
-    for (const layer of plane === "axial" ? this.layers : []) {
+    for (const layer of this.layers) {
       ctx.save();
       layer.draw(ctx, toScreen, k);
       ctx.restore();

@@ -6,6 +6,7 @@ import {
   type StampMode,
   bytesOf,
   composeMasks,
+  crossSections,
   hexToRgb,
   packRegion,
   parseMasksMsg,
@@ -704,5 +705,22 @@ describe("composeMasks", () => {
     expect(hexToRgb("#ff8000")).toEqual([255, 128, 0]);
     expect(hexToRgb("#0f0")).toEqual([0, 255, 0]);
     expect(hexToRgb("red")).toEqual([128, 128, 128]);
+  });
+});
+
+describe("crossSections", () => {
+  it("cuts each slice's mask along a row (coronal) or a column (sagittal)", () => {
+    const cache = new MaskCache(4, 3);
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 1, items: [item("a", [0, 0, 4, 3], ["....", ".##.", "...."], true, 2)] });
+    cache.apply({ type: "masks", series: "s0", slice: 2, revision: 1, items: [item("a", [0, 0, 4, 3], ["..#.", "#...", "..#."], true, 3), item("b", [3, 0, 4, 3], ["#", "#", "#"], true, 3)] });
+    const cor = crossSections(cache, "coronal", 1, 3, () => true);
+    expect([...cor.keys()]).toEqual(["a", "b"]);
+    expect(rows(cor.get("a") as Uint8Array, 4, 3)).toEqual([".##.", "....", "#..."]);
+    expect(rows(cor.get("b") as Uint8Array, 4, 3)).toEqual(["....", "....", "...#"]);
+    const sag = crossSections(cache, "sagittal", 2, 3, (u) => u === "a");
+    expect(rows(sag.get("a") as Uint8Array, 3, 3)).toEqual([".#.", "...", "#.#"]);
+    expect(sag.has("b")).toBe(false);
+    // an object whose box misses the cut is skipped
+    expect(crossSections(cache, "sagittal", 0, 3, (u) => u === "b").size).toBe(0);
   });
 });

@@ -228,6 +228,40 @@ export class MaskCache {
   }
 }
 
+/**
+ * The cached masks cut by a reformat: per object, a mask of the plane image (coronal: slices x
+ * columns, from row `index` of each slice's mask; sagittal: slices x rows, from column
+ * `index`). Only objects `keep` accepts; slices not cached contribute nothing.
+ */
+export function crossSections(
+  cache: MaskCache,
+  plane: "coronal" | "sagittal",
+  index: number,
+  slices: number,
+  keep: (uuid: string) => boolean,
+): Map<string, Uint8Array> {
+  const W = cache.width;
+  const H = cache.height;
+  const columns = plane === "coronal" ? W : H;
+  const out = new Map<string, Uint8Array>();
+  for (let s = 0; s < slices; s++) {
+    for (const uuid of cache.uuids(s)) {
+      if (!keep(uuid)) continue;
+      const b = cache.bound(s, uuid);
+      if (b && (plane === "coronal" ? index < b[1] || index >= b[3] : index < b[0] || index >= b[2])) continue;
+      const mask = cache.get(s, uuid) as Uint8Array;
+      let section = out.get(uuid);
+      if (!section) {
+        section = new Uint8Array(columns * slices);
+        out.set(uuid, section);
+      }
+      if (plane === "coronal") section.set(mask.subarray(index * W, index * W + W), s * columns);
+      else for (let y = 0; y < H; y++) section[s * columns + y] = mask[y * W + index] as number;
+    }
+  }
+  return out;
+}
+
 /** One mask to draw, bottom to top. */
 export interface MaskLayer {
   mask: Uint8Array;

@@ -9,7 +9,7 @@
  * no DOM and are unit-tested in masklayer.test.ts.
  */
 import { type LabelObject, type Ontology, type Point, classColor } from "../labels";
-import { type MaskBox, type MaskLayer, MaskCache, composeMasks, hexToRgb, parseMasksMsg, unionBox } from "../masks";
+import { type MaskBox, type MaskLayer, MaskCache, composeMasks, crossSections, hexToRgb, parseMasksMsg, unionBox } from "../masks";
 import type { EditorApi, Layer } from "../tools/types";
 import type { Matrix } from "./transform";
 
@@ -298,11 +298,12 @@ export class MaskSession {
     return (MASK_TOOL_IDS as readonly string[]).includes(this.api.ui.tool);
   }
 
-  /** Size of the slices, and a reset of the cache on a new series. */
+  /** Size of the series' own slices (masks are kept on them whatever plane is shown), and a
+   * reset of the cache on a new series. */
   sync(): { columns: number; rows: number } | null {
-    const g = this.api.geometry();
     const info = this.api.info();
-    if (!g || !info) return null;
+    if (!info) return null;
+    const g = { columns: info.shape[2], rows: info.shape[1] };
     if (!this.cache || this.series !== info.id || this.cache.width !== g.columns || this.cache.height !== g.rows) {
       this.cache = new MaskCache(g.columns, g.rows);
       this.series = info.id;
@@ -324,12 +325,21 @@ export class MaskSession {
     return { columns: g.columns, rows: g.rows };
   }
 
-  /** bitmask objects of the shown plane with a keyframe on slice k */
+  /** bitmask objects with a keyframe on the series' own slice k (masks are painted there) */
   maskObjects(k: number): LabelObject[] {
-    const plane = this.api.plane();
     return this.api
       .labels()
-      .objects.filter((o) => o.shape === "bitmask" && (o.plane ?? "axial") === plane && o.keyframes[String(k)] !== undefined);
+      .objects.filter((o) => o.shape === "bitmask" && (o.plane ?? "axial") === "axial" && o.keyframes[String(k)] !== undefined);
+  }
+
+  /** For a reformat: ask for the masks of every own slice that has one. */
+  ensureAll(): void {
+    const slices = new Set<number>();
+    for (const o of this.api.labels().objects) {
+      if (o.shape !== "bitmask" || (o.plane ?? "axial") !== "axial") continue;
+      for (const key of Object.keys(o.keyframes)) slices.add(Number(key));
+    }
+    for (const k of slices) this.ensure(k);
   }
 
   /** Ask Python for slice k's masks when they are missing or older than the labels. */
@@ -437,7 +447,7 @@ export class MaskSession {
     const threshold = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
     const hidden = [...this.api.hidden()].join(",");
     const vol = this.api.volume();
-    return `${this.cacheGen}|${this.gen}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${vol?.loaded[k] ?? 0}` : ""}|${this.settings.opacity}`;
+    return `${this.cacheGen}|${this.gen}|${this.api.plane()}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${vol?.loaded[k] ?? 0}` : ""}|${this.settings.opacity}`;
   }
 
   /** the series the cache holds */
@@ -522,10 +532,31 @@ export class MaskSession {
     return img;
   }
 
+  /** The RGBA image of the masks cut by reformat slice k (the objects' colours; no edits:
+   * masks are painted on the series' own slices). */
+  composePlane(plane: "coronal" | "sagittal", k: number): ImageData | null {
+    const size = this.sync();
+    const cache = this.cache;
+    const info = this.api.info();
+    if (!size || !cache || !info) return null;
+    const hidden = this.api.hidden();
+    const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
+    const slices = info.shape[0];
+    const sections = crossSections(cache, plane, k, slices, (u) => byUuid.get(u)?.shape === "bitmask" && !hidden.has(u));
+    if (sections.size === 0) return null;
+    const onto: Ontology | null = this.api.ontology();
+    const columns = plane === "coronal" ? size.columns : size.rows;
+    const layers: MaskLayer[] = [...sections].map(([uuid, mask]) => ({ mask, color: hexToRgb(classColor(onto, byUuid.get(uuid)?.feature ?? "")) }));
+    const img = new ImageData(columns, slices);
+    composeMasks(layers, columns, slices, this.settings.opacity, img.data);
+    return img;
+  }
+
   private draw(ctx: CanvasRenderingContext2D, m: Matrix, k: number): void {
     const key = this.drawKey();
     if (key !== this.composed.key) {
-      const img = this.compose(k);
+      const plane = this.api.plane();
+      const img = plane === "coronal" || plane === "sagittal" ? this.composePlane(plane, k) : this.compose(k);
       this.composed = { key, canvas: null };
       if (img) {
         const c = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(img.width, img.height) : document.createElement("canvas");

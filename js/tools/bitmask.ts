@@ -68,9 +68,9 @@ export class MaskToolHandler implements ToolHandler {
 
   down(at: PointerAt): void {
     const s = this.session;
+    if (this.api.plane() !== "axial") return this.api.refuse("masks are painted on the series' own slices: show the axial plane (Alt+A) to paint");
     const size = s.sync();
     if (!size) return;
-    if (this.api.plane() !== "axial") return this.api.refuse("masks are painted on the series' own slices: show the axial plane (Alt+A) to paint");
     const k = this.api.slice();
     const target = strokeTarget(this.api, s.pending, k, this.id);
     if ("error" in target) return this.api.refuse(target.error);

@@ -137,7 +137,8 @@ export function pickAt(api: EditorApi, p: Point): string | null {
   const k = api.slice();
   const vector = hitTest(api.items(k), p, api.pxToVoxels(PICK_PX));
   if (vector !== null) return vector;
-  const cache = maskSession(api).cache;
+  // masks are kept per own slice: picked on the series' own slices only
+  const cache = api.plane() === "axial" ? maskSession(api).cache : null;
   if (!cache) return null;
   const x = Math.round(p[0]);
   const y = Math.round(p[1]);

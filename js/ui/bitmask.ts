@@ -242,6 +242,7 @@ class BitmaskPanel implements Panel {
     }
     const k = this.api.slice();
     if (this.api.plane() === "axial") s.ensure(k);
+    else s.ensureAll();
     const show = hasMaskClass(this.api) && !this.api.readOnly() && (s.maskToolActive() || s.pending !== null);
     if (this.pop.hidden === show) this.pop.hidden = !show;
     if (!s.maskToolActive() && s.hover) s.hover = null;

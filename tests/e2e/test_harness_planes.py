@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget.kernels import apply_window, plane_image
 
+from .test_harness_masks import message
 from .test_harness_viewer import ct_volume, harness, model_get, mount, series, wait_model
 
 __all__ = ["harness"]
@@ -195,3 +196,97 @@ def test_a_single_slice_has_no_reformats(harness: Any) -> None:
     page.keyboard.press("Alt+c")
     expect(root.get_by_test_id("daw-error")).to_contain_text("needs more than one slice")
     assert model_get(page, wid, "plane") == "axial"
+
+
+MASK_UUID = "6c1b4d2f-1111-4222-8333-444455556666"
+# the overlay canvas' alpha at CSS points [x, y] of the canvas
+READ_ALPHA = """(c, pts) => {
+  const dpr = c.width / c.getBoundingClientRect().width;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const at = (x, y) => (Math.round(y * dpr) * c.width + Math.round(x * dpr)) * 4 + 3;
+  return pts.map(([x, y]) => d[at(x, y)]);
+}"""
+MASK_ONTOLOGY = {
+    "objects": [
+        {"id": "organ", "name": "Organ", "shape": "bitmask", "color": "#3cb44b", "hotkey": "1"},
+        {"id": "liver", "name": "Liver", "shape": "polygon", "color": "#e6194b", "hotkey": "2"},
+    ]
+}
+
+
+def test_masks_show_their_cross_section_on_a_reformat_and_are_painted_on_own_slices(
+    harness: Any,
+) -> None:
+    """A 3D mask (keyframes on slices 4-8) is shown cut by the coronal plane: the page asks for
+    the masks of every slice that has one and draws row 24 of each. The brush refuses to paint
+    on a reformat, with a reason."""
+    page = harness
+    vol = ct_volume()
+    n, rows, cols = vol.shape
+    masks = {}
+    for s in range(4, 9):
+        m = np.zeros((rows, cols), bool)
+        m[20:30, 10 + 2 * s : 30 + s] = True
+        masks[s] = m
+    obj = {
+        "uuid": MASK_UUID,
+        "object_id": 1,
+        "feature": "organ",
+        "shape": "bitmask",
+        "plane": "axial",
+        "keyframes": {
+            str(s): {"manual": True, "mask_area": int(m.sum())} for s, m in masks.items()
+        },
+    }
+    labels = {"revision": 1, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
+    wid, root = mount(page, series(vol, intercept=INTERCEPT), state={"labels_state": labels})
+    root.get_by_test_id("daw-plane-coronal").click()
+    wait_model(page, wid, "plane", "coronal")
+    page.wait_for_function(
+        "(i) => new Set(window.widgets[i].calls.sent.filter((m) => m.type === 'get_masks')"
+        ".map((m) => m.slice)).size >= 5",
+        arg=wid,
+    )
+    asked = page.evaluate(
+        "(i) => window.widgets[i].calls.sent.filter((m) => m.type === 'get_masks')"
+        ".map((m) => m.slice)",
+        wid,
+    )
+    assert set(asked) >= set(range(4, 9))
+    for s, m in masks.items():
+        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "area": int(m.sum())}
+        content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
+        message(page, wid, content, [np.packbits(m).tobytes()])
+    # where each coronal pixel (column c, slice s) is drawn: 0.7 x 2 mm pixels, head up
+    box = root.get_by_test_id("daw-labels").bounding_box()
+    scale = min(box["width"] / (cols * 0.7), box["height"] / (n * 2.0))
+    ox = (box["width"] - cols * 0.7 * scale) / 2
+    oy = (box["height"] - n * 2.0 * scale) / 2
+    points = [
+        [ox + (c + 0.5) * 0.7 * scale, oy + (n - 1 - s + 0.5) * 2.0 * scale]
+        for s in range(n)
+        for c in range(cols)
+    ]
+    truth = np.zeros((n, cols), bool)
+    for s, m in masks.items():
+        truth[s] = m[24]
+    assert truth.sum() > 50
+    # the overlay is drawn on the next frames: read it until it shows the masks (or 5 s)
+    for _ in range(50):
+        alpha = root.get_by_test_id("daw-labels").evaluate(READ_ALPHA, points)
+        shown_mask = np.asarray(alpha).reshape(n, cols) > 0
+        if shown_mask.any():
+            break
+        page.wait_for_timeout(100)
+    assert np.array_equal(shown_mask, truth)
+
+    # the brush refuses on a reformat (masks are kept on the series' own slices)
+    root.focus()
+    page.keyboard.press("f")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(root.get_by_test_id("daw-error")).to_contain_text(
+        "masks are painted on the series' own slices"
+    )
+    assert not [
+        m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
+    ]
