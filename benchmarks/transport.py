@@ -18,6 +18,9 @@ one buffer per slice, no flow control), and the page stores every slice into one
 - ``zstd``: byte planes + zstd level 1 (``zstandard``), decoded by the npm package ``fzstd``;
 - ``lz4_worker``: as ``lz4``, decoded in a Web Worker (blob URL) that sends each decoded
   slice back; the main thread copies it into the volume.
+- ``pack12``: a slice whose values span fewer than 4096 (most CT) as 12 bits a value (two
+  values in three bytes, minus the slice's minimum), packed with NumPy in the sending thread,
+  unpacked on the page's main thread; ``pack12_nodecode``: the same bytes, not unpacked.
 
 The browser's own ``DecompressionStream`` is not a mode: Chromium offers only gzip / deflate /
 deflate-raw (checked in the page, ``decompression_stream_formats`` in the JSON), and zlib
@@ -50,6 +53,10 @@ bytes (ratio 2.22 on the real CT, 1.90 on the phantom), but its encoding in the 
 decoding in the page cost about what the smaller transport saves: ``lz4`` vs ``raw`` medians
 0.92-1.55 on the real series across five runs, while ``lz4_nodecode`` (no decoding at all)
 reached 0.59-0.75 (the phantom, whose slices decode twice as fast, gains: 0.74-0.92). The
+12-bit packing (session 12, ``--series tiled --modes raw pack12 pack12_nodecode --repeat 6``)
+does not win either: raw 0.541 s, ``pack12`` 0.559 s (1.03 x), ``pack12_nodecode`` 0.485 s
+(0.90 x): a quarter fewer bytes saves about 0.06 s of transport, and unpacking 300 slices on
+the page costs 0.14 s (kernel packing 0.17 s, in the sending thread). The
 viewer keeps sending raw slices; ``benchmarks/page/codec.ts`` is the tested decoder for the day this
 changes.
 """

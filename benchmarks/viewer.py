@@ -15,7 +15,9 @@ package is imported in an earlier cell, as in a real session):
 - ``page_heap_mb``: JavaScript heap + array buffers of the page after loading, minus before;
 - ``scroll_ms``: one ArrowRight/Left key: its handler plus the frame it schedules (windowing,
   drawing, controls), median and p95;
-- ``window_drag_ms``: the same for one pointer move of a right-button window drag.
+- ``window_drag_ms``: the same for one pointer move of a right-button window drag;
+- ``coronal_scroll_ms`` and ``coronal_mip_20mm_scroll_ms``: ``scroll_ms`` on the coronal
+  reformat (each step gathers one row of every slice), plain and as a 20 mm MIP slab.
 
 A floor for the first paint, ``first_paint_floor``: reading every file's header with pydicom
 (``dcmread(stop_before_pixels=True)``, nothing else), plus the floor's first message below; a
@@ -122,6 +124,27 @@ DRAG = """(async (n) => {
   return times;
 })"""
 
+# Show another plane (Alt+<code>), optionally with a MIP slab chosen by its menu label; resolves
+# once the image canvas shows it.
+PLANE = """(async ([code, slab]) => {
+  const root = document.querySelector('[data-testid="daw-root"]');
+  root.focus();
+  root.dispatchEvent(new KeyboardEvent('keydown', {key: code.slice(3).toLowerCase(), code,
+                                                   altKey: true, bubbles: true, cancelable: true}));
+  if (slab) {
+    const select = root.querySelector('[data-testid="daw-slab"]');
+    const option = [...select.options].find((o) => o.text === slab);
+    select.value = option.value;
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+  }
+  for (let i = 0; i < 100; i++) {
+    await __FRAME__;
+    const c = root.querySelector('canvas.daw-image').dataset;
+    if (c.plane !== 'axial' && (!slab || c.slab !== '1')) return [c.plane, c.slab];
+  }
+  throw new Error('the plane was not shown');
+})"""
+
 # The image canvas records the window it was last rendered with: a drag that did not change
 # it measured nothing (as synthetic pointer events once did, when pointer capture threw).
 WINDOW_SHOWN = (
@@ -175,6 +198,12 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
     drag = cdp.evaluate(f"{DRAG.replace('__FRAME__', FRAME)}(100)")
     if cdp.evaluate(WINDOW_SHOWN) == before_drag:
         raise RuntimeError(f"the window drag did not change the window ({before_drag})")
+    # reformats: a coronal scroll (each step gathers a row of every slice), then a 20 mm MIP
+    plane = PLANE.replace("__FRAME__", FRAME)
+    cdp.evaluate(f"{plane}(['KeyC', ''])")
+    coronal = cdp.evaluate(f"{SCROLL.replace('__FRAME__', FRAME)}(100)")
+    cdp.evaluate(f"{plane}(['KeyC', 'MIP 20 mm'])")
+    mip = cdp.evaluate(f"{SCROLL.replace('__FRAME__', FRAME)}(100)")
     return {
         "first_paint_s": (marks[1] - marks[0]) / 1000,
         "widget_shown_s": (marks[3] - marks[0]) / 1000,
@@ -184,6 +213,10 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
         "scroll_ms_p95": float(np.percentile(scroll, 95)),
         "window_drag_ms_median": statistics.median(drag),
         "window_drag_ms_p95": float(np.percentile(drag, 95)),
+        "coronal_scroll_ms_median": statistics.median(coronal),
+        "coronal_scroll_ms_p95": float(np.percentile(coronal, 95)),
+        "coronal_mip_20mm_scroll_ms_median": statistics.median(mip),
+        "coronal_mip_20mm_scroll_ms_p95": float(np.percentile(mip, 95)),
     }
 
 
