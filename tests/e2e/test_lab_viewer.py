@@ -38,6 +38,20 @@ def canvas_grey(canvas) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), np.uint8).reshape(height, width)
 
 
+def kernel_grey(page, image: str) -> tuple[list[int], str, float]:
+    """Shape, SHA-256 and spread of ``apply_window(<image>, *w.window)`` in the kernel (an
+    expression over ``w`` and ``plane_image``): what the page's canvas must hold."""
+    out = run_probe(
+        page,
+        "import hashlib, json\n"
+        "from dicom_annot_widget.kernels import apply_window, plane_image\n"
+        f"g = apply_window({image}, *w.window)\n"
+        "print(json.dumps([list(g.shape), hashlib.sha256(g.tobytes()).hexdigest(), g.std()]))",
+    )
+    shape, digest, spread = json.loads(out)
+    return shape, digest, float(spread)
+
+
 def test_ct_middle_slice_matches_numpy(lab, page):
     """The real JPEG 2000 CT opens on its middle slice; every canvas pixel equals NumPy's
     windowing of the HU values of that slice."""
@@ -88,17 +102,12 @@ def test_a_series_of_large_slices_arrives_completely(lab, page, tmp_path):
     # each 5 MB slice came in two bands of rows (every message below 4 MB): put back whole,
     # every pixel is NumPy's windowing of the slice
     shown = canvas_grey(canvas)
-    out = run_probe(
-        page,
-        "import hashlib\n"
-        "from dicom_annot_widget.kernels.windowing import apply_window\n"
-        "from dicom_annot_widget.widget import streaming\n"
-        "g = apply_window(w.series.get_slice(11), *w.window)\n"
-        "print(streaming.PART_BYTES, g.shape, hashlib.sha256(g.tobytes()).hexdigest(), g.std())",
+    part_bytes = run_probe(
+        page, "from dicom_annot_widget.widget import streaming\nprint(streaming.PART_BYTES)"
     )
-    part_bytes, digest, spread = out.split()[0], out.split()[-2], float(out.split()[-1])
     assert int(part_bytes) < 1600 * 1600 * 2  # the slices did go in bands
-    assert shown.shape == (1600, 1600) and spread > 1  # not a flat image
+    shape, digest, spread = kernel_grey(page, "w.series.get_slice(11)")
+    assert shown.shape == (1600, 1600) == tuple(shape) and spread > 1  # not a flat image
     assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
 
 
@@ -114,15 +123,8 @@ def test_a_coronal_reformat_of_the_real_ct_matches_numpy(lab, page):
     expect(canvas).to_have_attribute("data-plane", "coronal")
     expect(canvas).to_have_attribute("data-slice", "300")
     shown = canvas_grey(canvas)
-    out = run_probe(
-        page,
-        "import hashlib\n"
-        "from dicom_annot_widget.kernels import apply_window, plane_image\n"
-        "g = apply_window(plane_image(w.series.array, 'coronal', w.slice), *w.window)\n"
-        "print(w.slice, g.shape, hashlib.sha256(g.tobytes()).hexdigest(), g.std())",
-    )
-    slice_, *_, digest, spread = out.split()
-    assert slice_ == "300" and shown.shape == (20, 512) and float(spread) > 1
+    shape, digest, spread = kernel_grey(page, "plane_image(w.series.array, 'coronal', 300)")
+    assert shown.shape == (20, 512) == tuple(shape) and spread > 1
     assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
     # the page's controls reach Python: the sagittal plane at the crosshair, a 10 mm slab
     root.get_by_test_id("daw-plane-sagittal").click()
@@ -131,12 +133,8 @@ def test_a_coronal_reformat_of_the_real_ct_matches_numpy(lab, page):
     assert kernel_eventually(page, "print(w.slab)", "10") == "10"  # 0.977 mm columns
     expect(canvas).to_have_attribute("data-slab", "10")
     shown = canvas_grey(canvas)
-    out = run_probe(
-        page,
-        "g = apply_window(plane_image(w.series.array, 'sagittal', w.slice, w.slab), *w.window)\n"
-        "print(hashlib.sha256(g.tobytes()).hexdigest())",
-    )
-    assert hashlib.sha256(shown.tobytes()).hexdigest() == out.strip()
+    _, digest, _ = kernel_grey(page, "plane_image(w.series.array, 'sagittal', w.slice, w.slab)")
+    assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
     link = run_probe(page, "print(w.view_link)").strip()
     assert (
         run_probe(page, f"w.plane = 'axial'\nw.goto({link!r})\nprint(w.plane, w.slab)").strip()
