@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Controller, type Model } from "./loader";
+import { Controller, type Model, RELEASE_MS } from "./loader";
 import type { SeriesInfo } from "./protocol";
 import { ctSeriesInfo } from "./fixtures.test-util";
 
@@ -159,6 +159,44 @@ describe("Controller", () => {
     expect(acks()).toEqual([1]); // the slice shown, now whole
     expect(Array.from(controller.volume?.slice(10) ?? [])).toEqual([5, 6, 7, 8]);
     expect(controller.error).toBe("");
+    controller.dispose();
+  });
+
+  it("lets the volume go when no view shows it, and loads it again for a new view", () => {
+    const { model, controller } = setup();
+    model.deliver([10, 11]);
+    const later = controller.subscribe(() => {});
+    later(); // one of two views goes: the volume stays
+    vi.advanceTimersByTime(RELEASE_MS * 2);
+    expect(controller.volume?.loadedCount).toBe(2);
+    // the last view goes (a cell run again): after RELEASE_MS the 2 slices are let go
+    const fresh = new Controller(model as unknown as Model);
+    const gone = fresh.subscribe(() => {});
+    model.deliver([10]);
+    gone();
+    vi.advanceTimersByTime(RELEASE_MS - 1);
+    expect(fresh.volume?.loadedCount).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(fresh.volume).toBeNull();
+    expect(fresh.released).toBe(true);
+    // slices still on their way are dropped, a new series loads nothing without a view
+    model.deliver([12]);
+    model.set("series_info", { ...info });
+    expect(fresh.volume).toBeNull();
+    // shown again: a new volume, asked for around the slice shown
+    const before = model.sent.length;
+    const back = fresh.subscribe(() => {});
+    expect(fresh.volume?.loadedCount).toBe(0);
+    expect(model.sent.slice(before).map((m) => m.type)).toEqual(["get_slices"]);
+    // a view re-made at once keeps the volume
+    model.deliver([10]);
+    back();
+    vi.advanceTimersByTime(RELEASE_MS / 2);
+    const again = fresh.subscribe(() => {});
+    vi.advanceTimersByTime(RELEASE_MS * 2);
+    expect(fresh.volume?.loadedCount).toBe(1);
+    again();
+    fresh.dispose();
     controller.dispose();
   });
 

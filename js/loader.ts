@@ -51,6 +51,14 @@ const ACK_EVERY = 8;
  * the last slice are told at once.
  */
 const LOADING_NOTIFY_MS = 100;
+/**
+ * A widget no view shows (its cell was run again, its output cleared, its notebook closed)
+ * lets its volume go after this long: re-running a cell that opens a series made a new
+ * widget, and the old one's volume (157 MB for 300 slices of 512 x 512) stayed in the page
+ * until the kernel restarted. A view shown again (the same widget displayed anew) asks for
+ * the slices again. The delay covers a view being re-made at once.
+ */
+export const RELEASE_MS = 5000;
 
 export class Controller {
   volume: Volume | null = null;
@@ -72,6 +80,9 @@ export class Controller {
   sendFailed = false;
   /** Views to tell of changes; `progressOnly`: only slices not shown arrived since. */
   private readonly views = new Set<(progressOnly: boolean) => void>();
+  private releaseTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The volume was let go (no view for RELEASE_MS): the next view loads it again. */
+  released = false;
 
   constructor(private readonly model: Model) {
     model.on("msg:custom", this.onMessage);
@@ -110,9 +121,33 @@ export class Controller {
     }
   }
 
+  /** Add a view; returns its removal. The last view's removal lets the volume go after
+   * RELEASE_MS (see there); a view added after that loads it again. */
   subscribe(view: (progressOnly: boolean) => void): () => void {
     this.views.add(view);
-    return () => this.views.delete(view);
+    if (this.releaseTimer !== null) {
+      clearTimeout(this.releaseTimer);
+      this.releaseTimer = null;
+    }
+    if (this.released) {
+      this.released = false;
+      this.onSeriesInfo();
+    }
+    return () => {
+      if (!this.views.delete(view) || this.views.size > 0 || this.releaseTimer !== null) return;
+      this.releaseTimer = setTimeout(() => this.release(), RELEASE_MS);
+    };
+  }
+
+  private release(): void {
+    this.releaseTimer = null;
+    if (this.views.size > 0) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.volume = null;
+    this.released = true;
+    this.orderedAround = -1;
+    this.unacked = 0;
   }
 
   private notify(progressOnly = false): void {
@@ -133,6 +168,7 @@ export class Controller {
   }
 
   private readonly onSeriesInfo = (): void => {
+    if (this.released) return; // no view: nothing to load for (the next view loads it)
     const info = this.model.get("series_info");
     this.volume = info ? new Volume(info) : null;
     this.error = "";
@@ -243,6 +279,7 @@ export class Controller {
 
   dispose(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
     if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:series_info", this.onSeriesInfo);
