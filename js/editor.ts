@@ -839,12 +839,13 @@ export class LabelEditor implements EditorApi {
     else delete canvas.dataset.selected;
   }
 
-  /** Modality statistics inside an area measurement on its (arrived) slice, cached per
-   * measurement and points; null for other planes, colour images or a slice not arrived. */
+  /** Modality statistics inside an area measurement on its (arrived) slice or reformat,
+   * cached per measurement and points; null for colour images or what has not arrived. */
   private areaStatsOf(item: Measurement): AreaStats | null {
     const volume = this.volume();
     if (!volume) return null;
-    const key = `${volume.info.id}|${item.slice}|${item.uuid}|${item.points.join(";")}`;
+    // (a reformat's statistics wait for every slice: the count is in the key until then)
+    const key = `${volume.info.id}|${item.plane}|${item.slice}|${item.uuid}|${item.points.join(";")}|${volume.loadedCount}`;
     const known = this.statsCache.get(key);
     if (known !== undefined) return known;
     const stats = volumeAreaStats(volume, item);

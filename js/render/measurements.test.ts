@@ -149,7 +149,17 @@ describe("volumeAreaStats", () => {
     expect(volumeAreaStats(v, square)).toBeNull(); // not arrived
     v.put({ type: "slice", series: "s0", index: 1, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 }, new DataView(new Int16Array([1024, 1034, 1044, 1054]).buffer));
     expect(volumeAreaStats(v, square)).toEqual({ pixels: 4, mean: 15, std: Math.sqrt(125), min: 0, max: 30 });
-    expect(volumeAreaStats(v, { ...square, plane: "coronal" })).toBeNull();
+    expect(volumeAreaStats(v, { ...square, plane: "coronal" })).toBeNull(); // slice 0 missing
     expect(volumeAreaStats(null, square)).toBeNull();
+  });
+  it("reads a reformat once every slice has arrived, each row with its slice's rescale", () => {
+    const v = new Volume(seriesInfo);
+    v.put({ type: "slice", series: "s0", index: 0, dtype: "int16", shape: [2, 2], slope: 2, intercept: 0 }, new DataView(new Int16Array([1, 2, 3, 4]).buffer));
+    v.put({ type: "slice", series: "s0", index: 1, dtype: "int16", shape: [2, 2], slope: 1, intercept: -1024 }, new DataView(new Int16Array([1024, 1034, 1044, 1054]).buffer));
+    // coronal row 1: slice 0 gives 3, 4 (x2: 6, 8), slice 1 gives 1044, 1054 (-1024: 20, 30)
+    const whole = m("area", [[-0.5, -0.5], [1.5, -0.5], [1.5, 1.5], [-0.5, 1.5]], { slice: 1, plane: "coronal" });
+    const s = volumeAreaStats(v, whole);
+    expect(s && [s.pixels, s.mean, s.min, s.max]).toEqual([4, 16, 6, 30]);
+    expect(volumeAreaStats(v, { ...whole, slice: 2 })).toBeNull(); // beyond the plane
   });
 });

@@ -10,6 +10,7 @@ import type { SeriesInfo, TypedArray } from "../protocol";
 import type { Volume } from "../volume";
 import { formatArea, formatValue } from "../ui/format";
 import { type Matrix, apply } from "./transform";
+import { asPlane, planeImage, planeSize } from "./planes";
 
 type Point = [number, number];
 
@@ -96,8 +97,17 @@ export interface AreaStats {
 
 /** Statistics of the modality values (`stored * slope + intercept`) of the pixels inside
  * polygon `points` on a slice of `values` (rows x columns, first sample of each pixel); null
- * when no pixel centre lies inside. */
-export function areaStats(points: readonly Point[], values: TypedArray, slope: number, intercept: number, rows: number, columns: number, samples = 1): AreaStats | null {
+ * when no pixel centre lies inside. `slope` and `intercept` may be given per row (a
+ * reformat's rows are slices, each with its own rescale). */
+export function areaStats(
+  points: readonly Point[],
+  values: TypedArray,
+  slope: number | ArrayLike<number>,
+  intercept: number | ArrayLike<number>,
+  rows: number,
+  columns: number,
+  samples = 1,
+): AreaStats | null {
   // one pass, nothing kept (Welford's running mean and sum of squared deviations)
   let count = 0;
   let mean = 0;
@@ -105,8 +115,10 @@ export function areaStats(points: readonly Point[], values: TypedArray, slope: n
   let min = Infinity;
   let max = -Infinity;
   polygonRuns(points, rows, columns, (row, start, end) => {
+    const s = typeof slope === "number" ? slope : (slope[row] as number);
+    const b = typeof intercept === "number" ? intercept : (intercept[row] as number);
     for (let c = start; c < end; c++) {
-      const v = (values[(row * columns + c) * samples] as number) * slope + intercept;
+      const v = (values[(row * columns + c) * samples] as number) * s + b;
       count += 1;
       const d = v - mean;
       mean += d / count;
@@ -119,12 +131,21 @@ export function areaStats(points: readonly Point[], values: TypedArray, slope: n
   return { pixels: count, mean, std: Math.sqrt(sq / count), min, max };
 }
 
-/** Statistics inside an area measurement from the page's volume: null for another plane
- * than the series' own slices, colour images, or a slice that has not arrived. */
+/** Statistics inside an area measurement from the page's volume: null for colour images, a
+ * slice that has not arrived, or a reformat before every slice has. */
 export function volumeAreaStats(volume: Volume | null, item: Measurement): AreaStats | null {
   const k = item.slice;
-  if (!volume || item.plane !== "axial" || volume.samples !== 1 || !volume.loaded[k]) return null;
-  return areaStats(item.points, volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, volume.rows, volume.columns);
+  if (!volume || volume.samples !== 1) return null;
+  if (item.plane === "axial") {
+    if (!volume.loaded[k]) return null;
+    return areaStats(item.points, volume.slice(k), volume.slope[k] as number, volume.intercept[k] as number, volume.rows, volume.columns);
+  }
+  const plane = asPlane(item.plane);
+  if (plane !== item.plane || volume.loadedCount < volume.slices) return null;
+  const size = planeSize(volume.info.shape, volume.info.spacing, plane);
+  if (!Number.isInteger(k) || k < 0 || k >= size.slices) return null;
+  const image = planeImage(volume, plane, k);
+  return areaStats(item.points, image.values, image.slope, image.intercept, image.rows, image.columns);
 }
 
 /** "mean 45.2 ± 12.3 HU" */

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 
 import numpy as np
 from playwright.sync_api import expect
@@ -126,6 +127,31 @@ def test_a_coronal_reformat_of_the_real_ct_matches_numpy(lab, page):
     shape, digest, spread = kernel_grey(page, "plane_image(w.series.array, 'coronal', 300)")
     assert shown.shape == (20, 512) == tuple(shape) and spread > 1
     assert hashlib.sha256(shown.tobytes()).hexdigest() == digest
+    # an area measured on the reformat: its mm² and mean HU in the page are Python's
+    run_probe(
+        page,
+        "w.labels.add_measurement('area', 300, [(200, 3), (320, 3), (320, 15), (200, 15)],"
+        " plane='coronal')\nprint('ok')",
+    )
+    labels = page.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-measure-text", re.compile(r"mean"), timeout=30_000)
+    text = labels.get_attribute("data-measure-text") or ""
+    row = json.loads(
+        run_probe(
+            page,
+            "r = w.labels.measurements_to_records()[0]\n"
+            "print(json.dumps([r['area_mm2'], r['mean'], r['std'], r['pixels']]))",
+        )
+    )
+    area_mm2, mean, std, pixels = row
+    assert pixels == 120 * 12  # pixel centres inside: columns 200..319, slices 3..14
+    shown = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))]
+    assert any(abs(v - area_mm2) <= 0.5 for v in shown), (text, area_mm2)
+    assert any(abs(v - mean) <= 0.05 for v in shown) and any(abs(v - std) <= 0.05 for v in shown), (
+        text,
+        mean,
+        std,
+    )
     # the page's controls reach Python: the sagittal plane at the crosshair, a 10 mm slab
     root.get_by_test_id("daw-plane-sagittal").click()
     assert kernel_eventually(page, "print(w.plane, w.slice)", "sagittal 256") == "sagittal 256"
