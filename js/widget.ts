@@ -24,8 +24,8 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, naturalFlipV, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabOptions, voxelToPlane } from "./render/planes";
-import { GreyRenderer, dragSensitivity, dragWindow, renderRGB, windowBounds } from "./render/window";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabOptions, voxelToPlane } from "./render/planes";
+import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
   FRAMESKIP_PRESETS,
@@ -46,6 +46,7 @@ import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
 import { button, capturePointer, el, isAccel, setBound, setPressed, setText } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
+import { OrthoViews } from "./ui/orthoviews";
 import { SliceBar } from "./ui/slicebar";
 import "./widget.css";
 
@@ -62,6 +63,7 @@ const SHORTCUTS = {
   maximise: "Esc leaves",
   plane: { axial: "Alt+A", coronal: "Alt+C", sagittal: "Alt+S" } as Record<Plane, string>,
   crosshairs: "Alt+X",
+  ortho: "Alt+O",
   undo: "Ctrl+Z",
   redo: "Ctrl+Shift+Z / Ctrl+Y",
   delete: "Delete / Backspace",
@@ -187,6 +189,12 @@ function renderView(
     testid: "daw-crosshairs",
     toggle: true,
   });
+  const orthoBtn = button(planeGroup, {
+    icon: "ortho",
+    title: `Orthogonal views (${SHORTCUTS.ortho}): the other two planes through the crosshair; click to move it, double-click to show that plane`,
+    testid: "daw-ortho-toggle",
+    toggle: true,
+  });
   const slabSelect = el("select", "daw-select daw-slab", planeGroup);
   slabSelect.title = "Maximum intensity projection: thickness of the slab around the slice";
   slabSelect.dataset.testid = "daw-slab";
@@ -218,6 +226,19 @@ function renderView(
   const spinner = el("div", "daw-spinner", loading);
   spinner.setAttribute("aria-hidden", "true");
   const loadingText = el("span", "", loading, "Loading…");
+  const orthoViews = new OrthoViews({
+    viewport,
+    signal,
+    volume: () => controller.volume,
+    plane: () => plane(),
+    crosshair: () => crosshair(),
+    windowing: () => {
+      const [c, w] = currentWindow();
+      return [c, w, (controller.volume?.info.photometric_interpretation === "MONOCHROME1") !== Boolean(model.get("invert"))];
+    },
+    setCrosshair: (c) => setCrosshair(c),
+    setPlane: (p) => setPlane(p),
+  });
   const toast = el("div", "daw-toast", viewport);
   toast.setAttribute("role", "status");
   toast.hidden = true;
@@ -671,20 +692,7 @@ function renderView(
       imageCanvas.height = image.rows;
       imageData = imageCtx.createImageData(image.columns, image.rows);
     }
-    if (image.samples === 3) renderRGB(image.values, imageData.data, invert);
-    else {
-      const out = new Uint32Array(imageData.data.buffer, imageData.data.byteOffset, imageData.data.length / 4);
-      // rows of one rescale at a time (a reformat's rows are slices: usually one rescale)
-      const C = image.columns;
-      for (let r0 = 0; r0 < image.rows; ) {
-        let r1 = r0 + 1;
-        while (r1 < image.rows && image.slope[r1] === image.slope[r0] && image.intercept[r1] === image.intercept[r0]) r1++;
-        const whole = r0 === 0 && r1 === image.rows;
-        const values = whole ? image.values : image.values.subarray(r0 * C, r1 * C);
-        renderer.render(values, image.slope[r0] as number, image.intercept[r0] as number, center, width, whole ? out : out.subarray(r0 * C, r1 * C), invert);
-        r0 = r1;
-      }
-    }
+    paintPlane(renderer, image, center, width, invert, imageData.data);
     imageCtx.putImageData(imageData, 0, 0);
     imageKey = key;
     imageCanvas.dataset.slice = String(k);
@@ -853,6 +861,7 @@ function renderView(
       setPressed(b, q === p);
     }
     setPressed(crossBtn, ui.crosshairs);
+    setPressed(orthoBtn, orthoViews.visible);
     viewport.classList.toggle("daw-mode-crosshair", ui.mode === "crosshair");
     const slab = Math.max(1, num(model.get("slab"), 1));
     const grey = (volume?.samples ?? i?.samples_per_pixel ?? 1) === 1;
@@ -930,6 +939,7 @@ function renderView(
     updateControls();
     const ready = renderImage();
     drawView(ready);
+    orthoViews.update();
     editor.updateControls();
     editor.draw(cssSize);
     const k = model.get("slice");
@@ -1119,6 +1129,10 @@ function renderView(
       else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyA" || e.code === "KeyC" || e.code === "KeyS")) {
         setPlane(e.code === "KeyA" ? "axial" : e.code === "KeyC" ? "coronal" : "sagittal");
       } else if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyX") toggleCrosshairs();
+      else if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyO") {
+        orthoViews.toggle();
+        schedule();
+      }
       else if (e.shiftKey && e.key === "ArrowUp") zoomBy(1.2);
       else if (e.shiftKey && e.key === "ArrowDown") zoomBy(1 / 1.2);
       else if (e.key === "ArrowRight" || e.key === "ArrowDown") step(1);
@@ -1326,6 +1340,10 @@ function renderView(
   click(wlBtn, () => setMode(ui.mode === "window" ? (ui.crosshairs ? "crosshair" : "none") : "window"));
   for (const [q, b] of planeBtns) click(b, () => setPlane(q));
   click(crossBtn, toggleCrosshairs);
+  click(orthoBtn, () => {
+    orthoViews.toggle();
+    schedule();
+  });
   slabSelect.addEventListener(
     "change",
     () => {
@@ -1487,7 +1505,7 @@ function renderView(
     "change:series_index",
   ] as const;
   // a reformat or a projection shows slices as they arrive: made again on each notice
-  const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly || plane() !== "axial" || num(model.get("slab"), 1) > 1));
+  const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly || plane() !== "axial" || num(model.get("slab"), 1) > 1 || orthoViews.visible));
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
   model.on("change:plane", onPlane);

@@ -16,6 +16,7 @@
 import type { TypedArray } from "../protocol";
 import { zerosOf } from "../protocol";
 import type { Volume } from "../volume";
+import { type GreyRenderer, renderRGB } from "./window";
 
 export type Plane = "axial" | "coronal" | "sagittal";
 export const PLANES: readonly Plane[] = ["axial", "coronal", "sagittal"];
@@ -250,4 +251,20 @@ export function slabOptions(sliceSpacing: number, slices: number, current: numbe
   }
   if (!out.some((o) => o.value === current)) out.push({ value: current, label: `MIP ${current} slices` });
   return out;
+}
+
+/** Window a plane image into RGBA pixels (`out`: its ImageData's data, columns x rows), rows
+ * of one rescale at a time (a reformat's rows are slices: usually all of one). */
+export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray): void {
+  if (image.samples === 3) return renderRGB(image.values, out, invert);
+  const pixels = new Uint32Array(out.buffer, out.byteOffset, out.length / 4);
+  const C = image.columns;
+  for (let r0 = 0; r0 < image.rows; ) {
+    let r1 = r0 + 1;
+    while (r1 < image.rows && image.slope[r1] === image.slope[r0] && image.intercept[r1] === image.intercept[r0]) r1++;
+    const whole = r0 === 0 && r1 === image.rows;
+    const values = whole ? image.values : image.values.subarray(r0 * C, r1 * C);
+    renderer.render(values, image.slope[r0] as number, image.intercept[r0] as number, center, width, whole ? pixels : pixels.subarray(r0 * C, r1 * C), invert);
+    r0 = r1;
+  }
 }

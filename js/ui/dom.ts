@@ -36,6 +36,7 @@ export const ICONS = {
   ],
   maximise: ["M4 9V4h5", "M15 4h5v5", "M20 15v5h-5", "M9 20H4v-5"],
   crosshair: ["M12 2v7", "M12 15v7", "M2 12h7", "M15 12h7"],
+  ortho: ["M3 4h11v16H3z", "M16 4h5v7h-5z", "M16 13h5v7h-5z"],
   save: ["M5 4h11l3 3v13H5z", "M8 4v5h7V4", "M8 20v-6h8v6"],
   close: ["M6 6l12 12", "M18 6L6 18"],
   trash: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"],

@@ -290,3 +290,53 @@ def test_masks_show_their_cross_section_on_a_reformat_and_are_painted_on_own_sli
     assert not [
         m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
     ]
+
+
+def test_orthogonal_views_show_the_other_planes_and_move_the_crosshair(harness: Any) -> None:
+    page = harness
+    vol = ct_volume()
+    n, _, cols = vol.shape
+    wid, root = mount(page, series(vol, intercept=INTERCEPT))
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+    ortho = root.get_by_test_id("daw-ortho")
+    expect(ortho).to_be_hidden()
+    root.focus()
+    page.keyboard.press("Alt+o")
+    expect(ortho).to_be_visible()
+    expect(root.get_by_test_id("daw-ortho-toggle")).to_have_attribute("aria-pressed", "true")
+    coronal = root.get_by_test_id("daw-ortho-coronal")
+    expect(coronal).to_be_visible()
+    expect(root.get_by_test_id("daw-ortho-sagittal")).to_be_visible()
+    expect(root.get_by_test_id("daw-ortho-axial")).to_be_hidden()
+    expect(coronal.locator("canvas")).to_have_attribute("data-slice", "24")
+    expect(coronal).to_contain_text("coronal 25/48")
+    # a click in the coronal view (column 10, slice 3; shown head up) moves the crosshair there:
+    # the main axial view goes to slice 3
+    box = coronal.locator("canvas").bounding_box()
+    s = min(box["width"] / (cols * 0.7), box["height"] / (n * 2.0))
+    x0 = box["x"] + (box["width"] - cols * 0.7 * s) / 2
+    y0 = box["y"] + (box["height"] - n * 2.0 * s) / 2
+    page.mouse.click(x0 + 10.5 * 0.7 * s, y0 + (n - 1 - 3 + 0.5) * 2.0 * s)
+    wait_model(page, wid, "crosshair", [10, 24, 3])
+    wait_model(page, wid, "slice", 3)
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "3")
+    # the sagittal view now cuts at column 10
+    expect(root.get_by_test_id("daw-ortho-sagittal").locator("canvas")).to_have_attribute(
+        "data-slice", "10"
+    )
+    # a double-click shows that plane in the main view, through the point double-clicked
+    # (its clicks move the crosshair there first); the axial view takes its place
+    root.get_by_test_id("daw-ortho-sagittal").locator("canvas").dblclick()
+    wait_model(page, wid, "plane", "sagittal")
+    wait_model(page, wid, "slice", 10)
+    expect(root.get_by_test_id("daw-ortho-axial")).to_be_visible()
+    k = model_get(page, wid, "crosshair")[2]
+    expect(root.get_by_test_id("daw-ortho-axial").locator("canvas")).to_have_attribute(
+        "data-slice", str(k)
+    )
+    root.get_by_test_id("daw-ortho-toggle").click()
+    expect(ortho).to_be_hidden()
+    assert page.evaluate("window.leaked") == []

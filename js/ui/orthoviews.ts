@@ -1,0 +1,218 @@
+/**
+ * The orthogonal views: small images of the two planes not shown, through the crosshair,
+ * in a corner of the viewport (toggled with Alt+O). Each shows where the other two planes cut
+ * it, in the planes' colours; a click or drag in one moves the crosshair there (so the main
+ * view follows along its own axis), a double-click shows that plane in the main view.
+ *
+ * The thumbnails are windowed like the main view, shown head up, and made again only when
+ * their slice, the window or the arrived slices change. The wheel over them scrolls the main
+ * view.
+ */
+import { type Plane, PLANES, anatomicalName, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, voxelToPlane } from "../render/planes";
+import { type Geometry, type ViewParams, apply, imageToScreen, voxelUnder } from "../render/transform";
+import { GreyRenderer } from "../render/window";
+import type { Volume } from "../volume";
+import { el, setText } from "./dom";
+
+/** What the widget gives the orthogonal views. */
+export interface OrthoHost {
+  viewport: HTMLElement;
+  signal: AbortSignal;
+  volume(): Volume | null;
+  plane(): Plane;
+  crosshair(): [number, number, number];
+  /** centre, width and whether the grey scale is shown inverted */
+  windowing(): [number, number, boolean];
+  setCrosshair(c: [number, number, number]): void;
+  setPlane(p: Plane): void;
+}
+
+/** Longest side of a thumbnail (CSS px). */
+export const THUMB_PX = 150;
+
+/** The CSS size of a thumbnail of `columns x rows` pixels of `columnSpacing x rowSpacing`
+ * mm: the longest side THUMB_PX, the aspect in millimetres. */
+export function thumbSize(columns: number, rows: number, columnSpacing: number, rowSpacing: number): [number, number] {
+  const w = columns * (columnSpacing > 0 ? columnSpacing : 1);
+  const h = rows * (rowSpacing > 0 ? rowSpacing : 1);
+  const s = THUMB_PX / Math.max(w, h, 1e-9);
+  return [Math.max(16, Math.round(w * s)), Math.max(16, Math.round(h * s))];
+}
+
+const COLOURS: Record<Plane, string> = { axial: "#e8554e", coronal: "#5fbf5a", sagittal: "#e6c84a" };
+
+interface Thumb {
+  plane: Plane;
+  figure: HTMLElement;
+  canvas: HTMLCanvasElement;
+  label: HTMLElement;
+  /** the windowed image at its native size */
+  image: HTMLCanvasElement;
+  imageKey: string;
+  drawnKey: string;
+  geometry: Geometry | null;
+  view: ViewParams;
+}
+
+export class OrthoViews {
+  readonly node: HTMLElement;
+  private readonly thumbs: Thumb[];
+  private readonly renderer = new GreyRenderer();
+  private shown = false;
+
+  constructor(private readonly host: OrthoHost) {
+    this.node = el("div", "daw-ortho", host.viewport);
+    this.node.dataset.testid = "daw-ortho";
+    this.node.hidden = true;
+    this.thumbs = PLANES.map((plane) => {
+      const figure = el("figure", "daw-ortho-view", this.node);
+      figure.dataset.testid = `daw-ortho-${plane}`;
+      const canvas = el("canvas", "daw-ortho-canvas", figure);
+      const label = el("figcaption", "daw-ortho-label", figure);
+      const thumb: Thumb = { plane, figure, canvas, label, image: document.createElement("canvas"), imageKey: "", drawnKey: "", geometry: null, view: { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: false } };
+      this.listen(thumb);
+      return thumb;
+    });
+  }
+
+  /** Show or hide the views; returns whether they are shown. */
+  toggle(on = !this.shown): boolean {
+    this.shown = on;
+    this.update();
+    return on;
+  }
+
+  get visible(): boolean {
+    return this.shown;
+  }
+
+  update(): void {
+    const volume = this.host.volume();
+    const show = this.shown && volume !== null && volume.slices > 1;
+    if (this.node.hidden === show) this.node.hidden = !show;
+    if (!show || !volume) return;
+    const main = this.host.plane();
+    const cross = this.host.crosshair();
+    const [center, width, invert] = this.host.windowing();
+    for (const t of this.thumbs) {
+      const visible = t.plane !== main;
+      if (t.figure.hidden === visible) t.figure.hidden = !visible;
+      if (!visible) continue;
+      const size = planeSize(volume.info.shape, volume.info.spacing, t.plane);
+      const index = cross[planeAxis(t.plane)];
+      setText(t.label, `${anatomicalName(t.plane, volume.info.affine)} ${index + 1}/${size.slices}`);
+      const imageKey = `${volume.info.id}|${t.plane}|${index}|${volume.loadedCount}|${center}|${width}|${invert}`;
+      if (imageKey !== t.imageKey) {
+        t.imageKey = imageKey;
+        const image = planeImage(volume, t.plane, index);
+        t.image.width = image.columns;
+        t.image.height = image.rows;
+        const ctx = t.image.getContext("2d");
+        if (ctx) {
+          const data = ctx.createImageData(image.columns, image.rows);
+          paintPlane(this.renderer, image, center, width, invert, data.data);
+          ctx.putImageData(data, 0, 0);
+        }
+      }
+      const [w, h] = thumbSize(size.columns, size.rows, size.columnSpacing, size.rowSpacing);
+      t.geometry = { columns: size.columns, rows: size.rows, columnSpacing: size.columnSpacing, rowSpacing: size.rowSpacing, width: w, height: h };
+      t.view = { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: naturalFlipV(t.plane, volume.info.affine) };
+      const dpr = window.devicePixelRatio || 1;
+      const drawnKey = `${imageKey}|${w}x${h}|${dpr}|${cross}|${main}`;
+      if (drawnKey === t.drawnKey) continue;
+      t.drawnKey = drawnKey;
+      t.canvas.style.width = `${w}px`;
+      t.canvas.style.height = `${h}px`;
+      t.canvas.width = Math.round(w * dpr);
+      t.canvas.height = Math.round(h * dpr);
+      t.canvas.dataset.slice = String(index);
+      this.draw(t, cross, dpr);
+    }
+  }
+
+  private draw(t: Thumb, cross: [number, number, number], dpr: number): void {
+    const ctx = t.canvas.getContext("2d");
+    const g = t.geometry;
+    if (!ctx || !g) return;
+    const m = imageToScreen(g, t.view);
+    ctx.setTransform(m[0] * dpr, m[1] * dpr, m[2] * dpr, m[3] * dpr, m[4] * dpr, m[5] * dpr);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(t.image, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // the lines of the two other planes through the crosshair
+    const [u, v] = voxelToPlane(t.plane, cross);
+    const others = PLANES.filter((q) => q !== t.plane);
+    const vertical = others.find((q) => planeToVoxel(t.plane, 1, 0, 0)[planeAxis(q)] === 1) as Plane;
+    const horizontal = others.find((q) => q !== vertical) as Plane;
+    ctx.lineWidth = 1;
+    for (const [q, a, b] of [
+      [vertical, apply(m, u + 0.5, 0), apply(m, u + 0.5, g.rows)],
+      [horizontal, apply(m, 0, v + 0.5), apply(m, g.columns, v + 0.5)],
+    ] as const) {
+      ctx.strokeStyle = COLOURS[q];
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+  }
+
+  /** The voxel under a pointer event in a thumbnail, or null outside its image. */
+  private voxelAt(t: Thumb, e: MouseEvent): [number, number, number] | null {
+    const g = t.geometry;
+    if (!g) return null;
+    const r = t.canvas.getBoundingClientRect();
+    const at = voxelUnder(g, t.view, e.clientX - r.left, e.clientY - r.top);
+    if (!at) return null;
+    return planeToVoxel(t.plane, at[0], at[1], this.host.crosshair()[planeAxis(t.plane)]);
+  }
+
+  private listen(t: Thumb): void {
+    const on = { signal: this.host.signal };
+    let dragging: number | null = null;
+    t.canvas.addEventListener(
+      "pointerdown",
+      (e) => {
+        if (e.button !== 0) return;
+        e.preventDefault();
+        e.stopPropagation(); // not a gesture of the main view under it
+        (this.host.viewport.closest(".daw-root") as HTMLElement | null)?.focus({ preventScroll: true });
+        dragging = e.pointerId;
+        try {
+          t.canvas.setPointerCapture(e.pointerId);
+        } catch {
+          // a pointer the browser will not capture still drags while over the thumbnail
+        }
+        const c = this.voxelAt(t, e);
+        if (c) this.host.setCrosshair(c);
+      },
+      on,
+    );
+    t.canvas.addEventListener(
+      "pointermove",
+      (e) => {
+        e.stopPropagation();
+        if (dragging !== e.pointerId) return;
+        const c = this.voxelAt(t, e);
+        if (c) this.host.setCrosshair(c);
+      },
+      on,
+    );
+    const end = (e: PointerEvent): void => {
+      e.stopPropagation();
+      if (dragging === e.pointerId) dragging = null;
+    };
+    t.canvas.addEventListener("pointerup", end, on);
+    t.canvas.addEventListener("pointercancel", end, on);
+    t.canvas.addEventListener(
+      "dblclick",
+      (e) => {
+        e.preventDefault();
+        e.stopPropagation();
+        this.host.setPlane(t.plane);
+      },
+      on,
+    );
+  }
+}
