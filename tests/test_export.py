@@ -167,14 +167,33 @@ def test_pending_predictions_are_left_out_unless_asked(phantom: daw.Series) -> N
     assert list(object_masks(labels)) == [manual, predicted]
 
 
-def test_objects_drawn_in_another_plane_are_refused(phantom: daw.Series) -> None:
+def test_objects_drawn_on_reformats_are_exported_through_the_volume(phantom: daw.Series) -> None:
+    """QA: one coronal box made every mask export refuse the whole document. A shape drawn on
+    a reformat now fills the voxels of its plane image: row 30 for a coronal one, column 12
+    for a sagittal one."""
+    from dicom_annot_widget.kernels import polygons_to_mask
+
     labels = Labels(phantom, _ontology())
     labels.add_box("Marker", 3, (10, 10, 20, 20))
-    coronal = labels.add_polygon("Lesion", 30, [(5, 1), (20, 2), (12, 8)], plane="coronal")
-    with pytest.raises(ExportError, match=rf"object 2 .*{coronal}.*coronal plane"):
-        object_masks(labels)
-    with pytest.raises(ExportError, match="coronal plane"):
-        to_nifti(labels, phantom)
+    triangle = [(5, 1), (20, 2), (12, 8)]
+    coronal = labels.add_polygon("Lesion", 30, triangle, plane="coronal")
+    sagittal = labels.add_polygon("Lesion", 12, triangle, plane="sagittal")
+    slices, rows, columns = phantom.shape[:3]
+    masks = object_masks(labels)
+    expected = np.zeros((slices, rows, columns), bool)
+    expected[:, 30, :] = polygons_to_mask(np.array(triangle, float), (slices, columns))
+    assert expected.sum() > 20
+    np.testing.assert_array_equal(masks[coronal], expected)
+    expected_sag = np.zeros((slices, rows, columns), bool)
+    expected_sag[:, :, 12] = polygons_to_mask(np.array(triangle, float), (slices, rows))
+    np.testing.assert_array_equal(masks[sagittal], expected_sag)
+    # the NIfTI label map has them where object_masks says (by object: values 1, 2, 3;
+    # nibabel's data is (column, row, slice))
+    image, legend = to_nifti(labels, phantom, by="object")
+    data = np.asarray(image.dataobj).transpose(2, 1, 0)
+    assert legend.value_of(coronal) == 2 and legend.value_of(sagittal) == 3
+    np.testing.assert_array_equal(data == 3, expected_sag)
+    np.testing.assert_array_equal(data == 2, expected & ~expected_sag)
 
 
 def test_labels_without_any_area_object(phantom: daw.Series) -> None:

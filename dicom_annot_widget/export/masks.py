@@ -131,13 +131,6 @@ def select_objects(
                 )
             chosen.append(obj)
         chosen.sort(key=lambda o: o.object_id)
-    for obj in chosen:
-        if obj.plane != NATIVE_PLANE:
-            raise ExportError(
-                f"{_describe(obj)} is drawn in the {obj.plane} plane; only objects drawn on "
-                "the series' own slices (the 'axial' plane of the labels, volume[k]) can be "
-                "exported"
-            )
     if not chosen:
         if objects is not None:
             n = len(labels)
@@ -167,13 +160,20 @@ def _keyframe_mask(obj: LabelObject, k: int, rows: int, columns: int) -> npt.NDA
 
 
 def object_mask(labels: Labels, obj: LabelObject) -> npt.NDArray[np.bool_]:
-    """One object as a boolean volume ``(slices, rows, columns)``."""
+    """One object as a boolean volume ``(slices, rows, columns)``. A shape drawn on a
+    reformat fills the voxels of its plane image (``volume[:, row, :]`` for a coronal one,
+    ``volume[:, :, column]`` for a sagittal one)."""
     if obj.shape == "bitmask":
         return labels.get_mask(obj.uuid)
     slices, rows, columns = labels.series.shape
     volume = np.zeros((slices, rows, columns), dtype=np.bool_)
     for k in obj.keyframes:
-        volume[k] = _keyframe_mask(obj, k, rows, columns)
+        if obj.plane == "coronal":
+            volume[:, k, :] = _keyframe_mask(obj, k, slices, columns)
+        elif obj.plane == "sagittal":
+            volume[:, :, k] = _keyframe_mask(obj, k, slices, rows)
+        else:
+            volume[k] = _keyframe_mask(obj, k, rows, columns)
     return volume
 
 
