@@ -52,6 +52,8 @@ export interface SeriesInfo {
   photometric_interpretation?: string;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
+  /** false when the series has no patient orientation (an array): no orientation markers */
+  orientation_known?: boolean;
   /** each slice's ImagePositionPatient (LPS mm), sent only when the affine's even spacing
    * would misplace a slice (a missing slice, uneven spacing); null otherwise */
   slice_origins?: number[][] | null;

@@ -24,7 +24,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabOptions, voxelToPlane } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, naturalFlipV, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions, voxelToPlane } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -221,6 +221,12 @@ function renderView(
   const warning = el("div", "daw-warning", viewport);
   warning.dataset.testid = "daw-spacing-warning";
   warning.textContent = "Pixel spacing unknown: shown at 1 mm per pixel; distances and areas would be wrong.";
+  // orientation markers at the middle of each edge (R/L, A/P, S/I)
+  const markers = (["left", "right", "top", "bottom"] as const).map((side) => {
+    const m = el("span", `daw-orient daw-orient-${side}`, viewport);
+    m.dataset.testid = `daw-orient-${side}`;
+    return [side, m] as const;
+  });
   const loading = el("div", "daw-loading", viewport);
   loading.dataset.testid = "daw-loading";
   const spinner = el("div", "daw-spinner", loading);
@@ -417,9 +423,12 @@ function renderView(
     }
     editor.beforePlaneSwitch();
     const d = planeSize(i.shape, i.spacing, p);
+    // a MIP keeps its thickness in millimetres: Python converts the slab (`slab` is slices)
+    const slab = Math.max(1, num(model.get("slab"), 1));
+    const mm = slab * planeSize(i.shape, i.spacing, plane()).sliceSpacing;
     model.set("plane", p);
     setIfChanged("slice", clampSlice(crosshair()[planeAxis(p)], d.slices));
-    setIfChanged("slab", Math.min(Math.max(1, num(model.get("slab"), 1)), d.slices));
+    setIfChanged("slab", slab > 1 ? slabForMm(mm, d.sliceSpacing, d.slices) : 1);
     saveNow();
   };
   /** Move the crosshair to voxel (column, row, slice). */
@@ -692,7 +701,7 @@ function renderView(
       imageCanvas.height = image.rows;
       imageData = imageCtx.createImageData(image.columns, image.rows);
     }
-    paintPlane(renderer, image, center, width, invert, imageData.data);
+    paintPlane(renderer, image, center, width, invert, imageData.data, plane() === "axial" ? null : volume.loaded);
     imageCtx.putImageData(imageData, 0, 0);
     imageKey = key;
     imageCanvas.dataset.slice = String(k);
@@ -758,6 +767,17 @@ function renderView(
       ctx.moveTo(a[0], a[1]);
       ctx.lineTo(b[0], b[1]);
       ctx.stroke();
+    }
+  };
+
+  const updateMarkers = (ready: boolean): void => {
+    const i = info();
+    const g = geometry();
+    const known = ready && g !== null && i !== null && i.orientation_known !== false;
+    const text = known ? orientationMarkers(i.affine, plane(), imageToScreen(g, view())) : null;
+    for (const [side, node] of markers) {
+      setText(node, text?.[side] ?? "");
+      node.hidden = !text?.[side];
     }
   };
 
@@ -940,6 +960,7 @@ function renderView(
     const ready = renderImage();
     drawView(ready);
     orthoViews.update();
+    updateMarkers(ready);
     editor.updateControls();
     editor.draw(cssSize);
     const k = model.get("slice");

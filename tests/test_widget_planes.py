@@ -62,10 +62,19 @@ def test_plane_crosshair_and_slab_are_validated(w: Any) -> None:
     with pytest.raises(traitlets.TraitError, match=r"slab must be in \[1, 16\]"):
         w.slab = 0
     w.slab = 16
-    # a thinner plane clamps the slab
+    # a MIP keeps its millimetres (QA: it kept its slices, 10 mm became 26 mm): 16 rows of
+    # 0.5 mm are 8 mm, 4 slices of 2 mm
     w.plane = "axial"
-    assert w.slab == 10
+    assert w.slab == 4
     assert (w.plane, w.slice, w.crosshair) == ("axial", 5, (10, 12, 5))
+    w.plane = "sagittal"  # 8 mm of 0.7 mm columns
+    assert w.slab == 11
+    w.slab = 20  # 14 mm: 7 axial slices
+    w.plane = "axial"
+    assert w.slab == 7
+    w.slab = 1
+    w.plane = "coronal"
+    assert w.slab == 1  # no projection stays none
 
 
 def test_one_slice_has_no_reformats_and_colour_no_projection() -> None:
@@ -86,6 +95,13 @@ def test_the_page_sends_plane_slice_and_crosshair_together_and_bad_ones_are_refu
     w.send = lambda content, buffers=None: sent.append(content)
     w.set_state({"plane": "sagittal", "slice": 19, "crosshair": [19, 8, 5]})
     assert (w.plane, w.slice, w.crosshair) == ("sagittal", 19, (19, 8, 5))
+    # the page converts a slab to the new plane itself and sends it along: taken as it is
+    w.slab = 6
+    w.set_state({"plane": "coronal", "slice": 8, "slab": 8})
+    assert (w.plane, w.slab) == ("coronal", 8)
+    w.set_state({"plane": "sagittal", "slice": 19})  # without it: converted here (4 mm)
+    assert w.slab == 6
+    w.slab = 1
     # a slice beyond the plane is refused whole: nothing changes
     w.set_state({"plane": "axial", "slice": 19, "crosshair": [19, 8, 19]})
     assert (w.plane, w.slice, w.crosshair) == ("sagittal", 19, (19, 8, 5))

@@ -76,8 +76,9 @@ def test_traits_are_observable(widget: Any) -> None:
         ("pan", (float("inf"), 0.0), "pan must be finite"),
         ("pan", (1e9, 0.0), "pan must be finite millimetres within"),
         ("rotation", float("nan"), "rotation must be a finite number"),
-        ("frameskip", 0, r"frameskip must be a whole number of slices in \[1, 9\], got 0"),
-        ("frameskip", 10, r"in \[1, 9\], got 10"),
+        # (bounded by the plane with most slices: 20 columns, the sagittal plane's slices)
+        ("frameskip", 0, r"frameskip must be a whole number of slices in \[1, 19\], got 0"),
+        ("frameskip", 20, r"in \[1, 19\], got 20"),
         ("series_index", 1, r"series_index must be in \[0, 0\], got 1"),
         ("slice", 10, r"slice must be in \[0, 9\], got 10"),
         ("window", (40.0, -1.0), "positive width"),
@@ -255,7 +256,7 @@ def test_links_for_another_series_or_out_of_range_change_nothing(widget: Any) ->
 def test_several_series_switch_without_rerunning(widget: Any) -> None:
     a = open_series(_volume(n=10), spacing=(2.0, 0.5, 0.7))
     b = open_series(_volume(n=4, rows=8, columns=6, seed=1), spacing=(3.0, 1.0, 1.0))
-    w = DicomAnnotator([a, b], frameskip=5)
+    w = DicomAnnotator([a, b], frameskip=9)
     sent = _capture(w)
     assert w.series_count == 2 and w.series is a
     assert w.series_info["series_count"] == 2 and w.series_info["series_index"] == 0
@@ -268,7 +269,7 @@ def test_several_series_switch_without_rerunning(widget: Any) -> None:
     assert w.rotation == 0.0 and w.flip == (False, False)
     assert w.series_info["id"] == "s1" and w.series_info["shape"] == [4, 8, 6]
     assert w.series_info["series_index"] == 1
-    assert w.slice == 2 and w.zoom == 1.0 and w.frameskip == 3  # clamped to the new series
+    assert w.slice == 2 and w.zoom == 1.0 and w.frameskip == 7  # clamped to the new series
     link_b = w.view_link
     w.series = 0
     assert w.series is a and w.series_info["id"] == "s0"

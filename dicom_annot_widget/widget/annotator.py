@@ -207,6 +207,8 @@ def series_info(
         # MONOCHROME1: the minimum value is displayed white (the page inverts the window)
         "photometric_interpretation": str(series.photometric_interpretation),
         "affine": _affine(series),
+        # (arrays have a made-up orientation: the page shows no orientation markers then)
+        "orientation_known": bool(series.orientation_known),
         "slice_origins": _slice_origins(series),
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
         "series_index": int(index),
@@ -442,6 +444,13 @@ def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
     return memoryview(orjson.dumps({**value, "sent": next(_WHOLE_STATES_SENT)}))
 
 
+def _slab_for_mm(mm: float, slice_spacing: float, slices: int) -> int:
+    """A projection of ``mm`` millimetres in slices ``slice_spacing`` mm apart: at least 2 (still
+    a projection), at most ``slices`` (the page's ``slabForMm`` in js/render/planes.ts)."""
+    n = math.floor(mm / (slice_spacing if slice_spacing > 0 else 1.0) + 0.5)
+    return max(1, min(slices, max(2, n)))
+
+
 def _centre(series: Series, k: int) -> tuple[int, int, int]:
     """The crosshair a series starts with: the middle of slice ``k``."""
     return (int(series.shape[2]) // 2, int(series.shape[1]) // 2, int(k))
@@ -580,6 +589,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._page_asked = False
         #: False until the first series is open: validators that need it wait for it.
         self._ready = False
+        #: True while a view is restored (a link, a series switched to) or the page sets the
+        #: plane with its slab: the slab is not converted to the new plane's slices then.
+        self._keep_slab = False
         # The comm opens first, so that the page builds the widget's model (its code is
         # compiled, its loader created) while the headers are read below; the series' state
         # follows in one update (measured: the page's part took 90 ms of the first paint).
@@ -704,7 +716,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 "invert": False,
             },
         )
-        with self.hold_sync(), self.hold_trait_notifications():
+        with self._restoring(), self.hold_sync(), self.hold_trait_notifications():
             self.series_info = series_info(
                 series,
                 self._series_id,
@@ -717,7 +729,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.slab = place["slab"]
             self.slice = place["slice"]
             self.window = place["window"]
-            self.frameskip = min(self.frameskip, max(1, n - 1))
+            self.frameskip = min(self.frameskip, max(1, max(series.shape[:3]) - 1))
             self.zoom = place["zoom"]
             self.pan = place["pan"]
             self.rotation = place["rotation"]
@@ -898,6 +910,15 @@ class DicomAnnotator(anywidget.AnyWidget):
             raise traitlets.TraitError("a maximum intensity projection needs a grey series")
         return slab
 
+    @contextlib.contextmanager
+    def _restoring(self) -> Iterator[None]:
+        """A view is being restored: its slab is taken as it is (see ``_on_plane``)."""
+        self._keep_slab = True
+        try:
+            yield
+        finally:
+            self._keep_slab = False
+
     # The slice shown is the plane's component of the crosshair: each follows the other, and
     # another plane starts at the crosshair (in the page too, which sends them together).
 
@@ -920,7 +941,14 @@ class DicomAnnotator(anywidget.AnyWidget):
         if not self._ready:
             return
         with self.hold_sync():
-            self.slab = min(self.slab, self._plane_slices(self.plane))
+            if self._keep_slab:  # a view restored (link, series switch) or the page's own
+                self.slab = min(self.slab, self._plane_slices(self.plane))
+            elif self.slab > 1:  # a MIP keeps its thickness in millimetres
+                spacing = self._series.spacing
+                mm = self.slab * float(spacing[PLANE_AXES[change["old"]]])
+                self.slab = _slab_for_mm(
+                    mm, float(spacing[PLANE_AXES[self.plane]]), self._plane_slices(self.plane)
+                )
             self.slice = self.crosshair[_CROSSHAIR_AXIS[self.plane]]
 
     @traitlets.validate("window")
@@ -984,7 +1012,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         s = int(proposal["value"])
         if not self._ready:  # the default, before the series is open
             return s
-        top = max(1, self._series.shape[0] - 1)
+        # (any plane's: a reformat may have more slices than the series)
+        top = max(1, max(self._series.shape[:3]) - 1)
         if not 1 <= s <= top:
             raise traitlets.TraitError(
                 f"frameskip must be a whole number of slices in [1, {top}], got {s}"
@@ -1005,6 +1034,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             if not sync_data:
                 return
         try:
+            self._keep_slab = "slab" in sync_data
             super().set_state(sync_data)
         except (traitlets.TraitError, TypeError, ValueError) as exc:
             log.warning("refused a state change from the page: %s", exc)
@@ -1013,6 +1043,8 @@ class DicomAnnotator(anywidget.AnyWidget):
             keys = [k for k in sync_data if k in self.keys]
             if keys:
                 self.send_state(keys)
+        finally:
+            self._keep_slab = False
 
     # -- view links ---------------------------------------------------------------------------
 
@@ -1079,7 +1111,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.series_index = index
         point = list(self.crosshair)
         point[_CROSSHAIR_AXIS[target.view_plane]] = target.slice
-        with self.hold_sync(), self.hold_trait_notifications():
+        with self._restoring(), self.hold_sync(), self.hold_trait_notifications():
             self.plane = target.view_plane
             self.crosshair = (point[0], point[1], point[2])
             self.slab = target.slab

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ctSeriesInfo } from "../fixtures.test-util";
 import { Volume } from "../volume";
-import { anatomicalName, naturalFlipV, planeImage, planeSize, planeToVoxel, planeValue, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { anatomicalName, directionLetters, missingPixel, orientationMarkers, naturalFlipV, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { GreyRenderer } from "./window";
 
 /** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
 function volume(arrived: number[] = [0, 1, 2], rescale: (k: number) => [number, number] = () => [1, -1024]): Volume {
@@ -131,5 +132,49 @@ describe("planeImage scratch", () => {
     expect(again.values).toBe(cor.values);
     expect(Array.from(again.values.subarray(0, 5))).toEqual([30, 31, 32, 33, 34]);
     expect(Array.from(v.slice(1))).toEqual(Array.from(planeImage(v, "axial", 1).values));
+  });
+});
+
+describe("paintPlane and slabForMm", () => {
+  it("stripes the rows of slices that have not arrived", () => {
+    const v = volume([0, 2]);
+    const image = planeImage(v, "coronal", 1);
+    const out = new Uint8ClampedArray(image.columns * image.rows * 4);
+    paintPlane(new GreyRenderer(), image, 40, 400, false, out, v.loaded);
+    const px = new Uint32Array(out.buffer);
+    const row = (y: number) => Array.from(px.subarray(y * 5, y * 5 + 5));
+    expect(row(1)).toEqual([0, 1, 2, 3, 4].map((x) => missingPixel(x, 1) >>> 0));
+    expect(row(0)).not.toEqual(row(1));
+    const plain = new Uint8ClampedArray(out.length);
+    paintPlane(new GreyRenderer(), image, 40, 400, false, plain);
+    expect(Array.from(plain.subarray(0, 20))).toEqual(Array.from(out.subarray(0, 20)));
+  });
+  it("turns millimetres into whole slices, a projection staying one", () => {
+    expect(slabForMm(10, 2, 100)).toBe(5);
+    expect(slabForMm(10, 0.7, 100)).toBe(14);
+    expect(slabForMm(1, 2, 100)).toBe(2);
+    expect(slabForMm(100, 2, 20)).toBe(20);
+    expect(slabForMm(10, 0, 3)).toBe(3);
+  });
+});
+
+describe("orientation markers", () => {
+  // an axial CT: columns to the patient's left (+x), rows to posterior (+y), slices to the head
+  const ct = [[0.7, 0, 0, 0], [0, 0.7, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]];
+  const upright = [2, 0, 0, 2, 0, 0]; // image -> screen, no rotation or flip
+  const flippedV = [2, 0, 0, -2, 0, 100];
+  it("names the patient's side at each edge", () => {
+    expect(orientationMarkers(ct, "axial", upright)).toEqual({ right: "L", left: "R", bottom: "P", top: "A" });
+    // reformats are shown head up (flipped when the slices advance towards the head)
+    expect(orientationMarkers(ct, "coronal", flippedV)).toEqual({ right: "L", left: "R", bottom: "I", top: "S" });
+    expect(orientationMarkers(ct, "sagittal", flippedV)).toEqual({ right: "P", left: "A", bottom: "I", top: "S" });
+    // rotated 90° clockwise: the top of the image (anterior) is now on the right
+    expect(orientationMarkers(ct, "axial", [0, 2, -2, 0, 0, 0]).right).toBe("A");
+    expect(orientationMarkers(undefined, "axial", upright).left).toBe("");
+  });
+  it("gives two letters for an oblique direction", () => {
+    expect(directionLetters([1, -0.8, 0.1])).toBe("LA");
+    expect(directionLetters([0, 0, -3])).toBe("I");
+    expect(directionLetters([0, 0, 0])).toBe("");
   });
 });

@@ -237,6 +237,14 @@ export function anatomicalName(plane: Plane, affine: readonly (readonly number[]
   return (["sagittal", "coronal", "axial"] as const)[best] as string;
 }
 
+/** A projection of `mm` millimetres on a plane whose slices are `sliceSpacing` mm apart, in
+ * slices (at least 2: still a projection; at most the plane's `slices`). Python's
+ * `DicomAnnotator` keeps a slab's millimetres the same way when the plane changes. */
+export function slabForMm(mm: number, sliceSpacing: number, slices: number): number {
+  const n = Math.round(mm / (sliceSpacing > 0 ? sliceSpacing : 1));
+  return Math.max(1, Math.min(slices, Math.max(2, Number.isFinite(n) ? n : 2)));
+}
+
 /** MIP slab thicknesses offered (mm), as slices of a plane `sliceSpacing` mm apart. */
 export const SLAB_MM = [5, 10, 20, 40] as const;
 
@@ -253,11 +261,30 @@ export function slabOptions(sliceSpacing: number, slices: number, current: numbe
   return out;
 }
 
+/** The pattern a reformat shows where a slice has not arrived: dark diagonal stripes (its
+ * zeros windowed would look like tissue: 0 HU is water). */
+export function missingPixel(x: number, y: number): number {
+  const g = (x + y) % 8 < 3 ? 0x38 : 0x10;
+  return (0xff << 24) | (g << 16) | (g << 8) | g;
+}
+
 /** Window a plane image into RGBA pixels (`out`: its ImageData's data, columns x rows), rows
- * of one rescale at a time (a reformat's rows are slices: usually all of one). */
-export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray): void {
-  if (image.samples === 3) return renderRGB(image.values, out, invert);
+ * of one rescale at a time (a reformat's rows are slices: usually all of one). With
+ * `rowsArrived` (a reformat's rows are slices: the volume's arrival flags), the rows of
+ * slices not arrived get the `missingPixel` stripes. */
+export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray, rowsArrived?: Uint8Array | null): void {
   const pixels = new Uint32Array(out.buffer, out.byteOffset, out.length / 4);
+  paintValues(renderer, image, center, width, invert, out, pixels);
+  if (!rowsArrived) return;
+  const C = image.columns;
+  for (let y = 0; y < image.rows; y++) {
+    if (rowsArrived[y]) continue;
+    for (let x = 0; x < C; x++) pixels[y * C + x] = missingPixel(x, y);
+  }
+}
+
+function paintValues(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray, pixels: Uint32Array): void {
+  if (image.samples === 3) return renderRGB(image.values, out, invert);
   const C = image.columns;
   for (let r0 = 0; r0 < image.rows; ) {
     let r1 = r0 + 1;
@@ -267,4 +294,47 @@ export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: nu
     renderer.render(values, image.slope[r0] as number, image.intercept[r0] as number, center, width, whole ? pixels : pixels.subarray(r0 * C, r1 * C), invert);
     r0 = r1;
   }
+}
+
+/** The patient direction (LPS) of a vector, as the letters of its main components: R/L, A/P,
+ * I/S, largest first, those at least half the largest ("L", "LA", ...); "" for none. */
+export function directionLetters(p: readonly number[]): string {
+  const names: [string, string][] = [["R", "L"], ["A", "P"], ["I", "S"]];
+  const mags = [0, 1, 2].map((i) => Math.abs(p[i] ?? 0));
+  const top = Math.max(...mags);
+  if (!(top > 0)) return "";
+  return [0, 1, 2]
+    .filter((i) => (mags[i] as number) >= 0.5 * top)
+    .sort((a, b) => (mags[b] as number) - (mags[a] as number))
+    .map((i) => (names[i] as [string, string])[(p[i] as number) > 0 ? 1 : 0])
+    .join("");
+}
+
+/**
+ * The orientation markers of a view: which way the patient lies towards each edge of the
+ * screen, from the affine (voxel -> LPS) and `m`, the image -> screen matrix of the view
+ * (rotation, flips and the head-up flip of reformats included). Empty without an affine.
+ */
+export function orientationMarkers(
+  affine: readonly (readonly number[])[] | undefined,
+  plane: Plane,
+  m: readonly number[],
+): { left: string; right: string; top: string; bottom: string } {
+  const none = { left: "", right: "", top: "", bottom: "" };
+  if (!affine) return none;
+  const [a, b, c, d] = m as [number, number, number, number];
+  const det = a * d - b * c;
+  if (!det || !Number.isFinite(det)) return none;
+  // the voxel axes of the image's u and v (column, row or slice of the series)
+  const [ua, va] = plane === "axial" ? [0, 1] : plane === "coronal" ? [0, 2] : [1, 2];
+  const axis = (j: number): number[] => [0, 1, 2].map((r) => affine[r]?.[j] ?? 0);
+  const U = axis(ua);
+  const V = axis(va);
+  // a screen direction (x, y) -> image (du, dv) = inverse of the linear part -> patient
+  const toward = (x: number, y: number): string => {
+    const du = (d * x - c * y) / det;
+    const dv = (-b * x + a * y) / det;
+    return directionLetters([0, 1, 2].map((r) => du * (U[r] as number) + dv * (V[r] as number)));
+  };
+  return { right: toward(1, 0), left: toward(-1, 0), bottom: toward(0, 1), top: toward(0, -1) };
 }

@@ -247,7 +247,7 @@ describe("otherPlanesNote", () => {
   });
   it("counts the others by plane", () => {
     const note = otherPlanesNote([o("axial", 1), o("sagittal", 2), o("coronal", 3), o("coronal", 4)], "axial") ?? "";
-    expect(note.startsWith("3 objects on reformats of the volume (2 coronal, 1 sagittal) not shown")).toBe(true);
-    expect(otherPlanesNote([o("coronal", 1)], "axial")).toContain("w.labels has it.");
+    expect(note).toBe("3 objects on other planes (2 coronal, 1 sagittal) not listed here: show their plane (Cor, Alt+C / Sag, Alt+S) to see them.");
+    expect(otherPlanesNote([o("axial", 1)], "coronal")).toBe("1 object on other planes (1 axial) not listed here: show its plane (Axi, Alt+A) to see it.");
   });
 });

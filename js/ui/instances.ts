@@ -65,15 +65,18 @@ export function nearestKeyframe(object: LabelObject, k: number): number | null {
   return best;
 }
 
+/** The plane buttons' names and keys, for the note about objects on other planes. */
+const PLANE_BUTTONS: Record<string, string> = { axial: "Axi, Alt+A", coronal: "Cor, Alt+C", sagittal: "Sag, Alt+S" };
+
 /** Objects of `plane` in object_id order (as the panel lists them). */
 export function listObjects(objects: readonly LabelObject[], plane: string): LabelObject[] {
   return objects.filter((o) => (o.plane ?? "axial") === plane).sort((a, b) => a.object_id - b.object_id);
 }
 
 /**
- * What the panel says of objects it does not list: those drawn on coronal or sagittal
- * reformats of the volume (from Python, or files written before the page drew every shape on
- * the series' own slices), which this viewer cannot show; null when there are none.
+ * What the panel says of objects it does not list: those drawn on another plane than the one
+ * shown (the series' own slices, or its coronal or sagittal reformat), and where to see them;
+ * null when there are none.
  */
 export function otherPlanesNote(objects: readonly LabelObject[], plane: string): string | null {
   const counts = new Map<string, number>();
@@ -85,7 +88,8 @@ export function otherPlanesNote(objects: readonly LabelObject[], plane: string):
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const parts = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([p, c]) => `${c} ${p}`);
   const which = total === 1 ? "1 object" : `${total} objects`;
-  return `${which} on reformats of the volume (${parts.join(", ")}) not shown: the viewer shows the series' own slices; w.labels has ${total === 1 ? "it" : "them"}.`;
+  const buttons = [...counts.keys()].sort().map((p) => PLANE_BUTTONS[p] ?? p).join(" / ");
+  return `${which} on other planes (${parts.join(", ")}) not listed here: show ${total === 1 ? "its" : "their"} plane (${buttons}) to see ${total === 1 ? "it" : "them"}.`;
 }
 
 /** Hotkeys (lower case) the ontology gives classification options, nested ones included. */

@@ -462,7 +462,11 @@ def test_objects_on_reformats_are_said_not_silently_dropped(lpage: Any) -> None:
     expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (1)")
     note = root.get_by_test_id("daw-inst-other")
     expect(note).to_be_visible()
-    expect(note).to_contain_text("1 object on reformats of the volume (1 coronal) not shown")
+    expect(note).to_contain_text("1 object on other planes (1 coronal) not listed here")
+    # and the coronal plane lists it (the note names the axial one there)
+    root.get_by_test_id("daw-plane-coronal").click()
+    expect(root.get_by_test_id("daw-instances")).to_contain_text("Objects (1)")
+    expect(note).to_contain_text("1 object on other planes (1 axial)")
 
 
 def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  # noqa: F811

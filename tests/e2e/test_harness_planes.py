@@ -80,6 +80,10 @@ def test_reformats_and_slabs_equal_numpy(harness: Any) -> None:
     page.keyboard.press("Alt+a")
     wait_model(page, wid, "plane", "axial")
     wait_model(page, wid, "slice", 6)
+    # the 9.8 mm slab is kept in millimetres: 5 slices of 2 mm
+    wait_model(page, wid, "slab", 5)
+    # (the menu lists the axial plane's slabs from the next frame on)
+    expect(slab.locator("option", has_text="MIP 5 mm")).to_have_attribute("value", "3")
     slab.select_option(label="MIP 5 mm")
     wait_model(page, wid, "slab", 3)
     expect(canvas).to_have_attribute("data-plane", "axial")
@@ -113,8 +117,18 @@ def test_reformats_are_shown_head_up_with_their_readout(harness: Any) -> None:
     page = harness
     vol = ct_volume()
     wid, root = mount(page, series(vol, intercept=INTERCEPT))
+
+    def markers() -> dict[str, str]:
+        sides = ("left", "right", "top", "bottom")
+        return {s: root.get_by_test_id(f"daw-orient-{s}").text_content() or "" for s in sides}
+
+    # orientation markers: the patient's right on the screen's left, anterior at the top
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("A")
+    assert markers() == {"left": "R", "right": "L", "top": "A", "bottom": "P"}
     root.get_by_test_id("daw-plane-coronal").click()
     wait_model(page, wid, "plane", "coronal")
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("S")
+    assert markers() == {"left": "R", "right": "L", "top": "S", "bottom": "I"}
     box = root.get_by_test_id("daw-view").bounding_box()
     n, _, cols = vol.shape
     # coronal pixels are 0.7 mm wide and 2 mm high
@@ -134,6 +148,7 @@ def test_reformats_are_shown_head_up_with_their_readout(harness: Any) -> None:
     # the user's vertical flip shows it the other way up, and Python sees (false, true)
     root.get_by_test_id("daw-flip-v").click()
     wait_model(page, wid, "flip", [False, True])
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("I")
     page.mouse.move(x0 + 10.5 * 0.7 * scale, y0 + 0.5 * 2.0 * scale)
     expect(readout).to_contain_text("x 10  y 24  z 0")
 
