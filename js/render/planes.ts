@@ -144,30 +144,34 @@ export function planeImage(volume: Volume, plane: Plane, index: number, slab = 1
       }
       // the projection of one stored slice's rows first..last (its own rescale: the
       // maximum of stored values is the maximum of modality values when the slope is
-      // positive, the minimum when it is negative)
-      for (let x = 0; x < C; x++) {
-        let best = src[first * C + x] as number;
-        for (let r = first + 1; r <= last; r++) {
-          const value = src[r * C + x] as number;
-          if (s >= 0 ? value > best : value < best) best = value;
+      // positive, the minimum when it is negative); row by row, in memory order
+      values.set(src.subarray(first * C, first * C + C), base);
+      for (let r = first + 1; r <= last; r++) {
+        const at = r * C;
+        if (s >= 0) {
+          for (let x = 0; x < C; x++) if ((src[at + x] as number) > (values[base + x] as number)) values[base + x] = src[at + x] as number;
+        } else {
+          for (let x = 0; x < C; x++) if ((src[at + x] as number) < (values[base + x] as number)) values[base + x] = src[at + x] as number;
         }
-        values[base + x] = best;
       }
       continue;
     }
     // sagittal: u is the row of the stored slice, the column is the slice index
-    for (let y = 0; y < volume.rows; y++) {
-      const at = y * C;
-      if (!mip) {
-        for (let c = 0; c < samples; c++) values[base + y * samples + c] = src[(at + first) * samples + c] as number;
-        continue;
+    const R = volume.rows;
+    if (!mip) {
+      for (let y = 0; y < R; y++) {
+        for (let c = 0; c < samples; c++) values[base + y * samples + c] = src[(y * C + first) * samples + c] as number;
       }
-      let best = src[at + first] as number;
-      for (let x = first + 1; x <= last; x++) {
-        const value = src[at + x] as number;
-        if (s >= 0 ? value > best : value < best) best = value;
+      continue;
+    }
+    // column by column (each pass reads the same cache lines, warm after the first)
+    for (let y = 0; y < R; y++) values[base + y] = src[y * C + first] as number;
+    for (let x = first + 1; x <= last; x++) {
+      if (s >= 0) {
+        for (let y = 0; y < R; y++) if ((src[y * C + x] as number) > (values[base + y] as number)) values[base + y] = src[y * C + x] as number;
+      } else {
+        for (let y = 0; y < R; y++) if ((src[y * C + x] as number) < (values[base + y] as number)) values[base + y] = src[y * C + x] as number;
       }
-      values[base + y] = best;
     }
   }
   return { values, columns, rows, samples, slope, intercept, owned: true };
