@@ -24,7 +24,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, naturalFlipV, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions, voxelToPlane } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, naturalFlipV, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -744,30 +744,12 @@ function renderView(
     canvas.dataset.slice = String(model.get("slice"));
     canvas.dataset.plane = plane();
   };
-  /** Lines where the two other planes cut the one shown, in their colours (as in 3D
-   * Slicer: axial red, coronal green, sagittal yellow). */
-  const PLANE_COLOURS: Record<Plane, string> = { axial: "#e8554e", coronal: "#5fbf5a", sagittal: "#e6c84a" };
+  /** Lines where the two other planes cut the one shown, through the crosshair. */
   const drawCrosshairs = (m: number[], dpr: number, g: Geometry): void => {
     if (!ctx) return;
-    const p = plane();
-    const [u, v] = voxelToPlane(p, crosshair());
-    const at = (x: number, y: number): [number, number] => [(m[0]! * x + m[2]! * y + m[4]!) * dpr, (m[1]! * x + m[3]! * y + m[5]!) * dpr];
-    // the vertical line (constant u) is the plane whose slice index is u; the horizontal one v's
-    const others = PLANES.filter((q) => q !== p);
-    const vertical = others.find((q) => planeToVoxel(p, 1, 0, 0)[planeAxis(q)] === 1) as Plane;
-    const horizontal = others.find((q) => q !== vertical) as Plane;
-    ctx.lineWidth = 1.5 * dpr;
-    // (m maps the image canvas, whose pixel u spans [u, u + 1]: its centre is u + 0.5)
-    for (const [q, a, b] of [
-      [vertical, at(u + 0.5, 0), at(u + 0.5, g.rows)],
-      [horizontal, at(0, v + 0.5), at(g.columns, v + 0.5)],
-    ] as const) {
-      ctx.strokeStyle = PLANE_COLOURS[q];
-      ctx.beginPath();
-      ctx.moveTo(a[0], a[1]);
-      ctx.lineTo(b[0], b[1]);
-      ctx.stroke();
-    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawPlaneLines(ctx, plane(), crosshair(), m, g.columns, g.rows, 1.5);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
   };
 
   const updateMarkers = (ready: boolean): void => {

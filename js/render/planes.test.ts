@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ctSeriesInfo } from "../fixtures.test-util";
 import { Volume } from "../volume";
-import { anatomicalName, directionLetters, missingPixel, orientationMarkers, naturalFlipV, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalFlipV, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
 import { GreyRenderer } from "./window";
 
 /** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
@@ -176,5 +176,32 @@ describe("orientation markers", () => {
     expect(directionLetters([1, -0.8, 0.1])).toBe("LA");
     expect(directionLetters([0, 0, -3])).toBe("I");
     expect(directionLetters([0, 0, 0])).toBe("");
+  });
+});
+
+describe("drawPlaneLines", () => {
+  it("draws the two other planes through the crosshair, each in its colour, at pixel centres", () => {
+    const calls: string[] = [];
+    const ctx = {
+      lineWidth: 0,
+      strokeStyle: "",
+      beginPath: () => calls.push(`begin ${ctx.strokeStyle}`),
+      moveTo: (x: number, y: number) => calls.push(`move ${x},${y}`),
+      lineTo: (x: number, y: number) => calls.push(`line ${x},${y}`),
+      stroke: () => calls.push("stroke"),
+    };
+    // axial image of 5 x 4 pixels drawn at 10 px a pixel; crosshair column 2, row 1
+    drawPlaneLines(ctx as unknown as CanvasRenderingContext2D, "axial", [2, 1, 7], [10, 0, 0, 10, 0, 0], 5, 4, 1.5);
+    expect(calls).toEqual([
+      `begin ${PLANE_COLOURS.sagittal}`, "move 25,0", "line 25,40", "stroke",
+      `begin ${PLANE_COLOURS.coronal}`, "move 0,15", "line 50,15", "stroke",
+    ]);
+    expect(ctx.lineWidth).toBe(1.5);
+    calls.length = 0;
+    // on a coronal image the vertical line is the sagittal plane (u = column), the horizontal
+    // one the axial plane (v = slice)
+    drawPlaneLines(ctx as unknown as CanvasRenderingContext2D, "coronal", [2, 1, 3], [1, 0, 0, 1, 0, 0], 5, 4, 1);
+    expect(calls.filter((c) => c.startsWith("begin"))).toEqual([`begin ${PLANE_COLOURS.sagittal}`, `begin ${PLANE_COLOURS.axial}`]);
+    expect(calls).toContain("move 0,3.5");
   });
 });

@@ -342,3 +342,35 @@ export function orientationMarkers(
   };
   return { right: toward(1, 0), left: toward(-1, 0), bottom: toward(0, 1), top: toward(0, -1) };
 }
+
+/** Each plane's colour for its lines (as in 3D Slicer: axial red, coronal green, sagittal
+ * yellow). */
+export const PLANE_COLOURS: Record<Plane, string> = { axial: "#e8554e", coronal: "#5fbf5a", sagittal: "#e6c84a" };
+
+type LineContext = Pick<CanvasRenderingContext2D, "beginPath" | "moveTo" | "lineTo" | "stroke" | "strokeStyle" | "lineWidth">;
+
+/**
+ * Draw where the two other planes cut `plane` through `crosshair` (voxel [column, row,
+ * slice]): a line across the image (`columns` x `rows`) for each, in its colour. `m` maps the
+ * image's canvas coordinates (pixel u spans [u, u + 1]: its centre is u + 0.5) to the
+ * context's.
+ */
+export function drawPlaneLines(ctx: LineContext, plane: Plane, crosshair: readonly number[], m: readonly number[], columns: number, rows: number, lineWidth: number): void {
+  const [u, v] = voxelToPlane(plane, crosshair);
+  const at = (x: number, y: number): [number, number] => [(m[0] as number) * x + (m[2] as number) * y + (m[4] as number), (m[1] as number) * x + (m[3] as number) * y + (m[5] as number)];
+  // the vertical line (constant u) is the plane whose slice index u is; the horizontal one v's
+  const others = PLANES.filter((q) => q !== plane);
+  const vertical = others.find((q) => planeToVoxel(plane, 1, 0, 0)[planeAxis(q)] === 1) as Plane;
+  const horizontal = others.find((q) => q !== vertical) as Plane;
+  ctx.lineWidth = lineWidth;
+  for (const [q, a, b] of [
+    [vertical, at(u + 0.5, 0), at(u + 0.5, rows)],
+    [horizontal, at(0, v + 0.5), at(columns, v + 0.5)],
+  ] as const) {
+    ctx.strokeStyle = PLANE_COLOURS[q];
+    ctx.beginPath();
+    ctx.moveTo(a[0], a[1]);
+    ctx.lineTo(b[0], b[1]);
+    ctx.stroke();
+  }
+}

@@ -8,8 +8,8 @@
  * their slice, the window or the arrived slices change. The wheel over them scrolls the main
  * view.
  */
-import { type Plane, PLANES, anatomicalName, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, voxelToPlane } from "../render/planes";
-import { type Geometry, type ViewParams, apply, imageToScreen, voxelUnder } from "../render/transform";
+import { type Plane, PLANES, anatomicalName, drawPlaneLines, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel } from "../render/planes";
+import { type Geometry, type ViewParams, imageToScreen, voxelUnder } from "../render/transform";
 import { GreyRenderer } from "../render/window";
 import type { Volume } from "../volume";
 import { el, setText } from "./dom";
@@ -38,8 +38,6 @@ export function thumbSize(columns: number, rows: number, columnSpacing: number, 
   const s = THUMB_PX / Math.max(w, h, 1e-9);
   return [Math.max(16, Math.round(w * s)), Math.max(16, Math.round(h * s))];
 }
-
-const COLOURS: Record<Plane, string> = { axial: "#e8554e", coronal: "#5fbf5a", sagittal: "#e6c84a" };
 
 interface Thumb {
   plane: Plane;
@@ -139,22 +137,7 @@ export class OrthoViews {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(t.image, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    // the lines of the two other planes through the crosshair
-    const [u, v] = voxelToPlane(t.plane, cross);
-    const others = PLANES.filter((q) => q !== t.plane);
-    const vertical = others.find((q) => planeToVoxel(t.plane, 1, 0, 0)[planeAxis(q)] === 1) as Plane;
-    const horizontal = others.find((q) => q !== vertical) as Plane;
-    ctx.lineWidth = 1;
-    for (const [q, a, b] of [
-      [vertical, apply(m, u + 0.5, 0), apply(m, u + 0.5, g.rows)],
-      [horizontal, apply(m, 0, v + 0.5), apply(m, g.columns, v + 0.5)],
-    ] as const) {
-      ctx.strokeStyle = COLOURS[q];
-      ctx.beginPath();
-      ctx.moveTo(a[0], a[1]);
-      ctx.lineTo(b[0], b[1]);
-      ctx.stroke();
-    }
+    drawPlaneLines(ctx, t.plane, cross, m, g.columns, g.rows, 1);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
   }
 
