@@ -412,7 +412,9 @@ function renderView(
     const changed = setIfChanged("slice", next);
     if (setIfChanged("crosshair", c) || changed) saveNow();
   };
-  /** Show another plane, at the crosshair (the slab keeps its thickness where it fits). */
+  /** The last slab converted to another plane and the millimetres it stands for. */
+  let slabRecord: { plane: Plane; slab: number; mm: number } | null = null;
+  /** Show another plane, at the crosshair (a MIP keeps its thickness in millimetres). */
   const setPlane = (p: Plane): void => {
     const i = info();
     if (!i || p === plane()) return;
@@ -423,12 +425,17 @@ function renderView(
     }
     editor.beforePlaneSwitch();
     const d = planeSize(i.shape, i.spacing, p);
-    // a MIP keeps its thickness in millimetres: Python converts the slab (`slab` is slices)
+    // a MIP keeps its thickness in millimetres (`slab` is slices): as chosen, not as rounded
+    // on the way through other planes
     const slab = Math.max(1, num(model.get("slab"), 1));
-    const mm = slab * planeSize(i.shape, i.spacing, plane()).sliceSpacing;
+    const from = plane();
+    let mm = slab * planeSize(i.shape, i.spacing, from).sliceSpacing;
+    if (slabRecord && slabRecord.plane === from && slabRecord.slab === slab) mm = slabRecord.mm;
+    const next = slab > 1 ? slabForMm(mm, d.sliceSpacing, d.slices) : 1;
+    slabRecord = slab > 1 ? { plane: p, slab: next, mm } : null;
     model.set("plane", p);
     setIfChanged("slice", clampSlice(crosshair()[planeAxis(p)], d.slices));
-    setIfChanged("slab", slab > 1 ? slabForMm(mm, d.sliceSpacing, d.slices) : 1);
+    setIfChanged("slab", next);
     saveNow();
   };
   /** Move the crosshair to voxel (column, row, slice). */
@@ -1356,8 +1363,15 @@ function renderView(
     on,
   );
   click(fitBtn, () => fitView());
-  click(rotLeftBtn, () => setView(rotateBy(view(), -90), true));
-  click(rotRightBtn, () => setView(rotateBy(view(), 90), true));
+  /** Turn what is on screen by `degrees` clockwise. The view rotates the image before it
+   * flips it, so under an odd number of flips (the user's, or the head-up flip of a
+   * reformat) the rotation turns the other way (QA: the buttons turned reformats backwards). */
+  const turn = (degrees: number): void => {
+    const v = view();
+    setView(rotateBy(v, v.flipH !== v.flipV ? -degrees : degrees), true);
+  };
+  click(rotLeftBtn, () => turn(-90));
+  click(rotRightBtn, () => turn(90));
   rotSlider.addEventListener("input", () => setView({ ...view(), rotation: Number(rotSlider.value) }, false), on);
   rotSlider.addEventListener("change", saveNow, on);
   click(flipHBtn, () => setView({ ...view(), flipH: !view().flipH }, true));

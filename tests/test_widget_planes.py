@@ -75,6 +75,13 @@ def test_plane_crosshair_and_slab_are_validated(w: Any) -> None:
     w.slab = 1
     w.plane = "coronal"
     assert w.slab == 1  # no projection stays none
+    # through a coarser plane and on, the millimetres chosen stay (QA: 13 -> 6 -> 12)
+    w.plane = "sagittal"
+    w.slab = 13  # 9.1 mm of 0.7 mm columns
+    w.plane = "axial"
+    assert w.slab == 5  # 9.1 / 2 = 4.55
+    w.plane = "sagittal"
+    assert w.slab == 13  # 9.1 / 0.7, not 5 x 2 / 0.7 = 14
 
 
 def test_one_slice_has_no_reformats_and_colour_no_projection() -> None:

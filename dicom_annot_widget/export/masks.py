@@ -265,8 +265,8 @@ def object_masks(
     Raises
     ------
     ExportError
-        Unknown object, object drawn in a plane other than the series' own (``"axial"``),
-        or nothing left to export.
+        Unknown object, or nothing left to export. (Objects drawn on a coronal or sagittal
+        reformat fill the voxels of their plane image.)
 
     Notes
     -----

@@ -592,6 +592,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         #: True while a view is restored (a link, a series switched to) or the page sets the
         #: plane with its slab: the slab is not converted to the new plane's slices then.
         self._keep_slab = False
+        #: (plane, slab, millimetres) of the last slab converted to another plane: going on
+        #: to a third plane starts from those millimetres, not the rounded slab
+        self._slab_record: tuple[str, int, float] | None = None
         # The comm opens first, so that the page builds the widget's model (its code is
         # compiled, its loader created) while the headers are read below; the series' state
         # follows in one update (measured: the page's part took 90 ms of the first paint).
@@ -945,10 +948,15 @@ class DicomAnnotator(anywidget.AnyWidget):
                 self.slab = min(self.slab, self._plane_slices(self.plane))
             elif self.slab > 1:  # a MIP keeps its thickness in millimetres
                 spacing = self._series.spacing
-                mm = self.slab * float(spacing[PLANE_AXES[change["old"]]])
+                old = change["old"]
+                mm = self.slab * float(spacing[PLANE_AXES[old]])
+                record = self._slab_record
+                if record is not None and record[:2] == (old, self.slab):
+                    mm = record[2]  # as chosen, not as rounded on the way (QA: it drifted)
                 self.slab = _slab_for_mm(
                     mm, float(spacing[PLANE_AXES[self.plane]]), self._plane_slices(self.plane)
                 )
+                self._slab_record = (self.plane, self.slab, mm)
             self.slice = self.crosshair[_CROSSHAIR_AXIS[self.plane]]
 
     @traitlets.validate("window")
@@ -1319,13 +1327,15 @@ class DicomAnnotator(anywidget.AnyWidget):
     # -- bitmasks, interpolation, auto-segmentation ----------------------------------------
 
     def _check_slice(self, slice: int, what: str, n: int | None = None) -> int:
-        """``slice`` as an int in ``[0, n)`` (default: the series' own slices)."""
+        """``slice`` as an int in ``[0, n)`` (default: the series' own slices; given: the most
+        slices any plane of the series has)."""
         if isinstance(slice, bool) or not isinstance(slice, (int, np.integer)):
             raise TypeError(f"{what}: slice must be an integer, got {type(slice).__name__}")
+        has = "the series has" if n is None else "its largest plane has"
         if n is None:
             n = self._series.shape[0]
         if not 0 <= int(slice) < n:
-            raise LabelError(f"{what}: slice {slice} is out of range (the series has {n} slices)")
+            raise LabelError(f"{what}: slice {slice} is out of range ({has} {n} slices)")
         return int(slice)
 
     def paint(

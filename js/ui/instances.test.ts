@@ -250,4 +250,11 @@ describe("otherPlanesNote", () => {
     expect(note).toBe("3 objects on other planes (2 coronal, 1 sagittal) not listed here: show their plane (Cor, Alt+C / Sag, Alt+S) to see them.");
     expect(otherPlanesNote([o("axial", 1)], "coronal")).toBe("1 object on other planes (1 axial) not listed here: show its plane (Axi, Alt+A) to see it.");
   });
+  it("says apart the masks a reformat shows cut (QA: it said to go elsewhere to see them)", () => {
+    const mask = (id: number) => ({ ...o("axial", id), shape: "bitmask" }) as LabelObject;
+    expect(otherPlanesNote([mask(1), mask(2), o("sagittal", 3)], "coronal")).toBe(
+      "1 object on other planes (1 sagittal) not listed here: show its plane (Sag, Alt+S) to see it. 2 masks shown cut by this plane are listed on the axial plane (Axi, Alt+A), where masks are painted.",
+    );
+    expect(otherPlanesNote([mask(1)], "axial")).toBeNull();
+  });
 });

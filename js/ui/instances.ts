@@ -80,16 +80,26 @@ export function listObjects(objects: readonly LabelObject[], plane: string): Lab
  */
 export function otherPlanesNote(objects: readonly LabelObject[], plane: string): string | null {
   const counts = new Map<string, number>();
+  // masks kept on the series' own slices are shown cut by a reformat: said apart
+  let cut = 0;
   for (const o of objects) {
     const p = o.plane ?? "axial";
-    if (p !== plane) counts.set(p, (counts.get(p) ?? 0) + 1);
+    if (p === plane) continue;
+    if (plane !== "axial" && p === "axial" && o.shape === "bitmask") cut += 1;
+    else counts.set(p, (counts.get(p) ?? 0) + 1);
   }
-  if (counts.size === 0) return null;
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  const parts = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([p, c]) => `${c} ${p}`);
-  const which = total === 1 ? "1 object" : `${total} objects`;
-  const buttons = [...counts.keys()].sort().map((p) => PLANE_BUTTONS[p] ?? p).join(" / ");
-  return `${which} on other planes (${parts.join(", ")}) not listed here: show ${total === 1 ? "its" : "their"} plane (${buttons}) to see ${total === 1 ? "it" : "them"}.`;
+  const notes: string[] = [];
+  if (counts.size > 0) {
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const parts = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([p, c]) => `${c} ${p}`);
+    const which = total === 1 ? "1 object" : `${total} objects`;
+    const buttons = [...counts.keys()].sort().map((p) => PLANE_BUTTONS[p] ?? p).join(" / ");
+    notes.push(`${which} on other planes (${parts.join(", ")}) not listed here: show ${total === 1 ? "its" : "their"} plane (${buttons}) to see ${total === 1 ? "it" : "them"}.`);
+  }
+  if (cut > 0) {
+    notes.push(`${cut === 1 ? "1 mask" : `${cut} masks`} shown cut by this plane ${cut === 1 ? "is" : "are"} listed on the axial plane (${PLANE_BUTTONS.axial}), where masks are painted.`);
+  }
+  return notes.length ? notes.join(" ") : null;
 }
 
 /** Hotkeys (lower case) the ontology gives classification options, nested ones included. */

@@ -29,14 +29,28 @@ export interface OrthoHost {
 
 /** Longest side of a thumbnail (CSS px). */
 export const THUMB_PX = 150;
+/** Shortest side of a thumbnail (CSS px): a thinner image is stretched to it (QA: the
+ * reformats of a 20-slice series were 150 x 16 strips, too thin to see or aim at). */
+export const THUMB_MIN_PX = 48;
 
-/** The CSS size of a thumbnail of `columns x rows` pixels of `columnSpacing x rowSpacing`
- * mm: the longest side THUMB_PX, the aspect in millimetres. */
-export function thumbSize(columns: number, rows: number, columnSpacing: number, rowSpacing: number): [number, number] {
-  const w = columns * (columnSpacing > 0 ? columnSpacing : 1);
-  const h = rows * (rowSpacing > 0 ? rowSpacing : 1);
-  const s = THUMB_PX / Math.max(w, h, 1e-9);
-  return [Math.max(16, Math.round(w * s)), Math.max(16, Math.round(h * s))];
+/** Size (CSS px) and the pixel spacing to draw a thumbnail of `columns x rows` pixels of
+ * `columnSpacing x rowSpacing` mm with: the aspect in millimetres, the longest side
+ * THUMB_PX, the shortest at least THUMB_MIN_PX (the spacing across it grown to fill it). */
+export function thumbFit(columns: number, rows: number, columnSpacing: number, rowSpacing: number): { width: number; height: number; columnSpacing: number; rowSpacing: number } {
+  let cs = columnSpacing > 0 ? columnSpacing : 1;
+  let rs = rowSpacing > 0 ? rowSpacing : 1;
+  const s = THUMB_PX / Math.max(columns * cs, rows * rs, 1e-9);
+  let width = Math.round(columns * cs * s);
+  let height = Math.round(rows * rs * s);
+  if (height < THUMB_MIN_PX) {
+    rs *= THUMB_MIN_PX / Math.max(height, 1e-9);
+    height = THUMB_MIN_PX;
+  }
+  if (width < THUMB_MIN_PX) {
+    cs *= THUMB_MIN_PX / Math.max(width, 1e-9);
+    width = THUMB_MIN_PX;
+  }
+  return { width, height, columnSpacing: cs, rowSpacing: rs };
 }
 
 interface Thumb {
@@ -112,8 +126,9 @@ export class OrthoViews {
           ctx.putImageData(data, 0, 0);
         }
       }
-      const [w, h] = thumbSize(size.columns, size.rows, size.columnSpacing, size.rowSpacing);
-      t.geometry = { columns: size.columns, rows: size.rows, columnSpacing: size.columnSpacing, rowSpacing: size.rowSpacing, width: w, height: h };
+      const fitted = thumbFit(size.columns, size.rows, size.columnSpacing, size.rowSpacing);
+      const [w, h] = [fitted.width, fitted.height];
+      t.geometry = { columns: size.columns, rows: size.rows, columnSpacing: fitted.columnSpacing, rowSpacing: fitted.rowSpacing, width: w, height: h };
       t.view = { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: naturalFlipV(t.plane, volume.info.affine) };
       const dpr = window.devicePixelRatio || 1;
       const drawnKey = `${imageKey}|${w}x${h}|${dpr}|${cross}|${main}`;

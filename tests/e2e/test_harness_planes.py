@@ -151,6 +151,15 @@ def test_reformats_are_shown_head_up_with_their_readout(harness: Any) -> None:
     expect(root.get_by_test_id("daw-orient-top")).to_have_text("I")
     page.mouse.move(x0 + 10.5 * 0.7 * scale, y0 + 0.5 * 2.0 * scale)
     expect(readout).to_contain_text("x 10  y 24  z 0")
+    root.get_by_test_id("daw-flip-v").click()
+    wait_model(page, wid, "flip", [False, False])
+    # the rotate buttons turn what is on screen (QA: reformats, shown flipped head up, turned
+    # the other way): a quarter turn counter-clockwise takes the head to the left
+    root.get_by_test_id("daw-rot-left").click()
+    expect(root.get_by_test_id("daw-orient-left")).to_have_text("S")
+    assert markers() == {"left": "S", "right": "I", "top": "L", "bottom": "R"}
+    root.get_by_test_id("daw-rot-right").click()
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("S")
 
 
 def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
