@@ -142,10 +142,13 @@ def test_dynamic_answers_by_range_buttons_hotkeys_and_drag(setup: Any) -> None:
     expect(root.get_by_test_id(f"{bar}-seg")).to_have_attribute("data-end", "9")
     seg = root.get_by_test_id(f"{bar}-seg")
     assert "arterial" in seg.get_attribute("title") and "7–10" in seg.get_attribute("title")
-    # the bar has the slice bar's width and position: slices map alike
+    # the bar has the slice bar's width and position: slices map alike (bounding_box does not
+    # wait: under load the bar may be laid out a frame later)
+    expect(root.get_by_test_id(bar)).to_be_visible()
     sb = root.get_by_test_id("daw-slicebar").bounding_box()
     bb = root.get_by_test_id(bar).bounding_box()
     assert abs(sb["x"] - bb["x"]) < 1 and abs(sb["width"] - bb["width"]) < 1
+    expect(seg).to_be_visible()
     sg = seg.bounding_box()
     assert abs(sg["x"] - (bb["x"] + 1 + 6 / 12 * (bb["width"] - 2))) < 2
 
@@ -177,6 +180,7 @@ def test_dynamic_answers_by_range_buttons_hotkeys_and_drag(setup: Any) -> None:
 
     # edit range: drag the end of 6..9 to slice 11, then its start to slice 8
     def drag(handle: Any, k: int) -> None:
+        expect(handle).to_be_visible()
         box = root.get_by_test_id(bar).bounding_box()
         h = handle.bounding_box()
         page.mouse.move(h["x"] + h["width"] / 2, h["y"] + h["height"] / 2)
