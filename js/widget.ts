@@ -3,8 +3,9 @@
  * of one model; `render` builds one view of it and returns its cleanup.
  *
  * Each view keeps its own UI state (mode, hover, panels) and its own DOM listeners under one
- * AbortController; the synced view state (slice, window, zoom, pan, rotation, flip,
- * frameskip, series_index) lives in the model, so Python sees every change and can make any.
+ * AbortController; the synced view state (plane, slice, crosshair, slab, window, zoom, pan,
+ * rotation, flip, frameskip, series_index) lives in the model, so Python sees every change and
+ * can make any.
  */
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { version } from "../package.json";
@@ -672,8 +673,8 @@ function renderView(
   /** The plane image shown (its values give the readout), and what it was made from. */
   let shownImage: PlaneImage | null = null;
   let shownImageKey = "";
-  /** Slab slices that are part of the image: a projection or reformat is made again when
-   * more of them have arrived. */
+  /** The image of the plane, slice and slab shown; a reformat or a projection is made again
+   * when more slices have arrived. Null until what it needs has arrived. */
   const currentImage = (): PlaneImage | null => {
     const volume = controller.volume;
     if (!volume) return null;
