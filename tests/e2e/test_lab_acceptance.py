@@ -546,6 +546,30 @@ def test_two_widgets_scroll_independently(
     canvas_matches_numpy(page, second, "w2")
 
 
+def test_side_by_side_planes_with_linked_crosshairs(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
+) -> None:
+    """The README's pattern for planes side by side: two widgets in an ``HBox``, the second on
+    the coronal reformat, their crosshairs linked with ``traitlets.link``. Scrolling the axial
+    one moves the coronal one's crosshair (its axial line), not its slice."""
+    cell = (
+        "import ipywidgets, traitlets\n"
+        + widget_cell(small_phantom, "w1").removesuffix("\nw1")
+        + f"\nw2 = daw.DicomAnnotator({str(small_phantom)!r})\nw2.plane = 'coronal'"
+        "\nlink = traitlets.link((w1, 'crosshair'), (w2, 'crosshair'))"
+        "\nipywidgets.HBox([w1, w2])"
+    )
+    open_widgets(page, lab_each, request, cell)
+    first, second = ready_root(page, 0, slice_=10), ready_root(page, 1)
+    expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
+    # side by side: the second widget's box is to the right of the first one's
+    a, b = first.bounding_box(), second.bounding_box()
+    assert b["x"] >= a["x"] + a["width"] - 1 and abs(b["y"] - a["y"]) < 40
+    wheel_over(page, first, 3)
+    kernel_is(page, "(w1.slice, w2.crosshair[2], w2.plane, w2.slice)", (13, 13, "coronal", 64))
+    expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "64")
+
+
 def test_two_views_of_one_widget_share_one_loader(
     lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
 ) -> None:
