@@ -176,9 +176,11 @@ describe("Controller", () => {
     gone();
     vi.advanceTimersByTime(RELEASE_MS - 1);
     expect(fresh.volume?.loadedCount).toBe(1);
+    const sentBefore = model.sent.length;
     vi.advanceTimersByTime(1);
     expect(fresh.volume).toBeNull();
     expect(fresh.released).toBe(true);
+    expect(model.sent.slice(sentBefore)).toEqual([{ type: "release", series: "s0" }]);
     // slices still on their way are dropped, a new series loads nothing without a view
     model.deliver([12]);
     model.set("series_info", { ...info });

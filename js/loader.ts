@@ -144,6 +144,8 @@ export class Controller {
     if (this.views.size > 0) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    // the kernel stops sending, and lets go of the pixels it decoded for this widget
+    if (this.volume) this.send({ type: "release", series: this.volume.info.id });
     this.volume = null;
     this.released = true;
     this.orderedAround = -1;

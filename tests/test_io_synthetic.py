@@ -160,6 +160,24 @@ def test_series_decodes_modality_values(tmp_path: Path) -> None:
         assert s.plane == "axial" and s.warnings == [] and s.uid_substitutions == []
 
 
+def test_release_lets_the_decoded_pixels_go_and_they_come_back(tmp_path: Path) -> None:
+    make_series(tmp_path, 4)
+    with open_series(tmp_path) as s:
+        expected = np.stack([stored(k) for k in range(4)]).astype(np.int32) - 1024
+        np.testing.assert_array_equal(s.array, expected)
+        assert s.decoded.all()
+        assert s.release() is True
+        assert not s.decoded.any()
+        # decoded again when asked for: one slice, then the whole volume
+        np.testing.assert_array_equal(s.get_slice(2), expected[2])
+        assert s.is_decoded(2) and not s.is_decoded(1)
+        np.testing.assert_array_equal(s.get_stored_slice(1), stored(1))
+        np.testing.assert_array_equal(s.array, expected)
+    # a series made from an array keeps it: it is its source
+    from_array = open_series(expected.astype(np.int16))
+    assert from_array.release() is False and from_array.decoded.all()
+
+
 def test_constructing_a_series_decodes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,7 @@ directly with the JSON the front end sends."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,38 @@ def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np
         np.testing.assert_array_equal(hu, volume[msg["index"]])
 
 
+def test_release_from_the_page_lets_the_kernel_decoded_pixels_go(tmp_path: Path) -> None:
+    """The page let its volume go (no view left): a series the widget opened itself lets its
+    decoded pixels go; a view shown again is sent the slices anew. A series given as a
+    ``Series`` is the caller's: its pixels stay."""
+    from dicom_annot_widget import write_phantom_series
+
+    write_phantom_series(tmp_path / "ph", n_slices=6, rows=32, columns=32)
+    w = DicomAnnotator(str(tmp_path / "ph"))
+    sent: list[tuple[Any, list[Any]]] = []
+    w.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    expected = w.series.array.copy()
+    assert w.series.decoded.all()
+    old = w._streamer
+    w._on_page_message(w, {"type": "release", "series": "s0"}, [])
+    assert not w.series.decoded.any() and w._streamer is not old
+    assert not any(m.get("type") == "error" for m, _ in sent)
+    w._on_page_message(w, {"type": "get_slices", "series": "s0", "slices": [4]}, [])
+    assert w._streamer.wait_idle()
+    (msg, buffers), *_ = flatten(sent)
+    got = np.frombuffer(bytes(buffers[0]), dtype=msg["dtype"]).reshape(msg["shape"])
+    np.testing.assert_array_equal(got * msg["slope"] + msg["intercept"], expected[4])
+    w.close()
+
+    given = open_series(str(tmp_path / "ph"))
+    _ = given.array
+    v = DicomAnnotator(given)
+    v.send = lambda content, buffers=None: None  # type: ignore[method-assign]
+    v._on_page_message(v, {"type": "release", "series": "s0"}, [])
+    assert given.decoded.all()
+    v.close()
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -68,6 +101,7 @@ def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np
         ({"type": "ack", "series": "s0", "count": 0}, "count must be in"),
         ({"type": "ack", "series": "s0", "count": "3"}, "integer"),
         ({"type": "ack", "series": "nope", "count": 3}, "unknown series"),
+        ({"type": "release", "series": "nope"}, "release: unknown series"),
         ({"type": "explode"}, "unknown message type"),
         (["get_slices"], "JSON object"),
     ],

@@ -904,6 +904,31 @@ class Series:
                 self._inflight[k] = "local"
             self._decode_here(k)
 
+    def release(self, timeout: float = 5.0) -> bool:
+        """Forget the decoded pixels, freeing their memory; they are decoded again when asked
+        for. Background decoding stops (slices being decoded finish first). A series made
+        from an array keeps it: the array is its source.
+
+        Returns
+        -------
+        bool
+            Whether the pixels were let go (False for an array, or when decoding in progress
+            did not finish within ``timeout`` seconds).
+        """
+        if isinstance(self._backend, _ArrayBackend):
+            return False
+        with self._build_lock, self._lock:
+            self._queue = deque()
+            self._queued = set()
+            if not self._cond.wait_for(lambda: not self._inflight, timeout):
+                return False
+            self._stored = None
+            self._array = None
+            self._array_final = False
+            self._mode = "stored"
+            self._done[:] = False
+            return True
+
     def prefetch(self, order: Sequence[int]) -> None:
         """Decode slices in the background, in this priority order.
 

@@ -39,6 +39,7 @@ from .protocol import (
     Paint,
     Ping,
     Redo,
+    Release,
     Undo,
     parse_page_message,
     parse_strokes,
@@ -1198,11 +1199,23 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._streamer.ack(request.count)
         elif isinstance(request, Ping):
             pass  # it arrived: that is all the page wanted to know
+        elif isinstance(request, Release):
+            self._release()
         elif isinstance(request, GetLabels):
             self._page_asked = True
             self.send_state("labels_state")  # the whole state, as a new view gets it
         else:
             self._send_slices(request)
+
+    def _release(self) -> None:
+        """The page let its copy of the series go (no view left): stop sending, and let the
+        decoded pixels of a series the widget opened itself go too (one given as a ``Series``
+        is the caller's: its cache stays). A view shown again asks for the slices anew."""
+        self._streamer.close()
+        self._streamer = SliceStreamer(self._series, self._series_id, self._send_to_page)
+        if not isinstance(self._sources[int(self.series_index)], Series):
+            freed = self._series.release()
+            log.debug("no view left: decoded pixels %s", "let go" if freed else "kept")
 
     def _refuse_edit(self, message: str, request: int | None, *, notice: bool = False) -> None:
         """Answer an edit with an error (``notice``: no fault, e.g. nothing to undo; the page

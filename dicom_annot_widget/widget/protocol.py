@@ -36,6 +36,7 @@ __all__ = [
     "Paint",
     "Ping",
     "Redo",
+    "Release",
     "Stroke",
     "Undo",
     "parse_page_message",
@@ -80,6 +81,14 @@ class Ack:
 class Ping:
     """The page checks that its messages still reach the kernel (ipywidgets said the
     connection changed). Nothing to do: a message that cannot be sent is the answer."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """No view of the widget is left on the page (its cell was run again, its output cleared),
+    which let its copy of the series go: the kernel may let its decoded pixels go too."""
+
+    series: str
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,7 @@ PageMessage = (
     | GetLabels
     | Ack
     | Ping
+    | Release
     | Edit
     | Undo
     | Redo
@@ -299,6 +309,10 @@ def parse_page_message(
         return GetLabels(series=series_id)
     if kind == "ping":
         return Ping()
+    if kind == "release":
+        if content.get("series") != series_id:
+            raise ProtocolError(f"release: unknown series {content.get('series')!r}")
+        return Release(series=series_id)
     if kind == "ack":
         if content.get("series") != series_id:
             raise ProtocolError(f"ack: unknown series {content.get('series')!r}")

@@ -570,6 +570,30 @@ def test_side_by_side_planes_with_linked_crosshairs(
     expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "64")
 
 
+def test_a_widget_no_view_shows_lets_its_pixels_go_and_loads_them_when_shown_again(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
+) -> None:
+    """Its output cleared (as when its cell runs again), the widget's page lets its volume go
+    after RELEASE_MS and tells the kernel, which lets the series' decoded pixels go (the
+    widget opened it); displayed again, it loads and shows its slice."""
+    open_widgets(page, lab_each, request, widget_cell(small_phantom), "w.slice = 12")
+    root = ready_root(page, 0, slice_=12)
+    expect(root).to_have_attribute("data-loaded", "20", timeout=READY_TIMEOUT)
+    _ = run_probe(page, "_ = w.series.array\nprint('decoded')")  # the kernel's copy, whole
+    kernel_is(page, "bool(w.series.decoded.all())", True)
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.widgets[0].model.outputs.clear()"
+    )
+    expect(page.get_by_test_id("daw-root")).to_have_count(0)
+    kernel_is(page, "bool(w.series.decoded.any())", False, timeout=30)
+    run_probe(page, "display(w)\nprint('shown')")
+    again = page.get_by_test_id("daw-root").first
+    expect(again).to_have_attribute("data-ready", "true", timeout=READY_TIMEOUT)
+    expect(again.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "12")
+    expect(again).to_have_attribute("data-loaded", "20", timeout=READY_TIMEOUT)
+    canvas_matches_numpy(page, again, "w")
+
+
 def test_two_views_of_one_widget_share_one_loader(
     lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
 ) -> None:
