@@ -471,7 +471,6 @@ function renderView(
   const step = (steps: number): void => {
     setSlice(stepSlice(model.get("slice"), steps, frameskip(), planeSlices()));
   };
-  const ownSliceShown = (): number => ownSlice(model);
 
   // ---- metadata ---------------------------------------------------------------------------
   const metaCache = new Map<string, MetaElement[]>();
@@ -493,7 +492,7 @@ function renderView(
   const seriesMeta = (): MetaElement[] | null => {
     const i = info();
     if (!i) return null;
-    return metaCache.get(metaKey(i.id, ownSliceShown())) ?? [...metaCache.entries()].find(([key]) => key.startsWith(`${i.id}|`))?.[1] ?? null;
+    return metaCache.get(metaKey(i.id, ownSlice(model))) ?? [...metaCache.entries()].find(([key]) => key.startsWith(`${i.id}|`))?.[1] ?? null;
   };
   const findValue = (elements: MetaElement[] | null, keyword: string): string => elements?.find((e) => e.keyword === keyword)?.value ?? "";
   const onCustom = (raw: unknown, buffers?: readonly DataView[]): void => {
@@ -515,13 +514,13 @@ function renderView(
     setPressed(metaBtn, ui.metadataOpen);
     if (!ui.metadataOpen) return;
     const i = info();
-    const k = ownSliceShown();
+    const k = ownSlice(model);
     if (!i) return;
     const key = metaKey(i.id, k);
     const elements = metaCache.get(key);
     if (!elements) {
       if (metaTimer !== null) clearTimeout(metaTimer);
-      metaTimer = setTimeout(() => requestMetadata(ownSliceShown()), 120);
+      metaTimer = setTimeout(() => requestMetadata(ownSlice(model)), 120);
     }
     const query = metaSearch.value;
     const rk = `${key}|${query}|${elements ? "y" : "n"}`;
@@ -786,8 +785,9 @@ function renderView(
     const parts = [`x ${col}  y ${row}  z ${k}`];
     let value = "";
     delete readout.dataset.value;
-    const image = volume.loaded[k] || plane() !== "axial" || num(model.get("slab"), 1) > 1 ? currentImage() : null;
-    if (image && volume.loaded[k]) {
+    // (the value under the pointer needs its own slice: a reformat's other rows may be empty)
+    const image = volume.loaded[k] ? currentImage() : null;
+    if (image) {
       if (image.samples === 3) {
         const base = (h[1] * image.columns + h[0]) * 3;
         value = `RGB ${image.values[base]}, ${image.values[base + 1]}, ${image.values[base + 2]}`;
@@ -817,7 +817,7 @@ function renderView(
     const p = plane();
     const d = planeSize(i.shape, i.spacing, p);
     const n = d.slices;
-    const own = ownSliceShown();
+    const own = ownSlice(model);
     const meta = seriesMeta();
     // asked for once the slice is shown: before, its answer would only delay the first slice
     if (!meta && volume?.loaded[own]) requestMetadata(own);

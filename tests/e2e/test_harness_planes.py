@@ -27,6 +27,14 @@ IMAGE_GREY = """(c) => {
 INTERCEPT = -1024.0
 
 
+def watch_leaks(page: Any) -> None:
+    """Record in ``window.leaked`` every key that reaches the page's body (the notebook)."""
+    page.evaluate(
+        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
+        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
+    )
+
+
 def shown(root: Any) -> np.ndarray:
     """The windowed plane image the page made (its native-size canvas), (rows, columns)."""
     width, height, b64 = root.get_by_test_id("daw-canvas").evaluate(IMAGE_GREY)
@@ -166,10 +174,7 @@ def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
     page = harness
     vol = ct_volume()
     wid, root = mount(page, series(vol, intercept=INTERCEPT))
-    page.evaluate(
-        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
-        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
-    )
+    watch_leaks(page)
     view = root.get_by_test_id("daw-view")
     cross = root.get_by_test_id("daw-crosshairs")
     root.focus()
@@ -210,6 +215,19 @@ def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
     cross.click()
     expect(cross).to_have_attribute("aria-pressed", "false")
     assert page.evaluate("window.leaked") == []
+
+
+def test_no_orientation_markers_without_a_patient_orientation(harness: Any) -> None:
+    """An array has no patient orientation: its made-up affine must not put letters on it."""
+    page = harness
+    item = series(ct_volume())
+    item["info"]["orientation_known"] = False
+    _, root = mount(page, item)
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "axial")
+    for side in ("left", "right", "top", "bottom"):
+        expect(root.get_by_test_id(f"daw-orient-{side}")).to_be_hidden()
+    _, known = mount(page, series(ct_volume(), sid="s1"))
+    expect(known.get_by_test_id("daw-orient-left")).to_have_text("R")
 
 
 def test_a_single_slice_has_no_reformats(harness: Any) -> None:
@@ -321,10 +339,7 @@ def test_orthogonal_views_show_the_other_planes_and_move_the_crosshair(harness: 
     vol = ct_volume()
     n, _, cols = vol.shape
     wid, root = mount(page, series(vol, intercept=INTERCEPT))
-    page.evaluate(
-        "() => { window.leaked = []; for (const t of ['keydown', 'keyup', 'keypress'])"
-        " document.body.addEventListener(t, (e) => window.leaked.push(e.key)); }"
-    )
+    watch_leaks(page)
     ortho = root.get_by_test_id("daw-ortho")
     expect(ortho).to_be_hidden()
     root.focus()
