@@ -4,7 +4,7 @@
  * stamp used for the stroke preview (bit-identical to the kernel's commit).
  *
  * Pure functions and one plain class: no DOM, no model, no module state. Message spec:
- * `helpers/MASK_PROTOCOL.md`; coverage rule: `dicom_annot_widget/kernels/brush.py`.
+ * `dicom_annot_widget/widget/protocol.py`; coverage rule: `dicom_annot_widget/kernels/brush.py`.
  */
 
 /** `[x0, y0, x1, y1]`: columns x0..x1-1, rows y0..y1-1 (exclusive ends). */

@@ -1,5 +1,5 @@
 """Bitmask painting, ``masks`` patches, interpolation and auto-segmentation through the widget,
-driven directly with the JSON the page sends (see ``helpers/MASK_PROTOCOL.md``)."""
+driven directly with the JSON the page sends (parsed by ``widget/protocol.py``)."""
 
 from __future__ import annotations
 

@@ -1276,6 +1276,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                     request.slice,
                     request.strokes,
                     request.feature,
+                    request.plane,
                 )
             except LabelError as exc:
                 self._refuse_edit(f"paint refused: {exc}", request.request)
@@ -1284,11 +1285,16 @@ class DicomAnnotator(anywidget.AnyWidget):
                 log.exception("paint failed")
                 self._refuse_edit(f"paint refused: {type(exc).__name__}: {exc}", request.request)
                 return
-            items = [] if result.item is None else [result.item]
-            content, buffers = masks.masks_message(
-                self._series_id, request.slice, result.revision, items
-            )
-            self.send(content, buffers=buffers)
+            patches: list[tuple[int, list[masks.MaskItem]]] = [
+                (k, [item]) for k, item in result.patches
+            ]
+            if request.plane == "axial" and not patches:
+                # the slice's masks are current at this revision all the same (a polygon's
+                # outline comes with the labels), so the page need not ask for them again
+                patches = [(request.slice, [])]
+            for k, items in patches:
+                content, buffers = masks.masks_message(self._series_id, k, result.revision, items)
+                self.send(content, buffers=buffers)
         self.send({"type": "edit_ack", "request": request.request, "revision": result.revision})
         if not result.changed:
             self.send({"type": "error", "message": PAINT_CHANGED_NOTHING, "notice": True})
@@ -1357,6 +1363,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         slice: int,
         strokes: Sequence[dict[str, Any]],
         feature: str | None = None,
+        *,
+        plane: str = "axial",
     ) -> int:
         """Paint brush strokes into a bitmask (or polygon) object on one slice: one edit.
 
@@ -1370,7 +1378,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             painted and traced back, keeping the uuid); or the uuid of a new bitmask object
             of ``feature`` (e.g. ``str(uuid.uuid4())``).
         slice
-            Slice index (of the series shown).
+            Slice index (of the series shown) in ``plane``.
         strokes
             Applied in order; each ``{"tool": "brush" | "eraser" | "threshold", "radius": r,
             "points": [(x, y), ...], "range": (lo, hi)}``: ``radius`` in voxels (0 < r <= 512),
@@ -1380,6 +1388,15 @@ class DicomAnnotator(anywidget.AnyWidget):
             :mod:`dicom_annot_widget.kernels.brush`).
         feature
             Bitmask class (id, name or hotkey) of a new object.
+        plane
+            ``"axial"`` (the series' own slices, default), ``"coronal"`` or ``"sagittal"``:
+            the reformat ``slice`` and the points are in (as
+            :func:`~dicom_annot_widget.kernels.plane_image` gives it: one row per slice).
+            Bitmask objects stay masks of the series' own slices: a stroke on a reformat
+            edits one row (coronal) or column (sagittal) of each slice it reaches, as one
+            edit. There the brush is round in millimetres: ``radius`` is in the image's
+            column pixels, and reaches ``radius * column spacing / slice spacing`` slices up
+            and down. A polygon is painted in its own plane only.
 
         Returns
         -------
@@ -1395,7 +1412,9 @@ class DicomAnnotator(anywidget.AnyWidget):
             Unknown object without a bitmask ``feature``, an object of another shape, a slice
             out of range, read-only labels.
         """
-        k = self._check_slice(slice, "paint")
+        if plane not in PLANE_AXES:
+            raise ValueError(f"paint: plane must be one of {', '.join(PLANE_AXES)}, got {plane!r}")
+        k = self._check_slice(slice, "paint", self._plane_slices(plane))
         if isinstance(strokes, dict):
             strokes = [strokes]
         plain = [
@@ -1407,10 +1426,11 @@ class DicomAnnotator(anywidget.AnyWidget):
         parsed = parse_strokes(plain)
         if not isinstance(uuid, str) or not uuid:
             raise TypeError(f"paint: uuid must be a non-empty string, got {uuid!r}")
-        result = masks.paint(self.labels, self._series, uuid, k, parsed, feature)
+        result = masks.paint(self.labels, self._series, uuid, k, parsed, feature, plane)
         if not result.changed:
+            where = f"slice {k}" if plane == "axial" else f"{plane} slice {k}"
             warnings.warn(
-                f"paint: the strokes changed nothing on slice {k} (they lie outside the image, "
+                f"paint: the strokes changed nothing on {where} (they lie outside the image, "
                 "on pixels already so, or no pixel is in the threshold range)",
                 DicomAnnotWarning,
                 stacklevel=2,
@@ -1432,18 +1452,29 @@ class DicomAnnotator(anywidget.AnyWidget):
         return array.tolist()
 
     def brush(
-        self, uuid: str, slice: int, points: Any, radius: float, feature: str | None = None
+        self,
+        uuid: str,
+        slice: int,
+        points: Any,
+        radius: float,
+        feature: str | None = None,
+        *,
+        plane: str = "axial",
     ) -> int:
         """Paint one brush stroke (discs of ``radius`` voxels along ``points``, an (N, 2)
-        array of ``(x, y)`` or one point); see :meth:`paint`. Returns the revision."""
+        array of ``(x, y)`` or one point) on ``slice`` of ``plane``; see :meth:`paint`.
+        Returns the revision."""
         stroke = {"tool": "brush", "radius": radius, "points": self._points(points)}
-        return self.paint(uuid, slice, [stroke], feature)
+        return self.paint(uuid, slice, [stroke], feature, plane=plane)
 
-    def erase(self, uuid: str, slice: int, points: Any, radius: float) -> int:
+    def erase(
+        self, uuid: str, slice: int, points: Any, radius: float, *, plane: str = "axial"
+    ) -> int:
         """Erase along one stroke (discs of ``radius`` voxels along ``points``) from a bitmask
-        or polygon object; see :meth:`paint`. Returns the revision."""
+        or polygon object on ``slice`` of ``plane``; see :meth:`paint`. Returns the
+        revision."""
         stroke = {"tool": "eraser", "radius": radius, "points": self._points(points)}
-        return self.paint(uuid, slice, [stroke])
+        return self.paint(uuid, slice, [stroke], plane=plane)
 
     def threshold_brush(
         self,
@@ -1453,10 +1484,13 @@ class DicomAnnotator(anywidget.AnyWidget):
         radius: float,
         range: Sequence[float],
         feature: str | None = None,
+        *,
+        plane: str = "axial",
     ) -> int:
         """Paint the voxels of one stroke whose value lies in ``range = (lo, hi)`` (inclusive,
-        modality units: HU for CT, the values of ``w.series.get_slice(slice)``); see
-        :meth:`paint`. Returns the revision."""
+        modality units: HU for CT, the values of ``w.series.get_slice(slice)``, or on a
+        reformat of ``plane_image(w.series.array, plane, slice)``); see :meth:`paint`.
+        Returns the revision."""
         if (
             not isinstance(range, (Sequence, np.ndarray))
             or isinstance(range, (str, bytes))
@@ -1475,7 +1509,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             "points": self._points(points),
             "range": [lo, hi],
         }
-        return self.paint(uuid, slice, [stroke], feature)
+        return self.paint(uuid, slice, [stroke], feature, plane=plane)
 
     def interpolate(
         self,

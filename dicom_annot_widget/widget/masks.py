@@ -7,7 +7,11 @@ gives the same mask whether it comes from the page or from a script.
 
 Strokes are painted with the kernels of :mod:`dicom_annot_widget.kernels.brush` (coverage rule
 documented there) on the object's mask of one slice, then committed to the labels as ONE
-operation (one revision, one undo step):
+operation (one revision, one undo step). On a coronal or sagittal reformat a bitmask object's
+masks (kept on the series' own slices) are cut by the plane, painted there with the brush
+round in millimetres (spacing ``(row, column) = (slice spacing / column spacing, 1)``: the
+radius stays in the image's column pixels) and written back, one row (or column) of each slice
+the strokes touch, as one batch:
 
 * a bitmask object gets ``set_keyframe`` (``create_object`` for a new one); a slice painted
   empty loses its keyframe (``delete_keyframe``), an object left without keyframes is deleted;
@@ -17,13 +21,14 @@ operation (one revision, one undo step):
   outer ring by zero-width bridges ("keyhole" polygon): the ring fills exactly the traced region
   under the even-odd and the non-zero rule.
 
-Masks travel to the page as ``masks`` messages (see ``helpers/MASK_PROTOCOL.md``): per object a
+Masks travel to the page as ``masks`` messages (their fields: ``widget/protocol.py``): per object a
 box ``[x0, y0, x1, y1]`` (exclusive ends) and one binary buffer, ``numpy.packbits`` of the box's
 bits in row-major order.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +44,7 @@ from ..labels import Labels, Mask
 from ..labels.document import LabelObject
 from ..labels.geometry import Polygon
 from ..labels.operations import (
+    Batch,
     CreateObject,
     DeleteKeyframe,
     DeleteObject,
@@ -55,6 +61,8 @@ __all__ = [
     "mask_to_ring",
     "masks_message",
     "paint",
+    "plane_spacing",
+    "plane_values",
     "slice_masks",
     "slice_values",
 ]
@@ -92,13 +100,14 @@ class MaskItem:
 
 @dataclass(frozen=True, eq=False)
 class PaintResult:
-    """What one paint did: the revision after it, and the mask patch the page needs (None for
-    polygon objects, whose new outline reaches the page through ``labels_state``, and when
-    nothing changed)."""
+    """What one paint did: the revision after it, and the mask patches the page needs, as
+    ``(slice, item)`` on the series' own slices (none for polygon objects, whose new outline
+    reaches the page through ``labels_state``, and when nothing changed; several for a stroke
+    on a reformat)."""
 
     revision: int
     changed: bool
-    item: MaskItem | None
+    patches: tuple[tuple[int, MaskItem], ...] = ()
 
 
 def encode_bits(bits: NDArray[np.bool_]) -> bytes:
@@ -178,8 +187,12 @@ def slice_values(series: Any, k: int) -> SliceValues:
     return SliceValues(stored, slope, intercept)
 
 
-def _target(labels: Labels, uuid: str, feature: str | None, what: str) -> LabelObject | None:
-    """The object a paint edits (None: a new bitmask object of ``feature``), checked."""
+def _target(
+    labels: Labels, uuid: str, feature: str | None, what: str, plane: str = "axial"
+) -> LabelObject | None:
+    """The object a paint on ``plane`` edits (None: a new bitmask object of ``feature``),
+    checked: a bitmask object (kept on the series' own slices, painted from any plane) or a
+    polygon drawn on that plane."""
     obj = labels.document.objects.get(uuid)
     if obj is None:
         if feature is None:
@@ -203,10 +216,15 @@ def _target(labels: Labels, uuid: str, feature: str | None, what: str) -> LabelO
             f"{what}: object {obj.object_id} is a {obj.shape}; only bitmask and polygon objects "
             "can be painted"
         )
-    if obj.plane != "axial":
+    if obj.shape == "bitmask" and obj.plane != "axial":
         raise LabelError(
-            f"{what}: object {obj.object_id} is drawn in the {obj.plane} plane; painting works "
-            "on the slices shown (axial) only"
+            f"{what}: object {obj.object_id} is a mask of the {obj.plane} plane; masks are kept "
+            "on the series' own (axial) slices"
+        )
+    if obj.shape == "polygon" and obj.plane != plane:
+        raise LabelError(
+            f"{what}: object {obj.object_id} is drawn in the {obj.plane} plane; paint it there, "
+            f"not on the {plane} plane"
         )
     return obj
 
@@ -223,15 +241,19 @@ def _current_mask(obj: LabelObject | None, k: int, shape: tuple[int, int]) -> ND
 
 
 def paint_mask(
-    mask: NDArray[np.bool_], strokes: tuple[Stroke, ...], values: SliceValues | None
+    mask: NDArray[np.bool_],
+    strokes: tuple[Stroke, ...],
+    values: SliceValues | None,
+    spacing: tuple[float, float] | None = None,
 ) -> NDArray[np.bool_]:
     """Apply ``strokes`` in order to a copy of ``mask`` (rows, cols) with the brush kernels.
 
-    ``values`` (:func:`slice_values`) are needed by threshold strokes only.
+    ``values`` (:func:`slice_values`) are needed by threshold strokes only; ``spacing``
+    ``(row, column)`` makes the brush round on anisotropic pixels (see :func:`plane_spacing`).
     """
     out = mask.copy()
     for stroke in strokes:
-        patch = stroke_patch(stroke.points, stroke.radius, out.shape)
+        patch = stroke_patch(stroke.points, stroke.radius, out.shape, spacing=spacing)
         if stroke.tool == "threshold":
             if values is None or stroke.range is None:
                 raise LabelError("a threshold stroke needs the slice's values and a range")
@@ -250,8 +272,9 @@ def paint(
     k: int,
     strokes: tuple[Stroke, ...],
     feature: str | None = None,
+    plane: str = "axial",
 ) -> PaintResult:
-    """Paint ``strokes`` into object ``uuid`` on axial slice ``k`` as one edit.
+    """Paint ``strokes`` into object ``uuid`` on slice ``k`` of ``plane`` as one edit.
 
     Parameters
     ----------
@@ -264,12 +287,16 @@ def paint(
     uuid
         A bitmask or polygon object, or the uuid of a new bitmask object of ``feature``.
     k
-        Slice index.
+        Slice index in ``plane``.
     strokes
-        Validated strokes (:func:`~dicom_annot_widget.widget.protocol.parse_strokes`).
+        Validated strokes (:func:`~dicom_annot_widget.widget.protocol.parse_strokes`), in the
+        plane image's pixels.
     feature
         Class of a new object (id, name or hotkey); if given for an existing object it must
         be that object's class.
+    plane
+        ``"axial"`` (the series' own slices), ``"coronal"`` or ``"sagittal"``. On a reformat a
+        bitmask object is edited where the plane cuts it; a polygon must be of that plane.
 
     Raises
     ------
@@ -278,7 +305,36 @@ def paint(
         slice out of range, read-only labels. Nothing changes then.
     """
     with labels._lock:  # read, paint and commit against one state of the labels
-        return _paint_locked(labels, series, uuid, k, strokes, feature)
+        return _paint_locked(labels, series, uuid, k, strokes, feature, plane)
+
+
+def plane_spacing(series: Any, plane: str) -> tuple[float, float] | None:
+    """``(row, column)`` spacing of ``plane``'s images relative to their column spacing (the
+    page computes the same quotient from ``series_info.spacing``); None on the series' own
+    slices, whose brush is round in pixels."""
+    if plane == "axial":
+        return None
+    spacing = [float(v) for v in series.spacing]
+    column = spacing[2] if plane == "coronal" else spacing[1]
+    ratio = spacing[0] / column if column > 0 else 1.0
+    return (ratio if math.isfinite(ratio) and ratio > 0 else 1.0, 1.0)
+
+
+def plane_values(series: Any, plane: str, k: int) -> SliceValues:
+    """Modality values (float64, ``stored * slope + intercept`` of each slice, the page's
+    arithmetic) of reformat ``k`` of ``plane``: one row per slice of the series."""
+    rows = []
+    for z in range(int(series.shape[0])):
+        stored = np.asarray(series.get_stored_slice(z))
+        if stored.ndim != 2:
+            raise LabelError(
+                f"the threshold brush needs a single-channel image; slice {z} has shape "
+                f"{stored.shape}"
+            )
+        line = stored[k, :] if plane == "coronal" else stored[:, k]
+        slope, intercept = (float(v) for v in series.rescale(z))
+        rows.append(line.astype(np.float64) * slope + intercept)
+    return SliceValues(np.stack(rows), 1.0, 0.0)
 
 
 def _paint_locked(
@@ -288,31 +344,114 @@ def _paint_locked(
     k: int,
     strokes: tuple[Stroke, ...],
     feature: str | None,
+    plane: str,
 ) -> PaintResult:
     what = "paint"
-    width, height, n = labels.document.plane_size("axial")
+    width, height, n = labels.document.plane_size(plane)
     if not 0 <= k < n:
-        raise LabelError(f"{what}: slice {k} is out of range (the series has {n} slices)")
+        where = "the series has" if plane == "axial" else f"the {plane} plane has"
+        raise LabelError(f"{what}: slice {k} is out of range ({where} {n} slices)")
     labels._check_writable()  # refuse in review mode even when the strokes change nothing
-    obj = _target(labels, uuid, feature, what)
+    obj = _target(labels, uuid, feature, what, plane)
+    if plane != "axial" and (obj is None or obj.shape == "bitmask"):
+        return _paint_cut(labels, series, uuid, feature, obj, plane, k, strokes)
     shape = (height, width)
     before = _current_mask(obj, k, shape)
     needs_image = any(s.tool == "threshold" for s in strokes)
-    values = slice_values(series, k) if needs_image else None
-    after = paint_mask(before, strokes, values)
+    values = None
+    if needs_image:
+        values = slice_values(series, k) if plane == "axial" else plane_values(series, plane, k)
+    after = paint_mask(before, strokes, values, plane_spacing(series, plane))
     diff = after != before
     box = _box_of(diff)
     if box is None:
-        return PaintResult(labels.revision, False, None)
+        return PaintResult(labels.revision, False)
     if obj is not None and obj.shape == "polygon":
         op = _polygon_op(obj, k, after)
         if op is None:
-            return PaintResult(labels.revision, False, None)
-        return PaintResult(labels.apply(op), True, None)
+            return PaintResult(labels.revision, False)
+        return PaintResult(labels.apply(op), True)
     op = _mask_op(labels, obj, uuid, feature, k, after)
     revision = labels.apply(op)
     item = MaskItem(uuid, box, _crop(after, box).copy(), False, int(np.count_nonzero(after)))
-    return PaintResult(revision, True, item)
+    return PaintResult(revision, True, ((k, item),))
+
+
+def _cut(mask: NDArray[np.bool_], plane: str, k: int) -> NDArray[np.bool_]:
+    """Row ``k`` (coronal) or column ``k`` (sagittal) of one slice's mask."""
+    return mask[k, :] if plane == "coronal" else mask[:, k]
+
+
+def _paint_cut(
+    labels: Labels,
+    series: Any,
+    uuid: str,
+    feature: str | None,
+    obj: LabelObject | None,
+    plane: str,
+    k: int,
+    strokes: tuple[Stroke, ...],
+) -> PaintResult:
+    """Paint a bitmask object where reformat ``k`` of ``plane`` cuts it: the strokes edit the
+    cut (one row per slice), each slice they change gets its new mask, all in one batch."""
+    width, height, _ = labels.document.plane_size(plane)
+    _, rows, columns = labels.document.series.shape
+    spacing = plane_spacing(series, plane)
+    assert spacing is not None
+    # the slices the strokes can reach: only their masks are read
+    reach = max(s.radius for s in strokes) / spacing[0]
+    ys = np.concatenate([s.points[:, 1] for s in strokes])
+    z0 = max(0, math.floor(float(ys.min()) - reach))
+    z1 = min(height, math.ceil(float(ys.max()) + reach) + 1)
+    if z1 <= z0:
+        return PaintResult(labels.revision, False)
+    current: dict[int, NDArray[np.bool_]] = {}
+    before = np.zeros((height, width), dtype=bool)
+    for z, keyframe in obj.keyframes.items() if obj is not None else ():
+        if z0 <= z < z1:
+            geometry = keyframe.geometry
+            assert isinstance(geometry, Mask)
+            current[z] = geometry.to_array()
+            before[z] = _cut(current[z], plane, k)
+    needs_image = any(s.tool == "threshold" for s in strokes)
+    values = plane_values(series, plane, k) if needs_image else None
+    after = paint_mask(before, strokes, values, spacing)
+    changed = np.flatnonzero((after != before).any(axis=1))
+    if changed.size == 0:
+        return PaintResult(labels.revision, False)
+    ops: list[Operation] = []
+    patches: list[tuple[int, MaskItem]] = []
+    kept: dict[str, dict[str, Any]] = {}
+    left = set(obj.keyframes) if obj is not None else set()
+    for z in (int(v) for v in changed):
+        full = current[z].copy() if z in current else np.zeros((rows, columns), dtype=bool)
+        if plane == "coronal":
+            full[k, :] = after[z]
+            box = (0, k, columns, k + 1)
+        else:
+            full[:, k] = after[z]
+            box = (k, 0, k + 1, rows)
+        patches.append(
+            (z, MaskItem(uuid, box, _crop(full, box).copy(), False, int(np.count_nonzero(full))))
+        )
+        if full.any():
+            rle = Mask.from_array(full).rle
+            kept[str(z)] = {"manual": True, "mask": rle}
+            left.add(z)
+            if obj is not None:
+                ops.append(SetKeyframe(uuid, z, {"mask": rle}, True))
+        elif obj is not None and z in left:
+            left.discard(z)
+            ops.append(DeleteKeyframe(uuid, z))
+    if obj is None:
+        cls = labels.ontology.feature(feature or "")
+        created = {"uuid": uuid, "feature": cls.id, "plane": "axial", "keyframes": kept}
+        revision = labels.apply(CreateObject(object=created))
+    elif not left:
+        revision = labels.apply(DeleteObject(uuid))
+    else:
+        revision = labels.apply(ops[0] if len(ops) == 1 else Batch(ops=tuple(ops)))
+    return PaintResult(revision, True, tuple(patches))
 
 
 def _without_keyframe(obj: LabelObject, k: int) -> Operation:

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ProtocolError, describe
+from ..labels.geometry import PLANES
 
 __all__ = [
     "Ack",
@@ -188,6 +189,9 @@ class Paint:
     slice: int
     strokes: tuple[Stroke, ...]
     feature: str | None = None
+    #: the plane ``slice`` and the strokes' points are in (a reformat edits where it cuts
+    #: the object's masks)
+    plane: str = "axial"
 
 
 @dataclass(frozen=True)
@@ -276,8 +280,9 @@ def parse_page_message(
         Number of slices of that series; indices outside ``[0, n_slices)`` are refused.
     plane_slices
         The most slices any plane of the series has (default ``n_slices``): the bound of the
-        slices of requests about objects, which may be drawn on reformats (interpolate,
-        autosegment; the labels check each object's own plane).
+        slices of requests about objects, which may be drawn on reformats, and of paints,
+        which may be made on one (interpolate, autosegment, paint; the labels check each
+        object's own plane).
 
     Raises
     ------
@@ -292,11 +297,11 @@ def parse_page_message(
         return _parse_get_metadata(content, series_id=series_id, n_slices=n_slices)
     if kind == "edit":
         return _parse_edit(content, series_id=series_id)
-    if kind == "paint":
-        return _parse_paint(content, series_id=series_id, n_slices=n_slices)
     if kind == "get_masks":
         return _parse_get_masks(content, series_id=series_id, n_slices=n_slices)
     any_plane = n_slices if plane_slices is None else max(n_slices, plane_slices)
+    if kind == "paint":
+        return _parse_paint(content, series_id=series_id, n_slices=n_slices, any_plane=any_plane)
     if kind == "interpolate":
         return _parse_interpolate(content, series_id=series_id, n_slices=any_plane)
     if kind == "autosegment":
@@ -412,12 +417,14 @@ def _number(value: Any, what: str) -> float:
     return out
 
 
-def _slice_index(content: dict[str, Any], kind: str, n_slices: int) -> int:
+def _slice_index(
+    content: dict[str, Any], kind: str, n_slices: int, where: str = "the series has"
+) -> int:
     if "slice" not in content:
         raise ProtocolError(f"{kind}: 'slice' (a slice index) is missing")
     k = _int(content["slice"], f"{kind}: slice")
     if not 0 <= k < n_slices:
-        raise ProtocolError(f"{kind}: slice {k} is out of range (the series has {n_slices} slices)")
+        raise ProtocolError(f"{kind}: slice {k} is out of range ({where} {n_slices} slices)")
     return k
 
 
@@ -540,15 +547,25 @@ def parse_strokes(raw: Any, kind: str = "paint") -> tuple[Stroke, ...]:
     return strokes
 
 
-def _parse_paint(content: dict[str, Any], *, series_id: str, n_slices: int) -> Paint:
+def _parse_paint(
+    content: dict[str, Any], *, series_id: str, n_slices: int, any_plane: int
+) -> Paint:
     request, series = _answered(content, "paint", series_id)
     uuid = _uuid(content.get("uuid"), "paint: uuid")
-    k = _slice_index(content, "paint", n_slices)
+    plane = content.get("plane", "axial")
+    if plane not in PLANES:
+        raise ProtocolError(
+            f"paint: 'plane' must be one of {', '.join(PLANES)}, got {describe(plane)}"
+        )
+    if plane == "axial":
+        k = _slice_index(content, "paint", n_slices)
+    else:  # the labels check the plane's own count
+        k = _slice_index(content, "paint", any_plane, "its largest plane has")
     strokes = parse_strokes(content.get("strokes"))
     feature = content.get("feature")
     if feature is not None and (not isinstance(feature, str) or not feature):
         raise ProtocolError(f"paint: 'feature' must be a class id or name, got {describe(feature)}")
-    return Paint(series, request, uuid, k, strokes, feature)
+    return Paint(series, request, uuid, k, strokes, feature, plane)
 
 
 def _parse_get_masks(content: dict[str, Any], *, series_id: str, n_slices: int) -> GetMasks:

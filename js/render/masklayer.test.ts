@@ -36,6 +36,41 @@ describe("brush coverage", () => {
   it("is the kernel's (kernels/brush.py stroke_mask) pixel for pixel", () => {
     for (const [pts, r, want] of KERNEL) expect(art(strokeCoverage(pts, r, 12, 10), 12)).toEqual(want);
   });
+  it("is round in mm on a reformat: the kernel's stroke_mask with spacing (sy, 1), pixel for pixel", () => {
+    // printed by stroke_mask(points, r, (10, 12), spacing=(sy, 1.0)); the first case has
+    // pixels exactly on the boundary ((5, 3): (3 - 5) * 2 = -4, 16 <= 16)
+    const cases: [Point[], number, number, string[]][] = [
+      [[[5, 5]], 4.0, 2.0, ["............", "............", "............", ".....#......", "..#######...", ".#########..", "..#######...", ".....#......", "............", "............"]],
+      [
+        [
+          [2.3, 1.4],
+          [9.6, 6.2],
+        ],
+        2.5,
+        2.0 / 0.977,
+        ["............", "#####.......", ".######.....", "..######....", "....######..", ".....######.", ".......#####", "........####", "............", "............"],
+      ],
+      [
+        [
+          [0.5, 8.2],
+          [6, 3],
+          [11.4, 7.9],
+        ],
+        3.0,
+        3.125,
+        ["............", "............", "............", "...#######..", "..#########.", ".###########", "######.#####", "#####...####", "####.....###", "###........."],
+      ],
+    ];
+    for (const [pts, r, sy, want] of cases) expect(art(strokeCoverage(pts, r, 12, 10, sy), 12)).toEqual(want);
+  });
+  it("on a reformat sends its plane, and its preview is the same coverage", () => {
+    const p = new PendingEdit("u", null, 7, "s0", 12, 10, "coronal", 2);
+    p.begin("brush", 4, [5, 5]);
+    expect(p.message()).toMatchObject({ type: "paint", uuid: "u", slice: 7, plane: "coronal" });
+    expect(Array.from(p.effect, (v) => (v === SET ? 1 : 0))).toEqual(Array.from(strokeCoverage([[5, 5]], 4, 12, 10, 2)));
+    expect(p.bound).toEqual([1, 3, 10, 8]);
+    expect(new PendingEdit("u", null, 7, "s0", 12, 10).message()).not.toHaveProperty("plane");
+  });
   it("leaves no gap between far-apart samples", () => {
     const m = strokeCoverage(
       [

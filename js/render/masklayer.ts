@@ -11,9 +11,10 @@
 import { type LabelObject, type Ontology, type Point, classColor } from "../labels";
 import { type MaskBox, type MaskLayer, MaskCache, composeMasks, crossSections, hexToRgb, parseMasksMsg, unionBox } from "../masks";
 import type { EditorApi, Layer } from "../tools/types";
+import { type Plane, planeImage, planeSize } from "./planes";
 import type { Matrix } from "./transform";
 
-/** The brush tools of a `paint` stroke (helpers/MASK_PROTOCOL.md). */
+/** The brush tools of a `paint` stroke (dicom_annot_widget/widget/protocol.py). */
 export type MaskToolKind = "brush" | "eraser" | "threshold";
 
 /** Protocol limits (dicom_annot_widget/widget/protocol.py). */
@@ -31,21 +32,27 @@ export interface StrokeSpec {
 // ---- coverage rule ------------------------------------------------------------------------
 
 /**
- * Visit the pixels of a `columns` x `rows` slice covered by the capsule of segment a -> b and
+ * Visit the pixels of a `columns` x `rows` image covered by the capsule of segment a -> b and
  * radius r: `visit(index)` with index = row * columns + column (may visit a pixel once per
- * call). Same arithmetic, in the same order, as kernels/brush.py with unit spacing:
- *   d = b - a; L2 = dx*dx + dy*dy; t = L2 == 0 ? 0 : clip(((qx-ax)*dx + (qy-ay)*dy) / L2, 0, 1)
- *   covered = (qx - (ax + t*dx))^2 + (qy - (ay + t*dy))^2 <= r*r
+ * call). Same arithmetic, in the same order, as kernels/brush.py with spacing (row, column) =
+ * (sy, 1): r is in column pixels and a row is sy of them (a reformat's rows are slices, sy =
+ * slice spacing / column spacing, so the brush is round in mm; sy = 1 on the series' own
+ * slices, where every product by it is exact and this is the textbook distance):
+ *   d = b - a; L2 = dx*dx + (dy*sy)^2
+ *   t = L2 == 0 ? 0 : clip(((qx-ax)*dx + (qy-ay)*(dy*sy*sy)) / L2, 0, 1)
+ *   covered = (qx - (ax + t*dx))^2 + ((qy - (ay + t*dy))*sy)^2 <= r*r
  */
-export function coverSegment(a: Point, b: Point, r: number, columns: number, rows: number, visit: (index: number) => void): void {
-  const box = segmentBox(a, b, r, columns, rows);
+export function coverSegment(a: Point, b: Point, r: number, columns: number, rows: number, visit: (index: number) => void, sy = 1): void {
+  const box = segmentBox(a, b, r, columns, rows, sy);
   if (box === null) return;
   const [x0, y0, x1, y1] = box;
   const [ax, ay] = a;
   const [bx, by] = b;
   const dx = bx - ax;
   const dy = by - ay;
-  const l2 = 0 + dx * dx + dy * dy;
+  const dys = dy * sy;
+  const l2 = 0 + dx * 1 * (dx * 1) + dys * dys;
+  const dyss = dy * (sy * sy);
   const r2 = r * r;
   for (let y = y0; y < y1; y++) {
     const base = y * columns;
@@ -54,35 +61,37 @@ export function coverSegment(a: Point, b: Point, r: number, columns: number, row
       let ey: number;
       if (l2 === 0) {
         ex = x - ax;
-        ey = y - ay;
+        ey = (y - ay) * sy;
       } else {
-        let t = (0 + (x - ax) * dx + (y - ay) * dy) / l2;
+        let t = (0 + (x - ax) * dx + (y - ay) * dyss) / l2;
         t = t < 0 ? 0 : t > 1 ? 1 : t;
         ex = x - (ax + t * dx);
-        ey = y - (ay + t * dy);
+        ey = (y - (ay + t * dy)) * sy;
       }
       if (0 + ex * ex + ey * ey <= r2) visit(base + x);
     }
   }
 }
 
-/** The pixels coverSegment may visit: the capsule's box clipped to the slice (null: none). */
-export function segmentBox(a: Point, b: Point, r: number, columns: number, rows: number): MaskBox | null {
+/** The pixels coverSegment may visit: the capsule's box clipped to the image (null: none);
+ * it reaches r / sy rows up and down. */
+export function segmentBox(a: Point, b: Point, r: number, columns: number, rows: number, sy = 1): MaskBox | null {
+  const ry = r / sy;
   const x0 = Math.max(0, Math.floor(Math.min(a[0], b[0]) - r));
-  const y0 = Math.max(0, Math.floor(Math.min(a[1], b[1]) - r));
+  const y0 = Math.max(0, Math.floor(Math.min(a[1], b[1]) - ry));
   const x1 = Math.min(columns, Math.ceil(Math.max(a[0], b[0]) + r) + 1);
-  const y1 = Math.min(rows, Math.ceil(Math.max(a[1], b[1]) + r) + 1);
+  const y1 = Math.min(rows, Math.ceil(Math.max(a[1], b[1]) + ry) + 1);
   return x1 <= x0 || y1 <= y0 ? null : [x0, y0, x1, y1];
 }
 
 /** Pixels covered by a whole stroke (stamps interpolated between the samples), as 0/1. */
-export function strokeCoverage(points: readonly Point[], r: number, columns: number, rows: number): Uint8Array {
+export function strokeCoverage(points: readonly Point[], r: number, columns: number, rows: number, sy = 1): Uint8Array {
   const out = new Uint8Array(columns * rows);
   const set = (i: number): void => {
     out[i] = 1;
   };
-  if (points.length === 1) coverSegment(points[0] as Point, points[0] as Point, r, columns, rows, set);
-  for (let i = 1; i < points.length; i++) coverSegment(points[i - 1] as Point, points[i] as Point, r, columns, rows, set);
+  if (points.length === 1) coverSegment(points[0] as Point, points[0] as Point, r, columns, rows, set, sy);
+  for (let i = 1; i < points.length; i++) coverSegment(points[i - 1] as Point, points[i] as Point, r, columns, rows, set, sy);
   return out;
 }
 
@@ -110,6 +119,10 @@ export class PendingEdit {
   private setCount = 0;
   private valueOf: ((index: number) => number) | null = null;
 
+  /**
+   * An edit of slice `slice` of `plane` (its image is `columns` x `rows`; on a reformat a row
+   * is `sy` column pixels high, see coverSegment).
+   */
   constructor(
     readonly uuid: string,
     readonly feature: string | null,
@@ -117,6 +130,8 @@ export class PendingEdit {
     readonly series: string,
     readonly columns: number,
     readonly rows: number,
+    readonly plane: Plane = "axial",
+    readonly sy = 1,
   ) {
     this.effect = new Uint8Array(columns * rows);
   }
@@ -175,24 +190,40 @@ export class PendingEdit {
 
   private stamp(s: StrokeSpec, a: Point, b: Point): void {
     const eff = this.effect;
-    this.bound = unionBox(this.bound, segmentBox(a, b, s.radius, this.columns, this.rows));
+    this.bound = unionBox(this.bound, segmentBox(a, b, s.radius, this.columns, this.rows, this.sy));
     if (s.tool === "eraser") {
-      coverSegment(a, b, s.radius, this.columns, this.rows, (i) => {
-        if (eff[i] === SET) this.setCount -= 1;
-        eff[i] = CLEAR;
-      });
+      coverSegment(
+        a,
+        b,
+        s.radius,
+        this.columns,
+        this.rows,
+        (i) => {
+          if (eff[i] === SET) this.setCount -= 1;
+          eff[i] = CLEAR;
+        },
+        this.sy,
+      );
       return;
     }
     const range = s.tool === "threshold" ? s.range : undefined;
     const values = this.valueOf;
-    coverSegment(a, b, s.radius, this.columns, this.rows, (i) => {
-      if (range && values) {
-        const v = values(i);
-        if (!(v >= range[0] && v <= range[1])) return;
-      }
-      if (eff[i] !== SET) this.setCount += 1;
-      eff[i] = SET;
-    });
+    coverSegment(
+      a,
+      b,
+      s.radius,
+      this.columns,
+      this.rows,
+      (i) => {
+        if (range && values) {
+          const v = values(i);
+          if (!(v >= range[0] && v <= range[1])) return;
+        }
+        if (eff[i] !== SET) this.setCount += 1;
+        eff[i] = SET;
+      },
+      this.sy,
+    );
   }
 
   /** The `paint` message (without series / request). */
@@ -204,6 +235,7 @@ export class PendingEdit {
       strokes: this.strokes.map((s) => ({ ...s, points: s.points.map((q) => [q[0], q[1]]) })),
     };
     if (this.feature !== null) msg.feature = this.feature;
+    if (this.plane !== "axial") msg.plane = this.plane;
     return msg;
   }
 }
@@ -258,6 +290,12 @@ export interface MaskSettings {
 }
 
 export const MASK_TOOL_IDS: readonly MaskToolKind[] = ["brush", "eraser", "threshold"];
+
+/** A mask shown on an image, and where it can be non-zero (null: nowhere; absent: anywhere). */
+interface Shown {
+  mask: Uint8Array | undefined;
+  box: MaskBox | null | undefined;
+}
 const THRESHOLD_TINT: [number, number, number] = [0, 229, 255];
 
 export class MaskSession {
@@ -447,7 +485,8 @@ export class MaskSession {
     const threshold = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
     const hidden = [...this.api.hidden()].join(",");
     const vol = this.api.volume();
-    return `${this.cacheGen}|${this.gen}|${this.api.plane()}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${vol?.loaded[k] ?? 0}` : ""}|${this.settings.opacity}`;
+    const arrived = this.api.plane() === "axial" ? (vol?.loaded[k] ?? 0) : (vol?.loadedCount ?? 0);
+    return `${this.cacheGen}|${this.gen}|${this.api.plane()}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${arrived}` : ""}|${this.settings.opacity}`;
   }
 
   /** the series the cache holds */
@@ -461,26 +500,57 @@ export class MaskSession {
     const cache = this.cache;
     if (!size || !cache) return null;
     const { columns, rows } = size;
+    const hidden = this.api.hidden();
+    const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
+    const shown = new Set([...this.maskObjects(k).map((o) => o.uuid), ...cache.uuids(k).filter((u) => byUuid.get(u)?.shape === "bitmask")]);
+    const base = new Map<string, Shown>();
+    for (const uuid of shown) {
+      if (!byUuid.has(uuid) || hidden.has(uuid)) continue;
+      const mask = cache.get(k, uuid);
+      // where the mask can be non-zero: the cache's bound (grown by each edit's below: only
+      // those pixels are visited, an edit touches a stroke's box, not the whole slice)
+      base.set(uuid, { mask, box: mask ? cache.bound(k, uuid) : null });
+    }
+    return this.composeImage(base, "axial", k, columns, rows, () => this.values(k));
+  }
+
+  /** The RGBA image of the masks cut by reformat slice k (the objects' colours), with the
+   * edits pending on it and the threshold tint. */
+  composePlane(plane: "coronal" | "sagittal", k: number): ImageData | null {
+    const size = this.sync();
+    const cache = this.cache;
+    const info = this.api.info();
+    const dims = this.planeDims(plane);
+    if (!size || !cache || !info || !dims) return null;
+    const hidden = this.api.hidden();
+    const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
+    const sections = crossSections(cache, plane, k, info.shape[0], (u) => byUuid.get(u)?.shape === "bitmask" && !hidden.has(u));
+    const base = new Map<string, Shown>([...sections].map(([uuid, mask]) => [uuid, { mask, box: undefined }]));
+    return this.composeImage(base, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k));
+  }
+
+  /**
+   * Compose the masks `base` of slice k of `plane` (a `columns` x `rows` image) with the
+   * applied-but-unconfirmed and pending edits made there, and the threshold tint from
+   * `values`; null when there is nothing to draw.
+   */
+  private composeImage(base: Map<string, Shown>, plane: Plane, k: number, columns: number, rows: number, values: () => ((index: number) => number) | null): ImageData | null {
     const n = columns * rows;
     const onto: Ontology | null = this.api.ontology();
     const hidden = this.api.hidden();
     const alpha = Math.round(Math.max(0, Math.min(1, this.settings.opacity)) * 255);
     const edits = [...this.committing.values()].map((c) => c.edit);
     if (this.pending) edits.push(this.pending);
-    const onSlice = edits.filter((e) => e.slice === k && e.series === this.series && e.columns === columns && e.rows === rows);
-    const drawn = new Set<string>();
+    const onImage = edits.filter((e) => e.plane === plane && e.slice === k && e.series === this.series && e.columns === columns && e.rows === rows);
     const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
-    const shown = new Set([...this.maskObjects(k).map((o) => o.uuid), ...cache.uuids(k).filter((u) => byUuid.get(u)?.shape === "bitmask")]);
+    const drawn = new Set<string>();
     const layers: MaskLayer[] = [];
     const erased: Uint8Array[] = [];
-    for (const uuid of shown) {
+    for (const [uuid, shown] of base) {
       const o = byUuid.get(uuid);
-      if (!o || hidden.has(uuid)) continue;
-      let mask = cache.get(k, uuid);
-      // where the mask can be non-zero: the cache's bound, grown by each edit's (only those
-      // pixels are visited: an edit touches a stroke's box, not the whole slice)
-      let box: MaskBox | null | undefined = mask ? cache.bound(k, uuid) : null;
-      for (const e of onSlice) {
+      if (!o) continue;
+      let { mask, box } = shown;
+      for (const e of onImage) {
         if (e.uuid !== uuid) continue;
         mask = previewMask(mask, e.effect, columns, e.bound);
         if (box !== undefined) box = unionBox(box, e.bound);
@@ -488,7 +558,7 @@ export class MaskSession {
       drawn.add(uuid);
       if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)), box });
     }
-    for (const e of onSlice) {
+    for (const e of onImage) {
       if (drawn.has(e.uuid) || hidden.has(e.uuid) || e.bound === null) continue;
       const o = byUuid.get(e.uuid);
       const set = new Uint8Array(n);
@@ -513,43 +583,28 @@ export class MaskSession {
     composeMasks(layers, columns, rows, this.settings.opacity, out);
     // erasing from a polygon (not a mask yet): the part that goes darkens
     for (const clear of erased) blendMask(out, clear, [0, 0, 0], Math.round(alpha * 0.8));
-    if (this.api.ui.tool === "threshold" && this.settings.thresholdPreview) {
-      const vol = this.api.volume();
-      if (vol && vol.loaded[k] && vol.columns === columns && vol.rows === rows) {
-        const [lo, hi] = this.settings.range;
-        const tint = new Uint8Array(n);
-        const slope = vol.slope[k] as number;
-        const icpt = vol.intercept[k] as number;
-        const data = vol.slice(k);
-        const sp = vol.samples;
-        for (let i = 0; i < n; i++) {
-          const v = (data[i * sp] as number) * slope + icpt;
-          if (v >= lo && v <= hi) tint[i] = 1;
-        }
-        blendMask(out, tint, THRESHOLD_TINT, 90);
+    const valueOf = tinting ? values() : null;
+    if (valueOf) {
+      const [lo, hi] = this.settings.range;
+      const tint = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = valueOf(i);
+        if (v >= lo && v <= hi) tint[i] = 1;
       }
+      blendMask(out, tint, THRESHOLD_TINT, 90);
     }
     return img;
   }
 
-  /** The RGBA image of the masks cut by reformat slice k (the objects' colours; no edits:
-   * masks are painted on the series' own slices). */
-  composePlane(plane: "coronal" | "sagittal", k: number): ImageData | null {
-    const size = this.sync();
-    const cache = this.cache;
+  /** Size of `plane`'s images, and how many column pixels high a row is (sy: the brush is
+   * round in mm on a reformat; the kernel computes the same quotient, masks.plane_spacing). */
+  planeDims(plane: Plane): { columns: number; rows: number; sy: number } | null {
     const info = this.api.info();
-    if (!size || !cache || !info) return null;
-    const hidden = this.api.hidden();
-    const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
-    const slices = info.shape[0];
-    const sections = crossSections(cache, plane, k, slices, (u) => byUuid.get(u)?.shape === "bitmask" && !hidden.has(u));
-    if (sections.size === 0) return null;
-    const onto: Ontology | null = this.api.ontology();
-    const columns = plane === "coronal" ? size.columns : size.rows;
-    const layers: MaskLayer[] = [...sections].map(([uuid, mask]) => ({ mask, color: hexToRgb(classColor(onto, byUuid.get(uuid)?.feature ?? "")) }));
-    const img = new ImageData(columns, slices);
-    composeMasks(layers, columns, slices, this.settings.opacity, img.data);
-    return img;
+    if (!info) return null;
+    if (plane === "axial") return { columns: info.shape[2], rows: info.shape[1], sy: 1 };
+    const d = planeSize(info.shape, info.spacing, plane);
+    const sy = d.rowSpacing / d.columnSpacing;
+    return { columns: d.columns, rows: d.rows, sy: Number.isFinite(sy) && sy > 0 ? sy : 1 };
   }
 
   private draw(ctx: CanvasRenderingContext2D, m: Matrix, k: number): void {
@@ -573,10 +628,23 @@ export class MaskSession {
     ctx.drawImage(c, 0, 0);
   }
 
+  /** Modality value of pixel `index` of reformat k of `plane` (`stored * slope + intercept`
+   * of each row's slice, as the kernel computes it); null until every slice has arrived. */
+  planeValues(plane: "coronal" | "sagittal", k: number): ((index: number) => number) | null {
+    const vol = this.api.volume();
+    if (!vol || vol.samples !== 1 || vol.loadedCount < vol.slices) return null;
+    const img = planeImage(vol, plane, k);
+    const { values, columns, slope, intercept } = img;
+    return (i) => {
+      const row = Math.floor(i / columns);
+      return (values[i] as number) * (slope[row] as number) + (intercept[row] as number);
+    };
+  }
+
   /** Modality value of pixel `index` of slice k (null when the slice is not loaded). */
   values(k: number): ((index: number) => number) | null {
     const vol = this.api.volume();
-    if (!vol || !vol.loaded[k]) return null;
+    if (!vol || !vol.loaded[k] || vol.samples !== 1) return null;
     const slope = vol.slope[k] as number;
     const icpt = vol.intercept[k] as number;
     const data = vol.slice(k);

@@ -9,6 +9,7 @@
  */
 import { type Point, uuid4 } from "../labels";
 import { type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
+import { asPlane } from "../render/planes";
 import type { Tool } from "../state";
 import type { EditorApi, PointerAt, ToolFactory, ToolHandler } from "./types";
 import { capturePointer, isAccel } from "../ui/dom";
@@ -19,17 +20,22 @@ export const MASK_KEYS: Record<string, MaskToolKind> = { f: "brush", h: "eraser"
 /** Shapes a stroke may edit when that object is selected. */
 const PAINTABLE = new Set(["bitmask", "polygon"]);
 
-/** Where a stroke started now goes: its object, and the class of a new one. */
+/**
+ * Where a stroke started now goes: its object, and the class of a new one. A selected bitmask
+ * object (kept on the series' own slices) is painted from any plane, where the plane cuts it;
+ * a selected polygon in its own plane only.
+ */
 export function strokeTarget(
   api: Pick<EditorApi, "selected" | "object" | "activeClass" | "plane">,
-  pending: { uuid: string; feature: string | null; slice: number } | null,
+  pending: { uuid: string; feature: string | null; slice: number; plane: string } | null,
   slice: number,
   tool: MaskToolKind,
 ): { uuid: string; feature: string | null } | { error: string } {
   const sel = api.selected();
   const obj = sel ? api.object(sel) : undefined;
-  if (obj && PAINTABLE.has(obj.shape) && (obj.plane ?? "axial") === api.plane()) return { uuid: obj.uuid, feature: null };
-  if (pending && pending.feature !== null && pending.slice === slice) return { uuid: pending.uuid, feature: pending.feature };
+  const objPlane = obj?.plane ?? "axial";
+  if (obj && PAINTABLE.has(obj.shape) && (obj.shape === "bitmask" ? objPlane === "axial" : objPlane === api.plane())) return { uuid: obj.uuid, feature: null };
+  if (pending && pending.feature !== null && pending.slice === slice && pending.plane === api.plane()) return { uuid: pending.uuid, feature: pending.feature };
   if (tool === "eraser") return { error: "select the mask (or polygon) to erase from" };
   const c = api.activeClass();
   if (!c || c.shape !== "bitmask") return { error: "choose a bitmask class first" };
@@ -68,22 +74,22 @@ export class MaskToolHandler implements ToolHandler {
 
   down(at: PointerAt): void {
     const s = this.session;
-    if (this.api.plane() !== "axial") return this.api.refuse("masks are painted on the series' own slices: show the axial plane (Alt+A) to paint");
-    const size = s.sync();
-    if (!size) return;
+    const plane = asPlane(this.api.plane());
+    const dims = s.sync() && s.planeDims(plane);
+    if (!dims) return;
     const k = this.api.slice();
     const target = strokeTarget(this.api, s.pending, k, this.id);
     if ("error" in target) return this.api.refuse(target.error);
     let values: ((i: number) => number) | undefined;
     if (this.id === "threshold") {
-      const v = s.values(k);
-      if (!v) return this.api.refuse("this slice has not arrived yet: the threshold brush needs its values");
+      const v = plane === "axial" ? s.values(k) : s.planeValues(plane, k);
+      if (!v) return this.api.refuse(plane === "axial" ? "this slice has not arrived yet: the threshold brush needs its values" : "the threshold brush on a reformat needs every slice's values: wait until the series has loaded");
       values = v;
     }
     const series = s.seriesId();
     const p = s.pending;
-    if (p && (p.slice !== k || p.uuid !== target.uuid || p.series !== series)) s.apply();
-    if (!s.pending) s.pending = new PendingEdit(target.uuid, target.feature, k, series, size.columns, size.rows);
+    if (p && (p.slice !== k || p.plane !== plane || p.uuid !== target.uuid || p.series !== series)) s.apply();
+    if (!s.pending) s.pending = new PendingEdit(target.uuid, target.feature, k, series, dims.columns, dims.rows, plane, dims.sy);
     this.api.refuse("");
     const range = this.id === "threshold" ? s.settings.range : undefined;
     s.pending.begin(this.id, s.settings.radius, at.p, range, values);
@@ -127,7 +133,7 @@ export class MaskToolHandler implements ToolHandler {
     const h = this.session.hover;
     if (!h) return;
     const r = this.session.settings.radius;
-    drawDisc(ctx, m, h, r);
+    drawDisc(ctx, m, h, r, this.session.planeDims(asPlane(this.api.plane()))?.sy ?? 1);
   }
 
   cursor(): string {
@@ -135,12 +141,13 @@ export class MaskToolHandler implements ToolHandler {
   }
 }
 
-/** The brush outline: a circle of radius r voxels around p, 1 CSS px wide, light and dark. */
-export function drawDisc(ctx: CanvasRenderingContext2D, m: [number, number, number, number, number, number], p: Point, r: number): void {
+/** The brush outline: a circle of radius r pixels around p (r / sy rows high: round in mm on
+ * a reformat), 1 CSS px wide, light and dark. */
+export function drawDisc(ctx: CanvasRenderingContext2D, m: [number, number, number, number, number, number], p: Point, r: number, sy = 1): void {
   ctx.save();
   ctx.transform(m[0], m[1], m[2], m[3], m[4], m[5]);
   ctx.beginPath();
-  ctx.arc(p[0], p[1], r, 0, 2 * Math.PI);
+  ctx.ellipse(p[0], p[1], r, r / sy, 0, 0, 2 * Math.PI);
   ctx.restore();
   ctx.lineWidth = 2.5;
   ctx.strokeStyle = "rgba(0,0,0,0.6)";

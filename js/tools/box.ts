@@ -10,6 +10,7 @@ import { Editing } from "./editing";
 import type { EditorApi, PointerAt, ToolHandler } from "./types";
 import { PICK_PX } from "./vertices";
 import { maskSession } from "../render/masklayer";
+import { asPlane, planeToVoxel } from "../render/planes";
 import { capturePointer } from "../ui/dom";
 
 export type BoxResult = { box: [number, number, number, number] } | { error: string };
@@ -137,19 +138,18 @@ export function pickAt(api: EditorApi, p: Point): string | null {
   const k = api.slice();
   const vector = hitTest(api.items(k), p, api.pxToVoxels(PICK_PX));
   if (vector !== null) return vector;
-  // masks are kept per own slice: picked on the series' own slices only
-  const cache = api.plane() === "axial" ? maskSession(api).cache : null;
+  // masks are kept per own slice: on a reformat, the voxel under the point is looked up there
+  const cache = maskSession(api).cache;
   if (!cache) return null;
-  const x = Math.round(p[0]);
-  const y = Math.round(p[1]);
+  const [x, y, s] = planeToVoxel(asPlane(api.plane()), Math.round(p[0]), Math.round(p[1]), k);
   if (x < 0 || y < 0 || x >= cache.width || y >= cache.height) return null;
   const hidden = api.hidden();
   let best: string | null = null;
   let bestArea = Number.POSITIVE_INFINITY;
-  for (const uuid of cache.uuids(k)) {
+  for (const uuid of cache.uuids(s)) {
     if (hidden.has(uuid) || !api.object(uuid)) continue;
-    if (cache.get(k, uuid)?.[y * cache.width + x] !== 1) continue;
-    const b = cache.bound(k, uuid);
+    if (cache.get(s, uuid)?.[y * cache.width + x] !== 1) continue;
+    const b = cache.bound(s, uuid);
     const area = b ? (b[2] - b[0]) * (b[3] - b[1]) : Number.POSITIVE_INFINITY;
     if (area <= bestArea) {
       best = uuid;

@@ -11,7 +11,9 @@ import numpy as np
 from playwright.sync_api import expect
 
 from dicom_annot_widget.kernels import apply_window, plane_image
+from dicom_annot_widget.kernels.brush import stroke_mask
 
+from .test_harness_labels import push_labels
 from .test_harness_masks import message
 from .test_harness_viewer import ct_volume, harness, model_get, mount, series, wait_model
 
@@ -256,12 +258,11 @@ MASK_ONTOLOGY = {
 }
 
 
-def test_masks_show_their_cross_section_on_a_reformat_and_are_painted_on_own_slices(
-    harness: Any,
-) -> None:
+def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness: Any) -> None:
     """A 3D mask (keyframes on slices 4-8) is shown cut by the coronal plane: the page asks for
-    the masks of every slice that has one and draws row 24 of each. The brush refuses to paint
-    on a reformat, with a reason."""
+    the masks of every slice that has one and draws row 24 of each. A click on the cut selects
+    it; the brush paints it there (round in mm, previewed as the kernel's coverage), and
+    Python's patches of each slice painted show in the cut."""
     page = harness
     vol = ct_volume()
     n, rows, cols = vol.shape
@@ -322,16 +323,79 @@ def test_masks_show_their_cross_section_on_a_reformat_and_are_painted_on_own_sli
         page.wait_for_timeout(100)
     assert np.array_equal(shown_mask, truth)
 
-    # the brush refuses on a reformat (masks are kept on the series' own slices)
+    # a click on the cut selects the mask (looked up on its own slice)
+    def at(u: float, v: float) -> tuple[float, float]:
+        """Where plane pixel (column u, slice v) is on the page (head up: slice 0 at the
+        bottom)."""
+        return (
+            box["x"] + ox + (u + 0.5) * 0.7 * scale,
+            box["y"] + oy + (n - 1 - v + 0.5) * 2.0 * scale,
+        )
+
+    labels_layer = root.get_by_test_id("daw-labels")
+    page.mouse.click(*at(25, 6))
+    expect(labels_layer).to_have_attribute("data-selected", MASK_UUID)
+
+    # the brush paints the selected mask on the reformat, round in mm: 3 column pixels
+    # (2.1 mm) reach one slice (2 mm) up and down
     root.focus()
     page.keyboard.press("f")
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    expect(root.get_by_test_id("daw-error")).to_contain_text(
-        "masks are painted on the series' own slices"
+    root.get_by_test_id("daw-mask-size").fill("3")
+    page.mouse.move(*at(40, 2))
+    page.mouse.down()
+    page.mouse.move(*at(55, 2), steps=3)
+    page.mouse.up()
+    rest = (3, 10)
+    page.mouse.move(*at(*rest))  # the brush outline away from the stroke
+    root.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(i) => window.widgets[i].calls.sent.some((m) => m.type === 'paint')", arg=wid
     )
-    assert not [
+    [paint] = [
         m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
     ]
+    assert paint["plane"] == "coronal" and paint["slice"] == 24 and paint["uuid"] == MASK_UUID
+    assert "feature" not in paint
+    cut = np.zeros((n, cols), bool)
+    for st in paint["strokes"]:
+        cut |= stroke_mask(st["points"], st["radius"], (n, cols), spacing=(2.0 / 0.7, 1.0))
+    assert set(np.flatnonzero(cut.any(axis=1))) == {1, 2, 3}
+    want = truth | cut
+
+    def overlay() -> np.ndarray:
+        page.wait_for_timeout(150)
+        got = np.asarray(labels_layer.evaluate(READ_ALPHA, points)).reshape(n, cols) > 0
+        got[rest[1] - 2 :, : rest[0] + 5] = want[rest[1] - 2 :, : rest[0] + 5]  # the outline
+        return got
+
+    assert np.array_equal(overlay(), want)  # drawn while Python commits
+    # Python's answer: a patch of row 24 on each slice painted, the ack, the new keyframes
+    for z in (1, 2, 3):
+        m = np.zeros((rows, cols), bool)
+        m[24] = cut[z]
+        item = {"uuid": MASK_UUID, "box": [0, 24, cols, 25], "full": False, "area": int(m.sum())}
+        content = {"type": "masks", "series": "s0", "slice": z, "revision": 2, "items": [item]}
+        message(page, wid, content, [np.packbits(cut[z]).tobytes()])
+        masks[z] = m
+    message(page, wid, {"type": "edit_ack", "request": paint["request"], "revision": 2})
+    obj["keyframes"] = {
+        str(z): {"manual": True, "mask_area": int(m.sum())} for z, m in masks.items()
+    }
+    labels = {"revision": 2, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
+    push_labels(page, wid, labels)
+    # the slices not painted are asked for again (a new revision): answered as before
+    page.wait_for_function(
+        "(i) => window.widgets[i].calls.sent.filter((m) => m.type === 'get_masks').length >= 10",
+        arg=wid,
+    )
+    for z in range(4, 9):
+        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "area": 1}
+        content = {"type": "masks", "series": "s0", "slice": z, "revision": 2, "items": [item]}
+        message(page, wid, content, [np.packbits(masks[z]).tobytes()])
+    assert np.array_equal(overlay(), want)  # now from the cache
+    sent = page.evaluate("(i) => window.widgets[i].calls.sent", wid)
+    assert [m["type"] for m in sent].count("paint") == 1
 
 
 def test_orthogonal_views_show_the_other_planes_and_move_the_crosshair(harness: Any) -> None:
