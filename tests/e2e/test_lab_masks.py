@@ -157,3 +157,76 @@ def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> N
         expect(labels).to_have_attribute("data-slice", str(i))
         # slice k also has the two masks: 3 objects there
         expect(labels).to_have_attribute("data-count", "3" if i == k else "1")
+
+
+def test_the_threshold_brush_on_a_coronal_reformat_of_the_real_ct(lab_each: Any, page: Any) -> None:
+    """On the real CT's coronal reformat the threshold brush commits exactly the stroke (round
+    in mm: spacing slice / column) intersected with the range on the reformat's HU, written
+    into a row of each own slice it reaches; Python's ``threshold_brush(..., plane=)`` with the
+    same stroke gives the identical mask."""
+    if not (CT / "dicom").is_dir():
+        pytest.skip("../shared/data/ct_abdomen is missing")
+    nb = notebook(
+        "import json, uuid\n"
+        "import numpy as np\n"
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "from dicom_annot_widget.kernels import plane_image\n"
+        "from dicom_annot_widget.kernels.brush import threshold_brush\n"
+        "from dicom_annot_widget.widget.masks import plane_spacing\n"
+        "onto = Ontology.builder().object('Liver', shape='bitmask', hotkey=1).build()\n"
+        f"w = DicomAnnotator({str(CT / 'dicom')!r}, ontology=onto)\n"
+        "w.plane = 'coronal'\n"
+        "from_page = []\n"
+        "w.on_msg(lambda _w, content, _b: from_page.append(content))\n"
+        "w"
+    )
+    root = open_widget(page, lab_each, "coronal_masks.ipynb", nb, workspace="coronal-masks")
+    labels = page.get_by_test_id("daw-labels")
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute(
+        "data-plane", "coronal", timeout=30_000
+    )
+    # the threshold brush needs every slice's values on a reformat: on a reformat the bar
+    # counts its own slices (512), all arrived once every stored slice has
+    expect(root.get_by_test_id("daw-slicebar")).to_have_attribute(
+        "data-loaded", "512", timeout=60_000
+    )
+    root.focus()
+    page.keyboard.press("g")
+    expect(root).to_have_attribute("data-tool", "threshold")
+    root.get_by_test_id("daw-mask-size").fill("12")
+    for testid, value in (("daw-mask-lo", "40"), ("daw-mask-hi", "200")):
+        root.get_by_test_id(testid).fill(value)
+        root.get_by_test_id(testid).press("Tab")
+    # across the middle of the (wide, low) coronal image, left to right
+    box = labels.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.45, y + 3, steps=4)
+    page.mouse.up()
+    root.focus()
+    page.keyboard.press("Enter")
+    out = kernel_eventually(page, "print(len(list(w.labels)))", "1")
+    assert out == "1", out
+    check = (
+        "p = [m for m in from_page if m.get('type') == 'paint'][-1]\n"
+        "u, kk = p['uuid'], p['slice']\n"
+        "got = w.labels.get_mask(u)\n"
+        "img = plane_image(w.series.array, 'coronal', kk)\n"
+        "want = np.zeros(img.shape, bool)\n"
+        "for st in p['strokes']:\n"
+        "    want |= threshold_brush(img, st['points'], st['radius'], *st['range'],\n"
+        "                            spacing=plane_spacing(w.series, 'coronal'))\n"
+        "cut = np.zeros_like(got)\n"
+        "cut[:, kk, :] = want\n"
+        "u2 = str(uuid.uuid4())\n"
+        "st = p['strokes'][0]\n"
+        "w.threshold_brush(u2, kk, st['points'], st['radius'], st['range'], feature='liver',\n"
+        "                  plane='coronal')\n"
+        "print(json.dumps([p.get('plane'), bool(np.array_equal(got, cut)),\n"
+        "    bool(np.array_equal(w.labels.get_mask(u2), got)), int(want.sum()),\n"
+        "    int(want.any(axis=1).sum()), sorted(w.labels.get(u).keyframes)]))"
+    )
+    plane, same, same_py, area, slices, keyframes = json.loads(run_probe(page, check))
+    assert plane == "coronal" and same and same_py, (plane, same, same_py)
+    assert area > 100 and 1 < slices == len(keyframes), (area, slices, keyframes)
