@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Controller, type Model, RELEASE_MS } from "./loader";
+import { Controller, type Model, RELEASE_MS, sharedVolumes, volumeKey } from "./loader";
 import type { SeriesInfo } from "./protocol";
 import { ctSeriesInfo } from "./fixtures.test-util";
 
@@ -212,5 +212,72 @@ describe("Controller", () => {
     controller.dispose();
     vi.advanceTimersByTime(500);
     expect(notified()).toBe(1);
+  });
+});
+
+describe("Controllers of widgets showing the same kernel series", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const shared = (key: string): FakeModel => {
+    const m = new FakeModel();
+    m.state.series_info = { ...info, volume_key: key };
+    return m;
+  };
+
+  it("hold one volume: a second widget finds it complete and asks its kernel for nothing", () => {
+    const a = shared("k1");
+    const ca = new Controller(a as unknown as Model);
+    const stopA = ca.subscribe(() => {});
+    a.deliver(Array.from({ length: 20 }, (_, i) => i));
+    expect(ca.volume?.loadedCount).toBe(20);
+    const b = shared("k1");
+    const cb = new Controller(b as unknown as Model);
+    expect(cb.volume).toBe(ca.volume);
+    expect(b.sent.filter((m) => m.type === "get_slices")).toEqual([]);
+    // a widget of another series object (another key) has its own
+    const c = shared("k2");
+    const cc = new Controller(c as unknown as Model);
+    expect(cc.volume).not.toBe(ca.volume);
+    expect(c.sent.filter((m) => m.type === "get_slices")).toHaveLength(1);
+    // the first widget's views go: the volume stays for the second, and goes with it
+    stopA();
+    vi.advanceTimersByTime(RELEASE_MS + 1);
+    expect(ca.volume).toBeNull();
+    expect(sharedVolumes().get(volumeKey(b.state.series_info as SeriesInfo) as string)?.volume).toBe(cb.volume);
+    cb.dispose();
+    expect(sharedVolumes().has(volumeKey(b.state.series_info as SeriesInfo) as string)).toBe(false);
+    cc.dispose();
+    ca.dispose();
+    expect(sharedVolumes().size).toBe(0);
+  });
+
+  it("while both load, each counts and acknowledges its own slices; the first copy stays", () => {
+    const a = shared("k3");
+    const b = shared("k3");
+    const ca = new Controller(a as unknown as Model);
+    const cb = new Controller(b as unknown as Model);
+    expect(b.sent.filter((m) => m.type === "get_slices")).toHaveLength(1); // nothing arrived yet
+    a.deliver([10]);
+    const first = ca.volume?.slice(10);
+    b.deliver([10]);
+    expect(cb.volume?.slice(10)).toBe(first);
+    expect(cb.volume?.loadedCount).toBe(1);
+    // each kernel hears of the slice it sent (the slice shown: acknowledged at once)
+    expect(a.sent.filter((m) => m.type === "ack")).toEqual([{ type: "ack", series: "s0", count: 1 }]);
+    expect(b.sent.filter((m) => m.type === "ack")).toEqual([{ type: "ack", series: "s0", count: 1 }]);
+    ca.dispose();
+    cb.dispose();
+    expect(sharedVolumes().size).toBe(0);
+  });
+
+  it("a series info without a key keeps a volume of its own", () => {
+    const { controller } = setup();
+    expect(sharedVolumes().size).toBe(0);
+    expect(controller.volume).not.toBeNull();
+    controller.dispose();
   });
 });

@@ -60,8 +60,37 @@ const LOADING_NOTIFY_MS = 100;
  */
 export const RELEASE_MS = 5000;
 
+/** One volume the page holds for a series (the kernel's `volume_key`), and how many widgets'
+ * controllers hold it. */
+interface SharedVolume {
+  volume: Volume;
+  holders: number;
+}
+
+/**
+ * The page's volumes by key: on `globalThis`, because each widget may get its own instance of
+ * this module. Widgets showing the same kernel `Series` (e.g. two planes side by side) hold
+ * one copy of its pixels: 157 MB for 300 slices of 512 x 512, not one per widget. Only the
+ * pixels are shared (they never change once arrived); every widget keeps its own state,
+ * requests and acknowledgements, and a widget that finds the volume complete asks its kernel
+ * for nothing.
+ */
+export function sharedVolumes(): Map<string, SharedVolume> {
+  const g = globalThis as unknown as { __dawVolumes?: unknown };
+  if (!(g.__dawVolumes instanceof Map)) g.__dawVolumes = new Map<string, SharedVolume>();
+  return g.__dawVolumes as Map<string, SharedVolume>;
+}
+
+/** The key of a series' volume in `sharedVolumes` (null: not shared). */
+export function volumeKey(info: SeriesInfo): string | null {
+  if (typeof info.volume_key !== "string" || info.volume_key === "") return null;
+  return [info.volume_key, info.id, info.shape.join("x"), info.dtype, info.samples_per_pixel].join("|");
+}
+
 export class Controller {
   volume: Volume | null = null;
+  /** the key of the shared volume held (null: none, or one of its own) */
+  private heldKey: string | null = null;
   error = "";
   /** Errors reported so far: a view hides a dismissed error until the next one, even when
    * the next one has the same text. */
@@ -147,6 +176,7 @@ export class Controller {
     // the kernel stops sending, and lets go of the pixels it decoded for this widget
     if (this.volume) this.send({ type: "release", series: this.volume.info.id });
     this.volume = null;
+    this.letGo();
     this.released = true;
     this.orderedAround = -1;
     this.unacked = 0;
@@ -172,7 +202,8 @@ export class Controller {
   private readonly onSeriesInfo = (): void => {
     if (this.released) return; // no view: nothing to load for (the next view loads it)
     const info = this.model.get("series_info");
-    this.volume = info ? new Volume(info) : null;
+    this.letGo();
+    this.volume = info ? this.hold(info) : null;
     this.error = "";
     this.orderedAround = -1;
     this.unacked = 0;
@@ -180,6 +211,31 @@ export class Controller {
     this.requestAround(ownSlice(this.model));
     this.notify();
   };
+
+  /** The volume for `info`: the page's shared one for its key (made if new), else its own. */
+  private hold(info: SeriesInfo): Volume {
+    const key = volumeKey(info);
+    if (key === null) return new Volume(info);
+    const volumes = sharedVolumes();
+    let entry = volumes.get(key);
+    if (!entry) {
+      entry = { volume: new Volume(info), holders: 0 };
+      volumes.set(key, entry);
+    }
+    entry.holders += 1;
+    this.heldKey = key;
+    return entry.volume;
+  }
+
+  /** Stop holding the shared volume: the last holder's going lets the page drop it. */
+  private letGo(): void {
+    const key = this.heldKey;
+    this.heldKey = null;
+    if (key === null) return;
+    const volumes = sharedVolumes();
+    const entry = volumes.get(key);
+    if (entry && --entry.holders <= 0) volumes.delete(key);
+  }
 
   private requestAround(current: number): void {
     const volume = this.volume;
@@ -290,5 +346,7 @@ export class Controller {
     this.model.off("change:plane", this.onSlice);
     (this.model as unknown as EventModel).off("comm_live_update", this.onCommLive);
     this.views.clear();
+    this.volume = null;
+    this.letGo();
   }
 }

@@ -62,6 +62,9 @@ export interface SeriesInfo {
   /** position of this series in the widget's list of series, and how many there are */
   series_index?: number;
   series_count?: number;
+  /** a random token per kernel `Series` object: widgets showing the same one share its pixels
+   * in the page (loader.ts sharedVolumes) */
+  volume_key?: string;
 }
 
 export interface GetSlicesMsg {

@@ -62,6 +62,9 @@ export class Volume {
     if (buffer.byteLength !== expected * size) {
       throw new Error(`slice ${msg.index} has ${buffer.byteLength / size} values, expected ${expected}`);
     }
+    // a slice held already (sent again, or brought by another widget of the same series, see
+    // loader.ts sharedVolumes): the first copy stays, counted once, with its last band
+    if (this.loaded[msg.index]) return end === this.rows;
     let values = typedArrayFrom(this.info.dtype, buffer);
     if (end - first < this.rows) {
       const band = this.bands.get(msg.index) ?? { values: zerosOf(this.info.dtype, this.sliceLength), rows: new Uint8Array(this.rows), count: 0 };

@@ -244,3 +244,16 @@ def test_a_ping_from_the_page_is_accepted_silently(widget: Any) -> None:
     w._on_page_message(w, {"type": "ping"}, [])
     assert sent == []
     assert (w.slice, w.window, w.labels.revision) == before
+
+
+def test_widgets_of_one_series_object_name_its_volume_alike() -> None:
+    """``series_info.volume_key``: the same random token for every widget showing one
+    ``Series`` object (the page holds one copy of its pixels per key), another for another
+    object, even with the same pixels; nothing derived from the data."""
+    volume = np.arange(2 * 3 * 4, dtype=np.int16).reshape(2, 3, 4)
+    series = open_series(volume)
+    a, b = DicomAnnotator(series), DicomAnnotator(series)
+    c = DicomAnnotator(open_series(volume))
+    key = a.series_info["volume_key"]
+    assert isinstance(key, str) and len(key) == 32
+    assert b.series_info["volume_key"] == key != c.series_info["volume_key"]

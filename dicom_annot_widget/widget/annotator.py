@@ -7,7 +7,9 @@ import itertools
 import logging
 import math
 import os
+import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from importlib.resources import files
 from typing import Any
@@ -170,6 +172,22 @@ def _slice_origins(series: Series) -> list[list[float]] | None:
     return [[float(v) for v in p] for p in geometry.origins]
 
 
+#: A random key per Series object shown in this kernel (see :func:`volume_key`).
+_VOLUME_KEYS: weakref.WeakKeyDictionary[Series, str] = weakref.WeakKeyDictionary()
+
+
+def volume_key(series: Series) -> str:
+    """A random token naming ``series`` (the Python object) for as long as it lives in this
+    kernel: widgets showing the same ``Series`` hold one copy of its pixels in the page (the
+    page keeps one volume per key). Random, so it says nothing about the data, and a new
+    kernel's series never meets an old one's volume."""
+    key = _VOLUME_KEYS.get(series)
+    if key is None:
+        key = uuid.uuid4().hex
+        _VOLUME_KEYS[series] = key
+    return key
+
+
 def series_info(
     series: Series,
     series_id: str,
@@ -214,6 +232,7 @@ def series_info(
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
         "series_index": int(index),
         "series_count": int(count),
+        "volume_key": volume_key(series),
     }
 
 

@@ -570,6 +570,49 @@ def test_side_by_side_planes_with_linked_crosshairs(
     expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "64")
 
 
+def test_widgets_of_one_series_hold_one_copy_of_its_pixels(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
+) -> None:
+    """The README's side-by-side pattern passes one ``Series`` to both widgets: the second
+    finds the series' volume in the page, asks its kernel for no slice and shows its slice
+    pixel for pixel; the page holds one volume for both, and still holds it for the second
+    when the first is closed."""
+    first_cell = (
+        "import dicom_annot_widget as daw\n"
+        f"series = daw.open_series({str(small_phantom)!r})\n"
+        "w = daw.DicomAnnotator(series)\nw"
+    )
+    second_cell = (
+        "w2 = daw.DicomAnnotator(series)\nw2.slice = 4\n"
+        "from_page2 = []\nw2.on_msg(lambda _w, content, _b: from_page2.append(content))\nw2"
+    )
+    open_widgets(page, lab_each, request, first_cell, second_cell, run=False)
+    run_cell = """async (i) => {
+      const app = window.jupyterapp;
+      app.shell.currentWidget.content.activeCellIndex = i;
+      await app.commands.execute('notebook:run-cell');
+    }"""
+    page.evaluate(run_cell, 0)
+    first = ready_root(page, 0, slice_=10)
+    expect(first).to_have_attribute("data-loaded", "20", timeout=READY_TIMEOUT)
+    page.evaluate(run_cell, 1)  # once the first widget has the whole series
+    second = ready_root(page, 1, slice_=4)
+    expect(second).to_have_attribute("data-loaded", "20")
+    canvas_matches_numpy(page, second, "w2")
+    kernel_is(page, "sorted({m.get('type') for m in from_page2} & {'get_slices', 'ack'})", [])
+    holders = "() => [...(globalThis.__dawVolumes ?? new Map()).values()].map((e) => e.holders)"
+    assert page.evaluate(holders) == [2]
+    run_probe(page, "w.close()\nprint('closed')")
+    page.wait_for_function(
+        "() => [...globalThis.__dawVolumes.values()].map((e) => e.holders).join() === '1'"
+    )
+    expect(page.get_by_test_id("daw-root")).to_have_count(1)
+    second = page.get_by_test_id("daw-root").first  # w2's, the only one left
+    run_probe(page, "w2.slice = 15\nprint(w2.slice)")
+    expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "15")
+    canvas_matches_numpy(page, second, "w2")
+
+
 def test_a_widget_no_view_shows_lets_its_pixels_go_and_loads_them_when_shown_again(
     lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
 ) -> None:
