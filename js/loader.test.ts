@@ -255,21 +255,39 @@ describe("Controllers of widgets showing the same kernel series", () => {
     expect(sharedVolumes().size).toBe(0);
   });
 
-  it("while both load, each counts and acknowledges its own slices; the first copy stays", () => {
+  it("made together, the second follows the first one's loading and asks only for its slice", () => {
     const a = shared("k3");
     const b = shared("k3");
+    b.state.slice = 3;
     const ca = new Controller(a as unknown as Model);
     const cb = new Controller(b as unknown as Model);
-    expect(b.sent.filter((m) => m.type === "get_slices")).toHaveLength(1); // nothing arrived yet
+    let told = 0;
+    cb.subscribe(() => (told += 1));
+    expect((a.sent[0] as { slices: number[] }).slices).toHaveLength(20);
+    expect(b.sent.filter((m) => m.type === "get_slices")).toEqual([{ type: "get_slices", series: "s0", slices: [3] }]);
+    // the second one's slice comes from its own kernel (and is acknowledged to it)...
+    b.deliver([3]);
+    expect(b.sent.filter((m) => m.type === "ack")).toEqual([{ type: "ack", series: "s0", count: 1 }]);
+    // ...the rest from the first one's: its views hear of it (its own slice at once)
+    told = 0;
     a.deliver([10]);
     const first = ca.volume?.slice(10);
+    expect(cb.volume?.loaded[10]).toBe(1);
+    vi.advanceTimersByTime(200);
+    expect(told).toBeGreaterThan(0);
+    // a copy that arrives again keeps the first one, counted once
     b.deliver([10]);
     expect(cb.volume?.slice(10)).toBe(first);
-    expect(cb.volume?.loadedCount).toBe(1);
-    // each kernel hears of the slice it sent (the slice shown: acknowledged at once)
-    expect(a.sent.filter((m) => m.type === "ack")).toEqual([{ type: "ack", series: "s0", count: 1 }]);
-    expect(b.sent.filter((m) => m.type === "ack")).toEqual([{ type: "ack", series: "s0", count: 1 }]);
+    expect(cb.volume?.loadedCount).toBe(2);
+    // scrolled to a slice not arrived: the second one asks for that slice alone
+    b.set("slice", 17);
+    vi.advanceTimersByTime(50);
+    expect(b.sent.filter((m) => m.type === "get_slices").at(-1)).toEqual({ type: "get_slices", series: "s0", slices: [17] });
+    // the first one goes before the end: the second asks its kernel for everything missing
     ca.dispose();
+    const rest = b.sent.filter((m) => m.type === "get_slices").at(-1) as { slices: number[] };
+    expect(rest.slices).toHaveLength(18); // all but 3 and 10, from where it is (17)
+    expect(rest.slices[0]).toBe(17);
     cb.dispose();
     expect(sharedVolumes().size).toBe(0);
   });

@@ -60,11 +60,13 @@ const LOADING_NOTIFY_MS = 100;
  */
 export const RELEASE_MS = 5000;
 
-/** One volume the page holds for a series (the kernel's `volume_key`), and how many widgets'
- * controllers hold it. */
+/** One volume the page holds for a series (the kernel's `volume_key`): the widgets'
+ * controllers that hold it, and those whose kernel is sending it (at most one, see
+ * Controller.requestAround). */
 interface SharedVolume {
   volume: Volume;
-  holders: number;
+  holders: Set<Controller>;
+  loading: Set<Controller>;
 }
 
 /**
@@ -72,8 +74,9 @@ interface SharedVolume {
  * this module. Widgets showing the same kernel `Series` (e.g. two planes side by side) hold
  * one copy of its pixels: 157 MB for 300 slices of 512 x 512, not one per widget. Only the
  * pixels are shared (they never change once arrived); every widget keeps its own state,
- * requests and acknowledgements, and a widget that finds the volume complete asks its kernel
- * for nothing.
+ * requests and acknowledgements. A widget that finds the volume complete asks its kernel for
+ * nothing; one that finds another widget's kernel sending it follows that loading (asking its
+ * own kernel for the slice it shows only), and takes it over if that widget goes first.
  */
 export function sharedVolumes(): Map<string, SharedVolume> {
   const g = globalThis as unknown as { __dawVolumes?: unknown };
@@ -91,6 +94,9 @@ export class Controller {
   volume: Volume | null = null;
   /** the key of the shared volume held (null: none, or one of its own) */
   private heldKey: string | null = null;
+  /** Another widget's kernel is sending the shared volume: its arrivals are told to this
+   * one's views (`onArrive`), and this one asks its kernel for the slice it shows only. */
+  private following = false;
   error = "";
   /** Errors reported so far: a view hides a dismissed error until the next one, even when
    * the next one has the same text. */
@@ -219,33 +225,82 @@ export class Controller {
     const volumes = sharedVolumes();
     let entry = volumes.get(key);
     if (!entry) {
-      entry = { volume: new Volume(info), holders: 0 };
+      entry = { volume: new Volume(info), holders: new Set(), loading: new Set() };
       volumes.set(key, entry);
     }
-    entry.holders += 1;
+    entry.holders.add(this);
     this.heldKey = key;
     return entry.volume;
   }
 
-  /** Stop holding the shared volume: the last holder's going lets the page drop it. */
-  private letGo(): void {
-    const key = this.heldKey;
-    this.heldKey = null;
-    if (key === null) return;
-    const volumes = sharedVolumes();
-    const entry = volumes.get(key);
-    if (entry && --entry.holders <= 0) volumes.delete(key);
+  private shared(): SharedVolume | undefined {
+    return this.heldKey === null ? undefined : sharedVolumes().get(this.heldKey);
   }
+
+  /** Stop holding the shared volume: the last holder's going lets the page drop it; a holder
+   * that was following this one's loading takes it over. */
+  private letGo(): void {
+    const entry = this.shared();
+    this.stopFollowing();
+    this.heldKey = null;
+    if (!entry) return;
+    entry.holders.delete(this);
+    const wasLoading = entry.loading.delete(this);
+    if (entry.holders.size === 0) {
+      sharedVolumes().delete(volumeKey(entry.volume.info) as string);
+      return;
+    }
+    if (wasLoading && entry.loading.size === 0) {
+      for (const other of entry.holders) other.takeOver();
+    }
+  }
+
+  /** The widget whose kernel was sending the shared volume went: ask this one's kernel for
+   * the rest. */
+  private takeOver(): void {
+    if (!this.following) return;
+    this.stopFollowing();
+    this.orderedAround = -1;
+    this.requestAround(ownSlice(this.model));
+  }
+
+  private stopFollowing(): void {
+    if (!this.following) return;
+    this.following = false;
+    this.volume?.arrivals.delete(this.onArrive);
+  }
+
+  /** A slice another widget's kernel sent arrived in the shared volume. */
+  private readonly onArrive = (index: number): void => {
+    const volume = this.volume;
+    if (!volume) return;
+    if (index === ownSlice(this.model) || volume.loadedCount === volume.slices) this.notify();
+    else this.notifyLater();
+  };
 
   private requestAround(current: number): void {
     const volume = this.volume;
     if (!volume || volume.loadedCount === volume.slices) return;
+    const entry = this.shared();
+    if (entry && [...entry.loading].some((c) => c !== this)) {
+      // another widget's kernel is sending this volume: follow it, and ask this one's kernel
+      // only for the slice shown here (which may be far from where the other one loads)
+      if (!this.following) {
+        this.following = true;
+        volume.arrivals.add(this.onArrive);
+      }
+      this.orderedAround = current;
+      if (volume.loaded[current]) return;
+      if (this.send({ type: "get_slices", series: volume.info.id, slices: [current] })) this.firstOfOrder = current;
+      return;
+    }
     const step = Math.max(1, Math.floor(volume.slices / COARSE_SLICES));
     const order = priorityOrder(volume.slices, current, volume.loaded, step);
     if (order.length === 0) return;
     this.orderedAround = current;
     if (!this.send({ type: "get_slices", series: volume.info.id, slices: order })) return;
     this.firstOfOrder = order[0] as number;
+    entry?.loading.add(this);
   }
 
   private readonly onSlice = (): void => {
@@ -300,6 +355,7 @@ export class Controller {
     if (!volume) return;
     this.unacked += 1;
     const complete = volume.loadedCount === volume.slices;
+    if (complete) this.shared()?.loading.delete(this);
     if (now || this.unacked >= this.ackEvery || complete) {
       this.send({ type: "ack", series: volume.info.id, count: this.unacked });
       this.unacked = 0;

@@ -27,6 +27,9 @@ export class Volume {
   private readonly parts: (TypedArray | undefined)[];
   /** The values of a slice that has not arrived (zeros, made on first use). */
   private empty: TypedArray | null = null;
+  /** Told of each slice that arrives (its index), after it is stored: widgets that share
+   * this volume and follow another one's loading (loader.ts). */
+  readonly arrivals = new Set<(index: number) => void>();
   /** Large slices arriving in bands of rows: the slice so far and the rows it has. */
   private readonly bands = new Map<number, { values: TypedArray; rows: Uint8Array; count: number }>();
 
@@ -83,10 +86,9 @@ export class Volume {
     this.parts[msg.index] = values;
     this.slope[msg.index] = msg.slope;
     this.intercept[msg.index] = msg.intercept;
-    if (!this.loaded[msg.index]) {
-      this.loaded[msg.index] = 1;
-      this.loadedCount += 1;
-    }
+    this.loaded[msg.index] = 1;
+    this.loadedCount += 1;
+    for (const told of this.arrivals) told(msg.index);
     return true;
   }
 

@@ -549,18 +549,24 @@ def test_two_widgets_scroll_independently(
 def test_side_by_side_planes_with_linked_crosshairs(
     lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
 ) -> None:
-    """The README's pattern for planes side by side: two widgets in an ``HBox``, the second on
-    the coronal reformat, their crosshairs linked with ``traitlets.link``. Scrolling the axial
-    one moves the coronal one's crosshair (its axial line), not its slice."""
+    """The README's pattern for planes side by side: two widgets of one series in an
+    ``HBox``, the second on the coronal reformat, their crosshairs linked with
+    ``traitlets.link``. Scrolling the axial one moves the coronal one's crosshair (its axial
+    line), not its slice. Made together, the second follows the first one's loading: it asks
+    its kernel for the slice it shows only."""
     cell = (
         "import ipywidgets, traitlets\n"
         + widget_cell(small_phantom, "w1").removesuffix("\nw1")
-        + f"\nw2 = daw.DicomAnnotator({str(small_phantom)!r})\nw2.plane = 'coronal'"
+        + "\nw2 = daw.DicomAnnotator(w1.series)\nw2.plane = 'coronal'"
+        "\nfrom_page2 = []\nw2.on_msg(lambda _w, content, _b: from_page2.append(content))"
         "\nlink = traitlets.link((w1, 'crosshair'), (w2, 'crosshair'))"
         "\nipywidgets.HBox([w1, w2])"
     )
     open_widgets(page, lab_each, request, cell)
     first, second = ready_root(page, 0, slice_=10), ready_root(page, 1)
+    for root in (first, second):
+        expect(root).to_have_attribute("data-loaded", "20", timeout=READY_TIMEOUT)
+    kernel_is(page, "[m['slices'] for m in from_page2 if m.get('type') == 'get_slices']", [[10]])
     expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
     # side by side: the second widget's box is to the right of the first one's
     a, b = first.bounding_box(), second.bounding_box()
@@ -600,11 +606,13 @@ def test_widgets_of_one_series_hold_one_copy_of_its_pixels(
     expect(second).to_have_attribute("data-loaded", "20")
     canvas_matches_numpy(page, second, "w2")
     kernel_is(page, "sorted({m.get('type') for m in from_page2} & {'get_slices', 'ack'})", [])
-    holders = "() => [...(globalThis.__dawVolumes ?? new Map()).values()].map((e) => e.holders)"
+    holders = (
+        "() => [...(globalThis.__dawVolumes ?? new Map()).values()].map((e) => e.holders.size)"
+    )
     assert page.evaluate(holders) == [2]
     run_probe(page, "w.close()\nprint('closed')")
     page.wait_for_function(
-        "() => [...globalThis.__dawVolumes.values()].map((e) => e.holders).join() === '1'"
+        "() => [...globalThis.__dawVolumes.values()].map((e) => e.holders.size).join() === '1'"
     )
     expect(page.get_by_test_id("daw-root")).to_have_count(1)
     second = page.get_by_test_id("daw-root").first  # w2's, the only one left
