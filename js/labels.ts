@@ -73,6 +73,8 @@ export interface Keyframe {
   mask?: string;
   /** bitmask keyframes in labels_state: foreground pixels of that slice (no pixels synced) */
   mask_area?: number;
+  /** bitmask keyframes in labels_state: a checksum of the slice's mask (masks.ts MaskCache) */
+  mask_crc?: number;
 }
 
 export interface LabelObject {

@@ -584,8 +584,11 @@ describe("parseMasksMsg", () => {
       [msgOf([{ ...good, box: [4, 1, 17, 4] }]), [new Uint8Array(6).buffer]],
       [msgOf([{ ...good, box: [4, -1, 9, 2] }]), buf],
       [msgOf([{ ...good, box: null }]), buf],
+      [msgOf([{ ...good, crc: -3 }]), buf],
+      [msgOf([{ ...good, crc: "abc" }]), buf],
       [msgOf([42]), buf],
     ];
+    expect(parseMasksMsg(msgOf([{ ...good, crc: 4294967295 }]), buf, 16, 8)?.items[0]?.crc).toBe(4294967295);
     for (const [msg, buffers] of bad) {
       expect(() => parseMasksMsg(msg, buffers, 16, 8)).not.toThrow();
       expect(parseMasksMsg(msg, buffers, 16, 8), JSON.stringify(msg)).toBeNull();
@@ -649,6 +652,26 @@ describe("MaskCache", () => {
     cache.invalidate(3);
     expect(cache.has(3)).toBe(false);
     expect(() => new MaskCache(0, 3)).toThrow(/positive integers/);
+  });
+
+  it("keeps each item's checksum, but not a patch's that may have met an outdated mask", () => {
+    const cache = new MaskCache(4, 2);
+    const a = { ...item("a", [0, 0, 1, 1], ["#"], true, 1), crc: 11 };
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 1, items: [a] });
+    expect(cache.crc(0, "a")).toBe(11);
+    const patch = { ...item("a", [1, 0, 2, 1], ["#"], false, 2), crc: 12 };
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 2, items: [patch] });
+    expect(cache.crc(0, "a")).toBe(12);
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 4, items: [{ ...patch, crc: 13 }] }, false, false);
+    expect(cache.crc(0, "a")).toBeUndefined(); // to be asked for again
+    expect(cache.get(0, "a")).toBeDefined();
+    // an item without one (an older kernel) leaves none; an emptied object none either
+    cache.apply({ type: "masks", series: "s0", slice: 1, revision: 4, items: [item("b", [0, 0, 1, 1], ["#"], true, 1)] });
+    expect(cache.crc(1, "b")).toBeUndefined();
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 5, items: [{ ...item("a", null, [], true, 0), crc: 0 }] });
+    expect(cache.crc(0, "a")).toBeUndefined();
+    cache.invalidate(1);
+    expect(cache.crc(1, "b")).toBeUndefined();
   });
 
   it("ignores items whose box does not fit the series", () => {

@@ -31,6 +31,9 @@ export interface MaskItem {
   area: number;
   /** ceil(h * w / 8) bytes, row-major bits of the box; empty when box is null */
   bits: Uint8Array;
+  /** checksum of the object's whole mask on the slice after this item (the `mask_crc` of
+   * its keyframe in labels_state); absent from an older kernel */
+  crc?: number;
 }
 
 /** A validated `masks` message. */
@@ -97,7 +100,10 @@ export function parseMasksMsg(
     if (bits === null) return null;
     const expected = box === null ? 0 : Math.ceil(((box[2] - box[0]) * (box[3] - box[1])) / 8);
     if (bits.length !== expected) return null;
-    items.push({ uuid: it.uuid, box, full: it.full, area: it.area, bits });
+    if (it.crc !== undefined && !isNonNegInt(it.crc)) return null;
+    const item: MaskItem = { uuid: it.uuid, box, full: it.full, area: it.area, bits };
+    if (it.crc !== undefined) item.crc = it.crc;
+    items.push(item);
   }
   return { type: "masks", series: m.series, slice: m.slice, revision: m.revision, items };
 }
@@ -137,6 +143,8 @@ export class MaskCache {
   /** per slice and uuid: a box outside which the cached mask is all zero */
   private readonly bounds = new Map<number, Map<string, MaskBox>>();
   private readonly revisions = new Map<number, number>();
+  /** per slice and uuid: the checksum of the cached mask (as the kernel computed it) */
+  private readonly crcs = new Map<number, Map<string, number>>();
 
   constructor(
     readonly width: number,
@@ -153,16 +161,20 @@ export class MaskCache {
    * left with no foreground is dropped. With `replaceSlice` (use it for the answer to
    * `get_masks`, which lists every bitmask object on the slice), objects not in the message are
    * dropped from that slice too. Items whose box does not fit are ignored; returns how many
-   * items were applied.
+   * items were applied. Each item's checksum is kept unless `trusted` is false (a patch that
+   * may have met an outdated mask: its checksum would not be that of the cached mask).
    */
-  apply(msg: MasksMsg, replaceSlice = false): number {
+  apply(msg: MasksMsg, replaceSlice = false, trusted = true): number {
     let slice = this.slices.get(msg.slice);
     let bounds = this.bounds.get(msg.slice);
-    if (replaceSlice || slice === undefined || bounds === undefined) {
+    let crcs = this.crcs.get(msg.slice);
+    if (replaceSlice || slice === undefined || bounds === undefined || crcs === undefined) {
       slice = new Map();
       bounds = new Map();
+      crcs = new Map();
       this.slices.set(msg.slice, slice);
       this.bounds.set(msg.slice, bounds);
+      this.crcs.set(msg.slice, crcs);
     }
     let applied = 0;
     for (const item of msg.items) {
@@ -171,9 +183,12 @@ export class MaskCache {
       const bound = item.full ? item.box : unionBox(bounds.get(item.uuid), item.box);
       if (mask === undefined) mask = new Uint8Array(this.width * this.height);
       if (item.box !== null) writeBits(mask, this.width, item.box, item.bits);
+      if (trusted && item.crc !== undefined) crcs.set(item.uuid, item.crc);
+      else crcs.delete(item.uuid);
       if (item.area === 0 || (item.full && item.box === null)) {
         slice.delete(item.uuid);
         bounds.delete(item.uuid);
+        crcs.delete(item.uuid);
       } else {
         slice.set(item.uuid, mask);
         // no bound: no box was ever written, the mask is all zero (drawn as if it could
@@ -198,6 +213,11 @@ export class MaskCache {
     return this.bounds.get(slice)?.get(uuid);
   }
 
+  /** The checksum of the cached mask of `uuid` on `slice` (undefined: none known). */
+  crc(slice: number, uuid: string): number | undefined {
+    return this.crcs.get(slice)?.get(uuid);
+  }
+
   /** Uuids with a cached mask on `slice`. */
   uuids(slice: number): string[] {
     return [...(this.slices.get(slice)?.keys() ?? [])];
@@ -218,6 +238,7 @@ export class MaskCache {
     this.slices.delete(slice);
     this.bounds.delete(slice);
     this.revisions.delete(slice);
+    this.crcs.delete(slice);
   }
 
   /** Forget everything. */
@@ -225,6 +246,7 @@ export class MaskCache {
     this.slices.clear();
     this.bounds.clear();
     this.revisions.clear();
+    this.crcs.clear();
   }
 }
 

@@ -18,7 +18,7 @@ from dicom_annot_widget.errors import DicomAnnotWarning, LabelError, ProtocolErr
 from dicom_annot_widget.kernels.brush import apply_stroke, stroke_mask, threshold_brush
 from dicom_annot_widget.kernels.contours import mask_to_polygons, polygons_to_mask
 from dicom_annot_widget.labels import Labels, Ontology
-from dicom_annot_widget.widget.masks import mask_to_ring, paint
+from dicom_annot_widget.widget.masks import mask_crc, mask_to_ring, paint
 from dicom_annot_widget.widget.protocol import (
     GetMasks,
     Interpolate,
@@ -131,7 +131,13 @@ def test_paint_creates_a_bitmask_object_equal_to_the_kernel(widget: Any) -> None
     assert not outside.any()
     # summarised, never synced as pixels
     [obj] = w.labels_state["objects"]
-    assert obj["keyframes"]["2"] == {"manual": True, "mask_area": int(expected.sum())}
+    crc = mask_crc(w.labels.get(u).keyframes[2].geometry)
+    assert obj["keyframes"]["2"] == {
+        "manual": True,
+        "mask_area": int(expected.sum()),
+        "mask_crc": crc,
+    }
+    assert item["crc"] == crc  # the patch says what the slice's mask is after it
 
 
 def test_strokes_apply_in_order_as_one_undoable_edit(widget: Any) -> None:

@@ -17,7 +17,7 @@ from dicom_annot_widget.errors import LabelError, ProtocolError
 from dicom_annot_widget.kernels import plane_image
 from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 from dicom_annot_widget.labels import Ontology
-from dicom_annot_widget.widget.masks import plane_spacing
+from dicom_annot_widget.widget.masks import mask_crc, plane_spacing
 from dicom_annot_widget.widget.protocol import Paint, parse_page_message
 
 SHAPE = (12, 30, 40)  # slices, rows, columns
@@ -125,6 +125,9 @@ def test_a_stroke_on_a_reformat_paints_the_cut_of_every_slice_it_reaches(
         x0, y0, x1, y1 = item["box"]
         rebuilt[msg["slice"], y0:y1, x0:x1] = _decode(item, buffers[0])
         assert item["area"] == expected[msg["slice"]].sum()
+        # the checksum of the slice's whole mask after the paint, as labels_state has it
+        crc = w.labels_state["objects"][0]["keyframes"][str(msg["slice"])]["mask_crc"]
+        assert item["crc"] == crc == mask_crc(obj.keyframes[msg["slice"]].geometry)
     assert np.array_equal(rebuilt, expected)
     assert sent[-1][0] == {"type": "edit_ack", "request": 5, "revision": 1}
 

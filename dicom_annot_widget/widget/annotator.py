@@ -316,12 +316,18 @@ def _metadata_elements(tree: Any) -> list[Any]:
 
 def _object_state(obj: LabelObject) -> dict[str, Any]:
     """An object as in the ``dicom-annot/1`` document, except that bitmask keyframes carry
-    ``mask_area`` (foreground pixels of that slice) instead of the run-length ``mask``."""
+    ``mask_area`` (foreground pixels of that slice) and ``mask_crc`` (a checksum of its
+    content, :func:`~dicom_annot_widget.widget.masks.mask_crc`: the page asks for a slice's
+    masks again only when it changed) instead of the run-length ``mask``."""
     data = obj.to_json()
     keyframes: dict[str, Any] = {}
     for k, kf in obj.keyframes.items():
         if isinstance(kf.geometry, Mask):
-            keyframes[str(k)] = {"manual": kf.manual, "mask_area": int(kf.geometry.area)}
+            keyframes[str(k)] = {
+                "manual": kf.manual,
+                "mask_area": int(kf.geometry.area),
+                "mask_crc": masks.mask_crc(kf.geometry),
+            }
         else:
             keyframes[str(k)] = data["keyframes"][str(k)]
     data["keyframes"] = keyframes
@@ -351,8 +357,9 @@ def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dic
     "frame_classifications", "measurements", "read_only"}``.
 
     Objects are in their document form (``static``, ``dynamic``, ``source``, ``confidence``...)
-    except that mask keyframes are summarised (``{manual, mask_area}``); frame classifications
-    and measurements are in their document form too. No pixel data and no DICOM text.
+    except that mask keyframes are summarised (``{manual, mask_area, mask_crc}``); frame
+    classifications and measurements are in their document form too. No pixel data and no
+    DICOM text.
 
     With a ``cache`` (kept by the caller between calls, for one ``labels``), the state of each
     object that did not change since the last call is reused rather than rebuilt: an edit then

@@ -29,6 +29,7 @@ bits in row-major order.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "PaintResult",
     "autosegment",
     "encode_bits",
+    "mask_crc",
     "mask_to_ring",
     "masks_message",
     "paint",
@@ -73,6 +75,14 @@ POLYGON_TOLERANCE = 0.5
 PAINTABLE = ("bitmask", "polygon")
 
 
+def mask_crc(mask: Mask) -> int:
+    """A checksum of one slice's mask (CRC-32 of its run-length text): ``labels_state`` gives
+    it per mask keyframe and each ``masks`` item for the slice's mask after it, so the page
+    knows which slices' cached masks are current without asking for them again after every
+    edit (on a reformat it keeps every slice's masks)."""
+    return zlib.crc32(mask.rle.encode("ascii"))
+
+
 @dataclass(frozen=True, eq=False)
 class MaskItem:
     """One item of a ``masks`` message: the bits of ``box`` (``(x0, y0, x1, y1)``, exclusive
@@ -80,13 +90,14 @@ class MaskItem:
 
     ``full`` True: the box holds the object's whole mask on that slice (zero outside);
     False: a patch replacing that region only. ``area`` is the object's foreground pixel count
-    on the whole slice."""
+    on the whole slice, ``crc`` the :func:`mask_crc` of that whole mask (0 when empty)."""
 
     uuid: str
     box: tuple[int, int, int, int] | None
     bits: NDArray[np.bool_]
     full: bool
     area: int
+    crc: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The JSON part of the item (its bits go in the message's buffer)."""
@@ -95,6 +106,7 @@ class MaskItem:
             "box": None if self.box is None else list(self.box),
             "full": self.full,
             "area": self.area,
+            "crc": self.crc,
         }
 
 
@@ -155,7 +167,9 @@ def slice_masks(labels: Labels, k: int) -> list[MaskItem]:
         assert isinstance(geometry, Mask)
         array = geometry.to_array()
         box = _box_of(array)
-        items.append(MaskItem(obj.uuid, box, _crop(array, box), True, int(geometry.area)))
+        items.append(
+            MaskItem(obj.uuid, box, _crop(array, box), True, int(geometry.area), mask_crc(geometry))
+        )
     return items
 
 
@@ -371,9 +385,11 @@ def _paint_locked(
         if op is None:
             return PaintResult(labels.revision, False)
         return PaintResult(labels.apply(op), True)
-    op = _mask_op(labels, obj, uuid, feature, k, after)
-    revision = labels.apply(op)
-    item = MaskItem(uuid, box, _crop(after, box).copy(), False, int(np.count_nonzero(after)))
+    area = int(np.count_nonzero(after))
+    encoded = Mask.from_array(after) if area else None
+    revision = labels.apply(_mask_op(labels, obj, uuid, feature, k, encoded))
+    crc = 0 if encoded is None else mask_crc(encoded)
+    item = MaskItem(uuid, box, _crop(after, box).copy(), False, area, crc)
     return PaintResult(revision, True, ((k, item),))
 
 
@@ -431,11 +447,12 @@ def _paint_cut(
         else:
             full[:, k] = after[z]
             box = (k, 0, k + 1, rows)
-        patches.append(
-            (z, MaskItem(uuid, box, _crop(full, box).copy(), False, int(np.count_nonzero(full))))
-        )
-        if full.any():
-            rle = Mask.from_array(full).rle
+        area = int(np.count_nonzero(full))
+        mask = Mask.from_array(full) if area else None
+        crc = mask_crc(mask) if mask is not None else 0
+        patches.append((z, MaskItem(uuid, box, _crop(full, box).copy(), False, area, crc)))
+        if mask is not None:
+            rle = mask.rle
             kept[str(z)] = {"manual": True, "mask": rle}
             left.add(z)
             if obj is not None:
@@ -466,12 +483,14 @@ def _mask_op(
     uuid: str,
     feature: str | None,
     k: int,
-    after: NDArray[np.bool_],
+    after: Mask | None,
 ) -> Operation:
-    if not after.any():
+    """The edit that gives object ``uuid`` (None: a new one) the mask ``after`` on slice
+    ``k`` (None: empty)."""
+    if after is None:
         assert obj is not None  # a new object's mask only gains pixels
         return _without_keyframe(obj, k)
-    rle = Mask.from_array(after).rle
+    rle = after.rle
     if obj is None:
         assert feature is not None
         cls = labels.ontology.feature(feature)

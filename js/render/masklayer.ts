@@ -380,14 +380,48 @@ export class MaskSession {
     for (const k of slices) this.ensure(k);
   }
 
-  /** Ask Python for slice k's masks when they are missing or older than the labels. */
+  /**
+   * Whether slice k's cached masks are those of the labels shown: every mask object there has
+   * its keyframe's checksum (`mask_crc`) in the cache, and the cache holds no other. null when
+   * the labels carry no checksums (an older kernel): then the revision alone decides.
+   */
+  private matches(k: number): boolean | null {
+    const cache = this.cache;
+    if (!cache) return false;
+    const objects = this.maskObjects(k);
+    for (const o of objects) {
+      const want = o.keyframes[String(k)]?.mask_crc;
+      if (typeof want !== "number") return null;
+      if (cache.crc(k, o.uuid) !== want) return false;
+    }
+    const shown = new Set(objects.map((o) => o.uuid));
+    return cache.uuids(k).every((u) => shown.has(u));
+  }
+
+  /** The labels revision slice k's cached masks are known to be current at (-1: unknown):
+   * that of the labels shown when the checksums say so, though their revision moved on. */
+  private heldAt(k: number): number {
+    const held = this.valid.get(k) ?? -1;
+    return this.matches(k) === true ? Math.max(held, this.api.labels().revision) : held;
+  }
+
+  /** Ask Python for slice k's masks when they are missing or not those of the labels (an
+   * edit elsewhere, or of another slice, asks for nothing: the checksums tell). */
   ensure(k: number): void {
     const size = this.sync();
     const cache = this.cache;
     if (!size || !cache) return;
     const rev = this.api.labels().revision;
-    if ((this.valid.get(k) ?? -1) >= rev) return;
-    if (this.maskObjects(k).length === 0 && cache.uuids(k).length === 0) {
+    const matches = this.matches(k);
+    if (matches === true) {
+      this.valid.set(k, Math.max(this.valid.get(k) ?? -1, rev)); // nothing to ask
+      return;
+    }
+    const held = this.valid.get(k) ?? -1;
+    // without checksums: current at the labels' revision; with them: a patch newer than the
+    // labels shown (they follow it) is not asked for again
+    if (matches === null ? held >= rev : held > rev) return;
+    if (matches === null && this.maskObjects(k).length === 0 && cache.uuids(k).length === 0) {
       this.valid.set(k, rev); // nothing to show there
       return;
     }
@@ -408,11 +442,12 @@ export class MaskSession {
     if (msg.series !== this.series) return;
     const prefix = `${msg.series}|${msg.slice}|`;
     const complete = msg.items.every((it) => it.full) && [...this.asked].some((a) => a.startsWith(prefix));
-    const held = this.valid.get(msg.slice) ?? -1;
+    const held = this.heldAt(msg.slice);
     if (held > msg.revision) return; // older than what is shown
-    cache.apply(msg, complete);
     // a patch keeps the slice current only when it follows the revision held
-    if (complete || held >= msg.revision - 1) this.valid.set(msg.slice, msg.revision);
+    const follows = complete || held >= msg.revision - 1;
+    cache.apply(msg, complete, follows);
+    if (follows) this.valid.set(msg.slice, msg.revision);
     else this.valid.delete(msg.slice);
     if (complete) for (const a of [...this.asked]) if (a.startsWith(prefix)) this.asked.delete(a);
     this.cacheGen += 1;

@@ -262,7 +262,8 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
     """A 3D mask (keyframes on slices 4-8) is shown cut by the coronal plane: the page asks for
     the masks of every slice that has one and draws row 24 of each. A click on the cut selects
     it; the brush paints it there (round in mm, previewed as the kernel's coverage), and
-    Python's patches of each slice painted show in the cut."""
+    Python's patches of each slice painted show in the cut. With the kernel's checksums, no
+    slice is asked for again after the paint; a change to one slice asks for that one."""
     page = harness
     vol = ct_volume()
     n, rows, cols = vol.shape
@@ -277,8 +278,11 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
         "feature": "organ",
         "shape": "bitmask",
         "plane": "axial",
+        # each mask keyframe's checksum, as the kernel sends them (any numbers will do here,
+        # as long as the labels and the masks messages agree)
         "keyframes": {
-            str(s): {"manual": True, "mask_area": int(m.sum())} for s, m in masks.items()
+            str(s): {"manual": True, "mask_area": int(m.sum()), "mask_crc": 1000 + s}
+            for s, m in masks.items()
         },
     }
     labels = {"revision": 1, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
@@ -297,7 +301,13 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
     )
     assert set(asked) >= set(range(4, 9))
     for s, m in masks.items():
-        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "area": int(m.sum())}
+        item = {
+            "uuid": MASK_UUID,
+            "box": [0, 0, cols, rows],
+            "full": True,
+            "area": int(m.sum()),
+            "crc": 1000 + s,
+        }
         content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
         message(page, wid, content, [np.packbits(m).tobytes()])
     # where each coronal pixel (column c, slice s) is drawn: 0.7 x 2 mm pixels, head up
@@ -371,29 +381,38 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
 
     assert np.array_equal(overlay(), want)  # drawn while Python commits
     # Python's answer: a patch of row 24 on each slice painted, the ack, the new keyframes
+    asked = "(i) => window.widgets[i].calls.sent.filter((m) => m.type === 'get_masks')"
+    before = len(page.evaluate(asked, wid))
     for z in (1, 2, 3):
         m = np.zeros((rows, cols), bool)
         m[24] = cut[z]
-        item = {"uuid": MASK_UUID, "box": [0, 24, cols, 25], "full": False, "area": int(m.sum())}
+        item = {
+            "uuid": MASK_UUID,
+            "box": [0, 24, cols, 25],
+            "full": False,
+            "area": int(m.sum()),
+            "crc": 2000 + z,
+        }
         content = {"type": "masks", "series": "s0", "slice": z, "revision": 2, "items": [item]}
         message(page, wid, content, [np.packbits(cut[z]).tobytes()])
         masks[z] = m
     message(page, wid, {"type": "edit_ack", "request": paint["request"], "revision": 2})
+    crcs = {z: 2000 + z if z < 4 else 1000 + z for z in masks}
     obj["keyframes"] = {
-        str(z): {"manual": True, "mask_area": int(m.sum())} for z, m in masks.items()
+        str(z): {"manual": True, "mask_area": int(m.sum()), "mask_crc": crcs[z]}
+        for z, m in masks.items()
     }
     labels = {"revision": 2, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
     push_labels(page, wid, labels)
-    # the slices not painted are asked for again (a new revision): answered as before
-    page.wait_for_function(
-        "(i) => window.widgets[i].calls.sent.filter((m) => m.type === 'get_masks').length >= 10",
-        arg=wid,
-    )
-    for z in range(4, 9):
-        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "area": 1}
-        content = {"type": "masks", "series": "s0", "slice": z, "revision": 2, "items": [item]}
-        message(page, wid, content, [np.packbits(masks[z]).tobytes()])
-    assert np.array_equal(overlay(), want)  # now from the cache
+    assert np.array_equal(overlay(), want)  # from the cache, with the patches
+    # the checksums say every slice's masks are current: none is asked for again
+    assert len(page.evaluate(asked, wid)) == before
+    # a change from Python to slice 6 (a new checksum there): that slice alone is asked for
+    obj["keyframes"]["6"]["mask_crc"] = 3006
+    push_labels(page, wid, {**labels, "revision": 3, "objects": [obj]})
+    page.wait_for_function(f"(i) => ({asked})(i).length > {before}", arg=wid)
+    page.wait_for_timeout(200)
+    assert [m["slice"] for m in page.evaluate(asked, wid)[before:]] == [6]
     sent = page.evaluate("(i) => window.widgets[i].calls.sent", wid)
     assert [m["type"] for m in sent].count("paint") == 1
 
