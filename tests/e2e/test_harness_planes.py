@@ -11,7 +11,7 @@ import numpy as np
 from playwright.sync_api import expect
 
 from dicom_annot_widget.kernels import apply_window, plane_image
-from dicom_annot_widget.kernels.brush import stroke_mask
+from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 
 from .test_harness_labels import push_labels
 from .test_harness_masks import message
@@ -462,3 +462,82 @@ def test_orthogonal_views_show_the_other_planes_and_move_the_crosshair(harness: 
     root.get_by_test_id("daw-ortho-toggle").click()
     expect(ortho).to_be_hidden()
     assert page.evaluate("window.leaked") == []
+
+
+def test_the_threshold_brush_on_a_sagittal_reformat_compares_the_reformats_values(
+    harness: Any,
+) -> None:
+    """On a sagittal reformat the threshold brush previews exactly the kernel's rule on the
+    reformat's values (one row per slice, each with its slice's rescale), round in mm, and
+    its preview tint marks the reformat's pixels in range."""
+    page = harness
+    vol = ct_volume()
+    n, rows, _ = vol.shape
+    labels = {"revision": 0, "ontology": MASK_ONTOLOGY, "objects": [], "read_only": False}
+    wid, root = mount(page, series(vol, intercept=INTERCEPT), state={"labels_state": labels})
+    root.get_by_test_id("daw-plane-sagittal").click()
+    wait_model(page, wid, "plane", "sagittal")
+    index = model_get(page, wid, "slice")
+    hu = plane_image(vol.astype(np.float64) + INTERCEPT, "sagittal", index)
+    assert hu.shape == (n, rows)
+    root.focus()
+    page.keyboard.press("g")
+    root.get_by_test_id("daw-mask-size").fill("4")
+    for testid, value in (("daw-mask-lo", "-300"), ("daw-mask-hi", "300")):
+        root.get_by_test_id(testid).fill(value)
+        root.get_by_test_id(testid).press("Tab")
+    box = root.get_by_test_id("daw-labels").bounding_box()
+    scale = min(box["width"] / (rows * 0.7), box["height"] / (n * 2.0))
+    ox = (box["width"] - rows * 0.7 * scale) / 2
+    oy = (box["height"] - n * 2.0 * scale) / 2
+
+    def at(u: float, v: float) -> tuple[float, float]:
+        return (
+            box["x"] + ox + (u + 0.5) * 0.7 * scale,
+            box["y"] + oy + (n - 1 - v + 0.5) * 2.0 * scale,
+        )
+
+    page.mouse.move(*at(8, 3))
+    page.mouse.down()
+    page.mouse.move(*at(30, 7), steps=4)
+    page.mouse.up()
+    rest = (2, 0)  # bottom left, away from the stroke and the mask popup (top right)
+    page.mouse.move(*at(*rest))
+    points = [
+        [ox + (u + 0.5) * 0.7 * scale, oy + (n - 1 - v + 0.5) * 2.0 * scale]
+        for v in range(n)
+        for u in range(rows)
+    ]
+
+    def overlay() -> np.ndarray:
+        page.wait_for_timeout(150)
+        alpha = root.get_by_test_id("daw-labels").evaluate(READ_ALPHA, points)
+        got = np.asarray(alpha).reshape(n, rows) > 0
+        got[: rest[1] + 3, : rest[0] + 6] = False  # the brush outline
+        return got
+
+    shown = overlay()
+    root.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(i) => window.widgets[i].calls.sent.some((m) => m.type === 'paint')", arg=wid
+    )
+    [paint] = [
+        m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
+    ]
+    assert paint["plane"] == "sagittal" and paint["slice"] == index
+    assert paint["feature"] == "organ"
+    want = np.zeros((n, rows), bool)
+    for st in paint["strokes"]:
+        assert st["tool"] == "threshold" and st["range"] == [-300, 300]
+        want |= threshold_brush(hu, st["points"], st["radius"], -300, 300, spacing=(2.0 / 0.7, 1))
+    disc = stroke_mask(paint["strokes"][0]["points"], 4, (n, rows), spacing=(2.0 / 0.7, 1))
+    assert 0 < want.sum() < disc.sum()  # the range leaves some covered pixels out
+    want[: rest[1] + 3, : rest[0] + 6] = False
+    assert np.array_equal(shown, want)
+    # the tint: the reformat's pixels in range
+    message(page, wid, {"type": "error", "request": paint["request"], "message": "no"})
+    root.get_by_test_id("daw-mask-preview").check()
+    inside = (hu >= -300) & (hu <= 300)
+    inside[: rest[1] + 3, : rest[0] + 6] = False
+    assert np.array_equal(overlay(), inside)
