@@ -16,6 +16,7 @@ EXPECTED = {
     "labeling.ipynb": [
         "keyframes 50..62, manual on [50, 62]",  # two drawn, eleven interpolated
         "of them kidney",
+        "of them)",  # the kidney painted from a coronal reformat
         "spleen from the model, accepted: 1",
         "predicted boxes",
         "lesion boxes after undo",
