@@ -178,6 +178,34 @@ def test_release_lets_the_decoded_pixels_go_and_they_come_back(tmp_path: Path) -
     assert from_array.release() is False and from_array.decoded.all()
 
 
+def test_long_header_values_are_read_from_the_file_when_asked_for(tmp_path: Path) -> None:
+    """Values longer than the header pass reads at once (deferred, 4 KiB) come from the file
+    when asked for, inside the first 64 KiB or beyond; the series keeps no copy of each
+    file's head for them."""
+    near = "x" * 6000  # deferred, within the head read in one go
+    far = bytes(range(256)) * 400  # 100 KiB: the header goes past the head
+    paths = make_series(
+        tmp_path / "s",
+        n=2,
+        extra={"ImageComments": near, "ReferencedImageSequence": []},
+    )
+    ds = pydicom.dcmread(paths[1])
+    ds.add_new(0x00091010, "OB", far)
+    ds.add_new(0x00090010, "LO", "DAW TEST")
+    ds.save_as(paths[1])
+    series = open_quiet(tmp_path / "s")
+    for k in range(2):
+        header = series.slice_dataset(k)
+        assert header is not None
+        assert getattr(header, "buffer", None) is None
+        assert header.ImageComments == near
+    far_slice = [k for k in range(2) if (0x0009, 0x1010) in series.slice_dataset(k)]
+    assert len(far_slice) == 1
+    assert series.slice_dataset(far_slice[0])[0x00091010].value == far
+    comments = [e for e in series.slice_metadata(0)["elements"] if e["keyword"] == "ImageComments"]
+    assert comments and comments[0]["value"].startswith("xxx")
+
+
 def test_constructing_a_series_decodes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
