@@ -5,7 +5,6 @@ page's ``paint`` message and from Python alike."""
 from __future__ import annotations
 
 import json
-import math
 import uuid as uuid_module
 from typing import Any
 
@@ -16,40 +15,20 @@ from dicom_annot_widget import DicomAnnotator, open_series
 from dicom_annot_widget.errors import LabelError, ProtocolError
 from dicom_annot_widget.kernels import plane_image
 from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
-from dicom_annot_widget.labels import Ontology
 from dicom_annot_widget.widget.masks import mask_crc, plane_spacing
 from dicom_annot_widget.widget.protocol import Paint, parse_page_message
+from tests.test_widget_masks import Sent, _capture, _decode, _ontology
 
 SHAPE = (12, 30, 40)  # slices, rows, columns
 SPACING = (2.5, 0.8, 1.25)  # mm: slices 2.5 apart, rows 0.8, columns 1.25
 
-Sent = list[tuple[Any, list[Any]]]
-
-
-def _ontology() -> Ontology:
-    return (
-        Ontology.builder()
-        .object("Liver", "polygon")
-        .object("Tumour", "bitmask")
-        .object("Vessel", "bitmask")
-        .build()
-    )
-
-
-def _volume() -> np.ndarray:
-    return np.random.default_rng(7).integers(-200, 300, size=SHAPE, dtype=np.int16)
-
 
 def _widget() -> tuple[DicomAnnotator, Sent]:
-    w = DicomAnnotator(open_series(_volume(), spacing=SPACING), ontology=_ontology())
-    sent: Sent = []
-
-    def send(content: dict[str, Any], buffers: Any = None) -> None:
-        if content.get("type") != "labels_patch":
-            sent.append((content, list(buffers or [])))
-
-    w.send = send  # type: ignore[method-assign]
-    return w, sent
+    """A widget on an anisotropic volume with the bitmask classes of test_widget_masks, and
+    the messages it sends the page (but the labels echo)."""
+    volume = np.random.default_rng(7).integers(-200, 300, size=SHAPE, dtype=np.int16)
+    w = DicomAnnotator(open_series(volume, spacing=SPACING), ontology=_ontology())
+    return w, _capture(w)
 
 
 def _uuid() -> str:
@@ -75,14 +54,6 @@ def _cut_into(volume: np.ndarray, plane: str, k: int, image: np.ndarray) -> None
         volume[:, k, :] = image
     else:
         volume[:, :, k] = image
-
-
-def _decode(item: dict[str, Any], buffer: Any) -> np.ndarray:
-    x0, y0, x1, y1 = item["box"]
-    h, w = y1 - y0, x1 - x0
-    raw = np.frombuffer(bytes(buffer), dtype=np.uint8)
-    assert raw.size == math.ceil(h * w / 8)
-    return np.unpackbits(raw, count=h * w).reshape(h, w).astype(bool)
 
 
 STROKE: dict[str, Any] = {"tool": "brush", "radius": 4.0, "points": [[6, 3.5], [20.5, 6], [31, 5]]}

@@ -5,6 +5,7 @@ plane images are compared pixel for pixel with NumPy (``kernels.plane_image`` wi
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -258,6 +259,41 @@ MASK_ONTOLOGY = {
 }
 
 
+def reformat_pixels(
+    root: Any, columns: int, slices: int
+) -> tuple[Callable[[float, float], tuple[float, float]], list[list[float]]]:
+    """Where the pixels of a reformat of the harness series (0.7 mm wide, slices 2 mm apart,
+    fitted and head up: slice 0 at the bottom) are drawn: ``at(u, v)`` on the page, and the
+    canvas point of every pixel in row-major order (for READ_ALPHA)."""
+    box = root.get_by_test_id("daw-labels").bounding_box()
+    scale = min(box["width"] / (columns * 0.7), box["height"] / (slices * 2.0))
+    ox = (box["width"] - columns * 0.7 * scale) / 2
+    oy = (box["height"] - slices * 2.0 * scale) / 2
+
+    def canvas(u: float, v: float) -> tuple[float, float]:
+        return (ox + (u + 0.5) * 0.7 * scale, oy + (slices - 1 - v + 0.5) * 2.0 * scale)
+
+    def at(u: float, v: float) -> tuple[float, float]:
+        x, y = canvas(u, v)
+        return (box["x"] + x, box["y"] + y)
+
+    points = [list(canvas(u, v)) for v in range(slices) for u in range(columns)]
+    return at, points
+
+
+def apply_one_paint(page: Any, root: Any, wid: int) -> dict[str, Any]:
+    """Enter in the widget applies the pending strokes: the one `paint` message it sent."""
+    root.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(i) => window.widgets[i].calls.sent.some((m) => m.type === 'paint')", arg=wid
+    )
+    [paint] = [
+        m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
+    ]
+    return dict(paint)
+
+
 def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness: Any) -> None:
     """A 3D mask (keyframes on slices 4-8) is shown cut by the coronal plane: the page asks for
     the masks of every slice that has one and draws row 24 of each. A click on the cut selects
@@ -310,16 +346,7 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
         }
         content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
         message(page, wid, content, [np.packbits(m).tobytes()])
-    # where each coronal pixel (column c, slice s) is drawn: 0.7 x 2 mm pixels, head up
-    box = root.get_by_test_id("daw-labels").bounding_box()
-    scale = min(box["width"] / (cols * 0.7), box["height"] / (n * 2.0))
-    ox = (box["width"] - cols * 0.7 * scale) / 2
-    oy = (box["height"] - n * 2.0 * scale) / 2
-    points = [
-        [ox + (c + 0.5) * 0.7 * scale, oy + (n - 1 - s + 0.5) * 2.0 * scale]
-        for s in range(n)
-        for c in range(cols)
-    ]
+    at, points = reformat_pixels(root, cols, n)
     truth = np.zeros((n, cols), bool)
     for s, m in masks.items():
         truth[s] = m[24]
@@ -334,14 +361,6 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
     assert np.array_equal(shown_mask, truth)
 
     # a click on the cut selects the mask (looked up on its own slice)
-    def at(u: float, v: float) -> tuple[float, float]:
-        """Where plane pixel (column u, slice v) is on the page (head up: slice 0 at the
-        bottom)."""
-        return (
-            box["x"] + ox + (u + 0.5) * 0.7 * scale,
-            box["y"] + oy + (n - 1 - v + 0.5) * 2.0 * scale,
-        )
-
     labels_layer = root.get_by_test_id("daw-labels")
     page.mouse.click(*at(25, 6))
     expect(labels_layer).to_have_attribute("data-selected", MASK_UUID)
@@ -357,14 +376,7 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
     page.mouse.up()
     rest = (3, 10)
     page.mouse.move(*at(*rest))  # the brush outline away from the stroke
-    root.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "(i) => window.widgets[i].calls.sent.some((m) => m.type === 'paint')", arg=wid
-    )
-    [paint] = [
-        m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
-    ]
+    paint = apply_one_paint(page, root, wid)
     assert paint["plane"] == "coronal" and paint["slice"] == 24 and paint["uuid"] == MASK_UUID
     assert "feature" not in paint
     cut = np.zeros((n, cols), bool)
@@ -486,28 +498,13 @@ def test_the_threshold_brush_on_a_sagittal_reformat_compares_the_reformats_value
     for testid, value in (("daw-mask-lo", "-300"), ("daw-mask-hi", "300")):
         root.get_by_test_id(testid).fill(value)
         root.get_by_test_id(testid).press("Tab")
-    box = root.get_by_test_id("daw-labels").bounding_box()
-    scale = min(box["width"] / (rows * 0.7), box["height"] / (n * 2.0))
-    ox = (box["width"] - rows * 0.7 * scale) / 2
-    oy = (box["height"] - n * 2.0 * scale) / 2
-
-    def at(u: float, v: float) -> tuple[float, float]:
-        return (
-            box["x"] + ox + (u + 0.5) * 0.7 * scale,
-            box["y"] + oy + (n - 1 - v + 0.5) * 2.0 * scale,
-        )
-
+    at, points = reformat_pixels(root, rows, n)
     page.mouse.move(*at(8, 3))
     page.mouse.down()
     page.mouse.move(*at(30, 7), steps=4)
     page.mouse.up()
     rest = (2, 0)  # bottom left, away from the stroke and the mask popup (top right)
     page.mouse.move(*at(*rest))
-    points = [
-        [ox + (u + 0.5) * 0.7 * scale, oy + (n - 1 - v + 0.5) * 2.0 * scale]
-        for v in range(n)
-        for u in range(rows)
-    ]
 
     def overlay() -> np.ndarray:
         page.wait_for_timeout(150)
@@ -517,14 +514,7 @@ def test_the_threshold_brush_on_a_sagittal_reformat_compares_the_reformats_value
         return got
 
     shown = overlay()
-    root.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "(i) => window.widgets[i].calls.sent.some((m) => m.type === 'paint')", arg=wid
-    )
-    [paint] = [
-        m for m in page.evaluate("(i) => window.widgets[i].calls.sent", wid) if m["type"] == "paint"
-    ]
+    paint = apply_one_paint(page, root, wid)
     assert paint["plane"] == "sagittal" and paint["slice"] == index
     assert paint["feature"] == "organ"
     want = np.zeros((n, rows), bool)

@@ -25,6 +25,17 @@ CT = SHARED_DATA / "ct_abdomen"
 SIZE = 512
 
 
+def threshold_brush_of(page: Any, root: Any, size: int, lo: float, hi: float) -> None:
+    """Choose the threshold brush (key g) with this radius and range, from the popup."""
+    root.focus()
+    page.keyboard.press("g")
+    expect(root).to_have_attribute("data-tool", "threshold")
+    root.get_by_test_id("daw-mask-size").fill(str(size))
+    for testid, value in (("daw-mask-lo", lo), ("daw-mask-hi", hi)):
+        root.get_by_test_id(testid).fill(f"{value:g}")
+        root.get_by_test_id(testid).press("Tab")
+
+
 def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> None:
     if not (CT / "dicom").is_dir():
         pytest.skip("../shared/data/ct_abdomen is missing")
@@ -61,13 +72,7 @@ def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> N
     assert depth > 20, centre
 
     # the threshold brush with [40, 200] HU across the liver
-    root.focus()
-    page.keyboard.press("g")
-    expect(root).to_have_attribute("data-tool", "threshold")
-    root.get_by_test_id("daw-mask-size").fill("12")
-    for testid, value in (("daw-mask-lo", "40"), ("daw-mask-hi", "200")):
-        root.get_by_test_id(testid).fill(value)
-        root.get_by_test_id(testid).press("Tab")
+    threshold_brush_of(page, root, 12, 40, 200)
     s = Screen(root, columns=SIZE, rows=SIZE)
     page.mouse.move(*s.at(cx - 15, cy - 5))
     page.mouse.down()
@@ -190,13 +195,7 @@ def test_the_threshold_brush_on_a_coronal_reformat_of_the_real_ct(lab_each: Any,
     expect(root.get_by_test_id("daw-slicebar")).to_have_attribute(
         "data-loaded", "512", timeout=60_000
     )
-    root.focus()
-    page.keyboard.press("g")
-    expect(root).to_have_attribute("data-tool", "threshold")
-    root.get_by_test_id("daw-mask-size").fill("12")
-    for testid, value in (("daw-mask-lo", "40"), ("daw-mask-hi", "200")):
-        root.get_by_test_id(testid).fill(value)
-        root.get_by_test_id(testid).press("Tab")
+    threshold_brush_of(page, root, 12, 40, 200)
     # across the middle of the (wide, low) coronal image, left to right
     box = labels.bounding_box()
     y = box["y"] + box["height"] / 2
