@@ -18,6 +18,7 @@ from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 from dicom_annot_widget.widget.masks import mask_crc, plane_spacing
 from dicom_annot_widget.widget.protocol import Paint, parse_page_message
 from tests.test_widget_masks import Sent, _capture, _decode, _ontology
+from tests.test_widget_masks import _paint as _axial_paint
 
 SHAPE = (12, 30, 40)  # slices, rows, columns
 SPACING = (2.5, 0.8, 1.25)  # mm: slices 2.5 apart, rows 0.8, columns 1.25
@@ -36,16 +37,8 @@ def _uuid() -> str:
 
 
 def _paint(request: int, uuid: str, plane: Any, k: int, strokes: list[Any], **extra: Any) -> Any:
-    return {
-        "type": "paint",
-        "series": "s0",
-        "request": request,
-        "uuid": uuid,
-        "slice": k,
-        "plane": plane,
-        "strokes": strokes,
-        **extra,
-    }
+    """test_widget_masks' paint message, on ``plane``."""
+    return _axial_paint(request, uuid, k, strokes, plane=plane, **extra)
 
 
 def _cut_into(volume: np.ndarray, plane: str, k: int, image: np.ndarray) -> None:
