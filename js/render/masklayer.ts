@@ -517,7 +517,7 @@ export class MaskSession {
 
   private drawKey(): string {
     const k = this.api.slice();
-    const threshold = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
+    const threshold = this.api.ui.tool === "threshold" && this.settings.thresholdPreview && (this.api.model.get("slab") ?? 1) <= 1;
     const hidden = [...this.api.hidden()].join(",");
     const vol = this.api.volume();
     const arrived = this.api.plane() === "axial" ? (vol?.loaded[k] ?? 0) : (vol?.loadedCount ?? 0);
@@ -609,7 +609,8 @@ export class MaskSession {
       layers.push({ mask: set, color: hexToRgb(classColor(onto, e.feature ?? o?.feature ?? "")), box: e.bound });
       erased.push(clear);
     }
-    const tinting = this.api.ui.tool === "threshold" && this.settings.thresholdPreview;
+    // (not over a projection: the tint is of the slice's own values, see the threshold tool)
+    const tinting = this.api.ui.tool === "threshold" && this.settings.thresholdPreview && (this.api.model.get("slab") ?? 1) <= 1;
     // nothing to show (the usual slice): no image, no drawing (a slice-sized compose and
     // draw per frame would cost milliseconds while scrolling)
     if (layers.length === 0 && erased.length === 0 && !tinting) return null;

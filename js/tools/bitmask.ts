@@ -82,6 +82,8 @@ export class MaskToolHandler implements ToolHandler {
     if ("error" in target) return this.api.refuse(target.error);
     let values: ((i: number) => number) | undefined;
     if (this.id === "threshold") {
+      // the range is compared with the slice's own values, not with a projection's
+      if ((this.api.model.get("slab") ?? 1) > 1) return this.api.refuse("the threshold brush compares each slice's own values, not a projection's: set the MIP slab to 1 slice to use it");
       const v = plane === "axial" ? s.values(k) : s.planeValues(plane, k);
       if (!v) return this.api.refuse(plane === "axial" ? "this slice has not arrived yet: the threshold brush needs its values" : "the threshold brush on a reformat needs every slice's values: wait until the series has loaded");
       values = v;

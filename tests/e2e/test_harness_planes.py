@@ -481,7 +481,7 @@ def test_the_threshold_brush_on_a_sagittal_reformat_compares_the_reformats_value
 ) -> None:
     """On a sagittal reformat the threshold brush previews exactly the kernel's rule on the
     reformat's values (one row per slice, each with its slice's rescale), round in mm, and
-    its preview tint marks the reformat's pixels in range."""
+    its preview tint marks the reformat's pixels in range; over a MIP slab it refuses."""
     page = harness
     vol = ct_volume()
     n, rows, _ = vol.shape
@@ -531,3 +531,12 @@ def test_the_threshold_brush_on_a_sagittal_reformat_compares_the_reformats_value
     inside = (hu >= -300) & (hu <= 300)
     inside[: rest[1] + 3, : rest[0] + 6] = False
     assert np.array_equal(overlay(), inside)
+    # over a projection (a MIP slab) the slice's own values are not what is shown: no tint,
+    # and a stroke is refused with the reason
+    page.evaluate("(i) => window.widgets[i].model._push('slab', 5)", wid)
+    assert not overlay().any()
+    page.mouse.move(*at(8, 3))
+    page.mouse.down()
+    page.mouse.up()
+    expect(root.get_by_test_id("daw-error")).to_contain_text("set the MIP slab to 1 slice")
+    expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")
