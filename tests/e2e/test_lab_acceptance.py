@@ -576,6 +576,64 @@ def test_side_by_side_planes_with_linked_crosshairs(
     expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "64")
 
 
+def test_orthogonal_views_share_the_pixels_the_labels_and_the_crosshair(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
+) -> None:
+    """``daw.OrthogonalViews``: three views, one volume in the page (loaded once), scrolling
+    the axial one moves the others' crosshair, and a mask painted in the coronal view's page
+    is in the labels and shown by the axial view on each slice it reached."""
+    cell = (
+        "import dicom_annot_widget as daw\n"
+        "onto = daw.Ontology.builder().object('Organ', shape='bitmask').build()\n"
+        f"v = daw.OrthogonalViews({str(small_phantom)!r}, ontology=onto)\n"
+        "from_page = [[] for _ in v.views]\n"
+        "for w, got in zip(v.views, from_page):\n"
+        "    w.on_msg(lambda _w, content, _b, got=got: got.append(content))\n"
+        "v"
+    )
+    open_widgets(page, lab_each, request, cell)
+    roots = [ready_root(page, i) for i in range(3)]
+    for root, plane in zip(roots, ("axial", "coronal", "sagittal"), strict=True):
+        expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", plane)
+        expect(root).to_have_attribute("data-loaded", "20", timeout=READY_TIMEOUT)
+    holders = "() => [...globalThis.__dawVolumes.values()].map((e) => e.holders.size)"
+    assert page.evaluate(holders) == [3]
+    kernel_is(
+        page,
+        "[[len(m['slices']) for m in got if m.get('type') == 'get_slices'] for got in from_page]",
+        [[20], [1], [1]],
+    )
+    wheel_over(page, roots[0], 2)
+    kernel_is(page, "[w.crosshair[2] for w in v.views]", [12, 12, 12])
+    # the brush in the coronal view: a stroke across its middle
+    coronal = roots[1]
+    focus_widget(page, coronal)
+    page.keyboard.press("f")
+    coronal.get_by_test_id("daw-mask-size").fill("6")
+    # (left of the centre: the mask popup takes the top right of a narrow view)
+    x, y = centre(coronal)
+    page.mouse.move(x - 150, y)
+    page.mouse.down()
+    page.mouse.move(x - 60, y, steps=3)
+    page.mouse.up()
+    expect(coronal.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "1")
+    focus_widget(page, coronal)
+    page.keyboard.press("Enter")
+    kernel_is(page, "len(v.labels)", 1)
+    slices = json.loads(
+        run_probe(
+            page,
+            "import json\n[o] = list(v.labels)\nprint(json.dumps(sorted(o.keyframes)))",
+        )
+    )
+    assert len(slices) >= 2, slices
+    # the axial view shows it on each of those slices (its page asks its kernel for them)
+    run_probe(page, f"v.views[0].slice = {slices[0]}\nprint('ok')")
+    axial_labels = roots[0].get_by_test_id("daw-labels")
+    expect(axial_labels).to_have_attribute("data-slice", str(slices[0]))
+    expect(axial_labels).to_have_attribute("data-count", "1")
+
+
 def test_widgets_of_one_series_hold_one_copy_of_its_pixels(
     lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
 ) -> None:
