@@ -190,12 +190,15 @@ def test_bad_planes_and_slices_are_refused_and_change_nothing() -> None:
         w._on_page_message(w, content, [])
         errors = [m for m, _ in sent if m.get("type") == "error"]
         assert len(errors) == 1 and reason in errors[0]["message"], errors
+        assert "paint: paint" not in errors[0]["message"] and "refused: paint:" not in str(errors)
         assert not [m for m, _ in sent if m.get("type") in ("edit_ack", "masks")]
     assert json.dumps(w.labels_state, sort_keys=True) == before
     with pytest.raises(ValueError, match="plane must be one of"):
         w.brush(u, 3, [[1, 1]], 2, plane="oblique")
-    with pytest.raises(LabelError, match="slice 30 is out of range"):
+    with pytest.raises(LabelError, match=r"slice 30 is out of range \(the coronal plane has 30"):
         w.brush(u, 30, [[1, 1]], 2, plane="coronal")
+    with pytest.raises(LabelError, match=r"slice 12 is out of range \(the series has 12 slices"):
+        w.brush(u, 12, [[1, 1]], 2)
     w.labels.read_only = True
     with pytest.raises(LabelError, match="read-only"):
         w.brush(u, 3, [[1, 1]], 2, plane="coronal")
@@ -212,3 +215,57 @@ def test_a_paint_message_names_its_plane() -> None:
     assert isinstance(got, Paint) and got.plane == "axial"
     with pytest.raises(ProtocolError, match="'plane' must be one of"):
         parse_page_message(_paint(3, "u", 7, 2, [STROKE]), series_id="s0", n_slices=12)
+
+
+def test_a_reformat_stroke_keeps_the_interpolated_keyframes_it_was_drawn_on() -> None:
+    """QA: a stroke on a reformat reaching one slice of an interpolated stretch made that slice
+    manual, and the others were recomputed: rows of the reformat the stroke never touched
+    changed after Enter, unlike the preview. Now the object's interpolated keyframes become
+    manual as they are, in the same edit (one undo restores them as interpolated)."""
+    w, sent = _widget()
+    yy, xx = np.mgrid[: SHAPE[1], : SHAPE[2]]
+    blob = np.zeros(SHAPE, dtype=bool)
+    blob[1] = (yy - 15) ** 2 + (xx - 20) ** 2 <= 4**2
+    blob[10] = (yy - 15) ** 2 + (xx - 20) ** 2 <= 10**2
+    u = w.labels.add_mask("tumour", blob)
+    w.labels.interpolate(u)
+    derived = sorted(z for z, kf in w.labels.get(u).keyframes.items() if not kf.manual)
+    assert derived == list(range(2, 10))
+    before = w.labels.get_mask(u)
+    stroke = {"tool": "brush", "radius": 2.0, "points": [[3, 5.2], [6, 5.2]]}
+    w._on_page_message(w, _paint(1, u, "coronal", 15, [stroke]), [])
+    after = w.labels.get_mask(u)
+    cut = stroke_mask(stroke["points"], 2.0, (SHAPE[0], SHAPE[2]), spacing=(2.0, 1.0))
+    touched = np.flatnonzero(cut.any(axis=1)).tolist()
+    assert touched == [5, 6]  # two of the interpolated slices
+    expected = before.copy()
+    expected[:, 15, :] |= cut
+    assert np.array_equal(after, expected)  # nothing off the stroke changed
+    assert all(kf.manual for kf in w.labels.get(u).keyframes.values())
+    assert [m["slice"] for m, _ in sent if m["type"] == "masks"] == touched
+    w.labels.undo()
+    assert np.array_equal(w.labels.get_mask(u), before)
+    assert sorted(z for z, kf in w.labels.get(u).keyframes.items() if not kf.manual) == derived
+
+
+def test_a_stroke_from_python_sends_the_page_its_patches_before_the_labels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QA: a Python stroke on a reformat made the page ask for every slice it changed (36
+    get_masks for one stroke): it now sends the patches as for the page's own strokes, before
+    the new revision, so the page's masks are current when it sees that revision."""
+    from tests.test_widget import _record_comms
+
+    log = _record_comms(monkeypatch)
+    volume = np.zeros(SHAPE, dtype=np.int16)
+    w = DicomAnnotator(open_series(volume, spacing=SPACING), ontology=_ontology())
+    w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])  # a view is there
+    del log[:]
+    w.brush(_uuid(), 17, STROKE["points"], 4.0, feature="tumour", plane="coronal")
+    order = [
+        data["content"]["type"] if data["method"] == "custom" else "state"
+        for kind, data in log
+        if kind == "comm_msg"
+    ]
+    touched = len(w.labels.get(next(iter(w.labels)).uuid).keyframes)
+    assert order == ["masks"] * touched + ["labels_patch"], order

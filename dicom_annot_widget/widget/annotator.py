@@ -1304,26 +1304,33 @@ class DicomAnnotator(anywidget.AnyWidget):
                     request.feature,
                     request.plane,
                 )
-            except LabelError as exc:
-                self._refuse_edit(f"paint refused: {exc}", request.request)
+            except LabelError as exc:  # (its text starts "paint: ...")
+                self._refuse_edit(
+                    f"paint refused: {str(exc).removeprefix('paint: ')}", request.request
+                )
                 return
             except Exception as exc:  # a failure the checks missed: refuse, keep the labels
                 log.exception("paint failed")
                 self._refuse_edit(f"paint refused: {type(exc).__name__}: {exc}", request.request)
                 return
-            patches: list[tuple[int, list[masks.MaskItem]]] = [
-                (k, [item]) for k, item in result.patches
-            ]
-            if request.plane == "axial" and not patches:
-                # the slice's masks are current at this revision all the same (a polygon's
-                # outline comes with the labels), so the page need not ask for them again
-                patches = [(request.slice, [])]
-            for k, items in patches:
-                content, buffers = masks.masks_message(self._series_id, k, result.revision, items)
-                self.send(content, buffers=buffers)
+            self._send_paint_patches(result, request.plane, request.slice)
         self.send({"type": "edit_ack", "request": request.request, "revision": result.revision})
         if not result.changed:
             self.send({"type": "error", "message": PAINT_CHANGED_NOTHING, "notice": True})
+
+    def _send_paint_patches(self, result: masks.PaintResult, plane: str, k: int) -> None:
+        """The ``masks`` patches of a paint (call it while the labels are held, so that they
+        reach the page before the new revision and it need not ask for the slices again)."""
+        patches: list[tuple[int, list[masks.MaskItem]]] = [
+            (z, [item]) for z, item in result.patches
+        ]
+        if plane == "axial" and not patches:
+            # the slice's masks are current at this revision all the same (a polygon's
+            # outline comes with the labels), so the page need not ask for them again
+            patches = [(k, [])]
+        for z, items in patches:
+            content, buffers = masks.masks_message(self._series_id, z, result.revision, items)
+            self.send(content, buffers=buffers)
 
     def _send_masks(self, k: int) -> None:
         """``get_masks``: every bitmask object's whole mask on slice ``k``."""
@@ -1371,14 +1378,15 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     # -- bitmasks, interpolation, auto-segmentation ----------------------------------------
 
-    def _check_slice(self, slice: int, what: str, n: int | None = None) -> int:
-        """``slice`` as an int in ``[0, n)`` (default: the series' own slices; given: the most
-        slices any plane of the series has)."""
+    def _check_slice(
+        self, slice: int, what: str, n: int | None = None, has: str = "its largest plane has"
+    ) -> int:
+        """``slice`` as an int in ``[0, n)`` (default: the series' own slices; given: e.g. the
+        most slices any plane of the series has, as ``has`` says)."""
         if isinstance(slice, bool) or not isinstance(slice, (int, np.integer)):
             raise TypeError(f"{what}: slice must be an integer, got {type(slice).__name__}")
-        has = "the series has" if n is None else "its largest plane has"
         if n is None:
-            n = self._series.shape[0]
+            n, has = self._series.shape[0], "the series has"
         if not 0 <= int(slice) < n:
             raise LabelError(f"{what}: slice {slice} is out of range ({has} {n} slices)")
         return int(slice)
@@ -1440,7 +1448,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         """
         if plane not in PLANE_AXES:
             raise ValueError(f"paint: plane must be one of {', '.join(PLANE_AXES)}, got {plane!r}")
-        k = self._check_slice(slice, "paint", self._plane_slices(plane))
+        where = "the series has" if plane == "axial" else f"the {plane} plane has"
+        k = self._check_slice(slice, "paint", self._plane_slices(plane), where)
         if isinstance(strokes, dict):
             strokes = [strokes]
         plain = [
@@ -1452,7 +1461,10 @@ class DicomAnnotator(anywidget.AnyWidget):
         parsed = parse_strokes(plain)
         if not isinstance(uuid, str) or not uuid:
             raise TypeError(f"paint: uuid must be a non-empty string, got {uuid!r}")
-        result = masks.paint(self.labels, self._series, uuid, k, parsed, feature, plane)
+        with self.hold_labels(), self.hold_sync():
+            result = masks.paint(self.labels, self._series, uuid, k, parsed, feature, plane)
+            if result.changed:  # the page gets the patches as for its own strokes
+                self._send_paint_patches(result, plane, k)
         if not result.changed:
             where = f"slice {k}" if plane == "axial" else f"{plane} slice {k}"
             warnings.warn(

@@ -460,6 +460,17 @@ def _paint_cut(
         elif obj is not None and z in left:
             left.discard(z)
             ops.append(DeleteKeyframe(uuid, z))
+    if obj is not None:
+        # the stroke was drawn on what the reformat showed: the object's interpolated
+        # keyframes become manual in the same edit, as they are (else the slices it made
+        # manual would have the others recomputed, and rows the stroke never touched would
+        # change after Enter)
+        touched = {int(v) for v in changed}
+        for z, keyframe in sorted(obj.keyframes.items()):
+            if not keyframe.manual and z not in touched:
+                geometry = keyframe.geometry
+                assert isinstance(geometry, Mask)
+                ops.append(SetKeyframe(uuid, z, {"mask": geometry.rle}, True))
     if obj is None:
         cls = labels.ontology.feature(feature or "")
         created = {"uuid": uuid, "feature": cls.id, "plane": "axial", "keyframes": kept}

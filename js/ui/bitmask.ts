@@ -62,6 +62,16 @@ class BitmaskPanel implements Panel {
     for (const type of ["pointerdown", "pointermove", "pointerup", "dblclick", "wheel", "contextmenu"] as const) {
       pop.addEventListener(type, (e) => e.stopPropagation(), on);
     }
+    // the brush outline goes with the pointer: not left on the image when it moves onto the
+    // popup or out of the view (QA)
+    const noHover = (): void => {
+      if (s.hover && !s.stroking) {
+        s.hover = null;
+        s.touch();
+      }
+    };
+    pop.addEventListener("pointerenter", noHover, on);
+    api.viewport.addEventListener("pointerleave", noHover, on);
     // title bar: the tool's name, then "move to the other side" and "collapse" (the popup
     // covers part of the image: the user puts it where it is not in the way)
     const head = el("div", "daw-maskpop-head", pop);

@@ -602,3 +602,29 @@ def test_a_mask_prediction_has_the_halo_and_tag_of_a_prediction(mpage: Any) -> N
     x, y = s.canvas_px(10, 25.5)
     below = overlay_pixels(root, x - HALO_PAD_PX + 4, y + HALO_PAD_PX + 2 + 7, r=1)
     assert max(p[3] for p in below) > 100
+
+
+def test_the_brush_outline_goes_when_the_pointer_leaves_the_image(mpage: Any) -> None:
+    """QA: the outline stayed on the image when the pointer moved onto the popup or out of
+    the view."""
+    page = mpage
+    _, root, s = with_brush(page, ct_volume(), 6)
+
+    def outline() -> int:
+        page.wait_for_timeout(150)
+        alpha = root.get_by_test_id("daw-labels").evaluate(
+            "(c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+            ".filter((v, i) => i % 4 === 3 && v > 0).length"
+        )
+        return int(alpha)
+
+    page.mouse.move(*s.at(20, 24))
+    assert outline() > 0
+    pop = root.get_by_test_id("daw-maskpop").bounding_box()
+    page.mouse.move(pop["x"] + pop["width"] / 2, pop["y"] + 5)
+    assert outline() == 0
+    page.mouse.move(*s.at(20, 24))
+    assert outline() > 0
+    view = root.get_by_test_id("daw-viewport").bounding_box()
+    page.mouse.move(view["x"] + view["width"] / 2, view["y"] + view["height"] + 40)
+    assert outline() == 0
