@@ -1430,7 +1430,8 @@ class DicomAnnotator(anywidget.AnyWidget):
             edits one row (coronal) or column (sagittal) of each slice it reaches, as one
             edit. There the brush is round in millimetres: ``radius`` is in the image's
             column pixels, and reaches ``radius * column spacing / slice spacing`` slices up
-            and down. A polygon is painted in its own plane only.
+            and down; the object's interpolated keyframes become manual as they are, so
+            that nothing but the stroke changes. A polygon is painted in its own plane only.
 
         Returns
         -------
