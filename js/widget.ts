@@ -18,6 +18,7 @@ import {
   backingSize,
   fit,
   imageToScreen,
+  isFitted,
   normaliseRotation,
   panBy,
   rotateBy,
@@ -1369,7 +1370,11 @@ function renderView(
    * reformat) the rotation turns the other way (QA: the buttons turned reformats backwards). */
   const turn = (degrees: number): void => {
     const v = view();
-    setView(rotateBy(v, v.flipH !== v.flipV ? -degrees : degrees), true);
+    const turned = rotateBy(v, v.flipH !== v.flipV ? -degrees : degrees);
+    // a fitted image stays fitted (QA: a quarter turn of a thin reformat, 20 slices of a CT,
+    // left most of it off screen)
+    const g = geometry();
+    setView(g && isFitted(g, v) ? fit(g, turned) : turned, true);
   };
   click(rotLeftBtn, () => turn(-90));
   click(rotRightBtn, () => turn(90));

@@ -9,6 +9,7 @@ import {
   fit,
   fitScale,
   imageToScreen,
+  isFitted,
   invert,
   normaliseRotation,
   panBy,
@@ -123,6 +124,17 @@ describe("zoom, pan, rotate", () => {
   it("fit resets zoom and pan, keeps rotation and flips", () => {
     const v = fit(square, { zoom: 3, pan: [4, 5], rotation: 90, flipH: true, flipV: false });
     expect(v).toEqual({ zoom: 1, pan: [0, 0], rotation: 90, flipH: true, flipV: false });
+  });
+  it("isFitted says whether a view is what fit gives for its rotation", () => {
+    const strip: Geometry = { columns: 512, rows: 20, columnSpacing: 0.98, rowSpacing: 2, width: 600, height: 300 };
+    const v = fit(strip, { ...IDENTITY_VIEW });
+    expect(isFitted(strip, v)).toBe(true);
+    const turned = rotateBy(v, 90);
+    expect(isFitted(strip, turned)).toBe(false); // the strip, upright, would run off screen
+    expect(isFitted(strip, fit(strip, turned))).toBe(true);
+    expect(fit(strip, turned).zoom).toBeLessThan(v.zoom);
+    expect(isFitted(strip, { ...v, pan: [1, 0] })).toBe(false);
+    expect(isFitted(strip, { ...v, zoom: v.zoom * 1.5 })).toBe(false);
   });
   it("fit makes a rotated image fit whole: every corner inside the viewport", () => {
     const wide: Geometry = { columns: 200, rows: 100, columnSpacing: 1, rowSpacing: 1, width: 400, height: 200 };

@@ -191,6 +191,11 @@ export function fit(g: Geometry, v: ViewParams): ViewParams {
   return { ...v, zoom, pan: [0, 0] };
 }
 
+/** Whether the view shows the whole image as `fit` would (centred, at its zoom). */
+export function isFitted(g: Geometry, v: ViewParams): boolean {
+  return v.pan[0] === 0 && v.pan[1] === 0 && Math.abs(v.zoom - fit(g, v).zoom) < 1e-6;
+}
+
 /** Backing-store size of a canvas for a CSS size: crisp on high-DPI screens. */
 export function backingSize(cssWidth: number, cssHeight: number, dpr: number): [number, number] {
   const r = Number.isFinite(dpr) && dpr > 0 ? dpr : 1;
