@@ -353,17 +353,27 @@ function renderView(
   /** Whether the plane shown is upside down unless flipped (reformats are shown head up:
    * `flip` is the user's flip on top of that, in Python too). */
   const baseFlipV = (): boolean => naturalFlipV(plane(), info()?.affine);
+  /**
+   * The view transform's parameters from the model's. The head-up flip of a reformat comes
+   * before the rotation: the view flips after it rotates, so under that flip the model's
+   * rotation is turned the other way here, and `rotation` stays clockwise on screen as for
+   * the series' own slices (QA: 90 from Python turned a reformat counter-clockwise). The
+   * user's own flips come after it, as they always did.
+   */
   const view = (): ViewParams => {
     const pan = model.get("pan");
     const flip = model.get("flip");
+    const rotation = num(model.get("rotation"), 0);
     return {
       zoom: num(model.get("zoom"), 1),
       pan: [num(pan?.[0], 0), num(pan?.[1], 0)],
-      rotation: num(model.get("rotation"), 0),
+      rotation: baseFlipV() ? normaliseRotation(-rotation) : rotation,
       flipH: Boolean(flip?.[0]),
       flipV: Boolean(flip?.[1]) !== baseFlipV(),
     };
   };
+  /** The model's rotation (clockwise on screen, under the user's flips). */
+  const modelRotation = (): number => normaliseRotation(num(model.get("rotation"), 0));
   const planeDims = (): ReturnType<typeof planeSize> | null => {
     const i = info();
     return i ? planeSize(i.shape, i.spacing, plane()) : null;
@@ -459,7 +469,7 @@ function renderView(
   const setView = (v: ViewParams, now: boolean): void => {
     let changed = setIfChanged("zoom", v.zoom);
     changed = setIfChanged("pan", [v.pan[0], v.pan[1]]) || changed;
-    changed = setIfChanged("rotation", normaliseRotation(v.rotation)) || changed;
+    changed = setIfChanged("rotation", normaliseRotation(baseFlipV() ? -v.rotation : v.rotation)) || changed;
     changed = setIfChanged("flip", [v.flipH, v.flipV !== baseFlipV()]) || changed;
     if (changed) (now ? saveNow : saveSoon)();
   };
@@ -840,7 +850,7 @@ function renderView(
     ];
     const text = lines.join("\n");
     setText(overlay, text);
-    const rot = normaliseRotation(view().rotation);
+    const rot = modelRotation();
     const flip = model.get("flip");
     const tl = `${d.columns}×${d.rows}${rot ? `  ·  ${Math.round(rot)}°` : ""}${flip?.[0] ? "  ·  flip H" : ""}${flip?.[1] ? "  ·  flip V" : ""}${model.get("invert") ? "  ·  inverted" : ""}${volume && volume.loadedCount < volume.slices ? `\nLoading ${volume.loadedCount}/${volume.slices}` : ""}`;
     setText(topLeft, tl);
@@ -930,8 +940,8 @@ function renderView(
     viewport.classList.toggle("daw-mode-window", ui.mode === "window");
 
     const v = view();
-    setInput(rotSlider, String(Math.round(v.rotation)));
-    setText(rotLabel, `${Math.round(v.rotation)}°`);
+    setInput(rotSlider, String(Math.round(modelRotation())));
+    setText(rotLabel, `${Math.round(modelRotation())}°`);
     setPressed(flipHBtn, v.flipH);
     setPressed(flipVBtn, Boolean(model.get("flip")?.[1])); // the user's flip (a reformat is shown head up under it)
     setPressed(invertBtn, Boolean(model.get("invert")));
@@ -1043,8 +1053,10 @@ function renderView(
       window: currentWindow(),
       zoom: v.zoom,
       pan: v.pan,
-      rotation: v.rotation,
-      flip: [v.flipH, v.flipV],
+      // the model's rotation and flips, as Python's view_link has them (the head-up flip of
+      // a reformat is not the user's: restored, it would be undone)
+      rotation: modelRotation(),
+      flip: [v.flipH, Boolean(model.get("flip")?.[1])],
       invert: Boolean(model.get("invert")),
     });
   };
@@ -1366,8 +1378,9 @@ function renderView(
   );
   click(fitBtn, () => fitView());
   /** Turn what is on screen by `degrees` clockwise. The view rotates the image before it
-   * flips it, so under an odd number of flips (the user's, or the head-up flip of a
-   * reformat) the rotation turns the other way (QA: the buttons turned reformats backwards). */
+   * flips it, so under an odd number of flips of the view (the user's, with the head-up flip
+   * of a reformat) its rotation turns the other way (QA: the buttons turned reformats
+   * backwards); setView gives the model its own rotation back. */
   const turn = (degrees: number): void => {
     const v = view();
     const turned = rotateBy(v, v.flipH !== v.flipV ? -degrees : degrees);
@@ -1378,7 +1391,13 @@ function renderView(
   };
   click(rotLeftBtn, () => turn(-90));
   click(rotRightBtn, () => turn(90));
-  rotSlider.addEventListener("input", () => setView({ ...view(), rotation: Number(rotSlider.value) }, false), on);
+  rotSlider.addEventListener(
+    "input",
+    () => {
+      if (setIfChanged("rotation", normaliseRotation(Number(rotSlider.value)))) saveSoon();
+    },
+    on,
+  );
   rotSlider.addEventListener("change", saveNow, on);
   click(flipHBtn, () => setView({ ...view(), flipH: !view().flipH }, true));
   click(flipVBtn, () => setView({ ...view(), flipV: !view().flipV }, true));

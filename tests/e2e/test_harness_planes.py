@@ -171,6 +171,14 @@ def test_reformats_are_shown_head_up_with_their_readout(harness: Any) -> None:
     assert markers() == {"left": "S", "right": "I", "top": "L", "bottom": "R"}
     root.get_by_test_id("daw-rot-right").click()
     expect(root.get_by_test_id("daw-orient-top")).to_have_text("S")
+    # ... and the model's rotation is clockwise on screen, as on the series' own slices (QA:
+    # the button set 270, and 90 from Python turned the reformat counter-clockwise)
+    root.get_by_test_id("daw-rot-right").click()
+    wait_model(page, wid, "rotation", 90)
+    expect(root.get_by_test_id("daw-orient-right")).to_have_text("S")  # the head: top to right
+    page.evaluate("(i) => window.widgets[i].model._push('rotation', 270)", wid)
+    expect(root.get_by_test_id("daw-orient-left")).to_have_text("S")
+    expect(root.get_by_test_id("daw-rotation")).to_have_value("270")
 
 
 def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:

@@ -561,6 +561,21 @@ def test_view_controls_and_copy_link(harness: Any) -> None:
         "f": [1, 0],
     }
     assert "onerror" not in json.dumps(body)
+    # on a reformat shown head up (flipped for display), the link has the model's flips and
+    # rotation, as Python's view_link: restored, the head-up flip is not undone (it was)
+    page.evaluate(
+        "(i) => { const m = window.widgets[i].model; m._push('plane', 'coronal');"
+        " m._push('crosshair', [32, 24, 6]); m._push('slice', 24); }",
+        wid,
+    )
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
+    root.get_by_test_id("daw-copy-link").click()
+    page.wait_for_function(
+        "(l) => document.querySelector('[data-link]').dataset.link !== l", arg=link
+    )
+    reformat = root.get_attribute("data-link") or ""
+    body = json.loads(base64.urlsafe_b64decode(reformat[4:] + "=" * (-len(reformat[4:]) % 4)))
+    assert (body["m"], body["r"], body["f"]) == ("coronal", 90, [1, 0])
 
 
 def test_previous_next_series(harness: Any) -> None:
