@@ -412,15 +412,14 @@ export class MaskSession {
     const cache = this.cache;
     if (!size || !cache) return;
     const rev = this.api.labels().revision;
+    // current at (or, a patch, newer than) the labels shown: nothing to look at (this runs
+    // for every slice with masks on each frame of a reformat, so before the checksums)
+    if ((this.valid.get(k) ?? -1) >= rev) return;
     const matches = this.matches(k);
     if (matches === true) {
-      this.valid.set(k, Math.max(this.valid.get(k) ?? -1, rev)); // nothing to ask
+      this.valid.set(k, rev); // their checksums say so: nothing to ask
       return;
     }
-    const held = this.valid.get(k) ?? -1;
-    // without checksums: current at the labels' revision; with them: a patch newer than the
-    // labels shown (they follow it) is not asked for again
-    if (matches === null ? held >= rev : held > rev) return;
     if (matches === null && this.maskObjects(k).length === 0 && cache.uuids(k).length === 0) {
       this.valid.set(k, rev); // nothing to show there
       return;
@@ -546,7 +545,7 @@ export class MaskSession {
       // those pixels are visited, an edit touches a stroke's box, not the whole slice)
       base.set(uuid, { mask, box: mask ? cache.bound(k, uuid) : null });
     }
-    return this.composeImage(base, "axial", k, columns, rows, () => this.values(k));
+    return this.composeImage(base, byUuid, "axial", k, columns, rows, () => this.values(k));
   }
 
   /** The RGBA image of the masks cut by reformat slice k (the objects' colours), with the
@@ -561,15 +560,23 @@ export class MaskSession {
     const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
     const sections = crossSections(cache, plane, k, info.shape[0], (u) => byUuid.get(u)?.shape === "bitmask" && !hidden.has(u));
     const base = new Map<string, Shown>([...sections].map(([uuid, mask]) => [uuid, { mask, box: undefined }]));
-    return this.composeImage(base, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k));
+    return this.composeImage(base, byUuid, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k));
   }
 
   /**
-   * Compose the masks `base` of slice k of `plane` (a `columns` x `rows` image) with the
-   * applied-but-unconfirmed and pending edits made there, and the threshold tint from
-   * `values`; null when there is nothing to draw.
+   * Compose the masks `base` of slice k of `plane` (a `columns` x `rows` image; `byUuid`: the
+   * labels' objects) with the applied-but-unconfirmed and pending edits made there, and the
+   * threshold tint from `values`; null when there is nothing to draw.
    */
-  private composeImage(base: Map<string, Shown>, plane: Plane, k: number, columns: number, rows: number, values: () => ((index: number) => number) | null): ImageData | null {
+  private composeImage(
+    base: Map<string, Shown>,
+    byUuid: ReadonlyMap<string, LabelObject>,
+    plane: Plane,
+    k: number,
+    columns: number,
+    rows: number,
+    values: () => ((index: number) => number) | null,
+  ): ImageData | null {
     const n = columns * rows;
     const onto: Ontology | null = this.api.ontology();
     const hidden = this.api.hidden();
@@ -577,7 +584,6 @@ export class MaskSession {
     const edits = [...this.committing.values()].map((c) => c.edit);
     if (this.pending) edits.push(this.pending);
     const onImage = edits.filter((e) => e.plane === plane && e.slice === k && e.series === this.series && e.columns === columns && e.rows === rows);
-    const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
     const drawn = new Set<string>();
     const layers: MaskLayer[] = [];
     const erased: Uint8Array[] = [];

@@ -22,6 +22,16 @@ from .conftest import (
 from .test_harness_labels import Screen
 
 CT = SHARED_DATA / "ct_abdomen"
+#: The notebooks' first lines; their tests need the shared CT.
+CT_IMPORTS = (
+    "import json, uuid\n"
+    "import numpy as np\n"
+    "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+    "from dicom_annot_widget.kernels.brush import threshold_brush"
+)
+pytestmark = pytest.mark.skipif(
+    not (CT / "dicom").is_dir(), reason="../shared/data/ct_abdomen is missing"
+)
 SIZE = 512
 
 
@@ -37,19 +47,14 @@ def threshold_brush_of(page: Any, root: Any, size: int, lo: float, hi: float) ->
 
 
 def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> None:
-    if not (CT / "dicom").is_dir():
-        pytest.skip("../shared/data/ct_abdomen is missing")
     nb = notebook(
-        "import json, uuid\n"
-        "import numpy as np\n"
-        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
-        "from dicom_annot_widget.kernels.brush import threshold_brush\n"
+        CT_IMPORTS,
         "onto = (Ontology.builder().object('Liver', shape='bitmask', hotkey=1)\n"
         "        .object('Outline', shape='polygon', hotkey=2).build())\n"
         f"w = DicomAnnotator({str(CT / 'dicom')!r}, ontology=onto)\n"
         "from_page = []\n"
         "w.on_msg(lambda _w, content, _b: from_page.append(content))\n"
-        "w"
+        "w",
     )
     root = open_widget(page, lab_each, "masks.ipynb", nb, workspace="masks")
 
@@ -169,21 +174,16 @@ def test_the_threshold_brush_on_a_coronal_reformat_of_the_real_ct(lab_each: Any,
     in mm: spacing slice / column) intersected with the range on the reformat's HU, written
     into a row of each own slice it reaches; Python's ``threshold_brush(..., plane=)`` with the
     same stroke gives the identical mask."""
-    if not (CT / "dicom").is_dir():
-        pytest.skip("../shared/data/ct_abdomen is missing")
     nb = notebook(
-        "import json, uuid\n"
-        "import numpy as np\n"
-        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        CT_IMPORTS,
         "from dicom_annot_widget.kernels import plane_image\n"
-        "from dicom_annot_widget.kernels.brush import threshold_brush\n"
         "from dicom_annot_widget.widget.masks import plane_spacing\n"
         "onto = Ontology.builder().object('Liver', shape='bitmask', hotkey=1).build()\n"
         f"w = DicomAnnotator({str(CT / 'dicom')!r}, ontology=onto)\n"
         "w.plane = 'coronal'\n"
         "from_page = []\n"
         "w.on_msg(lambda _w, content, _b: from_page.append(content))\n"
-        "w"
+        "w",
     )
     root = open_widget(page, lab_each, "coronal_masks.ipynb", nb, workspace="coronal-masks")
     labels = page.get_by_test_id("daw-labels")
