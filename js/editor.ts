@@ -42,7 +42,8 @@ import {
   viewScale,
 } from "./render/transform";
 import type { Tool, UiState, ViewState } from "./state";
-import { applyPendingMask } from "./render/masklayer";
+import { applyPendingMask, maskSession } from "./render/masklayer";
+import type { Plane } from "./render/planes";
 import { MASK_TOOLS } from "./tools/bitmask";
 import { VECTOR_TOOLS } from "./tools/index";
 import type { Answer, EditorApi, Layer, Panel, PanelFactory, PointerAt, Preview, ToolFactory, ToolHandler } from "./tools/types";
@@ -552,6 +553,10 @@ export class LabelEditor implements EditorApi {
    * this plane's). */
   beforePlaneSwitch(): void {
     applyPendingMask(this);
+  }
+  /** The masks on slice k of `plane`, for the orthogonal thumbnails (null: no mask objects). */
+  maskThumbnail(plane: Plane, k: number): { key: string; image: () => ImageData | null } | null {
+    return maskSession(this).thumbnail(plane, k);
   }
   /** Another plane is shown: its objects, no draft, no selection. */
   onPlane(): void {

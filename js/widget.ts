@@ -246,6 +246,7 @@ function renderView(
     },
     setCrosshair: (c) => setCrosshair(c),
     setPlane: (p) => setPlane(p),
+    masks: (p, k) => editor.maskThumbnail(p, k),
   });
   const toast = el("div", "daw-toast", viewport);
   toast.setAttribute("role", "status");

@@ -529,7 +529,7 @@ export class MaskSession {
   }
 
   /** The RGBA image of slice k's masks (and pending edits, threshold tint). */
-  compose(k: number): ImageData | null {
+  compose(k: number, tint = true): ImageData | null {
     const size = this.sync();
     const cache = this.cache;
     if (!size || !cache) return null;
@@ -545,12 +545,12 @@ export class MaskSession {
       // those pixels are visited, an edit touches a stroke's box, not the whole slice)
       base.set(uuid, { mask, box: mask ? cache.bound(k, uuid) : null });
     }
-    return this.composeImage(base, byUuid, "axial", k, columns, rows, () => this.values(k));
+    return this.composeImage(base, byUuid, "axial", k, columns, rows, () => this.values(k), tint);
   }
 
   /** The RGBA image of the masks cut by reformat slice k (the objects' colours), with the
    * edits pending on it and the threshold tint. */
-  composePlane(plane: "coronal" | "sagittal", k: number): ImageData | null {
+  composePlane(plane: "coronal" | "sagittal", k: number, tint = true): ImageData | null {
     const size = this.sync();
     const cache = this.cache;
     const info = this.api.info();
@@ -560,13 +560,29 @@ export class MaskSession {
     const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
     const sections = crossSections(cache, plane, k, info.shape[0], (u) => byUuid.get(u)?.shape === "bitmask" && !hidden.has(u));
     const base = new Map<string, Shown>([...sections].map(([uuid, mask]) => [uuid, { mask, box: undefined }]));
-    return this.composeImage(base, byUuid, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k));
+    return this.composeImage(base, byUuid, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k), tint);
+  }
+
+  /**
+   * The masks of slice k of `plane` for a small view (the orthogonal thumbnails): the main
+   * view's image of them, without the threshold tint, and a key that changes when it would.
+   * Asks Python for the masks it needs; null when the labels have no mask objects.
+   */
+  thumbnail(plane: Plane, k: number): { key: string; image: () => ImageData | null } | null {
+    if (!this.api.labels().objects.some((o) => o.shape === "bitmask")) return null;
+    if (plane === "axial") this.ensure(k);
+    else this.ensureAll();
+    const hidden = [...this.api.hidden()].join(",");
+    return {
+      key: `${this.cacheGen}|${this.gen}|${plane}|${k}|${this.api.labels().revision}|${hidden}|${this.settings.opacity}`,
+      image: () => (plane === "axial" ? this.compose(k, false) : this.composePlane(plane, k, false)),
+    };
   }
 
   /**
    * Compose the masks `base` of slice k of `plane` (a `columns` x `rows` image; `byUuid`: the
-   * labels' objects) with the applied-but-unconfirmed and pending edits made there, and the
-   * threshold tint from `values`; null when there is nothing to draw.
+   * labels' objects) with the applied-but-unconfirmed and pending edits made there, and (with
+   * `tint`) the threshold tint from `values`; null when there is nothing to draw.
    */
   private composeImage(
     base: Map<string, Shown>,
@@ -576,6 +592,7 @@ export class MaskSession {
     columns: number,
     rows: number,
     values: () => ((index: number) => number) | null,
+    tint = true,
   ): ImageData | null {
     const n = columns * rows;
     const onto: Ontology | null = this.api.ontology();
@@ -616,7 +633,7 @@ export class MaskSession {
       erased.push(clear);
     }
     // (not over a projection: the tint is of the slice's own values, see the threshold tool)
-    const tinting = this.api.ui.tool === "threshold" && this.settings.thresholdPreview && (this.api.model.get("slab") ?? 1) <= 1;
+    const tinting = tint && this.api.ui.tool === "threshold" && this.settings.thresholdPreview && (this.api.model.get("slab") ?? 1) <= 1;
     // nothing to show (the usual slice): no image, no drawing (a slice-sized compose and
     // draw per frame would cost milliseconds while scrolling)
     if (layers.length === 0 && erased.length === 0 && !tinting) return null;

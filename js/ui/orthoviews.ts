@@ -4,8 +4,9 @@
  * it, in the planes' colours; a click or drag in one moves the crosshair there (so the main
  * view follows along its own axis), a double-click shows that plane in the main view.
  *
- * The thumbnails are windowed like the main view, shown head up, and made again only when
- * their slice, the window or the arrived slices change. The wheel over them scrolls the main
+ * The thumbnails are windowed like the main view, shown head up, with the masks they cut
+ * (as the main view draws them), and made again only when their slice, the window, the
+ * arrived slices or the masks change. The wheel over them scrolls the main
  * view.
  */
 import { type Plane, PLANES, anatomicalName, drawPlaneLines, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel } from "../render/planes";
@@ -25,6 +26,9 @@ export interface OrthoHost {
   windowing(): [number, number, boolean];
   setCrosshair(c: [number, number, number]): void;
   setPlane(p: Plane): void;
+  /** the masks cut by slice k of `plane` (their image made on demand, and a key that changes
+   * when it does); null when there are none to draw */
+  masks(plane: Plane, k: number): { key: string; image: () => ImageData | null } | null;
 }
 
 /** Longest side of a thumbnail (CSS px). */
@@ -61,6 +65,9 @@ interface Thumb {
   /** the windowed image at its native size */
   image: HTMLCanvasElement;
   imageKey: string;
+  /** the masks' image at native size (null: none to draw) */
+  masks: HTMLCanvasElement | null;
+  masksKey: string;
   drawnKey: string;
   geometry: Geometry | null;
   view: ViewParams;
@@ -81,7 +88,7 @@ export class OrthoViews {
       figure.dataset.testid = `daw-ortho-${plane}`;
       const canvas = el("canvas", "daw-ortho-canvas", figure);
       const label = el("figcaption", "daw-ortho-label", figure);
-      const thumb: Thumb = { plane, figure, canvas, label, image: document.createElement("canvas"), imageKey: "", drawnKey: "", geometry: null, view: { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: false } };
+      const thumb: Thumb = { plane, figure, canvas, label, image: document.createElement("canvas"), imageKey: "", masks: null, masksKey: "", drawnKey: "", geometry: null, view: { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: false } };
       this.listen(thumb);
       return thumb;
     });
@@ -126,12 +133,25 @@ export class OrthoViews {
           ctx.putImageData(data, 0, 0);
         }
       }
+      const masks = this.host.masks(t.plane, index);
+      const masksKey = masks ? `${volume.info.id}|${masks.key}` : "";
+      if (masksKey !== t.masksKey) {
+        t.masksKey = masksKey;
+        const img = masks?.image() ?? null;
+        t.masks = null;
+        if (img) {
+          t.masks = document.createElement("canvas");
+          t.masks.width = img.width;
+          t.masks.height = img.height;
+          t.masks.getContext("2d")?.putImageData(img, 0, 0);
+        }
+      }
       const fitted = thumbFit(size.columns, size.rows, size.columnSpacing, size.rowSpacing);
       const [w, h] = [fitted.width, fitted.height];
       t.geometry = { columns: size.columns, rows: size.rows, columnSpacing: fitted.columnSpacing, rowSpacing: fitted.rowSpacing, width: w, height: h };
       t.view = { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: naturalFlipV(t.plane, volume.info.affine) };
       const dpr = window.devicePixelRatio || 1;
-      const drawnKey = `${imageKey}|${w}x${h}|${dpr}|${cross}|${main}`;
+      const drawnKey = `${imageKey}|${masksKey}|${w}x${h}|${dpr}|${cross}|${main}`;
       if (drawnKey === t.drawnKey) continue;
       t.drawnKey = drawnKey;
       t.canvas.style.width = `${w}px`;
@@ -151,6 +171,11 @@ export class OrthoViews {
     ctx.setTransform(m[0] * dpr, m[1] * dpr, m[2] * dpr, m[3] * dpr, m[4] * dpr, m[5] * dpr);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(t.image, 0, 0);
+    if (t.masks) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(t.masks, 0, 0);
+    }
+    t.canvas.dataset.masks = t.masks ? "1" : "0";
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawPlaneLines(ctx, t.plane, cross, m, g.columns, g.rows, 1);
     ctx.setTransform(1, 0, 0, 1, 0, 0);

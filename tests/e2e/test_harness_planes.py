@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from dicom_annot_widget.kernels import apply_window, plane_image
 from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 
+from .test_harness_instances import action
 from .test_harness_labels import push_labels
 from .test_harness_masks import message
 from .test_harness_viewer import ct_volume, harness, model_get, mount, series, wait_model
@@ -481,6 +482,93 @@ def test_orthogonal_views_show_the_other_planes_and_move_the_crosshair(harness: 
     )
     root.get_by_test_id("daw-ortho-toggle").click()
     expect(ortho).to_be_hidden()
+    assert page.evaluate("window.leaked") == []
+
+
+READ_TINTED = """(c, pts) => {
+  const dpr = c.width / c.getBoundingClientRect().width;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  return pts.map(([x, y]) => {
+    const i = (Math.floor(y * dpr) * c.width + Math.floor(x * dpr)) * 4;
+    return Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 12;
+  });
+}"""
+
+
+def test_the_orthogonal_views_draw_the_masks_they_cut(harness: Any) -> None:
+    """With the main view on axial slice 10, the coronal thumbnail (row 24) shows the cut of a
+    mask on slices 4-8 in its colour, exactly where it is (the grey image elsewhere); hiding
+    the object, or Python deleting it, clears it from the thumbnail."""
+    page = harness
+    vol = ct_volume()
+    n, rows, cols = vol.shape
+    masks = {}
+    for s in range(4, 9):
+        m = np.zeros((rows, cols), bool)
+        m[20:30, 10 + 2 * s : 30 + s] = True
+        masks[s] = m
+    obj = {
+        "uuid": MASK_UUID,
+        "object_id": 1,
+        "feature": "organ",
+        "shape": "bitmask",
+        "plane": "axial",
+        "keyframes": {
+            str(s): {"manual": True, "mask_area": int(m.sum()), "mask_crc": 1000 + s}
+            for s, m in masks.items()
+        },
+    }
+    labels = {"revision": 1, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
+    wid, root = mount(page, series(vol, intercept=INTERCEPT), state={"labels_state": labels})
+    watch_leaks(page)
+    page.evaluate("(i) => window.widgets[i].model._push('crosshair', [32, 24, 10])", wid)
+    page.evaluate("(i) => window.widgets[i].model._push('slice', 10)", wid)
+    root.focus()
+    page.keyboard.press("Alt+o")
+    coronal = root.get_by_test_id("daw-ortho-coronal").locator("canvas")
+    expect(coronal).to_have_attribute("data-slice", "24")
+    # the thumbnail asks for the masks of every slice that has one
+    page.wait_for_function(
+        "(i) => new Set(window.widgets[i].calls.sent.filter((m) => m.type === 'get_masks')"
+        ".map((m) => m.slice)).size >= 5",
+        arg=wid,
+    )
+    expect(coronal).to_have_attribute("data-masks", "0")
+    for s, m in masks.items():
+        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "crc": 1000 + s}
+        item["area"] = int(m.sum())
+        content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
+        message(page, wid, content, [np.packbits(m).tobytes()])
+    expect(coronal).to_have_attribute("data-masks", "1")
+    # the centre of every pixel of the thumbnail (slices 2 mm, columns 0.7 mm, head up)
+    box = coronal.bounding_box()
+    s = min(box["width"] / (cols * 0.7), box["height"] / (n * 2.0))
+    x0 = (box["width"] - cols * 0.7 * s) / 2
+    y0 = (box["height"] - n * 2.0 * s) / 2
+    points = [
+        [x0 + (u + 0.5) * 0.7 * s, y0 + (n - 1 - v + 0.5) * 2.0 * s]
+        for v in range(n)
+        for u in range(cols)
+    ]
+    truth = np.zeros((n, cols), bool)
+    for k, m in masks.items():
+        truth[k] = m[24]
+    tinted = np.asarray(coronal.evaluate(READ_TINTED, points)).reshape(n, cols)
+    assert truth.sum() > 50
+    # (the crosshair's lines, in the planes' colours, cross at column 32 and slice 10)
+    lines = np.zeros((n, cols), bool)
+    lines[10] = lines[:, 32] = True
+    assert np.array_equal(tinted & ~lines, truth & ~lines)
+    # the object hidden (its eye in the objects panel): the thumbnail clears, and shows again
+    action(root, MASK_UUID, "hide").click()
+    expect(coronal).to_have_attribute("data-masks", "0")
+    assert not (np.asarray(coronal.evaluate(READ_TINTED, points)).reshape(n, cols) & ~lines).any()
+    action(root, MASK_UUID, "hide").click()
+    expect(coronal).to_have_attribute("data-masks", "1")
+    # Python deletes the object: gone from the thumbnail
+    push_labels(page, wid, {**labels, "revision": 2, "objects": []})
+    expect(coronal).to_have_attribute("data-masks", "0")
+    assert not (np.asarray(coronal.evaluate(READ_TINTED, points)).reshape(n, cols) & ~lines).any()
     assert page.evaluate("window.leaked") == []
 
 
