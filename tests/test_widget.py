@@ -87,6 +87,44 @@ def test_release_from_the_page_lets_the_kernel_decoded_pixels_go(tmp_path: Path)
     v.close()
 
 
+def test_widgets_given_the_same_files_show_one_series(tmp_path: Path) -> None:
+    """Two widgets given the same folder (or its files) show the same ``Series``: one copy
+    of the pixels in the kernel, and one volume key, so one in the page. Files changed on
+    disk since are opened anew. A page letting its copy go keeps the kernel's pixels while
+    another widget shows them; the last one lets them go."""
+    import os
+
+    from dicom_annot_widget import write_phantom_series
+
+    folder = tmp_path / "ph"
+    write_phantom_series(folder, n_slices=6, rows=32, columns=32)
+    files = sorted(str(p) for p in folder.iterdir())
+    a = DicomAnnotator(str(folder))
+    b = DicomAnnotator(folder)
+    c = DicomAnnotator(list(reversed(files)), slice=1)
+    for w in (a, b, c):
+        w.send = lambda content, buffers=None: None  # type: ignore[method-assign]
+    assert a.series is b.series
+    assert a.series_info["volume_key"] == b.series_info["volume_key"]
+    # a list of the same files is another source (its own description), but not a folder
+    assert c.series is not a.series
+    _ = a.series.array
+    assert b.series.decoded.all()
+    a._on_page_message(a, {"type": "release", "series": "s0"}, [])
+    assert b.series.decoded.all()  # b still shows them
+    a.close()
+    b._on_page_message(b, {"type": "release", "series": "s0"}, [])
+    assert not b.series.decoded.any()  # the last widget showing them
+    # a file rewritten since: opened anew
+    st = os.stat(files[0])
+    os.utime(files[0], ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    d = DicomAnnotator(str(folder))
+    assert d.series is not b.series
+    assert d.series_info["volume_key"] != b.series_info["volume_key"]
+    for w in (b, c, d):
+        w.close()
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

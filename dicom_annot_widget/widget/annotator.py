@@ -22,6 +22,7 @@ import traitlets
 from ..errors import DicomAnnotWarning, DicomLoadError, LabelError, ProtocolError
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
+from ..io._scan import collect_paths
 from ..kernels.mpr import PLANE_AXES
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
@@ -174,6 +175,39 @@ def _slice_origins(series: Series) -> list[list[float]] | None:
 
 #: A random key per Series object shown in this kernel (see :func:`volume_key`).
 _VOLUME_KEYS: weakref.WeakKeyDictionary[Series, str] = weakref.WeakKeyDictionary()
+
+
+#: Series that widgets opened from files, by the files' identity (see :func:`_files_key`),
+#: while a widget holds them: a widget given the same unchanged files shows the same Series,
+#: so the kernel and the page hold one copy of its pixels.
+_OPENED_FILES: weakref.WeakValueDictionary[tuple[Any, ...], Series] = weakref.WeakValueDictionary()
+#: The widgets showing each Series they opened from files (a page that lets its copy go lets
+#: the kernel's go only when no other widget shows it).
+_OPENERS: weakref.WeakKeyDictionary[Series, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
+
+
+def _files_key(source: Any) -> tuple[Any, ...] | None:
+    """What names the files of a path source: its real path (a folder or a file, None for a
+    list) and each file's real path, size and modification time; None for other sources
+    (arrays, datasets, images) or when a file cannot be listed."""
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        where: str | None = os.path.realpath(path)
+        paths = collect_paths(path) if os.path.isdir(path) else [path]
+    elif (
+        isinstance(source, (list, tuple))
+        and source
+        and all(isinstance(p, (str, os.PathLike)) for p in source)
+    ):
+        where = None
+        paths = [os.fspath(p) for p in source]
+    else:
+        return None
+    try:
+        stats = [(os.path.realpath(p), os.stat(p)) for p in paths]
+    except OSError:
+        return None  # open_series says what is wrong
+    return (where, tuple(sorted((p, st.st_size, st.st_mtime_ns) for p, st in stats)))
 
 
 def volume_key(series: Series) -> str:
@@ -665,7 +699,17 @@ class DicomAnnotator(anywidget.AnyWidget):
         """The series at ``index``, opened on first use."""
         if index not in self._opened:
             src = self._sources[index]
-            self._opened[index] = src if isinstance(src, Series) else open_series(src)
+            if isinstance(src, Series):
+                self._opened[index] = src
+            else:
+                key = _files_key(src)
+                series = _OPENED_FILES.get(key) if key is not None else None
+                if series is None:
+                    series = open_series(src)
+                    if key is not None:
+                        _OPENED_FILES[key] = series
+                _OPENERS.setdefault(series, weakref.WeakSet()).add(self)
+                self._opened[index] = series
         return self._opened[index]
 
     def _identity(self, index: int) -> str:
@@ -1235,11 +1279,13 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     def _release(self) -> None:
         """The page let its copy of the series go (no view left): stop sending, and let the
-        decoded pixels of a series the widget opened itself go too (one given as a ``Series``
-        is the caller's: its cache stays). A view shown again asks for the slices anew."""
+        decoded pixels of a series the widget opened itself go too, unless another widget
+        opened the same files and shows them (one given as a ``Series`` is the caller's: its
+        cache stays). A view shown again asks for the slices anew."""
         self._streamer.close()
         self._streamer = SliceStreamer(self._series, self._series_id, self._send_to_page)
-        if not isinstance(self._sources[int(self.series_index)], Series):
+        others = [w for w in _OPENERS.get(self._series, ()) if w is not self]
+        if not isinstance(self._sources[int(self.series_index)], Series) and not others:
             freed = self._series.release()
             log.debug("no view left: decoded pixels %s", "let go" if freed else "kept")
 
@@ -1657,4 +1703,6 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._observed = None
         for owned in getattr(self, "_owned_labels", []):
             owned.close()
+        for opened in getattr(self, "_opened", {}).values():
+            _OPENERS.get(opened, weakref.WeakSet()).discard(self)
         super().close()

@@ -92,7 +92,8 @@ def open_widgets(
     page: Any, lab: Any, request: pytest.FixtureRequest, *cells: str, run: bool = True
 ) -> Path:
     """Open a notebook of `cells` named after the test, in a workspace of its own."""
-    name = request.node.name
+    # (a parametrised test's "[id]" would not survive the URL)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)
     open_notebook(page, lab, f"{name}.ipynb", notebook(*cells), workspace=name, run=run)
     return lab.root / f"{name}.ipynb"
 
@@ -634,20 +635,23 @@ def test_orthogonal_views_share_the_pixels_the_labels_and_the_crosshair(
     expect(axial_labels).to_have_attribute("data-count", "1")
 
 
+@pytest.mark.parametrize("given", ["series", "folder"])
 def test_widgets_of_one_series_hold_one_copy_of_its_pixels(
-    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path, given: str
 ) -> None:
-    """The README's side-by-side pattern passes one ``Series`` to both widgets: the second
-    finds the series' volume in the page, asks its kernel for no slice and shows its slice
-    pixel for pixel; the page holds one volume for both, and still holds it for the second
-    when the first is closed."""
+    """The README's side-by-side pattern passes one ``Series`` to both widgets (or each is
+    given the same folder: the kernel opens it once): the second finds the series' volume in
+    the page, asks its kernel for no slice and shows its slice pixel for pixel; the page
+    holds one volume for both, and still holds it for the second when the first is
+    closed."""
+    source = "series" if given == "series" else repr(str(small_phantom))
     first_cell = (
         "import dicom_annot_widget as daw\n"
         f"series = daw.open_series({str(small_phantom)!r})\n"
-        "w = daw.DicomAnnotator(series)\nw"
+        f"w = daw.DicomAnnotator({source})\nw"
     )
     second_cell = (
-        "w2 = daw.DicomAnnotator(series)\nw2.slice = 4\n"
+        f"w2 = daw.DicomAnnotator({source})\nw2.slice = 4\n"
         "from_page2 = []\nw2.on_msg(lambda _w, content, _b: from_page2.append(content))\nw2"
     )
     open_widgets(page, lab_each, request, first_cell, second_cell, run=False)
