@@ -164,10 +164,21 @@ export function hasMaskClass(api: Pick<EditorApi, "classes">): boolean {
   return api.classes().some((c) => c.shape === "bitmask");
 }
 
+/** Largest brush radius the size slider and `]` reach (voxels; Python takes up to MAX_RADIUS). */
+export const SLIDER_MAX_RADIUS = 100;
+
+/** The brush radius after `]` (up) or `[` (down): a step of about 15 % (at least 1 voxel),
+ * within 1..SLIDER_MAX_RADIUS. */
+export function nextRadius(r: number, direction: 1 | -1): number {
+  const step = Math.max(1, Math.round(r * 0.15));
+  return Math.min(SLIDER_MAX_RADIUS, Math.max(1, Math.round(r) + direction * step));
+}
+
 /**
  * Keys of the mask tools: f / h / g choose brush / eraser / threshold brush (only with a
  * bitmask class: otherwise `f` stays the viewer's fit), Enter applies and Escape discards the
- * pending edit, Ctrl/Cmd+Z takes back its last stroke. Used by the tools and by the bitmask panel (when another tool is chosen).
+ * pending edit, Ctrl/Cmd+Z takes back its last stroke, [ and ] make the brush smaller and larger.
+ * Used by the tools and by the bitmask panel (when another tool is chosen).
  */
 export function maskKey(api: EditorApi, e: KeyboardEvent): boolean {
   const s = maskSession(api);
@@ -181,6 +192,11 @@ export function maskKey(api: EditorApi, e: KeyboardEvent): boolean {
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
   if (e.key === "Enter" && s.pending) return s.apply();
   if (e.key === "Escape" && s.pending) return s.discard();
+  if ((e.key === "[" || e.key === "]") && s.maskToolActive()) {
+    s.settings.radius = nextRadius(s.settings.radius, e.key === "]" ? 1 : -1);
+    s.touch();
+    return true;
+  }
   const tool = MASK_KEYS[e.key.toLowerCase()];
   if (!tool || e.shiftKey || !hasMaskClass(api) || api.readOnly()) return false;
   api.setTool(tool);

@@ -7,7 +7,7 @@
  */
 import "./bitmask.css";
 import { MAX_RADIUS, maskSession } from "../render/masklayer";
-import { hasMaskClass, maskKey } from "../tools/bitmask";
+import { SLIDER_MAX_RADIUS, hasMaskClass, maskKey } from "../tools/bitmask";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
 import { el } from "./dom";
 
@@ -22,6 +22,10 @@ export function clampRange(lo: number, hi: number, min: number, max: number, mov
   }
   return [a, b];
 }
+
+/** Viewports narrower than this (CSS px), or shorter than half of it, start with the panel
+ * folded. */
+export const NARROW_PX = 420;
 
 class BitmaskPanel implements Panel {
   private readonly s;
@@ -39,6 +43,11 @@ class BitmaskPanel implements Panel {
   private readonly applyBtn: HTMLButtonElement;
   private readonly discardBtn: HTMLButtonElement;
   private readonly status: HTMLElement;
+  private readonly actions: HTMLElement;
+  private readonly fold: HTMLButtonElement;
+  private readonly body: HTMLElement;
+  /** folded or not by the user (null: not chosen; a narrow view then starts folded) */
+  private userFolded: boolean | null = null;
   private bounds: [number, number] = [0, 1];
   private shownKey = "";
   private layered = false;
@@ -87,12 +96,13 @@ class BitmaskPanel implements Panel {
     fold.dataset.testid = "daw-mask-fold";
     fold.setAttribute("aria-expanded", "true");
     const body = el("div", "daw-maskpop-body", pop);
+    this.fold = fold;
+    this.body = body;
     fold.addEventListener(
       "click",
       () => {
-        body.hidden = !body.hidden;
-        fold.textContent = body.hidden ? "+" : "–";
-        fold.setAttribute("aria-expanded", String(!body.hidden));
+        this.userFolded = !body.hidden;
+        this.setFolded(this.userFolded);
       },
       on,
     );
@@ -102,10 +112,10 @@ class BitmaskPanel implements Panel {
     this.size = el("input", "daw-maskpop-range", sizeRow);
     this.size.type = "range";
     this.size.min = "1";
-    this.size.max = "100";
+    this.size.max = String(SLIDER_MAX_RADIUS);
     this.size.step = "1";
     this.size.dataset.testid = "daw-mask-size";
-    this.size.title = "Brush radius (voxels)";
+    this.size.title = "Brush radius (voxels; [ and ] in the view)";
     this.sizeOut = el("span", "daw-maskpop-value", sizeRow);
     this.size.addEventListener(
       "input",
@@ -169,6 +179,7 @@ class BitmaskPanel implements Panel {
     );
 
     const actions = el("div", "daw-maskpop-actions", pop);
+    this.actions = actions;
     this.status = el("span", "daw-maskpop-status", actions);
     this.discardBtn = el("button", "daw-btn", actions, "Discard");
     this.discardBtn.type = "button";
@@ -210,11 +221,19 @@ class BitmaskPanel implements Panel {
     const hi = Math.max(vr[1], st.range[1]);
     this.bounds = [lo, hi];
     const tool = this.api.ui.tool;
-    const key = JSON.stringify([st, tool, vr, s.pending?.strokes.length ?? 0, s.committing.size]);
+    const folded = this.body.hidden;
+    const key = JSON.stringify([st, tool, vr, s.pending?.strokes.length ?? 0, s.committing.size, folded]);
     if (!force && key === this.shownKey) return;
     this.shownKey = key;
     const names: Record<string, string> = { brush: "Brush", eraser: "Eraser", threshold: "Threshold brush" };
-    this.title.textContent = names[tool] ?? "Mask edit pending";
+    const name = names[tool] ?? "Mask edit pending";
+    const pendingCount = s.pending?.strokes.length ?? 0;
+    // folded, the title line says what the hidden controls would (size, range, pending)
+    const units = info?.units ? ` ${info.units}` : "";
+    this.title.textContent = !folded
+      ? name
+      : [tool in names ? `${tool === "threshold" ? "Threshold" : name} ${st.radius} px` : name, tool === "threshold" ? `${st.range[0]}…${st.range[1]}${units}` : "", pendingCount ? `${pendingCount} pending` : ""].filter(Boolean).join(" · ");
+    this.title.title = this.title.textContent;
     this.size.value = String(st.radius);
     this.sizeOut.textContent = `${st.radius} px`;
     this.thresholdRow.hidden = tool !== "threshold";
@@ -227,7 +246,6 @@ class BitmaskPanel implements Panel {
     this.hi.value = String(st.range[1]);
     if (document.activeElement !== this.loNum) this.loNum.value = String(st.range[0]);
     if (document.activeElement !== this.hiNum) this.hiNum.value = String(st.range[1]);
-    const units = info?.units ? ` ${info.units}` : "";
     this.loNum.title = `Lowest value painted${units}`;
     this.hiNum.title = `Highest value painted${units}`;
     this.preview.checked = st.thresholdPreview;
@@ -241,6 +259,18 @@ class BitmaskPanel implements Panel {
         ? "applying…"
         : "";
     this.pop.dataset.pending = String(pending?.strokes.length ?? 0);
+    // folded: Apply / Discard only while there is something to apply
+    const actionsShown = !folded || pending !== null || s.committing.size > 0;
+    if (this.actions.hidden === actionsShown) this.actions.hidden = !actionsShown;
+  }
+
+  private setFolded(folded: boolean): void {
+    if (this.body.hidden === folded) return;
+    this.body.hidden = folded;
+    this.pop.classList.toggle("daw-maskpop-folded", folded);
+    this.fold.textContent = folded ? "+" : "–";
+    this.fold.setAttribute("aria-expanded", String(!folded));
+    this.render(true);
   }
 
   update(): void {
@@ -256,7 +286,16 @@ class BitmaskPanel implements Panel {
     const show = hasMaskClass(this.api) && !this.api.readOnly() && (s.maskToolActive() || s.pending !== null);
     if (this.pop.hidden === show) this.pop.hidden = !show;
     if (!s.maskToolActive() && s.hover) s.hover = null;
-    if (show) this.render();
+    if (show) {
+      // a narrow view (e.g. three side by side) starts with the panel folded to its title
+      // line, which tells the tool and size; the user's own choice stands
+      const vp = this.api.viewport;
+      const narrow = vp.clientWidth < NARROW_PX || vp.clientHeight < NARROW_PX / 2;
+      this.setFolded(this.userFolded ?? narrow);
+      // see-through while a stroke is drawn: the image under it stays visible
+      this.pop.classList.toggle("daw-maskpop-stroking", s.stroking);
+      this.render();
+    }
   }
 
   key(e: KeyboardEvent): boolean {

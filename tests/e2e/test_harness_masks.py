@@ -552,7 +552,9 @@ def test_clicking_a_mask_selects_its_object(mpage: Any) -> None:
 
 def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
     """QA: in a narrow notebook (a 220 px image) the 230 px popup was cut off on its left,
-    hiding its labels and the start of the range slider."""
+    hiding its labels and the start of the range slider. A narrow view now starts with the
+    popup folded to its title line, which names the tool, size and range; unfolded, it stays
+    inside the view. While a stroke is drawn the popup is see-through."""
     page = mpage
     _, root = mount(page, series(ct_volume()), state={"labels_state": state()}, width=480)
     root.focus()
@@ -560,12 +562,40 @@ def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
     pop = root.get_by_test_id("daw-maskpop")
     expect(pop).to_be_visible()
     view = root.get_by_test_id("daw-viewport").bounding_box()
-    box = pop.bounding_box()
-    assert view is not None and box is not None
+    assert view is not None
     assert view["width"] < 250, view  # the case: narrower than the popup was
+    fold = root.get_by_test_id("daw-mask-fold")
+    expect(fold).to_have_attribute("aria-expanded", "false")
+    expect(root.get_by_test_id("daw-mask-lo")).to_be_hidden()
+    expect(pop).to_contain_text("Threshold 8 px · 40…200 HU")
+    # [ and ] change the brush size (the slider follows)
+    page.keyboard.press("]")
+    expect(pop).to_contain_text("Threshold 9 px")
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    expect(pop).to_contain_text("Threshold 7 px")
+    expect(root.get_by_test_id("daw-mask-size")).to_have_value("7")
+    folded = pop.bounding_box()
+    assert folded is not None and folded["height"] < 0.25 * view["height"], (folded, view)
+    fold.click()
+    expect(fold).to_have_attribute("aria-expanded", "true")
+    expect(pop).to_contain_text("Threshold brush")
+    box = pop.bounding_box()
+    assert box is not None
     assert box["x"] >= view["x"] and box["x"] + box["width"] <= view["x"] + view["width"] + 0.5
     lo = root.get_by_test_id("daw-mask-lo").bounding_box()
     assert lo is not None and lo["x"] >= view["x"], (lo, view)
+    # the user's choice stands (not folded again on the next frames)
+    page.wait_for_timeout(200)
+    expect(fold).to_have_attribute("aria-expanded", "true")
+    # a stroke drawn under the popup: it is see-through meanwhile
+    x, y = view["x"] + 20, view["y"] + view["height"] - 20
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 10, y - 5, steps=3)
+    expect(pop).to_have_css("opacity", "0.25")
+    page.mouse.up()
+    expect(pop).to_have_css("opacity", "1")
 
 
 def test_a_mask_prediction_has_the_halo_and_tag_of_a_prediction(mpage: Any) -> None:
