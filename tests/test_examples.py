@@ -19,6 +19,7 @@ EXPECTED = {
         "of them)",  # the kidney painted from a coronal reformat
         "spleen from the model, accepted: 1",
         "predicted boxes",
+        "feature_name  keyframes  voxels  volume_ml",  # segment statistics
         "lesion boxes after undo",
         '{"schema":"dicom-annot/1"',
         "1 Liver objects [1]",  # the NIfTI legend

@@ -625,6 +625,19 @@ def test_real_ct_abdomen_model_nifti_onto_dicom(
     for uuid in uuids:
         feature = labels.get(uuid).feature
         np.testing.assert_array_equal(labels.get_mask(uuid), truth == organs[feature])
+    # segment statistics of the real organs: voxels x 0.977 x 0.977 x 2 mm (the slices are
+    # 2 mm apart, though SliceThickness says 3), and the HU inside as NumPy has them
+    stats = {labels.get(r["uuid"]).feature: r for r in labels.statistics_to_records()}
+    hu = series.array.astype(np.float64)
+    voxel_mm3 = float(np.prod(series.spacing))
+    assert series.spacing == pytest.approx((2.0, 0.977, 0.977), abs=1e-3)
+    for feature, value in organs.items():
+        inside = truth == value
+        assert stats[feature]["voxels"] == inside.sum()
+        assert stats[feature]["volume_ml"] == pytest.approx(inside.sum() * voxel_mm3 / 1e3)
+        assert stats[feature]["mean"] == pytest.approx(hu[inside].mean())
+        assert stats[feature]["median"] == pytest.approx(np.median(hu[inside]))
+    assert 80 < stats["liver"]["mean"] < 100 and 160 < stats["aorta"]["mean"] < 195
 
     labels.accept()
     with pytest.warns(daw.DicomAnnotWarning, match="SOPInstanceUID"):

@@ -256,3 +256,95 @@ def test_labels_of_an_opened_series_default_to_its_geometry_and_pixels(tmp_path:
     labels.affine = series.affine
     (by_matrix,) = [r for r in labels.measurements_to_records() if r["kind"] == "area"]
     assert by_matrix["pixels"] is None and by_matrix["area_mm2"] == pytest.approx(10.0)
+
+
+# the thickness each slice of gap_series stands for: 2.5 mm, except around the missing slice
+# (between k = 3 and k = 4 the headers are 5 mm apart: each has half of that gap)
+GAP_THICKNESS = [2.5, 2.5, 2.5, 3.75, 3.75, 2.5, 2.5]
+
+
+def test_segment_statistics_count_voxels_and_volumes_with_each_slices_thickness(
+    gap_series: Series,
+) -> None:
+    """Slicer's Segment Statistics, per object: the voxels of its keyframes (centre inside,
+    as the page draws them), each with its own slice's thickness; HU statistics of those
+    voxels equal NumPy's; slices of the range without a keyframe are counted for the user."""
+    labels = Labels(gap_series, ontology())
+    masks = {}
+    for k, (r0, r1) in {2: (2, 6), 3: (3, 9), 4: (1, 4)}.items():
+        m = np.zeros((12, 10), bool)
+        m[r0:r1, 2:7] = True
+        masks[k] = m
+    tumour = labels.add_mask("Tumour", masks[2], slice=2)
+    for k in (3, 4):
+        labels.set_mask_slice(tumour, k, masks[k])
+    ring = [(1.0, 1.0), (8.0, 2.0), (6.0, 9.0)]
+    liver = labels.add_polygon("Liver", 5, ring)
+    lesion = labels.add_box("Lesion", 0, (2, 2, 6, 5))
+    labels.set_keyframe(lesion, 6, (2, 2, 6, 5))
+    labels.add_polyline("Vessel", 1, [(1, 1), (7, 9)])  # no region: no row
+    rows = {r["uuid"]: r for r in labels.statistics_to_records()}
+    assert set(rows) == {tumour, liver, lesion}
+    pixel = ROW_MM * COL_MM
+    t = rows[tumour]
+    assert t["voxels"] == sum(int(m.sum()) for m in masks.values())
+    volume = sum(int(m.sum()) * pixel * GAP_THICKNESS[k] for k, m in masks.items())
+    assert t["volume_mm3"] == pytest.approx(volume) and t["volume_ml"] == pytest.approx(
+        volume / 1e3
+    )
+    values = np.concatenate([gap_series.get_slice(k)[m] for k, m in masks.items()]).astype(float)
+    assert t["mean"] == pytest.approx(values.mean()) and t["std"] == pytest.approx(values.std())
+    assert (t["min"], t["median"], t["max"]) == (values.min(), np.median(values), values.max())
+    assert (t["first_slice"], t["last_slice"], t["keyframes"]) == (2, 4, 3)
+    assert t["slices_without_keyframe"] == 0 and t["feature_name"] == "Tumour"
+    inside = polygons_to_mask(np.array(ring), (12, 10))
+    assert rows[liver]["voxels"] == inside.sum() > 0
+    assert rows[liver]["volume_mm3"] == pytest.approx(inside.sum() * pixel * 2.5)
+    assert rows[liver]["mean"] == pytest.approx(gap_series.get_slice(5)[inside].mean())
+    # a box track on slices 0 and 6 only: the five slices between count nothing, and say so
+    box_px = polygons_to_mask(np.array([(2, 2), (6, 2), (6, 5), (2, 5)], float), (12, 10)).sum()
+    assert rows[lesion]["voxels"] == 2 * box_px
+    assert rows[lesion]["slices_without_keyframe"] == 5 and rows[lesion]["manual_keyframes"] == 2
+    labels.interpolate(lesion)
+    filled = {r["uuid"]: r for r in labels.statistics_to_records()}[lesion]
+    assert filled["voxels"] == 7 * box_px and filled["keyframes"] == 7
+    assert filled["manual_keyframes"] == 2 and filled["slices_without_keyframe"] == 0
+    assert filled["volume_mm3"] == pytest.approx(box_px * pixel * sum(GAP_THICKNESS))
+    frame = labels.statistics_to_dataframe()
+    assert list(frame.columns)[:3] == ["uuid", "object_id", "name"] and len(frame) == 3
+
+
+def test_segment_statistics_of_a_coronal_polygon_count_each_row_with_its_slice(
+    gap_series: Series,
+) -> None:
+    """On a coronal plane each image row is one slice of the stack: its voxels take that
+    slice's thickness."""
+    labels = Labels(gap_series, ontology())
+    ring = [(1.0, 0.2), (8.0, 0.2), (8.0, 5.8), (1.0, 5.8)]  # rows (slices) 1..5
+    uuid = labels.add_polygon("Liver", 6, ring, plane="coronal")
+    (row,) = labels.statistics_to_records()
+    inside = polygons_to_mask(np.array(ring), (7, 10))
+    per_slice = inside.sum(axis=1)
+    assert row["uuid"] == uuid and row["voxels"] == inside.sum()
+    expected = sum(int(c) * ROW_MM * COL_MM * GAP_THICKNESS[k] for k, c in enumerate(per_slice))
+    assert row["volume_mm3"] == pytest.approx(expected)
+    assert row["mean"] == pytest.approx(gap_series.array[:, 6, :][inside].mean())
+
+
+def test_segment_statistics_without_pixel_spacing_or_image(tmp_path: Path) -> None:
+    make_series(tmp_path / "nosp", 4, pixel_spacing=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = open_series(tmp_path / "nosp")
+    labels = Labels(series, ontology())
+    box = labels.add_box("Lesion", 1, (2, 2, 8, 7))
+    with pytest.warns(DicomAnnotWarning, match="no pixel spacing"):
+        (row,) = labels.statistics_to_records()
+    assert row["uuid"] == box and row["voxels"] == 30
+    assert row["volume_mm3"] is None and row["volume_ml"] is None
+    assert row["mean"] is not None  # the pixels are known, the millimetres are not
+    plain = Labels.from_json(labels.to_json())
+    (row,) = plain.statistics_to_records()
+    assert row["voxels"] == 30 and row["volume_mm3"] is None and row["mean"] is None
+    with pytest.raises(LabelError, match="image: expected an array"):
+        labels.statistics_to_records(image=np.zeros((4, 12, 9)))

@@ -63,6 +63,7 @@ from .predictions import prediction_ops
 from .store import LabelFileError, LabelStore, atomic_write, default_label_path
 from .table import (
     MEASUREMENT_COLUMNS,
+    STATISTICS_COLUMNS,
     Affine,
     PatientGeometry,
     check_affine,
@@ -70,6 +71,7 @@ from .table import (
     measurement_records,
     object_records,
     records_to_dataframe,
+    statistics_records,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1444,6 +1446,54 @@ class Labels:
         """
         rows = self.measurements_to_records(affine, slice_positions=slice_positions, image=image)
         return records_to_dataframe(rows, MEASUREMENT_COLUMNS)
+
+    def statistics_to_records(
+        self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
+    ) -> list[dict[str, Any]]:
+        """One dict per region object; see :meth:`statistics_to_dataframe`."""
+        if image is None:
+            image = affine if affine is not None else self._geometry_source
+        planes = _plane_images(image, self._doc.series.shape)
+
+        def make(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
+            return statistics_records(doc, geometry, planes)
+
+        return self._records(make, affine, slice_positions)
+
+    def statistics_to_dataframe(
+        self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
+    ) -> pandas.DataFrame:
+        """Segment statistics: one row per mask, polygon or box track with its voxel count,
+        volume (mm³ and mL) and the statistics of the image inside it, as Slicer's Segment
+        Statistics reports them.
+
+        The voxels are those of the object's keyframes (manual and interpolated) whose centre
+        lies inside (the pixels the page draws); each counts with its own slice's thickness
+        (the stack's spacing from the slice positions). Slices of a track with no keyframe
+        count nothing: interpolate first (``slices_without_keyframe`` says how many).
+
+        ``affine`` and ``slice_positions`` are as for :meth:`to_dataframe`; ``image`` as for
+        :meth:`measurements_to_dataframe` (default: the series the labels belong to, when
+        they know it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`~dicom_annot_widget.labels.table.STATISTICS_COLUMNS`: ids, class,
+            shape, plane, source, ``first_slice`` / ``last_slice``, ``keyframes``,
+            ``manual_keyframes``, ``slices_without_keyframe``, ``voxels``, ``volume_mm3``,
+            ``volume_ml`` (None without pixel spacing), and ``mean``, ``std``, ``min``,
+            ``median``, ``max`` of the modality values (None without an image).
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (use :meth:`statistics_to_records` instead).
+        LabelError
+            As for :meth:`to_dataframe`, or if the image does not match the labels' series.
+        """
+        rows = self.statistics_to_records(affine, slice_positions=slice_positions, image=image)
+        return records_to_dataframe(rows, STATISTICS_COLUMNS)
 
 
 def _empty(answer: Any) -> bool:

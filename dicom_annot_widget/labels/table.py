@@ -10,6 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
+
 from ..errors import DicomAnnotWarning, LabelError
 from ._check import describe, is_finite
 from .document import LabelDocument
@@ -504,6 +507,138 @@ def measurement_records(
             a, v, b = points_mm if points_mm is not None else m.points
             row["angle_deg"] = _angle_deg(a, v, b)
         rows.append(row)
+    return rows
+
+
+#: Columns of :func:`statistics_records` (one row per region object).
+STATISTICS_COLUMNS: tuple[str, ...] = (
+    "uuid",
+    "object_id",
+    "name",
+    "feature",
+    "feature_name",
+    "shape",
+    "plane",
+    "source",
+    "first_slice",
+    "last_slice",
+    "keyframes",
+    "manual_keyframes",
+    "slices_without_keyframe",
+    "voxels",
+    "volume_mm3",
+    "volume_ml",
+    "mean",
+    "std",
+    "min",
+    "median",
+    "max",
+)
+
+#: Shapes that enclose voxels (the rows of :func:`statistics_records`).
+REGION_SHAPES = ("bitmask", "polygon", "bounding_box")
+
+
+def _slice_volumes_mm3(geometry: PatientGeometry, slices: int) -> list[float]:
+    """Volume (mm³) of one voxel of each slice: the pixel's area times the slab between the
+    half-way points to the neighbouring slices (uneven stacks: each slice its own)."""
+    a = geometry.affine
+    u = (a[0][0], a[1][0], a[2][0])
+    v = (a[0][1], a[1][1], a[2][1])
+    normal = _cross(u, v)
+    out = []
+    for k in range(slices):
+        lo, hi = geometry.origin(k - 0.5), geometry.origin(k + 0.5)
+        w = (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2])
+        out.append(abs(normal[0] * w[0] + normal[1] * w[1] + normal[2] * w[2]))
+    return out
+
+
+def _region_pixels(g: Any, width: int, height: int) -> npt.NDArray[np.bool_] | None:
+    """The pixels of plane image ``width`` x ``height`` that keyframe geometry ``g`` covers
+    (centre inside, as the page counts them); None for shapes that enclose nothing."""
+    from ..kernels.contours import polygons_to_mask
+
+    if isinstance(g, Mask):
+        return g.to_array()
+    if isinstance(g, (Box, Polygon)):
+        ring = g.corners if isinstance(g, Box) else g.vertices
+        return polygons_to_mask(np.asarray(ring, dtype=np.float64), (height, width))
+    return None
+
+
+def statistics_records(
+    doc: LabelDocument, geometry: PatientGeometry | None, image: PlaneImage | None = None
+) -> list[dict[str, Any]]:
+    """One dict per region object (mask, polygon or box track), with the keys of
+    :data:`STATISTICS_COLUMNS`, in the order of the objects.
+
+    The object's voxels are the pixels of its keyframes (manual and interpolated) whose
+    centre lies inside, on each keyframe's plane image: ``voxels`` counts them,
+    ``volume_mm3`` / ``volume_ml`` add up their volumes (pixel area times the slice's share of
+    the stack, so uneven slices count as they are; None without a geometry or pixel spacing),
+    and with an ``image`` ``mean``, ``std`` (``ddof=0``), ``min``, ``median`` and ``max`` are
+    of the modality values there (HU for CT). Slices of the track's range with no keyframe
+    contribute nothing: ``slices_without_keyframe`` says how many (interpolate to fill them).
+    """
+    geometry = _with_spacing(geometry)
+    names = {c.id: c.name for c in doc.ontology.objects}
+    slices = doc.series.shape[0]
+    per_slice = _slice_volumes_mm3(geometry, slices) if geometry is not None else None
+    rows: list[dict[str, Any]] = []
+    for obj in doc.objects.values():
+        if obj.shape not in REGION_SHAPES:
+            continue
+        width, height, _ = doc.plane_size(obj.plane)
+        voxels = 0
+        volume = 0.0
+        values: list[npt.NDArray[Any]] = []
+        for k, kf in sorted(obj.keyframes.items()):
+            inside = _region_pixels(kf.geometry, width, height)
+            if inside is None:
+                continue
+            count = int(inside.sum())
+            voxels += count
+            if per_slice is not None:
+                if obj.plane == "axial":
+                    volume += count * per_slice[k]
+                else:  # each image row is one slice of the stack
+                    row_counts = inside.sum(axis=1)
+                    volume += float(np.dot(row_counts, per_slice[: len(row_counts)]))
+            if image is not None and count:
+                values.append(np.asarray(image(obj.plane, k))[inside])
+        keys = sorted(obj.keyframes)
+        stats: dict[str, Any] = dict.fromkeys(("mean", "std", "min", "median", "max"))
+        if values:
+            v = np.concatenate(values).astype(np.float64)
+            stats = {
+                "mean": float(v.mean()),
+                "std": float(v.std()),
+                "min": float(v.min()),
+                "median": float(np.median(v)),
+                "max": float(v.max()),
+            }
+        rows.append(
+            {
+                "uuid": obj.uuid,
+                "object_id": obj.object_id,
+                "name": obj.name,
+                "feature": obj.feature,
+                "feature_name": names.get(obj.feature, obj.feature),
+                "shape": obj.shape,
+                "plane": obj.plane,
+                "source": obj.source,
+                "first_slice": keys[0] if keys else None,
+                "last_slice": keys[-1] if keys else None,
+                "keyframes": len(keys),
+                "manual_keyframes": sum(1 for kf in obj.keyframes.values() if kf.manual),
+                "slices_without_keyframe": keys[-1] - keys[0] + 1 - len(keys) if keys else 0,
+                "voxels": voxels,
+                "volume_mm3": volume if per_slice is not None else None,
+                "volume_ml": volume / 1000.0 if per_slice is not None else None,
+                **stats,
+            }
+        )
     return rows
 
 

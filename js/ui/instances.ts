@@ -24,6 +24,7 @@ import { type Classification, type Keyframe, type LabelObject, type LabelsState,
 import type { SeriesInfo } from "../protocol";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
+import { objectVolume, volumeText } from "../render/statistics";
 import { button, el, icon, setPressed, textField } from "./dom";
 import { formatArea } from "./format";
 
@@ -320,6 +321,8 @@ class InstancesPanel implements Panel {
   /** what is said of objects on other planes (see otherPlanesNote) */
   private readonly other: HTMLElement;
   private readonly area: HTMLElement;
+  private volumeKey = "";
+  private volumeShown: string | null = null;
   /** the selected object's class, to change it (to a class of the same shape) */
   private readonly classRow: HTMLElement;
   private readonly classSelect: HTMLSelectElement;
@@ -672,12 +675,29 @@ class InstancesPanel implements Panel {
     this.api.sendEdit({ op: "update_object", uuid, changes: { feature } });
   }
 
-  /** The selected object's area on slice `k` under the list (hidden when it has none). */
+  /** The selected object's volume (as Python's segment statistics count it), made again only
+   * when the object or the series changes. */
+  private volumeOf(object: LabelObject): string | null {
+    const info = this.api.info();
+    if (!info) return null;
+    const key = `${info.id}|${this.api.labels().revision}|${object.uuid}`;
+    if (this.volumeKey !== key) {
+      this.volumeKey = key;
+      const v = objectVolume(object, info);
+      this.volumeShown = v && v.voxels > 0 ? volumeText(v) : null;
+    }
+    return this.volumeShown;
+  }
+
+  /** The selected object's area on slice `k` and its volume, under the list (hidden when it
+   * has neither). */
   private showArea(sel: string | null, k: number): void {
     const object = sel ? this.listed[this.index.get(sel) ?? -1] : undefined;
     const text = object ? areaText(object, k, this.api.info()) : null;
-    // the area first: a long name wraps after it and never hides the number
-    const line = object && text ? `${text} on slice ${k + 1} · #${object.object_id} ${objectName(object) ?? this.names.get(object.feature) ?? object.feature}` : "";
+    const volume = object ? this.volumeOf(object) : null;
+    // the numbers first: a long name wraps after them and never hides them
+    const numbers = [text ? `${text} on slice ${k + 1}` : "", volume ?? ""].filter(Boolean).join(" · ");
+    const line = object && numbers ? `${numbers} · #${object.object_id} ${objectName(object) ?? this.names.get(object.feature) ?? object.feature}` : "";
     if (this.area.textContent !== line) {
       this.area.textContent = line;
       this.area.title = line;

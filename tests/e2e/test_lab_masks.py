@@ -229,3 +229,34 @@ def test_the_threshold_brush_on_a_coronal_reformat_of_the_real_ct(lab_each: Any,
     plane, same, same_py, area, slices, keyframes = json.loads(run_probe(page, check))
     assert plane == "coronal" and same and same_py, (plane, same, same_py)
     assert area > 100 and 1 < slices == len(keyframes), (area, slices, keyframes)
+
+
+def test_the_objects_panel_gives_a_real_organs_volume_as_python_does(
+    lab_each: Any, page: Any
+) -> None:
+    """The model's liver (NIfTI) imported onto the real CT and selected in the objects panel:
+    the panel's volume is the one Python's segment statistics give (voxels x each slice's
+    thickness from the slice positions: 2 mm here, though SliceThickness says 3)."""
+    nb = notebook(
+        CT_IMPORTS,
+        "onto = Ontology.builder().object('Liver', shape='bitmask', hotkey=1).build()\n"
+        f"w = DicomAnnotator({str(CT / 'dicom')!r}, ontology=onto)\n"
+        f"[liver] = w.import_nifti({str(CT / 'segmentation.nii.gz')!r}, classes={{5: 'Liver'}},"
+        " ignore_unlisted=True)\n"
+        "w",
+    )
+    root = open_widget(page, lab_each, "volume.ipynb", nb, workspace="volume")
+    stats = json.loads(
+        run_probe(
+            page,
+            "(row,) = w.labels.statistics_to_records()\n"
+            "print(json.dumps([row['uuid'], row['voxels'], row['volume_ml'], row['mean']]))",
+        )
+    )
+    uuid, voxels, volume_ml, mean = stats
+    assert voxels > 100_000 and 80 < mean < 100, stats
+    root.locator(f'[data-testid="daw-inst-row"][data-uuid="{uuid}"] .daw-inst-id').click()
+    area = root.get_by_test_id("daw-inst-area")
+    # (whole millilitres from 100 mL, one decimal below)
+    shown = f"{volume_ml:.0f}" if volume_ml >= 100 else f"{volume_ml:.1f}"
+    expect(area).to_contain_text(f"volume {shown} mL")
