@@ -20,6 +20,8 @@ export interface ViewState extends WidgetState {
   /** the grey scale shown inverted (negative), relative to how DICOM presents the image */
   invert: boolean;
   frameskip: number;
+  /** cine frames per second (0: stopped; js/cine.ts) */
+  cine: number;
   series_index: number;
   series_count: number;
   /** the label document in compact form (see js/labels.ts); absent before Python sets it */

@@ -44,8 +44,9 @@ import {
   stepSlice,
 } from "./state";
 import { LabelEditor } from "./editor";
+import { Cine, cineFps, nextCineSlice } from "./cine";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { button, capturePointer, el, isAccel, setBound, setPressed, setText } from "./ui/dom";
+import { button, capturePointer, el, icon, isAccel, setBound, setPressed, setText } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { OrthoViews } from "./ui/orthoviews";
@@ -69,7 +70,11 @@ const SHORTCUTS = {
   undo: "Ctrl+Z",
   redo: "Ctrl+Shift+Z / Ctrl+Y",
   delete: "Delete / Backspace",
+  cine: "P",
 };
+
+/** Cine speeds offered (frames per second); Python may set any up to MAX_CINE_FPS. */
+const CINE_PRESETS = [2, 5, 10, 15, 20, 30];
 
 
 const SAVE_INTERVAL_MS = 100;
@@ -96,10 +101,12 @@ function num(v: unknown, fallback: number): number {
 function renderView(
   { model: anyModel, el: host }: Parameters<Render<ViewState>>[0],
   shared: Controller | null,
+  sharedCine: Cine | null,
 ): () => void {
   const model = anyModel as ViewModel;
   const controller = shared ?? new Controller(anyModel as unknown as Model);
   const ownController = shared === null;
+  const cine = sharedCine ?? new Cine(anyModel as unknown as ConstructorParameters<typeof Cine>[0]);
   const ac = new AbortController();
   const signal = ac.signal;
   const on = { signal };
@@ -134,6 +141,15 @@ function renderView(
   const sliceLabel = el("span", "daw-label daw-slice-label", navGroup);
   sliceLabel.dataset.testid = "daw-slice-label";
   const nextBtn = button(navGroup, { icon: "next", title: `Next slice (${SHORTCUTS.next}, wheel)`, testid: "daw-next" });
+  const cineBtn = button(navGroup, { icon: "play", title: `Cine: play the slices one after the other, looping (${SHORTCUTS.cine})`, testid: "daw-cine", toggle: true });
+  const cineSelect = el("select", "daw-select daw-cine-fps", navGroup);
+  cineSelect.title = "Cine speed (frames per second)";
+  cineSelect.dataset.testid = "daw-cine-fps";
+  for (const f of CINE_PRESETS) {
+    const o = el("option", "", cineSelect, `${f}/s`);
+    o.value = String(f);
+  }
+  cineSelect.value = "10";
   const skipSelect = el("select", "daw-select daw-skip", navGroup);
   skipSelect.title = "Frameskip: slices per step (arrows, buttons, wheel and slice bar)";
   skipSelect.dataset.testid = "daw-frameskip";
@@ -480,6 +496,16 @@ function renderView(
     if (setIfChanged("frameskip", v)) saveNow();
     else schedule(); // show the clamped value
   };
+  /** Play or stop the cine (at the speed chosen in the menu). */
+  const toggleCine = (): void => {
+    const playing = cineFps(model.get("cine")) > 0;
+    if (setIfChanged("cine", playing ? 0 : Number(cineSelect.value) || 10)) saveNow();
+  };
+  const detachCine = cine.attach({
+    // a frame waits for the slice shown to arrive (a reformat shows what has arrived)
+    ready: () => plane() !== "axial" || Boolean(controller.volume?.loaded[ownSlice(model)]),
+    advance: () => setSlice(nextCineSlice(model.get("slice"), frameskip(), planeSlices())),
+  });
   const step = (steps: number): void => {
     setSlice(stepSlice(model.get("slice"), steps, frameskip(), planeSlices()));
   };
@@ -884,6 +910,19 @@ function renderView(
     }
     setPressed(crossBtn, ui.crosshairs);
     setPressed(orthoBtn, orthoViews.visible);
+    const fps = cineFps(model.get("cine"));
+    if (cineBtn.dataset.playing !== String(fps > 0)) {
+      cineBtn.dataset.playing = String(fps > 0);
+      setPressed(cineBtn, fps > 0);
+      cineBtn.replaceChildren(icon(fps > 0 ? "pause" : "play"));
+      cineBtn.title = fps > 0 ? `Stop the cine (${SHORTCUTS.cine})` : `Cine: play the slices one after the other, looping (${SHORTCUTS.cine})`;
+    }
+    // the menu shows the speed playing (Python may set one it does not list)
+    if (fps > 0 && cineSelect.value !== String(fps)) {
+      if (!CINE_PRESETS.includes(fps) && ![...cineSelect.options].some((o) => o.value === String(fps))) el("option", "", cineSelect, `${fps}/s`).value = String(fps);
+      cineSelect.value = String(fps);
+    }
+    root.dataset.cine = String(fps);
     viewport.classList.toggle("daw-mode-crosshair", ui.mode === "crosshair");
     const slab = Math.max(1, num(model.get("slab"), 1));
     const grey = (volume?.samples ?? i?.samples_per_pixel ?? 1) === 1;
@@ -1167,6 +1206,7 @@ function renderView(
       else if (e.key === "Home") setSlice(0);
       else if (e.key === "End") setSlice(n - 1);
       else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "f" || e.key === "F")) fitView();
+      else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "p" || e.key === "P")) toggleCine();
       else if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.key === "i" || e.key === "I")) {
         ui.overlay = !ui.overlay;
         schedule();
@@ -1307,6 +1347,16 @@ function renderView(
   const click = (b: HTMLElement, f: () => void): void => b.addEventListener("click", f, on);
   click(prevBtn, () => step(-1));
   click(nextBtn, () => step(1));
+  click(cineBtn, () => toggleCine());
+  cineSelect.addEventListener(
+    "change",
+    () => {
+      // while playing the new speed applies at once; stopped, it is the next play's
+      if (cineFps(model.get("cine")) > 0 && setIfChanged("cine", Number(cineSelect.value))) saveNow();
+      root.focus({ preventScroll: true }); // the arrow keys step slices again, not speeds
+    },
+    on,
+  );
   const switchSeries = (delta: number): void => {
     const count = num(info()?.series_count, 1);
     const idx = num(model.get("series_index"), 0) + delta;
@@ -1546,6 +1596,7 @@ function renderView(
     "change:invert",
     "change:frameskip",
     "change:series_index",
+    "change:cine",
   ] as const;
   // a reformat or a projection shows slices as they arrive: made again on each notice
   const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly || plane() !== "axial" || num(model.get("slab"), 1) > 1 || orthoViews.visible));
@@ -1569,6 +1620,8 @@ function renderView(
     ac.abort();
     resize.disconnect();
     unsubscribe();
+    detachCine();
+    if (!sharedCine) cine.dispose();
     for (const ev of events) model.off(ev, schedule);
     model.off("change:series_info", onSeriesInfo);
     model.off("change:plane", onPlane);
@@ -1595,15 +1648,20 @@ function renderView(
  */
 export default function widget(): { initialize: Initialize<ViewState>; render: Render<ViewState> } {
   let controller: Controller | null = null;
+  let cine: Cine | null = null;
   return {
     initialize: ({ model }) => {
       const own = new Controller(model as unknown as Model);
+      const ownCine = new Cine(model as unknown as ConstructorParameters<typeof Cine>[0]);
       controller = own;
+      cine = ownCine;
       return () => {
         own.dispose();
+        ownCine.dispose();
         if (controller === own) controller = null;
+        if (cine === ownCine) cine = null;
       };
     },
-    render: (props) => renderView(props, controller),
+    render: (props) => renderView(props, controller, cine),
   };
 }

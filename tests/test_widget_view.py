@@ -390,3 +390,23 @@ def test_each_series_opens_where_it_was_left() -> None:
     assert (w.rotation, w.flip, w.invert) == (90.0, (True, False), True)
     w.series_index = 1
     assert (w.slice, w.window, w.flip) == (1, (-600.0, 1500.0), (False, False))
+
+
+def test_cine_speed_from_python_and_the_page(widget: Any) -> None:
+    """``w.cine`` is the page's cine speed (frames per second, 0: stopped), synced both ways;
+    values that are no speed are refused, from Python and from the page, naming the trait."""
+    w, sent = widget
+    assert w.cine == 0.0
+    w.cine = 12
+    assert w.cine == 12.0
+    w.set_state({"cine": 0})
+    assert w.cine == 0.0
+    for bad in (True, -1, 61, float("nan"), float("inf"), "fast"):
+        with pytest.raises(traitlets.TraitError, match="cine"):
+            w.cine = bad
+        assert w.cine == 0.0
+    sent.clear()
+    w.set_state({"cine": 1000})
+    (error,) = [m for m, _ in sent if m.get("type") == "error"]
+    assert "cine must be 0 (stopped) to 60 frames per second" in error["message"]
+    assert w.cine == 0.0

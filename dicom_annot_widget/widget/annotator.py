@@ -111,6 +111,15 @@ class _Float(traitlets.Float):
             ) from None
 
 
+class _Speed(_Float):
+    """A speed (the cine's frames per second): a number, not True or False."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, (bool, np.bool_)):
+            raise traitlets.TraitError(f"{self.name} must be frames per second, got {value!r}")
+        return super().validate(obj, value)
+
+
 class _FloatPair(traitlets.Tuple):
     """A pair of floats (window, pan) refusing integers too large for a float by name."""
 
@@ -176,6 +185,9 @@ def _slice_origins(series: Series) -> list[list[float]] | None:
 #: A random key per Series object shown in this kernel (see :func:`volume_key`).
 _VOLUME_KEYS: weakref.WeakKeyDictionary[Series, str] = weakref.WeakKeyDictionary()
 
+
+#: Fastest cine (frames per second).
+MAX_CINE_FPS = 60.0
 
 #: Series that widgets opened from files, by the files' identity (see :func:`_files_key`),
 #: while a widget holds them: a widget given the same unchanged files shows the same Series,
@@ -522,7 +534,8 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     Every control of the viewer has a trait that stays in sync both ways and can be observed:
     ``plane``, ``slice``, ``crosshair``, ``slab``, ``window``, ``zoom``, ``pan``, ``rotation``,
-    ``flip``, ``invert``, ``frameskip`` and ``series_index``. Values set from Python are
+    ``flip``, ``invert``, ``frameskip``, ``cine`` (frames per second; 0 stops) and
+    ``series_index``. Values set from Python are
     validated (a :class:`traitlets.TraitError` names the value and the allowed range); values
     from the page that fail validation are refused, the page is told why and shows the
     previous state again.
@@ -595,6 +608,10 @@ class DicomAnnotator(anywidget.AnyWidget):
     invert = _Bool(False).tag(sync=True)
     #: Slices per navigation step.
     frameskip = traitlets.Int(1).tag(sync=True)
+    #: Cine: frames per second at which the page shows the plane's slices one after the
+    #: other, looping, with the frameskip (0: stopped; at most MAX_CINE_FPS). The play button
+    #: and the ``p`` key in the page set it; ``slice`` follows along.
+    cine = _Speed(0.0).tag(sync=True)
     #: Which of the widget's series is shown.
     series_index = traitlets.Int(0).tag(sync=True)
     #: Compact labels of the series shown (see :func:`compact_labels_state`); kernel -> page only.
@@ -1066,6 +1083,16 @@ class DicomAnnotator(anywidget.AnyWidget):
                 f"pan must be finite millimetres within ±{MAX_PAN_MM:g}, got {value!r}"
             )
         return (x, y)
+
+    @traitlets.validate("cine")
+    def _validate_cine(self, proposal: dict[str, Any]) -> float:
+        value = proposal["value"]
+        fps = float(value)
+        if not (math.isfinite(fps) and 0.0 <= fps <= MAX_CINE_FPS):
+            raise traitlets.TraitError(
+                f"cine must be 0 (stopped) to {MAX_CINE_FPS:g} frames per second, got {value!r}"
+            )
+        return fps
 
     @traitlets.validate("rotation")
     def _validate_rotation(self, proposal: dict[str, Any]) -> float:

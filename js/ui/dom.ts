@@ -21,6 +21,8 @@ export const ICONS = {
   next: ["M9 6l6 6-6 6"],
   casePrev: ["M12 6l-6 6 6 6", "M19 6l-6 6 6 6"],
   caseNext: ["M5 6l6 6-6 6", "M12 6l6 6-6 6"],
+  play: ["fill:M8 5v14l11-7z"],
+  pause: ["fill:M7 5h3.5v14H7z", "fill:M13.5 5H17v14h-3.5z"],
   contrast: ["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "fill:M12 3v18a9 9 0 0 1 0-18z"],
   invert: ["M4 4h16v16H4z", "fill:M4 4h16L4 20z"],
   fit: ["M12 2v4", "M12 18v4", "M2 12h4", "M18 12h4", "M12 7a5 5 0 1 0 0 10a5 5 0 1 0 0-10z"],

@@ -4,6 +4,7 @@ into `harness.html`, whose model answers `get_slices` from the NumPy data given 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 from pathlib import Path
@@ -864,3 +865,51 @@ def test_monochrome1_is_shown_inverted_and_the_user_can_invert(harness: Any) -> 
     page.evaluate("(i) => { const m = window.widgets[i].model; m.set('invert', false); }", wid)
     page.wait_for_function(f"(c) => ({left})(c) === 255", arg=canvas.element_handle())
     expect(root.get_by_test_id("daw-invert")).to_have_attribute("aria-pressed", "false")
+
+
+def test_cine_plays_the_slices_in_a_loop_and_stops(harness: Any) -> None:
+    """The play button (or P) plays the slices one after the other at the chosen speed,
+    looping over the plane's slices on the frameskip's grid; the model's slice follows (so
+    Python sees it); P again stops it."""
+    page = harness
+    wid, root = mount(page, series(ct_volume()))
+    n = 12
+    root.get_by_test_id("daw-cine-fps").select_option("20")
+    expect(root).to_have_attribute("data-cine", "0")
+    saved_before = page.evaluate("(i) => window.widgets[i].calls.saved.length", wid)
+    root.get_by_test_id("daw-cine").click()
+    expect(root).to_have_attribute("data-cine", "20")
+    expect(root.get_by_test_id("daw-cine")).to_have_attribute("aria-pressed", "true")
+    # a whole loop and more: every slice shown in turn, back to 0 after the last
+    page.wait_for_function(
+        f"(i) => window.widgets[i].calls.saved.slice({saved_before}).length >= {n + 4}", arg=wid
+    )
+    root.focus()
+    page.keyboard.press("p")
+    expect(root).to_have_attribute("data-cine", "0")
+    slices = page.evaluate(
+        f"(i) => window.widgets[i].calls.saved.slice({saved_before}).map((s) => s.slice)", wid
+    )
+    steps = [b for a, b in itertools.pairwise(slices) if a != b]
+    shown = [slices[0], *steps]
+    assert all(b == (a + 1) % n for a, b in itertools.pairwise(shown)), shown
+    assert 0 in shown and n - 1 in shown
+    stopped = model_get(page, wid, "slice")
+    page.wait_for_timeout(300)
+    assert model_get(page, wid, "slice") == stopped
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", str(stopped))
+    # with a frameskip of 3, from slice 4: 4, 7, 10, then 1 (the same grid), 4, ...
+    page.evaluate("(i) => window.widgets[i].model._push('frameskip', 3)", wid)
+    page.evaluate("(i) => window.widgets[i].model._push('slice', 4)", wid)
+    before = page.evaluate("(i) => window.widgets[i].calls.saved.length", wid)
+    page.evaluate("(i) => window.widgets[i].model._push('cine', 30)", wid)  # as from Python
+    expect(root).to_have_attribute("data-cine", "30")
+    expect(root.get_by_test_id("daw-cine-fps")).to_have_value("30")
+    page.wait_for_function(
+        f"(i) => window.widgets[i].calls.saved.slice({before}).length >= 6", arg=wid
+    )
+    page.evaluate("(i) => window.widgets[i].model._push('cine', 0)", wid)
+    got = page.evaluate(
+        f"(i) => window.widgets[i].calls.saved.slice({before}).map((s) => s.slice)", wid
+    )
+    assert got[:5] == [7, 10, 1, 4, 7], got

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import re
 
@@ -168,3 +169,31 @@ def test_a_coronal_reformat_of_the_real_ct_matches_numpy(lab, page):
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     root.screenshot(path=str(ARTIFACTS / "ct-sagittal-mip.png"))
+
+
+def test_cine_set_from_python_plays_in_the_page_and_python_sees_the_slices(lab, page):
+    """``w.cine = 20`` from Python plays the real CT in the page; the slices it shows come
+    back to Python (``w.slice``, observed), looping; ``w.cine = 0`` stops it."""
+    nb = notebook(
+        "import dicom_annot_widget as daw\n"
+        f"w = daw.DicomAnnotator({str(CT_DICOM)!r})\n"
+        "seen = []\n"
+        "w.observe(lambda change: seen.append(change['new']), names='slice')\n"
+        "w"
+    )
+    open_notebook(page, lab, "cine.ipynb", nb)
+    root = page.get_by_test_id("daw-root")
+    expect(root).to_have_attribute("data-loaded", "20", timeout=90_000)
+    run_probe(page, "w.cine = 20\nprint('playing')")
+    expect(root).to_have_attribute("data-cine", "20")
+    expect(root.get_by_test_id("daw-cine")).to_have_attribute("aria-pressed", "true")
+    out = kernel_eventually(page, "print(len(set(seen)) == 20 and 0 in seen)", "True", timeout=30)
+    assert out == "True", out
+    run_probe(page, "w.cine = 0\nprint('stopped')")
+    expect(root).to_have_attribute("data-cine", "0")
+    steps = json.loads(run_probe(page, "import json\nprint(json.dumps(seen))"))
+    # each slice follows the last one, and after the last comes the first
+    assert all(b == (a + 1) % 20 for a, b in itertools.pairwise(steps)), steps
+    first = run_probe(page, "print(w.slice)").strip()
+    page.wait_for_timeout(500)
+    assert run_probe(page, "print(w.slice)").strip() == first
