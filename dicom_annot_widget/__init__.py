@@ -15,7 +15,7 @@ from .export import from_dicom_seg, from_nifti, object_masks, to_dicom_seg, to_n
 from .io import Series, Study, open_series, open_study
 from .io.phantom import default_demo_series, write_phantom_series
 from .labels import Labels, Ontology
-from .widget import DicomAnnotator, OrthogonalViews
+from .widget import DicomAnnotator, OrthogonalViews, link_positions
 
 try:
     __version__ = version("dicom_annot_widget")
@@ -40,6 +40,7 @@ __all__ = [
     "default_demo_series",
     "from_dicom_seg",
     "from_nifti",
+    "link_positions",
     "object_masks",
     "open_series",
     "open_study",

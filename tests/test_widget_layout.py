@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dicom_annot_widget import DicomAnnotator, Ontology, OrthogonalViews, open_series
+from dicom_annot_widget import (
+    DicomAnnotator,
+    Ontology,
+    OrthogonalViews,
+    link_positions,
+    open_series,
+    write_phantom_series,
+)
 
 SHAPE = (10, 12, 14)
 
@@ -71,3 +79,65 @@ def test_the_planes_and_links_asked_for() -> None:
 def test_bad_arguments_are_named(kwargs: dict[str, object], error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         _views(**kwargs)
+
+
+def _two_reconstructions(tmp_path: Path) -> tuple[DicomAnnotator, DicomAnnotator]:
+    """One study written twice: 20 slices of 2 mm (32 x 32 pixels of 0.8 mm) and 4 of 5 mm
+    (16 x 16 of 1.6 mm), both ending at z = 0 and centred: one frame of reference."""
+    fine = tmp_path / "fine"
+    coarse = tmp_path / "coarse"
+    write_phantom_series(fine, n_slices=20, rows=32, columns=32, slice_spacing=2.0)
+    write_phantom_series(
+        coarse, n_slices=4, rows=16, columns=16, pixel_spacing=(1.6, 1.6), slice_spacing=5.0,
+        series_number=2,
+    )  # fmt: skip
+    a, b = DicomAnnotator(str(fine)), DicomAnnotator(str(coarse))
+    assert a.series.frame_of_reference_uid == b.series.frame_of_reference_uid != ""
+    return a, b
+
+
+def _mm(w: DicomAnnotator) -> np.ndarray:
+    """Patient position (LPS mm) of the widget's crosshair, from its headers."""
+    c, r, k = w.crosshair
+    positions = w.series.slice_positions
+    assert positions is not None
+    a = w.series.affine
+    return np.asarray(positions[k]) + c * a[:3, 0] + r * a[:3, 1]
+
+
+def test_link_positions_keeps_two_series_at_the_same_patient_position(tmp_path: Path) -> None:
+    a, b = _two_reconstructions(tmp_path)
+    link = link_positions(a, b)
+    z_of = {k: p[2] for k, p in enumerate(b.series.slice_positions or [])}
+    for k in range(a.series.shape[0]):
+        a.slice = k
+        za = _mm(a)[2]
+        # b shows its slice nearest to a's position (beyond its 15 mm: its nearest end)
+        assert abs(z_of[b.slice] - za) == min(abs(z - za) for z in z_of.values())
+    a.crosshair = (3, 29, 18)
+    # in the plane: the pixel of b under a's point (b's pixels are twice as large)
+    assert np.abs(_mm(b)[:2] - _mm(a)[:2]).max() <= 0.8 + 1e-6
+    # either way: b scrolled, a follows to the same z
+    b.slice = 1
+    assert abs(_mm(a)[2] - _mm(b)[2]) < 1e-6
+    # unlinked: each stays where it is
+    link.unlink()
+    before = a.crosshair
+    b.slice = 3
+    assert a.crosshair == before
+    a.close()
+    b.close()
+
+
+def test_link_positions_refuses_what_it_cannot_link(tmp_path: Path) -> None:
+    a, _ = _two_reconstructions(tmp_path)
+    other = tmp_path / "other"
+    write_phantom_series(other, n_slices=6, rows=16, columns=16, seed=5)  # another study
+    c = DicomAnnotator(str(other))
+    with pytest.raises(ValueError, match="different frames of reference"):
+        link_positions(a, c)
+    link_positions(a, c, any_frame=True).unlink()
+    with pytest.raises(ValueError, match="needs two widgets or more, got 1"):
+        link_positions(a)
+    with pytest.raises(TypeError, match="expected DicomAnnotator widgets, got str"):
+        link_positions(a, "b")  # type: ignore[arg-type]

@@ -827,7 +827,9 @@ def write_phantom_series(
         else _uid((seed, patient_name, patient_id), "study")
     )
     series_uid = _uid(entropy, "series")
-    frame_uid = _uid(entropy, "frame-of-reference")
+    # one frame of reference per study (the same patient in the same place): series written
+    # for one study, whatever their grids, are reconstructions whose positions correspond
+    frame_uid = _uid((seed, patient_name, patient_id, str(study_uid)), "frame-of-reference")
 
     ds = _template(
         grid,

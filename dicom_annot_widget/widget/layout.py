@@ -1,18 +1,23 @@
 """Several planes of one series side by side: one widget per plane, their crosshair and
-window linked, one set of labels, one copy of the pixels in the page."""
+window linked, one set of labels, one copy of the pixels in the page; and widgets of several
+series kept at the same patient position (:func:`link_positions`)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets
+import numpy as np
 import traitlets
 
+from ..io import Series
 from ..kernels.mpr import PLANE_AXES
+from ..labels.table import PatientGeometry, check_geometry
 from .annotator import DicomAnnotator
 
-__all__ = ["OrthogonalViews"]
+__all__ = ["OrthogonalViews", "PositionLink", "link_positions", "voxel_at"]
 
 #: Traits the views share by default: where the planes cross, the window, the grey scale.
 LINKED = ("crosshair", "window", "invert")
@@ -105,3 +110,117 @@ class OrthogonalViews(ipywidgets.HBox):
         for view in getattr(self, "views", ()):
             view.close()
         super().close()
+
+
+def _slice_normal(geometry: PatientGeometry) -> tuple[float, float, float]:
+    a = geometry.affine
+    u = (a[0][0], a[1][0], a[2][0])
+    v = (a[0][1], a[1][1], a[2][1])
+    n = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+    size = math.sqrt(sum(c * c for c in n)) or 1.0
+    return (n[0] / size, n[1] / size, n[2] / size)
+
+
+def voxel_at(series: Series, point: Sequence[float]) -> tuple[int, int, int]:
+    """The voxel ``(column, row, slice)`` of ``series`` nearest to patient position ``point``
+    (LPS mm): the slice whose position along the slices' normal is nearest (each slice where
+    its header puts it), then the pixel of that slice under the point, clamped to the image."""
+    geometry = check_geometry(series, None, series.shape[0])
+    assert geometry is not None
+    n_slices, rows, columns = (int(s) for s in series.shape[:3])
+    normal = _slice_normal(geometry)
+    depth = sum(p * c for p, c in zip(point, normal, strict=True))
+    k = min(
+        range(n_slices),
+        key=lambda s: abs(
+            sum(o * c for o, c in zip(geometry.origin(s), normal, strict=True)) - depth
+        ),
+    )
+    o = geometry.origin(k)
+    a = geometry.affine
+    d = [point[i] - o[i] for i in range(3)]
+    # the row and column directions times the spacing: their components of the offset
+    m = np.array([[a[i][0] for i in range(3)], [a[i][1] for i in range(3)]], dtype=np.float64)
+    column, row = np.linalg.lstsq(m.T, np.asarray(d, dtype=np.float64), rcond=None)[0]
+    return (
+        min(max(round(float(column)), 0), columns - 1),
+        min(max(round(float(row)), 0), rows - 1),
+        k,
+    )
+
+
+class PositionLink:
+    """Widgets whose crosshairs follow one another by patient position (see
+    :func:`link_positions`); :meth:`unlink` ends it."""
+
+    def __init__(self, widgets: Sequence[DicomAnnotator]) -> None:
+        self.widgets = list(widgets)
+        self._moving = False
+        for w in self.widgets:
+            w.observe(self._follow, names="crosshair")
+
+    def _follow(self, change: dict[str, Any]) -> None:
+        if self._moving:
+            return  # a crosshair this link is setting
+        source = change["owner"]
+        point = check_geometry(source.series, None, source.series.shape[0])
+        assert point is not None
+        mm = point.to_mm(tuple(float(c) for c in source.crosshair))
+        self._moving = True
+        try:
+            for w in self.widgets:
+                if w is not source:
+                    w.crosshair = voxel_at(w.series, mm)
+        finally:
+            self._moving = False
+
+    def unlink(self) -> None:
+        """Stop following: each widget keeps where it is."""
+        for w in self.widgets:
+            w.unobserve(self._follow, names="crosshair")
+
+
+def link_positions(*widgets: DicomAnnotator, any_frame: bool = False) -> PositionLink:
+    """Keep the widgets at the same patient position: moving the crosshair (scrolling,
+    clicking, a reformat's slice) in one moves the others' to the voxel nearest to that point
+    in millimetres, through each series' own geometry (its slice positions, spacing and
+    orientation), as radiologists scroll two phases of a CT or two MR sequences together. A
+    point beyond a series goes to its nearest slice.
+
+    Parameters
+    ----------
+    widgets
+        Two or more :class:`DicomAnnotator` widgets (of the same patient and frame of
+        reference).
+    any_frame
+        Link series whose FrameOfReferenceUID differ (their positions do not correspond
+        unless they were registered): refused by default.
+
+    Returns
+    -------
+    PositionLink
+        ``.unlink()`` ends it.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a widget.
+    ValueError
+        If fewer than two widgets are given, or their series have different frames of
+        reference (and ``any_frame`` is False).
+    """
+    for w in widgets:
+        if not isinstance(w, DicomAnnotator):
+            raise TypeError(
+                f"link_positions: expected DicomAnnotator widgets, got {type(w).__name__}"
+            )
+    if len(widgets) < 2:
+        raise ValueError(f"link_positions: needs two widgets or more, got {len(widgets)}")
+    frames = {w.series.frame_of_reference_uid for w in widgets} - {""}
+    if len(frames) > 1 and not any_frame:
+        raise ValueError(
+            "link_positions: the series have different frames of reference ("
+            + ", ".join(sorted(frames))
+            + "): their positions do not correspond; pass any_frame=True to link them anyway"
+        )
+    return PositionLink(widgets)

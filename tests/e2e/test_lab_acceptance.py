@@ -860,3 +860,34 @@ def test_malformed_page_message_shows_an_error_and_changes_nothing(
     canvas_matches_numpy(page, root)
     root.get_by_test_id("daw-error-close").click()
     expect(alert).to_be_hidden()
+
+
+def test_two_series_linked_by_position_scroll_together(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Two reconstructions of one study (2 mm and 5 mm slices) side by side, linked by
+    patient position: the wheel over the fine one moves the coarse one to its slice nearest
+    in z, in the page and in Python."""
+    cell = (
+        "import ipywidgets\n"
+        "import dicom_annot_widget as daw\n"
+        f"daw.write_phantom_series({str(tmp_path / 'fine')!r}, n_slices=40, rows=64, columns=64,"
+        " slice_spacing=2.0)\n"
+        f"daw.write_phantom_series({str(tmp_path / 'coarse')!r}, n_slices=16, rows=64,"
+        " columns=64, slice_spacing=5.0, series_number=2)\n"
+        f"a = daw.DicomAnnotator({str(tmp_path / 'fine')!r}, slice=20)\n"
+        f"b = daw.DicomAnnotator({str(tmp_path / 'coarse')!r})\n"
+        "link = daw.link_positions(a, b)\n"
+        "ipywidgets.HBox([a, b])"
+    )
+    open_widgets(page, lab_each, request, cell)
+    fine, coarse = ready_root(page, 0), ready_root(page, 1)
+    wheel_over(page, fine, 6)  # six slices of 2 mm: the next slices
+    nearest = (
+        "min(range(16), key=lambda k: abs(b.series.slice_positions[k][2]"
+        " - a.series.slice_positions[a.slice][2]))"
+    )
+    kernel_is(page, f"(a.slice, b.slice == {nearest})", (26, True))
+    k = run_probe(page, "print(b.slice)").strip()
+    expect(coarse.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", k)
+    expect(fine.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "26")
