@@ -66,6 +66,7 @@ from .table import (
     STATISTICS_COLUMNS,
     Affine,
     PatientGeometry,
+    PlaneImage,
     check_affine,
     check_geometry,
     measurement_records,
@@ -1405,14 +1406,25 @@ class Labels:
         self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
     ) -> list[dict[str, Any]]:
         """One dict per measurement; see :meth:`measurements_to_dataframe`."""
+        return self._image_records(measurement_records, affine, slice_positions, image)
+
+    def _image_records(
+        self,
+        make: Callable[
+            [LabelDocument, PatientGeometry | None, PlaneImage | None], list[dict[str, Any]]
+        ],
+        affine: Any,
+        slice_positions: Any,
+        image: Any,
+    ) -> list[dict[str, Any]]:
+        """``make(document, geometry, image)`` as :meth:`_records`, with the plane images of
+        ``image`` (default: ``affine`` when it is a series, else the labels' own series)."""
         if image is None:
             image = affine if affine is not None else self._geometry_source
         planes = _plane_images(image, self._doc.series.shape)
-
-        def make(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
-            return measurement_records(doc, geometry, planes)
-
-        return self._records(make, affine, slice_positions)
+        return self._records(
+            lambda doc, geometry: make(doc, geometry, planes), affine, slice_positions
+        )
 
     def measurements_to_dataframe(
         self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
@@ -1451,14 +1463,7 @@ class Labels:
         self, affine: Any = None, *, slice_positions: Any = None, image: Any = None
     ) -> list[dict[str, Any]]:
         """One dict per region object; see :meth:`statistics_to_dataframe`."""
-        if image is None:
-            image = affine if affine is not None else self._geometry_source
-        planes = _plane_images(image, self._doc.series.shape)
-
-        def make(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
-            return statistics_records(doc, geometry, planes)
-
-        return self._records(make, affine, slice_positions)
+        return self._image_records(statistics_records, affine, slice_positions, image)
 
     def statistics_to_dataframe(
         self, affine: Any = None, *, slice_positions: Any = None, image: Any = None

@@ -332,6 +332,19 @@ def _measures_mm(
     ), None
 
 
+def _identity(obj: Any, names: dict[str, str]) -> dict[str, Any]:
+    """The columns naming an object, first in its tables."""
+    return {
+        "uuid": obj.uuid,
+        "object_id": obj.object_id,
+        "name": obj.name,
+        "feature": obj.feature,
+        "feature_name": names.get(obj.feature, obj.feature),
+        "shape": obj.shape,
+        "plane": obj.plane,
+    }
+
+
 def object_records(doc: LabelDocument, geometry: PatientGeometry | None) -> list[dict[str, Any]]:
     """One dict per object per keyframe, with the keys of :data:`COLUMNS`.
 
@@ -369,13 +382,7 @@ def object_records(doc: LabelDocument, geometry: PatientGeometry | None) -> list
             )
             rows.append(
                 {
-                    "uuid": obj.uuid,
-                    "object_id": obj.object_id,
-                    "name": obj.name,
-                    "feature": obj.feature,
-                    "feature_name": names.get(obj.feature, obj.feature),
-                    "shape": obj.shape,
-                    "plane": obj.plane,
+                    **_identity(obj, names),
                     "slice": k,
                     "manual": kf.manual,
                     "source": obj.source,
@@ -413,20 +420,25 @@ def _with_spacing(geometry: PatientGeometry | None) -> PatientGeometry | None:
 
 def _area_stats(values: Any, ring: Sequence[tuple[float, float]]) -> dict[str, Any]:
     """pixels / mean / std / min / max of ``values`` (rows, columns) inside ``ring``."""
-    import numpy as np
-
     from ..kernels.contours import polygons_to_mask
 
     plane = np.asarray(values)
     inside = plane[polygons_to_mask(np.asarray(ring, dtype=np.float64), plane.shape[:2])]
     if inside.size == 0:
         return {"pixels": 0}
-    v = inside.astype(np.float64)
+    stats = _value_stats(inside)
+    del stats["median"]  # not a column of the measurements table
+    return {"pixels": int(inside.size), **stats}
+
+
+def _value_stats(values: Any) -> dict[str, float]:
+    """mean, std (``ddof=0``), min, median and max of a non-empty array of values."""
+    v = np.asarray(values, dtype=np.float64)
     return {
-        "pixels": int(v.size),
         "mean": float(v.mean()),
         "std": float(v.std()),
         "min": float(v.min()),
+        "median": float(np.median(v)),
         "max": float(v.max()),
     }
 
@@ -610,23 +622,10 @@ def statistics_records(
         keys = sorted(obj.keyframes)
         stats: dict[str, Any] = dict.fromkeys(("mean", "std", "min", "median", "max"))
         if values:
-            v = np.concatenate(values).astype(np.float64)
-            stats = {
-                "mean": float(v.mean()),
-                "std": float(v.std()),
-                "min": float(v.min()),
-                "median": float(np.median(v)),
-                "max": float(v.max()),
-            }
+            stats = _value_stats(np.concatenate(values))
         rows.append(
             {
-                "uuid": obj.uuid,
-                "object_id": obj.object_id,
-                "name": obj.name,
-                "feature": obj.feature,
-                "feature_name": names.get(obj.feature, obj.feature),
-                "shape": obj.shape,
-                "plane": obj.plane,
+                **_identity(obj, names),
                 "source": obj.source,
                 "first_slice": keys[0] if keys else None,
                 "last_slice": keys[-1] if keys else None,

@@ -303,15 +303,13 @@ def apply_one_paint(page: Any, root: Any, wid: int) -> dict[str, Any]:
     return dict(paint)
 
 
-def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness: Any) -> None:
-    """A 3D mask (keyframes on slices 4-8) is shown cut by the coronal plane: the page asks for
-    the masks of every slice that has one and draws row 24 of each. A click on the cut selects
-    it; the brush paints it there (round in mm, previewed as the kernel's coverage), and
-    Python's patches of each slice painted show in the cut. With the kernel's checksums, no
-    slice is asked for again after the paint; a change to one slice asks for that one."""
-    page = harness
-    vol = ct_volume()
-    n, rows, cols = vol.shape
+def mask_on_slices_4_to_8(
+    rows: int, cols: int
+) -> tuple[dict[int, np.ndarray], dict[str, Any], dict[str, Any]]:
+    """A 3D mask with keyframes on slices 4-8 (rows 20-29, columns moving with the slice):
+    its masks, its object and the labels state holding it. Each mask keyframe has a checksum,
+    as the kernel sends them (any numbers will do here, as long as the labels and the masks
+    messages agree: see send_masks)."""
     masks = {}
     for s in range(4, 9):
         m = np.zeros((rows, cols), bool)
@@ -323,14 +321,35 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
         "feature": "organ",
         "shape": "bitmask",
         "plane": "axial",
-        # each mask keyframe's checksum, as the kernel sends them (any numbers will do here,
-        # as long as the labels and the masks messages agree)
         "keyframes": {
             str(s): {"manual": True, "mask_area": int(m.sum()), "mask_crc": 1000 + s}
             for s, m in masks.items()
         },
     }
     labels = {"revision": 1, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
+    return masks, obj, labels
+
+
+def send_masks(page: Any, wid: int, masks: dict[int, np.ndarray]) -> None:
+    """Python's answers to the page's get_masks for mask_on_slices_4_to_8's slices."""
+    for s, m in masks.items():
+        rows, cols = m.shape
+        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "crc": 1000 + s}
+        item["area"] = int(m.sum())
+        content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
+        message(page, wid, content, [np.packbits(m).tobytes()])
+
+
+def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness: Any) -> None:
+    """A 3D mask (keyframes on slices 4-8) is shown cut by the coronal plane: the page asks for
+    the masks of every slice that has one and draws row 24 of each. A click on the cut selects
+    it; the brush paints it there (round in mm, previewed as the kernel's coverage), and
+    Python's patches of each slice painted show in the cut. With the kernel's checksums, no
+    slice is asked for again after the paint; a change to one slice asks for that one."""
+    page = harness
+    vol = ct_volume()
+    n, rows, cols = vol.shape
+    masks, obj, labels = mask_on_slices_4_to_8(rows, cols)
     wid, root = mount(page, series(vol, intercept=INTERCEPT), state={"labels_state": labels})
     root.get_by_test_id("daw-plane-coronal").click()
     wait_model(page, wid, "plane", "coronal")
@@ -345,16 +364,7 @@ def test_masks_are_shown_selected_and_painted_where_a_reformat_cuts_them(harness
         wid,
     )
     assert set(asked) >= set(range(4, 9))
-    for s, m in masks.items():
-        item = {
-            "uuid": MASK_UUID,
-            "box": [0, 0, cols, rows],
-            "full": True,
-            "area": int(m.sum()),
-            "crc": 1000 + s,
-        }
-        content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
-        message(page, wid, content, [np.packbits(m).tobytes()])
+    send_masks(page, wid, masks)
     at, points = reformat_pixels(root, cols, n)
     truth = np.zeros((n, cols), bool)
     for s, m in masks.items():
@@ -502,23 +512,7 @@ def test_the_orthogonal_views_draw_the_masks_they_cut(harness: Any) -> None:
     page = harness
     vol = ct_volume()
     n, rows, cols = vol.shape
-    masks = {}
-    for s in range(4, 9):
-        m = np.zeros((rows, cols), bool)
-        m[20:30, 10 + 2 * s : 30 + s] = True
-        masks[s] = m
-    obj = {
-        "uuid": MASK_UUID,
-        "object_id": 1,
-        "feature": "organ",
-        "shape": "bitmask",
-        "plane": "axial",
-        "keyframes": {
-            str(s): {"manual": True, "mask_area": int(m.sum()), "mask_crc": 1000 + s}
-            for s, m in masks.items()
-        },
-    }
-    labels = {"revision": 1, "ontology": MASK_ONTOLOGY, "objects": [obj], "read_only": False}
+    masks, _, labels = mask_on_slices_4_to_8(rows, cols)
     wid, root = mount(page, series(vol, intercept=INTERCEPT), state={"labels_state": labels})
     watch_leaks(page)
     page.evaluate("(i) => window.widgets[i].model._push('crosshair', [32, 24, 10])", wid)
@@ -534,11 +528,7 @@ def test_the_orthogonal_views_draw_the_masks_they_cut(harness: Any) -> None:
         arg=wid,
     )
     expect(coronal).to_have_attribute("data-masks", "0")
-    for s, m in masks.items():
-        item = {"uuid": MASK_UUID, "box": [0, 0, cols, rows], "full": True, "crc": 1000 + s}
-        item["area"] = int(m.sum())
-        content = {"type": "masks", "series": "s0", "slice": s, "revision": 1, "items": [item]}
-        message(page, wid, content, [np.packbits(m).tobytes()])
+    send_masks(page, wid, masks)
     expect(coronal).to_have_attribute("data-masks", "1")
     # the centre of every pixel of the thumbnail (slices 2 mm, columns 0.7 mm, head up)
     box = coronal.bounding_box()
