@@ -558,6 +558,12 @@ export class LabelEditor implements EditorApi {
   maskThumbnail(plane: Plane, k: number): { key: string; image: () => ImageData | null } | null {
     return maskSession(this).thumbnail(plane, k);
   }
+  /** The object classes with their hotkeys, and whether one draws bitmasks (for the
+   * keyboard shortcuts card). */
+  classKeys(): { classes: { name: string; hotkey: string }[]; masks: boolean } {
+    const list = this.classes();
+    return { classes: list.map((c, i) => ({ name: c.name, hotkey: classHotkey(c, i) ?? "" })), masks: list.some((c) => c.shape === "bitmask") };
+  }
   /** Another plane is shown: its objects, no draft, no selection. */
   onPlane(): void {
     this.cancelDraft();

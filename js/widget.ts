@@ -50,6 +50,7 @@ import { button, capturePointer, el, icon, isAccel, setBound, setPressed, setTex
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { OrthoViews } from "./ui/orthoviews";
+import { ShortcutsCard, shortcutGroups } from "./ui/shortcuts";
 import { SliceBar } from "./ui/slicebar";
 import "./widget.css";
 
@@ -219,6 +220,7 @@ function renderView(
 
   const miscGroup = el("div", "daw-group daw-group-end", toolbar);
   const overlayBtn = button(miscGroup, { icon: "info", title: `Data overlay (${SHORTCUTS.overlay})`, testid: "daw-overlay-toggle", toggle: true });
+  const helpBtn = button(miscGroup, { icon: "keyboard", title: "Keyboard shortcuts (?)", testid: "daw-shortcuts-toggle", toggle: true });
   const metaBtn = button(miscGroup, { icon: "tags", title: "DICOM tags of this slice", testid: "daw-meta-toggle", toggle: true });
   const linkBtn = button(miscGroup, { icon: "link", title: "Copy a link to this view (no patient data)", testid: "daw-copy-link" });
   const maxBtn = button(miscGroup, { icon: "maximise", title: `Fullscreen / maximise (${SHORTCUTS.maximise})`, testid: "daw-maximise", toggle: true });
@@ -264,6 +266,15 @@ function renderView(
     setPlane: (p) => setPlane(p),
     masks: (p, k) => editor.maskThumbnail(p, k),
   });
+  /** Show or hide the keyboard shortcuts card (with the ontology's class keys). */
+  const toggleShortcuts = (on = !shortcuts.shown): void => {
+    if (on) {
+      const { classes, masks } = editor.classKeys();
+      shortcuts.show(shortcutGroups(classes, masks));
+    } else shortcuts.hide();
+    setPressed(helpBtn, on);
+  };
+  const shortcuts = new ShortcutsCard(viewport, signal, () => toggleShortcuts(false));
   const toast = el("div", "daw-toast", viewport);
   toast.setAttribute("role", "status");
   toast.hidden = true;
@@ -1185,6 +1196,11 @@ function renderView(
       if ((e.key === "Enter" || e.key === " ") && e.target !== root && (e.target as Element).closest?.("button, summary")) return;
       let handled = true;
       const n = planeSlices();
+      if ((e.key === "?" && !e.ctrlKey && !e.metaKey && !e.altKey) || (e.key === "Escape" && shortcuts.shown)) {
+        toggleShortcuts(e.key === "?" ? undefined : false);
+        e.preventDefault();
+        return;
+      }
       if (editor.key(e)) {
         e.preventDefault();
         return;
@@ -1348,6 +1364,7 @@ function renderView(
   click(prevBtn, () => step(-1));
   click(nextBtn, () => step(1));
   click(cineBtn, () => toggleCine());
+  click(helpBtn, () => toggleShortcuts());
   cineSelect.addEventListener(
     "change",
     () => {

@@ -22,6 +22,7 @@ export const ICONS = {
   casePrev: ["M12 6l-6 6 6 6", "M19 6l-6 6 6 6"],
   caseNext: ["M5 6l6 6-6 6", "M12 6l6 6-6 6"],
   play: ["fill:M8 5v14l11-7z"],
+  keyboard: ["M3 6h18v12H3z", "M7 10h1", "M11 10h1", "M15 10h1", "M7 14h10"],
   pause: ["fill:M7 5h3.5v14H7z", "fill:M13.5 5H17v14h-3.5z"],
   contrast: ["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "fill:M12 3v18a9 9 0 0 1 0-18z"],
   invert: ["M4 4h16v16H4z", "fill:M4 4h16L4 20z"],

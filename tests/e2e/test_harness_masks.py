@@ -658,3 +658,33 @@ def test_the_brush_outline_goes_when_the_pointer_leaves_the_image(mpage: Any) ->
     view = root.get_by_test_id("daw-viewport").bounding_box()
     page.mouse.move(view["x"] + view["width"] / 2, view["y"] + view["height"] + 40)
     assert outline() == 0
+
+
+def test_the_keyboard_shortcuts_card_lists_the_keys_with_the_ontologys(mpage: Any) -> None:
+    """`?` (or the keyboard button) shows every key the widget answers, the ontology's class
+    keys among them (names as text); with a bitmask class, F / H / G are the mask tools.
+    Escape or `?` closes it; the keys stay in the widget."""
+    page = mpage
+    onto = {
+        "objects": [*ONTOLOGY["objects"], {"id": "x", "name": "<i>Cyst</i>", "shape": "polygon"}]
+    }
+    _, root = mount(page, series(ct_volume()), state={"labels_state": state(onto=onto)})
+    card = root.get_by_test_id("daw-shortcuts")
+    expect(card).to_be_hidden()
+    root.focus()
+    page.keyboard.press("?")
+    expect(card).to_be_visible()
+    expect(root.get_by_test_id("daw-shortcuts-toggle")).to_have_attribute("aria-pressed", "true")
+    for text in ("cine: play / stop", "class Liver (and its tool)", "class Organ", "F / H / G"):
+        expect(card).to_contain_text(text)
+    expect(card).to_contain_text("class <i>Cyst</i> (and its tool)")  # text, not HTML
+    assert card.locator("i").count() == 0
+    expect(card).not_to_contain_text("fit the image")  # F is the brush here
+    page.keyboard.press("Escape")
+    expect(card).to_be_hidden()
+    root.get_by_test_id("daw-shortcuts-toggle").click()
+    expect(card).to_be_visible()
+    root.focus()
+    page.keyboard.press("?")
+    expect(card).to_be_hidden()
+    expect(root.get_by_test_id("daw-shortcuts-toggle")).to_have_attribute("aria-pressed", "false")

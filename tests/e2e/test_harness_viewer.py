@@ -231,7 +231,7 @@ def test_keys_never_reach_the_notebook(harness: Any) -> None:
     )
     root.get_by_test_id("daw-viewport").click()  # clicking the image keeps focus in the widget
     assert page.evaluate("document.activeElement.dataset.testid") == "daw-root"
-    for key in ["d", "a", "b", "x", "m", "ArrowRight", "Enter"]:
+    for key in ["d", "a", "b", "x", "m", "ArrowRight", "Enter", "p", "p", "?", "?", "[", "]"]:
         page.keyboard.press(key)
     assert page.evaluate("window.leaked") == []
     assert root.get_attribute("data-lm-suppress-shortcuts") == "true"
