@@ -37,7 +37,8 @@ __all__ = [
 Affine = tuple[tuple[float, float, float, float], ...]
 """A 4x4 matrix as nested tuples."""
 
-COLUMNS: tuple[str, ...] = (
+#: The columns naming an object, first in each of its tables (see :func:`_identity`).
+IDENTITY_COLUMNS: tuple[str, ...] = (
     "uuid",
     "object_id",
     "name",
@@ -45,6 +46,10 @@ COLUMNS: tuple[str, ...] = (
     "feature_name",
     "shape",
     "plane",
+)
+
+COLUMNS: tuple[str, ...] = (
+    *IDENTITY_COLUMNS,
     "slice",
     "manual",
     "source",
@@ -524,13 +529,7 @@ def measurement_records(
 
 #: Columns of :func:`statistics_records` (one row per region object).
 STATISTICS_COLUMNS: tuple[str, ...] = (
-    "uuid",
-    "object_id",
-    "name",
-    "feature",
-    "feature_name",
-    "shape",
-    "plane",
+    *IDENTITY_COLUMNS,
     "source",
     "first_slice",
     "last_slice",

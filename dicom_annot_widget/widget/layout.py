@@ -4,7 +4,6 @@ series kept at the same patient position (:func:`link_positions`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ import traitlets
 
 from ..io import Series
 from ..kernels.mpr import PLANE_AXES
-from ..labels.table import PatientGeometry, check_geometry
+from ..labels.table import PatientGeometry, _cross, _norm, check_geometry
 from .annotator import DicomAnnotator
 
 __all__ = ["OrthogonalViews", "PositionLink", "link_positions", "voxel_at"]
@@ -113,11 +112,10 @@ class OrthogonalViews(ipywidgets.HBox):
 
 
 def _slice_normal(geometry: PatientGeometry) -> tuple[float, float, float]:
+    """The unit normal of the slices (the row and column directions' cross product)."""
     a = geometry.affine
-    u = (a[0][0], a[1][0], a[2][0])
-    v = (a[0][1], a[1][1], a[2][1])
-    n = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
-    size = math.sqrt(sum(c * c for c in n)) or 1.0
+    n = _cross((a[0][0], a[1][0], a[2][0]), (a[0][1], a[1][1], a[2][1]))
+    size = _norm(n) or 1.0
     return (n[0] / size, n[1] / size, n[2] / size)
 
 
