@@ -121,7 +121,23 @@ def test_widgets_given_the_same_files_show_one_series(tmp_path: Path) -> None:
     d = DicomAnnotator(str(folder))
     assert d.series is not b.series
     assert d.series_info["volume_key"] != b.series_info["volume_key"]
-    for w in (b, c, d):
+    # QA: new pixels of the same size, the modification time put back (as cp -p, rsync -t):
+    # a changed file too, with the new pixels
+    import pydicom
+
+    ds = pydicom.dcmread(files[1])
+    before = d.series.array.copy()
+    st = os.stat(files[1])
+    ds.PixelData = bytes(len(ds.PixelData))
+    ds.save_as(files[1])
+    os.utime(files[1], ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(files[1]).st_size == st.st_size
+    assert os.stat(files[1]).st_mtime_ns == st.st_mtime_ns
+    e = DicomAnnotator(str(folder))
+    assert e.series is not d.series
+    changed = (e.series.array != before).any(axis=(1, 2))
+    assert changed.sum() == 1  # the rewritten slice, and only it
+    for w in (b, c, d, e):
         w.close()
 
 

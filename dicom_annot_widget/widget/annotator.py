@@ -200,8 +200,13 @@ _OPENERS: weakref.WeakKeyDictionary[Series, weakref.WeakSet[Any]] = weakref.Weak
 
 def _files_key(source: Any) -> tuple[Any, ...] | None:
     """What names the files of a path source: its real path (a folder or a file, None for a
-    list) and each file's real path, size and modification time; None for other sources
-    (arrays, datasets, images) or when a file cannot be listed."""
+    list) and each file's real path, inode, size, modification and status-change times; None
+    for other sources (arrays, datasets, images) or when a file cannot be listed.
+
+    The status-change time (``st_ctime`` on POSIX) moves with any write, and no tool can set
+    it back, so a file rewritten with its modification time restored (``cp -p``, ``rsync -t``,
+    ``tar``) is a changed file. (On Windows ``st_ctime`` is the creation time; there a
+    rewrite that keeps size and modification time goes unseen.)"""
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         where: str | None = os.path.realpath(path)
@@ -219,7 +224,12 @@ def _files_key(source: Any) -> tuple[Any, ...] | None:
         stats = [(os.path.realpath(p), os.stat(p)) for p in paths]
     except OSError:
         return None  # open_series says what is wrong
-    return (where, tuple(sorted((p, st.st_size, st.st_mtime_ns) for p, st in stats)))
+    return (
+        where,
+        tuple(
+            sorted((p, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) for p, st in stats)
+        ),
+    )
 
 
 def volume_key(series: Series) -> str:

@@ -74,6 +74,9 @@ export function listObjects(objects: readonly LabelObject[], plane: string): Lab
   return objects.filter((o) => (o.plane ?? "axial") === plane).sort((a, b) => a.object_id - b.object_id);
 }
 
+/** What an empty objects panel says when the document has no object at all. */
+const NO_OBJECTS = "No objects yet: draw one, or add it from Python.";
+
 /**
  * What the panel says of objects it does not list: those drawn on another plane than the one
  * shown (the series' own slices, or its coronal or sagittal reformat), and where to see them;
@@ -372,7 +375,7 @@ class InstancesPanel implements Panel {
     this.list.setAttribute("role", "listbox");
     this.list.setAttribute("aria-label", "Objects");
     this.spacer = el("div", "daw-inst-spacer", this.list);
-    this.empty = el("div", "daw-inst-empty", this.section, "No objects yet: draw one, or add it from Python.");
+    this.empty = el("div", "daw-inst-empty", this.section, NO_OBJECTS);
     this.other = el("div", "daw-inst-other", this.section);
     this.other.dataset.testid = "daw-inst-other";
     this.other.hidden = true;
@@ -761,6 +764,9 @@ class InstancesPanel implements Panel {
     const classes = st.ontology?.objects.length ?? 0;
     const empty = count > 0 || classes === 0;
     if (this.empty.hidden !== empty) this.empty.hidden = empty;
+    // the document may hold objects listed on other planes (said in the note below)
+    const emptyText = st.objects.length > 0 ? "No objects on this plane." : NO_OBJECTS;
+    if (this.empty.textContent !== emptyText) this.empty.textContent = emptyText;
     const note = otherPlanesNote(st.objects, this.api.plane());
     if (this.other.textContent !== (note ?? "")) this.other.textContent = note ?? "";
     if (this.other.hidden !== (note === null)) this.other.hidden = note === null;

@@ -469,6 +469,26 @@ def test_objects_on_reformats_are_said_not_silently_dropped(lpage: Any) -> None:
     expect(note).to_contain_text("1 object on other planes (1 axial)")
 
 
+def test_a_plane_without_objects_does_not_say_the_document_has_none(lpage: Any) -> None:  # noqa: F811
+    """QA: a reformat showing masks listed on the axial plane said "No objects yet"."""
+    page = lpage
+    coronal = {**box(P1, 2, {20: [12, 2, 30, 6]}), "plane": "coronal"}
+    _, root = mount_labels(page, labels_state([coronal]))
+    panel = root.get_by_test_id("daw-instances")
+    expect(panel).to_contain_text("Objects (0)")
+    empty = panel.locator(".daw-inst-empty")
+    expect(empty).to_have_text("No objects on this plane.")
+    expect(root.get_by_test_id("daw-inst-other")).to_contain_text("1 object on other planes")
+    root.get_by_test_id("daw-plane-coronal").click()
+    expect(panel).to_contain_text("Objects (1)")
+    expect(empty).to_be_hidden()
+    # a document without objects still invites the first one
+    _, root = mount_labels(page, labels_state([]))
+    expect(root.get_by_test_id("daw-instances").locator(".daw-inst-empty")).to_have_text(
+        "No objects yet: draw one, or add it from Python."
+    )
+
+
 def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [
