@@ -23,6 +23,7 @@ import {
   panBy,
   rotateBy,
   viewScale,
+  viewportAspect,
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
@@ -95,6 +96,9 @@ function isSaveChord(e: KeyboardEvent): boolean {
 const OFFLINE_TEXT =
   "Not connected to the kernel (it was restarted or shut down, or the notebook was opened without running it): run the cell again to load the series and edit; changes made here now are not saved.";
 
+/** A viewport shorter than this (CSS px) shows the short data overlay (slice and window). */
+const SHORT_VIEWPORT_PX = 200;
+
 function num(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
 }
@@ -120,6 +124,8 @@ function renderView(
   let dismissedAt = -1;
 
   // ---- DOM ------------------------------------------------------------------------------
+  // side by side in an ipywidgets HBox, views share the row's width (see widget.css)
+  host.classList.add("daw-host");
   const root = el("div", "daw-root", host);
   root.tabIndex = 0;
   root.dataset.version = version;
@@ -886,7 +892,9 @@ function renderView(
         : `${thickness && p === "axial" ? `Thick ${formatMm(Number(thickness))} mm  ·  ` : ""}Spacing ${formatMm(d.sliceSpacing)} mm${i.spacing_known ? "" : " (unknown)"}`,
       `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
-    const text = lines.join("\n");
+    // a short viewport (a thin reformat, three views side by side) keeps the slice and the
+    // window: four lines would cover half of its image
+    const text = (cssSize[1] > 0 && cssSize[1] < SHORT_VIEWPORT_PX ? [lines[1], lines[3]] : lines).join("\n");
     setText(overlay, text);
     const rot = modelRotation();
     const flip = model.get("flip");
@@ -1558,7 +1566,9 @@ function renderView(
   // The side column is as tall as the image at most (it scrolls beyond): a panel that
   // appears there (a selection's classes) must not stretch the image under the pointer.
   const fitSide = (height: number): void => {
-    const h = `${Math.max(0, Math.round(height))}px`;
+    // beside the image, as tall as it; below it (a narrow widget), as the style sheet says
+    const below = getComputedStyle(main).flexDirection === "column";
+    const h = below ? "" : `${Math.max(0, Math.round(height))}px`;
     if (side.style.maxHeight !== h) side.style.maxHeight = h;
   };
   const resize = new ResizeObserver((entries) => {
@@ -1586,13 +1596,16 @@ function renderView(
     fitAspect();
     schedule();
   };
-  /** The viewport takes the shape of the plane's image in millimetres. */
+  /** The viewport takes the shape of the plane's image in millimetres, within
+   * MAX_VIEWPORT_ASPECT either way: a thin reformat (a 20-slice series' coronal plane is
+   * 500 x 40 mm) shows letterboxed in a usable viewport rather than as a strip as wide as the
+   * page. */
   const fitAspect = (): void => {
     const d = planeDims();
     if (!d) return;
     const mmW = d.columns * (d.columnSpacing > 0 ? d.columnSpacing : 1);
     const mmH = d.rows * (d.rowSpacing > 0 ? d.rowSpacing : 1);
-    const ratio = `${mmW} / ${mmH}`;
+    const ratio = viewportAspect(mmW, mmH);
     if (viewport.style.aspectRatio !== ratio) viewport.style.aspectRatio = ratio;
   };
   const onPlane = (): void => {
@@ -1654,6 +1667,7 @@ function renderView(
     editor.dispose();
     if (ownController) controller.dispose();
     root.remove();
+    host.classList.remove("daw-host");
   };
 }
 

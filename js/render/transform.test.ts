@@ -10,6 +10,7 @@ import {
   fitScale,
   imageToScreen,
   isFitted,
+  viewportAspect,
   invert,
   normaliseRotation,
   panBy,
@@ -159,5 +160,23 @@ describe("zoom, pan, rotate", () => {
     expect(backingSize(300, 200, 2)).toEqual([600, 400]);
     expect(backingSize(300.4, 200, 1.5)).toEqual([451, 300]);
     expect(backingSize(0, 0, Number.NaN)).toEqual([1, 1]);
+  });
+});
+
+describe("viewportAspect", () => {
+  it("is the image's shape in mm", () => {
+    expect(viewportAspect(350, 350)).toBe("350 / 350");
+    expect(viewportAspect(500, 300)).toBe("500 / 300");
+    expect(viewportAspect(300, 500)).toBe("300 / 500");
+  });
+  it("stops at 2.5 either way: a 20-slice series' coronal plane is letterboxed", () => {
+    expect(viewportAspect(500, 40)).toBe("2.5 / 1");
+    expect(viewportAspect(40, 500)).toBe("1 / 2.5");
+    expect(viewportAspect(250, 100)).toBe("250 / 100");
+  });
+  it("is square for unknown sizes", () => {
+    expect(viewportAspect(0, 40)).toBe("1 / 1");
+    expect(viewportAspect(Number.NaN, 40)).toBe("1 / 1");
+    expect(viewportAspect(40, Number.POSITIVE_INFINITY)).toBe("1 / 1");
   });
 });

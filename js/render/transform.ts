@@ -74,6 +74,20 @@ export function fitScale(g: Geometry): number {
   return Math.min(g.width / w, g.height / h);
 }
 
+/** The widest shape a viewport takes (and, turned, the tallest): an image beyond it shows
+ * letterboxed. */
+export const MAX_VIEWPORT_ASPECT = 2.5;
+
+/** The CSS `aspect-ratio` of a viewport for an image `mmW` x `mmH` millimetres: the image's
+ * own shape, within MAX_VIEWPORT_ASPECT either way (square when a size is unknown). */
+export function viewportAspect(mmW: number, mmH: number): string {
+  if (!(mmW > 0) || !(mmH > 0) || !Number.isFinite(mmW) || !Number.isFinite(mmH)) return "1 / 1";
+  const r = mmW / mmH;
+  if (r > MAX_VIEWPORT_ASPECT) return `${MAX_VIEWPORT_ASPECT} / 1`;
+  if (r < 1 / MAX_VIEWPORT_ASPECT) return `1 / ${MAX_VIEWPORT_ASPECT}`;
+  return `${mmW} / ${mmH}`;
+}
+
 /** CSS pixels per millimetre of the current view. */
 export function viewScale(g: Geometry, v: ViewParams): number {
   return fitScale(g) * v.zoom;

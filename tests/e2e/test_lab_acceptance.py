@@ -616,12 +616,13 @@ def test_orthogonal_views_share_the_pixels_the_labels_and_the_crosshair(
     expect(coronal.get_by_test_id("daw-maskpop")).to_contain_text("Brush 6 px")
     # (left of the centre: the mask popup takes the top right of a narrow view)
     x, y = centre(coronal)
-    page.mouse.move(x - 150, y)
+    half = view_box(coronal)["width"] / 2
+    page.mouse.move(x - 0.8 * half, y)
     page.mouse.down()
-    page.mouse.move(x - 60, y, steps=3)
+    page.mouse.move(x - 0.3 * half, y, steps=3)
     page.mouse.up()
     expect(coronal.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "1")
-    focus_widget(page, coronal)
+    expect(coronal).to_be_focused()  # (the stroke gave it the keyboard)
     page.keyboard.press("Enter")
     kernel_is(page, "len(v.labels)", 1)
     slices = json.loads(
@@ -636,6 +637,52 @@ def test_orthogonal_views_share_the_pixels_the_labels_and_the_crosshair(
     axial_labels = roots[0].get_by_test_id("daw-labels")
     expect(axial_labels).to_have_attribute("data-slice", str(slices[0]))
     expect(axial_labels).to_have_attribute("data-count", "1")
+
+
+@pytest.mark.parametrize("source", ["thin_ct", "phantom"])
+def test_orthogonal_views_sit_side_by_side_within_the_output(
+    lab_each: Any, page: Any, request: pytest.FixtureRequest, small_phantom: Path, source: str
+) -> None:
+    """QA: the real CT's reformats (20 slices of 2 mm: 500 x 40 mm) took their minimum height
+    times their aspect, so the row was 2824 px wide in a 1168 px output and the sagittal view
+    was off screen; the phantom's overflowed too. Now the views share the output's width, a
+    narrow view puts its labels column below the image, and a thin reformat shows letterboxed
+    in a viewport of at most 2.5:1, its brush popup folded."""
+    path = CT_DICOM if source == "thin_ct" else small_phantom
+    cell = (
+        "import dicom_annot_widget as daw\n"
+        "onto = daw.Ontology.builder().object('Organ', shape='bitmask').build()\n"
+        f"v = daw.OrthogonalViews({str(path)!r}, ontology=onto)\nv"
+    )
+    open_widgets(page, lab_each, request, cell)
+    roots = [ready_root(page, i) for i in range(3)]
+    row = roots[0].locator("xpath=ancestor::*[contains(@class, 'widget-hbox')][1]")
+    row.scroll_into_view_if_needed()
+    assert row.evaluate("(e) => e.scrollWidth <= e.clientWidth + 1"), "the row scrolls sideways"
+    out = row.bounding_box()
+    boxes = [r.bounding_box() for r in roots]
+    for b in boxes:
+        assert out["x"] - 1 <= b["x"] and b["x"] + b["width"] <= out["x"] + out["width"] + 1
+        assert abs(b["y"] - boxes[0]["y"]) <= 2  # one row
+        assert b["width"] >= 260  # the widget's minimum width
+    widths = [b["width"] for b in boxes]
+    assert max(widths) - min(widths) <= 2, widths  # the row's width, shared
+    for root in roots:
+        viewport = root.locator(".daw-viewport").bounding_box()
+        side = root.locator(".daw-side").bounding_box()
+        assert side["y"] >= viewport["y"] + viewport["height"] - 1  # below the image
+        assert viewport["width"] >= 0.95 * root.bounding_box()["width"]
+        assert viewport["width"] / viewport["height"] <= 2.5 + 0.05
+    if source == "thin_ct":
+        coronal = roots[1]
+        viewport = coronal.locator(".daw-viewport").bounding_box()
+        assert abs(viewport["width"] / viewport["height"] - 2.5) <= 0.05  # 12.5:1, letterboxed
+        focus_widget(page, coronal)
+        page.keyboard.press("f")
+        pop = coronal.get_by_test_id("daw-maskpop")
+        expect(pop).to_have_class(re.compile("daw-maskpop-folded"))
+        pb = pop.bounding_box()
+        assert pb["x"] + pb["width"] <= viewport["x"] + viewport["width"]
 
 
 @pytest.mark.parametrize("given", ["series", "folder"])

