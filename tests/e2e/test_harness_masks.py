@@ -599,6 +599,22 @@ def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
     expect(pop).to_have_css("opacity", "0.25")
     page.mouse.up()
     expect(pop).to_have_css("opacity", "1")
+    # QA: folded with a stroke pending, its title was cut ("Threshold 8 p…") and Discard
+    # overflowed its button: the title wraps, the buttons keep their text
+    expect(pop).to_have_attribute("data-pending", "1")
+    fold.click()
+    expect(fold).to_have_attribute("aria-expanded", "false")
+    expect(pop).to_contain_text("Threshold 7 px · 40…200 HU · 1 pending")
+    title = pop.locator(".daw-maskpop-title")
+    for part in (
+        title,
+        root.get_by_test_id("daw-mask-discard"),
+        root.get_by_test_id("daw-mask-apply"),
+    ):
+        expect(part).to_be_visible()
+        assert part.evaluate("(e) => e.scrollWidth <= e.clientWidth"), part.inner_text()
+    box = pop.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= view["x"] + view["width"] + 0.5
 
 
 def test_a_mask_prediction_has_the_halo_and_tag_of_a_prediction(mpage: Any) -> None:
