@@ -264,6 +264,14 @@ class BitmaskPanel implements Panel {
     if (this.actions.hidden === actionsShown) this.actions.hidden = !actionsShown;
   }
 
+  /** Over the image (in the viewport), or docked at the top of the panel column. */
+  private dock(docked: boolean): void {
+    if (this.pop.classList.contains("daw-maskpop-docked") === docked) return;
+    this.pop.classList.toggle("daw-maskpop-docked", docked);
+    if (docked) this.api.side.prepend(this.pop);
+    else this.api.viewport.append(this.pop);
+  }
+
   private setFolded(folded: boolean): void {
     if (this.body.hidden === folded) return;
     this.body.hidden = folded;
@@ -287,13 +295,17 @@ class BitmaskPanel implements Panel {
     if (this.pop.hidden === show) this.pop.hidden = !show;
     if (!s.maskToolActive() && s.hover) s.hover = null;
     if (show) {
-      // a narrow view (e.g. three side by side) starts with the panel folded to its title
-      // line, which tells the tool and size; the user's own choice stands
       const vp = this.api.viewport;
-      const narrow = vp.clientWidth < NARROW_PX || vp.clientHeight < NARROW_PX / 2;
+      // a narrow widget (e.g. three views side by side) has its panel column below the
+      // image: the popup docks at the top of it there, rather than covering the image
+      const docked = getComputedStyle(this.api.side).display !== "none" && this.api.side.offsetTop >= vp.offsetTop + vp.offsetHeight;
+      this.dock(docked);
+      // over the image, a narrow view starts with the panel folded to its title line, which
+      // tells the tool and size; the user's own choice stands
+      const narrow = !docked && (vp.clientWidth < NARROW_PX || vp.clientHeight < NARROW_PX / 2);
       this.setFolded(this.userFolded ?? narrow);
       // see-through while a stroke is drawn: the image under it stays visible
-      this.pop.classList.toggle("daw-maskpop-stroking", s.stroking);
+      this.pop.classList.toggle("daw-maskpop-stroking", s.stroking && !docked);
       this.render();
     }
   }

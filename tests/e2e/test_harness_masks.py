@@ -5,6 +5,7 @@ cache, and the drawer sends `interpolate` / `autosegment` requests."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -554,19 +555,20 @@ def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
     """QA: in a narrow notebook (a 220 px image) the 230 px popup was cut off on its left,
     hiding its labels and the start of the range slider. A narrow view now starts with the
     popup folded to its title line, which names the tool, size and range; unfolded, it stays
-    inside the view. While a stroke is drawn the popup is see-through. (A widget this narrow
-    puts its objects panel below the image.)"""
+    inside the view. While a stroke is drawn the popup is see-through. (In a widget of 650 px
+    the image beside the objects panel is under 420 px wide; a narrower widget docks the
+    popup below the image.)"""
     page = mpage
-    _, root = mount(page, series(ct_volume()), state={"labels_state": state()}, width=270)
+    _, root = mount(page, series(ct_volume()), state={"labels_state": state()}, width=650)
     root.focus()
     page.keyboard.press("g")
     pop = root.get_by_test_id("daw-maskpop")
     expect(pop).to_be_visible()
     view = root.get_by_test_id("daw-viewport").bounding_box()
     assert view is not None
-    assert view["width"] < 280, view  # the case: hardly wider than the popup
+    assert view["width"] < 420, view  # the case
     side = root.locator(".daw-side").bounding_box()
-    assert side is not None and side["y"] >= view["y"] + view["height"] - 1, (side, view)
+    assert side is not None and side["x"] >= view["x"] + view["width"], (side, view)  # beside
     fold = root.get_by_test_id("daw-mask-fold")
     expect(fold).to_have_attribute("aria-expanded", "false")
     expect(root.get_by_test_id("daw-mask-lo")).to_be_hidden()
@@ -615,6 +617,46 @@ def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
         assert part.evaluate("(e) => e.scrollWidth <= e.clientWidth"), part.inner_text()
     box = pop.bounding_box()
     assert box is not None and box["x"] + box["width"] <= view["x"] + view["width"] + 0.5
+
+
+def test_in_a_narrow_widget_the_mask_popup_docks_below_the_image(mpage: Any) -> None:
+    """QA: in a narrow view (three side by side) the unfolded popup covered the whole image,
+    and a stroke landed on it. A widget narrower than 640 px has its objects panel below the
+    image; the popup docks at the top of it, unfolded, and every pixel of the image takes
+    strokes. Made wider, the widget puts it back over the image."""
+    page = mpage
+    _, root = mount(page, series(ct_volume()), state={"labels_state": state()}, width=300)
+    root.focus()
+    page.keyboard.press("g")
+    pop = root.get_by_test_id("daw-maskpop")
+    expect(pop).to_be_visible()
+    expect(pop).to_have_class(re.compile("daw-maskpop-docked"))
+    view = root.get_by_test_id("daw-viewport").bounding_box()
+    box = pop.bounding_box()
+    assert view is not None and box is not None
+    assert box["y"] >= view["y"] + view["height"] - 1, (box, view)  # below the image
+    expect(root.get_by_test_id("daw-mask-fold")).to_have_attribute("aria-expanded", "true")
+    expect(root.get_by_test_id("daw-mask-lo")).to_be_visible()
+    expect(root.get_by_test_id("daw-mask-side")).to_be_hidden()
+    for field in ("daw-mask-lo", "daw-mask-hi"):
+        f = root.get_by_test_id(field)
+        assert f.evaluate("(e) => e.scrollWidth <= e.clientWidth + 1"), field
+    # a stroke across the top right of the image, where the popup used to be, is a stroke
+    s = Screen(root)
+    page.mouse.move(*s.at(54, 4))
+    page.mouse.down()
+    page.mouse.move(*s.at(60, 10), steps=3)
+    page.mouse.up()
+    expect(pop).to_have_attribute("data-pending", "1")
+    expect(pop).not_to_have_class(re.compile("daw-maskpop-stroking"))
+    # wider: over the image again, with the pending stroke
+    root.evaluate("(r) => { r.closest('.cell').style.width = '900px'; }")
+    expect(pop).not_to_have_class(re.compile("daw-maskpop-docked"))
+    view = root.get_by_test_id("daw-viewport").bounding_box()
+    box = pop.bounding_box()
+    assert view is not None and box is not None
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+    expect(pop).to_have_attribute("data-pending", "1")
 
 
 def test_a_mask_prediction_has_the_halo_and_tag_of_a_prediction(mpage: Any) -> None:

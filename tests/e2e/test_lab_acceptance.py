@@ -610,11 +610,10 @@ def test_orthogonal_views_share_the_pixels_the_labels_and_the_crosshair(
     coronal = roots[1]
     focus_widget(page, coronal)
     page.keyboard.press("f")
-    # (the view is narrow: the popup is folded to its title line; [ makes the brush smaller)
+    # (the view is narrow: the popup is docked below the image; [ makes the brush smaller)
     page.keyboard.press("[")
     page.keyboard.press("[")
-    expect(coronal.get_by_test_id("daw-maskpop")).to_contain_text("Brush 6 px")
-    # (left of the centre: the mask popup takes the top right of a narrow view)
+    expect(coronal.get_by_test_id("daw-mask-size")).to_have_value("6")
     x, y = centre(coronal)
     half = view_box(coronal)["width"] / 2
     page.mouse.move(x - 0.8 * half, y)
@@ -646,8 +645,8 @@ def test_orthogonal_views_sit_side_by_side_within_the_output(
     """QA: the real CT's reformats (20 slices of 2 mm: 500 x 40 mm) took their minimum height
     times their aspect, so the row was 2824 px wide in a 1168 px output and the sagittal view
     was off screen; the phantom's overflowed too. Now the views share the output's width, a
-    narrow view puts its labels column below the image, and a thin reformat shows letterboxed
-    in a viewport of at most 2.5:1, its brush popup folded."""
+    narrow view puts its labels column below the image (the brush popup docked at its top),
+    and a thin reformat shows letterboxed in a viewport of at most 2.5:1."""
     path = CT_DICOM if source == "thin_ct" else small_phantom
     cell = (
         "import dicom_annot_widget as daw\n"
@@ -680,9 +679,10 @@ def test_orthogonal_views_sit_side_by_side_within_the_output(
         focus_widget(page, coronal)
         page.keyboard.press("f")
         pop = coronal.get_by_test_id("daw-maskpop")
-        expect(pop).to_have_class(re.compile("daw-maskpop-folded"))
+        expect(pop).to_have_class(re.compile("daw-maskpop-docked"))  # not over the image
         pb = pop.bounding_box()
-        assert pb["x"] + pb["width"] <= viewport["x"] + viewport["width"]
+        assert pb["y"] >= viewport["y"] + viewport["height"] - 1
+        assert pb["x"] + pb["width"] <= viewport["x"] + viewport["width"] + 1
 
 
 @pytest.mark.parametrize("given", ["series", "folder"])
