@@ -190,9 +190,13 @@ export class Editing {
     return true;
   }
 
-  /** Start moving `item` as a whole (pressed on an object just picked). */
-  beginBody(at: PointerAt, item: SliceItem): void {
-    this.start(at, item, { kind: "body" });
+  /** Start dragging an object just picked: the vertex, node or box corner under the pointer
+   * (as on a selected object: QA, a press on an unselected polygon's vertex moved the whole
+   * polygon, and on a polyline's did nothing), else the whole object. */
+  beginPicked(at: PointerAt, item: SliceItem): void {
+    const handle = this.hit(at, item);
+    const grab = handle && (handle.kind === "vertex" || handle.kind === "node" || handle.kind === "corner");
+    this.start(at, item, grab ? handle : { kind: "body" });
   }
 
   private start(at: PointerAt, item: SliceItem, handle: Handle): void {

@@ -4,7 +4,8 @@
  * editing.ts): drag its vertices, box corners and sides, point or primitive nodes; drag a
  * midpoint handle or click an edge to insert a vertex; alt+click a vertex (or Delete while a
  * vertex is chosen) to delete it; drag the inside to move the whole object. Pressing on an
- * object that is not selected selects it and a drag moves it at once.
+ * object that is not selected selects it, and a drag moves the vertex, node or box corner
+ * under the pointer, else the whole object, at once.
  */
 import type { Matrix } from "../render/transform";
 import { pickAt } from "./box";
@@ -50,7 +51,7 @@ export class SelectTool implements ToolHandler {
     this.api.select(uuid);
     this.editing.vertex = null;
     const item = uuid ? this.api.items(this.api.slice()).find((it) => it.object.uuid === uuid) : undefined;
-    if (item) this.editing.beginBody(at, item);
+    if (item) this.editing.beginPicked(at, item);
   }
   move(at: PointerAt): void {
     if (this.editing.move(at)) return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelObject } from "../labels";
-import { defaultSpan, derivedCount, interpolable, interpolateRequest, revealIn } from "./automation";
+import { defaultSpan, derivedCount, interpolable, interpolateRequest, interpolationSummary, revealIn } from "./automation";
 
 const obj = (uuid: string, frames: Record<string, boolean>): LabelObject => ({
   uuid,
@@ -58,5 +58,16 @@ describe("revealIn", () => {
     scrolled = 0;
     revealIn(side, fake(() => box(120, 200)));
     expect(scrolled).toBe(0);
+  });
+});
+
+describe("interpolationSummary", () => {
+  it("counts the objects that have interpolated keyframes, not those it ran on", () => {
+    const a = obj("a", { "15": true, "16": false, "17": false, "20": true });
+    const b = obj("b", { "18": true, "20": true });
+    expect(interpolationSummary([a, b], ["a", "b"], 0)).toBe("Done: 1 of 2 objects now has 2 interpolated keyframes (0 before)");
+    const c = obj("c", { "1": true, "2": false, "3": true });
+    expect(interpolationSummary([a, b, c], ["a", "c"], 1)).toBe("Done: 2 objects now have 3 interpolated keyframes (1 before)");
+    expect(interpolationSummary([c], ["c"], 0)).toBe("Done: 1 object now has 1 interpolated keyframe (0 before)");
   });
 });

@@ -90,6 +90,19 @@ export function derivedCount(objects: readonly LabelObject[], uuids: readonly st
   return n;
 }
 
+/** What an interpolation run says once done: how many of the objects it ran on have
+ * interpolated keyframes now (QA: it said all of them, as "2 objects now have 8", when one
+ * had none), and how many such keyframes they have, before and after. */
+export function interpolationSummary(objects: readonly LabelObject[], uuids: readonly string[], before: number): string {
+  const after = derivedCount(objects, uuids);
+  const want = new Set(uuids);
+  const withSome = objects.filter((o) => want.has(o.uuid) && derivedCount([o], [o.uuid]) > 0).length;
+  const keyframes = `${after} interpolated keyframe${after === 1 ? "" : "s"} (${before} before)`;
+  if (uuids.length === 1) return `Done: 1 object now has ${keyframes}`;
+  const which = withSome === uuids.length ? `${uuids.length} objects` : `${withSome} of ${uuids.length} objects`;
+  return `Done: ${which} now ${withSome === 1 ? "has" : "have"} ${keyframes}`;
+}
+
 /** Scroll `container` (not its ancestors) so that as much of `child` as fits is in view,
  * its top first. */
 export function revealIn(container: HTMLElement, child: HTMLElement): void {
@@ -259,9 +272,7 @@ class AutomationPanel implements Panel {
       this.say(`Done (revision ${a.revision})`, "done");
       // the count shows once the labels of that revision arrive
       const done = (): void => {
-        const after = derivedCount(this.api.labels().objects, uuids);
-        const objects = `${uuids.length} object${uuids.length === 1 ? "" : "s"}`;
-        this.say(`Done: ${objects} now ${uuids.length === 1 ? "has" : "have"} ${after} interpolated keyframe${after === 1 ? "" : "s"} (${before} before)`, "done");
+        this.say(interpolationSummary(this.api.labels().objects, uuids, before), "done");
       };
       const off = this.api.onLabels(() => {
         if (this.api.labels().revision < a.revision) return;

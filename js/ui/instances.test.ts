@@ -17,6 +17,7 @@ import {
   objectName,
   pixelAreaMm2,
   predictionTag,
+  droppedAnswers,
   renameOp,
   reservedKeys,
   rowKey,
@@ -97,6 +98,31 @@ describe("instances panel logic", () => {
     expect(reservedKeys(null).size).toBe(0);
   });
 
+  it("names the answers a class change drops (QA: they went without a word)", () => {
+    const onto: Ontology = {
+      objects: [
+        {
+          id: "lesion",
+          name: "Lesion",
+          shape: "bounding_box",
+          classifications: [
+            { id: "lesion.malignancy", name: "Malignancy", type: "radio", options: [{ id: "m", name: "malignant", classifications: [{ id: "lesion.grade", name: "Grade", type: "text" }] }] },
+            { id: "lesion.phase", name: "Phase", type: "radio", dynamic: true, options: [{ id: "a", name: "arterial" }] },
+          ],
+        },
+        { id: "cyst", name: "Cyst", shape: "bounding_box" },
+      ],
+      classifications: [],
+    };
+    const o = obj(1, "lesion", {}, {
+      static: { "lesion.malignancy": "m", "lesion.grade": "2" },
+      dynamic: [{ classification: "lesion.phase", answer: "a", range: [3, 5] }],
+    });
+    expect(droppedAnswers(o, onto, "cyst")).toEqual(["Malignancy", "Grade", "Phase"]);
+    expect(droppedAnswers(o, onto, "lesion")).toEqual([]);
+    expect(droppedAnswers(obj(2, "lesion", {}), onto, "cyst")).toEqual([]);
+  });
+
   it("marks pending predictions and tags them with model and confidence", () => {
     const p = obj(1, "a", {}, { source: "detector", confidence: 0.8666, review: "pending" });
     expect(isPending(p)).toBe(true);
@@ -104,6 +130,9 @@ describe("instances panel logic", () => {
     expect(isPending({ ...p, review: "accepted" })).toBe(false);
     expect(isPending(obj(2, "a", {}, { source: "manual", review: null }))).toBe(false);
     expect(predictionTag({ ...p, confidence: null })).toBe("detector");
+    // QA: a prediction a person changed looked untouched
+    expect(predictionTag({ ...p, edited: true })).toBe("detector 0.87 · edited");
+    expect(rowKey({ ...p, edited: true }, "", "#f00", "A", 1, false)).not.toBe(rowKey(p, "", "#f00", "A", 1, false));
   });
 
   it("draws manual keyframes full height, interpolated ones half height, the extent faintly", () => {

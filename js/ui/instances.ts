@@ -20,7 +20,7 @@
  * when the pixel spacing is unknown.
  */
 import "./instances.css";
-import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, classColor, polygonArea } from "../labels";
+import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, type OntologyClass, classColor, polygonArea } from "../labels";
 import type { SeriesInfo } from "../protocol";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
@@ -72,6 +72,25 @@ const PLANE_BUTTONS: Record<string, string> = { axial: "Axi, Alt+A", coronal: "C
 /** Objects of `plane` in object_id order (as the panel lists them). */
 export function listObjects(objects: readonly LabelObject[], plane: string): LabelObject[] {
   return objects.filter((o) => (o.plane ?? "axial") === plane).sort((a, b) => a.object_id - b.object_id);
+}
+
+/** Every classification of `list`, nested ones (under an option) included. */
+function allClassifications(list: readonly Classification[] | undefined, out: Classification[] = []): Classification[] {
+  for (const c of list ?? []) {
+    out.push(c);
+    for (const o of c.options ?? []) allClassifications(o.classifications, out);
+  }
+  return out;
+}
+
+/** The names of the questions `object` has answers to that class `feature` does not ask
+ * (Python drops those answers when the class changes), in the order first answered. */
+export function droppedAnswers(object: LabelObject, ontology: Ontology | null, feature: string): string[] {
+  const classOf = (id: string): OntologyClass | undefined => ontology?.objects.find((c) => c.id === id);
+  const kept = new Set(allClassifications(classOf(feature)?.classifications).map((c) => c.id));
+  const names = new Map(allClassifications(classOf(object.feature)?.classifications).map((c) => [c.id, c.name]));
+  const answered = [...Object.keys(object.static ?? {}), ...(object.dynamic ?? []).map((d) => d.classification)];
+  return [...new Set(answered.filter((id) => !kept.has(id)))].map((id) => names.get(id) ?? id);
 }
 
 /** What an empty objects panel says when the document has no object at all. */
@@ -241,7 +260,9 @@ export function drawTrack(ctx: BarContext, track: Track, n: number, width: numbe
 /** Short "model 0.87" text of a prediction (or its source alone). */
 export function predictionTag(o: LabelObject): string {
   const src = o.source ?? "";
-  return typeof o.confidence === "number" ? `${src} ${o.confidence.toFixed(2)}` : src;
+  const tag = typeof o.confidence === "number" ? `${src} ${o.confidence.toFixed(2)}` : src;
+  // a prediction a person changed is no longer the model's output (SEG: SEMIAUTOMATIC)
+  return o.edited ? `${tag} · edited` : tag;
 }
 
 const ICON_EYE = ["M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12z", "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6z"];
@@ -305,7 +326,7 @@ export function rowKey(o: LabelObject, hotkey: string, color: string, name: stri
     const kf = o.keyframes[key];
     frames += `${key}${typeof kf === "object" && kf !== null ? (kf.manual === false ? "i" : "m") : "x"},`;
   }
-  return `${o.object_id}|${o.feature}|${o.review ?? ""}|${o.confidence ?? ""}|${o.source ?? ""}|${hotkey}|${color}|${name}|${n}|${ro}|${JSON.stringify(objectName(o))}|${frames}`;
+  return `${o.object_id}|${o.feature}|${o.review ?? ""}|${o.confidence ?? ""}|${o.source ?? ""}|${o.edited === true}|${hotkey}|${color}|${name}|${n}|${ro}|${JSON.stringify(objectName(o))}|${frames}`;
 }
 
 /**
@@ -676,6 +697,12 @@ class InstancesPanel implements Panel {
     if (!uuid || !object || object.feature === feature) return;
     if (this.api.readOnly()) return this.api.refuse("the labels are read-only (review mode): edits are off");
     this.api.sendEdit({ op: "update_object", uuid, changes: { feature } });
+    // QA: the answers the new class does not ask went without a word
+    const dropped = droppedAnswers(object, this.api.labels().ontology, feature);
+    if (dropped.length > 0) {
+      const what = dropped.map((n) => `"${n}"`).join(", ");
+      this.api.toast(`The answer${dropped.length === 1 ? "" : "s"} to ${what} went with the old class (ctrl+z brings ${dropped.length === 1 ? "it" : "them"} back)`);
+    }
   }
 
   /** The selected object's volume (as Python's segment statistics count it), made again only
@@ -875,8 +902,9 @@ class InstancesPanel implements Panel {
     row.classList.toggle("daw-inst-named", name !== null);
     const pending = isPending(o);
     // the row is narrow: the confidence here, the model's name in the tooltip (and in review)
-    (tagEl as HTMLElement).textContent = pending ? (typeof o.confidence === "number" ? o.confidence.toFixed(2) : "model") : "";
-    (tagEl as HTMLElement).title = pending ? `prediction awaiting review: ${predictionTag(o)}` : "";
+    const conf = typeof o.confidence === "number" ? o.confidence.toFixed(2) : "model";
+    (tagEl as HTMLElement).textContent = pending ? (o.edited ? `✎ ${conf}` : conf) : "";
+    (tagEl as HTMLElement).title = pending ? `prediction awaiting review${o.edited ? ", edited by a person" : ""}: ${predictionTag(o)}` : "";
     (tagEl as HTMLElement).hidden = !pending;
     row.classList.toggle("daw-inst-pred", pending);
     (cont as HTMLButtonElement).disabled = this.ro;

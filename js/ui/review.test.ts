@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelObject, Ontology } from "../labels";
-import { acceptOp, bounds, pendingByClass, rejectOp, reviewKey } from "./review";
+import { acceptOp, bounds, pendingByClass, rejectOp, reviewKey, reviewTitle } from "./review";
 
 const o = (id: number, feature: string, review: string | null, source = "det"): LabelObject => ({
   uuid: `u${id}`,
@@ -60,5 +60,13 @@ describe("reviewKey (list rebuilt only when it changes)", () => {
     expect(reviewKey(pendingByClass(moreSlices, ONTO), ONTO, false)).not.toBe(base);
     const renamed: Ontology = { objects: ONTO.objects.map((c) => (c.id === "liver" ? { ...c, name: "Hepar" } : c)) };
     expect(reviewKey(pendingByClass(again, renamed), renamed, false)).not.toBe(base);
+  });
+});
+
+describe("reviewTitle", () => {
+  it("says how many predictions wait here and on other planes", () => {
+    expect(reviewTitle(3, 0)).toBe("Predictions (3 to review)");
+    expect(reviewTitle(3, 2)).toBe("Predictions (3 to review; 2 on other planes)");
+    expect(reviewTitle(0, 5)).toBe("Predictions: 5 on other planes to review");
   });
 });

@@ -31,6 +31,14 @@ export function pendingByClass(objects: readonly LabelObject[], ontology: Ontolo
   return out;
 }
 
+/** The review section's title: the predictions to review on the plane shown, and how many
+ * more wait on other planes (listed there). */
+export function reviewTitle(here: number, elsewhere: number): string {
+  if (elsewhere <= 0) return `Predictions (${here} to review)`;
+  const other = `${elsewhere} on other planes`;
+  return here > 0 ? `Predictions (${here} to review; ${other})` : `Predictions: ${other} to review`;
+}
+
 /** What the review list shows of `groups` (its DOM is rebuilt only when this changes). */
 export function reviewKey(groups: ReadonlyMap<string, readonly LabelObject[]>, ontology: Ontology | null, ro: boolean): string {
   const names = new Map((ontology?.objects ?? []).map((c) => [c.id, c.name]));
@@ -92,6 +100,8 @@ class ReviewPanel implements Panel {
   private readonly rejectAll: HTMLButtonElement;
   private readonly list: HTMLElement;
   private builtState: LabelsState | null = null;
+  /** the plane the list was built for (it lists that plane's predictions) */
+  private builtPlane = "";
   private builtKey: string | null = null;
   private pending: LabelObject[] = [];
   private groups = new Map<string, LabelObject[]>();
@@ -164,8 +174,11 @@ class ReviewPanel implements Panel {
     const st = this.api.labels();
     const ro = st.read_only;
     this.badge.hidden = !ro;
-    if (st !== this.builtState) {
+    // QA: built for the labels only, the list kept the plane shown at the last labels change
+    const plane = this.api.plane();
+    if (st !== this.builtState || plane !== this.builtPlane) {
       this.builtState = st;
+      this.builtPlane = plane;
       this.rebuild(st);
       this.shownSelected = undefined;
     }
@@ -185,13 +198,16 @@ class ReviewPanel implements Panel {
     this.groups = pendingByClass(listed, onto);
     this.pending = [...this.groups.values()].flat();
     const n = this.pending.length;
+    // pending on other planes: said, so that nobody takes this plane's list for the whole
+    const elsewhere = st.objects.filter(isPending).length - n;
     // the same predictions shown the same way (most edits): keep the DOM as it is
-    const key = reviewKey(this.groups, onto, ro);
+    const key = `${elsewhere}#${reviewKey(this.groups, onto, ro)}`;
     if (key === this.builtKey) return;
     this.builtKey = key;
-    this.section.hidden = n === 0;
+    this.section.hidden = n === 0 && elsewhere === 0;
     this.section.dataset.count = String(n);
-    this.title.textContent = `Predictions (${n} to review)`;
+    this.section.dataset.elsewhere = String(elsewhere);
+    this.title.textContent = reviewTitle(n, elsewhere);
     this.acceptAll.disabled = ro || n === 0;
     this.rejectAll.disabled = ro || n === 0;
     const frag = document.createDocumentFragment();

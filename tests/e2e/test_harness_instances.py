@@ -453,6 +453,37 @@ def test_a_click_as_the_pointer_comes_onto_a_row_selects_it(lpage: Any) -> None:
     expect(row(root, U2)).to_have_class(re.compile("daw-inst-hidden"))
 
 
+def test_the_review_list_follows_the_plane_and_marks_edited_predictions(lpage: Any) -> None:  # noqa: F811
+    """QA: predictions imported while a reformat was shown left the review section hidden on
+    the axial plane (the list was rebuilt on labels changes only, for the plane shown then),
+    and a prediction a person had changed looked untouched."""
+    page = lpage
+    p1 = prediction(P1, 1, "lesion", 6, {"box": [10, 10, 20, 20]})
+    wid, root = mount_labels(page, labels_state([p1], revision=1))
+    review = root.get_by_test_id("daw-review")
+    expect(review).to_contain_text("Predictions (1 to review)")
+    root.get_by_test_id("daw-plane-coronal").click()
+    expect(review).to_have_attribute("data-count", "0")
+    expect(review).to_contain_text("Predictions: 1 on other planes to review")
+    # imported while the coronal plane is shown (one of them edited by a person since)
+    p2 = {**prediction(P2, 2, "liver", 7, {"points": [[30, 5], [45, 5], [38, 20]]}), "edited": True}
+    push_labels(page, wid, labels_state([p1, p2], revision=2))
+    expect(review).to_contain_text("Predictions: 2 on other planes to review")
+    root.get_by_test_id("daw-plane-axial").click()
+    expect(review).to_be_visible()
+    expect(review).to_contain_text("Predictions (2 to review)")
+    expect(review.get_by_test_id("daw-review-row")).to_have_count(2)
+    edited = review.locator(f'[data-testid="daw-review-row"][data-uuid="{P2}"]')
+    expect(edited).to_contain_text("detector 0.87 · edited")
+    expect(review.locator(f'[data-testid="daw-review-row"][data-uuid="{P1}"]')).not_to_contain_text(
+        "edited"
+    )
+    expect(row(root, P2).locator(".daw-inst-tag")).to_have_text("✎ 0.87")
+    expect(row(root, P2).locator(".daw-inst-tag")).to_have_attribute(
+        "title", "prediction awaiting review, edited by a person: detector 0.87 · edited"
+    )
+
+
 def test_objects_on_reformats_are_said_not_silently_dropped(lpage: Any) -> None:  # noqa: F811
     """QA: an object on a coronal reformat (from Python, or a file from before the page drew
     every shape on the series' own slices) vanished from the panel without a word."""

@@ -804,13 +804,23 @@ def test_the_selected_objects_class_can_be_changed_in_the_objects_panel(lpage: A
     from dicom_annot_widget.labels import Labels, Ontology
 
     page = lpage
+    malignancy = {
+        "id": "lesion.malignancy",
+        "name": "Malignancy",
+        "type": "radio",
+        "options": [{"id": "malignant", "name": "malignant"}, {"id": "benign", "name": "benign"}],
+    }
+    lesion = {**ONTOLOGY["objects"][1], "classifications": [malignancy]}
     onto = {
         "objects": [
-            *ONTOLOGY["objects"],
+            ONTOLOGY["objects"][0],
+            lesion,
+            *ONTOLOGY["objects"][2:],
             {"id": "cyst", "name": "Cyst <b>", "shape": "bounding_box", "color": "#911eb4"},
         ]
     }
-    state = labels_state([box_object([12, 8, 40, 30])], revision=1)
+    answered = {**box_object([12, 8, 40, 30]), "static": {"lesion.malignancy": "malignant"}}
+    state = labels_state([answered], revision=1)
     state["ontology"] = onto
     wid, root = mount_labels(page, state)
     picker = root.get_by_test_id("daw-inst-class")
@@ -826,11 +836,17 @@ def test_the_selected_objects_class_can_be_changed_in_the_objects_panel(lpage: A
     select.select_option("cyst")
     (msg,) = wait_edits(page, wid, 1)
     assert msg["op"] == {"op": "update_object", "uuid": BOX_UUID, "changes": {"feature": "cyst"}}
+    # QA: the answer the new class does not ask went without a word
+    expect(root.locator(".daw-toast")).to_contain_text(
+        'The answer to "Malignancy" went with the old class (ctrl+z brings it back)'
+    )
     series_info = {"series_instance_uid": "1.2.3", "shape": [12, 48, 64]}
     labels = Labels(series_info, Ontology.from_dict(onto))
     uuid = labels.add_box("lesion", 6, (12, 8, 40, 30))
+    labels.set_static(uuid, "lesion.malignancy", "malignant")
     labels.apply({**msg["op"], "uuid": uuid})
     assert labels.get(uuid).feature == "cyst"
+    assert dict(labels.get(uuid).static) == {}  # as the page said
     # review mode: shown, not changeable
     state["read_only"] = True
     state["revision"] = 2

@@ -362,6 +362,49 @@ def test_select_drags_a_vertex_inserts_and_deletes_vertices(tpage: Any) -> None:
     assert msgs[3]["op"]["geometry"]["points"] == SQUARE[:3]
 
 
+@pytest.mark.parametrize(
+    ("feature", "geometry", "vertex", "index"),
+    [
+        (
+            "liver",
+            {"points": [[10.0, 10.0], [30.0, 10.0], [30.0, 30.0], [10.0, 30.0]]},
+            (30, 30),
+            2,
+        ),
+        ("vessel", {"points": [[10.0, 10.0], [30.0, 12.0], [40.0, 30.0]]}, (30, 12), 1),
+    ],
+)
+def test_a_press_on_a_vertex_of_an_unselected_object_drags_that_vertex(
+    tpage: Any, feature: str, geometry: dict[str, Any], vertex: tuple[int, int], index: int
+) -> None:
+    """QA: with nothing selected, a drag from a polygon's vertex moved the whole polygon (and
+    from a polyline's did nothing): it selects the object and moves that vertex only."""
+    page = tpage
+    shape = obj(feature, geometry)
+    wid, root = mount_tools(page, [shape])
+    root.get_by_test_id("daw-tool-select").click()
+    labels_el = root.get_by_test_id("daw-labels")
+    expect(labels_el).not_to_have_attribute("data-selected", UUID)
+    s = Screen(root)
+    target = s.at(vertex[0] + 5, vertex[1] + 4)
+    drag(page, s.at(*vertex), target)
+    (msg,) = wait_edits(page, wid, 1)
+    expect(labels_el).to_have_attribute("data-selected", UUID)
+    op = msg["op"]
+    assert op["op"] == "set_keyframe" and op["uuid"] == UUID
+    pts = op["geometry"]["points"]
+    want = geometry["points"]
+    assert len(pts) == len(want)
+    for i, (got, orig) in enumerate(zip(pts, want, strict=True)):
+        if i == index:
+            assert near(got, s.voxel(*target)), got
+        else:
+            assert got == orig, (i, got, orig)  # the others stay
+    labels = python_labels(shape)
+    labels.apply(op)
+    assert stored(labels, UUID)["points"] == pts
+
+
 def test_midpoint_handle_and_moving_the_whole_polygon(tpage: Any) -> None:
     page = tpage
     poly = obj("liver", {"points": SQUARE})
