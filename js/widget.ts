@@ -96,6 +96,9 @@ function isSaveChord(e: KeyboardEvent): boolean {
 const OFFLINE_TEXT =
   "Not connected to the kernel (it was restarted or shut down, or the notebook was opened without running it): run the cell again to load the series and edit; changes made here now are not saved.";
 
+/** A widget narrower than this (CSS px) has its panel column below the image (daw-narrow). */
+const NARROW_WIDGET_PX = 640;
+
 /** A viewport shorter than this (CSS px) shows the short data overlay (slice and window). */
 const SHORT_VIEWPORT_PX = 200;
 
@@ -1567,19 +1570,30 @@ function renderView(
   // appears there (a selection's classes) must not stretch the image under the pointer.
   const fitSide = (height: number): void => {
     // beside the image, as tall as it; below it (a narrow widget), as the style sheet says
-    const below = getComputedStyle(main).flexDirection === "column";
+    const below = root.classList.contains("daw-narrow");
     const h = below ? "" : `${Math.max(0, Math.round(height))}px`;
     if (side.style.maxHeight !== h) side.style.maxHeight = h;
+  };
+  /** A widget narrower than NARROW_WIDGET_PX has its panel column below the image. */
+  const fitWidth = (width: number): void => {
+    const narrow = width > 0 && width < NARROW_WIDGET_PX;
+    if (root.classList.contains("daw-narrow") !== narrow) root.classList.toggle("daw-narrow", narrow);
   };
   const resize = new ResizeObserver((entries) => {
     for (const entry of entries) {
       const r = entry.contentRect;
+      if (entry.target === root) {
+        fitWidth(entry.borderBoxSize?.[0]?.inlineSize ?? r.width);
+        continue;
+      }
       cssSize = [r.width, r.height];
       fitSide(entry.borderBoxSize?.[0]?.blockSize ?? r.height);
     }
     schedule();
   });
+  resize.observe(root);
   resize.observe(viewport);
+  fitWidth(root.offsetWidth);
   // a devicePixelRatio change (browser zoom, another screen) comes with a resize event
   window.addEventListener("resize", schedule, on);
   cssSize = [viewport.clientWidth, viewport.clientHeight];

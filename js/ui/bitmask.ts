@@ -298,7 +298,7 @@ class BitmaskPanel implements Panel {
       const vp = this.api.viewport;
       // a narrow widget (e.g. three views side by side) has its panel column below the
       // image: the popup docks at the top of it there, rather than covering the image
-      const docked = getComputedStyle(this.api.side).display !== "none" && this.api.side.offsetTop >= vp.offsetTop + vp.offsetHeight;
+      const docked = this.api.root.classList.contains("daw-narrow");
       this.dock(docked);
       // over the image, a narrow view starts with the panel folded to its title line, which
       // tells the tool and size; the user's own choice stands
