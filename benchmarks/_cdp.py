@@ -52,7 +52,10 @@ class Chromium:
             if time.monotonic() > deadline:
                 raise TimeoutError("Chromium did not open its DevTools port")
             time.sleep(0.1)
-        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=120)
+        # no Origin header: newer Chromium refuses a CDP websocket from an origin it was not told
+        self.ws = websocket.create_connection(
+            pages[0]["webSocketDebuggerUrl"], timeout=120, suppress_origin=True
+        )
         self._ids = count(1)
         self.call("Page.enable")
         self.call("Runtime.enable")

@@ -47,7 +47,7 @@ import {
 import { LabelEditor } from "./editor";
 import { Cine, cineFps, nextCineSlice } from "./cine";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { button, capturePointer, el, icon, isAccel, setBound, setPressed, setText } from "./ui/dom";
+import { button, capturePointer, el, icon, isAccel, setBound, setPressed, setText, toastDuration, toastPlacement, visibleBand } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { OrthoViews } from "./ui/orthoviews";
@@ -284,7 +284,8 @@ function renderView(
     setPressed(helpBtn, on);
   };
   const shortcuts = new ShortcutsCard(viewport, signal, () => toggleShortcuts(false));
-  const toast = el("div", "daw-toast", viewport);
+  // in the root, not the viewport: placed where the user can see it (see placeToast)
+  const toast = el("div", "daw-toast", root);
   toast.setAttribute("role", "status");
   toast.hidden = true;
 
@@ -1071,15 +1072,25 @@ function renderView(
 
   // ---- interaction -------------------------------------------------------------------------
   let toastTimer: ReturnType<typeof setTimeout> | null = null;
+  const placeToast = (): void => {
+    const at = toastPlacement(
+      root.getBoundingClientRect(),
+      viewport.getBoundingClientRect(),
+      visibleBand(root),
+    );
+    toast.style.top = `${at.top}px`;
+    toast.style.left = `${at.left}px`;
+  };
   const showToast = (text: string): void => {
     toast.textContent = text;
     toast.hidden = false;
+    placeToast();
     // each toast stays its full time (an earlier toast's timer would hide this one early)
     if (toastTimer !== null) clearTimeout(toastTimer);
     toastTimer = setTimeout(() => {
       toastTimer = null;
       if (!signal.aborted) toast.hidden = true;
-    }, 1600);
+    }, toastDuration(text));
   };
   signal.addEventListener("abort", () => {
     if (toastTimer !== null) clearTimeout(toastTimer);

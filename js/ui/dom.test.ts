@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAccel, keyLetter } from "./dom";
+import { isAccel, keyLetter, toastDuration, toastPlacement } from "./dom";
 
 const key = (k: string, code: string, mods: Partial<KeyboardEvent> = {}): KeyboardEvent =>
   ({ key: k, code, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods }) as KeyboardEvent;
@@ -20,5 +20,41 @@ describe("keyLetter / isAccel", () => {
     expect(isAccel(key("Z", "KeyZ", { ctrlKey: true, shiftKey: true }), "z", true)).toBe(true);
     expect(isAccel(key("z", "KeyZ", { ctrlKey: true, altKey: true }), "z")).toBe(false);
     expect(isAccel(key("с", "KeyC", { ctrlKey: true }), "c")).toBe(true);
+  });
+});
+
+const rect = (left: number, top: number, width: number, height: number): DOMRectReadOnly =>
+  ({ left, top, width, height, right: left + width, bottom: top + height, x: left, y: top }) as DOMRectReadOnly;
+
+describe("toastPlacement", () => {
+  // a narrow widget: toolbar 40 px, image 400 px, objects panel below it
+  const root = rect(100, 1000, 400, 900);
+  const image = rect(100, 1040, 400, 400);
+
+  it("puts the toast near the top of the image when the image is on screen", () => {
+    expect(toastPlacement(root, image, { top: 0, bottom: 2000 })).toEqual({ top: 48, left: 200 });
+  });
+
+  it("follows the top of the image's visible part when its top is scrolled away", () => {
+    expect(toastPlacement(root, image, { top: 1200, bottom: 2000 })).toEqual({ top: 208, left: 200 });
+  });
+
+  it("goes to the top of the visible panel when the image is scrolled out of view", () => {
+    // only 20 px of the image left on screen: the user looks at the panel below it
+    expect(toastPlacement(root, image, { top: 1420, bottom: 2000 })).toEqual({ top: 428, left: 200 });
+  });
+
+  it("stays inside the widget when the widget is nearly off screen", () => {
+    expect(toastPlacement(root, image, { top: 1890, bottom: 2500 }).top).toBe(868);
+    expect(toastPlacement(root, image, { top: 0, bottom: 1020 }).top).toBe(8);
+  });
+});
+
+describe("toastDuration", () => {
+  it("gives a short toast 1.6 s and a long one time to read it, at most 8 s", () => {
+    expect(toastDuration("Copied #1")).toBe(1600);
+    const dropped = 'The answer to "Malignancy" went with the old class (ctrl+z brings it back)';
+    expect(toastDuration(dropped)).toBeGreaterThanOrEqual(4000);
+    expect(toastDuration("x".repeat(500))).toBe(8000);
   });
 });

@@ -174,3 +174,48 @@ export function textField(
   input.addEventListener("blur", () => end(true), on);
   return { input, ac };
 }
+
+/** A vertical band on screen, in client pixels. */
+export interface Band {
+  top: number;
+  bottom: number;
+}
+
+/** The part of the screen ``node`` can show in: the window, cut by every ancestor that clips
+ * (a scrolled notebook, an output area with a maximum height). */
+export function visibleBand(node: Element): Band {
+  const band = { top: 0, bottom: window.innerHeight };
+  for (let p = node.parentElement; p; p = p.parentElement) {
+    if (getComputedStyle(p).overflowY === "visible") continue;
+    const r = p.getBoundingClientRect();
+    band.top = Math.max(band.top, r.top);
+    band.bottom = Math.min(band.bottom, r.bottom);
+  }
+  return band;
+}
+
+/** Smallest part of the image (px) that must be on screen for a toast to show over it. */
+const TOAST_MIN_VISIBLE_PX = 48;
+
+/** Where a toast goes, relative to the root (its offset parent): near the top of the image and
+ * centred over it when enough of the image is on screen; otherwise at the top of what is on
+ * screen of the widget (e.g. the objects panel below the image of a narrow widget, scrolled
+ * to), so that a message about a click in the panel is seen. */
+export function toastPlacement(
+  root: DOMRectReadOnly,
+  image: DOMRectReadOnly,
+  visible: Band,
+): { top: number; left: number } {
+  const imageTop = Math.max(image.top, visible.top);
+  const imageBottom = Math.min(image.bottom, visible.bottom);
+  const left = image.left - root.left + image.width / 2;
+  if (imageBottom - imageTop >= TOAST_MIN_VISIBLE_PX) return { top: imageTop - root.top + 8, left };
+  const top = Math.max(root.top, visible.top) - root.top + 8;
+  return { top: Math.max(0, Math.min(top, root.height - 32)), left };
+}
+
+/** How long (ms) a toast stays: long enough to read it (about 20 characters a second after a
+ * moment to notice it), between 1.6 and 8 s. */
+export function toastDuration(text: string): number {
+  return Math.round(Math.min(8000, Math.max(1600, 600 + 50 * text.length)));
+}

@@ -798,6 +798,53 @@ def test_the_measure_tool_is_off_in_review_mode(lpage: Any) -> None:
     expect(root.get_by_test_id("daw-tool-measure")).to_be_disabled()
 
 
+def test_in_a_narrow_widget_a_message_shows_where_the_user_looks(lpage: Any) -> None:
+    """QA: below a narrow widget's image, a class change's message showed at the top of the
+    image, scrolled out of view, for 1.6 s. It now shows at the top of what is on screen of
+    the widget and stays long enough to read; the panel below the image is part of the page
+    (no box scrolling on its own)."""
+    page = lpage
+    malignancy = {
+        "id": "lesion.malignancy",
+        "name": "Malignancy",
+        "type": "radio",
+        "options": [{"id": "malignant", "name": "malignant"}, {"id": "benign", "name": "benign"}],
+    }
+    lesion = {**ONTOLOGY["objects"][1], "classifications": [malignancy]}
+    cyst = {"id": "cyst", "name": "Cyst", "shape": "bounding_box", "color": "#911eb4"}
+    onto = {"objects": [ONTOLOGY["objects"][0], lesion, *ONTOLOGY["objects"][2:], cyst]}
+    answered = {**box_object([12, 8, 40, 30]), "static": {"lesion.malignancy": "malignant"}}
+    state = labels_state([answered], revision=1)
+    state["ontology"] = onto
+    _, root = mount_labels(page, state, width=420)
+    expect(root).to_have_class(re.compile("daw-narrow"))
+    page.evaluate("document.body.style.paddingBottom = '2000px'")
+    s = Screen(root)
+    page.mouse.click(*s.at(25, 8))  # the box's top edge
+    select = root.get_by_test_id("daw-inst-class-select")
+    expect(select).to_be_visible()
+    side = root.get_by_test_id("daw-side")
+    assert side.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1")  # not a scroll box
+    # scroll the page until the image is gone above the window's top, the picker on screen
+    view = root.get_by_test_id("daw-viewport")
+    page.evaluate(
+        "(v) => window.scrollBy(0, v.getBoundingClientRect().bottom + 2)", view.element_handle()
+    )
+    vbox, pick = view.bounding_box(), select.bounding_box()
+    assert vbox is not None and pick is not None
+    assert vbox["y"] + vbox["height"] <= 2 and pick["y"] > 0, (vbox, pick)
+    select.select_option("cyst")
+    toast = root.locator(".daw-toast")
+    expect(toast).to_contain_text('The answer to "Malignancy" went with the old class')
+    box = toast.bounding_box()
+    height = page.evaluate("window.innerHeight")
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+    # still there after the old 1.6 s
+    page.wait_for_timeout(2000)
+    expect(toast).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0); document.body.style.paddingBottom = ''")
+
+
 def test_the_selected_objects_class_can_be_changed_in_the_objects_panel(lpage: Any) -> None:
     """QA: no page control changed an object's class. The objects panel offers the classes of
     the selected object's shape; choosing one sends the update_object edit Python takes."""
