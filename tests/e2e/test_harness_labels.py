@@ -798,12 +798,9 @@ def test_the_measure_tool_is_off_in_review_mode(lpage: Any) -> None:
     expect(root.get_by_test_id("daw-tool-measure")).to_be_disabled()
 
 
-def test_in_a_narrow_widget_a_message_shows_where_the_user_looks(lpage: Any) -> None:
-    """QA: below a narrow widget's image, a class change's message showed at the top of the
-    image, scrolled out of view, for 1.6 s. It now shows at the top of what is on screen of
-    the widget and stays long enough to read; the panel below the image is part of the page
-    (no box scrolling on its own)."""
-    page = lpage
+def answered_lesion_state() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Labels with one lesion box whose "Malignancy" is answered, and an ontology (returned
+    too) with a second box class, "Cyst <b>", that does not ask it."""
     malignancy = {
         "id": "lesion.malignancy",
         "name": "Malignancy",
@@ -811,11 +808,21 @@ def test_in_a_narrow_widget_a_message_shows_where_the_user_looks(lpage: Any) -> 
         "options": [{"id": "malignant", "name": "malignant"}, {"id": "benign", "name": "benign"}],
     }
     lesion = {**ONTOLOGY["objects"][1], "classifications": [malignancy]}
-    cyst = {"id": "cyst", "name": "Cyst", "shape": "bounding_box", "color": "#911eb4"}
+    cyst = {"id": "cyst", "name": "Cyst <b>", "shape": "bounding_box", "color": "#911eb4"}
     onto = {"objects": [ONTOLOGY["objects"][0], lesion, *ONTOLOGY["objects"][2:], cyst]}
     answered = {**box_object([12, 8, 40, 30]), "static": {"lesion.malignancy": "malignant"}}
     state = labels_state([answered], revision=1)
     state["ontology"] = onto
+    return state, onto
+
+
+def test_in_a_narrow_widget_a_message_shows_where_the_user_looks(lpage: Any) -> None:
+    """QA: below a narrow widget's image, a class change's message showed at the top of the
+    image, scrolled out of view, for 1.6 s. It now shows at the top of what is on screen of
+    the widget and stays long enough to read; the panel below the image is part of the page
+    (no box scrolling on its own)."""
+    page = lpage
+    state, _ = answered_lesion_state()
     _, root = mount_labels(page, state, width=420)
     expect(root).to_have_class(re.compile("daw-narrow"))
     page.evaluate("document.body.style.paddingBottom = '2000px'")
@@ -851,24 +858,7 @@ def test_the_selected_objects_class_can_be_changed_in_the_objects_panel(lpage: A
     from dicom_annot_widget.labels import Labels, Ontology
 
     page = lpage
-    malignancy = {
-        "id": "lesion.malignancy",
-        "name": "Malignancy",
-        "type": "radio",
-        "options": [{"id": "malignant", "name": "malignant"}, {"id": "benign", "name": "benign"}],
-    }
-    lesion = {**ONTOLOGY["objects"][1], "classifications": [malignancy]}
-    onto = {
-        "objects": [
-            ONTOLOGY["objects"][0],
-            lesion,
-            *ONTOLOGY["objects"][2:],
-            {"id": "cyst", "name": "Cyst <b>", "shape": "bounding_box", "color": "#911eb4"},
-        ]
-    }
-    answered = {**box_object([12, 8, 40, 30]), "static": {"lesion.malignancy": "malignant"}}
-    state = labels_state([answered], revision=1)
-    state["ontology"] = onto
+    state, onto = answered_lesion_state()
     wid, root = mount_labels(page, state)
     picker = root.get_by_test_id("daw-inst-class")
     expect(picker).to_be_hidden()  # nothing selected
