@@ -619,6 +619,31 @@ def test_the_mask_popup_stays_inside_a_narrow_view(mpage: Any) -> None:
     assert box is not None and box["x"] + box["width"] <= view["x"] + view["width"] + 0.5
 
 
+def test_a_tall_image_in_a_narrow_widget_leaves_the_docked_popup_on_screen(mpage: Any) -> None:
+    """QA: in a narrow widget a portrait image took 72 % of the window's height, and the brush
+    popup docked below it was below the fold when the widget's top was at the window's top.
+    The image of a narrow widget takes at most 60 %: the popup's head shows with it."""
+    page = mpage
+    page.set_viewport_size({"width": 1280, "height": 800})
+    try:
+        vol = ct_volume(rows=96, columns=48)  # twice as tall as wide
+        _, root = mount(page, series(vol), state={"labels_state": state()}, width=560)
+        expect(root).to_have_class(re.compile("daw-narrow"))
+        root.evaluate("(r) => r.scrollIntoView({block: 'start'})")
+        root.focus()
+        page.keyboard.press("g")
+        pop = root.get_by_test_id("daw-maskpop")
+        expect(pop).to_have_class(re.compile("daw-maskpop-docked"))
+        view = root.get_by_test_id("daw-viewport").bounding_box()
+        head = root.get_by_test_id("daw-mask-fold").bounding_box()
+        assert view is not None and head is not None
+        assert view["height"] <= 0.6 * 800 + 1, view
+        assert head["y"] + head["height"] <= 800, (head, view)  # on screen, below the image
+        assert head["y"] >= view["y"] + view["height"] - 1, (head, view)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+
+
 def test_in_a_narrow_widget_the_mask_popup_docks_below_the_image(mpage: Any) -> None:
     """QA: in a narrow view (three side by side) the unfolded popup covered the whole image,
     and a stroke landed on it. A widget narrower than 640 px has its objects panel below the
