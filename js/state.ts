@@ -19,6 +19,8 @@ export interface ViewState extends WidgetState {
   flip: [boolean, boolean];
   /** the grey scale shown inverted (negative), relative to how DICOM presents the image */
   invert: boolean;
+  /** the crosshair lines shown (where the planes cross) */
+  crosshair_lines?: boolean;
   frameskip: number;
   /** cine frames per second (0: stopped; js/cine.ts) */
   cine: number;

@@ -1081,6 +1081,11 @@ function renderView(
     toast.style.top = `${at.top}px`;
     toast.style.left = `${at.left}px`;
   };
+  // a toast shown while the notebook scrolls follows what is on screen of the widget (any
+  // scrolling ancestor: capture on the document)
+  document.addEventListener("scroll", () => {
+    if (!toast.hidden) placeToast();
+  }, { capture: true, passive: true, signal });
   const showToast = (text: string): void => {
     toast.textContent = text;
     toast.hidden = false;
@@ -1181,8 +1186,20 @@ function renderView(
     ui.crosshairs = !ui.crosshairs;
     if (ui.crosshairs) ui.mode = "crosshair";
     else if (ui.mode === "crosshair") ui.mode = "none";
+    model.set("crosshair_lines", ui.crosshairs);
+    model.save_changes();
     schedule();
   };
+  /** Python (or a linked view) shows or hides the lines: the drag mode stays as it is (a
+   * left-drag still draws with the tool chosen). */
+  const onCrosshairLines = (): void => {
+    const on = model.get("crosshair_lines") === true;
+    if (on === ui.crosshairs) return;
+    ui.crosshairs = on;
+    if (!on && ui.mode === "crosshair") ui.mode = "none";
+    schedule();
+  };
+  ui.crosshairs = model.get("crosshair_lines") === true;
 
   /** The whole image, rotated as it is, centred in the viewport. */
   const fitView = (): void => {
@@ -1658,6 +1675,7 @@ function renderView(
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
   model.on("change:plane", onPlane);
+  model.on("change:crosshair_lines", onCrosshairLines);
   model.on("msg:custom", onCustom);
   const onLabels = (): void => {
     editor.onLabelsState();
@@ -1680,6 +1698,7 @@ function renderView(
     for (const ev of events) model.off(ev, schedule);
     model.off("change:series_info", onSeriesInfo);
     model.off("change:plane", onPlane);
+    model.off("change:crosshair_lines", onCrosshairLines);
     model.off("msg:custom", onCustom);
     model.off("change:labels_state", onLabels);
     if (frame) cancelAnimationFrame(frame);

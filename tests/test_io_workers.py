@@ -114,3 +114,24 @@ def test_a_script_without_a_main_guard_runs_once(
     # unguarded: the script ran once. Guarded: each of the 2 workers imported it too (its
     # first line, outside the guard, printed again), which is why the guard matters
     assert len(ran) == (3 if guarded else 1), out
+
+
+def test_a_script_read_from_stdin_decodes_in_process(
+    ct_abdomen_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: ``python - <<EOF`` (the main module's file is "<stdin>") started the workers, which
+    could not run "<stdin>" again and each printed a FileNotFoundError traceback."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("DICOM_ANNOT_WIDGET_DECODE_WORKERS", raising=False)
+    done = subprocess.run(
+        [sys.executable, "-", str(ct_abdomen_dir)],
+        input=_SCRIPT.format(body=_WORK),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "workers 0" in done.stdout.split("\n")
+    assert "Traceback" not in done.stderr, done.stderr

@@ -41,6 +41,11 @@ def test_three_planes_of_one_series_linked_with_one_set_of_labels() -> None:
     assert coronal.slice == axial.crosshair[1] and sagittal.slice == axial.crosshair[0]
     coronal.slice = 3  # a coronal scroll: the axial view's crosshair row
     assert axial.crosshair[1] == 3 and axial.slice == 7
+    # each view draws the crosshair lines (QA: all off, though the docs promised them); one
+    # view's button hides them in all
+    assert axial.crosshair_lines and coronal.crosshair_lines and sagittal.crosshair_lines
+    coronal.crosshair_lines = False
+    assert not axial.crosshair_lines and not sagittal.crosshair_lines
     # windowing one windows all
     sagittal.window = (-600.0, 1500.0)
     assert axial.window == coronal.window == (-600.0, 1500.0)
@@ -64,6 +69,11 @@ def test_the_planes_and_links_asked_for() -> None:
     assert v.views[0].crosshair[2] != 1  # the crosshair is not linked
     v.views[1].window = (10.0, 20.0)
     assert v.views[0].window == (10.0, 20.0)
+    assert all(w.crosshair_lines for w in v.views)
+    v.views[0].crosshair_lines = False
+    assert v.views[1].crosshair_lines  # not linked
+    # a single plane has nothing to cross: no lines
+    assert not _views(planes=("coronal",)).views[0].crosshair_lines
 
 
 @pytest.mark.parametrize(

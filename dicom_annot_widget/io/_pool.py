@@ -78,6 +78,10 @@ def unguarded_main() -> bool:
     path = getattr(main, "__file__", None)
     if not isinstance(path, str):
         return False
+    if path.startswith("<"):
+        # a script read from stdin ("<stdin>"): spawned processes cannot run it again, and
+        # each would print a FileNotFoundError
+        return True
     if path not in _unguarded:
         try:
             with open(path, "rb") as fp:

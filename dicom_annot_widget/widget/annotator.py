@@ -616,6 +616,9 @@ class DicomAnnotator(anywidget.AnyWidget):
     #: The grey scale shown inverted (a negative), relative to how DICOM presents the image
     #: (MONOCHROME1, minimum white, is already shown that way: ``invert`` flips it back).
     invert = _Bool(False).tag(sync=True)
+    #: The crosshair lines (where the planes cross, :attr:`crosshair`) drawn over the image;
+    #: the page's crosshair button and Alt+X set it too. On in :class:`OrthogonalViews`.
+    crosshair_lines = _Bool(False).tag(sync=True)
     #: Slices per navigation step.
     frameskip = traitlets.Int(1).tag(sync=True)
     #: Cine: frames per second at which the page shows the plane's slices one after the

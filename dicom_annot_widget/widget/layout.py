@@ -18,8 +18,9 @@ from .annotator import DicomAnnotator
 
 __all__ = ["OrthogonalViews", "PositionLink", "link_positions", "voxel_at"]
 
-#: Traits the views share by default: where the planes cross, the window, the grey scale.
-LINKED = ("crosshair", "window", "invert")
+#: Traits the views share by default: where the planes cross and whether its lines show, the
+#: window, the grey scale.
+LINKED = ("crosshair", "crosshair_lines", "window", "invert")
 
 
 class OrthogonalViews(ipywidgets.HBox):
@@ -79,6 +80,8 @@ class OrthogonalViews(ipywidgets.HBox):
             views += [DicomAnnotator(first.series, labels=first.labels) for _ in planes[1:]]
             for view, plane in zip(views, planes, strict=True):
                 view.plane = plane
+                # each view shows where the others' planes cut it (more than one view)
+                view.crosshair_lines = len(planes) > 1 or view.crosshair_lines
         except Exception:
             for view in views:
                 view.close()

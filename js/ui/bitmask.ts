@@ -9,7 +9,7 @@ import "./bitmask.css";
 import { MAX_RADIUS, maskSession } from "../render/masklayer";
 import { SLIDER_MAX_RADIUS, hasMaskClass, maskKey } from "../tools/bitmask";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
-import { el } from "./dom";
+import { el, visibleBand } from "./dom";
 
 /** Clamp a threshold range into [min, max] keeping lo <= hi; `moved` says which end the user moved. */
 export function clampRange(lo: number, hi: number, min: number, max: number, moved: "lo" | "hi"): [number, number] {
@@ -292,6 +292,7 @@ class BitmaskPanel implements Panel {
     if (this.api.plane() === "axial") s.ensure(k);
     else s.ensureAll();
     const show = hasMaskClass(this.api) && !this.api.readOnly() && (s.maskToolActive() || s.pending !== null);
+    const opening = show && this.pop.hidden;
     if (this.pop.hidden === show) this.pop.hidden = !show;
     if (!s.maskToolActive() && s.hover) s.hover = null;
     if (show) {
@@ -307,7 +308,18 @@ class BitmaskPanel implements Panel {
       // see-through while a stroke is drawn: the image under it stays visible
       this.pop.classList.toggle("daw-maskpop-stroking", s.stroking && !docked);
       this.render();
+      // docked below the image, the popup may open below the window (QA: three views side
+      // by side, whose tool bars take five rows): its title line is scrolled into view, as
+      // little as needed
+      if (opening && docked) requestAnimationFrame(() => this.revealHead());
     }
+  }
+
+  private revealHead(): void {
+    if (this.pop.hidden || !this.pop.isConnected) return;
+    const head = this.fold.getBoundingClientRect();
+    const band = visibleBand(this.pop);
+    if (head.bottom > band.bottom || head.top < band.top) this.fold.scrollIntoView({ block: "nearest" });
   }
 
   key(e: KeyboardEvent): boolean {

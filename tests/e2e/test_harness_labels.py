@@ -846,6 +846,11 @@ def test_in_a_narrow_widget_a_message_shows_where_the_user_looks(lpage: Any) -> 
     box = toast.bounding_box()
     height = page.evaluate("window.innerHeight")
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+    # it follows a scroll while it shows (QA: it stayed behind, above the window)
+    page.evaluate("window.scrollBy(0, 150)")
+    page.wait_for_function(
+        "(e) => e.getBoundingClientRect().top >= 0", arg=toast.element_handle(), timeout=2000
+    )
     # still there after the old 1.6 s
     page.wait_for_timeout(2000)
     expect(toast).to_be_visible()

@@ -644,6 +644,32 @@ def test_a_tall_image_in_a_narrow_widget_leaves_the_docked_popup_on_screen(mpage
         page.set_viewport_size({"width": 1280, "height": 1000})
 
 
+def test_a_docked_popup_opening_below_the_window_is_scrolled_into_view(mpage: Any) -> None:
+    """QA: in three views side by side (tool bars of five rows) the docked popup opened below
+    the window and nothing showed it. Opening, its title line is scrolled into view, as
+    little as needed (the image stays mostly on screen)."""
+    page = mpage
+    page.set_viewport_size({"width": 1280, "height": 420})
+    try:
+        _, root = mount(page, series(ct_volume()), state={"labels_state": state()}, width=380)
+        expect(root).to_have_class(re.compile("daw-narrow"))
+        page.evaluate("document.body.style.paddingBottom = '1500px'")
+        root.evaluate("(r) => r.scrollIntoView({block: 'start'})")
+        before = page.evaluate("window.scrollY")
+        head = root.get_by_test_id("daw-mask-fold")
+        root.focus()
+        page.keyboard.press("g")
+        expect(root.get_by_test_id("daw-maskpop")).to_have_class(re.compile("daw-maskpop-docked"))
+        page.wait_for_function("(y) => window.scrollY > y", arg=before)
+        box = head.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 420 + 0.5, box
+        # as little as needed: the title line at the window's bottom
+        assert box["y"] + box["height"] >= 420 - 2, box
+    finally:
+        page.evaluate("document.body.style.paddingBottom = ''; window.scrollTo(0, 0)")
+        page.set_viewport_size({"width": 1280, "height": 1000})
+
+
 def test_in_a_narrow_widget_the_mask_popup_docks_below_the_image(mpage: Any) -> None:
     """QA: in a narrow view (three side by side) the unfolded popup covered the whole image,
     and a stroke landed on it. A widget narrower than 640 px has its objects panel below the

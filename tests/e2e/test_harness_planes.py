@@ -5,6 +5,7 @@ plane images are compared pixel for pixel with NumPy (``kernels.plane_image`` wi
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -222,10 +223,21 @@ def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
     wait_model(page, wid, "slice", 30)
     page.keyboard.press("Alt+c")
     wait_model(page, wid, "slice", 7)
-    # Esc leaves the drag mode; the lines stay until toggled off
+    # Esc leaves the drag mode; the lines stay until toggled off, and Python sees them
     page.keyboard.press("Escape")
+    assert model_get(page, wid, "crosshair_lines") is True
     cross.click()
     expect(cross).to_have_attribute("aria-pressed", "false")
+    wait_model(page, wid, "crosshair_lines", False)
+    # Python shows them (as OrthogonalViews does): drawn, and a left-drag keeps its tool
+    page.evaluate("(i) => window.widgets[i].model._push('crosshair_lines', true)", wid)
+    expect(cross).to_have_attribute("aria-pressed", "true")
+    expect(root.get_by_test_id("daw-viewport")).not_to_have_class(re.compile("daw-mode-crosshair"))
+    strip = view.evaluate(
+        "(c, [x, y]) => Array.from(c.getContext('2d').getImageData(x - 3, y, 7, 1).data)", [x, y]
+    )
+    pixels = [tuple(strip[i : i + 3]) for i in range(0, len(strip), 4)]
+    assert any(not (r == g == b) for r, g, b in pixels), f"no coloured line: {pixels}"
     assert page.evaluate("window.leaked") == []
 
 

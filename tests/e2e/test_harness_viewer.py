@@ -913,3 +913,48 @@ def test_cine_plays_the_slices_in_a_loop_and_stops(harness: Any) -> None:
         f"(i) => window.widgets[i].calls.saved.slice({before}).map((s) => s.slice)", wid
     )
     assert got[:5] == [7, 10, 1, 4, 7], got
+
+
+@pytest.mark.parametrize("width", [260, 270])
+def test_at_the_narrowest_width_no_control_runs_past_the_widget(harness: Any, width: int) -> None:
+    """QA: at 260-275 px (three views side by side in a 780 px output) the slice group and the
+    plane group were 263-269 px wide and ran under the next view, their menus cut. Every
+    control now stays within the widget's edges."""
+    page = harness
+    _, root = mount(page, series(ct_volume()), width=width)
+    expect(root).to_have_class(re.compile("daw-narrow"))
+    out = root.evaluate(
+        """(r) => {
+          const edge = r.getBoundingClientRect();
+          return [...r.querySelectorAll('button, select, input, .daw-group')]
+            .filter((e) => e.getClientRects().length > 0)
+            .map((e) => [e.dataset.testid || e.className, e.getBoundingClientRect()])
+            .filter(([, b]) => b.right > edge.right + 0.5 || b.left < edge.left - 0.5)
+            .map(([name, b]) => `${name}: ${b.left}..${b.right}`)
+            .concat(r.scrollWidth > r.clientWidth + 1 ? [`scrollWidth ${r.scrollWidth}`] : []);
+        }"""
+    )
+    assert out == [], out
+
+
+def test_in_a_narrow_view_the_corner_texts_clear_the_orientation_markers(harness: Any) -> None:
+    """QA: in views under about 450 px the bottom orientation letter was drawn over the
+    overlay's zoom figure ("Zoom 1 P 24x"). Narrow, the corner texts keep clear of the top and
+    bottom markers."""
+    page = harness
+    _, root = mount(page, series(ct_volume()), width=300)
+    expect(root).to_have_class(re.compile("daw-narrow"))
+    pairs = [("daw-overlay", "daw-orient-bottom"), ("daw-overlay-tl", "daw-orient-top")]
+    for text, marker in pairs:
+        expect(root.locator(f".{text}")).to_be_visible()
+        expect(root.get_by_test_id(marker)).to_be_visible()
+        a = root.locator(f".{text}").bounding_box()
+        b = root.get_by_test_id(marker).bounding_box()
+        assert a is not None and b is not None
+        apart = (
+            a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+            or a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+        )
+        assert apart, (text, a, marker, b)
