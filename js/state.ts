@@ -54,8 +54,6 @@ export interface UiState {
   overlay: boolean;
   metadataOpen: boolean;
   maximised: boolean;
-  /** crosshair lines shown (where the other planes cut the one shown) */
-  crosshairs: boolean;
   /** voxel under the pointer, or null */
   hover: [number, number] | null;
   tool: Tool;
@@ -66,7 +64,7 @@ export interface UiState {
 }
 
 export function initialUiState(): UiState {
-  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, crosshairs: false, hover: null, tool: "select", activeClass: null, selected: null };
+  return { mode: "none", overlay: true, metadataOpen: false, maximised: false, hover: null, tool: "select", activeClass: null, selected: null };
 }
 
 export function clampSlice(k: number, n: number): number {

@@ -118,6 +118,8 @@ function renderView(
   const ac = new AbortController();
   const signal = ac.signal;
   const on = { signal };
+  /** The crosshair lines are shown (the model's `crosshair_lines`, set from either side). */
+  const crosshairsOn = (): boolean => model.get("crosshair_lines") === true;
   const ui = initialUiState();
   const store = browserStore();
   const renderer = new GreyRenderer();
@@ -785,7 +787,7 @@ function renderView(
     const dpr = window.devicePixelRatio || 1;
     const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
     const v0 = view();
-    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}|${ui.crosshairs ? crosshair() : ""}`;
+    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}|${crosshairsOn() ? crosshair() : ""}`;
     if (key === drawnKey && canvas.width === bw && canvas.height === bh) return;
     drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {
@@ -806,7 +808,7 @@ function renderView(
     ctx.imageSmoothingQuality = "high";
     ctx.drawImage(imageCanvas, 0, 0);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    if (ui.crosshairs) drawCrosshairs(m, dpr, g);
+    if (crosshairsOn()) drawCrosshairs(m, dpr, g);
     canvas.dataset.slice = String(model.get("slice"));
     canvas.dataset.plane = plane();
   };
@@ -931,7 +933,7 @@ function renderView(
       }
       setPressed(b, q === p);
     }
-    setPressed(crossBtn, ui.crosshairs);
+    setPressed(crossBtn, crosshairsOn());
     setPressed(orthoBtn, orthoViews.visible);
     const fps = cineFps(model.get("cine"));
     if (cineBtn.dataset.playing !== String(fps > 0)) {
@@ -1183,23 +1185,17 @@ function renderView(
   };
   /** Crosshair lines on or off; while on, a left-drag moves them (Esc or Alt+W leave that). */
   const toggleCrosshairs = (): void => {
-    ui.crosshairs = !ui.crosshairs;
-    if (ui.crosshairs) ui.mode = "crosshair";
-    else if (ui.mode === "crosshair") ui.mode = "none";
-    model.set("crosshair_lines", ui.crosshairs);
+    const on = !crosshairsOn();
+    ui.mode = on ? "crosshair" : ui.mode === "crosshair" ? "none" : ui.mode;
+    model.set("crosshair_lines", on);
     model.save_changes();
-    schedule();
   };
-  /** Python (or a linked view) shows or hides the lines: the drag mode stays as it is (a
-   * left-drag still draws with the tool chosen). */
+  /** Lines set from Python, a linked view or the page (above): drawn or not; the drag mode
+   * stays as it is (a left-drag still draws with the tool chosen) unless they went. */
   const onCrosshairLines = (): void => {
-    const on = model.get("crosshair_lines") === true;
-    if (on === ui.crosshairs) return;
-    ui.crosshairs = on;
-    if (!on && ui.mode === "crosshair") ui.mode = "none";
+    if (!crosshairsOn() && ui.mode === "crosshair") ui.mode = "none";
     schedule();
   };
-  ui.crosshairs = model.get("crosshair_lines") === true;
 
   /** The whole image, rotated as it is, centred in the viewport. */
   const fitView = (): void => {
@@ -1468,7 +1464,7 @@ function renderView(
     },
     on,
   );
-  click(wlBtn, () => setMode(ui.mode === "window" ? (ui.crosshairs ? "crosshair" : "none") : "window"));
+  click(wlBtn, () => setMode(ui.mode === "window" ? (crosshairsOn() ? "crosshair" : "none") : "window"));
   for (const [q, b] of planeBtns) click(b, () => setPlane(q));
   click(crossBtn, toggleCrosshairs);
   click(orthoBtn, () => {

@@ -80,8 +80,8 @@ class OrthogonalViews(ipywidgets.HBox):
             views += [DicomAnnotator(first.series, labels=first.labels) for _ in planes[1:]]
             for view, plane in zip(views, planes, strict=True):
                 view.plane = plane
-                # each view shows where the others' planes cut it (more than one view)
-                view.crosshair_lines = len(planes) > 1 or view.crosshair_lines
+                if len(planes) > 1:  # each view shows where the others' planes cut it
+                    view.crosshair_lines = True
         except Exception:
             for view in views:
                 view.close()
