@@ -27,6 +27,11 @@ A second reference, ``transport_floor``: a bare anywidget receives and keeps the
 the same messages (first slice alone, then ``BATCH_BYTES`` batches) with no flow control,
 decoding or drawing; the viewer's ``full_volume_s`` cannot go below the floor's.
 
+Runs of ours and of the floor alternate. Each also reports the CPU seconds the kernel, the
+Jupyter server, the page (Chromium's renderer) and the rest of the browser used from running the
+cell until the whole volume had arrived (``cpu_kernel_s`` ..., ``cpu_total_s``; Linux ``/proc``,
+see ``_cpu.py``): on two cores they compete, so a second spent in any of them is wall time.
+
 Usage: ``python benchmarks/viewer.py [--series phantom|tiled] [--slices 300] [--size 512]
 [--repeat 3] [--no-baseline] [--no-floor]`` (``--size`` is the phantom's)
 """
@@ -44,6 +49,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -51,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._cdp import Chromium  # noqa: E402
+from benchmarks._cpu import cpu_by_role, cpu_delta  # noqa: E402
 from benchmarks._series import tiled_series  # noqa: E402
 from tests.e2e._lab import Lab, running_lab  # noqa: E402
 from tests.e2e.conftest import notebook, shutdown_kernels  # noqa: E402
@@ -159,6 +166,11 @@ def heap_mb(cdp: Chromium) -> float:
     return float(used) / 1e6
 
 
+def server_marker(lab: Lab) -> str:
+    """What only the Jupyter server's command line holds (for ``cpu_by_role``)."""
+    return f"--ServerApp.port={urlparse(lab.url).port}"
+
+
 def open_and_wait(cdp: Chromium, lab: Lab, name: str, nb: dict[str, Any]) -> None:
     """Open `nb` alone (a workspace of its own, no other kernel running) and run its first
     cell."""
@@ -179,9 +191,11 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
     open_and_wait(cdp, lab, f"ours{i}.ipynb", nb)
     before = heap_mb(cdp)
     cdp.evaluate(WATCH % n)
+    cpu0 = cpu_by_role(cdp.proc.pid, server_marker(lab))
     cdp.evaluate(RUN_CELL % 1)
     try:
         cdp.wait_for("window.__marks.full", timeout=120, interval=0.01)
+        cpu1 = cpu_by_role(cdp.proc.pid, server_marker(lab))
     except TimeoutError:
         state = cdp.evaluate(
             "JSON.stringify([window.__marks, document.querySelector('[data-testid=\"daw-root\"]')"
@@ -217,6 +231,7 @@ def run_ours(cdp: Chromium, lab: Lab, folder: Path, n: int, i: int) -> dict[str,
         "coronal_scroll_ms_p95": float(np.percentile(coronal, 95)),
         "coronal_mip_20mm_scroll_ms_median": statistics.median(mip),
         "coronal_mip_20mm_scroll_ms_p95": float(np.percentile(mip, 95)),
+        **cpu_delta(cpu0, cpu1),
     }
 
 
@@ -279,8 +294,10 @@ def run_floor(cdp: Chromium, lab: Lab, n_values: int, slice_bytes: int, i: int) 
     nb = notebook(setup, f"f = Floor(DATA, {slice_bytes})\nf")
     open_and_wait(cdp, lab, f"floor{i}.ipynb", nb)
     cdp.evaluate("window.__floor = {}; true")
+    cpu0 = cpu_by_role(cdp.proc.pid, server_marker(lab))
     cdp.evaluate(RUN_CELL % 1)
     cdp.wait_for("window.__floor.full", timeout=120, interval=0.01)
+    cpu1 = cpu_by_role(cdp.proc.pid, server_marker(lab))
     t0, first, full, nbytes = cdp.evaluate(
         "[window.__t0, window.__floor.first, window.__floor.full, window.__floor.bytes]"
     )
@@ -290,6 +307,7 @@ def run_floor(cdp: Chromium, lab: Lab, n_values: int, slice_bytes: int, i: int) 
         "first_message_s": (first - t0) / 1000,
         "full_volume_s": (full - t0) / 1000,
         "transfer_s": (full - first) / 1000,
+        **cpu_delta(cpu0, cpu1),
     }
 
 
@@ -426,16 +444,19 @@ def main() -> None:
     ):
         cdp = Chromium(args.chromium)
         try:
-            ours = [run_ours(cdp, lab, folder, n_slices, i) for i in range(args.repeat)]
+            # ours and the floor alternate, so that the machine's other load falls on both
+            ours: list[dict[str, float]] = []
+            floor: list[dict[str, float]] = []
+            for i in range(args.repeat):
+                ours.append(run_ours(cdp, lab, folder, n_slices, i))
+                if not args.no_floor:
+                    n_values = int(np.prod(series.shape))
+                    floor.append(run_floor(cdp, lab, n_values, series.array[0].nbytes, i))
             result["ours"] = summarise(ours)
             result["ours"]["page_heap_ratio"] = round(
                 statistics.median(r["page_heap_mb"] for r in ours) / raw_mb, 3
             )
             if not args.no_floor:
-                floor = [
-                    run_floor(cdp, lab, int(np.prod(series.shape)), series.array[0].nbytes, i)
-                    for i in range(args.repeat)
-                ]
                 result["transport_floor"] = summarise(floor)
                 # A floor for the first paint: parsing every header (pydicom alone) plus a bare
                 # widget's first message, both measured in this run.
