@@ -31,6 +31,8 @@ Runs of ours and of the floor alternate. Each also reports the CPU seconds the k
 Jupyter server, the page (Chromium's renderer) and the rest of the browser used from running the
 cell until the whole volume had arrived (``cpu_kernel_s`` ..., ``cpu_total_s``; Linux ``/proc``,
 see ``_cpu.py``): on two cores they compete, so a second spent in any of them is wall time.
+Ours' kernel figure includes the start of the kernel's own copy of the volume being filled,
+which begins once the page has acknowledged the last slice (the reading is taken just after).
 
 Usage: ``python benchmarks/viewer.py [--series phantom|tiled] [--slices 300] [--size 512]
 [--repeat 3] [--no-baseline] [--no-floor]`` (``--size`` is the phantom's)
