@@ -647,6 +647,41 @@ def test_nifti_position_check_reads_every_slice_header(tmp_path: Path) -> None:
         to_nifti(labels, series)
 
 
+def test_exports_name_slices_that_share_a_position(tmp_path: Path) -> None:
+    """A second volume in one series (a slice repeated at the same ImagePositionPatient): SEG
+    (highdicom refuses it with a bare ValueError) and NIfTI both refuse it with an
+    ExportError naming the slices, the position and the cause, not "missing slices"."""
+    folder = tmp_path / "twice"
+    files = write_phantom_series(folder, n_slices=6, rows=16, columns=16)
+    ds = pydicom.dcmread(files[2])
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    ds.InstanceNumber = 99
+    ds.save_as(folder / "copy.dcm")
+    with pytest.warns(daw.DicomLoadWarning, match="duplicate"):
+        series = open_series(folder)
+    assert len(series) == 7
+    labels = Labels(series, _ontology())
+    labels.add_box("Marker", 1, (2, 2, 8, 8))
+    z = float(ds.ImagePositionPatient[2])
+    with pytest.raises(ExportError) as info:
+        to_dicom_seg(labels, series, tmp_path / "seg.dcm")
+    message = str(info.value)
+    assert "a DICOM SEG" in message and "Synthetic abdomen phantom" in message
+    assert "2 slices share their ImagePositionPatient" in message
+    assert f"slices 2 and 3 at (-6, -6, {z:g}) mm" in message
+    assert "AcquisitionNumber" in message
+    assert not (tmp_path / "seg.dcm").exists()
+
+    with pytest.raises(ExportError) as info:
+        to_nifti(labels, series, tmp_path / "x.nii.gz")
+    message = str(info.value)
+    assert "slices 2 and 3" in message and "missing slices" not in message
+    assert "allow_irregular_slices=True" in message
+    with pytest.warns(daw.DicomAnnotWarning, match=r"slices 2 and 3 .*written anyway"):
+        image, _ = to_nifti(labels, series, allow_irregular_slices=True)
+    assert image.shape == (16, 16, 7)
+
+
 def _latin1_series(folder: Path) -> daw.Series:
     """A phantom series whose files say ISO_IR 100 (Latin-1), as many scanners write."""
     files = write_phantom_series(folder, n_slices=6, rows=16, columns=16)

@@ -185,3 +185,15 @@ def test_wrong_arguments_name_what_is_wrong(tmp_path: Path) -> None:
     missing = str(tmp_path / "b")
     with pytest.raises(DicomLoadError, match=r"1 of the 2 given sources do not exist: .*/b'"):
         DicomAnnotator([str(tmp_path / "a"), missing])
+    # QA: a folder in a list of files was called a file that "does not exist or is not a file"
+    one_file = next((tmp_path / "a").iterdir())
+    with pytest.raises(
+        DicomLoadError,
+        match=r"the list mixes 1 folder\(s\) \('.*/a'\.\.\.\).*"
+        r"1 file\(s\).*folders only \(several series\) or files only",
+    ):
+        DicomAnnotator([str(tmp_path / "a"), one_file])
+    with pytest.raises(DicomLoadError, match=r"a list of files holds 1 folder: '.*/a'; give one"):
+        open_series([one_file, tmp_path / "a"])
+    with pytest.raises(DicomLoadError, match=r"^1 of the given files do not exist: '.*/b'$"):
+        open_series([one_file, missing])

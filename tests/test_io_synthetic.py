@@ -301,6 +301,29 @@ def test_pydicom_datasets_and_numpy_arrays(tmp_path: Path) -> None:
         open_series(vol, spacing=(1, 1, 1), affine=np.diag([2.0, 2.0, 2.0, 1.0]))
 
 
+def test_a_colour_image_array_is_one_rgb_slice() -> None:
+    """QA: an (rows, columns, 3) image (skimage's and matplotlib's layout) became `rows` grey
+    slices of 3 columns, and a 4th channel was dropped without a word."""
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
+    with open_series(rgb) as s:
+        assert s.shape == (1, 20, 30, 3) and s.is_color
+        np.testing.assert_array_equal(s.get_slice(0), rgb)
+    rgba = np.concatenate([rgb, np.full((20, 30, 1), 255, np.uint8)], axis=-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an opaque alpha is dropped silently
+        with open_series(rgba) as s:
+            np.testing.assert_array_equal(s.get_slice(0), rgb)
+    rgba[0, 0, 3] = 10
+    with pytest.warns(DicomLoadWarning, match=r"alpha channel that is not opaque"):
+        open_series(rgba[np.newaxis]).close()
+    with pytest.raises(DicomLoadError, match=r"\(20, 30, 3\) is read as one RGB image .*float64"):
+        open_series(rgb.astype(np.float64))
+    # small last axes of a volume stay a volume
+    with open_series(np.zeros((2, 3, 4), np.int16)) as s:
+        assert s.shape == (2, 3, 4) and not s.is_color
+
+
 def test_unknown_keyword_and_bad_arguments_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         open_series(tmp_path, spacng=(1, 1, 1))  # type: ignore[call-arg]

@@ -385,8 +385,12 @@ def test_label_path_makes_edits_durable(tmp_path: Path) -> None:
     w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
     uid = w.labels_state["objects"][0]["uuid"]
     w.close()  # closes the label file it opened
-    with pytest.raises(Exception, match="slice must be in"):
+    # the message names the argument (QA: it said "crosshair slice")
+    with pytest.raises(Exception, match=r"^slice=99: expected an axial slice number in \[0, \d+\]"):
         DicomAnnotator(series, label_path=path, slice=99)  # releases the file it opened
+    for bad in (True, "3", 2.5, -1):
+        with pytest.raises(Exception, match=rf"^slice={bad!r}: expected an axial slice number"):
+            DicomAnnotator(series, label_path=path, slice=bad)
     again = DicomAnnotator(series, label_path=path)
     assert [o["uuid"] for o in again.labels_state["objects"]] == [uid]
     assert again.labels_state["ontology"] == _ontology().to_dict()

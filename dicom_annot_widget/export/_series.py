@@ -19,15 +19,20 @@ from .masks import ExportError
 
 __all__ = [
     "POSITION_TOLERANCE",
+    "check_distinct_positions",
     "check_output_path",
     "check_series",
     "check_slice_positions",
+    "duplicate_positions",
     "header_positions",
 ]
 
 #: How far (in voxels, along any axis) a slice's ImagePositionPatient may lie from where the
 #: series' affine puts that slice; beyond it a NIfTI export (one affine) would misplace it.
 POSITION_TOLERANCE = 0.1
+
+#: Slices whose ImagePositionPatient lie closer than this (mm) share one position.
+DUPLICATE_TOLERANCE = 1e-3
 
 
 def check_output_path(path: Any, suffixes: Sequence[str] = ()) -> Path:
@@ -102,6 +107,58 @@ def _mm(point: npt.NDArray[np.float64]) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in point) + ") mm"
 
 
+def duplicate_positions(series: Series) -> list[list[int]]:
+    """Groups of slices (series order, each group of two or more) whose headers give the same
+    ImagePositionPatient (to :data:`DUPLICATE_TOLERANCE` mm): several volumes, phases or echoes
+    in one series, or one file copied. Empty for a series not read from DICOM."""
+    positions = header_positions(series)
+    if positions is None:
+        return []
+    known = [k for k, p in enumerate(positions) if p is not None]
+    if len(known) < 2:
+        return []
+    by_place: dict[tuple[float, ...], list[int]] = {}
+    for k in known:
+        point = positions[k]
+        assert point is not None
+        # the same place to DUPLICATE_TOLERANCE (1 micrometre)
+        by_place.setdefault(tuple(np.round(point / DUPLICATE_TOLERANCE) + 0.0), []).append(k)
+    groups = [g for g in by_place.values() if len(g) > 1]
+    return sorted(sorted(g) for g in groups)
+
+
+def _duplicates_facts(series: Series, groups: list[list[int]], what: str) -> str:
+    positions = header_positions(series) or []
+    shown = []
+    for g in groups[:3]:
+        at = positions[g[0]]
+        where = f" at {_mm(at)}" if at is not None else ""
+        shown.append(f"slices {', '.join(str(k) for k in g[:-1])} and {g[-1]}{where}")
+    more = f" (and {len(groups) - 3} more groups)" if len(groups) > 3 else ""
+    name = repr(series.description) if series.description else series.source or "(unnamed)"
+    return (
+        f"series {name}: {what} places each slice at its own position, and "
+        f"{sum(len(g) for g in groups)} slices share their ImagePositionPatient with another: "
+        f"{'; '.join(shown)}{more} (several volumes, phases or echoes in one series, or a file "
+        "copied?)"
+    )
+
+
+_DUPLICATES_ADVICE = (
+    "Open one volume at a time (e.g. the files of one AcquisitionNumber, TemporalPosition"
+    "Identifier or EchoNumbers) or remove the copies"
+)
+
+
+def check_distinct_positions(series: Series, *, what: str) -> None:
+    """Every slice must have its own ImagePositionPatient (``what`` places each slice at its
+    position): slices sharing one are an :class:`ExportError` naming the series, the slices
+    and the position."""
+    groups = duplicate_positions(series)
+    if groups:
+        raise ExportError(f"{_duplicates_facts(series, groups, what)}. {_DUPLICATES_ADVICE}")
+
+
 def check_slice_positions(series: Series, *, allow: bool, what: str) -> None:
     """Every slice's ImagePositionPatient must be where ``series.affine`` puts that slice
     (within :data:`POSITION_TOLERANCE` voxels), since a file with one affine (NIfTI) places
@@ -114,6 +171,21 @@ def check_slice_positions(series: Series, *, allow: bool, what: str) -> None:
     positions = header_positions(series)
     if positions is None or not series.orientation_known:
         return
+    groups = duplicate_positions(series)
+    if groups:
+        facts = _duplicates_facts(series, groups, what)
+        if allow:
+            warnings.warn(
+                f"{facts}; written anyway (allow_irregular_slices=True): the file places "
+                "them one after the other",
+                DicomAnnotWarning,
+                stacklevel=3,
+            )
+            return
+        raise ExportError(
+            f"{facts}. {_DUPLICATES_ADVICE}, or pass allow_irregular_slices=True to write it "
+            "anyway (with a warning; the file then places those slices one after the other)"
+        )
     known = [k for k, p in enumerate(positions) if p is not None]
     if not known:
         return

@@ -19,7 +19,7 @@ from ..errors import DicomAnnotWarning
 from ..io import Series
 from ..labels import Labels, ObjectClass, Ontology
 from ._legend import Legend, LegendEntry, check_by, group_objects
-from ._series import check_output_path, check_series
+from ._series import check_distinct_positions, check_output_path, check_series
 from .masks import ExportError, object_slice_masks, select_objects
 
 __all__ = [
@@ -410,7 +410,8 @@ def to_dicom_seg(
     ExportError
         Series not read from DICOM, multi-frame source, source images lacking Rows, Columns,
         FrameOfReferenceUID, ImagePositionPatient, ImageOrientationPatient or PixelSpacing,
-        a path that is not a writable file path, two classes whose segment labels cannot
+        slices sharing one ImagePositionPatient (several volumes in one series), a path
+        that is not a writable file path, two classes whose segment labels cannot
         be told apart (see Notes), or any of :func:`object_masks`' errors.
 
     Notes
@@ -447,6 +448,7 @@ def to_dicom_seg(
                 f"(classes: {', '.join(repr(c.name) for c in labels.ontology.objects)})"
             )
     chosen, skipped = select_objects(labels, objects, include_pending)
+    check_distinct_positions(series, what="a DICOM SEG")
     sources, substituted = _prepare_sources(series, _source_datasets(series))
     groups = group_objects(labels, chosen, by)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from pydicom.uid import generate_uid
 
-from ..errors import DicomLoadError
+from ..errors import DicomLoadError, DicomLoadWarning
 from ._dicom import check_spacing_affine
 from ._geometry import plane_from_affine
 from ._scan import UidSubstitution
@@ -34,6 +35,10 @@ def is_nifti_path(path: str) -> bool:
     """True for ``.nii``, ``.nii.gz``, ``.hdr``/``.img`` (Analyze/NIfTI pair) file names."""
     name = path.lower()
     return name.endswith((".nii", ".nii.gz", ".hdr", ".img", ".img.gz"))
+
+
+#: A 3D array (rows, columns, 3 | 4) at least this many pixels on each side is one RGB image.
+_MIN_RGB_SIDE = 8
 
 
 def _smallest_int(lo: int, hi: int) -> np.dtype[Any] | None:
@@ -103,13 +108,35 @@ def series_from_array(
 ) -> Series:
     """A :class:`Series` over a NumPy array ``[slice, row, column]`` (no copy if possible).
 
-    2D arrays are one slice; 4D arrays with a last axis of 3 (or 4, alpha dropped) are RGB.
+    2D arrays are one slice; 4D arrays with a last axis of 3 (or 4, alpha dropped) are RGB,
+    and so is a 3D uint8 array ``(rows, columns, 3 | 4)`` of at least 8 x 8 pixels (one colour
+    image; a non-uint8 one is refused). An alpha channel that is not opaque everywhere is
+    dropped with a :class:`DicomLoadWarning`.
     Without ``spacing``/``affine`` the spacing is unknown (1 mm, ``spacing_known=False``).
     """
     arr = np.asarray(array)
     if arr.ndim == 2:
         arr = arr[np.newaxis]
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4) and min(arr.shape[:2]) >= _MIN_RGB_SIDE:
+        # (rows, columns, 3|4): one colour image (skimage's and matplotlib's layout), not
+        # `rows` slices of 3 columns
+        if arr.dtype != np.uint8:
+            raise DicomLoadError(
+                f"a NumPy array of shape {arr.shape} is read as one RGB image (rows, columns, "
+                f"channel), which must be uint8, got {arr.dtype} (e.g. "
+                "(image * 255).astype(np.uint8)); a volume is (slices, rows, columns)."
+            )
+        arr = arr[np.newaxis]
     if arr.ndim == 4 and arr.shape[-1] in (3, 4):
+        if arr.shape[-1] == 4:
+            alpha = arr[..., 3]
+            if alpha.dtype == np.uint8 and not bool((alpha == 255).all()):
+                warnings.warn(
+                    f"the NumPy array (shape {arr.shape}) has an alpha channel that is not "
+                    "opaque everywhere; it is not shown (RGB only)",
+                    DicomLoadWarning,
+                    stacklevel=3,
+                )
         arr = arr[..., :3]
     elif arr.ndim != 3:
         raise DicomLoadError(

@@ -136,7 +136,8 @@ def open_series(
     source
         A folder (searched recursively), a DICOM file, a list of DICOM files, a pydicom
         ``Dataset`` or list of them, a NIfTI file (``.nii``/``.nii.gz``) or nibabel image,
-        or a NumPy array ``[slice, row, column]`` (2D: one slice; ``[..., 3]``: RGB).
+        or a NumPy array ``[slice, row, column]`` (2D: one slice; ``[slice, row, column, 3]``
+        or a uint8 ``[row, column, 3]`` image: RGB).
     spacing
         ``(slice, row, column)`` spacing in mm. For arrays; for DICOM it overrides the
         header (e.g. uncalibrated images).
@@ -191,11 +192,24 @@ def open_series(
             return _open_datasets(source, sp, aff, modality, series_instance_uid)
         if all(isinstance(s, (str, os.PathLike)) for s in source):
             paths = [os.fspath(s) for s in source]
-            missing = [p for p in paths if not os.path.isfile(p)]
+            folders = [p for p in paths if os.path.isdir(p)]
+            missing = [p for p in paths if not os.path.exists(p)]
+            if folders:
+                raise DicomLoadError(
+                    f"a list of files holds {len(folders)} folder{'s' if len(folders) > 1 else ''}"
+                    ": " + ", ".join(f"'{p}'" for p in folders[:_MAX_LISTED]) + "; give one "
+                    "folder on its own (searched recursively) or only the files"
+                )
             if missing:
                 raise DicomLoadError(
-                    f"{len(missing)} of the given files do not exist or are not files: "
+                    f"{len(missing)} of the given files do not exist: "
                     + ", ".join(f"'{p}'" for p in missing[:_MAX_LISTED])
+                )
+            others = [p for p in paths if not os.path.isfile(p)]
+            if others:
+                raise DicomLoadError(
+                    f"{len(others)} of the given paths are not regular files: "
+                    + ", ".join(f"'{p}'" for p in others[:_MAX_LISTED])
                 )
             scan = _scan_paths(paths)
             where = f"the {len(paths)} given files"

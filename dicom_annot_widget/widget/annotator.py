@@ -324,6 +324,14 @@ def _split_sources(source: Any) -> list[Any]:
                 f"{len(missing)} of the {len(source)} given sources do not exist: {listed} "
                 "(the others are folders, each opened as a series of its own)"
             )
+        folders = [os.fspath(s) for s in paths if os.path.isdir(s)]
+        files = [os.fspath(s) for s in paths if os.path.isfile(s)]
+        if folders and files:
+            raise DicomLoadError(
+                f"the list mixes {len(folders)} folder(s) ({folders[0]!r}...), each shown as a "
+                f"series of its own, with {len(files)} file(s) ({files[0]!r}...), which make one "
+                "series together: give folders only (several series) or files only (one series)"
+            )
     return [source]
 
 
@@ -700,7 +708,16 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._series_id = "s0"
             self._ready = True
             n = series.shape[0]
-            start = n // 2 if slice is None else slice
+            if slice is not None and (
+                isinstance(slice, (bool, np.bool_))
+                or not isinstance(slice, (int, np.integer))
+                or not 0 <= slice < n
+            ):
+                raise traitlets.TraitError(
+                    f"slice={slice!r}: expected an axial slice number in [0, {n - 1}] (the "
+                    f"series has {n} slices)"
+                )
+            start = n // 2 if slice is None else int(slice)
             win = _shown_window(series) if window is None else _window_argument(window)
             with self.hold_sync(), self.hold_trait_notifications():
                 self.series_info = series_info(
