@@ -143,6 +143,7 @@ export class LabelEditor implements EditorApi {
   private readonly messageHandlers = new Set<(msg: unknown, buffers: readonly DataView[]) => void>();
   private readonly labelsHandlers = new Set<() => void>();
   private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
+  private readonly historyButtons: HTMLButtonElement[] = [];
   private readonly classButtons = new Map<string, HTMLButtonElement>();
   private classKey = "";
   private drawnKey = "";
@@ -168,6 +169,16 @@ export class LabelEditor implements EditorApi {
       const b = button(this.toolGroup, { ...tool.button, testid: `daw-tool-${tool.id}`, toggle: true });
       b.addEventListener("click", () => this.setTool(tool.id), { signal: this.signal });
       this.toolButtons.set(tool.id, b);
+    }
+    // undo / redo by the mouse too (Python's history: one step per edit, from any view)
+    for (const [type, title] of [
+      ["undo", "Undo (Ctrl+Z)"],
+      ["redo", "Redo (Ctrl+Shift+Z, Ctrl+Y)"],
+    ] as const) {
+      const b = button(this.toolGroup, { icon: type, title, testid: `daw-${type}` });
+      b.classList.add(`daw-${type}`);
+      b.addEventListener("click", () => this.sendHistory(type), { signal: this.signal });
+      this.historyButtons.push(b);
     }
     for (const make of PANEL_FACTORIES) this.panels.push(make(this));
     // the synced trait is what Python sent last in whole; since then changes may have come
@@ -334,7 +345,20 @@ export class LabelEditor implements EditorApi {
     }
     if (this.ui.tool !== tool) this.cancelDraft();
     this.ui.tool = tool;
+    this.leaveDragMode();
     this.changed();
+  }
+  /** A tool or class the user picks takes the left button back from the crosshair or window
+   * drag (as a primary tool does in OHIF); the crosshair lines stay shown. */
+  private leaveDragMode(): void {
+    const mode = this.ui.mode;
+    if (mode === "none") return;
+    this.ui.mode = "none";
+    this.toast(
+      mode === "crosshair"
+        ? "Crosshair drag off: the left button draws with the tool chosen (the lines stay; Alt+X hides them)"
+        : "Window drag off: the left button draws with the tool chosen (Alt+W drags the window again)",
+    );
   }
   setClass(c: OntologyClass): void {
     const tool = this.toolFor(c);
@@ -348,6 +372,7 @@ export class LabelEditor implements EditorApi {
     this.ui.activeClass = c.id;
     // a class whose shape the chosen tool also edits keeps that tool (brush vs eraser)
     if (!this.tool().shapes.includes(c.shape)) this.ui.tool = tool.id;
+    this.leaveDragMode();
     this.changed();
   }
 
@@ -770,6 +795,7 @@ export class LabelEditor implements EditorApi {
       b.hidden = t.shapes.length > 0 && !list.some((c) => t.shapes.includes(c.shape));
       setPressed(b, this.ui.tool === t.id);
     }
+    for (const b of this.historyButtons) if (b.disabled !== ro) b.disabled = ro;
     // written only when they change: an attribute write, even of the same value, makes the
     // browser recompute the styles of the widget (CSS keys on data-tool), every frame
     setData(this.root, "tool", this.ui.tool);

@@ -47,8 +47,8 @@ import {
 import { LabelEditor } from "./editor";
 import { Cine, cineFps, nextCineSlice } from "./cine";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
-import { button, capturePointer, el, icon, isAccel, setBound, setPressed, setText, toastDuration, toastPlacement, visibleBand } from "./ui/dom";
-import { formatMm, formatValue, patientPosition, sliceLocation } from "./ui/format";
+import { button, capturePointer, el, icon, isAccel, keepFocusWithin, setBound, setPressed, setText, toastDuration, toastPlacement, visibleBand } from "./ui/dom";
+import { formatMm, formatValue, patientPosition, sliceLocation, spacingLine } from "./ui/format";
 import { type MetaElement, countElements, filterElements, normaliseElements, renderElements } from "./ui/metadata";
 import { OrthoViews } from "./ui/orthoviews";
 import { ShortcutsCard, shortcutGroups } from "./ui/shortcuts";
@@ -893,9 +893,13 @@ function renderView(
     const lines = [
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
       `${p === "axial" ? "Slice" : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
-      slab > 1
-        ? `MIP ${slab} slices (${formatMm(slab * d.sliceSpacing)} mm)  ·  Spacing ${formatMm(d.sliceSpacing)} mm`
-        : `${thickness && p === "axial" ? `Thick ${formatMm(Number(thickness))} mm  ·  ` : ""}Spacing ${formatMm(d.sliceSpacing)} mm${i.spacing_known ? "" : " (unknown)"}`,
+      spacingLine({
+        plane: p,
+        sliceSpacing: d.sliceSpacing,
+        pixelSpacingKnown: i.spacing_known !== false,
+        slab,
+        thickness: thickness ? Number(thickness) : null,
+      }),
       `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
     // a short viewport (a thin reformat, three views side by side) keeps the slice and the
@@ -1210,6 +1214,7 @@ function renderView(
     setView(zoomAbout(g, view(), factor, x, y), false);
   };
 
+  keepFocusWithin(root, signal);
   // Keys typed in the widget belong to the widget: never to the notebook.
   root.addEventListener(
     "keydown",

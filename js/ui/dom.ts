@@ -46,6 +46,8 @@ export const ICONS = {
   pointer: ["M6 3l12 9-5.5 1.2L15 19l-2.2 1-2.6-5.9L6 18z"],
   box: ["M5 5h14v14H5z", "fill:M3.5 3.5h3v3h-3z", "fill:M17.5 17.5h3v3h-3z"],
   polygon: ["M12 3l8 6-3 11H7L4 9z", "fill:M10.5 1.5h3v3h-3z"],
+  undo: ["M9 14L4 9l5-5", "M4 9h10a6 6 0 0 1 0 12h-3"],
+  redo: ["M15 14l5-5-5-5", "M20 9H10a6 6 0 0 0 0 12h3"],
 } as const;
 
 export type IconName = keyof typeof ICONS;
@@ -218,4 +220,43 @@ export function toastPlacement(
  * moment to notice it), between 1.6 and 8 s. */
 export function toastDuration(text: string): number {
   return Math.round(Math.min(8000, Math.max(1600, 600 + 50 * text.length)));
+}
+
+/**
+ * Keep the keyboard in `root` when a control inside it goes away under the focus: a button
+ * clicked and then disabled while its work runs, or rebuilt by the panel that owns it. The
+ * browser then moves the focus to the page's body, and the widget's keys (c, v, m after an
+ * answer) reached nothing until the image was clicked. A control left by the user (a click
+ * or Tab elsewhere) keeps its focus where the user put it.
+ */
+export function keepFocusWithin(root: HTMLElement, signal: AbortSignal): void {
+  const dropped = (): boolean => {
+    const active = root.ownerDocument.activeElement;
+    return root.isConnected && (active === null || active === root.ownerDocument.body);
+  };
+  const refocus = (): void => {
+    if (dropped()) root.focus({ preventScroll: true });
+  };
+  // a control disabled or rebuilt by its own click (the handlers below the root ran first)
+  root.addEventListener(
+    "click",
+    (e) => {
+      if (e.target instanceof Element && e.target.closest("button, input, select")) setTimeout(refocus, 0);
+    },
+    { signal },
+  );
+  // ... or later, when the kernel answers: the focus leaves for nowhere from a control that
+  // is gone or disabled
+  root.addEventListener(
+    "focusout",
+    (e) => {
+      const from = e.target;
+      if (e.relatedTarget !== null || !(from instanceof HTMLElement) || from === root) return;
+      setTimeout(() => {
+        const gone = !from.isConnected || (from as HTMLButtonElement).disabled === true;
+        if (gone) refocus();
+      }, 0);
+    },
+    { signal },
+  );
 }

@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { formatArea, formatValue, patientPosition, sliceLocation } from "./format";
+import { formatArea, formatValue, patientPosition, sliceLocation, spacingLine } from "./format";
 
 describe("format", () => {
+  it("names what is unknown in the spacing line: the pixel spacing, not the slice spacing", () => {
+    const base = { plane: "axial", sliceSpacing: 2.5, pixelSpacingKnown: true };
+    expect(spacingLine({ ...base, thickness: 3 })).toBe("Thick 3.0 mm  ·  Spacing 2.5 mm");
+    // the slice spacing comes from the positions: known (the view's warning names the
+    // missing pixel spacing; QA: "Spacing 2.5 mm (unknown)")
+    expect(spacingLine({ ...base, pixelSpacingKnown: false })).toBe("Spacing 2.5 mm");
+    // on a reformat the slice spacing is a pixel spacing, assumed when there is none
+    expect(spacingLine({ ...base, plane: "coronal", sliceSpacing: 1, pixelSpacingKnown: false, thickness: 3 })).toBe(
+      "Spacing 1.0 mm (assumed)",
+    );
+    expect(spacingLine({ ...base, plane: "coronal", sliceSpacing: 0.7 })).toBe("Spacing 0.7 mm");
+    expect(spacingLine({ ...base, slab: 8, thickness: 3 })).toBe("MIP 8 slices (20.0 mm)  ·  Spacing 2.5 mm");
+  });
   /** 0.5 x 0.7 mm pixels, 2 mm slices, origin (-100, -50, 30) */
   const A = [
     [0.5, 0, 0, -100],

@@ -13,6 +13,29 @@ export function formatMm(v: number): string {
   return Number.isFinite(v) ? v.toFixed(1) : "?";
 }
 
+/**
+ * The overlay's spacing line. On the acquired (axial) plane the slice spacing comes from the
+ * slices' positions, known without a PixelSpacing (whose absence the view's warning names); on
+ * a reformat the slice spacing is a pixel spacing, assumed (1 mm) when the series has none.
+ */
+export function spacingLine(opts: {
+  plane: string;
+  sliceSpacing: number;
+  pixelSpacingKnown: boolean;
+  slab?: number;
+  thickness?: number | null;
+}): string {
+  const { plane, sliceSpacing, pixelSpacingKnown } = opts;
+  const slab = Math.max(1, opts.slab ?? 1);
+  const acquired = plane === "axial";
+  const spacing = `Spacing ${formatMm(sliceSpacing)} mm${acquired || pixelSpacingKnown ? "" : " (assumed)"}`;
+  const parts =
+    slab > 1
+      ? [`MIP ${slab} slices (${formatMm(slab * sliceSpacing)} mm)`, spacing]
+      : [...(acquired && opts.thickness ? [`Thick ${formatMm(opts.thickness)} mm`] : []), spacing];
+  return parts.join("  ·  ");
+}
+
 /** An area with its unit: "12.35 mm²", "123.5 mm²", "12346 mm²" ("px²" without a pixel size). */
 export function formatArea(v: number, unit: "mm²" | "px²" = "mm²"): string {
   if (!Number.isFinite(v)) return `? ${unit}`;

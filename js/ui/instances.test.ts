@@ -6,6 +6,7 @@ import {
   INSTANCE_KEYS,
   NAME_MAX_LEN,
   areaText,
+  lengthText,
   cleanName,
   otherPlanesNote,
   drawTrack,
@@ -264,6 +265,24 @@ describe("areas", () => {
     expect(areaText({ ...poly, plane: "coronal" }, 4, info)).toBe("area 160.0 mm²");
     expect(areaText(poly, 4, { ...info, spacing_known: false })).toBe("area 100.0 px² (pixel spacing unknown)");
     expect(areaText(poly, 5, info)).toBeNull(); // no keyframe there
+  });
+  it("gives a polyline's length on a slice in mm of its plane (px without a pixel size)", () => {
+    const line = {
+      uuid: "l",
+      object_id: 3,
+      feature: "f",
+      shape: "polyline",
+      plane: "axial",
+      keyframes: { "4": { manual: true, points: [[0, 0], [3, 4], [3, 14]] as [number, number][] } },
+    } as unknown as LabelObject;
+    const spaced = { spacing: [2, 0.5, 1] as [number, number, number], spacing_known: true };
+    // axial: 1 mm columns, 0.5 mm rows: (3, 2) -> sqrt(13), then 5 mm
+    expect(lengthText(line, 4, spaced)).toBe(`length ${(Math.sqrt(13) + 5).toFixed(2)} mm`);
+    // coronal: columns 1 mm, rows are slices (2 mm)
+    expect(lengthText({ ...line, plane: "coronal" }, 4, spaced)).toBe(`length ${(Math.hypot(3, 8) + 20).toFixed(1)} mm`);
+    expect(lengthText(line, 4, { ...spaced, spacing_known: false })).toBe("length 15.0 px (pixel spacing unknown)");
+    expect(lengthText(line, 5, spaced)).toBeNull();
+    expect(areaText(line, 4, spaced)).toBeNull();
     const mask: LabelObject = { ...obj(2, "t", {}), shape: "bitmask", keyframes: { "4": { manual: true, mask_area: 1234 } } };
     expect(areaText(mask, 4, info)).toBe("area 493.6 mm²");
   });

@@ -22,6 +22,7 @@
 import "./instances.css";
 import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, type OntologyClass, classColor, polygonArea } from "../labels";
 import type { SeriesInfo } from "../protocol";
+import { formatLength, polylineLength } from "../tools/polyline";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
 import { objectVolume, volumeText } from "../render/statistics";
@@ -214,10 +215,8 @@ export function keyframeAreaPx(shape: string, kf: Keyframe | undefined): number 
  * unknown (or not a positive number).
  */
 export function pixelAreaMm2(plane: string, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): number | null {
-  if (!info?.spacing_known || !Array.isArray(info.spacing)) return null;
-  const [s, r, c] = info.spacing;
-  const area = plane === "coronal" ? c * s : plane === "sagittal" ? r * s : c * r;
-  return Number.isFinite(area) && area > 0 ? area : null;
+  const spacing = planePixelSpacing(plane, info);
+  return spacing === null ? null : spacing[0] * spacing[1];
 }
 
 /**
@@ -229,6 +228,30 @@ export function areaText(object: LabelObject, k: number, info: Pick<SeriesInfo, 
   if (px === null) return null;
   const mm2 = pixelAreaMm2(object.plane ?? "axial", info);
   return mm2 === null ? `area ${formatArea(px, "px²")} (pixel spacing unknown)` : `area ${formatArea(px * mm2)}`;
+}
+
+/**
+ * Pixel spacing [column, row] in mm of `plane`'s images from the series spacing [slice, row,
+ * column] (axial column x row, coronal column x slice, sagittal row x slice); null when the
+ * pixel spacing is unknown.
+ */
+export function planePixelSpacing(plane: string, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): [number, number] | null {
+  if (!info?.spacing_known || !Array.isArray(info.spacing)) return null;
+  const [s, r, c] = info.spacing;
+  const spacing: [number, number] = plane === "coronal" ? [c, s] : plane === "sagittal" ? [r, s] : [c, r];
+  return spacing.every((v) => Number.isFinite(v) && v > 0) ? spacing : null;
+}
+
+/**
+ * "length 12.3 mm" of a polyline `object` on slice `k` of its plane ("length 40.0 px (pixel
+ * spacing unknown)" without a pixel size); null for other shapes or without a line there.
+ */
+export function lengthText(object: LabelObject, k: number, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): string | null {
+  const points = object.shape === "polyline" ? object.keyframes[String(k)]?.points : undefined;
+  if (!Array.isArray(points) || points.length < 2) return null;
+  const spacing = planePixelSpacing(object.plane ?? "axial", info);
+  if (spacing === null) return `length ${formatLength(polylineLength(points), "px")} (pixel spacing unknown)`;
+  return `length ${formatLength(polylineLength(points, spacing[0], spacing[1]), "mm")}`;
 }
 
 /** Things a 2D context needs to draw a track bar (a subset, so tests can record calls). */
@@ -719,11 +742,11 @@ class InstancesPanel implements Panel {
     return this.volumeShown;
   }
 
-  /** The selected object's area on slice `k` and its volume, under the list (hidden when it
-   * has neither). */
+  /** The selected object's area (a polyline's length) on slice `k` and its volume, under the
+   * list (hidden when it has neither). */
   private showArea(sel: string | null, k: number): void {
     const object = sel ? this.listed[this.index.get(sel) ?? -1] : undefined;
-    const text = object ? areaText(object, k, this.api.info()) : null;
+    const text = object ? (areaText(object, k, this.api.info()) ?? lengthText(object, k, this.api.info())) : null;
     const volume = object ? this.volumeOf(object) : null;
     // the numbers first: a long name wraps after them and never hides them
     const numbers = [text ? `${text} on slice ${k + 1}` : "", volume ?? ""].filter(Boolean).join(" · ");

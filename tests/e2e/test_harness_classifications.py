@@ -13,6 +13,7 @@ from dicom_annot_widget.labels import Labels, Ontology
 from dicom_annot_widget.widget.annotator import compact_labels_state
 
 from .test_harness_labels import Screen, edits, mount_labels, push_labels, wait_edits
+from .test_harness_masks import FOCUS_IN_WIDGET
 from .test_harness_viewer import harness  # noqa: F401 (a fixture)
 
 ONTOLOGY = (
@@ -277,6 +278,21 @@ def test_frame_classification_keys_list_and_bar(setup: Any) -> None:
     root.get_by_test_id("daw-frames-opt-quality-bad").click()  # using the section activates it
     expect(frames).to_have_attribute("data-active", "true")
     expect(frames).to_have_class("daw-cls daw-frames daw-active")
+    # QA: the answer button is rebuilt by its click; the keyboard stays in the widget, so a key
+    # right after it works (it went to the page's body)
+    page.wait_for_function(FOCUS_IN_WIDGET)
+    page.keyboard.press("z")
+    (op,) = kernel.take()
+    assert (op["op"], op["answers"], op["start"], op["end"]) == (
+        "set_frame_classification",
+        {"quality": "bad"},
+        6,
+        6,
+    )
+    root.get_by_test_id("daw-frames-del").first.click()
+    (op,) = kernel.take()
+    assert (op["answers"], op["start"], op["end"]) == (None, 6, 6)
+    page.wait_for_function(FOCUS_IN_WIDGET)
     # the selected object's option hotkeys still work (a is not a frame key)
     select_box(page, root)
     root.focus()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget.kernels import polygons_to_mask
 
-from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
+from .test_harness_viewer import ct_volume, harness, model_get, mount, series  # noqa: F401 (a fixture)
 
 ONTOLOGY = {
     "objects": [
@@ -182,6 +182,46 @@ def test_box_drawn_with_the_mouse_sends_voxel_coordinates(lpage: Any) -> None:
     expect(labels).to_have_attribute("data-count", "1")
     x, y = s.canvas_px(10.3, 18)
     assert has_colour(overlay_pixels(root, x, y), LESION_RGB)
+
+
+def test_picking_a_tool_takes_the_left_button_back_from_the_crosshair_drag(lpage: Any) -> None:
+    """QA: with the crosshair drag on (Alt+X), key 2 picked the box tool but a drag still moved
+    the crosshair and drew nothing. Picking a tool or class ends the crosshair (or window)
+    drag, says so, and keeps the lines shown."""
+    page = lpage
+    wid, root = mount_labels(page)
+    viewport = root.get_by_test_id("daw-viewport")
+    cross = root.get_by_test_id("daw-crosshairs")
+    root.focus()
+    page.keyboard.press("Alt+x")
+    expect(viewport).to_have_class(re.compile("daw-mode-crosshair"))
+    crosshair = model_get(page, wid, "crosshair")
+    page.keyboard.press("2")
+    expect(root).to_have_attribute("data-tool", "box")
+    expect(viewport).not_to_have_class(re.compile("daw-mode-crosshair"))
+    expect(cross).to_have_attribute("aria-pressed", "true")  # the lines stay
+    expect(root.locator(".daw-toast")).to_contain_text("Crosshair drag off")
+    s = Screen(root)
+    page.mouse.move(*s.at(10, 5))
+    page.mouse.down()
+    page.mouse.move(*s.at(40, 30), steps=6)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"]["op"] == "create_object"
+    assert model_get(page, wid, "crosshair") == crosshair
+    # the window drag too, with the tool bar's button
+    page.keyboard.press("Alt+w")
+    expect(viewport).to_have_class(re.compile("daw-mode-window"))
+    window = model_get(page, wid, "window")
+    root.get_by_test_id("daw-tool-select").click()
+    expect(viewport).not_to_have_class(re.compile("daw-mode-window"))
+    page.keyboard.press("2")
+    page.mouse.move(*s.at(12, 8))
+    page.mouse.down()
+    page.mouse.move(*s.at(30, 20), steps=6)
+    page.mouse.up()
+    wait_edits(page, wid, 2)
+    assert model_get(page, wid, "window") == window
 
 
 def test_box_echo_replaces_the_preview_and_degenerate_box_is_refused(lpage: Any) -> None:
@@ -375,6 +415,11 @@ def test_select_delete_undo_redo(lpage: Any) -> None:
         {"type": "undo", "series": "s0"},
     ]
     assert page.evaluate("window.leaked") == []
+    # ... and by the mouse (QA: keyboard and Python only)
+    root.get_by_test_id("daw-undo").click()
+    root.get_by_test_id("daw-redo").click()
+    msgs = wait_edits(page, wid, 7)
+    assert msgs[5:] == [{"type": "undo", "series": "s0"}, {"type": "redo", "series": "s0"}]
 
     # the kernel refuses the delete: its message shows, the object comes back
     page.evaluate(
@@ -393,6 +438,8 @@ def test_read_only_disables_tools(lpage: Any) -> None:
     expect(root).to_have_attribute("data-read-only", "true")
     expect(root.get_by_test_id("daw-tool-box")).to_be_disabled()
     expect(root.get_by_test_id("daw-class-lesion")).to_be_disabled()
+    expect(root.get_by_test_id("daw-undo")).to_be_disabled()
+    expect(root.get_by_test_id("daw-redo")).to_be_disabled()
     root.focus()
     page.keyboard.press("2")
     expect(root).to_have_attribute("data-tool", "select")

@@ -329,6 +329,10 @@ def test_brush_on_a_selected_polygon_targets_it(mpage: Any) -> None:
     assert [st["tool"] for st in paint["strokes"]] == ["brush", "eraser"]
 
 
+#: Whether the keyboard focus is in the (first) widget, not on the page's body.
+FOCUS_IN_WIDGET = "() => document.querySelector('.daw-root').contains(document.activeElement)"
+
+
 def test_automation_drawer_sends_interpolate_and_autosegment(mpage: Any) -> None:
     page = mpage
     wid, root = mount(
@@ -357,6 +361,8 @@ def test_automation_drawer_sends_interpolate_and_autosegment(mpage: Any) -> None
         page, wid, {"type": "error", "request": req["request"], "message": "needs two keyframes"}
     )
     expect(root.get_by_test_id("daw-auto-status")).to_have_text("needs two keyframes")
+    # QA: the Run button, disabled while it ran, dropped the keyboard to the page's body
+    assert page.evaluate(FOCUS_IN_WIDGET)
 
     # the checklist
     root.get_by_test_id("daw-auto-which").select_option("list")

@@ -160,6 +160,12 @@ def test_polyline_clicks_double_click_length_and_python_accepts(tpage: Any) -> N
     total = sum(math.dist(p, q) for p, q in zip(kf["points"], kf["points"][1:], strict=False)) * 0.7
     page.wait_for_timeout(100)
     assert abs(float(measure.get_attribute("data-length")) - total) < 0.002
+    # ... and, once Python has it, the objects panel says it under the list (QA: only the area
+    # of shapes was there)
+    echo(page, wid, msg, [{**op["object"], "object_id": 1, "shape": "polyline"}], 1)
+    expect(root.get_by_test_id("daw-inst-area")).to_contain_text(
+        f"length {total:.1f} mm on slice 7"
+    )
 
 
 @pytest.mark.parametrize("tool", ["polygon", "polyline"])

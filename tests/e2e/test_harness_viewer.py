@@ -431,6 +431,10 @@ def test_spacing_warning(harness: Any) -> None:
     wid, root = mount(page, series(ct_volume(), spacing_known=False), width=600)
     warning = root.get_by_test_id("daw-spacing-warning")
     expect(warning).to_be_visible()
+    # the slice spacing (from the positions) is known: the overlay does not call it unknown
+    overlay = root.get_by_test_id("daw-overlay")
+    expect(overlay).to_contain_text("Spacing 2.0 mm")
+    expect(overlay).not_to_contain_text("unknown")
     # it covers none of the view's texts (the top-left one grows with rotation and flips)
     page.evaluate(
         "(i) => { const m = window.widgets[i].model; m.set('rotation', 33);"
