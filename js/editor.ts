@@ -795,7 +795,11 @@ export class LabelEditor implements EditorApi {
       b.hidden = t.shapes.length > 0 && !list.some((c) => t.shapes.includes(c.shape));
       setPressed(b, this.ui.tool === t.id);
     }
-    for (const b of this.historyButtons) if (b.disabled !== ro) b.disabled = ro;
+    const [undoBtn, redoBtn] = this.historyButtons;
+    const noUndo = ro || !this.state.can_undo;
+    const noRedo = ro || !this.state.can_redo;
+    if (undoBtn && undoBtn.disabled !== noUndo) undoBtn.disabled = noUndo;
+    if (redoBtn && redoBtn.disabled !== noRedo) redoBtn.disabled = noRedo;
     // written only when they change: an attribute write, even of the same value, makes the
     // browser recompute the styles of the widget (CSS keys on data-tool), every frame
     setData(this.root, "tool", this.ui.tool);

@@ -20,7 +20,7 @@ import {
 
 describe("labels state and messages", () => {
   it("reads the synced trait defensively", () => {
-    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [], measurements: [] });
+    expect(parseLabelsState(null)).toEqual({ revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [], measurements: [], can_undo: false, can_redo: false });
     const s = parseLabelsState({ revision: 3, ontology: { objects: [] }, objects: [{ uuid: "a", shape: "point", keyframes: {} }, { bad: 1 }], read_only: true });
     expect(s.revision).toBe(3);
     expect(s.objects).toHaveLength(1);
@@ -116,16 +116,17 @@ describe("indexBySlice", () => {
 
 describe("labels patches", () => {
   const o = (uuid: string, id: number): LabelObject => ({ uuid, object_id: id, feature: "f", shape: "bounding_box", plane: "axial", keyframes: {} }) as LabelObject;
-  const state: LabelsState = { revision: 3, ontology: null, objects: [o("a", 1), o("b", 2), o("c", 3)], read_only: false, frame_classifications: [], measurements: [] };
+  const state: LabelsState = { revision: 3, ontology: null, objects: [o("a", 1), o("b", 2), o("c", 3)], read_only: false, frame_classifications: [], measurements: [], can_undo: true, can_redo: false };
   const body = (p: unknown): DataView => new DataView(new TextEncoder().encode(JSON.stringify(p)).buffer);
   it("replace in place, remove, and append new objects last", () => {
     const b2 = { ...o("b", 2), feature: "g" };
-    const patch = parseLabelsPatch({ type: "labels_patch", series: "s0" }, [body({ base: 3, revision: 4, upsert: [o("d", 4), b2], remove: ["a"], read_only: true })]);
+    const patch = parseLabelsPatch({ type: "labels_patch", series: "s0" }, [body({ base: 3, revision: 4, upsert: [o("d", 4), b2], remove: ["a"], read_only: true, can_undo: false, can_redo: true })]);
     expect(patch).not.toBeNull();
     const next = applyLabelsPatch(state, patch as LabelsPatch);
     expect(next?.objects.map((x) => [x.uuid, x.feature])).toEqual([["b", "g"], ["c", "f"], ["d", "f"]]);
     expect(next?.revision).toBe(4);
     expect(next?.read_only).toBe(true);
+    expect([next?.can_undo, next?.can_redo]).toEqual([false, true]); // the history's ends, for the buttons
     expect(next?.frame_classifications).toBe(state.frame_classifications);
   });
   it("refuse one that does not start from the revision held", () => {

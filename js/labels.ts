@@ -116,6 +116,9 @@ export interface LabelsState {
   read_only: boolean;
   frame_classifications: FrameClassification[];
   measurements: Measurement[];
+  /** Python's history has an edit to take back / to do again (true when not said) */
+  can_undo: boolean;
+  can_redo: boolean;
 }
 
 const MEASUREMENT_POINTS: Record<string, (n: number) => boolean> = {
@@ -178,7 +181,7 @@ function decodeJson(raw: unknown): unknown {
 /** Narrow the synced trait; anything malformed reads as "no labels" (never throws). */
 export function parseLabelsState(raw0: unknown): LabelsState {
   const raw = decodeJson(raw0);
-  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [], measurements: [] };
+  if (!isObj(raw)) return { revision: -1, ontology: null, objects: [], read_only: false, frame_classifications: [], measurements: [], can_undo: false, can_redo: false };
   const ontology = isObj(raw.ontology) && Array.isArray(raw.ontology.objects) ? (raw.ontology as unknown as Ontology) : null;
   const objects = Array.isArray(raw.objects)
     ? (raw.objects.filter(
@@ -196,6 +199,8 @@ export function parseLabelsState(raw0: unknown): LabelsState {
         ) as unknown as FrameClassification[])
       : [],
     measurements: parseMeasurements(raw.measurements),
+    can_undo: raw.can_undo !== false,
+    can_redo: raw.can_redo !== false,
   };
 }
 
@@ -207,6 +212,8 @@ export interface LabelsPatch {
   upsert: LabelObject[];
   remove: string[];
   read_only: boolean;
+  can_undo: boolean;
+  can_redo: boolean;
   frame_classifications?: FrameClassification[];
   /** all measurements, when they changed */
   measurements?: Measurement[];
@@ -229,6 +236,8 @@ export function parseLabelsPatch(msg: unknown, buffers: readonly DataView[]): La
     upsert,
     remove: raw.remove as string[],
     read_only: raw.read_only === true,
+    can_undo: raw.can_undo !== false,
+    can_redo: raw.can_redo !== false,
   };
   if (Array.isArray(raw.frame_classifications)) {
     out.frame_classifications = raw.frame_classifications.filter(
@@ -263,6 +272,8 @@ export function applyLabelsPatch(state: LabelsState, patch: LabelsPatch): Labels
     read_only: patch.read_only,
     frame_classifications: patch.frame_classifications ?? state.frame_classifications,
     measurements: patch.measurements ?? state.measurements,
+    can_undo: patch.can_undo,
+    can_redo: patch.can_redo,
   };
 }
 

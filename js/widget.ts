@@ -1360,7 +1360,7 @@ function renderView(
         const i = info();
         const integer = i ? !i.dtype.startsWith("float") : true;
         const range = i?.value_range ?? [0, 1];
-        const [c, w] = dragWindow(drag.window, dx, dy, dragSensitivity(range), integer ? 1 : dragSensitivity(range));
+        const [c, w] = dragWindow(drag.window, dx, dy, dragSensitivity(range, drag.window[1]), integer ? 1 : dragSensitivity(range));
         setWindow(integer ? Math.round(c) : c, integer ? Math.round(w) : w, false);
       }
     },

@@ -83,6 +83,8 @@ def test_without_ontology_the_widget_is_a_viewer_with_empty_labels() -> None:
         "frame_classifications": [],
         "measurements": [],
         "read_only": False,
+        "can_undo": False,
+        "can_redo": False,
     }
     assert isinstance(w.labels, Labels) and w.labels.path is None
 
@@ -97,6 +99,8 @@ def test_ontology_is_synced_in_labels_state(widget: Any) -> None:
         "frame_classifications",
         "measurements",
         "read_only",
+        "can_undo",
+        "can_redo",
     }
     assert [c["id"] for c in state["ontology"]["objects"]] == ["lesion", "liver", "tumour"]
     assert state["ontology"] == _ontology().to_dict()
@@ -233,10 +237,14 @@ def test_undo_and_redo_through_messages(widget: Any) -> None:
     w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
     created = w.labels_state["objects"]
     assert len(created) == 1
+    # the page's buttons follow the history's ends
+    assert (w.labels_state["can_undo"], w.labels_state["can_redo"]) == (True, False)
     w._on_page_message(w, {"type": "undo", "series": "s0"}, [])
     assert w.labels_state["objects"] == [] and w.labels_state["revision"] == 2
+    assert (w.labels_state["can_undo"], w.labels_state["can_redo"]) == (False, True)
     w._on_page_message(w, {"type": "redo", "series": "s0", "request": 9}, [])
     assert w.labels_state["objects"] == created and w.labels_state["revision"] == 3
+    assert (w.labels_state["can_undo"], w.labels_state["can_redo"]) == (True, False)
     assert _messages(sent)[-1] == {"type": "edit_ack", "request": 9, "revision": 3}
     sent.clear()
     w._on_page_message(w, {"type": "redo", "series": "s0", "request": 10}, [])

@@ -337,6 +337,28 @@ def test_get_metadata_answers_with_the_slice_elements(tmp_path: Any) -> None:
     assert "onerror" not in json.dumps(state, default=str)
 
 
+def test_metadata_says_which_uid_the_reader_used_for_an_empty_one(ct_abdomen_dir: Any) -> None:
+    """QA: the real CT's empty SOP/Series/Study UIDs showed as empty, with nothing to match
+    the substitutes a SEG export references."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the reader's note about the substitutes
+        w = DicomAnnotator(ct_abdomen_dir)
+    sent = _capture(w)
+    w._on_page_message(w, {"type": "get_metadata", "series": "s0", "slice": 3}, [])
+    ((msg, _),) = sent
+    value = {e["keyword"]: e["value"] for e in msg["elements"] if "keyword" in e}
+    series_uid = w._series.series_instance_uid
+    assert value["SeriesInstanceUID"] == f"(empty in the file; read as {series_uid})"
+    assert value["StudyInstanceUID"].startswith("(empty in the file; read as 1.2.826.")
+    media = value["MediaStorageSOPInstanceUID"]
+    assert value["SOPInstanceUID"] == (
+        f"(empty in the file; read as MediaStorageSOPInstanceUID {media})"
+    )
+    w.close()
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -378,6 +378,34 @@ def _metadata_elements(tree: Any) -> list[Any]:
     return out
 
 
+def _note_substitutions(elements: list[Any], substitutions: Sequence[Any]) -> list[Any]:
+    """The top-level UID elements the file leaves empty, with the UID the reader uses instead
+    (``series.uid_substitutions``), so that what an export references can be found in the
+    panel: ``(empty in the file; read as 1.2.3...)``."""
+    used = {s.keyword: s.substitute for s in substitutions}
+    if not used:
+        return elements
+    media = next(
+        (
+            e.get("value")
+            for e in elements
+            if isinstance(e, dict) and e.get("keyword") == "MediaStorageSOPInstanceUID"
+        ),
+        None,
+    )
+    out = []
+    for e in elements:
+        keyword = e.get("keyword") if isinstance(e, dict) else None
+        if keyword in used and e.get("value") in ("", None):
+            substitute = used[keyword]
+            if keyword == "SOPInstanceUID":  # per file: the file meta's UID
+                substitute = f"MediaStorageSOPInstanceUID {media}" if media else None
+            if substitute:
+                e = {**e, "value": f"(empty in the file; read as {substitute})"}
+        out.append(e)
+    return out
+
+
 def _object_state(obj: LabelObject) -> dict[str, Any]:
     """An object as in the ``dicom-annot/1`` document, except that bitmask keyframes carry
     ``mask_area`` (foreground pixels of that slice) and ``mask_crc`` (a checksum of its
@@ -418,7 +446,7 @@ def _cached_object_state(obj: LabelObject, cache: StateCache | None) -> dict[str
 def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dict[str, Any]:
     """The compact form of a label document synced to the page as ``labels_state``:
     ``{"revision", "ontology" (None when it has no classes or classifications), "objects",
-    "frame_classifications", "measurements", "read_only"}``.
+    "frame_classifications", "measurements", "read_only", "can_undo", "can_redo"}``.
 
     Objects are in their document form (``static``, ``dynamic``, ``source``, ``confidence``...)
     except that mask keyframes are summarised (``{manual, mask_area, mask_crc}``); frame
@@ -450,6 +478,9 @@ def compact_labels_state(labels: Labels, cache: StateCache | None = None) -> dic
                 for m in sorted(doc.measurements.values(), key=lambda m: (m.created, m.uuid))
             ],
             "read_only": bool(labels.read_only),
+            # the page's undo / redo buttons are off when there is nothing to take back
+            "can_undo": bool(labels.can_undo),
+            "can_redo": bool(labels.can_redo),
         }
 
 
@@ -459,7 +490,8 @@ PATCH_MAX_OBJECTS = 512
 
 def labels_patch(old: Any, new: dict[str, Any]) -> dict[str, Any] | None:
     """What changed from one compact labels state to the next, for the page: ``{"base",
-    "revision", "upsert": [objects], "remove": [uuids], "read_only"}`` (and
+    "revision", "upsert": [objects], "remove": [uuids], "read_only", "can_undo", "can_redo"}``
+    (and
     ``"frame_classifications"``, ``"measurements"`` when they changed); ``None`` when the page
     should get the whole state (no earlier state, another ontology, or many objects changed).
 
@@ -481,6 +513,8 @@ def labels_patch(old: Any, new: dict[str, Any]) -> dict[str, Any] | None:
         "upsert": upsert,
         "remove": remove,
         "read_only": new["read_only"],
+        "can_undo": new["can_undo"],
+        "can_redo": new["can_redo"],
     }
     for key in ("frame_classifications", "measurements"):
         if new[key] != old.get(key):
@@ -1466,7 +1500,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             message = f"metadata of slice {k} could not be read: {exc}"
             self.send({"type": "error", "message": message})
             return
-        elements = _metadata_elements(tree)
+        elements = _note_substitutions(_metadata_elements(tree), self._series.uid_substitutions)
         self.send(
             {
                 "type": "metadata",

@@ -155,6 +155,12 @@ describe("window drag", () => {
   });
   it("scales with the value range", () => {
     expect(dragSensitivity([-1024, 3071])).toBeCloseTo(4095 / 512);
+    // by the window's width: finer for a narrow window (QA: a 150 HU liver window moved by
+    // 8 HU a pixel), within 1/4096 .. 1/512 of the range
+    expect(dragSensitivity([-1024, 3071], 600)).toBeCloseTo(2);
+    expect(dragSensitivity([-1024, 3071], 150)).toBeCloseTo(4095 / 4096);
+    expect(dragSensitivity([-1024, 3071], 6000)).toBeCloseTo(4095 / 512);
+    expect(dragSensitivity([0, 1], 0.3)).toBeCloseTo(0.001);
     expect(dragSensitivity([0, 0])).toBe(1);
     expect(dragSensitivity([0, 1])).toBeCloseTo(1 / 512);
   });

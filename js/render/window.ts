@@ -234,10 +234,18 @@ export class GreyRenderer {
   }
 }
 
-/** Window change per pixel of mouse movement in drag mode, from the series' value range. */
-export function dragSensitivity(valueRange: [number, number]): number {
+/**
+ * Window change per pixel of mouse movement in a window drag: a 300th of the window's width at
+ * the start of the drag, so that a narrow window (a liver or brain window) is adjusted finely
+ * and a wide one quickly, kept between 1/4096 and 1/512 of the series' value range (for CT:
+ * 1 to 8 HU a pixel).
+ */
+export function dragSensitivity(valueRange: [number, number], width?: number): number {
   const span = Math.abs(valueRange[1] - valueRange[0]);
-  return Number.isFinite(span) && span > 0 ? Math.max(span / 512, 1e-4) : 1;
+  if (!Number.isFinite(span) || span <= 0) return 1;
+  const coarse = span / 512;
+  const byWidth = width !== undefined && Number.isFinite(width) && width > 0 ? width / 300 : coarse;
+  return Math.max(Math.min(byWidth, coarse), span / 4096, 1e-4);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAccel, keyLetter, toastDuration, toastPlacement } from "./dom";
+import { clipBand, isAccel, keyLetter, toastDuration, toastPlacement } from "./dom";
 
 const key = (k: string, code: string, mods: Partial<KeyboardEvent> = {}): KeyboardEvent =>
   ({ key: k, code, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods }) as KeyboardEvent;
@@ -25,6 +25,17 @@ describe("keyLetter / isAccel", () => {
 
 const rect = (left: number, top: number, width: number, height: number): DOMRectReadOnly =>
   ({ left, top, width, height, right: left + width, bottom: top + height, x: left, y: top }) as DOMRectReadOnly;
+
+describe("clipBand", () => {
+  const box = (overflowY: string, top: number, bottom: number, width = 800) => ({ overflowY, top, bottom, width, height: bottom - top });
+  it("cuts the window by every ancestor that clips", () => {
+    expect(clipBand([box("auto", 60, 910), box("visible", -500, 5000), box("auto", 91, 970)], 1000)).toEqual({ top: 91, bottom: 910 });
+  });
+  it("leaves out an ancestor of no size (JupyterLab's 0 px high jp-ThemedContainer)", () => {
+    // QA: the band came out as 91..0, empty, and toasts went over the tool bar
+    expect(clipBand([box("auto", 91, 970), box("hidden", 0, 0), box("hidden", 0, 1000, 0)], 1000)).toEqual({ top: 91, bottom: 970 });
+  });
+});
 
 describe("toastPlacement", () => {
   // a narrow widget: toolbar 40 px, image 400 px, objects panel below it

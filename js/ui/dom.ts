@@ -183,17 +183,40 @@ export interface Band {
   bottom: number;
 }
 
+/** An ancestor of a node: its vertical overflow and its box on screen. */
+export interface ClipBox {
+  overflowY: string;
+  top: number;
+  bottom: number;
+  width: number;
+  height: number;
+}
+
+/** The part of a window `windowHeight` tall that ancestors `boxes` leave visible: each one
+ * that clips (overflow other than visible) cuts it. A box of no size clips nothing the node
+ * shows: the node is seen, so it is laid out outside that box (JupyterLab's outer
+ * `jp-ThemedContainer` is 0 px high with `overflow: hidden`, which made the band empty). */
+export function clipBand(boxes: readonly ClipBox[], windowHeight: number): Band {
+  const band = { top: 0, bottom: windowHeight };
+  for (const b of boxes) {
+    if (b.overflowY === "visible" || b.width <= 0 || b.height <= 0) continue;
+    band.top = Math.max(band.top, b.top);
+    band.bottom = Math.min(band.bottom, b.bottom);
+  }
+  return band;
+}
+
 /** The part of the screen ``node`` can show in: the window, cut by every ancestor that clips
  * (a scrolled notebook, an output area with a maximum height). */
 export function visibleBand(node: Element): Band {
-  const band = { top: 0, bottom: window.innerHeight };
+  const boxes: ClipBox[] = [];
   for (let p = node.parentElement; p; p = p.parentElement) {
-    if (getComputedStyle(p).overflowY === "visible") continue;
+    const overflowY = getComputedStyle(p).overflowY;
+    if (overflowY === "visible") continue;
     const r = p.getBoundingClientRect();
-    band.top = Math.max(band.top, r.top);
-    band.bottom = Math.min(band.bottom, r.bottom);
+    boxes.push({ overflowY, top: r.top, bottom: r.bottom, width: r.width, height: r.height });
   }
-  return band;
+  return clipBand(boxes, window.innerHeight);
 }
 
 /** Smallest part of the image (px) that must be on screen for a toast to show over it. */

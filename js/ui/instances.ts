@@ -655,10 +655,12 @@ class InstancesPanel implements Panel {
     if (stateKey === this.stateKey && !rebuilt) return;
     this.stateKey = stateKey;
     this.list.style.setProperty("--daw-cur", String(n > 0 ? (k + 0.5) / n : 0));
-    if (sel !== this.shownSelected) {
-      // a newly selected object (on the canvas, say): bring its row into view
+    const selIndex = sel ? this.index.get(sel) : undefined;
+    // a newly selected object (on the canvas, say): bring its row into view, once it is
+    // listed (one just drawn is selected before Python's echo lists it)
+    if (sel !== this.shownSelected && (sel === null || selIndex !== undefined)) {
       this.shownSelected = sel;
-      const i = sel ? this.index.get(sel) : undefined;
+      const i = selIndex;
       if (i !== undefined) {
         const top = scrollFor(i, this.top, this.listHeight);
         if (top !== this.top) {

@@ -430,6 +430,29 @@ def test_select_delete_undo_redo(lpage: Any) -> None:
     expect(root.get_by_role("alert")).to_contain_text("no object <b>x</b>")
     expect(labels).to_have_attribute("data-count", "1")
     assert has_colour(overlay_pixels(root, *s.canvas_px(12, 19)), LESION_RGB)
+    # they are off at the history's ends (QA: always on, and silent there)
+    push_labels(
+        page,
+        wid,
+        {
+            **labels_state([box_object([12, 8, 40, 30])], revision=2),
+            "can_undo": False,
+            "can_redo": True,
+        },
+    )
+    expect(root.get_by_test_id("daw-undo")).to_be_disabled()
+    expect(root.get_by_test_id("daw-redo")).to_be_enabled()
+    push_labels(
+        page,
+        wid,
+        {
+            **labels_state([box_object([12, 8, 40, 30])], revision=3),
+            "can_undo": True,
+            "can_redo": False,
+        },
+    )
+    expect(root.get_by_test_id("daw-undo")).to_be_enabled()
+    expect(root.get_by_test_id("daw-redo")).to_be_disabled()
 
 
 def test_read_only_disables_tools(lpage: Any) -> None:

@@ -235,6 +235,26 @@ def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
     assert not (mask_alpha(root, s) > 0).any()
 
 
+def test_the_metadata_panel_opens_above_the_mask_popup(mpage: Any) -> None:
+    """QA: with the brush on, the DICOM tags panel opened under the popup, which hid its title,
+    search box and match count: the user typed into a field they could not see."""
+    page = mpage
+    _, root = mount(page, series(ct_volume()), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    expect(root.get_by_test_id("daw-maskpop")).to_be_visible()
+    root.get_by_test_id("daw-meta-toggle").click()
+    search = root.get_by_test_id("daw-meta-search")
+    expect(search).to_be_visible()
+    on_top = search.evaluate(
+        """(e) => { const r = e.getBoundingClientRect();
+          return [0.1, 0.5, 0.9].every((f) => {
+            const hit = document.elementFromPoint(r.left + f * r.width, r.top + r.height / 2);
+            return hit === e || e.contains(hit); }); }"""
+    )
+    assert on_top
+
+
 def test_popup_folds_and_moves_aside_and_keeps_the_pending_edit(mpage: Any) -> None:
     """The popup covers a corner of the image: it folds to its title bar and moves to the
     other side; neither touches the pending strokes, and Apply still commits them."""

@@ -256,14 +256,17 @@ def test_window_drag_changes_the_kernel_window(
 ) -> None:
     """A right-button drag up raises the level (centre); in the drag mode (Alt+W) a left drag
     to the right widens the width. ``w.window`` in the kernel gets exactly the values the
-    drag gives (value range / 512 per screen pixel), and the canvas shows that window."""
+    drag gives (a 300th of the window's width per screen pixel, within 1/4096 .. 1/512 of the
+    value range), and the canvas shows that window."""
     open_widgets(page, lab_each, request, widget_cell(small_phantom))
     root = ready_root(page, slice_=10)
     info = json.loads(
         run_probe(page, "import json; print(json.dumps([w.series_info['value_range'], w.window]))")
     )
     (lo, hi), (c0, w0) = info
-    per_px = max((hi - lo) / 512, 1e-4)
+
+    def per_px(width: float) -> float:  # the window change per pixel of a drag from `width`
+        return max(min(width / 300, (hi - lo) / 512), (hi - lo) / 4096, 1e-4)
 
     # right-button drag 40 px up: level up, width unchanged
     x, y = centre(root)
@@ -271,7 +274,7 @@ def test_window_drag_changes_the_kernel_window(
     page.mouse.down(button="right")
     page.mouse.move(x, y - 40, steps=4)
     page.mouse.up(button="right")
-    c1 = js_round(c0 + 40 * per_px)
+    c1 = js_round(c0 + 40 * per_px(w0))
     assert c1 > c0
     kernel_is(page, "w.window", (float(c1), float(w0)))
 
@@ -284,7 +287,7 @@ def test_window_drag_changes_the_kernel_window(
     page.mouse.down()
     page.mouse.move(x + 30, y, steps=3)
     page.mouse.up()
-    w1 = js_round(w0 + 30 * per_px)
+    w1 = js_round(w0 + 30 * per_px(w0))
     assert w1 > w0
     kernel_is(page, "w.window", (float(c1), float(w1)))
 
@@ -294,7 +297,7 @@ def test_window_drag_changes_the_kernel_window(
     page.mouse.down()
     page.mouse.move(x - 20, y + 10, steps=2)
     page.mouse.up()
-    c2, w2 = js_round(c1 - 10 * per_px), js_round(w1 - 20 * per_px)
+    c2, w2 = js_round(c1 - 10 * per_px(w1)), js_round(w1 - 20 * per_px(w1))
     kernel_is(page, "w.window", (float(c2), float(w2)))
     canvas = root.get_by_test_id("daw-canvas")
     expect(canvas).to_have_attribute("data-window", f"{c2},{w2}")

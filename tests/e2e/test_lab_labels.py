@@ -140,3 +140,33 @@ def test_a_series_switched_to_shows_its_own_labels(
     expect(page.get_by_test_id("daw-instances")).to_contain_text("Objects (0)")
     assert kernel_eventually(page, "w.series_index = 0\nprint(len(w.labels))", "1") == "1"
     expect(drawn).to_have_attribute("data-count", "1")
+
+
+def test_a_message_shows_over_the_image_in_a_scrolled_notebook(
+    lab_each: Any, page: Any, tmp_path: Path
+) -> None:
+    """QA: with the notebook scrolled so that the widget's top was cut, toasts went over the
+    tool bar (JupyterLab's 0 px high outer container, overflow hidden, emptied the visible
+    band): they show over the top of the image, under the tool bar."""
+    folder = tmp_path / "phantom"
+    write_phantom_series(folder, n_slices=12, rows=256, columns=256)
+    nb = notebook(
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "onto = Ontology.builder().object('Lesion', shape='bounding_box', hotkey=1).build()\n"
+        f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
+        "w"
+    )
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    root = open_widget(page, lab_each, "toast.ipynb", nb, workspace="toast")
+    root.focus()
+    page.evaluate("() => { document.querySelector('.jp-WindowedPanel-outer').scrollTop += 60; }")
+    toolbar = root.locator(".daw-toolbar")
+    expect(toolbar).to_be_visible()
+    page.keyboard.press("Alt+x")
+    page.keyboard.press("1")  # picking a tool ends the crosshair drag: a message says so
+    toast = root.locator(".daw-toast")
+    expect(toast).to_contain_text("Crosshair drag off")
+    view = page.get_by_test_id("daw-view").bounding_box()
+    bar = toolbar.bounding_box()
+    shown = toast.bounding_box()
+    assert shown["y"] >= view["y"] >= bar["y"] + bar["height"] - 1, (shown, view, bar)
