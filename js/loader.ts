@@ -98,6 +98,9 @@ export class Controller {
    * one's views (`onArrive`), and this one asks its kernel for the slice it shows only. */
   private following = false;
   error = "";
+  /** Slices of the volume held that the kernel could not read (index -> its message): the
+   * view says so rather than waiting for them. */
+  readonly failed = new Map<number, string>();
   /** Errors reported so far: a view hides a dismissed error until the next one, even when
    * the next one has the same text. */
   errorCount = 0;
@@ -211,6 +214,7 @@ export class Controller {
     this.letGo();
     this.volume = info ? this.hold(info) : null;
     this.error = "";
+    this.failed.clear();
     this.orderedAround = -1;
     this.unacked = 0;
     this.ackEvery = ACK_EVERY;
@@ -338,7 +342,10 @@ export class Controller {
     if (msg.type === "error") {
       if (msg.notice) return; // the view shows it as a toast
       this.fail(msg.message);
-      if (msg.index !== undefined) this.received();
+      if (msg.index !== undefined) {
+        this.failed.set(msg.index, msg.message);
+        this.received();
+      }
       this.notify();
       return;
     }

@@ -1037,11 +1037,23 @@ function renderView(
     if (!volume) {
       loading.hidden = false;
       setText(loadingText, gone ? "Not connected to a kernel" : "Loading…");
-    } else {
-      loading.hidden = ready;
-      setText(loadingText, gone ? "Not connected to a kernel" : `Loading slice ${k + 1}…`);
     }
-    loading.classList.toggle("daw-offline", gone);
+    // the kernel could not read this slice (or, for a reformat, some slice): said, not awaited
+    const unread = volume && !ready && !gone ? (plane() === "axial" ? (controller.failed.has(k) ? 1 : 0) : controller.failed.size) : 0;
+    if (volume) {
+      loading.hidden = ready;
+      setText(
+        loadingText,
+        gone
+          ? "Not connected to a kernel"
+          : unread === 0
+            ? `Loading slice ${k + 1}…`
+            : plane() === "axial"
+              ? `Slice ${k + 1} could not be read (see the error above)`
+              : `${unread} slice${unread === 1 ? "" : "s"} of the series could not be read: no ${plane()} reformat (see the error above)`,
+      );
+    }
+    loading.classList.toggle("daw-offline", gone || unread > 0);
     root.dataset.ready = ready ? "true" : "false";
     canvas.dataset.zoom = String(view().zoom);
     updateProgress();

@@ -389,6 +389,36 @@ def test_duplicate_positions_warn(tmp_path: Path) -> None:
         assert len(s) == 6
 
 
+def test_echoes_sharing_positions_are_separate_stacks(tmp_path: Path) -> None:
+    """QA: two echoes of an MR in one series were stacked as one volume (slices interleaved,
+    the affine twice as long as the anatomy). Volumes told apart by EchoNumbers (or the
+    phase's TemporalPositionIdentifier...) with positions of their own are stacks of their
+    own: the first opens, the warning names the others, open_study lists each."""
+    make_series(tmp_path / "e1", 4, extra={"EchoNumbers": 1})
+    make_series(tmp_path / "e2", 4, extra={"EchoNumbers": 2}, description="synthetic")
+    for f in sorted((tmp_path / "e2").iterdir()):  # new SOP instances
+        ds = pydicom.dcmread(f)
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.save_as(f)
+    with pytest.warns(DicomLoadWarning) as record:
+        s = open_series(tmp_path)
+    text = " ".join(str(w.message) for w in record)
+    assert "2 volumes, told apart by EchoNumbers 1 (4 slices), 2 (4 slices)" in text
+    assert "duplicate" not in text
+    with s:
+        assert len(s) == 4 and s.spacing[0] == 2.5
+        z = [p[2] for p in s.slice_positions]
+        assert sorted(z) == [-40.0, -37.5, -35.0, -32.5]
+        assert all(str(f).startswith(str(tmp_path / "e1")) for f in s.slice_files)
+    study = open_study(tmp_path)
+    assert [info.n_slices for info in study.series_info] == [4, 4]
+    # a series without such a key keeps the old behaviour (one stack, warned)
+    make_series(tmp_path / "same" / "a", 3)
+    make_series(tmp_path / "same" / "b", 3, description="synthetic")
+    with pytest.warns(DicomLoadWarning, match="duplicate"):
+        assert len(open_series(tmp_path / "same")) == 6
+
+
 def test_gantry_tilt_warns_and_affine_keeps_the_shear(tmp_path: Path) -> None:
     make_series(tmp_path, 5, shift_per_slice=(0.0, 0.8, 0.0), extra={"GantryDetectorTilt": 17.7})
     with pytest.warns(DicomLoadWarning, match="sheared") as record:

@@ -178,7 +178,9 @@ def test_a_broken_slice_is_reported_and_streaming_goes_on() -> None:
     assert s.wait_idle()
     kinds = [(m["type"], m.get("index")) for m, _ in sent]
     assert kinds == [("slice", 6), ("error", 7), ("slice", 8)]
-    assert "slice 7" in sent[1][0]["message"] and "corrupt" in sent[1][0]["message"]
+    # numbered as the page shows it, with Python's index (QA: "slice 0" for slice 1 / 12)
+    assert sent[1][0]["message"].startswith("slice 8 / 10 (index 7) could not be read: ")
+    assert "corrupt" in sent[1][0]["message"]
     s.close()
 
 

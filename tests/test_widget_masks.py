@@ -448,6 +448,11 @@ BAD_PAINTS = [
     ),
     ({"strokes": [{**STROKE, "points": [[[[[[[[[[[[1, 2]]]]]]]]]]]]}]}, "an [x, y] pair"),
     ({"strokes": [{**STROKE, "points": [[1, 2]] * 20_001}]}, "too many points (20001"),
+    # QA: 20,000 points at radius 512 kept the kernel busy for 279 s: the work is bounded
+    (
+        {"strokes": [{**STROKE, "radius": 512, "points": [[1, 2], [3, 2]] * 100}]},
+        "would test 209,890,872 voxels (at most 150,000,000",
+    ),
     ({"strokes": [{**STROKE, "tool": "spray"}]}, "'tool' must be one of brush, eraser"),
     ({"strokes": [{**STROKE, "colour": 1}]}, "unknown field(s) colour"),
     ({"strokes": [{**STROKE, "tool": "threshold"}]}, "needs 'range': [lo, hi]"),

@@ -1026,6 +1026,54 @@ def _cluster_orientations(frames: Iterable[FrameRecord]) -> dict[int, int]:
     return out
 
 
+#: Attributes that tell apart volumes sharing the slice positions of one series (echoes of
+#: a multi-echo MR, phases of a dynamic or cardiac series, repeated acquisitions), tried in
+#: this order.
+VOLUME_KEYS = ("EchoNumbers", "TemporalPositionIdentifier", "TriggerTime", "AcquisitionNumber")
+
+
+def _split_volumes(frames: list[FrameRecord]) -> tuple[list[list[FrameRecord]], str | None]:
+    """``frames`` as one list, or, when slices share positions and one of
+    :data:`VOLUME_KEYS` (single-frame files) splits them into volumes each with its own
+    positions, one list per volume (in the key's order) and a note saying so."""
+    placed = [fr for fr in frames if fr.position is not None]
+    if len(placed) < 2 or len(placed) < len(frames):
+        return [frames], None
+
+    def place(fr: FrameRecord) -> tuple[float, ...]:
+        assert fr.position is not None
+        return tuple(round(v, 3) for v in fr.position)
+
+    if len({place(fr) for fr in frames}) == len(frames):
+        return [frames], None  # no slice shares its position
+    if any(fr.file.layout.n_frames > 1 for fr in frames):
+        return [frames], None  # (enhanced multi-frame: per-frame groups, not split here)
+    for keyword in VOLUME_KEYS:
+        by_value: dict[str, list[FrameRecord]] = defaultdict(list)
+        for fr in frames:
+            by_value[text_of(fr.file.ds, keyword)].append(fr)
+        if len(by_value) < 2 or "" in by_value:
+            continue
+        groups = list(by_value.values())
+        if all(len({place(fr) for fr in g}) == len(g) for g in groups):
+
+            def order(value: str) -> tuple[int, float, str]:
+                try:
+                    return (0, float(value), value)
+                except ValueError:
+                    return (1, 0.0, value)
+
+            values = sorted(by_value, key=order)
+            listed = ", ".join(f"{v} ({len(by_value[v])} slices)" for v in values[:8])
+            more = " ..." if len(values) > 8 else ""
+            note = (
+                f"slices of this series share their positions: it holds {len(values)} volumes, "
+                f"told apart by {keyword} {listed}{more}; each is a stack of its own"
+            )
+            return [by_value[v] for v in values], note
+    return [frames], None
+
+
 def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
     """Group frames into series by UIDs (substituting empty ones) and split into stacks."""
     study_sub: dict[str, list[FileRecord]] = defaultdict(list)
@@ -1161,7 +1209,15 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
         parts = sorted((split[k] for k in split_order), key=lambda fs: -len(fs))
         subs = subs_for(frames, study, series)
         notes: list[str] = []
-        if len(parts) > 1:
+        volumes: list[list[FrameRecord]] = []
+        for part in parts:
+            pieces, note = _split_volumes(part)
+            volumes.extend(pieces)
+            if note:
+                notes.append(note)
+        if len(volumes) > len(parts):
+            parts = volumes
+        if len(parts) > 1 and not notes:
             sizes = ", ".join(
                 f"{len(p)} x {p[0].file.layout.rows}x{p[0].file.layout.columns}"
                 + (" (no orientation)" if p[0].orientation is None else "")

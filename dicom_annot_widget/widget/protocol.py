@@ -145,6 +145,10 @@ MAX_STROKE_POINTS = 20_000
 #: Most strokes in one ``paint`` message, and most points in all of them together.
 MAX_STROKES = 1_000
 MAX_PAINT_POINTS = 200_000
+#: Most voxel tests one ``paint`` message may cost: each segment of a stroke tests the voxels
+#: of its box (its extent plus the brush's diameter each way). About 2 s of the kernel here;
+#: a stroke the page draws with its largest brush (radius 100) may have 3,000 samples.
+MAX_PAINT_WORK = 150_000_000
 #: Stroke coordinates beyond this (voxels) are refused: no image is that large.
 MAX_COORDINATE = 1e6
 #: Longest object uuid accepted from the page.
@@ -544,7 +548,24 @@ def parse_strokes(raw: Any, kind: str = "paint") -> tuple[Stroke, ...]:
         raise ProtocolError(
             f"{kind}: too many points in all strokes together ({total}; at most {MAX_PAINT_POINTS})"
         )
+    work = sum(_stroke_work(s) for s in strokes)
+    if work > MAX_PAINT_WORK:
+        raise ProtocolError(
+            f"{kind}: the strokes would test {work:,.0f} voxels (at most {MAX_PAINT_WORK:,}; "
+            "each segment tests its box, the brush's diameter wide): paint with fewer points or "
+            "a smaller radius, or in several messages"
+        )
     return strokes
+
+
+def _stroke_work(stroke: Stroke) -> float:
+    """Voxel tests of one stroke: for each segment, its box widened by the brush."""
+    side = 2 * stroke.radius + 2
+    pts = stroke.points
+    if len(pts) == 1:
+        return side * side
+    extent = np.abs(np.diff(pts, axis=0))
+    return float(np.sum((extent[:, 0] + side) * (extent[:, 1] + side)))
 
 
 def _parse_paint(

@@ -217,7 +217,9 @@ class SliceStreamer:
                     item, buffer = self._encode(k)
                 except Exception as exc:  # keep streaming the other slices
                     log.warning("could not send slice %d: %s", k, exc)
-                    message = f"slice {k} could not be sent: {exc}"
+                    # numbered as the page shows it (k / N), with the index Python uses
+                    n = int(self._series.shape[0])
+                    message = f"slice {k + 1} / {n} (index {k}) could not be read: {exc}"
                     self._send({"type": "error", "message": message, "index": k}, [])
                     continue
                 if buffer.nbytes > PART_BYTES:

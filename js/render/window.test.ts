@@ -85,6 +85,13 @@ describe("renderRGB", () => {
     renderRGB(new Uint8Array([0, 200, 255, 4, 5, 6]), out, true);
     expect(Array.from(out)).toEqual([255, 55, 0, 255, 251, 250, 249, 255]);
   });
+  it("scales 16-bit colour to 8 bits (QA: clipped at 255, a ramp showed as one colour)", () => {
+    const out = new Uint8ClampedArray(8);
+    renderRGB(new Uint16Array([0, 60000, 65535, 257, 32768, 1000]), out);
+    expect(Array.from(out)).toEqual([0, 233, 255, 255, 1, 128, 4, 255]);
+    renderRGB(new Uint16Array([0, 60000, 65535, 257, 32768, 1000]), out, true);
+    expect(Array.from(out)).toEqual([255, 22, 0, 255, 254, 127, 251, 255]);
+  });
 });
 
 import { GreyRenderer, dragSensitivity, dragWindow, packGrey, windowBounds } from "./window";

@@ -89,8 +89,11 @@ export function renderGrey(
 /** Paint one RGB (interleaved, 8-bit) slice into RGBA pixels. */
 export function renderRGB(stored: TypedArray, out: Uint8ClampedArray, invert = false): void {
   const n = stored.length / 3;
+  // 16-bit colour (RGB with BitsAllocated 16, a palette of 16-bit entries) spans 0..65535: to
+  // 0..255 (it was clipped at 255: a ramp showed as one colour)
+  const scale = stored instanceof Uint16Array ? 255 / 65535 : 1;
   const top = invert ? 255 : 0;
-  const sign = invert ? -1 : 1;
+  const sign = invert ? -scale : scale;
   for (let i = 0, j = 0, k = 0; i < n; i++, j += 4, k += 3) {
     out[j] = top + sign * (stored[k] as number);
     out[j + 1] = top + sign * (stored[k + 1] as number);

@@ -687,6 +687,29 @@ def test_page_shows_kernel_errors(harness: Any) -> None:
     expect(alert).to_contain_text("<b>zoom</b> must be in")
 
 
+def test_a_slice_the_kernel_cannot_read_is_said_not_awaited(harness: Any) -> None:
+    """QA: a series whose slices could not be decoded showed "Loading slice 7..." for ever (the
+    error bar named another slice). The kernel's error for the slice shown replaces the
+    spinner with what happened; the other slices still show."""
+    page = harness
+    page.evaluate("() => { const m = window.mount; window.mount = (o) => m({...o, hold: true}); }")
+    wid = page.evaluate("(o) => window.mount(o)", {"series": [series(ct_volume())]})
+    root = page.locator(".cell").nth(wid).get_by_test_id("daw-root")
+    loading = root.get_by_test_id("daw-loading")
+    expect(loading).to_contain_text("Loading slice 7")
+    message = "slice 7 / 12 (index 6) could not be read: Cannot decode 'CT000006.dcm'"
+    kernel_says(page, wid, {"type": "error", "message": message, "index": 6})
+    expect(loading).to_contain_text("Slice 7 could not be read")
+    expect(loading).to_have_class(re.compile("daw-offline"))  # no spinner: nothing is coming
+    expect(root.get_by_role("alert")).to_contain_text(message)
+    # the other slices arrive and show
+    page.evaluate("(i) => window.widgets[i].model.release()", wid)
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    expect(root).to_have_attribute("data-ready", "true")
+    expect(loading).to_be_hidden()
+
+
 def test_a_notice_from_the_kernel_is_a_toast_not_an_error(harness: Any) -> None:
     """Ctrl+Z with nothing to undo is no fault: the kernel's answer carries `notice` and the
     page shows it in passing, not in the red error banner."""
