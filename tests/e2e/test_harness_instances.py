@@ -14,6 +14,7 @@ from .test_harness_labels import (
     LESION_RGB,
     Screen,
     apply_in_python,
+    drag,
     edits,
     labels_state,
     lpage,  # noqa: F401 (a fixture)
@@ -553,10 +554,7 @@ def test_hundreds_of_objects_render_only_the_rows_in_view(lpage: Any) -> None:  
     expect(rows.first).to_have_attribute("data-object-id", "1")
     root.focus()
     page.keyboard.press("2")
-    page.mouse.move(*s.at(5, 30))
-    page.mouse.down()
-    page.mouse.move(*s.at(15, 40), steps=4)
-    page.mouse.up()
+    drag(page, s.at(5, 30), s.at(15, 40), steps=4)
     (msg,) = wait_edits(page, wid, 1)
     drawn = {**msg["op"]["object"], "object_id": 301, "shape": "bounding_box"}
     page.evaluate(

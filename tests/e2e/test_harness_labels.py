@@ -95,6 +95,14 @@ class Screen:
         return x - self.box["x"], y - self.box["y"]
 
 
+def drag(page: Any, a: tuple[float, float], b: tuple[float, float], steps: int = 6) -> None:
+    """A left-button drag from page point `a` to `b`."""
+    page.mouse.move(*a)
+    page.mouse.down()
+    page.mouse.move(*b, steps=steps)
+    page.mouse.up()
+
+
 def edits(page: Any, wid: int) -> list[dict[str, Any]]:
     return page.evaluate("(i) => window.widgets[i].model._edits()", wid)
 
@@ -202,10 +210,7 @@ def test_picking_a_tool_takes_the_left_button_back_from_the_crosshair_drag(lpage
     expect(cross).to_have_attribute("aria-pressed", "true")  # the lines stay
     expect(root.locator(".daw-toast")).to_contain_text("Crosshair drag off")
     s = Screen(root)
-    page.mouse.move(*s.at(10, 5))
-    page.mouse.down()
-    page.mouse.move(*s.at(40, 30), steps=6)
-    page.mouse.up()
+    drag(page, s.at(10, 5), s.at(40, 30))
     (msg,) = wait_edits(page, wid, 1)
     assert msg["op"]["op"] == "create_object"
     assert model_get(page, wid, "crosshair") == crosshair
@@ -216,10 +221,7 @@ def test_picking_a_tool_takes_the_left_button_back_from_the_crosshair_drag(lpage
     root.get_by_test_id("daw-tool-select").click()
     expect(viewport).not_to_have_class(re.compile("daw-mode-window"))
     page.keyboard.press("2")
-    page.mouse.move(*s.at(12, 8))
-    page.mouse.down()
-    page.mouse.move(*s.at(30, 20), steps=6)
-    page.mouse.up()
+    drag(page, s.at(12, 8), s.at(30, 20))
     wait_edits(page, wid, 2)
     assert model_get(page, wid, "window") == window
 
@@ -431,28 +433,11 @@ def test_select_delete_undo_redo(lpage: Any) -> None:
     expect(labels).to_have_attribute("data-count", "1")
     assert has_colour(overlay_pixels(root, *s.canvas_px(12, 19)), LESION_RGB)
     # they are off at the history's ends (QA: always on, and silent there)
-    push_labels(
-        page,
-        wid,
-        {
-            **labels_state([box_object([12, 8, 40, 30])], revision=2),
-            "can_undo": False,
-            "can_redo": True,
-        },
-    )
-    expect(root.get_by_test_id("daw-undo")).to_be_disabled()
-    expect(root.get_by_test_id("daw-redo")).to_be_enabled()
-    push_labels(
-        page,
-        wid,
-        {
-            **labels_state([box_object([12, 8, 40, 30])], revision=3),
-            "can_undo": True,
-            "can_redo": False,
-        },
-    )
-    expect(root.get_by_test_id("daw-undo")).to_be_enabled()
-    expect(root.get_by_test_id("daw-redo")).to_be_disabled()
+    for revision, (can_undo, can_redo) in enumerate([(False, True), (True, False)], start=2):
+        state = labels_state([box_object([12, 8, 40, 30])], revision=revision)
+        push_labels(page, wid, {**state, "can_undo": can_undo, "can_redo": can_redo})
+        for name, on in (("daw-undo", can_undo), ("daw-redo", can_redo)):
+            expect(root.get_by_test_id(name)).to_be_enabled(enabled=on)
 
 
 def test_read_only_disables_tools(lpage: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .test_harness_labels import Screen, edits, push_labels, wait_edits
+from .test_harness_labels import Screen, drag, edits, push_labels, wait_edits
 from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
 
 ONTOLOGY = {
@@ -109,13 +109,6 @@ def echo(page: Any, wid: int, msg: dict[str, Any], objects: list[dict[str, Any]]
         [wid, msg["request"], rev],
     )
     push_labels(page, wid, labels_state(objects, revision=rev))
-
-
-def drag(page: Any, a: tuple[float, float], b: tuple[float, float], steps: int = 6) -> None:
-    page.mouse.move(*a)
-    page.mouse.down()
-    page.mouse.move(*b, steps=steps)
-    page.mouse.up()
 
 
 def test_polyline_clicks_double_click_length_and_python_accepts(tpage: Any) -> None:
