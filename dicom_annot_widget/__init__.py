@@ -10,6 +10,7 @@ from .errors import (
     LabelError,
     MissingDecoderError,
     ProtocolError,
+    WidgetValueError,
 )
 from .export import from_dicom_seg, from_nifti, object_masks, to_dicom_seg, to_nifti
 from .io import Series, Study, open_series, open_study
@@ -36,6 +37,7 @@ __all__ = [
     "ProtocolError",
     "Series",
     "Study",
+    "WidgetValueError",
     "__version__",
     "default_demo_series",
     "from_dicom_seg",

@@ -11,6 +11,8 @@ import math
 import reprlib
 from typing import Any
 
+from traitlets import TraitError
+
 __all__ = [
     "DicomAnnotError",
     "DicomAnnotWarning",
@@ -19,6 +21,7 @@ __all__ = [
     "LabelError",
     "MissingDecoderError",
     "ProtocolError",
+    "WidgetValueError",
     "describe",
 ]
 
@@ -41,6 +44,11 @@ class LabelError(DicomAnnotError, ValueError):
 
 class ProtocolError(DicomAnnotError, ValueError):
     """A message from the front end is malformed or refers to something that does not exist."""
+
+
+class WidgetValueError(DicomAnnotError, TraitError, ValueError):
+    """A widget argument or trait value is out of range or of the wrong kind (``slice=99``,
+    ``w.window = (0, 0)``): a ``ValueError`` and a traitlets ``TraitError`` both."""
 
 
 class DicomAnnotWarning(UserWarning):

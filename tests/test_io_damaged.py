@@ -163,6 +163,22 @@ def test_an_unusable_rescale_slope_is_reported(tmp_path: Path) -> None:
     assert series.rescale(0)[0] == 1.0 or series.rescale(1)[0] == 1.0
 
 
+def test_an_overflowing_rescale_is_reported_and_not_applied(tmp_path: Path) -> None:
+    """QA: RescaleSlope 1e308 made every value inf with NumPy's bare overflow warning."""
+    files = _series(tmp_path, 3)
+    for f in files:
+        _edit(f, RescaleSlope="1e308", RescaleIntercept="-1e300")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        series = open_series(tmp_path)
+    said = [str(w.message) for w in record]
+    assert not [w for w in record if issubclass(w.category, RuntimeWarning)], said
+    assert any("RescaleSlope '1e308' is beyond 1e+24" in m for m in said), said
+    assert any("RescaleIntercept '-1e300' is beyond 1e+30" in m for m in said), said
+    assert series.rescale(0) == (1.0, 0.0)
+    assert np.isfinite(series.array).all()
+
+
 def test_a_window_beyond_the_widgets_range_opens_with_a_usable_one(tmp_path: Path) -> None:
     files = _series(tmp_path, 3)
     for f in files:

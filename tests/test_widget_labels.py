@@ -399,6 +399,10 @@ def test_label_path_makes_edits_durable(tmp_path: Path) -> None:
     for bad in (True, "3", 2.5, -1):
         with pytest.raises(Exception, match=rf"^slice={bad!r}: expected an axial slice number"):
             DicomAnnotator(series, label_path=path, slice=bad)
+    # a ValueError as well as a TraitError and the package's own (QA: `except ValueError`
+    # missed it), with a huge number cut short
+    with pytest.raises(ValueError, match=r"slice=100000000000\.\.\. \(an integer of 309 digits\)"):
+        DicomAnnotator(series, label_path=path, slice=10**308)
     again = DicomAnnotator(series, label_path=path)
     assert [o["uuid"] for o in again.labels_state["objects"]] == [uid]
     assert again.labels_state["ontology"] == _ontology().to_dict()

@@ -12,7 +12,7 @@ import pytest
 import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.errors import ProtocolError
+from dicom_annot_widget.errors import DicomAnnotError, ProtocolError, WidgetValueError
 from dicom_annot_widget.widget.links import (
     ViewLink,
     decode_view_link,
@@ -70,6 +70,7 @@ def test_traits_are_observable(widget: Any) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
+        ("slice", 10**80, r"slice must be in \[0, 9\], got 100000000000\.\.\. \(an integer of 81"),
         ("zoom", 0.0, r"zoom must be in \[0.05, 64\].*got 0.0"),
         ("zoom", 100.0, r"zoom must be in .*got 100.0"),
         ("zoom", float("nan"), "zoom must be in"),
@@ -92,6 +93,10 @@ def test_invalid_values_are_refused_with_value_and_range(
     before = getattr(w, name)
     with pytest.raises(traitlets.TraitError, match=message):
         setattr(w, name, value)
+    # ... which is a ValueError and the package's own too (QA: `except ValueError` missed it)
+    with pytest.raises(WidgetValueError, match=message) as info:
+        setattr(w, name, value)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, DicomAnnotError)
     assert getattr(w, name) == before
 
 

@@ -829,6 +829,12 @@ def fg_value(item: Dataset | None, shared: Dataset | None, seq: str, attr: int) 
     return None
 
 
+#: A RescaleSlope or RescaleIntercept beyond these is not a calibration (modality values would
+#: overflow the float32 the page and the exports use): 1 and 0 are used, with a note.
+MAX_RESCALE_SLOPE = 1e24
+MAX_RESCALE_INTERCEPT = 1e30
+
+
 def _rescale(ds: Dataset) -> tuple[float, float]:
     slope = float_values(ds, T_SLOPE, 1)
     intercept = float_values(ds, T_INTERCEPT, 1)
@@ -836,9 +842,10 @@ def _rescale(ds: Dataset) -> tuple[float, float]:
     if s is None:
         dose = float_values(ds, T_DOSE_SCALING, 1)
         s = dose[0] if dose else 1.0
-    if s == 0:
+    if s == 0 or abs(s) > MAX_RESCALE_SLOPE:
         s = 1.0
-    return s, intercept[0] if intercept else 0.0
+    b = intercept[0] if intercept else 0.0
+    return s, (b if abs(b) <= MAX_RESCALE_INTERCEPT else 0.0)
 
 
 def _pos3(values: tuple[float, ...] | None) -> tuple[float, float, float] | None:
@@ -859,6 +866,17 @@ def _frames(rec: FileRecord) -> list[FrameRecord]:
         rec.notes.append(
             f"{rec.path or 'a dataset'}: RescaleSlope {str_value(ds, T_SLOPE)!r} is not a "
             "usable slope; 1 is used."
+        )
+    elif T_SLOPE in ds and abs(slope) != abs((float_values(ds, T_SLOPE, 1) or (1.0,))[0]):
+        rec.notes.append(  # one note for all the files that share the value
+            f"RescaleSlope {str_value(ds, T_SLOPE)!r} is beyond "
+            f"{MAX_RESCALE_SLOPE:g} (the values would overflow); 1 is used."
+        )
+    given_b = float_values(ds, T_INTERCEPT, 1) if T_INTERCEPT in ds else None
+    if given_b and abs(given_b[0]) > MAX_RESCALE_INTERCEPT:
+        rec.notes.append(
+            f"RescaleIntercept {str_value(ds, T_INTERCEPT)!r} is "
+            f"beyond {MAX_RESCALE_INTERCEPT:g} (the values would overflow); 0 is used."
         )
     given = "\\".join(str_values(ds, T_PIXEL_SPACING)) if T_PIXEL_SPACING in ds else ""
     if given and base_source != "PixelSpacing":

@@ -19,7 +19,14 @@ import numpy as np
 import orjson
 import traitlets
 
-from ..errors import DicomAnnotWarning, DicomLoadError, LabelError, ProtocolError
+from ..errors import (
+    DicomAnnotWarning,
+    DicomLoadError,
+    LabelError,
+    ProtocolError,
+    WidgetValueError,
+    describe,
+)
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, open_series
 from ..io._scan import collect_paths
@@ -105,7 +112,7 @@ class _Float(traitlets.Float):
         try:
             return super().validate(obj, value)
         except OverflowError:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"{self.name or 'the value'} must be a finite number, got an integer of "
                 f"{value.bit_length()} bits"
             ) from None
@@ -116,7 +123,7 @@ class _Speed(_Float):
 
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, (bool, np.bool_)):
-            raise traitlets.TraitError(f"{self.name} must be frames per second, got {value!r}")
+            raise WidgetValueError(f"{self.name} must be frames per second, got {value!r}")
         return super().validate(obj, value)
 
 
@@ -132,7 +139,7 @@ class _FloatPair(traitlets.Tuple):
                 try:
                     float(v)
                 except OverflowError:  # an integer no float holds
-                    raise traitlets.TraitError(
+                    raise WidgetValueError(
                         f"{self.name} must be two finite numbers, got an integer of "
                         f"{v.bit_length()} bits"
                     ) from None
@@ -747,8 +754,8 @@ class DicomAnnotator(anywidget.AnyWidget):
                 or not isinstance(slice, (int, np.integer))
                 or not 0 <= slice < n
             ):
-                raise traitlets.TraitError(
-                    f"slice={slice!r}: expected an axial slice number in [0, {n - 1}] (the "
+                raise WidgetValueError(
+                    f"slice={describe(slice)}: expected an axial slice number in [0, {n - 1}] (the "
                     f"series has {n} slices)"
                 )
             start = n // 2 if slice is None else int(slice)
@@ -831,11 +838,11 @@ class DicomAnnotator(anywidget.AnyWidget):
             return int(i)
         n = len(self._sources)
         if not 0 <= i < n:
-            raise traitlets.TraitError(f"series_index must be in [0, {n - 1}], got {i}")
+            raise WidgetValueError(f"series_index must be in [0, {n - 1}], got {i}")
         try:
             self._open(i)
         except Exception as exc:  # a source that cannot be opened leaves the view as it was
-            raise traitlets.TraitError(f"series {i} could not be opened: {exc}") from exc
+            raise WidgetValueError(f"series {i} could not be opened: {exc}") from exc
         return int(i)
 
     @traitlets.observe("series_index")
@@ -1005,13 +1012,13 @@ class DicomAnnotator(anywidget.AnyWidget):
     @traitlets.validate("slice")
     def _validate_slice(self, proposal: dict[str, Any]) -> int:
         if isinstance(proposal["value"], (bool, np.bool_)):
-            raise traitlets.TraitError(f"slice must be a slice number, got {proposal['value']!r}")
+            raise WidgetValueError(f"slice must be a slice number, got {proposal['value']!r}")
         k = int(proposal["value"])
         if not self._ready:  # the default, before the series is open
             return k
         n = self._plane_slices(self.plane)
         if not 0 <= k < n:
-            raise traitlets.TraitError(f"{self.plane} slice must be in [0, {n - 1}], got {k}")
+            raise WidgetValueError(f"{self.plane} slice must be in [0, {n - 1}], got {describe(k)}")
         return k
 
     def _plane_slices(self, plane: str) -> int:
@@ -1022,11 +1029,9 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_plane(self, proposal: dict[str, Any]) -> str:
         plane = proposal["value"]
         if plane not in PLANE_AXES:
-            raise traitlets.TraitError(
-                f"plane must be one of {', '.join(PLANE_AXES)}, got {plane!r}"
-            )
+            raise WidgetValueError(f"plane must be one of {', '.join(PLANE_AXES)}, got {plane!r}")
         if self._ready and plane != "axial" and self._series.shape[0] < 2:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"a {plane} reformat needs more than one slice; this series has one"
             )
         return str(plane)
@@ -1035,7 +1040,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_crosshair(self, proposal: dict[str, Any]) -> tuple[int, int, int]:
         value = proposal["value"]
         if any(isinstance(v, (bool, np.bool_)) for v in value):
-            raise traitlets.TraitError(f"crosshair must be (column, row, slice), got {value!r}")
+            raise WidgetValueError(f"crosshair must be (column, row, slice), got {value!r}")
         point = (int(value[0]), int(value[1]), int(value[2]))
         if not self._ready:
             return point
@@ -1043,8 +1048,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         sizes = (columns, rows, n)
         for name, v, size in zip(("column", "row", "slice"), point, sizes, strict=True):
             if not 0 <= v < size:
-                raise traitlets.TraitError(
-                    f"crosshair {name} must be in [0, {size - 1}], got {v} (crosshair {value!r})"
+                raise WidgetValueError(
+                    f"crosshair {name} must be in [0, {size - 1}], got {describe(v)} "
+                    f"(crosshair {describe(value)})"
                 )
         return point
 
@@ -1052,17 +1058,17 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_slab(self, proposal: dict[str, Any]) -> int:
         value = proposal["value"]
         if isinstance(value, (bool, np.bool_)):
-            raise traitlets.TraitError(f"slab must be a number of slices, got {value!r}")
+            raise WidgetValueError(f"slab must be a number of slices, got {value!r}")
         slab = int(value)
         if not self._ready:
             return slab
         n = self._plane_slices(self.plane)
         if not 1 <= slab <= n:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"slab must be in [1, {n}] slices of the {self.plane} plane, got {slab}"
             )
         if slab > 1 and self._series.is_color:
-            raise traitlets.TraitError("a maximum intensity projection needs a grey series")
+            raise WidgetValueError("a maximum intensity projection needs a grey series")
         return slab
 
     @contextlib.contextmanager
@@ -1115,14 +1121,14 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_window(self, proposal: dict[str, Any]) -> tuple[float, float]:
         value = proposal["value"]
         if len(value) != 2:
-            raise traitlets.TraitError(f"window must be (center, width), got {value!r}")
+            raise WidgetValueError(f"window must be (center, width), got {value!r}")
         center, width = (float(v) for v in value)
         if not (math.isfinite(center) and math.isfinite(width)) or width <= 0:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"window must be a finite center and a positive width, got {value!r}"
             )
         if abs(center) > MAX_WINDOW_VALUE or width > MAX_WINDOW_VALUE:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"window values must be within ±{MAX_WINDOW_VALUE:g}, got {value!r}"
             )
         return (center, width)
@@ -1131,7 +1137,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_zoom(self, proposal: dict[str, Any]) -> float:
         z = float(proposal["value"])
         if not (math.isfinite(z) and MIN_ZOOM <= z <= MAX_ZOOM):
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"zoom must be in [{MIN_ZOOM}, {MAX_ZOOM:g}] (1 = fit to the view), got {z!r}"
             )
         return z
@@ -1140,10 +1146,10 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_pan(self, proposal: dict[str, Any]) -> tuple[float, float]:
         value = proposal["value"]
         if len(value) != 2:
-            raise traitlets.TraitError(f"pan must be (x, y) in millimetres, got {value!r}")
+            raise WidgetValueError(f"pan must be (x, y) in millimetres, got {value!r}")
         x, y = (float(v) for v in value)
         if not all(math.isfinite(v) and abs(v) <= MAX_PAN_MM for v in (x, y)):
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"pan must be finite millimetres within ±{MAX_PAN_MM:g}, got {value!r}"
             )
         return (x, y)
@@ -1153,7 +1159,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         value = proposal["value"]
         fps = float(value)
         if not (math.isfinite(fps) and 0.0 <= fps <= MAX_CINE_FPS):
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"cine must be 0 (stopped) to {MAX_CINE_FPS:g} frames per second, got {value!r}"
             )
         return fps
@@ -1162,7 +1168,7 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_rotation(self, proposal: dict[str, Any]) -> float:
         r = float(proposal["value"])
         if not math.isfinite(r):
-            raise traitlets.TraitError(f"rotation must be a finite number of degrees, got {r!r}")
+            raise WidgetValueError(f"rotation must be a finite number of degrees, got {r!r}")
         r = r % 360.0
         return 0.0 if r == 360.0 else r
 
@@ -1170,13 +1176,13 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _validate_flip(self, proposal: dict[str, Any]) -> tuple[bool, bool]:
         value = proposal["value"]
         if len(value) != 2:
-            raise traitlets.TraitError(f"flip must be (horizontal, vertical), got {value!r}")
+            raise WidgetValueError(f"flip must be (horizontal, vertical), got {value!r}")
         return (bool(value[0]), bool(value[1]))
 
     @traitlets.validate("frameskip")
     def _validate_frameskip(self, proposal: dict[str, Any]) -> int:
         if isinstance(proposal["value"], (bool, np.bool_)):
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"frameskip must be a whole number of slices, got {proposal['value']!r}"
             )
         s = int(proposal["value"])
@@ -1185,7 +1191,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         # (any plane's: a reformat may have more slices than the series)
         top = max(1, max(self._series.shape[:3]) - 1)
         if not 1 <= s <= top:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"frameskip must be a whole number of slices in [1, {top}], got {s}"
             )
         return s
@@ -1267,16 +1273,16 @@ class DicomAnnotator(anywidget.AnyWidget):
         shape = self._open(index).shape
         n = shape[PLANE_AXES[target.view_plane]]
         if not 0 <= target.slice < n:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"the link's slice {target.slice} is out of range (the series has {n} "
                 f"{target.view_plane} slices)"
             )
         if target.view_plane != "axial" and shape[0] < 2:
-            raise traitlets.TraitError(
+            raise WidgetValueError(
                 f"the link shows a {target.view_plane} reformat of a single slice"
             )
         if not 1 <= target.slab <= n:
-            raise traitlets.TraitError(f"the link's slab {target.slab} is out of range (1 to {n})")
+            raise WidgetValueError(f"the link's slab {target.slab} is out of range (1 to {n})")
         if index != self.series_index:
             self.series_index = index
         point = list(self.crosshair)
