@@ -141,7 +141,7 @@ def test_one_missing_position_takes_the_step_of_the_others(tmp_path: Path) -> No
     z = {f: float(pydicom.dcmread(f).ImagePositionPatient[2]) for f in files}
     number = {f: int(pydicom.dcmread(f).InstanceNumber) for f in files}
     _edit(files[2], ImagePositionPatient=None)
-    with pytest.warns(UserWarning, match="1 of 6 slices have no ImagePositionPatient"):
+    with pytest.warns(UserWarning, match="1 of 6 slices have no usable ImagePositionPatient"):
         series = open_series(tmp_path)
     in_order = sorted(files, key=lambda f: number[f])  # instance order is kept
     np.testing.assert_allclose(_slice_z(series), [z[f] for f in in_order])
@@ -151,7 +151,14 @@ def test_no_position_at_all_is_said(tmp_path: Path) -> None:
     files = _series(tmp_path, 3)
     for f in files:
         _edit(f, ImagePositionPatient=None)
-    with pytest.warns(UserWarning, match="no slice has an ImagePositionPatient"):
+    with pytest.warns(UserWarning, match="no slice has a usable ImagePositionPatient"):
+        open_series(tmp_path)
+    # a NaN position is not a position (QA: called missing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's note that 'nan' is no DS value
+        for f in files:
+            _edit(f, ImagePositionPatient=["nan", "0", "0"])
+    with pytest.warns(UserWarning, match=r"usable ImagePositionPatient \(missing or not three"):
         open_series(tmp_path)
 
 

@@ -223,8 +223,8 @@ def compute_geometry(
             step, origin = derived
             slice_spacing = float(np.linalg.norm(step))
             warnings.append(
-                f"{label}: {n - known} of {n} slices have no ImagePositionPatient; slices are "
-                "kept in instance/frame order, spaced by the step between the known positions "
+                f"{label}: {n - known} of {n} slices have no usable ImagePositionPatient; slices "
+                "are kept in instance/frame order, spaced by the step between the known positions "
                 f"({slice_spacing:.4g} mm)."
             )
         elif n > 1 and (known or all_positions or expect_positions):
@@ -234,9 +234,15 @@ def compute_geometry(
                     "advance along the assumed axial direction"
                 )
             elif known:
-                why = f"{n - known} of {n} slices have no ImagePositionPatient"
+                why = (
+                    f"{n - known} of {n} slices have no usable ImagePositionPatient (missing "
+                    "or not three finite numbers)"
+                )
             else:
-                why = "no slice has an ImagePositionPatient"
+                why = (
+                    "no slice has a usable ImagePositionPatient (missing or not three finite "
+                    "numbers)"
+                )
             warnings.append(
                 f"{label}: {why}; slices are kept in instance/frame order and a slice "
                 f"spacing of {slice_spacing:g} mm is assumed."
