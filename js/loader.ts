@@ -385,6 +385,7 @@ export class Controller {
     try {
       if (!buffer) throw new Error(`slice ${msg.index} arrived without pixel data`);
       if (!volume.put(msg, buffer)) return false; // a band of a large slice: more to come
+      this.failed.delete(msg.index); // (read on a later try)
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e));
     }
