@@ -37,9 +37,10 @@ describe("segment volume in the page (= Python's statistics_to_records)", () => 
     expect(objectVolume(object("polyline", { "1": { points: [[0, 0], [3, 3]] } }), info)).toBeNull();
   });
   it("says it in mL, mm³ or voxels", () => {
-    expect(volumeText({ voxels: 10, mm3: 45_612, missing: 0 })).toBe("volume 45.6 mL");
-    expect(volumeText({ voxels: 10, mm3: 1_234_567, missing: 0 })).toBe("volume 1235 mL");
-    expect(volumeText({ voxels: 10, mm3: 840.4, missing: 2 })).toBe("volume 840 mm³ (2 slices not drawn)");
+    expect(volumeText({ voxels: 10, mm3: 45_612, missing: 0 })).toBe("volume 45.6 mL (10 voxels)");
+    expect(volumeText({ voxels: 10, mm3: 1_234_567, missing: 0 })).toBe("volume 1235 mL (10 voxels)");
+    expect(volumeText({ voxels: 10, mm3: 840.4, missing: 2 })).toBe("volume 840 mm³ (10 voxels; 2 slices not drawn)");
     expect(volumeText({ voxels: 1234, mm3: null, missing: 1 })).toBe("1234 voxels (1 slice not drawn)");
+    expect(volumeText({ voxels: 1, mm3: 2, missing: 0 })).toBe("volume 2 mm³ (1 voxel)");
   });
 });

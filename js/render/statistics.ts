@@ -94,9 +94,14 @@ export function objectVolume(o: LabelObject, info: Pick<SeriesInfo, "shape" | "s
   return { voxels, mm3: perSlice ? mm3 : null, missing };
 }
 
-/** "volume 45.6 mL", "volume 840 mm³" below 1 mL, or "1234 voxels" without a pixel size;
- * with the slices of the range that have no keyframe, if any. */
+/** "volume 45.6 mL (2652 voxels)", "volume 840 mm³ (12 voxels)" below 1 mL, or "1234 voxels"
+ * without a pixel size; with the slices of the range that have no keyframe, if any. The voxel
+ * count names the volume's basis: voxels whose centres are inside, which for a one-slice outline
+ * is not its geometric area times the slice thickness. */
 export function volumeText(v: ObjectVolume): string {
-  const size = v.mm3 === null ? `${v.voxels} voxels` : v.mm3 >= 1000 ? `volume ${(v.mm3 / 1000).toFixed(v.mm3 >= 100_000 ? 0 : 1)} mL` : `volume ${Math.round(v.mm3)} mm³`;
-  return v.missing > 0 ? `${size} (${v.missing} slice${v.missing === 1 ? "" : "s"} not drawn)` : size;
+  const voxels = `${v.voxels} voxel${v.voxels === 1 ? "" : "s"}`;
+  const missing = v.missing > 0 ? `${v.missing} slice${v.missing === 1 ? "" : "s"} not drawn` : "";
+  if (v.mm3 === null) return missing ? `${voxels} (${missing})` : voxels;
+  const size = v.mm3 >= 1000 ? `${(v.mm3 / 1000).toFixed(v.mm3 >= 100_000 ? 0 : 1)} mL` : `${Math.round(v.mm3)} mm³`;
+  return `volume ${size} (${voxels}${missing ? `; ${missing}` : ""})`;
 }

@@ -706,10 +706,13 @@ def test_rename_an_object_and_see_a_polygon_area(lpage: Any) -> None:  # noqa: F
     assert page.evaluate("window.leaked") == []
     # the selected object's area on this slice (the double-click selected #1): a box of 18 x 16
     # pixels of 0.7 x 0.7 mm, and its volume (slices 2 mm apart: 288 voxels of 0.98 mm³),
-    # with the name the page last heard from Python
+    # with the name the page last heard from Python; the voxel count states the volume's basis
+    # (voxel centres inside, not the outline's area times the slice thickness)
     area = root.get_by_test_id("daw-inst-area")
     expect(labels).to_have_attribute("data-selected", U1)
-    expect(area).to_have_text("area 141.1 mm² on slice 7 · volume 282 mm³ · #1 qi2 <b>f</b>")
+    expect(area).to_have_text(
+        "area 141.1 mm² on slice 7 · volume 282 mm³ (288 voxels) · #1 qi2 <b>f</b>"
+    )
     # the row is narrow: the whole name is in its tooltip
     expect(row(root, U1).locator(".daw-inst-name")).to_have_attribute(
         "title", re.compile(r"^qi2 <b>f</b> \(.+\): double-click to rename$")
@@ -717,9 +720,9 @@ def test_rename_an_object_and_see_a_polygon_area(lpage: Any) -> None:  # noqa: F
     # the polygon: 20 x 20 pixels
     row(root, U2).locator(".daw-inst-id").click()
     expect(labels).to_have_attribute("data-selected", U2)
-    expect(area).to_have_text("area 196.0 mm² on slice 7 · volume 392 mm³ · #2 Liver")
+    expect(area).to_have_text("area 196.0 mm² on slice 7 · volume 392 mm³ (400 voxels) · #2 Liver")
     page.keyboard.press("ArrowRight")  # no keyframe on slice 8: the volume alone
-    expect(area).to_have_text("volume 392 mm³ · #2 Liver")
+    expect(area).to_have_text("volume 392 mm³ (400 voxels) · #2 Liver")
     # without a pixel spacing: in px², and it says so
     wid2, root2 = mount(
         page,

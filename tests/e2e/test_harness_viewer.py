@@ -342,6 +342,23 @@ def test_a_preset_with_the_same_values_as_another_stays_chosen(harness: Any) -> 
     expect(root.get_by_test_id("daw-preset-delete")).to_be_disabled()
 
 
+def test_the_window_fields_show_whole_values(harness: Any) -> None:
+    """QA 19b D10: a level of 32767.5 showed as "32767." (the number field was cut by its
+    spin buttons). Every figure of the widest windows fits its field, at full and narrow
+    widths."""
+    page = harness
+    for width in (None, 260):
+        wid, root = mount(page, series(ct_volume()), **({"width": width} if width else {}))
+        for window in ([32767.5, 65535], [-32768.5, 4095.5], [-1024.25, 1.5]):
+            page.evaluate("([i, w]) => window.widgets[i].model._push('window', w)", [wid, window])
+            for testid, value in (("daw-center", window[0]), ("daw-width", window[1])):
+                field = root.get_by_test_id(testid)
+                expect(field).to_have_value(f"{value:g}")
+                # an input whose text overflows its editing area scrolls: wider than it is
+                fits = field.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
+                assert fits[0] <= fits[1], (width, testid, value, fits)
+
+
 def test_hu_readout_equals_numpy(harness: Any) -> None:
     page = harness
     vol = ct_volume()

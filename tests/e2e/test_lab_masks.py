@@ -259,4 +259,4 @@ def test_the_objects_panel_gives_a_real_organs_volume_as_python_does(
     area = root.get_by_test_id("daw-inst-area")
     # (whole millilitres from 100 mL, one decimal below)
     shown = f"{volume_ml:.0f}" if volume_ml >= 100 else f"{volume_ml:.1f}"
-    expect(area).to_contain_text(f"volume {shown} mL")
+    expect(area).to_contain_text(f"volume {shown} mL ({voxels} voxels)")
