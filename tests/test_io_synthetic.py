@@ -463,9 +463,31 @@ def test_no_spacing_means_spacing_unknown(tmp_path: Path) -> None:
         sop_class=SecondaryCaptureImageStorage,
         modality="OT",
     )
-    with open_series(path) as s:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DicomLoadWarning)  # a secondary capture rightly has none
+        s = open_series(path)
+    with s:
         assert not s.spacing_known and s.spacing == (1.0, 1.0, 1.0)
         assert "spacing unknown" in repr(s)
+
+
+@pytest.mark.parametrize("modality", ["CT", "MR"])
+def test_a_ct_without_pixel_spacing_is_warned_about(tmp_path: Path, modality: str) -> None:
+    """QA 19b D8: a CT without PixelSpacing opened without a word in Python (the page showed
+    a notice): measurements in pixels, 1 mm assumed for exports."""
+    make_series(tmp_path, 3, pixel_spacing=None, modality=modality)
+    with pytest.warns(DicomLoadWarning, match=f"no PixelSpacing .* in a {modality} series") as rec:
+        s = open_series(tmp_path)
+    with s:
+        assert not s.spacing_known
+        said = [w for w in s.warnings if "PixelSpacing" in w]
+        assert len(said) == 1 and "lengths, areas and volumes are in pixels" in said[0], said
+    assert len([w for w in rec if "PixelSpacing" in str(w.message)]) == 1
+    # given by the caller: nothing to warn about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DicomLoadWarning)
+        with open_series(tmp_path, spacing=(2.5, 0.5, 0.5)) as given:
+            assert given.spacing_known
 
 
 def test_enhanced_multiframe_uses_per_frame_groups(tmp_path: Path) -> None:

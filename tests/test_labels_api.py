@@ -69,6 +69,40 @@ def test_add_every_shape_and_read_it_back(labels: Labels) -> None:
     assert labels.add("Lesion", 5, labels[lesion].keyframes[3].geometry) != lesion
 
 
+def test_a_shape_with_too_many_vertices_is_refused(labels: Labels) -> None:
+    """QA 19b D9: a polygon of 1,000,000 vertices was taken (8 s) and made the page's
+    labels_state 25 MB, sent again on every later edit. New shapes may have MAX_VERTICES; a
+    label file read back is not held to it."""
+    from dicom_annot_widget.labels.geometry import MAX_VERTICES
+
+    n = MAX_VERTICES + 1
+    # a star: every vertex distinct from the next after rounding to DECIMALS
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = np.where(np.arange(n) % 2, 15.0, 5.0)
+    ring = np.stack([30 + r * np.cos(t), 20 + r * np.sin(t)], axis=1)
+    liver = labels.add_polygon("Liver", 3, TRI)
+    revision = labels.revision
+    for add in (
+        lambda: labels.add_polygon("Liver", 4, ring),
+        lambda: labels.add_polyline("Vessel", 4, ring.tolist()),
+        lambda: labels.set_keyframe(liver, 3, ring),
+    ):
+        with pytest.raises(LabelError, match=f"{n:,} vertices is more than the {MAX_VERTICES:,}"):
+            add()
+    assert labels.revision == revision and len(labels) == 1
+    assert labels[liver].keyframes[3].geometry.vertices == tuple(
+        (float(x), float(y)) for x, y in TRI
+    )
+    # at the limit: taken; and a document holding a longer one still opens
+    ok = labels.add_polygon("Liver", 5, ring[:MAX_VERTICES])
+    assert len(labels[ok].keyframes[5].geometry.vertices) == MAX_VERTICES
+    doc = json.loads(labels.to_json())
+    keyframe = next(o for o in doc["objects"] if o["uuid"] == ok)["keyframes"]["5"]
+    keyframe["points"] = [*keyframe["points"], [59.0, 39.0]]
+    again = Labels.from_json(json.dumps(doc))
+    assert len(again[ok].keyframes[5].geometry.vertices) == MAX_VERTICES + 1
+
+
 def test_instantiate_existing_keeps_identity_and_copy_paste(labels: Labels) -> None:
     uid = labels.add_polygon("Liver", 3, TRI)
     assert labels.add_polygon("Liver", 7, [(2, 2), (9, 2), (9, 9)], uuid=uid) == uid

@@ -14,6 +14,7 @@ from ._geometry import compute_geometry, plane_from_affine
 from ._scan import (
     T_GANTRY_TILT,
     T_PATIENT_ORIENTATION,
+    T_PIXEL_SPACING,
     T_SLICE_THICKNESS,
     T_SPACING_BETWEEN,
     StackGroup,
@@ -131,6 +132,11 @@ def override_geometry(
     return out, new_spacing, plane_from_affine(out)
 
 
+#: Modalities whose images carry their pixel size: one without it is worth a warning (a
+#: photograph or a secondary capture often has none, rightly).
+_SPACED_MODALITIES = frozenset({"CT", "MR", "PT", "NM", "CR", "DX", "MG", "IO", "XA", "RF"})
+
+
 def series_from_stack(
     group: StackGroup,
     *,
@@ -197,6 +203,15 @@ def series_from_stack(
         aff, sp, plane = override_geometry(aff, sp, spacing, affine)
         known = True
 
+    given_modality = modality if modality is not None else frames[0].file.modality
+    series_modality = (given_modality or "").upper()
+    if not known and series_modality in _SPACED_MODALITIES and T_PIXEL_SPACING not in first_ds:
+        # (a PixelSpacing that is there but unusable has a note of its own)
+        warnings.append(
+            f"{label}: no PixelSpacing (nor ImagerPixelSpacing) in a {series_modality} series: the "
+            "pixel size is unknown, so lengths, areas and volumes are in pixels (1 mm is "
+            "assumed where millimetres are needed, e.g. in exports)."
+        )
     layouts = [fr.file.layout for fr in ordered]
     backend = _DicomBackend(layouts, [fr.frame for fr in ordered])
     dtypes = {lay.stored_dtype for lay in layouts}

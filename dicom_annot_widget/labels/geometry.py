@@ -64,6 +64,10 @@ PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
 
 _AREA_EPS = 1e-9
 
+MAX_VERTICES = 50_000
+"""The most vertices one new polygon, polyline or skeleton may have (the page's tools send at
+most 20,000 points a stroke; a label file read back is not held to it)."""
+
 DECIMALS = 3
 """New coordinates are rounded to this many decimals (1/1000 voxel): plenty for annotation,
 and it keeps label files small and fast to read and write."""
@@ -520,6 +524,13 @@ def _coords_xy(
     raw: Any, path: str, width: int, height: int, quantize: bool = False
 ) -> tuple[list[float], list[float]]:
     seq = check_sequence(raw, path)
+    if quantize and len(seq) > MAX_VERTICES:
+        fail(
+            path,
+            f"{len(seq):,} vertices is more than the {MAX_VERTICES:,} a shape may have (every "
+            "edit sends the labels to the page); simplify the outline (e.g. "
+            "skimage.measure.approximate_polygon) or give it as a mask",
+        )
     xs, ys = _fast_xy(seq, width, height)
     if not xs:  # find the culprit and say what is wrong with it
         pairs = [_slow_coord(p, f"{path}[{i}]", width, height) for i, p in enumerate(seq)]
