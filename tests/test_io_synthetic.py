@@ -528,6 +528,50 @@ def test_enhanced_multiframe_uses_per_frame_groups(tmp_path: Path) -> None:
         assert any("ImagePositionPatient" in v for v in meta["varying"])
 
 
+def test_echoes_of_an_enhanced_mr_are_separate_stacks(tmp_path: Path) -> None:
+    """QA 19b D1 (its enhanced part): the two echoes of an enhanced MR (one multi-frame file,
+    frames at the same positions, EffectiveEchoTime in each frame's MREchoSequence) were
+    interleaved into one volume. Each echo is a stack of its own, as for single-frame files."""
+    n, echoes = 3, (12.0, 80.0)
+    frames = np.stack([stored(k) + 100 * e for e in range(2) for k in range(n)])
+    path = make_slice(
+        tmp_path / "mr.dcm", pixels=frames[0], position=None, orientation=None, modality="MR"
+    )
+    ds = pydicom.dcmread(path)
+    ds.NumberOfFrames = len(frames)
+    ds.PixelData = frames.astype("<u2").tobytes()
+    del ds.PixelSpacing
+    shared, po, pm = Dataset(), Dataset(), Dataset()
+    po.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    pm.PixelSpacing = [0.5, 0.5]
+    shared.PlaneOrientationSequence = [po]
+    shared.PixelMeasuresSequence = [pm]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per = []
+    for i in range(len(frames)):
+        item, pp, echo, content = Dataset(), Dataset(), Dataset(), Dataset()
+        pp.ImagePositionPatient = [0.0, 0.0, 4.0 * (i % n)]
+        echo.EffectiveEchoTime = echoes[i // n]
+        content.DimensionIndexValues = [1 + i // n, 1 + i % n]
+        item.PlanePositionSequence = [pp]
+        item.MREchoSequence = [echo]
+        item.FrameContentSequence = [content]
+        per.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per
+    ds.save_as(path)
+    with pytest.warns(DicomLoadWarning) as record:
+        s = open_series(path)
+    text = " ".join(str(w.message) for w in record)
+    assert "2 volumes, told apart by EffectiveEchoTime 12.0 (3 slices), 80.0 (3 slices)" in text
+    with s:
+        assert len(s) == n and s.spacing == (4.0, 0.5, 0.5)
+        assert s.slice_frames == [0, 1, 2]
+        for k in range(n):
+            np.testing.assert_array_equal(s.get_slice(k), stored(k).astype(np.int32) - 1024)
+    study = open_study(tmp_path)
+    assert [info.n_slices for info in study.series_info] == [n, n]
+
+
 # --------------------------------------------------------------------------- grouping
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import io
 import math
@@ -21,7 +22,7 @@ import struct
 import time
 import warnings
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -1048,12 +1049,38 @@ def _cluster_orientations(frames: Iterable[FrameRecord]) -> dict[int, int]:
 #: a multi-echo MR, phases of a dynamic or cardiac series, repeated acquisitions), tried in
 #: this order.
 VOLUME_KEYS = ("EchoNumbers", "TemporalPositionIdentifier", "TriggerTime", "AcquisitionNumber")
+#: The same for the frames of an enhanced multi-frame image: (functional group sequence,
+#: attribute) of each frame's own group, tried in this order.
+FRAME_VOLUME_KEYS = (
+    ("MREchoSequence", "EffectiveEchoTime"),
+    ("FrameContentSequence", "TemporalPositionIndex"),
+    ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
+    ("FrameContentSequence", "StackID"),
+)
+
+
+def _file_text(fr: FrameRecord, keyword: str) -> str:
+    """``keyword`` in the frame's file's dataset ("" if none)."""
+    return text_of(fr.file.ds, keyword)
+
+
+def _frame_group_text(fr: FrameRecord, sequence: str, keyword: str) -> str:
+    """``keyword`` in the frame's own functional group ``sequence`` ("" if none)."""
+    item = fr.fg_item
+    if item is None or sequence not in item:
+        return ""
+    try:
+        found = item[sequence].value
+    except Exception:
+        return ""
+    return text_of(found[0], keyword) if found else ""
 
 
 def _split_volumes(frames: list[FrameRecord]) -> tuple[list[list[FrameRecord]], str | None]:
     """``frames`` as one list, or, when slices share positions and one of
-    :data:`VOLUME_KEYS` (single-frame files) splits them into volumes each with its own
-    positions, one list per volume (in the key's order) and a note saying so."""
+    :data:`VOLUME_KEYS` (single-frame files; :data:`FRAME_VOLUME_KEYS` for the frames of
+    enhanced multi-frame images) splits them into volumes each with its own positions, one
+    list per volume (in the key's order) and a note saying so."""
     placed = [fr for fr in frames if fr.position is not None]
     if len(placed) < 2 or len(placed) < len(frames):
         return [frames], None
@@ -1064,12 +1091,22 @@ def _split_volumes(frames: list[FrameRecord]) -> tuple[list[list[FrameRecord]], 
 
     if len({place(fr) for fr in frames}) == len(frames):
         return [frames], None  # no slice shares its position
+    keys: list[tuple[str, Callable[[FrameRecord], str]]]
     if any(fr.file.layout.n_frames > 1 for fr in frames):
-        return [frames], None  # (enhanced multi-frame: per-frame groups, not split here)
-    for keyword in VOLUME_KEYS:
+        if any(fr.fg_item is None for fr in frames):
+            return [frames], None  # a classic multi-frame: nothing tells its frames apart
+        keys = [
+            (keyword, functools.partial(_frame_group_text, sequence=seq, keyword=keyword))
+            for seq, keyword in FRAME_VOLUME_KEYS
+        ]
+    else:
+        keys = [
+            (keyword, functools.partial(_file_text, keyword=keyword)) for keyword in VOLUME_KEYS
+        ]
+    for keyword, value_of in keys:
         by_value: dict[str, list[FrameRecord]] = defaultdict(list)
         for fr in frames:
-            by_value[text_of(fr.file.ds, keyword)].append(fr)
+            by_value[value_of(fr)].append(fr)
         if len(by_value) < 2 or "" in by_value:
             continue
         groups = list(by_value.values())
