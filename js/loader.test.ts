@@ -74,6 +74,43 @@ describe("Controller", () => {
     controller.dispose();
   });
 
+  it("keeps a slice that comes before its series' state, and does not ask for it again", () => {
+    const model = new FakeModel();
+    model.state = { series_info: null, slice: 0, window: [40, 400] };
+    const controller = new Controller(model as unknown as Model);
+    model.deliver([10]); // the kernel sends the first slice ahead of series_info
+    expect(controller.volume).toBeNull();
+    expect(model.sent).toEqual([]);
+    // the state arrives: slice 10 is there, not acknowledged (the kernel sent it outside
+    // flow control), and the order leaves it out
+    model.state.slice = 10;
+    model.set("series_info", info);
+    expect(controller.volume?.loadedCount).toBe(1);
+    expect(Array.from(controller.volume?.slice(10) ?? [])).toEqual([10, 11, 12, 13]);
+    expect(model.sent).toHaveLength(1);
+    const request = model.sent[0] as { type: string; slices: number[] };
+    expect(request.type).toBe("get_slices");
+    expect(request.slices).toHaveLength(19);
+    expect(request.slices).not.toContain(10);
+    // later messages for another series are stale as before (not kept for later); the
+    // slices asked for are acknowledged as before
+    model.deliver([3], "s9");
+    expect(controller.volume?.loadedCount).toBe(1);
+    model.deliver(request.slices.slice(0, 1));
+    expect(model.sent[1]).toEqual({ type: "ack", series: "s0", count: 1 });
+    controller.dispose();
+  });
+
+  it("keeps at most a few early messages", () => {
+    const model = new FakeModel();
+    model.state = { series_info: null, slice: 0, window: [40, 400] };
+    const controller = new Controller(model as unknown as Model);
+    for (let k = 0; k < 10; k++) model.deliver([k]);
+    model.set("series_info", info);
+    expect(controller.volume?.loadedCount).toBe(4);
+    controller.dispose();
+  });
+
   it("tells the views at once about the slice shown, and batches the others while loading", () => {
     const { model, controller, notified } = setup();
     model.deliver([10]); // the slice shown: at once

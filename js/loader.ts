@@ -60,6 +60,9 @@ const LOADING_NOTIFY_MS = 100;
  */
 export const RELEASE_MS = 5000;
 
+/** Slice messages kept while the model has no series yet (the kernel sends one). */
+export const EARLY_MESSAGES = 4;
+
 /** One volume the page holds for a series (the kernel's `volume_key`): the widgets'
  * controllers that hold it, and those whose kernel is sending it (at most one, see
  * Controller.requestAround). */
@@ -109,6 +112,10 @@ export class Controller {
   private firstOfOrder = -1;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Slice messages that arrived before the model had its series_info (see onMessage). */
+  private early: Array<[unknown, DataView[]]> = [];
+  /** Those are being stored (they are not acknowledged: the kernel sent them unasked). */
+  private replaying = false;
   /** Slice answers received and not yet acknowledged to the kernel. */
   private unacked = 0;
   /** Acknowledge at least every this many slice answers (the kernel's latest `ack_every`). */
@@ -218,6 +225,15 @@ export class Controller {
     this.orderedAround = -1;
     this.unacked = 0;
     this.ackEvery = ACK_EVERY;
+    // slices that came before their series' state: stored now, and not asked for again
+    const early = this.early;
+    this.early = [];
+    this.replaying = true;
+    try {
+      for (const [raw, buffers] of early) this.onMessage(raw, buffers);
+    } finally {
+      this.replaying = false;
+    }
     this.requestAround(ownSlice(this.model));
     this.notify();
   };
@@ -323,6 +339,12 @@ export class Controller {
     const batch = parseSlicesMsg(raw);
     if (batch !== null) {
       const volume = this.volume;
+      if (!volume && !this.released && !this.model.get("series_info")) {
+        // the kernel sends the first slice ahead of the state that describes it: kept for
+        // onSeriesInfo (a few messages at most)
+        if (this.early.length < EARLY_MESSAGES) this.early.push([raw, buffers]);
+        return;
+      }
       if (!volume || (raw as { series: string }).series !== volume.info.id) return; // stale
       this.ackEvery = ackEveryOf(raw) ?? this.ackEvery;
       let now = false;
@@ -360,9 +382,10 @@ export class Controller {
   private received(now = false): void {
     const volume = this.volume;
     if (!volume) return;
-    this.unacked += 1;
     const complete = volume.loadedCount === volume.slices;
     if (complete) this.shared()?.loading.delete(this);
+    if (this.replaying) return; // sent unasked, outside flow control: nothing to acknowledge
+    this.unacked += 1;
     if (now || this.unacked >= this.ackEvery || complete) {
       this.send({ type: "ack", series: volume.info.id, count: this.unacked });
       this.unacked = 0;

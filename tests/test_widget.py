@@ -257,8 +257,13 @@ def test_the_comm_opens_before_the_headers_are_read_and_the_series_follows_in_on
     assert kinds[:2] == ["comm_open", "headers read"], kinds
     opened = log[0][1]["state"]
     assert opened["series_info"] is None  # the page builds the model meanwhile
-    updates = [data for kind, data in log[2:] if kind == "comm_msg"]
-    assert len(updates) == 1, updates
+    messages = [data for kind, data in log[2:] if kind == "comm_msg"]
+    # the slice it opens on goes first, unasked (the page keeps it for the state that follows
+    # and paints it in the view's first frame), then the state in one update
+    assert [m["method"] for m in messages] == ["custom", "update"], messages
+    first = messages[0]["content"]
+    assert first["type"] == "slices" and [i["index"] for i in first["items"]] == [2]
+    updates = messages[1:]
     state = updates[0]["state"]
     assert state["series_info"]["shape"] == [6, 16, 16]
     assert state["slice"] == 2 and list(state["window"]) == [50.0, 300.0]

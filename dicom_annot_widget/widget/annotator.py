@@ -760,6 +760,9 @@ class DicomAnnotator(anywidget.AnyWidget):
                 )
             start = n // 2 if slice is None else int(slice)
             win = _shown_window(series) if window is None else _window_argument(window)
+            self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
+            # the first slice goes ahead of the state that describes it (see send_unasked)
+            self._streamer.send_unasked(start)
             with self.hold_sync(), self.hold_trait_notifications():
                 self.series_info = series_info(
                     series, self._series_id, count=len(self._sources), uid_hash=self._identity(0)
@@ -773,7 +776,6 @@ class DicomAnnotator(anywidget.AnyWidget):
             self.close()  # closes the comm, and a label file opened above
             raise
         self._watch_labels(current_labels)
-        self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
         self.on_msg(self._on_page_message)
         if view is not None:
             self.goto(view)

@@ -131,6 +131,29 @@ class SliceStreamer:
                 )
                 self._thread.start()
 
+    def send_unasked(self, k: int) -> bool:
+        """Send slice ``k`` now, from the calling thread, before the page asks for anything:
+        the widget sends the slice it will open on before its first state reaches the page,
+        so that the page holds it when it builds the view and paints it in its first frame,
+        rather than asking once the view is built (a round trip while the page is busy
+        laying the view out). Only for a series whose slices are read without decoding
+        (``Series.rereadable``) and fit one message; False (nothing sent) otherwise, or if
+        the slice cannot be read (the page's request then reports it).
+
+        Outside flow control: the page does not acknowledge it (an acknowledgement too many
+        would be ignored by :meth:`ack`). A page whose model did not exist yet never sees
+        it, and asks for it."""
+        if not self._series.rereadable:
+            return False
+        try:
+            item, buffer = self._encode(k)
+        except Exception:
+            return False
+        if buffer.nbytes > PART_BYTES:
+            return False
+        self._send_slices([item], [buffer])
+        return True
+
     def close(self) -> None:
         """Stop the sending thread (pending slices are dropped)."""
         with self._cond:

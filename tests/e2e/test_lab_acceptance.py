@@ -366,9 +366,10 @@ def test_end_while_loading_shows_the_last_slice(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """A 128-slice 256 x 256 series: End pressed as soon as the widget appears shows the
-    last slice, pixel for pixel. The page asks the kernel for the series once, and again
-    around the last slice if End came while it was still loading (the kernel records every
-    message from the page through the public ``on_msg``)."""
+    last slice, pixel for pixel. The kernel sends the middle slice unasked with the widget;
+    the page asks for the rest of the series once, and again around the last slice if End
+    came while it was still loading (the kernel records every message from the page through
+    the public ``on_msg``)."""
     n = 128
     folder = _phantom(tmp_path_factory, "big", n_slices=n, rows=256, columns=256)
     cell = recording_widget_cell(folder)
@@ -390,8 +391,8 @@ def test_end_while_loading_shows_the_last_slice(
     asked = json.loads(
         run_probe(
             page,
-            "import json\nprint(json.dumps([m['slices'][:1] + [len(m['slices'])]"
-            " for m in from_page if m.get('type') == 'get_slices']))",
+            "import json\nprint(json.dumps([m['slices'][:1] + [len(m['slices']),"
+            f" {n // 2} in m['slices']] for m in from_page if m.get('type') == 'get_slices']))",
         )
     )
     loaded_at_paint = page.evaluate("window.__dawPaint.loadedAtPaint")
@@ -399,9 +400,10 @@ def test_end_while_loading_shows_the_last_slice(
         f"End pressed with {loaded_at_press}/{n} slices in the page; last slice painted with "
         f"{loaded_at_paint}/{n}; get_slices requests (first slice, length): {asked}"
     )
-    # one request for the whole series, around the middle slice (one per widget, not per
-    # view or per loader)
-    assert [a for a in asked if a[0] == n // 2] == [[n // 2, n]]
+    # the middle slice came unasked, ahead of the widget's state; then one request for the
+    # rest of the series (one per widget, not per view or per loader)
+    assert asked[0][1:] == [n - 1, False], asked
+    assert [a for a in asked if a[1] >= n - 1] == [asked[0]], asked
     if loaded_at_press <= n // 2:  # End came early in loading: the page re-prioritised
         assert any(a[0] == n - 1 for a in asked), asked
 
@@ -556,8 +558,8 @@ def test_side_by_side_planes_with_linked_crosshairs(
     """The README's pattern for planes side by side: two widgets of one series in an
     ``HBox``, the second on the coronal reformat, their crosshairs linked with
     ``traitlets.link``. Scrolling the axial one moves the coronal one's crosshair (its axial
-    line), not its slice. Made together, the second follows the first one's loading: it asks
-    its kernel for the slice it shows only."""
+    line), not its slice. Made together, the second follows the first one's loading: its
+    kernel sends the slice it opens on, unasked, and it asks for nothing more."""
     cell = (
         "import ipywidgets, traitlets\n"
         + widget_cell(small_phantom, "w1").removesuffix("\nw1")
@@ -570,7 +572,8 @@ def test_side_by_side_planes_with_linked_crosshairs(
     first, second = ready_root(page, 0, slice_=10), ready_root(page, 1)
     for root in (first, second):
         expect(root).to_have_attribute("data-loaded", "20", timeout=READY_TIMEOUT)
-    kernel_is(page, "[m['slices'] for m in from_page2 if m.get('type') == 'get_slices']", [[10]])
+    # (its kernel sent that slice unasked, with the widget: it asks for nothing)
+    kernel_is(page, "[m['slices'] for m in from_page2 if m.get('type') == 'get_slices']", [])
     expect(second.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
     # side by side: the second widget's box is to the right of the first one's
     a, b = first.bounding_box(), second.bounding_box()
@@ -605,7 +608,7 @@ def test_orthogonal_views_share_the_pixels_the_labels_and_the_crosshair(
     kernel_is(
         page,
         "[[len(m['slices']) for m in got if m.get('type') == 'get_slices'] for got in from_page]",
-        [[20], [1], [1]],
+        [[19], [], []],  # each kernel sent its view's slice unasked; one loads the rest
     )
     wheel_over(page, roots[0], 2)
     kernel_is(page, "[w.crosshair[2] for w in v.views]", [12, 12, 12])
@@ -775,10 +778,10 @@ def test_two_views_of_one_widget_share_one_loader(
         expect(view.get_by_test_id("daw-canvas")).to_have_attribute("data-slice", "11")
     asked = run_probe(
         page,
-        "print([(m['slices'][0], len(m['slices'])) for m in from_page"
+        "print([(len(m['slices']), 10 in m['slices']) for m in from_page"
         " if m.get('type') == 'get_slices'])",
     ).strip()
-    assert asked == "[(10, 20)]"
+    assert asked == "[(19, False)]"  # slice 10 came unasked; one request for the rest
 
     page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.content.widgets[1].model.outputs.clear()"
