@@ -510,6 +510,27 @@ def test_seg_fractional_threshold(phantom: daw.Series, tmp_path: Path) -> None:
     assert target.get_mask(uuid).sum() == 16 + 16
 
 
+def test_a_by_class_seg_with_a_polygon_class_comes_back_with_ignore_unlisted(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    """QA 20: this package's by-class SEG of labels with a polygon class could not be imported
+    back even with ignore_unlisted=True (the 'Lesion' segment matched a polygon class), and the
+    error did not say how to leave it out."""
+    labels, masks = source
+    labels.add_polygon("Lesion", 4, [(5, 5), (20, 5), (20, 20)])
+    _seg(labels, phantom, tmp_path / "classes.dcm")
+    target = _fresh(phantom)
+    with pytest.raises(
+        LabelImportError, match=r"'Lesion' is a polygon class.*or pass ignore_unlisted=True"
+    ):
+        from_dicom_seg(target, phantom, tmp_path / "classes.dcm")
+    assert len(target) == 0
+    uuids = from_dicom_seg(target, phantom, tmp_path / "classes.dcm", ignore_unlisted=True)
+    assert sorted(target.get(u).feature for u in uuids) == ["liver", "spleen"]
+    for got, want in _class_unions(labels, masks).items():
+        np.testing.assert_array_equal(_by_feature(target, uuids)[got], want)
+
+
 def test_seg_bad_input(
     source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
 ) -> None:
@@ -549,6 +570,23 @@ def test_seg_bad_input(
         phantom.series_instance_uid,
         phantom.frame_of_reference_uid,
     ):
+        assert uid in message
+    assert len(target) == 0
+
+    # ... and of another size (QA 20: said only that the frames do not fit)
+    folder = tmp_path / "other_size"
+    write_phantom_series(folder, n_slices=SHAPE[0], rows=32, columns=32, seed=4, series_number=8)
+    small = open_series(folder)
+    small_labels = Labels(small, _ontology())
+    small_mask = np.zeros(small.shape, bool)
+    small_mask[2:4, 5:9, 5:9] = True
+    small_labels.add_mask("Liver", small_mask)
+    _seg(small_labels, small, tmp_path / "small.dcm")
+    with pytest.raises(LabelImportError, match="belongs to another series") as info:
+        from_dicom_seg(target, phantom, tmp_path / "small.dcm")
+    message = str(info.value)
+    assert "frames of 32 x 32 pixels do not fit the series' 48 x 40 slices" in message
+    for uid in (small.series_instance_uid, phantom.series_instance_uid):
         assert uid in message
     assert len(target) == 0
 
@@ -757,14 +795,21 @@ def test_object_names_travel_through_dicom_seg_and_the_legend(
     assert entries[first.uuid]["object_names"] == ["Lesion A \\ segment IV"]
     ds = pydicom.dcmread(tmp_path / "named.dcm")
     tracking = {str(item.TrackingUID): str(item.TrackingID) for item in ds.SegmentSequence}
-    # a backslash would split the LO value: it becomes "/"
-    assert tracking[f"2.25.{int(first.uuid.replace('-', ''), 16)}"] == "Lesion A / segment IV"
+    # TrackingID is UT: the name as it is, backslash included (QA 20: was cut to LO's 64
+    # bytes, its backslash made "/"); a 200-character name comes back whole
+    assert tracking[f"2.25.{int(first.uuid.replace('-', ''), 16)}"] == "Lesion A \\ segment IV"
     assert tracking[f"2.25.{int(second.uuid.replace('-', ''), 16)}"] == f"object {second.object_id}"
     target = _fresh(phantom)
     uuids = from_dicom_seg(target, phantom, tmp_path / "named.dcm")
     names = sorted((target.get(u).name or "") for u in uuids)
-    assert names[-1] == "Lesion A / segment IV"
+    assert names[-1] == "Lesion A \\ segment IV"
     assert names.count("") == len(uuids) - 1
+    long_name = "x" * 150 + " \\ " + "y" * 47
+    labels.update_object(first.uuid, name=long_name)
+    _seg(labels, phantom, tmp_path / "long.dcm", by="object")
+    again = _fresh(phantom)
+    back = from_dicom_seg(again, phantom, tmp_path / "long.dcm")
+    assert long_name in [again.get(u).name for u in back]
 
 
 def test_seg_a_prediction_a_person_edited_is_semiautomatic(

@@ -103,6 +103,67 @@ def test_a_shape_with_too_many_vertices_is_refused(labels: Labels) -> None:
     assert len(again[ok].keyframes[5].geometry.vertices) == MAX_VERTICES + 1
 
 
+def test_wrong_arguments_to_masks_reads_and_deletes_are_refused(labels: Labels) -> None:
+    """QA 20: set_mask_slice with an empty mask skipped every check (a (10, 10) or [] "mask"
+    deleted a keyframe; slice 99 and "5" passed); dynamic() and frame_classifications_on_slice()
+    answered "nothing" for any slice or plane; delete_objects("<uuid>") took the uuid's
+    characters as uuids; interpolate's range was not held to the object's plane. Each now
+    raises a LabelError naming the argument, and the labels stay as they were."""
+    volume = np.zeros((24, 40, 60), bool)
+    volume[3:6, 10:20, 10:20] = True
+    tumour = labels.add_mask("Tumour", volume)
+    liver = labels.add_polygon("Liver", 3, TRI)
+    labels.add_polygon("Liver", 7, TRI, uuid=liver)
+    labels.set_dynamic(liver, "Phase", "venous", 3, 7)
+    revision = labels.revision
+    refused = [
+        (lambda: labels.set_mask_slice(tumour, 3, np.zeros((10, 10), bool)), "shape \\(10, 10\\)"),
+        (lambda: labels.set_mask_slice(tumour, 4, []), "shape \\(0,\\)"),
+        (lambda: labels.set_mask_slice(tumour, 99, np.zeros((40, 60), bool)), "slice 99"),
+        (lambda: labels.set_mask_slice(tumour, "5", np.zeros((40, 60), bool)), "'5'"),
+        (lambda: labels.dynamic(liver, "Phase", 99), "slice 99"),
+        (lambda: labels.dynamic(liver, "Phase", -5), "slice -5"),
+        (lambda: labels.frame_classifications_on_slice(99), "slice 99"),
+        (lambda: labels.frame_classifications_on_slice("3"), "'3'"),
+        (lambda: labels.frame_classifications_on_slice(3, plane="oblique"), "'oblique'"),
+        (lambda: labels.interpolate(liver, start=30, end=40), "start\\): slice 30"),
+        (lambda: labels.interpolate(liver, start=2, end=5000), "end\\): slice 5000"),
+    ]
+    for call, message in refused:
+        with pytest.raises(LabelError, match=message):
+            call()
+    assert labels.revision == revision
+    assert labels[tumour].slices == (3, 4, 5)
+    assert labels.dynamic(liver, "Phase", 5) == "venous"
+    # a sagittal object's range is its plane's (60 slices), not the axial one's (24)
+    lesion = labels.add_box("Lesion", 40, (1, 1, 4, 4), plane="sagittal")
+    labels.add_box("Lesion", 50, (1, 1, 4, 4), plane="sagittal", uuid=lesion)
+    labels.interpolate(lesion, start=30, end=55)
+    assert labels[lesion].slices == tuple(range(40, 51))
+    # one uuid alone is one object, not its characters
+    labels.delete_objects(tumour)
+    assert tumour not in labels and liver in labels
+
+
+def test_deleting_the_last_keyframe_deletes_the_object(labels: Labels) -> None:
+    """QA 20: from Python an object whose last keyframe went stayed, empty, in the objects
+    list, the statistics and the exports; the page and w.erase delete it. One undo brings it
+    back with its keyframe."""
+    box = labels.add_box("Lesion", 3, (1, 1, 6, 6))
+    labels.add_box("Lesion", 5, (1, 1, 6, 6), uuid=box)
+    labels.delete_keyframe(box, 5)
+    assert labels[box].slices == (3,)
+    labels.delete_keyframe(box, 3)
+    assert box not in labels
+    labels.undo()
+    assert labels[box].slices == (3,)
+    volume = np.zeros((24, 40, 60), bool)
+    volume[4, 10:20, 10:20] = True
+    tumour = labels.add_mask("Tumour", volume)
+    labels.set_mask_slice(tumour, 4, np.zeros((40, 60), bool))
+    assert tumour not in labels
+
+
 def test_instantiate_existing_keeps_identity_and_copy_paste(labels: Labels) -> None:
     uid = labels.add_polygon("Liver", 3, TRI)
     assert labels.add_polygon("Liver", 7, [(2, 2), (9, 2), (9, 9)], uuid=uid) == uid
@@ -542,7 +603,8 @@ def test_a_prediction_a_person_edits_is_marked_edited(labels: Labels, tmp_path: 
         [
             {"feature": "Lesion", "slice": 3, "box": [1, 1, 6, 6], "track": "t"},
             {"feature": "Lesion", "slice": 9, "box": [3, 3, 8, 8], "track": "t"},
-            {"feature": "Liver", "slice": 5, "points": [[1, 1], [9, 1], [9, 9]]},
+            {"feature": "Liver", "slice": 5, "points": [[1, 1], [9, 1], [9, 9]], "track": "l"},
+            {"feature": "Liver", "slice": 6, "points": [[1, 1], [9, 1], [9, 9]], "track": "l"},
         ],
         source="net",
     )

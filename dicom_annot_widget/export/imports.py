@@ -520,13 +520,23 @@ def _load_seg(source: Any) -> Any:
 def _frame_slices(seg: Any, series: Series) -> tuple[list[int], list[int]]:
     """Segment number and series slice index of every frame of the SEG."""
     n_slices, rows, columns = series.shape[:3]
-    if (int(seg.Rows), int(seg.Columns)) != (rows, columns):
-        raise LabelImportError(
-            f"source: frames of {int(seg.Rows)} x {int(seg.Columns)} pixels do not fit the "
-            f"series' {rows} x {columns} slices (nothing is resampled)"
-        )
     seg_for = str(seg.get("FrameOfReferenceUID", ""))
     ref_series = [str(s.SeriesInstanceUID) for s in seg.get("ReferencedSeriesSequence", [])]
+    if (int(seg.Rows), int(seg.Columns)) != (rows, columns):
+        size = (
+            f"its frames of {int(seg.Rows)} x {int(seg.Columns)} pixels do not fit the "
+            f"series' {rows} x {columns} slices (nothing is resampled)"
+        )
+        if series.series_instance_uid not in ref_series or seg_for != (
+            series.frame_of_reference_uid or ""
+        ):
+            raise LabelImportError(
+                f"source: this SEG belongs to another series: it references series "
+                f"{', '.join(ref_series) or '(none)'} in frame of reference "
+                f"{seg_for or '(none)'}, the series is {series.series_instance_uid or '(none)'} "
+                f"in frame of reference {series.frame_of_reference_uid or '(none)'}; and {size}"
+            )
+        raise LabelImportError(f"source: {size}")
     uids = series.sop_instance_uids
     # slices of a multi-frame source share one UID: those are placed by position
     counts = Counter(uids)
@@ -720,6 +730,15 @@ def _segment_classes(
         if not matching:
             missing.append(n)
             continue
+        if matching[0].shape != "bitmask":
+            if ignore_unlisted:
+                continue  # (e.g. this package's by-class SEG of a polygon class)
+            raise LabelImportError(
+                f"segment {n} {text!r}: {matching[0].name!r} is a {matching[0].shape} class; "
+                "segmentations import as bitmask objects: map it to a bitmask class with "
+                f"classes={{{n}: ...}} (and the other segments), or pass ignore_unlisted=True "
+                "to leave it out"
+            )
         out[n] = _bitmask_class(labels, matching[0], f"segment {n} {text!r}")
     if missing and not ignore_unlisted:
         known = ", ".join(repr(c.name) for c in labels.ontology.objects if c.shape == "bitmask")

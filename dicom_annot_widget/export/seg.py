@@ -464,9 +464,8 @@ def to_dicom_seg(
             # the name the user gave the object (TrackingID: how a finding is known), else
             # its number
             name = entry.object_names[0] if entry.object_names else None
-            extra["tracking_id"] = (lo_value(name) if name else "") or (
-                f"object {entry.object_ids[0]}"
-            )
+            # (TrackingID is UT: the whole name, backslashes included; not LO's 64 bytes)
+            extra["tracking_id"] = name or f"object {entry.object_ids[0]}"
             extra["tracking_uid"] = _tracking_uid(entry.uuids[0])
         descriptions.append(
             hd.seg.SegmentDescription(

@@ -860,15 +860,25 @@ class Labels:
 
     def set_mask_slice(self, uuid: str, slice: int, mask: Any) -> int:
         """Replace a bitmask object's mask on ``slice`` (a 2D plane image); an empty mask
-        removes the keyframe. Returns the revision."""
+        removes the keyframe (and the object with its last one, as in the page). Returns the
+        revision."""
         obj = self.get(uuid)
         if obj.shape != "bitmask":
             raise LabelError(f"object {obj.object_id} is a {obj.shape}, not a bitmask")
-        if not np.asarray(mask).any():
-            if slice in obj.keyframes:
-                return self.delete_keyframe(uuid, slice)
+        width, height, n = self._doc.plane_size(obj.plane)
+        k = check_slice(slice, n, "slice")
+        values = mask if isinstance(mask, Mask) else np.asarray(mask)
+        if isinstance(values, np.ndarray) and values.dtype.kind in "biuf" and not values.any():
+            # an empty mask is checked as a drawn one is (QA: a wrong shape deleted a keyframe)
+            if values.shape != (height, width):
+                raise LabelError(
+                    f"mask: mask slice has shape {values.shape}, the {obj.plane} plane image "
+                    f"is ({height}, {width})"
+                )
+            if k in obj.keyframes:
+                return self.delete_keyframe(uuid, k)
             return self.revision
-        return self.set_keyframe(uuid, slice, mask)
+        return self.set_keyframe(uuid, k, mask)
 
     def get_mask(self, uuid: str) -> npt.NDArray[np.bool_]:
         """A bitmask object as a boolean volume of shape ``(slices, rows, columns)``."""
@@ -894,9 +904,16 @@ class Labels:
         return self.apply(SetKeyframe(uuid, k, geom.to_json(), bool(manual)))
 
     def delete_keyframe(self, uuid: str, slice: int) -> int:
-        """Remove an object's keyframe on ``slice`` (the object stays, even with no keyframe
-        left; use :meth:`delete_object` to remove it)."""
-        return self.apply(DeleteKeyframe(uuid, check_int(slice, "slice")))
+        """Remove an object's keyframe on ``slice``; removing its last keyframe deletes the
+        object, as the page, :meth:`DicomAnnotator.erase` and :meth:`set_mask_slice` do (an
+        object without geometry would be listed, counted and exported with nothing in it).
+        One undo step brings it back either way. Returns the revision."""
+        k = check_int(slice, "slice")
+        with self._lock:
+            obj = self.get(uuid)
+            if set(obj.keyframes) == {k}:
+                return self.apply(DeleteObject(obj.uuid))
+            return self.apply(DeleteKeyframe(uuid, k))
 
     def copy_keyframe(
         self, uuid: str, from_slice: int, to_slice: int, *, overwrite: bool = False
@@ -944,7 +961,9 @@ class Labels:
         return self.apply(DeleteObject(uuid))
 
     def delete_objects(self, uuids: Iterable[str]) -> int:
-        """Delete several objects as one edit (one undo step)."""
+        """Delete several objects as one edit (one undo step); one uuid may be given alone."""
+        if isinstance(uuids, str):  # (not its characters, one by one)
+            uuids = [uuids]
         ops = [DeleteObject(u) for u in uuids]
         if not ops:
             raise LabelError("delete_objects: no objects given")
@@ -1011,6 +1030,13 @@ class Labels:
                         "interpolation needs at least two manual keyframes"
                     )
                 n = self._doc.plane_size(obj.plane)[2]
+                for value, name in ((start, "start"), (end, "end")):
+                    if value is not None and not 0 <= int(value) < n:
+                        # (a typo in the range looked like success)
+                        raise LabelError(
+                            f"interpolate({name}): slice {value} is out of range for object "
+                            f"{obj.object_id}, drawn on the {obj.plane} plane (slices 0..{n - 1})"
+                        )
                 targets = gap_slices(manual, lo, n - 1 if hi is None else hi)
                 ops.extend(
                     interpolation_ops(self._doc, obj, targets, self._plane_spacing(obj.plane))
@@ -1090,7 +1116,8 @@ class Labels:
         """The answer to a dynamic classification of an object on ``slice``, or None."""
         obj = self.get(uuid)
         cid = self.ontology.resolve_classification(classification, obj.feature, "classification")
-        return obj.dynamic_answer(cid, slice)
+        k = check_slice(slice, self._doc.plane_size(obj.plane)[2], "slice")
+        return obj.dynamic_answer(cid, k)
 
     def set_frame_classification(
         self,
@@ -1148,9 +1175,10 @@ class Labels:
 
     def frame_classifications_on_slice(self, slice: int, plane: str = "axial") -> dict[str, Answer]:
         """Every frame classification answer (nested ones included) in force on ``slice``."""
+        k = check_slice(slice, self._doc.plane_size(plane)[2], "slice")
         out: dict[str, Answer] = {}
         for fc in self._doc.frame_classifications.values():
-            if fc.plane == plane and fc.covers(slice):
+            if fc.plane == plane and fc.covers(k):
                 out.update(fc.answers)
         return out
 
