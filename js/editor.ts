@@ -41,7 +41,7 @@ import {
   screenToVoxel,
   viewScale,
 } from "./render/transform";
-import type { Tool, UiState, ViewState } from "./state";
+import { TOOLS, type Tool, type UiState, type ViewState } from "./state";
 import { applyPendingMask, maskSession } from "./render/masklayer";
 import type { Plane } from "./render/planes";
 import { MASK_TOOLS } from "./tools/bitmask";
@@ -277,8 +277,52 @@ export class LabelEditor implements EditorApi {
   // ---- EditorApi: changing --------------------------------------------------------------
   changed(): void {
     this.gen += 1;
+    this.publish();
     this.host.schedule();
   }
+
+  // ---- the model's selected / hidden / tool / active_class: Python sees and sets them ------
+  /** Python selected an object this view does not list yet (its labels come next). */
+  private selectWhenListed: string | null = null;
+  /** Tell the model what the user chose here (only what differs from it). */
+  private publish(): void {
+    const changes: [string, unknown][] = [];
+    const selected = this.model.get("selected") ?? null;
+    // (an object drawn here is told once Python has it: before, Python would refuse the uuid)
+    const listed = this.ui.selected === null || this.byUuid.has(this.ui.selected);
+    if (this.ui.selected !== selected && this.selectWhenListed === null && listed) changes.push(["selected", this.ui.selected]);
+    const hidden = [...this.hiddenSet].filter((uuid) => this.byUuid.has(uuid)).sort();
+    const shown = [...(this.model.get("hidden") ?? [])].sort();
+    if (hidden.join("\n") !== shown.join("\n")) changes.push(["hidden", hidden]);
+    if ((this.model.get("tool") ?? "select") !== this.ui.tool) changes.push(["tool", this.ui.tool]);
+    if ((this.model.get("active_class") ?? null) !== this.ui.activeClass) changes.push(["active_class", this.ui.activeClass]);
+    if (changes.length === 0) return;
+    const m = this.model as unknown as { set(key: string, value: unknown): void };
+    for (const [key, value] of changes) m.set(key, value);
+    this.model.save_changes();
+  }
+  /** Python (or another view of the widget) changed one of them: take it. */
+  readonly fromModel = (): void => {
+    const selected = this.model.get("selected") ?? null;
+    if (selected === null || this.byUuid.has(selected)) {
+      this.selectWhenListed = null;
+      this.ui.selected = selected;
+    } else this.selectWhenListed = selected;
+    const hidden = new Set(this.model.get("hidden") ?? []);
+    if ([...hidden].sort().join("\n") !== [...this.hiddenSet].sort().join("\n")) {
+      this.hiddenSet.clear();
+      for (const uuid of hidden) this.hiddenSet.add(uuid);
+      if (this.ui.selected !== null && hidden.has(this.ui.selected)) this.ui.selected = null;
+    }
+    const cid = this.model.get("active_class") ?? null;
+    if (cid !== null && cid !== this.ui.activeClass) {
+      const c = this.classes().find((x) => x.id === cid);
+      if (c) this.setClass(c);
+    }
+    const tool = this.model.get("tool") ?? "select";
+    if (tool !== this.ui.tool && TOOLS.includes(tool as Tool)) this.setTool(tool as Tool);
+    this.changed();
+  };
   refuse(message: string): void {
     this.host.refuse(message);
   }
@@ -630,6 +674,10 @@ export class LabelEditor implements EditorApi {
         // handler and the round-trip time; QA: creates never set data-edit-ms)
         this.pending.set(request, { kind: "update", uuid: "", slice: -1, onAnswer: p.onAnswer, sentAt: p.sentAt, revision: p.revision });
       }
+    }
+    if (this.selectWhenListed !== null && present.has(this.selectWhenListed)) {
+      this.ui.selected = this.selectWhenListed;
+      this.selectWhenListed = null;
     }
     const creating = [...this.pending.values()].some((p) => p.kind === "create" && p.uuid === this.ui.selected);
     if (this.ui.selected !== null && !present.has(this.ui.selected) && !creating) this.ui.selected = null;

@@ -28,6 +28,14 @@ export interface ViewState extends WidgetState {
   series_count: number;
   /** the label document in compact form (see js/labels.ts); absent before Python sets it */
   labels_state?: unknown;
+  /** the selected object's uuid (null: none); set from either side */
+  selected?: string | null;
+  /** uuids of the objects not drawn (the objects panel's eye button) */
+  hidden?: string[];
+  /** the tool chosen (a `Tool`) */
+  tool?: string;
+  /** the id of the object class new shapes get (null: none chosen) */
+  active_class?: string | null;
 }
 
 /** Annotation tools: select (click an object) or draw a shape of the active class. */
@@ -43,6 +51,9 @@ export type Tool =
   | "threshold"
   | "scissors"
   | "measure";
+
+/** Every tool (Python's `TOOLS` in widget/annotator.py has the same ids). */
+export const TOOLS: readonly Tool[] = ["select", "box", "polygon", "polyline", "point", "primitive", "brush", "eraser", "threshold", "scissors", "measure"];
 
 /** What a left-drag on the image does besides the tools: nothing, windowing, or moving the
  * crosshair. */

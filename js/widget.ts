@@ -1698,7 +1698,11 @@ function renderView(
     side.classList.toggle("daw-side-off", editor.ontology() === null && !editor.readOnly());
   };
   model.on("change:labels_state", onLabels);
+  // the selection, hidden objects, tool and class: synced both ways (see LabelEditor.publish)
+  const choices = ["change:selected", "change:hidden", "change:tool", "change:active_class"] as const;
+  for (const ev of choices) model.on(ev, editor.fromModel);
   onLabels();
+  editor.fromModel();
   onSeriesInfo();
   update();
 
@@ -1714,6 +1718,7 @@ function renderView(
     model.off("change:crosshair_lines", onCrosshairLines);
     model.off("msg:custom", onCustom);
     model.off("change:labels_state", onLabels);
+    for (const ev of choices) model.off(ev, editor.fromModel);
     if (frame) cancelAnimationFrame(frame);
     if (saveTimer !== null) {
       clearTimeout(saveTimer);

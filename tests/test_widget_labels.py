@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.errors import LabelError, ProtocolError
+from dicom_annot_widget.errors import LabelError, ProtocolError, WidgetValueError
 from dicom_annot_widget.labels import Labels, Mask, Ontology
 from dicom_annot_widget.widget.annotator import compact_labels_state
 from dicom_annot_widget.widget.protocol import Edit, Redo, Undo, parse_page_message
@@ -637,3 +637,62 @@ def test_each_whole_state_sent_reads_as_new_to_the_page() -> None:
     assert first["sent"] != second["sent"]
     assert {k: v for k, v in first.items() if k != "sent"} == json.loads(json.dumps(w.labels_state))
     assert "sent" not in w.labels_state
+
+
+def test_selection_hidden_objects_tool_and_class_from_python(
+    widget: tuple[DicomAnnotator, Sent],
+) -> None:
+    """QA 20 D9: what the page's objects panel and tool bar choose has a Python equivalent:
+    ``selected``, ``hidden``, ``tool`` and ``active_class`` (synced both ways). Wrong values
+    from Python are refused naming them; a uuid the page names that has gone meanwhile is
+    dropped, not refused; objects that go leave both."""
+    w, sent = widget
+    box = w.labels.add_box("Lesion", 2, (1, 1, 6, 6))
+    liver = w.labels.add_polygon("Liver", 3, [(1, 1), (9, 1), (9, 9)])
+    assert (w.selected, w.hidden, w.tool, w.active_class) == (None, [], "select", None)
+    w.selected = box
+    w.hidden = [liver, liver]
+    assert w.selected == box and w.hidden == [liver]
+    w.hidden = [box]  # hiding the selected object unselects it, as in the page
+    assert w.selected is None
+    # a drawing tool brings a class of its shape; a class brings its tool
+    w.tool = "brush"
+    assert w.active_class == "tumour"
+    w.active_class = "Liver"  # a name (or hotkey) is taken: the id is kept
+    assert (w.tool, w.active_class) == ("polygon", "liver")
+    w.tool = "eraser"
+    assert w.active_class == "tumour"
+    w.tool = "measure"  # no class needed: the class stays
+    assert w.active_class == "tumour"
+    for name, value, message in (
+        ("selected", "no-such-uuid", "selected: no object 'no-such-uuid'"),
+        ("hidden", [box, "x"], "hidden: no object 'x'"),
+        ("tool", "pen", "tool must be one of select, box, polygon"),
+        ("active_class", "Kidney", "active_class: no object class 'Kidney'"),
+    ):
+        before = getattr(w, name)
+        with pytest.raises(WidgetValueError, match=message):
+            setattr(w, name, value)
+        assert getattr(w, name) == before
+    # from the page: a uuid deleted meanwhile is dropped, with no error to the page
+    w.set_state({"selected": "gone", "hidden": [box, "gone"]})
+    assert w.selected is None and w.hidden == [box]
+    assert not [c for c, _ in sent if c.get("type") == "error"]
+    # objects that go leave both
+    w.selected = liver
+    w.labels.delete_object(liver)
+    w.labels.delete_object(box)
+    assert w.selected is None and w.hidden == []
+    # review mode: no drawing tool
+    w.tool = "select"
+    w.read_only = True
+    with pytest.raises(WidgetValueError, match="read-only"):
+        w.tool = "box"
+
+
+def test_a_tool_without_a_class_of_its_shape_is_refused() -> None:
+    w = DicomAnnotator(_series(), ontology=Ontology.builder().object("Liver", "polygon").build())
+    with pytest.raises(WidgetValueError, match="tool 'box' draws bounding_box objects"):
+        w.tool = "box"
+    w.tool = "polygon"
+    assert w.active_class == "liver"

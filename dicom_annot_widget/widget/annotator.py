@@ -157,6 +157,21 @@ class _Bool(traitlets.Bool):
 
 #: synced state the page may not change (see ``set_state``)
 _KERNEL_OWNED = ("labels_state", "series_info", "_esm", "_css", "_anywidget_id")
+#: The page's tools (``DicomAnnotator.tool``) and the object shapes each draws (none: it needs
+#: no class).
+TOOLS: dict[str, tuple[str, ...]] = {
+    "select": (),
+    "box": ("bounding_box",),
+    "polygon": ("polygon",),
+    "polyline": ("polyline",),
+    "point": ("point",),
+    "primitive": ("primitive",),
+    "brush": ("bitmask",),
+    "eraser": ("bitmask",),
+    "threshold": ("bitmask",),
+    "scissors": (),
+    "measure": (),
+}
 #: The view traits kept per series (see ``DicomAnnotator._places``).
 _PLACE_TRAITS = (
     "plane", "crosshair", "slab", "slice", "window", "zoom", "pan", "rotation", "flip", "invert"
@@ -678,6 +693,21 @@ class DicomAnnotator(anywidget.AnyWidget):
     series_index = traitlets.Int(0).tag(sync=True)
     #: Compact labels of the series shown (see :func:`compact_labels_state`); kernel -> page only.
     labels_state = traitlets.Dict().tag(sync=True, to_json=_labels_state_to_json)
+    #: The uuid of the object selected in the page (None: none), as a click on it or its row
+    #: in the objects panel selects it; set it to select one from Python (an object of the
+    #: labels shown). Cleared when the object goes.
+    selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: uuids of the objects not drawn (the eye button of the objects panel); hiding the
+    #: selected object unselects it. Objects that go leave the list.
+    hidden = traitlets.List(traitlets.Unicode(), default_value=[]).tag(sync=True)
+    #: The page's tool: one of :data:`TOOLS`. A drawing tool needs a class of its shape in the
+    #: ontology (and labels that are not read-only); choosing one picks such a class if the
+    #: active class is of another shape.
+    tool = traitlets.Unicode("select").tag(sync=True)
+    #: The object class new shapes are drawn with (its id; a name or hotkey is taken too), or
+    #: None before one is chosen. Choosing one picks its shape's tool if the tool draws
+    #: another shape.
+    active_class = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,
@@ -729,6 +759,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._page_asked = False
         #: False until the first series is open: validators that need it wait for it.
         self._ready = False
+        #: True while the page's state is applied (``set_state``): a uuid it names that is
+        #: gone is dropped, not refused
+        self._from_page = False
         #: True while a view is restored (a link, a series switched to) or the page sets the
         #: plane with its slab: the slab is not converted to the new plane's slices then.
         self._keep_slab = False
@@ -930,12 +963,14 @@ class DicomAnnotator(anywidget.AnyWidget):
         labels._mode_observers.append(self._on_labels_mode)
         self._observed = labels
         self._state_cache = {}
+        self._prune_view_objects()  # (another series' labels)
 
     def _on_labels_mode(self) -> None:
         """Review mode turned on or off on the labels themselves (``w.labels.read_only``)."""
         self._on_labels_change(None, self._observed.revision if self._observed else 0)
 
     def _on_labels_change(self, _op: Any, _revision: int) -> None:
+        self._prune_view_objects()
         if self._labels_held:
             self._labels_dirty = True
             return
@@ -1198,6 +1233,96 @@ class DicomAnnotator(anywidget.AnyWidget):
             )
         return s
 
+    # -- selection, visibility, tool and class -----------------------------------------------
+
+    def _object_uuids(self) -> set[str]:
+        labels = self._observed
+        return set(labels.document.objects) if labels is not None else set()
+
+    @traitlets.validate("selected")
+    def _validate_selected(self, proposal: dict[str, Any]) -> str | None:
+        uuid = proposal["value"]
+        if uuid is None or not self._ready or uuid in self._object_uuids():
+            return uuid
+        if self._from_page:
+            return None  # (an object deleted meanwhile)
+        raise WidgetValueError(f"selected: no object {describe(uuid)} in the labels shown")
+
+    @traitlets.validate("hidden")
+    def _validate_hidden(self, proposal: dict[str, Any]) -> list[str]:
+        uuids = list(dict.fromkeys(proposal["value"]))
+        if not self._ready:
+            return uuids
+        known = self._object_uuids()
+        unknown = [u for u in uuids if u not in known]
+        if unknown and not self._from_page:
+            raise WidgetValueError(
+                f"hidden: no object {', '.join(map(describe, unknown[:3]))} in the labels shown"
+            )
+        return [u for u in uuids if u in known]
+
+    @traitlets.observe("hidden")
+    def _hidden_changed(self, change: dict[str, Any]) -> None:
+        if self.selected is not None and self.selected in change["new"]:
+            self.selected = None  # as in the page: a hidden object is not selected
+
+    @traitlets.validate("tool")
+    def _validate_tool(self, proposal: dict[str, Any]) -> str:
+        tool = proposal["value"]
+        if tool not in TOOLS:
+            raise WidgetValueError(f"tool must be one of {', '.join(TOOLS)}, got {describe(tool)}")
+        shapes = TOOLS[tool]
+        if shapes and self._ready:
+            if self.labels.read_only:
+                raise WidgetValueError(f"tool {tool!r}: the labels are read-only (review mode)")
+            if not any(c.shape in shapes for c in self._ontology_of_labels().objects):
+                raise WidgetValueError(
+                    f"tool {tool!r} draws {' or '.join(shapes)} objects; the ontology has no "
+                    "class of that shape"
+                )
+        return str(tool)
+
+    @traitlets.observe("tool")
+    def _tool_changed(self, change: dict[str, Any]) -> None:
+        shapes = TOOLS[change["new"]]
+        current = self._ontology_of_labels().find_feature(self.active_class)
+        if shapes and (current is None or current.shape not in shapes):
+            first = next(c for c in self._ontology_of_labels().objects if c.shape in shapes)
+            self.active_class = first.id
+
+    @traitlets.validate("active_class")
+    def _validate_active_class(self, proposal: dict[str, Any]) -> str | None:
+        key = proposal["value"]
+        if key is None or not self._ready:
+            return key
+        found = self._ontology_of_labels().find_feature(key)
+        if found is None:
+            known = ", ".join(repr(c.id) for c in self._ontology_of_labels().objects) or "none"
+            raise WidgetValueError(
+                f"active_class: no object class {describe(key)} (classes: {known})"
+            )
+        if not any(found.shape in shapes for shapes in TOOLS.values()):
+            raise WidgetValueError(f"active_class: {found.shape} objects cannot be drawn")
+        return found.id
+
+    @traitlets.observe("active_class")
+    def _active_class_changed(self, change: dict[str, Any]) -> None:
+        found = self._ontology_of_labels().find_feature(change["new"])
+        if found is None or found.shape in TOOLS[self.tool]:
+            return
+        self.tool = next(t for t, shapes in TOOLS.items() if found.shape in shapes)
+
+    def _ontology_of_labels(self) -> Ontology:
+        return self.labels.ontology if self._ready else self._ontology
+
+    def _prune_view_objects(self) -> None:
+        """Objects that went leave ``selected`` and ``hidden``."""
+        known = self._object_uuids()
+        if self.selected is not None and self.selected not in known:
+            self.selected = None
+        if any(u not in known for u in self.hidden):
+            self.hidden = [u for u in self.hidden if u in known]
+
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply state from the page; refuse it whole (and say why) if any value is invalid.
 
@@ -1213,6 +1338,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 return
         try:
             self._keep_slab = "slab" in sync_data
+            self._from_page = True
             super().set_state(sync_data)
         except (traitlets.TraitError, TypeError, ValueError) as exc:
             log.warning("refused a state change from the page: %s", exc)
@@ -1223,6 +1349,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                 self.send_state(keys)
         finally:
             self._keep_slab = False
+            self._from_page = False
 
     # -- view links ---------------------------------------------------------------------------
 

@@ -167,6 +167,51 @@ def test_instances_panel_lists_selects_hides_jumps_and_deletes(lpage: Any) -> No
     expect(labels).to_have_attribute("data-count", "1")  # hidden at once (optimistic)
 
 
+def test_selection_hidden_objects_tool_and_class_are_synced_both_ways(lpage: Any) -> None:  # noqa: F811
+    """QA 20 D9: selecting, hiding, the tool and the class had no Python equivalent. The
+    model's ``selected``, ``hidden``, ``tool`` and ``active_class`` follow the page, and the
+    page follows them."""
+    page = lpage
+    objects = [box(U1, 1, {6: [12, 8, 30, 24]}), box(U3, 3, {6: [40, 30, 55, 44]})]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    labels = root.get_by_test_id("daw-labels")
+    expect(labels).to_have_attribute("data-count", "2")
+    get = "([i, key]) => window.widgets[i].model.get(key)"
+    push = "([i, key, value]) => window.widgets[i].model._push(key, value)"
+    # the page -> the model
+    page.mouse.click(*Screen(root).at(47, 37))
+    expect(labels).to_have_attribute("data-selected", U3)
+    page.wait_for_function(f"({get})([{wid}, 'selected']) === '{U3}'")
+    action(root, U1, "hide").click()
+    page.wait_for_function(f"JSON.stringify(({get})([{wid}, 'hidden'])) === '[\"{U1}\"]'")
+    expect(labels).to_have_attribute("data-count", "1")
+    root.focus()
+    page.keyboard.press("2")  # the Lesion class (a box class): the box tool with it
+    expect(root).to_have_attribute("data-tool", "box")
+    page.wait_for_function(f"({get})([{wid}, 'tool']) === 'box'")
+    page.wait_for_function(f"({get})([{wid}, 'active_class']) === 'lesion'")
+    # the model (Python) -> the page
+    page.evaluate(push, [wid, "hidden", []])
+    expect(labels).to_have_attribute("data-count", "2")
+    expect(row(root, U1).locator('[data-action="hide"]')).to_have_attribute("aria-pressed", "false")
+    page.evaluate(push, [wid, "selected", U1])
+    expect(labels).to_have_attribute("data-selected", U1)
+    expect(row(root, U1)).to_have_attribute("aria-selected", "true")
+    page.evaluate(push, [wid, "selected", None])
+    expect(labels).not_to_have_attribute("data-selected", re.compile("."))
+    page.evaluate(push, [wid, "tool", "select"])
+    expect(root).to_have_attribute("data-tool", "select")
+    page.evaluate(push, [wid, "active_class", "liver"])  # a polygon class: the polygon tool
+    expect(root).to_have_attribute("data-tool", "polygon")
+    expect(root.get_by_test_id("daw-class-liver")).to_have_attribute("aria-pressed", "true")
+    # a uuid the page does not list yet is selected when its object comes
+    page.evaluate(push, [wid, "selected", U2])
+    expect(labels).not_to_have_attribute("data-selected", U2)
+    objects.append(box(U2, 2, {6: [20, 30, 30, 40]}))
+    page.evaluate(push, [wid, "labels_state", labels_state(objects, revision=4)])
+    expect(labels).to_have_attribute("data-selected", U2)
+
+
 def test_hotkey_q_continues_the_first_instance_of_the_class(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [

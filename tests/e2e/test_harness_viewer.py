@@ -495,7 +495,8 @@ def test_cleanup_removes_listeners(harness: Any) -> None:
     view = root.get_by_test_id("daw-viewport")
     box = view.bounding_box()
     before = page.evaluate(
-        "() => ['change:slice', 'change:window', 'change:series_info', 'msg:custom']"
+        "() => ['change:slice', 'change:window', 'change:series_info', 'msg:custom',"
+        " 'change:selected', 'change:hidden', 'change:tool', 'change:active_class']"
         ".map(e => window.widgets[0].model.listenerCount(e))"
     )
     # keep the DOM around (detached cleanup removes it) to prove its listeners are gone
@@ -504,7 +505,8 @@ def test_cleanup_removes_listeners(harness: Any) -> None:
         " w.cleanup(); w.el.append(window.keep); }"
     )
     after = page.evaluate(
-        "() => ['change:slice', 'change:window', 'change:series_info', 'msg:custom']"
+        "() => ['change:slice', 'change:window', 'change:series_info', 'msg:custom',"
+        " 'change:selected', 'change:hidden', 'change:tool', 'change:active_class']"
         ".map(e => window.widgets[0].model.listenerCount(e))"
     )
     # only the per-model controller (initialize) still listens; the view's listeners are gone

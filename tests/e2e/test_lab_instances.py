@@ -107,6 +107,24 @@ def test_tracks_copy_paste_and_predictions_review(lab_each: Any, page: Any, tmp_
     )
     eventually(page, same, "True True")
 
+    # -- the selection, hidden objects, tool and class are traits, synced both ways ---------
+    eventually(page, "print(w.selected == u, w.tool, w.active_class)", "True select lesion")
+    run_probe(page, "w.hidden = [u]; print('ok')")
+    expect(labels).to_have_attribute("data-count", "0", timeout=EVENTUALLY * 1000)
+    expect(row.locator('[data-action="hide"]')).to_have_attribute("aria-pressed", "true")
+    eventually(page, "print(w.selected)", "None")  # hiding unselects, as in the page
+    run_probe(page, "w.hidden = []; w.selected = u; print('ok')")
+    expect(labels).to_have_attribute("data-selected", uuid, timeout=EVENTUALLY * 1000)
+    expect(labels).to_have_attribute("data-count", "1")
+    run_probe(page, "w.active_class = 'Liver'; print('ok')")
+    expect(root).to_have_attribute("data-tool", "polygon", timeout=EVENTUALLY * 1000)
+    root.get_by_test_id("daw-class-lesion").click()
+    eventually(page, "print(w.tool, w.active_class)", "box lesion")
+    root.get_by_test_id("daw-tool-select").click()
+    eventually(page, "print(w.tool)", "select")
+    page.mouse.click(*s.at(24, 18))
+    expect(labels).to_have_attribute("data-selected", uuid)
+
     # -- rename the object in the list: the kernel has the name; keys stay in the input ----
     cells = page.locator(".jp-Cell").count()
     row.locator(".daw-inst-name").dblclick()
