@@ -42,7 +42,7 @@ import {
   viewScale,
 } from "./render/transform";
 import { TOOLS, type Tool, type UiState, type ViewState } from "./state";
-import { applyPendingMask, maskSession } from "./render/masklayer";
+import { applyPendingMask, maskSession, maskSessionIfAny } from "./render/masklayer";
 import type { Plane } from "./render/planes";
 import { MASK_TOOLS } from "./tools/bitmask";
 import { VECTOR_TOOLS } from "./tools/index";
@@ -321,6 +321,12 @@ export class LabelEditor implements EditorApi {
     }
     const tool = this.model.get("tool") ?? "select";
     if (tool !== this.ui.tool && TOOLS.includes(tool as Tool)) this.setTool(tool as Tool);
+    const opacity = this.model.get("mask_opacity");
+    const masks = maskSessionIfAny(this);
+    if (masks && typeof opacity === "number" && opacity >= 0 && opacity <= 1 && opacity !== masks.settings.opacity) {
+      masks.settings.opacity = opacity;
+      masks.touch();
+    }
     this.changed();
   };
   refuse(message: string): void {

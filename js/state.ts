@@ -36,6 +36,8 @@ export interface ViewState extends WidgetState {
   tool?: string;
   /** the id of the object class new shapes get (null: none chosen) */
   active_class?: string | null;
+  /** the opacity of the masks drawn over the image, 0..1 */
+  mask_opacity?: number;
 }
 
 /** Annotation tools: select (click an object) or draw a shape of the active class. */

@@ -1699,7 +1699,7 @@ function renderView(
   };
   model.on("change:labels_state", onLabels);
   // the selection, hidden objects, tool and class: synced both ways (see LabelEditor.publish)
-  const choices = ["change:selected", "change:hidden", "change:tool", "change:active_class"] as const;
+  const choices = ["change:selected", "change:hidden", "change:tool", "change:active_class", "change:mask_opacity"] as const;
   for (const ev of choices) model.on(ev, editor.fromModel);
   onLabels();
   editor.fromModel();

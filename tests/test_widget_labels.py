@@ -650,6 +650,8 @@ def test_selection_hidden_objects_tool_and_class_from_python(
     box = w.labels.add_box("Lesion", 2, (1, 1, 6, 6))
     liver = w.labels.add_polygon("Liver", 3, [(1, 1), (9, 1), (9, 9)])
     assert (w.selected, w.hidden, w.tool, w.active_class) == (None, [], "select", None)
+    assert w.mask_opacity == 0.5
+    w.mask_opacity = 0.8
     w.selected = box
     w.hidden = [liver, liver]
     assert w.selected == box and w.hidden == [liver]
@@ -669,6 +671,8 @@ def test_selection_hidden_objects_tool_and_class_from_python(
         ("hidden", [box, "x"], "hidden: no object 'x'"),
         ("tool", "pen", "tool must be one of select, box, polygon"),
         ("active_class", "Kidney", "active_class: no object class 'Kidney'"),
+        ("mask_opacity", 1.5, "mask_opacity must be in \\[0, 1\\], got 1.5"),
+        ("mask_opacity", float("nan"), "mask_opacity must be in"),
     ):
         before = getattr(w, name)
         with pytest.raises(WidgetValueError, match=message):

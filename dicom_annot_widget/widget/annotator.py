@@ -708,6 +708,9 @@ class DicomAnnotator(anywidget.AnyWidget):
     #: None before one is chosen. Choosing one picks its shape's tool if the tool draws
     #: another shape.
     active_class = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    #: The opacity of the masks drawn over the image, 0 (not drawn) to 1 (the mask popup's
+    #: slider).
+    mask_opacity = _Float(0.5).tag(sync=True)
 
     def __init__(
         self,
@@ -1311,6 +1314,13 @@ class DicomAnnotator(anywidget.AnyWidget):
         if found is None or found.shape in TOOLS[self.tool]:
             return
         self.tool = next(t for t, shapes in TOOLS.items() if found.shape in shapes)
+
+    @traitlets.validate("mask_opacity")
+    def _validate_mask_opacity(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not 0.0 <= value <= 1.0:  # (NaN too)
+            raise WidgetValueError(f"mask_opacity must be in [0, 1], got {describe(value)}")
+        return value
 
     def _ontology_of_labels(self) -> Ontology:
         return self.labels.ontology if self._ready else self._ontology

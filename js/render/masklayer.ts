@@ -323,6 +323,9 @@ export class MaskSession {
   readonly layer: Layer;
 
   constructor(readonly api: EditorApi) {
+    // the widget's mask_opacity (Python's w.mask_opacity), if it has one
+    const opacity = api.model.get("mask_opacity");
+    if (typeof opacity === "number" && opacity >= 0 && opacity <= 1) this.settings.opacity = opacity;
     this.layer = { draw: (ctx, m, k) => this.draw(ctx, m, k), key: () => this.drawKey() };
   }
 
@@ -731,6 +734,11 @@ export function applyPendingMask(api: EditorApi): boolean {
 }
 
 /** The mask session of one editor (created on first use). */
+/** The editor's mask session if it has made one (null: no mask tool or layer yet). */
+export function maskSessionIfAny(api: EditorApi): MaskSession | null {
+  return SESSIONS.get(api) ?? null;
+}
+
 export function maskSession(api: EditorApi): MaskSession {
   let s = SESSIONS.get(api);
   if (!s) {

@@ -174,6 +174,9 @@ class BitmaskPanel implements Panel {
       () => {
         s.settings.opacity = Number(this.opacity.value);
         s.touch();
+        // Python's w.mask_opacity follows (and sets it: LabelEditor.fromModel)
+        this.api.model.set("mask_opacity", s.settings.opacity);
+        this.api.model.save_changes();
       },
       on,
     );

@@ -171,6 +171,24 @@ def test_mask_keys_need_a_bitmask_class(mpage: Any) -> None:
     expect(root.get_by_test_id("daw-maskpop")).to_be_hidden()
 
 
+def test_the_mask_opacity_is_synced_both_ways(mpage: Any) -> None:
+    """QA 20 D9: the mask popup's opacity had no Python equivalent: ``w.mask_opacity``."""
+    page = mpage
+    wid, root = mount(
+        page, series(ct_volume()), state={"labels_state": state(), "mask_opacity": 0.3}
+    )
+    root.focus()
+    page.keyboard.press("f")
+    slider = root.get_by_test_id("daw-mask-opacity")
+    expect(slider).to_have_value("0.3")  # the widget's value when the popup opens
+    page.evaluate("([i]) => window.widgets[i].model._push('mask_opacity', 0.8)", [wid])
+    expect(slider).to_have_value("0.8")
+    slider.fill("0.45")  # the slider -> the model
+    page.wait_for_function(
+        "([i]) => window.widgets[i].model.get('mask_opacity') === 0.45", arg=[wid]
+    )
+
+
 def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
     page = mpage
     vol = ct_volume()
