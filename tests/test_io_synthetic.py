@@ -301,6 +301,22 @@ def test_pydicom_datasets_and_numpy_arrays(tmp_path: Path) -> None:
         open_series(vol, spacing=(1, 1, 1), affine=np.diag([2.0, 2.0, 2.0, 1.0]))
 
 
+def test_non_finite_values_of_an_array_are_said() -> None:
+    """QA 19b D5 part: NaN or infinite values were accepted without a word; they are counted
+    and left out of the value range. Finite arrays open without a warning."""
+    values = np.linspace(-100, 300, 3 * 8 * 8, dtype=np.float32).reshape(3, 8, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DicomLoadWarning)
+        open_series(values)
+    values[0, 0, :2] = np.nan
+    values[2, 7, 7] = -np.inf
+    with pytest.warns(DicomLoadWarning, match="3 NaN or infinite values \\(of 192\\)"):
+        s = open_series(values)
+    with s:
+        assert s.value_range == (float(values[0, 0, 2]), float(values[2, 7, 6]))
+        assert len(s.warnings) == 1
+
+
 def test_a_colour_image_array_is_one_rgb_slice() -> None:
     """QA: an (rows, columns, 3) image (skimage's and matplotlib's layout) became `rows` grey
     slices of 3 columns, and a 4th channel was dropped without a word."""

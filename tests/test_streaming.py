@@ -323,3 +323,36 @@ def test_a_slice_above_the_part_size_goes_in_bands_of_rows(monkeypatch: pytest.M
         values = np.concatenate([np.frombuffer(bytes(b), "<u2") for _, b in mine])
         np.testing.assert_array_equal(values.reshape(7, 5), np.arange(35).reshape(7, 5) + k)
     s.close()
+
+
+def test_send_unasked_sends_a_cheap_first_slice_and_nothing_else() -> None:
+    """The slice a widget opens on goes unasked (before the page's request) when it is cheap:
+    read without decoding, or small; a large compressed slice (a long decode in the cell) and
+    a slice that cannot be read are left to the page's request."""
+
+    class Big(FakeSeries):
+        def __init__(self, rereadable: bool) -> None:
+            super().__init__()
+            self.shape = (10, 1200, 1200)  # 2.9 MB a slice decoded
+            self.rereadable = rereadable
+
+        def get_stored_slice(self, k: int, *, keep: bool = True) -> np.ndarray:
+            return np.zeros((1200, 1200), ">i2")
+
+    sent: Sent = []
+
+    def send(content: dict[str, Any], buffers: list[memoryview]) -> None:
+        sent.append((content, buffers))
+
+    streamer = SliceStreamer(FakeSeries(), "s0", send)  # type: ignore[arg-type]
+    assert streamer.send_unasked(3)
+    ((item, [buffer]),) = flatten(sent)
+    assert item["index"] == 3 and item["series"] == "s0"
+    assert np.frombuffer(buffer, np.int16).tolist() == [3] * 6
+    assert not streamer.send_unasked(7)  # cannot be read: the request will say why
+    assert len(sent) == 1
+    # compressed and large: not decoded in the cell; read without decoding: sent
+    assert not SliceStreamer(Big(False), "s0", send).send_unasked(0)  # type: ignore[arg-type]
+    assert SliceStreamer(Big(True), "s0", send).send_unasked(0)  # type: ignore[arg-type]
+    assert len(sent) == 2
+    streamer.close()
