@@ -317,6 +317,25 @@ def test_non_finite_values_of_an_array_are_said() -> None:
         assert len(s.warnings) == 1
 
 
+def test_values_longer_than_their_vr_allows_are_read_without_pydicom_noise(
+    tmp_path: Path,
+) -> None:
+    """QA 19b D10 part: a 72-character SeriesDescription (LO allows 64) made pydicom print a
+    bare UserWarning in the cell, naming no file or tag, at open and again in the tags panel.
+    The value is read and shown whole, without it."""
+    long = "x" * 60 + " <b>twelve</b>"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (pydicom says it when the file is written, too)
+        make_series(tmp_path, 2, description=long)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        s = open_series(tmp_path)
+        meta = s.slice_metadata(0)
+    shown = {e["keyword"]: e["value"] for e in meta["elements"] if "keyword" in e}
+    assert shown["SeriesDescription"] == long
+    assert s.description == long
+
+
 def test_a_colour_image_array_is_one_rgb_slice() -> None:
     """QA: an (rows, columns, 3) image (skimage's and matplotlib's layout) became `rows` grey
     slices of 3 columns, and a 4th channel was dropped without a word."""

@@ -20,6 +20,8 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import PersonName
 
+from ._values import quiet_value_checks
+
 __all__ = ["dataset_to_json", "varying_keywords"]
 
 _BULK_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "OB or OW", "US or OW"})
@@ -101,7 +103,7 @@ def _element(ds: Dataset, tag: int, depth: int) -> dict[str, Any] | None:
     value = elem.value
     if vr == "SQ" and isinstance(value, DicomSequence):
         items = list(value)
-        base["value"] = [dataset_to_json(item, depth=depth + 1) for item in items[:_MAX_ITEMS]]
+        base["value"] = [_dataset_to_json(item, depth=depth + 1) for item in items[:_MAX_ITEMS]]
         if len(items) > _MAX_ITEMS:
             base["items_total"] = len(items)
         return base
@@ -115,6 +117,11 @@ def _element(ds: Dataset, tag: int, depth: int) -> dict[str, Any] | None:
 
 def dataset_to_json(ds: Dataset, depth: int = 0) -> list[dict[str, Any]]:
     """Elements of ``ds`` (and nested sequences) as JSON-safe dicts, pixel data excluded."""
+    with quiet_value_checks():
+        return _dataset_to_json(ds, depth)
+
+
+def _dataset_to_json(ds: Dataset, depth: int = 0) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tag in sorted(ds.keys()):  # not sorted(ds): iterating a Dataset converts elements
         if depth == 0 and int(tag) in _PIXEL_TAGS:
@@ -173,27 +180,28 @@ def varying_keywords(datasets: Sequence[Dataset], nested: bool = False) -> list[
     nested
         Compare the leaf elements inside sequences too (for functional group items).
     """
-    if len(datasets) < 2:
-        return []
-    if nested:
-        flats = [dict(_flatten(ds)) for ds in datasets]
-        names: set[str] = set().union(*flats)
-        first = flats[0]
-        return sorted(k for k in names if any(f.get(k) != first.get(k) for f in flats[1:]))
-    # The elements as stored (raw until accessed), read once per dataset: looking each tag up
-    # through the Dataset API costs more than the comparison (300 slices x 70 tags).
-    # Keys as plain ints: BaseTag's Python-level __eq__ would dominate the lookups.
-    stored = [{int(t): e for t, e in ds.items()} for ds in datasets]
-    tags: set[int] = set()
-    for elems in stored:
-        tags.update(elems)
-    tags -= _PIXEL_TAGS
-    out = []
-    ref = datasets[0]
-    for tag in sorted(tags):
-        if _varies(datasets, [elems.get(tag) for elems in stored], tag):
-            out.append(_name_of(ref, tag))
-    return out
+    with quiet_value_checks():
+        if len(datasets) < 2:
+            return []
+        if nested:
+            flats = [dict(_flatten(ds)) for ds in datasets]
+            names: set[str] = set().union(*flats)
+            first = flats[0]
+            return sorted(k for k in names if any(f.get(k) != first.get(k) for f in flats[1:]))
+        # The elements as stored (raw until accessed), read once per dataset: looking each tag up
+        # through the Dataset API costs more than the comparison (300 slices x 70 tags).
+        # Keys as plain ints: BaseTag's Python-level __eq__ would dominate the lookups.
+        stored = [{int(t): e for t, e in ds.items()} for ds in datasets]
+        tags: set[int] = set()
+        for elems in stored:
+            tags.update(elems)
+        tags -= _PIXEL_TAGS
+        out = []
+        ref = datasets[0]
+        for tag in sorted(tags):
+            if _varies(datasets, [elems.get(tag) for elems in stored], tag):
+                out.append(_name_of(ref, tag))
+        return out
 
 
 def _varies(datasets: Sequence[Dataset], found: list[Any], tag: int) -> bool:

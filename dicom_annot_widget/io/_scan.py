@@ -44,7 +44,7 @@ from pydicom.uid import (
 )
 
 from ._decode import FileLayout, check_decoder
-from ._values import float_values, int_value, raw_key, str_value, str_values
+from ._values import float_values, int_value, quiet_value_checks, raw_key, str_value, str_values
 
 __all__ = [
     "FileRecord",
@@ -286,7 +286,8 @@ class ScanResult:
 
 def text_of(ds: Dataset, keyword: str) -> str:
     try:
-        value = ds.get(keyword)
+        with quiet_value_checks():  # (a description longer than its VR allows is read as it is)
+            value = ds.get(keyword)
     except Exception:
         return ""
     if value is None:

@@ -13,7 +13,10 @@ file must not abort a load, the caller decides what a missing value means.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from pydicom.datadict import dictionary_VR
@@ -24,10 +27,23 @@ from pydicom.multival import MultiValue
 __all__ = [
     "float_values",
     "int_value",
+    "quiet_value_checks",
     "raw_key",
     "str_value",
     "str_values",
 ]
+
+
+@contextlib.contextmanager
+def quiet_value_checks() -> Iterator[None]:
+    """Without pydicom's warnings about values that break their VR's rules (a 72-character
+    LO, say) while the block converts elements. The loader reads such values as they are and
+    the tags panel shows them; pydicom's bare UserWarning, printed in the cell without a file
+    or tag, only alarmed (QA). Only its validation module's warnings are silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.valuerep")
+        yield
+
 
 # VRs whose raw value is ASCII text that can be split on backslashes without knowing the
 # character set.
