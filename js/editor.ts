@@ -42,7 +42,7 @@ import {
   viewScale,
 } from "./render/transform";
 import { TOOLS, type Tool, type UiState, type ViewState } from "./state";
-import { applyPendingMask, maskSession, maskSessionIfAny } from "./render/masklayer";
+import { applyPendingMask, maskSession, maskSessionIfAny, modelOpacity } from "./render/masklayer";
 import type { Plane } from "./render/planes";
 import { MASK_TOOLS } from "./tools/bitmask";
 import { VECTOR_TOOLS } from "./tools/index";
@@ -103,6 +103,13 @@ interface Pending extends Preview {
   /** when it was sent (performance.now()) */
   sentAt?: number;
   onAnswer?: (a: Answer) => void;
+}
+
+/** Whether two collections of uuids hold the same ones (order and repeats aside). */
+function sameMembers(a: Iterable<string>, b: Iterable<string>): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((v) => y.has(v));
 }
 
 /** The tools and panels each view gets, in toolbar / panel order (each module lists its own). */
@@ -291,9 +298,8 @@ export class LabelEditor implements EditorApi {
     // (an object drawn here is told once Python has it: before, Python would refuse the uuid)
     const listed = this.ui.selected === null || this.byUuid.has(this.ui.selected);
     if (this.ui.selected !== selected && this.selectWhenListed === null && listed) changes.push(["selected", this.ui.selected]);
-    const hidden = [...this.hiddenSet].filter((uuid) => this.byUuid.has(uuid)).sort();
-    const shown = [...(this.model.get("hidden") ?? [])].sort();
-    if (hidden.join("\n") !== shown.join("\n")) changes.push(["hidden", hidden]);
+    const hidden = [...this.hiddenSet].filter((uuid) => this.byUuid.has(uuid));
+    if (!sameMembers(hidden, this.model.get("hidden") ?? [])) changes.push(["hidden", hidden.sort()]);
     if ((this.model.get("tool") ?? "select") !== this.ui.tool) changes.push(["tool", this.ui.tool]);
     if ((this.model.get("active_class") ?? null) !== this.ui.activeClass) changes.push(["active_class", this.ui.activeClass]);
     if (changes.length === 0) return;
@@ -309,7 +315,7 @@ export class LabelEditor implements EditorApi {
       this.ui.selected = selected;
     } else this.selectWhenListed = selected;
     const hidden = new Set(this.model.get("hidden") ?? []);
-    if ([...hidden].sort().join("\n") !== [...this.hiddenSet].sort().join("\n")) {
+    if (!sameMembers(hidden, this.hiddenSet)) {
       this.hiddenSet.clear();
       for (const uuid of hidden) this.hiddenSet.add(uuid);
       if (this.ui.selected !== null && hidden.has(this.ui.selected)) this.ui.selected = null;
@@ -321,9 +327,9 @@ export class LabelEditor implements EditorApi {
     }
     const tool = this.model.get("tool") ?? "select";
     if (tool !== this.ui.tool && TOOLS.includes(tool as Tool)) this.setTool(tool as Tool);
-    const opacity = this.model.get("mask_opacity");
+    const opacity = modelOpacity(this);
     const masks = maskSessionIfAny(this);
-    if (masks && typeof opacity === "number" && opacity >= 0 && opacity <= 1 && opacity !== masks.settings.opacity) {
+    if (masks && opacity !== null && opacity !== masks.settings.opacity) {
       masks.settings.opacity = opacity;
       masks.touch();
     }

@@ -32,7 +32,7 @@ from .document import (
     check_slice,
     parse_measurement,
 )
-from .geometry import Mask, geometry_from_value
+from .geometry import Mask, geometry_from_value, mask_slice
 from .history import History, HistoryEntry
 from .interpolation import (
     gap_slices,
@@ -46,7 +46,6 @@ from .operations import (
     AddMeasurement,
     Batch,
     CreateObject,
-    DeleteKeyframe,
     DeleteMeasurement,
     DeleteObject,
     Operation,
@@ -58,6 +57,7 @@ from .operations import (
     StampContext,
     UpdateObject,
     operation_from_dict,
+    without_keyframe,
 )
 from .predictions import prediction_ops
 from .store import LabelFileError, LabelStore, atomic_write, default_label_path
@@ -870,11 +870,7 @@ class Labels:
         values = mask if isinstance(mask, Mask) else np.asarray(mask)
         if isinstance(values, np.ndarray) and values.dtype.kind in "biuf" and not values.any():
             # an empty mask is checked as a drawn one is (QA: a wrong shape deleted a keyframe)
-            if values.shape != (height, width):
-                raise LabelError(
-                    f"mask: mask slice has shape {values.shape}, the {obj.plane} plane image "
-                    f"is ({height}, {width})"
-                )
+            mask_slice(values, width, height, "mask")
             if k in obj.keyframes:
                 return self.delete_keyframe(uuid, k)
             return self.revision
@@ -910,10 +906,7 @@ class Labels:
         One undo step brings it back either way. Returns the revision."""
         k = check_int(slice, "slice")
         with self._lock:
-            obj = self.get(uuid)
-            if set(obj.keyframes) == {k}:
-                return self.apply(DeleteObject(obj.uuid))
-            return self.apply(DeleteKeyframe(uuid, k))
+            return self.apply(without_keyframe(self.get(uuid), k))
 
     def copy_keyframe(
         self, uuid: str, from_slice: int, to_slice: int, *, overwrite: bool = False
@@ -1030,8 +1023,8 @@ class Labels:
                         "interpolation needs at least two manual keyframes"
                     )
                 n = self._doc.plane_size(obj.plane)[2]
-                for value, name in ((start, "start"), (end, "end")):
-                    if value is not None and not 0 <= int(value) < n:
+                for value, name in ((lo, "start"), (hi, "end")):
+                    if value is not None and value >= n:
                         # (a typo in the range looked like success)
                         raise LabelError(
                             f"interpolate({name}): slice {value} is out of range for object "

@@ -909,6 +909,19 @@ def parse_geometry(
     return _mask(data["mask"], f"{path}.mask", width, height)
 
 
+def mask_slice(value: Any, width: int, height: int, path: str = "mask") -> Mask:
+    """A 2D array (non-zero = inside) as the :class:`Mask` of one plane image of ``width`` x
+    ``height``; empty is allowed (the caller decides what an empty one means)."""
+    mask = Mask.from_array(value, path)
+    if (mask.height, mask.width) != (height, width):
+        fail(
+            path,
+            f"mask slice has shape ({mask.height}, {mask.width}), the plane image is "
+            f"({height}, {width})",
+        )
+    return mask
+
+
 def geometry_from_value(
     cls: ObjectClass, value: Any, width: int, height: int, path: str, quantize: bool = True
 ) -> Geometry:
@@ -944,13 +957,7 @@ def geometry_from_value(
         return _primitive(cls, value, None, path, width, height, quantize)
     if isinstance(value, str):
         return _mask(value, path, width, height)
-    mask = Mask.from_array(value, path)
-    if (mask.height, mask.width) != (height, width):
-        fail(
-            path,
-            f"mask slice has shape ({mask.height}, {mask.width}), the plane image is "
-            f"({height}, {width})",
-        )
+    mask = mask_slice(value, width, height, path)
     if mask.area == 0:
         fail(path, "the mask slice is empty (delete the keyframe instead)")
     return mask

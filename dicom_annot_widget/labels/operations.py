@@ -87,6 +87,7 @@ __all__ = [
     "StampContext",
     "UpdateObject",
     "operation_from_dict",
+    "without_keyframe",
 ]
 
 
@@ -325,6 +326,15 @@ class DeleteObject(Operation):
         obj = _get_object(doc, self.uuid, "delete_object.uuid")
         del doc.objects[obj.uuid]
         return CreateObject(object=obj.to_json())
+
+
+def without_keyframe(obj: LabelObject, k: int) -> Operation:
+    """The edit that removes ``obj``'s keyframe on slice ``k``: the object itself when that is
+    its last keyframe (an object with no geometry would be listed, counted and exported empty;
+    the page, the brushes and the Python API all remove it so)."""
+    if set(obj.keyframes) == {k}:
+        return DeleteObject(obj.uuid)
+    return DeleteKeyframe(obj.uuid, k)
 
 
 _UPDATABLE = (

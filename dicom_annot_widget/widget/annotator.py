@@ -10,7 +10,7 @@ import os
 import uuid
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -1238,9 +1238,10 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     # -- selection, visibility, tool and class -----------------------------------------------
 
-    def _object_uuids(self) -> set[str]:
+    def _object_uuids(self) -> Mapping[str, Any]:
+        """The objects of the labels shown, by uuid (for membership tests)."""
         labels = self._observed
-        return set(labels.document.objects) if labels is not None else set()
+        return labels.document.objects if labels is not None else {}
 
     @traitlets.validate("selected")
     def _validate_selected(self, proposal: dict[str, Any]) -> str | None:
@@ -1326,7 +1327,10 @@ class DicomAnnotator(anywidget.AnyWidget):
         return self.labels.ontology if self._ready else self._ontology
 
     def _prune_view_objects(self) -> None:
-        """Objects that went leave ``selected`` and ``hidden``."""
+        """Objects that went leave ``selected`` and ``hidden`` (run on every edit: lookups
+        only, nothing in proportion to the document)."""
+        if self.selected is None and not self.hidden:
+            return
         known = self._object_uuids()
         if self.selected is not None and self.selected not in known:
             self.selected = None

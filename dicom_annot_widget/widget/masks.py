@@ -51,6 +51,7 @@ from ..labels.operations import (
     DeleteObject,
     Operation,
     SetKeyframe,
+    without_keyframe,
 )
 from .protocol import Stroke
 
@@ -482,12 +483,6 @@ def _paint_cut(
     return PaintResult(revision, True, tuple(patches))
 
 
-def _without_keyframe(obj: LabelObject, k: int) -> Operation:
-    if set(obj.keyframes) == {k}:
-        return DeleteObject(obj.uuid)
-    return DeleteKeyframe(obj.uuid, k)
-
-
 def _mask_op(
     labels: Labels,
     obj: LabelObject | None,
@@ -500,7 +495,7 @@ def _mask_op(
     ``k`` (None: empty)."""
     if after is None:
         assert obj is not None  # a new object's mask only gains pixels
-        return _without_keyframe(obj, k)
+        return without_keyframe(obj, k)
     rle = after.rle
     if obj is None:
         assert feature is not None
@@ -519,7 +514,7 @@ def _mask_op(
 def _polygon_op(obj: LabelObject, k: int, after: NDArray[np.bool_]) -> Operation | None:
     polygons = mask_to_polygons(after, tolerance=POLYGON_TOLERANCE)
     if not polygons:
-        return _without_keyframe(obj, k) if k in obj.keyframes else None
+        return without_keyframe(obj, k) if k in obj.keyframes else None
     ring = mask_to_ring(polygons)
     return SetKeyframe(obj.uuid, k, {"points": ring.tolist()}, True)
 

@@ -323,9 +323,7 @@ export class MaskSession {
   readonly layer: Layer;
 
   constructor(readonly api: EditorApi) {
-    // the widget's mask_opacity (Python's w.mask_opacity), if it has one
-    const opacity = api.model.get("mask_opacity");
-    if (typeof opacity === "number" && opacity >= 0 && opacity <= 1) this.settings.opacity = opacity;
+    this.settings.opacity = modelOpacity(api) ?? this.settings.opacity;
     this.layer = { draw: (ctx, m, k) => this.draw(ctx, m, k), key: () => this.drawKey() };
   }
 
@@ -734,6 +732,12 @@ export function applyPendingMask(api: EditorApi): boolean {
 }
 
 /** The mask session of one editor (created on first use). */
+/** The widget's `mask_opacity` (Python's `w.mask_opacity`), or null if it has none usable. */
+export function modelOpacity(api: EditorApi): number | null {
+  const opacity = api.model.get("mask_opacity");
+  return typeof opacity === "number" && opacity >= 0 && opacity <= 1 ? opacity : null;
+}
+
 /** The editor's mask session if it has made one (null: no mask tool or layer yet). */
 export function maskSessionIfAny(api: EditorApi): MaskSession | null {
   return SESSIONS.get(api) ?? null;
