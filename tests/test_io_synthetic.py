@@ -317,6 +317,64 @@ def test_non_finite_values_of_an_array_are_said() -> None:
         assert len(s.warnings) == 1
 
 
+def _float_series(folder: Path, volume: np.ndarray) -> Path:
+    """An MR series stored as FloatPixelData (32-bit floats), one file per slice."""
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, values in enumerate(volume):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.Modality = "MR"
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+        ds.Rows, ds.Columns = values.shape
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated = 32
+        ds.PixelSpacing = [0.8, 0.8]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [0, 0, 2.0 * k]
+        ds.InstanceNumber = k + 1
+        ds.FloatPixelData = np.ascontiguousarray(values, dtype="<f4").tobytes()
+        ds.save_as(folder / f"{k:03d}.dcm", enforce_file_format=True)
+    return folder
+
+
+def test_float_pixel_data_is_read_and_its_non_finite_values_are_said(tmp_path: Path) -> None:
+    """FloatPixelData (a parametric or diffusion map) is read as float32, exactly. NaN and
+    infinite values were accepted without a word (a NumPy array's are counted): they are
+    said once, when the slices the automatic window samples hold them, or else when the
+    whole volume is read."""
+    volume = np.linspace(-1.5, 4.0, 5 * 12 * 10, dtype=np.float32).reshape(5, 12, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DicomLoadWarning)
+        with open_series(_float_series(tmp_path / "fine", volume)) as s:
+            assert s.dtype == np.float32 and s.windows[-1].source == "auto"
+            np.testing.assert_array_equal(s.array, volume)
+            assert s.warnings == []
+    sampled = volume.copy()
+    sampled[2, 0, :3] = np.nan  # the middle slice, which the automatic window samples
+    sampled[4, 1, 1] = np.inf  # not sampled: in the count of the volume, said once only
+    with open_series(_float_series(tmp_path / "sampled", sampled)) as s:
+        with pytest.warns(DicomLoadWarning, match="slice 2 has 3 NaN or infinite pixel values"):
+            window = s.windows[-1]
+        assert window.center - window.width / 2 >= -1.5 and np.isfinite(window.width)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DicomLoadWarning)
+            np.testing.assert_array_equal(s.array, sampled)  # NaN in the same places
+        assert len(s.warnings) == 1
+    unsampled = volume.copy()
+    unsampled[0, 5, 5] = -np.inf
+    with open_series(_float_series(tmp_path / "unsampled", unsampled)) as s:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DicomLoadWarning)
+            assert s.windows[-1].source == "auto"
+        with pytest.warns(DicomLoadWarning, match="the volume has 1 NaN or infinite pixel"):
+            assert s.array.shape == (5, 12, 10)
+        assert len(s.warnings) == 1 and "float pixel data" in s.warnings[0]
+
+
 def test_values_longer_than_their_vr_allows_are_read_without_pydicom_noise(
     tmp_path: Path,
 ) -> None:

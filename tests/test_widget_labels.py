@@ -694,6 +694,28 @@ def test_selection_hidden_objects_tool_and_class_from_python(
         w.tool = "box"
 
 
+def test_another_series_leaves_selection_and_hidden_objects_behind() -> None:
+    """``selected`` and ``hidden`` name objects of the labels shown: switching to another
+    series (its own labels) empties both, and coming back does not bring back uuids that the
+    page no longer lists."""
+    w = DicomAnnotator([_series(), _series()], ontology=_ontology())
+    box = w.labels.add_box("Lesion", 2, (1, 1, 6, 6))
+    liver = w.labels.add_polygon("Liver", 3, [(1, 1), (9, 1), (9, 9)])
+    w.selected, w.hidden = box, [liver]
+    first = w.labels
+    w.series_index = 1
+    assert w.labels is not first and w.labels.objects() == []
+    assert w.selected is None and w.hidden == []
+    with pytest.raises(WidgetValueError, match=f"selected: no object '{box}'"):
+        w.selected = box  # another series' object is not one of these labels
+    other = w.labels.add_box("Lesion", 1, (2, 2, 5, 5))
+    w.selected = other
+    w.series_index = 0
+    assert w.labels is first and w.selected is None and w.hidden == []
+    w.selected, w.hidden = liver, [box]
+    assert (w.selected, w.hidden) == (liver, [box])
+
+
 def test_a_tool_without_a_class_of_its_shape_is_refused() -> None:
     w = DicomAnnotator(_series(), ontology=Ontology.builder().object("Liver", "polygon").build())
     with pytest.raises(WidgetValueError, match="tool 'box' draws bounding_box objects"):

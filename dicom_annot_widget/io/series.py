@@ -274,6 +274,10 @@ class Series:
         self._varying: list[str] | None = None
         self._value_range: tuple[float, float] | None = None
         self._value_range_done = False
+        #: float pixel data (FloatPixelData) read from files: NaN / infinities not told yet
+        self._check_finite = self._stored_dtype.kind == "f" and not isinstance(
+            self._backend, _ArrayBackend
+        )
 
         if isinstance(self._backend, _ArrayBackend) and self._backend.loaded:
             self._materialize()
@@ -479,7 +483,30 @@ class Series:
             )
             return Window(top / 2.0, top, "Full range", "auto")
         picks = sorted({self._n // 2, self._n // 4, (3 * self._n) // 4})
-        return auto_window([self.get_slice(k) for k in picks])
+        samples = [self.get_slice(k) for k in picks]
+        for k, values in zip(picks, samples, strict=True):
+            self._tell_non_finite(values, f"slice {k}")
+        return auto_window(samples)
+
+    def _tell_non_finite(self, values: NDArray[Any], where: str) -> None:
+        """Warn once (a :class:`DicomLoadWarning`, also kept in :attr:`warnings`) when float
+        pixel data read from files holds NaN or infinite values: they are left out of the
+        automatic window and have no grey value of their own. The slices the automatic
+        window samples at open are checked, and the whole volume when it is read."""
+        if not self._check_finite:
+            return
+        bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+        if not bad:
+            return
+        self._check_finite = False
+        message = (
+            f"series {self.series_instance_uid or self.description or '?'}: {where} has "
+            f"{bad:,} NaN or infinite pixel values (of {values.size:,}; float pixel data): they "
+            "are left out of the automatic window and have no grey value of their own (NaN is "
+            "shown black, infinities at the window's ends); the readout shows them as they are."
+        )
+        self._spec.warnings.append(message)
+        warnings.warn(message, DicomLoadWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ metadata
 
@@ -635,7 +662,10 @@ class Series:
             if not self._array_final:
                 self._build_array()
             assert self._array is not None
-            return self._array
+        if self._check_finite:
+            self._tell_non_finite(self._array, "the volume")
+            self._check_finite = False  # (checked once: the volume is read once)
+        return self._array
 
     @property
     def stored_array(self) -> NDArray[Any]:
