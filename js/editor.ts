@@ -300,15 +300,27 @@ export class LabelEditor implements EditorApi {
     if (this.ui.selected !== selected && this.selectWhenListed === null && listed) changes.push(["selected", this.ui.selected]);
     const hidden = [...this.hiddenSet].filter((uuid) => this.byUuid.has(uuid));
     if (!sameMembers(hidden, this.model.get("hidden") ?? [])) changes.push(["hidden", hidden.sort()]);
-    if ((this.model.get("tool") ?? "select") !== this.ui.tool) changes.push(["tool", this.ui.tool]);
+    // (the class before the tool: a view of the same widget elsewhere takes the class's tool
+    // first, then this tool)
     if ((this.model.get("active_class") ?? null) !== this.ui.activeClass) changes.push(["active_class", this.ui.activeClass]);
+    if ((this.model.get("tool") ?? "select") !== this.ui.tool) changes.push(["tool", this.ui.tool]);
     if (changes.length === 0) return;
     const m = this.model as unknown as { set(key: string, value: unknown): void };
-    for (const [key, value] of changes) m.set(key, value);
+    // Each set tells fromModel at once: between two of them the model holds half of this
+    // view's choice (the eraser with the box class, say), which fromModel must not take back
+    // (QA 21b D1: the eraser and the threshold brush turned into the brush).
+    this.publishing = true;
+    try {
+      for (const [key, value] of changes) m.set(key, value);
+    } finally {
+      this.publishing = false;
+    }
     this.model.save_changes();
   }
+  private publishing = false;
   /** Python (or another view of the widget) changed one of them: take it. */
   readonly fromModel = (): void => {
+    if (this.publishing) return; // (this view's own choice, being told)
     const selected = this.model.get("selected") ?? null;
     if (selected === null || this.byUuid.has(selected)) {
       this.selectWhenListed = null;

@@ -171,6 +171,30 @@ def test_mask_keys_need_a_bitmask_class(mpage: Any) -> None:
     expect(root.get_by_test_id("daw-maskpop")).to_be_hidden()
 
 
+def test_the_eraser_and_threshold_keys_give_them_from_another_class(mpage: Any) -> None:
+    """QA 21b D1 (high): with a polygon (or box) class active, ``h``, ``g`` and the eraser's
+    button gave the brush: telling the model the new tool made the page take the old class
+    back (two model changes, each heard at once), whose default tool is the brush. An
+    "erase" stroke then painted."""
+    page = mpage
+    wid, root = mount(page, series(ct_volume()), state={"labels_state": state()})
+    get = "([i, key]) => window.widgets[i].model.get(key)"
+    root.focus()
+    for choose, tool in (
+        (lambda: page.keyboard.press("h"), "eraser"),
+        (lambda: page.keyboard.press("g"), "threshold"),
+        (lambda: root.get_by_test_id("daw-tool-eraser").click(), "eraser"),
+    ):
+        page.keyboard.press("1")  # Liver, a polygon class: the polygon tool
+        expect(root).to_have_attribute("data-tool", "polygon")
+        choose()
+        expect(root).to_have_attribute("data-tool", tool)
+        expect(root.get_by_test_id("daw-class-organ")).to_have_attribute("aria-pressed", "true")
+        assert page.evaluate(get, [wid, "tool"]) == tool
+        assert page.evaluate(get, [wid, "active_class"]) == "organ"
+        root.focus()
+
+
 def test_the_mask_opacity_is_synced_both_ways(mpage: Any) -> None:
     """QA 20 D9: the mask popup's opacity had no Python equivalent: ``w.mask_opacity``."""
     page = mpage
