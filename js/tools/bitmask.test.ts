@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SLIDER_MAX_RADIUS, nextRadius } from "./bitmask";
+import { SLIDER_MAX_RADIUS, nextRadius, strokeTarget } from "./bitmask";
+import type { OntologyClass } from "../labels";
 
 describe("nextRadius ([ and ])", () => {
   it("steps by about 15 %, at least one voxel", () => {
@@ -18,5 +19,31 @@ describe("nextRadius ([ and ])", () => {
     const seen = [r];
     for (let i = 0; i < 5; i++) seen.push((r = nextRadius(r, 1)));
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe("strokeTarget", () => {
+  const organ = { id: "organ", name: "Organ", shape: "bitmask" } as OntologyClass;
+  const bone = { id: "bone", name: "Bone", shape: "bitmask" } as OntologyClass;
+  const api = (active: OntologyClass | null, plane = "axial") => ({
+    selected: () => null,
+    object: () => undefined,
+    activeClass: () => active,
+    plane: () => plane,
+  });
+  const pending = { uuid: "u1", feature: "organ", slice: 60, plane: "axial", series: "s0" };
+
+  it("continues a new object's pending strokes on the next slice (QA 21b D2: two objects)", () => {
+    expect(strokeTarget(api(organ), pending, 61, "brush", "s0")).toEqual({ uuid: "u1", feature: "organ" });
+    expect(strokeTarget(api(organ), pending, 60, "eraser", "s0")).toEqual({ uuid: "u1", feature: "organ" });
+  });
+
+  it("starts a new object for another class, plane or series", () => {
+    const other = strokeTarget(api(bone), pending, 61, "brush", "s0");
+    expect(other).toMatchObject({ feature: "bone" });
+    expect((other as { uuid: string }).uuid).not.toBe("u1");
+    expect((strokeTarget(api(organ, "coronal"), pending, 61, "brush", "s0") as { uuid: string }).uuid).not.toBe("u1");
+    expect((strokeTarget(api(organ), pending, 61, "brush", "s1") as { uuid: string }).uuid).not.toBe("u1");
+    expect(strokeTarget(api(organ), null, 61, "eraser", "s0")).toEqual({ error: "select the mask (or polygon) to erase from" });
   });
 });

@@ -23,21 +23,27 @@ const PAINTABLE = new Set(["bitmask", "polygon"]);
 /**
  * Where a stroke started now goes: its object, and the class of a new one. A selected bitmask
  * object (kept on the series' own slices) is painted from any plane, where the plane cuts it;
- * a selected polygon in its own plane only.
+ * a selected polygon in its own plane only. With none selected, a new object's pending strokes
+ * are continued: on their slice, and on another slice of the same plane and series while the
+ * class is still the active one (painting a structure slice after slice before applying makes
+ * one object, as applying on each slice does; it made one object per slice).
  */
 export function strokeTarget(
   api: Pick<EditorApi, "selected" | "object" | "activeClass" | "plane">,
-  pending: { uuid: string; feature: string | null; slice: number; plane: string } | null,
+  pending: { uuid: string; feature: string | null; slice: number; plane: string; series?: string } | null,
   slice: number,
   tool: MaskToolKind,
+  series?: string,
 ): { uuid: string; feature: string | null } | { error: string } {
   const sel = api.selected();
   const obj = sel ? api.object(sel) : undefined;
   const objPlane = obj?.plane ?? "axial";
   if (obj && PAINTABLE.has(obj.shape) && (obj.shape === "bitmask" ? objPlane === "axial" : objPlane === api.plane())) return { uuid: obj.uuid, feature: null };
-  if (pending && pending.feature !== null && pending.slice === slice && pending.plane === api.plane()) return { uuid: pending.uuid, feature: pending.feature };
-  if (tool === "eraser") return { error: "select the mask (or polygon) to erase from" };
   const c = api.activeClass();
+  if (pending && pending.feature !== null && pending.plane === api.plane() && pending.series === series) {
+    if (pending.slice === slice || (c && c.id === pending.feature)) return { uuid: pending.uuid, feature: pending.feature };
+  }
+  if (tool === "eraser") return { error: "select the mask (or polygon) to erase from" };
   if (!c || c.shape !== "bitmask") return { error: "choose a bitmask class first" };
   return { uuid: uuid4(), feature: c.id };
 }
@@ -78,7 +84,8 @@ export class MaskToolHandler implements ToolHandler {
     const dims = s.sync() && s.planeDims(plane);
     if (!dims) return;
     const k = this.api.slice();
-    const target = strokeTarget(this.api, s.pending, k, this.id);
+    const series = s.seriesId();
+    const target = strokeTarget(this.api, s.pending, k, this.id, series);
     if ("error" in target) return this.api.refuse(target.error);
     let values: ((i: number) => number) | undefined;
     if (this.id === "threshold") {
@@ -88,7 +95,6 @@ export class MaskToolHandler implements ToolHandler {
       if (!v) return this.api.refuse(plane === "axial" ? "this slice has not arrived yet: the threshold brush needs its values" : "the threshold brush on a reformat needs every slice's values: wait until the series has loaded");
       values = v;
     }
-    const series = s.seriesId();
     const p = s.pending;
     if (p && (p.slice !== k || p.plane !== plane || p.uuid !== target.uuid || p.series !== series)) s.apply();
     if (!s.pending) s.pending = new PendingEdit(target.uuid, target.feature, k, series, dims.columns, dims.rows, plane, dims.sy);

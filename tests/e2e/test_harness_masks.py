@@ -277,6 +277,23 @@ def test_brush_and_eraser_pend_until_apply_then_one_paint(mpage: Any) -> None:
     assert not (mask_alpha(root, s) > 0).any()
 
 
+def test_strokes_on_the_next_slice_continue_the_new_object(mpage: Any) -> None:
+    """QA 21b D2: a new object's strokes left pending on one slice, then continued on the next
+    one, became two objects (one per slice); painting a structure slice after slice makes one,
+    as applying on each slice does."""
+    page = mpage
+    wid, root, s = with_brush(page, ct_volume(), 3)
+    stroke(page, s, [(14, 18), (30, 20)])
+    page.keyboard.press("ArrowRight")
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-slice", "7")
+    stroke(page, s, [(16, 20), (32, 22)])
+    page.keyboard.press("Enter")
+    first, second = wait_sent(page, wid, "paint", 2)
+    assert (first["slice"], second["slice"]) == (6, 7)
+    assert first["uuid"] == second["uuid"]
+    assert first["feature"] == second["feature"] == "organ"
+
+
 def test_the_metadata_panel_opens_above_the_mask_popup(mpage: Any) -> None:
     """QA: with the brush on, the DICOM tags panel opened under the popup, which hid its title,
     search box and match count: the user typed into a field they could not see."""
