@@ -538,10 +538,15 @@ export class LabelEditor implements EditorApi {
     if (!o) return false;
     const k = this.slice();
     const slices = Object.keys(o.keyframes);
-    if (!slices.includes(String(k)) || slices.length === 1) return this.deleteObject(uuid);
+    if (slices.length === 1) return this.deleteObject(uuid);
+    if (!slices.includes(String(k))) {
+      // (a second Delete after deleting this slice's keyframe deleted the whole track)
+      this.toast(`#${o.object_id} is not on slice ${k + 1} (it is on ${slices.length} other slices): Shift+Delete deletes it on every slice`);
+      return false;
+    }
     const ok = this.sendEdit({ op: "delete_keyframe", uuid, slice: k });
     if (ok) {
-      this.ui.selected = null;
+      // the object stays selected, so that the toast's Shift+Delete deletes it (QA 21b D6)
       this.toast(`Deleted on slice ${k + 1} only (${slices.length - 1} other slice${slices.length === 2 ? "" : "s"} kept; Shift+Delete deletes it on every slice)`);
     }
     return ok;

@@ -37,6 +37,8 @@ export class ScissorsHandler implements ToolHandler {
   box = false;
   private readonly stroke = new Stroke();
   private client: [number, number] = [0, 0];
+  /** how far (screen px) the pointer went from the press: a closed lasso ends where it began */
+  private travel = 0;
 
   constructor(private readonly api: EditorApi) {}
 
@@ -55,9 +57,11 @@ export class ScissorsHandler implements ToolHandler {
     capturePointer(this.api.viewport, (at.e as PointerEvent).pointerId);
     this.stroke.start([round3(at.p[0]), round3(at.p[1])]);
     this.client = [at.e.clientX, at.e.clientY];
+    this.travel = 0;
   }
   move(at: PointerAt): void {
     if (!this.stroke.active) return;
+    this.travel = Math.max(this.travel, Math.hypot(at.e.clientX - this.client[0], at.e.clientY - this.client[1]));
     this.stroke.add([round3(at.p[0]), round3(at.p[1])], this.api.pxToVoxels(1));
     this.api.changed();
   }
@@ -67,7 +71,10 @@ export class ScissorsHandler implements ToolHandler {
     const pts = this.stroke.finish();
     this.api.changed();
     if (at.e.type === "pointercancel") return;
-    const click = Math.hypot(at.e.clientX - this.client[0], at.e.clientY - this.client[1]) < CLICK_PX;
+    // a click only if the pointer stayed near the press all along (QA 21b D4: a lasso closed
+    // where it began was taken for a click, which unselected the object and cut nothing)
+    const end = Math.hypot(at.e.clientX - this.client[0], at.e.clientY - this.client[1]);
+    const click = Math.max(this.travel, end) < CLICK_PX;
     if (click) {
       // a click chooses the object to cut
       this.api.select(pickAt(this.api, at.p));

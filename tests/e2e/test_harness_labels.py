@@ -374,8 +374,14 @@ def test_delete_on_a_track_removes_this_slice_only(lpage: Any) -> None:
     (msg,) = wait_edits(page, wid, 1)
     assert msg["op"] == {"op": "delete_keyframe", "uuid": BOX_UUID, "slice": 6}
     expect(root.locator(".daw-toast")).to_contain_text("2 other slices kept")
-    page.mouse.click(*s.at(25, 20))
-    expect(labels).to_have_attribute("data-selected", BOX_UUID)  # (no echo yet: still there)
+    # QA 21b D6: the object stays selected, so that the toast's Shift+Delete can be followed
+    expect(labels).to_have_attribute("data-selected", BOX_UUID)
+    del track["keyframes"]["6"]
+    push_labels(page, wid, labels_state([track], revision=2))  # Python's echo
+    page.keyboard.press("Delete")  # a second Delete no longer deletes the whole track
+    expect(root.locator(".daw-toast")).to_contain_text("#2 is not on slice 7")
+    page.wait_for_timeout(100)
+    assert len(page.evaluate("([i]) => window.widgets[i].model._edits()", [wid])) == 1
     page.keyboard.press("Shift+Delete")
     msgs = wait_edits(page, wid, 2)
     assert msgs[1]["op"] == {"op": "delete_object", "uuid": BOX_UUID}

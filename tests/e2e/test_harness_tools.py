@@ -510,8 +510,8 @@ def test_scissors_remove_vertices_at_once(tpage: Any, mode: str) -> None:
     if mode == "box":
         page.keyboard.press("b")
         drag(page, s.at(17, 5), s.at(35, 22))
-    else:  # a lasso around vertices 1..3
-        path = [s.at(17, 5), s.at(35, 5), s.at(36, 23), s.at(26, 22), s.at(17, 12), s.at(17, 6)]
+    else:  # a lasso around vertices 1..3, closed where it began (QA 21b D4: taken for a click)
+        path = [s.at(17, 5), s.at(35, 5), s.at(36, 23), s.at(26, 22), s.at(17, 12), s.at(17, 5)]
         page.mouse.move(*path[0])
         page.mouse.down()
         for q in path[1:]:
