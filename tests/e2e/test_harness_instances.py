@@ -264,6 +264,11 @@ def test_hotkey_q_continues_the_first_instance_of_the_class(lpage: Any) -> None:
     root.focus()
     page.keyboard.press("Escape")
     expect(root).not_to_have_attribute("data-continuing", U3)
+    # an object of another class (QA 21b: its class and tool came, the continuing went)
+    expect(root).to_have_attribute("data-tool", "box")
+    action(root, U2, "continue").click()
+    expect(root).to_have_attribute("data-tool", "polygon")
+    expect(root).to_have_attribute("data-continuing", U2)
     assert len(edits(page, wid)) == 1
 
 
