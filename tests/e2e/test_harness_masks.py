@@ -877,6 +877,22 @@ def test_the_keyboard_shortcuts_card_lists_the_keys_with_the_ontologys(mpage: An
     expect(card).to_contain_text("class <i>Cyst</i> (and its tool)")  # text, not HTML
     assert card.locator("i").count() == 0
     expect(card).not_to_contain_text("fit the image")  # F is the brush here
+    # QA 21a D1: every action can be read: no cell past the card's edge, none squeezed (in a
+    # widget wide enough for the card's two columns, as in JupyterLab)
+    root.evaluate("(r) => { r.style.width = '1000px'; }")
+    page.wait_for_function(
+        "(c) => c.getBoundingClientRect().width >= 550", arg=card.element_handle()
+    )
+    cells = card.evaluate(
+        """(c) => { const right = c.getBoundingClientRect().right;
+          return [...c.querySelectorAll('td')].map((td) => {
+            const r = td.getBoundingClientRect();
+            return [td.textContent, r.right - right, r.width, td.scrollWidth - td.clientWidth];
+          }); }"""
+    )
+    assert len(cells) > 30
+    assert not [c for c in cells if c[1] > 0.5 or c[3] > 0], cells
+    assert min(c[2] for c in cells[1::2]) >= 80, cells  # the actions' column
     page.keyboard.press("Escape")
     expect(card).to_be_hidden()
     root.get_by_test_id("daw-shortcuts-toggle").click()
