@@ -41,6 +41,9 @@ export interface SeriesInfo {
   spacing: [number, number, number];
   spacing_known: boolean;
   dtype: DType;
+  /** every slice windowed with LINEAR_EXACT: the series' modality values are floats (float
+   * pixel data, or a fractional rescale on any of its slices) */
+  exact_window?: boolean;
   samples_per_pixel: number;
   units: string;
   value_range: [number, number];

@@ -769,7 +769,7 @@ function renderView(
       imageCanvas.height = image.rows;
       imageData = imageCtx.createImageData(image.columns, image.rows);
     }
-    paintPlane(renderer, image, center, width, invert, imageData.data, plane() === "axial" ? null : volume.loaded);
+    paintPlane(renderer, image, center, width, invert, imageData.data, plane() === "axial" ? null : volume.loaded, Boolean(volume.info.exact_window));
     imageCtx.putImageData(imageData, 0, 0);
     imageKey = key;
     imageCanvas.dataset.slice = String(k);

@@ -41,6 +41,24 @@ def test_defaults_middle_slice_and_series_window(volume: np.ndarray) -> None:
     assert w.window == (w.series.default_window.center, w.series.default_window.width)
 
 
+def test_the_page_windows_a_series_of_float_values_exactly(tmp_path: Path) -> None:
+    """QA 21a D4: slices of one series with different rescales (one fractional) were windowed
+    by the page slice by slice (LINEAR where the slice's own rescale is whole), while
+    ``apply_window`` of the series' values uses LINEAR_EXACT for all: 7-9 % of pixels were
+    one grey level off. ``series_info["exact_window"]`` tells the page the series' rule."""
+    from .test_io_synthetic import make_slice, stored
+
+    for k, slope in enumerate((1.0, 0.5, 1.0)):
+        make_slice(tmp_path / f"{k}.dcm", pixels=stored(k), position=(0, 0, 2.0 * k), slope=slope)
+    mixed = DicomAnnotator(str(tmp_path))
+    assert mixed.series.dtype == np.float32 and mixed.series.rescale(0) == (1.0, -1024.0)
+    assert mixed.series_info["exact_window"] is True
+    whole = DicomAnnotator(open_series(np.zeros((2, 8, 8), np.int16)))
+    assert whole.series_info["exact_window"] is False
+    floats = DicomAnnotator(open_series(np.zeros((2, 8, 8), np.float32)))
+    assert floats.series_info["exact_window"] is True
+
+
 def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np.ndarray) -> None:
     w, sent = widget
     w._on_page_message(w, {"type": "get_slices", "series": "s0", "slices": [5, 0]}, [])

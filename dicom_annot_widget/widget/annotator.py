@@ -292,6 +292,10 @@ def series_info(
         "spacing": [float(s) for s in series.spacing],
         "spacing_known": bool(series.spacing_known),
         "dtype": np.dtype(series.stored_dtype).name,
+        # the series' modality values are floats (float pixel data, or a fractional rescale on
+        # any slice): every slice is windowed with LINEAR_EXACT, as kernels.apply_window does
+        # with the series' values (a slice's own rescale would choose per slice)
+        "exact_window": bool(np.dtype(series.dtype).kind == "f"),
         "samples_per_pixel": samples,
         "units": _units(series),
         "value_range": [float(lo), float(hi)],

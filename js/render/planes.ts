@@ -275,10 +275,10 @@ export function missingPixel(x: number, y: number): number {
 /** Window a plane image into RGBA pixels (`out`: its ImageData's data, columns x rows), rows
  * of one rescale at a time (a reformat's rows are slices: usually all of one). With
  * `rowsArrived` (a reformat's rows are slices: the volume's arrival flags), the rows of
- * slices not arrived get the `missingPixel` stripes. */
-export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray, rowsArrived?: Uint8Array | null): void {
+ * slices not arrived get the `missingPixel` stripes. `seriesExact`: SeriesInfo.exact_window. */
+export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray, rowsArrived?: Uint8Array | null, seriesExact = false): void {
   const pixels = new Uint32Array(out.buffer, out.byteOffset, out.length / 4);
-  paintValues(renderer, image, center, width, invert, out, pixels);
+  paintValues(renderer, image, center, width, invert, out, pixels, seriesExact);
   if (!rowsArrived) return;
   const C = image.columns;
   for (let y = 0; y < image.rows; y++) {
@@ -287,7 +287,7 @@ export function paintPlane(renderer: GreyRenderer, image: PlaneImage, center: nu
   }
 }
 
-function paintValues(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray, pixels: Uint32Array): void {
+function paintValues(renderer: GreyRenderer, image: PlaneImage, center: number, width: number, invert: boolean, out: Uint8ClampedArray, pixels: Uint32Array, seriesExact: boolean): void {
   if (image.samples === 3) return renderRGB(image.values, out, invert);
   const C = image.columns;
   for (let r0 = 0; r0 < image.rows; ) {
@@ -295,7 +295,7 @@ function paintValues(renderer: GreyRenderer, image: PlaneImage, center: number, 
     while (r1 < image.rows && image.slope[r1] === image.slope[r0] && image.intercept[r1] === image.intercept[r0]) r1++;
     const whole = r0 === 0 && r1 === image.rows;
     const values = whole ? image.values : image.values.subarray(r0 * C, r1 * C);
-    renderer.render(values, image.slope[r0] as number, image.intercept[r0] as number, center, width, whole ? pixels : pixels.subarray(r0 * C, r1 * C), invert);
+    renderer.render(values, image.slope[r0] as number, image.intercept[r0] as number, center, width, whole ? pixels : pixels.subarray(r0 * C, r1 * C), invert, seriesExact);
     r0 = r1;
   }
 }

@@ -121,6 +121,24 @@ describe("GreyRenderer (cached LUT)", () => {
     expect(greys[3]).toBe(255);
     expect(greys[1]! < greys[2]!).toBe(true);
   });
+  it("windows every slice with LINEAR_EXACT when the series' values are floats (QA 21a D4)", () => {
+    // a slice of integer rescale in a series with a fractional rescale elsewhere: Python's
+    // apply_window uses LINEAR_EXACT for the whole series' (float) values, so must the page
+    const r = new GreyRenderer();
+    const a = new Int16Array(4096);
+    for (let i = 0; i < a.length; i++) a[i] = i - 2048;
+    const linear = new Uint32Array(a.length);
+    const exact = new Uint32Array(a.length);
+    r.render(a, 1, 0, 40, 400, linear);
+    r.render(a, 1, 0, 40, 400, exact, false, true);
+    expect(r.builds).toBe(2);
+    let differ = 0;
+    for (let i = 0; i < a.length; i++) {
+      expect(exact[i]).toBe(packGrey(windowValue(a[i] as number, 40, 400, true)));
+      if (exact[i] !== linear[i]) differ++;
+    }
+    expect(differ).toBeGreaterThan(0);
+  });
   it("computes float data directly", () => {
     const r = new GreyRenderer();
     const out = new Uint32Array(2);

@@ -195,11 +195,11 @@ export class GreyRenderer {
   private key = "";
   private lut: Uint32Array | null = null;
 
-  private table(stored: TypedArray, min: number, count: number, slope: number, intercept: number, center: number, width: number, invert: boolean): Uint32Array {
-    const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}|${invert}`;
+  private table(stored: TypedArray, min: number, count: number, slope: number, intercept: number, center: number, width: number, invert: boolean, exact: boolean): Uint32Array {
+    const key = `${stored.constructor.name}|${slope}|${intercept}|${center}|${width}|${invert}|${exact}`;
     if (this.lut && key === this.key) return this.lut;
     const lut = this.lut && this.lut.length === count ? this.lut : new Uint32Array(count);
-    fillTable(lut, min, count, slope, intercept, center, width, exactWindowing(stored, slope, intercept), invert);
+    fillTable(lut, min, count, slope, intercept, center, width, exact, invert);
     this.lut = lut;
     this.key = key;
     this.builds += 1;
@@ -209,7 +209,8 @@ export class GreyRenderer {
   /**
    * Paint `stored` into `out` (the Uint32 view of an RGBA ImageData of the same size).
    * `invert`: the window's low values white, for MONOCHROME1 (PS3.3 C.7.6.3.1.2: the
-   * minimum value is displayed white) and the user's invert toggle.
+   * minimum value is displayed white) and the user's invert toggle. `seriesExact`: LINEAR_EXACT
+   * whatever this slice's rescale (the series' values are floats: SeriesInfo.exact_window).
    */
   render(
     stored: TypedArray,
@@ -219,18 +220,20 @@ export class GreyRenderer {
     width: number,
     out: Uint32Array,
     invert = false,
+    seriesExact = false,
   ): void {
     const n = stored.length;
     if (out.length < n) throw new Error("output buffer too small");
+    const exact = seriesExact || exactWindowing(stored, slope, intercept);
     const kind = integerKind(stored);
     if (kind) {
       const [View, min, count] = kind;
-      const lut = this.table(stored, min, count, slope, intercept, center, width, invert);
+      const lut = this.table(stored, min, count, slope, intercept, center, width, invert, exact);
       if (View === Uint16Array) apply16(new Uint16Array(stored.buffer, stored.byteOffset, n), lut, out);
       else apply8(new Uint8Array(stored.buffer, stored.byteOffset, n), lut, out);
       return;
     }
-    const grey = windowFunction(center, width, exactWindowing(stored, slope, intercept));
+    const grey = windowFunction(center, width, exact);
     const top = invert ? 255 : 0;
     const sign = invert ? -1 : 1;
     for (let i = 0; i < n; i++) out[i] = packGrey(top + sign * grey((stored[i] as number) * slope + intercept));

@@ -129,7 +129,7 @@ export class OrthoViews {
         const ctx = t.image.getContext("2d");
         if (ctx) {
           const data = ctx.createImageData(image.columns, image.rows);
-          paintPlane(this.renderer, image, center, width, invert, data.data, t.plane === "axial" ? null : volume.loaded);
+          paintPlane(this.renderer, image, center, width, invert, data.data, t.plane === "axial" ? null : volume.loaded, Boolean(volume.info.exact_window));
           ctx.putImageData(data, 0, 0);
         }
       }

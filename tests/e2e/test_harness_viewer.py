@@ -222,6 +222,35 @@ def test_wheel_and_arrows_move_the_slice(harness: Any) -> None:
     expect(custom).to_have_value("11")
 
 
+def test_a_series_of_float_values_is_windowed_exactly_on_every_slice(harness: Any) -> None:
+    """QA 21a D4: a slice of whole rescale in a series of float values (a fractional rescale
+    on another slice: ``exact_window``) is windowed with LINEAR_EXACT, as Python's
+    ``apply_window`` of the series' values; it was windowed with LINEAR (one grey off)."""
+    from dicom_annot_widget.kernels import apply_window
+
+    page = harness
+    vol = np.tile(np.arange(-200, 312, dtype=np.int16).reshape(16, 32), (3, 1, 1))
+    item = series(vol)
+    greys = {}
+    for exact in (False, True):
+        item["info"] = {**item["info"], "id": f"s{int(exact)}", "exact_window": exact}
+        _, root = mount(page, item)
+        root.locator("canvas.daw-image").evaluate(
+            "(c) => new Promise((r) => { const f = () => c.dataset.slice ? r() : "
+            "requestAnimationFrame(f); f(); })"
+        )
+        greys[exact] = np.asarray(
+            root.locator("canvas.daw-image").evaluate(
+                """(c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height)
+                     .data.filter((_, i) => i % 4 === 0))"""
+            )
+        ).reshape(16, 32)
+    center, width = 40.0, 400.0
+    assert np.array_equal(greys[True], apply_window(vol[1].astype(np.float32), center, width))
+    assert np.array_equal(greys[False], apply_window(vol[1], center, width))
+    assert (greys[True] != greys[False]).any()
+
+
 def test_keys_never_reach_the_notebook(harness: Any) -> None:
     page = harness
     _, root = mount(page, series(ct_volume()))
