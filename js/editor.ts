@@ -663,6 +663,18 @@ export class LabelEditor implements EditorApi {
     return { classes: list.map((c, i) => ({ name: c.name, hotkey: classHotkey(c, i) ?? "" })), masks: list.some((c) => c.shape === "bitmask") };
   }
   /** Another plane is shown: its objects, no draft, no selection. */
+  /**
+   * The slice changed (a wheel notch, a key, Python): a shape being drawn is dropped, with a
+   * word, rather than finished on the new slice with the vertices placed on the old one
+   * (QA 21b D5). A mask tool's pending strokes stay on their slice (applied with Enter).
+   */
+  readonly onSlice = (): void => {
+    const drawing = this.tools.filter((t) => t.active() && !t.shapes.includes("bitmask"));
+    if (drawing.length === 0) return;
+    for (const t of drawing) t.cancel();
+    this.toast("The shape being drawn was dropped: the slice changed (finish a shape before leaving its slice)");
+    this.changed();
+  };
   onPlane(): void {
     this.cancelDraft();
     this.continuingUuid = null;

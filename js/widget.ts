@@ -1688,6 +1688,7 @@ function renderView(
   for (const ev of events) model.on(ev, schedule);
   model.on("change:series_info", onSeriesInfo);
   model.on("change:plane", onPlane);
+  model.on("change:slice", editor.onSlice);
   model.on("change:crosshair_lines", onCrosshairLines);
   model.on("msg:custom", onCustom);
   const onLabels = (): void => {
@@ -1715,6 +1716,7 @@ function renderView(
     for (const ev of events) model.off(ev, schedule);
     model.off("change:series_info", onSeriesInfo);
     model.off("change:plane", onPlane);
+    model.off("change:slice", editor.onSlice);
     model.off("change:crosshair_lines", onCrosshairLines);
     model.off("msg:custom", onCustom);
     model.off("change:labels_state", onLabels);

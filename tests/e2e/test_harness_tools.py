@@ -627,3 +627,27 @@ def test_a_polygon_being_drawn_when_review_mode_turns_on_is_dropped_with_a_notic
     expect(root.locator(".daw-toast")).to_contain_text("what was drawn and not applied is dropped")
     page.mouse.dblclick(*s.at(25, 30))
     assert edits(page, wid) == []
+
+
+def test_a_shape_being_drawn_is_dropped_when_the_slice_changes(tpage: Any) -> None:
+    """QA 21b D5: a polygon being drawn survived a slice change (a stray wheel notch) and was
+    committed on the new slice with vertices placed on the old one. It is dropped, with a
+    word, as a measurement being drawn is; drawn again, it is committed on its slice."""
+    page = tpage
+    wid, root = mount_tools(page)
+    root.focus()
+    page.keyboard.press("1")  # the polygon class
+    s = Screen(root)
+    for x, y in ((10, 10), (30, 12)):
+        page.mouse.click(*s.at(x, y))
+    page.keyboard.press("ArrowRight")
+    expect(root.locator(".daw-toast")).to_contain_text("dropped: the slice changed")
+    page.mouse.click(*s.at(25, 30))
+    page.keyboard.press("Enter")  # one vertex: nothing to close
+    page.wait_for_timeout(100)
+    assert edits(page, wid) == []
+    for x, y in ((10, 10), (30, 12), (25, 30)):
+        page.mouse.click(*s.at(x, y))
+    page.keyboard.press("Enter")
+    (msg,) = wait_edits(page, wid, 1)
+    assert list(msg["op"]["object"]["keyframes"]) == ["7"]  # the slice it was drawn on
