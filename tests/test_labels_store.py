@@ -368,13 +368,89 @@ def test_stale_temp_files_and_crash_between_snapshot_and_journal(tmp_path: Path)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
-def test_a_label_file_can_be_open_only_once(tmp_path: Path) -> None:
+def test_a_label_file_open_in_another_process_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "labels.json"
-    labels = open_labels(path)
-    with pytest.raises(LabelError, match="is open in another session"):
-        open_labels(path)
-    labels.close()
-    open_labels(path).close()  # free again after close
+    open_labels(path).close()  # the file exists: the child opens it without an ontology
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    try:
+        assert child.stdout.readline().strip() == "open", child.stderr
+        pattern = (
+            rf"label file {re.escape(str(path))} is open in another process \(pid {child.pid}\)"
+        )
+        with pytest.raises(LabelFileError, match=pattern):
+            open_labels(path)
+    finally:
+        child.stdin.close()  # the child closes its labels and exits
+        child.wait(timeout=60)
+    open_labels(path).close()  # free again once the other process let it go
+
+
+HOLDER = r"""
+import sys
+from dicom_annot_widget.labels import Labels
+
+labels = Labels.open({"series_instance_uid": "1.2.840.99.1", "shape": [30, 64, 64]}, None,
+                     sys.argv[1], idle_snapshot=None)
+print("open", flush=True)
+sys.stdin.read()  # hold the file until the parent closes our stdin
+labels.close()
+"""
+
+
+def test_a_second_labels_of_this_process_takes_the_file_over(tmp_path: Path) -> None:
+    """QA 21b D3: opening a label file that another Labels object of this process holds (the
+    previous run of a notebook cell) takes it over, with every label; the old object then
+    refuses edits with a message saying so, and the file is not corrupted."""
+    path = tmp_path / "labels.json"
+    old = open_labels(path, compact_every=1000)
+    boxes = [old.add_box("Lesion", k, (1, 1, 5 + k, 5)) for k in range(3)]
+    old.set_static(boxes[0], "Findings", ["mass"])
+    old.delete_object(boxes[2])
+    old.undo()  # every acknowledged edit, undo included, is in the journal
+    text, revision = old.to_json(), old.revision
+    new = open_labels(path)
+    assert new.to_json() == text and new.revision == revision
+    assert old.path == path
+    taken = rf"label file {re.escape(str(path))} was taken over by a newer Labels"
+    with pytest.raises(LabelFileError, match=taken):
+        old.add_box("Lesion", 9, (1, 1, 5, 5))
+    with pytest.raises(LabelFileError, match=taken):
+        old.undo()
+    assert old.to_json() == text  # nothing changed in the old object either
+    old.close()  # a no-op: it must not release the new one's lock
+    old.flush()
+    new.add_box("Lesion", 10, (1, 1, 5, 5))
+    new.close()
+    with Labels.open(SERIES, None, path, idle_snapshot=None) as again:
+        assert len(again) == 4 and again.revision == revision + 1
+        assert set(boxes) <= {o.uuid for o in again}
+
+
+def test_a_takeover_that_does_not_fit_leaves_the_holder_open(tmp_path: Path) -> None:
+    """Opening the file for another series (or with an ontology its labels do not fit) is
+    refused before the holder is closed: the holder keeps editing."""
+    path = tmp_path / "labels.json"
+    old = open_labels(path)
+    old.add_box("Lesion", 3, (1, 1, 5, 5))
+    other_shape = {**SERIES, "shape": [31, 64, 64]}
+    with pytest.raises(LabelFileError, match="was made for a series of shape"):
+        Labels.open(other_shape, None, path, idle_snapshot=None)
+    no_lesion = Ontology.builder().object("Liver", "polygon").build()
+    with pytest.raises(LabelFileError, match="unknown object class 'lesion'"):
+        Labels.open(SERIES, no_lesion, path, idle_snapshot=None)
+    old.add_box("Lesion", 4, (1, 1, 5, 5))  # still the file's holder
+    old.close()
+    with Labels.open(SERIES, None, path, idle_snapshot=None) as again:
+        assert len(again) == 2
 
 
 def test_compaction_by_count_and_when_idle(tmp_path: Path) -> None:

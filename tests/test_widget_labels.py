@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -395,7 +396,7 @@ def test_label_path_makes_edits_durable(tmp_path: Path) -> None:
     w.close()  # closes the label file it opened
     # the message names the argument (QA: it said "crosshair slice")
     with pytest.raises(Exception, match=r"^slice=99: expected an axial slice number in \[0, \d+\]"):
-        DicomAnnotator(series, label_path=path, slice=99)  # releases the file it opened
+        DicomAnnotator(series, label_path=path, slice=99)  # refused before the file opens
     for bad in (True, "3", 2.5, -1):
         with pytest.raises(Exception, match=rf"^slice={bad!r}: expected an axial slice number"):
             DicomAnnotator(series, label_path=path, slice=bad)
@@ -407,6 +408,49 @@ def test_label_path_makes_edits_durable(tmp_path: Path) -> None:
     assert [o["uuid"] for o in again.labels_state["objects"]] == [uid]
     assert again.labels_state["ontology"] == _ontology().to_dict()
     again.close()
+
+
+def test_rerunning_the_cell_takes_the_label_file_over(tmp_path: Path) -> None:
+    """QA 21b D3: re-running ``w = DicomAnnotator(series, ontology=..., label_path=...)``
+    while the previous widget (still bound to ``w``) holds the file failed with "is open in
+    another session". The new widget takes the file over with every label (boxes, a mask);
+    the old widget's edits are then refused with a message saying so."""
+    series = _series()
+    path = tmp_path / "labels.json"
+    old = DicomAnnotator(series, ontology=_ontology(), label_path=path)
+    old_sent = _capture(old)
+    old._on_page_message(old, _box_edit(1, [1, 1, 5, 5]), [])  # drawn in the page
+    box = old.labels_state["objects"][0]["uuid"]
+    polygon = old.labels.add_polygon("Liver", 3, [(2, 2), (9, 2), (9, 8)])
+    with pytest.raises(WidgetValueError, match="slice=99"):  # a re-run that fails...
+        DicomAnnotator(series, ontology=_ontology(), label_path=path, slice=99)
+    mask = np.zeros(SHAPE, dtype=bool)  # ...leaves the file with the old widget
+    mask[2, 4:9, 5:11] = True
+    mask[3, 6:8, 6:12] = True
+    tumour = old.labels.add_mask("Tumour", mask)
+    old_text, old_revision = old.labels.to_json(), old.labels.revision
+
+    new = DicomAnnotator(series, ontology=_ontology(), label_path=path)  # the re-run
+    _capture(new)
+    assert new.labels.to_json() == old_text and new.labels.revision == old_revision
+    assert {o["uuid"] for o in new.labels_state["objects"]} == {box, polygon, tumour}
+    assert np.array_equal(new.labels.get_mask(tumour), mask)
+
+    taken = rf"label file {re.escape(str(path))} was taken over by a newer Labels"
+    with pytest.raises(LabelError, match=taken):
+        old.labels.add_box("Lesion", 4, (1, 1, 5, 5))
+    old._on_page_message(old, _box_edit(2, [2, 2, 6, 6]), [])  # the old page's edit
+    error = _messages(old_sent)[-1]
+    assert error["type"] == "error" and error["request"] == 2
+    assert re.search(taken, error["message"])
+    assert old.labels.to_json() == old_text  # nothing half-applied
+
+    old.close()  # must not close (or unlock) the new widget's file
+    new.labels.add_box("Lesion", 5, (1, 1, 5, 5))
+    new.close()
+    with Labels.open(series, None, path, idle_snapshot=None) as reopened:
+        assert len(reopened) == 4 and reopened.revision == old_revision + 1
+        assert np.array_equal(reopened.get_mask(tumour), mask)
 
 
 def test_page_cannot_overwrite_labels_state(widget: Any) -> None:

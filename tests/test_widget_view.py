@@ -437,3 +437,72 @@ def test_cine_speed_from_python_and_the_page(widget: Any) -> None:
     (error,) = [m for m, _ in sent if m.get("type") == "error"]
     assert "cine must be 0 (stopped) to 60 frames per second" in error["message"]
     assert w.cine == 0.0
+
+
+def _three_series_study(root: Any) -> Any:
+    """A folder holding three series of one study (3, 4 and 5 slices), opened as a study."""
+    from dicom_annot_widget import open_study, write_phantom_series
+
+    for number, n in enumerate((3, 4, 5), start=1):
+        write_phantom_series(
+            root / f"series{number}",
+            n_slices=n,
+            rows=16,
+            columns=16,
+            seed=number,
+            study_instance_uid="1.2.826.0.1.3680043.8.498.77",
+            series_number=number,
+        )
+    study = open_study(root)
+    assert len(study) == 3
+    return study
+
+
+@pytest.mark.parametrize("given", ["study", "study.series"])
+def test_a_study_is_browsed_series_by_series(tmp_path: Any, given: str) -> None:
+    """QA 21a D2: ``DicomAnnotator(study)`` and ``DicomAnnotator(study.series)`` refused the
+    study (``TypeError ... not Study`` / ``not _SeriesList``); they show its series one at a
+    time with previous/next, each opened when first shown, as the study's own Series."""
+    study = _three_series_study(tmp_path)
+    w = DicomAnnotator(study if given == "study" else study.series)
+    assert w.series_count == 3 and w.series_info["series_count"] == 3
+    assert list(study._opened) == [0]  # the others are opened when shown
+    sizes = {0: 3, 1: 4, 2: 5}
+    assert w.series is study.open(0) and w.series.shape[0] == sizes[0]
+    w.series_index = 2
+    assert w.series is study.open(2) and w.series.shape[0] == sizes[2]
+    assert w.series_info["series_index"] == 2 and w.series_info["shape"][0] == sizes[2]
+    assert sorted(study._opened) == [0, 2]
+    w.series = study.open(1)  # a series of the study switches to it
+    assert w.series_index == 1 and w.series.shape[0] == sizes[1]
+    assert [s.shape[0] for s in w.series_list] == [3, 4, 5]
+    w.close()
+
+
+def test_a_source_of_the_wrong_type_names_it_and_what_is_accepted(tmp_path: Any) -> None:
+    """The TypeError names the type given (never a private class) and lists the accepted
+    sources, Series and Study included."""
+    from dicom_annot_widget import OrthogonalViews, open_study
+
+    for source, name in ((object(), "object"), ({"a": 1}, "dict"), (3.5, "float")):
+        with pytest.raises(TypeError, match=rf"not {name}$") as info:
+            DicomAnnotator(source)
+        message = str(info.value)
+        for accepted in ("folder", "file path", "Dataset", "NumPy array", "Series", "Study"):
+            assert accepted in message, message
+    study = _three_series_study(tmp_path)
+    # open_series opens one series: it says how to open one of a study's
+    for source in (study, study.series):
+        with pytest.raises(TypeError, match=r"study\.series\[i\]") as info:
+            open_series(source)
+        assert "_SeriesList" not in str(info.value)
+    # the three planes show one series: a study of several is refused, saying how to pick one
+    with pytest.raises(ValueError, match=r"one series; .* 3 series.* study\.series\[i\]"):
+        OrthogonalViews(study)
+    one = tmp_path / "one"
+    from dicom_annot_widget import write_phantom_series
+
+    write_phantom_series(one, n_slices=4, rows=16, columns=16)
+    views = OrthogonalViews(open_study(one))  # a study of one series is that series
+    assert views.series.shape[0] == 4 and views.views[0].series_count == 1
+    views.close()

@@ -26,7 +26,7 @@ from ._scan import (
     record_from_dataset,
 )
 from .series import Series
-from .study import Study
+from .study import Study, _SeriesList
 
 __all__ = ["open_series", "open_study"]
 
@@ -40,6 +40,30 @@ def _is_nibabel_image(obj: Any) -> bool:
     if spatialimages is None:
         return False
     return isinstance(obj, spatialimages.SpatialImage)
+
+
+#: What :func:`open_series` takes (for the message refusing anything else).
+_ACCEPTED = (
+    "a folder, a file path, a list of paths, pydicom Dataset(s), a nibabel image or a NumPy array"
+)
+
+
+def _unsupported(source: Any) -> TypeError:
+    """The error for a source :func:`open_series` does not open: it names the type (never a
+    private class) and what is accepted, and for a series or a study, what to do instead."""
+    if isinstance(source, (Study, _SeriesList)):
+        what = "a Study" if isinstance(source, Study) else "a study's series (study.series)"
+        return TypeError(
+            f"source must be {_ACCEPTED}, not {what}: a study holds several series; open one "
+            "with study.series[i] or study.open(series_instance_uid), or browse them all with "
+            "DicomAnnotator(study)"
+        )
+    if isinstance(source, Series):
+        return TypeError(
+            f"source must be {_ACCEPTED}, not a Series: this one is open already; use it as it "
+            "is (DicomAnnotator, Labels and the exports take it)"
+        )
+    return TypeError(f"source must be {_ACCEPTED}, not {type(source).__name__}")
 
 
 def _list_reasons(items: Sequence[tuple[str, str]]) -> str:
@@ -219,10 +243,7 @@ def open_series(
             + ", ".join(sorted({type(s).__name__ for s in source}))
         )
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(
-            "source must be a folder, file path, list of paths, pydicom Dataset(s), nibabel "
-            f"image or NumPy array, not {type(source).__name__}"
-        )
+        raise _unsupported(source)
 
     path = os.fspath(source)
     if os.path.isdir(path):

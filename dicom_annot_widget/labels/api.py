@@ -227,13 +227,18 @@ class Labels:
         ------
         LabelError
             If the file is malformed (with the reason; the file is left as it is), belongs
-            to another series, or is open elsewhere.
+            to another series, or is open in another process.
 
         Notes
         -----
         Call :meth:`close` (or use ``with``) when done; it writes a final snapshot and
         releases the file. If the process dies instead, nothing acknowledged is lost: the
         journal beside the file is replayed on the next open.
+
+        A file that other labels of this process have open (a notebook cell run again while
+        the labels or widget it made before are still alive) is taken over: those are closed,
+        with every edit made through them, and refuse further edits with a
+        :class:`~dicom_annot_widget.labels.LabelFileError` saying the file was taken over.
         """
         info = SeriesInfo.coerce(series)
         onto = None if ontology is None else _coerce_ontology(ontology)
@@ -414,7 +419,7 @@ class Labels:
                 "the labels are in read-only review mode; set labels.read_only = False to edit"
             )
         if self._store is not None and self._store.closed:
-            raise LabelFileError(f"label file {self._store.path} is closed")
+            raise self._store.closed_error()
 
     def _commit(self, op: Operation, inverse: Operation) -> int:
         """Persist an applied op (rolling it back if that fails) and bump the revision."""

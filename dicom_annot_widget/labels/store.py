@@ -14,7 +14,13 @@ Layout for a label file ``labels.json``:
     revision the journal starts after.
 ``labels.json.lock``
     Held with ``flock`` while a session has the file open, so two kernels cannot write the
-    same labels (POSIX only; the lock dies with the process).
+    same labels (POSIX only; the lock dies with the process). It holds the pid of the
+    process that has the file open, for the message refusing the others.
+
+Within one process, opening a file that another store holds (typically a notebook cell run
+again while the widget it made before is still alive) *takes it over*: the holder is closed
+cleanly (every edit it acknowledged is already in the journal; closing folds it into the
+snapshot) and refuses later edits with a :class:`LabelFileError` saying it was taken over.
 
 Opening replays the journal onto the snapshot. A torn last journal line (one without its
 newline: a write cut short by a crash, never acknowledged) is dropped; any other damage — an
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import logging
 import os
 import sys
 import threading
@@ -36,7 +43,7 @@ import time
 import weakref
 import zlib
 from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +61,8 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = ["LabelFileError", "LabelStore", "default_label_dir", "default_label_path"]
 
 LABEL_DIR_ENV = "DICOM_ANNOT_WIDGET_LABEL_DIR"
+
+log = logging.getLogger(__name__)
 
 
 class LabelFileError(LabelError):
@@ -147,6 +156,11 @@ def _parse_line(raw: bytes) -> dict[str, Any] | str:
 
 
 _OPEN_STORES: weakref.WeakSet[LabelStore] = weakref.WeakSet()
+#: The open stores of this process by the real path of their lock file: a store opening a
+#: file one of them holds takes it over (see :meth:`LabelStore.open`). Weak, so a store no
+#: longer referenced anywhere leaves it.
+_HOLDERS: weakref.WeakValueDictionary[str, LabelStore] = weakref.WeakValueDictionary()
+_HOLDERS_LOCK = threading.Lock()
 
 
 @atexit.register
@@ -191,6 +205,10 @@ class LabelStore(AbstractContextManager["LabelStore"]):
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = True
+        #: the real path of the lock file: this store's key in ``_HOLDERS`` while it is open
+        self._holder_key = str(self.lock_path)
+        #: closed because a newer store of this process opened the same file
+        self._taken_over = False
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"open, {self._pending} journal entries"
@@ -201,7 +219,24 @@ class LabelStore(AbstractContextManager["LabelStore"]):
 
     @property
     def closed(self) -> bool:
+        """Whether the file is closed (never opened, closed, or taken over)."""
         return self._closed
+
+    @property
+    def taken_over(self) -> bool:
+        """Whether another store of this process opened the same file, which closed this one."""
+        return self._taken_over
+
+    def closed_error(self) -> LabelFileError:
+        """The error an edit of a closed store raises: it says whether the file was taken
+        over (and by what) or closed."""
+        if self._taken_over:
+            return LabelFileError(
+                f"label file {self.path} was taken over by a newer Labels/widget opened on the "
+                "same file in this process (e.g. the notebook cell was run again); edit through "
+                "that one: it has every label made here"
+            )
+        return LabelFileError(f"label file {self.path} is closed")
 
     # ------------------------------------------------------------------ opening
 
@@ -230,6 +265,13 @@ class LabelStore(AbstractContextManager["LabelStore"]):
         LabelFileError
             If the file is locked by another process, unreadable, malformed, belongs to
             another series, or its labels do not fit ``ontology``. Nothing is overwritten.
+
+        Notes
+        -----
+        When another store of this process holds the file, this one takes it over: the file
+        is checked first (a file that does not fit refuses this open and leaves the holder
+        as it was), then the holder is closed (see :attr:`taken_over`) and the file opened
+        here with every edit the holder made.
         """
         if not self._closed:
             raise LabelFileError(f"label file {self.path} is already open")
@@ -237,6 +279,10 @@ class LabelStore(AbstractContextManager["LabelStore"]):
             raise LabelFileError(
                 f"label file {self.path}: its folder {self.path.parent} does not exist"
             )
+        self._holder_key = os.path.realpath(self.lock_path)
+        holder = self._holder()
+        if holder is not None:
+            self._take_over(holder, series, ontology)
         try:
             self._acquire_lock()
         except OSError as exc:
@@ -255,8 +301,36 @@ class LabelStore(AbstractContextManager["LabelStore"]):
             self._release_lock()
             raise
         self._closed = False
+        self._taken_over = False
         _OPEN_STORES.add(self)
+        with _HOLDERS_LOCK:
+            _HOLDERS[self._holder_key] = self
         return doc, existed
+
+    def _holder(self) -> LabelStore | None:
+        """The open store of this process that holds this file, if any."""
+        with _HOLDERS_LOCK:
+            holder = _HOLDERS.get(self._holder_key)
+        if holder is None or holder is self or holder.closed:
+            return None
+        return holder
+
+    def _take_over(self, holder: LabelStore, series: SeriesInfo, ontology: Ontology | None) -> None:
+        """Close ``holder`` (another store of this process on this file) so that this one
+        can open the file, once the file is known to fit ``series`` and ``ontology``.
+
+        Its labels' lock is held throughout: no edit and no snapshot of the holder happens
+        meanwhile, and every edit it acknowledged is already in the journal (appended and
+        synced before it was acknowledged), which its close folds into the snapshot."""
+        with holder._source_lock if holder._source_lock is not None else nullcontext():
+            if holder.closed:
+                return
+            # refuse a file that does not fit before the holder is closed (not after: the
+            # holder would be closed for nothing). Temporary files may be the holder's: kept
+            self._load(series, ontology, clean=False)
+            holder._taken_over = True
+            holder.close()
+        log.info("label file %s: taken over from an older Labels of this process", self.path)
 
     def _acquire_lock(self) -> None:
         handle = open(self.lock_path, "ab")  # noqa: SIM115 - held until close()
@@ -265,11 +339,29 @@ class LabelStore(AbstractContextManager["LabelStore"]):
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 handle.close()
+                pid = self._lock_holder_pid()
+                if pid == os.getpid():  # another store of this process, opening it right now
+                    raise LabelFileError(
+                        f"label file {self.path} is being opened by other labels of this "
+                        "process at the same time; open it once that is done"
+                    ) from None
+                where = "another process" + ("" if pid is None else f" (pid {pid})")
                 raise LabelFileError(
-                    f"label file {self.path} is open in another session (or another Labels "
-                    "object); close that one first"
+                    f"label file {self.path} is open in {where}; close it there (labels.close() "
+                    "or widget.close(), or end that kernel) first"
                 ) from None
+        with suppress(OSError):  # who holds the file, for the message refusing the others
+            os.ftruncate(handle.fileno(), 0)
+            _write_all(handle.fileno(), b"%d\n" % os.getpid())
         self._lock_file = handle
+
+    def _lock_holder_pid(self) -> int | None:
+        """The pid the lock file names (None if unknown: a holder of an older version)."""
+        try:
+            text = self.lock_path.read_bytes()[:32].strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:
@@ -285,9 +377,10 @@ class LabelStore(AbstractContextManager["LabelStore"]):
             stale.unlink(missing_ok=True)
 
     def _load(
-        self, series: SeriesInfo, ontology: Ontology | None
+        self, series: SeriesInfo, ontology: Ontology | None, *, clean: bool = True
     ) -> tuple[LabelDocument, bool, bool]:
-        self._clean_temp_files()
+        if clean:
+            self._clean_temp_files()
         if not self.path.exists():
             if self.journal_path.exists() and self.journal_path.stat().st_size > 0:
                 raise LabelFileError(
@@ -416,7 +509,7 @@ class LabelStore(AbstractContextManager["LabelStore"]):
             If the edit could not be written (disk full, file removed...).
         """
         if self._closed or self._journal_fd is None:
-            raise LabelFileError(f"label file {self.path} is closed")
+            raise self.closed_error()
         data = _line({"rev": revision, "op": op.to_dict()})
         try:
             _write_all(self._journal_fd, data)
@@ -436,7 +529,7 @@ class LabelStore(AbstractContextManager["LabelStore"]):
     def compact(self, doc: LabelDocument) -> None:
         """Write ``doc`` as the new snapshot and start an empty journal."""
         if self._closed:
-            raise LabelFileError(f"label file {self.path} is closed")
+            raise self.closed_error()
         if self._pending == 0 and self.path.exists():
             return
         try:
@@ -511,6 +604,9 @@ class LabelStore(AbstractContextManager["LabelStore"]):
                 self._journal_fd = None
             self._release_lock()
             _OPEN_STORES.discard(self)
+            with _HOLDERS_LOCK:
+                if _HOLDERS.get(self._holder_key) is self:
+                    del _HOLDERS[self._holder_key]
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)

@@ -18,6 +18,7 @@ import anywidget
 import numpy as np
 import orjson
 import traitlets
+from pydicom.dataset import Dataset
 
 from ..errors import (
     DicomAnnotWarning,
@@ -28,8 +29,10 @@ from ..errors import (
     describe,
 )
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
-from ..io import Series, open_series
+from ..io import Series, Study, open_series
 from ..io._scan import collect_paths
+from ..io.loader import _is_nibabel_image
+from ..io.study import _SeriesList
 from ..kernels.mpr import PLANE_AXES
 from ..labels import Labels, Mask, Ontology
 from ..labels.document import LabelObject
@@ -325,21 +328,90 @@ def _window_argument(window: Any) -> tuple[Any, ...]:
     return tuple(window)
 
 
+#: What the widgets take as their source (for the message refusing anything else).
+SOURCES = (
+    "a folder, a file path, a list of paths, pydicom Dataset(s), a nibabel image, a NumPy "
+    "array, a Series, a Study (or its .series), or a list of series, arrays, folders or "
+    "studies (shown one at a time)"
+)
+
+
+class _StudySeries:
+    """A source of the widget: series ``index`` of a study, opened (by the study, which keeps
+    it) when first shown."""
+
+    __slots__ = ("index", "study")
+
+    def __init__(self, study: Study, index: int) -> None:
+        self.study = study
+        self.index = index
+
+    def open(self) -> Series:
+        return self.study.open(self.index)
+
+    def opened_as(self, series: Series) -> bool:
+        """Whether ``series`` is this series (opened by the study already; opens nothing)."""
+        return self.study._opened.get(self.index) is series
+
+
+def _study_of(source: Any) -> Study | None:
+    """The study a source is (a :class:`Study` or its ``.series``), else None."""
+    if isinstance(source, Study):
+        return source
+    if isinstance(source, _SeriesList):
+        return source._study
+    return None
+
+
 def _is_separate_source(item: Any) -> bool:
     """Whether a list element is a series of its own (rather than one file of one series)."""
-    if isinstance(item, (Series, np.ndarray, list, tuple)):
+    if isinstance(item, (Series, np.ndarray, list, tuple)) or _study_of(item) is not None:
         return True
     return isinstance(item, (str, os.PathLike)) and os.path.isdir(item)
 
 
+def _expand_studies(sources: Sequence[Any]) -> list[Any]:
+    """``sources`` with each study replaced by its series (opened when first shown)."""
+    out: list[Any] = []
+    for item in sources:
+        study = _study_of(item)
+        if study is None:
+            out.append(item)
+        else:
+            out.extend(_StudySeries(study, i) for i in range(len(study)))
+    if not out:  # only studies, all without an image
+        study = _study_of(sources[0])
+        assert study is not None
+        skipped = f" ({len(study.skipped)} file(s) skipped; see study.skipped)"
+        raise DicomLoadError(
+            f"No DICOM image found in the study of '{study.root}': it has no series to show"
+            + (skipped if study.skipped else "")
+        )
+    return out
+
+
 def _split_sources(source: Any) -> list[Any]:
-    """One source, or a list of series / arrays / folders shown one after the other."""
+    """One source, or several shown one after the other: a study's series, or a list of
+    series / arrays / folders / studies.
+
+    Raises
+    ------
+    TypeError
+        For a source of a type no widget shows (the message lists those it does).
+    """
+    if _study_of(source) is not None:
+        return _expand_studies([source])
     if (
         isinstance(source, (list, tuple))
         and len(source) > 0
         and all(_is_separate_source(s) for s in source)
     ):
-        return list(source)
+        return _expand_studies(source)
+    if not (
+        isinstance(source, (str, os.PathLike, Series, np.ndarray, Dataset, list, tuple))
+        or _is_nibabel_image(source)
+    ):
+        raise TypeError(f"source must be {SOURCES}, not {type(source).__name__}")
     if isinstance(source, (list, tuple)):
         paths = [s for s in source if isinstance(s, (str, os.PathLike))]
         missing = [os.fspath(s) for s in paths if not os.path.exists(s)]
@@ -622,9 +694,11 @@ class DicomAnnotator(anywidget.AnyWidget):
     ----------
     source
         Anything :func:`dicom_annot_widget.open_series` accepts (a folder, files, datasets, a
-        NIfTI file, an array), or an already opened :class:`~dicom_annot_widget.Series`. A list
-        of series, arrays or folders shows them one at a time, with previous/next buttons
-        (``series_index``); each is opened when first shown.
+        NIfTI file, an array), or an already opened :class:`~dicom_annot_widget.Series`. A
+        :class:`~dicom_annot_widget.Study` (:func:`~dicom_annot_widget.open_study`, or its
+        ``.series``), or a list of series, arrays, folders or studies, shows them one at a
+        time, with previous/next buttons (``series_index``); each is opened when first shown
+        (a study's series by the study, which keeps them).
     slice
         Slice to show first; defaults to the middle slice.
     window
@@ -644,7 +718,10 @@ class DicomAnnotator(anywidget.AnyWidget):
         A label file: the labels are opened with
         :meth:`Labels.open(series, ontology, label_path) <dicom_annot_widget.labels.Labels.open>`
         and every edit is durable; :meth:`close` closes the file. Without it (and without
-        ``labels``) the labels live in memory (see :attr:`labels`).
+        ``labels``) the labels live in memory (see :attr:`labels`). A file that an older widget
+        or :class:`~dicom_annot_widget.labels.Labels` of this kernel still has open (the cell
+        run again) is taken over, with every label: the older one then refuses edits, saying
+        so. A file open in another process is refused.
 
     Notes
     -----
@@ -781,14 +858,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         super().__init__(**kwargs)
         try:
             series = self._open(0)
-            if labels is not None:
-                _check_labels_fit(labels, series)
-                self._labels_by_index[0] = labels
-            current_labels = self._labels_for(0)
-            self._series = series
-            self._series_id = "s0"
-            self._ready = True
             n = series.shape[0]
+            # checked before the labels open: a label file taken over from an older widget
+            # (see Labels.open) is not taken for a widget that fails
             if slice is not None and (
                 isinstance(slice, (bool, np.bool_))
                 or not isinstance(slice, (int, np.integer))
@@ -798,6 +870,13 @@ class DicomAnnotator(anywidget.AnyWidget):
                     f"slice={describe(slice)}: expected an axial slice number in [0, {n - 1}] (the "
                     f"series has {n} slices)"
                 )
+            if labels is not None:
+                _check_labels_fit(labels, series)
+                self._labels_by_index[0] = labels
+            current_labels = self._labels_for(0)
+            self._series = series
+            self._series_id = "s0"
+            self._ready = True
             start = n // 2 if slice is None else int(slice)
             win = _shown_window(series) if window is None else _window_argument(window)
             self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
@@ -831,6 +910,8 @@ class DicomAnnotator(anywidget.AnyWidget):
             src = self._sources[index]
             if isinstance(src, Series):
                 self._opened[index] = src
+            elif isinstance(src, _StudySeries):  # the study's: it keeps it open
+                self._opened[index] = src.open()
             else:
                 key = _files_key(src)
                 series = _OPENED_FILES.get(key) if key is not None else None
@@ -857,7 +938,11 @@ class DicomAnnotator(anywidget.AnyWidget):
     def series(self, value: int | Series) -> None:
         if isinstance(value, Series):
             for i, src in enumerate(self._sources):
-                if src is value or self._opened.get(i) is value:
+                if (
+                    src is value
+                    or self._opened.get(i) is value
+                    or (isinstance(src, _StudySeries) and src.opened_as(value))
+                ):
                     self.series_index = i
                     return
             raise ValueError("this series is not one of the widget's series (see series_list)")
@@ -1524,12 +1609,13 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _release(self) -> None:
         """The page let its copy of the series go (no view left): stop sending, and let the
         decoded pixels of a series the widget opened itself go too, unless another widget
-        opened the same files and shows them (one given as a ``Series`` is the caller's: its
-        cache stays). A view shown again asks for the slices anew."""
+        opened the same files and shows them (one given as a ``Series``, or of a ``Study``, is
+        the caller's: its cache stays). A view shown again asks for the slices anew."""
         self._streamer.close()
         self._streamer = SliceStreamer(self._series, self._series_id, self._send_to_page)
         others = [w for w in _OPENERS.get(self._series, ()) if w is not self]
-        if not isinstance(self._sources[int(self.series_index)], Series) and not others:
+        owned = not isinstance(self._sources[int(self.series_index)], (Series, _StudySeries))
+        if owned and not others:
             freed = self._series.release()
             log.debug("no view left: decoded pixels %s", "let go" if freed else "kept")
 

@@ -14,7 +14,7 @@ import traitlets
 from ..io import Series
 from ..kernels.mpr import PLANE_AXES
 from ..labels.table import PatientGeometry, _cross, _norm, check_geometry
-from .annotator import DicomAnnotator
+from .annotator import DicomAnnotator, _split_sources, _study_of
 
 __all__ = ["OrthogonalViews", "PositionLink", "link_positions", "voxel_at"]
 
@@ -37,7 +37,7 @@ class OrthogonalViews(ipywidgets.HBox):
     ----------
     source
         What :class:`DicomAnnotator` opens (a folder, files, a NIfTI file, an array, a
-        ``Series``); a single series.
+        ``Series``, a ``Study`` of one series); a single series.
     planes
         The views' planes, left to right: ``"axial"`` (the series' own slices),
         ``"coronal"``, ``"sagittal"``; each at most once.
@@ -50,9 +50,11 @@ class OrthogonalViews(ipywidgets.HBox):
     Raises
     ------
     ValueError
-        An unknown or repeated plane, or no plane.
+        An unknown or repeated plane, or no plane; a source of several series (a study or
+        a list: give one of them).
     TypeError
-        A trait to link that the widget does not have.
+        A trait to link that the widget does not have, or a source of a type no widget
+        shows.
     """
 
     def __init__(
@@ -74,6 +76,15 @@ class OrthogonalViews(ipywidgets.HBox):
         unknown = [name for name in link if not DicomAnnotator.class_own_traits().get(name)]
         if isinstance(link, str) or unknown:
             raise TypeError(f"link: not traits of the widget: {unknown or link!r}")
+        sources = _split_sources(source)
+        if len(sources) > 1:  # the views would each show their own series
+            study = _study_of(source) is not None
+            raise ValueError(
+                f"OrthogonalViews shows one series; the {'study' if study else 'list'} given "
+                f"holds {len(sources)} series: give one of them (e.g. "
+                f"{'study.series[i]' if study else 'source[i]'}), or browse them all with "
+                "DicomAnnotator(source)"
+            )
         first = DicomAnnotator(source, **kwargs)
         views = [first]
         try:
