@@ -169,7 +169,8 @@ function renderView(
     const o = el("option", "", skipSelect, `×${p}`);
     o.value = String(p);
   }
-  const customOpt = el("option", "", skipSelect, "custom…");
+  const customOpt = el("option", "", skipSelect, "×…"); // (the field beside it holds the number)
+  customOpt.title = "custom frameskip";
   customOpt.value = "custom";
   const skipInput = el("input", "daw-num daw-skip-custom", navGroup);
   skipInput.type = "number";
@@ -333,6 +334,9 @@ function renderView(
   rangeRow.dataset.testid = "daw-range-row";
   /** the user chose "custom…" in the frameskip menu (keep showing the number field) */
   let customSkip = false;
+  /** the frameskip typed in the custom field (null: "custom" chosen, nothing typed yet): a
+   * value set otherwise (Python, another view) ends the custom choice when it is a preset */
+  let customSkipValue: number | null = null;
 
   const winRow = el("div", "daw-winrow", root);
   const wLabel = el("label", "daw-wl", winRow);
@@ -979,6 +983,7 @@ function renderView(
 
     const skip = frameskip();
     const isPreset = (FRAMESKIP_PRESETS as readonly number[]).includes(skip);
+    if (customSkip && customSkipValue !== null && skip !== customSkipValue) customSkip = false;
     const wanted = customSkip || !isPreset ? "custom" : String(skip);
     if (skipSelect.value !== wanted) skipSelect.value = wanted;
     skipInput.hidden = wanted !== "custom";
@@ -1440,6 +1445,7 @@ function renderView(
     () => {
       if (skipSelect.value === "custom") {
         customSkip = true;
+        customSkipValue = null;
         skipInput.hidden = false;
         skipInput.focus();
         skipInput.select();
@@ -1463,7 +1469,8 @@ function renderView(
       }
       localError = "";
       setFrameskip(v);
-      skipInput.value = String(frameskip()); // the value in force (clamped to the series)
+      customSkipValue = frameskip();
+      skipInput.value = String(customSkipValue); // the value in force (clamped to the series)
     },
     on,
   );
@@ -1577,6 +1584,9 @@ function renderView(
   widthSlider.addEventListener("change", () => fromControl("width", widthSlider.value, true), on);
   centerInput.addEventListener("change", () => fromControl("center", centerInput.value, true), on);
   widthInput.addEventListener("change", () => fromControl("width", widthInput.value, true), on);
+  // a field shows the value in force once left: while focused it keeps what the user types,
+  // even when Python changes the value meanwhile, and leaving it unchanged fires no change
+  for (const input of [centerInput, widthInput, skipInput]) input.addEventListener("blur", () => schedule(), on);
   click(savePresetBtn, () => {
     const [c, w] = currentWindow();
     try {

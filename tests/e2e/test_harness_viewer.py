@@ -220,6 +220,10 @@ def test_wheel_and_arrows_move_the_slice(harness: Any) -> None:
     custom.press("Enter")
     wait_model(page, wid, "frameskip", 11)
     expect(custom).to_have_value("11")
+    # QA 21a D7: a preset set from Python ends the custom choice (it stayed, cut to "custo")
+    page.evaluate("([i]) => window.widgets[i].model._push('frameskip', 2)", [wid])
+    expect(root.get_by_test_id("daw-frameskip")).to_have_value("2")
+    expect(custom).to_be_hidden()
 
 
 def test_a_series_of_float_values_is_windowed_exactly_on_every_slice(harness: Any) -> None:
@@ -386,6 +390,15 @@ def test_the_window_fields_show_whole_values(harness: Any) -> None:
                 # an input whose text overflows its editing area scrolls: wider than it is
                 fits = field.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
                 assert fits[0] <= fits[1], (width, testid, value, fits)
+    # QA 21a D6: a field in focus keeps its text when Python changes the window; left (Tab)
+    # unchanged, it shows the window in force (it kept the old value until a redraw)
+    field = root.get_by_test_id("daw-width")
+    field.focus()
+    page.evaluate("([i]) => window.widgets[i].model._push('window', [-600, 1500])", [wid])
+    page.wait_for_timeout(100)
+    expect(field).to_have_value("1.5")
+    page.keyboard.press("Tab")
+    expect(field).to_have_value("1500")
 
 
 def test_hu_readout_equals_numpy(harness: Any) -> None:
