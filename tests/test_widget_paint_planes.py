@@ -52,12 +52,24 @@ def _cut_into(volume: np.ndarray, plane: str, k: int, image: np.ndarray) -> None
 STROKE: dict[str, Any] = {"tool": "brush", "radius": 4.0, "points": [[6, 3.5], [20.5, 6], [31, 5]]}
 
 
-def test_the_brush_on_a_reformat_is_round_in_millimetres() -> None:
+def test_the_brush_is_round_in_millimetres_on_every_plane() -> None:
+    """On a reformat, and on the series' own slices of non-square pixels (QA 21b D7: an
+    ellipse twice as wide as tall in millimetres there); square pixels keep the plain disc."""
     w, _ = _widget()
     # coronal images: columns 1.25 mm wide, rows (slices) 2.5 mm apart
     assert plane_spacing(w.series, "coronal") == (2.0, 1.0)
     assert plane_spacing(w.series, "sagittal") == (2.5 / 0.8, 1.0)
-    assert plane_spacing(w.series, "axial") is None
+    assert plane_spacing(w.series, "axial") == (0.8 / 1.25, 1.0)
+    square = open_series(np.zeros((3, 8, 8), np.int16), spacing=(3.0, 0.7, 0.7))
+    assert plane_spacing(square, "axial") is None
+    # one dab of radius 4 (column pixels: 5 mm) on slice 5 reaches 5 mm both ways
+    u = _uuid()
+    dab = {"tool": "brush", "radius": 4.0, "points": [[20, 15]]}
+    w._on_page_message(w, _axial_paint(5, u, 5, [dab], feature="tumour"), [])
+    rows, columns = np.nonzero(w.labels.get_mask(u)[5])
+    half_width = (columns.max() - columns.min() + 1) * 1.25 / 2
+    half_height = (rows.max() - rows.min() + 1) * 0.8 / 2
+    assert abs(half_width - half_height) <= 0.8, (half_width, half_height)
 
 
 @pytest.mark.parametrize("plane, k", [("coronal", 17), ("sagittal", 9)])

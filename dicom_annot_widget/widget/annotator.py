@@ -1791,11 +1791,12 @@ class DicomAnnotator(anywidget.AnyWidget):
             Slice index (of the series shown) in ``plane``.
         strokes
             Applied in order; each ``{"tool": "brush" | "eraser" | "threshold", "radius": r,
-            "points": [(x, y), ...], "range": (lo, hi)}``: ``radius`` in voxels (0 < r <= 512),
-            points in voxel coordinates (column, row; pixel centres at integers), ``range``
-            (threshold only) inclusive, in modality units (HU for CT). A voxel is covered when
-            its distance to the stroke's polyline is at most ``radius`` (see
-            :mod:`dicom_annot_widget.kernels.brush`).
+            "points": [(x, y), ...], "range": (lo, hi)}``: ``radius`` in column pixels (0 < r
+            <= 512), points in voxel coordinates (column, row; pixel centres at integers),
+            ``range`` (threshold only) inclusive, in modality units (HU for CT). A voxel is
+            covered when its distance to the stroke's polyline, in millimetres, is at most
+            ``radius`` columns' width (see :mod:`dicom_annot_widget.kernels.brush`): round in
+            millimetres on every plane, also on slices of non-square pixels.
         feature
             Bitmask class (id, name or hotkey) of a new object.
         plane

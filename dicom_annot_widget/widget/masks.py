@@ -325,14 +325,24 @@ def paint(
 
 def plane_spacing(series: Any, plane: str) -> tuple[float, float] | None:
     """``(row, column)`` spacing of ``plane``'s images relative to their column spacing (the
-    page computes the same quotient from ``series_info.spacing``); None on the series' own
-    slices, whose brush is round in pixels."""
-    if plane == "axial":
+    page computes the same quotient from ``series_info.spacing``), so that the brush is round
+    in millimetres; None for square pixels (the series' own slices of most series: a disc
+    in pixels). On the series' own slices of non-square pixels the brush was round in pixels,
+    an ellipse in millimetres (QA 21b D7)."""
+    given = getattr(series, "spacing", None)
+    if given is None:  # (a stand-in for a series, without geometry)
         return None
-    spacing = [float(v) for v in series.spacing]
-    column = spacing[2] if plane == "coronal" else spacing[1]
-    ratio = spacing[0] / column if column > 0 else 1.0
-    return (ratio if math.isfinite(ratio) and ratio > 0 else 1.0, 1.0)
+    spacing = [float(v) for v in given]
+    if plane == "axial":
+        row, column = spacing[1], spacing[2]
+    else:
+        row, column = spacing[0], (spacing[2] if plane == "coronal" else spacing[1])
+    ratio = row / column if column > 0 else 1.0
+    if not (math.isfinite(ratio) and ratio > 0):
+        ratio = 1.0
+    if plane == "axial" and ratio == 1.0:
+        return None
+    return (ratio, 1.0)
 
 
 def plane_values(series: Any, plane: str, k: int) -> SliceValues:

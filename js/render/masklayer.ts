@@ -657,11 +657,11 @@ export class MaskSession {
   }
 
   /** Size of `plane`'s images, and how many column pixels high a row is (sy: the brush is
-   * round in mm on a reformat; the kernel computes the same quotient, masks.plane_spacing). */
+   * round in mm, on the series' own slices of non-square pixels too (QA 21b D7: it was round
+   * in pixels there); the kernel computes the same quotient, masks.plane_spacing). */
   planeDims(plane: Plane): { columns: number; rows: number; sy: number } | null {
     const info = this.api.info();
     if (!info) return null;
-    if (plane === "axial") return { columns: info.shape[2], rows: info.shape[1], sy: 1 };
     const d = planeSize(info.shape, info.spacing, plane);
     const sy = d.rowSpacing / d.columnSpacing;
     return { columns: d.columns, rows: d.rows, sy: Number.isFinite(sy) && sy > 0 ? sy : 1 };

@@ -294,6 +294,55 @@ def test_strokes_on_the_next_slice_continue_the_new_object(mpage: Any) -> None:
     assert first["feature"] == second["feature"] == "organ"
 
 
+def test_the_brush_is_round_in_millimetres_on_non_square_pixels(mpage: Any) -> None:
+    """QA 21b D7: on the series' own slices of non-square pixels (rows 0.5 mm, columns 1 mm)
+    the brush was round in pixels, an ellipse twice as wide as tall in millimetres. The
+    preview is now the kernel's disc in millimetres (``plane_spacing``), pixel for pixel."""
+    page = mpage
+    vol = ct_volume()
+    wid, root = mount(page, series(vol, spacing=(2.0, 0.5, 1.0)), state={"labels_state": state()})
+    root.focus()
+    page.keyboard.press("f")
+    s = Screen(root)  # square pixels: scaled per axis below
+    box = s.box
+    mm = min(box["width"] / (COLUMNS * 1.0), box["height"] / (ROWS * 0.5))  # px per mm
+    s.scale = mm  # (columns: 1 mm)
+    s.x0 = box["x"] + (box["width"] - COLUMNS * mm) / 2
+    s.y0 = box["y"] + (box["height"] - ROWS * 0.5 * mm) / 2
+
+    def at(col: float, row: float) -> tuple[float, float]:
+        return s.x0 + (col + 0.5) * mm, s.y0 + (row + 0.5) * 0.5 * mm
+
+    s.at = at  # type: ignore[method-assign]
+    stroke(page, s, [(30, 24)])
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    (dab,) = paint["strokes"]
+    assert dab["radius"] >= 3
+    want = stroke_mask(dab["points"], dab["radius"], (ROWS, COLUMNS), spacing=(0.5, 1.0))
+    rows, columns = np.nonzero(want)
+    assert rows.max() - rows.min() > 1.5 * (columns.max() - columns.min())  # round in mm
+    page.wait_for_timeout(150)
+    pts = [
+        [x - box["x"], y - box["y"]]
+        for r in range(ROWS)
+        for c in range(COLUMNS)
+        for x, y in [at(c, r)]
+    ]
+    alpha = root.get_by_test_id("daw-labels").evaluate(
+        """(c, pts) => {
+          const dpr = c.width / c.getBoundingClientRect().width;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const at = (x, y) => (Math.round(y * dpr) * c.width + Math.round(x * dpr)) * 4 + 3;
+          return pts.map(([x, y]) => d[at(x, y)]);
+        }""",
+        pts,
+    )
+    got = np.asarray(alpha).reshape(ROWS, COLUMNS) > 0
+    got[ROWS - 20 :, :14] = False  # (the brush outline at the resting pointer: rows are 0.5 mm)
+    assert np.array_equal(got, want), np.argwhere(got != want)[:10]
+
+
 def test_the_metadata_panel_opens_above_the_mask_popup(mpage: Any) -> None:
     """QA: with the brush on, the DICOM tags panel opened under the popup, which hid its title,
     search box and match count: the user typed into a field they could not see."""
