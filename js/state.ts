@@ -127,7 +127,15 @@ export interface KeyValueStore {
 }
 
 export function presetKey(modality: string): string {
-  return `dicom_annot_widget:window-presets:${modality || "OT"}`;
+  return `${PRESET_KEY_PREFIX}${modality || "OT"}`;
+}
+const PRESET_KEY_PREFIX = "dicom_annot_widget:window-presets:";
+/** Told on `window` when a widget saved or deleted a preset: the other widgets of the page
+ * read theirs again (the `storage` event tells other pages only). */
+export const PRESETS_CHANGED = "dicom_annot_widget:window-presets";
+/** Whether a `storage` event (another page of this origin) concerns the saved presets. */
+export function presetsEvent(key: string | null): boolean {
+  return key === null || key.startsWith(PRESET_KEY_PREFIX);
 }
 
 export function loadPresets(store: KeyValueStore | null, modality: string): CustomPreset[] {

@@ -23,6 +23,7 @@ import {
   panBy,
   rotateBy,
   viewScale,
+  quarterTurned,
   viewportAspect,
   voxelUnder,
   zoomAbout,
@@ -41,6 +42,8 @@ import {
   loadPresets,
   parseFrameskip,
   savePreset,
+  PRESETS_CHANGED,
+  presetsEvent,
   snapSlice,
   stepSlice,
 } from "./state";
@@ -1594,6 +1597,7 @@ function renderView(
       presetName.value = "";
       localError = "";
       presetsFor = "";
+      window.dispatchEvent(new Event(PRESETS_CHANGED));
       showToast("Preset saved");
     } catch (e) {
       localError = e instanceof Error ? e.message : String(e);
@@ -1613,8 +1617,17 @@ function renderView(
     const p = customPresets[Number(v.slice(2))];
     if (p) customPresets = deletePreset(store, info()?.modality ?? "", p.name);
     presetsFor = "";
+    window.dispatchEvent(new Event(PRESETS_CHANGED));
     schedule();
   });
+  // presets saved or deleted by another widget of this page, or in another page (QA 21a D5:
+  // they showed only after a re-render, and a deleted one was still offered)
+  const presetsElsewhere = (): void => {
+    presetsFor = "";
+    schedule();
+  };
+  window.addEventListener(PRESETS_CHANGED, presetsElsewhere, on);
+  window.addEventListener("storage", (e) => presetsEvent(e.key) && presetsElsewhere(), on);
 
   // size
   // The side column is as tall as the image at most (it scrolls beyond): a panel that
@@ -1670,7 +1683,8 @@ function renderView(
     if (!d) return;
     const mmW = d.columns * (d.columnSpacing > 0 ? d.columnSpacing : 1);
     const mmH = d.rows * (d.rowSpacing > 0 ? d.rowSpacing : 1);
-    const ratio = viewportAspect(mmW, mmH);
+    // turned a quarter, the image's width is shown upright (QA 21a: a thin strip otherwise)
+    const ratio = quarterTurned(modelRotation()) ? viewportAspect(mmH, mmW) : viewportAspect(mmW, mmH);
     if (viewport.style.aspectRatio !== ratio) viewport.style.aspectRatio = ratio;
   };
   const onPlane = (): void => {
@@ -1699,6 +1713,7 @@ function renderView(
   model.on("change:series_info", onSeriesInfo);
   model.on("change:plane", onPlane);
   model.on("change:slice", editor.onSlice);
+  model.on("change:rotation", fitAspect);
   model.on("change:crosshair_lines", onCrosshairLines);
   model.on("msg:custom", onCustom);
   const onLabels = (): void => {
@@ -1727,6 +1742,7 @@ function renderView(
     model.off("change:series_info", onSeriesInfo);
     model.off("change:plane", onPlane);
     model.off("change:slice", editor.onSlice);
+    model.off("change:rotation", fitAspect);
     model.off("change:crosshair_lines", onCrosshairLines);
     model.off("msg:custom", onCustom);
     model.off("change:labels_state", onLabels);

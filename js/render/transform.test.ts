@@ -130,10 +130,16 @@ describe("zoom, pan, rotate", () => {
     const strip: Geometry = { columns: 512, rows: 20, columnSpacing: 0.98, rowSpacing: 2, width: 600, height: 300 };
     const v = fit(strip, { ...IDENTITY_VIEW });
     expect(isFitted(strip, v)).toBe(true);
+    // turned a quarter, zoom 1 fits the strip upright (QA 21a: it ran off screen, and the
+    // viewport kept its wide shape: a thin strip); at other angles fit zooms out
     const turned = rotateBy(v, 90);
-    expect(isFitted(strip, turned)).toBe(false); // the strip, upright, would run off screen
-    expect(isFitted(strip, fit(strip, turned))).toBe(true);
-    expect(fit(strip, turned).zoom).toBeLessThan(v.zoom);
+    expect(isFitted(strip, turned)).toBe(true);
+    const [[x0, y0], [x1, y1]] = [voxelToScreen(strip, turned, -0.5, -0.5), voxelToScreen(strip, turned, 511.5, 19.5)];
+    expect(Math.max(Math.abs(y1 - y0), Math.abs(x1 - x0))).toBeCloseTo(300, 6); // the viewport's height
+    const slanted = rotateBy(v, 30);
+    expect(isFitted(strip, slanted)).toBe(false);
+    expect(isFitted(strip, fit(strip, slanted))).toBe(true);
+    expect(fit(strip, slanted).zoom).toBeLessThan(v.zoom);
     expect(isFitted(strip, { ...v, pan: [1, 0] })).toBe(false);
     expect(isFitted(strip, { ...v, zoom: v.zoom * 1.5 })).toBe(false);
   });

@@ -65,11 +65,20 @@ function spacingOf(g: Geometry): [number, number] {
   return [ok(g.columnSpacing) ? g.columnSpacing : 1, ok(g.rowSpacing) ? g.rowSpacing : 1];
 }
 
-/** CSS pixels per millimetre at zoom 1 (the image fits the viewport, aspect kept). */
-export function fitScale(g: Geometry): number {
+/** Whether `rotation` (degrees) turns the image a quarter (90 or 270): its width is then
+ * shown upright and its height across. */
+export function quarterTurned(rotation: number): boolean {
+  const r = normaliseRotation(rotation);
+  return Math.abs(r - 90) < 1e-9 || Math.abs(r - 270) < 1e-9;
+}
+
+/** CSS pixels per millimetre at zoom 1 (the image fits the viewport, aspect kept; turned a
+ * quarter, as turned: a wide reformat turned upright fills a tall viewport, not a strip). */
+export function fitScale(g: Geometry, rotation = 0): number {
   const [cs, rs] = spacingOf(g);
-  const w = g.columns * cs;
-  const h = g.rows * rs;
+  const turned = quarterTurned(rotation);
+  const w = (turned ? g.rows : g.columns) * (turned ? rs : cs);
+  const h = (turned ? g.columns : g.rows) * (turned ? cs : rs);
   if (w <= 0 || h <= 0 || g.width <= 0 || g.height <= 0) return 1;
   return Math.min(g.width / w, g.height / h);
 }
@@ -90,7 +99,7 @@ export function viewportAspect(mmW: number, mmH: number): string {
 
 /** CSS pixels per millimetre of the current view. */
 export function viewScale(g: Geometry, v: ViewParams): number {
-  return fitScale(g) * v.zoom;
+  return fitScale(g, v.rotation) * v.zoom;
 }
 
 /** Image (offscreen canvas) coordinates -> screen CSS pixels. */
@@ -161,7 +170,7 @@ export function voxelUnder(
 export function zoomAbout(g: Geometry, v: ViewParams, factor: number, x: number, y: number): ViewParams {
   const s = viewScale(g, v);
   const zoom = clampZoom(v.zoom * factor);
-  const s2 = fitScale(g) * zoom;
+  const s2 = fitScale(g, v.rotation) * zoom;
   const dx = x - g.width / 2;
   const dy = y - g.height / 2;
   return {
@@ -183,15 +192,15 @@ export function rotateBy(v: ViewParams, degrees: number): ViewParams {
 }
 
 /**
- * Whole image centred in the viewport, rotation and flips kept. Zoom 1 fits the unrotated
- * image; a rotated one fits by its rotated bounding box (smaller unless at 0 or 180 degrees
+ * Whole image centred in the viewport, rotation and flips kept. Zoom 1 fits the image
+ * upright or turned a quarter; at other angles it fits by its rotated bounding box (smaller
  * for a viewport of the image's shape).
  */
 export function fit(g: Geometry, v: ViewParams): ViewParams {
   const [cs, rs] = spacingOf(g);
   const w = g.columns * cs;
   const h = g.rows * rs;
-  const base = fitScale(g);
+  const base = fitScale(g, v.rotation);
   const t = (normaliseRotation(v.rotation) * Math.PI) / 180;
   const cos = Math.abs(Math.cos(t));
   const sin = Math.abs(Math.sin(t));

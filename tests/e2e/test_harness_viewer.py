@@ -351,6 +351,57 @@ def test_custom_presets_survive_a_reload(harness: Any) -> None:
     wait_model(page, wid, "window", [77, 400])
 
 
+def test_a_preset_saved_in_one_widget_is_offered_by_the_others(harness: Any) -> None:
+    """QA 21a D5: a preset saved (or deleted) in one viewer appeared in (or left) the other
+    viewers of the page only when they were shown again."""
+    page = harness
+    wid_a, a = mount(page, series(ct_volume()))
+    _, b = mount(page, series(ct_volume(), sid="s9"))
+    a.get_by_test_id("daw-center").fill("66")
+    a.get_by_test_id("daw-center").press("Enter")
+    wait_model(page, wid_a, "window", [66, 400])
+    a.get_by_test_id("daw-preset-name").fill("shared liver")
+    a.get_by_test_id("daw-preset-save").click()
+    options = b.get_by_test_id("daw-presets").locator("option")
+    expect(options.filter(has_text="shared liver")).to_have_count(1)
+    a.get_by_test_id("daw-presets").select_option(label="shared liver")
+    a.get_by_test_id("daw-preset-delete").click()
+    expect(options.filter(has_text="shared liver")).to_have_count(0)
+
+
+def test_a_wide_image_turned_a_quarter_gets_a_tall_viewport(harness: Any) -> None:
+    """QA 21a D5: a wide image (a thin reformat) turned 90 degrees kept its wide viewport and
+    was fitted into its height: a strip a few pixels wide. The viewport takes the turned
+    shape (as tall as the page lets it), and zoom 1 fits the turned image."""
+    page = harness
+    vol = np.tile(np.arange(120, dtype=np.int16), (3, 20, 1)) * 10
+    wid, root = mount(page, series(vol))
+    viewport = root.get_by_test_id("daw-viewport")
+    wide = viewport.bounding_box()
+    assert wide["width"] > 2 * wide["height"]
+    page.evaluate("([i]) => window.widgets[i].model._push('rotation', 90)", [wid])
+    # as tall as the widget lets it be (the page's height bounds it)
+    page.wait_for_function(
+        "([v, h]) => v.getBoundingClientRect().height > 2 * h",
+        arg=[viewport.element_handle(), wide["height"]],
+    )
+    assert model_get(page, wid, "zoom") == 1
+    # the image, upright, runs the viewport's height: its first and last columns are under
+    # the viewport's top and bottom edges (turned clockwise: column 0 at the top)
+    box = viewport.bounding_box()
+    readout = root.get_by_test_id("daw-readout")
+    cx = box["x"] + box["width"] / 2
+    page.mouse.move(cx, box["y"] + 2)
+    expect(readout).to_contain_text("x 0 ")
+    page.mouse.move(cx, box["y"] + box["height"] - 2)
+    expect(readout).to_contain_text("x 119 ")
+    page.evaluate("([i]) => window.widgets[i].model._push('rotation', 0)", [wid])
+    page.wait_for_function(
+        "([v, h]) => v.getBoundingClientRect().height === h",
+        arg=[viewport.element_handle(), wide["height"]],
+    )
+
+
 def test_a_preset_with_the_same_values_as_another_stays_chosen(harness: Any) -> None:
     """A saved preset equal to a header one (40 / 400): the menu shows the one chosen, and
     the saved one can be deleted (the first match used to win, and Delete stayed off)."""
@@ -571,13 +622,14 @@ def test_view_controls_and_copy_link(harness: Any) -> None:
     wid, root = mount(page, series(ct_volume()))
     root.get_by_test_id("daw-rot-right").click()
     wait_model(page, wid, "rotation", 90)
-    # a fitted image stays fitted when turned: 64 x 48 square pixels upright in a 4:3 view
-    assert model_get(page, wid, "zoom") == pytest.approx(48 / 64)
+    # a fitted image stays fitted when turned: 64 x 48 square pixels upright, the view made
+    # taller for it (QA 21a D5), fitted at zoom 1
+    assert model_get(page, wid, "zoom") == 1
     root.get_by_test_id("daw-flip-h").click()
     wait_model(page, wid, "flip", [True, False])
     root.focus()
     page.keyboard.press("Shift+ArrowUp")
-    page.wait_for_function("window.widgets[0].model.get('zoom') > 1.1 * 48 / 64")
+    page.wait_for_function("window.widgets[0].model.get('zoom') > 1.1")
     # shift+drag pans
     box = root.get_by_test_id("daw-viewport").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -594,8 +646,8 @@ def test_view_controls_and_copy_link(harness: Any) -> None:
     root.get_by_test_id("daw-fit").click()
     wait_model(page, wid, "pan", [0, 0])
     assert model_get(page, wid, "rotation") == 90  # fit keeps rotation
-    # ... and fits the rotated image: 64 x 48 square pixels turned upright in a 4:3 view
-    assert model_get(page, wid, "zoom") == pytest.approx(48 / 64)
+    # ... and fits the rotated image: 64 x 48 square pixels turned upright in a 3:4 view
+    assert model_get(page, wid, "zoom") == 1
 
     # this origin is not a secure context: no navigator.clipboard, the textarea fallback copies
     page.evaluate(
@@ -621,7 +673,7 @@ def test_view_controls_and_copy_link(harness: Any) -> None:
         "p": "axial",
         "k": 6,
         "w": [40, 400],
-        "z": 0.75,
+        "z": 1,
         "c": [0, 0],
         "r": 90,
         "f": [1, 0],
