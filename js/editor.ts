@@ -911,7 +911,7 @@ export class LabelEditor implements EditorApi {
     const k = this.slice();
     const layerKey = [...this.layers.map((l) => l.key()), ...this.panels.map((p) => p.drawKey?.() ?? "")].join("|");
     const plane = this.plane();
-    const key = `${this.gen}|${plane}|${k}|${bw}x${bh}|${cssSize}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
+    const key = `${this.gen}|${plane}|${k}|${bw}x${bh}|${cssSize}|${this.geometry()?.width}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
     if (key === this.drawnKey && canvas.width === bw && canvas.height === bh) return;
     this.drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {

@@ -431,6 +431,9 @@ function renderView(
     const c = model.get("crosshair");
     return [num(c?.[0], 0), num(c?.[1], 0), num(c?.[2], 0)];
   };
+  /** CSS px of the viewport's right side under the open tags panel (0: closed) */
+  let metaCover = 0;
+  let metaCoverKey = "";
   const geometry = (): Geometry | null => {
     const d = planeDims();
     if (!d) return null;
@@ -439,7 +442,8 @@ function renderView(
       rows: d.rows,
       columnSpacing: d.columnSpacing,
       rowSpacing: d.rowSpacing,
-      width: cssSize[0],
+      // the image is fitted and centred beside the open tags panel, not under it
+      width: Math.max(1, cssSize[0] - metaCover),
       height: cssSize[1],
     };
   };
@@ -580,6 +584,24 @@ function renderView(
   const updateMetaPanel = (): void => {
     metaPanel.hidden = !ui.metadataOpen;
     setPressed(metaBtn, ui.metadataOpen);
+    // QA 21a D3: the panel hid the right half of the image and its orientation marker; the
+    // image now fits the part of the viewport left of it (measured when it opens or the
+    // viewport is resized), and the right marker stands beside it
+    const coverKey = `${ui.metadataOpen}|${cssSize[0]}|${cssSize[1]}`;
+    if (coverKey !== metaCoverKey) {
+      metaCoverKey = coverKey;
+      let cover = 0;
+      if (ui.metadataOpen) {
+        const v = viewport.getBoundingClientRect();
+        const p = metaPanel.getBoundingClientRect();
+        cover = Math.max(0, Math.min(v.width - 80, v.right - p.left));
+      }
+      if (cover !== metaCover) {
+        metaCover = cover;
+        viewport.style.setProperty("--daw-meta-cover", `${cover}px`);
+        schedule();
+      }
+    }
     if (!ui.metadataOpen) return;
     const i = info();
     const k = ownSlice(model);
@@ -794,7 +816,7 @@ function renderView(
     const dpr = window.devicePixelRatio || 1;
     const [bw, bh] = backingSize(cssSize[0], cssSize[1], dpr);
     const v0 = view();
-    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}|${crosshairsOn() ? crosshair() : ""}`;
+    const key = `${ready ? imageKey : "-"}|${bw}x${bh}|${metaCover}|${v0.zoom}|${v0.pan}|${v0.rotation}|${v0.flipH}|${v0.flipV}|${crosshairsOn() ? crosshair() : ""}`;
     if (key === drawnKey && canvas.width === bw && canvas.height === bh) return;
     drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {

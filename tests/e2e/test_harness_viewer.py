@@ -508,6 +508,47 @@ def test_readout_places_slices_beyond_a_gap_where_their_headers_say(harness: Any
     expect(readout).to_contain_text(f"({-100 + 0.7 * 10:.1f}, {-80 + 0.7 * 20:.1f}, 46.0) mm")
 
 
+def test_the_image_is_fitted_beside_the_open_tags_panel(harness: Any) -> None:
+    """QA 21a D3: the tags panel covered the right half of the image and its orientation
+    marker. The image is fitted into the part of the viewport left of the panel (its last
+    column is shown there), the right marker stands beside the panel, and closing the panel
+    gives the image the whole viewport back."""
+    page = harness
+    _, root = mount(page, series(ct_volume()))
+    viewport = root.get_by_test_id("daw-viewport")
+    box = viewport.bounding_box()
+    root.get_by_test_id("daw-meta-toggle").click()
+    panel = root.get_by_test_id("daw-meta")
+    expect(panel).to_be_visible()
+    left = panel.bounding_box()["x"]
+    assert left < box["x"] + box["width"] - 50
+    marker = root.get_by_test_id("daw-orient-right")
+    page.wait_for_function(
+        "([m, x]) => m.getBoundingClientRect().right <= x", arg=[marker.element_handle(), left]
+    )
+    # drawn so: the image (4:3) is as wide as the part left of the panel, so the band above
+    # it is the viewport's black (it was drawn on at the old scale, cut by the panel)
+    page.wait_for_function(
+        """([c, w]) => { const dpr = c.width / c.getBoundingClientRect().width;
+          const d = c.getContext('2d').getImageData(0, Math.round(8 * dpr),
+            Math.round(w * dpr), 1).data;
+          let lit = 0; for (let i = 0; i < d.length; i += 4) lit += d[i] + d[i + 1] + d[i + 2];
+          return lit === 0; }""",
+        arg=[root.get_by_test_id("daw-view").element_handle(), left - box["x"] - 4],
+        timeout=5000,
+    )
+    readout = root.get_by_test_id("daw-readout")
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(left - 2, y)  # just left of the panel: the image's last column (63)
+    expect(readout).to_contain_text("x 63 ")
+    page.mouse.move(box["x"] + 2, y)
+    expect(readout).to_contain_text("x 0 ")
+    root.get_by_test_id("daw-meta-toggle").click()
+    expect(panel).to_be_hidden()
+    page.mouse.move(box["x"] + box["width"] - 2, y)
+    expect(readout).to_contain_text("x 63 ")
+
+
 def test_metadata_search_and_html_is_text(harness: Any) -> None:
     page = harness
     page.evaluate("() => { window.alerted = 0; window.alert = () => { window.alerted += 1; }; }")
