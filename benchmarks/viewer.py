@@ -469,6 +469,11 @@ def main() -> None:
             )
             if not args.no_floor:
                 result["transport_floor"] = summarise(floor)
+                # each run of ours against the floor's run next to it (the same load on both)
+                pairs = zip(ours, floor, strict=True)
+                result["full_volume_over_floor"] = round(
+                    statistics.median(o["full_volume_s"] / f["full_volume_s"] for o, f in pairs), 3
+                )
                 # A floor for the first paint: parsing every header (pydicom alone) plus a bare
                 # widget's first message, both measured in this run.
                 header = header_pass_s(folder, max(3, args.repeat))
