@@ -75,19 +75,21 @@ class Screen:
     """Where voxels land in the default (fitted, centred) view, computed from the canvas box
     as the readout test does: square 0.7 mm pixels, the image centred in the viewport."""
 
-    def __init__(self, root: Any, columns: int = 64, rows: int = 48) -> None:
+    def __init__(self, root: Any, columns: int = 64, rows: int = 48, aspect: float = 1.0) -> None:
+        """``aspect``: a row's height over a column's width (row over column spacing)."""
         box = root.get_by_test_id("daw-view").bounding_box()
         self.box = box
-        self.scale = min(box["width"] / columns, box["height"] / rows)
+        self.scale = min(box["width"] / columns, box["height"] / (rows * aspect))
+        self.row_scale = self.scale * aspect
         self.x0 = box["x"] + (box["width"] - columns * self.scale) / 2
-        self.y0 = box["y"] + (box["height"] - rows * self.scale) / 2
+        self.y0 = box["y"] + (box["height"] - rows * self.row_scale) / 2
 
     def at(self, col: float, row: float) -> tuple[float, float]:
         """Page coordinates of voxel point (col, row) (pixel centres at integers)."""
-        return self.x0 + (col + 0.5) * self.scale, self.y0 + (row + 0.5) * self.scale
+        return self.x0 + (col + 0.5) * self.scale, self.y0 + (row + 0.5) * self.row_scale
 
     def voxel(self, x: float, y: float) -> tuple[float, float]:
-        return (x - self.x0) / self.scale - 0.5, (y - self.y0) / self.scale - 0.5
+        return (x - self.x0) / self.scale - 0.5, (y - self.y0) / self.row_scale - 0.5
 
     def canvas_px(self, col: float, row: float) -> tuple[float, float]:
         """Coordinates in the overlay canvas's own CSS pixels."""

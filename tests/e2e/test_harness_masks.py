@@ -83,12 +83,13 @@ HALO_PAD_PX = 5  # js/ui/review.ts HALO_PAD: the halo stands this far outside th
 REST = (2, ROWS - 2)  # where the pointer rests after a stroke (bottom left)
 
 
-def mask_alpha(root: Any, _s: Screen | None = None) -> np.ndarray:
+def mask_alpha(root: Any, _s: Screen | None = None, aspect: float = 1.0) -> np.ndarray:
     """Alpha of the overlay canvas at every voxel centre (rows x columns), 0 near the resting
     pointer (its brush outline; the strokes stay away from there). The layout is measured
-    afresh (panels beside the viewport may have changed its size) once the canvas settled."""
+    afresh (panels beside the viewport may have changed its size) once the canvas settled.
+    ``aspect``: a row's height over a column's width."""
     root.page.wait_for_timeout(150)
-    s = Screen(root)
+    s = Screen(root, aspect=aspect)
     pts = [s.canvas_px(c, r) for r in range(ROWS) for c in range(COLUMNS)]
     alpha = root.get_by_test_id("daw-labels").evaluate(
         """(c, pts) => {
@@ -100,7 +101,7 @@ def mask_alpha(root: Any, _s: Screen | None = None) -> np.ndarray:
         pts,
     )
     out = np.asarray(alpha).reshape(ROWS, COLUMNS)
-    out[ROWS - 12 :, :12] = 0
+    out[ROWS - round(12 / aspect) :, :12] = 0
     return out
 
 
@@ -303,17 +304,7 @@ def test_the_brush_is_round_in_millimetres_on_non_square_pixels(mpage: Any) -> N
     wid, root = mount(page, series(vol, spacing=(2.0, 0.5, 1.0)), state={"labels_state": state()})
     root.focus()
     page.keyboard.press("f")
-    s = Screen(root)  # square pixels: scaled per axis below
-    box = s.box
-    mm = min(box["width"] / (COLUMNS * 1.0), box["height"] / (ROWS * 0.5))  # px per mm
-    s.scale = mm  # (columns: 1 mm)
-    s.x0 = box["x"] + (box["width"] - COLUMNS * mm) / 2
-    s.y0 = box["y"] + (box["height"] - ROWS * 0.5 * mm) / 2
-
-    def at(col: float, row: float) -> tuple[float, float]:
-        return s.x0 + (col + 0.5) * mm, s.y0 + (row + 0.5) * 0.5 * mm
-
-    s.at = at  # type: ignore[method-assign]
+    s = Screen(root, aspect=0.5)  # rows 0.5 mm, columns 1 mm
     stroke(page, s, [(30, 24)])
     page.keyboard.press("Enter")
     (paint,) = wait_sent(page, wid, "paint", 1)
@@ -322,24 +313,7 @@ def test_the_brush_is_round_in_millimetres_on_non_square_pixels(mpage: Any) -> N
     want = stroke_mask(dab["points"], dab["radius"], (ROWS, COLUMNS), spacing=(0.5, 1.0))
     rows, columns = np.nonzero(want)
     assert rows.max() - rows.min() > 1.5 * (columns.max() - columns.min())  # round in mm
-    page.wait_for_timeout(150)
-    pts = [
-        [x - box["x"], y - box["y"]]
-        for r in range(ROWS)
-        for c in range(COLUMNS)
-        for x, y in [at(c, r)]
-    ]
-    alpha = root.get_by_test_id("daw-labels").evaluate(
-        """(c, pts) => {
-          const dpr = c.width / c.getBoundingClientRect().width;
-          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-          const at = (x, y) => (Math.round(y * dpr) * c.width + Math.round(x * dpr)) * 4 + 3;
-          return pts.map(([x, y]) => d[at(x, y)]);
-        }""",
-        pts,
-    )
-    got = np.asarray(alpha).reshape(ROWS, COLUMNS) > 0
-    got[ROWS - 20 :, :14] = False  # (the brush outline at the resting pointer: rows are 0.5 mm)
+    got = mask_alpha(root, aspect=0.5) > 0
     assert np.array_equal(got, want), np.argwhere(got != want)[:10]
 
 

@@ -612,17 +612,23 @@ def test_a_create_answered_after_its_echo_still_times_its_round_trip(tpage: Any)
     assert float(root.get_attribute("data-edit-ms") or "nan") >= 0
 
 
-def test_a_polygon_being_drawn_when_review_mode_turns_on_is_dropped_with_a_notice(
-    tpage: Any,
-) -> None:
-    """Python turning ``read_only`` on drops a shape being drawn: the page says so."""
-    page = tpage
+def two_vertices_of_a_polygon(page: Any) -> tuple[int, Any, Screen]:
+    """A widget with the polygon tool, a polygon being drawn: two vertices clicked."""
     wid, root = mount_tools(page)
     root.focus()
     page.keyboard.press("1")  # the polygon class
     s = Screen(root)
     for x, y in ((10, 10), (30, 12)):
         page.mouse.click(*s.at(x, y))
+    return wid, root, s
+
+
+def test_a_polygon_being_drawn_when_review_mode_turns_on_is_dropped_with_a_notice(
+    tpage: Any,
+) -> None:
+    """Python turning ``read_only`` on drops a shape being drawn: the page says so."""
+    page = tpage
+    wid, root, s = two_vertices_of_a_polygon(page)
     push_labels(page, wid, {**labels_state([], revision=1), "read_only": True})
     expect(root.locator(".daw-toast")).to_contain_text("what was drawn and not applied is dropped")
     page.mouse.dblclick(*s.at(25, 30))
@@ -634,12 +640,7 @@ def test_a_shape_being_drawn_is_dropped_when_the_slice_changes(tpage: Any) -> No
     committed on the new slice with vertices placed on the old one. It is dropped, with a
     word, as a measurement being drawn is; drawn again, it is committed on its slice."""
     page = tpage
-    wid, root = mount_tools(page)
-    root.focus()
-    page.keyboard.press("1")  # the polygon class
-    s = Screen(root)
-    for x, y in ((10, 10), (30, 12)):
-        page.mouse.click(*s.at(x, y))
+    wid, root, s = two_vertices_of_a_polygon(page)
     page.keyboard.press("ArrowRight")
     expect(root.locator(".daw-toast")).to_contain_text("dropped: the slice changed")
     page.mouse.click(*s.at(25, 30))
