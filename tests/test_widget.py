@@ -59,6 +59,23 @@ def test_the_page_windows_a_series_of_float_values_exactly(tmp_path: Path) -> No
     assert floats.series_info["exact_window"] is True
 
 
+def test_a_window_preset_is_set_by_its_name() -> None:
+    """QA 21a: a script had to look a preset up in ``series_info["windows"]``; a preset's
+    name (any case) now sets its window, from the constructor and the trait, and an unknown
+    name lists the series' presets, leaving the window as it was."""
+    volume = np.zeros((3, 8, 8), np.int16)
+    w = DicomAnnotator(open_series(volume, modality="CT"), window="lung")
+    assert w.window == (-600.0, 1500.0)
+    w.window = "Bone"
+    bone = next(p for p in w.series.windows if p.name == "Bone")
+    assert w.window == (bone.center, bone.width)
+    with pytest.raises(traitlets.TraitError, match="window 'Liverish': the series has no preset"):
+        w.window = "Liverish"
+    assert w.window == (bone.center, bone.width)
+    with pytest.raises(traitlets.TraitError, match="'Lung'"):
+        DicomAnnotator(open_series(volume, modality="CT"), window="nope")
+
+
 def test_get_slices_answers_one_binary_message_per_slice(widget: Any, volume: np.ndarray) -> None:
     w, sent = widget
     w._on_page_message(w, {"type": "get_slices", "series": "s0", "slices": [5, 0]}, [])

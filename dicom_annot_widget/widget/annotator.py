@@ -137,6 +137,8 @@ class _FloatPair(traitlets.Tuple):
         super().__init__(_Float(), _Float(), default_value=default_value)
 
     def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, str) and self.name == "window":
+            value = obj._named_window(value)  # (a preset of the series, by name)
         if isinstance(value, (tuple, list)):
             for v in value:
                 try:
@@ -702,8 +704,9 @@ class DicomAnnotator(anywidget.AnyWidget):
     slice
         Slice to show first; defaults to the middle slice.
     window
-        ``(center, width)`` in modality units (HU for CT); defaults to the series' default
-        window.
+        ``(center, width)`` in modality units (HU for CT), or the name of one of the series'
+        presets (``"Lung"``, ``"WINDOW1"``: see ``series.windows``); defaults to the
+        series' default window.
     view
         A view link (see :attr:`view_link`) to restore instead of the defaults.
     frameskip
@@ -749,6 +752,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     #: Slices of the plane shown that make up a maximum intensity projection around ``slice``
     #: (1: the slice alone; see :func:`dicom_annot_widget.kernels.plane_image`).
     slab = traitlets.Int(1).tag(sync=True)
+    #: ``(center, width)`` in modality units (HU for CT); a preset's name sets its window
+    #: (``w.window = "Lung"``: one of ``w.series.windows``).
     window = _FloatPair(default_value=(40.0, 400.0)).tag(sync=True)
     #: 1 = the whole image fits the view; 2 = twice as large.
     zoom = _Float(1.0).tag(sync=True)
@@ -878,7 +883,12 @@ class DicomAnnotator(anywidget.AnyWidget):
             self._series_id = "s0"
             self._ready = True
             start = n // 2 if slice is None else int(slice)
-            win = _shown_window(series) if window is None else _window_argument(window)
+            if window is None:
+                win = _shown_window(series)
+            elif isinstance(window, str):
+                win = self._named_window(window)
+            else:
+                win = _window_argument(window)
             self._streamer = SliceStreamer(series, self._series_id, self._send_to_page)
             # the first slice goes ahead of the state that describes it (see send_unasked)
             self._streamer.send_unasked(start)
@@ -1245,6 +1255,20 @@ class DicomAnnotator(anywidget.AnyWidget):
                 )
                 self._slab_record = (self.plane, self.slab, mm)
             self.slice = self.crosshair[_CROSSHAIR_AXIS[self.plane]]
+
+    def _named_window(self, name: str) -> tuple[float, float]:
+        """The window of the series' preset called ``name`` (any case): a header window
+        (``"WINDOW1"``...), a modality preset (``"Lung"``, ``"Bone"``...) or the automatic one.
+        Presets saved in the page are the browser's: Python does not know them."""
+        windows = self._series.windows if self._ready else []
+        for w in windows:
+            if w.name.casefold() == name.strip().casefold():
+                return (float(w.center), float(w.width))
+        known = ", ".join(repr(w.name) for w in windows) or "none"
+        raise WidgetValueError(
+            f"window {name!r}: the series has no preset of that name (its presets: {known}); "
+            "or give (center, width)"
+        )
 
     @traitlets.validate("window")
     def _validate_window(self, proposal: dict[str, Any]) -> tuple[float, float]:
