@@ -723,7 +723,11 @@ export class LabelEditor implements EditorApi {
     const creating = [...this.pending.values()].some((p) => p.kind === "create" && p.uuid === this.ui.selected);
     if (this.ui.selected !== null && !present.has(this.ui.selected) && !creating) this.ui.selected = null;
     for (const uuid of [...this.hiddenSet]) if (!present.has(uuid)) this.hiddenSet.delete(uuid);
-    if (this.continuingUuid && !present.has(this.continuingUuid)) this.continuingUuid = null;
+    if (this.continuingUuid && !present.has(this.continuingUuid)) {
+      // (deleted elsewhere, e.g. from Python: the toast that said it continues must not stand)
+      this.continuingUuid = null;
+      this.toast("The object being continued was deleted: the next shape starts a new object");
+    }
   }
   /**
    * A custom message from the kernel: answers to edits are taken here (and return true when

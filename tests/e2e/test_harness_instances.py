@@ -270,6 +270,14 @@ def test_hotkey_q_continues_the_first_instance_of_the_class(lpage: Any) -> None:
     expect(root).to_have_attribute("data-tool", "polygon")
     expect(root).to_have_attribute("data-continuing", U2)
     assert len(edits(page, wid)) == 1
+    # deleted meanwhile (from Python): the continuing ends, and the page says so
+    rest = [o for o in objects if o["uuid"] != U2]
+    page.evaluate(
+        "([i, s]) => window.widgets[i].model._push('labels_state', s)",
+        [wid, labels_state(rest, revision=9)],
+    )
+    expect(root).not_to_have_attribute("data-continuing", U2)
+    expect(root.locator(".daw-toast")).to_contain_text("being continued was deleted")
 
 
 def test_copy_paste_keeps_the_track(lpage: Any) -> None:  # noqa: F811
