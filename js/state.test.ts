@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clampSlice, deletePreset, loadPresets, parseFrameskip, savePreset, snapSlice, stepSlice } from "./state";
+import { clampSlice, deletePreset, loadPresets, parseFrameskip, presetKey, presetsEvent, savePreset, snapSlice, stepSlice } from "./state";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
 
 class MemoryStore {
@@ -97,5 +97,14 @@ describe("custom window presets", () => {
     store.setItem("dicom_annot_widget:window-presets:CT", '[{"name":"a","center":1,"width":-1},{"name":"b","center":1,"width":2}]');
     expect(loadPresets(store, "CT")).toEqual([{ name: "b", center: 1, width: 2 }]);
     expect(loadPresets(null, "CT")).toEqual([]);
+  });
+});
+
+describe("presetsEvent (another page saved or deleted a preset)", () => {
+  it("answers for the presets' keys and a cleared storage only", () => {
+    expect(presetsEvent(presetKey("CT"))).toBe(true);
+    expect(presetsEvent(presetKey(""))).toBe(true);
+    expect(presetsEvent(null)).toBe(true); // localStorage.clear()
+    expect(presetsEvent("jupyterlab:settings")).toBe(false);
   });
 });

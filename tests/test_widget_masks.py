@@ -321,6 +321,8 @@ def test_threshold_compares_modality_values_in_float64_like_the_page() -> None:
     stored[2, 3] = 2  # 2 * 0.1 = 0.2
 
     class Rescaled:
+        spacing = (1.0, 1.0, 1.0)
+
         def get_stored_slice(self, k: int) -> np.ndarray:
             return stored
 

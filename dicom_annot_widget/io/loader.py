@@ -42,10 +42,16 @@ def _is_nibabel_image(obj: Any) -> bool:
     return isinstance(obj, spatialimages.SpatialImage)
 
 
-#: What :func:`open_series` takes (for the message refusing anything else).
-_ACCEPTED = (
-    "a folder, a file path, a list of paths, pydicom Dataset(s), a nibabel image or a NumPy array"
+#: What :func:`open_series` takes (for the messages refusing anything else).
+_ACCEPTED_KINDS = (
+    "a folder",
+    "a file path",
+    "a list of paths",
+    "pydicom Dataset(s)",
+    "a nibabel image",
+    "a NumPy array",
 )
+_ACCEPTED = ", ".join(_ACCEPTED_KINDS[:-1]) + " or " + _ACCEPTED_KINDS[-1]
 
 
 def _unsupported(source: Any) -> TypeError:

@@ -227,6 +227,10 @@ class Study:
                 self._opened[index] = series_from_stack(self._stacks[index], source=self._root)
             return self._opened[index]
 
+    def opened(self, index: int) -> Series | None:
+        """Series ``index`` if :meth:`open` opened it already, else None (opens nothing)."""
+        return self._opened.get(index)
+
     def close(self) -> None:
         """Close every series opened from this study."""
         with self._lock:

@@ -31,7 +31,7 @@ from ..errors import (
 from ..export import from_dicom_seg, from_nifti, to_dicom_seg, to_nifti
 from ..io import Series, Study, open_series
 from ..io._scan import collect_paths
-from ..io.loader import _is_nibabel_image
+from ..io.loader import _ACCEPTED_KINDS, _is_nibabel_image
 from ..io.study import _SeriesList
 from ..kernels.mpr import PLANE_AXES
 from ..labels import Labels, Mask, Ontology
@@ -331,10 +331,13 @@ def _window_argument(window: Any) -> tuple[Any, ...]:
 
 
 #: What the widgets take as their source (for the message refusing anything else).
-SOURCES = (
-    "a folder, a file path, a list of paths, pydicom Dataset(s), a nibabel image, a NumPy "
-    "array, a Series, a Study (or its .series), or a list of series, arrays, folders or "
-    "studies (shown one at a time)"
+SOURCES = ", ".join(
+    (
+        *_ACCEPTED_KINDS,
+        "a Series",
+        "a Study (or its .series)",
+        "or a list of series, arrays, folders or studies (shown one at a time)",
+    )
 )
 
 
@@ -353,7 +356,7 @@ class _StudySeries:
 
     def opened_as(self, series: Series) -> bool:
         """Whether ``series`` is this series (opened by the study already; opens nothing)."""
-        return self.study._opened.get(self.index) is series
+        return self.study.opened(self.index) is series
 
 
 def _study_of(source: Any) -> Study | None:

@@ -329,10 +329,7 @@ def plane_spacing(series: Any, plane: str) -> tuple[float, float] | None:
     in millimetres; None for square pixels (the series' own slices of most series: a disc
     in pixels). On the series' own slices of non-square pixels the brush was round in pixels,
     an ellipse in millimetres (QA 21b D7)."""
-    given = getattr(series, "spacing", None)
-    if given is None:  # (a stand-in for a series, without geometry)
-        return None
-    spacing = [float(v) for v in given]
+    spacing = [float(v) for v in series.spacing]
     if plane == "axial":
         row, column = spacing[1], spacing[2]
     else:

@@ -76,9 +76,8 @@ export function quarterTurned(rotation: number): boolean {
  * quarter, as turned: a wide reformat turned upright fills a tall viewport, not a strip). */
 export function fitScale(g: Geometry, rotation = 0): number {
   const [cs, rs] = spacingOf(g);
-  const turned = quarterTurned(rotation);
-  const w = (turned ? g.rows : g.columns) * (turned ? rs : cs);
-  const h = (turned ? g.columns : g.rows) * (turned ? cs : rs);
+  const [across, upright] = [g.columns * cs, g.rows * rs];
+  const [w, h] = quarterTurned(rotation) ? [upright, across] : [across, upright];
   if (w <= 0 || h <= 0 || g.width <= 0 || g.height <= 0) return 1;
   return Math.min(g.width / w, g.height / h);
 }
