@@ -1015,3 +1015,42 @@ def test_a_broken_uncompressed_slice_read_without_keeping_raises_as_usual(tmp_pa
         with pytest.raises(DicomLoadError, match=r"slice 1|img001"):
             s.get_stored_slice(1, keep=False)
         assert not s.is_decoded(1)
+
+
+def _write_nifti(path: Path) -> None:
+    import nibabel as nib
+
+    data = np.arange(4 * 5 * 3, dtype=np.int16).reshape(4, 5, 3) - 1000
+    nib.save(nib.Nifti1Image(data, np.diag([0.8, 0.8, 2.0, 1.0])), str(path))
+
+
+def test_a_nifti_takes_its_modality_from_its_bids_sidecar(tmp_path: Path) -> None:
+    """NIfTI has no modality: a CT converted by dcm2niix opened with no CT presets (and no HU
+    readout) unless given modality="CT". Its JSON sidecar says what it is."""
+    _write_nifti(tmp_path / "ct.nii.gz")
+    assert open_series(tmp_path / "ct.nii.gz").modality == ""  # no sidecar: unknown
+    (tmp_path / "ct.json").write_text('{"Modality": "CT", "SeriesDescription": "Abdomen 2mm"}')
+    series = open_series(tmp_path / "ct.nii.gz")
+    assert series.modality == "CT"
+    assert series.description == "Abdomen 2mm"
+    assert "Lung" in [w.name for w in series.windows]
+    assert open_series(tmp_path / "ct.nii.gz", modality="MR").modality == "MR"  # the argument wins
+    _write_nifti(tmp_path / "mr.nii")  # an uncompressed file's sidecar too
+    (tmp_path / "mr.json").write_text('{"Modality": "MR"}')
+    assert open_series(tmp_path / "mr.nii").modality == "MR"
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", b"\xff\xfe{"])
+def test_a_nifti_sidecar_that_cannot_be_used_is_named_and_ignored(
+    tmp_path: Path, text: str | bytes
+) -> None:
+    _write_nifti(tmp_path / "ct.nii.gz")
+    sidecar = tmp_path / "ct.json"
+    if isinstance(text, bytes):
+        sidecar.write_bytes(text)
+    else:
+        sidecar.write_text(text)
+    with pytest.warns(DicomLoadWarning, match="Ignored the sidecar .*ct.json"):
+        series = open_series(tmp_path / "ct.nii.gz")
+    assert series.modality == ""
+    assert series.shape == (3, 5, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from typing import Any
@@ -197,6 +198,37 @@ def series_from_array(
     return Series(spec)
 
 
+def _bids_sidecar(path: str) -> dict[str, Any]:
+    """The BIDS JSON sidecar of a NIfTI file (``x.nii[.gz]`` -> ``x.json``), or ``{}``.
+
+    A sidecar that cannot be read or is not a JSON object is ignored with a
+    :class:`DicomLoadWarning` naming it.
+    """
+    base = path[:-7] if path.endswith(".nii.gz") else path[:-4] if path.endswith(".nii") else ""
+    sidecar = base + ".json"
+    if not base or not os.path.isfile(sidecar):
+        return {}
+    try:
+        with open(sidecar, encoding="utf-8") as fp:
+            value = json.load(fp)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        warnings.warn(
+            f"Ignored the sidecar '{sidecar}': it is not readable JSON ({exc}).",
+            DicomLoadWarning,
+            stacklevel=4,
+        )
+        return {}
+    if not isinstance(value, dict):
+        warnings.warn(
+            f"Ignored the sidecar '{sidecar}': it holds a JSON {type(value).__name__}, "
+            "not an object.",
+            DicomLoadWarning,
+            stacklevel=4,
+        )
+        return {}
+    return value
+
+
 def series_from_nifti(
     source: Any,
     *,
@@ -210,6 +242,10 @@ def series_from_nifti(
     The RAS+ affine is converted to LPS. With ``reorient`` (default) the voxel axes are
     flipped/permuted (never resampled) so slices display like DICOM: axial column->L,
     row->P, slice->S (coronal and sagittal likewise).
+
+    NIfTI has no modality. Without ``modality``, it is taken from a BIDS JSON sidecar beside
+    the file (``scan.nii.gz`` -> ``scan.json``, as dcm2niix writes it), with the sidecar's
+    ``SeriesDescription`` as the description.
     """
     import nibabel as nib
     from nibabel.orientations import (
@@ -237,6 +273,11 @@ def series_from_nifti(
             ) from exc
         what = f"'{path}'"
         name = os.path.basename(path)
+        sidecar = _bids_sidecar(path)
+        if modality is None and isinstance(sidecar.get("Modality"), str):
+            modality = sidecar["Modality"]
+        if isinstance(sidecar.get("SeriesDescription"), str) and sidecar["SeriesDescription"]:
+            name = sidecar["SeriesDescription"]
     else:
         img = source
         path = getattr(img, "get_filename", lambda: None)() or ""

@@ -175,7 +175,8 @@ def open_series(
         4x4 ``(column, row, slice, 1) -> LPS mm`` matrix. For arrays; for DICOM it overrides
         the header geometry.
     modality
-        Modality to assume ("CT" enables HU presets); DICOM default: the header's.
+        Modality to assume ("CT" enables HU presets). Default: the DICOM header's; for
+        NIfTI, the BIDS JSON sidecar's (``scan.json`` beside ``scan.nii.gz``), if any.
     series_instance_uid
         Which series to open when the source holds several (default: the largest, with a
         warning naming the others).
