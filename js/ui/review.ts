@@ -106,6 +106,9 @@ class ReviewPanel implements Panel {
   private pending: LabelObject[] = [];
   private groups = new Map<string, LabelObject[]>();
   private shownSelected: string | null | undefined = undefined;
+  /** Predictions with a decision on its way to the kernel: a second click before its answer
+   * (a double-click) would send the same batch again, an empty undo step or a refused delete. */
+  private readonly deciding = new Map<string, number | undefined>(); // uuid -> revision of its answer
 
   constructor(private readonly api: EditorApi) {
     const on = { signal: api.signal };
@@ -160,18 +163,32 @@ class ReviewPanel implements Panel {
   }
 
   private decide(accept: boolean, objects: readonly LabelObject[]): void {
-    const uuids = objects.filter(isPending).map((o) => o.uuid);
+    const uuids = objects.filter((o) => isPending(o) && !this.deciding.has(o.uuid)).map((o) => o.uuid);
     if (uuids.length === 0) return;
     const preview = !accept && uuids.length === 1 ? { kind: "delete" as const, uuid: uuids[0] as string, slice: this.api.slice() } : null;
     const n = uuids.length;
+    for (const u of uuids) this.deciding.set(u, undefined);
     const ok = this.api.sendEdit(accept ? acceptOp(uuids) : rejectOp(uuids), preview, (a) => {
+      // decided once the labels state has the answer's revision (see update)
+      for (const u of uuids) {
+        if (a.ok) this.deciding.set(u, a.revision);
+        else this.deciding.delete(u);
+      }
+      this.forgetDecided();
       if (a.ok) this.api.toast(`${accept ? "Accepted" : "Rejected"} ${n} prediction${n === 1 ? "" : "s"}`);
     });
+    if (!ok) for (const u of uuids) this.deciding.delete(u);
     if (ok && !accept && this.api.selected() !== null && uuids.includes(this.api.selected() as string)) this.api.select(null);
+  }
+
+  private forgetDecided(): void {
+    const revision = this.api.labels().revision;
+    for (const [u, r] of this.deciding) if (r !== undefined && revision >= r) this.deciding.delete(u);
   }
 
   update(): void {
     const st = this.api.labels();
+    if (this.deciding.size > 0) this.forgetDecided();
     const ro = st.read_only;
     this.badge.hidden = !ro;
     // QA: built for the labels only, the list kept the plane shown at the last labels change

@@ -383,18 +383,77 @@ def test_predictions_are_marked_and_reviewed(lpage: Any) -> None:  # noqa: F811
     assert doc.objects[P1].review == "accepted" and doc.objects[P1].source == "detector"
     labels.undo()
     assert len(labels.document.objects) == 4  # the class rejection was one step
-    # once Python says so, the accepted prediction loses its marks and leaves the list
+    # the kernel's answers (revisions 4 and 5), then its state after the undo (revision 6):
+    # the accepted prediction loses its marks and leaves the list
+    for m, revision in ((msg, 4), (msgs[1], 5)):
+        page.evaluate(
+            "([i, r, v]) => window.widgets[i].model._message({type: 'edit_ack', request: r, "
+            "revision: v})",
+            [wid, m["request"], revision],
+        )
     p1["review"] = "accepted"
-    push_labels(page, wid, labels_state([manual, p1, p2, p3], revision=4))
+    push_labels(page, wid, labels_state([manual, p1, p2, p3], revision=6))
     expect(review).to_contain_text("Predictions (2 to review)")
     expect(root.get_by_test_id("daw-review-class-lesion")).to_have_count(0)
     page.wait_for_function("() => true")
-    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-revision", "4")
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-revision", "6")
     assert tag_alpha(10, 20) == 0
     # accept all
     root.get_by_test_id("daw-review-accept-all").click()
     msgs = wait_edits(page, wid, 3)
     assert [o["uuid"] for o in msgs[2]["op"]["ops"]] == [P2, P3]
+
+
+def test_a_double_click_on_a_review_button_decides_once(lpage: Any) -> None:  # noqa: F811
+    """QA 22a: a double-click (or a second click before the kernel's answer) on a review
+    button sent the same batch twice: two undo steps, so one ctrl+z "undid" nothing, and a
+    double-clicked reject showed "edit refused: unknown object". A prediction with a decision
+    on its way is not decided again; once refused, it can be decided anew."""
+    page = lpage
+    p1 = prediction(P1, 2, "lesion", 6, {"box": [10, 10, 20, 20]})
+    p2 = prediction(P2, 3, "liver", 6, {"points": [[30, 5], [45, 5], [38, 20]]})
+    p3 = prediction(P3, 4, "liver", 6, {"points": [[30, 25], [45, 25], [38, 40]]})
+    wid, root = mount_labels(page, labels_state([p1, p2, p3], revision=3))
+    review = root.get_by_test_id("daw-review")
+    expect(review).to_contain_text("Predictions (3 to review)")
+
+    def answer(msg: dict[str, Any], revision: int | None) -> None:
+        reply = (
+            {"type": "edit_ack", "request": msg["request"], "revision": revision}
+            if revision is not None
+            else {"type": "error", "request": msg["request"], "message": "refused"}
+        )
+        page.evaluate("([i, m]) => window.widgets[i].model._message(m)", [wid, reply])
+
+    accept_liver = root.get_by_test_id("daw-review-class-liver").get_by_test_id(
+        "daw-review-accept-class"
+    )
+    accept_liver.dblclick()
+    (msg,) = wait_edits(page, wid, 1)
+    assert [o["uuid"] for o in msg["op"]["ops"]] == [P2, P3]
+    # answered, but the labels state of revision 4 has not come yet: still decided
+    answer(msg, 4)
+    accept_liver.click()
+    reject_one = review.locator(f'[data-testid="daw-review-reject"][data-uuid="{P1}"]')
+    reject_one.dblclick()
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"] == {
+        "op": "batch",
+        "label": "reject predictions",
+        "ops": [{"op": "delete_object", "uuid": P1}],
+    }
+    page.wait_for_timeout(300)  # a second edit would have been sent by now
+    assert len(edits(page, wid)) == 2
+    # refused: the prediction can be decided again
+    answer(msgs[1], None)
+    reject_one.click()
+    msgs = wait_edits(page, wid, 3)
+    assert msgs[2]["op"]["ops"] == [{"op": "delete_object", "uuid": P1}]
+    # the state of the accepted liver predictions comes: they leave the list
+    accepted = [{**p, "review": "accepted"} for p in (p2, p3)]
+    push_labels(page, wid, labels_state([p1, *accepted], revision=4))
+    expect(review).to_contain_text("Predictions (1 to review)")
+    assert len(edits(page, wid)) == 3
 
 
 def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F811
