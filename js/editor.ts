@@ -25,6 +25,7 @@ import {
   parseEditAnswer,
   parseLabelsPatch,
   parseLabelsState,
+  readLabelsTrait,
   round3,
   uuid4,
 } from "./labels";
@@ -133,6 +134,8 @@ export class LabelEditor implements EditorApi {
   private state: LabelsState = parseLabelsState(undefined);
   /** The whole labels_state was asked for and has not come yet. */
   private resyncAsked = false;
+  /** The `sent` number of the whole labels_state this view took last (null: none, or unnumbered). */
+  private wholeSent: number | null = null;
   private bySlice = new Map<string, SliceItem[]>();
   /** the objects of `state` by uuid (object() is called per row, per frame) */
   private byUuid = new Map<string, LabelObject>();
@@ -603,8 +606,16 @@ export class LabelEditor implements EditorApi {
   /** A new labels_state from Python: the whole document (at first, after a series switch or
    * a large change, or when asked for); edits in between come as patches. */
   onLabelsState(): void {
+    const trait = readLabelsTrait(this.model.get("labels_state"));
+    if ("kept" in trait) {
+      // Python's marker in place of the whole state: kept if this view took that state, else
+      // (a view made since, a saved notebook reopened) the whole state is asked for
+      if (trait.kept !== this.wholeSent) this.askLabels();
+      return;
+    }
     this.resyncAsked = false;
-    this.takeState(parseLabelsState(this.model.get("labels_state")));
+    this.wholeSent = trait.sent;
+    this.takeState(trait.state);
   }
   /** Ask Python for the whole labels_state (sent to every view of the model). */
   private askLabels(): void {

@@ -15,6 +15,7 @@ import {
   parseEditAnswer,
   parseLabelsPatch,
   parseLabelsState,
+  readLabelsTrait,
   uuid4,
 } from "./labels";
 
@@ -37,6 +38,21 @@ describe("labels state and messages", () => {
     expect(parseLabelsState(bytes.buffer).revision).toBe(5);
     // broken JSON text reads as no labels, never throws
     expect(parseLabelsState(new DataView(new TextEncoder().encode("{oops").buffer)).revision).toBe(-1);
+  });
+
+  it("tells the whole state from the marker Python leaves in its place", () => {
+    const bytes = (v: unknown) => new DataView(new TextEncoder().encode(JSON.stringify(v)).buffer);
+    const whole = readLabelsTrait(bytes({ revision: 4, objects: [{ uuid: "a", shape: "point", keyframes: {} }], sent: 9 }));
+    expect("kept" in whole).toBe(false);
+    if (!("kept" in whole)) {
+      expect(whole.sent).toBe(9);
+      expect(whole.state.objects).toHaveLength(1);
+    }
+    expect(readLabelsTrait(bytes({ kept: 9 }))).toEqual({ kept: 9 });
+    // a test's pushed state has no number; a document is never a marker
+    expect(readLabelsTrait({ revision: 1, objects: [] })).toMatchObject({ sent: null });
+    expect("kept" in readLabelsTrait({ kept: 3, objects: [] })).toBe(false);
+    expect("kept" in readLabelsTrait(bytes({ kept: "9" }))).toBe(false);
   });
 
   it("parses edit answers", () => {

@@ -178,6 +178,20 @@ function decodeJson(raw: unknown): unknown {
   }
 }
 
+/**
+ * What the synced trait holds: the whole document (`sent`: its number, or null when it has
+ * none, as a test's), or the marker Python puts in its place once the views that asked have
+ * it (`kept`: the number of the whole state it stands for; see `send_state` in annotator.py),
+ * so that a saved notebook does not keep labels as they were long ago.
+ */
+export type LabelsTrait = { kept: number } | { sent: number | null; state: LabelsState };
+
+export function readLabelsTrait(raw0: unknown): LabelsTrait {
+  const raw = decodeJson(raw0);
+  if (isObj(raw) && typeof raw.kept === "number" && !("objects" in raw)) return { kept: raw.kept };
+  return { sent: isObj(raw) && typeof raw.sent === "number" ? raw.sent : null, state: parseLabelsState(raw) };
+}
+
 /** Narrow the synced trait; anything malformed reads as "no labels" (never throws). */
 export function parseLabelsState(raw0: unknown): LabelsState {
   const raw = decodeJson(raw0);

@@ -531,6 +531,11 @@ def _sent(log: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     for _, data in log:
         if data["method"] == "update":
             keys = set(data["state"]) | {path[0] for path in data.get("buffer_paths", [])}
+            if keys == {"labels_state"} and data["buffers"]:
+                value = json.loads(bytes(data["buffers"][0]))
+                if set(value) == {"kept"}:  # the marker that follows a whole state
+                    out.append(("kept", value["kept"]))
+                    continue
             out.append(("state", sorted(keys)))
         else:
             content = data["content"]
@@ -630,11 +635,12 @@ def test_a_large_change_and_a_page_that_asks_get_the_whole_state(
     with w.hold_labels():
         for k in range(3):
             w.labels.add_box("Lesion", k, (1, 1, 6, 6))
-    assert _sent(log) == [("state", ["labels_state"])]  # more than 2 changed: whole
+    # more than 2 changed: whole (then the marker that takes its place in the page's model)
+    assert _sent(log) == [("state", ["labels_state"]), ("kept", w._whole_labels_sent)]
     # a page whose patch did not fit asks for the whole state
     del log[:]
     w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])
-    assert _sent(log) == [("state", ["labels_state"])]
+    assert _sent(log) == [("state", ["labels_state"]), ("kept", w._whole_labels_sent)]
     with pytest.raises(ProtocolError, match="get_labels: unknown series 's9'"):
         parse_page_message({"type": "get_labels", "series": "s9"}, series_id="s0", n_slices=6)
 
@@ -667,6 +673,35 @@ def test_edits_before_any_view_asked_update_the_synced_state(
     del log[:]
     w.labels.add_box("Lesion", 2, (1, 1, 5, 5))
     assert log == ["labels_patch"]
+
+
+def test_a_whole_state_in_the_pages_model_is_replaced_by_a_marker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QA 22a D2: the views follow the labels by patches the page's model never sees, and
+    JupyterLab saves the model's values in the notebook: the saved notebook held the labels
+    as they were when first sent (604 predictions to review, long after they had been
+    accepted or rejected). Each whole state sent to views that asked is followed by a marker
+    naming it, which takes its place in the page's model; Python's labels_state is whole."""
+    w, log = _comm_log(monkeypatch)  # a view has asked
+    w.labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    w._on_page_message(w, {"type": "get_labels", "series": "s0"}, [])
+    (_, whole), (_, marker) = log[-2:]
+    sent = json.loads(bytes(whole["buffers"][0]))
+    assert len(sent["objects"]) == 1 and sent["sent"] == w._whole_labels_sent
+    assert marker["state"] == {} and marker["buffer_paths"] == [["labels_state"]]
+    assert json.loads(bytes(marker["buffers"][0])) == {"kept": sent["sent"]}
+    assert len(w.labels_state["objects"]) == 1  # Python keeps the document
+    # a series switched to, a refused edit: a whole state, then its marker
+    del log[:]
+    w._on_page_message(w, {"type": "edit", "series": "s0", "request": 3, "op": {"op": "x"}}, [])
+    assert [k for k, _ in _sent(log)][-2:] == ["state", "kept"]
+    # before any view asked (the cell that makes the widget), no marker: a view made later
+    # starts from the whole state in the model
+    w2 = DicomAnnotator(_series(), ontology=_ontology())
+    del log[:]
+    w2.labels.add_box("Lesion", 1, (1, 1, 5, 5))
+    assert [k for k, _ in _sent(log)] == ["state"]
 
 
 def test_each_whole_state_sent_reads_as_new_to_the_page() -> None:

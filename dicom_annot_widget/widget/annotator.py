@@ -10,7 +10,7 @@ import os
 import uuid
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -657,7 +657,7 @@ def _check_labels_fit(labels: Labels, series: Series) -> None:
 _WHOLE_STATES_SENT = itertools.count(1)
 
 
-def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
+def _labels_state_to_json(value: dict[str, Any], widget: Any) -> memoryview:
     """``labels_state`` travels to the page as one binary buffer of UTF-8 JSON text.
 
     As a plain dict, every edit would make ipywidgets walk the whole document looking for
@@ -669,7 +669,10 @@ def _labels_state_to_json(value: dict[str, Any], _widget: Any) -> memoryview:
     # got (a series switched back to, an answer to get_labels) must still read as new (the
     # page's model ignores a value equal to the one it has; QA: a switch showed the labels of
     # the series before).
-    return memoryview(orjson.dumps({**value, "sent": next(_WHOLE_STATES_SENT)}))
+    sent = next(_WHOLE_STATES_SENT)
+    if widget is not None:
+        widget._whole_labels_sent = sent
+    return memoryview(orjson.dumps({**value, "sent": sent}))
 
 
 def _slab_for_mm(mm: float, slice_spacing: float, slices: int) -> int:
@@ -851,6 +854,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         self._patching = False
         #: A view has asked for the whole labels_state: from then on changes go as patches
         self._page_asked = False
+        #: The ``sent`` number of the last whole labels_state sent (see send_state)
+        self._whole_labels_sent = 0
         #: False until the first series is open: validators that need it wait for it.
         self._ready = False
         #: True while the page's state is applied (``set_state``): a uuid it names that is
@@ -1132,6 +1137,25 @@ class DicomAnnotator(anywidget.AnyWidget):
         if key == "labels_state" and self._patching:
             return False
         return bool(super()._should_send_property(key, value))
+
+    def send_state(self, key: str | Iterable[str] | None = None) -> None:
+        """Send trait values to the page (ipywidgets); a whole ``labels_state`` sent to views
+        that asked for it is followed by a marker that takes its place in the page's model.
+
+        The views keep the document they took and follow it by patches, which the model never
+        sees; JupyterLab saves the model's values in the notebook. Left in place, the whole
+        state would be saved as it was when sent: reopened without its kernel, the notebook
+        showed labels and predictions to review that had long been edited, accepted or
+        rejected (QA 22a). The marker, ``{"kept": n}`` (n: the ``sent`` number of that whole
+        state), tells a view holding it to keep what it has, and a view made later to ask."""
+        super().send_state(key)
+        keys = self.keys if key is None else [key] if isinstance(key, str) else key
+        if "labels_state" in keys and self._page_asked and self.comm is not None:
+            body = memoryview(orjson.dumps({"kept": self._whole_labels_sent}))
+            self._send(
+                {"method": "update", "state": {}, "buffer_paths": [["labels_state"]]},
+                buffers=[body],
+            )
 
     @property
     def labels(self) -> Labels:

@@ -4,6 +4,7 @@ shows up in the page. One notebook (one kernel) for the whole story, to keep it 
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from playwright.sync_api import expect
 
 from dicom_annot_widget import write_phantom_series
 
-from .conftest import kernel_eventually, notebook, open_widget, run_probe
+from .conftest import kernel_eventually, notebook, open_widget, run_probe, shutdown_kernels
 
 COLUMNS, ROWS = 64, 48
 EVENTUALLY = 30  # s
@@ -209,3 +210,66 @@ def test_tracks_copy_paste_and_predictions_review(lab_each: Any, page: Any, tmp_
     # the kernel saw no edit at all
     after = run_probe(page, "print(w.labels.revision, len(list(w.labels)))").strip()
     assert after == f"{before} 4", (before, after)
+
+
+def test_a_saved_notebook_keeps_no_labels_of_the_past(
+    lab_each: Any, page: Any, tmp_path: Path
+) -> None:
+    """QA 22a D2: views follow the labels by patches that the page's model never sees, and
+    JupyterLab saves the model in the notebook: a review saved after accepting and rejecting
+    predictions held them all as still to review, and reopened without its kernel the
+    notebook showed that. The model now holds a marker in place of the labels once the view
+    has them: the saved notebook has no labels, a view made later asks for them, and a
+    notebook reopened without its kernel shows none."""
+    folder = tmp_path / "phantom"
+    write_phantom_series(folder, n_slices=12, rows=ROWS, columns=COLUMNS)
+    preds = [
+        {"feature": "lesion", "slice": 6, "box": [10 + 8 * i, 8, 16 + 8 * i, 14], "confidence": 0.9}
+        for i in range(3)
+    ]
+    nb = notebook(
+        "import json\n"
+        "from dicom_annot_widget import DicomAnnotator, Ontology\n"
+        "onto = Ontology.builder().object('Lesion', shape='bounding_box', hotkey=1).build()\n"
+        f"w = DicomAnnotator({str(folder)!r}, ontology=onto)\n"
+        f"p = w.labels.import_predictions({preds!r}, source='detector')\n"
+        "w"
+    )
+    name = "saved_review.ipynb"
+    root = open_widget(page, lab_each, name, nb, workspace="saved-review")
+    review = root.get_by_test_id("daw-review")
+    expect(review).to_contain_text("Predictions (3 to review)", timeout=EVENTUALLY * 1000)
+    first, second = (run_probe(page, f"print(p[{i}])").strip() for i in (0, 1))
+    review.locator(f'[data-testid="daw-review-accept"][data-uuid="{first}"]').click()
+    review.locator(f'[data-testid="daw-review-reject"][data-uuid="{second}"]').click()
+    status = "print(json.dumps(sorted(o.review for o in w.labels)))"
+    eventually(page, status, '["accepted", "pending"]')
+    expect(review).to_contain_text("Predictions (1 to review)")
+
+    # a second view of the widget, made now, asks for the labels and shows them as they are
+    run_probe(page, "display(w)")
+    other = page.get_by_test_id("daw-root").nth(1)
+    expect(other.get_by_test_id("daw-review")).to_contain_text(
+        "Predictions (1 to review)", timeout=EVENTUALLY * 1000
+    )
+    expect(other.get_by_test_id("daw-instances")).to_contain_text("Objects (2)")
+
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000
+    )
+    text = (lab_each.root / name).read_text(encoding="utf-8")
+    saved = json.loads(text)["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+    [ours] = [m for m in saved["state"].values() if "series_info" in m["state"]]
+    [labels_state] = [b for b in ours["buffers"] if b["path"] == ["labels_state"]]
+    assert json.loads(base64.b64decode(labels_state["data"])).keys() == {"kept"}
+    for uuid in (first, second):
+        assert uuid not in text  # no object of the session is in the file
+
+    # reopened without its kernel: no predictions to review that are long decided
+    shutdown_kernels(lab_each)
+    page.reload()
+    restored = page.get_by_test_id("daw-root").first
+    expect(restored).to_have_attribute("data-connected", "false", timeout=EVENTUALLY * 1000)
+    expect(restored.get_by_test_id("daw-review")).to_be_hidden()
+    expect(restored.get_by_test_id("daw-labels")).to_have_attribute("data-count", "0")
