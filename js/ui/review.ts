@@ -15,7 +15,7 @@ import { screenShape } from "../render/overlay";
 import type { Matrix } from "../render/transform";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
 import { button, el } from "./dom";
-import { isPending, listObjects, nearestKeyframe, predictionTag } from "./instances";
+import { isPending, listObjects, nearestKeyframe, predictionTag, rowWindow, scrollFor } from "./instances";
 
 /** Pending predictions grouped by class, in ontology order then object_id order. */
 export function pendingByClass(objects: readonly LabelObject[], ontology: Ontology | null): Map<string, LabelObject[]> {
@@ -37,6 +37,34 @@ export function reviewTitle(here: number, elsewhere: number): string {
   if (elsewhere <= 0) return `Predictions (${here} to review)`;
   const other = `${elsewhere} on other planes`;
   return here > 0 ? `Predictions (${here} to review; ${other})` : `Predictions: ${other} to review`;
+}
+
+/** Height of an item of the review list, a class or a prediction (CSS px, fixed: the list
+ * renders only the items in view, so that thousands of predictions cost what a dozen do). */
+export const REVIEW_ITEM_H = 24;
+/** Most the list grows to before it scrolls (CSS px): eleven items. */
+const REVIEW_LIST_MAX = 11 * REVIEW_ITEM_H;
+
+/** An item of the review list: a class's head (`object` null), then its predictions. */
+export interface ReviewItem {
+  feature: string;
+  object: LabelObject | null;
+}
+
+/** "slice 7" (1-based) for a prediction on one slice, else "12 slices". */
+export function sliceText(o: LabelObject): string {
+  const kfs = Object.keys(o.keyframes).map(Number).filter(Number.isInteger);
+  return kfs.length === 1 ? `slice ${(kfs[0] as number) + 1}` : `${kfs.length} slices`;
+}
+
+/** The review list's items, in the order shown. */
+export function reviewItems(groups: ReadonlyMap<string, readonly LabelObject[]>): ReviewItem[] {
+  const out: ReviewItem[] = [];
+  for (const [feature, objects] of groups) {
+    out.push({ feature, object: null });
+    for (const object of objects) out.push({ feature, object });
+  }
+  return out;
 }
 
 /** What the review list shows of `groups` (its DOM is rebuilt only when this changes). */
@@ -106,6 +134,16 @@ class ReviewPanel implements Panel {
   private pending: LabelObject[] = [];
   private groups = new Map<string, LabelObject[]>();
   private shownSelected: string | null | undefined = undefined;
+  private readonly spacer: HTMLElement;
+  private items: ReviewItem[] = [];
+  /** the items rendered, by id (a prediction's uuid, or "class:" + feature), with what they show */
+  private readonly rendered = new Map<string, { el: HTMLElement; key: string }>();
+  /** the list's scrollTop as last read or set, and its height */
+  private top = 0;
+  private listHeight = 0;
+  private names = new Map<string, string>();
+  private onto: Ontology | null = null;
+  private ro = false;
   /** Predictions with a decision on its way to the kernel: a second click before its answer
    * (a double-click) would send the same batch again, an empty undo step or a refused delete. */
   private readonly deciding = new Map<string, number | undefined>(); // uuid -> revision of its answer
@@ -133,7 +171,17 @@ class ReviewPanel implements Panel {
     this.rejectAll.addEventListener("click", () => this.decide(false, this.pending), on);
     this.list = el("div", "daw-review-list", this.section);
     this.list.dataset.testid = "daw-review-list";
+    this.spacer = el("div", "daw-review-spacer", this.list);
     this.list.addEventListener("click", (e) => this.onClick(e), on);
+    this.list.addEventListener(
+      "scroll",
+      () => {
+        this.top = this.list.scrollTop;
+        this.renderWindow();
+      },
+      { ...on, passive: true },
+    );
+    this.list.addEventListener("keydown", (e) => this.onTab(e), on);
   }
 
   private onClick(e: MouseEvent): void {
@@ -202,7 +250,17 @@ class ReviewPanel implements Panel {
     const sel = this.api.selected();
     if (sel !== this.shownSelected) {
       this.shownSelected = sel;
-      for (const row of this.list.querySelectorAll<HTMLElement>(".daw-review-row")) {
+      // a prediction selected on the image (or in the objects list) comes into view here too
+      const i = sel === null ? -1 : this.items.findIndex((it) => it.object?.uuid === sel);
+      if (i >= 0) {
+        const top = scrollFor(i, this.top, this.listHeight, REVIEW_ITEM_H);
+        if (top !== this.top) {
+          this.list.scrollTop = top;
+          this.top = top;
+          this.renderWindow();
+        }
+      }
+      for (const row of this.spacer.querySelectorAll<HTMLElement>(".daw-review-row")) {
         row.setAttribute("aria-selected", String(row.dataset.uuid === sel));
       }
     }
@@ -227,50 +285,123 @@ class ReviewPanel implements Panel {
     this.title.textContent = reviewTitle(n, elsewhere);
     this.acceptAll.disabled = ro || n === 0;
     this.rejectAll.disabled = ro || n === 0;
-    const frag = document.createDocumentFragment();
-    const names = new Map((onto?.objects ?? []).map((c) => [c.id, c.name]));
-    for (const [feature, objects] of this.groups) {
-      const group = el("div", "daw-review-group");
-      group.dataset.feature = feature;
-      group.dataset.testid = `daw-review-class-${feature}`;
-      const head = el("div", "daw-review-class", group);
+    this.onto = onto;
+    this.ro = ro;
+    this.names = new Map((onto?.objects ?? []).map((c) => [c.id, c.name]));
+    this.items = reviewItems(this.groups);
+    const count = this.items.length;
+    this.spacer.style.height = `${count * REVIEW_ITEM_H}px`;
+    this.listHeight = Math.min(REVIEW_LIST_MAX, count * REVIEW_ITEM_H);
+    this.list.style.height = `${this.listHeight}px`;
+    // a shorter list scrolls back as the browser does
+    this.top = Math.max(0, Math.min(this.top, count * REVIEW_ITEM_H - this.listHeight));
+    this.renderWindow();
+  }
+
+  /** Render the items in view (and a few more), in list order (the order Tab follows); an
+   * item that shows the same as before is kept (a focused button stays focused). */
+  private renderWindow(): void {
+    const [first, last] = rowWindow(this.top, this.listHeight, this.items.length, REVIEW_ITEM_H, 4);
+    const wanted: { id: string; key: string; i: number }[] = [];
+    for (let i = first; i < last; i++) {
+      const it = this.items[i] as ReviewItem;
+      const o = it.object;
+      const id = o ? o.uuid : `class:${it.feature}`;
+      const key = o ? `${o.object_id}|${predictionTag(o)}|${sliceText(o)}|${this.ro}` : `${this.groups.get(it.feature)?.length}|${this.names.get(it.feature)}|${classColor(this.onto, it.feature)}|${this.ro}`;
+      wanted.push({ id, key, i });
+    }
+    const keep = new Set(wanted.map((w) => w.id));
+    for (const [id, r] of this.rendered) {
+      if (keep.has(id)) continue;
+      r.el.remove();
+      this.rendered.delete(id);
+    }
+    let at: Element | null = this.spacer.firstElementChild;
+    for (const w of wanted) {
+      let r = this.rendered.get(w.id);
+      if (!r || r.key !== w.key) {
+        if (r) {
+          if (r.el === at) at = r.el.nextElementSibling;
+          r.el.remove();
+        }
+        r = { el: this.makeItem(this.items[w.i] as ReviewItem), key: w.key };
+        this.rendered.set(w.id, r);
+      }
+      const top = `${w.i * REVIEW_ITEM_H}px`;
+      if (r.el.style.top !== top) r.el.style.top = top;
+      if (r.el !== at) this.spacer.insertBefore(r.el, at);
+      at = r.el.nextElementSibling;
+    }
+  }
+
+  private makeItem(it: ReviewItem): HTMLElement {
+    const o = it.object;
+    const name = this.names.get(it.feature) ?? it.feature;
+    if (!o) {
+      const head = el("div", "daw-review-item daw-review-class");
+      head.dataset.feature = it.feature;
+      head.dataset.testid = `daw-review-class-${it.feature}`;
       const swatch = el("span", "daw-swatch", head);
-      swatch.style.background = classColor(onto, feature);
-      el("span", "daw-review-name", head, `${names.get(feature) ?? feature} (${objects.length})`);
+      swatch.style.background = classColor(this.onto, it.feature);
+      el("span", "daw-review-name", head, `${name} (${this.groups.get(it.feature)?.length ?? 0})`);
       const acts = el("span", "daw-review-actions", head);
       for (const accept of [true, false]) {
         const b = el("button", `daw-btn ${accept ? "daw-review-accept" : "daw-review-reject"}`, acts, accept ? "Accept" : "Reject");
         b.type = "button";
         b.dataset.action = accept ? "accept" : "reject";
-        b.dataset.feature = feature;
+        b.dataset.feature = it.feature;
         b.dataset.testid = `daw-review-${accept ? "accept" : "reject"}-class`;
-        b.title = `${accept ? "Accept" : "Reject"} all ${names.get(feature) ?? feature} predictions`;
-        b.disabled = ro;
+        b.title = `${accept ? "Accept" : "Reject"} all ${name} predictions`;
+        b.disabled = this.ro;
       }
-      for (const o of objects) {
-        const row = el("div", "daw-review-row", group);
-        row.dataset.uuid = o.uuid;
-        row.dataset.testid = "daw-review-row";
-        row.setAttribute("aria-selected", "false");
-        el("span", "daw-inst-id", row, `#${o.object_id}`);
-        el("span", "daw-review-tag", row, predictionTag(o));
-        const kfs = Object.keys(o.keyframes).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
-        el("span", "daw-review-slices", row, kfs.length === 1 ? `slice ${(kfs[0] as number) + 1}` : `${kfs.length} slices`);
-        const acts2 = el("span", "daw-review-actions", row);
-        for (const accept of [true, false]) {
-          const b = el("button", `daw-btn daw-review-one ${accept ? "daw-review-accept" : "daw-review-reject"}`, acts2, accept ? "✓" : "✕");
-          b.type = "button";
-          b.dataset.action = accept ? "accept" : "reject";
-          b.dataset.uuid = o.uuid;
-          b.dataset.testid = `daw-review-${accept ? "accept" : "reject"}`;
-          b.title = `${accept ? "Accept" : "Reject"} #${o.object_id}`;
-          b.setAttribute("aria-label", b.title);
-          b.disabled = ro;
-        }
-      }
-      frag.append(group);
+      return head;
     }
-    this.list.replaceChildren(frag);
+    const row = el("div", "daw-review-item daw-review-row");
+    row.dataset.uuid = o.uuid;
+    row.dataset.testid = "daw-review-row";
+    row.setAttribute("aria-selected", String(o.uuid === this.api.selected()));
+    el("span", "daw-inst-id", row, `#${o.object_id}`);
+    el("span", "daw-review-tag", row, predictionTag(o));
+    el("span", "daw-review-slices", row, sliceText(o));
+    const acts = el("span", "daw-review-actions", row);
+    for (const accept of [true, false]) {
+      const b = el("button", `daw-btn daw-review-one ${accept ? "daw-review-accept" : "daw-review-reject"}`, acts, accept ? "✓" : "✕");
+      b.type = "button";
+      b.dataset.action = accept ? "accept" : "reject";
+      b.dataset.uuid = o.uuid;
+      b.dataset.testid = `daw-review-${accept ? "accept" : "reject"}`;
+      b.title = `${accept ? "Accept" : "Reject"} #${o.object_id}`;
+      b.setAttribute("aria-label", b.title);
+      b.disabled = this.ro;
+    }
+    return row;
+  }
+
+  /**
+   * Tab / Shift+Tab from an item's last / first button goes to the next / previous item's,
+   * which may not be in the page yet (only the items in view are): it is rendered first.
+   */
+  private onTab(e: KeyboardEvent): void {
+    if (e.key !== "Tab" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const item = (e.target as HTMLElement).closest?.<HTMLElement>(".daw-review-item");
+    if (!item) return;
+    const buttons = (x: HTMLElement): HTMLButtonElement[] => Array.from(x.querySelectorAll<HTMLButtonElement>("button")).filter((b) => !b.disabled);
+    const mine = buttons(item);
+    const at = mine.indexOf(e.target as HTMLButtonElement);
+    const back = e.shiftKey;
+    if (at < 0 || (back ? at > 0 : at < mine.length - 1)) return; // within the item
+    const i = this.items.findIndex((it) => (it.object ? item.dataset.uuid === it.object.uuid : !item.dataset.uuid && item.dataset.feature === it.feature));
+    const j = back ? i - 1 : i + 1;
+    if (i < 0 || j < 0 || j >= this.items.length) return; // out of the list, as the browser goes
+    e.preventDefault();
+    const top = scrollFor(j, this.top, this.listHeight, REVIEW_ITEM_H);
+    if (top !== this.top) this.list.scrollTop = top;
+    this.top = top;
+    this.renderWindow();
+    const next = this.items[j] as ReviewItem;
+    const r = this.rendered.get(next.object ? next.object.uuid : `class:${next.feature}`);
+    const there = r ? buttons(r.el) : [];
+    (back ? there[there.length - 1] : there[0])?.focus({ preventScroll: true });
   }
 
   drawKey(): string {

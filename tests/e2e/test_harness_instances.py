@@ -456,6 +456,69 @@ def test_a_double_click_on_a_review_button_decides_once(lpage: Any) -> None:  # 
     assert len(edits(page, wid)) == 3
 
 
+def test_the_review_list_of_thousands_of_predictions_is_virtual(lpage: Any) -> None:  # noqa: F811
+    """QA 22a D3: the review list built a row for every prediction on every change: with
+    3,000 predictions an accept blocked the page for 0.3 s, and a script streaming
+    predictions kept it busy. The list renders the items in view only (a class's head, then
+    its predictions); scrolling, Tab and the buttons reach every one of them."""
+    page = lpage
+    n_lesion, n_liver = 600, 400
+    uid = "{:08d}-0000-4000-8000-000000000000".format
+    objects = [
+        prediction(uid(i), i + 1, "lesion", i % 12, {"box": [10, 10, 20, 20]})
+        for i in range(n_lesion)
+    ] + [
+        prediction(uid(i), i + 1, "liver", i % 12, {"points": [[30, 5], [45, 5], [38, 20]]})
+        for i in range(n_lesion, n_lesion + n_liver)
+    ]
+    wid, root = mount_labels(page, labels_state(objects, revision=3))
+    review = root.get_by_test_id("daw-review")
+    listing = review.get_by_test_id("daw-review-list")
+    expect(review).to_contain_text("Predictions (1000 to review)")
+    rows = review.get_by_test_id("daw-review-row")
+
+    def in_list(item: Any) -> bool:
+        """Within the list's scrolled box (the list itself may be below the page's fold)."""
+        box, outer = item.bounding_box(), listing.bounding_box()
+        return bool(
+            outer["y"] - 1 <= box["y"]
+            and box["y"] + box["height"] <= outer["y"] + outer["height"] + 1
+        )
+
+    assert 5 <= rows.count() <= 25
+    assert listing.bounding_box()["height"] <= 11 * 24 + 1
+    # liver first, as in the ontology
+    expect(root.get_by_test_id("daw-review-class-liver")).to_contain_text("Liver (400)")
+    # the end of the list: the last lesion prediction
+    listing.evaluate("(l) => { l.scrollTop = l.scrollHeight; }")
+    last = review.locator(f'[data-testid="daw-review-row"][data-uuid="{uid(n_lesion - 1)}"]')
+    expect(last).to_contain_text(f"#{n_lesion}")
+    assert in_list(last)
+    assert rows.count() <= 25
+    # its ✕ rejects that one prediction
+    last.get_by_test_id("daw-review-reject").click()
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"]["ops"] == [{"op": "delete_object", "uuid": uid(n_lesion - 1)}]
+    # the lesion head, in the middle of the list
+    listing.evaluate("(l) => { l.scrollTop = 401 * 24 - 100; }")
+    expect(root.get_by_test_id("daw-review-class-lesion")).to_contain_text("Lesion (600)")
+    # Tab walks the items in order past those rendered: from the liver head's Accept, one
+    # Tab to its Reject, then two a prediction (its ✓ and ✕)
+    listing.evaluate("(l) => { l.scrollTop = 0; }")
+    liver = root.get_by_test_id("daw-review-class-liver")
+    liver.get_by_test_id("daw-review-accept-class").focus()
+    for _ in range(2 + 2 * 29):
+        page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => [document.activeElement.dataset.uuid, document.activeElement.dataset.action]"
+    )
+    assert focused == [uid(n_lesion + 29), "accept"]
+    thirtieth = review.locator(f'[data-testid="daw-review-row"][data-uuid="{uid(n_lesion + 29)}"]')
+    assert in_list(thirtieth)
+    assert rows.count() <= 25
+    assert len(edits(page, wid)) == 1  # Tab decided nothing
+
+
 def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [
