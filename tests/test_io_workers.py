@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -135,3 +139,90 @@ def test_a_script_read_from_stdin_decodes_in_process(
     )
     assert "workers 0" in done.stdout.split("\n")
     assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("read", ["array", "get_slice"])
+def test_an_interrupted_read_can_be_read_again(
+    ct_abdomen_dir: Path, monkeypatch: pytest.MonkeyPatch, read: str
+) -> None:
+    """QA 22b D2: the stop button during ``s.array`` (a KeyboardInterrupt while the cell
+    decoded a slice itself) left that slice "in flight" for good: every later read of it,
+    the volume and a widget's loading waited for ever. The slice is decoded by the next
+    reader."""
+    monkeypatch.setattr(_pool, "worker_count", lambda: 0)  # the cell decodes every slice
+    files = sorted(ct_abdomen_dir.glob("*.dcm"))[:4]
+    with open_series(files) as s:
+        decode_here = s._decode_here
+        calls: list[int] = []
+
+        def interrupted_once(k: int) -> None:
+            # the signal lands after the slice was claimed, before or while it decodes
+            calls.append(k)
+            if len(calls) == (2 if read == "array" else 1):
+                raise KeyboardInterrupt
+            decode_here(k)
+
+        monkeypatch.setattr(s, "_decode_here", interrupted_once)
+        with pytest.raises(KeyboardInterrupt):
+            if read == "array":
+                s.array  # noqa: B018
+            else:
+                s.get_slice(1)
+        stopped = calls[-1]
+        assert s._inflight.get(stopped) is None
+        done: list[Any] = []
+        reader = threading.Thread(target=lambda: done.append(s.get_slice(stopped)), daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        assert done, f"reading slice {stopped} again waited for ever"
+        assert s.array.shape[0] == 4 and s.decoded.all()
+        np.testing.assert_array_equal(s.array[stopped], done[0])
+
+
+def test_an_interrupt_in_a_worker_is_not_the_files_fault(
+    ct_abdomen_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA 22b D1 (a): a KeyboardInterrupt that came back from a busy worker was recorded as
+    the file's decode failure ("the decoder failed: KeyboardInterrupt") for the rest of the
+    session. The slice is decoded again."""
+
+    class InterruptedExecutor:
+        def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
+            fut: Future[Any] = Future()
+            fut.set_exception(KeyboardInterrupt())
+            return fut
+
+    monkeypatch.setattr(_pool, "acquire", lambda *a, **k: InterruptedExecutor())
+    monkeypatch.setattr(_pool, "_broken", False)
+    monkeypatch.setattr(series_module, "_MIN_POOL_SLICES", 1)
+    files = sorted(ct_abdomen_dir.glob("*.dcm"))[:4]
+    with open_series(files) as s:
+        s.prefetch(list(range(4)))
+        arr = s.array
+        assert s.decoded.all() and not s._errors
+        np.testing.assert_array_equal(arr[2], s.get_stored_slice(2).astype(np.int32) - 1024)
+
+
+def test_the_workers_ignore_the_kernels_interrupt(ct_abdomen_dir: Path) -> None:
+    """QA 22b D1 (b): Jupyter's interrupt signals the kernel's whole process group; an idle
+    worker died of it and the pool was off for the session. The workers ignore SIGINT."""
+    if _pool.worker_count() == 0 or _pool.is_broken():
+        pytest.skip("worker processes disabled")
+    shutdown_workers()
+    executor = _pool.acquire()
+    assert executor is not None
+    try:
+        executor.submit(int, 1).result(timeout=120)  # the workers are up
+        workers = list(executor._processes.values())
+        assert workers
+        for proc in workers:
+            os.kill(proc.pid, signal.SIGINT)
+        time.sleep(1.0)
+        assert all(proc.is_alive() for proc in workers)
+        assert executor.submit(int, 2).result(timeout=60) == 2
+        with open_series(sorted(ct_abdomen_dir.glob("*.dcm"))[:4]) as s:
+            assert s.array.shape[0] == 4
+        assert not _pool.is_broken()
+    finally:
+        _pool.release()
+        shutdown_workers()

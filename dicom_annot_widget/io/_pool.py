@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -101,6 +102,14 @@ def _warmup_done(fut: Future[Any]) -> None:
         mark_broken(fut.exception())
 
 
+def _ignore_interrupts() -> None:
+    """In each worker: ignore SIGINT. Jupyter's interrupt (the stop button) signals the
+    kernel's whole process group, the workers included: a busy worker's decode then failed
+    with KeyboardInterrupt (recorded as the file's fault), an idle one died and the pool was
+    switched off for the session (QA 22b). The user stops the cell, not the decoding."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def acquire(warmup_arg: Any = None) -> ProcessPoolExecutor | None:
     """Register a user of the pool, starting it if needed.
 
@@ -126,7 +135,9 @@ def acquire(warmup_arg: Any = None) -> ProcessPoolExecutor | None:
         if _executor is None:
             try:
                 _executor = ProcessPoolExecutor(
-                    max_workers=n, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=n,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_ignore_interrupts,
                 )
             except Exception as exc:  # pragma: no cover - platform without processes
                 _log.debug("cannot start decode workers: %s", exc)

@@ -262,6 +262,8 @@ class Series:
         self._queue: deque[int] = deque()
         self._queued: set[int] = set()
         self._inflight: dict[int, str] = {}
+        #: slices whose worker was interrupted (KeyboardInterrupt): decoded in-process instead
+        self._local_only: set[int] = set()
         self._futures: dict[int, Future[Any]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._pool_tried = False
@@ -760,6 +762,18 @@ class Series:
             del self._inflight[k]
         self._cond.notify_all()
 
+    def _unclaim(self, k: int | None) -> None:
+        """Slice ``k``, claimed for decoding in this thread, is not being decoded any more:
+        the caller was stopped (KeyboardInterrupt: the cell's stop button). Not the file's
+        fault, and the slice must not stay "in flight": every later reader waited for it
+        for good (QA 22b)."""
+        if k is None:
+            return
+        with self._lock:
+            if self._inflight.get(k) == "local" and not self._done[k]:
+                del self._inflight[k]
+            self._cond.notify_all()
+
     def _notify(self, k: int) -> None:
         with self._lock:
             callbacks = list(self._callbacks)
@@ -839,7 +853,7 @@ class Series:
             if k is None:
                 return
             try:
-                task = self._backend.pool_task(k)
+                task = None if k in self._local_only else self._backend.pool_task(k)
             except DicomLoadError as exc:
                 self._fail(k, exc)
                 continue
@@ -885,6 +899,10 @@ class Series:
             elif isinstance(exc, BrokenProcessPool):
                 _pool.mark_broken(exc)
                 requeue = True
+            elif not isinstance(exc, Exception):  # KeyboardInterrupt in a worker: not the file
+                requeue = True
+                with self._lock:
+                    self._local_only.add(k)
             else:
                 error = self._backend.pool_error(k, exc)
                 error.__cause__ = exc
@@ -1010,24 +1028,31 @@ class Series:
     def _ensure_decoded(self, k: int) -> None:
         self._materialize()
         started = time.monotonic()
-        while True:
-            with self._lock:
-                if self._done[k]:
-                    return
-                if k in self._errors:
-                    raise self._errors[k]
-                state = self._inflight.get(k)
-                steal = state == "pool" and (
-                    not _pool.is_warm() or time.monotonic() - started >= _WAIT_SLICE
-                )
-                if state is None or steal:
-                    self._queued.discard(k)
-                    if state is None:
-                        self._inflight[k] = "local"
-                else:
-                    self._cond.wait(timeout=0.25)
-                    continue
-            self._decode_here(k)
+        claimed: int | None = None
+        try:
+            while True:
+                with self._lock:
+                    if self._done[k]:
+                        return
+                    if k in self._errors:
+                        raise self._errors[k]
+                    state = self._inflight.get(k)
+                    steal = state == "pool" and (
+                        not _pool.is_warm() or time.monotonic() - started >= _WAIT_SLICE
+                    )
+                    if state is None or steal:
+                        self._queued.discard(k)
+                        if state is None:
+                            claimed = k
+                            self._inflight[k] = "local"
+                    else:
+                        self._cond.wait(timeout=0.25)
+                        continue
+                self._decode_here(k)
+                claimed = None
+        except BaseException:
+            self._unclaim(claimed)
+            raise
 
     def _build_array(self) -> None:
         # called with _build_lock held
@@ -1054,40 +1079,48 @@ class Series:
                     self._start_thread()
         last_progress = time.monotonic()
         done_count = -1
-        while True:
-            with self._lock:
-                count = int(self._done.sum())
-                if count == self._n:
-                    break
-                if count != done_count:
-                    done_count, last_progress = count, time.monotonic()
-                if self._errors:
-                    first = min(self._errors)
-                    raise self._errors[first]
-                # with warm workers taking every slice, this thread only waits for them
-                workers_busy = (
-                    _WORKERS_ONLY
-                    and self._backend.all_pool
-                    and self._pool_usable()
-                    and _pool.is_warm()
-                )
-                nxt = None if workers_busy else self._next_pending()
-                if nxt is None:
-                    pool_ks = [j for j, s in self._inflight.items() if s == "pool"]
-                    stalled = time.monotonic() - last_progress >= _WAIT_SLICE
-                    if pool_ks and (not _pool.is_warm() or stalled):
-                        nxt = pool_ks[0]  # decode it here too; whichever finishes first wins
-                        last_progress = time.monotonic()
-                    elif workers_busy and not pool_ks and stalled:
-                        nxt = self._next_pending()  # workers idle: do it here
-                        if nxt is not None:
-                            self._inflight[nxt] = "local"
+        claimed: int | None = None  # the slice this thread decodes (see _unclaim)
+        try:
+            while True:
+                with self._lock:
+                    count = int(self._done.sum())
+                    if count == self._n:
+                        break
+                    if count != done_count:
+                        done_count, last_progress = count, time.monotonic()
+                    if self._errors:
+                        first = min(self._errors)
+                        raise self._errors[first]
+                    # with warm workers taking every slice, this thread only waits for them
+                    workers_busy = (
+                        _WORKERS_ONLY
+                        and self._backend.all_pool
+                        and self._pool_usable()
+                        and _pool.is_warm()
+                    )
+                    nxt = None if workers_busy else self._next_pending()
                     if nxt is None:
-                        self._cond.wait(timeout=0.25)
-                        continue
-                else:
-                    self._inflight[nxt] = "local"
-            self._decode_here(nxt)
+                        pool_ks = [j for j, s in self._inflight.items() if s == "pool"]
+                        stalled = time.monotonic() - last_progress >= _WAIT_SLICE
+                        if pool_ks and (not _pool.is_warm() or stalled):
+                            nxt = pool_ks[0]  # decode it here too; whichever finishes first wins
+                            last_progress = time.monotonic()
+                        elif workers_busy and not pool_ks and stalled:
+                            nxt = self._next_pending()  # workers idle: do it here
+                            if nxt is not None:
+                                claimed = nxt
+                                self._inflight[nxt] = "local"
+                        if nxt is None:
+                            self._cond.wait(timeout=0.25)
+                            continue
+                    else:
+                        claimed = nxt
+                        self._inflight[nxt] = "local"
+                self._decode_here(nxt)
+                claimed = None
+        except BaseException:
+            self._unclaim(claimed)
+            raise
         with self._lock:
             if self._mode == "stored":
                 assert self._stored is not None
