@@ -285,6 +285,10 @@ class ReviewPanel implements Panel {
     this.title.textContent = reviewTitle(n, elsewhere);
     this.acceptAll.disabled = ro || n === 0;
     this.rejectAll.disabled = ro || n === 0;
+    // the list is the plane's: so are the buttons (QA 22a: "every prediction" left some)
+    const these = elsewhere > 0 ? `the ${n} prediction${n === 1 ? "" : "s"} of this plane (${elsewhere} more on other planes are listed there)` : "every prediction";
+    this.acceptAll.title = `Accept ${these}`;
+    this.rejectAll.title = `Reject (delete) ${these}`;
     this.onto = onto;
     this.ro = ro;
     this.names = new Map((onto?.objects ?? []).map((c) => [c.id, c.name]));

@@ -656,6 +656,16 @@ def test_the_review_list_follows_the_plane_and_marks_edited_predictions(lpage: A
     expect(review.get_by_test_id("daw-review-row")).to_have_count(2)
     edited = review.locator(f'[data-testid="daw-review-row"][data-uuid="{P2}"]')
     expect(edited).to_contain_text("detector 0.87 · edited")
+    accept_all = root.get_by_test_id("daw-review-accept-all")
+    reject_all = root.get_by_test_id("daw-review-reject-all")
+    expect(accept_all).to_have_attribute("title", "Accept every prediction")
+    # with predictions on another plane, the buttons say they decide this plane's (QA 22a D4)
+    p3 = {**prediction(P3, 3, "lesion", 20, {"box": [10, 2, 20, 4]}), "plane": "coronal"}
+    push_labels(page, wid, labels_state([p1, p2, p3], revision=3))
+    expect(review).to_contain_text("Predictions (2 to review; 1 on other planes)")
+    these = "the 2 predictions of this plane (1 more on other planes are listed there)"
+    expect(accept_all).to_have_attribute("title", f"Accept {these}")
+    expect(reject_all).to_have_attribute("title", f"Reject (delete) {these}")
     expect(review.locator(f'[data-testid="daw-review-row"][data-uuid="{P1}"]')).not_to_contain_text(
         "edited"
     )
