@@ -501,6 +501,36 @@ def test_hold_labels_sends_the_labels_once_at_the_end(widget: Any) -> None:
     assert syncs == [3, 4]  # nothing changed: nothing sent
 
 
+def test_a_hold_in_another_thread_does_not_hold_the_pages_edits(widget: Any) -> None:
+    """QA 22a D6: a script thread inside ``hold_labels`` held every echo, the page's own
+    edits too: a reviewer's accept showed nothing until the script's block ended (4.6 s),
+    and a second click decided it again. The hold is the thread's own."""
+    import threading
+
+    w, _ = widget
+    syncs: list[int] = []
+    w.observe(lambda change: syncs.append(change["new"]["revision"]), names="labels_state")
+    inside, release = threading.Event(), threading.Event()
+
+    def script() -> None:
+        with w.hold_labels() as labels:
+            labels.add_box("lesion", 0, [1, 1, 5, 5])
+            inside.set()
+            release.wait(10)
+            labels.add_box("lesion", 1, [1, 1, 5, 5])
+
+    thread = threading.Thread(target=script)
+    thread.start()
+    assert inside.wait(10)
+    assert syncs == []  # the script's edit waits for its block
+    # an edit from the page meanwhile (the kernel's main thread) is echoed at once
+    w._on_page_message(w, _box_edit(7, [2, 2, 9, 9], k=3), [])
+    assert syncs == [2] and len(w.labels_state["objects"]) == 2
+    release.set()
+    thread.join(10)
+    assert syncs == [2, 3] and len(w.labels_state["objects"]) == 3
+
+
 # -- the echo as patches --------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import itertools
 import logging
 import math
 import os
+import threading
 import uuid
 import warnings
 import weakref
@@ -848,7 +849,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         #: the observed labels' objects and their state (reset when other labels are watched)
         self._state_cache: StateCache = {}
         #: depth of ``hold_labels`` blocks, and whether an edit came in during them
-        self._labels_held = 0
+        self._labels_held: dict[int, int] = {}  # thread id -> depth of its blocks
         self._labels_dirty = False
         #: True while ``labels_state`` is set for Python only (the page gets a patch)
         self._patching = False
@@ -1083,7 +1084,10 @@ class DicomAnnotator(anywidget.AnyWidget):
 
     def _on_labels_change(self, _op: Any, _revision: int) -> None:
         self._prune_view_objects()
-        if self._labels_held:
+        # only the thread in the block waits: an edit from the page (or any other thread)
+        # meanwhile is shown at once (QA 22a: a reviewer's accepts showed nothing for the 5 s
+        # a script thread held the labels, and a second click decided them again)
+        if threading.get_ident() in self._labels_held:
             self._labels_dirty = True
             return
         self._sync_labels_state()
@@ -1095,20 +1099,28 @@ class DicomAnnotator(anywidget.AnyWidget):
         of keyframes one call at a time spends most of its time there).
 
         Edits inside are applied, journaled and undoable one by one as usual; only the page
-        waits. Blocks may nest; the outermost one sends. Yields :attr:`labels`::
+        waits for them. Blocks may nest; the outermost one sends. The hold is the calling
+        thread's: edits made meanwhile by the page, or by another thread, are shown at once
+        (with those of the block so far). Yields :attr:`labels`::
 
             with w.hold_labels() as labels:
                 for k, box in boxes.items():
                     labels.add_box("Lesion", k, box, uuid=track)
         """
-        self._labels_held += 1
+        me = threading.get_ident()
+        self._labels_held[me] = self._labels_held.get(me, 0) + 1
         try:
             yield self.labels
         finally:
-            self._labels_held -= 1
-            if not self._labels_held and self._labels_dirty:
+            depth = self._labels_held.pop(me) - 1
+            if depth:
+                self._labels_held[me] = depth
+            elif self._labels_dirty:
                 self._labels_dirty = False
-                self._sync_labels_state()
+                observed = self._observed
+                # under the labels' lock, as the echo of an edit is: one echo at a time
+                with observed._lock if observed is not None else contextlib.nullcontext():
+                    self._sync_labels_state()
 
     def _sync_labels_state(self) -> None:
         """Echo the observed labels: to Python's ``labels_state`` always; to the page as a
