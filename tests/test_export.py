@@ -400,6 +400,30 @@ def test_seg_by_class_reread(
     assert seg.SOPInstanceUID == ds.SOPInstanceUID
 
 
+def test_a_seg_opened_as_a_series_says_what_it_is(
+    doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    """QA 22b: open_series on a DICOM SEG (the export's own file) opened its frames as an
+    "image" with position warnings. It says what the file is and how to use it; beside the
+    series in a folder it is skipped."""
+    labels, _ = doc
+    path = tmp_path / "labels.seg.dcm"
+    to_dicom_seg(labels, phantom, path)
+    with pytest.raises(daw.DicomLoadError, match=r"is a DICOM Segmentation .*import_seg"):
+        open_series(path)
+    with pytest.raises(daw.DicomLoadError, match="DICOM Segmentation"):
+        open_series(pydicom.dcmread(path))
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for f in phantom.slice_files:
+        assert f is not None
+        (folder / Path(f).name).write_bytes(Path(f).read_bytes())
+    (folder / "labels.seg.dcm").write_bytes(path.read_bytes())
+    opened = open_series(folder)  # the non-image objects of a folder are passed over
+    assert opened.shape == phantom.shape
+    assert len(daw.open_study(folder).series) == 1
+
+
 def test_seg_by_object_codes_and_tracking(
     doc: tuple[Labels, dict[str, Any]], phantom: daw.Series, tmp_path: Path
 ) -> None:

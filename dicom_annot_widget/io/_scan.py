@@ -546,6 +546,7 @@ def read_file(
             "is a DICOMDIR (an index of other files, no image); open its folder instead",
             "dicomdir",
         )
+    _refuse_segmentation(sop_class)
     if ts_raw:
         ts = UID(ts_raw)
         if ts not in AllTransferSyntaxes:
@@ -700,6 +701,22 @@ def read_file(
     return rec
 
 
+#: Segmentation Storage and Label Map Segmentation Storage: labels made on a series, not one
+_SEGMENTATION_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
+
+
+def _refuse_segmentation(sop_class: str) -> None:
+    """A DICOM SEG holds labels of another series: opened as an image it showed its frames as
+    a strange "series" with position warnings (QA 22b). Say what it is and how to use it."""
+    if sop_class in _SEGMENTATION_CLASSES:
+        raise Unusable(
+            "is a DICOM Segmentation (labels made on a series, not an image): open the series "
+            "it was made on and import it there, w.import_seg(path) or "
+            "daw.from_dicom_seg(labels, series, path)",
+            "no_pixels",
+        )
+
+
 def _no_pixels(
     ds: Dataset, sop_class: str, stop: int | None = None, size: int | None = None
 ) -> Unusable:
@@ -735,6 +752,7 @@ def record_from_dataset(ds: Dataset, index: int) -> FileRecord:
     sop_class = str_value(ds, T_SOP_CLASS) or (  # as for files: the meta's copy if blank
         str_value(meta, 0x00020002) if meta is not None else ""
     )
+    _refuse_segmentation(sop_class)
     if not found:
         raise _no_pixels(ds, sop_class)
     ts_raw = str_value(meta, 0x00020010) if meta is not None else ""
