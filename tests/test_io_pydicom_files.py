@@ -78,7 +78,6 @@ def test_ybr_becomes_rgb_like_pydicom(name: str) -> None:
         "JPGExtended.dcm",
         "rtdose.dcm",
         "image_dfl.dcm",
-        "liver_expb_1frame.dcm",
         "SC_rgb_small_odd_big_endian.dcm",
         "examples_overlay.dcm",
     ],
@@ -91,6 +90,12 @@ def test_stored_values_match_pydicom(name: str) -> None:
         if s.slice_frames[0] is not None:
             expected = expected[np.array(s.slice_frames)]
         np.testing.assert_array_equal(stored, expected.reshape(stored.shape))
+
+
+def test_a_segmentation_is_refused_with_its_use() -> None:
+    """liver_expb_1frame.dcm is a DICOM SEG: labels of another series, not an image."""
+    with pytest.raises(DicomLoadError, match=r"is a DICOM Segmentation .*import"):
+        open_series(get_testdata_file("liver_expb_1frame.dcm"))
 
 
 def test_rtdose_frames_are_positioned_from_grid_offsets() -> None:
