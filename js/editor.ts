@@ -890,7 +890,10 @@ export class LabelEditor implements EditorApi {
     for (const [id, b] of this.classButtons) {
       const c = list.find((x) => x.id === id);
       b.disabled = ro || !c || !this.toolFor(c);
-      setPressed(b, id === this.ui.activeClass && drawing);
+      const pressed = id === this.ui.activeClass && drawing;
+      // a long class bar scrolls (a model's hundred classes): the chosen one comes into view
+      if (pressed && b.getAttribute("aria-pressed") !== "true" && this.classGroup.scrollHeight > this.classGroup.clientHeight) b.scrollIntoView({ block: "nearest" });
+      setPressed(b, pressed);
     }
     for (const t of this.tools) {
       const b = this.toolButtons.get(t.id);

@@ -519,6 +519,44 @@ def test_the_review_list_of_thousands_of_predictions_is_virtual(lpage: Any) -> N
     assert len(edits(page, wid)) == 1  # Tab decided nothing
 
 
+def test_a_model_ontology_of_a_hundred_classes_leaves_the_image_in_view(lpage: Any) -> None:  # noqa: F811
+    """QA 22a D7: the 117 classes of a segmentation model's ontology took a class bar 484 px
+    high, the image below the fold; a long class name squeezed a prediction's confidence to
+    "0...". The bar shows three rows and scrolls (the chosen class comes into view); the
+    name gives way to the confidence."""
+    page = lpage
+    classes = [
+        {
+            "id": f"c{i}",
+            "name": f"adrenal_gland_right_{i}",
+            "shape": "bounding_box",
+            "color": "#3cb44b",
+        }
+        for i in range(117)
+    ]
+    pred = {**prediction(P1, 1, "lesion", 6, {"box": [10, 10, 20, 20]}), "feature": "c116"}
+    state = {**labels_state([pred], revision=1), "ontology": {"objects": classes}}
+    wid, root = mount_labels(page, state)
+    bar = root.get_by_test_id("daw-classes")
+    expect(root.get_by_test_id("daw-class-c0")).to_be_visible()
+    assert bar.bounding_box()["height"] <= 100
+    assert bar.evaluate("(b) => b.scrollHeight > b.clientHeight")  # the rest scrolls
+    top_of_image = root.get_by_test_id("daw-view").bounding_box()["y"]
+    assert top_of_image - root.bounding_box()["y"] < 260
+    # the last class chosen (from Python): its button comes into view in the bar
+    push = "([i, k, v]) => window.widgets[i].model._push(k, v)"
+    page.evaluate(push, [wid, "active_class", "c116"])
+    last = root.get_by_test_id("daw-class-c116")
+    expect(last).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("() => true")
+    b, outer = last.bounding_box(), bar.bounding_box()
+    assert outer["y"] - 1 <= b["y"] and b["y"] + b["height"] <= outer["y"] + outer["height"] + 1
+    # the prediction's row: the confidence whole, the long class name cut
+    tag = row(root, P1).locator(".daw-inst-tag")
+    expect(tag).to_have_text("0.87")
+    assert tag.evaluate("(t) => t.scrollWidth <= t.clientWidth")
+
+
 def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [
