@@ -201,7 +201,48 @@ class ReviewPanel implements Panel {
     }
     const row = target.closest?.<HTMLElement>(".daw-review-row");
     const o = row?.dataset.uuid ? this.api.object(row.dataset.uuid) : undefined;
-    if (!o) return;
+    if (o) this.show(o);
+  }
+
+  /**
+   * Review by keys (QA 22a: hundreds of predictions by the mouse alone): `.` / `,` select the
+   * next / previous prediction to review on this plane and show its slice; `a` accepts the
+   * selected prediction and goes on to the next (Shift+Delete rejects it, as it deletes any
+   * object).
+   */
+  key(e: KeyboardEvent): boolean {
+    if (e.ctrlKey || e.metaKey || e.altKey) return false;
+    if (e.key === "." || e.key === ",") return this.step(e.key === "." ? 1 : -1);
+    if (e.key !== "a" || this.api.labels().read_only) return false;
+    const sel = this.api.selected();
+    const o = sel === null ? undefined : this.api.object(sel);
+    if (!o || !isPending(o) || this.deciding.has(o.uuid)) return false;
+    const next = this.after(o.uuid, 1);
+    this.decide(true, [o]);
+    if (next) this.show(next);
+    return true;
+  }
+
+  /** The prediction to review `dir` places from `uuid` on this plane (wrapping), if another. */
+  private after(uuid: string | null, dir: number): LabelObject | undefined {
+    const open = this.pending.filter((o) => !this.deciding.has(o.uuid) || o.uuid === uuid);
+    const n = open.length;
+    if (n === 0) return undefined;
+    const i = uuid === null ? -1 : open.findIndex((o) => o.uuid === uuid);
+    const j = i < 0 ? (dir > 0 ? 0 : n - 1) : (((i + dir) % n) + n) % n;
+    const next = open[j] as LabelObject;
+    return next.uuid === uuid ? undefined : next;
+  }
+
+  private step(dir: number): boolean {
+    if (this.pending.length === 0) return false;
+    const next = this.after(this.api.selected(), dir);
+    if (next) this.show(next);
+    return true;
+  }
+
+  /** Select a prediction and show a slice where it is drawn. */
+  private show(o: LabelObject): void {
     const k = this.api.slice();
     if (o.keyframes[String(k)] === undefined) {
       const to = nearestKeyframe(o, k);

@@ -56,6 +56,8 @@ export function shortcutGroups(classes: { name: string; hotkey: string }[], mask
         ["D", "free-hand polygon (polygon tool)"],
         ["Q, W, E, …", "continue an object on this slice"],
         ["Delete / Backspace", "delete the selected object here (Shift: on every slice)"],
+        [", / .", "previous / next prediction to review"],
+        ["A", "accept the selected prediction, then the next (Shift+Delete rejects it)"],
         ["Ctrl+C / Ctrl+V", "copy / paste the selected shape to this slice"],
         ["Ctrl+Z / Ctrl+Shift+Z, Ctrl+Y", "undo / redo"],
       ],

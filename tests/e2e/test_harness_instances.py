@@ -557,6 +557,56 @@ def test_a_model_ontology_of_a_hundred_classes_leaves_the_image_in_view(lpage: A
     assert tag.evaluate("(t) => t.scrollWidth <= t.clientWidth")
 
 
+def test_predictions_are_reviewed_by_keys(lpage: Any) -> None:  # noqa: F811
+    """QA 22a: hundreds of predictions were reviewed by the mouse only. `.` / `,` select the
+    next / previous prediction to review and show its slice; `a` accepts the selected one
+    and goes on to the next; Shift+Delete rejects (deletes) it."""
+    page = lpage
+    manual = box(U1, 1, {6: [40, 30, 55, 44]})
+    p1 = prediction(P1, 2, "lesion", 3, {"box": [10, 10, 20, 20]})
+    p2 = prediction(P2, 3, "lesion", 8, {"box": [12, 10, 22, 20]})
+    p3 = prediction(P3, 4, "liver", 9, {"points": [[30, 5], [45, 5], [38, 20]]})
+    wid, root = mount_labels(page, labels_state([manual, p1, p2, p3], revision=3))
+    labels = root.get_by_test_id("daw-labels")
+    root.focus()
+    page.keyboard.press(".")  # the first in the list (liver first, as in the ontology)
+    expect(labels).to_have_attribute("data-selected", P3)
+    expect(labels).to_have_attribute("data-slice", "9")
+    page.keyboard.press(".")
+    expect(labels).to_have_attribute("data-selected", P1)
+    expect(labels).to_have_attribute("data-slice", "3")
+    page.keyboard.press("a")  # accept #2, on to #3
+    (msg,) = wait_edits(page, wid, 1)
+    assert msg["op"]["ops"] == [
+        {"op": "update_object", "uuid": P1, "changes": {"review": "accepted"}}
+    ]
+    expect(labels).to_have_attribute("data-selected", P2)
+    expect(labels).to_have_attribute("data-slice", "8")
+    page.keyboard.press("a")  # no double decision while the first is on its way
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"]["ops"] == [
+        {"op": "update_object", "uuid": P2, "changes": {"review": "accepted"}}
+    ]
+    expect(labels).to_have_attribute("data-selected", P3)
+    page.keyboard.press(",")  # back: the decided ones are passed over
+    expect(labels).to_have_attribute("data-selected", P3)
+    page.keyboard.press("Shift+Delete")  # reject it
+    msgs = wait_edits(page, wid, 3)
+    assert msgs[2]["op"] == {"op": "delete_object", "uuid": P3}
+    # a manual object selected: `a` accepts nothing
+    root.get_by_test_id("daw-inst-list").locator(f'[data-uuid="{U1}"]').first.click()
+    expect(labels).to_have_attribute("data-selected", U1)
+    root.focus()
+    page.keyboard.press("a")
+    page.wait_for_timeout(200)
+    assert len(edits(page, wid)) == 3
+    # the keys are on the shortcuts card
+    page.keyboard.press("?")
+    card = root.get_by_test_id("daw-shortcuts")
+    expect(card).to_contain_text("previous / next prediction to review")
+    expect(card).to_contain_text("accept the selected prediction, then the next")
+
+
 def test_read_only_review_mode_blocks_every_edit(lpage: Any) -> None:  # noqa: F811
     page = lpage
     objects = [
