@@ -14,7 +14,12 @@ import pytest
 import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.errors import DicomAnnotWarning, LabelError, ProtocolError
+from dicom_annot_widget.errors import (
+    DicomAnnotWarning,
+    LabelError,
+    ProtocolError,
+    WidgetValueError,
+)
 from dicom_annot_widget.kernels.brush import apply_stroke, stroke_mask, threshold_brush
 from dicom_annot_widget.kernels.contours import mask_to_polygons, polygons_to_mask
 from dicom_annot_widget.labels import Labels, Ontology
@@ -538,11 +543,11 @@ def test_paint_messages_parse() -> None:
 
 def test_python_paint_api_validates(widget: Any) -> None:
     w, _ = widget
-    with pytest.raises(ProtocolError, match="radius must be in"):
+    with pytest.raises(WidgetValueError, match=r"^brush: radius must be in"):
         w.brush(_new_uuid(), 1, [[3, 3]], 0, feature="tumour")
     with pytest.raises(LabelError, match="slice 9 is out of range"):
         w.brush(_new_uuid(), 9, [[3, 3]], 2, feature="tumour")
-    with pytest.raises(ProtocolError, match="lo <= hi"):
+    with pytest.raises(WidgetValueError, match="lo <= hi"):
         w.threshold_brush(_new_uuid(), 1, [[3, 3]], 2, (10, 0), feature="tumour")
     with pytest.raises(TypeError, match="range must be"):
         w.threshold_brush(_new_uuid(), 1, [[3, 3]], 2, 10, feature="tumour")  # type: ignore[arg-type]
@@ -790,3 +795,20 @@ def test_labels_of_another_series_are_refused(tmp_path: Path) -> None:
     with pytest.raises(LabelError, match=r"these labels are for series 1\.2\.3"):
         DicomAnnotator(a, labels=Labels(other, _ontology()))
     DicomAnnotator(a, labels=Labels(a, _ontology())).close()
+
+
+def test_the_python_brushes_name_their_own_arguments(widget: Any) -> None:
+    """QA 22b: w.brush(..., radius=-3) raised "ProtocolError: paint: strokes[0]: radius ...",
+    the page protocol's words for a field the caller never wrote. The brushes name their
+    own arguments (a ValueError); nothing is painted."""
+    w, _ = widget
+    new = "9f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+    with pytest.raises(WidgetValueError, match=r"^brush: radius must be in \(0, 512\]"):
+        w.brush(new, 2, (10, 10), -3, "Tumour")
+    with pytest.raises(WidgetValueError, match=r"^erase: points\[0\]\[0\] must be a finite"):
+        w.erase(new, 2, (float("nan"), 10), 3)
+    with pytest.raises(WidgetValueError, match=r"^threshold_brush: range needs lo <= hi"):
+        w.threshold_brush(new, 2, (10, 10), 3, (250, 100), "Tumour")
+    assert w.labels.revision == 0 and len(w.labels) == 0
+    w.brush(new, 2, (10, 10), 3, "Tumour")  # and the same call, well formed, paints
+    assert w.labels.get(new).keyframes

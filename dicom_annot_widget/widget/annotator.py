@@ -7,6 +7,7 @@ import itertools
 import logging
 import math
 import os
+import re
 import threading
 import uuid
 import warnings
@@ -1944,9 +1945,28 @@ class DicomAnnotator(anywidget.AnyWidget):
     ) -> int:
         """Paint one brush stroke (discs of ``radius`` voxels along ``points``, an (N, 2)
         array of ``(x, y)`` or one point) on ``slice`` of ``plane``; see :meth:`paint`.
-        Returns the revision."""
+        Returns the revision. A bad ``radius`` or point raises :class:`WidgetValueError`
+        naming it (as :meth:`erase` and :meth:`threshold_brush` do)."""
         stroke = {"tool": "brush", "radius": radius, "points": self._points(points)}
-        return self.paint(uuid, slice, [stroke], feature, plane=plane)
+        return self._paint_one("brush", uuid, slice, stroke, feature, plane)
+
+    def _paint_one(
+        self,
+        name: str,
+        uuid: str,
+        slice: int,
+        stroke: dict[str, Any],
+        feature: str | None,
+        plane: str,
+    ) -> int:
+        """:meth:`paint` of one stroke for :meth:`brush`, :meth:`erase` and
+        :meth:`threshold_brush`: a bad argument is named as the caller wrote it, not as a
+        field of the page's message (QA 22b: "ProtocolError: paint: strokes[0]: radius")."""
+        try:
+            return self.paint(uuid, slice, [stroke], feature, plane=plane)
+        except ProtocolError as exc:
+            reason = re.sub(r"^paint: strokes\[0\]: ", "", str(exc))
+            raise WidgetValueError(f"{name}: {reason}") from None
 
     def erase(
         self, uuid: str, slice: int, points: Any, radius: float, *, plane: str = "axial"
@@ -1955,7 +1975,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         or polygon object on ``slice`` of ``plane``; see :meth:`paint`. Returns the
         revision."""
         stroke = {"tool": "eraser", "radius": radius, "points": self._points(points)}
-        return self.paint(uuid, slice, [stroke], plane=plane)
+        return self._paint_one("erase", uuid, slice, stroke, None, plane)
 
     def threshold_brush(
         self,
@@ -1990,7 +2010,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             "points": self._points(points),
             "range": [lo, hi],
         }
-        return self.paint(uuid, slice, [stroke], feature, plane=plane)
+        return self._paint_one("threshold_brush", uuid, slice, stroke, feature, plane)
 
     def interpolate(
         self,
