@@ -357,6 +357,10 @@ def test_seg_by_class_reread(
         by_feature[feature] = by_feature.get(feature, np.zeros(SHAPE, bool)) | mask
     volumes = _seg_volumes(path, phantom)
     assert set(volumes) == {1, 2, 3}
+    # the classes overlap in places: a SEG keeps those voxels in each, and the legend counts
+    # them as the NIfTI legend does (QA 22a: it said 0)
+    covered = np.sum([m.astype(int) for m in by_feature.values()], axis=0)
+    assert legend.overlap_voxels == int((covered > 1).sum()) > 0
     for entry in legend:
         np.testing.assert_array_equal(volumes[entry.value], by_feature[entry.feature])
 
@@ -427,7 +431,7 @@ def test_a_seg_opened_as_a_series_says_what_it_is(
 ) -> None:
     """QA 22b: open_series on a DICOM SEG (the export's own file) opened its frames as an
     "image" with position warnings. It says what the file is and how to use it; beside the
-    series in a folder it is skipped."""
+    series in a folder it is passed over, as other non-image objects are."""
     labels, _ = doc
     path = tmp_path / "labels.seg.dcm"
     to_dicom_seg(labels, phantom, path)

@@ -75,8 +75,8 @@ class Legend:
         Objects without area (points, polylines, primitives) and pending predictions that
         were left out.
     overlap_voxels
-        NIfTI: voxels claimed by more than one value (the later object won). 0 for DICOM SEG,
-        where segments may overlap.
+        Voxels claimed by more than one value. In NIfTI the later object won them; a DICOM
+        SEG keeps them in every segment that claims them (segments may overlap).
     """
 
     by: str

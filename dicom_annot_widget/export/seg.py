@@ -553,7 +553,14 @@ def to_dicom_seg(
         specific_character_set=SPECIFIC_CHARACTER_SET,
     )
     seg.SeriesDescription = lo_value(series_description)
-    legend = Legend(by=by, entries=tuple(entry for entry, _ in groups), skipped=tuple(skipped))
+    # voxels of more than one segment (kept in each: said, as the NIfTI legend says them)
+    overlap = int((pixels.sum(axis=-1, dtype=np.uint16) > 1).sum()) if pixels.ndim == 4 else 0
+    legend = Legend(
+        by=by,
+        entries=tuple(entry for entry, _ in groups),
+        skipped=tuple(skipped),
+        overlap_voxels=overlap,
+    )
     if out_path is not None:
         seg.save_as(str(out_path))
     return seg, legend
