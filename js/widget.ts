@@ -533,6 +533,7 @@ function renderView(
   /** Play or stop the cine (at the speed chosen in the menu). */
   const toggleCine = (): void => {
     const playing = cineFps(model.get("cine")) > 0;
+    if (!playing && planeSlices() <= 1) return; // one slice: nothing to play
     if (setIfChanged("cine", playing ? 0 : Number(cineSelect.value) || 10)) saveNow();
   };
   const detachCine = cine.attach({
@@ -998,6 +999,13 @@ function renderView(
     slabSelect.disabled = !grey;
     prevBtn.disabled = !n || k <= 0;
     nextBtn.disabled = !n || k >= n - 1;
+    // one slice (a radiograph, a photo): nothing to play or skip (QA 22b); a cine started
+    // from Python can still be stopped
+    const single = n <= 1;
+    cineBtn.disabled = single && fps === 0;
+    cineSelect.disabled = single;
+    skipSelect.disabled = single;
+    skipInput.disabled = single;
 
     const count = num(i?.series_count, 1);
     const idx = num(model.get("series_index"), num(i?.series_index, 0));

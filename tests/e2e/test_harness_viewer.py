@@ -165,6 +165,21 @@ def wait_model(page: Any, wid: int, key: str, expected: Any) -> None:
     )
 
 
+def test_a_single_image_has_nothing_to_play_or_skip(harness: Any) -> None:
+    """QA 22b: on one 2D image (a radiograph) the cine button, its speed and the frameskip
+    were live: play ran a cine of one frame. They are off; `p` plays nothing."""
+    page = harness
+    wid, root = mount(page, series(ct_volume(n=1)))
+    for testid in ("daw-cine", "daw-frameskip"):
+        expect(root.get_by_test_id(testid)).to_be_disabled()
+    root.focus()
+    page.keyboard.press("p")
+    page.wait_for_timeout(200)
+    assert model_get(page, wid, "cine") == 0
+    _, other = mount(page, series(ct_volume(n=3), sid="s1"))
+    expect(other.get_by_test_id("daw-cine")).to_be_enabled()  # a stack plays
+
+
 def test_wheel_and_arrows_move_the_slice(harness: Any) -> None:
     page = harness
     wid, root = mount(page, series(ct_volume()))
