@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -226,3 +227,30 @@ def test_the_workers_ignore_the_kernels_interrupt(ct_abdomen_dir: Path) -> None:
     finally:
         _pool.release()
         shutdown_workers()
+
+
+@pytest.mark.parametrize(
+    ("source", "guarded"),
+    [
+        ("run()\nif __name__ == '__main__':\n    main()\n", True),
+        ('if "__main__" == __name__:\n    main()\n', True),
+        ("import sys\nif __name__ != '__main__':\n    sys.exit()\nmain()\n", True),
+        ("print('run as __main__')  # a mention only\nmain()\n", False),
+        ("def f():\n    if __name__ == '__main__':\n        pass\nf()\n", False),  # not top level
+        ("s = '''\n__main__\n'''\nif (:\n", True),  # not Python: the text decides
+    ],
+)
+def test_the_main_guard_is_read_from_the_code_not_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, guarded: bool
+) -> None:
+    """QA 22b O5: a script that only mentioned ``__main__`` (in a string) counted as guarded,
+    and each spawned worker ran the whole script again (its output appeared three times)."""
+    import types
+
+    script = tmp_path / "script.py"
+    script.write_text(source)
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setattr(_pool, "_unguarded", {})
+    assert _pool.unguarded_main() is not guarded

@@ -18,6 +18,7 @@ continues in-process.
 
 from __future__ import annotations
 
+import ast
 import logging
 import multiprocessing
 import os
@@ -89,8 +90,30 @@ def unguarded_main() -> bool:
                 source = fp.read(4 * 1024 * 1024)
         except OSError:
             source = b"__main__"  # not readable (frozen, zipped): assume the usual guard
-        _unguarded[path] = b"__main__" not in source
+        _unguarded[path] = not _has_main_guard(source)
     return _unguarded[path]
+
+
+def _has_main_guard(source: bytes) -> bool:
+    """Whether a script's top level has ``if __name__ == "__main__":`` (either order, ``==``
+    or ``!=``). Not just the text: a script that only mentions ``__main__`` (in a string, a
+    comment) ran again in each worker (QA 22b)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # not Python this version parses: the text decides
+        return b"__main__" in source
+    for node in tree.body:
+        if not isinstance(node, ast.If):
+            continue
+        for part in ast.walk(node.test):
+            if not isinstance(part, ast.Compare):
+                continue
+            sides = [part.left, *part.comparators]
+            if any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides) and any(
+                isinstance(x, ast.Constant) and x.value == "__main__" for x in sides
+            ):
+                return True
+    return False
 
 
 def _warmup_done(fut: Future[Any]) -> None:
