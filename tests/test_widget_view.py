@@ -12,7 +12,12 @@ import pytest
 import traitlets
 
 from dicom_annot_widget import DicomAnnotator, open_series
-from dicom_annot_widget.errors import DicomAnnotError, ProtocolError, WidgetValueError
+from dicom_annot_widget.errors import (
+    DicomAnnotError,
+    DicomLoadError,
+    ProtocolError,
+    WidgetValueError,
+)
 from dicom_annot_widget.widget.links import (
     ViewLink,
     decode_view_link,
@@ -477,6 +482,25 @@ def test_a_study_is_browsed_series_by_series(tmp_path: Any, given: str) -> None:
     assert w.series_index == 1 and w.series.shape[0] == sizes[1]
     assert [s.shape[0] for s in w.series_list] == [3, 4, 5]
     w.close()
+
+
+def test_a_path_that_does_not_exist_is_said_before_the_page_hears_of_the_widget(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """QA 22b O2: DicomAnnotator('/wrong/path') opened the widget's comm before reading the
+    folder, then closed it: the page logged "[anywidget] Failed to initialize model." for
+    the commonest mistake. A path that does not exist is refused before any comm opens."""
+    import comm
+
+    opened: list[Any] = []
+    real = comm.create_comm
+    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: opened.append(1) or real(*a, **k))
+    missing = tmp_path / "no such folder"
+    with pytest.raises(DicomLoadError, match="no such folder' does not exist"):
+        DicomAnnotator(missing)
+    with pytest.raises(DicomLoadError, match="does not exist"):
+        DicomAnnotator(str(missing), ontology=None)
+    assert opened == []
 
 
 def test_a_source_of_the_wrong_type_names_it_and_what_is_accepted(tmp_path: Any) -> None:

@@ -834,6 +834,11 @@ class DicomAnnotator(anywidget.AnyWidget):
                 "give either labels= or ontology=/label_path=: the labels bring their ontology"
             )
         self._sources = _split_sources(source)
+        first = self._sources[0]
+        if isinstance(first, (str, os.PathLike)) and not os.path.exists(first):
+            # said before the comm opens below: a page that saw it open and close at once
+            # logs "[anywidget] Failed to initialize model." (QA 22b, the commonest mistake)
+            raise DicomLoadError(f"'{os.fspath(first)}' does not exist.")
         if (labels is not None or label_path is not None) and len(self._sources) > 1:
             raise ValueError("labels= and label_path= need a single series")
         self._opened: dict[int, Series] = {}
