@@ -91,6 +91,11 @@ export function button(
 }
 
 /** Set an element's text only when it changes (panels update on every frame). */
+/** Call `onScroll(scrollTop)` on every scroll of a virtual list (passive; removed on abort). */
+export function followScroll(list: HTMLElement, signal: AbortSignal, onScroll: (top: number) => void): void {
+  list.addEventListener("scroll", () => onScroll(list.scrollTop), { signal, passive: true });
+}
+
 export function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) node.textContent = text;
 }

@@ -26,7 +26,7 @@ import { formatLength, polylineLength } from "../tools/polyline";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
 import { ClipboardPanel } from "./clipboard";
 import { objectVolume, volumeText } from "../render/statistics";
-import { button, el, icon, setPressed, textField } from "./dom";
+import { button, el, followScroll, icon, setPressed, textField } from "./dom";
 import { formatArea } from "./format";
 
 /** Keys that continue the n-th instance of the active class ("i" toggles the overlay). */
@@ -444,14 +444,10 @@ class InstancesPanel implements Panel {
     this.list.addEventListener("dblclick", (e) => this.onDblClick(e), on);
     this.list.addEventListener("keydown", (e) => this.onTab(e), on);
     api.signal.addEventListener("abort", () => this.finishRename(false), { once: true });
-    this.list.addEventListener(
-      "scroll",
-      () => {
-        this.top = this.list.scrollTop;
-        this.renderWindow();
-      },
-      { ...on, passive: true },
-    );
+    followScroll(this.list, api.signal, (top) => {
+      this.top = top;
+      this.renderWindow();
+    });
   }
 
   private makeTemplate(): HTMLElement {

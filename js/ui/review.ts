@@ -14,7 +14,7 @@ import { maskSession } from "../render/masklayer";
 import { screenShape } from "../render/overlay";
 import type { Matrix } from "../render/transform";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
-import { button, el } from "./dom";
+import { button, el, followScroll } from "./dom";
 import { isPending, listObjects, nearestKeyframe, predictionTag, rowWindow, scrollFor } from "./instances";
 
 /** Pending predictions grouped by class, in ontology order then object_id order. */
@@ -173,15 +173,11 @@ class ReviewPanel implements Panel {
     this.list.dataset.testid = "daw-review-list";
     this.spacer = el("div", "daw-review-spacer", this.list);
     this.list.addEventListener("click", (e) => this.onClick(e), on);
-    this.list.addEventListener(
-      "scroll",
-      () => {
-        this.top = this.list.scrollTop;
-        this.renderWindow();
-      },
-      { ...on, passive: true },
-    );
     this.list.addEventListener("keydown", (e) => this.onTab(e), on);
+    followScroll(this.list, api.signal, (top) => {
+      this.top = top;
+      this.renderWindow();
+    });
   }
 
   private onClick(e: MouseEvent): void {
