@@ -266,6 +266,14 @@ def test_a_saved_notebook_keeps_no_labels_of_the_past(
     for uuid in (first, second):
         assert uuid not in text  # no object of the session is in the file
 
+    # the page reloaded while the kernel runs: its views ask for the labels as they are
+    page.reload()
+    live = page.get_by_test_id("daw-root").first
+    expect(live.get_by_test_id("daw-review")).to_contain_text(
+        "Predictions (1 to review)", timeout=EVENTUALLY * 3000
+    )
+    expect(live.get_by_test_id("daw-instances")).to_contain_text("Objects (2)")
+
     # reopened without its kernel: no predictions to review that are long decided
     shutdown_kernels(lab_each)
     page.reload()
