@@ -554,7 +554,12 @@ def to_dicom_seg(
     )
     seg.SeriesDescription = lo_value(series_description)
     # voxels of more than one segment (kept in each: said, as the NIfTI legend says them)
-    overlap = int((pixels.sum(axis=-1, dtype=np.uint16) > 1).sum()) if pixels.ndim == 4 else 0
+    # (slice by slice: a count volume beside the segments' would be one more whole volume)
+    overlap = (
+        sum(int((frame.sum(axis=-1, dtype=np.uint16) > 1).sum()) for frame in pixels)
+        if pixels.ndim == 4
+        else 0
+    )
     legend = Legend(
         by=by,
         entries=tuple(entry for entry, _ in groups),

@@ -885,7 +885,7 @@ class Series:
     def _on_pool_done(self, k: int, fut: Future[Any]) -> None:
         arr: NDArray[Any] | None = None
         error: DicomLoadError | None = None
-        requeue = False
+        requeue = local = False
         if fut.cancelled():
             requeue = True
         else:
@@ -900,9 +900,7 @@ class Series:
                 _pool.mark_broken(exc)
                 requeue = True
             elif not isinstance(exc, Exception):  # KeyboardInterrupt in a worker: not the file
-                requeue = True
-                with self._lock:
-                    self._local_only.add(k)
+                requeue = local = True
             else:
                 error = self._backend.pool_error(k, exc)
                 error.__cause__ = exc
@@ -918,6 +916,8 @@ class Series:
             elif requeue and not self._done[k] and not self._closed:
                 self._queue.appendleft(k)
                 self._queued.add(k)
+                if local:  # decoded in-process from now on (see _pump)
+                    self._local_only.add(k)
             if _pool.is_broken():
                 self._pool = None
             if not self._closed:

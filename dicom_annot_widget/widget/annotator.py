@@ -7,7 +7,6 @@ import itertools
 import logging
 import math
 import os
-import re
 import threading
 import uuid
 import warnings
@@ -57,6 +56,7 @@ from .protocol import (
     Release,
     Undo,
     parse_page_message,
+    parse_stroke,
     parse_strokes,
     request_number,
 )
@@ -1965,13 +1965,14 @@ class DicomAnnotator(anywidget.AnyWidget):
         plane: str,
     ) -> int:
         """:meth:`paint` of one stroke for :meth:`brush`, :meth:`erase` and
-        :meth:`threshold_brush`: a bad argument is named as the caller wrote it, not as a
-        field of the page's message (QA 22b: "ProtocolError: paint: strokes[0]: radius")."""
+        :meth:`threshold_brush`: the stroke is checked first under the caller's name, so a
+        bad argument is named as the caller wrote it, not as a field of the page's message
+        (QA 22b: "ProtocolError: paint: strokes[0]: radius")."""
         try:
-            return self.paint(uuid, slice, [stroke], feature, plane=plane)
+            parse_stroke(stroke, name)
         except ProtocolError as exc:
-            reason = re.sub(r"^paint: strokes\[0\]: ", "", str(exc))
-            raise WidgetValueError(f"{name}: {reason}") from None
+            raise WidgetValueError(str(exc)) from None
+        return self.paint(uuid, slice, [stroke], feature, plane=plane)
 
     def erase(
         self, uuid: str, slice: int, points: Any, radius: float, *, plane: str = "axial"

@@ -492,7 +492,9 @@ def _stroke_points(raw: Any, what: str) -> NDArray[np.float64]:
     return pts
 
 
-def _parse_stroke(raw: Any, what: str) -> Stroke:
+def parse_stroke(raw: Any, what: str) -> Stroke:
+    """Validate one stroke; ``what`` starts each error message (``"paint: strokes[0]"``, or
+    the name of the Python call that made the stroke)."""
     if not isinstance(raw, dict):
         raise ProtocolError(
             f"{what} must be an object {{tool, radius, points}}, got {describe(raw)}"
@@ -542,7 +544,7 @@ def parse_strokes(raw: Any, kind: str = "paint") -> tuple[Stroke, ...]:
         raise ProtocolError(f"{kind}: 'strokes' must be a non-empty list of strokes")
     if len(raw) > MAX_STROKES:
         raise ProtocolError(f"{kind}: too many strokes ({len(raw)}; at most {MAX_STROKES})")
-    strokes = tuple(_parse_stroke(s, f"{kind}: strokes[{i}]") for i, s in enumerate(raw))
+    strokes = tuple(parse_stroke(s, f"{kind}: strokes[{i}]") for i, s in enumerate(raw))
     total = sum(len(s.points) for s in strokes)
     if total > MAX_PAINT_POINTS:
         raise ProtocolError(

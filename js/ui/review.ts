@@ -57,6 +57,11 @@ export function sliceText(o: LabelObject): string {
   return kfs.length === 1 ? `slice ${(kfs[0] as number) + 1}` : `${kfs.length} slices`;
 }
 
+/** The identity of a review item: its prediction's uuid, or "class:" and the class id. */
+export function itemId(it: ReviewItem): string {
+  return it.object ? it.object.uuid : `class:${it.feature}`;
+}
+
 /** The review list's items, in the order shown. */
 export function reviewItems(groups: ReadonlyMap<string, readonly LabelObject[]>): ReviewItem[] {
   const out: ReviewItem[] = [];
@@ -136,7 +141,7 @@ class ReviewPanel implements Panel {
   private shownSelected: string | null | undefined = undefined;
   private readonly spacer: HTMLElement;
   private items: ReviewItem[] = [];
-  /** the items rendered, by id (a prediction's uuid, or "class:" + feature), with what they show */
+  /** the items rendered, by itemId, with what they show */
   private readonly rendered = new Map<string, { el: HTMLElement; key: string }>();
   /** the list's scrollTop as last read or set, and its height */
   private top = 0;
@@ -289,14 +294,7 @@ class ReviewPanel implements Panel {
       this.shownSelected = sel;
       // a prediction selected on the image (or in the objects list) comes into view here too
       const i = sel === null ? -1 : this.items.findIndex((it) => it.object?.uuid === sel);
-      if (i >= 0) {
-        const top = scrollFor(i, this.top, this.listHeight, REVIEW_ITEM_H);
-        if (top !== this.top) {
-          this.list.scrollTop = top;
-          this.top = top;
-          this.renderWindow();
-        }
-      }
+      if (i >= 0) this.bringIntoView(i);
       for (const row of this.spacer.querySelectorAll<HTMLElement>(".daw-review-row")) {
         row.setAttribute("aria-selected", String(row.dataset.uuid === sel));
       }
@@ -347,7 +345,7 @@ class ReviewPanel implements Panel {
     for (let i = first; i < last; i++) {
       const it = this.items[i] as ReviewItem;
       const o = it.object;
-      const id = o ? o.uuid : `class:${it.feature}`;
+      const id = itemId(it);
       const key = o ? `${o.object_id}|${predictionTag(o)}|${sliceText(o)}|${this.ro}` : `${this.groups.get(it.feature)?.length}|${this.names.get(it.feature)}|${classColor(this.onto, it.feature)}|${this.ro}`;
       wanted.push({ id, key, i });
     }
@@ -366,6 +364,7 @@ class ReviewPanel implements Panel {
           r.el.remove();
         }
         r = { el: this.makeItem(this.items[w.i] as ReviewItem), key: w.key };
+        r.el.dataset.item = w.id;
         this.rendered.set(w.id, r);
       }
       const top = `${w.i * REVIEW_ITEM_H}px`;
@@ -373,6 +372,15 @@ class ReviewPanel implements Panel {
       if (r.el !== at) this.spacer.insertBefore(r.el, at);
       at = r.el.nextElementSibling;
     }
+  }
+
+  /** Scroll item `i` into the list's view (if it is not) and render it. */
+  private bringIntoView(i: number): void {
+    const top = scrollFor(i, this.top, this.listHeight, REVIEW_ITEM_H);
+    if (top === this.top) return;
+    this.list.scrollTop = top;
+    this.top = top;
+    this.renderWindow();
   }
 
   private makeItem(it: ReviewItem): HTMLElement {
@@ -431,16 +439,12 @@ class ReviewPanel implements Panel {
     const at = mine.indexOf(e.target as HTMLButtonElement);
     const back = e.shiftKey;
     if (at < 0 || (back ? at > 0 : at < mine.length - 1)) return; // within the item
-    const i = this.items.findIndex((it) => (it.object ? item.dataset.uuid === it.object.uuid : !item.dataset.uuid && item.dataset.feature === it.feature));
+    const i = this.items.findIndex((it) => itemId(it) === item.dataset.item);
     const j = back ? i - 1 : i + 1;
     if (i < 0 || j < 0 || j >= this.items.length) return; // out of the list, as the browser goes
     e.preventDefault();
-    const top = scrollFor(j, this.top, this.listHeight, REVIEW_ITEM_H);
-    if (top !== this.top) this.list.scrollTop = top;
-    this.top = top;
-    this.renderWindow();
-    const next = this.items[j] as ReviewItem;
-    const r = this.rendered.get(next.object ? next.object.uuid : `class:${next.feature}`);
+    this.bringIntoView(j);
+    const r = this.rendered.get(itemId(this.items[j] as ReviewItem));
     const there = r ? buttons(r.el) : [];
     (back ? there[there.length - 1] : there[0])?.focus({ preventScroll: true });
   }

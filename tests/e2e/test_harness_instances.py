@@ -517,6 +517,13 @@ def test_the_review_list_of_thousands_of_predictions_is_virtual(lpage: Any) -> N
     assert in_list(thirtieth)
     assert rows.count() <= 25
     assert len(edits(page, wid)) == 1  # Tab decided nothing
+    # a prediction selected elsewhere (from Python, the image, the objects list) comes into
+    # view in the list
+    push = "([i, k, v]) => window.widgets[i].model._push(k, v)"
+    page.evaluate(push, [wid, "selected", uid(300)])
+    chosen = review.locator(f'[data-testid="daw-review-row"][data-uuid="{uid(300)}"]')
+    expect(chosen).to_have_attribute("aria-selected", "true")
+    assert in_list(chosen)
 
 
 def test_a_model_ontology_of_a_hundred_classes_leaves_the_image_in_view(lpage: Any) -> None:  # noqa: F811
