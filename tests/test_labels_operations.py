@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from dicom_annot_widget.errors import LabelError
@@ -548,3 +549,42 @@ def test_renaming_an_object_is_one_undoable_edit_of_user_text() -> None:
     bad["objects"][0]["name"] = 12
     with pytest.raises(LabelError, match=r"objects\[0\]\.name: expected a string or null"):
         Labels.from_json(json.dumps(bad))
+
+
+def test_history_keeps_its_bytes_within_its_budget() -> None:
+    """QA 23b D1: each bitmask edit keeps its slice's run-length text before and after; 300
+    strokes on a speckled 2048 x 2048 mask held 2.4 GB of history. The oldest edits go
+    beyond the budget, the newest stays undoable, and undo / redo keep the count right."""
+    ont = Ontology.builder().object("Lesion", shape="bitmask").build()
+    series = {"series_instance_uid": "1.2.3.4", "shape": [4, 256, 256]}
+    budget = 2_000_000
+    labels = Labels(series, ont, history_bytes=budget)
+    rng = np.random.default_rng(0)
+    masks = [rng.random((256, 256)) < 0.5 for _ in range(30)]  # speckle: long run texts
+    uuid = labels.add_mask("Lesion", masks[0], slice=1)
+    for mask in masks[1:]:
+        labels.set_mask_slice(uuid, 1, mask)
+    history = labels._history
+    one = history.last.nbytes if history.last is not None else 0
+    assert one > 200_000  # each edit holds two run texts of this speckle
+    assert history.nbytes <= budget
+    assert 1 < history.undo_depth < 30
+    depth = history.undo_depth
+    for i in range(depth):  # the edits kept undo exactly, newest first
+        labels.undo()
+        assert np.array_equal(labels.get_mask(uuid)[1], masks[-2 - i])
+    assert labels.undo() is None
+    assert history.nbytes <= budget
+    for _ in range(depth):
+        labels.redo()
+    assert np.array_equal(labels.get_mask(uuid)[1], masks[-1])
+    assert history.nbytes == sum(e.nbytes for e in history._undo)
+    # an entry bigger than the budget alone is still kept: the last edit can be undone
+    small = Labels(series, ont, history_bytes=1000)
+    u = small.add_mask("Lesion", masks[0], slice=1)
+    small.set_mask_slice(u, 1, masks[1])
+    assert small._history.undo_depth == 1
+    small.undo()
+    assert np.array_equal(small.get_mask(u)[1], masks[0])
+    with pytest.raises(ValueError, match="max_bytes must be at least 1"):
+        History(10, 0)

@@ -33,7 +33,7 @@ from .document import (
     parse_measurement,
 )
 from .geometry import Mask, geometry_from_value, mask_slice
-from .history import History, HistoryEntry
+from .history import HISTORY_BYTES, History, HistoryEntry
 from .interpolation import (
     gap_slices,
     interpolation_ops,
@@ -122,6 +122,10 @@ class Labels:
         Start in review mode (see :attr:`read_only`).
     history_limit
         How many edits can be undone.
+    history_bytes
+        How much the undo and redo history may hold, in bytes of its edits' text (a bitmask
+        edit holds its slice's run-length text twice, before and after); the oldest edits
+        are forgotten beyond it, the last one never. Default 256 MiB.
 
     Notes
     -----
@@ -149,6 +153,7 @@ class Labels:
         affine: Any = None,
         read_only: bool = False,
         history_limit: int = 1000,
+        history_bytes: int = HISTORY_BYTES,
     ) -> None:
         self._init(
             LabelDocument(SeriesInfo.coerce(series), _coerce_ontology(ontology)),
@@ -156,6 +161,7 @@ class Labels:
             affine=_default_geometry(series, affine),
             read_only=read_only,
             history_limit=history_limit,
+            history_bytes=history_bytes,
         )
 
     def _init(
@@ -166,9 +172,10 @@ class Labels:
         affine: Any,
         read_only: bool,
         history_limit: int = 1000,
+        history_bytes: int = HISTORY_BYTES,
     ) -> None:
         self._doc = doc
-        self._history = History(history_limit)
+        self._history = History(history_limit, history_bytes)
         self._observers: list[Observer] = []
         #: called when review mode turns on or off (the widget tells the page)
         self._mode_observers: list[Callable[[], None]] = []

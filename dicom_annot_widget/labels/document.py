@@ -384,8 +384,14 @@ class LabelObject:
                 out[entry.classification] = entry.answer
         return out
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form (a fresh dict; safe to modify)."""
+    def to_json(self, *, masks: bool = True) -> dict[str, Any]:
+        """The JSON form (a fresh dict; safe to modify). With ``masks=False`` a bitmask
+        keyframe is ``{"manual": ...}`` alone, without its run-length text: a speckled
+        2048 x 2048 mask's text is megabytes, which the full form copies twice."""
+        if not masks and self.shape == "bitmask":
+            data = self._to_json_dict()
+            data["keyframes"] = {str(k): {"manual": kf.manual} for k, kf in self.keyframes.items()}
+            return data
         return loads(self._json_bytes)
 
     @cached_property

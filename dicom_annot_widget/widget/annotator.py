@@ -516,7 +516,7 @@ def _object_state(obj: LabelObject) -> dict[str, Any]:
     ``mask_area`` (foreground pixels of that slice) and ``mask_crc`` (a checksum of its
     content, :func:`~dicom_annot_widget.widget.masks.mask_crc`: the page asks for a slice's
     masks again only when it changed) instead of the run-length ``mask``."""
-    data = obj.to_json()
+    data = obj.to_json(masks=False)
     keyframes: dict[str, Any] = {}
     for k, kf in obj.keyframes.items():
         if isinstance(kf.geometry, Mask):
