@@ -151,3 +151,10 @@ def test_link_positions_refuses_what_it_cannot_link(tmp_path: Path) -> None:
         link_positions(a)
     with pytest.raises(TypeError, match="expected DicomAnnotator widgets, got str"):
         link_positions(a, "b")  # type: ignore[arg-type]
+    # QA 23a D4: a series with no patient geometry (voxels stand in for millimetres)
+    flat = DicomAnnotator(np.zeros((10, 32, 32), np.int16))
+    assert not flat.series.orientation_known
+    with pytest.raises(ValueError, match="widget 2's series has no patient geometry"):
+        link_positions(a, flat)
+    with pytest.raises(ValueError, match="no patient geometry"):
+        link_positions(flat, a, any_frame=True)

@@ -218,8 +218,9 @@ def link_positions(*widgets: DicomAnnotator, any_frame: bool = False) -> Positio
     TypeError
         If an argument is not a widget.
     ValueError
-        If fewer than two widgets are given, or their series have different frames of
-        reference (and ``any_frame`` is False).
+        If fewer than two widgets are given, a series has no patient geometry (no
+        ImageOrientationPatient), or their series have different frames of reference (and
+        ``any_frame`` is False).
     """
     for w in widgets:
         if not isinstance(w, DicomAnnotator):
@@ -228,6 +229,15 @@ def link_positions(*widgets: DicomAnnotator, any_frame: bool = False) -> Positio
             )
     if len(widgets) < 2:
         raise ValueError(f"link_positions: needs two widgets or more, got {len(widgets)}")
+    for i, w in enumerate(widgets):
+        if not w.series.orientation_known:
+            # its affine is a stand-in (voxels as millimetres): a linked crosshair would land
+            # on meaningless voxels (QA 23a D4)
+            raise ValueError(
+                f"link_positions: widget {i + 1}'s series has no patient geometry (no "
+                "ImageOrientationPatient; e.g. a NumPy array, a projection radiograph or a "
+                "secondary capture): its positions cannot be matched to another series'"
+            )
     frames = {w.series.frame_of_reference_uid for w in widgets} - {""}
     if len(frames) > 1 and not any_frame:
         raise ValueError(
