@@ -28,7 +28,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, naturalFlipV, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, naturalFlipV, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -94,6 +94,8 @@ function isTextInput(target: EventTarget | null): boolean {
 function isSaveChord(e: KeyboardEvent): boolean {
   return isAccel(e, "s") || isAccel(e, "s", true);
 }
+
+const SPACING_UNKNOWN = "Pixel spacing unknown: shown at 1 mm per pixel; distances and areas would be wrong.";
 
 /** The banner while the kernel is gone (see `offline` in renderView). */
 const OFFLINE_TEXT =
@@ -255,7 +257,7 @@ function renderView(
   const topLeft = el("div", "daw-overlay-tl", viewport);
   const warning = el("div", "daw-warning", viewport);
   warning.dataset.testid = "daw-spacing-warning";
-  warning.textContent = "Pixel spacing unknown: shown at 1 mm per pixel; distances and areas would be wrong.";
+  warning.textContent = SPACING_UNKNOWN;
   // orientation markers at the middle of each edge (R/L, A/P, S/I)
   const markers = (["left", "right", "top", "bottom"] as const).map((side) => {
     const m = el("span", `daw-orient daw-orient-${side}`, viewport);
@@ -1053,7 +1055,10 @@ function renderView(
     setPressed(flipVBtn, Boolean(model.get("flip")?.[1])); // the user's flip (a reformat is shown head up under it)
     setPressed(invertBtn, Boolean(model.get("invert")));
     setPressed(maxBtn, ui.maximised);
-    warning.hidden = !i || i.spacing_known !== false;
+    // the pixel spacing first: without it no measurement is right
+    const notice = !i ? null : i.spacing_known === false ? SPACING_UNKNOWN : reformatNotice(plane(), i.affine, i.slice_origins);
+    warning.hidden = notice === null;
+    if (notice !== null) setText(warning, notice);
   };
 
   const update = (): void => {

@@ -3,7 +3,7 @@ import type { Measurement } from "../labels";
 import { parseMeasurements } from "../labels";
 import { Volume } from "../volume";
 import { ctSeriesInfo } from "../fixtures.test-util";
-import { areaStats, drawMeasurements, measurementValue, measurementsOn, planeSpacing, polygonRuns, volumeAreaStats } from "./measurements";
+import { areaStats, drawMeasurements, measurementMm, measurementValue, measurementsOn, patientMap, planeSpacing, polygonRuns, splitAtSlices, volumeAreaStats } from "./measurements";
 
 const info = { spacing: [5, 0.5, 0.8] as [number, number, number], spacing_known: true };
 const unknown = { spacing: [1, 1, 1] as [number, number, number], spacing_known: false };
@@ -37,6 +37,71 @@ describe("measurementValue", () => {
     expect(planeSpacing("coronal", info)).toEqual([0.8, 5]);
     expect(planeSpacing("sagittal", info)).toEqual([0.5, 5]);
     expect(measurementValue(m("distance", [[0, 0], [0, 2]], { plane: "coronal" }), info)).toBe("10.00 mm");
+  });
+});
+
+describe("measurements in patient millimetres (as Python's measurements_to_dataframe)", () => {
+  // 0.5 mm pixels; slices 3 mm apart along z but 0.8 mm along y each: a gantry tilt, whose
+  // reformats are sheared (spacing[0] is the distance along the normal, 2.898 mm)
+  const tilted = {
+    spacing: [2.898, 0.5, 0.5] as [number, number, number],
+    spacing_known: true,
+    affine: [
+      [0.5, 0, 0, -100],
+      [0, 0.5, 0.8, -120],
+      [0, 0, 3, 40],
+      [0, 0, 0, 1],
+    ],
+  };
+  it("measures along the tilted slice axis on a reformat (QA 23a D1)", () => {
+    const d = m("distance", [[10, 0], [10, 30]], { plane: "coronal", slice: 40 });
+    expect(measurementMm(d, tilted)).toBeCloseTo(30 * Math.hypot(0.8, 3), 9);
+    expect(measurementValue(d, tilted)).toBe("93.15 mm"); // the spacing alone said 86.94
+    // an oblique one: (20 columns, 30 slices) = (10, 24, 90) mm
+    const o = m("distance", [[10, 0], [30, 30]], { plane: "coronal", slice: 40 });
+    expect(measurementMm(o, tilted)).toBeCloseTo(Math.hypot(10, 24, 90), 9);
+    // an angle between the column axis and the slice axis is not 90 degrees in the patient
+    const a = m("angle", [[20, 0], [0, 0], [0, 10]], { plane: "sagittal", slice: 3 });
+    // sagittal: u = row (0, 0.5, 0), v = slice (0, 0.8, 3)
+    const want = (Math.acos(0.8 / Math.hypot(0.8, 3)) * 180) / Math.PI;
+    expect(measurementMm(a, tilted)).toBeCloseTo(want, 9);
+    // the series' own slices keep their pixel spacing
+    expect(measurementValue(m("distance", [[0, 0], [30, 40]]), tilted)).toBe("25.00 mm");
+  });
+  // 2.5 mm slices with 4 missing after slice 9: the headers' positions come as slice_origins
+  const origins = Array.from({ length: 30 }, (_, k) => [0, 0, 2.5 * k + (k >= 10 ? 10 : 0)]);
+  const gappy = {
+    spacing: [2.5, 0.5, 0.5] as [number, number, number],
+    spacing_known: true,
+    affine: [
+      [0.5, 0, 0, 0],
+      [0, 0.5, 0, 0],
+      [0, 0, 2.5, 0],
+      [0, 0, 0, 1],
+    ],
+    slice_origins: origins,
+  };
+  it("measures across missing slices through the slices' positions (QA 23a D3)", () => {
+    const d = m("distance", [[5, 5], [5, 15]], { plane: "coronal", slice: 3 });
+    expect(measurementMm(d, gappy)).toBeCloseTo(35, 9); // 25 mm of slices + the 10 mm gap
+    expect(measurementValue(d, gappy)).toBe("35.00 mm");
+    const box = m("area", [[0, 5], [4, 5], [4, 15], [0, 15]], { plane: "sagittal", slice: 3 });
+    expect(measurementMm(box, gappy)).toBeCloseTo(2 * 35, 9);
+    // a fractional slice lies between its neighbours' origins; beyond the ends, extrapolated
+    const map = patientMap(gappy);
+    expect(map?.(0, 0, 9.5)).toEqual([0, 0, 22.5 + 0.5 * 12.5]);
+    expect(map?.(2, 0, -1)?.[0]).toBe(1);
+    expect(map?.(0, 0, -1)?.[2]).toBe(-2.5);
+  });
+  it("bends a path where it crosses whole slices, as Python does", () => {
+    expect(splitAtSlices([[0, 0.5], [4, 2.5]], false)).toEqual([[0, 0.5], [1, 1], [3, 2], [4, 2.5]]);
+    expect(splitAtSlices([[0, 2.5], [4, 0.5]], false)).toEqual([[0, 2.5], [1, 2], [3, 1], [4, 0.5]]);
+    expect(splitAtSlices([[0, 0], [2, 0], [2, 2]], true)).toEqual([[0, 0], [2, 0], [2, 1], [2, 2], [1, 1]]);
+  });
+  it("falls back to the spacing without an affine, to pixels without a spacing", () => {
+    expect(measurementMm(m("distance", [[0, 0], [3, 4]]), info)).toBeNull();
+    expect(measurementMm(m("distance", [[0, 0], [3, 4]]), { ...tilted, spacing_known: false })).toBeNull();
+    expect(measurementValue(m("distance", [[0, 0], [3, 4]]), { ...tilted, spacing_known: false })).toBe("5.00 px");
   });
 });
 

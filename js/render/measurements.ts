@@ -10,7 +10,7 @@ import type { SeriesInfo, TypedArray } from "../protocol";
 import type { Volume } from "../volume";
 import { formatArea, formatValue } from "../ui/format";
 import { type Matrix, apply } from "./transform";
-import { asPlane, planeImage, planeSize } from "./planes";
+import { asPlane, planeImage, planeSize, planeToVoxel } from "./planes";
 
 type Point = [number, number];
 
@@ -23,9 +23,112 @@ export function planeSpacing(plane: string, info: Pick<SeriesInfo, "spacing" | "
   return xy.every((v) => Number.isFinite(v) && v > 0) ? xy : null;
 }
 
+type Vec3 = [number, number, number];
+
+/** What measuring in millimetres needs of the series. */
+export type MeasureInfo = Pick<SeriesInfo, "spacing" | "spacing_known"> & Partial<Pick<SeriesInfo, "affine" | "slice_origins">>;
+
+/**
+ * Voxel (column, row, slice) -> patient LPS mm, as Python's `PatientGeometry.to_mm`: the
+ * affine's in-plane axes from the slice's origin, which is the affine's (its third column may
+ * lean: a gantry tilt) or, when the kernel sent `slice_origins` (a missing slice, uneven
+ * spacing), the headers' positions, linearly between them for a fractional slice. Null
+ * without an affine.
+ */
+export function patientMap(info: MeasureInfo | null): ((c: number, r: number, s: number) => Vec3) | null {
+  const a = info?.affine;
+  if (!Array.isArray(a) || a.length < 3 || !a.slice(0, 3).every((row) => Array.isArray(row) && row.length >= 4 && row.every(Number.isFinite))) return null;
+  const rows = a as number[][];
+  const raw = info?.slice_origins;
+  const origins = Array.isArray(raw) && raw.length >= 2 && raw.every((o) => Array.isArray(o) && o.length === 3 && o.every(Number.isFinite)) ? raw : null;
+  return (c, r, s) => {
+    let o: number[];
+    if (origins) {
+      const i = Math.min(Math.max(Math.floor(s), 0), origins.length - 2);
+      const t = s - i;
+      const p = origins[i] as number[];
+      const q = origins[i + 1] as number[];
+      o = [0, 1, 2].map((j) => (p[j] as number) + t * ((q[j] as number) - (p[j] as number)));
+    } else {
+      o = [0, 1, 2].map((j) => (rows[j]?.[3] as number) + (rows[j]?.[2] as number) * s);
+    }
+    return [0, 1, 2].map((j) => (o[j] as number) + (rows[j]?.[0] as number) * c + (rows[j]?.[1] as number) * r) as Vec3;
+  };
+}
+
+/** `points` (plane (u, v), v along the series' slices) with a vertex wherever an edge
+ * crosses a whole slice number: through uneven slice origins a straight edge in voxels bends
+ * there in millimetres (Python's `_split_at_slices`). */
+export function splitAtSlices(points: readonly Point[], closed: boolean): Point[] {
+  const out: Point[] = [];
+  const n = points.length;
+  const edges = closed ? n : n - 1;
+  for (let i = 0; i < edges; i++) {
+    const [u0, v0] = points[i] as Point;
+    const [u1, v1] = points[(i + 1) % n] as Point;
+    out.push([u0, v0]);
+    const first = Math.floor(Math.min(v0, v1)) + 1;
+    const last = Math.ceil(Math.max(v0, v1)) - 1;
+    const ks: number[] = [];
+    for (let k = first; k <= last; k++) ks.push(k);
+    if (v1 < v0) ks.reverse();
+    for (const k of ks) {
+      const t = (k - v0) / (v1 - v0);
+      out.push([u0 + t * (u1 - u0), k]);
+    }
+  }
+  if (!closed && n > 0) out.push(points[n - 1] as Point);
+  return out;
+}
+
+const sub = (p: Vec3, q: Vec3): Vec3 => [p[0] - q[0], p[1] - q[1], p[2] - q[2]];
+const cross = (u: Vec3, v: Vec3): Vec3 => [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+const norm = (u: Vec3): number => Math.hypot(u[0], u[1], u[2]);
+const dot = (u: Vec3, v: Vec3): number => u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+
+/** A measurement's value in patient millimetres (length, area or angle), computed as Python's
+ * `measurements_to_dataframe` does; null without an affine or pixel spacing. */
+export function measurementMm(m: Pick<Measurement, "kind" | "points" | "plane" | "slice">, info: MeasureInfo | null): number | null {
+  if (!info?.spacing_known) return null;
+  const map = patientMap(info);
+  if (!map) return null;
+  const plane = asPlane(m.plane);
+  const mm = (pts: readonly Point[]): Vec3[] => pts.map(([u, v]) => map(...planeToVoxel(plane, u, v, m.slice)));
+  const bends = plane !== "axial" && Array.isArray(info.slice_origins) && info.slice_origins.length >= 2;
+  if (m.kind === "angle") {
+    const [a, v, b] = mm(m.points) as [Vec3, Vec3, Vec3];
+    const u = sub(a, v);
+    const w = sub(b, v);
+    return (Math.atan2(norm(cross(u, w)), dot(u, w)) * 180) / Math.PI;
+  }
+  const closed = m.kind === "area";
+  const path = mm(bends ? splitAtSlices(m.points, closed) : m.points);
+  if (!closed) {
+    let length = 0;
+    for (let i = 1; i < path.length; i++) length += norm(sub(path[i] as Vec3, path[i - 1] as Vec3));
+    return length;
+  }
+  const total: Vec3 = [0, 0, 0];
+  path.forEach((p, i) => {
+    const c = cross(p, path[(i + 1) % path.length] as Vec3);
+    total[0] += c[0];
+    total[1] += c[1];
+    total[2] += c[2];
+  });
+  return 0.5 * norm(total);
+}
+
 /** The value of a measurement as text: "23.4 mm", "37.5°", "123.4 mm²" ("px" / "px²" when the
- * pixel spacing is unknown; an angle is measured in millimetres when it can be). */
-export function measurementValue(m: Pick<Measurement, "kind" | "points" | "plane">, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): string {
+ * pixel spacing is unknown; an angle is measured in millimetres when it can be). In patient
+ * millimetres through the series' geometry when the page has it (`measurementMm`: the same
+ * number as Python's, on a sheared or unevenly spaced reformat too), else from the spacing. */
+export function measurementValue(m: Pick<Measurement, "kind" | "points" | "plane" | "slice">, info: MeasureInfo | null): string {
+  const exact = measurementMm(m, info);
+  if (exact !== null) {
+    if (m.kind === "distance") return `${exact >= 100 ? exact.toFixed(1) : exact.toFixed(2)} mm`;
+    if (m.kind === "angle") return `${exact.toFixed(1)}°`;
+    return formatArea(exact, "mm²");
+  }
   const mm = planeSpacing(m.plane, info);
   const [sx, sy] = mm ?? [1, 1];
   const p = m.points.map(([x, y]) => [x * sx, y * sy] as Point);
@@ -192,7 +295,7 @@ export function drawMeasurements(
   ctx: MeasureContext,
   list: readonly Measurement[],
   m: Matrix,
-  info: (Pick<SeriesInfo, "spacing" | "spacing_known"> & { units?: string }) | null,
+  info: (MeasureInfo & { units?: string }) | null,
   stats?: (item: Measurement) => AreaStats | null,
   viewport?: [number, number],
 ): string[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ctSeriesInfo } from "../fixtures.test-util";
 import { Volume } from "../volume";
-import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalFlipV, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalFlipV, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
 import { GreyRenderer } from "./window";
 
 /** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
@@ -203,5 +203,34 @@ describe("drawPlaneLines", () => {
     drawPlaneLines(ctx as unknown as CanvasRenderingContext2D, "coronal", [2, 1, 3], [1, 0, 0, 1, 0, 0], 5, 4, 1);
     expect(calls.filter((c) => c.startsWith("begin"))).toEqual([`begin ${PLANE_COLOURS.sagittal}`, `begin ${PLANE_COLOURS.axial}`]);
     expect(calls).toContain("move 0,3.5");
+  });
+});
+
+describe("reformatNotice", () => {
+  const straight = [
+    [0.5, 0, 0, 0],
+    [0, 0.5, 0, 0],
+    [0, 0, 2.5, 0],
+    [0, 0, 0, 1],
+  ];
+  // slices 3 mm apart along z and 0.8 mm along y: tilted 14.9 degrees off their normal
+  const tilted = [
+    [0.5, 0, 0, 0],
+    [0, 0.5, 0.8, 0],
+    [0, 0, 3, 0],
+    [0, 0, 0, 1],
+  ];
+  it("says nothing for the series' own slices or an even, untilted stack", () => {
+    expect(reformatNotice("axial", tilted, [[0, 0, 0], [0, 0, 9]])).toBeNull();
+    expect(reformatNotice("coronal", straight, null)).toBeNull();
+    expect(reformatNotice("sagittal", undefined, undefined)).toBeNull();
+  });
+  it("names a gantry tilt and uneven slices on reformats (QA 23a D1, D3)", () => {
+    expect(reformatNotice("coronal", tilted, null)).toBe(
+      "Slices tilted 14.9° (gantry tilt): this reformat is shown unsheared. Not to scale; measurements are in patient mm.",
+    );
+    const text = reformatNotice("sagittal", straight, [[0, 0, 0], [0, 0, 2.5], [0, 0, 10]]);
+    expect(text).toContain("Slices unevenly spaced");
+    expect(text).not.toContain("tilted");
   });
 });

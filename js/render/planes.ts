@@ -241,6 +241,41 @@ export function anatomicalName(plane: Plane, affine: readonly (readonly number[]
   return (["sagittal", "coronal", "axial"] as const)[best] as string;
 }
 
+/** Tilts of the slice axis off the slices' normal below this (degrees) are not mentioned. */
+const TILT_NOTICE_DEG = 0.5;
+
+/**
+ * What a coronal or sagittal reformat does not show as it is (null: nothing). Its rows are
+ * the series' slices laid out evenly and at right angles to its columns, so slices tilted off
+ * their normal (a gantry tilt) are shown unsheared, and unevenly spaced slices (a missing
+ * one: the kernel then sends `slice_origins`) evenly; the measurements are right either way
+ * (they go through the slices' positions), the picture is not to scale (QA 23a D1, D3).
+ */
+export function reformatNotice(
+  plane: Plane,
+  affine: readonly (readonly number[])[] | null | undefined,
+  sliceOrigins: readonly (readonly number[])[] | null | undefined,
+): string | null {
+  if (plane === "axial") return null;
+  const notes: string[] = [];
+  if (affine && affine.length >= 3) {
+    const col = (j: number): number[] => [0, 1, 2].map((r) => affine[r]?.[j] ?? 0);
+    const [u, v, w] = [col(0), col(1), col(2)] as [number[], number[], number[]];
+    const n = [u[1]! * v[2]! - u[2]! * v[1]!, u[2]! * v[0]! - u[0]! * v[2]!, u[0]! * v[1]! - u[1]! * v[0]!];
+    const lengths = Math.hypot(...n) * Math.hypot(...w);
+    if (lengths > 0) {
+      const cos = Math.abs(n[0]! * w[0]! + n[1]! * w[1]! + n[2]! * w[2]!) / lengths;
+      const deg = (Math.acos(Math.min(1, cos)) * 180) / Math.PI;
+      if (deg >= TILT_NOTICE_DEG) notes.push(`Slices tilted ${deg.toFixed(1)}° (gantry tilt): this reformat is shown unsheared.`);
+    }
+  }
+  if (Array.isArray(sliceOrigins) && sliceOrigins.length >= 2) {
+    notes.push("Slices unevenly spaced (missing slices?): this reformat shows them evenly.");
+  }
+  if (notes.length === 0) return null;
+  return `${notes.join(" ")} Not to scale; measurements are in patient mm.`;
+}
+
 /** A projection of `mm` millimetres on a plane whose slices are `sliceSpacing` mm apart, in
  * slices (at least 2: still a projection; at most the plane's `slices`). Python's
  * `DicomAnnotator` keeps a slab's millimetres the same way when the plane changes. */
