@@ -673,7 +673,6 @@ export class LabelEditor implements EditorApi {
     const list = this.classes();
     return { classes: list.map((c, i) => ({ name: c.name, hotkey: classHotkey(c, i) ?? "" })), masks: list.some((c) => c.shape === "bitmask") };
   }
-  /** Another plane is shown: its objects, no draft, no selection. */
   /**
    * The slice changed (a wheel notch, a key, Python): a shape being drawn is dropped, with a
    * word, rather than finished on the new slice with the vertices placed on the old one
@@ -686,10 +685,15 @@ export class LabelEditor implements EditorApi {
     this.toast("The shape being drawn was dropped: the slice changed (finish a shape before leaving its slice)");
     this.changed();
   };
+  /** Another plane is shown: its objects, no draft; the selection only if it is a mask. */
   onPlane(): void {
     this.cancelDraft();
     this.continuingUuid = null;
-    this.ui.selected = null;
+    // a bitmask object kept on the series' own slices is painted from every plane: it stays
+    // selected, as the selected segment does in Slicer (QA 23b D3: the next stroke on a
+    // reformat started a second object of its class); any other object belongs to its plane
+    const selected = this.ui.selected === null ? undefined : this.byUuid.get(this.ui.selected);
+    if (!(selected?.shape === "bitmask" && (selected.plane ?? "axial") === "axial")) this.ui.selected = null;
     this.bySlice = indexBySlice(this.state.objects, this.plane());
     this.changed();
   }

@@ -638,3 +638,38 @@ def test_the_threshold_brush_on_a_sagittal_reformat_compares_the_reformats_value
     page.mouse.up()
     expect(root.get_by_test_id("daw-error")).to_contain_text("set the MIP slab to 1 slice")
     expect(root.get_by_test_id("daw-maskpop")).to_have_attribute("data-pending", "0")
+
+
+def test_a_selected_mask_stays_selected_on_every_plane(harness: Any) -> None:
+    """QA 23b D3: a bitmask object is painted from any plane, but switching plane dropped its
+    selection, so the next brush stroke on the reformat started a second object of the class
+    (same colour: unnoticed) and the eraser refused. It stays selected, as the selected
+    segment does in Slicer's Segment Editor, and the strokes go to it."""
+    page = harness
+    vol = ct_volume()
+    n, rows, cols = vol.shape
+    masks, _obj, labels = mask_on_slices_4_to_8(rows, cols)
+    wid, root = mount(page, series(vol, intercept=INTERCEPT), state={"labels_state": labels})
+    layer = root.get_by_test_id("daw-labels")
+    root.get_by_test_id("daw-plane-coronal").click()
+    wait_model(page, wid, "plane", "coronal")
+    send_masks(page, wid, masks)
+    at, _ = reformat_pixels(root, cols, n)
+    page.mouse.click(*at(25, 6))
+    expect(layer).to_have_attribute("data-selected", MASK_UUID)
+    for plane in ("axial", "sagittal"):
+        root.get_by_test_id(f"daw-plane-{plane}").click()
+        wait_model(page, wid, "plane", plane)
+        expect(layer).to_have_attribute("data-selected", MASK_UUID)
+    # the eraser has its mask on the sagittal reformat, and the stroke goes to it
+    root.focus()
+    page.keyboard.press("h")
+    at, _ = reformat_pixels(root, rows, n)
+    page.mouse.move(*at(22, 6))
+    page.mouse.down()
+    page.mouse.move(*at(26, 6), steps=3)
+    page.mouse.up()
+    expect(root.get_by_test_id("daw-error")).to_be_hidden()
+    paint = apply_one_paint(page, root, wid)
+    assert paint["plane"] == "sagittal" and paint["uuid"] == MASK_UUID
+    assert "feature" not in paint
