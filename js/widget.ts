@@ -28,7 +28,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, naturalFlipV, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, naturalView, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -399,26 +399,28 @@ function renderView(
     return [num(w?.[0], 40), num(w?.[1], 400)];
   };
   const plane = (): Plane => asPlane(model.get("plane"));
-  /** Whether the plane shown is upside down unless flipped (reformats are shown head up:
-   * `flip` is the user's flip on top of that, in Python too). */
-  const baseFlipV = (): boolean => naturalFlipV(plane(), info()?.affine);
+  /** How the plane shown reads as radiologists expect before the user's own rotation and
+   * flips (`naturalView`: reformats head up, whatever way the series was acquired; the
+   * model's `rotation` and `flip` are the user's on top of it, in Python too). */
+  const base = (): NaturalView => naturalView(plane(), info()?.affine);
   /**
-   * The view transform's parameters from the model's. The head-up flip of a reformat comes
-   * before the rotation: the view flips after it rotates, so under that flip the model's
-   * rotation is turned the other way here, and `rotation` stays clockwise on screen as for
-   * the series' own slices (QA: 90 from Python turned a reformat counter-clockwise). The
-   * user's own flips come after it, as they always did.
+   * The view transform's parameters from the model's: the user's rotation and flips applied
+   * on screen after the plane's natural view. The view flips after it rotates, so under the
+   * natural flip the model's rotation is turned the other way here, and `rotation` stays
+   * clockwise on screen as for the series' own slices (QA: 90 from Python turned a reformat
+   * counter-clockwise).
    */
   const view = (): ViewParams => {
     const pan = model.get("pan");
     const flip = model.get("flip");
     const rotation = num(model.get("rotation"), 0);
+    const b = base();
     return {
       zoom: num(model.get("zoom"), 1),
       pan: [num(pan?.[0], 0), num(pan?.[1], 0)],
-      rotation: baseFlipV() ? normaliseRotation(-rotation) : rotation,
+      rotation: normaliseRotation(b.rotation + (b.flipV ? -rotation : rotation)),
       flipH: Boolean(flip?.[0]),
-      flipV: Boolean(flip?.[1]) !== baseFlipV(),
+      flipV: Boolean(flip?.[1]) !== b.flipV,
     };
   };
   /** The model's rotation (clockwise on screen, under the user's flips). */
@@ -522,8 +524,9 @@ function renderView(
   const setView = (v: ViewParams, now: boolean): void => {
     let changed = setIfChanged("zoom", v.zoom);
     changed = setIfChanged("pan", [v.pan[0], v.pan[1]]) || changed;
-    changed = setIfChanged("rotation", normaliseRotation(baseFlipV() ? -v.rotation : v.rotation)) || changed;
-    changed = setIfChanged("flip", [v.flipH, v.flipV !== baseFlipV()]) || changed;
+    const b = base();
+    changed = setIfChanged("rotation", normaliseRotation(b.flipV ? b.rotation - v.rotation : v.rotation - b.rotation)) || changed;
+    changed = setIfChanged("flip", [v.flipH, v.flipV !== b.flipV]) || changed;
     if (changed) (now ? saveNow : saveSoon)();
   };
   const setFrameskip = (s: number): void => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ctSeriesInfo } from "../fixtures.test-util";
 import { Volume } from "../volume";
-import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalFlipV, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalView, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
 import { GreyRenderer } from "./window";
 
 /** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
@@ -35,11 +35,35 @@ describe("plane geometry", () => {
   it("shows reformats head up: flipped when the slices advance towards the head", () => {
     const up = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]];
     const down = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -2, 0], [0, 0, 0, 1]];
-    expect(naturalFlipV("coronal", up)).toBe(true);
-    expect(naturalFlipV("sagittal", up)).toBe(true);
-    expect(naturalFlipV("coronal", down)).toBe(false);
-    expect(naturalFlipV("axial", up)).toBe(false);
-    expect(naturalFlipV("coronal", undefined)).toBe(false);
+    expect(naturalView("coronal", up)).toEqual({ rotation: 0, flipV: true });
+    expect(naturalView("sagittal", up)).toEqual({ rotation: 0, flipV: true });
+    expect(naturalView("coronal", down)).toEqual({ rotation: 0, flipV: false });
+    expect(naturalView("axial", up)).toEqual({ rotation: 0, flipV: false });
+    expect(naturalView("coronal", undefined)).toEqual({ rotation: 0, flipV: false });
+  });
+  it("shows every reformat of a sagittal or coronal acquisition as radiologists read it (QA 23a D2)", () => {
+    // the markers of a view: the natural view's linear part, screen = F R (u, v)
+    const markers = (plane: "coronal" | "sagittal", affine: number[][]): string => {
+      const { rotation, flipV } = naturalView(plane, affine);
+      const t = (rotation * Math.PI) / 180;
+      const [cos, sin] = [Math.round(Math.cos(t)), Math.round(Math.sin(t))];
+      const f = flipV ? -1 : 1;
+      const m = orientationMarkers(affine, plane, [cos, f * sin, -sin, f * cos, 0, 0]);
+      return `${m.top}/${m.left}/${m.right}/${m.bottom}`;
+    };
+    // sagittal MR: columns run to posterior, rows to the feet, slices to the patient's left
+    const sagittalMr = [[0, 0, 1.2, -60], [0.9, 0, 0, -110], [0, -0.9, 0, 120], [0, 0, 0, 1]];
+    expect(markers("coronal", sagittalMr)).toBe("A/R/L/P"); // an axial image: anterior up
+    expect(markers("sagittal", sagittalMr)).toBe("S/R/L/I"); // a coronal one: head up
+    expect(naturalView("coronal", sagittalMr)).toEqual({ rotation: 270, flipV: true });
+    // coronal MR: columns to the patient's left, rows to the feet, slices to posterior
+    const coronalMr = [[0.8, 0, 0, -100], [0, 0, 3, -40], [0, -0.8, 0, 90], [0, 0, 0, 1]];
+    expect(markers("coronal", coronalMr)).toBe("A/R/L/P");
+    expect(markers("sagittal", coronalMr)).toBe("S/A/P/I"); // anterior on the left
+    // an axial CT's reformats as before
+    const ct = [[0.7, 0, 0, 0], [0, 0.7, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]];
+    expect(markers("coronal", ct)).toBe("S/R/L/I");
+    expect(markers("sagittal", ct)).toBe("S/A/P/I");
   });
   it("centres slabs on the slice, clipped to the plane", () => {
     expect(slabRange(5, 1, 10)).toEqual([5, 5]);

@@ -66,15 +66,60 @@ export function voxelToPlane(plane: Plane, voxel: readonly number[]): [number, n
   return [c, r, k];
 }
 
+/** How a plane is shown before the user's own rotation and flips: turned `rotation` degrees
+ * clockwise, then flipped vertically when `flipV` (the view flips after it rotates). */
+export interface NaturalView {
+  rotation: 0 | 90 | 180 | 270;
+  flipV: boolean;
+}
+
+/** Screen right and screen down in the patient (LPS) for each anatomical plane, as radiologists
+ * read them: axial with the patient's left on the right and anterior up; coronal with the
+ * patient's left on the right and the head up; sagittal with anterior on the left and the head
+ * up. Indexed by the patient axis of the plane's normal (x: sagittal, y: coronal, z: axial). */
+const READING: readonly [readonly number[], readonly number[]][] = [
+  [[0, 1, 0], [0, 0, -1]],
+  [[1, 0, 0], [0, 0, -1]],
+  [[1, 0, 0], [0, 1, 0]],
+];
+
 /**
- * Whether a reformat is shown upside down unless flipped: its rows run along the series'
- * slices, and when they advance towards the patient's head (+z in LPS) the head would be at
- * the bottom. Radiologists read coronal and sagittal images head up.
+ * How a reformat is shown so that it reads as radiologists expect (`READING`), whatever way
+ * the series was acquired: a coronal or sagittal reformat of an axial CT head up; the "axial"
+ * reformat of a sagittal MR anterior up with the patient's left on the right (QA 23a D2: it
+ * was shown turned a quarter, and the coronal one lying on its side). The plane's image axes
+ * (`u`, `v`: voxel axes through the affine) are matched to screen right and down: whichever
+ * pairing and signs fit best, as a quarter turn and a flip. The series' own slices are shown
+ * as stored (as every viewer shows an acquisition), as is anything without an affine.
  */
-export function naturalFlipV(plane: Plane, affine: readonly (readonly number[])[] | undefined): boolean {
-  if (plane === "axial" || !affine) return false;
-  const dz = affine[2]?.[2];
-  return typeof dz === "number" && dz > 0;
+export function naturalView(plane: Plane, affine: readonly (readonly number[])[] | null | undefined): NaturalView {
+  const none: NaturalView = { rotation: 0, flipV: false };
+  if (plane === "axial" || !affine) return none;
+  const column = (j: number): number[] => [0, 1, 2].map((r) => affine[r]?.[j] ?? 0);
+  const unit = (v: number[]): number[] => {
+    const n = Math.hypot(...v);
+    return n > 0 && Number.isFinite(n) ? v.map((x) => x / n) : [0, 0, 0];
+  };
+  const [ua, va] = plane === "coronal" ? [0, 2] : [1, 2];
+  const U = unit(column(ua));
+  const V = unit(column(va));
+  const normal = column(planeAxis(plane)).map(Math.abs);
+  const [right, down] = READING[normal.indexOf(Math.max(...normal))] as [readonly number[], readonly number[]];
+  const dot = (a: readonly number[], b: readonly number[]): number => a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
+  const sign = (x: number): number => (x < 0 ? -1 : 1);
+  // screen = N (u, v): u across and v down, or (transposed) v across and u down
+  const straight = Math.abs(dot(U, right)) + Math.abs(dot(V, down));
+  const crossed = Math.abs(dot(V, right)) + Math.abs(dot(U, down));
+  const N =
+    crossed > straight + 1e-9
+      ? [[0, sign(dot(V, right))], [sign(dot(U, down)), 0]]
+      : [[sign(dot(U, right)), 0], [0, sign(dot(V, down))]];
+  const [[a, b], [c, d]] = N as [[number, number], [number, number]];
+  // N = F R(rotation), F = diag(1, -1) when N mirrors; R = [[cos, -sin], [sin, cos]]
+  const flipV = a * d - b * c < 0;
+  const [cos, sin] = flipV ? [a, -c] : [a, c];
+  const rotation = ((Math.round((Math.atan2(sin, cos) * 180) / Math.PI) + 360) % 360) as NaturalView["rotation"];
+  return { rotation, flipV };
 }
 
 /** The slices [first, last] of a slab of `slab` slices around `index` (the extra slice of an

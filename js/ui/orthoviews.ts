@@ -9,7 +9,7 @@
  * arrived slices or the masks change. The wheel over them scrolls the main
  * view.
  */
-import { type Plane, PLANES, anatomicalName, drawPlaneLines, naturalFlipV, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel } from "../render/planes";
+import { type Plane, PLANES, anatomicalName, drawPlaneLines, naturalView, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel } from "../render/planes";
 import { type Geometry, type ViewParams, imageToScreen, voxelUnder } from "../render/transform";
 import { GreyRenderer } from "../render/window";
 import type { Volume } from "../volume";
@@ -146,10 +146,12 @@ export class OrthoViews {
           t.masks.getContext("2d")?.putImageData(img, 0, 0);
         }
       }
+      const natural = naturalView(t.plane, volume.info.affine);
       const fitted = thumbFit(size.columns, size.rows, size.columnSpacing, size.rowSpacing);
-      const [w, h] = [fitted.width, fitted.height];
+      // a quarter turn shows the image's columns down the thumbnail
+      const [w, h] = natural.rotation % 180 === 0 ? [fitted.width, fitted.height] : [fitted.height, fitted.width];
       t.geometry = { columns: size.columns, rows: size.rows, columnSpacing: fitted.columnSpacing, rowSpacing: fitted.rowSpacing, width: w, height: h };
-      t.view = { zoom: 1, pan: [0, 0], rotation: 0, flipH: false, flipV: naturalFlipV(t.plane, volume.info.affine) };
+      t.view = { zoom: 1, pan: [0, 0], rotation: natural.rotation, flipH: false, flipV: natural.flipV };
       const dpr = window.devicePixelRatio || 1;
       const drawnKey = `${imageKey}|${masksKey}|${w}x${h}|${dpr}|${cross}|${main}`;
       if (drawnKey === t.drawnKey) continue;

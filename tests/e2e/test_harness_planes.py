@@ -183,6 +183,55 @@ def test_reformats_are_shown_head_up_with_their_readout(harness: Any) -> None:
     expect(root.get_by_test_id("daw-rotation")).to_have_value("270")
 
 
+def test_reformats_of_a_sagittal_acquisition_read_as_radiologists_read_them(
+    harness: Any,
+) -> None:
+    """QA 23a D2: the reformats of a sagittal MR were shown turned a quarter (anterior on the
+    left of the "axial" one) or lying on their side. Each is shown as that plane is read (an
+    axial image anterior up, the patient's left on the right), and the user's turns and flips
+    still act on what is on screen, with Python's rotation clockwise and flips the user's."""
+    page = harness
+    vol = ct_volume()
+    # columns run to posterior, rows to the feet, slices to the patient's left
+    sagittal = [[0, 0, 2.0, -60.0], [0.7, 0, 0, -110.0], [0, -0.7, 0, 120.0], [0, 0, 0, 1]]
+    wid, root = mount(page, series(vol, intercept=INTERCEPT, affine=sagittal))
+
+    def markers() -> str:
+        sides = ("top", "left", "right", "bottom")
+        return "/".join(root.get_by_test_id(f"daw-orient-{s}").text_content() or "" for s in sides)
+
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("S")
+    assert markers() == "S/A/P/I"  # the own slices, as stored
+    expect(root.get_by_test_id("daw-plane-coronal")).to_have_text("Axi")
+    root.get_by_test_id("daw-plane-coronal").click()
+    wait_model(page, wid, "plane", "coronal")
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("A")
+    assert markers() == "A/R/L/P"
+    assert model_get(page, wid, "rotation") == 0 and model_get(page, wid, "flip") == [False, False]
+    root.get_by_test_id("daw-plane-sagittal").click()
+    wait_model(page, wid, "plane", "sagittal")
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("S")
+    assert markers() == "S/R/L/I"  # a coronal image, head up
+    root.get_by_test_id("daw-plane-coronal").click()
+    wait_model(page, wid, "plane", "coronal")
+    expect(root.get_by_test_id("daw-orient-top")).to_have_text("A")
+    # the user's horizontal flip mirrors the screen; a quarter turn clockwise takes the top
+    # to the right; Python's values are the user's
+    root.get_by_test_id("daw-flip-h").click()
+    wait_model(page, wid, "flip", [True, False])
+    expect(root.get_by_test_id("daw-orient-left")).to_have_text("L")
+    assert markers() == "A/L/R/P"
+    root.get_by_test_id("daw-flip-h").click()
+    wait_model(page, wid, "flip", [False, False])
+    root.get_by_test_id("daw-rot-right").click()
+    wait_model(page, wid, "rotation", 90)
+    expect(root.get_by_test_id("daw-orient-right")).to_have_text("A")
+    assert markers() == "R/P/A/L"
+    page.evaluate("(i) => window.widgets[i].model._push('rotation', 270)", wid)
+    expect(root.get_by_test_id("daw-orient-left")).to_have_text("A")
+    expect(root.get_by_test_id("daw-rotation")).to_have_value("270")
+
+
 def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
     page = harness
     vol = ct_volume()

@@ -90,14 +90,16 @@ def series(
     metadata: list[dict[str, Any]] | None = None,
     index: int = 0,
     count: int = 1,
+    affine: list[list[float]] | None = None,
 ) -> dict[str, Any]:
     n, rows, columns = vol.shape
-    affine = [
-        [spacing[2], 0, 0, -100.0],
-        [0, spacing[1], 0, -80.0],
-        [0, 0, spacing[0], 40.0],
-        [0, 0, 0, 1],
-    ]
+    if affine is None:
+        affine = [
+            [spacing[2], 0, 0, -100.0],
+            [0, spacing[1], 0, -80.0],
+            [0, 0, spacing[0], 40.0],
+            [0, 0, 0, 1],
+        ]
     return {
         "info": {
             "id": sid,
