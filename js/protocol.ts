@@ -53,6 +53,9 @@ export interface SeriesInfo {
   modality?: string;
   /** DICOM PhotometricInterpretation; MONOCHROME1 is shown inverted (minimum white) */
   photometric_interpretation?: string;
+  /** DICOM presents the grey scale inverted (minimum white): MONOCHROME1, or a
+   * PresentationLUTShape of INVERSE (absent from older kernels: MONOCHROME1 alone). */
+  display_inverted?: boolean;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
   /** false when the series has no patient orientation (an array): no orientation markers */
@@ -242,4 +245,10 @@ export function parseMetadataMsg(msg: unknown): MetadataMsg | null {
     return m as unknown as MetadataMsg;
   }
   return null;
+}
+
+/** Whether DICOM presents the series' grey scale inverted (before the user's invert). */
+export function displayInverted(info: Pick<SeriesInfo, "display_inverted" | "photometric_interpretation"> | null | undefined): boolean {
+  if (!info) return false;
+  return typeof info.display_inverted === "boolean" ? info.display_inverted : info.photometric_interpretation === "MONOCHROME1";
 }

@@ -11,7 +11,7 @@ import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { version } from "../package.json";
 import { encodeLink } from "./link";
 import { Controller, type Model, ownSlice } from "./loader";
-import { type SeriesInfo, parseKernelMsg, parseMetadataMsg } from "./protocol";
+import { type SeriesInfo, displayInverted, parseKernelMsg, parseMetadataMsg } from "./protocol";
 import {
   type Geometry,
   type ViewParams,
@@ -277,7 +277,7 @@ function renderView(
     crosshair: () => crosshair(),
     windowing: () => {
       const [c, w] = currentWindow();
-      return [c, w, (controller.volume?.info.photometric_interpretation === "MONOCHROME1") !== Boolean(model.get("invert"))];
+      return [c, w, displayInverted(controller.volume?.info) !== Boolean(model.get("invert"))];
     },
     setCrosshair: (c) => setCrosshair(c),
     setPlane: (p) => setPlane(p),
@@ -795,8 +795,9 @@ function renderView(
     if (!image) return false;
     const k = model.get("slice");
     const [center, width] = currentWindow();
-    // MONOCHROME1 is shown with its minimum white; the user's invert flips either way
-    const invert = (volume.info.photometric_interpretation === "MONOCHROME1") !== Boolean(model.get("invert"));
+    // MONOCHROME1 (or PresentationLUTShape INVERSE) is shown with its minimum white; the
+    // user's invert flips either way
+    const invert = displayInverted(volume.info) !== Boolean(model.get("invert"));
     const key = `${shownImageKey}|${center}|${width}|${image.slope[0]}|${image.intercept[0]}|${invert}`;
     if (key === imageKey && imageData) return true;
     if (imageCanvas.width !== image.columns || imageCanvas.height !== image.rows || !imageData) {

@@ -1054,3 +1054,43 @@ def test_a_nifti_sidecar_that_cannot_be_used_is_named_and_ignored(
         series = open_series(tmp_path / "ct.nii.gz")
     assert series.modality == ""
     assert series.shape == (3, 5, 4)
+
+
+def test_a_radiograph_presented_inverse_or_by_a_voi_lut(tmp_path: Path) -> None:
+    """QA 23a D7: a MONOCHROME2 DX with PresentationLUTShape INVERSE was shown not inverted,
+    and a CR whose only display transform is a VOI LUT got an automatic window. The first is
+    presented inverted (as MONOCHROME1; the page inverts the window by ``display_inverted``),
+    the second offers its LUT as the linear window spanning the LUT's rise."""
+    dx = dict(
+        position=None,
+        orientation=None,
+        pixel_spacing=None,
+        intercept=0.0,
+        modality="DX",
+        sop_class=DigitalXRayImageStorageForPresentation,
+    )
+    shapes = {
+        shape: make_slice(
+            tmp_path / f"{shape}.dcm", pixels=stored(0), extra={"PresentationLUTShape": shape}, **dx
+        )
+        for shape in ("INVERSE", "IDENTITY")
+    }
+    inverse, identity = shapes["INVERSE"], shapes["IDENTITY"]
+    with open_quiet(inverse) as s, open_quiet(identity) as t:
+        assert s.presentation_lut_shape == "INVERSE" and s.display_inverted
+        assert t.presentation_lut_shape == "IDENTITY" and not t.display_inverted
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 12]
+    x = np.arange(4096)
+    item.LUTData = (4095 / (1 + np.exp(-(x - 2000) / 150))).astype("<u2").tobytes()
+    item.LUTExplanation = "NORMAL"
+    lut = make_slice(tmp_path / "cr.dcm", pixels=stored(0), extra={"VOILUTSequence": [item]}, **dx)
+    with open_quiet(lut) as s:
+        assert not s.display_inverted
+        [window] = [w for w in s.windows if w.source == "dicom"]
+        assert window.name == "NORMAL (linear)"
+        # the sigmoid rises from 1 % to 99 % over 2000 -+ 150 ln(99)
+        half = 150 * np.log(99)
+        assert window.center == pytest.approx(2000.5, abs=1)
+        assert window.width == pytest.approx(2 * half, abs=2)
+        assert s.windows[0] == window  # the header's own window comes first

@@ -21,13 +21,14 @@ from ._scan import (
     fg_value,
     text_of,
 )
-from ._values import float_values, str_values
+from ._values import float_values, str_value, str_values
 from .series import Series, _DicomBackend, _SeriesSpec
-from .windows import Window, dicom_windows
+from .windows import Window, dicom_windows, voi_lut_windows
 
 __all__ = ["check_spacing_affine", "override_geometry", "series_from_stack"]
 
 T_WINDOW_CENTER = 0x00281050
+T_PRESENTATION_LUT_SHAPE = 0x20500020
 T_WINDOW_WIDTH = 0x00281051
 T_WINDOW_EXPLANATION = 0x00281055
 
@@ -46,7 +47,7 @@ def _header_windows(ds: Dataset, fg_item: Dataset | None) -> list[Window]:
         float_values(source, T_WINDOW_CENTER),
         float_values(source, T_WINDOW_WIDTH),
         str_values(source, T_WINDOW_EXPLANATION),
-    )
+    ) + voi_lut_windows(ds.get("VOILUTSequence"))
 
 
 def _stored_range(group: StackGroup) -> tuple[float, float] | None:
@@ -255,6 +256,7 @@ def series_from_stack(
         plane=plane,
         modality=(modality if modality is not None else first.file.modality) or "",
         photometric_interpretation=photometric,
+        presentation_lut_shape=str_value(first.file.ds, T_PRESENTATION_LUT_SHAPE).upper(),
         series_instance_uid=group.series_uid,
         study_instance_uid=group.study_uid,
         frame_of_reference_uid=first.file.for_uid,

@@ -159,6 +159,7 @@ class _SeriesSpec:
     plane: str
     modality: str = ""
     photometric_interpretation: str = "MONOCHROME2"
+    presentation_lut_shape: str = ""
     series_instance_uid: str = ""
     study_instance_uid: str = ""
     frame_of_reference_uid: str = ""
@@ -324,6 +325,21 @@ class Series:
     def photometric_interpretation(self) -> str:
         """MONOCHROME1 (display inverted), MONOCHROME2, or RGB for colour series."""
         return self._spec.photometric_interpretation
+
+    @property
+    def presentation_lut_shape(self) -> str:
+        """PresentationLUTShape of the first slice ("IDENTITY", "INVERSE"; "" when absent)."""
+        return self._spec.presentation_lut_shape
+
+    @property
+    def display_inverted(self) -> bool:
+        """Whether DICOM presents the grey scale inverted (minimum white): MONOCHROME1, or a
+        PresentationLUTShape of INVERSE (DX and mammography write it on MONOCHROME2 images;
+        on MONOCHROME1 it names the same inversion, PS3.3 C.8.11.7)."""
+        pi = self.photometric_interpretation
+        return pi == "MONOCHROME1" or (
+            pi == "MONOCHROME2" and self.presentation_lut_shape == "INVERSE"
+        )
 
     @property
     def series_instance_uid(self) -> str:

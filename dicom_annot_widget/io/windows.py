@@ -4,7 +4,9 @@ A :class:`Window` comes from one of three places, named by its ``source``:
 
 ``"dicom"``
     WindowCenter / WindowWidth of the first slice (possibly several, named by
-    WindowCenterWidthExplanation), or the FrameVOILUTSequence of an enhanced multi-frame image.
+    WindowCenterWidthExplanation), or the FrameVOILUTSequence of an enhanced multi-frame image;
+    also each VOI LUT of its VOILUTSequence, as the linear window that spans the LUT's rise
+    (:func:`voi_lut_windows`: CR and DX images often carry only a LUT).
 ``"preset"``
     Standard CT presets (soft tissue, lung, bone, brain, liver, mediastinum).
 ``"auto"``
@@ -16,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CT_PRESETS", "Window", "auto_window"]
+__all__ = ["CT_PRESETS", "Window", "auto_window", "voi_lut_windows"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,55 @@ def dicom_windows(
             continue
         name = names[i].strip() if i < len(names) and names[i].strip() else f"DICOM window {i + 1}"
         out.append(Window(float(center), float(width), name, "dicom"))
+    return out
+
+
+#: A VOI LUT's window spans its inputs from where its output has risen this fraction of its
+#: range above its first entry to where it is as far below its last one.
+VOI_LUT_RISE = 0.01
+
+
+def voi_lut_windows(items: Any) -> list[Window]:
+    """The linear windows approximating the VOI LUTs of a VOILUTSequence: for each LUT, the
+    inputs (modality values) over which its output rises from 1 % to 99 % of its range. A
+    LUT's shape between them (often a sigmoid) is not kept: the page windows linearly. Items
+    whose LUTDescriptor or LUTData cannot be read are skipped.
+
+    Parameters
+    ----------
+    items
+        The VOILUTSequence (pydicom Sequence), or None.
+    """
+    out: list[Window] = []
+    for i, item in enumerate(items or ()):
+        try:
+            count, first, _bits = (int(v) for v in item.LUTDescriptor)
+            count = count or 65536  # 0 means 2**16 entries (PS3.3 C.11.2.1.1)
+            raw = item.LUTData
+            if isinstance(raw, (bytes, bytearray)):  # OW: 16-bit words (8-bit LUTs: bytes)
+                words = len(raw) >= 2 * count
+                data = np.frombuffer(raw, dtype="<u2" if words else np.uint8).astype(np.float64)
+            else:
+                data = np.asarray(raw, dtype=np.float64).ravel()
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        data = data[:count]
+        if data.size < 2 or not np.all(np.isfinite(data)):
+            continue
+        span = float(data.max() - data.min())
+        if span <= 0:
+            continue
+        # from where the output leaves its first value to where it reaches its last one
+        away = np.flatnonzero(np.abs(data - data[0]) >= VOI_LUT_RISE * span)
+        near = np.flatnonzero(np.abs(data - data[-1]) >= VOI_LUT_RISE * span)
+        if away.size == 0 or near.size == 0:
+            continue
+        lo, hi = first + float(away[0]), first + float(near[-1]) + 1.0
+        if hi <= lo:
+            continue
+        explanation = str(getattr(item, "LUTExplanation", "") or "").strip()
+        name = f"{explanation or f'VOI LUT {i + 1}'} (linear)"
+        out.append(Window((lo + hi) / 2.0, hi - lo, name, "dicom"))
     return out
 
 

@@ -312,8 +312,10 @@ def series_info(
         ],
         "plane": series.plane,
         "modality": str(series.modality or ""),
-        # MONOCHROME1: the minimum value is displayed white (the page inverts the window)
         "photometric_interpretation": str(series.photometric_interpretation),
+        # MONOCHROME1 or PresentationLUTShape INVERSE: the minimum value is displayed white
+        # (the page inverts the window)
+        "display_inverted": bool(series.display_inverted),
         "affine": _affine(series),
         # (arrays have a made-up orientation: the page shows no orientation markers then)
         "orientation_known": bool(series.orientation_known),
@@ -774,7 +776,8 @@ class DicomAnnotator(anywidget.AnyWidget):
     #: (horizontal, vertical) mirroring of the screen image.
     flip = traitlets.Tuple(_Bool(), _Bool(), default_value=(False, False)).tag(sync=True)
     #: The grey scale shown inverted (a negative), relative to how DICOM presents the image
-    #: (MONOCHROME1, minimum white, is already shown that way: ``invert`` flips it back).
+    #: (MONOCHROME1 or PresentationLUTShape INVERSE, minimum white, is already shown that way:
+    #: ``invert`` flips it back).
     invert = _Bool(False).tag(sync=True)
     #: The crosshair lines (where the planes cross, :attr:`crosshair`) drawn over the image;
     #: the page's crosshair button and Alt+X set it too. On in :class:`OrthogonalViews`.
