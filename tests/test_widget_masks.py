@@ -809,9 +809,22 @@ def test_the_python_brushes_name_their_own_arguments(widget: Any) -> None:
         w.erase(new, 2, (float("nan"), 10), 3)
     with pytest.raises(WidgetValueError, match=r"^threshold_brush: range needs lo <= hi"):
         w.threshold_brush(new, 2, (10, 10), 3, (250, 100), "Tumour")
+    # QA 23b D2: the plane, the slice and the object are named under the caller's name too;
+    # a bad plane is a WidgetValueError like every other bad argument; erasing never creates
+    with pytest.raises(WidgetValueError, match=r"^brush: plane must be one of axial, coronal"):
+        w.brush(new, 2, (10, 10), 3, "Tumour", plane="oblique")
+    with pytest.raises(WidgetValueError, match=r"^paint: plane must be one of"):
+        w.paint(new, 2, [{"tool": "brush", "radius": 3, "points": [[10, 10]]}], plane="Axial")
+    with pytest.raises(LabelError, match=r"^threshold_brush: slice 99 is out of range"):
+        w.threshold_brush(new, 99, (10, 10), 3, (0, 100), "Tumour")
+    with pytest.raises(LabelError, match=r"^erase: unknown object '.*': there is nothing to"):
+        w.erase(new, 2, (10, 10), 3)
     assert w.labels.revision == 0 and len(w.labels) == 0
     w.brush(new, 2, (10, 10), 3, "Tumour")  # and the same call, well formed, paints
     assert w.labels.get(new).keyframes
+    with pytest.warns(DicomAnnotWarning, match=r"^erase: the strokes changed nothing") as seen:
+        w.erase(new, 2, (40, 30), 2)
+    assert seen[0].filename == __file__  # said at the caller's line
 
 
 def test_a_stroke_starts_from_the_mask_as_it_is_after_undo_redo_and_python_edits(

@@ -1894,14 +1894,24 @@ class DicomAnnotator(anywidget.AnyWidget):
         ------
         ProtocolError
             A malformed stroke (the message names the stroke and field).
+        WidgetValueError
+            A plane other than axial, coronal or sagittal.
         LabelError
             Unknown object without a bitmask ``feature``, an object of another shape, a slice
             out of range, read-only labels.
         """
+        return self._paint("paint", uuid, slice, strokes, feature, plane)
+
+    def _paint(
+        self, what: str, uuid: str, slice: int, strokes: Any, feature: str | None, plane: str
+    ) -> int:
+        """:meth:`paint`, its errors named ``what`` (the method the user called)."""
         if plane not in PLANE_AXES:
-            raise ValueError(f"paint: plane must be one of {', '.join(PLANE_AXES)}, got {plane!r}")
+            raise WidgetValueError(
+                f"{what}: plane must be one of {', '.join(PLANE_AXES)}, got {describe(plane)}"
+            )
         where = "the series has" if plane == "axial" else f"the {plane} plane has"
-        k = self._check_slice(slice, "paint", self._plane_slices(plane), where)
+        k = self._check_slice(slice, what, self._plane_slices(plane), where)
         if isinstance(strokes, dict):
             strokes = [strokes]
         plain = [
@@ -1912,18 +1922,18 @@ class DicomAnnotator(anywidget.AnyWidget):
         ]
         parsed = parse_strokes(plain)
         if not isinstance(uuid, str) or not uuid:
-            raise TypeError(f"paint: uuid must be a non-empty string, got {uuid!r}")
+            raise TypeError(f"{what}: uuid must be a non-empty string, got {uuid!r}")
         with self.hold_labels(), self.hold_sync():
-            result = masks.paint(self.labels, self._series, uuid, k, parsed, feature, plane)
+            result = masks.paint(self.labels, self._series, uuid, k, parsed, feature, plane, what)
             if result.changed:  # the page gets the patches as for its own strokes
                 self._send_paint_patches(result, plane, k)
         if not result.changed:
             where = f"slice {k}" if plane == "axial" else f"{plane} slice {k}"
             warnings.warn(
-                f"paint: the strokes changed nothing on {where} (they lie outside the image, "
+                f"{what}: the strokes changed nothing on {where} (they lie outside the image, "
                 "on pixels already so, or no pixel is in the threshold range)",
                 DicomAnnotWarning,
-                stacklevel=2,
+                stacklevel=3 if what == "paint" else 4,  # the user's call (via _paint_one)
             )
         return result.revision
 
@@ -1975,7 +1985,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             parse_stroke(stroke, name)
         except ProtocolError as exc:
             raise WidgetValueError(str(exc)) from None
-        return self.paint(uuid, slice, [stroke], feature, plane=plane)
+        return self._paint(name, uuid, slice, [stroke], feature, plane)
 
     def erase(
         self, uuid: str, slice: int, points: Any, radius: float, *, plane: str = "axial"

@@ -220,13 +220,20 @@ def slice_values(series: Any, k: int) -> SliceValues:
 
 
 def _target(
-    labels: Labels, uuid: str, feature: str | None, what: str, plane: str = "axial"
+    labels: Labels,
+    uuid: str,
+    feature: str | None,
+    what: str,
+    plane: str = "axial",
+    erasing: bool = False,
 ) -> LabelObject | None:
     """The object a paint on ``plane`` edits (None: a new bitmask object of ``feature``),
     checked: a bitmask object (kept on the series' own slices, painted from any plane) or a
-    polygon drawn on that plane."""
+    polygon drawn on that plane. Strokes that only erase never make an object."""
     obj = labels.document.objects.get(uuid)
     if obj is None:
+        if erasing:
+            raise LabelError(f"{what}: unknown object {uuid!r}: there is nothing to erase")
         if feature is None:
             raise LabelError(
                 f"{what}: unknown object {uuid!r}; give 'feature' (a bitmask class) to create it"
@@ -318,6 +325,7 @@ def paint(
     strokes: tuple[Stroke, ...],
     feature: str | None = None,
     plane: str = "axial",
+    what: str = "paint",
 ) -> PaintResult:
     """Paint ``strokes`` into object ``uuid`` on slice ``k`` of ``plane`` as one edit.
 
@@ -342,6 +350,8 @@ def paint(
     plane
         ``"axial"`` (the series' own slices), ``"coronal"`` or ``"sagittal"``. On a reformat a
         bitmask object is edited where the plane cuts it; a polygon must be of that plane.
+    what
+        The caller's name, which error messages start with (``"brush"``, ``"erase"``...).
 
     Raises
     ------
@@ -350,7 +360,7 @@ def paint(
         slice out of range, read-only labels. Nothing changes then.
     """
     with labels._lock:  # read, paint and commit against one state of the labels
-        return _paint_locked(labels, series, uuid, k, strokes, feature, plane)
+        return _paint_locked(labels, series, uuid, k, strokes, feature, plane, what)
 
 
 def plane_spacing(series: Any, plane: str) -> tuple[float, float] | None:
@@ -397,14 +407,15 @@ def _paint_locked(
     strokes: tuple[Stroke, ...],
     feature: str | None,
     plane: str,
+    what: str = "paint",
 ) -> PaintResult:
-    what = "paint"
     width, height, n = labels.document.plane_size(plane)
     if not 0 <= k < n:
         where = "the series has" if plane == "axial" else f"the {plane} plane has"
         raise LabelError(f"{what}: slice {k} is out of range ({where} {n} slices)")
     labels._check_writable()  # refuse in review mode even when the strokes change nothing
-    obj = _target(labels, uuid, feature, what, plane)
+    erasing = all(s.tool == "eraser" for s in strokes)
+    obj = _target(labels, uuid, feature, what, plane, erasing)
     if plane != "axial" and (obj is None or obj.shape == "bitmask"):
         return _paint_cut(labels, series, uuid, feature, obj, plane, k, strokes)
     shape = (height, width)
