@@ -56,6 +56,8 @@ export interface SeriesInfo {
   /** DICOM presents the grey scale inverted (minimum white): MONOCHROME1, or a
    * PresentationLUTShape of INVERSE (absent from older kernels: MONOCHROME1 alone). */
   display_inverted?: boolean;
+  /** each slice's InstanceNumber (null where it has none); absent when none has one */
+  instance_numbers?: (number | null)[] | null;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
   /** false when the series has no patient orientation (an array): no orientation markers */

@@ -897,7 +897,9 @@ function renderView(
       }
     }
     if (value) parts.push(value);
-    const p = patientPosition(i.affine, col, row, k, i.slice_origins);
+    // without a patient orientation (a radiograph, an array) there is no patient position:
+    // the affine is a stand-in that would label pixel indices as millimetres (QA 23a D5)
+    const p = i.orientation_known === false ? null : patientPosition(i.affine, col, row, k, i.slice_origins);
     if (p) parts.push(`(${p.map(formatMm).join(", ")}) mm`);
     readout.textContent = parts.join("  ·  ");
     readout.dataset.voxel = `${col},${row},${k}`;
@@ -923,19 +925,27 @@ function renderView(
     const [c, w] = currentWindow();
     const g = geometry();
     const mag = g ? viewScale(g, view()) * (g.columnSpacing || 1) : 0;
-    const loc = p === "axial" ? sliceLocation(i.affine, k, i.slice_origins) : null;
+    const oriented = i.orientation_known !== false;
+    const loc = p === "axial" && oriented ? sliceLocation(i.affine, k, i.slice_origins) : null;
     const slab = Math.max(1, num(model.get("slab"), 1));
     const name = anatomicalName(p, i.affine);
+    // the image number reports cite (the slice's own number counts by position)
+    const image = p === "axial" ? i.instance_numbers?.[k] : null;
     const lines = [
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
-      `${p === "axial" ? "Slice" : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
-      spacingLine({
-        plane: p,
-        sliceSpacing: d.sliceSpacing,
-        pixelSpacingKnown: i.spacing_known !== false,
-        slab,
-        thickness: thickness ? Number(thickness) : null,
-      }),
+      `${p === "axial" ? "Slice" : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${typeof image === "number" ? `  ·  Image ${image}` : ""}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
+      // one image has no slice spacing: its pixel size instead
+      i.shape[0] === 1 && p === "axial"
+        ? i.spacing_known === false
+          ? "Pixel spacing unknown"
+          : `Pixel ${formatMm(i.spacing[1])} × ${formatMm(i.spacing[2])} mm`
+        : spacingLine({
+            plane: p,
+            sliceSpacing: d.sliceSpacing,
+            pixelSpacingKnown: i.spacing_known !== false,
+            slab,
+            thickness: thickness ? Number(thickness) : null,
+          }),
       `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
     // a short viewport (a thin reformat, three views side by side) keeps the slice and the

@@ -1094,3 +1094,13 @@ def test_a_radiograph_presented_inverse_or_by_a_voi_lut(tmp_path: Path) -> None:
         assert window.center == pytest.approx(2000.5, abs=1)
         assert window.width == pytest.approx(2 * half, abs=2)
         assert s.windows[0] == window  # the header's own window comes first
+
+
+def test_instance_numbers_follow_the_slices(tmp_path: Path) -> None:
+    """QA 23a D6: the image number reports cite, per slice in series (position) order; the
+    widget's overlay shows it beside the slice number."""
+    make_series(tmp_path / "s", n=5, shuffle=True)  # numbered n - k: head to feet
+    with open_quiet(tmp_path / "s") as s:
+        assert s.instance_numbers == [5, 4, 3, 2, 1]
+    with open_quiet(np.zeros((3, 4, 4), np.int16)) as s:
+        assert s.instance_numbers is None

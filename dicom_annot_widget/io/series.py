@@ -170,6 +170,7 @@ class _SeriesSpec:
     slice_files: list[str | None] = field(default_factory=list)
     slice_frames: list[int | None] = field(default_factory=list)
     slice_positions: list[tuple[float, float, float] | None] = field(default_factory=list)
+    instance_numbers: list[int | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     uid_substitutions: list[UidSubstitution] = field(default_factory=list)
     header_windows: list[Window] = field(default_factory=list)
@@ -393,6 +394,15 @@ class Series:
         series not read from DICOM. Unlike :attr:`affine`, which spaces the slices evenly,
         these place each slice where its header says (e.g. beyond a missing slice)."""
         return list(self._spec.slice_positions) if self._spec.slice_positions else None
+
+    @property
+    def instance_numbers(self) -> list[int | None] | None:
+        """InstanceNumber (the image number radiologists and reports cite) of every slice in
+        series order (``None`` for a slice without one, and for the frames of a multi-frame
+        file, which share theirs); ``None`` when no slice has one. The series is sorted by
+        position, so these may run backwards (a CT numbered head to feet)."""
+        numbers = list(self._spec.instance_numbers)
+        return numbers if any(n is not None for n in numbers) else None
 
     @property
     def source(self) -> str:

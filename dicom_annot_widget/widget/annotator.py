@@ -320,6 +320,9 @@ def series_info(
         # (arrays have a made-up orientation: the page shows no orientation markers then)
         "orientation_known": bool(series.orientation_known),
         "slice_origins": _slice_origins(series),
+        # the image number of each slice (not patient data): the overlay shows it beside the
+        # slice's own number, which counts by position
+        "instance_numbers": series.instance_numbers,
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
         "series_index": int(index),
         "series_count": int(count),

@@ -594,6 +594,39 @@ def test_metadata_search_and_html_is_text(harness: Any) -> None:
     expect(root.get_by_test_id("daw-overlay")).to_contain_text("Harness abdomen")
 
 
+def test_a_radiograph_has_no_made_up_patient_position_and_shows_its_image_numbers(
+    harness: Any,
+) -> None:
+    """QA 23a D5, D6: an image without a patient orientation (a radiograph) showed its pixel
+    indices as a patient position "(8.0, 20.0, 0.0) mm" and "Loc 0.0 mm  ·  Spacing 1.0 mm" in
+    the overlay; it shows neither, and its pixel size. A series with InstanceNumbers shows the
+    image number reports cite beside its slice number (which counts by position)."""
+    page = harness
+    vol = ct_volume()
+    one = series(vol[6:7], intercept=-1024.0)
+    one["info"]["orientation_known"] = False
+    wid, root = mount(page, one)
+    root.get_by_test_id("daw-overlay-toggle").click()
+    overlay = root.get_by_test_id("daw-overlay")
+    expect(overlay).to_contain_text("Pixel 0.7 × 0.7 mm")
+    assert "Loc" not in (overlay.text_content() or "")
+    assert "Spacing" not in (overlay.text_content() or "")
+    box = root.get_by_test_id("daw-view").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    readout = root.get_by_test_id("daw-readout")
+    expect(readout).to_contain_text("HU")
+    assert "mm" not in (readout.text_content() or "")
+    # a CT numbered head to feet: slice 7 of 12 (from the feet) is image 6
+    many = series(vol, intercept=-1024.0)
+    n = vol.shape[0]
+    many["info"]["instance_numbers"] = [n - k for k in range(n)]
+    wid, root = mount(page, many)
+    root.get_by_test_id("daw-overlay-toggle").click()
+    k = model_get(page, wid, "slice")
+    line = f"Slice {k + 1}/{n}  ·  Image {n - k}  ·  Loc"
+    expect(root.get_by_test_id("daw-overlay")).to_contain_text(line)
+
+
 def test_spacing_warning(harness: Any) -> None:
     page = harness
     wid, root = mount(page, series(ct_volume(), spacing_known=False), width=600)
