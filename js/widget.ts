@@ -28,7 +28,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, naturalView, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, naturalView, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -106,6 +106,12 @@ const NARROW_WIDGET_PX = 640;
 
 /** A viewport shorter than this (CSS px) shows the short data overlay (slice and window). */
 const SHORT_VIEWPORT_PX = 200;
+
+/** How many slices a slab of `slab` around slice `k` of `n` projects (clipped at the ends). */
+function slabCount(k: number, slab: number, n: number): number {
+  const [first, last] = slabRange(k, slab, n);
+  return Math.max(1, last - first + 1);
+}
 
 function num(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
@@ -943,7 +949,8 @@ function renderView(
             plane: p,
             sliceSpacing: d.sliceSpacing,
             pixelSpacingKnown: i.spacing_known !== false,
-            slab,
+            // the slices projected: fewer than the slab near the plane's ends
+            slab: slab > 1 ? slabCount(k, slab, n) : 1,
             thickness: thickness ? Number(thickness) : null,
           }),
       `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,

@@ -133,13 +133,17 @@ describe("plane names and slab menu", () => {
     expect(anatomicalName("coronal", undefined)).toBe("coronal");
   });
   it("offers slabs in millimetres as whole slices, and keeps a value set from Python", () => {
-    expect(slabOptions(2, 300, 1)).toEqual([
+    expect(slabOptions(2.5, 300, 1)).toEqual([
       { value: 1, label: "MIP off" },
-      { value: 3, label: "MIP 5 mm" },
-      { value: 5, label: "MIP 10 mm" },
-      { value: 10, label: "MIP 20 mm" },
-      { value: 20, label: "MIP 40 mm" },
+      { value: 2, label: "MIP 5 mm" },
+      { value: 4, label: "MIP 10 mm" },
+      { value: 8, label: "MIP 20 mm" },
+      { value: 16, label: "MIP 40 mm" },
     ]);
+    // each says the thickness it gives (QA 23a D12: "MIP 5 mm" of 5 mm slices gave 10 mm)
+    expect(slabOptions(5, 300, 1).map((o) => o.label)).toEqual(["MIP off", "MIP 10 mm", "MIP 20 mm", "MIP 40 mm"]);
+    expect(slabOptions(2, 300, 1).map((o) => o.label)).toEqual(["MIP off", "MIP 6 mm", "MIP 10 mm", "MIP 20 mm", "MIP 40 mm"]);
+    expect(slabOptions(2, 300, 7).at(-1)).toEqual({ value: 7, label: "MIP 14 mm (7 slices)" });
     expect(slabOptions(10, 8, 7).map((o) => o.value)).toEqual([1, 2, 4, 7]);
     expect(slabOptions(0.5, 3, 1).map((o) => o.value)).toEqual([1, 3]);
   });

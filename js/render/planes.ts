@@ -333,15 +333,19 @@ export function slabForMm(mm: number, sliceSpacing: number, slices: number): num
 export const SLAB_MM = [5, 10, 20, 40] as const;
 
 /** The slab menu of a plane: 1 (off), then each of SLAB_MM as a whole number of slices (at
- * least 2, at most the plane's slices, no repeats), and `current` when it is none of them. */
+ * least 2, at most the plane's slices, no repeats), labelled with the millimetres that many
+ * slices span, and `current` when it is none of them. */
 export function slabOptions(sliceSpacing: number, slices: number, current: number): { value: number; label: string }[] {
   const out = [{ value: 1, label: "MIP off" }];
   const spacing = sliceSpacing > 0 ? sliceSpacing : 1;
+  // each labelled with the thickness it gives (QA 23a D12: "MIP 5 mm" on 5 mm slices gave
+  // 10 mm, as the overlay said): whole slices rarely make the round figure
+  const thick = (n: number): string => `${Math.round(n * spacing * 10) / 10} mm`;
   for (const mm of SLAB_MM) {
     const n = Math.min(slices, Math.max(2, Math.round(mm / spacing)));
-    if (n >= 2 && !out.some((o) => o.value === n)) out.push({ value: n, label: `MIP ${mm} mm` });
+    if (n >= 2 && !out.some((o) => o.value === n)) out.push({ value: n, label: `MIP ${thick(n)}` });
   }
-  if (!out.some((o) => o.value === current)) out.push({ value: current, label: `MIP ${current} slices` });
+  if (!out.some((o) => o.value === current)) out.push({ value: current, label: `MIP ${thick(current)} (${current} slices)` });
   return out;
 }
 

@@ -81,12 +81,18 @@ def test_reformats_and_slabs_equal_numpy(harness: Any) -> None:
     expect(canvas).to_have_attribute("data-plane", "sagittal")
     assert np.array_equal(shown(root), expected(vol, "sagittal", 32))
 
-    # a MIP slab: the menu offers millimetres of this plane (0.7 mm columns: 10 mm = 14)
+    # a MIP slab: the menu offers millimetres of this plane (0.7 mm columns: 10 mm = 14
+    # slices, named by the 9.8 mm they span)
     slab = root.get_by_test_id("daw-slab")
-    slab.select_option(label="MIP 10 mm")
+    slab.select_option(label="MIP 9.8 mm")
     wait_model(page, wid, "slab", 14)
     expect(canvas).to_have_attribute("data-slab", "14")
     assert np.array_equal(shown(root), expected(vol, "sagittal", 32, 14))
+    expect(root.get_by_test_id("daw-overlay")).to_contain_text("MIP 14 slices (9.8 mm)")
+    # at the plane's first slice the slab is clipped: the overlay says what is projected
+    page.evaluate("(i) => window.widgets[i].model._push('slice', 0)", wid)
+    expect(root.get_by_test_id("daw-overlay")).to_contain_text("MIP 8 slices (5.6 mm)")
+    page.evaluate("(i) => window.widgets[i].model._push('slice', 32)", wid)
     expect(root.get_by_test_id("daw-overlay")).to_contain_text("MIP 14 slices (9.8 mm)")
 
     # back to the series' own slices, with the slab: an axial MIP
@@ -96,8 +102,8 @@ def test_reformats_and_slabs_equal_numpy(harness: Any) -> None:
     # the 9.8 mm slab is kept in millimetres: 5 slices of 2 mm
     wait_model(page, wid, "slab", 5)
     # (the menu lists the axial plane's slabs from the next frame on)
-    expect(slab.locator("option", has_text="MIP 5 mm")).to_have_attribute("value", "3")
-    slab.select_option(label="MIP 5 mm")
+    expect(slab.locator("option", has_text="MIP 6 mm")).to_have_attribute("value", "3")
+    slab.select_option(label="MIP 6 mm")
     wait_model(page, wid, "slab", 3)
     expect(canvas).to_have_attribute("data-plane", "axial")
     expect(canvas).to_have_attribute("data-slab", "3")
