@@ -158,3 +158,50 @@ def test_link_positions_refuses_what_it_cannot_link(tmp_path: Path) -> None:
         link_positions(a, flat)
     with pytest.raises(ValueError, match="no patient geometry"):
         link_positions(flat, a, any_frame=True)
+
+
+def test_a_linked_widget_switched_to_another_study_neither_follows_nor_leads(
+    tmp_path: Path,
+) -> None:
+    """QA 23a D4: a linked widget switched to a series of another frame of reference (a prior
+    study) kept being driven by raw millimetres, which link_positions refuses for those two
+    series. It neither follows nor leads until it shows a series that can be linked."""
+    a, _ = _two_reconstructions(tmp_path)
+    other = tmp_path / "other"
+    write_phantom_series(other, n_slices=6, rows=16, columns=16, seed=5)  # another study
+    b = DicomAnnotator([str(tmp_path / "coarse"), str(other)])
+    link = link_positions(a, b)
+    a.slice = 19
+    assert b.slice == 3
+    b.series_index = 1
+    assert b.series.frame_of_reference_uid != a.series.frame_of_reference_uid
+    before = b.crosshair
+    a.slice = 0
+    assert b.crosshair == before  # not driven
+    a_before = a.crosshair
+    b.slice = 5
+    assert a.crosshair == a_before  # not leading
+    b.series_index = 0  # the same study again: linked again
+    a.slice = 19
+    assert b.slice == 3
+    link.unlink()
+
+
+def test_a_view_link_is_restored_in_the_view_of_its_plane(tmp_path: Path) -> None:
+    """QA 23a D9: OrthogonalViews(source, view=link) gave the link to the first view, so a
+    sagittal MIP's link made the axial view a rotated MIP and left the sagittal one as it
+    was. The link is restored in the view of its plane; one of a plane not shown is refused."""
+    folder = tmp_path / "ct"
+    write_phantom_series(folder, n_slices=12, rows=24, columns=24)
+    w = DicomAnnotator(str(folder))
+    w.plane, w.slice, w.slab, w.rotation = "sagittal", 9, 3, 90.0
+    link = w.view_link
+    v = OrthogonalViews(str(folder), view=link)
+    axial, coronal, sagittal = v.views
+    assert (sagittal.slice, sagittal.slab, sagittal.rotation) == (9, 3, 90.0)
+    assert (axial.slab, axial.rotation, coronal.slab) == (1, 0.0, 1)
+    assert axial.crosshair[0] == 9  # the others' lines through the linked slice
+    with pytest.raises(ValueError, match="link is of the sagittal plane, which is not one of"):
+        OrthogonalViews(str(folder), ("axial", "coronal"), view=link)
+    v.close()
+    w.close()

@@ -15,6 +15,7 @@ from ..io import Series
 from ..kernels.mpr import PLANE_AXES
 from ..labels.table import PatientGeometry, _cross, _norm, check_geometry
 from .annotator import DicomAnnotator, _split_sources, _study_of
+from .links import decode_view_link
 
 __all__ = ["OrthogonalViews", "PositionLink", "link_positions", "voxel_at"]
 
@@ -45,13 +46,16 @@ class OrthogonalViews(ipywidgets.HBox):
         The traits the views keep equal (default :data:`LINKED`).
     **kwargs
         For the first view's :class:`DicomAnnotator` (``ontology=``, ``labels=``,
-        ``label_path=``, ``window=``, ...); the others share its series and labels.
+        ``label_path=``, ``window=``, ...); the others share its series and labels. A
+        ``view=`` link (:attr:`DicomAnnotator.view_link`) is restored in the view of its
+        plane.
 
     Raises
     ------
     ValueError
         An unknown or repeated plane, or no plane; a source of several series (a study or
-        a list: give one of them).
+        a list: give one of them); a ``view=`` link of a plane not shown, or of another
+        series.
     TypeError
         A trait to link that the widget does not have, or a source of a type no widget
         shows.
@@ -85,6 +89,17 @@ class OrthogonalViews(ipywidgets.HBox):
                 f"{'study.series[i]' if study else 'source[i]'}), or browse them all with "
                 "DicomAnnotator(source)"
             )
+        # a view link is restored in the view of its plane (QA 23a D9: given to the first
+        # view, a sagittal MIP's link made the axial view an unrequested rotated MIP)
+        link_text = kwargs.pop("view", None)
+        target = None
+        if link_text is not None:
+            target = decode_view_link(link_text)
+            if target.view_plane not in planes:
+                raise ValueError(
+                    f"view: the link is of the {target.view_plane} plane, which is not one of "
+                    f"the views ({', '.join(planes)})"
+                )
         first = DicomAnnotator(source, **kwargs)
         views = [first]
         try:
@@ -100,6 +115,13 @@ class OrthogonalViews(ipywidgets.HBox):
         self._links = [
             traitlets.link((first, name), (view, name)) for view in views[1:] for name in link
         ]
+        if target is not None:
+            assert link_text is not None
+            try:
+                views[planes.index(target.view_plane)].goto(link_text)
+            except Exception:
+                self.close()
+                raise
         super().__init__(views)
         #: The views, one per plane, in the order of ``planes``.
         self.views: tuple[DicomAnnotator, ...] = tuple(views)
@@ -165,24 +187,36 @@ class PositionLink:
     """Widgets whose crosshairs follow one another by patient position (see
     :func:`link_positions`); :meth:`unlink` ends it."""
 
-    def __init__(self, widgets: Sequence[DicomAnnotator]) -> None:
+    def __init__(self, widgets: Sequence[DicomAnnotator], any_frame: bool = False) -> None:
         self.widgets = list(widgets)
+        self.any_frame = any_frame
         self._moving = False
         for w in self.widgets:
             w.observe(self._follow, names="crosshair")
+
+    def _linkable(self, a: DicomAnnotator, b: DicomAnnotator) -> bool:
+        """Whether the series the two widgets show now have positions that correspond: a
+        widget switched to another series (a prior study, an array) may no longer (QA 23a
+        D4: a prior study's crosshair was driven by raw millimetres)."""
+        if not (a.series.orientation_known and b.series.orientation_known):
+            return False
+        fa, fb = a.series.frame_of_reference_uid, b.series.frame_of_reference_uid
+        return self.any_frame or not fa or not fb or fa == fb
 
     def _follow(self, change: dict[str, Any]) -> None:
         if self._moving:
             return  # a crosshair this link is setting
         source = change["owner"]
+        followers = [w for w in self.widgets if w is not source and self._linkable(source, w)]
+        if not followers:
+            return
         point = check_geometry(source.series, None, source.series.shape[0])
         assert point is not None
         mm = point.to_mm(tuple(float(c) for c in source.crosshair))
         self._moving = True
         try:
-            for w in self.widgets:
-                if w is not source:
-                    w.crosshair = voxel_at(w.series, mm)
+            for w in followers:
+                w.crosshair = voxel_at(w.series, mm)
         finally:
             self._moving = False
 
@@ -197,7 +231,9 @@ def link_positions(*widgets: DicomAnnotator, any_frame: bool = False) -> Positio
     clicking, a reformat's slice) in one moves the others' to the voxel nearest to that point
     in millimetres, through each series' own geometry (its slice positions, spacing and
     orientation), as radiologists scroll two phases of a CT or two MR sequences together. A
-    point beyond a series goes to its nearest slice.
+    point beyond a series goes to its nearest slice. A widget switched to a series that could
+    not be linked (another frame of reference, no patient geometry) neither follows nor leads
+    until it shows one that can.
 
     Parameters
     ----------
@@ -245,4 +281,4 @@ def link_positions(*widgets: DicomAnnotator, any_frame: bool = False) -> Positio
             + ", ".join(sorted(frames))
             + "): their positions do not correspond; pass any_frame=True to link them anyway"
         )
-    return PositionLink(widgets)
+    return PositionLink(widgets, any_frame)
