@@ -15,6 +15,7 @@ from dicom_annot_widget import DicomAnnotator, open_series
 from dicom_annot_widget.errors import (
     DicomAnnotError,
     DicomLoadError,
+    DicomLoadWarning,
     ProtocolError,
     WidgetValueError,
 )
@@ -530,3 +531,43 @@ def test_a_source_of_the_wrong_type_names_it_and_what_is_accepted(tmp_path: Any)
     views = OrthogonalViews(open_study(one))  # a study of one series is that series
     assert views.series.shape[0] == 4 and views.views[0].series_count == 1
     views.close()
+
+
+def test_a_view_link_names_the_stack_of_a_split_series(tmp_path: Any) -> None:
+    """QA 23a D10: the two echoes of an MR share their SeriesInstanceUID and are opened as two
+    stacks, but a link named the series alone: a link of echo 2 restored echo 1 (another
+    contrast at the same voxels). A split series' stacks are named apart; one stack alone
+    keeps the name it always had."""
+    import warnings
+
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    from dicom_annot_widget import open_study
+    from dicom_annot_widget.widget.links import series_identity
+    from tests.test_io_synthetic import make_series
+
+    make_series(tmp_path / "e1", 4, extra={"EchoNumbers": 1})
+    make_series(tmp_path / "e2", 4, extra={"EchoNumbers": 2})
+    for f in sorted((tmp_path / "e2").iterdir()):  # the second echo's own SOP instances
+        ds = pydicom.dcmread(f)
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.save_as(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = open_study(tmp_path)
+        w = DicomAnnotator(study)
+    assert len(study.series_info) == 2
+    with pytest.warns(DicomLoadWarning, match="told apart by EchoNumbers"):
+        w.series_index = 1
+    echo2 = w.series
+    assert echo2.stack == (1, 2)
+    w.slice = 2
+    link = w.view_link
+    w.series_index = 0
+    assert series_identity(w.series) != series_identity(echo2)
+    w.goto(link)
+    assert w.series_index == 1 and w.slice == 2
+    single = open_series(tmp_path / "e1")
+    assert single.stack == (0, 1)
+    assert series_identity(single) == series_identity(open_series(tmp_path / "e1"))

@@ -268,6 +268,7 @@ def series_from_stack(
         slice_frames=[fr.frame if multi else None for fr in ordered],
         slice_positions=[fr.position for fr in ordered],
         instance_numbers=[None if multi else fr.file.instance_number for fr in ordered],
+        stack=(group.stack, group.n_stacks),
         warnings=warnings + list(extra_warnings),
         uid_substitutions=list(group.substitutions),
         header_windows=_header_windows(first.file.ds, first.fg_item),

@@ -171,6 +171,7 @@ class _SeriesSpec:
     slice_frames: list[int | None] = field(default_factory=list)
     slice_positions: list[tuple[float, float, float] | None] = field(default_factory=list)
     instance_numbers: list[int | None] = field(default_factory=list)
+    stack: tuple[int, int] = (0, 1)
     warnings: list[str] = field(default_factory=list)
     uid_substitutions: list[UidSubstitution] = field(default_factory=list)
     header_windows: list[Window] = field(default_factory=list)
@@ -394,6 +395,13 @@ class Series:
         series not read from DICOM. Unlike :attr:`affine`, which spaces the slices evenly,
         these place each slice where its header says (e.g. beyond a missing slice)."""
         return list(self._spec.slice_positions) if self._spec.slice_positions else None
+
+    @property
+    def stack(self) -> tuple[int, int]:
+        """``(index, count)``: which of the stacks its DICOM series was split into this is
+        (echoes sharing positions, the planes of a localizer, mixed matrix sizes); ``(0, 1)``
+        for a series that was not split."""
+        return self._spec.stack
 
     @property
     def instance_numbers(self) -> list[int | None] | None:

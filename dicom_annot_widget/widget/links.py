@@ -12,7 +12,8 @@ series); ``"m"`` uses the label document's plane names, as ``DicomAnnotator.plan
 
 Numbers are rounded half up to a few decimals and written like JavaScript writes them, so the
 page's "copy link" button and :attr:`DicomAnnotator.view_link` give the very same string. The
-series is identified by a hash of its SeriesInstanceUID (or, when that is blank, of its
+series is identified by a hash of its SeriesInstanceUID (and, for one of the stacks a series
+was split into, of its first slice's SOPInstanceUID; or, when the UID is blank, of its
 geometry): never by a name, date or any other value from the header.
 """
 
@@ -178,10 +179,11 @@ def _find_keyword(tree: Any, keyword: str, depth: int = 0) -> str:
 
 
 def series_identity(series: Any) -> str:
-    """A short hash naming a series in view links: of its SeriesInstanceUID, or (when the
-    loader had to make one up: arrays, NIfTI, blanked DICOM) of its geometry and the values of
-    its middle slice, so the same data gets the same hash whenever it is opened. Never
-    reversible into header values, and never a name."""
+    """A short hash naming a series in view links: of its SeriesInstanceUID (with, for one of
+    the stacks a series was split into, its first slice's SOPInstanceUID and frame), or (when
+    the loader had to make one up: arrays, NIfTI, blanked DICOM) of its geometry and the
+    values of its middle slice, so the same data gets the same hash whenever it is opened.
+    Never reversible into header values, and never a name."""
     uid = ""
     value = getattr(series, "series_instance_uid", None)
     if isinstance(value, str) and value.strip():
@@ -200,6 +202,13 @@ def series_identity(series: Any) -> str:
             uid = ""
     if uid:
         basis = f"uid:{uid}"
+        stack = getattr(series, "stack", (0, 1))
+        if isinstance(stack, tuple) and len(stack) == 2 and stack[1] > 1:
+            # one of the stacks of a split series (echoes, a localizer's planes): named by its
+            # first slice, which is its own (QA 23a D10: an echo-2 link restored echo 1)
+            uids = getattr(series, "sop_instance_uids", None) or [""]
+            frames = getattr(series, "slice_frames", None) or [None]
+            basis += f"|stack:{uids[0]}#{frames[0]}"
     else:
         shape = [int(s) for s in series.shape]
         try:
