@@ -1395,13 +1395,26 @@ function renderView(
     window: [number, number];
   }
   let drag: Drag | null = null;
-  const hoverAt = (e: PointerEvent): void => {
+  /** Where the pointer was over the view (client px), for the readout after a scroll. */
+  let pointer: { clientX: number; clientY: number } | null = null;
+  const hoverAt = (e: { clientX: number; clientY: number }): void => {
+    pointer = { clientX: e.clientX, clientY: e.clientY };
     const g = geometry();
     const r = viewport.getBoundingClientRect();
     const before = ui.hover;
     ui.hover = g ? voxelUnder(g, view(), e.clientX - r.left, e.clientY - r.top) : null;
     if (before?.[0] !== ui.hover?.[0] || before?.[1] !== ui.hover?.[1]) updateReadout();
   };
+  // the notebook scrolling under a still pointer moves the image, not the pointer, and no
+  // pointer event says so (QA 23b: after a tool's popup was scrolled into view the readout
+  // named the voxel that had been under the pointer, the brush the one now under it)
+  document.addEventListener(
+    "scroll",
+    () => {
+      if (pointer !== null && ui.hover !== null && !drag) hoverAt(pointer);
+    },
+    { capture: true, passive: true, signal },
+  );
   viewport.addEventListener(
     "pointerdown",
     (e: PointerEvent) => {
@@ -1463,6 +1476,7 @@ function renderView(
     () => {
       if (drag) return;
       ui.hover = null;
+      pointer = null;
       updateReadout();
     },
     on,

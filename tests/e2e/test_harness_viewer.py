@@ -627,6 +627,25 @@ def test_a_radiograph_has_no_made_up_patient_position_and_shows_its_image_number
     expect(root.get_by_test_id("daw-overlay")).to_contain_text(line)
 
 
+def test_the_readout_follows_the_image_scrolled_under_a_still_pointer(harness: Any) -> None:
+    """QA 23b: a tool's popup scrolled into view moved the image under a still pointer, and no
+    pointer event says so: the readout named the voxel that had been under the pointer, the
+    brush painted the one now under it. A scroll updates the readout."""
+    page = harness
+    _wid, root = mount(page, series(ct_volume(), intercept=-1024.0))
+    page.evaluate("document.body.style.minHeight = '4000px'")
+    box = root.get_by_test_id("daw-view").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    readout = root.get_by_test_id("daw-readout")
+    expect(readout).to_have_attribute("data-voxel", re.compile(r"\d+,\d+,\d+"))
+    before = readout.get_attribute("data-voxel")
+    page.evaluate("window.scrollBy(0, 60)")
+    expect(readout).not_to_have_attribute("data-voxel", before or "")
+    col, row, _ = (int(v) for v in (readout.get_attribute("data-voxel") or "").split(","))
+    col0, row0, _ = (int(v) for v in (before or "").split(","))
+    assert col == col0 and row > row0  # the image went up: a lower row is under the pointer
+
+
 def test_spacing_warning(harness: Any) -> None:
     page = harness
     wid, root = mount(page, series(ct_volume(), spacing_known=False), width=600)
