@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SLIDER_MAX_RADIUS, nextRadius, strokeTarget } from "./bitmask";
+import { SLIDER_MAX_RADIUS, nextRadius, sliderMaxRadius, strokeTarget } from "./bitmask";
 import type { OntologyClass } from "../labels";
 
 describe("nextRadius ([ and ])", () => {
@@ -45,5 +45,16 @@ describe("strokeTarget", () => {
     expect((strokeTarget(api(organ, "coronal"), pending, 61, "brush", "s0") as { uuid: string }).uuid).not.toBe("u1");
     expect((strokeTarget(api(organ), pending, 61, "brush", "s1") as { uuid: string }).uuid).not.toBe("u1");
     expect(strokeTarget(api(organ), null, 61, "eraser", "s0")).toEqual({ error: "select the mask (or polygon) to erase from" });
+  });
+});
+
+describe("sliderMaxRadius", () => {
+  it("reaches a quarter of a large image's side, up to Python's 512 (QA 23b D6)", () => {
+    expect(sliderMaxRadius(512, 512)).toBe(128);
+    expect(sliderMaxRadius(300, 200)).toBe(SLIDER_MAX_RADIUS);
+    expect(sliderMaxRadius(2048, 2048)).toBe(512);
+    expect(sliderMaxRadius(4096, 3328)).toBe(512);
+    expect(nextRadius(500, 1, sliderMaxRadius(2048, 2048))).toBe(512);
+    expect(nextRadius(120, 1, sliderMaxRadius(2048, 2048))).toBe(138);
   });
 });

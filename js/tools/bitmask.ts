@@ -8,7 +8,7 @@
  * range and opacity is js/ui/bitmask.ts; the shared state is js/render/masklayer.ts.
  */
 import { type Point, uuid4 } from "../labels";
-import { type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
+import { MAX_RADIUS, type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
 import { asPlane } from "../render/planes";
 import type { Tool } from "../state";
 import type { EditorApi, PointerAt, ToolFactory, ToolHandler } from "./types";
@@ -170,14 +170,24 @@ export function hasMaskClass(api: Pick<EditorApi, "classes">): boolean {
   return api.classes().some((c) => c.shape === "bitmask");
 }
 
-/** Largest brush radius the size slider and `]` reach (voxels; Python takes up to MAX_RADIUS). */
+/** Largest brush radius the size slider and `]` reach on an image of up to 400 pixels a side
+ * (voxels; larger images reach further: `sliderMaxRadius`). */
 export const SLIDER_MAX_RADIUS = 100;
 
+/** Largest brush radius the size slider and `]` reach on a plane image of `columns` x `rows`:
+ * a quarter of its longer side, at least SLIDER_MAX_RADIUS and at most MAX_RADIUS (Python's
+ * limit). QA 23b: a lung field on a 2048 x 2048 radiograph was painted with a brush of 5 %
+ * of the image's width at most. */
+export function sliderMaxRadius(columns: number, rows: number): number {
+  const quarter = Math.round(Math.max(columns, rows, 0) / 4);
+  return Math.min(MAX_RADIUS, Math.max(SLIDER_MAX_RADIUS, Number.isFinite(quarter) ? quarter : 0));
+}
+
 /** The brush radius after `]` (up) or `[` (down): a step of about 15 % (at least 1 voxel),
- * within 1..SLIDER_MAX_RADIUS. */
-export function nextRadius(r: number, direction: 1 | -1): number {
+ * within 1..`max`. */
+export function nextRadius(r: number, direction: 1 | -1, max = SLIDER_MAX_RADIUS): number {
   const step = Math.max(1, Math.round(r * 0.15));
-  return Math.min(SLIDER_MAX_RADIUS, Math.max(1, Math.round(r) + direction * step));
+  return Math.min(max, Math.max(1, Math.round(r) + direction * step));
 }
 
 /**
@@ -199,7 +209,9 @@ export function maskKey(api: EditorApi, e: KeyboardEvent): boolean {
   if (e.key === "Enter" && s.pending) return s.apply();
   if (e.key === "Escape" && s.pending) return s.discard();
   if ((e.key === "[" || e.key === "]") && s.maskToolActive()) {
-    s.settings.radius = nextRadius(s.settings.radius, e.key === "]" ? 1 : -1);
+    const g = api.geometry();
+    const max = g ? sliderMaxRadius(g.columns, g.rows) : SLIDER_MAX_RADIUS;
+    s.settings.radius = nextRadius(s.settings.radius, e.key === "]" ? 1 : -1, max);
     s.touch();
     return true;
   }

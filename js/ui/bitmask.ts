@@ -7,7 +7,7 @@
  */
 import "./bitmask.css";
 import { MAX_RADIUS, maskSession } from "../render/masklayer";
-import { SLIDER_MAX_RADIUS, hasMaskClass, maskKey } from "../tools/bitmask";
+import { SLIDER_MAX_RADIUS, hasMaskClass, maskKey, sliderMaxRadius } from "../tools/bitmask";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
 import { el, visibleBand } from "./dom";
 
@@ -88,11 +88,14 @@ class BitmaskPanel implements Panel {
     const side = el("button", "daw-maskpop-tiny", head, "⇆");
     side.type = "button";
     side.title = "Move this panel to the other side of the image";
+    // named by its title, not its symbol (QA 23b D4: announced as "⇆")
+    side.setAttribute("aria-label", side.title);
     side.dataset.testid = "daw-mask-side";
     side.addEventListener("click", () => pop.classList.toggle("daw-maskpop-left"), on);
     const fold = el("button", "daw-maskpop-tiny", head, "–");
     fold.type = "button";
     fold.title = "Collapse or expand this panel";
+    fold.setAttribute("aria-label", fold.title);
     fold.dataset.testid = "daw-mask-fold";
     fold.setAttribute("aria-expanded", "true");
     const body = el("div", "daw-maskpop-body", pop);
@@ -225,7 +228,9 @@ class BitmaskPanel implements Panel {
     this.bounds = [lo, hi];
     const tool = this.api.ui.tool;
     const folded = this.body.hidden;
-    const key = JSON.stringify([st, tool, vr, s.pending?.strokes.length ?? 0, s.committing.size, folded]);
+    const g = this.api.geometry();
+    const maxRadius = g ? sliderMaxRadius(g.columns, g.rows) : SLIDER_MAX_RADIUS;
+    const key = JSON.stringify([st, tool, vr, s.pending?.strokes.length ?? 0, s.committing.size, folded, maxRadius]);
     if (!force && key === this.shownKey) return;
     this.shownKey = key;
     const names: Record<string, string> = { brush: "Brush", eraser: "Eraser", threshold: "Threshold brush" };
@@ -237,6 +242,7 @@ class BitmaskPanel implements Panel {
       ? name
       : [tool in names ? `${tool === "threshold" ? "Threshold" : name} ${st.radius} px` : name, tool === "threshold" ? `${st.range[0]}…${st.range[1]}${units}` : "", pendingCount ? `${pendingCount} pending` : ""].filter(Boolean).join(" · ");
     this.title.title = this.title.textContent;
+    this.size.max = String(maxRadius);
     this.size.value = String(st.radius);
     this.sizeOut.textContent = `${st.radius} px`;
     this.thresholdRow.hidden = tool !== "threshold";

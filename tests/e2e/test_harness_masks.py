@@ -924,3 +924,25 @@ def test_the_keyboard_shortcuts_card_lists_the_keys_with_the_ontologys(mpage: An
     page.keyboard.press("?")
     expect(card).to_be_hidden()
     expect(root.get_by_test_id("daw-shortcuts-toggle")).to_have_attribute("aria-pressed", "false")
+
+
+def test_a_large_image_gets_a_large_brush_and_the_popup_buttons_their_names(mpage: Any) -> None:
+    """QA 23b D6: the brush's size stopped at 100 px whatever the image (5 % of a 2048 px
+    radiograph; Python takes 512): it reaches a quarter of the image's longer side. D4: the
+    popup's fold and move buttons were announced by their symbols."""
+    page = mpage
+    vol = np.zeros((1, 1024, 768), np.int16)
+    _wid, root, _s = with_brush(page, vol)
+    size = root.get_by_test_id("daw-mask-size")
+    expect(size).to_have_attribute("max", "256")
+    size.fill("250")
+    expect(size).to_have_value("250")
+    root.focus()
+    page.keyboard.press("]")
+    expect(size).to_have_value("256")  # 250 + 15 %, within the image's reach
+    for testid, name in [
+        ("daw-mask-side", "Move this panel to the other side of the image"),
+        ("daw-mask-fold", "Collapse or expand this panel"),
+    ]:
+        expect(root.get_by_test_id(testid)).to_have_attribute("aria-label", name)
+        expect(root.get_by_role("button", name=name)).to_have_count(1)
