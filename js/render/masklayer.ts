@@ -320,6 +320,10 @@ export class MaskSession {
   private readonly asked = new Set<string>();
   private rangeInitFor = "";
   private composed: { key: string; canvas: HTMLCanvasElement | OffscreenCanvas | null } = { key: "", canvas: null };
+  /** the last frame's image and canvas, reused by the next of the same size */
+  private frame: { image: ImageData | null; canvas: HTMLCanvasElement | OffscreenCanvas | null } = { image: null, canvas: null };
+  /** the threshold tint of one slice and range (see tintOf) */
+  private tint: { key: string; mask: Uint8Array | null } = { key: "", mask: null };
   readonly layer: Layer;
 
   constructor(readonly api: EditorApi) {
@@ -530,7 +534,7 @@ export class MaskSession {
   }
 
   /** The RGBA image of slice k's masks (and pending edits, threshold tint). */
-  compose(k: number, tint = true): ImageData | null {
+  compose(k: number, tint = true, into?: ImageData): ImageData | null {
     const size = this.sync();
     const cache = this.cache;
     if (!size || !cache) return null;
@@ -546,12 +550,12 @@ export class MaskSession {
       // those pixels are visited, an edit touches a stroke's box, not the whole slice)
       base.set(uuid, { mask, box: mask ? cache.bound(k, uuid) : null });
     }
-    return this.composeImage(base, byUuid, "axial", k, columns, rows, () => this.values(k), tint);
+    return this.composeImage(base, byUuid, "axial", k, columns, rows, () => this.values(k), tint, into);
   }
 
   /** The RGBA image of the masks cut by reformat slice k (the objects' colours), with the
    * edits pending on it and the threshold tint. */
-  composePlane(plane: "coronal" | "sagittal", k: number, tint = true): ImageData | null {
+  composePlane(plane: "coronal" | "sagittal", k: number, tint = true, into?: ImageData): ImageData | null {
     const size = this.sync();
     const cache = this.cache;
     const info = this.api.info();
@@ -561,7 +565,7 @@ export class MaskSession {
     const byUuid = new Map(this.api.labels().objects.map((o) => [o.uuid, o]));
     const sections = crossSections(cache, plane, k, info.shape[0], (u) => byUuid.get(u)?.shape === "bitmask" && !hidden.has(u));
     const base = new Map<string, Shown>([...sections].map(([uuid, mask]) => [uuid, { mask, box: undefined }]));
-    return this.composeImage(base, byUuid, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k), tint);
+    return this.composeImage(base, byUuid, plane, k, dims.columns, dims.rows, () => this.planeValues(plane, k), tint, into);
   }
 
   /**
@@ -594,6 +598,7 @@ export class MaskSession {
     rows: number,
     values: () => ((index: number) => number) | null,
     tint = true,
+    into?: ImageData,
   ): ImageData | null {
     const n = columns * rows;
     const onto: Ontology | null = this.api.ontology();
@@ -638,22 +643,36 @@ export class MaskSession {
     // nothing to show (the usual slice): no image, no drawing (a slice-sized compose and
     // draw per frame would cost milliseconds while scrolling)
     if (layers.length === 0 && erased.length === 0 && !tinting) return null;
-    const img = new ImageData(columns, rows);
+    // (a frame's image is reused for the next: 16 MB fresh for each pointer move of a stroke
+    // on a 2048 x 2048 slice, QA 23b D7; composeMasks clears it)
+    const img = into !== undefined && into.width === columns && into.height === rows ? into : new ImageData(columns, rows);
     const out = img.data;
     composeMasks(layers, columns, rows, this.settings.opacity, out);
     // erasing from a polygon (not a mask yet): the part that goes darkens
     for (const clear of erased) blendMask(out, clear, [0, 0, 0], Math.round(alpha * 0.8));
-    const valueOf = tinting ? values() : null;
-    if (valueOf) {
-      const [lo, hi] = this.settings.range;
-      const tint = new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = valueOf(i);
-        if (v >= lo && v <= hi) tint[i] = 1;
-      }
-      blendMask(out, tint, THRESHOLD_TINT, 90);
-    }
+    const inRange = tinting ? this.tintOf(plane, k, columns, rows, values) : null;
+    if (inRange) blendMask(out, inRange, THRESHOLD_TINT, 90);
     return img;
+  }
+
+  /** The pixels of slice k of `plane` inside the threshold range (null: values not there
+   * yet). Kept for the slice and range: a stroke's every pointer move recomputed them, a
+   * closure call per pixel (QA 23b D7: most of an 82 ms frame on 2048 x 2048). The values of
+   * an arrived slice never change; a reformat's are there once every slice is. */
+  private tintOf(plane: Plane, k: number, columns: number, rows: number, values: () => ((index: number) => number) | null): Uint8Array | null {
+    const [lo, hi] = this.settings.range;
+    const key = `${this.series}|${plane}|${k}|${columns}x${rows}|${lo}|${hi}`;
+    if (this.tint.key === key) return this.tint.mask;
+    const valueOf = values();
+    if (!valueOf) return null;
+    const n = columns * rows;
+    const mask = this.tint.mask?.length === n ? this.tint.mask : new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = valueOf(i);
+      mask[i] = v >= lo && v <= hi ? 1 : 0;
+    }
+    this.tint = { key, mask };
+    return mask;
   }
 
   /** Size of `plane`'s images, and how many column pixels high a row is (sy: the brush is
@@ -671,14 +690,19 @@ export class MaskSession {
     const key = this.drawKey();
     if (key !== this.composed.key) {
       const plane = this.api.plane();
-      const img = plane === "coronal" || plane === "sagittal" ? this.composePlane(plane, k) : this.compose(k);
+      const reuse = this.frame.image ?? undefined;
+      const img = plane === "coronal" || plane === "sagittal" ? this.composePlane(plane, k, true, reuse) : this.compose(k, true, reuse);
       this.composed = { key, canvas: null };
       if (img) {
-        const c = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(img.width, img.height) : document.createElement("canvas");
-        c.width = img.width;
-        c.height = img.height;
+        let c = this.frame.canvas;
+        if (!c || c.width !== img.width || c.height !== img.height) {
+          c = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(img.width, img.height) : document.createElement("canvas");
+          c.width = img.width;
+          c.height = img.height;
+        }
         (c.getContext("2d") as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null)?.putImageData(img, 0, 0);
         this.composed.canvas = c;
+        this.frame = { image: img, canvas: c };
       }
     }
     const c = this.composed.canvas;
