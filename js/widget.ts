@@ -990,7 +990,8 @@ function renderView(
       }
       setPressed(b, q === p);
     }
-    setPressed(crossBtn, crosshairsOn());
+    // pressed: a left-drag moves the lines (they may be shown without it)
+    setPressed(crossBtn, crosshairsOn() && ui.mode === "crosshair");
     setPressed(orthoBtn, orthoViews.visible);
     const fps = cineFps(model.get("cine"));
     if (cineBtn.dataset.playing !== String(fps > 0)) {
@@ -1263,8 +1264,15 @@ function renderView(
     ui.mode = mode;
     schedule();
   };
-  /** Crosshair lines on or off; while on, a left-drag moves them (Esc or Alt+W leave that). */
+  /** Crosshair lines on or off; while on, a left-drag moves them (Esc or Alt+W leave that).
+   * Lines shown without that (set from Python, as OrthogonalViews does, or after Esc) get it
+   * first: QA 23a D11, the button looked on and a drag did nothing, and pressing it hid the
+   * lines of all three views. */
   const toggleCrosshairs = (): void => {
+    if (crosshairsOn() && ui.mode !== "crosshair") {
+      setMode("crosshair");
+      return;
+    }
     const on = !crosshairsOn();
     ui.mode = on ? "crosshair" : ui.mode === "crosshair" ? "none" : ui.mode;
     model.set("crosshair_lines", on);

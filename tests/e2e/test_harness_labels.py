@@ -209,7 +209,9 @@ def test_picking_a_tool_takes_the_left_button_back_from_the_crosshair_drag(lpage
     page.keyboard.press("2")
     expect(root).to_have_attribute("data-tool", "box")
     expect(viewport).not_to_have_class(re.compile("daw-mode-crosshair"))
-    expect(cross).to_have_attribute("aria-pressed", "true")  # the lines stay
+    # the lines stay; the button says a drag no longer moves them
+    assert model_get(page, wid, "crosshair_lines") is True
+    expect(cross).to_have_attribute("aria-pressed", "false")
     expect(root.locator(".daw-toast")).to_contain_text("Crosshair drag off")
     s = Screen(root)
     drag(page, s.at(10, 5), s.at(40, 30))

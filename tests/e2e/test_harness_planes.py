@@ -278,21 +278,40 @@ def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
     wait_model(page, wid, "slice", 30)
     page.keyboard.press("Alt+c")
     wait_model(page, wid, "slice", 7)
-    # Esc leaves the drag mode; the lines stay until toggled off, and Python sees them
+    # Esc leaves the drag mode; the lines stay, and Python sees them; the button (pressed:
+    # a drag moves them) gives the drag back first, then hides them
     page.keyboard.press("Escape")
+    assert model_get(page, wid, "crosshair_lines") is True
+    expect(cross).to_have_attribute("aria-pressed", "false")
+    cross.click()
+    expect(cross).to_have_attribute("aria-pressed", "true")
+    expect(root.get_by_test_id("daw-viewport")).to_have_class(re.compile("daw-mode-crosshair"))
     assert model_get(page, wid, "crosshair_lines") is True
     cross.click()
     expect(cross).to_have_attribute("aria-pressed", "false")
     wait_model(page, wid, "crosshair_lines", False)
     # Python shows them (as OrthogonalViews does): drawn, and a left-drag keeps its tool
     page.evaluate("(i) => window.widgets[i].model._push('crosshair_lines', true)", wid)
-    expect(cross).to_have_attribute("aria-pressed", "true")
+    expect(cross).to_have_attribute("aria-pressed", "false")
     expect(root.get_by_test_id("daw-viewport")).not_to_have_class(re.compile("daw-mode-crosshair"))
     strip = view.evaluate(
         "(c, [x, y]) => Array.from(c.getContext('2d').getImageData(x - 3, y, 7, 1).data)", [x, y]
     )
     pixels = [tuple(strip[i : i + 3]) for i in range(0, len(strip), 4)]
     assert any(not (r == g == b) for r, g, b in pixels), f"no coloured line: {pixels}"
+    # QA 23a D11: the button then gives the drag (the lines stay, in every linked view too);
+    # it did hide them
+    root.focus()
+    page.keyboard.press("Alt+a")
+    wait_model(page, wid, "plane", "axial")
+    cross.click()
+    expect(cross).to_have_attribute("aria-pressed", "true")
+    assert model_get(page, wid, "crosshair_lines") is True
+    page.mouse.move(x0 + 20.5 * scale, y0 + 5.5 * scale)
+    page.mouse.down()
+    page.mouse.move(x0 + 12.5 * scale, y0 + 9.5 * scale, steps=4)
+    page.mouse.up()
+    wait_model(page, wid, "crosshair", [12, 9, 6])
     assert page.evaluate("window.leaked") == []
 
 
