@@ -58,6 +58,10 @@ export interface SeriesInfo {
   display_inverted?: boolean;
   /** each slice's InstanceNumber (null where it has none); absent when none has one */
   instance_numbers?: (number | null)[] | null;
+  /** a cine loop: its frames are moments, not slices (no reformats) */
+  temporal?: boolean;
+  /** frames per second it was recorded at (the cine's speed), if it says */
+  frame_rate?: number | null;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
   /** false when the series has no patient orientation (an array): no orientation markers */

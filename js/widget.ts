@@ -48,7 +48,7 @@ import {
   stepSlice,
 } from "./state";
 import { LabelEditor } from "./editor";
-import { Cine, cineFps, nextCineSlice } from "./cine";
+import { Cine, MAX_CINE_FPS, cineFps, nextCineSlice } from "./cine";
 import { WheelAccumulator, dragAction, wheelPixels } from "./tools/navigation";
 import { button, capturePointer, el, icon, isAccel, keepFocusWithin, setBound, setPressed, setText, toastDuration, toastPlacement, visibleBand } from "./ui/dom";
 import { formatMm, formatValue, patientPosition, sliceLocation, spacingLine } from "./ui/format";
@@ -939,9 +939,14 @@ function renderView(
     const image = p === "axial" ? i.instance_numbers?.[k] : null;
     const lines = [
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
-      `${p === "axial" ? "Slice" : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${typeof image === "number" ? `  ·  Image ${image}` : ""}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
-      // one image has no slice spacing: its pixel size instead
-      i.shape[0] === 1 && p === "axial"
+      `${p === "axial" ? (i.temporal ? "Frame" : "Slice") : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${typeof image === "number" ? `  ·  Image ${image}` : ""}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
+      // a cine loop's frames are moments: its rate, not a slice spacing
+      i.temporal
+        ? typeof i.frame_rate === "number" && i.frame_rate > 0
+          ? `${Math.round(i.frame_rate * 10) / 10} frames/s recorded`
+          : "Cine loop"
+        : // one image has no slice spacing: its pixel size instead
+          i.shape[0] === 1 && p === "axial"
         ? i.spacing_known === false
           ? "Pixel spacing unknown"
           : `Pixel ${formatMm(i.spacing[1])} × ${formatMm(i.spacing[2])} mm`
@@ -978,7 +983,8 @@ function renderView(
     const k = model.get("slice");
     setText(sliceLabel, n ? `${k + 1} / ${n}` : "–");
     const p = plane();
-    const stack = (i?.shape[0] ?? 0) > 1;
+    // a cine loop's frames are moments: no reformats of them (QA 23a D8)
+    const stack = (i?.shape[0] ?? 0) > 1 && i?.temporal !== true;
     planeGroup.hidden = !i || !stack;
     for (const [q, b] of planeBtns) {
       const name = anatomicalName(q, i?.affine);
@@ -1743,6 +1749,13 @@ function renderView(
 
   const onSeriesInfo = (): void => {
     const i = info();
+    // a cine loop plays at the rate it was recorded at (QA 23a D8: always 10/s)
+    const rate = i?.frame_rate;
+    if (typeof rate === "number" && Number.isFinite(rate) && rate > 0 && cineFps(model.get("cine")) === 0) {
+      const fps = Math.min(MAX_CINE_FPS, Math.max(1, Math.round(rate)));
+      if (![...cineSelect.options].some((o) => o.value === String(fps))) el("option", "", cineSelect, `${fps}/s`).value = String(fps);
+      cineSelect.value = String(fps);
+    }
     imageKey = "";
     sliceBar.reset();
     wheel.reset();

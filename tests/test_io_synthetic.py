@@ -23,7 +23,12 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from dicom_annot_widget.errors import DicomLoadError, DicomLoadWarning, MissingDecoderError
+from dicom_annot_widget.errors import (
+    DicomLoadError,
+    DicomLoadWarning,
+    MissingDecoderError,
+    WidgetValueError,
+)
 from dicom_annot_widget.io import Series, open_series, open_study
 from dicom_annot_widget.io import _decode as decode_module
 from dicom_annot_widget.io import series as series_module
@@ -1104,3 +1109,58 @@ def test_instance_numbers_follow_the_slices(tmp_path: Path) -> None:
         assert s.instance_numbers == [5, 4, 3, 2, 1]
     with open_quiet(np.zeros((3, 4, 4), np.int16)) as s:
         assert s.instance_numbers is None
+
+
+def _cine_loop(path: Path, *, pointer: bool = True) -> Path:
+    """A 3-frame ultrasound loop (frames 100 ms apart), no patient orientation."""
+    from pydicom.uid import UltrasoundMultiFrameImageStorage
+
+    frames = np.stack([stored(k, np.uint8) for k in range(3)])
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UltrasoundMultiFrameImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = UltrasoundMultiFrameImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.3.4", "1.2.3.4.6"
+    ds.Modality = "US"
+    ds.NumberOfFrames = 3
+    ds.FrameTime = 100
+    if pointer:
+        ds.FrameIncrementPointer = 0x00181063
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = frames.shape[1:]
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = frames.tobytes()
+    ds["PixelData"].VR = "OB"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.mark.parametrize("pointer", [True, False])
+def test_a_cine_loop_is_moments_not_slices(tmp_path: Path, pointer: bool) -> None:
+    """QA 23a D8: an ultrasound loop's frames (times) were offered as coronal and sagittal
+    "reformats", and the cine played at 10/s whatever its FrameTime. The loop is temporal
+    (FrameIncrementPointer names FrameTime, or a FrameTime without patient orientation): the
+    widget refuses its reformats, and its cine speed is its recorded rate."""
+    from dicom_annot_widget import DicomAnnotator
+
+    path = _cine_loop(tmp_path / "loop.dcm", pointer=pointer)
+    with open_quiet(path) as s:
+        assert len(s) == 3 and s.temporal and s.frame_rate == pytest.approx(10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DicomLoadWarning)
+        w = DicomAnnotator(str(path))
+    assert w.series_info["temporal"] is True and w.series_info["frame_rate"] == 10.0
+    with pytest.raises(WidgetValueError, match="reformat of a cine loop means nothing"):
+        w.plane = "coronal"
+    assert w.plane == "axial"
+    w.close()
+    make_series(tmp_path / "ct", 4)  # slices of a CT are places
+    with open_quiet(tmp_path / "ct") as s:
+        assert not s.temporal and s.frame_rate is None

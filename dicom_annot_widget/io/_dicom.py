@@ -29,6 +29,11 @@ __all__ = ["check_spacing_affine", "override_geometry", "series_from_stack"]
 
 T_WINDOW_CENTER = 0x00281050
 T_PRESENTATION_LUT_SHAPE = 0x20500020
+T_FRAME_INCREMENT_POINTER = 0x00280009
+T_FRAME_TIME = 0x00181063
+T_FRAME_TIME_VECTOR = 0x00181065
+T_CINE_RATE = 0x00180040
+T_RECOMMENDED_FRAME_RATE = 0x00082144
 T_WINDOW_WIDTH = 0x00281051
 T_WINDOW_EXPLANATION = 0x00281055
 
@@ -48,6 +53,34 @@ def _header_windows(ds: Dataset, fg_item: Dataset | None) -> list[Window]:
         float_values(source, T_WINDOW_WIDTH),
         str_values(source, T_WINDOW_EXPLANATION),
     ) + voi_lut_windows(ds.get("VOILUTSequence"))
+
+
+def _frames_are_times(ds: Dataset, oriented: bool) -> bool:
+    """Whether a multi-frame image's frames are moments of a cine loop (an ultrasound or X-ray
+    angiography run), not places: its FrameIncrementPointer names FrameTime or FrameTimeVector,
+    or it has a FrameTime and no patient orientation."""
+    elem = ds.get(T_FRAME_INCREMENT_POINTER)
+    pointers = [] if elem is None else (elem.value if elem.VM > 1 else [elem.value])
+    try:
+        named = {int(v) for v in pointers if v is not None}
+    except (TypeError, ValueError):
+        named = set()
+    if named & {T_FRAME_TIME, T_FRAME_TIME_VECTOR}:
+        return True
+    return not oriented and bool(float_values(ds, T_FRAME_TIME, 1))
+
+
+def _frame_rate(ds: Dataset) -> float | None:
+    """The frames per second a cine loop was recorded at: RecommendedDisplayFrameRate, else
+    CineRate, else 1000 / FrameTime (ms); None without them."""
+    for tag in (T_RECOMMENDED_FRAME_RATE, T_CINE_RATE):
+        v = float_values(ds, tag, 1)
+        if v and np.isfinite(v[0]) and v[0] > 0:
+            return float(v[0])
+    t = float_values(ds, T_FRAME_TIME, 1)
+    if t and np.isfinite(t[0]) and t[0] > 0:
+        return 1000.0 / float(t[0])
+    return None
 
 
 def _stored_range(group: StackGroup) -> tuple[float, float] | None:
@@ -269,6 +302,8 @@ def series_from_stack(
         slice_positions=[fr.position for fr in ordered],
         instance_numbers=[None if multi else fr.file.instance_number for fr in ordered],
         stack=(group.stack, group.n_stacks),
+        frame_rate=_frame_rate(first.file.ds) if multi else None,
+        temporal=multi and _frames_are_times(first.file.ds, geo.orientation_known),
         warnings=warnings + list(extra_warnings),
         uid_substitutions=list(group.substitutions),
         header_windows=_header_windows(first.file.ds, first.fg_item),

@@ -172,6 +172,8 @@ class _SeriesSpec:
     slice_positions: list[tuple[float, float, float] | None] = field(default_factory=list)
     instance_numbers: list[int | None] = field(default_factory=list)
     stack: tuple[int, int] = (0, 1)
+    frame_rate: float | None = None
+    temporal: bool = False
     warnings: list[str] = field(default_factory=list)
     uid_substitutions: list[UidSubstitution] = field(default_factory=list)
     header_windows: list[Window] = field(default_factory=list)
@@ -402,6 +404,18 @@ class Series:
         (echoes sharing positions, the planes of a localizer, mixed matrix sizes); ``(0, 1)``
         for a series that was not split."""
         return self._spec.stack
+
+    @property
+    def temporal(self) -> bool:
+        """True for a cine loop: the frames of one multi-frame image are moments (an
+        ultrasound or angiography run), not slices, so it has no reformats."""
+        return self._spec.temporal
+
+    @property
+    def frame_rate(self) -> float | None:
+        """Frames per second a multi-frame image was recorded at (RecommendedDisplayFrameRate,
+        CineRate or 1000 / FrameTime); None when it does not say."""
+        return self._spec.frame_rate
 
     @property
     def instance_numbers(self) -> list[int | None] | None:

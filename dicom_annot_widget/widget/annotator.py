@@ -323,6 +323,9 @@ def series_info(
         # the image number of each slice (not patient data): the overlay shows it beside the
         # slice's own number, which counts by position
         "instance_numbers": series.instance_numbers,
+        # a cine loop: no reformats; the cine plays at its recorded rate
+        "temporal": bool(series.temporal),
+        "frame_rate": series.frame_rate,
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
         "series_index": int(index),
         "series_count": int(count),
@@ -1225,6 +1228,11 @@ class DicomAnnotator(anywidget.AnyWidget):
         if self._ready and plane != "axial" and self._series.shape[0] < 2:
             raise WidgetValueError(
                 f"a {plane} reformat needs more than one slice; this series has one"
+            )
+        if self._ready and plane != "axial" and self._series.temporal:
+            raise WidgetValueError(
+                f"a {plane} reformat of a cine loop means nothing: its frames are moments, not "
+                "slices (play it with w.cine)"
             )
         return str(plane)
 

@@ -627,6 +627,26 @@ def test_a_radiograph_has_no_made_up_patient_position_and_shows_its_image_number
     expect(root.get_by_test_id("daw-overlay")).to_contain_text(line)
 
 
+def test_a_cine_loop_has_no_reformats_and_plays_at_its_rate(harness: Any) -> None:
+    """QA 23a D8: an ultrasound loop's frames (moments) were offered as reformats, and the
+    cine played at 10/s whatever the loop's rate. No plane buttons; the cine's speed is the
+    recorded rate."""
+    page = harness
+    loop = series(ct_volume(), intercept=-1024.0)
+    loop["info"]["temporal"] = True
+    loop["info"]["frame_rate"] = 25.0
+    wid, root = mount(page, loop)
+    expect(root.get_by_test_id("daw-cine-fps")).to_have_value("25")
+    expect(root.get_by_test_id("daw-plane-coronal")).to_be_hidden()
+    root.get_by_test_id("daw-overlay-toggle").click()
+    overlay = root.get_by_test_id("daw-overlay")
+    expect(overlay).to_contain_text("25 frames/s recorded")
+    expect(overlay).to_contain_text("Frame ")
+    assert "Spacing" not in (overlay.text_content() or "")
+    root.get_by_test_id("daw-cine").click()
+    wait_model(page, wid, "cine", 25)
+
+
 def test_the_readout_follows_the_image_scrolled_under_a_still_pointer(harness: Any) -> None:
     """QA 23b: a tool's popup scrolled into view moved the image under a still pointer, and no
     pointer event says so: the readout named the voxel that had been under the pointer, the
