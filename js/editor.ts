@@ -294,6 +294,8 @@ export class LabelEditor implements EditorApi {
   // ---- the model's selected / hidden / tool / active_class: Python sees and sets them ------
   /** Python selected an object this view does not list yet (its labels come next). */
   private selectWhenListed: string | null = null;
+  /** Python chose a class this view does not know yet (its ontology comes with the labels). */
+  private classWhenListed: string | null = null;
   /** Tell the model what the user chose here (only what differs from it). */
   private publish(): void {
     const changes: [string, unknown][] = [];
@@ -305,7 +307,7 @@ export class LabelEditor implements EditorApi {
     if (!sameMembers(hidden, this.model.get("hidden") ?? [])) changes.push(["hidden", hidden.sort()]);
     // (the class before the tool: a view of the same widget elsewhere takes the class's tool
     // first, then this tool)
-    if ((this.model.get("active_class") ?? null) !== this.ui.activeClass) changes.push(["active_class", this.ui.activeClass]);
+    if ((this.model.get("active_class") ?? null) !== this.ui.activeClass && this.classWhenListed === null) changes.push(["active_class", this.ui.activeClass]);
     if ((this.model.get("tool") ?? "select") !== this.ui.tool) changes.push(["tool", this.ui.tool]);
     if (changes.length === 0) return;
     const m = this.model as unknown as { set(key: string, value: unknown): void };
@@ -336,9 +338,11 @@ export class LabelEditor implements EditorApi {
       if (this.ui.selected !== null && hidden.has(this.ui.selected)) this.ui.selected = null;
     }
     const cid = this.model.get("active_class") ?? null;
+    this.classWhenListed = null;
     if (cid !== null && cid !== this.ui.activeClass) {
       const c = this.classes().find((x) => x.id === cid);
       if (c) this.setClass(c);
+      else this.classWhenListed = cid; // (taken when the labels bring their ontology)
     }
     const tool = this.model.get("tool") ?? "select";
     if (tool !== this.ui.tool && TOOLS.includes(tool as Tool)) this.setTool(tool as Tool);
@@ -645,6 +649,13 @@ export class LabelEditor implements EditorApi {
     for (const o of this.state.objects) if (!this.byUuid.has(o.uuid)) this.byUuid.set(o.uuid, o);
     this.bySlice = indexBySlice(this.state.objects, this.plane());
     this.reconcile();
+    if (this.classWhenListed !== null) {
+      const c = this.classes().find((x) => x.id === this.classWhenListed);
+      if (c) {
+        this.classWhenListed = null;
+        this.setClass(c);
+      }
+    }
     if (this.state.read_only && this.drafting()) {
       this.cancelDraft();
       // said, not silently dropped (QA: pending strokes vanished when Python turned review on)

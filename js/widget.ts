@@ -1747,6 +1747,8 @@ function renderView(
   cssSize = [viewport.clientWidth, viewport.clientHeight];
   fitSide(viewport.offsetHeight);
 
+  /** The series the view was showing (undefined: none yet). */
+  let shownSeries: string | null | undefined;
   const onSeriesInfo = (): void => {
     const i = info();
     // a cine loop plays at the rate it was recorded at (QA 23a D8: always 10/s)
@@ -1761,7 +1763,11 @@ function renderView(
     wheel.reset();
     renderedMetaKey = "";
     metaPending.clear();
-    editor.onSeries();
+    // another series: its drafts and selection go; the first one keeps what Python chose
+    // before the view was made (QA 23b D8: w.selected set in the widget's cell was dropped)
+    const id = i?.id ?? null;
+    if (shownSeries !== undefined && id !== shownSeries) editor.onSeries();
+    shownSeries = id;
     fitAspect();
     schedule();
   };
@@ -1818,6 +1824,9 @@ function renderView(
   // the selection, hidden objects, tool and class: synced both ways (see LabelEditor.publish)
   const choices = ["change:selected", "change:hidden", "change:tool", "change:active_class", "change:mask_opacity"] as const;
   for (const ev of choices) model.on(ev, editor.fromModel);
+  // Python's choices first: labels taken before them would tell Python this view's empty
+  // selection (QA 23b D8: w.selected set in the cell that made the widget was lost)
+  editor.fromModel();
   onLabels();
   editor.fromModel();
   onSeriesInfo();

@@ -16,7 +16,13 @@ from playwright.sync_api import expect
 from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 
 from .test_harness_labels import Screen, overlay_pixels, push_labels
-from .test_harness_viewer import ct_volume, harness, mount, series  # noqa: F401 (a fixture)
+from .test_harness_viewer import (  # noqa: F401 (a fixture)
+    ct_volume,
+    harness,
+    model_get,
+    mount,
+    series,
+)
 
 ROWS, COLUMNS = 48, 64
 ONTOLOGY = {
@@ -946,3 +952,21 @@ def test_a_large_image_gets_a_large_brush_and_the_popup_buttons_their_names(mpag
     ]:
         expect(root.get_by_test_id(testid)).to_have_attribute("aria-label", name)
         expect(root.get_by_role("button", name=name)).to_have_count(1)
+
+
+def test_a_selection_and_class_set_before_the_page_is_up_are_kept(mpage: Any) -> None:
+    """QA 23b D8: w.selected (and w.active_class) set in the cell that made the widget were
+    told back to Python as None by the page, which took the labels before Python's choices:
+    the next stroke meant for the liver made a new object."""
+    page = mpage
+    uuid = "7d0c8a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6"
+    labels = state([new_mask_object(uuid, 40)], revision=1)
+    wid, root = mount(
+        page,
+        series(ct_volume()),
+        state={"labels_state": labels, "selected": uuid, "active_class": "organ"},
+    )
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", uuid)
+    page.wait_for_timeout(300)
+    assert model_get(page, wid, "selected") == uuid
+    assert model_get(page, wid, "active_class") == "organ"
