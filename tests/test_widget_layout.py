@@ -205,3 +205,30 @@ def test_a_view_link_is_restored_in_the_view_of_its_plane(tmp_path: Path) -> Non
         OrthogonalViews(str(folder), ("axial", "coronal"), view=link)
     v.close()
     w.close()
+
+
+def test_the_views_paint_one_selected_mask_with_one_tool() -> None:
+    """QA 23b D7: each view of OrthogonalViews kept its own selection, class and tool, so a
+    stroke in the coronal view never extended the mask selected in the axial one (it made a
+    second object of the class). A selected bitmask object is selected in every view, and
+    the class and tool chosen are the views'; a polygon's selection stays in its view."""
+    v = _views()
+    axial, coronal, sagittal = v.views
+    mask = np.zeros(SHAPE[1:], bool)
+    mask[3:6, 4:8] = True
+    organ = v.labels.add_mask("Organ", mask, slice=4)
+    lesion = v.labels.add_box("Lesion", 4, (1, 1, 3, 3))
+    axial.selected = organ
+    assert coronal.selected == sagittal.selected == organ
+    sagittal.active_class, sagittal.tool = "organ", "brush"
+    assert axial.tool == coronal.tool == "brush" and axial.active_class == "organ"
+    # painting in the coronal view extends it (one object)
+    before = int(v.labels.get_mask(organ).sum())
+    coronal.brush(coronal.selected, 4, (5, 2), 1.5)
+    assert len(v.labels) == 2 and int(v.labels.get_mask(organ).sum()) > before
+    # a box is of the axial plane: its selection stays there; a deselection is shared
+    axial.selected = lesion
+    assert coronal.selected == organ
+    coronal.selected = None
+    assert sagittal.selected is None and axial.selected == lesion
+    v.close()

@@ -4,6 +4,7 @@ series kept at the same patient position (:func:`link_positions`)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +21,16 @@ from .links import decode_view_link
 __all__ = ["OrthogonalViews", "PositionLink", "link_positions", "voxel_at"]
 
 #: Traits the views share by default: where the planes cross and whether its lines show, the
-#: window, the grey scale.
-LINKED = ("crosshair", "crosshair_lines", "window", "invert")
+#: window, the grey scale, and the class, tool and mask opacity chosen (one segment editor).
+LINKED = (
+    "crosshair",
+    "crosshair_lines",
+    "window",
+    "invert",
+    "active_class",
+    "tool",
+    "mask_opacity",
+)
 
 
 class OrthogonalViews(ipywidgets.HBox):
@@ -43,7 +52,9 @@ class OrthogonalViews(ipywidgets.HBox):
         The views' planes, left to right: ``"axial"`` (the series' own slices),
         ``"coronal"``, ``"sagittal"``; each at most once.
     link
-        The traits the views keep equal (default :data:`LINKED`).
+        The traits the views keep equal (default :data:`LINKED`: the crosshair and its
+        lines, the window, invert, and the class, tool and mask opacity chosen). A bitmask
+        object selected in one view is selected in all (it is painted from every plane).
     **kwargs
         For the first view's :class:`DicomAnnotator` (``ontology=``, ``labels=``,
         ``label_path=``, ``window=``, ...); the others share its series and labels. A
@@ -115,6 +126,11 @@ class OrthogonalViews(ipywidgets.HBox):
         self._links = [
             traitlets.link((first, name), (view, name)) for view in views[1:] for name in link
         ]
+        # one mask being painted in every view, as the selected segment of Slicer's Segment
+        # Editor (QA 23b D7: a stroke in the coronal view made a second object of the class)
+        self._sharing = False
+        for view in views:
+            view.observe(self._share_mask, names="selected")
         if target is not None:
             assert link_text is not None
             try:
@@ -125,6 +141,28 @@ class OrthogonalViews(ipywidgets.HBox):
         super().__init__(views)
         #: The views, one per plane, in the order of ``planes``.
         self.views: tuple[DicomAnnotator, ...] = tuple(views)
+
+    def _share_mask(self, change: dict[str, Any]) -> None:
+        """A bitmask object (kept on the series' own slices, painted from every plane)
+        selected in one view is selected in the others; its deselection deselects it there.
+        Other objects belong to their view's plane: their selection stays in their view."""
+        if self._sharing:
+            return
+        new, old = change["new"], change["old"]
+        source = change["owner"]
+        obj = self.labels.document.objects.get(new) if isinstance(new, str) else None
+        shared = obj is not None and obj.shape == "bitmask" and obj.plane == "axial"
+        self._sharing = True
+        try:
+            for view in self.views:
+                if view is source:
+                    continue
+                if shared:
+                    view.selected = new
+                elif new is None and old is not None and view.selected == old:
+                    view.selected = None
+        finally:
+            self._sharing = False
 
     @property
     def labels(self) -> Any:
@@ -142,6 +180,9 @@ class OrthogonalViews(ipywidgets.HBox):
         for lk in getattr(self, "_links", ()):
             lk.unlink()
         self._links = []
+        for view in getattr(self, "views", ()):
+            with contextlib.suppress(ValueError):  # (closed before, or never observed)
+                view.unobserve(self._share_mask, names="selected")
         for view in getattr(self, "views", ()):
             view.close()
         super().close()
