@@ -36,6 +36,19 @@ from dicom_annot_widget.io import series as series_module
 ROWS, COLS = 12, 10
 
 
+def _new_instance(sop_class: str, transfer_syntax: str) -> Dataset:
+    """An empty instance of ``sop_class`` with its file meta and a fresh SOPInstanceUID."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = transfer_syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    return ds
+
+
 def make_slice(
     path: Path,
     *,
@@ -58,14 +71,7 @@ def make_slice(
 ) -> Path:
     """Write one uncompressed single-frame image; ``pixels`` are the stored values."""
     pixels = np.asarray(pixels)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = transfer_syntax
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = _new_instance(sop_class, transfer_syntax)
     ds.StudyInstanceUID = study_uid
     ds.SeriesInstanceUID = series_uid
     ds.FrameOfReferenceUID = "1.2.3.4.9"
@@ -1116,14 +1122,7 @@ def _cine_loop(path: Path, *, pointer: bool = True) -> Path:
     from pydicom.uid import UltrasoundMultiFrameImageStorage
 
     frames = np.stack([stored(k, np.uint8) for k in range(3)])
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UltrasoundMultiFrameImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = UltrasoundMultiFrameImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = _new_instance(UltrasoundMultiFrameImageStorage, ExplicitVRLittleEndian)
     ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.3.4", "1.2.3.4.6"
     ds.Modality = "US"
     ds.NumberOfFrames = 3
