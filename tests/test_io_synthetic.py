@@ -1163,3 +1163,20 @@ def test_a_cine_loop_is_moments_not_slices(tmp_path: Path, pointer: bool) -> Non
     make_series(tmp_path / "ct", 4)  # slices of a CT are places
     with open_quiet(tmp_path / "ct") as s:
         assert not s.temporal and s.frame_rate is None
+
+
+def test_the_unit_of_the_values_is_read_from_the_header(tmp_path: Path) -> None:
+    """A PET's values are in its Units (QA 23a: the readout of a PET in BQML showed no unit,
+    only CT's HU was known); a CT's in HU; an MR's in none."""
+    from dicom_annot_widget import DicomAnnotator
+    from dicom_annot_widget.widget.annotator import series_info
+
+    make_series(tmp_path / "pt", 3, modality="PT", extra={"Units": "BQML"})
+    make_series(tmp_path / "ct", 3)
+    make_series(tmp_path / "mr", 3, modality="MR")
+    with open_quiet(tmp_path / "pt") as pt, open_quiet(tmp_path / "ct") as ct:
+        assert (pt.units, ct.units) == ("Bq/mL", "HU")
+        assert series_info(pt, "s0")["units"] == "Bq/mL"
+    with open_quiet(tmp_path / "mr") as mr:
+        assert mr.units == ""
+    assert DicomAnnotator(np.zeros((2, 4, 4), np.int16)).series_info["units"] == ""

@@ -30,6 +30,8 @@ __all__ = ["check_spacing_affine", "override_geometry", "series_from_stack"]
 T_WINDOW_CENTER = 0x00281050
 T_PRESENTATION_LUT_SHAPE = 0x20500020
 T_FRAME_INCREMENT_POINTER = 0x00280009
+T_UNITS = 0x00541001
+T_RESCALE_TYPE = 0x00281054
 T_FRAME_TIME = 0x00181063
 T_FRAME_TIME_VECTOR = 0x00181065
 T_CINE_RATE = 0x00180040
@@ -53,6 +55,22 @@ def _header_windows(ds: Dataset, fg_item: Dataset | None) -> list[Window]:
         float_values(source, T_WINDOW_WIDTH),
         str_values(source, T_WINDOW_EXPLANATION),
     ) + voi_lut_windows(ds.get("VOILUTSequence"))
+
+
+#: PET's Units (0054,1001) as they are written for a reader.
+_PET_UNITS = {"BQML": "Bq/mL", "CNTS": "counts", "GML": "g/mL", "PROPCNT": "counts", "NONE": ""}
+
+
+def _units_of(ds: Dataset, modality: str) -> str:
+    """The unit of the modality values: HU for CT; a PET's Units (BQML as Bq/mL, GML as
+    g/mL...); else a RescaleType other than US (unspecified); "" when none is known."""
+    if modality == "CT":
+        return "HU"
+    units = str_value(ds, T_UNITS).upper()
+    if units:
+        return _PET_UNITS.get(units, units)
+    rescale = str_value(ds, T_RESCALE_TYPE)
+    return "" if rescale.upper() in ("", "US") else rescale
 
 
 def _frames_are_times(ds: Dataset, oriented: bool) -> bool:
@@ -302,6 +320,9 @@ def series_from_stack(
         slice_positions=[fr.position for fr in ordered],
         instance_numbers=[None if multi else fr.file.instance_number for fr in ordered],
         stack=(group.stack, group.n_stacks),
+        units=_units_of(
+            first.file.ds, (modality if modality is not None else first.file.modality) or ""
+        ),
         frame_rate=_frame_rate(first.file.ds) if multi else None,
         temporal=multi and _frames_are_times(first.file.ds, geo.orientation_known),
         warnings=warnings + list(extra_warnings),

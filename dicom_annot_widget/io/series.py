@@ -174,6 +174,7 @@ class _SeriesSpec:
     stack: tuple[int, int] = (0, 1)
     frame_rate: float | None = None
     temporal: bool = False
+    units: str = ""
     warnings: list[str] = field(default_factory=list)
     uid_substitutions: list[UidSubstitution] = field(default_factory=list)
     header_windows: list[Window] = field(default_factory=list)
@@ -404,6 +405,12 @@ class Series:
         (echoes sharing positions, the planes of a localizer, mixed matrix sizes); ``(0, 1)``
         for a series that was not split."""
         return self._spec.stack
+
+    @property
+    def units(self) -> str:
+        """The unit of the modality values: "HU" for CT, a PET's Units ("Bq/mL", "g/mL"...),
+        a RescaleType; "" when none is known."""
+        return self._spec.units or ("HU" if self.modality == "CT" else "")
 
     @property
     def temporal(self) -> bool:

@@ -103,7 +103,7 @@ def _shown_window(series: Series) -> tuple[float, float]:
 
 
 def _units(series: Series) -> str:
-    return "HU" if series.modality == "CT" else ""
+    return str(getattr(series, "units", "") or ("HU" if series.modality == "CT" else ""))
 
 
 class _Float(traitlets.Float):
