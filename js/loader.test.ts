@@ -64,10 +64,11 @@ describe("Controller", () => {
 
   it("asks for the current slice first and stores arrived slices", () => {
     const { model, controller } = setup();
-    const request = model.sent[0] as { type: string; slices: number[] };
+    const request = model.sent[0] as { type: string; slices: number[]; hold?: boolean };
     expect(request.type).toBe("get_slices");
     expect(request.slices[0]).toBe(10);
     expect(request.slices).toHaveLength(20);
+    expect(request.hold).toBeUndefined(); // the slice shown comes first: the kernel holds
     model.deliver([10, 11]);
     expect(Array.from(controller.volume?.slice(11) ?? [])).toEqual([11, 12, 13, 14]);
     expect(controller.volume?.loadedCount).toBe(2);
@@ -92,6 +93,8 @@ describe("Controller", () => {
     expect(request.type).toBe("get_slices");
     expect(request.slices).toHaveLength(19);
     expect(request.slices).not.toContain(10);
+    // the slice shown is here: nothing waits for the first of the order
+    expect((request as { hold?: boolean }).hold).toBe(false);
     // later messages for another series are stale as before (not kept for later); the
     // slices asked for are acknowledged as before
     model.deliver([3], "s9");

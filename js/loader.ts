@@ -318,7 +318,10 @@ export class Controller {
     const order = priorityOrder(volume.slices, current, volume.loaded, step);
     if (order.length === 0) return;
     this.orderedAround = current;
-    if (!this.send({ type: "get_slices", series: volume.info.id, slices: order })) return;
+    // the slice shown already here (the kernel sent it unasked): nothing waits for the first
+    // of the order, which the kernel then need not send alone and hold
+    const hold = order[0] === current;
+    if (!this.send({ type: "get_slices", series: volume.info.id, slices: order, ...(hold ? {} : { hold: false }) })) return;
     this.firstOfOrder = order[0] as number;
     entry?.loading.add(this);
   }

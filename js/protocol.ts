@@ -83,6 +83,8 @@ export interface GetSlicesMsg {
   type: "get_slices";
   series: string;
   slices: number[];
+  /** false: the slice shown is already here, nothing waits for the first one (default true) */
+  hold?: boolean;
 }
 
 export interface SliceMsg {

@@ -356,3 +356,25 @@ def test_send_unasked_sends_a_cheap_first_slice_and_nothing_else() -> None:
     assert SliceStreamer(Big(True), "s0", send).send_unasked(0)  # type: ignore[arg-type]
     assert len(sent) == 2
     streamer.close()
+
+
+def test_a_request_the_page_need_not_hold_goes_in_batches_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page already shows its slice (the kernel sent it unasked) and says so
+    (``hold=False``): an uncompressed series' slices go in batches from the first, without
+    waiting for an acknowledgement. A compressed series holds anyway (its background decoding
+    would take the cores the page's first frames need)."""
+    monkeypatch.setattr(streaming, "HOLD_SECONDS", 30.0)
+    for rereadable, first in ((True, [5, 6, 4, 8]), (False, [5])):
+        sent, send = collect()
+        series = FakeSeries(n=20)
+        series.rereadable = rereadable
+        s = SliceStreamer(series, "s0", send)  # type: ignore[arg-type]
+        s.request([5, 6, 4, 8], hold=False)
+        deadline = time.monotonic() + 10
+        while not sent and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(0.05)  # time enough for the thread to go on, were it held
+        assert [m["index"] for m, _ in sent] == first
+        s.close()

@@ -187,6 +187,7 @@ def test_widgets_given_the_same_files_show_one_series(tmp_path: Path) -> None:
         ({"type": "get_slices", "series": "s0", "slices": ["1"]}, "integer"),
         ({"type": "get_slices", "series": "s0", "slices": []}, "non-empty"),
         ({"type": "get_slices", "series": "s0", "slices": list(range(65))}, "at most"),
+        ({"type": "get_slices", "series": "s0", "slices": [1], "hold": 0}, "'hold' must be"),
         ({"type": "ack", "series": "s0", "count": 0}, "count must be in"),
         ({"type": "ack", "series": "s0", "count": "3"}, "integer"),
         ({"type": "ack", "series": "nope", "count": 3}, "unknown series"),

@@ -1835,7 +1835,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         )
 
     def _send_slices(self, request: GetSlices) -> None:
-        self._streamer.request(request.slices)
+        self._streamer.request(request.slices, hold=request.hold)
 
     # -- bitmasks, interpolation, auto-segmentation ----------------------------------------
 

@@ -54,6 +54,10 @@ class GetSlices:
 
     series: str
     slices: tuple[int, ...]
+    #: The first slice goes alone and the rest waits for its acknowledgement (the page is
+    #: about to paint it). False: the page already shows its slice (the one the kernel sent
+    #: unasked), so nothing needs to wait.
+    hold: bool = True
 
 
 @dataclass(frozen=True)
@@ -346,7 +350,10 @@ def parse_page_message(
             raise ProtocolError(
                 f"get_slices: slice {k} is out of range (the series has {n_slices} slices)"
             )
-    return GetSlices(series=series, slices=slices)
+    hold = content.get("hold", True)
+    if not isinstance(hold, bool):
+        raise ProtocolError(f"get_slices: 'hold' must be true or false, got {describe(hold)}")
+    return GetSlices(series=series, slices=slices, hold=hold)
 
 
 def _parse_get_metadata(content: dict[str, Any], *, series_id: str, n_slices: int) -> GetMetadata:

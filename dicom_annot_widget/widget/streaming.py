@@ -111,12 +111,18 @@ class SliceStreamer:
         #: handed to the series already).
         self._decode_order: list[int] | None = None
 
-    def request(self, slices: Sequence[int]) -> None:
+    def request(self, slices: Sequence[int], *, hold: bool = True) -> None:
         """Replace the queue with ``slices`` (highest priority first; duplicates keep their
         first position). Decoding follows the same order: the first slice is decoded for
         sending right away, the others in the background once the page has acknowledged it
         (an uncompressed series: once every slice is sent and acknowledged; see the module
         docstring).
+
+        ``hold=False``: the page already shows its slice (sent unasked), so an uncompressed
+        series' slices go in batches from the first one, without waiting for that one's
+        acknowledgement (a round trip while the page builds and paints its view). A
+        compressed series still holds: its background decoding would take the cores the
+        page's first frames need.
 
         A request also restarts flow control: the page that asks is alive and will acknowledge
         what it receives from now on (a reloaded page never acknowledges the old one's slices).
@@ -125,7 +131,7 @@ class SliceStreamer:
         with self._cond:
             self._pending = order
             self._unacked = 0
-            self._fresh = True
+            self._fresh = hold or not self._series.rereadable
             self._hold_until = 0.0
             self._decode_order = list(order)
             self._series.prefetch([])  # an earlier order waits too
