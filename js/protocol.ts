@@ -62,6 +62,8 @@ export interface SeriesInfo {
   temporal?: boolean;
   /** frames per second it was recorded at (the cine's speed), if it says */
   frame_rate?: number | null;
+  /** PatientOrientation (row and column directions) of an image without orientation */
+  patient_orientation?: string[] | null;
   /** 4x4, voxel (column, row, slice, 1) -> patient LPS millimetres */
   affine?: number[][];
   /** false when the series has no patient orientation (an array): no orientation markers */

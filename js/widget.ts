@@ -28,7 +28,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, naturalView, orientationMarkers, paintPlane, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, naturalView, orientationMarkers, paintPlane, patientOrientationAffine, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -111,6 +111,20 @@ const SHORT_VIEWPORT_PX = 200;
 function slabCount(k: number, slab: number, n: number): number {
   const [first, last] = slabRange(k, slab, n);
   return Math.max(1, last - first + 1);
+}
+
+/** The overlay's line of spacing: a cine loop's recorded rate (its frames are moments), one
+ * image's pixel size (it has no slice spacing), else the slices' (`slab`: the slices
+ * projected, fewer than the slab near the plane's ends). */
+function spacingText(i: SeriesInfo, plane: Plane, sliceSpacing: number, slab: number, thickness: number | null): string {
+  if (i.temporal) {
+    const rate = i.frame_rate;
+    return typeof rate === "number" && rate > 0 ? `${Math.round(rate * 10) / 10} frames/s recorded` : "Cine loop";
+  }
+  if (i.shape[0] === 1 && plane === "axial") {
+    return i.spacing_known === false ? "Pixel spacing unknown" : `Pixel ${formatMm(i.spacing[1])} × ${formatMm(i.spacing[2])} mm`;
+  }
+  return spacingLine({ plane, sliceSpacing, pixelSpacingKnown: i.spacing_known !== false, slab, thickness });
 }
 
 function num(v: unknown, fallback: number): number {
@@ -866,7 +880,10 @@ function renderView(
     const i = info();
     const g = geometry();
     const known = ready && g !== null && i !== null && i.orientation_known !== false;
-    const text = known ? orientationMarkers(i.affine, plane(), imageToScreen(g, view())) : null;
+    // a radiograph has no ImageOrientationPatient, but its PatientOrientation names the
+    // directions of its rows and columns (QA 23a D5: no markers on a DX that said L\F)
+    const stated = ready && g !== null && i !== null && !known && plane() === "axial" ? patientOrientationAffine(i.patient_orientation) : null;
+    const text = known ? orientationMarkers(i.affine, plane(), imageToScreen(g, view())) : stated && g ? orientationMarkers(stated, "axial", imageToScreen(g, view())) : null;
     for (const [side, node] of markers) {
       setText(node, text?.[side] ?? "");
       node.hidden = !text?.[side];
@@ -940,24 +957,7 @@ function renderView(
     const lines = [
       `${i.modality ? `${i.modality} · ` : ""}${description || `series ${(i.series_index ?? 0) + 1}`}`,
       `${p === "axial" ? (i.temporal ? "Frame" : "Slice") : `${name[0]?.toUpperCase()}${name.slice(1)} (reformat)`} ${k + 1}/${n}${typeof image === "number" ? `  ·  Image ${image}` : ""}${loc !== null ? `  ·  Loc ${formatMm(loc)} mm` : ""}`,
-      // a cine loop's frames are moments: its rate, not a slice spacing
-      i.temporal
-        ? typeof i.frame_rate === "number" && i.frame_rate > 0
-          ? `${Math.round(i.frame_rate * 10) / 10} frames/s recorded`
-          : "Cine loop"
-        : // one image has no slice spacing: its pixel size instead
-          i.shape[0] === 1 && p === "axial"
-        ? i.spacing_known === false
-          ? "Pixel spacing unknown"
-          : `Pixel ${formatMm(i.spacing[1])} × ${formatMm(i.spacing[2])} mm`
-        : spacingLine({
-            plane: p,
-            sliceSpacing: d.sliceSpacing,
-            pixelSpacingKnown: i.spacing_known !== false,
-            // the slices projected: fewer than the slab near the plane's ends
-            slab: slab > 1 ? slabCount(k, slab, n) : 1,
-            thickness: thickness ? Number(thickness) : null,
-          }),
+      spacingText(i, p, d.sliceSpacing, slab > 1 ? slabCount(k, slab, n) : 1, thickness ? Number(thickness) : null),
       `W ${formatValue(w)}  L ${formatValue(c)}  ·  Zoom ${mag.toFixed(2)}×`,
     ];
     // a short viewport (a thin reformat, three views side by side) keeps the slice and the

@@ -555,6 +555,7 @@ def test_imager_pixel_spacing_and_magnification(tmp_path: Path) -> None:
         assert s.spacing_known and not s.orientation_known
         assert s.spacing[1:] == pytest.approx((0.08, 0.08))
         assert s.plane == "sagittal"  # from PatientOrientation A/F
+        assert s.patient_orientation == ("A", "F")  # the page's markers of a radiograph
 
 
 def test_no_spacing_means_spacing_unknown(tmp_path: Path) -> None:

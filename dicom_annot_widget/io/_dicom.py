@@ -320,6 +320,7 @@ def series_from_stack(
         slice_positions=[fr.position for fr in ordered],
         instance_numbers=[None if multi else fr.file.instance_number for fr in ordered],
         stack=(group.stack, group.n_stacks),
+        patient_orientation=tuple(str_values(first_ds, T_PATIENT_ORIENTATION)[:2]),
         units=_units_of(
             first.file.ds, (modality if modality is not None else first.file.modality) or ""
         ),

@@ -175,6 +175,7 @@ class _SeriesSpec:
     frame_rate: float | None = None
     temporal: bool = False
     units: str = ""
+    patient_orientation: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
     uid_substitutions: list[UidSubstitution] = field(default_factory=list)
     header_windows: list[Window] = field(default_factory=list)
@@ -411,6 +412,13 @@ class Series:
         """The unit of the modality values: "HU" for CT, a PET's Units ("Bq/mL", "g/mL"...),
         a RescaleType; "" when none is known."""
         return self._spec.units or ("HU" if self.modality == "CT" else "")
+
+    @property
+    def patient_orientation(self) -> tuple[str, ...]:
+        """PatientOrientation of the first slice: the patient directions along its rows and
+        down its columns ("L", "F", "AL"...: a radiograph's only orientation); () when
+        absent."""
+        return self._spec.patient_orientation
 
     @property
     def temporal(self) -> bool:

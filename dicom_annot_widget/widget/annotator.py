@@ -325,6 +325,8 @@ def series_info(
         "instance_numbers": series.instance_numbers,
         # a cine loop: no reformats; the cine plays at its recorded rate
         "temporal": bool(series.temporal),
+        # a radiograph's directions (no ImageOrientationPatient): the page's edge markers
+        "patient_orientation": list(series.patient_orientation) or None,
         "frame_rate": series.frame_rate,
         "uid_hash": series_identity(series) if uid_hash is None else uid_hash,
         "series_index": int(index),

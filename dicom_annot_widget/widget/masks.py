@@ -79,7 +79,7 @@ PAINTABLE = ("bitmask", "polygon")
 
 #: Checksums of the last few mask texts, by identity of the text (see mask_crc).
 _crcs: dict[int, tuple[str, int]] = {}
-_CRCS_KEPT = 8
+_CRCS_KEPT = 4  # (a stroke checksums its mask twice; large texts are not kept long)
 
 
 def mask_crc(mask: Mask) -> int:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ctSeriesInfo } from "../fixtures.test-util";
 import { Volume } from "../volume";
-import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalView, paintPlane, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalView, paintPlane, patientOrientationAffine, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
 import { GreyRenderer } from "./window";
 
 /** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
@@ -260,5 +260,24 @@ describe("reformatNotice", () => {
     const text = reformatNotice("sagittal", straight, [[0, 0, 0], [0, 0, 2.5], [0, 0, 10]]);
     expect(text).toContain("Slices unevenly spaced");
     expect(text).not.toContain("tilted");
+  });
+});
+
+describe("patientOrientationAffine", () => {
+  it("gives a radiograph's markers from its PatientOrientation (QA 23a D5)", () => {
+    const upright = [1, 0, 0, 1, 0, 0];
+    const pa = patientOrientationAffine(["L", "F"]);
+    expect(orientationMarkers(pa ?? undefined, "axial", upright)).toEqual({ left: "R", right: "L", top: "S", bottom: "I" });
+    // a lateral view, and an oblique code
+    expect(orientationMarkers(patientOrientationAffine(["A", "F"]) ?? undefined, "axial", upright).right).toBe("A");
+    expect(orientationMarkers(patientOrientationAffine(["AL", "F"]) ?? undefined, "axial", upright).right).toBe("LA");
+    // turned a quarter clockwise on screen: what was down is on the left
+    expect(orientationMarkers(pa ?? undefined, "axial", [0, 1, -1, 0, 0, 0]).left).toBe("I");
+  });
+  it("is null for codes it cannot read", () => {
+    expect(patientOrientationAffine(null)).toBeNull();
+    expect(patientOrientationAffine(["L"])).toBeNull();
+    expect(patientOrientationAffine(["L", "X"])).toBeNull();
+    expect(patientOrientationAffine(["", "F"])).toBeNull();
   });
 });

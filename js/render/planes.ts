@@ -398,6 +398,39 @@ export function directionLetters(p: readonly number[]): string {
     .join("");
 }
 
+/** LPS unit vectors of PatientOrientation's letters (H and F are S and I). */
+const PO_LETTERS: Record<string, [number, number, number]> = {
+  L: [1, 0, 0],
+  R: [-1, 0, 0],
+  P: [0, 1, 0],
+  A: [0, -1, 0],
+  H: [0, 0, 1],
+  F: [0, 0, -1],
+};
+
+/**
+ * An affine whose axes point as a radiograph's PatientOrientation says (the directions along
+ * its rows and down its columns, e.g. ["L", "F"], "AL" for oblique): only for the markers of
+ * an image without ImageOrientationPatient, whose own affine is a stand-in. Null unless both
+ * codes are made of those letters.
+ */
+export function patientOrientationAffine(codes: readonly string[] | null | undefined): number[][] | null {
+  if (!codes || codes.length !== 2) return null;
+  const vectors: number[][] = [];
+  for (const code of codes) {
+    const v = [0, 0, 0];
+    if (typeof code !== "string" || code === "") return null;
+    for (const ch of code.toUpperCase()) {
+      const u = PO_LETTERS[ch];
+      if (!u) return null;
+      for (let i = 0; i < 3; i++) v[i] = (v[i] as number) + u[i]!;
+    }
+    vectors.push(v);
+  }
+  const [c, r] = vectors as [number[], number[]];
+  return [0, 1, 2].map((i) => [c[i]!, r[i]!, 0, 0]).concat([[0, 0, 0, 1]]);
+}
+
 /**
  * The orientation markers of a view: which way the patient lies towards each edge of the
  * screen, from the affine (voxel -> LPS) and `m`, the image -> screen matrix of the view

@@ -605,7 +605,12 @@ def test_a_radiograph_has_no_made_up_patient_position_and_shows_its_image_number
     vol = ct_volume()
     one = series(vol[6:7], intercept=-1024.0)
     one["info"]["orientation_known"] = False
+    one["info"]["patient_orientation"] = ["L", "F"]
     wid, root = mount(page, one)
+    # its PatientOrientation gives the edge markers (rows run to the patient's left, columns
+    # down to the feet)
+    expect(root.get_by_test_id("daw-orient-right")).to_have_text("L")
+    expect(root.get_by_test_id("daw-orient-bottom")).to_have_text("I")
     root.get_by_test_id("daw-overlay-toggle").click()
     overlay = root.get_by_test_id("daw-overlay")
     expect(overlay).to_contain_text("Pixel 0.7 × 0.7 mm")
