@@ -232,3 +232,17 @@ def test_the_views_paint_one_selected_mask_with_one_tool() -> None:
     coronal.selected = None
     assert sagittal.selected is None and axial.selected == lesion
     v.close()
+
+
+def test_orthogonal_views_of_one_image_say_so_as_their_own() -> None:
+    """QA 23a: OrthogonalViews of a single image failed with "a coronal reformat needs more
+    than one slice", which did not say who asked for a reformat. It says so as its own, and
+    shows the image alone when asked for the axial plane only."""
+    image = open_series(np.zeros((1, 16, 16), np.int16))
+    with pytest.raises(
+        ValueError, match=r"OrthogonalViews shows coronal, sagittal reformats.*one image"
+    ):
+        OrthogonalViews(image)
+    alone = OrthogonalViews(image, ("axial",))
+    assert [v.plane for v in alone.views] == ["axial"]
+    alone.close()

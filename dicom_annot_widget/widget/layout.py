@@ -114,6 +114,21 @@ class OrthogonalViews(ipywidgets.HBox):
         first = DicomAnnotator(source, **kwargs)
         views = [first]
         try:
+            reformats = [p for p in planes if p != "axial"]
+            what = (
+                "one image"
+                if first.series.shape[0] < 2
+                else "a cine loop (its frames are moments)"
+                if first.series.temporal
+                else ""
+            )
+            if reformats and what:
+                # said as OrthogonalViews' (QA 23a: "a coronal reformat needs more than one
+                # slice" did not say who asked for one)
+                raise ValueError(
+                    f"OrthogonalViews shows {', '.join(reformats)} reformats, and this series "
+                    f"is {what}: show it with DicomAnnotator(source), or planes=('axial',)"
+                )
             views += [DicomAnnotator(first.series, labels=first.labels) for _ in planes[1:]]
             for view, plane in zip(views, planes, strict=True):
                 view.plane = plane
