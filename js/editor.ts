@@ -944,7 +944,7 @@ export class LabelEditor implements EditorApi {
     const k = this.slice();
     const layerKey = [...this.layers.map((l) => l.key()), ...this.panels.map((p) => p.drawKey?.() ?? "")].join("|");
     const plane = this.plane();
-    const key = `${this.gen}|${plane}|${k}|${bw}x${bh}|${cssSize}|${this.geometry()?.width}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
+    const key = `${this.gen}|${plane}|${k}|${this.model.get("slab") ?? 1}|${bw}x${bh}|${cssSize}|${this.geometry()?.width}|${v.zoom}|${v.pan}|${v.rotation}|${v.flipH}|${v.flipV}|${this.info()?.id}|${layerKey}`;
     if (key === this.drawnKey && canvas.width === bw && canvas.height === bh) return;
     this.drawnKey = key;
     if (canvas.width !== bw || canvas.height !== bh) {
@@ -976,7 +976,8 @@ export class LabelEditor implements EditorApi {
     const moving = tool instanceof MeasureHandler ? tool.movingMeasurement() : null;
     const measurements = measurementsOn(this.state.measurements, this.plane(), k).filter((x) => x.uuid !== moving);
     ctx.save();
-    const measureTexts = drawMeasurements(ctx, measurements, vm, this.info(), (item) => this.areaStatsOf(item), [cssSize[0], cssSize[1]]);
+    const projected = (this.model.get("slab") ?? 1) > 1;
+    const measureTexts = drawMeasurements(ctx, measurements, vm, this.info(), (item) => this.areaStatsOf(item), [cssSize[0], cssSize[1]], projected);
     ctx.restore();
     for (const p of this.panels) {
       if (!p.draw) continue;

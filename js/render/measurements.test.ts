@@ -160,6 +160,13 @@ describe("drawMeasurements", () => {
     const long = m("distance", [[0, 0], [30, 64]], { label: "x".repeat(100) });
     const [cut] = drawMeasurements(ctx, [long], [1, 0, 0, 1, 0, 0], info);
     expect(cut).toBe(`${"x".repeat(39)}…: 40.00 mm`);
+    // an area's statistics over a MIP are its own slice's, and say so (QA 23a)
+    const area = m("area", [[0, 0], [10, 0], [10, 10]]);
+    const stats = { pixels: 50, mean: 40, std: 2, min: 35, max: 45 };
+    const [plain] = drawMeasurements(ctx, [area], [1, 0, 0, 1, 0, 0], { ...info, units: "HU" }, () => stats);
+    expect(plain).toBe("20.00 mm² · mean 40 ± 2 HU");
+    const [mip] = drawMeasurements(ctx, [area], [1, 0, 0, 1, 0, 0], { ...info, units: "HU" }, () => stats, undefined, true);
+    expect(mip).toBe("20.00 mm² · mean 40 ± 2 HU (its slice, not the MIP)");
   });
 });
 

@@ -290,6 +290,8 @@ export function measurementsOn(list: readonly Measurement[], plane: string, k: n
 /**
  * Draw `list` (the measurements of the slice shown) through `m` (voxel -> screen, pixel
  * centres at +0.5 as for objects). Returns the texts written, in order (for tests).
+ * `projected`: a MIP slab is shown, and an area's statistics are of its own slice, as
+ * Python's (said beside them: QA 23a, a reader took them for the projection's).
  */
 export function drawMeasurements(
   ctx: MeasureContext,
@@ -298,6 +300,7 @@ export function drawMeasurements(
   info: (MeasureInfo & { units?: string }) | null,
   stats?: (item: Measurement) => AreaStats | null,
   viewport?: [number, number],
+  projected = false,
 ): string[] {
   const texts: string[] = [];
   ctx.lineJoin = "round";
@@ -325,7 +328,7 @@ export function drawMeasurements(
     ctx.stroke();
     let value = measurementValue(item, info);
     const inside = item.kind === "area" ? stats?.(item) : null;
-    if (inside) value += ` · ${statsText(inside, info?.units ?? "")}`;
+    if (inside) value += ` · ${statsText(inside, info?.units ?? "")}${projected ? " (its slice, not the MIP)" : ""}`;
     // direction controls would reverse the value after the label: drawn without them
     const plain = item.label.replace(BIDI_CONTROLS, "");
     const label = plain.length > LABEL_CHARS ? `${plain.slice(0, LABEL_CHARS - 1)}…` : plain;

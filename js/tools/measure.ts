@@ -435,7 +435,7 @@ export class MeasureHandler implements ToolHandler {
     if (draft && draft.slice === this.api.slice()) {
       const r = this.api.viewport.getBoundingClientRect();
       // (an area being drawn shows its statistics as it grows)
-      drawMeasurements(ctx, [draft], m, this.api.info(), (item) => volumeAreaStats(this.api.volume(), item), [r.width, r.height]);
+      drawMeasurements(ctx, [draft], m, this.api.info(), (item) => volumeAreaStats(this.api.volume(), item), [r.width, r.height], (this.api.model.get("slab") ?? 1) > 1);
     }
   }
   cursor(): string {
