@@ -29,6 +29,7 @@ bits in row-major order.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 import zlib
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ PAINTABLE = ("bitmask", "polygon")
 
 #: Checksums of the last few mask texts, by identity of the text (see mask_crc).
 _crcs: dict[int, tuple[str, int]] = {}
+_crcs_lock = threading.Lock()
 _CRCS_KEPT = 4  # (a stroke checksums its mask twice; large texts are not kept long)
 
 
@@ -91,13 +93,15 @@ def mask_crc(mask: Mask) -> int:
     The last few are kept: a stroke's mask is checksummed for its patch and again for the
     labels state, and a speckled 2048 x 2048 mask's text is megabytes."""
     text = mask.rle
-    hit = _crcs.get(id(text))
+    with _crcs_lock:  # (the page's messages and a script's thread both ask)
+        hit = _crcs.get(id(text))
     if hit is not None and hit[0] is text:
         return hit[1]
     crc = zlib.crc32(text.encode("ascii"))
-    if len(_crcs) >= _CRCS_KEPT:
-        _crcs.pop(next(iter(_crcs)), None)
-    _crcs[id(text)] = (text, crc)
+    with _crcs_lock:
+        if len(_crcs) >= _CRCS_KEPT:
+            _crcs.pop(next(iter(_crcs)), None)
+        _crcs[id(text)] = (text, crc)
     return crc
 
 
