@@ -187,6 +187,11 @@ function renderView(
     o.value = String(f);
   }
   cineSelect.value = "10";
+  /** The speed menu shows `fps`, an entry of its own when it lists no such speed. */
+  const showCineSpeed = (fps: number): void => {
+    if (![...cineSelect.options].some((o) => o.value === String(fps))) el("option", "", cineSelect, `${fps}/s`).value = String(fps);
+    cineSelect.value = String(fps);
+  };
   const skipSelect = el("select", "daw-select daw-skip", navGroup);
   skipSelect.title = "Frameskip: slices per step (arrows, buttons, wheel and slice bar)";
   skipSelect.dataset.testid = "daw-frameskip";
@@ -1007,10 +1012,7 @@ function renderView(
       cineBtn.title = fps > 0 ? `Stop the cine (${SHORTCUTS.cine})` : `Cine: play the slices one after the other, looping (${SHORTCUTS.cine})`;
     }
     // the menu shows the speed playing (Python may set one it does not list)
-    if (fps > 0 && cineSelect.value !== String(fps)) {
-      if (!CINE_PRESETS.includes(fps) && ![...cineSelect.options].some((o) => o.value === String(fps))) el("option", "", cineSelect, `${fps}/s`).value = String(fps);
-      cineSelect.value = String(fps);
-    }
+    if (fps > 0 && cineSelect.value !== String(fps)) showCineSpeed(fps);
     root.dataset.cine = String(fps);
     viewport.classList.toggle("daw-mode-crosshair", ui.mode === "crosshair");
     const slab = Math.max(1, num(model.get("slab"), 1));
@@ -1754,9 +1756,7 @@ function renderView(
     // a cine loop plays at the rate it was recorded at (QA 23a D8: always 10/s)
     const rate = i?.frame_rate;
     if (typeof rate === "number" && Number.isFinite(rate) && rate > 0 && cineFps(model.get("cine")) === 0) {
-      const fps = Math.min(MAX_CINE_FPS, Math.max(1, Math.round(rate)));
-      if (![...cineSelect.options].some((o) => o.value === String(fps))) el("option", "", cineSelect, `${fps}/s`).value = String(fps);
-      cineSelect.value = String(fps);
+      showCineSpeed(Math.min(MAX_CINE_FPS, Math.max(1, Math.round(rate))));
     }
     imageKey = "";
     sliceBar.reset();

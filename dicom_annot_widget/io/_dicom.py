@@ -295,6 +295,7 @@ def series_from_stack(
     if first.file.layout.is_color:
         photometric = "RGB"
     multi = any(fr.file.layout.n_frames > 1 for fr in ordered)
+    modality_of = (modality if modality is not None else first.file.modality) or ""
 
     spec = _SeriesSpec(
         backend=backend,
@@ -305,7 +306,7 @@ def series_from_stack(
         spacing_known=known,
         orientation_known=geo.orientation_known or affine is not None,
         plane=plane,
-        modality=(modality if modality is not None else first.file.modality) or "",
+        modality=modality_of,
         photometric_interpretation=photometric,
         presentation_lut_shape=str_value(first.file.ds, T_PRESENTATION_LUT_SHAPE).upper(),
         series_instance_uid=group.series_uid,
@@ -321,9 +322,7 @@ def series_from_stack(
         instance_numbers=[None if multi else fr.file.instance_number for fr in ordered],
         stack=(group.stack, group.n_stacks),
         patient_orientation=tuple(str_values(first_ds, T_PATIENT_ORIENTATION)[:2]),
-        units=_units_of(
-            first.file.ds, (modality if modality is not None else first.file.modality) or ""
-        ),
+        units=_units_of(first.file.ds, modality_of),
         frame_rate=_frame_rate(first.file.ds) if multi else None,
         temporal=multi and _frames_are_times(first.file.ds, geo.orientation_known),
         warnings=warnings + list(extra_warnings),

@@ -102,10 +102,6 @@ def _shown_window(series: Series) -> tuple[float, float]:
     return (center, width)
 
 
-def _units(series: Series) -> str:
-    return str(getattr(series, "units", "") or ("HU" if series.modality == "CT" else ""))
-
-
 class _Float(traitlets.Float):
     """A float trait that takes NumPy scalars (``np.float32(2)``) and refuses an integer too
     large for a float with a TraitError naming the trait, not the OverflowError of
@@ -304,7 +300,7 @@ def series_info(
         # with the series' values (a slice's own rescale would choose per slice)
         "exact_window": bool(np.dtype(series.dtype).kind == "f"),
         "samples_per_pixel": samples,
-        "units": _units(series),
+        "units": series.units,
         "value_range": [float(lo), float(hi)],
         "windows": [
             {"name": w.name, "center": float(w.center), "width": float(w.width), "source": w.source}

@@ -3,7 +3,8 @@ import type { Measurement } from "../labels";
 import { parseMeasurements } from "../labels";
 import { Volume } from "../volume";
 import { ctSeriesInfo } from "../fixtures.test-util";
-import { areaStats, drawMeasurements, measurementMm, measurementValue, measurementsOn, patientMap, planeSpacing, polygonRuns, splitAtSlices, volumeAreaStats } from "./measurements";
+import { patientMap } from "../ui/format";
+import { areaStats, drawMeasurements, measurementMm, measurementValue, measurementsOn, planeSpacing, polygonRuns, splitAtSlices, volumeAreaStats } from "./measurements";
 
 const info = { spacing: [5, 0.5, 0.8] as [number, number, number], spacing_known: true };
 const unknown = { spacing: [1, 1, 1] as [number, number, number], spacing_known: false };
@@ -88,7 +89,7 @@ describe("measurements in patient millimetres (as Python's measurements_to_dataf
     const box = m("area", [[0, 5], [4, 5], [4, 15], [0, 15]], { plane: "sagittal", slice: 3 });
     expect(measurementMm(box, gappy)).toBeCloseTo(2 * 35, 9);
     // a fractional slice lies between its neighbours' origins; beyond the ends, extrapolated
-    const map = patientMap(gappy);
+    const map = patientMap(gappy.affine, gappy.slice_origins);
     expect(map?.(0, 0, 9.5)).toEqual([0, 0, 22.5 + 0.5 * 12.5]);
     expect(map?.(2, 0, -1)?.[0]).toBe(1);
     expect(map?.(0, 0, -1)?.[2]).toBe(-2.5);

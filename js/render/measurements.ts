@@ -8,7 +8,7 @@
 import type { Measurement } from "../labels";
 import type { SeriesInfo, TypedArray } from "../protocol";
 import type { Volume } from "../volume";
-import { formatArea, formatValue } from "../ui/format";
+import { formatArea, formatValue, patientMap } from "../ui/format";
 import { type Matrix, apply } from "./transform";
 import { asPlane, planeImage, planeSize, planeToVoxel } from "./planes";
 
@@ -27,34 +27,6 @@ type Vec3 = [number, number, number];
 
 /** What measuring in millimetres needs of the series. */
 export type MeasureInfo = Pick<SeriesInfo, "spacing" | "spacing_known"> & Partial<Pick<SeriesInfo, "affine" | "slice_origins">>;
-
-/**
- * Voxel (column, row, slice) -> patient LPS mm, as Python's `PatientGeometry.to_mm`: the
- * affine's in-plane axes from the slice's origin, which is the affine's (its third column may
- * lean: a gantry tilt) or, when the kernel sent `slice_origins` (a missing slice, uneven
- * spacing), the headers' positions, linearly between them for a fractional slice. Null
- * without an affine.
- */
-export function patientMap(info: MeasureInfo | null): ((c: number, r: number, s: number) => Vec3) | null {
-  const a = info?.affine;
-  if (!Array.isArray(a) || a.length < 3 || !a.slice(0, 3).every((row) => Array.isArray(row) && row.length >= 4 && row.every(Number.isFinite))) return null;
-  const rows = a as number[][];
-  const raw = info?.slice_origins;
-  const origins = Array.isArray(raw) && raw.length >= 2 && raw.every((o) => Array.isArray(o) && o.length === 3 && o.every(Number.isFinite)) ? raw : null;
-  return (c, r, s) => {
-    let o: number[];
-    if (origins) {
-      const i = Math.min(Math.max(Math.floor(s), 0), origins.length - 2);
-      const t = s - i;
-      const p = origins[i] as number[];
-      const q = origins[i + 1] as number[];
-      o = [0, 1, 2].map((j) => (p[j] as number) + t * ((q[j] as number) - (p[j] as number)));
-    } else {
-      o = [0, 1, 2].map((j) => (rows[j]?.[3] as number) + (rows[j]?.[2] as number) * s);
-    }
-    return [0, 1, 2].map((j) => (o[j] as number) + (rows[j]?.[0] as number) * c + (rows[j]?.[1] as number) * r) as Vec3;
-  };
-}
 
 /** `points` (plane (u, v), v along the series' slices) with a vertex wherever an edge
  * crosses a whole slice number: through uneven slice origins a straight edge in voxels bends
@@ -90,7 +62,7 @@ const dot = (u: Vec3, v: Vec3): number => u[0] * v[0] + u[1] * v[1] + u[2] * v[2
  * `measurements_to_dataframe` does; null without an affine or pixel spacing. */
 export function measurementMm(m: Pick<Measurement, "kind" | "points" | "plane" | "slice">, info: MeasureInfo | null): number | null {
   if (!info?.spacing_known) return null;
-  const map = patientMap(info);
+  const map = patientMap(info.affine, info.slice_origins);
   if (!map) return null;
   const plane = asPlane(m.plane);
   const mm = (pts: readonly Point[]): Vec3[] => pts.map(([u, v]) => map(...planeToVoxel(plane, u, v, m.slice)));

@@ -45,11 +45,40 @@ export function formatArea(v: number, unit: "mm²" | "px²" = "mm²"): string {
 }
 
 /**
- * Patient position (LPS mm) of voxel (column, row, slice) through a 4x4 affine, or null.
- * With `origins` (each slice's ImagePositionPatient, when the affine's even spacing would
- * misplace some slice), the slice's own origin replaces the affine's: origin + column *
- * affine[:, 0] + row * affine[:, 1].
+ * Voxel (column, row, slice) -> patient LPS mm through a 4x4 affine, as Python's
+ * `PatientGeometry.to_mm`: the affine's in-plane axes from the slice's origin. The origin is
+ * the affine's (its third column may lean: a gantry tilt) or, with `origins` (each slice's
+ * ImagePositionPatient, sent when the affine's even spacing would misplace some slice), the
+ * slice's own; a fractional slice (a reformat's geometry) lies linearly between its
+ * neighbours'. An unusable origin is the affine's. Null without a usable affine.
  */
+export function patientMap(
+  affine: readonly (readonly number[])[] | null | undefined,
+  origins?: readonly (readonly number[])[] | null,
+): ((column: number, row: number, slice: number) => [number, number, number]) | null {
+  if (!Array.isArray(affine) || affine.length < 3) return null;
+  const rows = affine.slice(0, 3);
+  if (!rows.every((r) => Array.isArray(r) && r.length >= 4 && r.every(Number.isFinite))) return null;
+  const fromAffine = (s: number): number[] => rows.map((r) => (r[3] as number) + (r[2] as number) * s);
+  const own = Array.isArray(origins) && origins.length >= 2 ? origins : null;
+  const originOf = (k: number): readonly number[] => {
+    const o = own?.[k];
+    return o && o.length === 3 && o.every(Number.isFinite) ? o : fromAffine(k);
+  };
+  return (column, row, slice) => {
+    let o: readonly number[];
+    if (own) {
+      const i = Math.min(Math.max(Math.floor(slice), 0), own.length - 2);
+      const t = slice - i;
+      const p = originOf(i);
+      const q = originOf(i + 1);
+      o = [0, 1, 2].map((j) => (p[j] as number) + t * ((q[j] as number) - (p[j] as number)));
+    } else o = fromAffine(slice);
+    return [0, 1, 2].map((j) => (o[j] as number) + (rows[j]?.[0] as number) * column + (rows[j]?.[1] as number) * row) as [number, number, number];
+  };
+}
+
+/** Patient position (LPS mm) of voxel (column, row, slice), or null (see `patientMap`). */
 export function patientPosition(
   affine: number[][] | null | undefined,
   column: number,
@@ -57,17 +86,8 @@ export function patientPosition(
   slice: number,
   origins?: number[][] | null,
 ): [number, number, number] | null {
-  if (!affine || affine.length < 3) return null;
-  const origin = origins?.[slice];
-  const own = origin && origin.length === 3 && origin.every(Number.isFinite) ? origin : null;
-  const out: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const r = affine[i];
-    if (!r || r.length < 4) return null;
-    const base = own ? (own[i] as number) : (r[2] as number) * slice + (r[3] as number);
-    out.push((r[0] as number) * column + (r[1] as number) * row + base);
-  }
-  return out.every(Number.isFinite) ? (out as [number, number, number]) : null;
+  const p = patientMap(affine, origins)?.(column, row, slice) ?? null;
+  return p && p.every(Number.isFinite) ? p : null;
 }
 
 /** Slice location: the position of slice k's origin along the unit slice normal, in mm. */
