@@ -633,6 +633,46 @@ describe("MaskCache", () => {
     expect(cache.bound(0, "a")).toEqual([0, 0, 1, 1]);
   });
 
+  it("keeps only each mask's box, and whole-slice copies that follow every change", () => {
+    const cache = new MaskCache(512, 512);
+    const organ = item("a", [100, 200, 120, 230], Array.from({ length: 30 }, () => "#".repeat(20)), true, 600);
+    for (let s = 0; s < 300; s++) cache.apply({ type: "masks", series: "s0", slice: s, revision: 1, items: [organ] });
+    // a whole-slice mask each would be 300 x 256 kB
+    expect(cache.bytes()).toBe(300 * 20 * 30);
+    expect(cache.at(7, "a", 100, 200)).toBe(true);
+    expect(cache.at(7, "a", 99, 200)).toBe(false);
+    expect(cache.at(7, "a", 119, 229)).toBe(true);
+    expect(cache.at(7, "a", 120, 229)).toBe(false);
+    const before = cache.get(7, "a") as Uint8Array;
+    expect(before.length).toBe(512 * 512);
+    expect(before.reduce((a, v) => a + v, 0)).toBe(600);
+    // a patch beyond the box grows it and keeps what was there; the copy follows
+    const patch = item("a", [118, 228, 124, 231], ["......", "..####", "######"], false, 606);
+    cache.apply({ type: "masks", series: "s0", slice: 7, revision: 2, items: [patch] });
+    expect(cache.bound(7, "a")).toEqual([100, 200, 124, 231]);
+    const after = cache.get(7, "a") as Uint8Array;
+    expect(after[228 * 512 + 118]).toBe(0); // (the patch cleared it)
+    expect(after[229 * 512 + 121]).toBe(1);
+    expect(after[230 * 512 + 100]).toBe(0);
+    expect(after[230 * 512 + 123]).toBe(1);
+    expect(after[200 * 512 + 100]).toBe(1);
+    expect(cache.region(7, "a")?.data.length).toBe(24 * 31);
+    // the copies kept are few, whatever is asked for
+    for (let s = 0; s < 300; s++) cache.get(s, "a");
+    expect(cache.bytes()).toBeLessThan(299 * 600 + 24 * 31 + 8 * 512 * 512 + 1);
+  });
+
+  it("composes a cached region exactly as the same mask over the whole image", () => {
+    const cache = new MaskCache(6, 4);
+    cache.apply({ type: "masks", series: "s0", slice: 0, revision: 1, items: [item("a", [1, 1, 4, 3], ["###", "#.#"], true, 5)] });
+    const region = cache.region(0, "a");
+    const color = [10, 20, 30] as const;
+    const cropped = composeMasks([{ mask: region?.data as Uint8Array, box: region?.box, color, cropped: true }], 6, 4, 1);
+    const whole = composeMasks([{ mask: cache.get(0, "a") as Uint8Array, color }], 6, 4, 1);
+    expect([...cropped]).toEqual([...whole]);
+    expect(cropped.filter((v, i) => i % 4 === 3 && v === 255).length).toBe(5);
+  });
+
   it("a patch for an object not cached yet starts from an empty mask", () => {
     const cache = new MaskCache(4, 2);
     cache.apply({ type: "masks", series: "s0", slice: 1, revision: 1, items: [item("b", [0, 1, 2, 2], ["##"], false, 2)] });

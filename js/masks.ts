@@ -108,13 +108,14 @@ export function parseMasksMsg(
   return { type: "masks", series: m.series, slice: m.slice, revision: m.revision, items };
 }
 
-/** Write the bits of `item` into `mask` (one byte per pixel, 0 or 1, `width` columns). */
-function writeBits(mask: Uint8Array, width: number, box: MaskBox, bits: Uint8Array): void {
+/** Write `bits` (the pixels of `box`, packed) into `mask`: one byte per pixel, 0 or 1, `width`
+ * columns, its first pixel at column `ox`, row `oy` of the slice. */
+function writeBits(mask: Uint8Array, width: number, box: MaskBox, bits: Uint8Array, ox = 0, oy = 0): void {
   const [x0, y0, x1, y1] = box;
   const w = x1 - x0;
   let bit = 0;
   for (let y = y0; y < y1; y++) {
-    let o = y * width + x0;
+    let o = (y - oy) * width + (x0 - ox);
     for (let x = 0; x < w; x++, bit++, o++) {
       mask[o] = ((bits[bit >> 3] as number) >> (7 - (bit & 7))) & 1;
     }
@@ -134,17 +135,40 @@ export function packRegion(mask: Uint8Array, width: number, box: MaskBox): Uint8
   return out;
 }
 
+/** One object's cached mask on one slice: only the pixels of `box` are kept. */
+export interface MaskRegion {
+  /** where the mask can be non-zero (null: nowhere, an all-zero mask) */
+  readonly box: MaskBox | null;
+  /** the box's pixels, row-major, `box[2] - box[0]` a row, 1 = foreground (empty: no box) */
+  readonly data: Uint8Array;
+}
+
+interface Entry extends MaskRegion {
+  box: MaskBox | null;
+  data: Uint8Array;
+  /** the checksum of the whole mask (as the kernel computed it), if known */
+  crc: number | undefined;
+}
+
+/** Whole-slice copies of cached masks `MaskCache.get` keeps (the latest asked for). */
+const EXPANDED = 8;
+
 /**
- * The masks of one series the page has received: per slice, per object uuid, a full-size
- * `Uint8Array` (`width * height`, row-major, 1 = foreground). One cache per series and view.
+ * The masks of one series the page has received: per slice, per object uuid, the pixels of
+ * the box outside which the mask is all zero (`region`), one byte a pixel. One cache per
+ * series and view.
+ *
+ * Only the box is kept: a multi-organ segmentation shown as a reformat asks for every slice's
+ * masks, and whole-slice masks held 256 kB per object and slice of a 512 x 512 series (QA 23b:
+ * the cache had no limit; 20 organs over 300 slices would have been 1.5 GB). Whole-slice
+ * copies are made on demand (`get`) for the few masks an edit preview needs.
  */
 export class MaskCache {
-  private readonly slices = new Map<number, Map<string, Uint8Array>>();
-  /** per slice and uuid: a box outside which the cached mask is all zero */
-  private readonly bounds = new Map<number, Map<string, MaskBox>>();
+  private readonly slices = new Map<number, Map<string, Entry>>();
   private readonly revisions = new Map<number, number>();
-  /** per slice and uuid: the checksum of the cached mask (as the kernel computed it) */
-  private readonly crcs = new Map<number, Map<string, number>>();
+  /** whole-slice copies made by `get`, latest last */
+  private readonly expanded = new Map<Entry, Uint8Array>();
+  private zeros: Uint8Array | null = null;
 
   constructor(
     readonly width: number,
@@ -166,56 +190,81 @@ export class MaskCache {
    */
   apply(msg: MasksMsg, replaceSlice = false, trusted = true): number {
     let slice = this.slices.get(msg.slice);
-    let bounds = this.bounds.get(msg.slice);
-    let crcs = this.crcs.get(msg.slice);
-    if (replaceSlice || slice === undefined || bounds === undefined || crcs === undefined) {
+    if (replaceSlice || slice === undefined) {
+      if (slice) for (const entry of slice.values()) this.expanded.delete(entry);
       slice = new Map();
-      bounds = new Map();
-      crcs = new Map();
       this.slices.set(msg.slice, slice);
-      this.bounds.set(msg.slice, bounds);
-      this.crcs.set(msg.slice, crcs);
     }
     let applied = 0;
     for (const item of msg.items) {
       if (item.box !== null && (item.box[2] > this.width || item.box[3] > this.height)) continue;
-      let mask = item.full ? undefined : slice.get(item.uuid);
-      const bound = item.full ? item.box : unionBox(bounds.get(item.uuid), item.box);
-      if (mask === undefined) mask = new Uint8Array(this.width * this.height);
-      if (item.box !== null) writeBits(mask, this.width, item.box, item.bits);
-      if (trusted && item.crc !== undefined) crcs.set(item.uuid, item.crc);
-      else crcs.delete(item.uuid);
+      applied++;
+      const old = slice.get(item.uuid);
+      if (old) this.expanded.delete(old);
       if (item.area === 0 || (item.full && item.box === null)) {
         slice.delete(item.uuid);
-        bounds.delete(item.uuid);
-        crcs.delete(item.uuid);
-      } else {
-        slice.set(item.uuid, mask);
-        // no bound: no box was ever written, the mask is all zero (drawn as if it could
-        // cover the whole slice, which is never wrong)
-        if (bound) bounds.set(item.uuid, bound);
-        else bounds.delete(item.uuid);
+        continue;
       }
-      applied++;
+      const kept = item.full ? undefined : old;
+      // no box: none was ever written, the mask is all zero (drawn as if it could cover the
+      // whole slice, which is never wrong)
+      const box = kept ? unionBox(kept.box, item.box) : item.box;
+      let data = kept?.data ?? new Uint8Array(0);
+      if (box !== null && !sameBox(box, kept?.box ?? null)) {
+        data = new Uint8Array((box[2] - box[0]) * (box[3] - box[1]));
+        if (kept?.box) copyRegion(kept.data, kept.box, data, box);
+      }
+      if (item.box !== null && box !== null) writeBits(data, box[2] - box[0], item.box, item.bits, box[0], box[1]);
+      slice.set(item.uuid, { box, data, crc: trusted ? item.crc : undefined });
     }
     const previous = this.revisions.get(msg.slice);
     if (previous === undefined || msg.revision >= previous) this.revisions.set(msg.slice, msg.revision);
     return applied;
   }
 
-  /** The cached mask of `uuid` on `slice` (do not modify), or undefined. */
+  /** The cached mask of `uuid` on `slice` as a whole-slice array (`width * height`; do not
+   * modify), or undefined. A copy is made for it (the latest few are kept): read a mask
+   * through `region` or `at` where that will do. */
   get(slice: number, uuid: string): Uint8Array | undefined {
+    const entry = this.slices.get(slice)?.get(uuid);
+    if (!entry) return undefined;
+    if (entry.box === null) {
+      this.zeros ??= new Uint8Array(this.width * this.height);
+      return this.zeros;
+    }
+    let full = this.expanded.get(entry);
+    if (full) {
+      this.expanded.delete(entry); // (latest last)
+    } else {
+      full = new Uint8Array(this.width * this.height);
+      copyRegion(entry.data, entry.box, full, [0, 0, this.width, this.height]);
+      while (this.expanded.size >= EXPANDED) this.expanded.delete(this.expanded.keys().next().value as Entry);
+    }
+    this.expanded.set(entry, full);
+    return full;
+  }
+
+  /** The cached pixels of `uuid` on `slice` (do not modify), or undefined. */
+  region(slice: number, uuid: string): MaskRegion | undefined {
     return this.slices.get(slice)?.get(uuid);
+  }
+
+  /** Whether the cached mask of `uuid` on `slice` covers column x, row y. */
+  at(slice: number, uuid: string, x: number, y: number): boolean {
+    const entry = this.slices.get(slice)?.get(uuid);
+    const b = entry?.box;
+    if (!entry || !b || x < b[0] || y < b[1] || x >= b[2] || y >= b[3]) return false;
+    return entry.data[(y - b[1]) * (b[2] - b[0]) + (x - b[0])] === 1;
   }
 
   /** A box outside which the cached mask of `uuid` on `slice` is all zero, or undefined. */
   bound(slice: number, uuid: string): MaskBox | undefined {
-    return this.bounds.get(slice)?.get(uuid);
+    return this.slices.get(slice)?.get(uuid)?.box ?? undefined;
   }
 
   /** The checksum of the cached mask of `uuid` on `slice` (undefined: none known). */
   crc(slice: number, uuid: string): number | undefined {
-    return this.crcs.get(slice)?.get(uuid);
+    return this.slices.get(slice)?.get(uuid)?.crc;
   }
 
   /** Uuids with a cached mask on `slice`. */
@@ -233,20 +282,41 @@ export class MaskCache {
     return this.revisions.get(slice);
   }
 
+  /** Bytes of mask pixels held (the boxes, and the whole-slice copies `get` keeps). */
+  bytes(): number {
+    let n = 0;
+    for (const slice of this.slices.values()) for (const entry of slice.values()) n += entry.data.byteLength;
+    for (const full of this.expanded.values()) n += full.byteLength;
+    return n;
+  }
+
   /** Forget one slice (e.g. when the labels changed and it must be asked for again). */
   invalidate(slice: number): void {
+    for (const entry of this.slices.get(slice)?.values() ?? []) this.expanded.delete(entry);
     this.slices.delete(slice);
-    this.bounds.delete(slice);
     this.revisions.delete(slice);
-    this.crcs.delete(slice);
   }
 
   /** Forget everything. */
   clear(): void {
     this.slices.clear();
-    this.bounds.clear();
     this.revisions.clear();
-    this.crcs.clear();
+    this.expanded.clear();
+  }
+}
+
+function sameBox(a: MaskBox | null, b: MaskBox | null): boolean {
+  return a === b || (a !== null && b !== null && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3]);
+}
+
+/** Copy the pixels of `from` (a region of box `fromBox`) into `to` (of box `toBox`, which
+ * holds `fromBox`). */
+function copyRegion(from: Uint8Array, fromBox: MaskBox, to: Uint8Array, toBox: MaskBox): void {
+  const w = fromBox[2] - fromBox[0];
+  const tw = toBox[2] - toBox[0];
+  for (let y = fromBox[1]; y < fromBox[3]; y++) {
+    const row = (y - fromBox[1]) * w;
+    to.set(from.subarray(row, row + w), (y - toBox[1]) * tw + (fromBox[0] - toBox[0]));
   }
 }
 
@@ -262,23 +332,26 @@ export function crossSections(
   slices: number,
   keep: (uuid: string) => boolean,
 ): Map<string, Uint8Array> {
-  const W = cache.width;
-  const H = cache.height;
-  const columns = plane === "coronal" ? W : H;
+  const columns = plane === "coronal" ? cache.width : cache.height;
   const out = new Map<string, Uint8Array>();
   for (let s = 0; s < slices; s++) {
     for (const uuid of cache.uuids(s)) {
       if (!keep(uuid)) continue;
-      const b = cache.bound(s, uuid);
+      const { box: b, data } = cache.region(s, uuid) as MaskRegion;
       if (b && (plane === "coronal" ? index < b[1] || index >= b[3] : index < b[0] || index >= b[2])) continue;
-      const mask = cache.get(s, uuid) as Uint8Array;
       let section = out.get(uuid);
       if (!section) {
         section = new Uint8Array(columns * slices);
         out.set(uuid, section);
       }
-      if (plane === "coronal") section.set(mask.subarray(index * W, index * W + W), s * columns);
-      else for (let y = 0; y < H; y++) section[s * columns + y] = mask[y * W + index] as number;
+      if (!b) continue; // (all zero)
+      const w = b[2] - b[0];
+      if (plane === "coronal") {
+        const row = (index - b[1]) * w;
+        section.set(data.subarray(row, row + w), s * columns + b[0]);
+      } else {
+        for (let y = b[1]; y < b[3]; y++) section[s * columns + y] = data[(y - b[1]) * w + (index - b[0])] as number;
+      }
     }
   }
   return out;
@@ -290,6 +363,8 @@ export interface MaskLayer {
   color: Rgb;
   /** the mask is all zero outside this box (null: empty; absent: anywhere on the slice) */
   box?: MaskBox | null;
+  /** `mask` holds only the pixels of `box` (a `MaskCache.region`), not the whole image */
+  cropped?: boolean;
 }
 
 /**
@@ -312,7 +387,9 @@ export function composeMasks(
   if (alpha === 0) return rgba;
   for (const layer of layers) {
     const { mask, color, box } = layer;
-    if (mask.length < n || box === null) continue;
+    if (box === null) continue;
+    const cropped = layer.cropped === true && box !== undefined;
+    if (cropped ? mask.length < (box[2] - box[0]) * (box[3] - box[1]) : mask.length < n) continue;
     const [r, g, b] = color;
     // only the layer's box is visited (a stroke's patch, not the whole slice)
     const x0 = box ? Math.max(0, box[0]) : 0;
@@ -320,8 +397,10 @@ export function composeMasks(
     const x1 = box ? Math.min(width, box[2]) : width;
     const y1 = box ? Math.min(height, box[3]) : height;
     for (let y = y0; y < y1; y++) {
-      for (let i = y * width + x0, end = y * width + x1; i < end; i++) {
-        if (mask[i]) {
+      // where row y, column x0 is in `mask`
+      let j = cropped ? (y - box[1]) * (box[2] - box[0]) + (x0 - box[0]) : y * width + x0;
+      for (let i = y * width + x0, end = y * width + x1; i < end; i++, j++) {
+        if (mask[j]) {
           const o = i * 4;
           rgba[o] = r;
           rgba[o + 1] = g;

@@ -295,6 +295,8 @@ export const MASK_TOOL_IDS: readonly MaskToolKind[] = ["brush", "eraser", "thres
 interface Shown {
   mask: Uint8Array | undefined;
   box: MaskBox | null | undefined;
+  /** `mask` holds only the pixels of `box` (a cache region) */
+  cropped?: boolean;
 }
 const THRESHOLD_TINT: [number, number, number] = [0, 229, 255];
 
@@ -545,10 +547,12 @@ export class MaskSession {
     const base = new Map<string, Shown>();
     for (const uuid of shown) {
       if (!byUuid.has(uuid) || hidden.has(uuid)) continue;
-      const mask = cache.get(k, uuid);
-      // where the mask can be non-zero: the cache's bound (grown by each edit's below: only
+      // where the mask can be non-zero: the cache's box (grown by each edit's below: only
       // those pixels are visited, an edit touches a stroke's box, not the whole slice)
-      base.set(uuid, { mask, box: mask ? cache.bound(k, uuid) : null });
+      const region = cache.region(k, uuid);
+      if (!region) base.set(uuid, { mask: undefined, box: null });
+      else if (region.box === null) base.set(uuid, { mask: cache.get(k, uuid), box: undefined });
+      else base.set(uuid, { mask: region.data, box: region.box, cropped: true });
     }
     return this.composeImage(base, byUuid, "axial", k, columns, rows, () => this.values(k), tint, into);
   }
@@ -613,14 +617,19 @@ export class MaskSession {
     for (const [uuid, shown] of base) {
       const o = byUuid.get(uuid);
       if (!o) continue;
-      let { mask, box } = shown;
+      let { mask, box, cropped } = shown;
       for (const e of onImage) {
         if (e.uuid !== uuid) continue;
+        if (cropped) {
+          // an edit's preview is of the whole image: from the cache's whole-slice copy
+          mask = this.cache?.get(k, uuid);
+          cropped = false;
+        }
         mask = previewMask(mask, e.effect, columns, e.bound);
         if (box !== undefined) box = unionBox(box, e.bound);
       }
       drawn.add(uuid);
-      if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)), box });
+      if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)), box, cropped: cropped === true });
     }
     for (const e of onImage) {
       if (drawn.has(e.uuid) || hidden.has(e.uuid) || e.bound === null) continue;

@@ -148,7 +148,7 @@ export function pickAt(api: EditorApi, p: Point): string | null {
   let bestArea = Number.POSITIVE_INFINITY;
   for (const uuid of cache.uuids(s)) {
     if (hidden.has(uuid) || !api.object(uuid)) continue;
-    if (cache.get(s, uuid)?.[y * cache.width + x] !== 1) continue;
+    if (!cache.at(s, uuid, x, y)) continue;
     const b = cache.bound(s, uuid);
     const area = b ? (b[2] - b[0]) * (b[3] - b[1]) : Number.POSITIVE_INFINITY;
     if (area <= bestArea) {
