@@ -371,7 +371,7 @@ export interface MaskLayer {
  * Compose the visible masks of a slice into RGBA pixels (`width * height * 4`, the layout of
  * `ImageData.data`): each pixel takes the colour of the topmost layer covering it (later layers
  * on top), with alpha `round(opacity * 255)`; uncovered pixels are transparent (0, 0, 0, 0).
- * `out` is reused when it has the right length.
+ * `out` is reused when it has the right length; with `clip`, only that box of it is composed.
  */
 export function composeMasks(
   layers: readonly MaskLayer[],
@@ -379,10 +379,14 @@ export function composeMasks(
   height: number,
   opacity: number,
   out?: Uint8ClampedArray,
+  clip?: MaskBox,
 ): Uint8ClampedArray {
   const n = width * height;
   const rgba = out !== undefined && out.length === n * 4 ? out : new Uint8ClampedArray(n * 4);
-  rgba.fill(0);
+  // with `clip`, only its pixels are composed (the rest of `out` is left as it is)
+  const [cx0, cy0, cx1, cy1] = clip ?? [0, 0, width, height];
+  if (clip) for (let y = Math.max(0, cy0); y < Math.min(height, cy1); y++) rgba.fill(0, (y * width + Math.max(0, cx0)) * 4, (y * width + Math.min(width, cx1)) * 4);
+  else rgba.fill(0);
   const alpha = Math.round(Math.min(1, Math.max(0, Number.isFinite(opacity) ? opacity : 0)) * 255);
   if (alpha === 0) return rgba;
   for (const layer of layers) {
@@ -392,10 +396,10 @@ export function composeMasks(
     if (cropped ? mask.length < (box[2] - box[0]) * (box[3] - box[1]) : mask.length < n) continue;
     const [r, g, b] = color;
     // only the layer's box is visited (a stroke's patch, not the whole slice)
-    const x0 = box ? Math.max(0, box[0]) : 0;
-    const y0 = box ? Math.max(0, box[1]) : 0;
-    const x1 = box ? Math.min(width, box[2]) : width;
-    const y1 = box ? Math.min(height, box[3]) : height;
+    const x0 = Math.max(0, cx0, box ? box[0] : 0);
+    const y0 = Math.max(0, cy0, box ? box[1] : 0);
+    const x1 = Math.min(width, cx1, box ? box[2] : width);
+    const y1 = Math.min(height, cy1, box ? box[3] : height);
     for (let y = y0; y < y1; y++) {
       // where row y, column x0 is in `mask`
       let j = cropped ? (y - box[1]) * (box[2] - box[0]) + (x0 - box[0]) : y * width + x0;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Point } from "../labels";
-import { stampStroke } from "../masks";
-import { CLEAR, KEEP, PendingEdit, SET, coverSegment, previewMask, strokeCoverage } from "./masklayer";
+import type { EditorApi } from "../tools/types";
+import { type MaskBox, packRegion, stampStroke } from "../masks";
+import { CLEAR, KEEP, MaskSession, PendingEdit, SET, coverSegment, previewMask, strokeCoverage } from "./masklayer";
 
 const art = (m: Uint8Array, cols: number): string[] => {
   const out: string[] = [];
@@ -200,3 +201,85 @@ describe("agreement with js/masks.ts stampStroke", () => {
     }
   });
 });
+
+describe("stroke preview redrawn in part", () => {
+  // (node has no ImageData: a plain one of the same shape)
+  class PlainImageData {
+    readonly data: Uint8ClampedArray;
+    constructor(
+      readonly width: number,
+      readonly height: number,
+    ) {
+      this.data = new Uint8ClampedArray(width * height * 4);
+    }
+  }
+
+  it("composing only each move's changed box gives the image of a whole compose", () => {
+    const g = globalThis as unknown as { ImageData?: unknown };
+    const had = g.ImageData;
+    g.ImageData = PlainImageData;
+    try {
+      const W = 40;
+      const H = 30;
+      const values = new Int16Array(W * H).map((_, i) => ((i * 37) % 200) - 50);
+      const objects = [
+        { uuid: "m1", object_id: 1, feature: "Liver", shape: "bitmask", keyframes: { "0": {} } },
+        { uuid: "p1", object_id: 2, feature: "Spleen", shape: "polygon", keyframes: { "0": {} } },
+      ];
+      const labels = { revision: 3, ontology: null, objects, read_only: false, frame_classifications: [], measurements: [], can_undo: false, can_redo: false };
+      const volume = { loaded: new Uint8Array([1]), loadedCount: 1, slices: 1, samples: 1, slope: new Float64Array([1]), intercept: new Float64Array([0]), slice: () => values };
+      const api = {
+        info: () => ({ id: "s0", shape: [1, H, W], spacing: [1, 1, 1], units: "HU", value_range: [-50, 150] }),
+        labels: () => labels,
+        hidden: () => new Set<string>(),
+        ontology: () => null,
+        ui: { tool: "threshold" },
+        model: { get: () => undefined },
+        volume: () => volume,
+        slice: () => 0,
+        plane: () => "axial",
+        changed: () => undefined,
+        toast: () => undefined,
+        object: (u: string) => objects.find((o) => o.uuid === u),
+      };
+      const session = new MaskSession(api as unknown as EditorApi);
+      session.settings.thresholdPreview = true;
+      session.sync();
+      // the mask object's committed mask: a block the strokes cross
+      const block = Array.from({ length: 10 }, () => "#".repeat(12));
+      const bits = packRegion(fromRowsOf(block), 12, [0, 0, 12, 10]);
+      session.cache?.apply({ type: "masks", series: "s0", slice: 0, revision: 3, items: [{ uuid: "m1", box: [5, 5, 17, 15], full: true, area: 120, bits }] });
+      const whole = (): number[] => [...(session.compose(0, true) as unknown as PlainImageData).data];
+      for (const [uuid, tool] of [
+        ["m1", "eraser"],
+        ["m1", "threshold"],
+        ["p1", "brush"],
+      ] as const) {
+        const edit = new PendingEdit(uuid, null, 0, "s0", W, H);
+        session.pending = edit;
+        edit.begin(tool, 3, [4, 6], tool === "threshold" ? [0, 100] : undefined, tool === "threshold" ? (i) => values[i] as number : undefined);
+        edit.takeDirty();
+        const frame = session.compose(0, true) as unknown as PlainImageData;
+        for (const p of [
+          [9, 8],
+          [15, 12],
+          [22, 20],
+          [30, 9],
+          [38, 3],
+        ] as Point[]) {
+          edit.extend(p);
+          const clip = edit.takeDirty();
+          expect(clip).not.toBeNull();
+          session.compose(0, true, frame as unknown as ImageData, clip as MaskBox);
+          expect([...frame.data]).toEqual(whole());
+        }
+      }
+    } finally {
+      g.ImageData = had;
+    }
+  });
+});
+
+function fromRowsOf(lines: string[]): Uint8Array {
+  return Uint8Array.from(lines.join("").split(""), (c) => (c === "#" ? 1 : 0));
+}

@@ -117,7 +117,7 @@ export class MaskToolHandler implements ToolHandler {
     }
     s.hover = at.p;
     if (s.stroking && s.pending) s.pending.extend(at.p);
-    s.touch();
+    s.moved();
   }
 
   up(at: PointerAt): void {
