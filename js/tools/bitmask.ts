@@ -125,7 +125,7 @@ export class MaskToolHandler implements ToolHandler {
     if (!s.stroking) return;
     s.pending?.extend(at.p);
     s.stroking = false;
-    s.touch();
+    s.moved();
   }
 
   key(e: KeyboardEvent): boolean {
