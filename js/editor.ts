@@ -31,6 +31,7 @@ import {
 } from "./labels";
 import { type AreaStats, drawMeasurements, measurementsOn, volumeAreaStats } from "./render/measurements";
 import { MeasureHandler } from "./tools/measure";
+import { SelectTool } from "./tools/select";
 import type { SeriesInfo } from "./protocol";
 import { drawOverlay, voxelMatrix, type BridgeCache } from "./render/overlay";
 import {
@@ -802,6 +803,26 @@ export class LabelEditor implements EditorApi {
     tool.down(at);
     this.changed();
     return true;
+  }
+  /**
+   * The pointer is over a crosshair line (`overLine`, the widget found it): whether a plain left
+   * press there would move the line rather than be the tools'. Only the select tool leaves it
+   * such a press, and not on an object or a handle of the selected one (the tool's: it picks,
+   * moves or edits them). Its cursor says so (`SelectTool.crosshairHover`).
+   */
+  lineUnder(e: PointerEvent, overLine: boolean): boolean {
+    const tool = this.state.read_only ? (this.tools[0] as ToolHandler) : this.tool();
+    if (!(tool instanceof SelectTool)) return false;
+    let free = false;
+    if (overLine) {
+      const at = this.at(e);
+      free = at !== null && !tool.grabs(at);
+    }
+    if (tool.crosshairHover !== free) {
+      tool.crosshairHover = free;
+      this.changed();
+    }
+    return free;
   }
   pointerMove(e: PointerEvent): void {
     const tool = this.tool();

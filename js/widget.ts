@@ -28,7 +28,7 @@ import {
   voxelUnder,
   zoomAbout,
 } from "./render/transform";
-import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, naturalView, orientationMarkers, paintPlane, patientOrientationAffine, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange } from "./render/planes";
+import { type PlaneImage, PLANES, type Plane, anatomicalName, asPlane, drawPlaneLines, type NaturalView, type PlaneLine, planeLineAt, voxelToPlane, naturalView, orientationMarkers, paintPlane, patientOrientationAffine, planeAxis, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange } from "./render/planes";
 import { GreyRenderer, dragSensitivity, dragWindow, windowBounds } from "./render/window";
 import {
   type CustomPreset,
@@ -103,6 +103,8 @@ const OFFLINE_TEXT =
 
 /** A widget narrower than this (CSS px) has its panel column below the image (daw-narrow). */
 const NARROW_WIDGET_PX = 640;
+/** A press this close (CSS px) to a crosshair line takes it (select tool, lines shown). */
+const LINE_GRAB_PX = 5;
 
 /** A viewport shorter than this (CSS px) shows the short data overlay (slice and window). */
 const SHORT_VIEWPORT_PX = 200;
@@ -1404,6 +1406,8 @@ function renderView(
 
   interface Drag {
     action: "pan" | "window" | "crosshair";
+    /** a crosshair drag: the lines it moves (one taken by the select tool, or both) */
+    lines: PlaneLine;
     id: number;
     x: number;
     y: number;
@@ -1431,21 +1435,43 @@ function renderView(
     },
     { capture: true, passive: true, signal },
   );
+  /**
+   * The crosshair line a plain left press at `e` would move with the select tool (as OHIF's
+   * crosshair handles: a press on a line drags it, without the crosshair mode; QA 23a D11: in
+   * OrthogonalViews a drag needed the button pressed first), or null: lines hidden, another
+   * tool, an object or handle there (the tool's), or no line within reach.
+   */
+  const lineUnder = (e: PointerEvent): PlaneLine | null => {
+    const g = geometry();
+    let line: PlaneLine | null = null;
+    if (crosshairsOn() && g && controller.volume) {
+      const r = viewport.getBoundingClientRect();
+      line = planeLineAt(plane(), crosshair(), imageToScreen(g, view()), g.columns, g.rows, e.clientX - r.left, e.clientY - r.top, LINE_GRAB_PX);
+    }
+    // (the select tool's cursor says whether a press there moves the line)
+    return editor.lineUnder(e, line !== null) ? line : null;
+  };
   viewport.addEventListener(
     "pointerdown",
     (e: PointerEvent) => {
       root.focus({ preventScroll: true });
-      const action = dragAction(e.button, e.shiftKey, ui.mode);
+      let action = dragAction(e.button, e.shiftKey, ui.mode);
+      let lines: PlaneLine = "both";
       if (action === "none" && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.altKey) {
-        if (editor.pointerDown(e)) e.preventDefault();
-        return;
+        const line = lineUnder(e);
+        if (line === null) {
+          if (editor.pointerDown(e)) e.preventDefault();
+          return;
+        }
+        action = "crosshair";
+        lines = line;
       }
       if (action === "none") return;
       e.preventDefault();
       capturePointer(viewport, e.pointerId);
-      drag = { action, id: e.pointerId, x: e.clientX, y: e.clientY, view: view(), window: currentWindow() };
+      drag = { action, lines, id: e.pointerId, x: e.clientX, y: e.clientY, view: view(), window: currentWindow() };
       viewport.classList.add(action === "pan" ? "daw-panning" : action === "window" ? "daw-windowing" : "daw-crosshairing");
-      if (action === "crosshair") crosshairTo(e);
+      if (action === "crosshair") crosshairTo(e, lines);
     },
     on,
   );
@@ -1454,13 +1480,16 @@ function renderView(
     (e: PointerEvent) => {
       hoverAt(e);
       // a pan or window drag is the viewer's: the tools see no move meanwhile
-      if (!drag) editor.pointerMove(e);
+      if (!drag) {
+        if (e.buttons === 0 && ui.mode === "none") lineUnder(e); // (the cursor over a line)
+        editor.pointerMove(e);
+      }
       if (!drag || e.pointerId !== drag.id) return;
       const dx = e.clientX - drag.x;
       const dy = e.clientY - drag.y;
       const g = geometry();
       if (drag.action === "pan" && g) setView(panBy(g, drag.view, dx, dy), false);
-      else if (drag.action === "crosshair") crosshairTo(e);
+      else if (drag.action === "crosshair") crosshairTo(e, drag.lines);
       else if (drag.action === "window") {
         const i = info();
         const integer = i ? !i.dtype.startsWith("float") : true;
@@ -1471,12 +1500,16 @@ function renderView(
     },
     on,
   );
-  /** The crosshair to the voxel under the pointer (in the plane shown; its slice stays). */
-  const crosshairTo = (e: PointerEvent): void => {
+  /** The crosshair to the voxel under the pointer (in the plane shown; its slice stays);
+   * `lines` "u" or "v": only that line moves (the other coordinate stays). */
+  const crosshairTo = (e: PointerEvent, lines: PlaneLine = "both"): void => {
     const g = geometry();
     const r = viewport.getBoundingClientRect();
     const at = g ? voxelUnder(g, view(), e.clientX - r.left, e.clientY - r.top) : null;
-    if (at) setCrosshair(planeToVoxel(plane(), at[0], at[1], model.get("slice")));
+    if (!at) return;
+    const [u, v] = voxelToPlane(plane(), crosshair());
+    const next: [number, number] = lines === "u" ? [at[0], v] : lines === "v" ? [u, at[1]] : at;
+    setCrosshair(planeToVoxel(plane(), next[0], next[1], model.get("slice")));
   };
   const endDrag = (e: PointerEvent): void => {
     if (!drag) editor.pointerUp(e);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ctSeriesInfo } from "../fixtures.test-util";
 import { Volume } from "../volume";
-import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalView, paintPlane, patientOrientationAffine, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
+import { PLANE_COLOURS, anatomicalName, directionLetters, drawPlaneLines, missingPixel, orientationMarkers, naturalView, paintPlane, patientOrientationAffine, planeLineAt, planeImage, planeSize, planeToVoxel, planeValue, reformatNotice, slabForMm, slabOptions, slabRange, voxelToPlane } from "./planes";
 import { GreyRenderer } from "./window";
 
 /** A 3 x 4 x 5 volume whose stored value names its voxel: 100 k + 10 r + c. */
@@ -279,5 +279,27 @@ describe("patientOrientationAffine", () => {
     expect(patientOrientationAffine(["L"])).toBeNull();
     expect(patientOrientationAffine(["L", "X"])).toBeNull();
     expect(patientOrientationAffine(["", "F"])).toBeNull();
+  });
+});
+
+describe("planeLineAt", () => {
+  it("finds the crosshair line a press is on, in screen px, through the view's transform", () => {
+    // 2 px a voxel, shifted by (10, 20); crosshair at column 5, row 8 of slice 3
+    const m = [2, 0, 0, 2, 10, 20];
+    const at = (x: number, y: number, tol = 3) => planeLineAt("axial", [5, 8, 3], m, 16, 12, x, y, tol);
+    // the line of constant u (column 5) is drawn at x = 10 + 2 * 5.5 = 21
+    expect(at(21, 30)).toBe("u");
+    expect(at(23.5, 30)).toBe("u");
+    expect(at(24.5, 30)).toBeNull();
+    // the line of constant v (row 8) at y = 20 + 2 * 8.5 = 37
+    expect(at(40, 36)).toBe("v");
+    expect(at(21, 37)).toBe("both");
+    // only along the image: not beyond its end
+    expect(at(21, 20 + 2 * 12 + 4)).toBeNull();
+    // a quarter turn: the u line runs across the screen
+    const turned = [0, 2, -2, 0, 100, 0]; // (x, y) -> (100 - 2y, 2x)
+    expect(planeLineAt("axial", [5, 8, 3], turned, 16, 12, 90, 11, 1)).toBe("u");
+    expect(planeLineAt("axial", [5, 8, 3], turned, 16, 12, 83, 25, 1)).toBe("v");
+    expect(planeLineAt("axial", [5, 8, 3], turned, 16, 12, 83, 11, 1)).toBe("both");
   });
 });

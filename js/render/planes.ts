@@ -491,3 +491,26 @@ export function drawPlaneLines(ctx: LineContext, plane: Plane, crosshair: readon
     ctx.stroke();
   }
 }
+
+/** Which crosshair line a press would take: the one of constant u (drawn across the rows),
+ * the one of constant v, or both (near their crossing). */
+export type PlaneLine = "u" | "v" | "both";
+
+/**
+ * The crosshair line (as `drawPlaneLines` draws it: `m` maps image to screen CSS px) within
+ * `tolerance` px of screen point (x, y), or null.
+ */
+export function planeLineAt(plane: Plane, crosshair: readonly number[], m: readonly number[], columns: number, rows: number, x: number, y: number, tolerance: number): PlaneLine | null {
+  const [u, v] = voxelToPlane(plane, crosshair);
+  const at = (px: number, py: number): [number, number] => [(m[0] as number) * px + (m[2] as number) * py + (m[4] as number), (m[1] as number) * px + (m[3] as number) * py + (m[5] as number)];
+  const near = (a: [number, number], b: [number, number]): boolean => {
+    const dx = b[0] - a[0];
+    const dy = b[1] - a[1];
+    const len2 = dx * dx + dy * dy;
+    const t = len2 > 0 ? Math.min(1, Math.max(0, ((x - a[0]) * dx + (y - a[1]) * dy) / len2)) : 0;
+    return Math.hypot(x - (a[0] + t * dx), y - (a[1] + t * dy)) <= tolerance;
+  };
+  const onU = near(at(u + 0.5, 0), at(u + 0.5, rows));
+  const onV = near(at(0, v + 0.5), at(columns, v + 0.5));
+  return onU && onV ? "both" : onU ? "u" : onV ? "v" : null;
+}

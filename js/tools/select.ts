@@ -23,6 +23,9 @@ export class SelectTool implements ToolHandler {
   };
   readonly editing: Editing;
   private hover = "";
+  /** The pointer is over a crosshair line a press would move (the widget says, see
+   * `LabelEditor.lineUnder`): the cursor says so. */
+  crosshairHover = false;
 
   constructor(protected readonly api: EditorApi) {
     this.editing = new Editing(api);
@@ -78,6 +81,13 @@ export class SelectTool implements ToolHandler {
   }
   cursor(): string {
     if (this.editing.drag) return this.editing.drag.handle.kind === "body" ? "move" : "grabbing";
-    return this.hover;
+    return this.hover || (this.crosshairHover ? "move" : "");
+  }
+
+  /** Whether a press at `at` takes hold of something: a handle of the selected object or an
+   * object under the pointer (a press elsewhere only clears the selection). */
+  grabs(at: PointerAt): boolean {
+    if (!this.api.readOnly() && this.editing.hit(at) !== null) return true;
+    return pickAt(this.api, at.p) !== null;
   }
 }

@@ -16,7 +16,7 @@ from dicom_annot_widget.kernels import apply_window, plane_image
 from dicom_annot_widget.kernels.brush import stroke_mask, threshold_brush
 
 from .test_harness_instances import action
-from .test_harness_labels import push_labels
+from .test_harness_labels import BOX_UUID, box_object, labels_state, push_labels
 from .test_harness_masks import message
 from .test_harness_viewer import ct_volume, harness, model_get, mount, series, wait_model
 
@@ -312,6 +312,60 @@ def test_crosshairs_show_and_move_the_other_planes(harness: Any) -> None:
     page.mouse.move(x0 + 12.5 * scale, y0 + 9.5 * scale, steps=4)
     page.mouse.up()
     wait_model(page, wid, "crosshair", [12, 9, 6])
+    assert page.evaluate("window.leaked") == []
+
+
+def test_a_press_on_a_crosshair_line_moves_it_with_the_select_tool(harness: Any) -> None:
+    """Lines shown from Python (as OrthogonalViews shows them), the select tool: a drag that
+    starts on a line moves that line only, as OHIF's crosshair handles do (QA 23a D11: the
+    crosshair button had to be pressed first); a press on an object on the line is the
+    tool's (it selects it), a press away from the lines leaves them."""
+    page = harness
+    vol = ct_volume()
+    wid, root = mount(page, series(vol), state={"labels_state": labels_state()})
+    watch_leaks(page)
+    page.evaluate("(i) => window.widgets[i].model._push('crosshair', [20, 30, 6])", wid)
+    page.evaluate("(i) => window.widgets[i].model._push('crosshair_lines', true)", wid)
+    cross = root.get_by_test_id("daw-crosshairs")
+    expect(cross).to_have_attribute("aria-pressed", "false")
+    box = root.get_by_test_id("daw-view").bounding_box()
+    _, rows, cols = vol.shape
+    scale = min(box["width"] / cols, box["height"] / rows)
+    x0 = box["x"] + (box["width"] - cols * scale) / 2
+    y0 = box["y"] + (box["height"] - rows * scale) / 2
+
+    def drag(a: tuple[float, float], b: tuple[float, float]) -> None:
+        page.mouse.move(x0 + (a[0] + 0.5) * scale, y0 + (a[1] + 0.5) * scale)
+        page.mouse.down()
+        page.mouse.move(x0 + (b[0] + 0.5) * scale, y0 + (b[1] + 0.5) * scale, steps=4)
+        page.mouse.up()
+
+    # the vertical line (column 20), taken at row 10: only the column moves
+    page.mouse.move(x0 + 20.5 * scale, y0 + 10.5 * scale)
+    expect(root.get_by_test_id("daw-viewport")).to_have_css("cursor", "move")
+    drag((20, 10), (35, 14))
+    wait_model(page, wid, "crosshair", [35, 30, 6])
+    # the horizontal line (row 30), taken at column 50: only the row moves
+    drag((50, 30), (45, 12))
+    wait_model(page, wid, "crosshair", [35, 12, 6])
+    # their crossing: both
+    drag((35, 12), (8, 40))
+    wait_model(page, wid, "crosshair", [8, 40, 6])
+    # away from the lines: the select tool's (nothing moves)
+    drag((30, 20), (31, 25))
+    page.wait_for_timeout(150)
+    assert model_get(page, wid, "crosshair") == [8, 40, 6]
+    expect(root.get_by_test_id("daw-viewport")).not_to_have_css("cursor", "move")
+    # an object on the line: a press selects it (the lines stay)
+    push_labels(page, wid, labels_state([box_object([4.0, 30.0, 12.0, 36.0])], revision=1))
+    page.mouse.click(x0 + 8.5 * scale, y0 + 33.5 * scale)
+    wait_model(page, wid, "selected", BOX_UUID)
+    assert model_get(page, wid, "crosshair") == [8, 40, 6]
+    # with the lines hidden a press there is the tool's alone
+    page.evaluate("(i) => window.widgets[i].model._push('crosshair_lines', false)", wid)
+    drag((50, 40), (52, 20))
+    page.wait_for_timeout(150)
+    assert model_get(page, wid, "crosshair") == [8, 40, 6]
     assert page.evaluate("window.leaked") == []
 
 
