@@ -38,6 +38,8 @@ export interface ViewState extends WidgetState {
   active_class?: string | null;
   /** the opacity of the masks drawn over the image, 0..1 */
   mask_opacity?: number;
+  /** a stroke's new pixels leave the other bitmask objects (one object a voxel) */
+  mask_overwrite?: boolean;
 }
 
 /** Annotation tools: select (click an object) or draw a shape of the active class. */

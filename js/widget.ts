@@ -1836,6 +1836,7 @@ function renderView(
     "change:frameskip",
     "change:series_index",
     "change:cine",
+    "change:mask_overwrite",
   ] as const;
   // a reformat or a projection shows slices as they arrive: made again on each notice
   const unsubscribe = controller.subscribe((progressOnly) => request(!progressOnly || plane() !== "axial" || num(model.get("slab"), 1) > 1 || orthoViews.visible));

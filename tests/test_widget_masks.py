@@ -856,3 +856,69 @@ def test_a_stroke_starts_from_the_mask_as_it_is_after_undo_redo_and_python_edits
     w.labels.set_mask_slice(u, 2, replaced)
     w._on_page_message(w, _paint(8, u, 2, [{**disc, "points": [[40, 30]]}]), [])
     assert np.array_equal(_slice_mask(w, u, 2), replaced | stroke_mask([[40, 30]], 4, shape))
+
+
+# -- overwrite: one object a voxel ----------------------------------------------------------
+
+
+def test_overwrite_takes_the_painted_pixels_from_the_other_masks_in_one_edit(
+    widget: Any,
+) -> None:
+    """With ``overwrite`` a stroke's new pixels leave the other bitmask objects on the slice
+    (a labelmap's rule: 3D Slicer's "overwrite other segments"); one edit, one undo; the page
+    gets the patches of every object changed in one message; an object left empty on its only
+    slice goes. Without it masks may overlap."""
+    w, sent = widget
+    tumour, vessel, small = _new_uuid(), _new_uuid(), _new_uuid()
+    w.brush(tumour, 2, [[10, 12], [25, 12]], 5, "tumour")
+    w.brush(small, 2, [[18, 14]], 1.5, "tumour")
+    w.brush(small, 4, [[30, 20]], 2, "tumour")
+    before = {u: _slice_mask(w, u, 2).copy() for u in (tumour, small)}
+    # overlapping by default
+    w.brush(vessel, 2, [[18, 2], [18, 22]], 3, "vessel")
+    assert (_slice_mask(w, vessel, 2) & before[tumour]).any()
+    w.labels.undo()
+    sent.clear()
+    revision = w.labels.revision
+    w.brush(vessel, 2, [[18, 2], [18, 22]], 3, "vessel", overwrite=True)
+    assert w.labels.revision == revision + 1
+    painted = _slice_mask(w, vessel, 2)
+    assert np.array_equal(painted, stroke_mask([[18, 2], [18, 22]], 3, SHAPE[1:]))
+    assert np.array_equal(_slice_mask(w, tumour, 2), before[tumour] & ~painted)
+    # the small object lost its whole mask on slice 2: that keyframe went, slice 4's stays
+    assert 2 not in w.labels.get(small).keyframes and 4 in w.labels.get(small).keyframes
+    [(msg, buffers)] = [(c, b) for c, b in sent if c["type"] == "masks"]
+    items = {item["uuid"]: (item, buf) for item, buf in zip(msg["items"], buffers, strict=True)}
+    assert set(items) == {vessel, tumour, small} and msg["slice"] == 2
+    item, buf = items[tumour]
+    x0, y0, x1, y1 = item["box"]
+    assert np.array_equal(_decode(item, buf), _slice_mask(w, tumour, 2)[y0:y1, x0:x1])
+    assert item["crc"] == mask_crc(w.labels.get(tumour).keyframes[2].geometry)
+    assert items[small][0]["area"] == 0
+    # one undo gives everything back
+    w.labels.undo()
+    assert np.array_equal(_slice_mask(w, tumour, 2), before[tumour])
+    assert np.array_equal(_slice_mask(w, small, 2), before[small])
+    assert vessel not in w.labels.document.objects
+    # from the page: its message says so; the trait is the Python default
+    w.mask_overwrite = True
+    w.brush(vessel, 2, [[18, 2], [18, 22]], 3, "vessel")
+    assert not (_slice_mask(w, tumour, 2) & _slice_mask(w, vessel, 2)).any()
+    w.labels.undo()
+    w.mask_overwrite = False
+    w._on_page_message(w, _paint(9, vessel, 2, [STROKE], feature="vessel", overwrite=True), [])
+    assert not (_slice_mask(w, tumour, 2) & _slice_mask(w, vessel, 2)).any()
+    with pytest.raises(WidgetValueError, match="brush: overwrite must be True, False or None"):
+        w.brush(vessel, 2, [[1, 1]], 2, overwrite="yes")
+    with pytest.raises(ProtocolError, match="'overwrite' must be true or false"):
+        parse_page_message(_paint(10, vessel, 2, [STROKE], overwrite=1), series_id="s0", n_slices=6)
+
+
+def test_an_object_emptied_by_overwrite_on_its_only_slice_goes(widget: Any) -> None:
+    w, _ = widget
+    tumour, vessel = _new_uuid(), _new_uuid()
+    w.brush(tumour, 1, [[20, 20]], 2, "tumour")
+    w.threshold_brush(vessel, 1, [[20, 20]], 6, (-1000, 1000), "vessel", overwrite=True)
+    assert tumour not in w.labels.document.objects
+    w.labels.undo()
+    assert tumour in w.labels.document.objects

@@ -130,6 +130,37 @@ def test_a_reformat_stroke_keeps_what_the_plane_does_not_cut_and_is_one_undo() -
     assert np.array_equal(w.labels.get_mask(u), expected)
 
 
+def test_overwrite_on_a_reformat_takes_the_cut_from_the_other_masks() -> None:
+    """A stroke on a coronal reformat with ``overwrite``: each slice it reaches loses the
+    painted row from the other bitmask objects, in the same edit; the page gets every changed
+    object's patch; an object left without keyframes goes."""
+    w, sent = _widget()
+    blob = np.zeros(SHAPE, dtype=bool)
+    blob[2:10, 5:20, 5:35] = True
+    other = w.labels.add_mask("tumour", blob)
+    thin = np.zeros(SHAPE, dtype=bool)
+    thin[6, 10, 30:34] = True  # on one slice only, in the row the stroke paints
+    gone = w.labels.add_mask("tumour", thin)
+    u = _uuid()
+    sent.clear()
+    w._on_page_message(
+        w, _paint(1, u, "coronal", 10, [STROKE], feature="vessel", overwrite=True), []
+    )
+    painted = w.labels.get_mask(u)
+    assert painted[:, 10, :].any() and not painted[:, :10, :].any()
+    assert np.array_equal(w.labels.get_mask(other), blob & ~painted)
+    assert gone not in w.labels.document.objects
+    by_slice: dict[int, set[str]] = {}
+    for content, _buffers in sent:
+        if content["type"] == "masks":
+            by_slice.setdefault(content["slice"], set()).update(i["uuid"] for i in content["items"])
+    assert by_slice[6] == {u, other, gone}
+    w.labels.undo()
+    assert np.array_equal(w.labels.get_mask(other), blob)
+    assert np.array_equal(w.labels.get_mask(gone), thin)
+    assert u not in w.labels.document.objects
+
+
 def test_erasing_a_reformat_empties_slices_and_then_the_object() -> None:
     w, _ = _widget()
     blob = np.zeros(SHAPE, dtype=bool)

@@ -814,6 +814,12 @@ class DicomAnnotator(anywidget.AnyWidget):
     #: The opacity of the masks drawn over the image, 0 (not drawn) to 1 (the mask popup's
     #: slider).
     mask_opacity = _Float(0.5).tag(sync=True)
+    #: Whether painting a bitmask object takes the pixels it gains from the other bitmask
+    #: objects there (each voxel then belongs to one object, as in a labelmap: 3D Slicer's
+    #: "overwrite other segments"), or lets masks overlap (default). The mask popup's
+    #: "Overwrite other masks"; the default of :meth:`brush`, :meth:`threshold_brush` and
+    #: :meth:`paint`.
+    mask_overwrite = _Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -1762,6 +1768,7 @@ class DicomAnnotator(anywidget.AnyWidget):
                     request.strokes,
                     request.feature,
                     request.plane,
+                    overwrite=request.overwrite,
                 )
             except LabelError as exc:  # (its text starts "paint: ...")
                 self._refuse_edit(
@@ -1780,9 +1787,10 @@ class DicomAnnotator(anywidget.AnyWidget):
     def _send_paint_patches(self, result: masks.PaintResult, plane: str, k: int) -> None:
         """The ``masks`` patches of a paint (call it while the labels are held, so that they
         reach the page before the new revision and it need not ask for the slices again)."""
-        patches: list[tuple[int, list[masks.MaskItem]]] = [
-            (z, [item]) for z, item in result.patches
-        ]
+        by_slice: dict[int, list[masks.MaskItem]] = {}
+        for z, item in result.patches:  # (the objects an overwrite took pixels from too)
+            by_slice.setdefault(z, []).append(item)
+        patches = list(by_slice.items())
         if plane == "axial" and not patches:
             # the slice's masks are current at this revision all the same (a polygon's
             # outline comes with the labels), so the page need not ask for them again
@@ -1858,6 +1866,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         feature: str | None = None,
         *,
         plane: str = "axial",
+        overwrite: bool | None = None,
     ) -> int:
         """Paint brush strokes into a bitmask (or polygon) object on one slice: one edit.
 
@@ -1892,6 +1901,10 @@ class DicomAnnotator(anywidget.AnyWidget):
             column pixels, and reaches ``radius * column spacing / slice spacing`` slices up
             and down; the object's interpolated keyframes become manual as they are, so
             that nothing but the stroke changes. A polygon is painted in its own plane only.
+        overwrite
+            The pixels a bitmask object gains leave the other bitmask objects there, in the
+            same edit (one undo), so that each voxel belongs to one object; None (default):
+            :attr:`mask_overwrite`.
 
         Returns
         -------
@@ -1909,12 +1922,25 @@ class DicomAnnotator(anywidget.AnyWidget):
             Unknown object without a bitmask ``feature``, an object of another shape, a slice
             out of range, read-only labels.
         """
-        return self._paint("paint", uuid, slice, strokes, feature, plane)
+        return self._paint("paint", uuid, slice, strokes, feature, plane, overwrite)
 
     def _paint(
-        self, what: str, uuid: str, slice: int, strokes: Any, feature: str | None, plane: str
+        self,
+        what: str,
+        uuid: str,
+        slice: int,
+        strokes: Any,
+        feature: str | None,
+        plane: str,
+        overwrite: bool | None = None,
     ) -> int:
         """:meth:`paint`, its errors named ``what`` (the method the user called)."""
+        if overwrite is None:
+            overwrite = self.mask_overwrite
+        elif not isinstance(overwrite, (bool, np.bool_)):
+            raise WidgetValueError(
+                f"{what}: overwrite must be True, False or None, got {describe(overwrite)}"
+            )
         if plane not in PLANE_AXES:
             raise WidgetValueError(
                 f"{what}: plane must be one of {', '.join(PLANE_AXES)}, got {describe(plane)}"
@@ -1933,7 +1959,9 @@ class DicomAnnotator(anywidget.AnyWidget):
         if not isinstance(uuid, str) or not uuid:
             raise TypeError(f"{what}: uuid must be a non-empty string, got {uuid!r}")
         with self.hold_labels(), self.hold_sync():
-            result = masks.paint(self.labels, self._series, uuid, k, parsed, feature, plane, what)
+            result = masks.paint(
+                self.labels, self._series, uuid, k, parsed, feature, plane, what, bool(overwrite)
+            )
             if result.changed:  # the page gets the patches as for its own strokes
                 self._send_paint_patches(result, plane, k)
         if not result.changed:
@@ -1969,13 +1997,15 @@ class DicomAnnotator(anywidget.AnyWidget):
         feature: str | None = None,
         *,
         plane: str = "axial",
+        overwrite: bool | None = None,
     ) -> int:
         """Paint one brush stroke (discs of ``radius`` voxels along ``points``, an (N, 2)
-        array of ``(x, y)`` or one point) on ``slice`` of ``plane``; see :meth:`paint`.
-        Returns the revision. A bad ``radius`` or point raises :class:`WidgetValueError`
-        naming it (as :meth:`erase` and :meth:`threshold_brush` do)."""
+        array of ``(x, y)`` or one point) on ``slice`` of ``plane``; see :meth:`paint` (and
+        there ``overwrite``). Returns the revision. A bad ``radius`` or point raises
+        :class:`WidgetValueError` naming it (as :meth:`erase` and :meth:`threshold_brush`
+        do)."""
         stroke = {"tool": "brush", "radius": radius, "points": self._points(points)}
-        return self._paint_one("brush", uuid, slice, stroke, feature, plane)
+        return self._paint_one("brush", uuid, slice, stroke, feature, plane, overwrite)
 
     def _paint_one(
         self,
@@ -1985,6 +2015,7 @@ class DicomAnnotator(anywidget.AnyWidget):
         stroke: dict[str, Any],
         feature: str | None,
         plane: str,
+        overwrite: bool | None = None,
     ) -> int:
         """:meth:`paint` of one stroke for :meth:`brush`, :meth:`erase` and
         :meth:`threshold_brush`: the stroke is checked first under the caller's name, so a
@@ -1994,7 +2025,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             parse_stroke(stroke, name)
         except ProtocolError as exc:
             raise WidgetValueError(str(exc)) from None
-        return self._paint(name, uuid, slice, [stroke], feature, plane)
+        return self._paint(name, uuid, slice, [stroke], feature, plane, overwrite)
 
     def erase(
         self, uuid: str, slice: int, points: Any, radius: float, *, plane: str = "axial"
@@ -2015,11 +2046,12 @@ class DicomAnnotator(anywidget.AnyWidget):
         feature: str | None = None,
         *,
         plane: str = "axial",
+        overwrite: bool | None = None,
     ) -> int:
         """Paint the voxels of one stroke whose value lies in ``range = (lo, hi)`` (inclusive,
         modality units: HU for CT, the values of ``w.series.get_slice(slice)``, or on a
-        reformat of ``plane_image(w.series.array, plane, slice)``); see :meth:`paint`.
-        Returns the revision."""
+        reformat of ``plane_image(w.series.array, plane, slice)``); see :meth:`paint` (and
+        there ``overwrite``). Returns the revision."""
         if (
             not isinstance(range, (Sequence, np.ndarray))
             or isinstance(range, (str, bytes))
@@ -2038,7 +2070,7 @@ class DicomAnnotator(anywidget.AnyWidget):
             "points": self._points(points),
             "range": [lo, hi],
         }
-        return self._paint_one("threshold_brush", uuid, slice, stroke, feature, plane)
+        return self._paint_one("threshold_brush", uuid, slice, stroke, feature, plane, overwrite)
 
     def interpolate(
         self,

@@ -30,6 +30,7 @@ LINKED = (
     "active_class",
     "tool",
     "mask_opacity",
+    "mask_overwrite",
 )
 
 
@@ -53,8 +54,9 @@ class OrthogonalViews(ipywidgets.HBox):
         ``"coronal"``, ``"sagittal"``; each at most once.
     link
         The traits the views keep equal (default :data:`LINKED`: the crosshair and its
-        lines, the window, invert, and the class, tool and mask opacity chosen). A bitmask
-        object selected in one view is selected in all (it is painted from every plane).
+        lines, the window, invert, and the class, tool, mask opacity and overwrite chosen).
+        A bitmask object selected in one view is selected in all (it is painted from every
+        plane).
     **kwargs
         For the first view's :class:`DicomAnnotator` (``ontology=``, ``labels=``,
         ``label_path=``, ``window=``, ...); the others share its series and labels. A

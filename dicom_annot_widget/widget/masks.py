@@ -330,6 +330,7 @@ def paint(
     feature: str | None = None,
     plane: str = "axial",
     what: str = "paint",
+    overwrite: bool = False,
 ) -> PaintResult:
     """Paint ``strokes`` into object ``uuid`` on slice ``k`` of ``plane`` as one edit.
 
@@ -356,6 +357,10 @@ def paint(
         bitmask object is edited where the plane cuts it; a polygon must be of that plane.
     what
         The caller's name, which error messages start with (``"brush"``, ``"erase"``...).
+    overwrite
+        The pixels a bitmask object gains are taken from the other bitmask objects there, in
+        the same edit (each voxel then belongs to one object, as in a labelmap: 3D Slicer's
+        "overwrite other segments", OHIF's labelmap brush); by default masks may overlap.
 
     Raises
     ------
@@ -364,7 +369,7 @@ def paint(
         slice out of range, read-only labels. Nothing changes then.
     """
     with labels._lock:  # read, paint and commit against one state of the labels
-        return _paint_locked(labels, series, uuid, k, strokes, feature, plane, what)
+        return _paint_locked(labels, series, uuid, k, strokes, feature, plane, what, overwrite)
 
 
 def plane_spacing(series: Any, plane: str) -> tuple[float, float] | None:
@@ -412,6 +417,7 @@ def _paint_locked(
     feature: str | None,
     plane: str,
     what: str = "paint",
+    overwrite: bool = False,
 ) -> PaintResult:
     width, height, n = labels.document.plane_size(plane)
     if not 0 <= k < n:
@@ -421,7 +427,7 @@ def _paint_locked(
     erasing = all(s.tool == "eraser" for s in strokes)
     obj = _target(labels, uuid, feature, what, plane, erasing)
     if plane != "axial" and (obj is None or obj.shape == "bitmask"):
-        return _paint_cut(labels, series, uuid, feature, obj, plane, k, strokes)
+        return _paint_cut(labels, series, uuid, feature, obj, plane, k, strokes, overwrite)
     shape = (height, width)
     before = _current_mask(obj, k, shape, labels)
     needs_image = any(s.tool == "threshold" for s in strokes)
@@ -440,12 +446,63 @@ def _paint_locked(
         return PaintResult(labels.apply(op), True)
     area = int(np.count_nonzero(after))
     encoded = Mask.from_array(after) if area else None
-    revision = labels.apply(_mask_op(labels, obj, uuid, feature, k, encoded))
+    op = _mask_op(labels, obj, uuid, feature, k, encoded)
+    others = Overwritten(labels, uuid)
+    if overwrite:
+        others.take(k, after & ~before)
+    revision = labels.apply(Batch(ops=(op, *others.ops)) if others.ops else op)
     if encoded is not None:
         _last_painted[labels] = (encoded.rle, after)
     crc = 0 if encoded is None else mask_crc(encoded)
     item = MaskItem(uuid, box, _crop(after, box).copy(), False, area, crc)
-    return PaintResult(revision, True, ((k, item),))
+    return PaintResult(revision, True, ((k, item), *others.patches))
+
+
+class Overwritten:
+    """The other bitmask objects a paint of ``uuid`` takes pixels from (``overwrite``): the
+    edits that give them up, and the page's patches of what changed."""
+
+    def __init__(self, labels: Labels, uuid: str) -> None:
+        self._labels = labels
+        self._uuid = uuid
+        self.ops: list[Operation] = []
+        self.patches: list[tuple[int, MaskItem]] = []
+        #: keyframes each object keeps so far (its last one emptied deletes it)
+        self._left: dict[str, set[int]] = {}
+
+    def take(self, z: int, gained: NDArray[np.bool_]) -> None:
+        """The pixels ``gained`` on slice ``z`` (of the series' own) leave every other
+        bitmask object there."""
+        if not gained.any():
+            return
+        for obj in self._labels.objects(slice=z, plane="axial"):
+            if obj.uuid == self._uuid or obj.shape != "bitmask":
+                continue
+            left = self._left.setdefault(obj.uuid, set(obj.keyframes))
+            if z not in left:
+                continue  # (the object went in this edit already)
+            geometry = obj.keyframes[z].geometry
+            assert isinstance(geometry, Mask)
+            mask = geometry.to_array()
+            lost = mask & gained
+            box = _box_of(lost)
+            if box is None:
+                continue
+            mask &= ~gained
+            area = int(np.count_nonzero(mask))
+            encoded = Mask.from_array(mask) if area else None
+            if encoded is not None:
+                self.ops.append(SetKeyframe(obj.uuid, z, {"mask": encoded.rle}, True))
+            elif left == {z}:
+                self.ops.append(DeleteObject(obj.uuid))
+            else:
+                self.ops.append(DeleteKeyframe(obj.uuid, z))
+            if encoded is None:
+                left.discard(z)
+            crc = 0 if encoded is None else mask_crc(encoded)
+            self.patches.append(
+                (z, MaskItem(obj.uuid, box, _crop(mask, box).copy(), False, area, crc))
+            )
 
 
 def _cut(mask: NDArray[np.bool_], plane: str, k: int) -> NDArray[np.bool_]:
@@ -462,9 +519,11 @@ def _paint_cut(
     plane: str,
     k: int,
     strokes: tuple[Stroke, ...],
+    overwrite: bool = False,
 ) -> PaintResult:
     """Paint a bitmask object where reformat ``k`` of ``plane`` cuts it: the strokes edit the
-    cut (one row per slice), each slice they change gets its new mask, all in one batch."""
+    cut (one row per slice), each slice they change gets its new mask, all in one batch
+    (``overwrite``: with the pixels it gains taken from the other bitmask objects)."""
     width, height, _ = labels.document.plane_size(plane)
     _, rows, columns = labels.document.series.shape
     spacing = plane_spacing(series, plane)
@@ -492,16 +551,22 @@ def _paint_cut(
         return PaintResult(labels.revision, False)
     ops: list[Operation] = []
     patches: list[tuple[int, MaskItem]] = []
+    others = Overwritten(labels, uuid)
     kept: dict[str, dict[str, Any]] = {}
     left = set(obj.keyframes) if obj is not None else set()
     for z in (int(v) for v in changed):
         full = current[z].copy() if z in current else np.zeros((rows, columns), dtype=bool)
+        gained = np.zeros_like(full)
         if plane == "coronal":
             full[k, :] = after[z]
+            gained[k, :] = after[z] & ~before[z]
             box = (0, k, columns, k + 1)
         else:
             full[:, k] = after[z]
+            gained[:, k] = after[z] & ~before[z]
             box = (k, 0, k + 1, rows)
+        if overwrite:
+            others.take(z, gained)
         area = int(np.count_nonzero(full))
         mask = Mask.from_array(full) if area else None
         crc = mask_crc(mask) if mask is not None else 0
@@ -529,12 +594,12 @@ def _paint_cut(
     if obj is None:
         cls = labels.ontology.feature(feature or "")
         created = {"uuid": uuid, "feature": cls.id, "plane": "axial", "keyframes": kept}
-        revision = labels.apply(CreateObject(object=created))
+        ops = [CreateObject(object=created)]
     elif not left:
-        revision = labels.apply(DeleteObject(uuid))
-    else:
-        revision = labels.apply(ops[0] if len(ops) == 1 else Batch(ops=tuple(ops)))
-    return PaintResult(revision, True, tuple(patches))
+        ops = [DeleteObject(uuid)]
+    ops += others.ops
+    revision = labels.apply(ops[0] if len(ops) == 1 else Batch(ops=tuple(ops)))
+    return PaintResult(revision, True, (*patches, *others.patches))
 
 
 def _mask_op(

@@ -200,6 +200,8 @@ class Paint:
     #: the plane ``slice`` and the strokes' points are in (a reformat edits where it cuts
     #: the object's masks)
     plane: str = "axial"
+    #: the pixels the object gains leave the other bitmask objects (``w.mask_overwrite``)
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -595,7 +597,10 @@ def _parse_paint(
     feature = content.get("feature")
     if feature is not None and (not isinstance(feature, str) or not feature):
         raise ProtocolError(f"paint: 'feature' must be a class id or name, got {describe(feature)}")
-    return Paint(series, request, uuid, k, strokes, feature, plane)
+    overwrite = content.get("overwrite", False)
+    if not isinstance(overwrite, bool):
+        raise ProtocolError(f"paint: 'overwrite' must be true or false, got {describe(overwrite)}")
+    return Paint(series, request, uuid, k, strokes, feature, plane, overwrite)
 
 
 def _parse_get_masks(content: dict[str, Any], *, series_id: str, n_slices: int) -> GetMasks:

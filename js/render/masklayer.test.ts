@@ -202,81 +202,125 @@ describe("agreement with js/masks.ts stampStroke", () => {
   });
 });
 
-describe("stroke preview redrawn in part", () => {
-  // (node has no ImageData: a plain one of the same shape)
-  class PlainImageData {
-    readonly data: Uint8ClampedArray;
-    constructor(
-      readonly width: number,
-      readonly height: number,
-    ) {
-      this.data = new Uint8ClampedArray(width * height * 4);
-    }
+// (node has no ImageData: a plain one of the same shape)
+class PlainImageData {
+  readonly data: Uint8ClampedArray;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.data = new Uint8ClampedArray(width * height * 4);
   }
+}
 
+/** A mask session on a 40 x 30 slice of made-up values, with the labels `objects` and the
+ * model values `model`; in the cache `m1` has a 12 x 10 block at (5, 5), `m2` one pixel. */
+function sessionOn(objects: Record<string, unknown>[], model: Record<string, unknown> = {}): { session: MaskSession; values: Int16Array } {
+  const W = 40;
+  const H = 30;
+  const values = new Int16Array(W * H).map((_, i) => ((i * 37) % 200) - 50);
+  const labels = { revision: 3, ontology: null, objects, read_only: false, frame_classifications: [], measurements: [], can_undo: false, can_redo: false };
+  const volume = { loaded: new Uint8Array([1]), loadedCount: 1, slices: 1, samples: 1, slope: new Float64Array([1]), intercept: new Float64Array([0]), slice: () => values };
+  const api = {
+    info: () => ({ id: "s0", shape: [1, H, W], spacing: [1, 1, 1], units: "HU", value_range: [-50, 150] }),
+    labels: () => labels,
+    hidden: () => new Set<string>(),
+    ontology: () => null,
+    ui: { tool: "threshold" },
+    model: { get: (key: string) => model[key] },
+    volume: () => volume,
+    slice: () => 0,
+    plane: () => "axial",
+    changed: () => undefined,
+    toast: () => undefined,
+    object: (u: string) => objects.find((o) => o.uuid === u),
+  };
+  const session = new MaskSession(api as unknown as EditorApi);
+  session.sync();
+  const block = Array.from({ length: 10 }, () => "#".repeat(12));
+  const bits = packRegion(fromRowsOf(block), 12, [0, 0, 12, 10]);
+  const dot = packRegion(Uint8Array.of(1), 1, [0, 0, 1, 1]);
+  const items = [
+    { uuid: "m1", box: [5, 5, 17, 15] as MaskBox, full: true, area: 120, bits },
+    { uuid: "m2", box: [30, 25, 31, 26] as MaskBox, full: true, area: 1, bits: dot },
+  ];
+  session.cache?.apply({ type: "masks", series: "s0", slice: 0, revision: 3, items });
+  return { session, values };
+}
+
+function withImageData<T>(run: () => T): T {
+  const g = globalThis as unknown as { ImageData?: unknown };
+  const had = g.ImageData;
+  g.ImageData = PlainImageData;
+  try {
+    return run();
+  } finally {
+    g.ImageData = had;
+  }
+}
+
+const MASK_OBJECTS = [
+  { uuid: "m2", object_id: 3, feature: "Kidney", shape: "bitmask", keyframes: { "0": {} } },
+  { uuid: "m1", object_id: 1, feature: "Liver", shape: "bitmask", keyframes: { "0": {} } },
+  { uuid: "p1", object_id: 2, feature: "Spleen", shape: "polygon", keyframes: { "0": {} } },
+];
+
+describe("stroke preview redrawn in part", () => {
   it("composing only each move's changed box gives the image of a whole compose", () => {
-    const g = globalThis as unknown as { ImageData?: unknown };
-    const had = g.ImageData;
-    g.ImageData = PlainImageData;
-    try {
-      const W = 40;
-      const H = 30;
-      const values = new Int16Array(W * H).map((_, i) => ((i * 37) % 200) - 50);
-      const objects = [
-        { uuid: "m1", object_id: 1, feature: "Liver", shape: "bitmask", keyframes: { "0": {} } },
-        { uuid: "p1", object_id: 2, feature: "Spleen", shape: "polygon", keyframes: { "0": {} } },
-      ];
-      const labels = { revision: 3, ontology: null, objects, read_only: false, frame_classifications: [], measurements: [], can_undo: false, can_redo: false };
-      const volume = { loaded: new Uint8Array([1]), loadedCount: 1, slices: 1, samples: 1, slope: new Float64Array([1]), intercept: new Float64Array([0]), slice: () => values };
-      const api = {
-        info: () => ({ id: "s0", shape: [1, H, W], spacing: [1, 1, 1], units: "HU", value_range: [-50, 150] }),
-        labels: () => labels,
-        hidden: () => new Set<string>(),
-        ontology: () => null,
-        ui: { tool: "threshold" },
-        model: { get: () => undefined },
-        volume: () => volume,
-        slice: () => 0,
-        plane: () => "axial",
-        changed: () => undefined,
-        toast: () => undefined,
-        object: (u: string) => objects.find((o) => o.uuid === u),
-      };
-      const session = new MaskSession(api as unknown as EditorApi);
-      session.settings.thresholdPreview = true;
-      session.sync();
-      // the mask object's committed mask: a block the strokes cross
-      const block = Array.from({ length: 10 }, () => "#".repeat(12));
-      const bits = packRegion(fromRowsOf(block), 12, [0, 0, 12, 10]);
-      session.cache?.apply({ type: "masks", series: "s0", slice: 0, revision: 3, items: [{ uuid: "m1", box: [5, 5, 17, 15], full: true, area: 120, bits }] });
-      const whole = (): number[] => [...(session.compose(0, true) as unknown as PlainImageData).data];
-      for (const [uuid, tool] of [
-        ["m1", "eraser"],
-        ["m1", "threshold"],
-        ["p1", "brush"],
-      ] as const) {
-        const edit = new PendingEdit(uuid, null, 0, "s0", W, H);
-        session.pending = edit;
-        edit.begin(tool, 3, [4, 6], tool === "threshold" ? [0, 100] : undefined, tool === "threshold" ? (i) => values[i] as number : undefined);
-        edit.takeDirty();
-        const frame = session.compose(0, true) as unknown as PlainImageData;
-        for (const p of [
-          [9, 8],
-          [15, 12],
-          [22, 20],
-          [30, 9],
-          [38, 3],
-        ] as Point[]) {
-          edit.extend(p);
-          const clip = edit.takeDirty();
-          expect(clip).not.toBeNull();
-          session.compose(0, true, frame as unknown as ImageData, clip as MaskBox);
-          expect([...frame.data]).toEqual(whole());
+    withImageData(() => {
+      for (const overwrite of [false, true]) {
+        const { session, values } = sessionOn(MASK_OBJECTS, { mask_overwrite: overwrite });
+        session.settings.thresholdPreview = true;
+        const whole = (): number[] => [...(session.compose(0, true) as unknown as PlainImageData).data];
+        for (const [uuid, tool] of [
+          ["m1", "eraser"],
+          ["m1", "threshold"],
+          ["p1", "brush"],
+          ["m2", "brush"],
+        ] as const) {
+          const edit = new PendingEdit(uuid, null, 0, "s0", 40, 30);
+          session.pending = edit;
+          edit.begin(tool, 3, [4, 6], tool === "threshold" ? [0, 100] : undefined, tool === "threshold" ? (i) => values[i] as number : undefined);
+          edit.takeDirty();
+          const frame = session.compose(0, true) as unknown as PlainImageData;
+          for (const p of [
+            [9, 8],
+            [15, 12],
+            [22, 20],
+            [30, 9],
+            [38, 3],
+          ] as Point[]) {
+            edit.extend(p);
+            const clip = edit.takeDirty();
+            expect(clip).not.toBeNull();
+            session.compose(0, true, frame as unknown as ImageData, clip as MaskBox);
+            expect([...frame.data]).toEqual(whole());
+          }
         }
       }
-    } finally {
-      g.ImageData = had;
-    }
+    });
+  });
+
+  it("with overwrite, a stroke's preview takes its pixels from the other masks", () => {
+    withImageData(() => {
+      // m2 is drawn under m1: a stroke of m2 across m1's block shows only where m1 gives
+      // its pixels up
+      const colourAt = (overwrite: boolean): number[] => {
+        const { session } = sessionOn(MASK_OBJECTS, { mask_overwrite: overwrite });
+        const edit = new PendingEdit("m2", null, 0, "s0", 40, 30);
+        session.pending = edit;
+        edit.begin("brush", 2, [2, 10]);
+        edit.extend([30, 10]);
+        const rgba = (session.compose(0, false) as unknown as PlainImageData).data;
+        const o = (10 * 40 + 10) * 4; // inside the block, under the stroke
+        const outside = (10 * 40 + 25) * 4; // the stroke, beyond the block
+        return [...rgba.subarray(o, o + 3), ...rgba.subarray(outside, outside + 3)];
+      };
+      const over = colourAt(true);
+      const under = colourAt(false);
+      expect(over.slice(0, 3)).toEqual(over.slice(3)); // m2's colour in the block too
+      expect(under.slice(0, 3)).not.toEqual(under.slice(3)); // m1's colour on top
+    });
   });
 });
 

@@ -115,6 +115,9 @@ export class PendingEdit {
   /** where the effect changed since `takeDirty` last looked (null: nowhere) */
   private dirty: MaskBox | null = null;
   readonly strokes: StrokeSpec[] = [];
+  /** sent with `overwrite`: the pixels it sets leave the other masks (fixed when applied;
+   * until then the session's setting says, see `MaskSession.overwrites`) */
+  overwrite = false;
   /** index in `strokes` where each of the user's strokes starts (a long one is several) */
   private readonly starts: number[] = [];
   /** pixels the strokes set (an edit of a new object that sets none is empty) */
@@ -255,9 +258,10 @@ export class PendingEdit {
  * What the mask a pending edit previews: `committed` (0/1 or undefined) with `effect` applied,
  * on a slice `columns` wide. `effect` is KEEP outside `box` (PendingEdit.bound; null: nothing
  * touched), so only that box is visited and the rest is a copy of `committed`. With `clip`,
- * the result is that of only the pixels in `clip` (zero elsewhere).
+ * the result is that of only the pixels in `clip` (zero elsewhere). `taken`: the mask of
+ * another object, which loses the pixels the edit sets (overwrite).
  */
-export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array, columns: number, box: MaskBox | null, clip?: MaskBox): Uint8Array {
+export function previewMask(committed: Uint8Array | undefined, effect: Uint8Array, columns: number, box: MaskBox | null, clip?: MaskBox, taken = false): Uint8Array {
   let out: Uint8Array;
   if (!clip) out = committed && committed.length === effect.length ? committed.slice() : new Uint8Array(effect.length);
   else {
@@ -275,11 +279,17 @@ export function previewMask(committed: Uint8Array | undefined, effect: Uint8Arra
   for (let y = y0; y < y1; y++) {
     for (let i = y * columns + x0, end = y * columns + x1; i < end; i++) {
       const e = effect[i];
-      if (e === SET) out[i] = 1;
+      if (taken) {
+        if (e === SET) out[i] = 0;
+      } else if (e === SET) out[i] = 1;
       else if (e === CLEAR) out[i] = 0;
     }
   }
   return out;
+}
+
+function intersects(a: MaskBox, b: MaskBox | null): boolean {
+  return b !== null && a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }
 
 // ---- composition --------------------------------------------------------------------------
@@ -392,6 +402,12 @@ export class MaskSession {
       this.gen += 1;
     }
     this.api.changed();
+  }
+
+  /** A stroke's new pixels leave the other bitmask objects (the popup's "Overwrite other
+   * masks", Python's `w.mask_overwrite`). */
+  overwrites(): boolean {
+    return this.api.model.get("mask_overwrite") === true;
   }
 
   /** the current tool is a mask tool */
@@ -553,7 +569,8 @@ export class MaskSession {
       return true;
     }
     let request: number | null = null;
-    request = this.api.request(p.message(), (a) => {
+    p.overwrite = this.overwrites();
+    request = this.api.request({ ...p.message(), ...(p.overwrite ? { overwrite: true } : {}) }, (a) => {
       const c = request === null ? undefined : this.committing.get(request);
       if (!a.ok) {
         if (request !== null) this.committing.delete(request);
@@ -588,7 +605,7 @@ export class MaskSession {
     const hidden = [...this.api.hidden()].join(",");
     const vol = this.api.volume();
     const arrived = this.api.plane() === "axial" ? (vol?.loaded[k] ?? 0) : (vol?.loadedCount ?? 0);
-    return `${this.cacheGen}|${this.api.plane()}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${arrived}` : ""}|${this.settings.opacity}`;
+    return `${this.cacheGen}|${this.overwrites()}|${this.api.plane()}|${k}|${this.api.labels().revision}|${hidden}|${threshold ? `${this.settings.range}|${arrived}` : ""}|${this.settings.opacity}`;
   }
 
   /** the series the cache holds */
@@ -676,19 +693,22 @@ export class MaskSession {
     const drawn = new Set<string>();
     const layers: MaskLayer[] = [];
     const erased: Uint8Array[] = [];
+    // edits that take their pixels from the other masks (overwrite; not a polygon's)
+    const taking = onImage.filter((e) => (e === this.pending ? this.overwrites() : e.overwrite) && e.bound !== null && byUuid.get(e.uuid)?.shape !== "polygon");
     for (const [uuid, shown] of base) {
       const o = byUuid.get(uuid);
       if (!o) continue;
       let { mask, box, cropped } = shown;
       for (const e of onImage) {
-        if (e.uuid !== uuid) continue;
+        const other = e.uuid !== uuid;
+        if (other && (!taking.includes(e) || (box && !intersects(box, e.bound)))) continue;
         if (cropped) {
           // an edit's preview is of the whole image: from the cache's whole-slice copy
           mask = this.cache?.get(k, uuid);
           cropped = false;
         }
-        mask = previewMask(mask, e.effect, columns, e.bound, clip);
-        if (box !== undefined) box = unionBox(box, e.bound);
+        mask = previewMask(mask, e.effect, columns, e.bound, clip, other);
+        if (box !== undefined && !other) box = unionBox(box, e.bound);
       }
       drawn.add(uuid);
       if (mask) layers.push({ mask, color: hexToRgb(classColor(onto, o.feature)), box, cropped: cropped === true });

@@ -39,6 +39,8 @@ class BitmaskPanel implements Panel {
   private readonly loNum: HTMLInputElement;
   private readonly hiNum: HTMLInputElement;
   private readonly preview: HTMLInputElement;
+  private readonly overwrite: HTMLInputElement;
+  private readonly overwriteRow: HTMLElement;
   private readonly opacity: HTMLInputElement;
   private readonly applyBtn: HTMLButtonElement;
   private readonly discardBtn: HTMLButtonElement;
@@ -164,6 +166,25 @@ class BitmaskPanel implements Panel {
       on,
     );
 
+    // one object a voxel, as a labelmap (3D Slicer's "overwrite other segments"); Python's
+    // w.mask_overwrite, synced both ways
+    const overRow = el("label", "daw-maskpop-row", body);
+    this.overwriteRow = overRow;
+    this.overwrite = el("input", "", overRow);
+    this.overwrite.type = "checkbox";
+    this.overwrite.dataset.testid = "daw-mask-overwrite";
+    el("span", "", overRow, "Overwrite other masks");
+    overRow.title = "What you paint leaves the other masks on the slice (one object a voxel); off: masks may overlap";
+    this.overwrite.addEventListener(
+      "change",
+      () => {
+        this.api.model.set("mask_overwrite", this.overwrite.checked);
+        this.api.model.save_changes();
+        s.touch();
+      },
+      on,
+    );
+
     const opRow = el("label", "daw-maskpop-row", body);
     el("span", "daw-maskpop-label", opRow, "Opacity");
     this.opacity = el("input", "daw-maskpop-range", opRow);
@@ -230,7 +251,8 @@ class BitmaskPanel implements Panel {
     const folded = this.body.hidden;
     const g = this.api.geometry();
     const maxRadius = g ? sliderMaxRadius(g.columns, g.rows) : SLIDER_MAX_RADIUS;
-    const key = JSON.stringify([st, tool, vr, s.pending?.strokes.length ?? 0, s.committing.size, folded, maxRadius]);
+    const overwrite = s.overwrites();
+    const key = JSON.stringify([st, tool, vr, s.pending?.strokes.length ?? 0, s.committing.size, folded, maxRadius, overwrite]);
     if (!force && key === this.shownKey) return;
     this.shownKey = key;
     const names: Record<string, string> = { brush: "Brush", eraser: "Eraser", threshold: "Threshold brush" };
@@ -258,6 +280,8 @@ class BitmaskPanel implements Panel {
     this.loNum.title = `Lowest value painted${units}`;
     this.hiNum.title = `Highest value painted${units}`;
     this.preview.checked = st.thresholdPreview;
+    this.overwrite.checked = overwrite;
+    this.overwriteRow.hidden = tool === "eraser";
     this.opacity.value = String(st.opacity);
     const pending = s.pending;
     this.applyBtn.disabled = !pending;

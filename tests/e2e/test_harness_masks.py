@@ -405,6 +405,32 @@ def test_the_preview_follows_a_stroke_while_it_is_drawn(mpage: Any) -> None:
     assert np.array_equal(mid[away], want[away]), np.argwhere((mid != want) & away)[:10]
 
 
+def test_overwrite_other_masks_is_synced_and_sent_with_the_paint(mpage: Any) -> None:
+    """The popup's "Overwrite other masks" is Python's w.mask_overwrite both ways, hidden for
+    the eraser, and a paint applied with it on says so (the kernel takes the pixels from the
+    other masks: test_widget_masks)."""
+    page = mpage
+    wid, root, s = with_brush(page, ct_volume(), 4)
+    box = root.get_by_test_id("daw-mask-overwrite")
+    expect(box).not_to_be_checked()
+    box.check()
+    page.wait_for_function("(i) => window.widgets[i].model.get('mask_overwrite') === true", arg=wid)
+    stroke(page, s, [(14, 18), (36, 30)])
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert paint["overwrite"] is True
+    page.evaluate("(i) => window.widgets[i].model._push('mask_overwrite', false)", wid)
+    expect(box).not_to_be_checked()
+    root.focus()
+    page.keyboard.press("h")  # the eraser gains nothing: no such choice
+    expect(box).to_be_hidden()
+    page.keyboard.press("f")
+    stroke(page, s, [(20, 10), (30, 10)])
+    page.keyboard.press("Enter")
+    second = wait_sent(page, wid, "paint", 2)[1]
+    assert "overwrite" not in second
+
+
 def test_threshold_brush_previews_only_the_range_and_escape_discards(mpage: Any) -> None:
     page = mpage
     vol = ct_volume()
