@@ -260,3 +260,50 @@ def test_the_objects_panel_gives_a_real_organs_volume_as_python_does(
     # (whole millilitres from 100 mL, one decimal below)
     shown = f"{volume_ml:.0f}" if volume_ml >= 100 else f"{volume_ml:.1f}"
     expect(area).to_contain_text(f"volume {shown} mL ({voxels} voxels)")
+
+
+def test_overwrite_other_masks_from_the_page(lab_each: Any, page: Any) -> None:
+    """w.mask_overwrite set in Python shows in the page's popup; a page stroke of a second
+    organ across the first then takes those pixels from it (one voxel, one object), and the
+    page is told of both masks' change."""
+    nb = notebook(
+        CT_IMPORTS,
+        "onto = (Ontology.builder().object('Liver', shape='bitmask', hotkey=1)\n"
+        "        .object('Kidney', shape='bitmask', hotkey=2).build())\n"
+        f"w = DicomAnnotator({str(CT / 'dicom')!r}, ontology=onto)\n"
+        "liver = str(uuid.uuid4())\n"
+        "w.brush(liver, w.slice, [[150, 260], [360, 260]], 25, 'Liver')\n"
+        "w.mask_overwrite = True\n"
+        "w",
+    )
+    root = open_widget(page, lab_each, "overwrite.ipynb", nb, workspace="overwrite")
+    root.focus()
+    page.keyboard.press("2")  # the Kidney class (its tool: the brush)
+    page.keyboard.press("f")
+    expect(root).to_have_attribute("data-tool", "brush")
+    expect(root.get_by_test_id("daw-mask-overwrite")).to_be_checked()
+    root.get_by_test_id("daw-mask-size").fill("10")
+    s = Screen(root, columns=SIZE, rows=SIZE)
+    page.mouse.move(*s.at(250, 180))
+    page.mouse.down()
+    page.mouse.move(*s.at(250, 340), steps=6)
+    page.mouse.up()
+    root.focus()
+    page.keyboard.press("Enter")
+    out = kernel_eventually(page, "print(len(list(w.labels)))", "2")
+    assert out == "2", out
+    check = (
+        "[kidney] = [o.uuid for o in w.labels if o.uuid != liver]\n"
+        "a, b = w.labels.get_mask(liver)[w.slice], w.labels.get_mask(kidney)[w.slice]\n"
+        "print(json.dumps([int((a & b).sum()), int(b[235:285, 245:256].sum()),\n"
+        "    int(a[235:285, 245:256].sum()), int(a.sum())]))"
+    )
+    overlap, kidney_in_band, liver_in_band, liver_area = json.loads(run_probe(page, check))
+    assert overlap == 0 and kidney_in_band > 300 and liver_in_band == 0 and liver_area > 5000
+    # one undo gives the liver its pixels back and removes the kidney
+    root.focus()
+    page.keyboard.press("Control+z")
+    out = kernel_eventually(page, "print(len(list(w.labels)))", "1")
+    assert out == "1", out
+    band = run_probe(page, "print(int(w.labels.get_mask(liver)[w.slice][235:285, 245:256].sum()))")
+    assert int(band) > 400
