@@ -1181,3 +1181,46 @@ def test_the_unit_of_the_values_is_read_from_the_header(tmp_path: Path) -> None:
     with open_quiet(tmp_path / "mr") as mr:
         assert mr.units == ""
     assert DicomAnnotator(np.zeros((2, 4, 4), np.int16)).series_info["units"] == ""
+
+
+def test_a_nifti_or_an_array_gets_the_same_uids_whenever_it_is_opened(tmp_path: Path) -> None:
+    """Sources without DICOM UIDs get UIDs made from their contents (QA 24b D10: a new random
+    UID on each open, so their labels were never found again): the same in another process,
+    different for other contents or another way of reading them."""
+    import subprocess
+    import sys
+
+    _write_nifti(tmp_path / "ct.nii.gz")
+    first = open_series(tmp_path / "ct.nii.gz")
+    again = open_series(tmp_path / "ct.nii.gz")
+    assert first.series_instance_uid == again.series_instance_uid
+    assert first.study_instance_uid == again.study_instance_uid
+    assert "made from its contents" in first.uid_substitutions[0].reason
+    code = (
+        "from dicom_annot_widget import open_series; "
+        f"print(open_series({str(tmp_path / 'ct.nii.gz')!r}).series_instance_uid)"
+    )
+    other_process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert other_process == first.series_instance_uid
+    assert open_series(tmp_path / "ct.nii.gz", reorient=False).series_instance_uid != (
+        first.series_instance_uid
+    )
+    import nibabel as nib
+
+    data = np.arange(4 * 5 * 3, dtype=np.int16).reshape(4, 5, 3)  # other values
+    nib.save(nib.Nifti1Image(data, np.diag([0.8, 0.8, 2.0, 1.0])), str(tmp_path / "b.nii.gz"))
+    assert open_series(tmp_path / "b.nii.gz").series_instance_uid != first.series_instance_uid
+    # an in-memory nibabel image: its header and voxels
+    img = nib.Nifti1Image(data, np.diag([0.8, 0.8, 2.0, 1.0]))
+    assert open_series(img).series_instance_uid == open_series(img).series_instance_uid
+    # arrays: the same values, spacing and modality give the same UIDs
+    volume = np.arange(2 * 6 * 7, dtype=np.int16).reshape(2, 6, 7)
+    uid = open_series(volume, spacing=(2, 1, 1)).series_instance_uid
+    assert open_series(volume.copy(), spacing=(2, 1, 1)).series_instance_uid == uid
+    changed = volume.copy()
+    changed[1, 2, 3] += 1
+    assert open_series(changed, spacing=(2, 1, 1)).series_instance_uid != uid
+    assert open_series(volume, spacing=(2.5, 1, 1)).series_instance_uid != uid
+    assert open_series(volume, spacing=(2, 1, 1), modality="MR").series_instance_uid != uid

@@ -831,3 +831,21 @@ def test_a_tool_without_a_class_of_its_shape_is_refused() -> None:
         w.tool = "box"
     w.tool = "polygon"
     assert w.active_class == "liver"
+
+
+def test_a_nifti_widget_finds_its_label_file_in_the_next_session(tmp_path: Path) -> None:
+    """QA 24b D10: after a kernel restart the same cell refused its own label file ("belongs
+    to series ...": a NIfTI got a new UID on every open)."""
+    import nibabel as nib
+
+    data = np.random.default_rng(1).integers(-100, 100, size=(16, 12, 6), dtype=np.int16)
+    nib.save(nib.Nifti1Image(data, np.diag([0.8, 0.8, 2.0, 1.0])), str(tmp_path / "ct.nii.gz"))
+    path = tmp_path / "ct.labels.json"
+    w = DicomAnnotator(tmp_path / "ct.nii.gz", ontology=_ontology(), label_path=path)
+    _capture(w)
+    w._on_page_message(w, _box_edit(1, [1, 1, 5, 5]), [])
+    uid = w.labels_state["objects"][0]["uuid"]
+    w.close()
+    again = DicomAnnotator(tmp_path / "ct.nii.gz", ontology=_ontology(), label_path=path)
+    assert [o["uuid"] for o in again.labels_state["objects"]] == [uid]
+    again.close()
