@@ -1224,3 +1224,58 @@ def test_a_nifti_or_an_array_gets_the_same_uids_whenever_it_is_opened(tmp_path: 
     assert open_series(changed, spacing=(2, 1, 1)).series_instance_uid != uid
     assert open_series(volume, spacing=(2.5, 1, 1)).series_instance_uid != uid
     assert open_series(volume, spacing=(2, 1, 1), modality="MR").series_instance_uid != uid
+
+
+def _blanked(folder: Path, shift: tuple[float, float, float], n: int = 5) -> None:
+    """A de-identified CT with every UID empty, its frame of reference and patient id too."""
+    blank = {"FrameOfReferenceUID": "", "PatientID": "", "PatientName": ""}
+    make_series(folder, n, series_uid="", study_uid="", extra=blank, shift_per_slice=(0, 0, 0))
+    for p in sorted(folder.iterdir()):  # the second patient lies elsewhere in the scanner
+        ds = pydicom.dcmread(p)
+        ds.FrameOfReferenceUID = ""
+        ds.ImagePositionPatient = [
+            float(v) + d for v, d in zip(ds.ImagePositionPatient, shift, strict=True)
+        ]
+        ds.save_as(p, enforce_file_format=True)
+
+
+def test_series_without_uids_or_frame_of_reference_are_not_merged(tmp_path: Path) -> None:
+    """QA 24b D5: two patients' de-identified series (UIDs, frame of reference and patient id
+    blanked) got one substitute SeriesInstanceUID: merged into one interleaved volume, and one
+    patient's labels opened on the other's. Each folder is its own series now, named by its
+    images (the same wherever they lie); images of two series in one folder are said not to
+    lie on one line."""
+    import shutil
+
+    _blanked(tmp_path / "all" / "patient_a", (0.0, 0.0, 0.0))
+    _blanked(tmp_path / "all" / "patient_b", (7.0, -4.0, 1.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        both = open_series(tmp_path / "all")
+        a = open_series(tmp_path / "all" / "patient_a")
+        b = open_series(tmp_path / "all" / "patient_b")
+    assert both.shape[0] == 5 and any("holds 2 series" in str(w.message) for w in caught)
+    assert a.series_instance_uid != b.series_instance_uid
+    sub = next(u for u in a.uid_substitutions if u.keyword == "SeriesInstanceUID")
+    assert "FrameOfReferenceUID are empty" in sub.reason
+    assert sub.substitute == a.series_instance_uid
+    shutil.copytree(tmp_path / "all" / "patient_a", tmp_path / "moved")
+    assert open_quiet(tmp_path / "moved").series_instance_uid == a.series_instance_uid
+    # both in one folder: taken for one series, but not silently, and not as gantry tilt
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for who in ("patient_a", "patient_b"):
+        for p in (tmp_path / "all" / who).iterdir():
+            shutil.copy(p, flat / f"{who}_{p.name}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mixed = open_series(flat)
+    said = " ".join(str(w.message) for w in caught)
+    assert mixed.shape[0] == 10 and "do not lie on one line" in said and "gantry" not in said
+    # a tilted stack's positions do lie on one line: tilt, no scatter
+    make_series(tmp_path / "tilt", 6, shift_per_slice=(0.0, 0.6, 0.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        open_series(tmp_path / "tilt")
+    said = " ".join(str(w.message) for w in caught)
+    assert "gantry tilt" in said and "one line" not in said

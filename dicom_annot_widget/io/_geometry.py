@@ -30,6 +30,8 @@ _UNIFORM_ATOL = 0.02
 _MISSING_FACTOR = 1.5
 # Angle (degrees) between the slice step and the normal above which slices are sheared.
 _TILT_DEG = 0.5
+#: Slice positions further than this (mm) from the line through them are not one stack.
+_SCATTER_MM = 1.0
 # |component| of the unit normal needed to name a standard plane (cos 25 deg).
 _PLANE_COS = 0.9
 
@@ -298,9 +300,26 @@ def compute_geometry(
                         f"{label}: slice spacing is not uniform ({float(regular.min()):.4g} to "
                         f"{float(regular.max()):.4g} mm); the median {med:.4g} mm is used."
                     )
+                # the slices' positions on one line (a tilted stack's too): not so when the
+                # images of two series (two patients whose UIDs were blanked) are taken for
+                # one (QA 24b D5: said to be "sheared by 82.93 deg ... as with gantry tilt")
+                rel = pos_sorted - pos_sorted[0]
+                along_n = rel @ normal
+                inplane = rel - np.outer(along_n, normal)
+                denom = float(along_n @ along_n)
+                drift = inplane.T @ along_n / denom if denom > 0 else np.zeros(3)
+                off = float(np.max(np.linalg.norm(inplane - np.outer(along_n, drift), axis=1)))
+                scattered = off > _SCATTER_MM
+                if scattered:
+                    warnings.append(
+                        f"{label}: the slices' positions do not lie on one line (up to "
+                        f"{off:.3g} mm off): the images may belong to more than one series "
+                        "(e.g. of different patients, de-identified with their UIDs blanked). "
+                        "Open each series' files on their own before labelling."
+                    )
                 # shear: the step between slices is not along the normal (gantry tilt)
                 unit_step = _unit(step)
-                if unit_step is not None:
+                if unit_step is not None and not scattered:
                     cos = float(np.clip(abs(unit_step @ normal), -1.0, 1.0))
                     angle = float(np.degrees(np.arccos(cos)))
                     if angle > _TILT_DEG:

@@ -1156,6 +1156,9 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
     sop_generated: list[FileRecord] = []
     by_series: dict[tuple[str, str], list[FrameRecord]] = defaultdict(list)
     series_order: list[tuple[str, str]] = []
+    #: substituted series UIDs of files whose FrameOfReferenceUID is empty too: grouped by
+    #: folder as well, and named by their images (see below)
+    blank_for: set[str] = set()
 
     for rec in records:
         ds = rec.ds
@@ -1194,8 +1197,15 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
                         _orientation_key(fr.orientation),
                         str(rec.layout.rows),
                         str(rec.layout.columns),
+                        # no frame of reference either (aggressive de-identification): the
+                        # rest may be the same for different patients' series (QA 24b D5:
+                        # two patients' CTs became one interleaved volume), so each folder
+                        # is a series of its own
+                        *([] if rec.for_uid else [os.path.dirname(rec.path or "")]),
                     ]
                 )
+                if not rec.for_uid:
+                    blank_for.add(series)
                 series_sub[series].append(rec)
             key = (study, series)
             if key not in by_series:
@@ -1259,6 +1269,33 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
     for key in series_order:
         study, series = key
         frames = by_series[key]
+        subs = subs_for(frames, study, series)
+        if series in blank_for:
+            # named by its images (their SOP instance UIDs), not by the folder they lie in:
+            # the same images give the same UID wherever they are, so their labels are found
+            # again, and no other images do (a patient's labels never open on another's)
+            named = generate_uid(
+                entropy_srcs=[
+                    "series of images",
+                    study,
+                    *sorted({fr.file.sop_uid for fr in frames}),
+                ]
+            )
+            subs = [
+                UidSubstitution(
+                    sub.keyword,
+                    named,
+                    f"SeriesInstanceUID and FrameOfReferenceUID are empty or missing in "
+                    f"{sub.count} file(s); files were grouped by folder, SeriesNumber, "
+                    "SeriesDescription, orientation and matrix size, and a deterministic UID was "
+                    "generated from their SOPInstanceUIDs.",
+                    sub.count,
+                )
+                if sub.keyword == "SeriesInstanceUID"
+                else sub
+                for sub in subs
+            ]
+            series = named
         clusters = _cluster_orientations(frames)
         split: dict[tuple[Any, ...], list[FrameRecord]] = defaultdict(list)
         split_order: list[tuple[Any, ...]] = []
@@ -1281,7 +1318,6 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
                 split_order.append(skey)
             split[skey].append(fr)
         parts = sorted((split[k] for k in split_order), key=lambda fs: -len(fs))
-        subs = subs_for(frames, study, series)
         notes: list[str] = []
         volumes: list[list[FrameRecord]] = []
         for part in parts:
