@@ -934,3 +934,35 @@ def test_nifti_position_check_on_an_enhanced_multiframe_series(tmp_path: Path) -
                 to_nifti(labels, series)
         else:
             to_nifti(labels, series)
+
+
+def test_nifti_codes_say_what_the_affine_is(tmp_path: Path) -> None:
+    """sform/qform codes (NIfTI-1): scanner coordinates where the series has them; a qform
+    cannot hold a gantry tilt's shear (QA 24b D1: it held another geometry, up to 6 mm off);
+    an assumed pixel size or orientation is not the scanner's (QA 24b D7). Each said."""
+    onto = Ontology.builder().object("Lesion", shape="bitmask").build()
+
+    def export(series: daw.Series) -> tuple[Any, list[str]]:
+        labels = Labels(series, onto)
+        labels.add_mask("lesion", np.ones(series.shape, bool))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            to_nifti(labels, series, tmp_path / "x.nii.gz")
+        reread = nib.load(tmp_path / "x.nii.gz")
+        assert np.allclose(reread.affine, np.diag([-1.0, -1, 1, 1]) @ series.affine)
+        header = reread.header
+        return (int(header["sform_code"]), int(header["qform_code"])), [
+            str(w.message) for w in caught
+        ]
+
+    volume = np.zeros((4, 6, 5), np.int16)
+    known = np.diag([0.7, 0.8, 2.0, 1.0])
+    assert export(open_series(volume, affine=known)) == ((1, 1), [])
+    tilted = known.copy()
+    tilted[1, 2] = 0.5  # each slice shifted along y: sheared
+    codes, said = export(open_series(volume, affine=tilted))
+    assert codes == (1, 0) and "sheared by 14.04 deg" in said[0]
+    codes, said = export(open_series(volume))  # no spacing, no orientation
+    assert codes == (2, 0) and "pixel size (1 mm) and orientation (axial) is assumed" in said[0]
+    codes, said = export(open_series(volume, spacing=(2, 0.8, 0.7)))
+    assert codes == (2, 0) and "orientation (axial) is assumed" in said[0]

@@ -6,11 +6,14 @@ missing slice) is refused unless asked for (``allow_irregular_slices=True``)."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ..errors import DicomAnnotWarning
 from ..io import Series
 from ..labels import Labels
 from ._legend import Legend, check_by, group_objects
@@ -66,7 +69,10 @@ def to_nifti(
     (nibabel.Nifti1Image, Legend)
         The image: data ``(column, row, slice)`` = the series' voxel order, uint8 (uint16 when
         there are more than 255 values), 0 = background, sform = qform = the series' affine
-        in RAS+ (``diag(-1, -1, 1, 1) @ series.affine``), intent ``label``. The legend maps
+        in RAS+ (``diag(-1, -1, 1, 1) @ series.affine``), intent ``label``; code 1 "scanner"
+        where the series' geometry is known, sform code 2 "aligned" and no qform where its
+        pixel size or orientation is assumed (with a warning), and no qform for a sheared
+        (gantry-tilted) affine, which a qform cannot hold (with a warning). The legend maps
         every value to its class / object and lists the objects left out.
 
     Raises
@@ -120,8 +126,39 @@ def to_nifti(
     image = nib.Nifti1Image(data, affine)
     header = image.header
     header.set_data_dtype(dtype)
-    image.set_sform(affine, code="scanner")
-    image.set_qform(affine, code="scanner")
+    # the codes say what the affine is (NIfTI-1): scanner coordinates, when the series has
+    # them; a qform cannot hold a shear (QA 24b D1: it held another geometry, up to 6 mm off,
+    # which ITK-based readers use), and an assumed pixel size or orientation is not the
+    # scanner's (QA 24b D7)
+    known = series.spacing_known and series.orientation_known
+    shear = _shear_degrees(affine)
+    image.set_sform(affine, code="scanner" if known else "aligned")
+    image.set_qform(affine, code="scanner" if known and shear <= SHEAR_DEGREES else "unknown")
+    if not known:
+        assumed = " and ".join(
+            what
+            for what, ok in (
+                ("pixel size (1 mm)", series.spacing_known),
+                ("orientation (axial)", series.orientation_known),
+            )
+            if not ok
+        )
+        warnings.warn(
+            f"to_nifti: the series' {assumed} is assumed, not known: the file's affine is "
+            "marked 'aligned' (sform code 2, no qform), not scanner coordinates; sizes and "
+            "volumes from it are in assumed units",
+            DicomAnnotWarning,
+            stacklevel=2,
+        )
+    elif shear > SHEAR_DEGREES:
+        warnings.warn(
+            f"to_nifti: the series' slices are sheared by {shear:.2f} deg (gantry tilt): the "
+            "sform holds its affine, the qform cannot and is left unset (code 0); readers "
+            "that use only the qform, or that refuse a sheared sform, will misplace the "
+            "labels (resample the series first, or export DICOM SEG)",
+            DicomAnnotWarning,
+            stacklevel=2,
+        )
     header.set_xyzt_units("mm")
     header.set_intent("label")
     header["descrip"] = b"dicom_annot_widget labels"
@@ -136,3 +173,14 @@ def to_nifti(
     if out_path is not None:
         nib.save(image, str(out_path))
     return image, legend
+
+
+#: Columns of an affine further than this from a right angle (degrees) are a shear.
+SHEAR_DEGREES = 0.01
+
+
+def _shear_degrees(affine: NDArray[np.float64]) -> float:
+    """How far (degrees) the voxel axes of ``affine`` are from right angles to each other."""
+    axes = [affine[:3, i] / (np.linalg.norm(affine[:3, i]) or 1.0) for i in range(3)]
+    cosines = [abs(float(axes[i] @ axes[j])) for i, j in ((0, 1), (0, 2), (1, 2))]
+    return float(np.degrees(np.arcsin(min(1.0, max(cosines)))))
