@@ -520,6 +520,53 @@ def test_seg_refuses_sources_without_geometry(tmp_path: Path) -> None:
         to_dicom_seg(labels, series)
 
 
+@pytest.mark.parametrize(
+    ("keyword", "value", "said"),
+    [
+        ("PixelSpacing", "0.7", r"PixelSpacing '0.7' is not 2 numbers \(slice 1\)"),
+        ("PixelSpacing", [0, 0], r"PixelSpacing '0.0\\0.0' is not two positive numbers"),
+        ("ImagePositionPatient", [0, 0], r"ImagePositionPatient '0.0\\0.0' is not 3 numbers"),
+        (
+            "ImageOrientationPatient",
+            [2, 0, 0, 0, 2, 0],
+            r"ImageOrientationPatient '2.0\\0.0.* is not two orthogonal unit vectors",
+        ),
+    ],
+)
+def test_seg_refuses_unusable_geometry_values(
+    tmp_path: Path, keyword: str, value: Any, said: str
+) -> None:
+    """QA 24b D6: values the loader had ignored crashed in highdicom (a one-value
+    PixelSpacing, a two-value position) or went into a SEG validators reject (zero spacing)."""
+    folder = tmp_path / "series"
+    files = write_phantom_series(folder, n_slices=3, rows=16, columns=16)
+    # (an orientation of its own would make slice 1 a stack of its own)
+    for f in files if keyword == "ImageOrientationPatient" else files[1:2]:
+        ds = pydicom.dcmread(f)
+        setattr(ds, keyword, value)
+        ds.save_as(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = open_series(folder)
+    labels = Labels(series, _ontology())
+    labels.add_box("Marker", 1, (2, 2, 8, 8))
+    with pytest.raises(ExportError, match="needs usable geometry in every source image: " + said):
+        to_dicom_seg(labels, series)
+
+
+def test_seg_checks_its_own_attributes_first(phantom: daw.Series) -> None:
+    """QA 24b D12: a content label that is not a code string failed in highdicom after every
+    mask was computed, naming neither the argument nor the value."""
+    labels = Labels(phantom, _ontology())
+    labels.add_box("Marker", 1, (2, 2, 8, 8))
+    with pytest.raises(ExportError, match=r"content_label: 'Liver seg' .* e.g. 'LIVER SEG'"):
+        to_dicom_seg(labels, phantom, content_label="Liver seg")
+    with pytest.raises(ExportError, match=r"series_number: expected a positive integer"):
+        to_dicom_seg(labels, phantom, series_number=0)
+    seg, _ = to_dicom_seg(labels, phantom, content_label="LIVER_SEG 2")
+    assert seg.ContentLabel == "LIVER_SEG 2"
+
+
 # ---------------------------------------------------------------------------- real data
 
 

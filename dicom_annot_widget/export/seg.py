@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import unicodedata
 import uuid as uuid_module
 import warnings
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from pydicom import DataElement, Dataset
+from pydicom.multival import MultiValue
 from pydicom.sr.coding import Code
 from pydicom.tag import Tag
 from pydicom.uid import generate_uid
@@ -94,19 +97,30 @@ def _prepare_sources(series: Series, datasets: list[Dataset]) -> tuple[list[Data
     """Copies of the headers with io's UID substitutions filled in; also the substituted
     keywords. Missing geometry is an error naming the attribute."""
     missing: dict[str, list[int]] = {}
+    unusable: dict[tuple[str, str], list[int]] = {}
     for k, ds in enumerate(datasets):
         for keyword in _REQUIRED:
             if ds.get(keyword) in (None, "", []):
                 missing.setdefault(keyword, []).append(k)
+            elif (why := _unusable(keyword, ds.get(keyword))) is not None:
+                unusable.setdefault((keyword, why), []).append(k)
+
+    def slices(ks: list[int]) -> str:
+        more = "..." if len(ks) > 5 else ""
+        return f"slice{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks[:5]))}{more}"
+
     if missing:
-        parts = [
-            f"{kw} (slice{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks[:5]))}"
-            f"{'...' if len(ks) > 5 else ''})"
-            for kw, ks in missing.items()
-        ]
+        parts = [f"{kw} ({slices(ks)})" for kw, ks in missing.items()]
         raise ExportError(
             "series: a DICOM SEG needs these attributes in every source image, missing: "
             + "; ".join(parts)
+        )
+    if unusable:
+        # (QA 24b D6: a one-value PixelSpacing or a two-value position crashed in highdicom,
+        # and a zero spacing went into a SEG that validators reject)
+        parts = [f"{kw} {why} ({slices(ks)})" for (kw, why), ks in unusable.items()]
+        raise ExportError(
+            "series: a DICOM SEG needs usable geometry in every source image: " + "; ".join(parts)
         )
     if not series.orientation_known:
         raise ExportError("series: the images have no ImageOrientationPatient")
@@ -142,6 +156,61 @@ def _prepare_sources(series: Series, datasets: list[Dataset]) -> tuple[list[Data
             used.add("SliceThickness")
         out.append(copy)
     return out, sorted(used)
+
+
+def _numbers(value: Any) -> list[float] | None:
+    """The values of a multi-valued DS element as floats (None: not numbers)."""
+    items = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
+    try:
+        return [float(v) for v in items]
+    except (TypeError, ValueError):
+        return None
+
+
+def _unusable(keyword: str, value: Any) -> str | None:
+    """Why a present geometry attribute cannot go into a SEG (its value named), or None."""
+    if keyword not in ("PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient"):
+        return None
+    numbers = _numbers(value)
+    shown = (
+        "\\".join(str(v) for v in value) if isinstance(value, (list, MultiValue)) else str(value)
+    )
+    count = {"PixelSpacing": 2, "ImagePositionPatient": 3, "ImageOrientationPatient": 6}[keyword]
+    if numbers is None or len(numbers) != count or not all(math.isfinite(v) for v in numbers):
+        return f"'{shown}' is not {count} numbers"
+    if keyword == "PixelSpacing" and min(numbers) <= 0:
+        return f"'{shown}' is not two positive numbers"
+    if keyword == "ImageOrientationPatient":
+        row, column = np.asarray(numbers[:3]), np.asarray(numbers[3:])
+        unit = abs(np.linalg.norm(row) - 1) < 1e-3 and abs(np.linalg.norm(column) - 1) < 1e-3
+        if not unit or abs(float(row @ column)) > 1e-3:
+            return f"'{shown}' is not two orthogonal unit vectors"
+    return None
+
+
+#: ContentLabel is a CS value: upper-case letters, digits, space and underscore, 1 to 16
+_CS_LABEL = re.compile(r"[A-Z0-9_ ]{1,16}")
+
+
+def _check_written_values(description: Any, number: Any, content_label: Any, creator: Any) -> None:
+    """The SEG's own attributes, checked before any mask is computed (QA 24b D12: highdicom
+    refused a content label after all the work, naming neither the argument nor the value)."""
+    if not isinstance(description, str):
+        raise TypeError(f"series_description: expected a string, got {type(description).__name__}")
+    if (
+        isinstance(number, bool)
+        or not isinstance(number, (int, np.integer))
+        or not (1 <= int(number) <= 2**31 - 1)
+    ):
+        raise ExportError(f"series_number: expected a positive integer (IS), got {number!r}")
+    if not isinstance(content_label, str) or not _CS_LABEL.fullmatch(content_label):
+        raise ExportError(
+            f"content_label: {content_label!r} is not a DICOM code string (CS): 1 to 16 "
+            "upper-case letters, digits, spaces or underscores, e.g. "
+            f"{re.sub(r'[^A-Z0-9_ ]', '_', str(content_label).upper())[:16] or 'SEGMENTATION'!r}"
+        )
+    if creator is not None and not isinstance(creator, str):
+        raise TypeError(f"content_creator_name: expected a string, got {type(creator).__name__}")
 
 
 #: AlgorithmVersion of a model whose version the labels do not record (Type 1: never empty)
@@ -481,6 +550,7 @@ def to_dicom_seg(
                 f"codes: no object class is called {', '.join(repr(k) for k in unknown)} "
                 f"(classes: {', '.join(repr(c.name) for c in labels.ontology.objects)})"
             )
+    _check_written_values(series_description, series_number, content_label, content_creator_name)
     chosen, skipped = select_objects(labels, objects, include_pending)
     check_distinct_positions(series, what="a DICOM SEG")
     sources, substituted = _prepare_sources(series, _source_datasets(series))
