@@ -197,6 +197,36 @@ def test_nifti_off_grid_is_refused(
     assert len(target) == 0  # nothing was created
 
 
+def test_a_label_maps_negative_ignore_value_is_left_out_when_asked(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series
+) -> None:
+    """QA 24b D13: a label map marking "ignore" voxels with -1 was refused whatever the
+    arguments; ignore_unlisted=True leaves them out like any value not listed."""
+    labels, _ = source
+    image, _legend = to_nifti(labels, phantom)
+    data = np.asarray(image.dataobj).astype(np.int16)
+    data[0:5, 0:5, :] = -1
+    marked = nib.Nifti1Image(data, image.affine)
+    target = _fresh(phantom)
+    with pytest.raises(
+        LabelImportError, match=r"negative label values \[-1\].*ignore_unlisted=True"
+    ):
+        from_nifti(target, phantom, marked, classes={1: "Liver", 2: "spleen"})
+    uuids = from_nifti(
+        target, phantom, marked, classes={1: "Liver", 2: "spleen"}, ignore_unlisted=True
+    )
+    assert sorted(target.get(u).feature for u in uuids) == ["liver", "spleen"]
+
+
+def test_a_label_map_seg_is_named_as_not_supported_yet(phantom: daw.Series) -> None:
+    """QA 24b D8: a LABELMAP SEG (DICOM 2024) was "not a DICOM SEG" here while open_series
+    sent the user to import it here."""
+    ds = pydicom.Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.66.7"
+    with pytest.raises(LabelImportError, match=r"Label Map Segmentation .* not supported yet"):
+        from_dicom_seg(_fresh(phantom), phantom, ds)
+
+
 def test_pending_predictions_accept_reject_and_one_undo(
     source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
 ) -> None:

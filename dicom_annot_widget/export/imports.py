@@ -51,6 +51,8 @@ GRID_TOLERANCE = 0.01
 FRACTIONAL_THRESHOLD = 0.5
 
 _SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+#: Label Map Segmentation Storage (DICOM 2024): a SEG of SegmentationType LABELMAP
+_LABELMAP_SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.7"
 
 
 class LabelImportError(LabelError):
@@ -439,8 +441,15 @@ def from_nifti(
         raise LabelImportError(f"source: data type {data.dtype} is not a label map")
     by_slice = [_values_in(data[k], k) for k in range(data.shape[0])]
     present = sorted({v for values in by_slice for v in values} - {0})
-    if any(v < 0 for v in present):
-        raise LabelImportError(f"source: negative label values {[v for v in present if v < 0]}")
+    negative = [v for v in present if v < 0]
+    if negative and not ignore_unlisted:
+        # (a label map's "ignore" voxels are often -1: left out like any value not listed,
+        # QA 24b D13: refused whatever the arguments)
+        raise LabelImportError(
+            f"source: negative label values {negative} (no class has one); pass "
+            "ignore_unlisted=True to leave them out (e.g. a label map's 'ignore' value -1)"
+        )
+    present = [v for v in present if v > 0]
     mapping = _value_classes(labels, classes, legend, present, ignore_unlisted)
     names = _legend_names(legend) if legend is not None else {}
     planned = {
@@ -507,6 +516,12 @@ def _load_seg(source: Any) -> Any:
         raise TypeError(
             f"source: expected a DICOM SEG file path or a pydicom Dataset, got "
             f"{type(source).__name__}"
+        )
+    if ds.get("SOPClassUID") == _LABELMAP_SEG_SOP_CLASS:
+        # (QA 24b D8: said "not a DICOM SEG" while open_series sent the user here)
+        raise LabelImportError(
+            "source: a Label Map Segmentation (DICOM 2024, SegmentationType LABELMAP) is not "
+            "supported yet; only BINARY and FRACTIONAL DICOM SEG (Segmentation Storage)"
         )
     if ds.get("SOPClassUID") != _SEG_SOP_CLASS:
         raise LabelImportError(f"source: not a DICOM SEG: {_sop_class_text(ds)}")

@@ -708,6 +708,13 @@ _SEGMENTATION_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.
 def _refuse_segmentation(sop_class: str) -> None:
     """A DICOM SEG holds labels of another series: opened as an image it showed its frames as
     a strange "series" with position warnings (QA 22b). Say what it is and how to use it."""
+    if sop_class == _SEGMENTATION_CLASSES[1]:
+        raise Unusable(
+            "is a DICOM Label Map Segmentation (labels made on a series, not an image; "
+            "SegmentationType LABELMAP, which cannot be imported yet: only BINARY and "
+            "FRACTIONAL SEG)",
+            "no_pixels",
+        )
     if sop_class in _SEGMENTATION_CLASSES:
         raise Unusable(
             "is a DICOM Segmentation (labels made on a series, not an image): open the series "
