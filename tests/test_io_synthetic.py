@@ -1279,3 +1279,24 @@ def test_series_without_uids_or_frame_of_reference_are_not_merged(tmp_path: Path
         open_series(tmp_path / "tilt")
     said = " ".join(str(w.message) for w in caught)
     assert "gantry tilt" in said and "one line" not in said
+
+
+def test_copies_of_a_file_are_one_image_not_more_slices(tmp_path: Path) -> None:
+    """QA 24b D2: a repeated download ("img002 (1).dcm": the same SOPInstanceUID, position
+    and size) opened as extra slices, and NIfTI and SEG export then refused the series."""
+    import shutil
+
+    paths = make_series(tmp_path / "s", 5)
+    for p in paths[1:3]:
+        shutil.copy(p, p.with_name(p.stem + " (1).dcm"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = open_series(tmp_path / "s")
+    assert s.shape[0] == 5
+    said = " ".join(str(w.message) for w in caught)
+    assert "2 file(s) are copies of other files of this series" in said
+    # a file with the same UID at another position is not a copy: still its own slice
+    ds = pydicom.dcmread(paths[0])
+    ds.ImagePositionPatient = [-10.0, -20.0, 100.0]
+    ds.save_as(tmp_path / "s" / "moved.dcm", enforce_file_format=True)
+    assert open_quiet(tmp_path / "s").shape[0] == 6

@@ -1155,6 +1155,19 @@ def _split_volumes(frames: list[FrameRecord]) -> tuple[list[list[FrameRecord]], 
     return [frames], None
 
 
+def _copy_key(rec: FileRecord) -> tuple[Any, ...] | None:
+    """What two copies of one file share (None: a file that cannot be told a copy: no path,
+    or a SOPInstanceUID made up from its path)."""
+    if not rec.path or not rec.sop_uid:
+        return None
+    try:
+        size = os.path.getsize(rec.path)
+    except OSError:
+        return None
+    positions = tuple(fr.position for fr in rec.frames)
+    return (rec.sop_uid, rec.layout.rows, rec.layout.columns, len(rec.frames), positions, size)
+
+
 def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
     """Group frames into series by UIDs (substituting empty ones) and split into stacks."""
     study_sub: dict[str, list[FileRecord]] = defaultdict(list)
@@ -1166,6 +1179,8 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
     #: substituted series UIDs of files whose FrameOfReferenceUID is empty too: grouped by
     #: folder as well, and named by their images (see below)
     blank_for: set[str] = set()
+    first_copy: dict[tuple[Any, ...], FileRecord] = {}
+    copies: dict[int, list[str]] = defaultdict(list)
 
     for rec in records:
         ds = rec.ds
@@ -1191,6 +1206,15 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
                     entropy_srcs=["sop", rec.path or f"dataset-{rec.index}", study]
                 )
                 sop_generated.append(rec)
+        # a second copy of a file (same SOPInstanceUID, position, frames and size: a repeated
+        # download, "IM0001 (1).dcm") is the same image, not another slice (QA 24b D2: the
+        # copies became extra slices, and the exports then refused the series)
+        copy_key = _copy_key(rec)
+        if copy_key is not None:
+            original = first_copy.setdefault(copy_key, rec)
+            if original is not rec:
+                copies[id(original)].append(rec.path or "")
+                continue
         for fr in rec.frames:
             series = rec.series_uid
             if not series:
@@ -1326,6 +1350,13 @@ def group_records(records: Sequence[FileRecord]) -> list[StackGroup]:
             split[skey].append(fr)
         parts = sorted((split[k] for k in split_order), key=lambda fs: -len(fs))
         notes: list[str] = []
+        skipped = [p for f in {id(fr.file): fr.file for fr in frames} for p in copies.get(f, [])]
+        if skipped:
+            shown = ", ".join(repr(p) for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+            notes.append(
+                f"{len(skipped)} file(s) are copies of other files of this series (the same "
+                f"SOPInstanceUID, position and size), left out: {shown}."
+            )
         volumes: list[list[FrameRecord]] = []
         for part in parts:
             pieces, note = _split_volumes(part)
