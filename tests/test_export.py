@@ -1013,3 +1013,27 @@ def test_nifti_codes_say_what_the_affine_is(tmp_path: Path) -> None:
     assert codes == (2, 0) and "pixel size (1 mm) and orientation (axial) is assumed" in said[0]
     codes, said = export(open_series(volume, spacing=(2, 0.8, 0.7)))
     assert codes == (2, 0) and "orientation (axial) is assumed" in said[0]
+
+
+def test_labels_of_a_nifti_ct_are_written_on_the_files_own_grid(tmp_path: Path) -> None:
+    """QA 24b D3: a RAS-stored CT (as dcm2niix, TotalSegmentator, nnU-Net write them) opens
+    reoriented to DICOM's order, and its labels were written on that grid: the (CT, labels)
+    pair no longer lined up voxel for voxel. They are written on the file's grid now."""
+    rng = np.random.default_rng(4)
+    ct = rng.integers(-200, 300, size=(12, 9, 5)).astype(np.int16)
+    ras = np.array([[0.8, 0, 0, -40], [0, 0.9, 0, -30], [0, 0, 2.5, 0], [0, 0, 0, 1.0]])
+    nib.save(nib.Nifti1Image(ct, ras), tmp_path / "ct.nii.gz")
+    series = open_series(tmp_path / "ct.nii.gz")
+    assert series.nifti_file_grid is not None
+    labels = Labels(series, Ontology.builder().object("Bright", shape="bitmask").build())
+    labels.add_mask("bright", series.array > 150)  # in the series' (reoriented) order
+    to_nifti(labels, series, tmp_path / "labels.nii.gz")
+    reread = nib.load(tmp_path / "labels.nii.gz")
+    assert reread.shape == ct.shape and np.allclose(reread.affine, ras)
+    np.testing.assert_array_equal(np.asarray(reread.dataobj) > 0, ct > 150)
+    # and back: the file imports onto the series as it was
+    target = Labels(series, labels.ontology)
+    (uuid,) = daw.from_nifti(target, series, tmp_path / "labels.nii.gz", classes={1: "bright"})
+    np.testing.assert_array_equal(target.get_mask(uuid), series.array > 150)
+    # a file stored in DICOM's order already, or opened as stored: its grid, as before
+    assert open_series(tmp_path / "ct.nii.gz", reorient=False).nifti_file_grid is None

@@ -123,6 +123,15 @@ def to_nifti(
             plane[mask] = value
     data = np.ascontiguousarray(volume.transpose(2, 1, 0))  # (column, row, slice)
     affine = nifti_affine(series)
+    grid = series.nifti_file_grid
+    if grid is not None:
+        # a NIfTI series: on its file's own grid (as 3D Slicer exports a labelmap in its
+        # reference volume's geometry), so that the file and the labels line up voxel for
+        # voxel (QA 24b D3: a RAS-stored CT got LPS-ordered labels)
+        from nibabel.orientations import apply_orientation
+
+        transform, affine = grid
+        data = np.ascontiguousarray(apply_orientation(data, transform))
     image = nib.Nifti1Image(data, affine)
     header = image.header
     header.set_data_dtype(dtype)

@@ -339,6 +339,7 @@ def series_from_nifti(
         inter = 0.0
 
     aff_ras = np.asarray(img.affine, dtype=np.float64)
+    file_affine = aff_ras.copy()
     transform = None
     if reorient:
         src = io_orientation(aff_ras)
@@ -346,6 +347,10 @@ def series_from_nifti(
             target = axcodes2ornt(_TARGET_CODES[int(src[2, 0])])
             transform = ornt_transform(src, target)
             aff_ras = aff_ras @ inv_ornt_aff(transform, shape)
+            if np.array_equal(transform, ornt_transform(target, target)):
+                transform = None  # (stored in the series' order already)
+            else:
+                back = ornt_transform(target, src)
     # shape after reorientation, without touching the data
     probe = np.broadcast_to(np.zeros((), dtype=np.uint8), shape)
     if transform is not None:
@@ -427,5 +432,6 @@ def series_from_nifti(
         slice_files=[path or None] * n,
         slice_frames=[None] * n,
         source=path or "nibabel image",
+        nifti_file_grid=None if transform is None or is_rgb else (back, file_affine),
     )
     return Series(spec)

@@ -184,6 +184,9 @@ class _SeriesSpec:
     slice_fg_items: list[Dataset | None] = field(default_factory=list)
     source: str = ""
     range_provider: Callable[[], tuple[float, float] | None] | None = None
+    #: a NIfTI file's own voxel grid, when reoriented on opening: (the nibabel orientation
+    #: transform from the series' (column, row, slice) axes to the file's, the file's affine)
+    nifti_file_grid: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
 
 def _fits(lo: float, hi: float, dtype: Any) -> bool:
@@ -445,6 +448,17 @@ class Series:
     def source(self) -> str:
         """What was opened (folder, file, "numpy array", "pydicom datasets"...)."""
         return self._spec.source
+
+    @property
+    def nifti_file_grid(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """A NIfTI series reoriented on opening (``reorient=True``): how to go back to the
+        file's own voxel grid, as ``(transform, affine)``: the nibabel orientation transform
+        from the series' voxel axes ``(column, row, slice)`` to the file's (for
+        ``nibabel.orientations.apply_orientation``) and the file's RAS+ affine. None for
+        other series, and for a file already stored in the series' order. ``to_nifti``
+        writes labels on this grid, so that they line up with the file voxel for voxel."""
+        grid = self._spec.nifti_file_grid
+        return None if grid is None else (grid[0].copy(), grid[1].copy())
 
     @property
     def affine(self) -> NDArray[np.float64]:
