@@ -869,3 +869,27 @@ def test_seg_a_prediction_a_person_edited_is_semiautomatic(
     target.undo()
     assert not target.get(obj.uuid).edited
     assert algorithm("undone.dcm") == ("AUTOMATIC", "net-7")
+
+
+def test_a_label_map_on_an_oblique_series_grid_with_tied_axes_imports() -> None:
+    """QA 24b D4: for an orientation whose column and normal directions tie (equal |y| and
+    |z|), two practically equal affines (DICOM positions rounded to 4 decimals) got other
+    axes from nibabel's io_orientation, and an on-grid label map was refused as "shape
+    differs" with equal shapes."""
+    c = np.sqrt(0.5)
+    lps = np.eye(4)
+    lps[:3, 0] = [0.8, 0.0, 0.0]  # columns along x
+    lps[:3, 1] = [0.0, 0.6 * c, 0.6 * c]  # rows: y and z alike
+    lps[:3, 2] = [0.0, -2.5 * c, 2.5 * c]  # slices: y and z alike
+    lps[:3, 3] = [30.0, 40.0, 100.0]
+    series = open_series(np.zeros((12, 64, 80), np.int16), affine=lps)
+    mask = np.zeros(series.shape, bool)
+    mask[3:7, 10:30, 20:50] = True
+    ras = np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
+    ras[:3, 3] += 3.5e-5  # rounded positions...
+    ras[1, 1] += 1e-6  # ... and directions: the tie goes the other way
+    assert io_orientation(ras).tolist() != io_orientation(np.diag([-1.0, -1, 1, 1]) @ lps).tolist()
+    image = nib.Nifti1Image(mask.transpose(2, 1, 0).astype(np.uint8), ras)
+    target = Labels(series, Ontology.builder().object("Lesion", shape="bitmask").build())
+    (uuid,) = from_nifti(target, series, image, classes={1: "Lesion"})
+    np.testing.assert_array_equal(target.get_mask(uuid), mask)

@@ -183,6 +183,24 @@ def _load_nifti(source: Any) -> Any:
         ) from None
 
 
+def _axes_onto(affine: npt.NDArray[np.float64], target: npt.NDArray[np.float64]) -> Any:
+    """The flips and permutation (a nibabel orientation transform) that take the voxel axes
+    of ``affine`` onto those of ``target``, read from ``inv(target) @ affine``, or None when
+    its axes are not a permutation of the target's. Each affine's own orientation
+    (``io_orientation``) is not used: for an oblique series two axes can tie, and two
+    practically equal affines then got different axes (QA 24b D4: a label map on the grid
+    of a double-oblique MR was refused, "shape differs", with equal shapes)."""
+    try:
+        voxels = (np.linalg.inv(target) @ affine)[:3, :3]
+    except np.linalg.LinAlgError:
+        return None
+    axes = np.argmax(np.abs(voxels), axis=0)
+    if len(set(axes.tolist())) != 3:
+        return None
+    signs = [1.0 if voxels[axes[i], i] >= 0 else -1.0 for i in range(3)]
+    return np.array([[float(axes[i]), signs[i]] for i in range(3)])
+
+
 def _on_series_grid(image: Any, series: Series) -> npt.NDArray[Any]:
     """The image's data as ``(slices, rows, columns)`` of the series, with flips and
     permutations undone; anything else that differs is refused."""
@@ -200,10 +218,11 @@ def _on_series_grid(image: Any, series: Series) -> npt.NDArray[Any]:
     target_shape = (columns, rows, n_slices)
     affine = np.asarray(image.affine, dtype=np.float64)
     src = io_orientation(affine)
-    dst = io_orientation(target)
     if np.isnan(src).any():
         raise LabelImportError(f"source: its affine is degenerate:\n{affine}")
-    transform = ornt_transform(src, dst)
+    transform = _axes_onto(affine, target)
+    if transform is None:  # far from the grid: the checks below say how
+        transform = ornt_transform(src, io_orientation(target))
     moved = affine @ inv_ornt_aff(transform, shape)
     probe = apply_orientation(np.broadcast_to(np.zeros((), np.uint8), shape), transform)
     moved_shape = probe.shape
