@@ -893,3 +893,43 @@ def test_a_label_map_on_an_oblique_series_grid_with_tied_axes_imports() -> None:
     target = Labels(series, Ontology.builder().object("Lesion", shape="bitmask").build())
     (uuid,) = from_nifti(target, series, image, classes={1: "Lesion"})
     np.testing.assert_array_equal(target.get_mask(uuid), mask)
+
+
+def test_a_label_map_of_a_series_with_a_missing_slice(tmp_path: Path) -> None:
+    """QA 24b D14: SimpleITK writes a label map of a series with a missing slice with one label
+    slice per image, spaced by the mean step; it was refused as off-grid without a word of the
+    gap, and no option imported it."""
+    files = write_phantom_series(tmp_path / "s", n_slices=8, rows=16, columns=12)
+    files[4].unlink()  # slice 4 missing: 7 images, a 2-slice gap
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = open_series(tmp_path / "s")
+    n = series.shape[0]
+    positions = np.array([series.slice_dataset(k).ImagePositionPatient for k in range(n)], float)
+    lps = series.affine.copy()
+    lps[:3, 2] = (positions[-1] - positions[0]) / (n - 1)  # SimpleITK's mean step
+    mask = np.zeros(series.shape, bool)
+    mask[:, 4:9, 3:7] = True
+    mask[5] = False
+    image = nib.Nifti1Image(
+        mask.transpose(2, 1, 0).astype(np.uint8), np.diag([-1.0, -1, 1, 1]) @ lps
+    )
+    target = Labels(series, Ontology.builder().object("Lesion", shape="bitmask").build())
+    with pytest.raises(LabelImportError, match=r"the series' are not .*missing slices.*allow_irr"):
+        from_nifti(target, series, image, classes={1: "Lesion"})
+    with pytest.warns(daw.DicomAnnotWarning, match="slice k was placed on the series' slice k"):
+        (uuid,) = from_nifti(
+            target, series, image, classes={1: "Lesion"}, allow_irregular_slices=True
+        )
+    np.testing.assert_array_equal(target.get_mask(uuid), mask)
+    # another in-plane grid is refused all the same
+    shifted = np.diag([-1.0, -1, 1, 1]) @ lps
+    shifted[:3, 3] += shifted[:3, 0]
+    with pytest.raises(LabelImportError, match="not on the series' voxel grid"):
+        from_nifti(
+            target,
+            series,
+            nib.Nifti1Image(np.asarray(image.dataobj), shifted),
+            classes={1: "Lesion"},
+            allow_irregular_slices=True,
+        )

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import uuid as uuid_module
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import LabelError
+from ..errors import DicomAnnotWarning, LabelError
 from ..io import Series
 from ..labels import Labels, Mask, ObjectClass
 from ..labels.document import check_confidence, check_model_source, check_name
@@ -183,6 +184,46 @@ def _load_nifti(source: Any) -> Any:
         ) from None
 
 
+def _slice_by_slice(
+    series: Series,
+    target: npt.NDArray[np.float64],
+    moved: npt.NDArray[np.float64],
+    corners: npt.NDArray[np.float64],
+    allow: bool,
+) -> bool:
+    """An image off the series' grid along the slices only, on a series whose slices are not
+    evenly spaced (QA 24b D14: SimpleITK's label map of a series with a missing slice, one
+    label slice per image spaced by the mean step, was refused as off-grid, the gap not
+    named): True to place its slices one by one (``allow``, with a warning), else an error
+    naming the gap and the way. False when the in-plane grid or the first slice differ, or
+    the series' slices are evenly spaced (the usual refusal then)."""
+    first = corners[:, corners[2] == 0]
+    in_plane = np.abs((np.linalg.inv(target) @ moved @ first)[:3] - first[:3]).max()
+    if not np.isfinite(in_plane) or in_plane > GRID_TOLERANCE:
+        return False
+    from ._series import check_slice_positions
+
+    try:
+        check_slice_positions(series, allow=False, what="a label map")
+    except ExportError as exc:
+        facts = str(exc).split(". ")[0]
+    else:
+        return False
+    if not allow:
+        raise LabelImportError(
+            f"source: its slices are evenly spaced, the series' are not ({facts}); if it has "
+            "one slice per image of the series (as SimpleITK writes one for such a series), "
+            "pass allow_irregular_slices=True to place its slice k on the series' slice k"
+        )
+    warnings.warn(
+        f"from_nifti: the series' slices are not evenly spaced ({facts}); the label map's "
+        "slice k was placed on the series' slice k (allow_irregular_slices=True)",
+        DicomAnnotWarning,
+        stacklevel=4,
+    )
+    return True
+
+
 def _axes_onto(affine: npt.NDArray[np.float64], target: npt.NDArray[np.float64]) -> Any:
     """The flips and permutation (a nibabel orientation transform) that take the voxel axes
     of ``affine`` onto those of ``target``, read from ``inv(target) @ affine``, or None when
@@ -201,9 +242,10 @@ def _axes_onto(affine: npt.NDArray[np.float64], target: npt.NDArray[np.float64])
     return np.array([[float(axes[i]), signs[i]] for i in range(3)])
 
 
-def _on_series_grid(image: Any, series: Series) -> npt.NDArray[Any]:
+def _on_series_grid(image: Any, series: Series, irregular: bool = False) -> npt.NDArray[Any]:
     """The image's data as ``(slices, rows, columns)`` of the series, with flips and
-    permutations undone; anything else that differs is refused."""
+    permutations undone; anything else that differs is refused (``irregular``: see
+    :func:`from_nifti`'s ``allow_irregular_slices``)."""
     from nibabel.orientations import apply_orientation, inv_ornt_aff, io_orientation, ornt_transform
 
     shape = tuple(int(s) for s in image.shape)
@@ -238,6 +280,10 @@ def _on_series_grid(image: Any, series: Series) -> npt.NDArray[Any]:
         [[i, j, k, 1.0] for i in (0, columns - 1) for j in (0, rows - 1) for k in (0, n_slices - 1)]
     ).T
     off = np.abs((np.linalg.inv(target) @ moved @ corners)[:3] - corners[:3]).max()
+    if (not np.isfinite(off) or off > GRID_TOLERANCE) and _slice_by_slice(
+        series, target, moved, corners, irregular
+    ):
+        off = 0.0
     if not np.isfinite(off) or off > GRID_TOLERANCE:
         raise LabelImportError(
             f"source: not on the series' voxel grid (a corner voxel lies {off:.3g} voxels away; "
@@ -410,6 +456,7 @@ def from_nifti(
     source_name: str | None = None,
     confidence: float | None = None,
     ignore_unlisted: bool = False,
+    allow_irregular_slices: bool = False,
 ) -> list[str]:
     """Import a NIfTI label map as bitmask objects (one per label value), in one edit.
 
@@ -435,6 +482,12 @@ def from_nifti(
         Confidence of every object, in [0, 1].
     ignore_unlisted
         Leave out label values that ``classes`` / ``legend`` does not list (else an error).
+    allow_irregular_slices
+        For a series whose slices are not evenly spaced (a missing slice, uneven spacing),
+        which no NIfTI grid can follow: a label map with the series' in-plane grid, its first
+        slice and as many slices (as SimpleITK writes one for such a series: one label slice
+        per image, spaced by the mean step) is placed slice by slice, its slice k on the
+        series' slice k, with a warning. Default: refused, the message naming the gap.
 
     Returns
     -------
@@ -454,8 +507,13 @@ def from_nifti(
     source_name, confidence = _check_source(source_name, confidence)
     if classes is not None and not isinstance(classes, Mapping):
         raise TypeError(f"classes: expected a mapping value -> class, got {type(classes).__name__}")
+    if not isinstance(allow_irregular_slices, bool):
+        raise TypeError(
+            "allow_irregular_slices: expected True or False, got "
+            f"{type(allow_irregular_slices).__name__}"
+        )
     image = _load_nifti(source)
-    data = _on_series_grid(image, series)
+    data = _on_series_grid(image, series, allow_irregular_slices)
     if data.dtype.kind not in "iubf":
         raise LabelImportError(f"source: data type {data.dtype} is not a label map")
     by_slice = [_values_in(data[k], k) for k in range(data.shape[0])]

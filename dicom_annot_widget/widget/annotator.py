@@ -2152,7 +2152,8 @@ class DicomAnnotator(anywidget.AnyWidget):
         """Import a NIfTI label map on the series shown as bitmask objects (one per label
         value, one edit); returns their uuids. ``options`` go to
         :func:`dicom_annot_widget.export.from_nifti` (``classes``, ``legend``,
-        ``source_name`` for pending predictions, ``confidence``, ``ignore_unlisted``)."""
+        ``source_name`` for pending predictions, ``confidence``, ``ignore_unlisted``,
+        ``allow_irregular_slices``)."""
         return from_nifti(self.labels, self._series, source, **options)
 
     def import_seg(self, source: Any, **options: Any) -> list[str]:
