@@ -933,3 +933,29 @@ def test_a_label_map_of_a_series_with_a_missing_slice(tmp_path: Path) -> None:
             classes={1: "Lesion"},
             allow_irregular_slices=True,
         )
+
+
+def test_a_seg_whose_image_was_left_out_of_the_series_says_so(
+    source: tuple[Labels, dict[str, np.ndarray]], phantom: daw.Series, tmp_path: Path
+) -> None:
+    """QA 24b D11: the SEG of a complete series, imported on the series opened without one of
+    its files (skipped as damaged), was refused with "on no slice", not saying that the
+    frame's image is not in the series."""
+    import shutil
+
+    labels, _ = source
+    _seg(labels, phantom, tmp_path / "classes.dcm")
+    folder = Path(phantom.source)
+    partial = tmp_path / "partial"
+    shutil.copytree(folder, partial)
+    gone = sorted(partial.iterdir())[3]
+    keep = {Path(f).name for f in phantom.slice_files if f}
+    assert gone.name in keep
+    gone.write_bytes(b"DICM but not really")  # damaged: skipped when opened
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        smaller = open_series(partial)
+    assert smaller.shape[0] == phantom.shape[0] - 1
+    target = Labels(smaller, labels.ontology)
+    with pytest.raises(LabelImportError, match=r"which is not in the series, while \d+ of its"):
+        from_dicom_seg(target, smaller, tmp_path / "classes.dcm")

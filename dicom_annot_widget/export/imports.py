@@ -716,11 +716,20 @@ def _frame_slices(seg: Any, series: Series) -> tuple[list[int], list[int]]:
         k = int(np.argmin(np.abs(origins[:, 2] - voxel[2])))
         offset = voxel - origins[k]  # from that slice's own position (a gap shifts the rest)
         if np.abs(offset[:2]).max() > GRID_TOLERANCE or abs(offset[2]) > 0.5:
+            # its image is not in the series, while others are: a file left out when the
+            # series was opened (QA 24b D11: the message did not say so)
+            missing = (
+                f"; it references image {refs[i]}, which is not in the series, while "
+                f"{sum(r in by_uid for r in refs)} of its frames reference the series' images "
+                "(a file of the series skipped when it was opened, or missing?)"
+                if refs[i] is not None and refs[i] not in by_uid and any(r in by_uid for r in refs)
+                else ""
+            )
             raise LabelImportError(
                 f"source: frame {i + 1} at ImagePositionPatient {pos} is on no slice of the "
                 f"series: the nearest is slice {k}, off by "
                 f"{[round(float(v), 3) for v in offset]} (columns, rows, slices); a frame must "
-                "lie on a slice, within half a slice spacing along its normal"
+                f"lie on a slice, within half a slice spacing along its normal{missing}"
             )
         slices.append(k)
     seen: dict[tuple[int, int], int] = {}
