@@ -76,6 +76,8 @@ describe("instances panel logic", () => {
     const keys = [...instanceHotkeys(many, "a").values()];
     expect(keys).toEqual([...INSTANCE_KEYS]);
     expect(keys).not.toContain("i"); // the overlay toggle
+    expect(keys).not.toContain("p"); // the cine (QA 24a D1: the ninth object took it)
+    expect(keys.length).toBe(8);
   });
 
   it("leaves the letters of classification options to them", () => {

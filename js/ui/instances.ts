@@ -29,8 +29,10 @@ import { objectVolume, volumeText } from "../render/statistics";
 import { button, el, followScroll, icon, setPressed, textField } from "./dom";
 import { formatArea } from "./format";
 
-/** Keys that continue the n-th instance of the active class ("i" toggles the overlay). */
-export const INSTANCE_KEYS: readonly string[] = ["q", "w", "e", "r", "t", "y", "u", "o", "p"];
+/** Keys that continue the n-th instance of the active class: not the viewer's own keys
+ * ("i" toggles the overlay, "p" plays the cine: QA 24a D1, with nine objects listed "p"
+ * continued the ninth instead, and the next shape drawn joined its track). */
+export const INSTANCE_KEYS: readonly string[] = ["q", "w", "e", "r", "t", "y", "u", "o"];
 
 /** Slices where an object has keyframes: manual ones, interpolated ones, and its extent. */
 export interface Track {
