@@ -7,7 +7,7 @@
  * uuid and label, in one undoable edit); Delete or Backspace removes it; Escape cancels. Not bound to an
  * object class: it works in a viewer without an ontology too.
  */
-import { type Measurement, type Point, round3 } from "../labels";
+import { type Measurement, type Point, round3, uuid4 } from "../labels";
 import { MEASUREMENT_COLOR, drawMeasurements, measurementsOn, volumeAreaStats } from "../render/measurements";
 import { type Matrix, apply } from "../render/transform";
 import { button, capturePointer, el, keyLetter, setPressed, textField } from "../ui/dom";
@@ -73,6 +73,8 @@ export class MeasureHandler implements ToolHandler {
   private cursorAt: Point | null = null;
   /** uuid of the selected measurement */
   private chosen: string | null = null;
+  /** the measurement last sent, chosen before Python's echo brings it */
+  private sentUuid: string | null = null;
   /** the slice the measurement being drawn is on (a slice change drops it) */
   private draftSlice = -1;
   /** distance: the measurement under the press (a click selects it, a drag draws anew) */
@@ -143,7 +145,13 @@ export class MeasureHandler implements ToolHandler {
   }
 
   private send(kind: MeasureKind, points: readonly Point[]): void {
+    // the new measurement is the one chosen: Delete right after drawing it removes it, not
+    // the object selected before (QA 24a D2: it deleted that object)
+    const uuid = uuid4();
+    this.chosen = uuid;
+    this.sentUuid = uuid;
     const measurement = {
+      uuid,
       kind,
       plane: this.api.plane(),
       slice: this.api.slice(),
@@ -168,7 +176,9 @@ export class MeasureHandler implements ToolHandler {
       const echoed = this.api.labels().measurements.find((x) => x.uuid === uuid);
       if (echoed?.points.every(([x, y], i) => x === round3(points[i]?.[0] ?? NaN) && y === round3(points[i]?.[1] ?? NaN))) this.moving = null;
     }
-    if (this.chosen && !this.shown().some((x) => x.uuid === this.chosen)) this.chosen = null;
+    const shown = this.chosen !== null && this.shown().some((x) => x.uuid === this.chosen);
+    if (shown && this.chosen === this.sentUuid) this.sentUuid = null; // (its echo is in)
+    if (this.chosen && !shown && this.chosen !== this.sentUuid) this.chosen = null;
   }
 
   down(at: PointerAt): void {
@@ -377,6 +387,8 @@ export class MeasureHandler implements ToolHandler {
       this.api.changed();
       return true;
     }
+    // (one press too many takes nothing else: not the object selected before, QA 24a D2)
+    if (e.key === "Backspace" && !this.chosen && !e.shiftKey) return true;
     const chosen = this.shown().find((x) => x.uuid === this.chosen);
     if (e.key === "Enter" && chosen && !this.active()) {
       this.editLabel(chosen);
@@ -385,6 +397,10 @@ export class MeasureHandler implements ToolHandler {
     if ((e.key === "Delete" || e.key === "Backspace") && this.chosen) {
       const uuid = this.chosen;
       this.chosen = null;
+      if (!this.shown().some((x) => x.uuid === uuid)) {
+        this.sentUuid = null;
+        return true; // (sent, not echoed yet, or refused: nothing to delete here)
+      }
       this.api.sendEdit({ op: "delete_measurement", uuid });
       this.api.changed();
       return true;

@@ -116,8 +116,10 @@ export class PolygonHandler implements ToolHandler {
       this.api.changed();
       return true;
     }
-    if (!this.tool.active) return false;
     const mod = e.ctrlKey || e.metaKey;
+    // Backspace takes back the draft's vertices: one press too many (a key's auto-repeat)
+    // does nothing, it never deletes the object selected before (QA 24a D2: it did)
+    if (!this.tool.active) return e.key === "Backspace" && !mod && !e.altKey && !e.shiftKey;
     if ((e.key === "Backspace" || e.key === "Delete") && !mod) {
       this.tool.undoVertex();
       this.api.changed();

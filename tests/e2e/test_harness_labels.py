@@ -743,6 +743,48 @@ def test_the_measure_tool_draws_selects_and_deletes_a_distance(lpage: Any) -> No
     assert labels.measurements == []
 
 
+def test_keys_after_drawing_never_take_the_object_selected_before(lpage: Any) -> None:
+    """QA 24a D2: with an object selected (as every new object is), one Backspace more than
+    a polygon's or an area's vertices, or Delete right after drawing a distance, deleted
+    that object. Backspace with an empty draft does nothing; a new measurement is the one
+    chosen, so Delete removes it."""
+    page = lpage
+    wid, root = mount_labels(page, labels_state([box_object([10.0, 10.0, 20.0, 20.0])]))
+    page.evaluate(f"(i) => window.widgets[i].model._push('selected', '{BOX_UUID}')", wid)
+    root.focus()
+    s = Screen(root)
+    page.keyboard.press("1")  # Liver: the polygon tool
+    expect(root).to_have_attribute("data-tool", "polygon")
+    page.mouse.click(*s.at(40, 30))
+    page.mouse.click(*s.at(50, 30))
+    for _ in range(4):  # two vertices, two presses too many
+        page.keyboard.press("Backspace")
+    page.keyboard.press("l")  # the measure tool
+    expect(root).to_have_attribute("data-tool", "measure")
+    page.wait_for_timeout(100)
+    assert edits(page, wid) == []
+    assert model_get(page, wid, "selected") == BOX_UUID
+    # a distance, then Delete: the distance goes, the box stays
+    ax, ay = s.at(30, 40)
+    page.mouse.move(ax, ay)
+    page.mouse.down()
+    page.mouse.move(*s.at(50, 40), steps=4)
+    page.mouse.up()
+    (msg,) = wait_edits(page, wid, 1)
+    added = msg["op"]["measurement"]
+    labels = apply_in_python(msg["op"])
+    state = labels_state([box_object([10.0, 10.0, 20.0, 20.0])], revision=1)
+    state["measurements"] = [labels.measurements[0].to_json()]
+    push_labels(page, wid, state)
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-measurements", "1")
+    page.keyboard.press("Delete")
+    msgs = wait_edits(page, wid, 2)
+    assert msgs[1]["op"] == {"op": "delete_measurement", "uuid": added["uuid"]}
+    page.keyboard.press("Backspace")
+    page.wait_for_timeout(100)
+    assert len(edits(page, wid)) == 2
+
+
 def test_the_measure_tool_is_there_without_an_ontology(lpage: Any) -> None:
     page = lpage
     _wid, root = mount(page, series(ct_volume()))
