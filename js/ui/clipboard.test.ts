@@ -10,9 +10,14 @@ function fakeApi(objects: LabelObject[], readOnly = false) {
   const log: string[] = [];
   const sent: [string, number, Keyframe][] = [];
   let slice = 3;
+  let plane = "axial";
   let selected: string | null = null;
   const api = {
     slice: () => slice,
+    plane: () => plane,
+    setPlane: (p: string) => {
+      plane = p;
+    },
     setSlice: (k: number) => {
       slice = k;
     },
@@ -31,7 +36,7 @@ function fakeApi(objects: LabelObject[], readOnly = false) {
     toast: (t: string) => log.push(`toast: ${t}`),
     refuse: (t: string) => log.push(`refuse: ${t}`),
   };
-  return { api: api as unknown as EditorApi, log, sent, setSlice: api.setSlice, select: api.select };
+  return { api: api as unknown as EditorApi, log, sent, setSlice: api.setSlice, select: api.select, setPlane: api.setPlane };
 }
 
 const box: LabelObject = {
@@ -85,6 +90,22 @@ describe("clipboard", () => {
     expect(p.key(key("v"))).toBe(true);
     expect(f.sent).toEqual([]);
     expect(f.log.pop()).toMatch(/^refuse: .*read-only/);
+  });
+
+  it("pastes only on the plane the object is drawn on", () => {
+    // QA 24a D3: an axial box pasted on coronal slice 31 became a keyframe of axial slice 31
+    const f = fakeApi([box]);
+    const p = new ClipboardPanel(f.api);
+    f.select("b1");
+    p.key(key("c"));
+    f.setPlane("coronal");
+    f.setSlice(30);
+    expect(p.key(key("v"))).toBe(true);
+    expect(f.sent).toEqual([]);
+    expect(f.log.pop()).toBe("refuse: #4 is drawn on the axial plane: paste it there (this view shows the coronal plane)");
+    f.setPlane("axial");
+    p.key(key("v"));
+    expect(f.sent).toEqual([["b1", 30, { box: [1, 2, 10, 12] }]]);
   });
 
   it("says when the copied object is gone or has no shape here", () => {

@@ -104,6 +104,14 @@ export class ClipboardPanel implements Panel {
       api.refuse(`object #${c.objectId} was deleted: nothing to paste`);
       return true;
     }
+    // an object's keyframes are slices of its own plane: a reformat's slice number is not
+    // one of them (QA 24a D3: an axial box pasted on coronal slice 31 became a keyframe of
+    // axial slice 31, where nobody drew)
+    const plane = object.plane ?? "axial";
+    if (plane !== api.plane()) {
+      api.refuse(`#${c.objectId} is drawn on the ${plane} plane: paste it there (this view shows the ${api.plane()} plane)`);
+      return true;
+    }
     const k = api.slice();
     const replaced = object.keyframes[String(k)] !== undefined;
     if (api.setKeyframe(c.uuid, k, c.geometry)) {
