@@ -544,6 +544,14 @@ export class LabelEditor implements EditorApi {
   deleteHere(uuid: string): boolean {
     const o = this.object(uuid);
     if (!o) return false;
+    // an object's keyframes are slices of its own plane; a reformat's slice number is not one
+    // of them (QA 24a D4: Delete on coronal slice 26 deleted the selected mask's axial slice 26)
+    const plane = o.plane ?? "axial";
+    if (plane !== this.plane()) {
+      const erase = o.shape === "bitmask" ? "erase what this view cuts with the eraser (h), or " : "";
+      this.refuse(`#${o.object_id} is drawn on the ${plane} plane: Delete removes its keyframe there (this view shows the ${this.plane()} plane); ${erase}Shift+Delete deletes it on every slice`);
+      return false;
+    }
     const k = this.slice();
     const slices = Object.keys(o.keyframes);
     if (slices.length === 1) return this.deleteObject(uuid);

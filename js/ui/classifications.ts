@@ -121,9 +121,17 @@ export function objectPanel(api: EditorApi): Panel {
     const cls = api.classes().find((c) => c.id === object.feature);
     return cls && (cls.classifications ?? []).length > 0 ? { object, cls } : null;
   };
+  /** The selected object is of another plane than the one shown (an axial mask stays
+   * selected on a reformat): this plane's slice numbers are not its slices, so no per-slice
+   * answer is given here (QA 24a D5: coronal slice 27's answer was stored on axial slice 27). */
+  const foreignPlane = (object: LabelObject): string | null => {
+    const plane = object.plane ?? "axial";
+    return plane === api.plane() ? null : plane;
+  };
   const effective = (): Range | null => {
     const cur = current();
-    return cur ? dynamicRange(mode, api.slice(), api.sliceCount(), cur.object, custom) : null;
+    if (!cur || foreignPlane(cur.object) !== null) return null;
+    return dynamicRange(mode, api.slice(), api.sliceCount(), cur.object, custom);
   };
   const setCustom = (r: Range): void => {
     mode = "custom";
@@ -176,7 +184,7 @@ export function objectPanel(api: EditorApi): Panel {
     return false;
   };
   const answerOf = (object: LabelObject, cls: OntologyClass, cid: string): AnswerValue =>
-    isDynamic(cls, cid) ? answerOn(object.dynamic, cid, api.slice()) : (object.static?.[cid] ?? null);
+    isDynamic(cls, cid) ? (foreignPlane(object) !== null ? null : answerOn(object.dynamic, cid, api.slice())) : (object.static?.[cid] ?? null);
 
   /** Give `c` of the selected object the answer `value` (null clears). */
   const answer = (c: Classification, value: AnswerValue): void => {
@@ -184,6 +192,11 @@ export function objectPanel(api: EditorApi): Panel {
     if (!cur) return;
     const { object, cls } = cur;
     if (isDynamic(cls, c.id)) {
+      const plane = foreignPlane(object);
+      if (plane !== null) {
+        api.refuse(`per-slice answers of #${object.object_id} are given on its own (${plane}) slices: show the ${plane} plane to give them`);
+        return;
+      }
       const r = effective();
       if (!r) return;
       api.sendEdit({ op: "set_dynamic", uuid: object.uuid, classification: c.id, answer: value, start: r[0], end: r[1] });
@@ -279,6 +292,8 @@ export function objectPanel(api: EditorApi): Panel {
       }
       for (const [m, b] of modeButtons) setPressed(b, m === mode);
       const r = effective();
+      const plane = foreignPlane(object);
+      if (plane !== null) setText(applies, `Per-slice answers are given on #${object.object_id}'s own (${plane}) slices: show the ${plane} plane`);
       if (r) {
         setValue(startIn, String(r[0] + 1));
         setValue(endIn, String(r[1] + 1));
@@ -290,7 +305,7 @@ export function objectPanel(api: EditorApi): Panel {
         if (applies.dataset.end !== String(r[1])) applies.dataset.end = String(r[1]);
       }
       setText(title, `#${object.object_id} ${cls.name}`);
-      const key = `${object.uuid}|${answersKey(object, cls)}|${k}|${api.readOnly()}`;
+      const key = `${object.uuid}|${answersKey(object, cls)}|${k}|${api.readOnly()}|${plane}`;
       if (key === listKey) return;
       // keep a text field being typed in
       const focused = document.activeElement;

@@ -376,3 +376,31 @@ def test_frame_classification_keys_list_and_bar(setup: Any) -> None:
     page.keyboard.press("z")
     expect(root.get_by_test_id("daw-error")).to_contain_text("choose an answer")
     kernel.no_more()
+
+
+def test_on_a_reformat_an_object_of_the_axial_slices_takes_no_slice_keyed_edit(
+    setup: Any,
+) -> None:
+    """QA 24a D4, D5: an axial object selected while the coronal reformat is shown (a mask
+    stays selected there; Python may select anything): Delete deleted its keyframe on the
+    axial slice numbered as the coronal one, and a per-slice answer went to that axial slice.
+    Both are refused with the reason; shift+Delete still deletes it everywhere."""
+    page, root, kernel, uuid = setup
+    root.focus()
+    page.keyboard.press("Alt+c")
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
+    go_to(page, root, 6)
+    wid = kernel.wid
+    page.evaluate(f"(i) => window.widgets[i].model._push('selected', '{uuid}')", wid)
+    expect(root.get_by_test_id("daw-cls-applies")).to_contain_text("own (axial) slices")
+    root.focus()
+    page.keyboard.press("a")  # arterial, per slice
+    expect(root.get_by_test_id("daw-error")).to_contain_text("given on its own (axial) slices")
+    page.keyboard.press("Delete")
+    expect(root.get_by_test_id("daw-error")).to_contain_text("is drawn on the axial plane")
+    page.wait_for_timeout(100)
+    kernel.no_more()
+    assert sorted(kernel.labels.get(uuid).keyframes) == [2, 6, 9]
+    page.keyboard.press("Shift+Delete")
+    (op,) = kernel.take()
+    assert op["op"] == "delete_object" and op["uuid"] == uuid
