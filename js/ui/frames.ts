@@ -79,6 +79,20 @@ export function framePanel(api: EditorApi): Panel {
   let chosen: string | null = null;
   let answers: Record<string, AnswerValue> = {};
   const draft = new FrameDraft();
+  /** The series and plane the draft's slices were chosen on: slice numbers of one plane are
+   * not those of another (QA 24a D7: axial slices 16-21 chosen, then saved on the coronal
+   * reformat as its rows 16-21). */
+  let draftWhere = "";
+  const here = (): string => `${api.info()?.id ?? ""}|${api.plane()}`;
+  const hasDraft = (): boolean => draft.start !== null || draft.end !== null || draft.ranges.length > 0;
+  /** Drop a draft chosen on another plane or series, saying so; true when it did. */
+  const dropForeignDraft = (): boolean => {
+    if (!hasDraft() || draftWhere === here()) return false;
+    const plane = draftWhere.split("|")[1] ?? "";
+    draft.clear();
+    api.toast(`The slices chosen on the ${plane} plane for a frame classification were dropped: choose them again here`);
+    return true;
+  };
   let ver = 0;
   let pickerKey = "";
   let questionKey = "";
@@ -167,7 +181,9 @@ export function framePanel(api: EditorApi): Panel {
   };
 
   const act = (key: string): void => {
+    dropForeignDraft();
     const k = api.slice();
+    if (!hasDraft()) draftWhere = here();
     if (key === "c") draft.setStart(k);
     else if (key === "v") draft.setEnd(k);
     else if (key === "x") draft.thisFrame(k);
@@ -307,6 +323,7 @@ export function framePanel(api: EditorApi): Panel {
 
   return {
     update(): void {
+      if (dropForeignDraft()) bump();
       const cls = list();
       slot.show(cls.length > 0);
       updateBars();

@@ -404,3 +404,27 @@ def test_on_a_reformat_an_object_of_the_axial_slices_takes_no_slice_keyed_edit(
     page.keyboard.press("Shift+Delete")
     (op,) = kernel.take()
     assert op["op"] == "delete_object" and op["uuid"] == uuid
+
+
+def test_a_frame_range_chosen_on_one_plane_is_not_saved_on_another(setup: Any) -> None:
+    """QA 24a D7: slices chosen with c / v on the axial slices, then m on the coronal
+    reformat, saved the coronal rows of those numbers. The draft belongs to its plane: a plane
+    change drops it, saying so."""
+    page, root, kernel, _uuid = setup
+    root.get_by_test_id("daw-frames-opt-quality-bad").click()  # activates the section
+    page.wait_for_function(FOCUS_IN_WIDGET)
+    draft = root.get_by_test_id("daw-frames-draft")
+    go_to(page, root, 3)
+    page.keyboard.press("c")
+    go_to(page, root, 5)
+    page.keyboard.press("v")
+    expect(draft).to_have_attribute("data-ranges", "[[3,5]]")
+    page.keyboard.press("Alt+c")
+    expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
+    expect(draft).to_have_attribute("data-ranges", "[]")
+    expect(root.locator(".daw-toast")).to_contain_text("chosen on the axial plane")
+    root.focus()
+    page.keyboard.press("m")
+    expect(root.get_by_test_id("daw-error")).to_contain_text("choose slices first")
+    page.wait_for_timeout(100)
+    kernel.no_more()
