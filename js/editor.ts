@@ -852,6 +852,13 @@ export class LabelEditor implements EditorApi {
     const mod = e.ctrlKey || e.metaKey;
     const plain = !mod && !e.altKey;
     if (!this.state.read_only && this.tool().key?.(e)) return true;
+    // a class key before the panels: an option with the same key (the ontology warns of it)
+    // does not take it (QA 24a D8: '2' meant for class 2 answered the lesion's grade)
+    const classKey = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
+    if (classKey) {
+      this.setClass(classKey);
+      return true;
+    }
     for (const p of this.panels) if (p.key?.(e)) return true;
     if (isAccel(e, "z", true) || isAccel(e, "y")) {
       this.sendHistory("redo");
@@ -865,11 +872,6 @@ export class LabelEditor implements EditorApi {
       if (!this.ui.selected) return false;
       if (e.shiftKey) this.deleteObject(this.ui.selected);
       else this.deleteHere(this.ui.selected);
-      return true;
-    }
-    const hotkeyClass = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
-    if (hotkeyClass) {
-      this.setClass(hotkeyClass);
       return true;
     }
     // the measure tool, or (chosen already) the next kind of measurement

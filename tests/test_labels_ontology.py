@@ -281,3 +281,18 @@ def test_from_json_refuses_bad_json_and_lookups_fail_clearly() -> None:
     with pytest.raises(LabelError, match=r"unknown object class 'Spleen' \(known: 'liver'"):
         full_ontology().feature("Spleen")
     assert json.loads(full_ontology().to_json())["objects"][0]["id"] == "liver"
+
+
+def test_option_hotkeys_that_are_class_hotkeys_are_warned_of() -> None:
+    """QA 24a D8: option keys 1-9 beside the class keys 1-9 were accepted without a word; in
+    the widget the class key wins."""
+    from dicom_annot_widget import DicomAnnotWarning
+
+    with pytest.warns(DicomAnnotWarning, match=r"options\[1\] \('G2'\) and class 'Liver'"):
+        (
+            Ontology.builder()
+            .object("Lesion", "bounding_box")
+            .radio("Grade", [{"name": "G1", "hotkey": "a"}, {"name": "G2", "hotkey": "2"}])
+            .object("Liver", "polygon")
+            .build()
+        )

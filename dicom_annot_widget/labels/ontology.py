@@ -36,12 +36,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
 from typing import Any
 
-from ..errors import LabelError
+from ..errors import DicomAnnotWarning, LabelError
 from ._check import (
     check_bool,
     check_float,
@@ -413,6 +414,22 @@ class Ontology:
                     "'dynamic' applies to object classifications only",
                 )
             self._register(c, None, None, c.id, f"ontology.classifications[{j}]", frame_hotkeys)
+        # a digit option key that is also a class key: the page gives the key to the class
+        # (QA 24a D8: '2' meant for class 2 answered the selected lesion's grade instead)
+        shadowed = [
+            f"{info.path}.options[{k}] ({o.name!r}) and class {self._hotkeys[o.hotkey].name!r}"
+            for info in self._info.values()
+            for k, o in enumerate(info.classification.options)
+            if o.hotkey is not None and o.hotkey in self._hotkeys
+        ]
+        if shadowed:
+            warnings.warn(
+                "ontology: option hotkeys that are class hotkeys: "
+                + "; ".join(shadowed)
+                + ". In the widget the key chooses the class; give the options other keys",
+                DicomAnnotWarning,
+                stacklevel=2,
+            )
 
     def _register(
         self,

@@ -428,3 +428,30 @@ def test_a_frame_range_chosen_on_one_plane_is_not_saved_on_another(setup: Any) -
     expect(root.get_by_test_id("daw-error")).to_contain_text("choose slices first")
     page.wait_for_timeout(100)
     kernel.no_more()
+
+
+def test_a_class_key_wins_over_an_option_with_the_same_key(harness: Any) -> None:  # noqa: F811
+    """QA 24a D8: with option hotkeys 1 and 2 beside the class keys 1 and 2, pressing 2 (class
+    Liver) with a lesion selected answered its grade instead, and the class stayed."""
+    import warnings
+
+    page = harness
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the ontology says so)
+        onto = (
+            Ontology.builder()
+            .object("Lesion", shape="bounding_box", hotkey=1)
+            .radio("Grade", [{"name": "G1", "hotkey": "1"}, {"name": "G2", "hotkey": "2"}])
+            .object("Liver", shape="polygon", hotkey=2)
+            .build()
+        )
+    labels = Labels({"series_instance_uid": "1.2.3", "shape": [12, 48, 64]}, onto)
+    uuid = labels.add_box("lesion", 6, [10, 10, 30, 30])
+    wid, root = mount_labels(page, compact_labels_state(labels))
+    page.evaluate(f"(i) => window.widgets[i].model._push('selected', '{uuid}')", wid)
+    expect(root.get_by_test_id("daw-cls-title")).to_have_text("#1 Lesion")
+    root.focus()
+    page.keyboard.press("2")
+    expect(root).to_have_attribute("data-tool", "polygon")
+    page.wait_for_timeout(100)
+    assert edits(page, wid) == []
