@@ -436,13 +436,22 @@ export class LabelEditor implements EditorApi {
         : "Window drag off: the left button draws with the tool chosen (Alt+W drags the window again)",
     );
   }
-  setClass(c: OntologyClass): void {
+  /**
+   * Make `c` the class new shapes are drawn with (its tool if the tool draws another shape).
+   * `chosen`: the user chose it (its key or button): a selected object of another class is let
+   * go, since choosing a class is choosing what the next stroke makes (QA 24a D9: the brush,
+   * with a Liver polygon still selected from drawing it, painted into the polygon instead of
+   * making the Tumour just chosen). Python's `w.active_class` keeps Python's `w.selected`.
+   */
+  setClass(c: OntologyClass, chosen = false): void {
     const tool = this.toolFor(c);
     if (!tool) {
       this.toast(`Drawing ${c.shape.replace("_", " ")} objects is not available yet`);
       return;
     }
     if (this.state.read_only) return;
+    const selected = this.ui.selected !== null ? this.object(this.ui.selected) : undefined;
+    if (chosen && selected && selected.feature !== c.id) this.ui.selected = null;
     if (this.ui.activeClass !== c.id) this.cancelDraft();
     this.continuingUuid = null;
     this.ui.activeClass = c.id;
@@ -856,7 +865,7 @@ export class LabelEditor implements EditorApi {
     // does not take it (QA 24a D8: '2' meant for class 2 answered the lesion's grade)
     const classKey = plain ? this.classes().find((c, idx) => classHotkey(c, idx) === e.key) : undefined;
     if (classKey) {
-      this.setClass(classKey);
+      this.setClass(classKey, true);
       return true;
     }
     for (const p of this.panels) if (p.key?.(e)) return true;
@@ -921,7 +930,7 @@ export class LabelEditor implements EditorApi {
         swatch.style.background = classColor(onto, c.id);
         b.prepend(swatch);
         if (hk) el("span", "daw-hotkey", b, hk);
-        b.addEventListener("click", () => this.setClass(c), { signal: this.signal });
+        b.addEventListener("click", () => this.setClass(c, true), { signal: this.signal });
         this.classButtons.set(c.id, b);
       });
     }

@@ -54,7 +54,7 @@ export interface EditorApi {
   classes(): OntologyClass[];
   activeClass(): OntologyClass | null;
   /** choose the class new objects get (and the tool drawing its shape) */
-  setClass(c: OntologyClass): void;
+  setClass(c: OntologyClass, chosen?: boolean): void;
   setTool(tool: Tool): void;
   plane(): string;
   info(): SeriesInfo | null;

@@ -749,11 +749,20 @@ def test_keys_after_drawing_never_take_the_object_selected_before(lpage: Any) ->
     that object. Backspace with an empty draft does nothing; a new measurement is the one
     chosen, so Delete removes it."""
     page = lpage
-    wid, root = mount_labels(page, labels_state([box_object([10.0, 10.0, 20.0, 20.0])]))
-    page.evaluate(f"(i) => window.widgets[i].model._push('selected', '{BOX_UUID}')", wid)
+    liver = "356e3932-2e59-4990-8b32-8ca6f1e61ec1"
+    drawn = {  # a Liver polygon drawn before, still selected (as after drawing it)
+        "uuid": liver,
+        "object_id": 1,
+        "feature": "liver",
+        "shape": "polygon",
+        "plane": "axial",
+        "keyframes": {"6": {"manual": True, "points": [[4, 4], [20, 4], [12, 20]]}},
+    }
+    wid, root = mount_labels(page, labels_state([drawn]))
+    page.evaluate(f"(i) => window.widgets[i].model._push('selected', '{liver}')", wid)
     root.focus()
     s = Screen(root)
-    page.keyboard.press("1")  # Liver: the polygon tool
+    page.keyboard.press("1")  # Liver: the polygon tool (the class of the selection: kept)
     expect(root).to_have_attribute("data-tool", "polygon")
     page.mouse.click(*s.at(40, 30))
     page.mouse.click(*s.at(50, 30))
@@ -763,8 +772,8 @@ def test_keys_after_drawing_never_take_the_object_selected_before(lpage: Any) ->
     expect(root).to_have_attribute("data-tool", "measure")
     page.wait_for_timeout(100)
     assert edits(page, wid) == []
-    assert model_get(page, wid, "selected") == BOX_UUID
-    # a distance, then Delete: the distance goes, the box stays
+    assert model_get(page, wid, "selected") == liver
+    # a distance, then Delete: the distance goes, the polygon stays
     ax, ay = s.at(30, 40)
     page.mouse.move(ax, ay)
     page.mouse.down()
@@ -773,7 +782,7 @@ def test_keys_after_drawing_never_take_the_object_selected_before(lpage: Any) ->
     (msg,) = wait_edits(page, wid, 1)
     added = msg["op"]["measurement"]
     labels = apply_in_python(msg["op"])
-    state = labels_state([box_object([10.0, 10.0, 20.0, 20.0])], revision=1)
+    state = labels_state([drawn], revision=1)
     state["measurements"] = [labels.measurements[0].to_json()]
     push_labels(page, wid, state)
     expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-measurements", "1")

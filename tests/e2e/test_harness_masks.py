@@ -22,6 +22,7 @@ from .test_harness_viewer import (  # noqa: F401 (a fixture)
     model_get,
     mount,
     series,
+    wait_model,
 )
 
 ROWS, COLUMNS = 48, 64
@@ -490,6 +491,28 @@ def test_brush_on_a_selected_polygon_targets_it(mpage: Any) -> None:
     (paint,) = wait_sent(page, wid, "paint", 1)
     assert paint["uuid"] == POLY_UUID and "feature" not in paint
     assert [st["tool"] for st in paint["strokes"]] == ["brush", "eraser"]
+
+
+def test_choosing_a_mask_class_lets_a_polygon_of_another_class_go(mpage: Any) -> None:
+    """QA 24a D9: a Liver polygon still selected (as after drawing it), the key of the Organ
+    mask class, a stroke, Enter: the stroke went into the polygon and no Organ object was
+    made. Choosing a class chooses what the next stroke makes; the brush key alone (f)
+    still paints the selected polygon (test_brush_on_a_selected_polygon_targets_it)."""
+    page = mpage
+    wid, root = mount(
+        page, series(ct_volume()), state={"labels_state": state([polygon({"6": True})])}
+    )
+    page.evaluate(f"(i) => window.widgets[i].model._push('selected', '{POLY_UUID}')", wid)
+    expect(root.get_by_test_id("daw-labels")).to_have_attribute("data-selected", POLY_UUID)
+    root.focus()
+    page.keyboard.press("2")  # Organ, a bitmask class: the brush
+    expect(root).to_have_attribute("data-tool", "brush")
+    wait_model(page, wid, "selected", None)
+    s = Screen(root)
+    stroke(page, s, [(50, 30), (56, 34)])
+    page.keyboard.press("Enter")
+    (paint,) = wait_sent(page, wid, "paint", 1)
+    assert paint["uuid"] != POLY_UUID and paint["feature"] == "organ"
 
 
 #: Whether the keyboard focus is in the (first) widget, not on the page's body.
