@@ -397,6 +397,23 @@ def test_adding_and_deleting_manual_keyframes(labels: Labels) -> None:
     assert labels[point].keyframes[6].geometry == Point(6.0, 4.0)
 
 
+def test_a_derived_keyframe_deleted_by_hand_stays_deleted(labels: Labels) -> None:
+    """QA 24a D6: a derived (interpolated) keyframe deleted in the page came back with the next
+    edit of a manual keyframe of the track, the recomputation filling its slice again."""
+    box = labels.add_box("Lesion", 2, (10, 10, 20, 20))
+    labels.add_box("Lesion", 12, (20, 10, 30, 20), uuid=box)
+    labels.interpolate(box)
+    labels.delete_keyframe(box, 7)
+    labels.set_keyframe(box, 2, (12, 10, 22, 20))  # the correction that refilled it
+    assert sorted(labels[box].keyframes) == [k for k in range(2, 13) if k != 7]
+    assert labels[box].keyframes[4].geometry == Box(13.6, 10.0, 23.6, 20.0)  # recomputed
+    labels.set_keyframe(box, 12, (24, 10, 34, 20))
+    assert 7 not in labels[box].keyframes
+    # asking for interpolation fills it again
+    labels.interpolate(box)
+    assert 7 in labels[box].keyframes
+
+
 def test_manual_edits_without_derived_keyframes_are_plain_edits(labels: Labels) -> None:
     box = labels.add_box("Lesion", 0, (10, 10, 20, 20))
     seen: list[Any] = []

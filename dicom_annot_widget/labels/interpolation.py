@@ -363,9 +363,9 @@ def recompute_plan(old: LabelObject, new: LabelObject) -> tuple[list[int], list[
     geometry or ``manual`` flag changed) lies between its neighbouring manual keyframes before
     or after the edit (for bitmasks, whose cubic interpolation also uses the next keyframe on
     each side, between the second neighbours). Affected derived keyframes of a gap between two
-    manual keyframes are recomputed over the span they cover, extended over a manual keyframe
-    that was deleted inside that gap; affected ones no longer between two manual keyframes are
-    deleted.
+    manual keyframes are recomputed, and so is a manual keyframe that was deleted inside that
+    gap; slices of the gap without a keyframe (a derived keyframe deleted by hand) stay
+    without one; affected ones no longer between two manual keyframes are deleted.
 
     Returns
     -------
@@ -405,9 +405,11 @@ def recompute_plan(old: LabelObject, new: LabelObject) -> tuple[list[int], list[
             gaps.setdefault((int(lo), int(hi)), []).append(d)
     recompute: list[int] = []
     for (lo, hi), ds in gaps.items():
-        span = ds + [k for k in gone if lo < k < hi]
-        recompute.extend(range(min(span), max(span) + 1))
-    return sorted(recompute), delete
+        # the derived slices themselves (and a deleted manual keyframe's): not the slices
+        # between them that have none, which someone deleted (QA 24a D6: a derived keyframe
+        # deleted in the page came back with the next edit of the track)
+        recompute.extend(ds + [k for k in gone if lo < k < hi])
+    return sorted(set(recompute)), delete
 
 
 def recompute_ops(
