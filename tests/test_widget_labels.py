@@ -849,3 +849,20 @@ def test_a_nifti_widget_finds_its_label_file_in_the_next_session(tmp_path: Path)
     again = DicomAnnotator(tmp_path / "ct.nii.gz", ontology=_ontology(), label_path=path)
     assert [o["uuid"] for o in again.labels_state["objects"]] == [uid]
     again.close()
+
+
+def test_interpolate_names_the_objects_own_plane_in_its_errors() -> None:
+    """QA 24a observation: w.interpolate(u, start=-3) said "its largest plane has 48 slices"
+    for a 20-slice series, and w.interpolate(u, 3.5) raised a TypeError where the labels raise
+    a LabelError; labels.interpolate(None, 0, 99) passed silently without objects."""
+    onto = Ontology.builder().object("Lesion", "bounding_box").build()
+    w = DicomAnnotator(open_series(np.zeros((20, 48, 40), np.int16)), ontology=onto)
+    with pytest.raises(LabelError, match=r"out of range \(no plane of the series has more"):
+        w.interpolate(None, 0, 99)
+    u = w.labels.add_box("lesion", 2, (1, 1, 5, 5))
+    w.labels.add_box("lesion", 8, (1, 1, 5, 5), uuid=u)
+    with pytest.raises(LabelError, match=r"drawn on the axial plane \(slices 0\.\.19\)"):
+        w.interpolate(u, 0, 30)
+    with pytest.raises(LabelError, match=r"interpolate\(start\): expected an integer, got 3.5"):
+        w.interpolate(u, 3.5)
+    assert w.interpolate(u, 0, 19) == w.labels.revision

@@ -1020,6 +1020,14 @@ class Labels:
         hi = None if end is None else check_int(end, "interpolate(end)", 0)
         if hi is not None and lo > hi:
             raise LabelError(f"interpolate: start {lo} is after end {hi}")
+        # no plane of the series has that slice (also when no object is there to say it)
+        largest = max(self._doc.plane_size(p)[2] for p in ("axial", "coronal", "sagittal"))
+        for value, name in ((lo, "start"), (hi, "end")):
+            if value is not None and value >= largest:
+                raise LabelError(
+                    f"interpolate({name}): slice {value} is out of range (no plane of the "
+                    f"series has more than {largest} slices)"
+                )
         with self._lock:
             self._check_writable()
             chosen = self._interpolation_targets(objects)
