@@ -665,3 +665,15 @@ def test_a_new_class_for_a_prediction_marks_it_edited() -> None:
     assert labels[box].edited
     labels.undo()
     assert not labels[box].edited and labels[box].feature == "lesion"  # (the class id)
+
+
+def test_a_frame_answer_of_none_points_to_clearing(labels: Labels) -> None:
+    """QA 24a observation: None was refused as "None is not an option of 'quality'", while
+    set_static / set_dynamic clear on None; the method that clears is named now."""
+    labels.set_frame_classification("Quality", "good", 1, 3)
+    with pytest.raises(
+        LabelError, match=r"use clear_frame_classification\('Quality', start, end\)"
+    ):
+        labels.set_frame_classification("Quality", None, 1, 3)
+    labels.clear_frame_classification("Quality", 1, 3)
+    assert labels.frame_classifications == []

@@ -1156,6 +1156,12 @@ class Labels:
             Answers to its nested classifications, ``{id or name: answer}``.
         """
         cid = self.ontology.resolve_classification(classification, None, "classification")
+        if answer is None:
+            # (set_static / set_dynamic clear on None: here that is a method of its own)
+            raise LabelError(
+                f"set_frame_classification: answer None would clear {cid!r}: use "
+                f"clear_frame_classification({classification!r}, start, end) to clear slices"
+            )
         answers: dict[str, Any] = {cid: answer}
         if nested:
             answers.update(nested)
