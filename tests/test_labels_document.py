@@ -666,6 +666,7 @@ BULK_BAD = [
     ("Liver", [[1.0, 1.0, 3.0], [9.0], [9.0, 7.0]], r'keyframes\["12"\]\.points\[0\]: expected'),
     ("Liver", [[1.0, 1.0], [9.0, 1.0], [47.6, 7.0]], r"points\[2\]: \(47\.6, 7\.0\) lies outside"),
     ("Liver", [[1.0, 1.0], [5.0, 5.0], [9.0, 9.0]], r"zero area \(its vertices are collinear\)"),
+    ("Liver", [[1.0, 1.0], [9.0, 9.0], [9.0, 1.0], [1.0, 9.0]], r"crosses itself .*'bow-tie'"),
     ("Liver", [[1.0, 1.0], [5.0, 5.0]], r"a polygon needs at least 3 distinct vertices, got 2"),
     ("Vessel", [[1.0, 1.0], [1.0, 1.0]], r"a polyline needs at least 2 distinct vertices, got 1"),
     ("Lesion", [1.0, 1.0, 1.0, 5.0], r"has zero area"),

@@ -572,7 +572,21 @@ def _polygon(raw: Any, path: str, width: int, height: int, q: bool = False) -> P
         distinct = len(set(zip(xs, ys, strict=True)))
         if distinct < 3:
             fail(path, f"a polygon needs at least 3 distinct vertices, got {distinct}")
-        fail(path, "the polygon has zero area (its vertices are collinear)")
+        # a bow-tie's two lobes cancel: not collinear (QA 24a: said so all the same)
+        x0, y0 = xs[0], ys[0]
+        far = max(range(len(xs)), key=lambda i: (xs[i] - x0) ** 2 + (ys[i] - y0) ** 2)
+        dx, dy = xs[far] - x0, ys[far] - y0
+        reach = math.hypot(dx, dy) or 1.0
+        collinear = all(
+            abs(dx * (ys[i] - y0) - dy * (xs[i] - x0)) / reach <= 1e-6 for i in range(len(xs))
+        )
+        fail(
+            path,
+            "the polygon has zero area (its vertices are collinear)"
+            if collinear
+            else "the polygon has zero area: it crosses itself and its parts cancel (a "
+            "'bow-tie'); draw each part as a polygon of its own",
+        )
     return Polygon(_dedupe(list(zip(xs, ys, strict=True)), closed=True))
 
 
