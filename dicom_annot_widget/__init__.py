@@ -12,7 +12,15 @@ from .errors import (
     ProtocolError,
     WidgetValueError,
 )
-from .export import from_dicom_seg, from_nifti, object_masks, to_dicom_seg, to_nifti
+from .export import (
+    ExportError,
+    LabelImportError,
+    from_dicom_seg,
+    from_nifti,
+    object_masks,
+    to_dicom_seg,
+    to_nifti,
+)
 from .io import Series, Study, open_series, open_study
 from .io.phantom import default_demo_series, write_phantom_series
 from .labels import Labels, Ontology
@@ -29,7 +37,9 @@ __all__ = [
     "DicomAnnotator",
     "DicomLoadError",
     "DicomLoadWarning",
+    "ExportError",
     "LabelError",
+    "LabelImportError",
     "Labels",
     "MissingDecoderError",
     "Ontology",

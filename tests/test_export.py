@@ -638,6 +638,8 @@ def test_public_api() -> None:
     for name in ("to_nifti", "to_dicom_seg", "object_masks"):
         assert name in daw.__all__ and callable(getattr(daw, name))
     assert issubclass(ExportError, daw.LabelError)
+    # named in the docs, caught by users: importable where the functions are (QA 24b)
+    assert daw.ExportError is ExportError and issubclass(daw.LabelImportError, daw.LabelError)
 
 
 # ---------------------------------------------------------------------------- widget
