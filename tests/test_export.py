@@ -504,18 +504,26 @@ def test_seg_bad_input(
     to_nifti(nifti_labels, from_nifti)  # NIfTI export still works for it
 
 
-def test_seg_refuses_sources_without_geometry(tmp_path: Path) -> None:
-    folder = tmp_path / "series"
-    files = write_phantom_series(folder, n_slices=3, rows=16, columns=16)
-    for f in files:
+def _marked_series_with(
+    tmp_path: Path, edit: Any, which: slice = slice(None)
+) -> tuple[Labels, daw.Series]:
+    """A 3-slice phantom series whose files ``which`` were changed by ``edit(ds)``, opened
+    (its warnings ignored), with labels holding one box."""
+    files = write_phantom_series(tmp_path / "series", n_slices=3, rows=16, columns=16)
+    for f in files[which]:
         ds = pydicom.dcmread(f)
-        del ds.FrameOfReferenceUID
+        edit(ds)
         ds.save_as(f)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        series = open_series(folder)
+        series = open_series(tmp_path / "series")
     labels = Labels(series, _ontology())
     labels.add_box("Marker", 1, (2, 2, 8, 8))
+    return labels, series
+
+
+def test_seg_refuses_sources_without_geometry(tmp_path: Path) -> None:
+    labels, series = _marked_series_with(tmp_path, lambda ds: delattr(ds, "FrameOfReferenceUID"))
     with pytest.raises(ExportError, match=r"missing: FrameOfReferenceUID \(slices 0, 1, 2\)"):
         to_dicom_seg(labels, series)
 
@@ -538,18 +546,9 @@ def test_seg_refuses_unusable_geometry_values(
 ) -> None:
     """QA 24b D6: values the loader had ignored crashed in highdicom (a one-value
     PixelSpacing, a two-value position) or went into a SEG validators reject (zero spacing)."""
-    folder = tmp_path / "series"
-    files = write_phantom_series(folder, n_slices=3, rows=16, columns=16)
     # (an orientation of its own would make slice 1 a stack of its own)
-    for f in files if keyword == "ImageOrientationPatient" else files[1:2]:
-        ds = pydicom.dcmread(f)
-        setattr(ds, keyword, value)
-        ds.save_as(f)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        series = open_series(folder)
-    labels = Labels(series, _ontology())
-    labels.add_box("Marker", 1, (2, 2, 8, 8))
+    which = slice(None) if keyword == "ImageOrientationPatient" else slice(1, 2)
+    labels, series = _marked_series_with(tmp_path, lambda ds: setattr(ds, keyword, value), which)
     with pytest.raises(ExportError, match="needs usable geometry in every source image: " + said):
         to_dicom_seg(labels, series)
 

@@ -101,6 +101,17 @@ def go_to(page: Any, root: Any, k: int) -> None:
         expect(label).not_to_have_text(f"{now + 1} / 12")
 
 
+def choose_slices_3_to_5(page: Any, root: Any) -> Any:
+    """c on slice 3, v on slice 5 (the frame keys); returns the draft line."""
+    draft = root.get_by_test_id("daw-frames-draft")
+    go_to(page, root, 3)
+    page.keyboard.press("c")
+    go_to(page, root, 5)
+    page.keyboard.press("v")
+    expect(draft).to_have_attribute("data-ranges", "[[3,5]]")
+    return draft
+
+
 def segments(root: Any, testid: str) -> list[tuple[int, int]]:
     segs = root.get_by_test_id(testid).locator(".daw-cls-seg:not(.daw-cls-seg-draft)")
     return [
@@ -299,12 +310,7 @@ def test_frame_classification_keys_list_and_bar(setup: Any) -> None:
     page.keyboard.press("a")
     (op,) = kernel.take()
     assert (op["op"], op["answer"]) == ("set_dynamic", "arterial")
-    draft = root.get_by_test_id("daw-frames-draft")
-    go_to(page, root, 3)
-    page.keyboard.press("c")
-    go_to(page, root, 5)
-    page.keyboard.press("v")
-    expect(draft).to_have_attribute("data-ranges", "[[3,5]]")
+    draft = choose_slices_3_to_5(page, root)
     page.keyboard.press("n")
     go_to(page, root, 8)
     page.keyboard.press("x")
@@ -413,12 +419,7 @@ def test_a_frame_range_chosen_on_one_plane_is_not_saved_on_another(setup: Any) -
     page, root, kernel, _uuid = setup
     root.get_by_test_id("daw-frames-opt-quality-bad").click()  # activates the section
     page.wait_for_function(FOCUS_IN_WIDGET)
-    draft = root.get_by_test_id("daw-frames-draft")
-    go_to(page, root, 3)
-    page.keyboard.press("c")
-    go_to(page, root, 5)
-    page.keyboard.press("v")
-    expect(draft).to_have_attribute("data-ranges", "[[3,5]]")
+    draft = choose_slices_3_to_5(page, root)
     page.keyboard.press("Alt+c")
     expect(root.get_by_test_id("daw-canvas")).to_have_attribute("data-plane", "coronal")
     expect(draft).to_have_attribute("data-ranges", "[]")
