@@ -8,7 +8,9 @@ can act on: they name the file, message or argument at fault and say why.
 from __future__ import annotations
 
 import math
+import os
 import reprlib
+import sys
 from typing import Any
 
 from traitlets import TraitError
@@ -78,3 +80,15 @@ def describe(value: Any, limit: int = 60) -> str:
     if isinstance(value, int):
         return f"{text[:12]}... (an integer of {len(text.lstrip('-'))} digits)"
     return text[: limit - 3] + "..."
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` of a warning raised here that points at the first frame outside
+    this package: the user's line, whatever path inside the package led to it."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

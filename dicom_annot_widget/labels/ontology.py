@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from types import EllipsisType
 from typing import Any
 
-from ..errors import DicomAnnotWarning, LabelError
+from ..errors import DicomAnnotWarning, LabelError, caller_stacklevel
 from ._check import (
     check_bool,
     check_float,
@@ -428,7 +428,7 @@ class Ontology:
                 + "; ".join(shadowed)
                 + ". In the widget the key chooses the class; give the options other keys",
                 DicomAnnotWarning,
-                stacklevel=2,
+                stacklevel=caller_stacklevel(),
             )
 
     def _register(
