@@ -1038,3 +1038,14 @@ def test_labels_of_a_nifti_ct_are_written_on_the_files_own_grid(tmp_path: Path) 
     np.testing.assert_array_equal(target.get_mask(uuid), series.array > 150)
     # a file stored in DICOM's order already, or opened as stored: its grid, as before
     assert open_series(tmp_path / "ct.nii.gz", reorient=False).nifti_file_grid is None
+
+
+def test_export_warnings_point_at_the_users_line(tmp_path: Path) -> None:
+    """QA 24b observation: w.export_seg's warnings pointed at a line inside the package
+    (widget/annotator.py), not at the notebook cell that called it."""
+    onto = Ontology.builder().object("Lesion", shape="bitmask").build()
+    w = daw.DicomAnnotator(open_series(np.zeros((4, 8, 8), np.int16)), ontology=onto)
+    w.labels.add_mask("lesion", np.ones((4, 8, 8), bool))
+    with pytest.warns(daw.DicomAnnotWarning, match="is assumed") as caught:
+        w.export_nifti(tmp_path / "x.nii.gz")
+    assert caught[0].filename == __file__

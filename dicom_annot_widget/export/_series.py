@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DicomAnnotWarning
+from ..errors import DicomAnnotWarning, caller_stacklevel
 from ..io import Series
 from ..labels import Labels
 from .masks import ExportError
@@ -179,7 +179,7 @@ def check_slice_positions(series: Series, *, allow: bool, what: str) -> None:
                 f"{facts}; written anyway (allow_irregular_slices=True): the file places "
                 "them one after the other",
                 DicomAnnotWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
             return
         raise ExportError(
@@ -220,7 +220,7 @@ def check_slice_positions(series: Series, *, allow: bool, what: str) -> None:
             f"{facts}; written anyway (allow_irregular_slices=True): labels on those slices "
             "are that far off in the file",
             DicomAnnotWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
         return
     raise ExportError(

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DicomAnnotWarning, LabelError
+from ..errors import DicomAnnotWarning, LabelError, caller_stacklevel
 from ..io import Series
 from ..labels import Labels, Mask, ObjectClass
 from ..labels.document import check_confidence, check_model_source, check_name
@@ -219,7 +219,7 @@ def _slice_by_slice(
         f"from_nifti: the series' slices are not evenly spaced ({facts}); the label map's "
         "slice k was placed on the series' slice k (allow_irregular_slices=True)",
         DicomAnnotWarning,
-        stacklevel=4,
+        stacklevel=caller_stacklevel(),
     )
     return True
 

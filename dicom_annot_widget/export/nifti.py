@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import DicomAnnotWarning
+from ..errors import DicomAnnotWarning, caller_stacklevel
 from ..io import Series
 from ..labels import Labels
 from ._legend import Legend, check_by, group_objects
@@ -157,7 +157,7 @@ def to_nifti(
             "marked 'aligned' (sform code 2, no qform), not scanner coordinates; sizes and "
             "volumes from it are in assumed units",
             DicomAnnotWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
     elif shear > SHEAR_DEGREES:
         warnings.warn(
@@ -166,7 +166,7 @@ def to_nifti(
             "that use only the qform, or that refuse a sheared sform, will misplace the "
             "labels (resample the series first, or export DICOM SEG)",
             DicomAnnotWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
     header.set_xyzt_units("mm")
     header.set_intent("label")

@@ -18,7 +18,7 @@ from pydicom.sr.coding import Code
 from pydicom.tag import Tag
 from pydicom.uid import generate_uid
 
-from ..errors import DicomAnnotWarning
+from ..errors import DicomAnnotWarning, caller_stacklevel
 from ..io import Series
 from ..labels import Labels, ObjectClass, Ontology
 from ._legend import Legend, LegendEntry, check_by, group_objects
@@ -592,14 +592,14 @@ def to_dicom_seg(
             + "; the SEG references the substitutes the reader used (see "
             "series.uid_substitutions)",
             DicomAnnotWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
     if "SliceThickness" in substituted:
         warnings.warn(
             "to_dicom_seg: the source files have no SliceThickness; the SEG gives the slice "
             f"spacing, {series.spacing[0]:.6g} mm",
             DicomAnnotWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
     from .. import __version__
 
