@@ -348,3 +348,23 @@ def test_segment_statistics_without_pixel_spacing_or_image(tmp_path: Path) -> No
     assert row["voxels"] == 30 and row["volume_mm3"] is None and row["mean"] is None
     with pytest.raises(LabelError, match="image: expected an array"):
         labels.statistics_to_records(image=np.zeros((4, 12, 9)))
+
+
+def test_segment_statistics_tell_pending_predictions_from_accepted_ones(
+    gap_series: Series,
+) -> None:
+    """QA 24a observation: statistics_to_dataframe had no review column, so a model's pending
+    predictions and the accepted ones could not be told apart in it."""
+    labels = Labels(gap_series, ontology())
+    box = [(2.0, 2.0), (6.0, 2.0), (6.0, 5.0), (2.0, 5.0)]
+    manual = labels.add_polygon("Liver", 1, box)
+    predicted = labels.add_polygon("Liver", 2, box, source="unet", confidence=0.8)
+    accepted = labels.add_polygon("Liver", 3, box, source="unet", confidence=0.9)
+    labels.accept([accepted])
+    rows = {r["uuid"]: r for r in labels.statistics_to_records()}
+    assert [(rows[u]["review"], rows[u]["confidence"]) for u in (manual, predicted, accepted)] == [
+        (None, None),
+        ("pending", 0.8),
+        ("accepted", 0.9),
+    ]
+    assert "review" in labels.statistics_to_dataframe().columns

@@ -1532,7 +1532,9 @@ class Labels:
         -------
         pandas.DataFrame
             Columns :data:`~dicom_annot_widget.labels.table.STATISTICS_COLUMNS`: ids, class,
-            shape, plane, source, ``first_slice`` / ``last_slice``, ``keyframes``,
+            shape, plane, source, ``review`` (``"pending"`` / ``"accepted"`` for a model's
+            predictions, None for manual labels), ``confidence``, ``first_slice`` /
+            ``last_slice``, ``keyframes``,
             ``manual_keyframes``, ``slices_without_keyframe``, ``voxels``, ``volume_mm3``,
             ``volume_ml`` (None without pixel spacing), and ``mean``, ``std``, ``min``,
             ``median``, ``max`` of the modality values (None without an image).

@@ -531,6 +531,8 @@ def measurement_records(
 STATISTICS_COLUMNS: tuple[str, ...] = (
     *IDENTITY_COLUMNS,
     "source",
+    "review",
+    "confidence",
     "first_slice",
     "last_slice",
     "keyframes",
@@ -626,6 +628,9 @@ def statistics_records(
             {
                 **_identity(obj, names),
                 "source": obj.source,
+                # a model's predictions pending review apart from the accepted ones (QA 24a)
+                "review": obj.review,
+                "confidence": obj.confidence,
                 "first_slice": keys[0] if keys else None,
                 "last_slice": keys[-1] if keys else None,
                 "keyframes": len(keys),
