@@ -27,6 +27,7 @@ import {
   parseLabelsState,
   readLabelsTrait,
   round3,
+  objectPlane,
   uuid4,
 } from "./labels";
 import { type AreaStats, drawMeasurements, measurementsOn, volumeAreaStats } from "./render/measurements";
@@ -555,7 +556,7 @@ export class LabelEditor implements EditorApi {
     if (!o) return false;
     // an object's keyframes are slices of its own plane; a reformat's slice number is not one
     // of them (QA 24a D4: Delete on coronal slice 26 deleted the selected mask's axial slice 26)
-    const plane = o.plane ?? "axial";
+    const plane = objectPlane(o);
     if (plane !== this.plane()) {
       const erase = o.shape === "bitmask" ? "erase what this view cuts with the eraser (h), or " : "";
       this.refuse(`#${o.object_id} is drawn on the ${plane} plane: Delete removes its keyframe there (this view shows the ${this.plane()} plane); ${erase}Shift+Delete deletes it on every slice`);
@@ -722,7 +723,7 @@ export class LabelEditor implements EditorApi {
     // selected, as the selected segment does in Slicer (QA 23b D3: the next stroke on a
     // reformat started a second object of its class); any other object belongs to its plane
     const selected = this.ui.selected === null ? undefined : this.byUuid.get(this.ui.selected);
-    if (!(selected?.shape === "bitmask" && (selected.plane ?? "axial") === "axial")) this.ui.selected = null;
+    if (!(selected?.shape === "bitmask" && objectPlane(selected) === "axial")) this.ui.selected = null;
     this.bySlice = indexBySlice(this.state.objects, this.plane());
     this.changed();
   }

@@ -304,6 +304,12 @@ export function classColor(ontology: Ontology | null, feature: string): string {
   return PALETTE[(i >= 0 ? i : h) % PALETTE.length] as string;
 }
 
+/** The plane an object is drawn on (its keyframes are that plane's slices; axial when it
+ * does not say). */
+export function objectPlane(o: { plane?: string }): string {
+  return o.plane ?? "axial";
+}
+
 /** Hotkey of the class at `index`: its own ("1".."9"), none when null, else its position. */
 export function classHotkey(c: OntologyClass, index: number): string | null {
   if (c.hotkey === null) return null;
@@ -325,7 +331,7 @@ export function indexBySlice(objects: readonly LabelObject[], plane: string): Ma
   for (let i = 1; i < objects.length && inOrder; i++) inOrder = (objects[i - 1] as LabelObject).object_id <= (objects[i] as LabelObject).object_id;
   const sorted = inOrder ? objects : [...objects].sort((a, b) => a.object_id - b.object_id);
   for (const object of sorted) {
-    if ((object.plane ?? "axial") !== plane) continue;
+    if (objectPlane(object) !== plane) continue;
     const keyframes = object.keyframes;
     for (const key of Object.keys(keyframes)) {
       const keyframe = keyframes[key];

@@ -444,8 +444,7 @@ def _paint_locked(
         if op is None:
             return PaintResult(labels.revision, False)
         return PaintResult(labels.apply(op), True)
-    area = int(np.count_nonzero(after))
-    encoded = Mask.from_array(after) if area else None
+    encoded, item = _encoded(uuid, after, box)
     op = _mask_op(labels, obj, uuid, feature, k, encoded)
     others = Overwritten(labels, uuid)
     if overwrite:
@@ -453,9 +452,17 @@ def _paint_locked(
     revision = labels.apply(Batch(ops=(op, *others.ops)) if others.ops else op)
     if encoded is not None:
         _last_painted[labels] = (encoded.rle, after)
-    crc = 0 if encoded is None else mask_crc(encoded)
-    item = MaskItem(uuid, box, _crop(after, box).copy(), False, area, crc)
     return PaintResult(revision, True, ((k, item), *others.patches))
+
+
+def _encoded(
+    uuid: str, mask: NDArray[np.bool_], box: tuple[int, int, int, int]
+) -> tuple[Mask | None, MaskItem]:
+    """``mask`` (a whole slice) encoded (None: empty), and the page's patch of its ``box``."""
+    area = int(np.count_nonzero(mask))
+    encoded = Mask.from_array(mask) if area else None
+    crc = 0 if encoded is None else mask_crc(encoded)
+    return encoded, MaskItem(uuid, box, _crop(mask, box).copy(), False, area, crc)
 
 
 class Overwritten:
@@ -489,8 +496,7 @@ class Overwritten:
             if box is None:
                 continue
             mask &= ~gained
-            area = int(np.count_nonzero(mask))
-            encoded = Mask.from_array(mask) if area else None
+            encoded, item = _encoded(obj.uuid, mask, box)
             if encoded is not None:
                 self.ops.append(SetKeyframe(obj.uuid, z, {"mask": encoded.rle}, True))
             elif left == {z}:
@@ -499,10 +505,7 @@ class Overwritten:
                 self.ops.append(DeleteKeyframe(obj.uuid, z))
             if encoded is None:
                 left.discard(z)
-            crc = 0 if encoded is None else mask_crc(encoded)
-            self.patches.append(
-                (z, MaskItem(obj.uuid, box, _crop(mask, box).copy(), False, area, crc))
-            )
+            self.patches.append((z, item))
 
 
 def _cut(mask: NDArray[np.bool_], plane: str, k: int) -> NDArray[np.bool_]:
@@ -556,21 +559,18 @@ def _paint_cut(
     left = set(obj.keyframes) if obj is not None else set()
     for z in (int(v) for v in changed):
         full = current[z].copy() if z in current else np.zeros((rows, columns), dtype=bool)
-        gained = np.zeros_like(full)
         if plane == "coronal":
             full[k, :] = after[z]
-            gained[k, :] = after[z] & ~before[z]
             box = (0, k, columns, k + 1)
         else:
             full[:, k] = after[z]
-            gained[:, k] = after[z] & ~before[z]
             box = (k, 0, k + 1, rows)
-        if overwrite:
+        if overwrite:  # the pixels the cut gained: where it lies in the slice
+            gained = np.zeros_like(full)
+            _cut(gained, plane, k)[:] = after[z] & ~before[z]
             others.take(z, gained)
-        area = int(np.count_nonzero(full))
-        mask = Mask.from_array(full) if area else None
-        crc = mask_crc(mask) if mask is not None else 0
-        patches.append((z, MaskItem(uuid, box, _crop(full, box).copy(), False, area, crc)))
+        mask, item = _encoded(uuid, full, box)
+        patches.append((z, item))
         if mask is not None:
             rle = mask.rle
             kept[str(z)] = {"manual": True, "mask": rle}

@@ -8,7 +8,7 @@
  * The pure parts (coverage, bit decoding, message parsing, the pending edit, composition) take
  * no DOM and are unit-tested in masklayer.test.ts.
  */
-import { type LabelObject, type Ontology, type Point, classColor } from "../labels";
+import { type LabelObject, type Ontology, type Point, classColor, objectPlane } from "../labels";
 import { type MaskBox, type MaskLayer, MaskCache, composeMasks, crossSections, hexToRgb, parseMasksMsg, unionBox } from "../masks";
 import type { EditorApi, Layer } from "../tools/types";
 import { type Plane, planeImage, planeSize } from "./planes";
@@ -446,14 +446,14 @@ export class MaskSession {
   maskObjects(k: number): LabelObject[] {
     return this.api
       .labels()
-      .objects.filter((o) => o.shape === "bitmask" && (o.plane ?? "axial") === "axial" && o.keyframes[String(k)] !== undefined);
+      .objects.filter((o) => o.shape === "bitmask" && objectPlane(o) === "axial" && o.keyframes[String(k)] !== undefined);
   }
 
   /** For a reformat: ask for the masks of every own slice that has one. */
   ensureAll(): void {
     const slices = new Set<number>();
     for (const o of this.api.labels().objects) {
-      if (o.shape !== "bitmask" || (o.plane ?? "axial") !== "axial") continue;
+      if (o.shape !== "bitmask" || objectPlane(o) !== "axial") continue;
       for (const key of Object.keys(o.keyframes)) slices.add(Number(key));
     }
     for (const k of slices) this.ensure(k);

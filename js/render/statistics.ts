@@ -5,6 +5,7 @@
  * its own slice's voxel volume (pixel area times the slab between the half-way points to the
  * neighbouring slices, from the slices' positions when the series sends them).
  */
+import { objectPlane } from "../labels";
 import type { LabelObject } from "../labels";
 import type { SeriesInfo } from "../protocol";
 import { polygonRuns } from "./measurements";
@@ -58,7 +59,7 @@ export interface ObjectVolume {
  * mask keyframe without its area). */
 export function objectVolume(o: LabelObject, info: Pick<SeriesInfo, "shape" | "spacing_known" | "affine" | "slice_origins">, perSlice: number[] | null = sliceVoxelVolumes(info)): ObjectVolume | null {
   if (o.shape !== "bitmask" && o.shape !== "polygon" && o.shape !== "bounding_box") return null;
-  const plane = o.plane ?? "axial";
+  const plane = objectPlane(o);
   const [width, height] = planeImageSize(plane, info.shape);
   let voxels = 0;
   let mm3 = 0;

@@ -7,7 +7,7 @@
  * new object of the active bitmask class is created by the paint. The popup with the size,
  * range and opacity is js/ui/bitmask.ts; the shared state is js/render/masklayer.ts.
  */
-import { type Point, uuid4 } from "../labels";
+import { type Point, uuid4, objectPlane } from "../labels";
 import { MAX_RADIUS, type MaskSession, type MaskToolKind, PendingEdit, maskSession } from "../render/masklayer";
 import { asPlane } from "../render/planes";
 import type { Tool } from "../state";
@@ -37,7 +37,7 @@ export function strokeTarget(
 ): { uuid: string; feature: string | null } | { error: string } {
   const sel = api.selected();
   const obj = sel ? api.object(sel) : undefined;
-  const objPlane = obj?.plane ?? "axial";
+  const objPlane = objectPlane(obj ?? {});
   if (obj && PAINTABLE.has(obj.shape) && (obj.shape === "bitmask" ? objPlane === "axial" : objPlane === api.plane())) return { uuid: obj.uuid, feature: null };
   const c = api.activeClass();
   if (pending && pending.feature !== null && pending.plane === api.plane() && pending.series === series) {

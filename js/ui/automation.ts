@@ -5,6 +5,7 @@
  * end=...)`; and "Auto-segment", which tightens the selected polygon on the current slice
  * (`autosegment`). Python answers with edit_ack or an error, shown in the drawer.
  */
+import { objectPlane } from "../labels";
 import "./automation.css";
 import type { LabelObject } from "../labels";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
@@ -200,7 +201,7 @@ class AutomationPanel implements Panel {
   }
 
   private chosen(): LabelObject[] {
-    const objects = this.api.labels().objects.filter((o) => (o.plane ?? "axial") === this.api.plane());
+    const objects = this.api.labels().objects.filter((o) => objectPlane(o) === this.api.plane());
     const which = this.which.value as Which;
     if (which === "selected") return objects.filter((o) => o.uuid === this.api.selected());
     if (which === "list") return objects.filter((o) => this.checked.has(o.uuid));
@@ -209,7 +210,7 @@ class AutomationPanel implements Panel {
 
   /** Checklist and default range, rebuilt only when what they show changes. */
   private refresh(force = false): void {
-    const objects = interpolable(this.api.labels().objects.filter((o) => (o.plane ?? "axial") === this.api.plane()));
+    const objects = interpolable(this.api.labels().objects.filter((o) => objectPlane(o) === this.api.plane()));
     const onto = this.api.ontology();
     const showList = this.which.value === "list";
     const listKey = JSON.stringify([showList, objects.map((o) => [o.uuid, o.object_id, o.feature])]);
@@ -254,7 +255,7 @@ class AutomationPanel implements Panel {
     const n = this.api.sliceCount();
     const r = interpolateRequest(
       this.which.value as Which,
-      this.api.labels().objects.filter((o) => (o.plane ?? "axial") === this.api.plane()),
+      this.api.labels().objects.filter((o) => objectPlane(o) === this.api.plane()),
       this.api.selected(),
       this.checked,
       this.start.value,

@@ -9,6 +9,7 @@
  *   answered ranges; drag a range's ends to change it ("edit range").
  * - Frame classifications: js/ui/frames.ts.
  */
+import { objectPlane } from "../labels";
 import type { AnswerValue, Classification, ClassificationOption, LabelObject, LabelsState, OntologyClass } from "../labels";
 import type { EditorApi, Panel, PanelFactory } from "../tools/types";
 import { RangeBar, type Segment, Slot, renderQuestion, shownHotkeys, sliceSpan } from "./answers";
@@ -125,7 +126,7 @@ export function objectPanel(api: EditorApi): Panel {
    * selected on a reformat): this plane's slice numbers are not its slices, so no per-slice
    * answer is given here (QA 24a D5: coronal slice 27's answer was stored on axial slice 27). */
   const foreignPlane = (object: LabelObject): string | null => {
-    const plane = object.plane ?? "axial";
+    const plane = objectPlane(object);
     return plane === api.plane() ? null : plane;
   };
   const effective = (): Range | null => {

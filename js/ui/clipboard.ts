@@ -4,6 +4,7 @@
  * (same uuid, so the track is kept) on the current slice, replacing a keyframe already there.
  * Only keys: no DOM. The copied geometry stays in this view (never synced, never global).
  */
+import { objectPlane } from "../labels";
 import type { Keyframe, LabelObject } from "../labels";
 import type { EditorApi, Panel } from "../tools/types";
 import { isAccel } from "./dom";
@@ -107,7 +108,7 @@ export class ClipboardPanel implements Panel {
     // an object's keyframes are slices of its own plane: a reformat's slice number is not
     // one of them (QA 24a D3: an axial box pasted on coronal slice 31 became a keyframe of
     // axial slice 31, where nobody drew)
-    const plane = object.plane ?? "axial";
+    const plane = objectPlane(object);
     if (plane !== api.plane()) {
       api.refuse(`#${c.objectId} is drawn on the ${plane} plane: paste it there (this view shows the ${api.plane()} plane)`);
       return true;

@@ -84,10 +84,9 @@ export function framePanel(api: EditorApi): Panel {
    * reformat as its rows 16-21). */
   let draftWhere = "";
   const here = (): string => `${api.info()?.id ?? ""}|${api.plane()}`;
-  const hasDraft = (): boolean => draft.start !== null || draft.end !== null || draft.ranges.length > 0;
   /** Drop a draft chosen on another plane or series, saying so; true when it did. */
   const dropForeignDraft = (): boolean => {
-    if (!hasDraft() || draftWhere === here()) return false;
+    if (draft.empty() || draftWhere === here()) return false;
     const plane = draftWhere.split("|")[1] ?? "";
     draft.clear();
     api.toast(`The slices chosen on the ${plane} plane for a frame classification were dropped: choose them again here`);
@@ -183,7 +182,7 @@ export function framePanel(api: EditorApi): Panel {
   const act = (key: string): void => {
     dropForeignDraft();
     const k = api.slice();
-    if (!hasDraft()) draftWhere = here();
+    if (draft.empty()) draftWhere = here();
     if (key === "c") draft.setStart(k);
     else if (key === "v") draft.setEnd(k);
     else if (key === "x") draft.thisFrame(k);

@@ -20,7 +20,7 @@
  * when the pixel spacing is unknown.
  */
 import "./instances.css";
-import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, type OntologyClass, classColor, polygonArea } from "../labels";
+import { type Classification, type Keyframe, type LabelObject, type LabelsState, type Ontology, type OntologyClass, classColor, polygonArea, objectPlane } from "../labels";
 import type { SeriesInfo } from "../protocol";
 import { formatLength, polylineLength } from "../tools/polyline";
 import type { Answer, EditorApi, Panel, PanelFactory } from "../tools/types";
@@ -74,7 +74,7 @@ const PLANE_BUTTONS: Record<string, string> = { axial: "Axi, Alt+A", coronal: "C
 
 /** Objects of `plane` in object_id order (as the panel lists them). */
 export function listObjects(objects: readonly LabelObject[], plane: string): LabelObject[] {
-  return objects.filter((o) => (o.plane ?? "axial") === plane).sort((a, b) => a.object_id - b.object_id);
+  return objects.filter((o) => objectPlane(o) === plane).sort((a, b) => a.object_id - b.object_id);
 }
 
 /** Every classification of `list`, nested ones (under an option) included. */
@@ -109,7 +109,7 @@ export function otherPlanesNote(objects: readonly LabelObject[], plane: string):
   // masks kept on the series' own slices are shown cut by a reformat: said apart
   let cut = 0;
   for (const o of objects) {
-    const p = o.plane ?? "axial";
+    const p = objectPlane(o);
     if (p === plane) continue;
     if (plane !== "axial" && p === "axial" && o.shape === "bitmask") cut += 1;
     else counts.set(p, (counts.get(p) ?? 0) + 1);
@@ -228,7 +228,7 @@ export function pixelAreaMm2(plane: string, info: Pick<SeriesInfo, "spacing" | "
 export function areaText(object: LabelObject, k: number, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): string | null {
   const px = keyframeAreaPx(object.shape, object.keyframes[String(k)]);
   if (px === null) return null;
-  const mm2 = pixelAreaMm2(object.plane ?? "axial", info);
+  const mm2 = pixelAreaMm2(objectPlane(object), info);
   return mm2 === null ? `area ${formatArea(px, "px²")} (pixel spacing unknown)` : `area ${formatArea(px * mm2)}`;
 }
 
@@ -251,7 +251,7 @@ export function planePixelSpacing(plane: string, info: Pick<SeriesInfo, "spacing
 export function lengthText(object: LabelObject, k: number, info: Pick<SeriesInfo, "spacing" | "spacing_known"> | null): string | null {
   const points = object.shape === "polyline" ? object.keyframes[String(k)]?.points : undefined;
   if (!Array.isArray(points) || points.length < 2) return null;
-  const spacing = planePixelSpacing(object.plane ?? "axial", info);
+  const spacing = planePixelSpacing(objectPlane(object), info);
   if (spacing === null) return `length ${formatLength(polylineLength(points), "px")} (pixel spacing unknown)`;
   return `length ${formatLength(polylineLength(points, spacing[0], spacing[1]), "mm")}`;
 }

@@ -132,7 +132,9 @@ describe("frame keys", () => {
   it("c / v / n / m: several ranges, an open end stands for the current slice", () => {
     const d = new FrameDraft();
     expect(d.current(4)).toBeNull();
+    expect(d.empty()).toBe(true);
     d.setStart(2);
+    expect(d.empty()).toBe(false);
     expect(d.current(5)).toEqual([2, 5]);
     d.setEnd(4);
     expect(d.current(9)).toEqual([2, 4]);
@@ -141,7 +143,9 @@ describe("frame keys", () => {
     d.setEnd(7); // end before its start: the range from the current slice
     d.setStart(9);
     expect(d.all(0)).toEqual([[2, 4], [7, 9]]);
+    expect(d.empty()).toBe(false); // (ranges kept)
     d.clear();
+    expect(d.empty()).toBe(true);
     expect(d.all(3)).toEqual([]);
     expect(d.addRange(3)).toBe(false);
   });

@@ -188,6 +188,10 @@ export class FrameDraft {
   end: number | null = null;
   ranges: Range[] = [];
 
+  /** Nothing chosen yet (no end set, no range kept). */
+  empty(): boolean {
+    return this.start === null && this.end === null && this.ranges.length === 0;
+  }
   /** The range being chosen (null when neither end is set). */
   current(k: number): Range | null {
     if (this.start === null && this.end === null) return null;

@@ -46,6 +46,20 @@ def threshold_brush_of(page: Any, root: Any, size: int, lo: float, hi: float) ->
         root.get_by_test_id(testid).press("Tab")
 
 
+def stroke_and_apply(page: Any, root: Any, points: list[tuple[float, float]], objects: int) -> None:
+    """Press at the first page point, drag through the others, release, then Enter (Apply
+    label); wait until Python holds ``objects`` objects."""
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*p, steps=4)
+    page.mouse.up()
+    root.focus()
+    page.keyboard.press("Enter")
+    out = kernel_eventually(page, "print(len(list(w.labels)))", str(objects))
+    assert out == str(objects), out
+
+
 def test_threshold_brush_and_interpolation_drawer(lab_each: Any, page: Any) -> None:
     nb = notebook(
         CT_IMPORTS,
@@ -199,14 +213,8 @@ def test_the_threshold_brush_on_a_coronal_reformat_of_the_real_ct(lab_each: Any,
     # across the middle of the (wide, low) coronal image, left to right
     box = labels.bounding_box()
     y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.25, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.45, y + 3, steps=4)
-    page.mouse.up()
-    root.focus()
-    page.keyboard.press("Enter")
-    out = kernel_eventually(page, "print(len(list(w.labels)))", "1")
-    assert out == "1", out
+    ends = [(box["x"] + box["width"] * 0.25, y), (box["x"] + box["width"] * 0.45, y + 3)]
+    stroke_and_apply(page, root, ends, objects=1)
     check = (
         "p = [m for m in from_page if m.get('type') == 'paint'][-1]\n"
         "u, kk = p['uuid'], p['slice']\n"
@@ -284,14 +292,7 @@ def test_overwrite_other_masks_from_the_page(lab_each: Any, page: Any) -> None:
     expect(root.get_by_test_id("daw-mask-overwrite")).to_be_checked()
     root.get_by_test_id("daw-mask-size").fill("10")
     s = Screen(root, columns=SIZE, rows=SIZE)
-    page.mouse.move(*s.at(250, 180))
-    page.mouse.down()
-    page.mouse.move(*s.at(250, 340), steps=6)
-    page.mouse.up()
-    root.focus()
-    page.keyboard.press("Enter")
-    out = kernel_eventually(page, "print(len(list(w.labels)))", "2")
-    assert out == "2", out
+    stroke_and_apply(page, root, [s.at(250, 180), s.at(250, 340)], objects=2)
     check = (
         "[kidney] = [o.uuid for o in w.labels if o.uuid != liver]\n"
         "a, b = w.labels.get_mask(liver)[w.slice], w.labels.get_mask(kidney)[w.slice]\n"
